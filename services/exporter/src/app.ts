@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import type { Redis } from 'ioredis';
+import { Histogram, Registry } from 'prom-client';
+import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
+import { rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
+import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
+import { CURRENT_BUCKET } from '@dvc/domain';
+import { Keys, readEventClock, readSnapshots } from '@dvc/redis';
+
+export type ClockMode = 'wall' | 'event';
+
+export interface ExporterDeps {
+  redis: Redis;
+  namespace: string;
+  days: DayIndexer;
+  units: UnitDirectory;
+  /** wall: now is the wall clock; event: now is the latest business time applied (replays, demos). */
+  clock: ClockMode;
+  wallClock: () => number;
+  logger: Logger;
+  /** Process metrics (default collectors) to append to each scrape. */
+  processRegistry: Registry;
+}
+
+export interface ExporterApp {
+  server: Server;
+  /** Computes the exposition text from a fresh snapshot. */
+  scrape(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const ROLLING_WINDOW = { id: '14d', days: 14 } as const;
+
+export function createApp(deps: ExporterDeps): ExporterApp {
+  const registry = new Registry();
+  const metrics = new ProjectionMetrics(registry, deps.units);
+  const keys = new Keys(deps.namespace);
+  const scrapeSeconds = new Histogram({
+    name: 'dvc_exporter_scrape_seconds',
+    help: 'Time to read the projection and render /metrics',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.processRegistry],
+  });
+  // Scrapes arriving while one is computed share its result instead of piling onto Redis.
+  let inFlight: Promise<string> | undefined;
+
+  const compute = async (): Promise<string> => {
+    const timer = scrapeSeconds.startTimer();
+    const wall = deps.wallClock();
+    const unitIds = (await deps.redis.smembers(keys.units())).sort();
+    const now = deps.clock === 'event' ? ((await readEventClock(deps.redis, keys, unitIds)) ?? wall) : wall;
+    const today = deps.days.dayOf(now);
+    const rolling: WindowSpec = {
+      id: ROLLING_WINDOW.id,
+      buckets: rollingWindowDays(today, ROLLING_WINDOW.days).map((d) => deps.days.isoDate(d)),
+    };
+    const snapshots = await readSnapshots(deps.redis, keys, unitIds, [...rolling.buckets, CURRENT_BUCKET], now);
+    metrics.update(snapshots, [rolling], now, wall);
+    timer();
+    return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
+  };
+
+  const scrape = (): Promise<string> => {
+    inFlight ??= compute().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+
+  const server = createHttpServer(
+    {
+      '/metrics': async (_req, res) => sendText(res, 200, await scrape(), registry.contentType),
+      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      '/readyz': async (_req, res) => {
+        const ok = await deps.redis.ping().then(() => true, () => false);
+        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', redis: ok });
+      },
+    },
+    (error) => deps.logger.error({ err: error }, 'scrape failed'),
+  );
+  return { server, scrape, close: () => closeServer(server) };
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { DEFAULT_DATA_DIR, createLogger, listen, loadConfig, loadReferenceData, oneOf, port, runMain, str, url } from '@dvc/config';
+import { createRedisClient } from '@dvc/redis';
+import { createApp } from './app.js';
+
+const spec = {
+  REDIS_URL: url('Redis holding the projection (redis:// or rediss://, user:password@ for ACL)', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
+  EXPORTER_PORT: port('HTTP port of /metrics', 9464),
+  EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
+  CLOCK: oneOf('wall: windows end today by the wall clock; event: by the latest event time (replays, demos)', 'wall', ['wall', 'event'] as const),
+  DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
+};
+
+const logger = createLogger('exporter');
+
+await runMain({
+  name: 'dvc-exporter',
+  description: 'serves the metrics contract (GET /metrics) computed from the Redis projection at scrape time',
+  spec,
+  logger,
+  start: async () => {
+    const config = loadConfig(spec, process.env);
+    const reference = loadReferenceData(config.DATA_DIR);
+    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
+    const processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+    const app = createApp({
+      redis,
+      namespace: config.REDIS_NAMESPACE,
+      days: reference.days,
+      units: reference.units,
+      clock: config.CLOCK,
+      wallClock: Date.now,
+      logger,
+      processRegistry,
+    });
+    const bound = await listen(app.server, config.EXPORTER_PORT, config.EXPORTER_HOST);
+    logger.info({ port: bound, clock: config.CLOCK, namespace: config.REDIS_NAMESPACE }, 'exporter listening');
+    return {
+      close: async () => {
+        await app.close();
+        redis.disconnect();
+      },
+    };
+  },
+});

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { hostname } from 'node:os';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createLogger, int, listen, loadConfig, port, runMain, str } from '@dvc/config';
+import { TransactionalPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { createApp } from './app.js';
+import { kafkaEventPublisher } from './kafka-publisher.js';
+
+const spec = {
+  ...kafkaSpec,
+  INGEST_PORT: port('HTTP port of the ingest API', 8080),
+  INGEST_HOST: str('address to listen on', '127.0.0.1'),
+  INGEST_MAX_BODY_BYTES: int('largest request body accepted (413 above)', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  INGEST_MAX_EVENTS: int('most events in one request (413 above)', 10_000, 1, 1_000_000),
+  INGEST_TRANSACTIONAL_ID: str('Kafka transactional id, unique per ingest instance and stable across its restarts', `dvc-ingest-${hostname()}`),
+};
+
+const logger = createLogger('ingest');
+
+await runMain({
+  name: 'dvc-ingest',
+  description: 'accepts CloudEvents over HTTP (POST /v1/events) and publishes each batch to Kafka all-or-nothing',
+  spec,
+  logger,
+  start: async () => {
+    const config = loadConfig(spec, process.env);
+    const kafka = createKafka(config, 'dvc-ingest', logger);
+    await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
+    const publisher = new TransactionalPublisher(kafka, config.EVENTS_TOPIC, config.INGEST_TRANSACTIONAL_ID, logger);
+    const admin = kafka.admin();
+    await admin.connect();
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const app = createApp({
+      publisher: kafkaEventPublisher(publisher),
+      isReady: async () => {
+        try {
+          await Promise.race([admin.describeCluster(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      registry,
+      logger,
+      maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
+      maxEventsPerRequest: config.INGEST_MAX_EVENTS,
+    });
+    const bound = await listen(app.server, config.INGEST_PORT, config.INGEST_HOST);
+    logger.info({ port: bound, topic: config.EVENTS_TOPIC }, 'ingest listening');
+    return {
+      close: async () => {
+        await app.close();
+        await publisher.close();
+        await admin.disconnect();
+      },
+    };
+  },
+});

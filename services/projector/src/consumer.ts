@@ -1,0 +1,137 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '@dvc/config';
+import type { DvcEvent, ProjectionContext } from '@dvc/domain';
+import { consumerLag, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
+import { applyEvents, type ProjectionStore } from '@dvc/redis';
+import { decodeMessage } from './decode.js';
+
+export interface ProjectorDeps {
+  kafka: Kafka;
+  store: ProjectionStore;
+  deadLetters: DeadLetterPublisher;
+  ctx: ProjectionContext;
+  registry: Registry;
+  logger: Logger;
+  topic: string;
+  groupId: string;
+  /** Wall clock, for the "last applied" health timestamp and dead-letter headers. */
+  now: () => number;
+  partitionsConcurrently?: number;
+  lagIntervalMs?: number;
+}
+
+export interface Projector {
+  start(): Promise<void>;
+  /** True once the consumer has joined its group and not crashed. */
+  isRunning(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The projector loop: each Kafka batch (one partition) is decoded, invalid messages are
+ * dead-lettered, valid events applied to Redis with exactly-once effect, and only then the
+ * offset is resolved. A crash anywhere before the commit replays the batch, which the
+ * projection recognises and does not count twice.
+ */
+export function createProjector(deps: ProjectorDeps): Projector {
+  const applied = new Counter({ name: 'dvc_projector_events_applied_total', help: 'Events applied by this instance', labelNames: ['type'], registers: [deps.registry] });
+  const duplicates = new Counter({ name: 'dvc_projector_events_duplicate_total', help: 'Events this instance found already applied', labelNames: ['type'], registers: [deps.registry] });
+  const rejected = new Counter({ name: 'dvc_projector_events_rejected_total', help: 'Events dead-lettered by this instance', labelNames: ['stage'], registers: [deps.registry] });
+  const conflicts = new Counter({ name: 'dvc_projector_write_conflicts_total', help: 'Unit writes that lost a compare-and-set race and were recomputed', registers: [deps.registry] });
+  const batchSeconds = new Histogram({
+    name: 'dvc_projector_batch_seconds',
+    help: 'Time to decode, apply and dead-letter one batch',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.registry],
+  });
+  const lagGauge = new Gauge({ name: 'dvc_consumer_lag', help: 'Messages not yet committed by the group, per partition', labelNames: ['topic', 'group', 'partition'], registers: [deps.registry] });
+
+  const consumer: Consumer = deps.kafka.consumer({
+    groupId: deps.groupId,
+    readUncommitted: false,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+  });
+  const admin = deps.kafka.admin();
+  let running = false;
+  let lagTimer: NodeJS.Timeout | undefined;
+
+  const handleBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const timer = batchSeconds.startTimer();
+    const events: DvcEvent[] = [];
+    const letters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const decoded = decodeMessage(message.value);
+      if (decoded.ok) events.push(decoded.event);
+      else {
+        letters.push({
+          key: message.key,
+          value: message.value,
+          reason: decoded.reason,
+          sourceTopic: batch.topic,
+          sourcePartition: batch.partition,
+          sourceOffset: message.offset,
+          stage: 'validation',
+        });
+      }
+    }
+    const stats = await applyEvents(deps.store, events, deps.ctx, deps.now);
+    if (letters.length > 0) {
+      await deps.deadLetters.publish(letters, new Date(deps.now()));
+      rejected.inc({ stage: 'validation' }, letters.length);
+      deps.logger.warn({ partition: batch.partition, count: letters.length, first: letters[0]?.reason }, 'events dead-lettered');
+    }
+    for (const [type, n] of stats.applied) applied.inc({ type }, n);
+    for (const [type, n] of stats.duplicates) duplicates.inc({ type }, n);
+    if (stats.conflicts > 0) conflicts.inc(stats.conflicts);
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+    timer();
+  };
+
+  const refreshLag = async () => {
+    try {
+      const lag = await consumerLag(admin, deps.groupId, deps.topic);
+      for (const [partition, n] of lag) lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n);
+    } catch (error) {
+      deps.logger.debug({ err: error }, 'lag refresh failed');
+    }
+  };
+
+  return {
+    async start() {
+      await admin.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        running = true;
+        deps.logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        running = false;
+        deps.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 2,
+        eachBatch: handleBatch,
+      });
+      lagTimer = setInterval(() => void refreshLag(), deps.lagIntervalMs ?? 5000);
+      lagTimer.unref();
+    },
+    isRunning: () => running,
+    async stop() {
+      if (lagTimer) clearInterval(lagTimer);
+      running = false;
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

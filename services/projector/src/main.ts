@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  DEFAULT_DATA_DIR,
+  closeServer,
+  createHttpServer,
+  createLogger,
+  int,
+  listen,
+  loadConfig,
+  loadReferenceData,
+  port,
+  runMain,
+  sendJson,
+  sendText,
+  str,
+  url,
+} from '@dvc/config';
+import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { ProjectionStore, createRedisClient } from '@dvc/redis';
+import { createProjector } from './consumer.js';
+
+const spec = {
+  ...kafkaSpec,
+  REDIS_URL: url('Redis holding the projection (redis:// or rediss://, user:password@ for ACL)', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
+  PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
+  PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
+  PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
+  PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
+  DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
+};
+
+const logger = createLogger('projector');
+
+await runMain({
+  name: 'dvc-projector',
+  description: 'folds the event topic into the Redis projection with exactly-once effect',
+  spec,
+  logger,
+  start: async () => {
+    const config = loadConfig(spec, process.env);
+    const reference = loadReferenceData(config.DATA_DIR);
+    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-projector' });
+    const kafka = createKafka(config, 'dvc-projector', logger);
+    await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
+    const projector = createProjector({
+      kafka,
+      store: new ProjectionStore(redis, config.REDIS_NAMESPACE),
+      deadLetters,
+      ctx: { days: reference.days, calendar: reference.calendar },
+      registry,
+      logger,
+      topic: config.EVENTS_TOPIC,
+      groupId: config.PROJECTOR_GROUP,
+      now: Date.now,
+      partitionsConcurrently: config.PROJECTOR_CONCURRENCY,
+    });
+    const server = createHttpServer(
+      {
+        '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+        '/readyz': async (_req, res) => {
+          const redisUp = await redis.ping().then(() => true, () => false);
+          const ready = redisUp && projector.isRunning();
+          sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', redis: redisUp, consumer: projector.isRunning() });
+        },
+        '/metrics': async (_req, res) => sendText(res, 200, await registry.metrics(), registry.contentType),
+      },
+      (error) => logger.error({ err: error }, 'request failed'),
+    );
+    const bound = await listen(server, config.PROJECTOR_PORT, config.PROJECTOR_HOST);
+    await projector.start();
+    logger.info({ port: bound, topic: config.EVENTS_TOPIC, group: config.PROJECTOR_GROUP, namespace: config.REDIS_NAMESPACE }, 'projector running');
+    return {
+      close: async () => {
+        await projector.stop();
+        await deadLetters.close();
+        await closeServer(server);
+        redis.disconnect();
+      },
+    };
+  },
+});

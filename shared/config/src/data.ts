@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createDayIndexer,
+  createUnitDirectory,
+  createWorkCalendar,
+  type CalendarYear,
+  type DayIndexer,
+  type UnitDirectory,
+  type UnitRecord,
+  type WorkCalendar,
+} from '@dvc/domain';
+
+/** The repository's data folder (infra/data), found from this package's location. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../infra/data', import.meta.url));
+
+export const ZONE = 'Asia/Ho_Chi_Minh';
+
+/** Thrown when a data file is missing or malformed; names the file. */
+export class DataFileError extends Error {}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new DataFileError(`cannot read data file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataFileError(`data file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export interface ReferenceData {
+  days: DayIndexer;
+  calendar: WorkCalendar;
+  units: UnitDirectory;
+}
+
+/** Loads the working-day calendar (one file per year) and the unit directory. */
+export function loadReferenceData(dataDir: string = DEFAULT_DATA_DIR): ReferenceData {
+  const days = createDayIndexer(ZONE);
+  const calendarDir = join(dataDir, 'calendar');
+  let files: string[];
+  try {
+    files = readdirSync(calendarDir).filter((f) => /^\d{4}\.json$/.test(f)).sort();
+  } catch (error) {
+    throw new DataFileError(`cannot list calendar folder ${calendarDir}: ${(error as Error).message}`);
+  }
+  if (files.length === 0) throw new DataFileError(`no calendar year files (YYYY.json) in ${calendarDir}`);
+  const years = files.map((f) => readJson(join(calendarDir, f)) as CalendarYear);
+  const calendar = createWorkCalendar(years, days);
+  const unitsFile = join(dataDir, 'units.json');
+  const unitsJson = readJson(unitsFile) as { units?: UnitRecord[] };
+  if (!Array.isArray(unitsJson.units)) throw new DataFileError(`${unitsFile} must hold { "units": [...] }`);
+  return { days, calendar, units: createUnitDirectory(unitsJson.units) };
+}

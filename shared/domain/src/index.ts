@@ -1,0 +1,57 @@
+export {
+  EVENT_TYPES,
+  EVENT_TYPE_NAMES,
+  UNIT_ID_PATTERN,
+  envelopeSchema,
+  type DvcEvent,
+  type EventOf,
+  type EventType,
+  type DossierChannelName,
+  type PaymentChannelName,
+  type PaymentKindName,
+  type ReportChannelName,
+} from './events/schemas.js';
+export { validateEvent, parseJson, eventJsonSchemas, type Problem, type ValidationResult, type ParseResult } from './events/validate.js';
+export { parseTimestamp, timestampMs, type TimestampResult } from './events/timestamp.js';
+export { createDayIndexer, rollingWindowDays, type DayIndexer } from './windows/days.js';
+export { createWorkCalendar, CalendarDataError, type CalendarYear, type WorkCalendar } from './calendar/calendar.js';
+export {
+  emptyDossier,
+  effectiveDueMs,
+  resolutionTimeliness,
+  openMembership,
+  type DossierState,
+  type Timeliness,
+  type OpenMembership,
+} from './timeliness/dossier.js';
+export {
+  evolve,
+  subjectKindOf,
+  StateKindMismatchError,
+  type SubjectState,
+  type SubjectKind,
+  type PaymentState,
+  type ReportState,
+  type ProcedureState,
+  type TeamState,
+  type ProjectionContext,
+} from './projection/state.js';
+export {
+  contributions,
+  projectUnit,
+  groupByUnit,
+  subjectKey,
+  subjectKeyOf,
+  Field,
+  CURRENT_BUCKET,
+  type Bucket,
+  type UnitChanges,
+} from './projection/project.js';
+export {
+  createUnitDirectory,
+  UnitDirectoryError,
+  UNKNOWN_UNIT,
+  type UnitDirectory,
+  type UnitInfo,
+  type UnitRecord,
+} from './units/directory.js';

@@ -1,0 +1,181 @@
+import type { WorkCalendar } from '../calendar/calendar.js';
+import { timestampMs } from '../events/timestamp.js';
+import type { DvcEvent, EventType, PaymentChannelName, PaymentKindName, ReportChannelName } from '../events/schemas.js';
+import { emptyDossier, type DossierState } from '../timeliness/dossier.js';
+import type { DayIndexer } from '../windows/days.js';
+
+export interface PaymentState {
+  kind: 'payment';
+  ids: string[];
+  paidAt: number;
+  payKind: PaymentKindName;
+  channel: PaymentChannelName;
+  amountVnd: number;
+  dossierId?: string;
+}
+
+export interface ReportState {
+  kind: 'report';
+  ids: string[];
+  submittedAt: number;
+  channel: ReportChannelName;
+}
+
+export interface ProcedureState {
+  kind: 'procedure';
+  ids: string[];
+  onlineCapable: boolean;
+}
+
+export interface TeamState {
+  kind: 'team';
+  ids: string[];
+  teamLevel: 'commune' | 'village';
+  members: number;
+}
+
+/** The state kept per (unit, subject); the subject's event family decides which. */
+export type SubjectState = DossierState | PaymentState | ReportState | ProcedureState | TeamState;
+export type SubjectKind = SubjectState['kind'];
+
+/** What the reducers need besides the state and the event: pure values, passed in. */
+export interface ProjectionContext {
+  days: DayIndexer;
+  calendar: WorkCalendar;
+}
+
+export function subjectKindOf(type: EventType): SubjectKind {
+  if (type.startsWith('vn.dvc.dossier.')) return 'dossier';
+  if (type === 'vn.dvc.payment.completed') return 'payment';
+  if (type === 'vn.dvc.report.submitted') return 'report';
+  if (type === 'vn.dvc.procedure.published') return 'procedure';
+  return 'team';
+}
+
+/** Thrown when an event is folded into a state of another family: a bug in the caller. */
+export class StateKindMismatchError extends Error {}
+
+function dossierOf(state: SubjectState | undefined): DossierState {
+  if (state === undefined) return emptyDossier();
+  if (state.kind !== 'dossier') throw new StateKindMismatchError(`dossier event applied to ${state.kind} state`);
+  return { ...state, ids: [...state.ids] };
+}
+
+const earliest = (current: number | undefined, next: number): number => (current === undefined ? next : Math.min(current, next));
+
+/**
+ * evolve(state, event): the next state of a subject. Pure; the caller has already checked the
+ * event id is new. Dossier events may arrive out of business order across retries, so each
+ * field keeps a deterministic choice (first receipt, latest resolution) rather than "last write".
+ */
+export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: ProjectionContext): SubjectState {
+  switch (event.type) {
+    case 'vn.dvc.dossier.submitted': {
+      const next = dossierOf(state);
+      next.submittedAt = earliest(next.submittedAt, timestampMs(event.data.submittedAt));
+      next.procedureId ??= event.data.procedureId;
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.received': {
+      const next = dossierOf(state);
+      const receivedAt = timestampMs(event.data.receivedAt);
+      if (next.receivedAt === undefined || receivedAt < next.receivedAt) {
+        next.receivedAt = receivedAt;
+        next.channel = event.data.channel;
+        next.procedureId = event.data.procedureId;
+        const { dueAt, processingDays } = event.data;
+        if (dueAt !== undefined) next.dueAt = timestampMs(dueAt);
+        else if (processingDays !== undefined) {
+          const dueDay = ctx.calendar.addWorkingDays(ctx.days.dayOf(receivedAt), processingDays);
+          next.dueAt = ctx.days.endOfDayMs(dueDay);
+        }
+      }
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.supplement_requested': {
+      const next = dossierOf(state);
+      next.supplementRequests += 1;
+      next.pausedSince ??= timestampMs(event.data.at);
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.supplement_received': {
+      const next = dossierOf(state);
+      if (next.pausedSince !== undefined) {
+        next.pausedMs += Math.max(0, timestampMs(event.data.at) - next.pausedSince);
+        delete next.pausedSince;
+      }
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.deadline_extended': {
+      const next = dossierOf(state);
+      next.extendedDueAt = timestampMs(event.data.newDueAt);
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.resolved': {
+      const next = dossierOf(state);
+      const resolvedAt = timestampMs(event.data.resolvedAt);
+      if (next.resolvedAt === undefined || resolvedAt >= next.resolvedAt) {
+        next.resolvedAt = resolvedAt;
+        next.processedOnline = event.data.processedOnline;
+        next.outcome = event.data.outcome;
+        if (event.data.dueAt !== undefined) next.resolvedDueAt = timestampMs(event.data.dueAt);
+        // A resolution ends a supplement pause still in progress.
+        if (next.pausedSince !== undefined) {
+          next.pausedMs += Math.max(0, resolvedAt - next.pausedSince);
+          delete next.pausedSince;
+        }
+      }
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.result_returned': {
+      const next = dossierOf(state);
+      next.returnedAt = earliest(next.returnedAt, timestampMs(event.data.at));
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.withdrawn': {
+      const next = dossierOf(state);
+      next.withdrawnAt = earliest(next.withdrawnAt, timestampMs(event.data.at));
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.digitized': {
+      const next = dossierOf(state);
+      next.digitizedAt = earliest(next.digitizedAt, timestampMs(event.data.at));
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.dossier.reopened': {
+      const next = dossierOf(state);
+      next.reopenedAt = timestampMs(event.data.at);
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.payment.completed': {
+      const d = event.data;
+      const next: PaymentState = {
+        kind: 'payment',
+        ids: [...(state?.ids ?? [])],
+        paidAt: timestampMs(d.paidAt),
+        payKind: d.kind,
+        channel: d.channel,
+        amountVnd: d.amountVnd,
+      };
+      if (d.dossierId !== undefined) next.dossierId = d.dossierId;
+      return withId(next, event.id);
+    }
+    case 'vn.dvc.report.submitted':
+      return withId(
+        { kind: 'report', ids: [...(state?.ids ?? [])], submittedAt: timestampMs(event.data.submittedAt), channel: event.data.channel },
+        event.id,
+      );
+    case 'vn.dvc.procedure.published':
+      return withId({ kind: 'procedure', ids: [...(state?.ids ?? [])], onlineCapable: event.data.onlineCapable }, event.id);
+    case 'vn.dvc.community_team.registered':
+      return withId(
+        { kind: 'team', ids: [...(state?.ids ?? [])], teamLevel: event.data.teamLevel, members: event.data.members },
+        event.id,
+      );
+  }
+}
+
+function withId<S extends SubjectState>(state: S, id: string): S {
+  state.ids.push(id);
+  return state;
+}

@@ -1,0 +1,72 @@
+import type { DossierChannelName } from '../events/schemas.js';
+
+/**
+ * Everything the projection remembers about one dossier. Plain JSON so it can be stored as
+ * one value; times are epoch milliseconds.
+ */
+export interface DossierState {
+  kind: 'dossier';
+  /** Ids of the events already applied: a second delivery of any of them changes nothing. */
+  ids: string[];
+  procedureId?: string;
+  submittedAt?: number;
+  receivedAt?: number;
+  channel?: DossierChannelName;
+  /** Due time from the receipt: dueAt, or receivedAt + processingDays working days. */
+  dueAt?: number;
+  /** Due time carried by the resolution event, for dossiers received before the history began. */
+  resolvedDueAt?: number;
+  /** Sum of closed supplement pauses. */
+  pausedMs: number;
+  /** Start of the supplement pause in progress, if any. */
+  pausedSince?: number;
+  supplementRequests: number;
+  extendedDueAt?: number;
+  resolvedAt?: number;
+  processedOnline?: boolean;
+  outcome?: 'approved' | 'rejected';
+  returnedAt?: number;
+  withdrawnAt?: number;
+  digitizedAt?: number;
+  reopenedAt?: number;
+}
+
+export function emptyDossier(): DossierState {
+  return { kind: 'dossier', ids: [], pausedMs: 0, supplementRequests: 0 };
+}
+
+export type Timeliness = 'on_time' | 'overdue';
+
+/**
+ * Effective due time at instant `at`: the base due time plus every supplement pause, the one
+ * in progress counted up to `at`. Undefined when no due time is known.
+ * An extension with an apology letter (deadline_extended) deliberately does not move it.
+ */
+export function effectiveDueMs(state: DossierState, at: number): number | undefined {
+  const base = state.dueAt ?? state.resolvedDueAt;
+  if (base === undefined) return undefined;
+  const running = state.pausedSince === undefined ? 0 : Math.max(0, at - state.pausedSince);
+  return base + state.pausedMs + running;
+}
+
+/**
+ * Timeliness of a resolved dossier (Decision 766 rules): overdue when resolved after its
+ * effective due time, or when supplements were requested more than once. A dossier with no
+ * known due time can only be overdue by the second rule.
+ */
+export function resolutionTimeliness(state: DossierState & { resolvedAt: number }): Timeliness {
+  if (state.supplementRequests > 1) return 'overdue';
+  const due = effectiveDueMs(state, state.resolvedAt);
+  return due !== undefined && state.resolvedAt > due ? 'overdue' : 'on_time';
+}
+
+/** Where an unresolved dossier sits in the open set. */
+export type OpenMembership = { set: 'none' } | { set: 'paused' } | { set: 'open'; dueMs: number | undefined };
+
+export function openMembership(state: DossierState): OpenMembership {
+  if (state.receivedAt === undefined || state.resolvedAt !== undefined || state.withdrawnAt !== undefined) {
+    return { set: 'none' };
+  }
+  if (state.pausedSince !== undefined) return { set: 'paused' };
+  return { set: 'open', dueMs: effectiveDueMs(state, state.pausedSince ?? 0) };
+}

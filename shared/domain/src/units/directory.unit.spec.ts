@@ -1,0 +1,70 @@
+import { UNKNOWN_UNIT, UnitDirectoryError, createUnitDirectory, type UnitRecord } from './directory.js';
+
+const PROVINCE: UnitRecord = { id: 'dong-nai', name: 'Tỉnh Đồng Nai', level: 'province', kind: 'province' };
+const WARD: UnitRecord = {
+  id: 'tran-bien',
+  name: 'Phường Trấn Biên',
+  level: 'commune',
+  kind: 'ward',
+  parent: 'dong-nai',
+  validFrom: '2025-07-01',
+};
+const OLD_CITY: UnitRecord = {
+  id: 'bien-hoa',
+  name: 'Thành phố Biên Hòa',
+  level: 'district',
+  kind: 'city',
+  parent: 'dong-nai',
+  validTo: '2025-06-30',
+  successor: 'tran-bien',
+};
+
+describe('createUnitDirectory', () => {
+  it('looks up name, level and kind of known units, whatever the record order', () => {
+    const directory = createUnitDirectory([WARD, OLD_CITY, PROVINCE]);
+    expect(directory.size).toBe(3);
+    expect(directory.lookup('tran-bien')).toEqual({ name: 'Phường Trấn Biên', level: 'commune', kind: 'ward' });
+    expect(directory.lookup('bien-hoa')).toEqual({ name: 'Thành phố Biên Hòa', level: 'district', kind: 'city' });
+    expect(directory.has('dong-nai')).toBe(true);
+  });
+
+  it("answers level 'unknown' for a unit missing from the directory", () => {
+    const directory = createUnitDirectory([PROVINCE]);
+    expect(directory.has('xa-khong-co')).toBe(false);
+    expect(directory.lookup('xa-khong-co')).toEqual({ name: '', level: 'unknown', kind: 'unknown' });
+    expect(directory.lookup('xa-khong-co')).toBe(UNKNOWN_UNIT);
+    expect(createUnitDirectory([]).lookup('dong-nai').level).toBe('unknown');
+  });
+
+  it('does not treat inherited object keys as units', () => {
+    const directory = createUnitDirectory([PROVINCE]);
+    expect(directory.has('constructor')).toBe(false);
+    expect(directory.lookup('__proto__')).toBe(UNKNOWN_UNIT);
+  });
+
+  it('refuses a unit listed twice', () => {
+    expect(() => createUnitDirectory([PROVINCE, WARD, { ...PROVINCE, name: 'Đồng Nai (cũ)' }])).toThrow(
+      new UnitDirectoryError("unit 'dong-nai' appears twice in the unit directory"),
+    );
+  });
+
+  it('refuses an unknown parent', () => {
+    expect(() => createUnitDirectory([WARD])).toThrow(UnitDirectoryError);
+    expect(() => createUnitDirectory([WARD])).toThrow("unit 'tran-bien': parent 'dong-nai' is not in the unit directory");
+  });
+
+  it('refuses validTo before validFrom, and accepts a one-day unit', () => {
+    expect(() => createUnitDirectory([{ ...PROVINCE, validFrom: '2025-07-01', validTo: '2025-06-30' }])).toThrow(
+      "unit 'dong-nai': validTo 2025-06-30 is before validFrom 2025-07-01",
+    );
+    expect(createUnitDirectory([{ ...PROVINCE, validFrom: '2025-07-01', validTo: '2025-07-01' }]).size).toBe(1);
+  });
+
+  it('keeps its own copy: changing the records afterwards changes nothing', () => {
+    const records: UnitRecord[] = [{ ...PROVINCE }];
+    const directory = createUnitDirectory(records);
+    const first = records[0];
+    if (first !== undefined) first.level = 'changed';
+    expect(directory.lookup('dong-nai').level).toBe('province');
+  });
+});

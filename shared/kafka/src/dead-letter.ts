@@ -1,0 +1,64 @@
+import type { Kafka, Producer } from 'kafkajs';
+
+/** A message that could not be applied, with where it came from and why. */
+export interface DeadLetter {
+  key: Buffer | null;
+  value: Buffer | null;
+  reason: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  stage: 'validation' | 'projection' | 'archive';
+}
+
+export const DLQ_HEADERS = {
+  reason: 'dvc-dlq-reason',
+  sourceTopic: 'dvc-dlq-source-topic',
+  sourcePartition: 'dvc-dlq-source-partition',
+  sourceOffset: 'dvc-dlq-source-offset',
+  stage: 'dvc-dlq-stage',
+  rejectedAt: 'dvc-dlq-rejected-at',
+} as const;
+
+/**
+ * Writes rejected messages to the dead-letter topic: original key and bytes kept as they
+ * were, the reason and origin in headers, so a fixed consumer can re-drive them.
+ */
+export class DeadLetterPublisher {
+  private producer: Producer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+  ) {}
+
+  async publish(letters: readonly DeadLetter[], now: Date): Promise<void> {
+    if (letters.length === 0) return;
+    if (this.producer === undefined) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      this.producer = producer;
+    }
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: letters.map((l) => ({
+        key: l.key,
+        value: l.value,
+        headers: {
+          [DLQ_HEADERS.reason]: l.reason,
+          [DLQ_HEADERS.sourceTopic]: l.sourceTopic,
+          [DLQ_HEADERS.sourcePartition]: String(l.sourcePartition),
+          [DLQ_HEADERS.sourceOffset]: l.sourceOffset,
+          [DLQ_HEADERS.stage]: l.stage,
+          [DLQ_HEADERS.rejectedAt]: now.toISOString(),
+        },
+      })),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}

@@ -1,0 +1,4 @@
+export { createKafka, ensureTopics, kafkaSpec, KafkaConfigError, type KafkaSettings } from './client.js';
+export { TransactionalPublisher, PublishError } from './publisher.js';
+export { DeadLetterPublisher, DLQ_HEADERS, type DeadLetter } from './dead-letter.js';
+export { consumerLag } from './lag.js';

@@ -1,0 +1,116 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from '@dvc/config';
+
+interface Pending {
+  messages: Message[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** Thrown when Kafka did not take a batch: nothing of it is visible to read-committed consumers. */
+export class PublishError extends Error {
+  readonly retriable = true;
+}
+
+/**
+ * Publishes batches all-or-nothing: each batch lands inside a Kafka transaction (idempotent
+ * producer, acks from all in-sync replicas). Requests arriving while a transaction is in flight
+ * are grouped into the next one (group commit), so throughput does not pay one transaction per
+ * request; if a transaction fails, every request in it fails and none of it is visible.
+ */
+export class TransactionalPublisher {
+  private producer: Producer | undefined;
+  private queue: Pending[] = [];
+  private draining = false;
+  private closed = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly transactionalId: string,
+    private readonly logger: Logger,
+    private readonly maxMessagesPerTransaction = 20_000,
+  ) {}
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer !== undefined) return this.producer;
+    const producer = this.kafka.producer({
+      transactionalId: this.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+
+  private async resetProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    if (producer !== undefined) await producer.disconnect().catch(() => undefined);
+  }
+
+  /** Resolves once every message is committed; rejects with PublishError if none is. */
+  publish(messages: Message[]): Promise<void> {
+    if (this.closed) return Promise.reject(new PublishError('publisher is shutting down'));
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ messages, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private takeGroup(): Pending[] {
+    const group: Pending[] = [];
+    let count = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (next === undefined || (group.length > 0 && count + next.messages.length > this.maxMessagesPerTransaction)) break;
+      group.push(next);
+      count += next.messages.length;
+      this.queue.shift();
+    }
+    return group;
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.takeGroup();
+        try {
+          await this.commit(group.flatMap((p) => p.messages));
+          for (const p of group) p.resolve();
+        } catch (error) {
+          const cause = error as Error;
+          this.logger.warn({ err: cause, requests: group.length }, 'transaction failed; batch not published');
+          for (const p of group) p.reject(new PublishError(`Kafka did not accept the batch: ${cause.message}`, { cause }));
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commit(messages: Message[]): Promise<void> {
+    const producer = await this.connectedProducer();
+    const transaction = await producer.transaction();
+    try {
+      await transaction.send({ topic: this.topic, messages, acks: -1 });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(async () => this.resetProducer());
+      throw error;
+    }
+  }
+
+  /** Waits for queued batches, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.draining || this.queue.length > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.resetProducer();
+  }
+}

@@ -1,0 +1,1 @@
+export { ProjectionMetrics, type WindowSpec } from './projection-metrics.js';

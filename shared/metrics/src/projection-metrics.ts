@@ -1,0 +1,145 @@
+import { Gauge, type Registry } from 'prom-client';
+import { Field, CURRENT_BUCKET, type UnitDirectory } from '@dvc/domain';
+import type { UnitSnapshot } from '@dvc/redis';
+
+/** One window to export: its label value and the day buckets it sums. */
+export interface WindowSpec {
+  id: string;
+  buckets: readonly string[];
+}
+
+const CHANNELS = ['online', 'direct', 'postal'] as const;
+const TIMELINESS = ['on_time', 'overdue'] as const;
+const PROCESSING = ['online', 'paper'] as const;
+const PAYMENT_KINDS = ['fee', 'land_obligation'] as const;
+const PAYMENT_CHANNELS = ['online', 'offline'] as const;
+const REPORT_CHANNELS = ['online', 'offline'] as const;
+const TEAM_LEVELS = ['commune', 'village'] as const;
+
+/**
+ * The metrics contract of ARCHITECTURE.md. Counts are the truth and ratios are derived; every
+ * business series carries unit and level. Values are set from a fresh snapshot on each scrape,
+ * so any number of projector instances show one truth.
+ */
+export class ProjectionMetrics {
+  private readonly gauges: Gauge[] = [];
+  private readonly received: Gauge;
+  private readonly resolved: Gauge;
+  private readonly overdueRatio: Gauge;
+  private readonly open: Gauge;
+  private readonly dueSoon: Gauge;
+  private readonly withdrawn: Gauge;
+  private readonly digitized: Gauge;
+  private readonly payments: Gauge;
+  private readonly paymentsVnd: Gauge;
+  private readonly reports: Gauge;
+  private readonly proceduresOnline: Gauge;
+  private readonly teams: Gauge;
+  private readonly teamMembers: Gauge;
+  private readonly applied: Gauge;
+  private readonly duplicates: Gauge;
+  private readonly lastApplied: Gauge;
+  private readonly lastEvent: Gauge;
+  private readonly freshness: Gauge;
+  private readonly clock: Gauge;
+  private readonly units: Gauge;
+
+  constructor(
+    registry: Registry,
+    private readonly directory: UnitDirectory,
+  ) {
+    const gauge = (name: string, help: string, labelNames: string[]) => {
+      const g = new Gauge({ name, help, labelNames, registers: [registry] });
+      this.gauges.push(g);
+      return g;
+    };
+    const unitLabels = ['unit', 'level'];
+    this.received = gauge('dvc_dossiers_received', 'Dossiers received in the window, by receivedAt', [...unitLabels, 'window', 'channel']);
+    this.resolved = gauge('dvc_dossiers_resolved', 'Dossiers resolved in the window, by resolvedAt', [...unitLabels, 'window', 'timeliness', 'processing']);
+    this.overdueRatio = gauge('dvc_overdue_ratio', 'Overdue share of dossiers resolved in the window (absent when none resolved)', [...unitLabels, 'window']);
+    this.open = gauge('dvc_dossiers_open', 'Open dossiers now, by state', [...unitLabels, 'state']);
+    this.dueSoon = gauge('dvc_dossiers_due_soon', 'Open dossiers, not overdue, whose effective due time is within the period', [...unitLabels, 'within']);
+    this.withdrawn = gauge('dvc_dossiers_withdrawn', 'Dossiers withdrawn in the window, by withdrawal time', [...unitLabels, 'window']);
+    this.digitized = gauge('dvc_dossiers_digitized', 'Of the dossiers received in the window, how many are digitized', [...unitLabels, 'window']);
+    this.payments = gauge('dvc_payments', 'Payments completed in the window, by paidAt', [...unitLabels, 'window', 'kind', 'channel']);
+    this.paymentsVnd = gauge('dvc_payments_vnd', 'Amount paid in the window in VND, by paidAt', [...unitLabels, 'window', 'kind', 'channel']);
+    this.reports = gauge('dvc_reports_submitted', 'Reports submitted in the window, by submittedAt', [...unitLabels, 'window', 'channel']);
+    this.proceduresOnline = gauge('dvc_procedures_online_capable', 'Procedures published as online-capable, now', unitLabels);
+    this.teams = gauge('dvc_community_teams', 'Community technology teams registered, now', [...unitLabels, 'team_level']);
+    this.teamMembers = gauge('dvc_community_team_members', 'Members of community technology teams, now', [...unitLabels, 'team_level']);
+    this.applied = gauge('dvc_projection_events_applied_total', 'Events applied to the projection, all units', ['type']);
+    this.duplicates = gauge('dvc_projection_events_duplicate_total', 'Events recognised as already applied (same id), all units', ['type']);
+    this.lastApplied = gauge('dvc_projection_last_applied_timestamp_seconds', 'Wall-clock time of the latest projection write', []);
+    this.lastEvent = gauge('dvc_projection_last_event_timestamp_seconds', 'Latest business time applied (the event-time clock)', []);
+    this.freshness = gauge('dvc_projection_freshness_seconds', 'Seconds since the latest projection write', []);
+    this.clock = gauge('dvc_exporter_clock_timestamp_seconds', 'The "now" the windows and open states were computed for', []);
+    this.units = gauge('dvc_projection_units', 'Units known to the projection', []);
+  }
+
+  /** Replaces every value with those of the snapshot taken at nowMs. */
+  update(snapshots: readonly UnitSnapshot[], windows: readonly WindowSpec[], nowMs: number, wallMs: number): void {
+    for (const g of this.gauges) g.reset();
+    const appliedByType = new Map<string, number>();
+    const duplicatesByType = new Map<string, number>();
+    let lastAppliedMs = 0;
+    let lastEventMs = 0;
+    for (const snap of snapshots) {
+      const { level } = this.directory.lookup(snap.unitId);
+      const base = { unit: snap.unitId, level };
+      for (const w of windows) {
+        const sum = (field: string) => {
+          let total = 0;
+          for (const bucket of w.buckets) total += snap.buckets.get(bucket)?.get(field) ?? 0;
+          return total;
+        };
+        const labels = { ...base, window: w.id };
+        for (const channel of CHANNELS) this.received.set({ ...labels, channel }, sum(Field.received(channel)));
+        let resolved = 0;
+        let overdue = 0;
+        for (const timeliness of TIMELINESS) {
+          for (const processing of PROCESSING) {
+            const n = sum(Field.resolved(timeliness, processing));
+            this.resolved.set({ ...labels, timeliness, processing }, n);
+            resolved += n;
+            if (timeliness === 'overdue') overdue += n;
+          }
+        }
+        if (resolved > 0) this.overdueRatio.set(labels, overdue / resolved);
+        this.withdrawn.set(labels, sum(Field.withdrawn));
+        this.digitized.set(labels, sum(Field.digitized));
+        for (const kind of PAYMENT_KINDS) {
+          for (const channel of PAYMENT_CHANNELS) {
+            this.payments.set({ ...labels, kind, channel }, sum(Field.payments(kind, channel)));
+            this.paymentsVnd.set({ ...labels, kind, channel }, sum(Field.paymentsVnd(kind, channel)));
+          }
+        }
+        for (const channel of REPORT_CHANNELS) this.reports.set({ ...labels, channel }, sum(Field.reports(channel)));
+      }
+      this.open.set({ ...base, state: 'in_time' }, snap.open.inTime);
+      this.open.set({ ...base, state: 'overdue' }, snap.open.overdue);
+      this.open.set({ ...base, state: 'paused' }, snap.paused);
+      this.dueSoon.set({ ...base, within: '24h' }, snap.open.dueWithin24h);
+      const current = snap.buckets.get(CURRENT_BUCKET);
+      this.proceduresOnline.set(base, current?.get(Field.proceduresOnlineCapable) ?? 0);
+      for (const teamLevel of TEAM_LEVELS) {
+        this.teams.set({ ...base, team_level: teamLevel }, current?.get(Field.teams(teamLevel)) ?? 0);
+        this.teamMembers.set({ ...base, team_level: teamLevel }, current?.get(Field.teamMembers(teamLevel)) ?? 0);
+      }
+      for (const [field, n] of snap.meta) {
+        if (field.startsWith('applied:')) appliedByType.set(field.slice(8), (appliedByType.get(field.slice(8)) ?? 0) + n);
+        else if (field.startsWith('duplicate:')) duplicatesByType.set(field.slice(10), (duplicatesByType.get(field.slice(10)) ?? 0) + n);
+      }
+      lastAppliedMs = Math.max(lastAppliedMs, snap.meta.get('lastAppliedMs') ?? 0);
+      lastEventMs = Math.max(lastEventMs, snap.meta.get('lastEventMs') ?? 0);
+    }
+    for (const [type, n] of appliedByType) this.applied.set({ type }, n);
+    for (const [type, n] of duplicatesByType) this.duplicates.set({ type }, n);
+    if (lastAppliedMs > 0) {
+      this.lastApplied.set(lastAppliedMs / 1000);
+      this.freshness.set(Math.max(0, wallMs - lastAppliedMs) / 1000);
+    }
+    if (lastEventMs > 0) this.lastEvent.set(lastEventMs / 1000);
+    this.clock.set(nowMs / 1000);
+    this.units.set(snapshots.length);
+  }
+}

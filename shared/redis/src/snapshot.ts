@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './store.js';
+
+/** What the exporter needs of one unit at one instant. */
+export interface UnitSnapshot {
+  unitId: string;
+  /** Bucket ('YYYY-MM-DD' or 'current') -> field -> count. */
+  buckets: Map<string, Map<string, number>>;
+  meta: Map<string, number>;
+  open: { overdue: number; inTime: number; dueWithin24h: number };
+  paused: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function numbers(record: Record<string, string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(record)) out.set(k, Number(v));
+  return out;
+}
+
+/**
+ * Reads, in one pipelined round trip, the buckets, meta and open-set counts of every unit.
+ * Open dossiers are overdue when now > effective due, i.e. their score is below now.
+ */
+export async function readSnapshots(
+  redis: Redis,
+  keys: Keys,
+  unitIds: readonly string[],
+  buckets: readonly string[],
+  nowMs: number,
+): Promise<UnitSnapshot[]> {
+  if (unitIds.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const unitId of unitIds) {
+    for (const bucket of buckets) pipeline.hgetall(keys.bucket(unitId, bucket));
+    pipeline.hgetall(keys.meta(unitId));
+    pipeline.zcount(keys.open(unitId), '-inf', `(${nowMs}`);
+    pipeline.zcard(keys.open(unitId));
+    pipeline.zcount(keys.open(unitId), nowMs, nowMs + DAY_MS);
+    pipeline.scard(keys.paused(unitId));
+  }
+  const results = (await pipeline.exec()) ?? [];
+  let i = 0;
+  const next = (): unknown => {
+    const [error, value] = results[i++] ?? [new Error('missing pipeline result'), null];
+    if (error) throw error;
+    return value;
+  };
+  return unitIds.map((unitId) => {
+    const bucketMap = new Map<string, Map<string, number>>();
+    for (const bucket of buckets) bucketMap.set(bucket, numbers(next() as Record<string, string>));
+    const meta = numbers(next() as Record<string, string>);
+    const overdue = next() as number;
+    const total = next() as number;
+    const dueWithin24h = next() as number;
+    const paused = next() as number;
+    return { unitId, buckets: bucketMap, meta, open: { overdue, inTime: total - overdue, dueWithin24h }, paused };
+  });
+}
+
+/** The event-time clock: the latest business time any unit has applied. */
+export async function readEventClock(redis: Redis, keys: Keys, unitIds: readonly string[]): Promise<number | undefined> {
+  if (unitIds.length === 0) return undefined;
+  const pipeline = redis.pipeline();
+  for (const unitId of unitIds) pipeline.hget(keys.meta(unitId), 'lastEventMs');
+  const results = (await pipeline.exec()) ?? [];
+  let latest: number | undefined;
+  for (const [error, value] of results) {
+    if (error) throw error;
+    if (typeof value === 'string') latest = Math.max(latest ?? 0, Number(value));
+  }
+  return latest;
+}

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { Redis, type Result } from 'ioredis';
+import type { DvcEvent, SubjectState, UnitChanges } from '@dvc/domain';
+import { subjectKeyOf } from '@dvc/domain';
+
+const APPLY_LUA = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    dvcApply(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+/**
+ * Key layout. Every key of a unit carries the hash tag `{unit}` so a unit's batch is one
+ * atomic script on one Redis Cluster slot; the namespace lets a rebuild write beside the
+ * live projection and lets tests stay out of each other's way.
+ */
+export class Keys {
+  constructor(readonly namespace: string) {}
+  units(): string {
+    return `${this.namespace}:units`;
+  }
+  private unit(unitId: string): string {
+    return `${this.namespace}:{${unitId}}`;
+  }
+  state(unitId: string, subjectKey: string): string {
+    return `${this.unit(unitId)}:s:${subjectKey}`;
+  }
+  bucket(unitId: string, bucket: string): string {
+    return `${this.unit(unitId)}:b:${bucket}`;
+  }
+  open(unitId: string): string {
+    return `${this.unit(unitId)}:open`;
+  }
+  paused(unitId: string): string {
+    return `${this.unit(unitId)}:paused`;
+  }
+  meta(unitId: string): string {
+    return `${this.unit(unitId)}:meta`;
+  }
+}
+
+/** States read before a batch, with the raw values the write must still find to succeed. */
+export interface StateRead {
+  states: Map<string, SubjectState | undefined>;
+  raw: Map<string, string>;
+}
+
+/** Thrown when a stored state is not valid JSON: the namespace was written by something else. */
+export class CorruptStateError extends Error {}
+
+export type WriteOutcome = { applied: string[]; conflicted: string[] };
+
+/**
+ * The projection store: reads the states a batch touches in one round trip, and writes each
+ * unit's changes as one compare-and-set script, all units pipelined in one round trip.
+ */
+export class ProjectionStore {
+  readonly keys: Keys;
+
+  constructor(
+    private readonly redis: Redis,
+    namespace: string,
+  ) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) {
+      throw new Error(`Redis namespace '${namespace}' must match [A-Za-z0-9_.-]{1,64}`);
+    }
+    this.keys = new Keys(namespace);
+    if (typeof (redis as Partial<Redis>).dvcApply !== 'function') {
+      redis.defineCommand('dvcApply', { lua: APPLY_LUA });
+    }
+  }
+
+  /** Reads the current state of every subject the events touch, grouped by unit. */
+  async readStates(groups: ReadonlyMap<string, readonly DvcEvent[]>): Promise<Map<string, StateRead>> {
+    // One MGET per unit (its keys share a slot), all pipelined: one round trip per batch.
+    const wanted: { unitId: string; subjects: string[] }[] = [];
+    for (const [unitId, events] of groups) {
+      wanted.push({ unitId, subjects: [...new Set(events.map(subjectKeyOf))] });
+    }
+    const pipeline = this.redis.pipeline();
+    for (const { unitId, subjects } of wanted) pipeline.mget(subjects.map((s) => this.keys.state(unitId, s)));
+    const results = wanted.length === 0 ? [] : ((await pipeline.exec()) ?? []);
+    const reads = new Map<string, StateRead>();
+    wanted.forEach(({ unitId, subjects }, index) => {
+      const [error, values] = results[index] ?? [new Error('missing pipeline result'), null];
+      if (error) throw error;
+      const read: StateRead = { states: new Map(), raw: new Map() };
+      reads.set(unitId, read);
+      subjects.forEach((subject, i) => {
+        const raw = (values as (string | null)[])[i] ?? null;
+        if (raw === null) {
+          read.states.set(subject, undefined);
+          return;
+        }
+        try {
+          read.states.set(subject, JSON.parse(raw) as SubjectState);
+        } catch {
+          throw new CorruptStateError(`state ${this.keys.state(unitId, subject)} is not JSON`);
+        }
+        read.raw.set(subject, raw);
+      });
+    });
+    return reads;
+  }
+
+  /** Writes each unit's changes atomically; returns the units applied and those that lost a race. */
+  async write(changes: readonly UnitChanges[], reads: ReadonlyMap<string, StateRead>, appliedAtMs: number): Promise<WriteOutcome> {
+    const pipeline = this.redis.pipeline();
+    const units = changes.map((c) => c.unitId);
+    if (units.length > 0) pipeline.sadd(this.keys.units(), ...units);
+    for (const change of changes) {
+      const read = reads.get(change.unitId);
+      const keys: string[] = [this.keys.meta(change.unitId), this.keys.open(change.unitId), this.keys.paused(change.unitId)];
+      const args: (string | number)[] = [change.states.size, change.counters.size, appliedAtMs, change.lastEventMs ?? ''];
+      for (const [subject, state] of change.states) {
+        keys.push(this.keys.state(change.unitId, subject));
+        args.push(read?.raw.get(subject) ?? '', JSON.stringify(state));
+      }
+      for (const [bucket, fields] of change.counters) {
+        keys.push(this.keys.bucket(change.unitId, bucket));
+        args.push(fields.size);
+        for (const [field, amount] of fields) args.push(field, amount);
+      }
+      const meta: (string | number)[] = [];
+      for (const [type, n] of change.applied) meta.push(`applied:${type}`, n);
+      for (const [type, n] of change.duplicates) meta.push(`duplicate:${type}`, n);
+      args.push(meta.length / 2, ...meta);
+      args.push(change.openUpsert.size);
+      for (const [member, score] of change.openUpsert) args.push(member, score === Number.POSITIVE_INFINITY ? '+inf' : score);
+      args.push(change.openRemove.size, ...change.openRemove);
+      args.push(change.pausedAdd.size, ...change.pausedAdd);
+      args.push(change.pausedRemove.size, ...change.pausedRemove);
+      pipeline.dvcApply(keys.length, ...keys, ...args);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const offset = units.length > 0 ? 1 : 0;
+    const outcome: WriteOutcome = { applied: [], conflicted: [] };
+    changes.forEach((change, index) => {
+      const [error, result] = results[index + offset] ?? [new Error('missing pipeline result'), null];
+      if (error) throw error;
+      if (result === 0) outcome.applied.push(change.unitId);
+      else outcome.conflicted.push(change.unitId);
+    });
+    return outcome;
+  }
+
+  /** Every unit the projection has seen. */
+  async units(): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.units())).sort();
+  }
+
+  /** Deletes every key of the namespace (tests and dropped rebuild namespaces only). */
+  async dropNamespace(): Promise<number> {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keys.namespace}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  }
+}

@@ -1,0 +1,2 @@
+export { uniqueName, waitFor } from './wait.js';
+export type { WaitOptions } from './wait.js';
