@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { MAX_YEAR, MIN_YEAR, parseTimestamp, timestampMs } from './timestamp.js';
+
+const ms = (text: string): number => {
+  const r = parseTimestamp(text);
+  if (!r.ok) throw new Error(`expected ${text} to parse: ${r.reason}`);
+  return r.ms;
+};
+
+const reason = (text: string): string => {
+  const r = parseTimestamp(text);
+  if (r.ok) throw new Error(`expected ${text} to be refused, got ${r.ms}`);
+  return r.reason;
+};
+
+describe('parseTimestamp: valid forms', () => {
+  it.each([
+    ['2022-06-22T01:30:00Z', 1_655_861_400_000],
+    ['2022-06-22T01:30:00z', 1_655_861_400_000],
+    ['2022-06-22t01:30:00Z', 1_655_861_400_000],
+    ['2022-06-22T08:30:00+07:00', 1_655_861_400_000],
+    ['2022-06-21T20:30:00-05:00', 1_655_861_400_000],
+    ['2022-06-22T01:30:00+00:00', 1_655_861_400_000],
+    ['2022-06-22T01:30:00-00:00', 1_655_861_400_000],
+    ['2022-06-22T06:00:00+04:30', 1_655_861_400_000],
+    ['2022-06-22T01:30:00.5Z', 1_655_861_400_500],
+    ['2022-06-22T01:30:00.123Z', 1_655_861_400_123],
+    ['2022-06-22T08:30:00.007+07:00', 1_655_861_400_007],
+    // sub-millisecond digits are truncated, never rounded up into the next millisecond
+    ['2022-06-22T01:30:00.999999999Z', 1_655_861_400_999],
+    ['2022-06-22T01:30:00.0001Z', 1_655_861_400_000],
+    ['1990-01-01T07:00:00+07:00', 631_152_000_000],
+    ['2024-02-29T00:00:00Z', 1_709_164_800_000],
+    ['2000-02-29T12:00:00Z', 951_825_600_000],
+    ['2022-12-31T23:59:59Z', 1_672_531_199_000],
+    ['2022-01-01T00:00:00+23:59', 1_640_908_860_000],
+  ])('%s -> %d', (text, expected) => {
+    expect(parseTimestamp(text)).toEqual({ ok: true, ms: expected });
+    expect(timestampMs(text)).toBe(expected);
+  });
+
+  it('agrees with Date.UTC for every millisecond fraction of three digits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 999 }), fc.integer({ min: -14 * 60, max: 14 * 60 }), (fraction, offset) => {
+        const sign = offset < 0 ? '-' : '+';
+        const abs = Math.abs(offset);
+        const off = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+        const text = `2023-03-15T10:20:30.${String(fraction).padStart(3, '0')}${off}`;
+        expect(ms(text)).toBe(Date.UTC(2023, 2, 15, 10, 20, 30, fraction) - offset * 60_000);
+      }),
+    );
+  });
+
+  it('round-trips any instant of the allowed range through toISOString', () => {
+    const from = Date.UTC(MIN_YEAR, 0, 1);
+    const to = Date.UTC(MAX_YEAR, 11, 31, 23, 59, 59, 999);
+    fc.assert(
+      fc.property(fc.integer({ min: from, max: to }), (instant) => {
+        expect(ms(new Date(instant).toISOString())).toBe(instant);
+      }),
+    );
+  });
+});
+
+describe('parseTimestamp: impossible or incomplete values', () => {
+  it.each([
+    ['2022-02-29T00:00:00Z', 'day 29 does not exist in 2022-02'],
+    ['2024-02-30T00:00:00Z', 'day 30 does not exist in 2024-02'],
+    ['1900-02-29T00:00:00Z', 'year 1900 is outside 1990–2100'],
+    ['2100-02-29T00:00:00Z', 'day 29 does not exist in 2100-02'],
+    ['2022-04-31T00:00:00Z', 'day 31 does not exist in 2022-04'],
+    ['2022-06-00T00:00:00Z', 'day 0 does not exist in 2022-06'],
+    ['2022-13-01T00:00:00Z', 'month 13 does not exist'],
+    ['2022-00-10T00:00:00Z', 'month 0 does not exist'],
+    ['2022-06-22T24:00:00Z', 'time 24:00:00 does not exist'],
+    ['2022-06-22T23:60:00Z', 'time 23:60:00 does not exist'],
+    ['2022-06-22T23:59:60Z', 'time 23:59:60 does not exist'],
+    ['2022-06-22T08:00:00+25:00', 'offset +25:00 does not exist'],
+    ['2022-06-22T08:00:00-24:00', 'offset -24:00 does not exist'],
+    ['2022-06-22T08:00:00+07:60', 'offset +07:60 does not exist'],
+    ['1989-12-31T23:59:59Z', 'year 1989 is outside 1990–2100'],
+    ['2101-01-01T00:00:00Z', 'year 2101 is outside 1990–2100'],
+  ])('%s is refused: %s', (text, expected) => {
+    expect(reason(text)).toBe(expected);
+    expect(() => timestampMs(text)).toThrow(`unvalidated timestamp '${text}': ${expected}`);
+  });
+
+  it('accepts the first and last instants of the year bounds', () => {
+    expect(ms('1990-01-01T00:00:00Z')).toBe(Date.UTC(1990, 0, 1));
+    expect(ms('2100-12-31T23:59:59.999Z')).toBe(Date.UTC(2100, 11, 31, 23, 59, 59, 999));
+  });
+
+  it.each([
+    '2022-06-22T08:30:00', // missing offset
+    '2022-06-22T08:30:00.123', // missing offset, with a fraction
+    '2022-06-22 08:30:00Z', // space instead of T
+    '2022-06-22',
+    '2022-06-22T08:30Z', // no seconds
+    '2022-06-22T08:30:00+0700', // offset without colon
+    '2022-06-22T08:30:00+07',
+    '2022-6-22T08:30:00Z',
+    '22-06-22T08:30:00Z',
+    '2022-06-22T08:30:00.Z', // empty fraction
+    '2022-06-22T08:30:00.1234567890Z', // more than nine fraction digits
+    ' 2022-06-22T08:30:00Z',
+    '2022-06-22T08:30:00Z ',
+    '',
+  ])('%j is not an RFC 3339 date-time with an offset', (text) => {
+    expect(reason(text)).toBe('must be an RFC 3339 date-time with an offset, e.g. 2022-06-22T08:30:00+07:00');
+  });
+});

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '@dvc/testing';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
+export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; targetsDir: string } {
+  const file = join(REPO_ROOT, '.run', 'stack.env');
+  const written = new Map<string, string>();
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+      if (m?.[1] !== undefined && m[2] !== undefined) written.set(m[1], m[2]);
+    }
+  }
+  const get = (name: string, fallback: string) => process.env[name] ?? written.get(name) ?? fallback;
+  return {
+    kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'),
+    redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379'),
+    prometheusUrl: get('PROMETHEUS_URL', 'http://127.0.0.1:9090'),
+    targetsDir: get('PROM_TARGETS_DIR', join(REPO_ROOT, '.run', 'prometheus', 'targets')),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  name: string;
+  port: number;
+  url: string;
+  process: ChildProcess;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a service's built main.js as a real process and waits for /healthz. */
+export async function startService(
+  service: 'ingest' | 'projector' | 'exporter',
+  env: Record<string, string>,
+  portVariable: string,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const logDir = join(REPO_ROOT, '.run', 'logs', 'tests');
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${service}-${port}.log`));
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
+    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...env, [portVariable]: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+  await waitFor(
+    async () => {
+      if (ended) throw new Error(`${service} exited during start-up; see .run/logs/tests/${service}-${port}.log`);
+      const res = await fetch(`${url}/healthz`);
+      return res.ok ? true : undefined;
+    },
+    { timeoutMs: 60_000, description: `${service} /healthz` },
+  );
+  return {
+    name: service,
+    port,
+    url,
+    process: child,
+    exited,
+    kill: async (signal) => {
+      if (!ended) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Registers a target with the real Prometheus through file-based service discovery. */
+export function registerScrapeTarget(id: string, port: number, job = 'dvc-exporter'): () => void {
+  const { targetsDir } = stackEnv();
+  mkdirSync(targetsDir, { recursive: true });
+  const file = join(targetsDir, `test-${id}.json`);
+  writeFileSync(file, JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { job, test_id: id } }]));
+  return () => rmSync(file, { force: true });
+}
+
+/** An instant query against the real Prometheus; returns the value per label set. */
+export async function promQuery(query: string): Promise<{ metric: Record<string, string>; value: number }[]> {
+  const { prometheusUrl } = stackEnv();
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  if (body.status !== 'success') throw new Error(`Prometheus query failed: ${body.error ?? res.status}`);
+  return (body.data?.result ?? []).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+}
+
+/** The exposition text of a /metrics endpoint as name{labels} -> value. */
+export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
