@@ -18,6 +18,7 @@ export interface ProjectorDeps {
   /** Wall clock, for the "last applied" health timestamp and dead-letter headers. */
   now: () => number;
   partitionsConcurrently?: number;
+  sessionTimeoutMs?: number;
   lagIntervalMs?: number;
 }
 
@@ -50,8 +51,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
   const consumer: Consumer = deps.kafka.consumer({
     groupId: deps.groupId,
     readUncommitted: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    sessionTimeout: deps.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3000, Math.floor((deps.sessionTimeoutMs ?? 30_000) / 3)),
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 16 * 1024 * 1024,
   });

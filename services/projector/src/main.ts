@@ -27,6 +27,7 @@ const spec = {
   PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
   PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
   PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
+  PROJECTOR_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
   PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
   DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
 };
@@ -58,6 +59,7 @@ await runMain({
       groupId: config.PROJECTOR_GROUP,
       now: Date.now,
       partitionsConcurrently: config.PROJECTOR_CONCURRENCY,
+      sessionTimeoutMs: config.PROJECTOR_SESSION_TIMEOUT_MS,
     });
     const server = createHttpServer(
       {
