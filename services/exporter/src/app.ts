@@ -2,9 +2,8 @@ import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
-import { rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
+import { CURRENT_BUCKET, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
 import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
-import { CURRENT_BUCKET } from '@dvc/domain';
 import { Keys, readEventClock, readSnapshots } from '@dvc/redis';
 
 export type ClockMode = 'wall' | 'event';

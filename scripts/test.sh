@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# npm test: installs what is missing, starts what the tests need (Kafka, Prometheus,
+# Alertmanager; Redis when none answers), runs type checks and every test tier, then stops
+# exactly what it started. Ends with one line: "N passed, N failed, N skipped".
+set -euo pipefail
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+cd "$ROOT"
+
+bash scripts/setup.sh
+
+# Remember what was already running so that only what this run starts is stopped.
+running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
+started=()
+cleanup() {
+  local code=$?
+  for component in "${started[@]}"; do bash scripts/stack.sh stop "$component" >/dev/null 2>&1 || true; done
+  exit "$code"
+}
+trap cleanup EXIT
+for component in kafka redis prometheus alertmanager; do
+  if ! grep -qx "$component" <<<"$running_before"; then
+    PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "$component"
+    started+=("$component")
+  fi
+done
+
+export DVC_TEST_RESULTS_DIR="$ROOT/.run/test-results/$(date +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$DVC_TEST_RESULTS_DIR"
+status=0
+npx turbo run build typecheck --output-logs=errors-only || status=1
+if [ "$status" -eq 0 ]; then
+  npx turbo run test:unit --output-logs=full || status=1
+  # Integration and end-to-end tiers share one broker and one Redis: one package at a time.
+  npx turbo run test:int --concurrency=1 --output-logs=full || status=1
+  npx turbo run test:e2e --concurrency=1 --output-logs=full || status=1
+fi
+
+node scripts/test-summary.mjs "$DVC_TEST_RESULTS_DIR" || status=1
+exit "$status"

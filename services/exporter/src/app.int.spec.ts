@@ -1,0 +1,90 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
+import { uniqueName } from '@dvc/testing';
+import { createApp } from './app.js';
+
+const days = createDayIndexer('Asia/Ho_Chi_Minh');
+const ctx = { days, calendar: createWorkCalendar([], days) };
+
+function received(id: string, unit: string, receivedAt: string, dueAt: string): DvcEvent {
+  const result = validateEvent({
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type: 'vn.dvc.dossier.received',
+    time: receivedAt,
+    subject: id,
+    unitid: unit,
+    data: { dossierId: id, unitId: unit, procedureId: 'P', channel: 'online', receivedAt, dueAt },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.event;
+}
+
+function parse(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+describe('exporter windows and clocks on a real Redis', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const namespace = uniqueName('exp').replace(/[^a-z0-9-]/g, '');
+  const store = new ProjectionStore(redis, namespace);
+  const units = createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }]);
+  const build = (clock: 'wall' | 'event', wallClock: () => number) =>
+    createApp({ redis, namespace, days, units, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+
+  beforeAll(async () => {
+    await applyEvents(
+      store,
+      [
+        // 2022-06-20 local; falls out of the window that starts 2022-06-21.
+        received('A', 'ward', '2022-06-20T23:59:00+07:00', '2022-07-10T17:00:00+07:00'),
+        // 2022-06-20T17:30Z is 2022-06-21 00:30 local: inside.
+        received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'),
+        received('C', 'ward', '2022-07-01T08:00:00+07:00', '2022-07-05T06:00:00+07:00'),
+      ],
+      ctx,
+      () => 0,
+    );
+  });
+
+  afterAll(async () => {
+    await store.dropNamespace();
+    redis.disconnect();
+  });
+
+  it('ends the 14-day window on the local day of the wall clock (23:30 UTC is the next day)', async () => {
+    // 2022-07-03T23:30Z = 2022-07-04 06:30 local: window 2022-06-21 .. 2022-07-04.
+    const app = build('wall', () => Date.parse('2022-07-03T23:30:00Z'));
+    const metrics = parse(await app.scrape());
+    expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(2);
+    // B was due 2022-07-04 08:00 local, 1.5 h ahead: in time and due within 24 h; C too (due 07-05 06:00).
+    expect(metrics.get('dvc_dossiers_open{unit="ward",level="commune",state="overdue"}')).toBe(0);
+    expect(metrics.get('dvc_dossiers_open{unit="ward",level="commune",state="in_time"}')).toBe(3);
+    expect(metrics.get('dvc_dossiers_due_soon{unit="ward",level="commune",within="24h"}')).toBe(2);
+    expect(metrics.get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-03T23:30:00Z') / 1000);
+  });
+
+  it('one millisecond earlier the window still holds 2022-06-20', async () => {
+    const app = build('wall', () => Date.parse('2022-07-03T16:59:59.999Z'));
+    const metrics = parse(await app.scrape());
+    expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(3);
+  });
+
+  it('uses the latest event time as now with the event-time clock', async () => {
+    const app = build('event', () => Date.parse('2030-01-01T00:00:00Z'));
+    const metrics = parse(await app.scrape());
+    expect(metrics.get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-01T08:00:00+07:00') / 1000);
+    expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(3);
+    expect(metrics.has('dvc_overdue_ratio{unit="ward",level="commune",window="14d"}')).toBe(false);
+  });
+});

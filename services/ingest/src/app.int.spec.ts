@@ -1,0 +1,63 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { listen } from '@dvc/config';
+import { TransactionalPublisher } from '@dvc/kafka';
+import { createApp, type IngestApp } from './app.js';
+import { kafkaEventPublisher } from './kafka-publisher.js';
+
+const event = {
+  specversion: '1.0',
+  id: 'e-503',
+  source: 'test',
+  type: 'vn.dvc.dossier.withdrawn',
+  time: '2022-06-22T08:00:00+07:00',
+  subject: 'D1',
+  unitid: 'u1',
+  data: { dossierId: 'D1', unitId: 'u1', at: '2022-06-22T08:00:00+07:00' },
+};
+
+describe('ingest when Kafka is unavailable', () => {
+  let app: IngestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    const kafka = new Kafka({
+      clientId: 'ingest-503',
+      brokers: ['127.0.0.1:1'],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 300,
+      retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 },
+    });
+    const logger = pino({ level: 'silent' });
+    app = createApp({
+      publisher: kafkaEventPublisher(new TransactionalPublisher(kafka, 'nowhere', 'tx-503', logger)),
+      isReady: async () => false,
+      registry: new Registry(),
+      logger,
+      maxBodyBytes: 1024 * 1024,
+      maxEventsPerRequest: 100,
+    });
+    url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
+  });
+
+  afterAll(() => app.close());
+
+  it('answers 503 with Retry-After and accepts nothing', async () => {
+    const res = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(event),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(await res.json()).toEqual({ error: 'event log unavailable; nothing was accepted, retry later' });
+  });
+
+  it('is alive but not ready', async () => {
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'not ready', kafka: false });
+  });
+});

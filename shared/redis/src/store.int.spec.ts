@@ -1,0 +1,87 @@
+import { Redis } from 'ioredis';
+import { createDayIndexer, createWorkCalendar, projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
+import { uniqueName } from '@dvc/testing';
+import { applyEvents } from './apply.js';
+import { ProjectionStore } from './store.js';
+
+const days = createDayIndexer('Asia/Ho_Chi_Minh');
+const ctx = { days, calendar: createWorkCalendar([], days) };
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved'): DvcEvent {
+  const data =
+    type === 'received'
+      ? { dossierId: dossier, unitId: unit, procedureId: 'P', channel: 'online', receivedAt: '2022-06-20T08:00:00+07:00', dueAt: '2022-06-21T08:00:00+07:00' }
+      : { dossierId: dossier, unitId: unit, resolvedAt: '2022-06-22T08:00:00+07:00', outcome: 'approved', processedOnline: false };
+  const result = validateEvent({
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type: `vn.dvc.dossier.${type}`,
+    time: '2022-06-22T08:00:00+07:00',
+    subject: dossier,
+    unitid: unit,
+    data,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.event;
+}
+
+describe('ProjectionStore on a real Redis', () => {
+  const redis = new Redis(redisUrl);
+  const namespace = uniqueName('it').replace(/[^a-z0-9-]/g, '');
+  const store = new ProjectionStore(redis, namespace);
+
+  afterAll(async () => {
+    await store.dropNamespace();
+    redis.disconnect();
+  });
+
+  it('writes a unit only if its states are unchanged since they were read', async () => {
+    const e = event('cas-1', 'u1', 'D1', 'received');
+    const groups = new Map([['u1', [e]]]);
+    const readA = await store.readStates(groups);
+    const readB = await store.readStates(groups);
+    const changesA = projectUnit('u1', [e], readA.get('u1')?.states ?? new Map(), ctx);
+    const changesB = projectUnit('u1', [e], readB.get('u1')?.states ?? new Map(), ctx);
+    expect(await store.write([changesA], readA, 1)).toEqual({ applied: ['u1'], conflicted: [] });
+    // B read the same (empty) state; A changed it since: B must lose, not count twice.
+    expect(await store.write([changesB], readB, 2)).toEqual({ applied: [], conflicted: ['u1'] });
+    expect(await redis.hget(store.keys.bucket('u1', '2022-06-20'), 'rcv:online')).toBe('1');
+  });
+
+  it('applies concurrent deliveries of the same events exactly once', async () => {
+    const events: DvcEvent[] = [];
+    for (let i = 0; i < 200; i++) {
+      events.push(event(`r-${i}`, `c${i % 4}`, `X${i}`, 'received'));
+      events.push(event(`s-${i}`, `c${i % 4}`, `X${i}`, 'resolved'));
+    }
+    // Four writers race on the same batch, as consumers do around a rebalance.
+    const results = await Promise.all([1, 2, 3, 4].map(() => applyEvents(store, events, ctx, () => 5)));
+    const applied = results.reduce((sum, r) => sum + [...r.applied.values()].reduce((a, b) => a + b, 0), 0);
+    const duplicates = results.reduce((sum, r) => sum + [...r.duplicates.values()].reduce((a, b) => a + b, 0), 0);
+    expect(applied).toBe(400);
+    expect(results.reduce((sum, r) => sum + r.conflicts, 0)).toBeGreaterThan(0);
+    expect(duplicates).toBe(1200);
+    let resolvedOverdue = 0;
+    for (let u = 0; u < 4; u++) {
+      resolvedOverdue += Number(await redis.hget(store.keys.bucket(`c${u}`, '2022-06-22'), 'res:overdue:paper'));
+      expect(await redis.zcard(store.keys.open(`c${u}`))).toBe(0);
+    }
+    expect(resolvedOverdue).toBe(200);
+  });
+
+  it('drops only its own namespace', async () => {
+    const other = new ProjectionStore(redis, `${namespace}x`);
+    const e = event('o-1', 'u9', 'O1', 'received');
+    await other.write([projectUnit('u9', [e], new Map(), ctx)], new Map(), 1);
+    const before = await redis.exists(other.keys.bucket('u9', '2022-06-20'));
+    await store.dropNamespace();
+    expect(before).toBe(1);
+    expect(await redis.exists(other.keys.bucket('u9', '2022-06-20'))).toBe(1);
+    expect(await redis.exists(store.keys.bucket('u1', '2022-06-20'))).toBe(0);
+    await other.dropNamespace();
+    expect(await redis.exists(other.keys.bucket('u9', '2022-06-20'))).toBe(0);
+  });
+});
+

@@ -1,0 +1,26 @@
+// Appends each jest run's counts to $DVC_TEST_RESULTS_DIR so scripts/test.sh can print one
+// closing line for the whole suite ("N passed, N failed, N skipped").
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { join, basename } = require('node:path');
+
+class SummaryReporter {
+  constructor(globalConfig) {
+    this.rootDir = globalConfig.rootDir;
+  }
+  onRunComplete(_contexts, results) {
+    const dir = process.env.DVC_TEST_RESULTS_DIR;
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${basename(this.rootDir)}-${process.pid}-${Date.now()}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        package: basename(this.rootDir),
+        passed: results.numPassedTests,
+        failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
+        skipped: results.numPendingTests + results.numTodoTests,
+      }),
+    );
+  }
+}
+module.exports = SummaryReporter;
