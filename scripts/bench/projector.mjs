@@ -1,0 +1,719 @@
+#!/usr/bin/env node
+// Projector throughput benchmark against the local stack (Kafka + Redis).
+// Run it through `npm run bench` (scripts/bench.sh builds and starts Kafka first).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PROJECTOR_MAIN = join(ROOT, 'services', 'projector', 'dist', 'main.js');
+
+const HELP = `Usage: node scripts/bench/projector.mjs [options]    (or: npm run bench -- [options])
+
+Measures how fast the projector folds a pre-filled Kafka topic into Redis, next to two
+ceilings on the same machine: a bare kafkajs consumer (JSON.parse only) and pipelined
+Redis HINCRBY. Each figure is the median of --runs runs; every run uses a fresh consumer
+group and Redis namespace. Everything created is deleted at the end (also on Ctrl-C).
+
+Options:
+  --events N        events pre-filled into the topic (default 1,000,000; 100k / 1e6 work too)
+  --partitions P    partitions of the benchmark topic (default 6)
+  --runs R          runs per measurement; the median is reported (default 3)
+  --output FILE     markdown report (default bench/results/projector-<date>.md; also printed)
+  --units U         distinct units in the event stream (default 2000)
+  --concurrency C   PROJECTOR_CONCURRENCY for the projector, and partitionsConsumedConcurrently
+                    of the bare consumer (default: the projector's own default, 2)
+  --redis-ops N     HINCRBY commands in the Redis ceiling (default 1,000,000, pipelines of 1,000)
+  --profile         after the measured runs, one more (unmeasured) projector run under
+                    node --cpu-prof; its top self-time functions go into the report
+  -h, --help        this text
+
+Environment: KAFKA_BROKERS and REDIS_URL (else .run/stack.env, else 127.0.0.1:19092 and
+redis://127.0.0.1:6379). Projector logs: bench/results/logs/. Needs the projector built
+(npx turbo run build) and Kafka + Redis running (bash scripts/stack.sh start kafka).
+`;
+
+// ---------------------------------------------------------------------------- arguments
+function count(name, text, min = 1) {
+  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)([km]?)$/i.exec(String(text).replace(/[_,]/g, '').trim());
+  const value = m ? Number(m[1]) * ({ k: 1e3, m: 1e6 }[m[2].toLowerCase()] ?? 1) : Number.NaN;
+  if (!Number.isInteger(value) || value < min) {
+    process.stderr.write(`--${name} must be an integer >= ${min}, got '${text}'\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      events: { type: 'string', default: '1000000' },
+      partitions: { type: 'string', default: '6' },
+      runs: { type: 'string', default: '3' },
+      output: { type: 'string' },
+      units: { type: 'string', default: '2000' },
+      concurrency: { type: 'string' },
+      'redis-ops': { type: 'string', default: '1000000' },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+} catch (error) {
+  process.stderr.write(`${error.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const N = count('events', parsed.events);
+const P = count('partitions', parsed.partitions);
+const R = count('runs', parsed.runs);
+const UNITS = count('units', parsed.units);
+const CONCURRENCY = parsed.concurrency === undefined ? undefined : count('concurrency', parsed.concurrency);
+const REDIS_OPS = count('redis-ops', parsed['redis-ops'], 1000);
+const PROFILE = parsed.profile;
+
+// Loaded only now so that --help works before `npm ci`.
+const { Kafka, logLevel, Partitioners, CompressionTypes } = (await import('kafkajs')).default;
+const { Redis } = await import('ioredis');
+const { validateEvent } = await import('@dvc/domain');
+const { createEventStream } = await import('./lib/events.mjs');
+const { summariseProfile } = await import('./lib/profile.mjs');
+
+if (!existsSync(PROJECTOR_MAIN)) {
+  process.stderr.write(`${relative(ROOT, PROJECTOR_MAIN)} is missing: run npx turbo run build first\n`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------- helpers
+const log = (text) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
+const fmtMiB = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function stackEnv() {
+  const file = join(ROOT, '.run', 'stack.env');
+  const written = new Map();
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+      if (m) written.set(m[1], m[2]);
+    }
+  }
+  const get = (name, fallback) => process.env[name] ?? written.get(name) ?? fallback;
+  return { kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'), redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379') };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** user+system CPU seconds of a process, from /proc (undefined when unreadable). */
+function procCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
+}
+
+function procStatusKb(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function kafkaPid() {
+  try {
+    const pid = readFileSync(join(ROOT, '.run', 'kafka', 'kafka.pid'), 'utf8').replace(/\D/g, '');
+    return pid === '' ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+function kafkaVersion() {
+  try {
+    const jar = readdirSync(join(ROOT, '.run', 'kafka', 'libs')).find((f) => /^kafka_[\d.]+-[\w.-]+\.jar$/.test(f));
+    return jar ? jar.replace(/^kafka_([\d.]+)-(.+)\.jar$/, '$2 (Scala $1)') : 'unknown';
+  } catch {
+    return 'unknown (.run/kafka/libs not found)';
+  }
+}
+
+function packageVersion(name) {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+function infoField(info, field) {
+  const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
+  return m ? m[1].trim() : undefined;
+}
+
+// ---------------------------------------------------------------------------- state
+const env = stackEnv();
+const tag = Math.random().toString(36).slice(2, 8);
+const prefix = `bench-${tag}`;
+const topic = `${prefix}-events`;
+const resultsDir = join(ROOT, 'bench', 'results');
+const logDir = join(resultsDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+// kafkajs logs every retry; show each distinct problem at most once per 30 s.
+const lastLogged = new Map();
+const kafkaLog = () => ({ log: entry }) => {
+  const text = `${entry.message}${entry.error ? `: ${entry.error}` : ''}`;
+  const now = Date.now();
+  if (now - (lastLogged.get(text) ?? 0) < 30_000) return;
+  lastLogged.set(text, now);
+  log(`kafkajs: ${text}`);
+};
+const kafka = new Kafka({
+  clientId: 'dvc-bench',
+  brokers: env.kafkaBrokers.split(',').map((b) => b.trim()),
+  logLevel: logLevel.ERROR,
+  logCreator: kafkaLog,
+  connectionTimeout: 5000,
+  requestTimeout: 30_000,
+});
+const redis = new Redis(env.redisUrl, { connectionName: 'dvc-bench', maxRetriesPerRequest: 3 });
+const admin = kafka.admin();
+
+/** Everything this process created, deleted by cleanup() whatever happens. */
+const created = { topics: new Set(), groups: new Set(), namespaces: new Set(), keys: new Set(), children: new Set() };
+
+async function killChild(child, timeoutMs = 25_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function dropNamespace(ns) {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** Waits until Redis has freed what UNLINK handed to its background thread. */
+async function waitLazyFree(timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const pending = Number(infoField(await redis.info('memory'), 'lazyfree_pending_objects') ?? 0);
+    if (pending === 0) return;
+    await sleep(100);
+  }
+}
+
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const child of created.children) await killChild(child).catch(() => undefined);
+    for (const ns of created.namespaces) {
+      try {
+        const n = await dropNamespace(ns);
+        log(`redis: removed ${fmtInt(n)} keys of namespace ${ns}`);
+        created.namespaces.delete(ns);
+      } catch (error) {
+        log(`redis: could not drop namespace ${ns}: ${error.message}`);
+      }
+    }
+    for (const key of created.keys) await redis.unlink(key).catch(() => undefined);
+    try {
+      await admin.connect();
+      if (created.groups.size > 0) {
+        const existing = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+        const groups = [...created.groups].filter((g) => existing.has(g));
+        if (groups.length > 0) await admin.deleteGroups(groups).catch((e) => log(`kafka: deleteGroups: ${e.message}`));
+      }
+      const existing = new Set(await admin.listTopics());
+      const topics = [...created.topics].filter((t) => existing.has(t));
+      if (topics.length > 0) {
+        await admin.deleteTopics({ topics, timeout: 30_000 });
+        log(`kafka: deleted topic(s) ${topics.join(', ')}`);
+      }
+    } catch (error) {
+      log(`kafka: cleanup failed: ${error.message}`);
+    }
+    await admin.disconnect().catch(() => undefined);
+    redis.disconnect();
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+// A closed stderr (e.g. `| head`) must not kill the run before cleanup.
+process.stderr.on('error', () => undefined);
+process.stdout.on('error', () => undefined);
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (error) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${event}: ${error?.stack ?? error}; cleaning up`);
+    void cleanup().finally(() => process.exit(1));
+  });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n`);
+    log(`${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------- phases
+async function prefill() {
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: P, replicationFactor: -1 }] });
+  created.topics.add(topic);
+  const stream = createEventStream({ total: N, units: UNITS, tag });
+  // Validate a sample against the contract before sending anything.
+  const sample = stream.next(Math.min(N, 5000));
+  for (const m of sample) {
+    const result = validateEvent(JSON.parse(m.value));
+    if (!result.ok) throw new Error(`generated event is invalid: ${JSON.stringify(result.problems)}\n${m.value}`);
+  }
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  // ~1,500 records per partition per request keeps each record batch under the broker's 1 MB limit.
+  const perSend = 1500 * P;
+  const bar = progressBar('prefill   ', N);
+  const t0 = performance.now();
+  let sent = 0;
+  let batch = sample.concat(stream.next(perSend - sample.length));
+  while (batch.length > 0) {
+    const sending = producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: batch });
+    const next = stream.next(perSend); // generate the next batch while this one is in flight
+    await sending;
+    sent += batch.length;
+    bar.update(sent);
+    batch = next;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  bar.done();
+  await producer.disconnect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const inTopic = offsets.reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+  if (inTopic !== N) throw new Error(`topic holds ${inTopic} messages, expected ${N}`);
+  return { seconds, rate: N / seconds, stats: stream.stats, partitionSizes: offsets.map((p) => Number(p.high) - Number(p.low)) };
+}
+
+async function bareConsumer(run) {
+  const groupId = `${prefix}-bare-r${run}`;
+  created.groups.add(groupId);
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 4 * 1024 * 1024, // as the projector
+    maxBytes: 16 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const bar = progressBar(`bare    #${run}`, N);
+  let seen = 0;
+  let bytes = 0;
+  let tFirst;
+  let tLast;
+  let finish;
+  const finished = new Promise((r) => (finish = r));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await consumer.run({
+    partitionsConsumedConcurrently: CONCURRENCY ?? 2,
+    eachBatch: async ({ batch }) => {
+      tFirst ??= performance.now();
+      for (const message of batch.messages) {
+        const event = JSON.parse(message.value.toString('utf8'));
+        bytes += event.id.length;
+      }
+      seen += batch.messages.length;
+      bar.update(seen);
+      if (seen >= N && tLast === undefined) {
+        tLast = performance.now();
+        finish();
+      }
+    },
+  });
+  let lastSeen = -1;
+  let lastProgress = performance.now();
+  while (tLast === undefined) {
+    await Promise.race([finished, sleep(1000)]);
+    if (seen !== lastSeen) [lastSeen, lastProgress] = [seen, performance.now()];
+    if (performance.now() - lastProgress > 120_000) throw new Error(`bare consumer stalled at ${seen}/${N}`);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  bar.done();
+  await consumer.disconnect();
+  const steady = (tLast - tFirst) / 1000;
+  return {
+    rate: N / steady,
+    steadySeconds: steady,
+    totalSeconds: (tLast - t0) / 1000,
+    startupSeconds: (tFirst - t0) / 1000,
+    cpuCores: (cpu.user + cpu.system) / 1e6 / ((tLast - t0) / 1000),
+    checksum: bytes,
+  };
+}
+
+async function appliedSoFar(ns) {
+  const units = await redis.smembers(`${ns}:units`);
+  let applied = 0;
+  let duplicates = 0;
+  let lastAppliedMs = 0;
+  if (units.length > 0) {
+    const pipeline = redis.pipeline();
+    for (const unit of units) pipeline.hgetall(`${ns}:{${unit}}:meta`);
+    for (const [error, meta] of await pipeline.exec()) {
+      if (error) throw error;
+      for (const [field, value] of Object.entries(meta)) {
+        if (field.startsWith('applied:')) applied += Number(value);
+        else if (field.startsWith('duplicate:')) duplicates += Number(value);
+        else if (field === 'lastAppliedMs') lastAppliedMs = Math.max(lastAppliedMs, Number(value));
+      }
+    }
+  }
+  return { applied, duplicates, lastAppliedMs, units: units.length };
+}
+
+const dlqExists = new Set();
+async function dlqSize(dlq) {
+  // Ask for offsets only once the projector has created the topic (else kafkajs logs errors).
+  if (!dlqExists.has(dlq)) {
+    if (!(await admin.listTopics()).includes(dlq)) return 0;
+    dlqExists.add(dlq);
+  }
+  try {
+    const offsets = await admin.fetchTopicOffsets(dlq);
+    return offsets.reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+  } catch {
+    return 0; // partitions not led yet
+  }
+}
+
+async function scrapeMetrics(port) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const out = new Map();
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const space = line.lastIndexOf(' ');
+      out.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+    return out;
+  } catch {
+    return new Map();
+  }
+}
+
+const sumMetric = (metrics, name) => [...metrics].filter(([k]) => k === name || k.startsWith(`${name}{`)).reduce((s, [, v]) => s + v, 0);
+
+async function redisStats() {
+  const info = await redis.info();
+  return {
+    usedMemory: Number(infoField(info, 'used_memory')),
+    cpu: Number(infoField(info, 'used_cpu_user')) + Number(infoField(info, 'used_cpu_sys')),
+  };
+}
+
+async function projectorRun(run, dossiers, { profileDir } = {}) {
+  const label = profileDir ? 'profile' : `r${run}`;
+  const ns = `${prefix}-${label}`;
+  const group = `${prefix}-projector-${label}`;
+  const dlq = `${prefix}-dlq-${label}`;
+  created.namespaces.add(ns);
+  created.groups.add(group);
+  created.topics.add(dlq);
+  const port = await freePort();
+  await waitLazyFree();
+  const redis0 = await redisStats();
+  const kpid = kafkaPid();
+  const kafkaCpu0 = kpid === undefined ? undefined : procCpuSeconds(kpid);
+  const logFile = join(logDir, `projector-${ns}.log`);
+  const fd = openSync(logFile, 'a');
+  const childEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: env.kafkaBrokers,
+    REDIS_URL: env.redisUrl,
+    EVENTS_TOPIC: topic,
+    DLQ_TOPIC: dlq,
+    TOPIC_PARTITIONS: String(P),
+    REDIS_NAMESPACE: ns,
+    PROJECTOR_GROUP: group,
+    PROJECTOR_PORT: String(port),
+  };
+  if (CONCURRENCY !== undefined) childEnv.PROJECTOR_CONCURRENCY = String(CONCURRENCY);
+  const t0 = Date.now();
+  // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line.
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, PROJECTOR_MAIN], { env: childEnv, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  created.children.add(child);
+  let exit;
+  child.once('exit', (code, signal) => (exit = { code, signal }));
+  const bar = progressBar(profileDir ? 'profile   ' : `projector#${run}`, N);
+  let tFirst;
+  let tLast;
+  let lastDone = -1;
+  let lastProgress = Date.now();
+  let final;
+  for (let tick = 1; ; tick++) {
+    await sleep(Math.max(0, t0 + tick * 250 - Date.now()));
+    if (exit !== undefined) throw new Error(`projector exited (code ${exit.code}, signal ${exit.signal}) during the run; see ${relative(ROOT, logFile)}`);
+    const [state, dead] = await Promise.all([appliedSoFar(ns), dlqSize(dlq)]);
+    const now = Date.now();
+    const done = state.applied + dead;
+    if (done > 0) tFirst ??= now;
+    if (done !== lastDone) [lastDone, lastProgress] = [done, now];
+    bar.update(done);
+    if (done >= N) {
+      tLast = now;
+      final = { ...state, dead };
+      break;
+    }
+    if (now - lastProgress > 120_000) throw new Error(`projector stalled at ${done}/${N} for 120 s; see ${relative(ROOT, logFile)}`);
+  }
+  bar.done();
+  const peakRssKb = procStatusKb(child.pid, 'VmHWM');
+  const cpuSeconds = procCpuSeconds(child.pid);
+  const redis1 = await redisStats();
+  const kafkaCpu1 = kpid === undefined ? undefined : procCpuSeconds(kpid);
+  const metrics = await scrapeMetrics(port);
+  await killChild(child);
+  created.children.delete(child);
+  const removed = await dropNamespace(ns);
+  created.namespaces.delete(ns);
+  log(`redis: removed ${fmtInt(removed)} keys of ${ns}`);
+  const steady = (tLast - tFirst) / 1000;
+  const wall = (tLast - t0) / 1000;
+  const batches = sumMetric(metrics, 'dvc_projector_batch_seconds_count');
+  return {
+    rate: N / steady,
+    steadySeconds: steady,
+    totalSeconds: wall,
+    totalRate: N / wall,
+    startupSeconds: (tFirst - t0) / 1000,
+    peakRssMiB: peakRssKb === undefined ? Number.NaN : peakRssKb / 1024,
+    cpuCores: cpuSeconds === undefined ? Number.NaN : cpuSeconds / wall,
+    redisCpuCores: (redis1.cpu - redis0.cpu) / wall,
+    kafkaCpuCores: kafkaCpu0 === undefined || kafkaCpu1 === undefined ? Number.NaN : (kafkaCpu1 - kafkaCpu0) / wall,
+    memoryDelta: redis1.usedMemory - redis0.usedMemory,
+    bytesPerDossier: (redis1.usedMemory - redis0.usedMemory) / dossiers,
+    keys: removed,
+    units: final.units,
+    duplicates: final.duplicates,
+    dead: final.dead,
+    batches,
+    eventsPerBatch: batches > 0 ? N / batches : Number.NaN,
+    batchMs: batches > 0 ? (1000 * sumMetric(metrics, 'dvc_projector_batch_seconds_sum')) / batches : Number.NaN,
+    conflicts: sumMetric(metrics, 'dvc_projector_write_conflicts_total'),
+  };
+}
+
+async function redisCeiling(run) {
+  const key = `${prefix}:hincrby:r${run}`;
+  created.keys.add(key);
+  const fields = Array.from({ length: 64 }, (_, i) => `f${i}`);
+  const size = 1000;
+  const bar = progressBar(`redis   #${run}`, REDIS_OPS);
+  const t0 = performance.now();
+  for (let done = 0; done < REDIS_OPS; ) {
+    const n = Math.min(size, REDIS_OPS - done);
+    const pipeline = redis.pipeline();
+    for (let j = 0; j < n; j++) pipeline.hincrby(key, fields[j & 63], 1);
+    const results = await pipeline.exec();
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    done += n;
+    bar.update(done);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  bar.done();
+  const total = (await redis.hvals(key)).reduce((s, v) => s + Number(v), 0);
+  await redis.unlink(key);
+  created.keys.delete(key);
+  if (total !== REDIS_OPS) throw new Error(`HINCRBY check: fields sum to ${total}, expected ${REDIS_OPS}`);
+  return { rate: REDIS_OPS / seconds, seconds };
+}
+
+// ---------------------------------------------------------------------------- report
+function defaultOutput() {
+  const date = new Date().toISOString().slice(0, 10);
+  let file = join(resultsDir, `projector-${date}.md`);
+  for (let i = 2; existsSync(file); i++) file = join(resultsDir, `projector-${date}-${i}.md`);
+  return file;
+}
+
+function report({ machine, fill, bare, proj, ceiling, profile, startedAt, wallSeconds }) {
+  const rate = (x) => (Number.isFinite(x) ? `${fmtInt(x)} ev/s` : 'n/a');
+  const ops = (x) => `${fmtInt(x)} ops/s`;
+  const sec = (x) => `${x.toFixed(2)} s`;
+  const cores = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : 'n/a');
+  const runs = (list, pick, fmt) => list.map((r) => fmt(pick(r))).join(' · ');
+  const row = (label, list, pick, fmt) => `| ${label} | **${fmt(median(list.map(pick)))}** | ${runs(list, pick, fmt)} |`;
+  const ratio = proj.map((p, i) => p.rate / bare[i].rate);
+  const { stats } = fill;
+  const lines = [];
+  lines.push(`# Projector benchmark — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`, '');
+  lines.push(`${fmtInt(N)} events, ${P} partitions, ${R} run(s) per figure (median shown, then each run). Total bench time ${fmtDuration(wallSeconds)}.`, '');
+  lines.push('## Machine', '', '| | |', '|---|---|');
+  for (const [k, v] of machine) lines.push(`| ${k} | ${v} |`);
+  lines.push('', '## Workload', '');
+  lines.push(
+    `Topic \`${topic}\` (deleted afterwards): ${fmtInt(N)} CloudEvents, ${fmtMiB(stats.bytes)} of JSON (${Math.round(stats.bytes / N)} B/event average), ` +
+      `key = subject, ${P} partitions (${fill.partitionSizes.map(fmtInt).join(' / ')} messages), no compression; ` +
+      `${fmtInt(UNITS)} units (\`bench.u0000\`…), ${fmtInt(stats.dossiers)} dossiers, ${fmtInt(stats.payments)} payments, ${fmtInt(stats.reports)} reports; times in June 2022.`,
+    '',
+  );
+  lines.push('| Event type | Count | Share |', '|---|---:|---:|');
+  for (const [type, n] of [...stats.byType].sort((a, b) => b[1] - a[1])) lines.push(`| ${type} | ${fmtInt(n)} | ${((100 * n) / N).toFixed(1)} % |`);
+  lines.push('', `Pre-fill (kafkajs idempotent producer, acks=-1, ${fmtInt(1500 * P)} messages per request): ${sec(fill.seconds)}, ${rate(fill.rate)}.`, '');
+  lines.push('## Results', '', '| Measure | Median | Runs |', '|---|---:|---|');
+  lines.push(row('Bare kafkajs consumer (eachBatch, JSON.parse only), first → last message', bare, (r) => r.rate, rate));
+  lines.push(row('Bare consumer, subscribe → last message', bare, (r) => N / r.totalSeconds, rate));
+  lines.push(row('Projector, first → last applied event (Redis poll every 250 ms)', proj, (r) => r.rate, rate));
+  lines.push(row('Projector, process start → last applied event', proj, (r) => r.totalRate, rate));
+  lines.push(row('Projector time to apply all events (first → last)', proj, (r) => r.steadySeconds, sec));
+  lines.push(row('Projector start-up (spawn → first applied event)', proj, (r) => r.startupSeconds, sec));
+  lines.push(`| **Projector / bare consumer** (first → last) | **${(median(ratio) * 100).toFixed(1)} %** | ${ratio.map((x) => `${(x * 100).toFixed(1)} %`).join(' · ')} |`);
+  lines.push(row('Redis ceiling: pipelined HINCRBY, 1 ioredis client, pipelines of 1,000', ceiling, (r) => r.rate, ops));
+  lines.push(row('Projector peak RSS (VmHWM)', proj, (r) => r.peakRssMiB, (x) => `${x.toFixed(0)} MiB`));
+  lines.push(row('Redis `used_memory` delta per dossier (all keys / dossiers)', proj, (r) => r.bytesPerDossier, (x) => `${fmtInt(x)} B`));
+  lines.push(row('Redis `used_memory` delta, total', proj, (r) => r.memoryDelta, fmtMiB));
+  lines.push(row('Redis keys written', proj, (r) => r.keys, fmtInt));
+  lines.push(row('CPU during projector run: projector process (of one core)', proj, (r) => r.cpuCores, cores));
+  lines.push(row('CPU during projector run: redis-server', proj, (r) => r.redisCpuCores, cores));
+  lines.push(row('CPU during projector run: Kafka broker', proj, (r) => r.kafkaCpuCores, cores));
+  lines.push(row('CPU of the bare consumer (bench process)', bare, (r) => r.cpuCores, cores));
+  lines.push(row('Projector batches (eachBatch calls)', proj, (r) => r.batches, fmtInt));
+  lines.push(row('Events per batch (mean)', proj, (r) => r.eventsPerBatch, fmtInt));
+  lines.push(row('Batch handling time (mean, decode + apply + commit)', proj, (r) => r.batchMs, (x) => `${x.toFixed(1)} ms`));
+  lines.push(row('Write conflicts / duplicates / dead letters', proj, (r) => r.conflicts + r.duplicates + r.dead, fmtInt));
+  lines.push('');
+  lines.push(
+    `Projector: the real service (\`node services/projector/dist/main.js\`, PROJECTOR_CONCURRENCY=${CONCURRENCY ?? 'default (2)'}), fresh group and Redis namespace per run; ` +
+      `done when the \`applied:*\` fields of every \`<ns>:{unit}:meta\` hash plus the DLQ size reach ${fmtInt(N)}. ` +
+      `All components share this machine (${os.cpus().length} CPUs), so CPU figures compete with each other; Redis is shared with whatever else runs on it, so memory and CPU deltas are approximate.`,
+    '',
+  );
+  if (profile) {
+    lines.push('## CPU profile of the projector (one extra run under `node --cpu-prof`)', '');
+    lines.push(`Busy ${fmtInt(profile.busyMs)} ms of ${fmtInt(profile.totalMs)} ms sampled (the rest idle). Profile: \`${profile.file}\`.`, '');
+    lines.push('| Package / area | Self time | Share of busy |', '|---|---:|---:|');
+    for (const c of profile.categories.slice(0, 12)) lines.push(`| ${c.category} | ${fmtInt(c.ms)} ms | ${((100 * c.ms) / profile.busyMs).toFixed(1)} % |`);
+    lines.push('', '| Function | Where | Self time | Share of busy |', '|---|---|---:|---:|');
+    for (const f of profile.functions.slice(0, 20)) lines.push(`| \`${f.name}\` | ${f.where || f.category} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------- main
+async function main() {
+  const startedAt = new Date();
+  const output = parsed.output ?? defaultOutput();
+  await admin.connect();
+  const redisInfo = await redis.info('server');
+  const cpus = os.cpus();
+  const machine = [
+    ['CPU', `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`],
+    ['Memory', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`],
+    ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
+    ['Node', process.version],
+    ['Kafka', `${kafkaVersion()}, single node KRaft at ${env.kafkaBrokers}`],
+    ['Redis', `${infoField(redisInfo, 'redis_version') ?? '?'} at ${env.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`],
+    ['Clients', `kafkajs ${packageVersion('kafkajs')}, ioredis ${packageVersion('ioredis')}`],
+  ];
+  log(`topic ${topic}: ${fmtInt(N)} events, ${P} partitions, ${R} run(s)${PROFILE ? ' + profile run' : ''}`);
+  const fill = await prefill();
+  const bare = [];
+  const proj = [];
+  const ceiling = [];
+  for (let run = 1; run <= R; run++) {
+    bare.push(await bareConsumer(run));
+    proj.push(await projectorRun(run, fill.stats.dossiers));
+    ceiling.push(await redisCeiling(run));
+    const p = proj.at(-1);
+    log(`run ${run}: bare ${fmtRate(bare.at(-1).rate)}, projector ${fmtRate(p.rate)} (${((100 * p.rate) / bare.at(-1).rate).toFixed(1)} %), redis ${fmtRate(ceiling.at(-1).rate)}, RSS ${p.peakRssMiB.toFixed(0)} MiB`);
+  }
+  let profile;
+  if (PROFILE) {
+    const dir = join(resultsDir, 'profiles', prefix);
+    mkdirSync(dir, { recursive: true });
+    await projectorRun(R + 1, fill.stats.dossiers, { profileDir: dir });
+    const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f))[0];
+    if (file) profile = { ...summariseProfile(file), file: relative(ROOT, file) };
+    else log('profile: no .cpuprofile written (did the projector exit cleanly?)');
+  }
+  const markdown = report({ machine, fill, bare, proj, ceiling, profile, startedAt, wallSeconds: (Date.now() - startedAt.getTime()) / 1000 });
+  mkdirSync(dirname(output), { recursive: true });
+  writeFileSync(output, `${markdown}\n`);
+  process.stdout.write(`${markdown}\n`);
+  log(`report written to ${output.startsWith(ROOT) ? relative(ROOT, output) : output}`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (error) {
+  process.stderr.write('\n');
+  log(`FAILED: ${error.stack ?? error}`);
+  code = 1;
+} finally {
+  if (!interrupted) await cleanup();
+}
+if (!interrupted) process.exit(code);

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# npm start: installs what is missing, starts the local stack (Kafka, Redis, Prometheus,
+# Alertmanager) and the services (ingest, projector, exporter), sends a small sample of events,
+# prints where everything is, and keeps running until Ctrl-C or `npm run stop`.
+#
+# Point it at existing infrastructure with KAFKA_BROKERS and REDIS_URL: when Kafka answers
+# there, no local broker is started; a Redis that answers at REDIS_URL is always used as is.
+set -euo pipefail
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+cd "$ROOT"
+if [ "${1:-}" = "--help" ]; then
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  echo "Options via environment: INGEST_PORT (8080), EXPORTER_PORT (9464), PROJECTOR_PORT (9465),"
+  echo "CLOCK (wall|event), SAMPLE (1 to send the sample, 0 not to), and every service variable"
+  echo "listed by node services/<name>/dist/main.js --help."
+  exit 0
+fi
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+
+bash scripts/setup.sh
+
+SERVICES_DIR="$ROOT/.run/services"
+mkdir -p "$SERVICES_DIR" "$ROOT/.run/logs"
+
+running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
+external_kafka=0
+if [ -n "${KAFKA_BROKERS:-}" ] && kcat -b "$KAFKA_BROKERS" -L -m 3 >/dev/null 2>&1; then external_kafka=1; fi
+for component in kafka redis prometheus alertmanager; do
+  if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
+  if ! grep -qx "$component" <<<"$running_before"; then
+    bash scripts/stack.sh start "$component"
+    echo "$component" >>"$SERVICES_DIR/stack-started"
+  fi
+done
+# shellcheck disable=SC1091
+set -a; . "$ROOT/.run/stack.env"; set +a
+if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"; fi
+
+start_service() {
+  local name=$1
+  local pidfile="$SERVICES_DIR/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "$name already running (pid $(cat "$pidfile"))"
+    return
+  fi
+  node "services/$name/dist/main.js" >>"$ROOT/.run/logs/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+}
+start_service projector
+start_service exporter
+start_service ingest
+
+wait_ready() {
+  local name=$1 url=$2
+  for _ in $(seq 1 120); do
+    if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$(cat "$SERVICES_DIR/$name.pid")" 2>/dev/null; then
+      echo "$name exited; last lines of .run/logs/$name.log:" >&2
+      tail -n 30 "$ROOT/.run/logs/$name.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "$name not ready after 60 s; see .run/logs/$name.log" >&2
+  return 1
+}
+wait_ready ingest "http://127.0.0.1:${INGEST_PORT:-8080}/readyz"
+wait_ready projector "http://127.0.0.1:${PROJECTOR_PORT:-9465}/readyz"
+wait_ready exporter "http://127.0.0.1:${EXPORTER_PORT:-9464}/readyz"
+
+if [ "${SAMPLE:-1}" = 1 ]; then node scripts/sample-events.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}"; fi
+
+cat <<INFO
+
+dvc is running
+  ingest API      http://127.0.0.1:${INGEST_PORT:-8080}/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
+  metrics         http://127.0.0.1:${EXPORTER_PORT:-9464}/metrics
+  projector       http://127.0.0.1:${PROJECTOR_PORT:-9465}/metrics
+  Prometheus      ${PROMETHEUS_URL:-http://127.0.0.1:9090}
+  Alertmanager    ${ALERTMANAGER_URL:-http://127.0.0.1:9093}
+  Kafka           ${KAFKA_BROKERS}
+  Redis           ${REDIS_URL}
+  logs            .run/logs/
+Stop with Ctrl-C or 'npm run stop'.
+INFO
+
+trap 'bash "$SCRIPT_DIR/stop.sh"; exit 0' INT TERM
+while :; do
+  for name in ingest projector exporter; do
+    if ! kill -0 "$(cat "$SERVICES_DIR/$name.pid")" 2>/dev/null; then
+      echo "$name stopped; see .run/logs/$name.log" >&2
+      bash "$SCRIPT_DIR/stop.sh"
+      exit 1
+    fi
+  done
+  sleep 2
+done
