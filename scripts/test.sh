@@ -30,10 +30,10 @@ mkdir -p "$DVC_TEST_RESULTS_DIR"
 status=0
 npx turbo run build typecheck --output-logs=errors-only || status=1
 if [ "$status" -eq 0 ]; then
-  npx turbo run test:unit --output-logs=full || status=1
+  npx turbo run test:unit --continue --output-logs=full || status=1
   # Integration and end-to-end tiers share one broker and one Redis: one package at a time.
-  npx turbo run test:int --concurrency=1 --output-logs=full || status=1
-  npx turbo run test:e2e --concurrency=1 --output-logs=full || status=1
+  npx turbo run test:int --continue --concurrency=1 --output-logs=full || status=1
+  npx turbo run test:e2e --continue --concurrency=1 --output-logs=full || status=1
 fi
 
 node scripts/test-summary.mjs "$DVC_TEST_RESULTS_DIR" || status=1

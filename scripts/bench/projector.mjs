@@ -657,6 +657,9 @@ function report({ machine, fill, bare, proj, ceiling, profile, startedAt, wallSe
     for (const c of profile.categories.slice(0, 12)) lines.push(`| ${c.category} | ${fmtInt(c.ms)} ms | ${((100 * c.ms) / profile.busyMs).toFixed(1)} % |`);
     lines.push('', '| Function | Where | Self time | Share of busy |', '|---|---|---:|---:|');
     for (const f of profile.functions.slice(0, 20)) lines.push(`| \`${f.name}\` | ${f.where || f.category} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
+    lines.push('', 'Inclusive time of the workspace code (callees included, GC not attributed):', '');
+    lines.push('| Function | Where | Inclusive | Share of busy |', '|---|---|---:|---:|');
+    for (const f of profile.inclusive.slice(0, 15)) lines.push(`| \`${f.name}\` | ${f.where} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
     lines.push('');
   }
   return lines.join('\n');

@@ -46,7 +46,27 @@ export function summariseProfile(file) {
     functions.set(key, entry);
     categories.set(category, (categories.get(category) ?? 0) + us / 1000);
   }
+  // Inclusive time of the workspace's own functions (the projector's pipeline stages):
+  // each sample counts once for every distinct @dvc function on its stack.
+  const parent = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const inclusive = new Map();
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const { functionName, url, lineNumber } = byId.get(at).callFrame;
+      const category = categoryOf(url, functionName);
+      if (!category.startsWith('@dvc/')) continue;
+      const short = url.replace(/^file:\/\/.*?\/(shared|services)\//, '$1/');
+      const key = `${functionName || '(anonymous)'}\t${short}:${lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + us / 1000);
+    }
+  });
   return {
+    inclusive: [...inclusive].map(([key, ms]) => ({ name: key.split('\t')[0], where: key.split('\t')[1], ms })).sort((a, b) => b.ms - a.ms),
     busyMs: busyUs / 1000,
     totalMs: totalUs / 1000,
     functions: [...functions.values()].sort((a, b) => b.ms - a.ms),
