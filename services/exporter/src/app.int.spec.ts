@@ -2,12 +2,18 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
+import { parseTargets } from '@dvc/config';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 
 const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const ctx = { days, calendar: createWorkCalendar([], days) };
+const ctx = {
+  days,
+  calendar: createWorkCalendar([], days),
+  periods: [{ id: 'june', fromDay: days.dayFromIso('2022-06-21'), toDay: days.dayFromIso('2022-06-30') }],
+  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
+};
 
 function received(id: string, unit: string, receivedAt: string, dueAt: string): DvcEvent {
   const result = validateEvent({
@@ -39,8 +45,18 @@ describe('exporter windows and clocks on a real Redis', () => {
   const namespace = uniqueName('exp').replace(/[^a-z0-9-]/g, '');
   const store = new ProjectionStore(redis, namespace);
   const units = createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }]);
+  const parsed = parseTargets(
+    {
+      periods: [{ id: 'june', name: 'June', from: '2022-06-21', to: '2022-06-30' }],
+      targets: [{ kpi: 'overdue_ratio', comparison: 'lt', value: 0.01, windows: ['14d', 'june'], levels: ['commune'] }],
+    },
+    days,
+    ['14d'],
+  );
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  const targets = parsed.targets;
   const build = (clock: 'wall' | 'event', wallClock: () => number) =>
-    createApp({ redis, namespace, days, units, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+    createApp({ redis, namespace, days, units, targets, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
 
   beforeAll(async () => {
     await applyEvents(
@@ -86,5 +102,18 @@ describe('exporter windows and clocks on a real Redis', () => {
     expect(metrics.get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-01T08:00:00+07:00') / 1000);
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(3);
     expect(metrics.has('dvc_overdue_ratio{unit="ward",level="commune",window="14d"}')).toBe(false);
+  });
+
+  it('exports fixed periods from their own buckets, with carried-over and targets', async () => {
+    const app = build('event', () => 0);
+    const metrics = parse(await app.scrape());
+    // A (2022-06-20) is before the period: carried over into it; B was received inside, C after it.
+    expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}')).toBe(1);
+    expect(metrics.get('dvc_dossiers_carried_over{unit="ward",level="commune",window="june"}')).toBe(1);
+    expect(metrics.get('dvc_dossiers_open_at_end{unit="ward",level="commune",window="june"}')).toBe(2);
+    // The rolling window at 2022-07-01 starts 2022-06-18: nothing carried over into it.
+    expect(metrics.get('dvc_dossiers_carried_over{unit="ward",level="commune",window="14d"}')).toBe(0);
+    expect(metrics.get('dvc_target{unit="ward",level="commune",window="june",kpi="overdue_ratio"}')).toBe(0.01);
+    expect(metrics.get('dvc_target{unit="ward",level="commune",window="14d",kpi="overdue_ratio"}')).toBe(0.01);
   });
 });

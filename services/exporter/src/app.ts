@@ -2,8 +2,9 @@ import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
-import { CURRENT_BUCKET, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
+import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
 import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
+import type { Targets } from '@dvc/config';
 import { Keys, readEventClock, readSnapshots } from '@dvc/redis';
 
 export type ClockMode = 'wall' | 'event';
@@ -13,6 +14,8 @@ export interface ExporterDeps {
   namespace: string;
   days: DayIndexer;
   units: UnitDirectory;
+  /** Fixed target periods (exported as windows) and the KPI targets. */
+  targets: Targets;
   /** wall: now is the wall clock; event: now is the latest business time applied (replays, demos). */
   clock: ClockMode;
   wallClock: () => number;
@@ -32,7 +35,8 @@ export const ROLLING_WINDOW = { id: '14d', days: 14 } as const;
 
 export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
-  const metrics = new ProjectionMetrics(registry, deps.units);
+  const metrics = new ProjectionMetrics(registry, deps.units, (unit, window) => deps.targets.forUnit(unit, window));
+  const periodWindows: WindowSpec[] = deps.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
   const keys = new Keys(deps.namespace);
   const scrapeSeconds = new Histogram({
     name: 'dvc_exporter_scrape_seconds',
@@ -50,11 +54,13 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     const now = deps.clock === 'event' ? ((await readEventClock(deps.redis, keys, unitIds)) ?? wall) : wall;
     const today = deps.days.dayOf(now);
     const rolling: WindowSpec = {
+      kind: 'rolling',
       id: ROLLING_WINDOW.id,
       buckets: rollingWindowDays(today, ROLLING_WINDOW.days).map((d) => deps.days.isoDate(d)),
     };
-    const snapshots = await readSnapshots(deps.redis, keys, unitIds, [...rolling.buckets, CURRENT_BUCKET], now);
-    metrics.update(snapshots, [rolling], now, wall);
+    const buckets = [...rolling.buckets, ...periodWindows.map((w) => w.buckets[0]), CURRENT_BUCKET];
+    const snapshots = await readSnapshots(deps.redis, keys, unitIds, buckets, now);
+    metrics.update(snapshots, [rolling, ...periodWindows], now, wall);
     timer();
     return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
   };

@@ -31,6 +31,7 @@ await runMain({
       namespace: config.REDIS_NAMESPACE,
       days: reference.days,
       units: reference.units,
+      targets: reference.targets,
       clock: config.CLOCK,
       wallClock: Date.now,
       logger,

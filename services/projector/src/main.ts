@@ -9,6 +9,7 @@ import {
   listen,
   loadConfig,
   loadReferenceData,
+  projectionContext,
   port,
   runMain,
   sendJson,
@@ -29,6 +30,8 @@ const spec = {
   PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
   PROJECTOR_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
   PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
+  RESULT_RETURN_WORKING_DAYS: int('working days after resolution within which the result must be returned (integrity signal)', 2, 0, 60),
+  RECEIPT_WORKING_DAYS: int('working days an online submission may wait for official receipt (Decree 118/2025)', 1, 0, 60),
   DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
 };
 
@@ -52,7 +55,10 @@ await runMain({
       kafka,
       store: new ProjectionStore(redis, config.REDIS_NAMESPACE),
       deadLetters,
-      ctx: { days: reference.days, calendar: reference.calendar },
+      ctx: projectionContext(reference, {
+        resultReturnWorkingDays: config.RESULT_RETURN_WORKING_DAYS,
+        receiptWorkingDays: config.RECEIPT_WORKING_DAYS,
+      }),
       registry,
       logger,
       topic: config.EVENTS_TOPIC,

@@ -7,10 +7,12 @@ import {
   createWorkCalendar,
   type CalendarYear,
   type DayIndexer,
+  type ProjectionContext,
   type UnitDirectory,
   type UnitRecord,
   type WorkCalendar,
 } from '@dvc/domain';
+import { parseTargets, type Targets } from './targets.js';
 
 /** The repository's data folder (infra/data), found from this package's location. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../infra/data', import.meta.url));
@@ -34,10 +36,15 @@ function readJson(path: string): unknown {
   }
 }
 
+/** The rolling windows every service knows; fixed periods come from targets.json. */
+export const ROLLING_WINDOWS = [{ id: '14d', days: 14 }] as const;
+
 export interface ReferenceData {
   days: DayIndexer;
   calendar: WorkCalendar;
   units: UnitDirectory;
+  targets: Targets;
+  feeBearingProcedures: ReadonlySet<string>;
 }
 
 /** Loads the working-day calendar (one file per year) and the unit directory. */
@@ -56,5 +63,32 @@ export function loadReferenceData(dataDir: string = DEFAULT_DATA_DIR): Reference
   const unitsFile = join(dataDir, 'units.json');
   const unitsJson = readJson(unitsFile) as { units?: UnitRecord[] };
   if (!Array.isArray(unitsJson.units)) throw new DataFileError(`${unitsFile} must hold { "units": [...] }`);
-  return { days, calendar, units: createUnitDirectory(unitsJson.units) };
+  const targetsFile = join(dataDir, 'targets.json');
+  const targets = parseTargets(readJson(targetsFile), days, ROLLING_WINDOWS.map((w) => w.id));
+  if (!targets.ok) throw new DataFileError(`${targetsFile} is invalid:\n  - ${targets.problems.join('\n  - ')}`);
+  const proceduresFile = join(dataDir, 'procedures.json');
+  const procedures = readJson(proceduresFile) as { feeBearing?: unknown };
+  if (!Array.isArray(procedures.feeBearing) || !procedures.feeBearing.every((p) => typeof p === 'string')) {
+    throw new DataFileError(`${proceduresFile} must hold { "feeBearing": ["<procedure code>", ...] }`);
+  }
+  return {
+    days,
+    calendar,
+    units: createUnitDirectory(unitsJson.units),
+    targets: targets.targets,
+    feeBearingProcedures: new Set(procedures.feeBearing as string[]),
+  };
+}
+
+/** The pure projection context from the reference data and the two working-day rules. */
+export function projectionContext(
+  reference: ReferenceData,
+  rules: { resultReturnWorkingDays: number; receiptWorkingDays: number },
+): ProjectionContext {
+  return {
+    days: reference.days,
+    calendar: reference.calendar,
+    periods: reference.targets.periods,
+    rules: { ...rules, feeBearingProcedures: reference.feeBearingProcedures },
+  };
 }

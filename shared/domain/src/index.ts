@@ -27,7 +27,9 @@ export {
 export {
   evolve,
   subjectKindOf,
+  linkPayment,
   StateKindMismatchError,
+  type Period,
   type SubjectState,
   type SubjectKind,
   type PaymentState,
@@ -38,13 +40,19 @@ export {
 } from './projection/state.js';
 export {
   contributions,
+  memberships,
   projectUnit,
   groupByUnit,
   subjectKey,
   subjectKeyOf,
+  subjectKeysOf,
+  periodBucket,
   Field,
+  SETS,
   CURRENT_BUCKET,
   type Bucket,
+  type SetName,
+  type SetChanges,
   type UnitChanges,
 } from './projection/project.js';
 export {
@@ -55,3 +63,11 @@ export {
   type UnitInfo,
   type UnitRecord,
 } from './units/directory.js';
+export {
+  INTEGRITY_REASONS,
+  integrityFlags,
+  resultReturnDeadline,
+  workingDayDeadline,
+  type IntegrityReason,
+  type IntegrityRules,
+} from './integrity/rules.js';

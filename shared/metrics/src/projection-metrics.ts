@@ -1,11 +1,17 @@
 import { Gauge, type Registry } from 'prom-client';
-import { Field, CURRENT_BUCKET, type UnitDirectory } from '@dvc/domain';
+import { Field, CURRENT_BUCKET, INTEGRITY_REASONS, type UnitDirectory, type UnitInfo } from '@dvc/domain';
 import type { UnitSnapshot } from '@dvc/redis';
 
-/** One window to export: its label value and the day buckets it sums. */
-export interface WindowSpec {
-  id: string;
-  buckets: readonly string[];
+/**
+ * One window to export: its label value and the buckets it sums. A rolling window sums day
+ * buckets; a fixed period has one bucket of its own, which also knows what was open at its start.
+ */
+export type WindowSpec = { kind: 'rolling'; id: string; buckets: readonly string[] } | { kind: 'period'; id: string; buckets: readonly [string] };
+
+/** A KPI target as exported: which units and windows it applies to is decided by the caller. */
+export interface TargetValue {
+  kpi: string;
+  value: number;
 }
 
 const CHANNELS = ['online', 'direct', 'postal'] as const;
@@ -15,6 +21,8 @@ const PAYMENT_KINDS = ['fee', 'land_obligation'] as const;
 const PAYMENT_CHANNELS = ['online', 'offline'] as const;
 const REPORT_CHANNELS = ['online', 'offline'] as const;
 const TEAM_LEVELS = ['commune', 'village'] as const;
+const PROC_ONLINE = Field.procedureOnline('');
+const PROC_CAPABLE = Field.procedureCapable('');
 
 /**
  * The metrics contract of ARCHITECTURE.md. Counts are the truth and ratios are derived; every
@@ -43,10 +51,19 @@ export class ProjectionMetrics {
   private readonly freshness: Gauge;
   private readonly clock: Gauge;
   private readonly units: Gauge;
+  private readonly carriedOver: Gauge;
+  private readonly openAtEnd: Gauge;
+  private readonly receivedLate: Gauge;
+  private readonly receiptOverdue: Gauge;
+  private readonly extended: Gauge;
+  private readonly integrity: Gauge;
+  private readonly proceduresWithOnline: Gauge;
+  private readonly target: Gauge;
 
   constructor(
     registry: Registry,
     private readonly directory: UnitDirectory,
+    private readonly targetsFor: (unit: UnitInfo, window: string) => readonly TargetValue[] = () => [],
   ) {
     const gauge = (name: string, help: string, labelNames: string[]) => {
       const g = new Gauge({ name, help, labelNames, registers: [registry] });
@@ -74,6 +91,14 @@ export class ProjectionMetrics {
     this.freshness = gauge('dvc_projection_freshness_seconds', 'Seconds since the latest projection write', []);
     this.clock = gauge('dvc_exporter_clock_timestamp_seconds', 'The "now" the windows and open states were computed for', []);
     this.units = gauge('dvc_projection_units', 'Units known to the projection', []);
+    this.carriedOver = gauge('dvc_dossiers_carried_over', 'Dossiers open when the window starts (received before it, not yet resolved or withdrawn)', [...unitLabels, 'window']);
+    this.openAtEnd = gauge('dvc_dossiers_open_at_end', 'Fixed periods: dossiers open when the period ends', [...unitLabels, 'window']);
+    this.receivedLate = gauge('dvc_dossiers_received_late', 'Online submissions officially received more than the allowed working days after submission (Decree 118/2025), by receivedAt', [...unitLabels, 'window']);
+    this.receiptOverdue = gauge('dvc_dossiers_receipt_overdue', 'Online submissions past their receipt deadline and still not received, now', unitLabels);
+    this.extended = gauge('dvc_dossiers_extended', 'Deadline extensions with an apology letter, by extension time', [...unitLabels, 'window']);
+    this.integrity = gauge('dvc_integrity_flags', 'Suspicious completions by reason (see docs/metrics.md for each rule)', [...unitLabels, 'window', 'reason']);
+    this.proceduresWithOnline = gauge('dvc_procedures_with_online_dossiers', 'Online-capable procedures that received at least one online dossier in the window', [...unitLabels, 'window']);
+    this.target = gauge('dvc_target', 'Target of a KPI for the unit in the window, from the targets file', [...unitLabels, 'kpi', 'window']);
   }
 
   /** Replaces every value with those of the snapshot taken at nowMs. */
@@ -84,8 +109,11 @@ export class ProjectionMetrics {
     let lastAppliedMs = 0;
     let lastEventMs = 0;
     for (const snap of snapshots) {
-      const { level } = this.directory.lookup(snap.unitId);
-      const base = { unit: snap.unitId, level };
+      const info = this.directory.lookup(snap.unitId);
+      const base = { unit: snap.unitId, level: info.level };
+      const current = snap.buckets.get(CURRENT_BUCKET);
+      const capable: string[] = [];
+      for (const [field, n] of current ?? []) if (n > 0 && field.startsWith(PROC_CAPABLE)) capable.push(field.slice(PROC_CAPABLE.length));
       for (const w of windows) {
         const sum = (field: string) => {
           let total = 0;
@@ -114,13 +142,39 @@ export class ProjectionMetrics {
           }
         }
         for (const channel of REPORT_CHANNELS) this.reports.set({ ...labels, channel }, sum(Field.reports(channel)));
+        this.receivedLate.set(labels, sum(Field.receivedLate));
+        this.extended.set(labels, sum(Field.extended));
+        for (const reason of INTEGRITY_REASONS) {
+          if (reason === 'result_not_returned') continue;
+          this.integrity.set({ ...labels, reason }, sum(Field.flag(reason)));
+        }
+        if (w.kind === 'rolling') {
+          // Open at the start = everything that ever entered minus left, less the window's own flows.
+          const net = (current?.get(Field.flowIn) ?? 0) - (current?.get(Field.flowOut) ?? 0);
+          this.carriedOver.set(labels, net - (sum(Field.flowIn) - sum(Field.flowOut)));
+          // Outstanding results are a now-signal: reported with the rolling window.
+          this.integrity.set({ ...labels, reason: 'result_not_returned' }, snap.resultOverdue);
+        } else {
+          this.carriedOver.set(labels, sum(Field.carriedOver));
+          this.openAtEnd.set(labels, sum(Field.openAtEnd));
+        }
+        const usedOnline = new Set<string>();
+        for (const bucket of w.buckets) {
+          for (const [field, n] of snap.buckets.get(bucket) ?? []) {
+            if (n > 0 && field.startsWith(PROC_ONLINE)) usedOnline.add(field.slice(PROC_ONLINE.length));
+          }
+        }
+        let used = 0;
+        for (const procedure of capable) if (usedOnline.has(procedure)) used += 1;
+        this.proceduresWithOnline.set(labels, used);
+        for (const t of this.targetsFor(info, w.id)) this.target.set({ ...labels, kpi: t.kpi }, t.value);
       }
       this.open.set({ ...base, state: 'in_time' }, snap.open.inTime);
       this.open.set({ ...base, state: 'overdue' }, snap.open.overdue);
       this.open.set({ ...base, state: 'paused' }, snap.paused);
       this.dueSoon.set({ ...base, within: '24h' }, snap.open.dueWithin24h);
-      const current = snap.buckets.get(CURRENT_BUCKET);
-      this.proceduresOnline.set(base, current?.get(Field.proceduresOnlineCapable) ?? 0);
+      this.proceduresOnline.set(base, capable.length);
+      this.receiptOverdue.set(base, snap.receiptOverdue);
       for (const teamLevel of TEAM_LEVELS) {
         this.teams.set({ ...base, team_level: teamLevel }, current?.get(Field.teams(teamLevel)) ?? 0);
         this.teamMembers.set({ ...base, team_level: teamLevel }, current?.get(Field.teamMembers(teamLevel)) ?? 0);

@@ -12,6 +12,8 @@ function snapshot(unitId: string, buckets: Record<string, Record<string, number>
     meta: new Map(Object.entries(meta)),
     open: { overdue: 2, inTime: 5, dueWithin24h: 1 },
     paused: 3,
+    resultOverdue: 4,
+    receiptOverdue: 6,
   };
 }
 
@@ -39,7 +41,7 @@ describe('ProjectionMetrics', () => {
         }, { 'applied:vn.dvc.dossier.received': 7, lastAppliedMs: 10_000, lastEventMs: 5_000 }),
         snapshot('stranger', {}),
       ],
-      [{ id: '14d', buckets: ['2022-06-21', '2022-06-22'] }],
+      [{ kind: 'rolling', id: '14d', buckets: ['2022-06-21', '2022-06-22'] }],
       1_000_000,
       20_000,
     );
@@ -66,8 +68,8 @@ describe('ProjectionMetrics', () => {
   it('forgets series of a previous scrape', async () => {
     const registry = new Registry();
     const metrics = new ProjectionMetrics(registry, directory);
-    metrics.update([snapshot('gone', { d: { 'rcv:online': 1 } })], [{ id: '14d', buckets: ['d'] }], 0, 0);
-    metrics.update([], [{ id: '14d', buckets: ['d'] }], 0, 0);
+    metrics.update([snapshot('gone', { d: { 'rcv:online': 1 } })], [{ kind: 'rolling', id: '14d', buckets: ['d'] }], 0, 0);
+    metrics.update([], [{ kind: 'rolling', id: '14d', buckets: ['d'] }], 0, 0);
     const v = await values(registry);
     expect([...v.keys()].some((k) => k.includes('gone'))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { SETS } from '@dvc/domain';
 import type { Keys } from './store.js';
 
 /** What the exporter needs of one unit at one instant. */
@@ -9,6 +10,10 @@ export interface UnitSnapshot {
   meta: Map<string, number>;
   open: { overdue: number; inTime: number; dueWithin24h: number };
   paused: number;
+  /** Resolved dossiers whose result is past its return deadline and still not returned. */
+  resultOverdue: number;
+  /** Online submissions past their receipt deadline and still not received. */
+  receiptOverdue: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -35,10 +40,13 @@ export async function readSnapshots(
   for (const unitId of unitIds) {
     for (const bucket of buckets) pipeline.hgetall(keys.bucket(unitId, bucket));
     pipeline.hgetall(keys.meta(unitId));
-    pipeline.zcount(keys.open(unitId), '-inf', `(${nowMs}`);
-    pipeline.zcard(keys.open(unitId));
-    pipeline.zcount(keys.open(unitId), nowMs, nowMs + DAY_MS);
-    pipeline.scard(keys.paused(unitId));
+    const open = keys.set(unitId, SETS.open);
+    pipeline.zcount(open, '-inf', `(${nowMs}`);
+    pipeline.zcard(open);
+    pipeline.zcount(open, nowMs, nowMs + DAY_MS);
+    pipeline.zcard(keys.set(unitId, SETS.paused));
+    pipeline.zcount(keys.set(unitId, SETS.awaitingResult), '-inf', `(${nowMs}`);
+    pipeline.zcount(keys.set(unitId, SETS.pendingReceipt), '-inf', `(${nowMs}`);
   }
   const results = (await pipeline.exec()) ?? [];
   let i = 0;
@@ -55,7 +63,9 @@ export async function readSnapshots(
     const total = next() as number;
     const dueWithin24h = next() as number;
     const paused = next() as number;
-    return { unitId, buckets: bucketMap, meta, open: { overdue, inTime: total - overdue, dueWithin24h }, paused };
+    const resultOverdue = next() as number;
+    const receiptOverdue = next() as number;
+    return { unitId, buckets: bucketMap, meta, open: { overdue, inTime: total - overdue, dueWithin24h }, paused, resultOverdue, receiptOverdue };
   });
 }
 

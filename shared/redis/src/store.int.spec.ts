@@ -5,7 +5,12 @@ import { applyEvents } from './apply.js';
 import { ProjectionStore } from './store.js';
 
 const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const ctx = { days, calendar: createWorkCalendar([], days) };
+const ctx = {
+  days,
+  calendar: createWorkCalendar([], days),
+  periods: [],
+  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
+};
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved'): DvcEvent {
@@ -66,7 +71,7 @@ describe('ProjectionStore on a real Redis', () => {
     let resolvedOverdue = 0;
     for (let u = 0; u < 4; u++) {
       resolvedOverdue += Number(await redis.hget(store.keys.bucket(`c${u}`, '2022-06-22'), 'res:overdue:paper'));
-      expect(await redis.zcard(store.keys.open(`c${u}`))).toBe(0);
+      expect(await redis.zcard(store.keys.set(`c${u}`, 'open'))).toBe(0);
     }
     expect(resolvedOverdue).toBe(200);
   });

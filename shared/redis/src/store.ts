@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
 import type { DvcEvent, SubjectState, UnitChanges } from '@dvc/domain';
-import { subjectKeyOf } from '@dvc/domain';
+import { subjectKeysOf, type SetName } from '@dvc/domain';
 
 const APPLY_LUA = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
 
@@ -30,11 +30,8 @@ export class Keys {
   bucket(unitId: string, bucket: string): string {
     return `${this.unit(unitId)}:b:${bucket}`;
   }
-  open(unitId: string): string {
-    return `${this.unit(unitId)}:open`;
-  }
-  paused(unitId: string): string {
-    return `${this.unit(unitId)}:paused`;
+  set(unitId: string, set: SetName): string {
+    return `${this.unit(unitId)}:z:${set}`;
   }
   meta(unitId: string): string {
     return `${this.unit(unitId)}:meta`;
@@ -77,7 +74,7 @@ export class ProjectionStore {
     // One MGET per unit (its keys share a slot), all pipelined: one round trip per batch.
     const wanted: { unitId: string; subjects: string[] }[] = [];
     for (const [unitId, events] of groups) {
-      wanted.push({ unitId, subjects: [...new Set(events.map(subjectKeyOf))] });
+      wanted.push({ unitId, subjects: [...new Set(events.flatMap(subjectKeysOf))] });
     }
     const pipeline = this.redis.pipeline();
     for (const { unitId, subjects } of wanted) pipeline.mget(subjects.map((s) => this.keys.state(unitId, s)));
@@ -112,8 +109,8 @@ export class ProjectionStore {
     if (units.length > 0) pipeline.sadd(this.keys.units(), ...units);
     for (const change of changes) {
       const read = reads.get(change.unitId);
-      const keys: string[] = [this.keys.meta(change.unitId), this.keys.open(change.unitId), this.keys.paused(change.unitId)];
-      const args: (string | number)[] = [change.states.size, change.counters.size, appliedAtMs, change.lastEventMs ?? ''];
+      const keys: string[] = [this.keys.meta(change.unitId)];
+      const args: (string | number)[] = [change.states.size, change.counters.size, change.sets.size, appliedAtMs, change.lastEventMs ?? ''];
       for (const [subject, state] of change.states) {
         keys.push(this.keys.state(change.unitId, subject));
         args.push(read?.raw.get(subject) ?? '', JSON.stringify(state));
@@ -127,11 +124,12 @@ export class ProjectionStore {
       for (const [type, n] of change.applied) meta.push(`applied:${type}`, n);
       for (const [type, n] of change.duplicates) meta.push(`duplicate:${type}`, n);
       args.push(meta.length / 2, ...meta);
-      args.push(change.openUpsert.size);
-      for (const [member, score] of change.openUpsert) args.push(member, score === Number.POSITIVE_INFINITY ? '+inf' : score);
-      args.push(change.openRemove.size, ...change.openRemove);
-      args.push(change.pausedAdd.size, ...change.pausedAdd);
-      args.push(change.pausedRemove.size, ...change.pausedRemove);
+      for (const [set, { upsert, remove }] of change.sets) {
+        keys.push(this.keys.set(change.unitId, set));
+        args.push(upsert.size);
+        for (const [member, score] of upsert) args.push(member, score === Number.POSITIVE_INFINITY ? '+inf' : score);
+        args.push(remove.size, ...remove);
+      }
       pipeline.dvcApply(keys.length, ...keys, ...args);
     }
     const results = (await pipeline.exec()) ?? [];

@@ -1,4 +1,5 @@
 import type { WorkCalendar } from '../calendar/calendar.js';
+import type { IntegrityRules } from '../integrity/rules.js';
 import { timestampMs } from '../events/timestamp.js';
 import type { DvcEvent, EventType, PaymentChannelName, PaymentKindName, ReportChannelName } from '../events/schemas.js';
 import { emptyDossier, type DossierState } from '../timeliness/dossier.js';
@@ -24,6 +25,7 @@ export interface ReportState {
 export interface ProcedureState {
   kind: 'procedure';
   ids: string[];
+  procedureId: string;
   onlineCapable: boolean;
 }
 
@@ -38,10 +40,23 @@ export interface TeamState {
 export type SubjectState = DossierState | PaymentState | ReportState | ProcedureState | TeamState;
 export type SubjectKind = SubjectState['kind'];
 
+/** A fixed target period: local days from..to, both inclusive (day numbers of the DayIndexer). */
+export interface Period {
+  id: string;
+  fromDay: number;
+  toDay: number;
+}
+
 /** What the reducers need besides the state and the event: pure values, passed in. */
 export interface ProjectionContext {
   days: DayIndexer;
   calendar: WorkCalendar;
+  /** Fixed target periods projected beside the daily buckets. */
+  periods: readonly Period[];
+  rules: IntegrityRules & {
+    /** Working days an online submission may wait for official receipt (Decree 118/2025: 1). */
+    receiptWorkingDays: number;
+  };
 }
 
 export function subjectKindOf(type: EventType): SubjectKind {
@@ -62,6 +77,13 @@ function dossierOf(state: SubjectState | undefined): DossierState {
 }
 
 const earliest = (current: number | undefined, next: number): number => (current === undefined ? next : Math.min(current, next));
+const latest = (current: number | undefined, next: number): number => (current === undefined ? next : Math.max(current, next));
+
+/** Records a processing activity: it moves the last-activity time and, after a resolution, is a signal. */
+function activity(state: DossierState, at: number, countsAfterResolution: boolean): void {
+  state.lastActivityAt = latest(state.lastActivityAt, at);
+  if (countsAfterResolution && state.resolvedAt !== undefined) state.activityAfterResolution = true;
+}
 
 /**
  * evolve(state, event): the next state of a subject. Pure; the caller has already checked the
@@ -90,25 +112,33 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
           next.dueAt = ctx.days.endOfDayMs(dueDay);
         }
       }
+      activity(next, receivedAt, false);
       return withId(next, event.id);
     }
     case 'vn.dvc.dossier.supplement_requested': {
       const next = dossierOf(state);
+      const at = timestampMs(event.data.at);
       next.supplementRequests += 1;
-      next.pausedSince ??= timestampMs(event.data.at);
+      next.pausedSince ??= at;
+      activity(next, at, true);
       return withId(next, event.id);
     }
     case 'vn.dvc.dossier.supplement_received': {
       const next = dossierOf(state);
+      const at = timestampMs(event.data.at);
       if (next.pausedSince !== undefined) {
-        next.pausedMs += Math.max(0, timestampMs(event.data.at) - next.pausedSince);
+        next.pausedMs += Math.max(0, at - next.pausedSince);
         delete next.pausedSince;
       }
+      activity(next, at, true);
       return withId(next, event.id);
     }
     case 'vn.dvc.dossier.deadline_extended': {
       const next = dossierOf(state);
+      const at = timestampMs(event.data.at);
       next.extendedDueAt = timestampMs(event.data.newDueAt);
+      next.extendedAt = earliest(next.extendedAt, at);
+      activity(next, at, false);
       return withId(next, event.id);
     }
     case 'vn.dvc.dossier.resolved': {
@@ -145,6 +175,7 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
     case 'vn.dvc.dossier.reopened': {
       const next = dossierOf(state);
       next.reopenedAt = timestampMs(event.data.at);
+      if (next.resolvedAt !== undefined) next.activityAfterResolution = true;
       return withId(next, event.id);
     }
     case 'vn.dvc.payment.completed': {
@@ -166,13 +197,26 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
         event.id,
       );
     case 'vn.dvc.procedure.published':
-      return withId({ kind: 'procedure', ids: [...(state?.ids ?? [])], onlineCapable: event.data.onlineCapable }, event.id);
+      return withId(
+        { kind: 'procedure', ids: [...(state?.ids ?? [])], procedureId: event.data.procedureId, onlineCapable: event.data.onlineCapable },
+        event.id,
+      );
     case 'vn.dvc.community_team.registered':
       return withId(
         { kind: 'team', ids: [...(state?.ids ?? [])], teamLevel: event.data.teamLevel, members: event.data.members },
         event.id,
       );
   }
+}
+
+/**
+ * A payment names its dossier: the dossier remembers it was paid (for the fee_unpaid signal).
+ * The payment event's id is kept by the payment's own state, which is what dedupes it.
+ */
+export function linkPayment(state: SubjectState | undefined, paidAt: number): DossierState {
+  const next = dossierOf(state);
+  next.paidAt = earliest(next.paidAt, paidAt);
+  return next;
 }
 
 function withId<S extends SubjectState>(state: S, id: string): S {

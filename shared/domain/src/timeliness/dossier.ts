@@ -22,6 +22,14 @@ export interface DossierState {
   pausedSince?: number;
   supplementRequests: number;
   extendedDueAt?: number;
+  /** First deadline extension (apology letter and new appointment). */
+  extendedAt?: number;
+  /** Latest business time of any processing activity: receipt, supplements, extension. */
+  lastActivityAt?: number;
+  /** A supplement or reopening was applied after the resolution had been recorded. */
+  activityAfterResolution?: boolean;
+  /** Earliest payment linked to this dossier (payment.completed with its dossierId). */
+  paidAt?: number;
   resolvedAt?: number;
   processedOnline?: boolean;
   outcome?: 'approved' | 'rejected';
@@ -68,5 +76,6 @@ export function openMembership(state: DossierState): OpenMembership {
     return { set: 'none' };
   }
   if (state.pausedSince !== undefined) return { set: 'paused' };
-  return { set: 'open', dueMs: effectiveDueMs(state, state.pausedSince ?? 0) };
+  // Not paused: the running-pause term is zero whatever instant is passed.
+  return { set: 'open', dueMs: effectiveDueMs(state, 0) };
 }
