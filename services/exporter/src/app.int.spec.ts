@@ -12,6 +12,7 @@ const ctx = {
   days,
   calendar: createWorkCalendar([], days),
   periods: [{ id: 'june', fromDay: days.dayFromIso('2022-06-21'), toDay: days.dayFromIso('2022-06-30') }],
+  horizonDay: Number.NEGATIVE_INFINITY,
   rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
 };
 

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
-import type { DvcEvent, ProjectionContext } from '@dvc/domain';
+import { beyondRetention, type DvcEvent, type ProjectionContext } from '@dvc/domain';
 import { consumerLag, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
 import { applyEvents, type ProjectionStore } from '@dvc/redis';
 import { decodeMessage } from './decode.js';
@@ -10,7 +10,10 @@ export interface ProjectorDeps {
   kafka: Kafka;
   store: ProjectionStore;
   deadLetters: DeadLetterPublisher;
-  ctx: ProjectionContext;
+  /** The projection context for a batch applied at wall-clock instant `now` (the retention horizon moves with it). */
+  ctxAt: (now: number) => ProjectionContext;
+  /** Expiry of a bucket written at `now` (day buckets past retention), if any. */
+  expireAt?: (bucket: string) => number | undefined;
   registry: Registry;
   logger: Logger;
   topic: string;
@@ -44,6 +47,12 @@ export function createProjector(deps: ProjectorDeps): Projector {
     name: 'dvc_projector_batch_seconds',
     help: 'Time to decode, apply and dead-letter one batch',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.registry],
+  });
+  const beyond = new Counter({
+    name: 'dvc_projector_events_beyond_retention_total',
+    help: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
+    labelNames: ['type'],
     registers: [deps.registry],
   });
   const lagGauge = new Gauge({ name: 'dvc_consumer_lag', help: 'Messages not yet committed by the group, per partition', labelNames: ['topic', 'group', 'partition'], registers: [deps.registry] });
@@ -80,7 +89,9 @@ export function createProjector(deps: ProjectorDeps): Projector {
         });
       }
     }
-    const stats = await applyEvents(deps.store, events, deps.ctx, deps.now);
+    const ctx = deps.ctxAt(deps.now());
+    for (const event of events) if (beyondRetention(event, ctx)) beyond.inc({ type: event.type });
+    const stats = await applyEvents(deps.store, events, ctx, deps.now, deps.expireAt);
     if (letters.length > 0) {
       await deps.deadLetters.publish(letters, new Date(deps.now()));
       rejected.inc({ stage: 'validation' }, letters.length);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
+  ConfigError,
   DEFAULT_DATA_DIR,
   closeServer,
   createHttpServer,
@@ -32,6 +33,7 @@ const spec = {
   PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
   RESULT_RETURN_WORKING_DAYS: int('working days after resolution within which the result must be returned (integrity signal)', 2, 0, 60),
   RECEIPT_WORKING_DAYS: int('working days an online submission may wait for official receipt (Decree 118/2025)', 1, 0, 60),
+  RETENTION_DAYS: int('days of daily buckets kept behind the wall clock (0 keeps all; use 0 for historical replays)', 0, 0, 36_500),
   DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
 };
 
@@ -50,15 +52,22 @@ await runMain({
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    const ctx = projectionContext(reference, {
+      resultReturnWorkingDays: config.RESULT_RETURN_WORKING_DAYS,
+      receiptWorkingDays: config.RECEIPT_WORKING_DAYS,
+    });
+    const retention = config.RETENTION_DAYS;
+    if (retention > 0 && retention < 15) throw new ConfigError([`RETENTION_DAYS must be 0 or at least 15 (the 14-day window must stay whole), got ${retention}`]);
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const projector = createProjector({
       kafka,
       store: new ProjectionStore(redis, config.REDIS_NAMESPACE),
       deadLetters,
-      ctx: projectionContext(reference, {
-        resultReturnWorkingDays: config.RESULT_RETURN_WORKING_DAYS,
-        receiptWorkingDays: config.RECEIPT_WORKING_DAYS,
-      }),
+      ctxAt: (now) => ({ ...ctx, horizonDay: retention > 0 ? reference.days.dayOf(now) - retention : Number.NEGATIVE_INFINITY }),
+      expireAt: (bucket) => {
+        if (retention === 0 || !/^\d{4}-\d{2}-\d{2}$/.test(bucket)) return undefined;
+        return reference.days.startOfDayMs(reference.days.dayFromIso(bucket) + retention + 1);
+      },
       registry,
       logger,
       topic: config.EVENTS_TOPIC,

@@ -89,6 +89,7 @@ export function projectionContext(
     days: reference.days,
     calendar: reference.calendar,
     periods: reference.targets.periods,
+    horizonDay: Number.NEGATIVE_INFINITY,
     rules: { ...rules, feeBearingProcedures: reference.feeBearingProcedures },
   };
 }

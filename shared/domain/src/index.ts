@@ -42,6 +42,7 @@ export {
   contributions,
   memberships,
   projectUnit,
+  beyondRetention,
   groupByUnit,
   subjectKey,
   subjectKeyOf,

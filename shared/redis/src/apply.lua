@@ -5,7 +5,7 @@
 -- nSets sorted sets, in ARGV order.
 -- ARGV: nStates, nBuckets, nSets, appliedAtMs, lastEventMs ('' when none), then
 --   per state:  expected current value ('' = absent), new value
---   per bucket: field count, then field, increment pairs
+--   per bucket: field count, then field, increment pairs, then expiry ('' = none, else epoch ms)
 --   meta increments: count, then field, increment pairs
 --   per set:    upsert count, then member, score pairs; removal count, then members
 -- Returns 0 when applied, or the 1-based index of the first state whose current value
@@ -34,6 +34,8 @@ for _ = 1, nBuckets do
     redis.call('HINCRBY', KEYS[k], ARGV[i], ARGV[i + 1])
     i = i + 2
   end
+  if ARGV[i] ~= '' then redis.call('PEXPIREAT', KEYS[k], ARGV[i]) end
+  i = i + 1
 end
 local nMeta = tonumber(ARGV[i])
 i = i + 1

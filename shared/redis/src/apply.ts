@@ -27,6 +27,7 @@ export async function applyEvents(
   events: readonly DvcEvent[],
   ctx: ProjectionContext,
   now: () => number,
+  expireAt?: (bucket: string) => number | undefined,
 ): Promise<ApplyStats> {
   const stats: ApplyStats = { applied: new Map(), duplicates: new Map(), conflicts: 0 };
   let pending = groupByUnit(events);
@@ -38,7 +39,7 @@ export async function applyEvents(
     const changes = [...pending].map(([unitId, unitEvents]) =>
       projectUnit(unitId, unitEvents, reads.get(unitId)?.states ?? new Map(), ctx),
     );
-    const outcome = await store.write(changes, reads, now());
+    const outcome = await store.write(changes, reads, now(), expireAt);
     const applied = new Set(outcome.applied);
     for (const change of changes) {
       if (!applied.has(change.unitId)) continue;

@@ -9,6 +9,7 @@ const ctx = {
   days,
   calendar: createWorkCalendar([], days),
   periods: [],
+  horizonDay: Number.NEGATIVE_INFINITY,
   rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
 };
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -74,6 +75,16 @@ describe('ProjectionStore on a real Redis', () => {
       expect(await redis.zcard(store.keys.set(`c${u}`, 'open'))).toBe(0);
     }
     expect(resolvedOverdue).toBe(200);
+  });
+
+  it('sets the expiry the caller gives a bucket', async () => {
+    const e = event('exp-1', 'x1', 'E1', 'received');
+    const expireAt = Date.now() + 3_600_000;
+    await store.write([projectUnit('x1', [e], new Map(), ctx)], new Map(), 1, (bucket) => (bucket === '2022-06-20' ? expireAt : undefined));
+    const ttl = await redis.pttl(store.keys.bucket('x1', '2022-06-20'));
+    expect(ttl).toBeGreaterThan(3_500_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+    expect(await redis.pttl(store.keys.bucket('x1', 'current'))).toBe(-1);
   });
 
   it('drops only its own namespace', async () => {

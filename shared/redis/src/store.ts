@@ -102,8 +102,16 @@ export class ProjectionStore {
     return reads;
   }
 
-  /** Writes each unit's changes atomically; returns the units applied and those that lost a race. */
-  async write(changes: readonly UnitChanges[], reads: ReadonlyMap<string, StateRead>, appliedAtMs: number): Promise<WriteOutcome> {
+  /**
+   * Writes each unit's changes atomically; returns the units applied and those that lost a race.
+   * `expireAt` gives a bucket its expiry (epoch ms), e.g. day buckets past retention.
+   */
+  async write(
+    changes: readonly UnitChanges[],
+    reads: ReadonlyMap<string, StateRead>,
+    appliedAtMs: number,
+    expireAt: (bucket: string) => number | undefined = () => undefined,
+  ): Promise<WriteOutcome> {
     const pipeline = this.redis.pipeline();
     const units = changes.map((c) => c.unitId);
     if (units.length > 0) pipeline.sadd(this.keys.units(), ...units);
@@ -119,6 +127,7 @@ export class ProjectionStore {
         keys.push(this.keys.bucket(change.unitId, bucket));
         args.push(fields.size);
         for (const [field, amount] of fields) args.push(field, amount);
+        args.push(expireAt(bucket) ?? '');
       }
       const meta: (string | number)[] = [];
       for (const [type, n] of change.applied) meta.push(`applied:${type}`, n);

@@ -20,7 +20,7 @@ const calendar = ((): WorkCalendar => {
 })();
 
 const RULES: IntegrityRules = { resultReturnWorkingDays: 2, feeBearingProcedures: new Set(['FEE']) };
-const ctx: ProjectionContext = { days, calendar, periods: [], rules: { ...RULES, receiptWorkingDays: 1 } };
+const ctx: ProjectionContext = { days, calendar, periods: [], horizonDay: Number.NEGATIVE_INFINITY, rules: { ...RULES, receiptWorkingDays: 1 } };
 
 const ms = (local: string): number => Date.parse(`${local}+07:00`);
 /** The last millisecond of a local day in Hồ Chí Minh City. */

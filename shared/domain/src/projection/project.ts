@@ -59,11 +59,12 @@ function add(c: Contribution, bucket: Bucket, field: string, amount: number): vo
 }
 
 /**
- * Adds `amount` to the field on the local day of `ms` and in every period containing that day.
+ * Adds `amount` to the field on the local day of `ms` (unless beyond retention) and in every
+ * period containing that day.
  */
 function addOnDay(c: Contribution, ctx: ProjectionContext, ms: number, field: string, amount: number): void {
   const day = ctx.days.dayOf(ms);
-  add(c, ctx.days.isoDate(day), field, amount);
+  if (day >= ctx.horizonDay) add(c, ctx.days.isoDate(day), field, amount);
   for (const p of ctx.periods) if (day >= p.fromDay && day <= p.toDay) add(c, periodBucket(p.id), field, amount);
 }
 
@@ -257,6 +258,11 @@ export function projectUnit(
     for (const set of was.keys()) if (!now.has(set)) setChanges(changes, set).remove.add(subject);
   }
   return changes;
+}
+
+/** True when an event's business day is older than the retention horizon (counted, still applied to states and periods). */
+export function beyondRetention(event: DvcEvent, ctx: ProjectionContext): boolean {
+  return ctx.days.dayOf(timestampMs(event.time)) < ctx.horizonDay;
 }
 
 /** Groups a batch by unit, keeping delivery order inside each unit. */

@@ -10,6 +10,7 @@ import {
   CURRENT_BUCKET,
   Field,
   SETS,
+  beyondRetention,
   contributions,
   groupByUnit,
   memberships,
@@ -26,7 +27,7 @@ const days = createDayIndexer('Asia/Ho_Chi_Minh');
 const RULES: ProjectionContext['rules'] = { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set() };
 
 function context(calendar: WorkCalendar, patch: Partial<ProjectionContext> = {}): ProjectionContext {
-  return { days, calendar, periods: [], rules: RULES, ...patch };
+  return { days, calendar, periods: [], horizonDay: Number.NEGATIVE_INFINITY, rules: RULES, ...patch };
 }
 
 /** Weekends only: no holiday data. */
@@ -962,5 +963,21 @@ describe('projectUnit: order, duplicates and batching do not change the outcome 
         'set:open', 'set:paused', 'set:awaiting_result', 'set:pending_receipt',
       ]),
     );
+  });
+});
+
+describe('retention horizon', () => {
+  it('skips day buckets before the horizon but still counts periods and keeps states', () => {
+    const june = { id: 'june', fromDay: days.dayFromIso('2022-06-01'), toDay: days.dayFromIso('2022-06-30') };
+    const ctxWithHorizon = context(createWorkCalendar([], days), { periods: [june], horizonDay: days.dayFromIso('2022-06-21') });
+    const early = received('h1', 'H1', '2022-06-20T23:59:59.999+07:00');
+    const onHorizon = received('h2', 'H2', '2022-06-21T00:00:00+07:00');
+    const changes = projectUnit(U, [early, onHorizon], new Map(), ctxWithHorizon);
+    expect(changes.counters.has('2022-06-20')).toBe(false);
+    expect(changes.counters.get('2022-06-21')?.get('rcv:online')).toBe(1);
+    expect(changes.counters.get('p:june')?.get('rcv:online')).toBe(2);
+    expect(changes.states.size).toBe(2);
+    expect(beyondRetention(early, ctxWithHorizon)).toBe(true);
+    expect(beyondRetention(onHorizon, ctxWithHorizon)).toBe(false);
   });
 });

@@ -53,6 +53,11 @@ export interface ProjectionContext {
   calendar: WorkCalendar;
   /** Fixed target periods projected beside the daily buckets. */
   periods: readonly Period[];
+  /**
+   * Day buckets before this local day are beyond retention: not written (periods and states
+   * still are). -Infinity keeps every day.
+   */
+  horizonDay: number;
   rules: IntegrityRules & {
     /** Working days an online submission may wait for official receipt (Decree 118/2025: 1). */
     receiptWorkingDays: number;
