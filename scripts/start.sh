@@ -12,8 +12,11 @@ cd "$ROOT"
 if [ "${1:-}" = "--help" ]; then
   sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
   echo "Options via environment: INGEST_PORT (8080), EXPORTER_PORT (9464), PROJECTOR_PORT (9465),"
-  echo "CLOCK (wall|event), SAMPLE (1 to send the sample, 0 not to), and every service variable"
-  echo "listed by node services/<name>/dist/main.js --help."
+  echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
+  echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
+  echo "      figures, on its own topic and Redis namespace, event-time clock at 22 June 2022),"
+  echo "      none (no data sent);"
+  echo "and every service variable listed by node services/<name>/dist/main.js --help."
   exit 0
 fi
 # shellcheck source=scripts/lib.sh
@@ -37,6 +40,19 @@ done
 # shellcheck disable=SC1091
 set -a; . "$ROOT/.run/stack.env"; set +a
 if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"; fi
+
+DEMO=${DEMO:-sample}
+case "$DEMO" in
+  sample | none) ;;
+  binh-phuoc-2022)
+    # The historical demo lives beside live data: its own topic, group and namespace, and
+    # windows that end at the latest event time (22 June 2022) instead of today.
+    export EVENTS_TOPIC=${EVENTS_TOPIC:-dvc.demo.bp2022.events} DLQ_TOPIC=${DLQ_TOPIC:-dvc.demo.bp2022.dlq}
+    export REDIS_NAMESPACE=${REDIS_NAMESPACE:-dvc-demo-bp2022} PROJECTOR_GROUP=${PROJECTOR_GROUP:-dvc-demo-bp2022}
+    export CLOCK=event
+    ;;
+  *) echo "DEMO must be sample, binh-phuoc-2022 or none, got '$DEMO'" >&2; exit 2 ;;
+esac
 
 start_service() {
   local name=$1
@@ -70,7 +86,10 @@ wait_ready ingest "http://127.0.0.1:${INGEST_PORT:-8080}/readyz"
 wait_ready projector "http://127.0.0.1:${PROJECTOR_PORT:-9465}/readyz"
 wait_ready exporter "http://127.0.0.1:${EXPORTER_PORT:-9464}/readyz"
 
-if [ "${SAMPLE:-1}" = 1 ]; then node scripts/sample-events.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}"; fi
+case "$DEMO" in
+  sample) node scripts/sample-events.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}" ;;
+  binh-phuoc-2022) node scripts/scenario/binh-phuoc-2022.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}" ;;
+esac
 
 cat <<INFO
 
