@@ -436,10 +436,13 @@ start_prometheus() {
   if pidfile_alive "$PROM_PID" "$PROM_PATTERN"; then
     check_same_ports prometheus "$PROM_PID" "$PROMETHEUS_PORT"
     if prom_ready; then
-      if [ "$changed" -eq 1 ]; then
-        curl -fsS -X POST "http://$HOST:$PROMETHEUS_PORT/-/reload" >/dev/null \
-          && log "prometheus: config changed (PROM_SCRAPE_INTERVAL=$PROM_SCRAPE_INTERVAL), reloaded"
-      fi
+      # Rule files can change without the rendered config changing: always reload (cheap).
+      curl -fsS -X POST "http://$HOST:$PROMETHEUS_PORT/-/reload" >/dev/null \
+        && if [ "$changed" -eq 1 ]; then
+          log "prometheus: config changed (PROM_SCRAPE_INTERVAL=$PROM_SCRAPE_INTERVAL), reloaded"
+        else
+          log "prometheus: rules and config reloaded"
+        fi
       log "prometheus: already running (pid $(pid_from_file "$PROM_PID"), $HOST:$PROMETHEUS_PORT)"
       return 0
     fi
