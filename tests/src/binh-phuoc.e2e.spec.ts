@@ -1,0 +1,267 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { consumerLag } from '@dvc/kafka';
+import { ProjectionStore } from '@dvc/redis';
+import { uniqueName, waitFor } from '@dvc/testing';
+import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
+import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, type ServiceProcess } from './stack.js';
+
+/**
+ * The June 2022 Bình Phước meeting, replayed: the scenario's whole history (about 450k events
+ * for the province's real unit directory) goes straight into Kafka, the projector and the
+ * exporter (event-time clock) run as processes, and every figure of the meeting is read back
+ * from the real Prometheus for the period window and compared with the article.
+ */
+describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kafka → projector → exporter → Prometheus', () => {
+  const id = uniqueName('bp').replace(/[^a-z0-9]/g, '');
+  const env = stackEnv();
+  const topic = `${id}.events`;
+  const dlq = `${id}.dlq`;
+  const common = {
+    KAFKA_BROKERS: env.kafkaBrokers,
+    REDIS_URL: env.redisUrl,
+    EVENTS_TOPIC: topic,
+    DLQ_TOPIC: dlq,
+    REDIS_NAMESPACE: id,
+    PROJECTOR_GROUP: `${id}-projector`,
+  };
+  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const redis = new Redis(env.redisUrl);
+  let events: ScenarioEvent[] = [];
+  let expected: ExpectedFigures;
+  let projector: ServiceProcess | undefined;
+  let exporter: ServiceProcess | undefined;
+  let unregister: (() => void) | undefined;
+
+  const sel = `test_id="${id}"`;
+  const W = `window="${PERIOD.id}"`;
+  const W14 = `window="14d"`;
+
+  /** Applied counts straight from the projection's meta hashes. */
+  const applied = async () => {
+    const store = new ProjectionStore(redis, id);
+    let total = 0;
+    for (const unit of await store.units()) {
+      const meta = await redis.hgetall(store.keys.meta(unit));
+      for (const [field, value] of Object.entries(meta)) if (field.startsWith('applied:')) total += Number(value);
+    }
+    return total;
+  };
+
+  /** The single value of an instant query, or undefined when it has no (or several) series. */
+  const value = async (query: string): Promise<number | undefined> => {
+    const result = await promQuery(query);
+    return result.length === 1 ? result[0]?.value : undefined;
+  };
+
+  /** Polls Prometheus briefly (everything is already scraped) and compares with a readable message. */
+  const expectValue = async (query: string, wanted: number, timeoutMs = 8_000) => {
+    let last: number | undefined;
+    await waitFor(
+      async () => {
+        last = await value(query);
+        return last === wanted ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 500, description: query },
+    ).catch(() => undefined);
+    expect({ query, value: last ?? 'no series' }).toEqual({ query, value: wanted });
+  };
+
+  beforeAll(async () => {
+    const started = Date.now();
+    ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
+    // eslint-disable-next-line no-console
+    console.log(`scenario: ${events.length} events generated and self-checked in ${Date.now() - started} ms`);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }, { topic: dlq, numPartitions: 1 }] });
+    await admin.disconnect();
+
+    // The whole history is in the topic before the projector starts: it then consumes in
+    // large batches instead of competing with the producer for the CPU.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const produceStart = Date.now();
+    for (let i = 0; i < events.length; i += 5000) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
+      });
+    }
+    await producer.disconnect();
+    const producedInMs = Date.now() - produceStart;
+
+    const applyStart = Date.now();
+    projector = await startService('projector', common, 'PROJECTOR_PORT');
+    exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
+    unregister = registerScrapeTarget(id, exporter.port);
+    await waitFor(async () => ((await applied()) === events.length ? true : undefined), {
+      timeoutMs: 240_000,
+      intervalMs: 1_000,
+      description: `all ${events.length} events applied`,
+    });
+    const lagAdmin = kafka.admin();
+    await lagAdmin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const lag = await consumerLag(lagAdmin, common.PROJECTOR_GROUP, topic);
+          return [...lag.values()].every((n) => n === 0) ? true : undefined;
+        },
+        { timeoutMs: 60_000, description: 'consumer lag 0' },
+      );
+    } finally {
+      await lagAdmin.disconnect();
+    }
+    // A scrape taken after the last write: every event counted, the clock at 22 June 17:00.
+    await waitFor(
+      async () => {
+        const total = await value(`sum(dvc_projection_events_applied_total{${sel}})`);
+        const clock = await value(`dvc_exporter_clock_timestamp_seconds{${sel}}`);
+        return total === events.length && clock === Date.parse(CLOCK) / 1000 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000, description: 'a Prometheus scrape with every event applied' },
+    );
+    // eslint-disable-next-line no-console
+    console.log(`produced in ${producedInMs} ms; projector started, everything applied and scraped in ${Date.now() - applyStart} ms`);
+  }, 420_000);
+
+  afterAll(async () => {
+    unregister?.();
+    await Promise.all([projector?.kill('SIGTERM'), exporter?.kill('SIGTERM')]);
+    await new ProjectionStore(redis, id).dropNamespace();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+    await admin.disconnect();
+    redis.disconnect();
+  }, 120_000);
+
+  it('generates the figures of the meeting (self-checked by the reference counter)', () => {
+    expect(expected).toMatchObject({
+      received: FIGURES.received,
+      carriedOver: FIGURES.carriedOver,
+      resolved: FIGURES.resolved,
+      resolvedOverdue: FIGURES.resolvedOverdue,
+      open: FIGURES.open,
+      openOverdue: FIGURES.openOverdue,
+      withdrawn: FIGURES.withdrawn,
+      clock: CLOCK,
+      feeOnline: FIGURES.feeOnline,
+      landObligationOnline: FIGURES.landObligationOnline,
+      reports: { online: FIGURES.reportsOnline },
+      teams: FIGURES.teams,
+      provinceUtilization: { onlineCapable: 271, withOnlineDossiers: 259, ratio: 0.9557 },
+    });
+    expect(expected.landObligationOnline.vnd).toBeGreaterThanOrEqual(75_000_000_000);
+    expect(expected.events).toBe(events.length);
+  });
+
+  it('applies every event once and dead-letters none', async () => {
+    await expectValue(`sum(dvc_projection_events_applied_total{${sel}})`, events.length);
+    const projectorMetrics = await scrapeMetrics(projector!.url);
+    const rejected = [...projectorMetrics].filter(([series]) => series.startsWith('dvc_projector_events_rejected_total'));
+    expect(rejected.reduce((sum, [, n]) => sum + n, 0)).toBe(0);
+  });
+
+  describe(`period window ${PERIOD.id}`, () => {
+    it('40,689 dossiers received', async () => {
+      await expectValue(`sum(dvc_dossiers_received{${sel},${W}})`, 40_689);
+    });
+    it('52,379 dossiers carried over', async () => {
+      await expectValue(`sum(dvc_dossiers_carried_over{${sel},${W}})`, 52_379);
+    });
+    it('43,645 dossiers resolved, 1,265 of them overdue: 2.90%', async () => {
+      await expectValue(`sum(dvc_dossiers_resolved{${sel},${W}})`, 43_645);
+      await expectValue(`sum(dvc_dossiers_resolved{${sel},${W},timeliness="overdue"})`, 1_265);
+      await expectValue(
+        `round(sum(dvc_dossiers_resolved{${sel},${W},timeliness="overdue"}) / sum(dvc_dossiers_resolved{${sel},${W}}), 0.0001)`,
+        0.029,
+      );
+    });
+    it('31 dossiers withdrawn', async () => {
+      await expectValue(`sum(dvc_dossiers_withdrawn{${sel},${W}})`, 31);
+    });
+    it('113 online fee payments, 17,000,000 VND', async () => {
+      await expectValue(`sum(dvc_payments{${sel},${W},kind="fee",channel="online"})`, 113);
+      await expectValue(`sum(dvc_payments_vnd{${sel},${W},kind="fee",channel="online"})`, 17_000_000);
+    });
+    it(`4,889 online land-obligation payments, ${FIGURES.landObligationOnline.vnd.toLocaleString('en-US')} VND (over 75 billion)`, async () => {
+      await expectValue(`sum(dvc_payments{${sel},${W},kind="land_obligation",channel="online"})`, 4_889);
+      await expectValue(`sum(dvc_payments_vnd{${sel},${W},kind="land_obligation",channel="online"})`, expected.landObligationOnline.vnd);
+    });
+    it('13 reports submitted online', async () => {
+      await expectValue(`sum(dvc_reports_submitted{${sel},${W},channel="online"})`, 13);
+    });
+    it('province online-service utilization 259 / 271 = 95.57%', async () => {
+      await expectValue(`sum(dvc_procedures_online_capable{${sel},level="province"})`, 271);
+      await expectValue(`sum(dvc_procedures_with_online_dossiers{${sel},${W},level="province"})`, 259);
+      await expectValue(
+        `round(sum(dvc_procedures_with_online_dossiers{${sel},${W},level="province"}) / sum(dvc_procedures_online_capable{${sel},level="province"}), 0.0001)`,
+        0.9557,
+      );
+    });
+    it('balances: carried over + received = resolved + open + withdrawn', async () => {
+      const carried = await value(`sum(dvc_dossiers_carried_over{${sel},${W}})`);
+      const received = await value(`sum(dvc_dossiers_received{${sel},${W}})`);
+      const resolved = await value(`sum(dvc_dossiers_resolved{${sel},${W}})`);
+      const open = await value(`sum(dvc_dossiers_open{${sel}})`);
+      const withdrawn = await value(`sum(dvc_dossiers_withdrawn{${sel},${W}})`);
+      expect({ carried, received, resolved, open, withdrawn }).toEqual({
+        carried: 52_379,
+        received: 40_689,
+        resolved: 43_645,
+        open: 49_392,
+        withdrawn: 31,
+      });
+      expect((carried ?? 0) + (received ?? 0)).toBe((resolved ?? 0) + (open ?? 0) + (withdrawn ?? 0));
+    });
+  });
+
+  describe('now (event-time clock 22 June 2022 17:00)', () => {
+    it('49,392 dossiers still in progress, 21 of them overdue', async () => {
+      await expectValue(`sum(dvc_dossiers_open{${sel}})`, 49_392);
+      await expectValue(`sum(dvc_dossiers_open{${sel},state="overdue"})`, 21);
+      await expectValue(`sum(dvc_dossiers_open{${sel},state="paused"})`, expected.openPaused);
+      await expectValue(`sum(dvc_dossiers_open{${sel},state="in_time"})`, expected.openInTime);
+    });
+    it('per level, open and overdue as the reference counter says', async () => {
+      for (const [level, figures] of Object.entries(expected.byLevel)) {
+        await expectValue(`sum(dvc_dossiers_open{${sel},level="${level}"})`, figures.open);
+        await expectValue(`sum(dvc_dossiers_open{${sel},level="${level}",state="overdue"})`, figures.openOverdue);
+      }
+    });
+    it('community technology teams: 111 commune-level (1,080 members), 844 village-level (5,520 members)', async () => {
+      await expectValue(`sum(dvc_community_teams{${sel},team_level="commune"})`, 111);
+      await expectValue(`sum(dvc_community_team_members{${sel},team_level="commune"})`, 1_080);
+      await expectValue(`sum(dvc_community_teams{${sel},team_level="village"})`, 844);
+      await expectValue(`sum(dvc_community_team_members{${sel},team_level="village"})`, 5_520);
+    });
+  });
+
+  describe('rolling window 14d (9–22 June), recounted independently from the events', () => {
+    const w = () => expected.windows['14d']!;
+    it('received by channel', async () => {
+      for (const channel of ['online', 'direct', 'postal'] as const) {
+        await expectValue(`sum(dvc_dossiers_received{${sel},${W14},channel="${channel}"})`, w().received[channel] ?? 0);
+      }
+    });
+    it('resolved by timeliness, processed online, withdrawn, digitized', async () => {
+      await expectValue(`sum(dvc_dossiers_resolved{${sel},${W14},timeliness="on_time"})`, w().resolved.on_time);
+      await expectValue(`sum(dvc_dossiers_resolved{${sel},${W14},timeliness="overdue"})`, w().resolved.overdue);
+      await expectValue(`sum(dvc_dossiers_resolved{${sel},${W14},processing="online"})`, w().processedOnline);
+      await expectValue(`sum(dvc_dossiers_withdrawn{${sel},${W14}})`, w().withdrawn);
+      await expectValue(`sum(dvc_dossiers_digitized{${sel},${W14}})`, w().digitized);
+    });
+    it('payments and reports', async () => {
+      for (const [key, amount] of Object.entries(w().payments)) {
+        const [kind, channel] = key.split(':');
+        await expectValue(`sum(dvc_payments{${sel},${W14},kind="${kind}",channel="${channel}"})`, amount.count);
+        await expectValue(`sum(dvc_payments_vnd{${sel},${W14},kind="${kind}",channel="${channel}"})`, amount.vnd);
+      }
+      await expectValue(`sum(dvc_reports_submitted{${sel},${W14},channel="online"})`, w().reports.online);
+      await expectValue(`sum(dvc_reports_submitted{${sel},${W14},channel="offline"})`, w().reports.offline);
+    });
+  });
+});
