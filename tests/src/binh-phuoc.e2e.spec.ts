@@ -1,10 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { consumerLag } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
-import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /**
  * The June 2022 Bình Phước meeting, replayed: the scenario's whole history (about 450k events
@@ -38,15 +37,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
   const W14 = `window="14d"`;
 
   /** Applied counts straight from the projection's meta hashes. */
-  const applied = async () => {
-    const store = new ProjectionStore(redis, id);
-    let total = 0;
-    for (const unit of await store.units()) {
-      const meta = await redis.hgetall(store.keys.meta(unit));
-      for (const [field, value] of Object.entries(meta)) if (field.startsWith('applied:')) total += Number(value);
-    }
-    return total;
-  };
+  const applied = async () => (await projectionProgress(redis, id)).applied;
 
   /** The single value of an instant query, or undefined when it has no (or several) series. */
   const value = async (query: string): Promise<number | undefined> => {
@@ -101,19 +92,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       intervalMs: 1_000,
       description: `all ${events.length} events applied`,
     });
-    const lagAdmin = kafka.admin();
-    await lagAdmin.connect();
-    try {
-      await waitFor(
-        async () => {
-          const lag = await consumerLag(lagAdmin, common.PROJECTOR_GROUP, topic);
-          return [...lag.values()].every((n) => n === 0) ? true : undefined;
-        },
-        { timeoutMs: 60_000, description: 'consumer lag 0' },
-      );
-    } finally {
-      await lagAdmin.disconnect();
-    }
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP, topic, 60_000);
     // A scrape taken after the last write: every event counted, the clock at 22 June 17:00.
     await waitFor(
       async () => {

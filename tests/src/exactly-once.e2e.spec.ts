@@ -1,10 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { consumerLag } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev } from './events.js';
-import { scrapeMetrics, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const DOSSIERS = 15_000;
 const UNITS = 5;
@@ -84,36 +83,11 @@ describe('exactly-once effect against real Kafka and Redis', () => {
     await producer.disconnect();
   };
 
-  /** Applied and duplicate counts straight from the projection's meta hashes. */
-  const progress = async () => {
-    const store = new ProjectionStore(redis, id);
-    let applied = 0;
-    let duplicates = 0;
-    for (const unit of await store.units()) {
-      const meta = await redis.hgetall(store.keys.meta(unit));
-      for (const [field, value] of Object.entries(meta)) {
-        if (field.startsWith('applied:')) applied += Number(value);
-        if (field.startsWith('duplicate:')) duplicates += Number(value);
-      }
-    }
-    return { applied, duplicates };
-  };
+  const progress = () => projectionProgress(redis, id);
 
   /** Waits until the group has committed everything produced: no batch is still in flight. */
   const settled = async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await waitFor(
-        async () => {
-          const lag = await consumerLag(admin, common.PROJECTOR_GROUP, topic);
-          return [...lag.values()].every((n) => n === 0) ? true : undefined;
-        },
-        { timeoutMs: 120_000, description: 'consumer lag 0' },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP, topic);
     return progress();
   };
 

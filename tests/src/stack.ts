@@ -3,6 +3,10 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { consumerLag } from '@dvc/kafka';
+import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -122,4 +126,36 @@ export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
     out.set(line.slice(0, space), Number(line.slice(space + 1)));
   }
   return out;
+}
+
+/** Applied and duplicate event counts straight from a projection namespace's meta hashes. */
+export async function projectionProgress(redis: Redis, namespace: string): Promise<{ applied: number; duplicates: number }> {
+  const store = new ProjectionStore(redis, namespace);
+  let applied = 0;
+  let duplicates = 0;
+  for (const unit of await store.units()) {
+    const meta = await redis.hgetall(store.keys.meta(unit));
+    for (const [field, value] of Object.entries(meta)) {
+      if (field.startsWith('applied:')) applied += Number(value);
+      if (field.startsWith('duplicate:')) duplicates += Number(value);
+    }
+  }
+  return { applied, duplicates };
+}
+
+/** Waits until a consumer group has committed everything in the topic: no batch in flight. */
+export async function waitForZeroLag(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const lag = await consumerLag(admin, groupId, topic);
+        return [...lag.values()].every((n) => n === 0) ? true : undefined;
+      },
+      { timeoutMs, description: `consumer lag 0 for ${groupId}` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
