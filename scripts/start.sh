@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm start: installs what is missing, starts the local stack (Kafka, Redis, Prometheus,
-# Alertmanager) and the services (ingest, projector, exporter), sends a small sample of events,
+# Alertmanager) and the services (ingest, projector, exporter, notifier), sends a small sample of events,
 # prints where everything is, and keeps running until Ctrl-C or `npm run stop`.
 #
 # Point it at existing infrastructure with KAFKA_BROKERS and REDIS_URL: when Kafka answers
@@ -67,6 +67,7 @@ start_service() {
 start_service projector
 start_service exporter
 start_service ingest
+start_service notifier
 
 wait_ready() {
   local name=$1 url=$2
@@ -85,6 +86,7 @@ wait_ready() {
 wait_ready ingest "http://127.0.0.1:${INGEST_PORT:-8080}/readyz"
 wait_ready projector "http://127.0.0.1:${PROJECTOR_PORT:-9465}/readyz"
 wait_ready exporter "http://127.0.0.1:${EXPORTER_PORT:-9464}/readyz"
+wait_ready notifier "http://127.0.0.1:${NOTIFIER_PORT:-8090}/healthz"
 
 case "$DEMO" in
   sample) node scripts/sample-events.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}" ;;
@@ -97,6 +99,7 @@ dvc is running
   ingest API      http://127.0.0.1:${INGEST_PORT:-8080}/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
   metrics         http://127.0.0.1:${EXPORTER_PORT:-9464}/metrics
   projector       http://127.0.0.1:${PROJECTOR_PORT:-9465}/metrics
+  notifier        http://127.0.0.1:${NOTIFIER_PORT:-8090}/v1/notices   (Alertmanager webhook; mail via SMTP_URL)
   Prometheus      ${PROMETHEUS_URL:-http://127.0.0.1:9090}
   Alertmanager    ${ALERTMANAGER_URL:-http://127.0.0.1:9093}
   Kafka           ${KAFKA_BROKERS}
@@ -107,7 +110,7 @@ INFO
 
 trap 'bash "$SCRIPT_DIR/stop.sh"; exit 0' INT TERM
 while :; do
-  for name in ingest projector exporter; do
+  for name in ingest projector exporter notifier; do
     if ! kill -0 "$(cat "$SERVICES_DIR/$name.pid")" 2>/dev/null; then
       echo "$name stopped; see .run/logs/$name.log" >&2
       bash "$SCRIPT_DIR/stop.sh"

@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DEFAULT_DATA_DIR, createLogger, listen, loadConfig, loadReferenceData, oneOf, port, runMain, str, url } from '@dvc/config';
-import { createRedisClient } from '@dvc/redis';
+import { createLogger, dataSpec, listen, loadConfig, loadReferenceData, oneOf, port, runMain, str } from '@dvc/config';
+import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 
 const spec = {
-  REDIS_URL: url('Redis holding the projection (redis:// or rediss://, user:password@ for ACL)', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
+  ...redisSpec,
+  ...dataSpec,
   EXPORTER_PORT: port('HTTP port of /metrics', 9464),
   EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
   CLOCK: oneOf('wall: windows end today by the wall clock; event: by the latest event time (replays, demos)', 'wall', ['wall', 'event'] as const),
-  DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
 };
 
 const logger = createLogger('exporter');

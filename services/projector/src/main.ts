@@ -2,7 +2,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   ConfigError,
-  DEFAULT_DATA_DIR,
+  dataSpec,
   closeServer,
   createHttpServer,
   createLogger,
@@ -16,16 +16,15 @@ import {
   sendJson,
   sendText,
   str,
-  url,
 } from '@dvc/config';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { ProjectionStore, createRedisClient } from '@dvc/redis';
+import { ProjectionStore, createRedisClient, redisSpec } from '@dvc/redis';
 import { createProjector } from './consumer.js';
 
 const spec = {
+  ...redisSpec,
+  ...dataSpec,
   ...kafkaSpec,
-  REDIS_URL: url('Redis holding the projection (redis:// or rediss://, user:password@ for ACL)', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
   PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
   PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
   PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
@@ -34,7 +33,6 @@ const spec = {
   RESULT_RETURN_WORKING_DAYS: int('working days after resolution within which the result must be returned (integrity signal)', 2, 0, 60),
   RECEIPT_WORKING_DAYS: int('working days an online submission may wait for official receipt (Decree 118/2025)', 1, 0, 60),
   RETENTION_DAYS: int('days of daily buckets kept behind the wall clock (0 keeps all; use 0 for historical replays)', 0, 0, 36_500),
-  DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
 };
 
 const logger = createLogger('projector');

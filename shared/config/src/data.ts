@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { str } from './env.js';
 import {
   createDayIndexer,
   createUnitDirectory,
@@ -18,6 +19,11 @@ import { parseTargets, type Targets } from './targets.js';
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../infra/data', import.meta.url));
 
 export const ZONE = 'Asia/Ho_Chi_Minh';
+
+/** Where a service finds the reference data. */
+export const dataSpec = {
+  DATA_DIR: str('folder with calendar/, units.json, targets.json and procedures.json', DEFAULT_DATA_DIR),
+};
 
 /** Thrown when a data file is missing or malformed; names the file. */
 export class DataFileError extends Error {}

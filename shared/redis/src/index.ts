@@ -1,4 +1,4 @@
 export { ProjectionStore, Keys, CorruptStateError, type StateRead, type WriteOutcome } from './store.js';
 export { applyEvents, ContendedWriteError, type ApplyStats } from './apply.js';
 export { readSnapshots, readEventClock, type UnitSnapshot } from './snapshot.js';
-export { createRedisClient, type RedisClientOptions } from './client.js';
+export { createRedisClient, redisSpec, type RedisClientOptions } from './client.js';

@@ -1,0 +1,209 @@
+import type { Server } from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { closeServer, createHttpServer, readBody, sendJson, sendText, type Logger } from '@dvc/config';
+import type { UnitDirectory } from '@dvc/domain';
+import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
+import { DeliveryError, type Sender } from './delivery.js';
+import type { OverdueReader } from './overdue.js';
+import type { EnqueueOutcome, Outbox } from './outbox.js';
+import { resolveRecipients, type RecipientBook } from './recipients.js';
+import { renderNotice, type OverdueList } from './render.js';
+
+export interface NotifierDeps {
+  outbox: Outbox;
+  units: UnitDirectory;
+  recipients: RecipientBook;
+  overdue: OverdueReader;
+  senders: { email: Sender; webhook: Sender };
+  dashboardUrl: string;
+  now: () => number;
+  logger: Logger;
+  /** Process metrics to append to /metrics. */
+  processRegistry: Registry;
+  /** How often the dispatcher looks for due deliveries (it is also woken by new notices). */
+  pollMs: number;
+  /** Readiness extras (e.g. Redis); reported, never a reason to refuse webhooks. */
+  redisPing?: () => Promise<boolean>;
+}
+
+export interface NotifierApp {
+  server: Server;
+  /** Renders, persists and schedules the notice of one webhook payload. */
+  accept(payload: AmPayload): Promise<EnqueueOutcome>;
+  /** Attempts every due delivery once; resolves with how many were attempted. */
+  dispatchDue(): Promise<number>;
+  /** Starts the background dispatcher. */
+  start(): void;
+  /** Stops the dispatcher after the attempt in flight and closes the HTTP server. */
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+export function createApp(deps: NotifierDeps): NotifierApp {
+  const registry = new Registry();
+  const received = new Counter({
+    name: 'dvc_notifier_webhooks_total',
+    help: 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)',
+    labelNames: ['status', 'outcome'],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'dvc_notifier_delivery_attempts_total',
+    help: 'Delivery attempts by channel and outcome (sent, retry, failed)',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'dvc_notifier_deliveries',
+    help: 'Deliveries in the outbox by state (pending, sent, failed)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const [state, n] of Object.entries(deps.outbox.counts())) this.set({ state }, n);
+    },
+  });
+
+  const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
+    const now = deps.now();
+    const firingUnits = [...new Set(payload.alerts.filter((a) => a.status === 'firing' && a.labels.unit !== undefined).map((a) => a.labels.unit as string))];
+    const overdue = new Map<string, OverdueList>();
+    await Promise.all(firingUnits.map(async (u) => overdue.set(u, await deps.overdue(u, now))));
+    const rendered = renderNotice({ payload, units: deps.units, overdue, dashboardUrl: deps.dashboardUrl, now });
+    const id = noticeKey(payload);
+    const outcome = deps.outbox.enqueue({
+      id,
+      groupKey: payload.groupKey,
+      status: payload.status,
+      subject: rendered.subject,
+      text: rendered.text,
+      webhookBody: {
+        noticeId: id,
+        status: payload.status,
+        groupKey: payload.groupKey,
+        subject: rendered.subject,
+        text: rendered.text,
+        alerts: payload.alerts.map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt })),
+      },
+      recipients: resolveRecipients(deps.recipients, payload.alerts.map((a) => a.labels)),
+    });
+    received.inc({ status: payload.status, outcome: outcome.kind });
+    deps.logger.info({ noticeId: id, groupKey: payload.groupKey, status: payload.status, outcome: outcome.kind }, 'alertmanager notification');
+    if (outcome.kind === 'queued') kick();
+    return outcome;
+  };
+
+  let inFlight: Promise<number> | undefined;
+  const runDue = async (): Promise<number> => {
+    let attempted = 0;
+    for (;;) {
+      const batch = deps.outbox.due(20);
+      if (batch.length === 0) return attempted;
+      for (const d of batch) {
+        attempted += 1;
+        try {
+          await deps.senders[d.channel](d);
+          deps.outbox.markSent(d.id);
+          attempts.inc({ channel: d.channel, outcome: 'sent' });
+          deps.logger.info({ noticeId: d.noticeId, channel: d.channel, target: d.target, attempt: d.attempts + 1 }, 'notice delivered');
+        } catch (error) {
+          const retriable = error instanceof DeliveryError ? error.retriable : true;
+          const message = error instanceof Error ? error.message : String(error);
+          const next = deps.outbox.markFailed(d.id, message, retriable);
+          attempts.inc({ channel: d.channel, outcome: retriable ? 'retry' : 'failed' });
+          deps.logger.warn(
+            { noticeId: d.noticeId, channel: d.channel, target: d.target, attempt: d.attempts + 1, err: message, nextAttemptAt: next === undefined ? null : new Date(next).toISOString() },
+            retriable ? 'delivery failed; will retry' : 'delivery failed permanently',
+          );
+        }
+      }
+    }
+  };
+  const dispatchDue = (): Promise<number> => {
+    inFlight ??= runDue().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+  let again = false;
+  const loop = () => {
+    if (stopped) return;
+    timer = undefined;
+    dispatchDue()
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'dispatcher failed'))
+      .finally(() => {
+        if (stopped) return;
+        const delay = again ? 0 : deps.pollMs;
+        again = false;
+        timer = setTimeout(loop, delay);
+      });
+  };
+  function kick(): void {
+    if (stopped) return;
+    if (inFlight !== undefined) {
+      again = true;
+      return;
+    }
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(loop, 0);
+  }
+
+  const server = createHttpServer(
+    {
+      '/v1/alertmanager': async (req, res) => {
+        if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
+        const body = await readBody(req, BODY_LIMIT);
+        if (!body.ok) return sendJson(res, 413, { error: `body larger than ${BODY_LIMIT} bytes` });
+        let json: unknown;
+        try {
+          json = JSON.parse(body.body.toString('utf8'));
+        } catch (error) {
+          received.inc({ status: 'unknown', outcome: 'invalid' });
+          return sendJson(res, 400, { error: 'malformed JSON', problems: [(error as Error).message] });
+        }
+        const parsed = parseAlertmanagerPayload(json);
+        if (!parsed.ok) {
+          received.inc({ status: 'unknown', outcome: 'invalid' });
+          return sendJson(res, 400, { error: 'not an Alertmanager webhook payload', problems: parsed.problems });
+        }
+        // Acknowledged only once persisted: if this throws, Alertmanager gets a 500 and retries.
+        const outcome = await accept(parsed.payload);
+        return sendJson(res, outcome.kind === 'queued' ? 202 : 200, outcome);
+      },
+      '/v1/notices': (req, res) => {
+        const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+        const limit = Math.min(Math.max(Number(params.get('limit') ?? '100') || 100, 1), 1000);
+        const groupKey = params.get('groupKey') ?? undefined;
+        sendJson(res, 200, { counts: deps.outbox.counts(), notices: deps.outbox.list(limit, groupKey) });
+      },
+      '/metrics': async (_req, res) => sendText(res, 200, `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`, registry.contentType),
+      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      '/readyz': async (_req, res) => {
+        const outbox = deps.outbox.ping();
+        const redis = deps.redisPing === undefined ? undefined : await deps.redisPing().catch(() => false);
+        sendJson(res, outbox ? 200 : 503, { status: outbox ? 'ready' : 'not ready', outbox, ...(redis === undefined ? {} : { redis }) });
+      },
+    },
+    (error) => deps.logger.error({ err: error }, 'request failed'),
+  );
+
+  return {
+    server,
+    accept,
+    dispatchDue,
+    start: () => {
+      if (!stopped) return;
+      stopped = false;
+      timer = setTimeout(loop, 0);
+    },
+    close: async () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await closeServer(server);
+      await inFlight;
+    },
+  };
+}

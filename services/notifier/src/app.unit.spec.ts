@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createUnitDirectory } from '@dvc/domain';
+import { loadRecipients } from './recipients.js';
+import { createApp, type NotifierApp } from './app.js';
+import { DeliveryError } from './delivery.js';
+import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
+import { Outbox, type Delivery } from './outbox.js';
+
+const REPO_DATA = new URL('../../../infra/data/', import.meta.url);
+
+function payload(status: 'firing' | 'resolved', unit: string): AmPayload {
+  const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
+  const parsed = parseAlertmanagerPayload({
+    groupKey: `g-${unit}`,
+    status,
+    commonLabels: labels,
+    alerts: [{ status, labels, annotations: {}, startsAt: '2026-11-30T07:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: `fp-${unit}` }],
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  return parsed.payload;
+}
+
+describe('notifier app (outbox + dispatcher, injected clock and senders)', () => {
+  let dir: string;
+  let outbox: Outbox;
+  let app: NotifierApp;
+  let now: number;
+  const sent: Delivery[] = [];
+  let failNext = 0;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
+    now = Date.parse('2026-11-30T08:00:00Z');
+    sent.length = 0;
+    failNext = 0;
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    const email = async (d: Delivery) => {
+      if (failNext > 0) {
+        failNext -= 1;
+        throw new DeliveryError('connect ECONNREFUSED 127.0.0.1:25', true);
+      }
+      sent.push(d);
+    };
+    app = createApp({
+      outbox,
+      units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+      recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
+      overdue: async () => ({ ok: true, dossiers: [] }),
+      senders: { email, webhook: email },
+      dashboardUrl: 'http://grafana.example/d/x',
+      now: () => now,
+      logger: pino({ level: 'silent' }),
+      processRegistry: new Registry(),
+      pollMs: 1000,
+    });
+  });
+  afterEach(async () => {
+    await app.close();
+    outbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes by unit and level from infra/data/recipients.json, unknown units to the operations team', async () => {
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    await app.accept(payload('firing', 'xx.unknown'));
+    expect(await app.dispatchDue()).toBe(3);
+    expect(sent.map((d) => d.target).sort()).toEqual(['kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn', 'kiemsoat.tthc@example.gov.vn'].sort());
+    const ops = await app.accept({ ...payload('firing', 'x'), groupKey: 'pipeline', commonLabels: {}, alerts: [{ ...payload('firing', 'x').alerts[0]!, labels: { alertname: 'ExporterDown' } }] });
+    expect(ops.kind).toBe('queued');
+    await app.dispatchDue();
+    expect(sent.at(-1)?.target).toBe('vanhanh.ttpvhcc@example.gov.vn');
+  });
+
+  it('suppresses duplicate webhooks and sends the resolved notice once', async () => {
+    expect((await app.accept(payload('firing', 'bp.dongxoai'))).kind).toBe('queued');
+    expect((await app.accept(payload('firing', 'bp.dongxoai'))).kind).toBe('duplicate');
+    await app.dispatchDue();
+    expect((await app.accept(payload('resolved', 'bp.dongxoai'))).kind).toBe('queued');
+    expect((await app.accept(payload('resolved', 'bp.dongxoai'))).kind).toBe('duplicate');
+    await app.dispatchDue();
+    expect(sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn').map((d) => d.subject)).toEqual([
+      '[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)',
+      '[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)',
+    ]);
+  });
+
+  it('retries a failed delivery after the backoff and delivers it once', async () => {
+    failNext = 2;
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    expect(await app.dispatchDue()).toBe(2);
+    expect(sent).toHaveLength(0);
+    expect(await app.dispatchDue()).toBe(0);
+    now += 1000;
+    expect(await app.dispatchDue()).toBe(2);
+    expect(sent).toHaveLength(2);
+    now += 10_000;
+    expect(await app.dispatchDue()).toBe(0);
+    const [notice] = outbox.list(1);
+    expect(notice!.deliveries.map((d) => [d.state, d.attempts])).toEqual([
+      ['sent', 2],
+      ['sent', 2],
+    ]);
+  });
+});

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { DEFAULT_DATA_DIR, createLogger, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
+import { createRedisClient } from '@dvc/redis';
+import { createApp } from './app.js';
+import { createSmtpSender, createWebhookSender } from './delivery.js';
+import { Outbox } from './outbox.js';
+import { redisOverdueReader } from './overdue.js';
+import { loadRecipients } from './recipients.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+const spec = {
+  NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
+  NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
+  NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(REPO_ROOT, '.run', 'notifier', 'outbox.db')),
+  RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
+  DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
+  REDIS_URL: url('Redis holding the projection (oldest overdue dossiers)', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
+  DASHBOARD_URL: url('dashboard (panel) linked from notices, e.g. the unit drill-down with ?viewPanel=201; var-unit/var-level/var-window are appended', 'http://127.0.0.1:3000/d/dvc-unit-drilldown', ['http:', 'https:']),
+  SMTP_URL: url('mail server, smtp://[user:pass@]host:port or smtps://…', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
+  MAIL_FROM: str('sender of the notices', 'Hệ thống theo dõi DVC <canhbao-dvc@example.gov.vn>'),
+  NOTIFIER_POLL_MS: int('how often the outbox is checked for due deliveries (ms)', 1000, 50, 60_000),
+  NOTIFIER_RETRY_BASE_MS: int('delay after the first failed delivery attempt; doubles per failure (ms)', 5000, 10, 3_600_000),
+  NOTIFIER_RETRY_MAX_MS: int('longest delay between delivery attempts (ms)', 600_000, 10, 86_400_000),
+  NOTIFIER_SEND_TIMEOUT_MS: int('timeout of one SMTP or webhook attempt (ms)', 10_000, 100, 120_000),
+};
+
+const logger = createLogger('notifier');
+
+await runMain({
+  name: 'dvc-notifier',
+  description: 'receives Alertmanager webhooks and delivers Vietnamese breach notices by email and webhook through a persisted outbox',
+  spec,
+  logger,
+  start: async () => {
+    const config = loadConfig(spec, process.env);
+    const reference = loadReferenceData(config.DATA_DIR);
+    const recipients = loadRecipients(config.RECIPIENTS_FILE);
+    mkdirSync(dirname(config.NOTIFIER_DB), { recursive: true });
+    const outbox = new Outbox(config.NOTIFIER_DB, Date.now, { baseMs: config.NOTIFIER_RETRY_BASE_MS, maxMs: config.NOTIFIER_RETRY_MAX_MS });
+    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-notifier' });
+    // A notice must not wait on Redis: without it, it goes out without the dossier list.
+    redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
+    const smtp = createSmtpSender({ url: config.SMTP_URL, from: config.MAIL_FROM, timeoutMs: config.NOTIFIER_SEND_TIMEOUT_MS });
+    const processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+    const app = createApp({
+      outbox,
+      units: reference.units,
+      recipients,
+      overdue: redisOverdueReader(redis, config.REDIS_NAMESPACE, 2000),
+      senders: { email: smtp.send, webhook: createWebhookSender(config.NOTIFIER_SEND_TIMEOUT_MS) },
+      dashboardUrl: config.DASHBOARD_URL,
+      now: Date.now,
+      logger,
+      processRegistry,
+      pollMs: config.NOTIFIER_POLL_MS,
+      redisPing: () => redis.ping().then(() => true),
+    });
+    const bound = await listen(app.server, config.NOTIFIER_PORT, config.NOTIFIER_HOST);
+    app.start();
+    logger.info({ port: bound, db: config.NOTIFIER_DB, pending: outbox.counts().pending }, 'notifier listening');
+    return {
+      close: async () => {
+        await app.close();
+        smtp.close();
+        outbox.close();
+        redis.disconnect();
+      },
+    };
+  },
+});

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAlertmanagerPayload, noticeKey, type AmPayload } from './alertmanager.js';
+import { backoffMs, Outbox, type NewNotice } from './outbox.js';
+import { parseRecipients, resolveRecipients } from './recipients.js';
+
+const retry = { baseMs: 1000, maxMs: 60_000 };
+
+function notice(id: string, recipients: NewNotice['recipients'] = [{ channel: 'email', target: 'a@example.gov.vn' }]): NewNotice {
+  return { id, groupKey: 'g', status: 'firing', subject: 's', text: 't', webhookBody: { id }, recipients };
+}
+
+describe('Outbox', () => {
+  let dir: string;
+  let now: number;
+  let outbox: Outbox;
+  const clock = () => now;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-outbox-'));
+    now = Date.parse('2026-11-30T00:00:00Z');
+    outbox = new Outbox(join(dir, 'outbox.db'), clock, retry);
+  });
+  afterEach(() => {
+    outbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores a notice once: the same id again is a duplicate with no new delivery', () => {
+    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'queued', id: 'n1', deliveries: 1 });
+    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'duplicate', id: 'n1' });
+    expect(outbox.due(10)).toHaveLength(1);
+    expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 1 });
+  });
+
+  it('retries with exponential backoff read from the injected clock, capped', () => {
+    outbox.enqueue(notice('n1'));
+    const id = outbox.due(10)[0]!.id;
+    const delays: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const next = outbox.markFailed(id, `refused ${i}`, true);
+      delays.push(next! - now);
+      expect(outbox.due(10)).toHaveLength(0);
+      now = next! - 1;
+      expect(outbox.due(10)).toHaveLength(0);
+      now = next!;
+      expect(outbox.due(10)).toHaveLength(1);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    const view = outbox.list(1)[0]!.deliveries[0]!;
+    expect(view).toMatchObject({ state: 'pending', attempts: 8, lastError: 'refused 7' });
+    outbox.markSent(id);
+    expect(outbox.list(1)[0]!.deliveries[0]).toMatchObject({ state: 'sent', attempts: 9, sentAt: new Date(now).toISOString(), nextAttemptAt: null });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 1, failed: 0 });
+  });
+
+  it('keeps a permanent failure as failed, never retried', () => {
+    outbox.enqueue(notice('n1'));
+    const id = outbox.due(10)[0]!.id;
+    expect(outbox.markFailed(id, '550 no such user', false)).toBeUndefined();
+    now += 86_400_000;
+    expect(outbox.due(10)).toHaveLength(0);
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1 });
+  });
+
+  it('delivers to each recipient separately, and survives a reopen', () => {
+    outbox.enqueue(notice('n1', [{ channel: 'email', target: 'a@example.gov.vn' }, { channel: 'webhook', target: 'http://127.0.0.1:1/hook' }]));
+    const [first] = outbox.due(10);
+    outbox.markSent(first!.id);
+    outbox.close();
+    outbox = new Outbox(join(dir, 'outbox.db'), clock, retry);
+    expect(outbox.due(10).map((d) => d.channel)).toEqual(['webhook']);
+  });
+
+  it('backoffMs doubles from the base up to the cap', () => {
+    expect([1, 2, 3, 10, 100].map((n) => backoffMs(n, retry))).toEqual([1000, 2000, 4000, 60000, 60000]);
+  });
+});
+
+describe('noticeKey', () => {
+  const base = {
+    groupKey: 'g1',
+    status: 'firing',
+    alerts: [{ status: 'firing', labels: { alertname: 'A', unit: 'u1' }, annotations: {}, startsAt: '2026-11-30T00:00:00Z', endsAt: '', fingerprint: 'f1' }],
+  };
+  const parse = (v: unknown): AmPayload => {
+    const p = parseAlertmanagerPayload(v);
+    if (!p.ok) throw new Error(p.problems.join('; '));
+    return p.payload;
+  };
+
+  it('is the same for a retried delivery and differs by status, alert set and firing episode', () => {
+    const k = noticeKey(parse(base));
+    expect(noticeKey(parse(structuredClone(base)))).toBe(k);
+    expect(noticeKey(parse({ ...base, status: 'resolved', alerts: [{ ...base.alerts[0], status: 'resolved' }] }))).not.toBe(k);
+    expect(noticeKey(parse({ ...base, alerts: [...base.alerts, { ...base.alerts[0], fingerprint: 'f2' }] }))).not.toBe(k);
+    expect(noticeKey(parse({ ...base, alerts: [{ ...base.alerts[0], startsAt: '2026-12-01T00:00:00Z' }] }))).not.toBe(k);
+  });
+
+  it('rejects payloads that are not Alertmanager webhooks, naming each problem', () => {
+    expect(parseAlertmanagerPayload({ status: 'burning', alerts: [{ labels: { unit: 1 } }] })).toEqual({
+      ok: false,
+      problems: [
+        'groupKey must be a non-empty string',
+        "status must be 'firing' or 'resolved'",
+        "alerts[0].status must be 'firing' or 'resolved'",
+        'alerts[0].labels.unit must be a string',
+        'alerts[0].labels.alertname is required',
+        'alerts[0].startsAt must be an RFC 3339 time',
+      ],
+    });
+  });
+});
+
+describe('recipients', () => {
+  const parsed = parseRecipients({
+    fallback: { name: 'ops', emails: ['ops@example.gov.vn'], webhooks: [] },
+    levels: { district: { name: 'd', emails: ['district@example.gov.vn'], webhooks: ['http://127.0.0.1:9/hook'] } },
+    units: { 'bp.dongxoai': { name: 'dx', emails: ['dx@example.gov.vn', 'district@example.gov.vn'], webhooks: [] } },
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  const book = parsed.book;
+
+  it('sends to the unit and its level, each address once', () => {
+    expect(resolveRecipients(book, [{ unit: 'bp.dongxoai', level: 'district' }])).toEqual([
+      { channel: 'email', target: 'district@example.gov.vn' },
+      { channel: 'email', target: 'dx@example.gov.vn' },
+      { channel: 'webhook', target: 'http://127.0.0.1:9/hook' },
+    ]);
+  });
+
+  it('falls back to the province operations team for unknown units and alerts without a unit', () => {
+    expect(resolveRecipients(book, [{ unit: 'xx', level: 'unknown' }])).toEqual([{ channel: 'email', target: 'ops@example.gov.vn' }]);
+    expect(resolveRecipients(book, [{ alertname: 'ExporterDown' }])).toEqual([{ channel: 'email', target: 'ops@example.gov.vn' }]);
+  });
+
+  it('rejects malformed addresses by name', () => {
+    expect(parseRecipients({ fallback: { emails: ['not-an-address'] } })).toEqual({
+      ok: false,
+      problems: ['fallback.emails[0] is not a valid email address: "not-an-address"'],
+    });
+  });
+});

@@ -1,0 +1,187 @@
+import type { UnitDirectory } from '@dvc/domain';
+import type { AmAlert, AmPayload } from './alertmanager.js';
+
+/** An open dossier past its effective due time, as read from the projection. */
+export interface OverdueDossier {
+  code: string;
+  dueMs: number;
+}
+
+/** The oldest overdue dossiers of a unit, or why they could not be read. */
+export type OverdueList = { ok: true; dossiers: OverdueDossier[] } | { ok: false; reason: string };
+
+export interface RenderInput {
+  payload: AmPayload;
+  units: UnitDirectory;
+  /** Per unit id named by a firing alert. */
+  overdue: ReadonlyMap<string, OverdueList>;
+  /** Base URL of the dashboard panel; unit and window are added as var-unit / var-window. */
+  dashboardUrl: string;
+  now: number;
+}
+
+export interface RenderedNotice {
+  subject: string;
+  text: string;
+}
+
+export const OVERDUE_LIST_SIZE = 5;
+
+const KPI_NAMES: Record<string, string> = {
+  overdue_ratio: 'Tỷ lệ hồ sơ giải quyết trễ hạn',
+  online_dossier_share: 'Tỷ lệ hồ sơ nộp trực tuyến',
+  online_service_utilization: 'Tỷ lệ dịch vụ công trực tuyến có phát sinh hồ sơ',
+  digitization_share: 'Tỷ lệ số hóa hồ sơ',
+  online_report_share: 'Tỷ lệ báo cáo gửi trực tuyến',
+};
+
+const ALERT_TITLES: Record<string, string> = {
+  OverdueRatioAboveTarget: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
+  OverdueRatioAboveTargetByLevel: 'Tỷ lệ hồ sơ trễ hạn theo cấp chưa đạt mục tiêu',
+  OverdueRatioAboveTargetProvinceWide: 'Tỷ lệ hồ sơ trễ hạn toàn tỉnh chưa đạt mục tiêu',
+  OverdueBudgetFastBurn: 'Hồ sơ trễ hạn tăng nhanh',
+  OverdueBudgetSlowBurn: 'Hồ sơ trễ hạn tăng kéo dài',
+};
+
+const LEVEL_NAMES: Record<string, string> = { province: 'tỉnh', district: 'huyện', commune: 'xã' };
+
+const SEVERITY_NAMES: Record<string, string> = { critical: 'khẩn cấp', warning: 'cảnh báo', info: 'thông tin' };
+
+/** Vietnam keeps UTC+7 all year (no daylight saving since 1975), so a fixed offset is exact. */
+const VN_OFFSET_MS = 7 * 3_600_000;
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `14:05 ngày 30/11/2026` in Asia/Ho_Chi_Minh. */
+export function formatVnTime(ms: number): string {
+  const d = new Date(ms + VN_OFFSET_MS);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} ngày ${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
+}
+
+/** `3 ngày 4 giờ` */
+function formatDuration(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  const days = Math.floor(hours / 24);
+  if (days > 0) return hours % 24 > 0 ? `${days} ngày ${hours % 24} giờ` : `${days} ngày`;
+  if (hours > 0) return `${hours} giờ`;
+  return `${Math.max(1, Math.floor(ms / 60_000))} phút`;
+}
+
+function windowName(window: string | undefined): string | undefined {
+  if (window === undefined) return undefined;
+  const rolling = /^(\d+)d$/.exec(window);
+  return rolling ? `${rolling[1]} ngày gần nhất (${window})` : `kỳ ${window}`;
+}
+
+function unitLabel(unitId: string, units: UnitDirectory): string {
+  const info = units.lookup(unitId);
+  return units.has(unitId) && info.name !== '' ? info.name : `đơn vị ${unitId} (chưa có trong danh mục)`;
+}
+
+function alertTitle(labels: Record<string, string>): string {
+  const name = labels.alertname ?? '';
+  return ALERT_TITLES[name] ?? name;
+}
+
+/** The subject of what the group is about: a unit, a level, or the whole province. */
+function scopeOf(labels: Record<string, string>, units: UnitDirectory): string {
+  if (labels.unit !== undefined) return unitLabel(labels.unit, units);
+  if (labels.level !== undefined) return `Cấp ${LEVEL_NAMES[labels.level] ?? labels.level}`;
+  if (labels.alertname?.endsWith('ProvinceWide')) return 'Toàn tỉnh';
+  return 'Hệ thống theo dõi';
+}
+
+export function dashboardLink(base: string, labels: Record<string, string>): string {
+  const url = new URL(base);
+  if (labels.unit !== undefined) url.searchParams.set('var-unit', labels.unit);
+  if (labels.level !== undefined) url.searchParams.set('var-level', labels.level);
+  if (labels.window !== undefined) url.searchParams.set('var-window', labels.window);
+  return url.toString();
+}
+
+function renderAlert(alert: AmAlert, input: RenderInput): string[] {
+  const { labels, annotations } = alert;
+  const lines: string[] = [];
+  const firing = alert.status === 'firing';
+  lines.push(`${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${alertTitle(labels)}`);
+  if (labels.unit !== undefined) {
+    const info = input.units.lookup(labels.unit);
+    const level = labels.level ?? info.level;
+    lines.push(`Đơn vị: ${unitLabel(labels.unit, input.units)} (mã ${labels.unit}, cấp ${LEVEL_NAMES[level] ?? 'chưa xác định'})`);
+  } else if (labels.level !== undefined) {
+    lines.push(`Phạm vi: các đơn vị cấp ${LEVEL_NAMES[labels.level] ?? 'chưa xác định'}`);
+  } else if (labels.alertname?.endsWith('ProvinceWide')) {
+    lines.push('Phạm vi: toàn tỉnh');
+  }
+  if (labels.kpi !== undefined) lines.push(`Chỉ tiêu: ${KPI_NAMES[labels.kpi] ?? labels.kpi}`);
+  const window = windowName(labels.window);
+  if (window !== undefined) lines.push(`Cửa sổ: ${window}`);
+  if (labels.severity !== undefined) lines.push(`Mức độ: ${SEVERITY_NAMES[labels.severity] ?? labels.severity}`);
+  const started = Date.parse(alert.startsAt);
+  if (firing) {
+    lines.push(`Tình trạng: đang vi phạm từ ${formatVnTime(started)}`);
+  } else {
+    const ended = Date.parse(alert.endsAt);
+    const endText = Number.isNaN(ended) ? formatVnTime(input.now) : formatVnTime(ended);
+    lines.push(`Tình trạng: đã trở lại bình thường lúc ${endText} (vi phạm từ ${formatVnTime(started)})`);
+  }
+  const summary = annotations.summary_vi ?? annotations.summary;
+  if (summary !== undefined) lines.push(`${firing ? 'Giá trị so với mục tiêu' : 'Lần vi phạm này'}: ${summary}`);
+  const description = annotations.description_vi ?? annotations.description;
+  if (description !== undefined) lines.push(`Chi tiết: ${description}`);
+  if (firing && labels.unit !== undefined && labels.kpi === 'overdue_ratio') {
+    const list = input.overdue.get(labels.unit);
+    lines.push('');
+    if (list === undefined || !list.ok) {
+      lines.push(`Không đọc được danh sách hồ sơ quá hạn của đơn vị${list === undefined ? '' : ` (${list.reason})`}.`);
+    } else if (list.dossiers.length === 0) {
+      lines.push(`Đơn vị hiện không có hồ sơ đang mở đã quá hạn (đến ${formatVnTime(input.now)}).`);
+    } else {
+      lines.push(`${list.dossiers.length} hồ sơ quá hạn lâu nhất của đơn vị (đến ${formatVnTime(input.now)}):`);
+      list.dossiers.forEach((d, i) => {
+        lines.push(`  ${i + 1}. ${d.code}: hạn ${formatVnTime(d.dueMs)}, đã quá ${formatDuration(input.now - d.dueMs)}`);
+      });
+    }
+  }
+  lines.push('');
+  lines.push(`Bảng điều khiển: ${dashboardLink(input.dashboardUrl, labels)}`);
+  return lines;
+}
+
+/** The Vietnamese notice of one Alertmanager group notification (one status). */
+export function renderNotice(input: RenderInput): RenderedNotice {
+  const { payload } = input;
+  const firing = payload.status === 'firing';
+  const labels = { ...payload.commonLabels, ...payload.groupLabels };
+  const firingCount = payload.alerts.filter((a) => a.status === 'firing').length;
+  const title = labels.alertname !== undefined ? alertTitle(labels) : 'nhiều cảnh báo';
+  const window = labels.window !== undefined ? ` (cửa sổ ${labels.window})` : '';
+  const subject = `[DVC] ${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${scopeOf(labels, input.units)}: ${title}${window}`;
+  const lines: string[] = [];
+  lines.push('Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:');
+  lines.push('');
+  if (firing) {
+    lines.push(
+      payload.alerts.length === 1
+        ? 'Chỉ tiêu dưới đây đang không đạt mục tiêu.'
+        : `${firingCount} trong ${payload.alerts.length} cảnh báo của nhóm dưới đây đang vi phạm.`,
+    );
+  } else {
+    lines.push(payload.alerts.length === 1 ? 'Cảnh báo dưới đây đã hết: chỉ tiêu đã trở lại đạt mục tiêu.' : `Cả ${payload.alerts.length} cảnh báo của nhóm dưới đây đã hết.`);
+  }
+  // Firing first, then by unit, so a long group reads from what needs action.
+  const alerts = [...payload.alerts].sort(
+    (a, b) => (a.status === b.status ? 0 : a.status === 'firing' ? -1 : 1) || (a.labels.unit ?? '').localeCompare(b.labels.unit ?? ''),
+  );
+  for (const alert of alerts) {
+    lines.push('');
+    lines.push(...renderAlert(alert, input));
+  }
+  if (payload.truncatedAlerts > 0) {
+    lines.push('');
+    lines.push(`(Còn ${payload.truncatedAlerts} cảnh báo khác trong nhóm không được gửi kèm.)`);
+  }
+  lines.push('');
+  lines.push('--');
+  lines.push(`Thông báo tự động của hệ thống theo dõi DVC, lập lúc ${formatVnTime(input.now)}. Vui lòng không trả lời thư này.`);
+  return { subject, text: `${lines.join('\n')}\n` };
+}

@@ -1,0 +1,128 @@
+import { createUnitDirectory } from '@dvc/domain';
+import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
+import { formatVnTime, renderNotice, type OverdueList } from './render.js';
+
+const units = createUnitDirectory([
+  { id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' },
+  { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', parent: 'bp', validFrom: '2020-01-01' },
+]);
+
+const labels = { alertname: 'OverdueRatioAboveTarget', unit: 'bp.dongxoai', level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
+const annotations = {
+  summary_vi: 'bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
+  description_vi: 'Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
+};
+
+function payload(status: 'firing' | 'resolved'): AmPayload {
+  const parsed = parseAlertmanagerPayload({
+    version: '4',
+    groupKey: '{}/{kpi=~".+"}:{alertname="OverdueRatioAboveTarget", level="district", unit="bp.dongxoai", window="14d"}',
+    status,
+    receiver: 'dvc-notifier',
+    groupLabels: { alertname: labels.alertname, unit: labels.unit, level: labels.level, window: labels.window },
+    commonLabels: labels,
+    commonAnnotations: annotations,
+    externalURL: 'http://127.0.0.1:9093',
+    alerts: [
+      {
+        status,
+        labels,
+        annotations,
+        startsAt: '2026-11-30T07:05:00Z',
+        endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-30T08:10:00Z',
+        fingerprint: 'a1b2c3d4e5f60718',
+      },
+    ],
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  return parsed.payload;
+}
+
+const NOW = Date.parse('2026-11-30T08:15:00Z');
+const DASHBOARD = 'http://grafana.example/d/dvc-units?orgId=1';
+
+describe('renderNotice', () => {
+  it('formats times in Asia/Ho_Chi_Minh', () => {
+    expect(formatVnTime(Date.parse('2026-11-30T17:30:00Z'))).toBe('00:30 ngày 01/12/2026');
+  });
+
+  it('writes the firing notice: unit name, KPI, value against target, window, oldest overdue dossiers, link', () => {
+    const overdue = new Map<string, OverdueList>([
+      [
+        'bp.dongxoai',
+        {
+          ok: true,
+          dossiers: [
+            { code: 'H12.34-261101-0001', dueMs: Date.parse('2026-11-20T01:00:00Z') },
+            { code: 'H12.34-261125-0007', dueMs: Date.parse('2026-11-30T05:45:00Z') },
+          ],
+        },
+      ],
+    ]);
+    const notice = renderNotice({ payload: payload('firing'), units, overdue, dashboardUrl: DASHBOARD, now: NOW });
+    expect(notice.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(notice.text).toBe(
+      [
+        'Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:',
+        '',
+        'Chỉ tiêu dưới đây đang không đạt mục tiêu.',
+        '',
+        'CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
+        'Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)',
+        'Chỉ tiêu: Tỷ lệ hồ sơ giải quyết trễ hạn',
+        'Cửa sổ: 14 ngày gần nhất (14d)',
+        'Mức độ: cảnh báo',
+        'Tình trạng: đang vi phạm từ 14:05 ngày 30/11/2026',
+        'Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
+        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
+        '',
+        '2 hồ sơ quá hạn lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):',
+        '  1. H12.34-261101-0001: hạn 08:00 ngày 20/11/2026, đã quá 10 ngày 7 giờ',
+        '  2. H12.34-261125-0007: hạn 12:45 ngày 30/11/2026, đã quá 2 giờ',
+        '',
+        'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
+        '',
+        '--',
+        'Thông báo tự động của hệ thống theo dõi DVC, lập lúc 15:15 ngày 30/11/2026. Vui lòng không trả lời thư này.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes the resolved notice, without the dossier list', () => {
+    const notice = renderNotice({ payload: payload('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW });
+    expect(notice.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(notice.text).toBe(
+      [
+        'Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:',
+        '',
+        'Cảnh báo dưới đây đã hết: chỉ tiêu đã trở lại đạt mục tiêu.',
+        '',
+        'ĐÃ KHẮC PHỤC: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
+        'Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)',
+        'Chỉ tiêu: Tỷ lệ hồ sơ giải quyết trễ hạn',
+        'Cửa sổ: 14 ngày gần nhất (14d)',
+        'Mức độ: cảnh báo',
+        'Tình trạng: đã trở lại bình thường lúc 15:10 ngày 30/11/2026 (vi phạm từ 14:05 ngày 30/11/2026)',
+        'Lần vi phạm này: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
+        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
+        '',
+        'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
+        '',
+        '--',
+        'Thông báo tự động của hệ thống theo dõi DVC, lập lúc 15:15 ngày 30/11/2026. Vui lòng không trả lời thư này.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says when the dossier list could not be read, and names units missing from the directory', () => {
+    const p = payload('firing');
+    const alert = p.alerts[0]!;
+    const unknown: AmPayload = { ...p, commonLabels: { ...p.commonLabels, unit: 'xx.nowhere' }, groupLabels: { ...p.groupLabels, unit: 'xx.nowhere' }, alerts: [{ ...alert, labels: { ...alert.labels, unit: 'xx.nowhere', level: 'unknown' } }] };
+    const notice = renderNotice({ payload: unknown, units, overdue: new Map([['xx.nowhere', { ok: false, reason: 'Redis did not answer within 2000 ms' }]]), dashboardUrl: DASHBOARD, now: NOW });
+    expect(notice.subject).toContain('đơn vị xx.nowhere (chưa có trong danh mục)');
+    expect(notice.text).toContain('Đơn vị: đơn vị xx.nowhere (chưa có trong danh mục) (mã xx.nowhere, cấp chưa xác định)');
+    expect(notice.text).toContain('Không đọc được danh sách hồ sơ quá hạn của đơn vị (Redis did not answer within 2000 ms).');
+  });
+});

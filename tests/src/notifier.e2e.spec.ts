@@ -1,0 +1,379 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { ProjectionStore } from '@dvc/redis';
+import { uniqueName, waitFor } from '@dvc/testing';
+import { SmtpSink } from './smtp-sink.js';
+import { ev, postBatch } from './events.js';
+import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, stackEnv, startService, type ServiceProcess } from './stack.js';
+
+/**
+ * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
+ * Alertmanager for grouping and resolution, a local SMTP sink (./smtp-sink.ts) as the mail
+ * server and a local HTTP server as a webhook recipient.
+ */
+
+interface Notifier {
+  url: string;
+  port: number;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+interface NoticeView {
+  id: string;
+  groupKey: string;
+  status: 'firing' | 'resolved';
+  subject: string;
+  duplicates: number;
+  deliveries: { channel: string; target: string; state: string; attempts: number; lastError: string | null; sentAt: string | null }[];
+}
+
+const ALERTMANAGER_URL = process.env.ALERTMANAGER_URL ?? 'http://127.0.0.1:9093';
+
+/** The notifier port the running Alertmanager posts to, from the config scripts/stack.sh rendered. */
+function alertmanagerNotifierPort(): number {
+  const config = readFileSync(join(REPO_ROOT, '.run', 'alertmanager', 'alertmanager.yml'), 'utf8');
+  const m = /url: 'http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager'/.exec(config);
+  if (m?.[1] === undefined) throw new Error('no notifier webhook URL in .run/alertmanager/alertmanager.yml; run scripts/stack.sh start alertmanager');
+  return Number(m[1]);
+}
+
+async function startNotifier(env: Record<string, string>, port: number): Promise<Notifier> {
+  const logDir = join(REPO_ROOT, '.run', 'logs', 'tests');
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `notifier-${port}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', 'notifier', 'dist', 'main.js')], {
+    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...env, NOTIFIER_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let ended = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      ended = true;
+      resolve(code);
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (ended) throw new Error(`notifier exited during start-up (port ${port} in use?); see .run/logs/tests/notifier-${port}.log`);
+      return (await fetch(`${url}/healthz`)).ok ? true : undefined;
+    },
+    { timeoutMs: 30_000, description: 'notifier /healthz' },
+  );
+  return {
+    url,
+    port,
+    kill: async (signal) => {
+      if (!ended) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+describe('notifier: Alertmanager webhooks → Vietnamese notices by email and webhook', () => {
+  const id = uniqueName('ntf').replace(/[^a-z0-9]/g, '');
+  const env = stackEnv();
+  const redis = new Redis(env.redisUrl);
+  const sink = new SmtpSink();
+  const hooks: unknown[] = [];
+  let hookServer: Server;
+  let hookUrl: string;
+  let dir: string;
+  let notifier: Notifier;
+  let notifierEnv: Record<string, string>;
+  const head = `lanhdao.${id}@example.gov.vn`;
+  const ops = `vanhanh.${id}@example.gov.vn`;
+  const amUnit = `e2e.${id}`;
+  const amHead = `am.${id}@example.gov.vn`;
+  // A commune no other test uses: Prometheus's recording rules take the max over exporters.
+  const fullUnit = 'bp.budang.phuson';
+  const fullHead = `phuson.${id}@example.gov.vn`;
+  const NOW = Date.now();
+  const HOUR = 3_600_000;
+
+  const payload = (status: 'firing' | 'resolved', groupKey: string, unit = 'bp.dongxoai', startsAt = new Date(NOW - HOUR).toISOString()) => {
+    const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
+    const annotations = {
+      summary_vi: `${unit}: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
+      description_vi: `Trong cửa sổ 14d, ${unit} (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).`,
+    };
+    return {
+      version: '4',
+      groupKey,
+      status,
+      receiver: 'dvc-notifier',
+      groupLabels: { alertname: labels.alertname, unit, level: 'district', window: '14d' },
+      commonLabels: labels,
+      commonAnnotations: annotations,
+      externalURL: ALERTMANAGER_URL,
+      truncatedAlerts: 0,
+      alerts: [
+        {
+          status,
+          labels,
+          annotations,
+          startsAt,
+          endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
+          generatorURL: 'http://127.0.0.1:9090/graph',
+          fingerprint: `${groupKey}-fp`.replace(/[^a-z0-9]/gi, '').slice(0, 16),
+        },
+      ],
+    };
+  };
+
+  const post = async (body: unknown, url = notifier.url) => {
+    const res = await fetch(`${url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { kind?: string; id?: string } };
+  };
+
+  const notices = async (groupKey: string, url = notifier.url): Promise<NoticeView[]> => {
+    const res = await fetch(`${url}/v1/notices?groupKey=${encodeURIComponent(groupKey)}`);
+    return ((await res.json()) as { notices: NoticeView[] }).notices;
+  };
+
+  const waitDelivered = (groupKey: string, status: 'firing' | 'resolved', timeoutMs = 30_000) =>
+    waitFor(
+      async () => {
+        const n = (await notices(groupKey)).find((x) => x.status === status);
+        return n !== undefined && n.deliveries.length > 0 && n.deliveries.every((d) => d.state === 'sent') ? n : undefined;
+      },
+      { timeoutMs, description: `${status} notice of ${groupKey} delivered` },
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-e2e-'));
+    await sink.start(await freePort());
+    hookServer = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
+    const address = hookServer.address();
+    hookUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/hook`;
+    writeFileSync(
+      join(dir, 'recipients.json'),
+      JSON.stringify({
+        fallback: { name: 'ops', emails: [ops], webhooks: [] },
+        levels: {},
+        units: {
+          'bp.dongxoai': { name: 'Lãnh đạo Đồng Xoài', emails: [head], webhooks: [hookUrl] },
+          [amUnit]: { name: 'e2e', emails: [amHead], webhooks: [] },
+          [fullUnit]: { name: 'Lãnh đạo xã Phú Sơn', emails: [fullHead], webhooks: [] },
+        },
+      }),
+    );
+    // Seven open dossiers of bp.dongxoai in this run's namespace: six overdue, one not yet due.
+    const open = `${id}:{bp.dongxoai}:z:open`;
+    for (let i = 1; i <= 6; i++) await redis.zadd(open, NOW - i * 24 * HOUR, `dossier:HS-${id}-${i}`);
+    await redis.zadd(open, NOW + 24 * HOUR, `dossier:HS-${id}-future`);
+    notifierEnv = {
+      NOTIFIER_DB: join(dir, 'outbox.db'),
+      RECIPIENTS_FILE: join(dir, 'recipients.json'),
+      REDIS_URL: env.redisUrl,
+      REDIS_NAMESPACE: id,
+      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      DASHBOARD_URL: 'http://127.0.0.1:3000/d/dvc-units?orgId=1',
+      NOTIFIER_POLL_MS: '100',
+      NOTIFIER_RETRY_BASE_MS: '200',
+      NOTIFIER_RETRY_MAX_MS: '1000',
+      NOTIFIER_SEND_TIMEOUT_MS: '3000',
+    };
+    // On the port the running Alertmanager posts to, so the Alertmanager path reaches it too.
+    notifier = await startNotifier(notifierEnv, alertmanagerNotifierPort());
+  });
+
+  afterAll(async () => {
+    await notifier?.kill('SIGTERM');
+    await sink.stop();
+    await new Promise<void>((resolve) => (hookServer ? hookServer.close(() => resolve()) : resolve()));
+    await new ProjectionStore(redis, id).dropNamespace();
+    const keys = await redis.keys(`${id}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves health, readiness and metrics', async () => {
+    expect((await fetch(`${notifier.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${notifier.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', outbox: true, redis: true });
+    expect(await (await fetch(`${notifier.url}/metrics`)).text()).toContain('dvc_notifier_deliveries');
+    expect((await post({ status: 'firing' })).status).toBe(400);
+  });
+
+  it('sends one firing notice per group despite duplicate webhooks, then one resolved notice', async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-a"}`;
+    const first = await post(payload('firing', groupKey));
+    expect(first).toMatchObject({ status: 202, body: { kind: 'queued' } });
+    // Alertmanager retries a webhook it did not see acknowledged: the same payload again.
+    expect(await post(payload('firing', groupKey))).toMatchObject({ status: 200, body: { kind: 'duplicate', id: first.body.id } });
+
+    const firing = await waitDelivered(groupKey, 'firing');
+    expect(firing.duplicates).toBe(1);
+    expect(firing.deliveries.map((d) => [d.channel, d.target])).toEqual([
+      ['email', head],
+      ['webhook', hookUrl],
+    ]);
+    const mails = sink.to(head);
+    expect(mails).toHaveLength(1);
+    const mail = mails[0]!;
+    expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(mail.body).toContain('Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)');
+    expect(mail.body).toContain('Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)');
+    expect(mail.body).toContain('5 hồ sơ quá hạn lâu nhất của đơn vị');
+    // The five oldest overdue, oldest first; the sixth and the one not yet due are left out.
+    const listed = [...mail.body.matchAll(/^ {2}\d\. (HS-\S+):/gm)].map((m) => m[1]);
+    expect(listed).toEqual([6, 5, 4, 3, 2].map((i) => `HS-${id}-${i}`));
+    expect(mail.body).toContain('Bảng điều khiển: http://127.0.0.1:3000/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d');
+    expect(hooks.filter((h) => (h as { groupKey?: string }).groupKey === groupKey)).toHaveLength(1);
+
+    expect((await post(payload('resolved', groupKey))).status).toBe(202);
+    await waitDelivered(groupKey, 'resolved');
+    const after = sink.to(head);
+    expect(after).toHaveLength(2);
+    expect(after[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(after[1]!.body).toContain('Tình trạng: đã trở lại bình thường lúc');
+    expect(after[1]!.body).not.toContain('hồ sơ quá hạn lâu nhất');
+  });
+
+  it('keeps a notice pending while the mail server is down and delivers it once when it is back', async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-b"}`;
+    const before = sink.to(head).length;
+    await sink.stop();
+    expect((await post(payload('firing', groupKey, 'bp.dongxoai', new Date(NOW - 2 * HOUR).toISOString()))).status).toBe(202);
+    const pending = await waitFor(
+      async () => {
+        const d = (await notices(groupKey))[0]?.deliveries.find((x) => x.channel === 'email');
+        return d !== undefined && d.attempts >= 2 ? d : undefined;
+      },
+      { description: 'two failed attempts recorded' },
+    );
+    expect(pending).toMatchObject({ state: 'pending', sentAt: null });
+    expect(pending.lastError).toMatch(/ECONNREFUSED/);
+    await sink.start();
+    await waitDelivered(groupKey, 'firing');
+    expect(sink.to(head).length - before).toBe(1);
+  });
+
+  it('delivers a notice still pending at shutdown once after a restart', async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-c"}`;
+    const before = sink.to(head).length;
+    await sink.stop();
+    expect((await post(payload('firing', groupKey, 'bp.dongxoai', new Date(NOW - 3 * HOUR).toISOString()))).status).toBe(202);
+    await waitFor(async () => ((await notices(groupKey))[0]?.deliveries.find((d) => d.channel === 'email')?.attempts ?? 0) >= 1 || undefined, {
+      description: 'a failed attempt recorded',
+    });
+    expect(await notifier.kill('SIGTERM')).toBe(0);
+    await sink.start();
+    notifier = await startNotifier(notifierEnv, notifier.port);
+    await waitDelivered(groupKey, 'firing');
+    expect(sink.to(head).length - before).toBe(1);
+    // Nothing delivered before is sent again by the restarted process.
+    expect(sink.to(head).filter((m) => m.subject.includes('ĐÃ KHẮC PHỤC'))).toHaveLength(1);
+  });
+
+  it('through the real Alertmanager: one firing notice, then one resolved notice', async () => {
+    const labels = { alertname: 'OverdueRatioAboveTarget', unit: amUnit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
+    const annotations = { summary_vi: `${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)` };
+    const startsAt = new Date().toISOString();
+    const send = async (endsAt: string) => {
+      const res = await fetch(`${ALERTMANAGER_URL}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ labels, annotations, startsAt, endsAt }]),
+      });
+      expect(res.status).toBe(200);
+    };
+    await send(new Date(Date.now() + 10 * 60_000).toISOString());
+    const firing = await waitFor(() => (sink.to(amHead).length >= 1 ? sink.to(amHead) : undefined), { timeoutMs: 60_000, description: 'firing email via Alertmanager' });
+    expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: đơn vị ${amUnit} (chưa có trong danh mục): Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
+    expect(firing[0]!.body).toContain(`${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1%`);
+    await send(new Date().toISOString());
+    await waitFor(() => (sink.to(amHead).length >= 2 ? true : undefined), { timeoutMs: 60_000, description: 'resolved email via Alertmanager' });
+    const mails = sink.to(amHead);
+    expect(mails.map((m) => m.subject.slice(0, 22))).toEqual(['[DVC] CẢNH BÁO: đơn vị', '[DVC] ĐÃ KHẮC PHỤC: đơ']);
+    const resolvedNotices = (await (await fetch(`${notifier.url}/v1/notices`)).json()) as { notices: NoticeView[] };
+    const mine = resolvedNotices.notices.filter((n) => n.subject.includes(amUnit));
+    expect(mine.map((n) => n.status).sort()).toEqual(['firing', 'resolved']);
+  });
+
+  // The whole path: events → ingest → Kafka → projector → Redis → exporter → Prometheus rule
+  // OverdueRatioAboveTarget (for: 1m) → Alertmanager → notifier → mail. Then enough on-time
+  // resolutions bring the share under 1% and the resolved notice follows.
+  it('events push a unit over 1%: exactly one firing email, then exactly one resolved email', async () => {
+    const common = {
+      KAFKA_BROKERS: env.kafkaBrokers,
+      REDIS_URL: env.redisUrl,
+      EVENTS_TOPIC: `${id}.events`,
+      DLQ_TOPIC: `${id}.dlq`,
+      TOPIC_PARTITIONS: '3',
+      REDIS_NAMESPACE: id,
+    };
+    const services: ServiceProcess[] = [];
+    let unregister: () => void = () => undefined;
+    try {
+      services.push(await startService('projector', { ...common, PROJECTOR_GROUP: `${id}-projector` }, 'PROJECTOR_PORT'));
+      const exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
+      services.push(exporter);
+      const ingest = await startService('ingest', { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest` }, 'INGEST_PORT');
+      services.push(ingest);
+      await waitFor(async () => ((await fetch(`${ingest.url}/readyz`)).ok ? true : undefined), { description: 'ingest ready' });
+      unregister = registerScrapeTarget(id, exporter.port);
+
+      // 20 resolved, 1 of them late: 5%, at the rule's volume guard of 20. Two stay open past due.
+      const due = '2022-06-21T17:00:00+07:00';
+      const dossier = (n: number) => `PS-${id}-${String(n).padStart(3, '0')}`;
+      const first = [
+        ...Array.from({ length: 22 }, (_, i) => ev.received(fullUnit, dossier(i), '2022-06-20T08:00:00+07:00', 'online', { dueAt: due })),
+        ...Array.from({ length: 19 }, (_, i) => ev.resolved(fullUnit, dossier(i), '2022-06-21T10:00:00+07:00', true)),
+        ev.resolved(fullUnit, dossier(19), '2022-06-22T09:00:00+07:00', true),
+      ];
+      expect((await postBatch(ingest.url, first)).status).toBe(202);
+      const firing = await waitFor(() => (sink.to(fullHead).length >= 1 ? sink.to(fullHead) : undefined), {
+        timeoutMs: 240_000,
+        intervalMs: 500,
+        description: `firing email for ${fullUnit} (Prometheus for: 1m, then Alertmanager)`,
+      });
+      expect(firing).toHaveLength(1);
+      expect(firing[0]!.subject).toBe('[DVC] CẢNH BÁO: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+      expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: ${fullUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`);
+      expect(firing[0]!.body).toContain('2 hồ sơ quá hạn lâu nhất của đơn vị');
+      expect(firing[0]!.body).toContain(`1. ${dossier(20)}: hạn 17:00 ngày 21/06/2022`);
+
+      // 101 more on time: 1 late of 121 resolved, under 1%.
+      const more = Array.from({ length: 101 }, (_, i) => i + 100);
+      const second = [
+        ...more.map((n) => ev.received(fullUnit, dossier(n), '2022-06-20T08:00:00+07:00', 'online', { dueAt: due })),
+        ...more.map((n) => ev.resolved(fullUnit, dossier(n), '2022-06-21T11:00:00+07:00', true)),
+      ];
+      expect((await postBatch(ingest.url, second)).status).toBe(202);
+      await waitFor(async () => ((await promQuery(`dvc:overdue_ratio:by_unit{unit="${fullUnit}",window="14d"} < 0.01`)).length === 1 ? true : undefined), {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        description: 'overdue share under 1% in Prometheus',
+      });
+      await waitFor(() => (sink.to(fullHead).length >= 2 ? true : undefined), { timeoutMs: 180_000, intervalMs: 500, description: 'resolved email' });
+      const mails = sink.to(fullHead);
+      expect(mails).toHaveLength(2);
+      expect(mails[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+      const recorded = ((await (await fetch(`${notifier.url}/v1/notices?limit=1000`)).json()) as { notices: NoticeView[] }).notices.filter((n) =>
+        n.deliveries.some((d) => d.target === fullHead),
+      );
+      expect(recorded.map((n) => n.status).sort()).toEqual(['firing', 'resolved']);
+    } finally {
+      unregister();
+      await Promise.all(services.map((s) => s.kill('SIGTERM')));
+    }
+  }, 600_000);
+});
