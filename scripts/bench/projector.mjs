@@ -28,6 +28,11 @@ Options:
   --units U         distinct units in the event stream (default 2000)
   --concurrency C   PROJECTOR_CONCURRENCY for the projector, and partitionsConsumedConcurrently
                     of the bare consumer (default: the projector's own default, 2)
+  --node-flags=S    node/V8 flags for the projector process (space-separated, put on its
+                    command line), e.g. --node-flags=--max-semi-space-size=64
+  --compare-node-flags=S
+                    A/B: each run also runs the projector with flags S (order alternating),
+                    and reports the paired speed-up and CPU per event
   --redis-ops N     HINCRBY commands in the Redis ceiling (default 1,000,000, pipelines of 1,000)
   --profile         after the measured runs, one more (unmeasured) projector run under
                     node --cpu-prof; its top self-time functions go into the report
@@ -59,6 +64,8 @@ try {
       output: { type: 'string' },
       units: { type: 'string', default: '2000' },
       concurrency: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
+      'compare-node-flags': { type: 'string' },
       'redis-ops': { type: 'string', default: '1000000' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -81,6 +88,9 @@ const UNITS = count('units', parsed.units);
 const CONCURRENCY = parsed.concurrency === undefined ? undefined : count('concurrency', parsed.concurrency);
 const REDIS_OPS = count('redis-ops', parsed['redis-ops'], 1000);
 const PROFILE = parsed.profile;
+const NODE_FLAGS = parsed['node-flags'];
+const COMPARE = parsed['compare-node-flags'];
+const splitFlags = (text) => text.split(/\s+/).filter((f) => f !== '');
 
 // Loaded only now so that --help works before `npm ci`.
 const { Kafka, logLevel, Partitioners, CompressionTypes } = (await import('kafkajs')).default;
@@ -145,6 +155,17 @@ function procCpuSeconds(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds() {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
   } catch {
     return undefined;
   }
@@ -468,8 +489,8 @@ async function redisStats() {
   };
 }
 
-async function projectorRun(run, dossiers, { profileDir } = {}) {
-  const label = profileDir ? 'profile' : `r${run}`;
+async function projectorRun(run, dossiers, { profileDir, nodeFlags = NODE_FLAGS, variant = '' } = {}) {
+  const label = profileDir ? 'profile' : `r${run}${variant}`;
   const ns = `${prefix}-${label}`;
   const group = `${prefix}-projector-${label}`;
   const dlq = `${prefix}-dlq-${label}`;
@@ -481,6 +502,8 @@ async function projectorRun(run, dossiers, { profileDir } = {}) {
   const redis0 = await redisStats();
   const kpid = kafkaPid();
   const kafkaCpu0 = kpid === undefined ? undefined : procCpuSeconds(kpid);
+  const machine0 = machineBusySeconds();
+  const self0 = process.cpuUsage();
   const logFile = join(logDir, `projector-${ns}.log`);
   const fd = openSync(logFile, 'a');
   const childEnv = {
@@ -498,14 +521,14 @@ async function projectorRun(run, dossiers, { profileDir } = {}) {
   };
   if (CONCURRENCY !== undefined) childEnv.PROJECTOR_CONCURRENCY = String(CONCURRENCY);
   const t0 = Date.now();
-  // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line.
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  // Flags go on the command line: NODE_OPTIONS refuses --cpu-prof and most V8 flags.
+  const nodeArgs = [...splitFlags(nodeFlags), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const child = spawn(process.execPath, [...nodeArgs, PROJECTOR_MAIN], { env: childEnv, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   created.children.add(child);
   let exit;
   child.once('exit', (code, signal) => (exit = { code, signal }));
-  const bar = progressBar(profileDir ? 'profile   ' : `projector#${run}`, N);
+  const bar = progressBar(profileDir ? 'profile   ' : `projector#${run}${variant}`, N);
   let tFirst;
   let tLast;
   let lastDone = -1;
@@ -532,6 +555,9 @@ async function projectorRun(run, dossiers, { profileDir } = {}) {
   const cpuSeconds = procCpuSeconds(child.pid);
   const redis1 = await redisStats();
   const kafkaCpu1 = kpid === undefined ? undefined : procCpuSeconds(kpid);
+  const machine1 = machineBusySeconds();
+  const self = process.cpuUsage(self0);
+  const loadAvg = os.loadavg()[0];
   const metrics = await scrapeMetrics(port);
   await killChild(child);
   created.children.delete(child);
@@ -549,6 +575,8 @@ async function projectorRun(run, dossiers, { profileDir } = {}) {
     startupSeconds: (tFirst - t0) / 1000,
     peakRssMiB: peakRssKb === undefined ? Number.NaN : peakRssKb / 1024,
     cpuCores: cpuSeconds === undefined ? Number.NaN : cpuSeconds / wall,
+    // CPU time per event is far less sensitive to a busy machine than the wall-clock rate.
+    cpuUsPerEvent: cpuSeconds === undefined ? Number.NaN : (cpuSeconds * 1e6) / N,
     redisCpuCores: (redis1.cpu - redis0.cpu) / wall,
     kafkaCpuCores: kafkaCpu0 === undefined || kafkaCpu1 === undefined ? Number.NaN : (kafkaCpu1 - kafkaCpu0) / wall,
     memoryDelta: redis1.usedMemory - redis0.usedMemory,
@@ -561,6 +589,13 @@ async function projectorRun(run, dossiers, { profileDir } = {}) {
     eventsPerBatch: batches > 0 ? N / batches : Number.NaN,
     batchMs: batches > 0 ? (1000 * sumMetric(metrics, 'dvc_projector_batch_seconds_sum')) / batches : Number.NaN,
     conflicts: sumMetric(metrics, 'dvc_projector_write_conflicts_total'),
+    benchCpuCores: (self.user + self.system) / 1e6 / wall,
+    // Whatever else ran meanwhile: machine busy time minus projector, Redis, Kafka and this process.
+    otherCpuCores:
+      machine0 === undefined || machine1 === undefined || cpuSeconds === undefined || kafkaCpu0 === undefined || kafkaCpu1 === undefined
+        ? Number.NaN
+        : (machine1 - machine0 - cpuSeconds - (redis1.cpu - redis0.cpu) - (kafkaCpu1 - kafkaCpu0) - (self.user + self.system) / 1e6) / wall,
+    loadAvg,
   };
 }
 
@@ -598,7 +633,7 @@ function defaultOutput() {
   return file;
 }
 
-function report({ machine, fill, bare, proj, ceiling, profile, startedAt, wallSeconds }) {
+function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, wallSeconds }) {
   const rate = (x) => (Number.isFinite(x) ? `${fmtInt(x)} ev/s` : 'n/a');
   const ops = (x) => `${fmtInt(x)} ops/s`;
   const sec = (x) => `${x.toFixed(2)} s`;
@@ -635,17 +670,33 @@ function report({ machine, fill, bare, proj, ceiling, profile, startedAt, wallSe
   lines.push(row('Redis `used_memory` delta per dossier (all keys / dossiers)', proj, (r) => r.bytesPerDossier, (x) => `${fmtInt(x)} B`));
   lines.push(row('Redis `used_memory` delta, total', proj, (r) => r.memoryDelta, fmtMiB));
   lines.push(row('Redis keys written', proj, (r) => r.keys, fmtInt));
+  lines.push(row('Projector CPU time per event (user+sys, incl. start-up)', proj, (r) => r.cpuUsPerEvent, (x) => `${x.toFixed(1)} µs`));
   lines.push(row('CPU during projector run: projector process (of one core)', proj, (r) => r.cpuCores, cores));
   lines.push(row('CPU during projector run: redis-server', proj, (r) => r.redisCpuCores, cores));
   lines.push(row('CPU during projector run: Kafka broker', proj, (r) => r.kafkaCpuCores, cores));
+  lines.push(row('CPU during projector run: this bench process (Redis polling)', proj, (r) => r.benchCpuCores, cores));
+  lines.push(row('CPU during projector run: all other processes on the machine', proj, (r) => r.otherCpuCores, cores));
+  lines.push(row('Load average (1 min) at the end of the projector run', proj, (r) => r.loadAvg, (x) => x.toFixed(1)));
   lines.push(row('CPU of the bare consumer (bench process)', bare, (r) => r.cpuCores, cores));
   lines.push(row('Projector batches (eachBatch calls)', proj, (r) => r.batches, fmtInt));
   lines.push(row('Events per batch (mean)', proj, (r) => r.eventsPerBatch, fmtInt));
   lines.push(row('Batch handling time (mean, decode + apply + commit)', proj, (r) => r.batchMs, (x) => `${x.toFixed(1)} ms`));
   lines.push(row('Write conflicts / duplicates / dead letters', proj, (r) => r.conflicts + r.duplicates + r.dead, fmtInt));
+  if (alt.length > 0) {
+    const speedup = alt.map((a, i) => a.rate / proj[i].rate);
+    lines.push(row(`Projector with node flags \`${COMPARE}\`, first → last`, alt, (r) => r.rate, rate));
+    lines.push(`| **Speed-up with node flags \`${COMPARE}\`** (paired per run) | **×${median(speedup).toFixed(2)}** | ${speedup.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`);
+    lines.push(row(`… peak RSS (VmHWM)`, alt, (r) => r.peakRssMiB, (x) => `${x.toFixed(0)} MiB`));
+    const cpuRatio = alt.map((a, i) => a.cpuUsPerEvent / proj[i].cpuUsPerEvent);
+    lines.push(row(`… CPU time per event`, alt, (r) => r.cpuUsPerEvent, (x) => `${x.toFixed(1)} µs`));
+    lines.push(`| … CPU time per event, relative to default (paired per run) | **×${median(cpuRatio).toFixed(2)}** | ${cpuRatio.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`);
+    lines.push(row(`… CPU of the projector process`, alt, (r) => r.cpuCores, cores));
+    lines.push(row(`… batch handling time (mean)`, alt, (r) => r.batchMs, (x) => `${x.toFixed(1)} ms`));
+    lines.push(row(`… CPU of all other processes`, alt, (r) => r.otherCpuCores, cores));
+  }
   lines.push('');
   lines.push(
-    `Projector: the real service (\`node services/projector/dist/main.js\`, PROJECTOR_CONCURRENCY=${CONCURRENCY ?? 'default (2)'}), fresh group and Redis namespace per run; ` +
+    `Projector: the real service (\`node services/projector/dist/main.js\`, PROJECTOR_CONCURRENCY=${CONCURRENCY ?? 'default (2)'}, node flags ${NODE_FLAGS === '' ? 'none' : `\`${NODE_FLAGS}\``}), fresh group and Redis namespace per run; ` +
       `done when the \`applied:*\` fields of every \`<ns>:{unit}:meta\` hash plus the DLQ size reach ${fmtInt(N)}. ` +
       `All components share this machine (${os.cpus().length} CPUs), so CPU figures compete with each other; Redis is shared with whatever else runs on it, so memory and CPU deltas are approximate.`,
     '',
@@ -686,9 +737,17 @@ async function main() {
   const bare = [];
   const proj = [];
   const ceiling = [];
+  const alt = [];
   for (let run = 1; run <= R; run++) {
     bare.push(await bareConsumer(run));
+    // A/B order alternates between runs so that a drifting machine load favours neither.
+    const runB = async () => alt.push(await projectorRun(run, fill.stats.dossiers, { nodeFlags: COMPARE, variant: 'b' }));
+    if (COMPARE !== undefined && run % 2 === 0) await runB();
     proj.push(await projectorRun(run, fill.stats.dossiers));
+    if (COMPARE !== undefined && run % 2 === 1) await runB();
+    if (COMPARE !== undefined) {
+      log(`run ${run}: projector with flags ${COMPARE}: ${fmtRate(alt.at(-1).rate)} (x${(alt.at(-1).rate / proj.at(-1).rate).toFixed(2)})`);
+    }
     ceiling.push(await redisCeiling(run));
     const p = proj.at(-1);
     log(`run ${run}: bare ${fmtRate(bare.at(-1).rate)}, projector ${fmtRate(p.rate)} (${((100 * p.rate) / bare.at(-1).rate).toFixed(1)} %), redis ${fmtRate(ceiling.at(-1).rate)}, RSS ${p.peakRssMiB.toFixed(0)} MiB`);
@@ -702,9 +761,12 @@ async function main() {
     if (file) profile = { ...summariseProfile(file), file: relative(ROOT, file) };
     else log('profile: no .cpuprofile written (did the projector exit cleanly?)');
   }
-  const markdown = report({ machine, fill, bare, proj, ceiling, profile, startedAt, wallSeconds: (Date.now() - startedAt.getTime()) / 1000 });
+  const markdown = report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, wallSeconds: (Date.now() - startedAt.getTime()) / 1000 });
   mkdirSync(dirname(output), { recursive: true });
   writeFileSync(output, `${markdown}\n`);
+  // Raw figures beside the report, for comparing runs later.
+  const raw = { startedAt, events: N, partitions: P, runs: R, concurrency: CONCURRENCY ?? null, nodeFlags: NODE_FLAGS, compareNodeFlags: COMPARE ?? null, machine: Object.fromEntries(machine), prefill: { seconds: fill.seconds, rate: fill.rate }, bare, projector: proj, projectorCompare: alt, redisCeiling: ceiling };
+  writeFileSync(output.replace(/\.md$/, '') + '.json', `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
   log(`report written to ${output.startsWith(ROOT) ? relative(ROOT, output) : output}`);
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Measures the projector's work without Kafka: decode + validate, pure projection, and the
+// Redis writes, on the Bình Phước 2022 history. Shows where a batch's time goes.
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { loadReferenceData, projectionContext } from '@dvc/config';
+import { groupByUnit, projectUnit, validateEvent } from '@dvc/domain';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
+import { generateBinhPhuoc2022, loadUnits } from '../scenario/generate.mjs';
+
+if (process.argv.includes('--help')) {
+  console.log('usage: node scripts/bench/apply-inprocess.mjs [--batch N] [--concurrency C] [--events FILE.ndjson]\nprojects the Bình Phước 2022 history in-process and prints the time per stage');
+  process.exit(0);
+}
+const batchArg = process.argv.indexOf('--batch');
+const batchSize = batchArg > 0 ? Number(process.argv[batchArg + 1]) : 5000;
+const fileArg = process.argv.indexOf('--events');
+const buffers =
+  fileArg > 0
+    ? readFileSync(process.argv[fileArg + 1], 'utf8').split('\n').filter((l) => l !== '').map((l) => Buffer.from(l))
+    : generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events.map((e) => Buffer.from(JSON.stringify(e)));
+const reference = loadReferenceData();
+const ctx = projectionContext(reference, { resultReturnWorkingDays: 2, receiptWorkingDays: 1 });
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const namespace = `bench-inproc-${Date.now().toString(36)}`;
+const store = new ProjectionStore(redis, namespace);
+
+let t = performance.now();
+const decoded = buffers.map((b) => {
+  const r = validateEvent(JSON.parse(b.toString('utf8')));
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.event;
+});
+const decodeMs = performance.now() - t;
+
+t = performance.now();
+for (let i = 0; i < decoded.length; i += batchSize) {
+  for (const [unit, unitEvents] of groupByUnit(decoded.slice(i, i + batchSize))) projectUnit(unit, unitEvents, new Map(), ctx);
+}
+const projectMs = performance.now() - t;
+
+// Partitions by subject as Kafka would, applied concurrently like partitionsConsumedConcurrently.
+const concurrencyArg = process.argv.indexOf('--concurrency');
+const concurrency = concurrencyArg > 0 ? Number(process.argv[concurrencyArg + 1]) : 1;
+const partitions = Array.from({ length: concurrency }, () => []);
+for (const e of decoded) {
+  let h = 0;
+  for (let i = 0; i < e.subject.length; i++) h = (h * 31 + e.subject.charCodeAt(i)) | 0;
+  partitions[Math.abs(h) % concurrency].push(e);
+}
+t = performance.now();
+await Promise.all(
+  partitions.map(async (part) => {
+    for (let i = 0; i < part.length; i += batchSize) await applyEvents(store, part.slice(i, i + batchSize), ctx, Date.now);
+  }),
+);
+const applyMs = performance.now() - t;
+
+const rate = (ms) => `${Math.round(decoded.length / (ms / 1000)).toLocaleString('en-US')} ev/s`;
+console.log(`events ${decoded.length}, batch ${batchSize}, concurrency ${concurrency}`);
+console.log(`decode+validate   ${decodeMs.toFixed(0)} ms  ${rate(decodeMs)}`);
+console.log(`project (no I/O)  ${projectMs.toFixed(0)} ms  ${rate(projectMs)}  (empty prior states)`);
+console.log(`applyEvents       ${applyMs.toFixed(0)} ms  ${rate(applyMs)}  (read states, project, Lua write)`);
+await store.dropNamespace();
+redis.disconnect();
