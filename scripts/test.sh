@@ -6,6 +6,12 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$ROOT"
+if [ "${1:-}" = "--help" ]; then
+  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
+  echo "Variables: PROM_SCRAPE_INTERVAL (1s when this run starts Prometheus), and the stack's ports"
+  echo "(KAFKA_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help)."
+  exit 0
+fi
 
 bash scripts/setup.sh
 
