@@ -1,0 +1,440 @@
+import { timestampMs, validateEvent, type DvcEvent, type EventType } from '@dvc/domain';
+import { waitFor } from '@dvc/testing';
+import { EventStoreError, type EventStore, type Position, type StoredEvent } from './port.js';
+
+/**
+ * The conformance suite every EventStore adapter runs (test-only: not part of the build).
+ * The factory gives fresh, empty storage per test; `open()` may be called more than once to
+ * get several store instances on that same storage (as several processes would).
+ */
+export interface ContractTarget {
+  open(): Promise<EventStore>;
+  /** Removes the storage; called after every instance has been closed. */
+  dispose(): Promise<void>;
+}
+
+type Kind = 'received' | 'resolved' | 'payment' | 'report';
+
+interface Spec {
+  id: string;
+  kind?: Kind;
+  subject?: string;
+  unit?: string;
+  /** RFC 3339 business time. */
+  time?: string;
+  /** Varies the body without changing the id (for different-body duplicates). */
+  procedure?: string;
+}
+
+const T0 = '2022-06-20T08:00:00+07:00';
+const hoursAfterT0 = (h: number) => `2022-06-20T${String(8 + h).padStart(2, '0')}:00:00+07:00`;
+
+const TYPE_OF: Record<Kind, EventType> = {
+  received: 'vn.dvc.dossier.received',
+  resolved: 'vn.dvc.dossier.resolved',
+  payment: 'vn.dvc.payment.completed',
+  report: 'vn.dvc.report.submitted',
+};
+
+/** A valid event of the contract, checked by the domain's own validator. */
+export function contractEvent(spec: Spec): DvcEvent {
+  const kind = spec.kind ?? 'received';
+  const unit = spec.unit ?? 'unit-a';
+  const time = spec.time ?? T0;
+  const subject = spec.subject ?? `s-${spec.id}`;
+  const data =
+    kind === 'received'
+      ? { dossierId: subject, unitId: unit, procedureId: spec.procedure ?? 'P1', channel: 'online', receivedAt: time, processingDays: 5 }
+      : kind === 'resolved'
+        ? { dossierId: subject, unitId: unit, resolvedAt: time, outcome: 'approved', processedOnline: true }
+        : kind === 'payment'
+          ? { paymentId: subject, unitId: unit, kind: 'fee', amountVnd: 50_000, channel: 'online', paidAt: time }
+          : { reportId: subject, unitId: unit, channel: 'online', submittedAt: time };
+  const result = validateEvent({
+    specversion: '1.0',
+    id: spec.id,
+    source: 'contract-test',
+    type: TYPE_OF[kind],
+    time,
+    subject,
+    unitid: unit,
+    data,
+  });
+  if (!result.ok) throw new Error(`invalid fixture ${spec.id}: ${JSON.stringify(result.problems)}`);
+  return result.event;
+}
+
+const ids = (stored: readonly StoredEvent[]) => stored.map((s) => s.event.id);
+const positions = (stored: readonly StoredEvent[]) => stored.map((s) => s.position);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Same JSON with object keys in reverse order: equal as an event, different as text. */
+function reversedKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reversedKeys) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .reverse()
+        .map(([k, v]) => [k, reversedKeys(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+export function describeEventStoreContract(name: string, factory: () => Promise<ContractTarget>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let target: ContractTarget;
+    let opened: EventStore[];
+    let store: EventStore;
+
+    const another = async (): Promise<EventStore> => {
+      const instance = await target.open();
+      opened.push(instance);
+      return instance;
+    };
+
+    beforeEach(async () => {
+      target = await factory();
+      opened = [];
+      store = await another();
+    });
+
+    afterEach(async () => {
+      for (const instance of opened) await instance.close();
+      await target.dispose();
+    });
+
+    /** Collects deliveries; `caughtUp` resolves at onCaughtUp. */
+    function collector() {
+      const received: StoredEvent[] = [];
+      let caughtUpAt: Position | undefined;
+      return {
+        received,
+        caughtUpAt: () => caughtUpAt,
+        onEvent: (stored: StoredEvent) => {
+          received.push(stored);
+        },
+        onCaughtUp: (position: Position) => {
+          caughtUpAt = position;
+        },
+        until: (count: number, what: string) =>
+          waitFor(() => (received.length >= count ? true : undefined), { timeoutMs: 10_000, intervalMs: 10, description: what }),
+      };
+    }
+
+    describe('append and positions', () => {
+      it('is empty at first: head 0, nothing to read', async () => {
+        expect(await store.head()).toBe(0);
+        expect(await store.read()).toEqual([]);
+        expect(await store.append([])).toEqual([]);
+      });
+
+      it('gives positions from 1, increasing by one without gaps across batches', async () => {
+        const first = await store.append([contractEvent({ id: 'e1' }), contractEvent({ id: 'e2' })]);
+        const second = await store.append([contractEvent({ id: 'e3' })]);
+        expect([...first, ...second]).toEqual([
+          { outcome: 'appended', id: 'e1', position: 1 },
+          { outcome: 'appended', id: 'e2', position: 2 },
+          { outcome: 'appended', id: 'e3', position: 3 },
+        ]);
+        expect(await store.head()).toBe(3);
+        const all = await store.read();
+        expect(positions(all)).toEqual([1, 2, 3]);
+        expect(all.map((s) => s.event)).toEqual([contractEvent({ id: 'e1' }), contractEvent({ id: 'e2' }), contractEvent({ id: 'e3' })]);
+      });
+
+      it('stores a batch all or nothing, and a failed batch leaves no gap', async () => {
+        await store.append([contractEvent({ id: 'e1' })]);
+        const broken = { ...contractEvent({ id: 'bad' }), time: 'not a time' } as DvcEvent;
+        await expect(store.append([contractEvent({ id: 'e2' }), broken])).rejects.toBeInstanceOf(EventStoreError);
+        expect(await store.head()).toBe(1);
+        expect(await store.append([contractEvent({ id: 'e2' })])).toEqual([{ outcome: 'appended', id: 'e2', position: 2 }]);
+      });
+    });
+
+    describe('duplicates', () => {
+      it('reports a same-body duplicate with the original position and stores it once', async () => {
+        await store.append([contractEvent({ id: 'e1' }), contractEvent({ id: 'e2' })]);
+        const results = await store.append([contractEvent({ id: 'e1' }), reversedKeys(contractEvent({ id: 'e2' }))]);
+        expect(results).toEqual([
+          { outcome: 'duplicate', id: 'e1', position: 1, sameBody: true },
+          { outcome: 'duplicate', id: 'e2', position: 2, sameBody: true },
+        ]);
+        expect(ids(await store.read())).toEqual(['e1', 'e2']);
+        expect(await store.head()).toBe(2);
+      });
+
+      it('reports a different-body duplicate and keeps the original', async () => {
+        const original = contractEvent({ id: 'e1', procedure: 'P1' });
+        await store.append([original]);
+        const results = await store.append([contractEvent({ id: 'e1', procedure: 'P2' })]);
+        expect(results).toEqual([{ outcome: 'duplicate', id: 'e1', position: 1, sameBody: false }]);
+        expect((await store.read()).map((s) => s.event)).toEqual([original]);
+      });
+
+      it('detects a duplicate within one batch, and duplicates consume no position', async () => {
+        const results = await store.append([
+          contractEvent({ id: 'e1' }),
+          contractEvent({ id: 'e1' }),
+          contractEvent({ id: 'e1', procedure: 'other' }),
+          contractEvent({ id: 'e2' }),
+        ]);
+        expect(results).toEqual([
+          { outcome: 'appended', id: 'e1', position: 1 },
+          { outcome: 'duplicate', id: 'e1', position: 1, sameBody: true },
+          { outcome: 'duplicate', id: 'e1', position: 1, sameBody: false },
+          { outcome: 'appended', id: 'e2', position: 2 },
+        ]);
+        expect(await store.append([contractEvent({ id: 'e3' })])).toEqual([{ outcome: 'appended', id: 'e3', position: 3 }]);
+        expect(positions(await store.read())).toEqual([1, 2, 3]);
+      });
+    });
+
+    describe('reads', () => {
+      // 1 received a @T0, 2 payment a @T0+1h, 3 report b @T0+2h, 4 resolved a @T0+3h,
+      // 5 received b @T0+1h, 6 payment b @T0+4h
+      beforeEach(async () => {
+        await store.append([
+          contractEvent({ id: 'e1', kind: 'received', unit: 'unit-a', time: T0, subject: 'd1' }),
+          contractEvent({ id: 'e2', kind: 'payment', unit: 'unit-a', time: hoursAfterT0(1), subject: 'p1' }),
+          contractEvent({ id: 'e3', kind: 'report', unit: 'unit-b', time: hoursAfterT0(2), subject: 'r1' }),
+          contractEvent({ id: 'e4', kind: 'resolved', unit: 'unit-a', time: hoursAfterT0(3), subject: 'd1' }),
+        ]);
+        await store.append([
+          contractEvent({ id: 'e5', kind: 'received', unit: 'unit-b', time: hoursAfterT0(1), subject: 'd2' }),
+          contractEvent({ id: 'e6', kind: 'payment', unit: 'unit-b', time: hoursAfterT0(4), subject: 'p2' }),
+        ]);
+      });
+
+      it('reads by position range: after is exclusive, limit caps, paging covers everything once', async () => {
+        expect(positions(await store.read({ after: 2 }))).toEqual([3, 4, 5, 6]);
+        expect(positions(await store.read({ after: 2, limit: 2 }))).toEqual([3, 4]);
+        expect(positions(await store.read({ limit: 1 }))).toEqual([1]);
+        expect(await store.read({ after: 6 })).toEqual([]);
+        expect(await store.read({ limit: 0 })).toEqual([]);
+        const paged: StoredEvent[] = [];
+        for (let after = 0; ; ) {
+          const page = await store.read({ after, limit: 4 });
+          if (page.length === 0) break;
+          paged.push(...page);
+          after = page[page.length - 1]!.position;
+        }
+        expect(paged).toEqual(await store.read());
+      });
+
+      it('filters by types', async () => {
+        expect(ids(await store.read({ types: ['vn.dvc.payment.completed'] }))).toEqual(['e2', 'e6']);
+        expect(ids(await store.read({ types: ['vn.dvc.dossier.received', 'vn.dvc.dossier.resolved'] }))).toEqual(['e1', 'e4', 'e5']);
+        expect(await store.read({ types: [] })).toEqual([]);
+        expect(await store.read({ types: ['vn.dvc.community_team.registered'] })).toEqual([]);
+      });
+
+      it('filters by unit', async () => {
+        expect(ids(await store.read({ unit: 'unit-a' }))).toEqual(['e1', 'e2', 'e4']);
+        expect(ids(await store.read({ unit: 'unit-b' }))).toEqual(['e3', 'e5', 'e6']);
+        expect(await store.read({ unit: 'unit-z' })).toEqual([]);
+      });
+
+      it('filters by business time: from inclusive, to exclusive, in position order', async () => {
+        const at = (h: number) => timestampMs(hoursAfterT0(h));
+        expect(ids(await store.read({ from: at(1) }))).toEqual(['e2', 'e3', 'e4', 'e5', 'e6']);
+        expect(ids(await store.read({ to: at(1) }))).toEqual(['e1']);
+        expect(ids(await store.read({ from: at(1), to: at(3) }))).toEqual(['e2', 'e3', 'e5']);
+        expect(await store.read({ from: at(5) })).toEqual([]);
+        expect(await store.read({ from: at(2), to: at(2) })).toEqual([]);
+      });
+
+      it('combines filters with the position range', async () => {
+        const at = (h: number) => timestampMs(hoursAfterT0(h));
+        expect(ids(await store.read({ unit: 'unit-b', types: ['vn.dvc.payment.completed', 'vn.dvc.dossier.received'] }))).toEqual(['e5', 'e6']);
+        expect(ids(await store.read({ unit: 'unit-a', from: at(1), to: at(4) }))).toEqual(['e2', 'e4']);
+        expect(ids(await store.read({ unit: 'unit-b', from: at(1), after: 3 }))).toEqual(['e5', 'e6']);
+        expect(ids(await store.read({ unit: 'unit-b', from: at(1), after: 3, limit: 1 }))).toEqual(['e5']);
+        expect(ids(await store.read({ types: ['vn.dvc.payment.completed'], unit: 'unit-a', from: at(2) }))).toEqual([]);
+      });
+
+      it('reads one subject stream in order', async () => {
+        await store.append([contractEvent({ id: 'e7', kind: 'received', unit: 'unit-a', time: hoursAfterT0(5), subject: 'd1', procedure: 'P9' })]);
+        const stream = await store.readStream('d1');
+        expect(ids(stream)).toEqual(['e1', 'e4', 'e7']);
+        expect(positions(stream)).toEqual([1, 4, 7]);
+        expect(ids(await store.readStream('p2'))).toEqual(['e6']);
+        expect(await store.readStream('nobody')).toEqual([]);
+      });
+    });
+
+    describe('subscriptions', () => {
+      const batch = (from: number, to: number) => range(from, to).map((n) => contractEvent({ id: `e${n}` }));
+
+      it('catches up over existing events, then delivers live ones in order, each once', async () => {
+        await store.append(batch(1, 5));
+        const c = collector();
+        const subscription = store.subscribe({ after: 0, onEvent: c.onEvent, onCaughtUp: c.onCaughtUp });
+        await waitFor(() => c.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10, description: 'catch-up' });
+        expect(c.caughtUpAt()).toBe(5);
+        expect(positions(c.received)).toEqual(range(1, 5));
+        await store.append(batch(6, 8));
+        await store.append([...batch(9, 9), contractEvent({ id: 'e1' })]);
+        await store.append(batch(10, 10));
+        await c.until(10, 'live events');
+        expect(positions(c.received)).toEqual(range(1, 10));
+        expect(ids(c.received)).toEqual(range(1, 10).map((n) => `e${n}`));
+        expect(subscription.position).toBe(10);
+        await subscription.close();
+        await expect(subscription.done).resolves.toBeUndefined();
+      });
+
+      it('loses and duplicates nothing when appends race the catch-up', async () => {
+        await store.append(batch(1, 50));
+        const c = collector();
+        const subscription = store.subscribe({ after: 0, onEvent: c.onEvent });
+        for (let n = 51; n <= 300; n += 10) await store.append(batch(n, n + 9));
+        await c.until(300, 'all 300 events');
+        await store.append(batch(301, 301));
+        await c.until(301, 'the sentinel');
+        expect(positions(c.received)).toEqual(range(1, 301));
+        await subscription.close();
+      });
+
+      it('resumes after a position mid-way with exactly the rest', async () => {
+        await store.append(batch(1, 8));
+        const c = collector();
+        const subscription = store.subscribe({ after: 5, onEvent: c.onEvent, onCaughtUp: c.onCaughtUp });
+        await waitFor(() => c.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10, description: 'catch-up' });
+        expect(positions(c.received)).toEqual([6, 7, 8]);
+        await store.append(batch(9, 10));
+        await c.until(5, 'live events');
+        expect(positions(c.received)).toEqual([6, 7, 8, 9, 10]);
+        await subscription.close();
+      });
+
+      it('catches up at once on an empty store and at the head', async () => {
+        const empty = collector();
+        const first = store.subscribe({ after: 0, onEvent: empty.onEvent, onCaughtUp: empty.onCaughtUp });
+        expect(await waitFor(() => empty.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10 })).toBe(0);
+        await store.append(batch(1, 3));
+        const atHead = collector();
+        const second = store.subscribe({ after: 3, onEvent: atHead.onEvent, onCaughtUp: atHead.onCaughtUp });
+        expect(await waitFor(() => atHead.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10 })).toBe(3);
+        await store.append(batch(4, 4));
+        await atHead.until(1, 'live event');
+        await empty.until(4, 'live events');
+        expect(positions(atHead.received)).toEqual([4]);
+        expect(positions(empty.received)).toEqual([1, 2, 3, 4]);
+        await Promise.all([first.close(), second.close()]);
+      });
+
+      it('applies the filter to catch-up and live events', async () => {
+        await store.append([
+          contractEvent({ id: 'e1', unit: 'unit-a' }),
+          contractEvent({ id: 'e2', unit: 'unit-b' }),
+          contractEvent({ id: 'e3', unit: 'unit-a', kind: 'payment' }),
+        ]);
+        const c = collector();
+        const subscription = store.subscribe({
+          after: 0,
+          filter: { unit: 'unit-a', types: ['vn.dvc.dossier.received'] },
+          onEvent: c.onEvent,
+        });
+        await store.append([contractEvent({ id: 'e4', unit: 'unit-b' }), contractEvent({ id: 'e5', unit: 'unit-a' })]);
+        await c.until(2, 'matching events');
+        await store.append([contractEvent({ id: 'e6', unit: 'unit-a' })]);
+        await c.until(3, 'the sentinel');
+        expect(ids(c.received)).toEqual(['e1', 'e5', 'e6']);
+        await subscription.close();
+      });
+
+      it('delivers one at a time, waiting for an async onEvent', async () => {
+        await store.append(batch(1, 20));
+        let running = 0;
+        let overlapped = false;
+        const seen: number[] = [];
+        const subscription = store.subscribe({
+          after: 0,
+          onEvent: async (stored) => {
+            running += 1;
+            if (running > 1) overlapped = true;
+            await new Promise((resolve) => setImmediate(resolve));
+            seen.push(stored.position);
+            running -= 1;
+          },
+        });
+        await waitFor(() => (seen.length === 20 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10 });
+        expect(overlapped).toBe(false);
+        expect(seen).toEqual(range(1, 20));
+        await subscription.close();
+      });
+
+      it('stops at a throwing onEvent: done rejects, position stays at the last handled event', async () => {
+        await store.append(batch(1, 5));
+        const failure = new Error('handler failed');
+        const subscription = store.subscribe({
+          after: 0,
+          onEvent: (stored) => {
+            if (stored.position === 3) throw failure;
+          },
+        });
+        await expect(subscription.done).rejects.toBe(failure);
+        expect(subscription.position).toBe(2);
+        await subscription.close();
+      });
+
+      it('delivers nothing after close', async () => {
+        const c = collector();
+        const subscription = store.subscribe({ after: 0, onEvent: c.onEvent, onCaughtUp: c.onCaughtUp });
+        await waitFor(() => c.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10 });
+        await store.append(batch(1, 2));
+        await c.until(2, 'live events');
+        await subscription.close();
+        await store.append(batch(3, 4));
+        // A second subscription seeing event 4 proves the append was visible to readers.
+        const witness = collector();
+        const other = store.subscribe({ after: 0, onEvent: witness.onEvent });
+        await witness.until(4, 'the witness');
+        expect(positions(c.received)).toEqual([1, 2]);
+        await other.close();
+      });
+
+      it('sees events appended by another instance on the same storage', async () => {
+        const writer = await another();
+        await writer.append(batch(1, 2));
+        const c = collector();
+        const subscription = store.subscribe({ after: 0, onEvent: c.onEvent });
+        await c.until(2, 'catch-up');
+        await writer.append(batch(3, 4));
+        await c.until(4, 'events of the other instance');
+        expect(positions(c.received)).toEqual([1, 2, 3, 4]);
+        await subscription.close();
+      });
+    });
+
+    describe('several instances on the same storage', () => {
+      it('keeps positions unique and gapless under interleaved appends, and agrees on duplicates', async () => {
+        const other = await another();
+        const writes: Promise<unknown>[] = [];
+        for (let n = 0; n < 40; n++) {
+          writes.push(store.append([contractEvent({ id: `a${n}` }), contractEvent({ id: `shared${n % 10}` })]));
+          writes.push(other.append([contractEvent({ id: `b${n}` }), contractEvent({ id: `shared${n % 10}` })]));
+        }
+        await Promise.all(writes);
+        const fromOne = await store.read();
+        const fromOther = await other.read();
+        expect(fromOther).toEqual(fromOne);
+        expect(positions(fromOne)).toEqual(range(1, 90));
+        expect(new Set(ids(fromOne)).size).toBe(90);
+        expect(await other.head()).toBe(90);
+      });
+    });
+
+    describe('closing', () => {
+      it('refuses work after close with a non-retriable EventStoreError', async () => {
+        const instance = await another();
+        await instance.close();
+        const refusal = instance.append([contractEvent({ id: 'e1' })]);
+        await expect(refusal).rejects.toBeInstanceOf(EventStoreError);
+        await expect(refusal).rejects.toMatchObject({ retriable: false });
+        await expect(instance.read()).rejects.toBeInstanceOf(EventStoreError);
+      });
+    });
+  });
+}

@@ -1,0 +1,12 @@
+export {
+  EventStoreError,
+  type AppendResult,
+  type EventFilter,
+  type EventStore,
+  type Position,
+  type ReadOptions,
+  type StoredEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.js';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';

@@ -1,0 +1,96 @@
+import type { DvcEvent, EventType } from '@dvc/domain';
+
+/**
+ * The event store port: the complete, append-only history from which any projection can be
+ * rebuilt. Narrow on purpose: only what the archiver, the replay API and rebuilds use.
+ *
+ * Positions are global, start at 1 and increase by 1 per stored event (no gaps); they are plain
+ * numbers (safe up to Number.MAX_SAFE_INTEGER).
+ */
+export type Position = number;
+
+/** An event as stored, with its global position. */
+export interface StoredEvent {
+  position: Position;
+  event: DvcEvent;
+}
+
+/**
+ * The outcome of appending one event, in the order the events were given. A duplicate (an id
+ * already stored, possibly earlier in the same batch) is an expected outcome, not an error: the
+ * original is kept and `sameBody` says whether the new copy was identical to it (key order
+ * ignored).
+ */
+export type AppendResult =
+  | { outcome: 'appended'; id: string; position: Position }
+  | { outcome: 'duplicate'; id: string; position: Position; sameBody: boolean };
+
+/** Which events a read or a subscription wants; every given criterion must hold. */
+export interface EventFilter {
+  /** Only these types (an empty list matches nothing). */
+  types?: readonly EventType[];
+  /** Only events of this unit (`unitid`). */
+  unit?: string;
+  /** Business time (`event.time`) at or after this, epoch ms (inclusive). */
+  from?: number;
+  /** Business time (`event.time`) before this, epoch ms (exclusive). */
+  to?: number;
+}
+
+export interface ReadOptions extends EventFilter {
+  /** Only positions after this one (exclusive); default 0, i.e. from the start. */
+  after?: Position;
+  /** At most this many events; default: all. */
+  limit?: number;
+}
+
+export interface SubscribeOptions {
+  /** Deliver events after this position (exclusive); 0 for the whole history. */
+  after: Position;
+  filter?: EventFilter;
+  /**
+   * Called once per matching event, in position order, never concurrently: the next event is
+   * delivered after the returned promise settles. A throw stops the subscription (see `done`).
+   */
+  onEvent: (stored: StoredEvent) => void | Promise<void>;
+  /** Called once, when the history up to the head at that moment has been delivered. */
+  onCaughtUp?: (position: Position) => void | Promise<void>;
+}
+
+export interface Subscription {
+  /** Stops delivering; resolves once no onEvent call is running any more. */
+  close(): Promise<void>;
+  /** Resolves when closed; rejects with the error if onEvent, onCaughtUp or a read failed. */
+  readonly done: Promise<void>;
+  /** The position of the last event handed to onEvent (or skipped by the filter). */
+  readonly position: Position;
+}
+
+export interface EventStore {
+  /** Appends in one transaction: all of the batch or none of it. */
+  append(events: readonly DvcEvent[]): Promise<AppendResult[]>;
+  /** Stored events in position order. */
+  read(options?: ReadOptions): Promise<StoredEvent[]>;
+  /** Every event of one subject (dossier/payment/report/... id), in position order. */
+  readStream(subject: string): Promise<StoredEvent[]>;
+  /** The position of the last stored event; 0 when empty. */
+  head(): Promise<Position>;
+  /** Catch-up over the history after `after`, then live events, each exactly once and in order. */
+  subscribe(options: SubscribeOptions): Subscription;
+  /** Closes every subscription of this instance, then the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Thrown when the backing store fails (I/O, lock held too long, closed store). `retriable` says
+ * whether trying again later may succeed.
+ */
+export class EventStoreError extends Error {
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EventStoreError';
+    this.retriable = options.retriable;
+  }
+}

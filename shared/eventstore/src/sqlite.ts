@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { timestampMs, type DvcEvent } from '@dvc/domain';
+import {
+  EventStoreError,
+  type AppendResult,
+  type EventStore,
+  type Position,
+  type ReadOptions,
+  type StoredEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.js';
+import { PollingSubscription } from './subscription.js';
+
+export interface SqliteEventStoreOptions {
+  /** Database file, created when missing; `:memory:` for a private in-memory store. */
+  file: string;
+  /** How often subscriptions look for events appended by other instances; default 100 ms. */
+  pollIntervalMs?: number;
+  /** Events read per query by subscriptions; default 500. */
+  subscriptionBatchSize?: number;
+  /** How long a writer waits for another one's lock before failing (retriable); default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position  INTEGER PRIMARY KEY AUTOINCREMENT,
+  id        TEXT NOT NULL UNIQUE,
+  type      TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  unit      TEXT NOT NULL,
+  time_ms   INTEGER NOT NULL,
+  body_hash TEXT NOT NULL,
+  body      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
+CREATE INDEX IF NOT EXISTS events_unit ON events (unit, position);
+CREATE INDEX IF NOT EXISTS events_time ON events (time_ms, position);
+CREATE INDEX IF NOT EXISTS events_subject ON events (subject, position);
+-- Append-only: history is never rewritten.
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+`;
+
+interface Row {
+  position: number;
+  body: string;
+}
+
+/** JSON with object keys sorted, so that key order does not make two equal events differ. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function bodyHash(event: DvcEvent): string {
+  return createHash('sha256').update(canonicalJson(event)).digest('hex');
+}
+
+const RETRIABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_PROTOCOL']);
+
+function wrap(what: string, error: unknown): EventStoreError {
+  if (error instanceof EventStoreError) return error;
+  const code = (error as { code?: unknown }).code;
+  const retriable = typeof code === 'string' && [...RETRIABLE_CODES].some((c) => code.startsWith(c));
+  const reason = error instanceof Error ? error.message : String(error);
+  return new EventStoreError(`event store ${what} failed: ${reason}`, { retriable, cause: error });
+}
+
+/** The embedded event store: one SQLite file in WAL mode, shareable by several processes. */
+export class SqliteEventStore implements EventStore {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #subscriptions = new Set<PollingSubscription>();
+  readonly #pollIntervalMs: number;
+  readonly #batchSize: number;
+  readonly #appendBatch: (events: readonly DvcEvent[]) => AppendResult[];
+  #closed = false;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.#pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.#batchSize = options.subscriptionBatchSize ?? 500;
+    try {
+      this.#db = new Database(options.file);
+      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      this.#db.pragma('journal_mode = WAL');
+      // The history is the source of truth: an acknowledged append survives a power loss.
+      this.#db.pragma('synchronous = FULL');
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw wrap('open', error);
+    }
+    const find = this.#db.prepare<[string], { position: number; body_hash: string }>(
+      'SELECT position, body_hash FROM events WHERE id = ?',
+    );
+    const insert = this.#db.prepare<[string, string, string, string, number, string, string]>(
+      'INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    // Looking the id up first (instead of relying on the UNIQUE constraint failing) keeps a
+    // duplicate from consuming a position; the IMMEDIATE transaction holds the write lock
+    // from the look-up to the commit, so positions become visible in order, without gaps.
+    const batch = this.#db.transaction((events: readonly DvcEvent[]): AppendResult[] =>
+      events.map((event) => {
+        const hash = bodyHash(event);
+        const existing = find.get(event.id);
+        if (existing !== undefined) {
+          return { outcome: 'duplicate', id: event.id, position: existing.position, sameBody: existing.body_hash === hash };
+        }
+        const info = insert.run(event.id, event.type, event.subject, event.unitid, timestampMs(event.time), hash, JSON.stringify(event));
+        return { outcome: 'appended', id: event.id, position: Number(info.lastInsertRowid) };
+      }),
+    );
+    this.#appendBatch = (events) => batch.immediate(events);
+  }
+
+  async append(events: readonly DvcEvent[]): Promise<AppendResult[]> {
+    this.#open();
+    if (events.length === 0) return [];
+    let results: AppendResult[];
+    try {
+      results = this.#appendBatch(events);
+    } catch (error) {
+      throw wrap('append', error);
+    }
+    if (results.some((r) => r.outcome === 'appended')) for (const s of this.#subscriptions) s.notify();
+    return results;
+  }
+
+  async read(options: ReadOptions = {}): Promise<StoredEvent[]> {
+    this.#open();
+    const where: string[] = ['position > ?'];
+    const params: (string | number)[] = [options.after ?? 0];
+    if (options.types !== undefined) {
+      if (options.types.length === 0) return [];
+      where.push(`type IN (${options.types.map(() => '?').join(', ')})`);
+      params.push(...options.types);
+    }
+    if (options.unit !== undefined) {
+      where.push('unit = ?');
+      params.push(options.unit);
+    }
+    if (options.from !== undefined) {
+      where.push('time_ms >= ?');
+      params.push(options.from);
+    }
+    if (options.to !== undefined) {
+      where.push('time_ms < ?');
+      params.push(options.to);
+    }
+    let sql = `SELECT position, body FROM events WHERE ${where.join(' AND ')} ORDER BY position`;
+    if (options.limit !== undefined) {
+      if (options.limit <= 0) return [];
+      sql += ' LIMIT ?';
+      params.push(Math.floor(options.limit));
+    }
+    return this.#query(sql, params);
+  }
+
+  async readStream(subject: string): Promise<StoredEvent[]> {
+    this.#open();
+    return this.#query('SELECT position, body FROM events WHERE subject = ? ORDER BY position', [subject]);
+  }
+
+  async head(): Promise<Position> {
+    this.#open();
+    try {
+      const row = this.#statement('SELECT COALESCE(MAX(position), 0) AS head FROM events').get() as { head: number };
+      return row.head;
+    } catch (error) {
+      throw wrap('head', error);
+    }
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    this.#open();
+    const subscription = new PollingSubscription((o) => this.read(o), options, this.#pollIntervalMs, this.#batchSize);
+    this.#subscriptions.add(subscription);
+    void subscription.done.catch(() => undefined).finally(() => this.#subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    this.#db.close();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new EventStoreError('event store is closed', { retriable: false });
+  }
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #query(sql: string, params: readonly (string | number)[]): StoredEvent[] {
+    try {
+      const rows = this.#statement(sql).all(...params) as Row[];
+      return rows.map((row) => ({ position: row.position, event: JSON.parse(row.body) as DvcEvent }));
+    } catch (error) {
+      throw wrap('read', error);
+    }
+  }
+}
