@@ -31,7 +31,7 @@ interface NoticeView {
   deliveries: { channel: string; target: string; state: string; attempts: number; lastError: string | null; sentAt: string | null }[];
 }
 
-const ALERTMANAGER_URL = process.env.ALERTMANAGER_URL ?? 'http://127.0.0.1:9093';
+const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
 
 /** The notifier port the running Alertmanager posts to, from the config scripts/stack.sh rendered. */
 function alertmanagerNotifierPort(): number {

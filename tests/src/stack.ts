@@ -12,7 +12,7 @@ import { waitFor } from '@dvc/testing';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
-export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; targetsDir: string } {
+export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; alertmanagerUrl: string; targetsDir: string } {
   const file = join(REPO_ROOT, '.run', 'stack.env');
   const written = new Map<string, string>();
   if (existsSync(file)) {
@@ -26,6 +26,7 @@ export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheus
     kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'),
     redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379'),
     prometheusUrl: get('PROMETHEUS_URL', 'http://127.0.0.1:9090'),
+    alertmanagerUrl: get('ALERTMANAGER_URL', 'http://127.0.0.1:9093'),
     targetsDir: get('PROM_TARGETS_DIR', join(REPO_ROOT, '.run', 'prometheus', 'targets')),
   };
 }
