@@ -31,6 +31,12 @@ for component in kafka redis prometheus alertmanager; do
   fi
 done
 
+# Every test tier talks to the stack just started (or found running): its addresses from stack.env.
+set -a
+# shellcheck disable=SC1091
+. "$ROOT/.run/stack.env"
+set +a
+
 export DVC_TEST_RESULTS_DIR="$ROOT/.run/test-results/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$DVC_TEST_RESULTS_DIR"
 status=0
