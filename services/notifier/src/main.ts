@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DEFAULT_DATA_DIR, createLogger, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
-import { createRedisClient } from '@dvc/redis';
+import { DEFAULT_DATA_DIR, createLogger, dataSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
+import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
@@ -14,13 +14,12 @@ import { loadRecipients } from './recipients.js';
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 const spec = {
+  ...redisSpec,
+  ...dataSpec,
   NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
   NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(REPO_ROOT, '.run', 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
-  DATA_DIR: str('folder with calendar/ and units.json', DEFAULT_DATA_DIR),
-  REDIS_URL: url('Redis holding the projection (oldest overdue dossiers)', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
   DASHBOARD_URL: url('dashboard (panel) linked from notices, e.g. the unit drill-down with ?viewPanel=201; var-unit/var-level/var-window are appended', 'http://127.0.0.1:3000/d/dvc-unit-drilldown', ['http:', 'https:']),
   SMTP_URL: url('mail server, smtp://[user:pass@]host:port or smtps://…', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
   MAIL_FROM: str('sender of the notices', 'Hệ thống theo dõi DVC <canhbao-dvc@example.gov.vn>'),
