@@ -1,4 +1,5 @@
 // Types of generate.mjs for TypeScript callers (tests).
+import type { UnitRecord } from '@dvc/domain';
 
 export interface ScenarioEvent {
   specversion: '1.0';
@@ -11,16 +12,7 @@ export interface ScenarioEvent {
   data: Record<string, unknown> & { unitId: string };
 }
 
-export interface UnitRecord {
-  id: string;
-  name: string;
-  level: string;
-  kind: string;
-  parent?: string;
-  validFrom?: string;
-  validTo?: string;
-  successor?: string;
-}
+export type { UnitRecord };
 
 export interface Amount {
   count: number;
