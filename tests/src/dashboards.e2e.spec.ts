@@ -7,7 +7,7 @@ import { uniqueName, waitFor } from '@dvc/testing';
 // The package's source, not its dist: the e2e does not depend on build order.
 import { buildDashboards, panelQueries, variableQueries, type DashboardSpec, type PanelQuery } from '@dvc/dashboards';
 import { ev, postBatch } from './events.js';
-import { REPO_ROOT, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { REPO_ROOT, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * Every panel query of every generated Grafana dashboard, run against the real Prometheus.
@@ -126,12 +126,7 @@ describe('Grafana dashboards: every panel query against the real Prometheus', ()
   const period = id; // a fixed period of our own: recording-rule series of this window are ours alone
   const env = stackEnv();
   const common = {
-    KAFKA_BROKERS: env.kafkaBrokers,
-    REDIS_URL: env.redisUrl,
-    EVENTS_TOPIC: `${id}.events`,
-    DLQ_TOPIC: `${id}.dlq`,
-    TOPIC_PARTITIONS: '3',
-    REDIS_NAMESPACE: id,
+    ...serviceEnv(id),
     DATA_DIR: '',
   };
   const events = history();

@@ -8,7 +8,7 @@ import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import { ev, postBatch } from './events.js';
-import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
@@ -313,12 +313,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   // resolutions bring the share under 1% and the resolved notice follows.
   it('events push a unit over 1%: exactly one firing email, then exactly one resolved email', async () => {
     const common = {
-      KAFKA_BROKERS: env.kafkaBrokers,
-      REDIS_URL: env.redisUrl,
-      EVENTS_TOPIC: `${id}.events`,
-      DLQ_TOPIC: `${id}.dlq`,
-      TOPIC_PARTITIONS: '3',
-      REDIS_NAMESPACE: id,
+      ...serviceEnv(id),
     };
     const services: ServiceProcess[] = [];
     let unregister: () => void = () => undefined;

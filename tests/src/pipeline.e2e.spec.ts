@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from './events.js';
-import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The whole path on the real stack: HTTP ingest → Kafka → projector → Redis → exporter →
@@ -13,12 +13,7 @@ describe('ingest → Kafka → projector → Redis → exporter → Prometheus',
   const unit = `e2e.${id}`;
   const env = stackEnv();
   const common = {
-    KAFKA_BROKERS: env.kafkaBrokers,
-    REDIS_URL: env.redisUrl,
-    EVENTS_TOPIC: `${id}.events`,
-    DLQ_TOPIC: `${id}.dlq`,
-    TOPIC_PARTITIONS: '3',
-    REDIS_NAMESPACE: id,
+    ...serviceEnv(id),
   };
   let ingest: ServiceProcess;
   let projector: ServiceProcess;

@@ -160,3 +160,16 @@ export async function waitForZeroLag(kafka: Kafka, groupId: string, topic: strin
     await admin.disconnect();
   }
 }
+
+/** The environment every service of one test shares: the stack's addresses, the test's own topics and namespace. */
+export function serviceEnv(id: string): Record<string, string> {
+  const env = stackEnv();
+  return {
+    KAFKA_BROKERS: env.kafkaBrokers,
+    REDIS_URL: env.redisUrl,
+    EVENTS_TOPIC: `${id}.events`,
+    DLQ_TOPIC: `${id}.dlq`,
+    TOPIC_PARTITIONS: '3',
+    REDIS_NAMESPACE: id,
+  };
+}
