@@ -10,3 +10,4 @@ export {
   type Subscription,
 } from './port.js';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
+export { DEFAULT_EVENTSTORE_FILE, EventStoreUrlError, eventStoreSpec, openEventStore, type OpenOptions } from './open.js';
