@@ -54,7 +54,7 @@ export interface ServiceProcess {
 
 /** Starts a service's built main.js as a real process and waits for /healthz. */
 export async function startService(
-  service: 'ingest' | 'projector' | 'exporter',
+  service: 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier',
   env: Record<string, string>,
   portVariable: string,
 ): Promise<ServiceProcess> {
@@ -171,5 +171,8 @@ export function serviceEnv(id: string): Record<string, string> {
     DLQ_TOPIC: `${id}.dlq`,
     TOPIC_PARTITIONS: '3',
     REDIS_NAMESPACE: id,
+    PROJECTOR_GROUP: `${id}.projector`,
+    ARCHIVER_GROUP: `${id}.archiver`,
+    EVENTSTORE_URL: `sqlite:${join(REPO_ROOT, '.run', 'tests', id, 'events.sqlite')}`,
   };
 }
