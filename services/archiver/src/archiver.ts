@@ -1,0 +1,191 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '@dvc/config';
+import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
+import { consumerLag, type DeadLetterPublisher } from '@dvc/kafka';
+import { classifyResults, conflictLetter, type Archivable } from './classify.js';
+import { decodeMessage } from './decode.js';
+
+export interface ArchiverDeps {
+  kafka: Kafka;
+  store: EventStore;
+  deadLetters: DeadLetterPublisher;
+  registry: Registry;
+  logger: Logger;
+  topic: string;
+  groupId: string;
+  /** Wall clock, for the dead-letter timestamp. */
+  now: () => number;
+  partitionsConcurrently?: number;
+  sessionTimeoutMs?: number;
+  lagIntervalMs?: number;
+}
+
+export interface Archiver {
+  start(): Promise<void>;
+  /** True once the consumer has joined its group and not crashed since. */
+  isRunning(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The archiver loop: each Kafka batch (one partition) is decoded, its valid events appended to
+ * the event store in one append, conflicting copies dead-lettered, and only then the offset is
+ * resolved. A crash before the commit delivers the batch again; the store recognises the events
+ * by id, so each is stored exactly once.
+ */
+export function createArchiver(deps: ArchiverDeps): Archiver {
+  const { logger, registry } = deps;
+  const appended = new Counter({ name: 'dvc_archiver_events_appended_total', help: 'Events this instance appended to the event store', labelNames: ['type'], registers: [registry] });
+  const duplicates = new Counter({
+    name: 'dvc_archiver_events_duplicate_total',
+    help: 'Events this instance found already stored with the same body (redeliveries)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: 'dvc_archiver_events_skipped_total',
+    help: 'Messages not stored: invalid ones (the projector dead-letters them)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: 'dvc_archiver_events_dead_lettered_total',
+    help: 'Messages this instance dead-lettered: copies of a stored event id with a different body',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'dvc_archiver_batch_failures_total',
+    help: 'Batches that failed and were left uncommitted to be delivered again',
+    labelNames: ['stage', 'retriable'],
+    registers: [registry],
+  });
+  const lastPosition = new Gauge({ name: 'dvc_archiver_last_position', help: 'Highest event store position this instance appended (the store head at start)', registers: [registry] });
+  const batchSeconds = new Histogram({
+    name: 'dvc_archiver_batch_seconds',
+    help: 'Time to decode, append and dead-letter one batch',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const lagGauge = new Gauge({ name: 'dvc_consumer_lag', help: 'Messages not yet committed by the group, per partition', labelNames: ['topic', 'group', 'partition'], registers: [registry] });
+
+  // Zero from the start, so a dashboard tells "none yet" from "not exported".
+  skipped.inc({ reason: 'invalid' }, 0);
+  deadLettered.inc({ reason: 'different_body' }, 0);
+
+  const sessionTimeout = deps.sessionTimeoutMs ?? 30_000;
+  const consumer: Consumer = deps.kafka.consumer({
+    groupId: deps.groupId,
+    readUncommitted: false,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+  });
+  const admin = deps.kafka.admin();
+  let running = false;
+  let highest = 0;
+  let lagTimer: NodeJS.Timeout | undefined;
+
+  const append = async (archivable: readonly Archivable[], partition: number): Promise<AppendResult[]> => {
+    try {
+      return await deps.store.append(archivable.map((a) => a.event));
+    } catch (error) {
+      const retriable = error instanceof EventStoreError && error.retriable;
+      failures.inc({ stage: 'store', retriable: String(retriable) });
+      logger.error(
+        { err: error, partition, events: archivable.length, firstOffset: archivable[0]?.offset, retriable },
+        'event store append failed; batch left uncommitted and delivered again',
+      );
+      throw error;
+    }
+  };
+
+  const handleBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const timer = batchSeconds.startTimer();
+    const archivable: Archivable[] = [];
+    const invalid: { offset: string; reason: string }[] = [];
+    for (const message of batch.messages) {
+      const decoded = decodeMessage(message.value);
+      if (decoded.ok) archivable.push({ event: decoded.event, key: message.key, value: message.value, offset: message.offset });
+      else invalid.push({ offset: message.offset, reason: decoded.reason });
+    }
+    const outcome = classifyResults(archivable, await append(archivable, batch.partition));
+    for (const [type, n] of outcome.appended) appended.inc({ type }, n);
+    for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);
+    if (outcome.lastPosition !== undefined && outcome.lastPosition > highest) {
+      highest = outcome.lastPosition;
+      lastPosition.set(highest);
+    }
+    if (outcome.conflicts.length > 0) {
+      for (const c of outcome.conflicts) {
+        logger.warn(
+          { id: c.id, storedAt: c.storedAt, topic: batch.topic, partition: batch.partition, offset: c.offset },
+          'event id already stored with a different body; original kept, new copy dead-lettered',
+        );
+      }
+      try {
+        await deps.deadLetters.publish(outcome.conflicts.map((c) => conflictLetter(c, batch.topic, batch.partition)), new Date(deps.now()));
+      } catch (error) {
+        failures.inc({ stage: 'dead_letter', retriable: 'true' });
+        logger.error({ err: error, partition: batch.partition, count: outcome.conflicts.length }, 'dead-letter publish failed; batch left uncommitted and delivered again');
+        throw error;
+      }
+      deadLettered.inc({ reason: 'different_body' }, outcome.conflicts.length);
+    }
+    if (invalid.length > 0) {
+      skipped.inc({ reason: 'invalid' }, invalid.length);
+      logger.debug({ partition: batch.partition, count: invalid.length, firstOffset: invalid[0]?.offset, first: invalid[0]?.reason }, 'invalid messages skipped');
+    }
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+    timer();
+  };
+
+  const refreshLag = async () => {
+    try {
+      const lag = await consumerLag(admin, deps.groupId, deps.topic);
+      for (const [partition, n] of lag) lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n);
+    } catch (error) {
+      logger.debug({ err: error }, 'lag refresh failed');
+    }
+  };
+
+  return {
+    async start() {
+      highest = await deps.store.head();
+      lastPosition.set(highest);
+      await admin.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        running = true;
+        logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        running = false;
+        logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 2,
+        eachBatch: handleBatch,
+      });
+      await refreshLag();
+      lagTimer = setInterval(() => void refreshLag(), deps.lagIntervalMs ?? 5000);
+      lagTimer.unref();
+    },
+    isRunning: () => running,
+    async stop() {
+      if (lagTimer) clearInterval(lagTimer);
+      running = false;
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
