@@ -2,3 +2,4 @@ export { ProjectionStore, Keys, CorruptStateError, type StateRead, type WriteOut
 export { applyEvents, ContendedWriteError, type ApplyStats } from './apply.js';
 export { readSnapshots, readEventClock, type UnitSnapshot } from './snapshot.js';
 export { createRedisClient, redisSpec, type RedisClientOptions } from './client.js';
+export { activeKey, assertNamespace, belongsTo, dropNamespace, listNamespaces, rebuildNamespace, resolveActiveNamespace, switchActiveNamespace, NamespaceError, SwitchConflictError, NAMESPACE_PATTERN, type NamespaceInfo } from './active.js';

@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import { uniqueName } from '@dvc/testing';
+import {
+  NamespaceError,
+  SwitchConflictError,
+  activeKey,
+  dropNamespace,
+  listNamespaces,
+  rebuildNamespace,
+  resolveActiveNamespace,
+  switchActiveNamespace,
+} from './active.js';
+
+describe('active namespace pointer on a real Redis', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const base = uniqueName('act').replace(/[^a-z0-9-]/g, '');
+  const rebuilt = rebuildNamespace(base, Date.UTC(2026, 10, 30, 7, 5, 9));
+
+  afterAll(async () => {
+    for (const prefix of [base, rebuilt, `${base}.other`]) {
+      for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
+        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+      }
+    }
+    redis.disconnect();
+  });
+
+  it('names rebuilds after the base and the UTC instant', () => {
+    expect(rebuilt).toBe(`${base}.r20261130T070509`);
+    expect(() => rebuildNamespace('x'.repeat(60), 0)).toThrow(NamespaceError);
+  });
+
+  it('serves the base until a switch, then the namespace switched to', async () => {
+    expect(await resolveActiveNamespace(redis, base)).toBe(base);
+    await switchActiveNamespace(redis, base, rebuilt, base);
+    expect(await resolveActiveNamespace(redis, base)).toBe(rebuilt);
+    expect(await redis.get(activeKey(base))).toBe(rebuilt);
+  });
+
+  it('refuses a guarded switch when another one happened meanwhile, and foreign namespaces', async () => {
+    await expect(switchActiveNamespace(redis, base, `${base}.other`, base)).rejects.toThrow(SwitchConflictError);
+    expect(await resolveActiveNamespace(redis, base)).toBe(rebuilt);
+    await expect(switchActiveNamespace(redis, base, 'elsewhere', rebuilt)).rejects.toThrow(NamespaceError);
+    await redis.set(activeKey(base), 'elsewhere');
+    await expect(resolveActiveNamespace(redis, base)).rejects.toThrow(NamespaceError);
+    await switchActiveNamespace(redis, base, rebuilt);
+  });
+
+  it('lists the namespaces with the live one marked, and drops only the others', async () => {
+    await redis.sadd(`${base}:units`, 'u1', 'u2');
+    await redis.set(`${base}:{u1}:s:d1`, '{}');
+    await redis.sadd(`${rebuilt}:units`, 'u1');
+    await redis.sadd(`${base}x:units`, 'not-ours');
+    try {
+      expect(await listNamespaces(redis, base)).toEqual([
+        { namespace: base, active: false, units: 2 },
+        { namespace: rebuilt, active: true, units: 1 },
+      ]);
+      await expect(dropNamespace(redis, base, rebuilt)).rejects.toThrow(/live namespace/);
+      expect(await dropNamespace(redis, base, base)).toBe(2);
+      expect(await redis.get(activeKey(base))).toBe(rebuilt);
+      expect(await listNamespaces(redis, base)).toEqual([{ namespace: rebuilt, active: true, units: 1 }]);
+    } finally {
+      await redis.del(`${base}x:units`);
+    }
+  });
+});
