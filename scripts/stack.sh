@@ -13,7 +13,12 @@
 # only stops processes recorded in its own pid files. An already reachable
 # Redis at $REDIS_URL is used as is and never stopped.
 #
+# A second, private stack (e.g. a broker a test restarts) gets its own run
+# folder with STACK_RUN_DIR and its own ports; it shares the Kafka jars already
+# fetched into <repo>/.run/kafka/libs (KAFKA_LIBS_DIR) instead of fetching again.
+#
 # Environment (defaults):
+#   STACK_RUN_DIR=<repo>/.run  KAFKA_LIBS_DIR=<repo>/.run/kafka/libs
 #   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093  KAFKA_VERSION=3.9.1
 #   KAFKA_HEAP_OPTS="-Xms512m -Xmx1g"
 #   PROMETHEUS_PORT=9090  PROM_SCRAPE_INTERVAL=15s
@@ -28,7 +33,7 @@ ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 
-RUN="$ROOT/.run"
+RUN=${STACK_RUN_DIR:-$ROOT/.run}
 LOGS="$RUN/logs"
 INFRA="$ROOT/infra"
 
@@ -49,7 +54,7 @@ STACK_WAIT_TIMEOUT=${STACK_WAIT_TIMEOUT:-90}
 HOST=127.0.0.1
 
 KAFKA_DIR="$RUN/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_LIBS=${KAFKA_LIBS_DIR:-$ROOT/.run/kafka/libs}
 KAFKA_DATA_DIR="$KAFKA_DIR/data"
 KAFKA_PROPS="$KAFKA_DIR/server.properties"
 KAFKA_PID="$KAFKA_DIR/kafka.pid"
