@@ -3,12 +3,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { beyondRetention, type DvcEvent, type ProjectionContext } from '@dvc/domain';
 import { consumerLag, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
-import { applyEvents, type ProjectionStore } from '@dvc/redis';
+import { ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
 import { decodeMessage } from './decode.js';
 
 export interface ProjectorDeps {
   kafka: Kafka;
-  store: ProjectionStore;
+  /** The store of the namespace live right now (see activeStore); resolved once per batch. */
+  store: () => Promise<ProjectionStore>;
   deadLetters: DeadLetterPublisher;
   /** The projection context for a batch applied at wall-clock instant `now` (the retention horizon moves with it). */
   ctxAt: (now: number) => ProjectionContext;
@@ -30,6 +31,31 @@ export interface Projector {
   /** True once the consumer has joined its group and not crashed. */
   isRunning(): boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * The store of the namespace `<base>:active` names, resolved with one GET per call, so batches
+ * started after a rebuild's switch go to the new namespace. Stores are kept per namespace (the
+ * script is defined once per client anyway). A batch that resolved the old namespace just before
+ * a switch still lands there; the rebuild covers it by re-applying the event store's tail after
+ * the archiver has passed the offsets seen at the switch.
+ */
+export function activeStore(redis: Parameters<typeof resolveActiveNamespace>[0], base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
+  const stores = new Map<string, ProjectionStore>();
+  let current: string | undefined;
+  return async () => {
+    const namespace = await resolveActiveNamespace(redis, base);
+    let store = stores.get(namespace);
+    if (store === undefined) {
+      store = new ProjectionStore(redis, namespace);
+      stores.set(namespace, store);
+    }
+    if (namespace !== current) {
+      current = namespace;
+      onSwitch(namespace);
+    }
+    return store;
+  };
 }
 
 /**
@@ -91,7 +117,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
     }
     const ctx = deps.ctxAt(deps.now());
     for (const event of events) if (beyondRetention(event, ctx)) beyond.inc({ type: event.type });
-    const stats = await applyEvents(deps.store, events, ctx, deps.now, deps.expireAt);
+    const store = await deps.store();
+    const stats = await applyEvents(store, events, ctx, deps.now, deps.expireAt);
     if (letters.length > 0) {
       await deps.deadLetters.publish(letters, new Date(deps.now()));
       rejected.inc({ stage: 'validation' }, letters.length);

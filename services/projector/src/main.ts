@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
-  ConfigError,
   dataSpec,
   closeServer,
   createHttpServer,
@@ -10,16 +9,17 @@ import {
   listen,
   loadConfig,
   loadReferenceData,
-  projectionContext,
   port,
+  projectionRules,
+  projectionSpec,
   runMain,
   sendJson,
   sendText,
   str,
 } from '@dvc/config';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { ProjectionStore, createRedisClient, redisSpec } from '@dvc/redis';
-import { createProjector } from './consumer.js';
+import { createRedisClient, redisSpec } from '@dvc/redis';
+import { activeStore, createProjector } from './consumer.js';
 
 const spec = {
   ...redisSpec,
@@ -30,9 +30,7 @@ const spec = {
   PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
   PROJECTOR_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
   PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
-  RESULT_RETURN_WORKING_DAYS: int('working days after resolution within which the result must be returned (integrity signal)', 2, 0, 60),
-  RECEIPT_WORKING_DAYS: int('working days an online submission may wait for official receipt (Decree 118/2025)', 1, 0, 60),
-  RETENTION_DAYS: int('days of daily buckets kept behind the wall clock (0 keeps all; use 0 for historical replays)', 0, 0, 36_500),
+  ...projectionSpec,
 };
 
 const logger = createLogger('projector');
@@ -50,22 +48,14 @@ await runMain({
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const ctx = projectionContext(reference, {
-      resultReturnWorkingDays: config.RESULT_RETURN_WORKING_DAYS,
-      receiptWorkingDays: config.RECEIPT_WORKING_DAYS,
-    });
-    const retention = config.RETENTION_DAYS;
-    if (retention > 0 && retention < 15) throw new ConfigError([`RETENTION_DAYS must be 0 or at least 15 (the 14-day window must stay whole), got ${retention}`]);
+    const rules = projectionRules(reference, config);
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const projector = createProjector({
       kafka,
-      store: new ProjectionStore(redis, config.REDIS_NAMESPACE),
+      store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace')),
       deadLetters,
-      ctxAt: (now) => ({ ...ctx, horizonDay: retention > 0 ? reference.days.dayOf(now) - retention : Number.NEGATIVE_INFINITY }),
-      expireAt: (bucket) => {
-        if (retention === 0 || !/^\d{4}-\d{2}-\d{2}$/.test(bucket)) return undefined;
-        return reference.days.startOfDayMs(reference.days.dayFromIso(bucket) + retention + 1);
-      },
+      ctxAt: rules.ctxAt,
+      expireAt: rules.expireAt,
       registry,
       logger,
       topic: config.EVENTS_TOPIC,

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { str } from './env.js';
+import { ConfigError, int, str } from './env.js';
 import {
   createDayIndexer,
   createUnitDirectory,
@@ -97,5 +97,43 @@ export function projectionContext(
     periods: reference.targets.periods,
     horizonDay: Number.NEGATIVE_INFINITY,
     rules: { ...rules, feeBearingProcedures: reference.feeBearingProcedures },
+  };
+}
+
+/** The projection rules every writer of the projection (projector, rebuild) must share. */
+export const projectionSpec = {
+  RESULT_RETURN_WORKING_DAYS: int('working days after resolution within which the result must be returned (integrity signal)', 2, 0, 60),
+  RECEIPT_WORKING_DAYS: int('working days an online submission may wait for official receipt (Decree 118/2025)', 1, 0, 60),
+  RETENTION_DAYS: int('days of daily buckets kept behind the wall clock (0 keeps all; use 0 for historical replays)', 0, 0, 36_500),
+};
+
+export interface ProjectionRules {
+  /** The projection context for a batch applied at wall-clock instant `now` (the retention horizon moves with it). */
+  ctxAt: (now: number) => ProjectionContext;
+  /** Expiry (epoch ms) of a bucket: day buckets expire RETENTION_DAYS after their day; others never. */
+  expireAt: (bucket: string) => number | undefined;
+}
+
+/**
+ * The context and bucket expiry from the reference data and the projection settings, so a rebuild
+ * writes exactly what the projector would have written. Throws a ConfigError for a retention
+ * shorter than the 14-day window.
+ */
+export function projectionRules(
+  reference: ReferenceData,
+  settings: { RESULT_RETURN_WORKING_DAYS: number; RECEIPT_WORKING_DAYS: number; RETENTION_DAYS: number },
+): ProjectionRules {
+  const retention = settings.RETENTION_DAYS;
+  if (retention > 0 && retention < 15) throw new ConfigError([`RETENTION_DAYS must be 0 or at least 15 (the 14-day window must stay whole), got ${retention}`]);
+  const ctx = projectionContext(reference, {
+    resultReturnWorkingDays: settings.RESULT_RETURN_WORKING_DAYS,
+    receiptWorkingDays: settings.RECEIPT_WORKING_DAYS,
+  });
+  return {
+    ctxAt: (now) => ({ ...ctx, horizonDay: retention > 0 ? reference.days.dayOf(now) - retention : Number.NEGATIVE_INFINITY }),
+    expireAt: (bucket) => {
+      if (retention === 0 || !/^\d{4}-\d{2}-\d{2}$/.test(bucket)) return undefined;
+      return reference.days.startOfDayMs(reference.days.dayFromIso(bucket) + retention + 1);
+    },
   };
 }

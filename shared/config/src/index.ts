@@ -1,5 +1,5 @@
 export { loadConfig, describeConfig, ConfigError, str, int, port, bool, oneOf, list, url, type Spec, type ConfigOf, type VarSpec, type Parser } from './env.js';
-export { loadReferenceData, projectionContext, dataSpec, DEFAULT_DATA_DIR, ZONE, ROLLING_WINDOWS, DataFileError, type ReferenceData } from './data.js';
+export { loadReferenceData, projectionContext, projectionRules, projectionSpec, dataSpec, DEFAULT_DATA_DIR, ZONE, ROLLING_WINDOWS, DataFileError, type ReferenceData, type ProjectionRules } from './data.js';
 export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
 export { createLogger, type Logger } from './log.js';
 export { runMain, type Running, type ServiceMain } from './lifecycle.js';
