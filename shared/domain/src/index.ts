@@ -11,7 +11,7 @@ export {
   type PaymentKindName,
   type ReportChannelName,
 } from './events/schemas.js';
-export { validateEvent, parseJson, eventJsonSchemas, type Problem, type ValidationResult, type ParseResult } from './events/validate.js';
+export { validateEvent, parseJson, jsonBytesProblem, eventJsonSchemas, type Problem, type ValidationResult, type ParseResult } from './events/validate.js';
 export { parseTimestamp, timestampMs, type TimestampResult } from './events/timestamp.js';
 export { createDayIndexer, rollingWindowDays, type DayIndexer } from './windows/days.js';
 export { createWorkCalendar, CalendarDataError, type CalendarYear, type WorkCalendar } from './calendar/calendar.js';

@@ -11,8 +11,28 @@ export const UNIT_ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
 const Timestamp = (description: string) =>
   Type.String({ format: 'date-time', maxLength: 40, description });
 
-const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description });
+/**
+ * Identifiers are free text but never carry control characters (C0, DEL, C1): they end up in
+ * Kafka keys, Redis keys and logs, where a newline or NUL is an injection, not an id.
+ */
+export const NO_CONTROL_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL_PATTERN, description });
 const UnitId = Type.String({ pattern: UNIT_ID_PATTERN, description: 'unit id from the unit directory' });
+
+/**
+ * CloudEvents extension attributes are scalars of its type system (string, integer, boolean):
+ * a nested object there would be carried through every stage (and a deeply nested one cannot
+ * even be serialised again), so anything else is refused.
+ */
+const ExtensionValue = Type.Union([
+  Type.String({ maxLength: 2048 }),
+  Type.Integer({ minimum: -2147483648, maximum: 2147483647 }),
+  Type.Boolean(),
+]);
+
+/** Known attributes plus at most this many extensions. */
+export const MAX_ENVELOPE_ATTRIBUTES = 32;
 
 export const DossierChannel = Type.Union([Type.Literal('online'), Type.Literal('direct'), Type.Literal('postal')]);
 export const PaymentChannel = Type.Union([Type.Literal('online'), Type.Literal('offline')]);
@@ -132,18 +152,18 @@ export function envelopeSchema<T extends EventType>(type: T): TObject {
   return Type.Object(
     {
       specversion: Type.Literal('1.0'),
-      id: Type.String({ minLength: 1, maxLength: 256, description: 'unique per event; duplicates are applied once' }),
-      source: Type.String({ minLength: 1, maxLength: 256, description: 'the emitting system (URI-reference)' }),
+      id: Type.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL_PATTERN, description: 'unique per event; duplicates are applied once' }),
+      source: Type.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL_PATTERN, description: 'the emitting system (URI-reference)' }),
       type: Type.Literal(type),
       time: Timestamp('when it happened'),
-      subject: Type.String({ minLength: 1, maxLength: 128, description: 'dossier/payment/report id; the Kafka key' }),
+      subject: Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL_PATTERN, description: 'dossier/payment/report id; the Kafka key' }),
       unitid: UnitId,
       datacontenttype: Type.Optional(Type.Literal('application/json')),
       dataschema: Type.Optional(Type.String({ maxLength: 512 })),
       data: EVENT_TYPES[type].data,
     },
     // CloudEvents allows further extension attributes; they are carried, not interpreted.
-    { additionalProperties: true, $id: `${type}.json`, title: type },
+    { additionalProperties: ExtensionValue, maxProperties: MAX_ENVELOPE_ATTRIBUTES, $id: `${type}.json`, title: type },
   );
 }
 

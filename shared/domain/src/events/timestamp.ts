@@ -8,6 +8,10 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 export const MIN_YEAR = 1990;
 export const MAX_YEAR = 2100;
 
+/** Offsets of real time zones run from UTC−12:00 to UTC+14:00; anything else is a typo or a forgery. */
+const MIN_OFFSET_MINUTES = -12 * 60;
+const MAX_OFFSET_MINUTES = 14 * 60;
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function isLeap(year: number): boolean {
@@ -37,6 +41,9 @@ export function parseTimestamp(text: string): TimestampResult {
     const offMinutes = Number(m[11]);
     if (offHours > 23 || offMinutes > 59) return { ok: false, reason: `offset ${m[9]}${m[10]}:${m[11]} does not exist` };
     offsetMinutes = (offHours * 60 + offMinutes) * (m[9] === '-' ? -1 : 1);
+    if (offsetMinutes < MIN_OFFSET_MINUTES || offsetMinutes > MAX_OFFSET_MINUTES) {
+      return { ok: false, reason: `offset ${m[9]}${m[10]}:${m[11]} is outside -12:00…+14:00` };
+    }
   }
   const fraction = m[7] === undefined ? 0 : Math.floor(Number(`0${m[7]}`) * 1000);
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMinutes * 60_000;

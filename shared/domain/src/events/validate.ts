@@ -1,6 +1,7 @@
 import { FormatRegistry, type TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { EVENT_TYPE_NAMES, EVENT_TYPES, envelopeSchema, type DvcEvent, type EventType } from './schemas.js';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { EVENT_TYPE_NAMES, EVENT_TYPES, NO_CONTROL_PATTERN, UNIT_ID_PATTERN, envelopeSchema, type DvcEvent, type EventType } from './schemas.js';
 import { parseTimestamp } from './timestamp.js';
 
 /** One thing wrong with an event: a JSON Pointer into it and a sentence saying what. */
@@ -69,6 +70,25 @@ function semanticProblems(event: DvcEvent): Problem[] {
 
 const MAX_PROBLEMS = 20;
 
+/** A sentence for one schema error: the checker's own words, except where they would show a regex. */
+function schemaMessage(error: ValueError): string {
+  if (error.schema.format === 'date-time' && typeof error.value === 'string') {
+    const parsed = parseTimestamp(error.value);
+    if (!parsed.ok) return parsed.reason;
+  }
+  if (error.type === ValueErrorType.StringPattern) {
+    if (error.schema.pattern === UNIT_ID_PATTERN) {
+      return "must be a unit id: 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit";
+    }
+    if (error.schema.pattern === NO_CONTROL_PATTERN) return 'must not contain control characters (U+0000–U+001F, U+007F–U+009F)';
+  }
+  // The only unions at the top level are extension attributes (specversion and type are literals).
+  if (error.type === ValueErrorType.Union && error.path.lastIndexOf('/') === 0) {
+    return 'an extension attribute must be a string of at most 2048 characters, a 32-bit integer or a boolean';
+  }
+  return error.message.toLowerCase();
+}
+
 /**
  * Validates one parsed JSON value against the contract. Every problem is named with its
  * path; nothing is thrown for bad input.
@@ -84,14 +104,7 @@ export function validateEvent(value: unknown): ValidationResult {
   if (!checker.Check(value)) {
     const problems: Problem[] = [];
     for (const error of checker.Errors(value)) {
-      const message =
-        error.schema.format === 'date-time' && typeof error.value === 'string'
-          ? (() => {
-              const parsed = parseTimestamp(error.value);
-              return parsed.ok ? error.message : parsed.reason;
-            })()
-          : error.message.toLowerCase();
-      if (!problems.some((p) => p.path === error.path)) problems.push({ path: error.path, message });
+      if (!problems.some((p) => p.path === error.path)) problems.push({ path: error.path, message: schemaMessage(error) });
       if (problems.length >= MAX_PROBLEMS) break;
     }
     return { ok: false, problems };
@@ -103,13 +116,70 @@ export function validateEvent(value: unknown): ValidationResult {
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; problems: Problem[] };
 
-/** JSON.parse with the syntax error turned into a problem instead of an exception. */
+/**
+ * JSON.parse with the syntax error turned into a problem instead of an exception. A leading
+ * byte order mark is ignored, as RFC 8259 allows.
+ */
 export function parseJson(text: string): ParseResult {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown };
   } catch (error) {
     return { ok: false, problems: [{ path: '', message: `malformed JSON: ${(error as Error).message}` }] };
   }
+}
+
+/** Offset of the first byte that breaks UTF-8 (overlong forms, surrogates and code points above U+10FFFF included), or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i] ?? 0;
+    if (lead < 0x80) {
+      i += 1;
+      continue;
+    }
+    let continuation: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) continuation = 1;
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      continuation = 2;
+      if (lead === 0xe0) low = 0xa0;
+      if (lead === 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      continuation = 3;
+      if (lead === 0xf0) low = 0x90;
+      if (lead === 0xf4) high = 0x8f;
+    } else return i;
+    for (let k = 1; k <= continuation; k++) {
+      const byte = bytes[i + k];
+      if (byte === undefined) return i;
+      const [min, max] = k === 1 ? [low, high] : [0x80, 0xbf];
+      if (byte < min || byte > max) return i;
+    }
+    i += continuation + 1;
+  }
+  return -1;
+}
+
+/**
+ * Why a byte sequence cannot be JSON text as the contract requires it (UTF-8, RFC 8259), or
+ * undefined when it can be decoded: empty bodies, UTF-16/UTF-32, NUL bytes and invalid UTF-8
+ * are named with the offset of the first offending byte.
+ */
+export function jsonBytesProblem(bytes: Uint8Array): Problem | undefined {
+  if (bytes.length === 0) return { path: '', message: 'empty: a JSON value is required' };
+  const [b0, b1] = [bytes[0], bytes[1]];
+  if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff)) {
+    return { path: '', message: 'starts with a UTF-16 byte order mark: send UTF-8' };
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const utf16 = b0 === 0 || b1 === 0;
+    return { path: '', message: `NUL byte at offset ${nul}${utf16 ? ' (this looks like UTF-16 or UTF-32)' : ''}: send UTF-8 JSON` };
+  }
+  const invalid = firstInvalidUtf8(bytes);
+  if (invalid >= 0) return { path: '', message: `not valid UTF-8 at byte offset ${invalid}` };
+  return undefined;
 }
 
 /** All published JSON Schemas, keyed by event type, for integrators. */
