@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
 import { parseTargets } from '@dvc/config';
-import { ProjectionStore, applyEvents } from '@dvc/redis';
+import { ProjectionStore, activeKey, applyEvents, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 
@@ -76,6 +76,7 @@ describe('exporter windows and clocks on a real Redis', () => {
 
   afterAll(async () => {
     await store.dropNamespace();
+    await redis.del(activeKey(namespace));
     redis.disconnect();
   });
 
@@ -116,5 +117,27 @@ describe('exporter windows and clocks on a real Redis', () => {
     expect(metrics.get('dvc_dossiers_carried_over{unit="ward",level="commune",window="14d"}')).toBe(0);
     expect(metrics.get('dvc_target{unit="ward",level="commune",window="june",kpi="overdue_ratio"}')).toBe(0.01);
     expect(metrics.get('dvc_target{unit="ward",level="commune",window="14d",kpi="overdue_ratio"}')).toBe(0.01);
+  });
+
+  it('serves the namespace the pointer names from the next scrape on, and says which', async () => {
+    const rebuilt = new ProjectionStore(redis, rebuildNamespace(namespace, Date.parse('2026-11-30T07:00:00Z')));
+    const app = build('event', () => 0);
+    const pinned = createApp({
+      redis, namespace, pinned: true, days, units, targets, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+    });
+    const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
+    try {
+      expect(parse(await app.scrape()).get(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(1);
+      await applyEvents(rebuilt, [received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'), received('D', 'ward', '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00')], ctx, () => 0);
+      await switchActiveNamespace(redis, namespace, rebuilt.keys.namespace, namespace);
+      const after = parse(await app.scrape());
+      expect(after.get(series)).toBe(2);
+      expect(after.get(`dvc_exporter_namespace_info{namespace="${rebuilt.keys.namespace}"}`)).toBe(1);
+      expect(after.has(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(false);
+      expect(parse(await pinned.scrape()).get(series)).toBe(1);
+    } finally {
+      await redis.del(activeKey(namespace));
+      await rebuilt.dropNamespace();
+    }
   });
 });

@@ -1,17 +1,23 @@
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { Histogram, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
 import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
 import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { Keys, readEventClock, readSnapshots } from '@dvc/redis';
+import { Keys, assertNamespace, readEventClock, readSnapshots, resolveActiveNamespace } from '@dvc/redis';
 
 export type ClockMode = 'wall' | 'event';
 
 export interface ExporterDeps {
   redis: Redis;
+  /**
+   * The projection's base name (REDIS_NAMESPACE): each scrape serves the namespace `<base>:active`
+   * names (the base itself when none), so a rebuild's switch takes effect on the next scrape.
+   */
   namespace: string;
+  /** Serve exactly `namespace`, ignoring the pointer (a rebuild comparing two namespaces). */
+  pinned?: boolean;
   days: DayIndexer;
   units: UnitDirectory;
   /** Fixed target periods (exported as windows) and the KPI targets. */
@@ -37,7 +43,13 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
   const metrics = new ProjectionMetrics(registry, deps.units, (unit, window) => deps.targets.forUnit(unit, window));
   const periodWindows: WindowSpec[] = deps.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
-  const keys = new Keys(deps.namespace);
+  if (deps.pinned === true) assertNamespace(deps.namespace);
+  const served = new Gauge({
+    name: 'dvc_exporter_namespace_info',
+    help: 'The Redis namespace the last scrape was computed from (value 1)',
+    labelNames: ['namespace'],
+    registers: [deps.processRegistry],
+  });
   const scrapeSeconds = new Histogram({
     name: 'dvc_exporter_scrape_seconds',
     help: 'Time to read the projection and render /metrics',
@@ -50,6 +62,10 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const compute = async (): Promise<string> => {
     const timer = scrapeSeconds.startTimer();
     const wall = deps.wallClock();
+    const namespace = deps.pinned === true ? deps.namespace : await resolveActiveNamespace(deps.redis, deps.namespace);
+    const keys = new Keys(namespace);
+    served.reset();
+    served.set({ namespace }, 1);
     const unitIds = (await deps.redis.smembers(keys.units())).sort();
     const now = deps.clock === 'event' ? ((await readEventClock(deps.redis, keys, unitIds)) ?? wall) : wall;
     const today = deps.days.dayOf(now);

@@ -37,7 +37,7 @@ await runMain({
       processRegistry,
     });
     const bound = await listen(app.server, config.EXPORTER_PORT, config.EXPORTER_HOST);
-    logger.info({ port: bound, clock: config.CLOCK, namespace: config.REDIS_NAMESPACE }, 'exporter listening');
+    logger.info({ port: bound, clock: config.CLOCK, base: config.REDIS_NAMESPACE }, 'exporter listening: serving the namespace <base>:active names');
     return {
       close: async () => {
         await app.close();
