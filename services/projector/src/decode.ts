@@ -1,17 +1,19 @@
-import { validateEvent, type DvcEvent, type Problem } from '@dvc/domain';
+import { jsonBytesProblem, parseJson, validateEvent, type DvcEvent, type Problem } from '@dvc/domain';
 
 export type Decoded = { ok: true; event: DvcEvent } | { ok: false; reason: string };
 
-/** Turns one Kafka message value into a valid event, or a reason naming every problem. */
+/**
+ * Turns one Kafka message value into a valid event, or a reason naming every problem: bytes
+ * that are not UTF-8 JSON text (with the offset of the first bad byte), malformed JSON, or each
+ * contract violation with its JSON Pointer. Never throws, whatever the bytes.
+ */
 export function decodeMessage(value: Buffer | null): Decoded {
   if (value === null) return { ok: false, reason: 'empty message (tombstone)' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString('utf8'));
-  } catch (error) {
-    return { ok: false, reason: `malformed JSON: ${(error as Error).message}` };
-  }
-  const result = validateEvent(parsed);
+  const bytesProblem = jsonBytesProblem(value);
+  if (bytesProblem !== undefined) return { ok: false, reason: `value ${bytesProblem.message}` };
+  const parsed = parseJson(value.toString('utf8'));
+  if (!parsed.ok) return { ok: false, reason: parsed.problems.map((p) => p.message).join('; ') };
+  const result = validateEvent(parsed.value);
   return result.ok ? result : { ok: false, reason: formatProblems(result.problems) };
 }
 
