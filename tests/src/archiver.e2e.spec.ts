@@ -1,0 +1,152 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { openEventStore, type EventStore } from '@dvc/eventstore';
+import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, type TestEvent } from './events.js';
+import { scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+
+const EVENTS = 30_000;
+const CHUNK = 500;
+/** Pause between produced chunks, so that the stream is still flowing while archivers die. */
+const CHUNK_GAP_MS = 200;
+const PARTITIONS = 3;
+
+/** A stream of distinct events (unique ids) of four types over five units. */
+function buildStream(prefix: string): TestEvent[] {
+  const iso = (ms: number) => new Date(ms + 7 * 3_600_000).toISOString().replace('Z', '+07:00').replace('.000', '');
+  const start = Date.parse('2022-06-10T08:00:00+07:00');
+  const events: TestEvent[] = [];
+  for (let i = 0; events.length < EVENTS; i++) {
+    const unit = `${prefix}.u${i % 5}`;
+    const at = start + i * 60_000;
+    const dossier = `${prefix}-D${i}`;
+    events.push(ev.received(unit, dossier, iso(at), i % 3 === 0 ? 'online' : 'direct'));
+    if (i % 2 === 0) events.push(ev.resolved(unit, dossier, iso(at + 86_400_000), i % 4 === 0));
+    if (i % 5 === 0) events.push(ev.payment(unit, `${prefix}-P${i}`, iso(at + 3_600_000), 'fee', 'online', 1000 + i));
+    if (i % 7 === 0) events.push(ev.report(unit, `${prefix}-R${i}`, iso(at + 7_200_000), 'online'));
+  }
+  return events.slice(0, EVENTS);
+}
+
+const sumOf = (metrics: Map<string, number>, name: string) =>
+  [...metrics].filter(([series]) => series === name || series.startsWith(`${name}{`)).reduce((sum, [, value]) => sum + value, 0);
+
+describe('archiver: every event stored exactly once through SIGKILLs', () => {
+  const id = uniqueName('arche2e').replace(/[^a-z0-9]/g, '');
+  // A killed archiver holds its partitions until its session expires; keep that short here.
+  const env: Record<string, string> = { ...serviceEnv(id), TOPIC_PARTITIONS: String(PARTITIONS), ARCHIVER_SESSION_TIMEOUT_MS: '6000' };
+  const setting = (name: string): string => {
+    const value = env[name];
+    if (value === undefined) throw new Error(`serviceEnv gave no ${name}`);
+    return value;
+  };
+  const topic = setting('EVENTS_TOPIC');
+  const dlq = setting('DLQ_TOPIC');
+  const group = setting('ARCHIVER_GROUP');
+  const storeUrl = setting('EVENTSTORE_URL');
+  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const stream = buildStream(`ae.${id}`);
+  const archivers: ServiceProcess[] = [];
+  let store: EventStore;
+
+  const produce = async (events: readonly unknown[], gapMs: number) => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (let i = 0; i < events.length; i += CHUNK) {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: events.slice(i, i + CHUNK).map((e) => ({ key: (e as TestEvent).subject ?? 'invalid', value: JSON.stringify(e) })),
+        });
+        if (gapMs > 0) await delay(gapMs);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  };
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }, { topic: dlq, numPartitions: 1 }] });
+    await admin.disconnect();
+    store = openEventStore(storeUrl);
+  });
+
+  afterAll(async () => {
+    await Promise.all(archivers.map((a) => a.kill('SIGKILL')));
+    await store?.close();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+    await admin.deleteGroups([group]).catch(() => undefined);
+    await admin.disconnect();
+    rmSync(dirname(storeUrl.slice('sqlite:'.length)), { recursive: true, force: true });
+  });
+
+  it('stores a stream produced while the archiver is SIGKILLed twice exactly once, gapless, and its metrics agree', async () => {
+    let produced = false;
+    const production = produce(stream, CHUNK_GAP_MS).then(() => {
+      produced = true;
+    });
+    const kills: { head: number; streamStillFlowing: boolean }[] = [];
+    for (const killAt of [0.2, 0.5]) {
+      const archiver = await startService('archiver', env, 'ARCHIVER_PORT');
+      archivers.push(archiver);
+      const head = await waitFor(
+        async () => {
+          const h = await store.head();
+          return h >= EVENTS * killAt ? h : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 10, description: `${killAt * 100}% archived` },
+      );
+      kills.push({ head, streamStillFlowing: !produced });
+      await archiver.kill('SIGKILL');
+    }
+    await production;
+    expect(kills[0]!.head).toBeLessThan(kills[1]!.head);
+    expect(kills[1]!.head).toBeLessThan(EVENTS);
+
+    // No archiver runs now: the head is stable, and the last one must append exactly the rest.
+    const headBeforeLast = await store.head();
+    const last = await startService('archiver', env, 'ARCHIVER_PORT');
+    archivers.push(last);
+    await waitForZeroLag(kafka, group, topic, 90_000);
+
+    const stored = await store.read();
+    expect(stored).toHaveLength(EVENTS);
+    expect(stored.map((s) => s.position)).toEqual(Array.from({ length: EVENTS }, (_, i) => i + 1));
+    const byId = new Map(stored.map((s) => [s.event.id, s.event]));
+    expect(byId.size).toBe(EVENTS);
+    const mismatched = stream.filter((e) => JSON.stringify(byId.get(e.id)) !== JSON.stringify(e)).map((e) => e.id);
+    expect(mismatched).toEqual([]);
+
+    const metrics = await waitFor(
+      async () => {
+        const m = await scrapeMetrics(last.url);
+        const lags = [...m].filter(([series]) => series.startsWith('dvc_consumer_lag{') && series.includes(`group="${group}"`));
+        return lags.length === PARTITIONS && lags.every(([, v]) => v === 0) ? m : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, description: 'dvc_consumer_lag 0 on every partition' },
+    );
+    expect(metrics.get('dvc_archiver_last_position')).toBe(EVENTS);
+    expect(sumOf(metrics, 'dvc_archiver_events_appended_total')).toBe(EVENTS - headBeforeLast);
+    expect(sumOf(metrics, 'dvc_archiver_events_skipped_total')).toBe(0);
+    expect(sumOf(metrics, 'dvc_archiver_events_dead_lettered_total')).toBe(0);
+
+    // The whole stream delivered again (plus three invalid messages): nothing new stored, each counted once.
+    const duplicatesBefore = sumOf(metrics, 'dvc_archiver_events_duplicate_total');
+    await produce([...stream, '{"id": ', { id: 'no-type' }, { ...stream[0]!, unitid: 'someone-else' }], 0);
+    await waitForZeroLag(kafka, group, topic, 90_000);
+    const after = await scrapeMetrics(last.url);
+    expect(sumOf(after, 'dvc_archiver_events_duplicate_total') - duplicatesBefore).toBe(EVENTS);
+    expect(sumOf(after, 'dvc_archiver_events_skipped_total')).toBe(3);
+    expect(sumOf(after, 'dvc_archiver_events_appended_total')).toBe(EVENTS - headBeforeLast);
+    expect(await store.head()).toBe(EVENTS);
+    // Each kill landed while the stream was still being produced (recorded, for the report on failure).
+    expect(kills.map((k) => k.streamStillFlowing)).toEqual([true, true]);
+  });
+});
