@@ -1,0 +1,246 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
+import type { EventStore } from '@dvc/eventstore';
+import type { ApiKeyRecord, KeysSource } from './keys.js';
+import { parseEventsQuery } from './query.js';
+import type { RateLimiter } from './rate.js';
+import { planRead } from './scope.js';
+import { endLine, streamEvents, type StreamResult } from './stream.js';
+import type { TokenCodec } from './token.js';
+
+export interface ReplayDeps {
+  store: Pick<EventStore, 'read' | 'head'>;
+  keys: KeysSource;
+  tokens: TokenCodec;
+  limiter: RateLimiter;
+  registry: Registry;
+  logger: Logger;
+  /** The OpenAPI document, served as is at /v1/openapi.json. */
+  openapi: string;
+  now: () => number;
+  batchSize: number;
+  pollMs: number;
+  heartbeatMs: number;
+  /** Live tails (follow=true) one key may hold open at once; one more is a 429. */
+  maxTailsPerKey: number;
+}
+
+export interface ReplayApp {
+  server: Server;
+  /** Stops accepting requests, ends every open stream with a `shutdown` line, then closes the server. */
+  close(): Promise<void>;
+}
+
+const CHALLENGE = 'Bearer realm="dvc-replay"';
+const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
+
+interface OpenStream {
+  controller: AbortController;
+  shutdown: boolean;
+  done: Promise<void>;
+}
+
+export function createApp(deps: ReplayDeps): ReplayApp {
+  const requests = new Counter({
+    name: 'dvc_replay_requests_total',
+    help: 'Requests to GET /v1/events by response status',
+    labelNames: ['status'],
+    registers: [deps.registry],
+  });
+  const streamed = new Counter({
+    name: 'dvc_replay_events_streamed_total',
+    help: 'Events written to clients of GET /v1/events',
+    registers: [deps.registry],
+  });
+  const activeTails = new Gauge({
+    name: 'dvc_replay_active_tails',
+    help: 'Live tails (follow=true) open now',
+    registers: [deps.registry],
+  });
+  const openStreams = new Set<OpenStream>();
+  const tailsByKey = new Map<string, number>();
+  let accepting = true;
+
+  const refuse = (res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) => {
+    requests.inc({ status: String(status) });
+    sendJson(res, status, { error, ...extra }, headers);
+  };
+
+  const authenticate = (req: IncomingMessage, res: ServerResponse): ApiKeyRecord | undefined => {
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      refuse(res, 401, 'missing API key: send the header Authorization: Bearer <key>', { 'www-authenticate': CHALLENGE });
+      return undefined;
+    }
+    const presented = BEARER.exec(header)?.[1];
+    if (presented === undefined) {
+      refuse(res, 401, 'malformed Authorization header: expected Bearer <key>', { 'www-authenticate': `${CHALLENGE}, error="invalid_request"` });
+      return undefined;
+    }
+    const key = deps.keys.current().verify(presented);
+    if (key === undefined) {
+      refuse(res, 401, 'unknown API key', { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
+      return undefined;
+    }
+    return key;
+  };
+
+  const getEvents = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET') {
+      refuse(res, 405, 'use GET', { allow: 'GET' });
+      return;
+    }
+    if (!accepting) {
+      refuse(res, 503, 'shutting down; retry on another instance', { 'retry-after': '1' });
+      return;
+    }
+    const key = authenticate(req, res);
+    if (key === undefined) return;
+    const rate = deps.limiter.take(key.id, key.ratePerMinute);
+    if (!rate.ok) {
+      refuse(res, 429, `rate limit of ${key.ratePerMinute} requests per minute reached for key '${key.id}'; retry in ${rate.retryAfterSeconds} s`, {
+        'retry-after': String(rate.retryAfterSeconds),
+      });
+      return;
+    }
+    const params = new URL(req.url ?? '/', 'http://replay').searchParams;
+    const parsed = parseEventsQuery(params, deps.tokens);
+    if (!parsed.ok) {
+      refuse(res, 400, parsed.problems.join('; '), {}, { problems: parsed.problems });
+      return;
+    }
+    const query = parsed.query;
+    const planned = planRead(query, key);
+    if (!planned.ok) {
+      refuse(res, 403, planned.problem);
+      return;
+    }
+    const head = await deps.store.head();
+    if (query.after > head) {
+      refuse(res, 400, `resume token position ${query.after} is beyond the head of the history (${head}): it was issued by another event store`);
+      return;
+    }
+    if (query.follow) {
+      const open = tailsByKey.get(key.id) ?? 0;
+      if (open >= deps.maxTailsPerKey) {
+        refuse(res, 429, `key '${key.id}' already holds ${open} live tails, the most allowed; close one first`, { 'retry-after': '5' });
+        return;
+      }
+      tailsByKey.set(key.id, open + 1);
+      activeTails.inc();
+    }
+
+    requests.inc({ status: '200' });
+    res.writeHead(200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'cache-control': 'no-store',
+      // Reverse proxies must pass lines through as they come, not buffer the response.
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+
+    const controller = new AbortController();
+    let finish!: () => void;
+    const stream: OpenStream = { controller, shutdown: false, done: new Promise<void>((resolve) => (finish = resolve)) };
+    openStreams.add(stream);
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const started = deps.now();
+    let result: StreamResult | undefined;
+    try {
+      result = await streamEvents({
+        store: deps.store,
+        plan: planned.plan,
+        after: query.after,
+        limit: query.limit,
+        follow: query.follow,
+        tokens: deps.tokens,
+        batchSize: deps.batchSize,
+        pollMs: deps.pollMs,
+        heartbeatMs: deps.heartbeatMs,
+        now: deps.now,
+        signal: controller.signal,
+        onStreamed: (n) => streamed.inc(n),
+        write: (chunk) =>
+          new Promise<void>((resolve) => {
+            if (res.destroyed || res.writableEnded || res.write(chunk)) {
+              resolve();
+              return;
+            }
+            const resume = () => {
+              res.off('drain', resume);
+              res.off('close', resume);
+              resolve();
+            };
+            res.on('drain', resume);
+            res.on('close', resume);
+          }),
+      });
+      if (result.outcome !== 'stopped') res.end();
+      else if (stream.shutdown && !res.destroyed) res.end(endLine('shutdown', result.position, result.events, deps.tokens));
+    } finally {
+      openStreams.delete(stream);
+      if (query.follow) {
+        activeTails.dec();
+        const left = (tailsByKey.get(key.id) ?? 1) - 1;
+        if (left === 0) tailsByKey.delete(key.id);
+        else tailsByKey.set(key.id, left);
+      }
+      deps.logger.info(
+        {
+          key: key.id,
+          query: params.toString(),
+          follow: query.follow,
+          outcome: result === undefined ? 'failed' : stream.shutdown && result.outcome === 'stopped' ? 'shutdown' : result.outcome,
+          events: result?.events,
+          position: result?.position,
+          ms: deps.now() - started,
+        },
+        'events stream ended',
+      );
+      finish();
+    }
+  };
+
+  const server = createHttpServer(
+    {
+      '/v1/events': getEvents,
+      '/v1/openapi.json': (_req, res) => sendText(res, 200, deps.openapi, 'application/json; charset=utf-8'),
+      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      '/readyz': async (_req, res) => {
+        let store = false;
+        try {
+          await Promise.race([
+            deps.store.head(),
+            new Promise((_, reject) => setTimeout(() => reject(new Error('event store did not answer within 2 s')), 2000).unref()),
+          ]);
+          store = true;
+        } catch (error) {
+          deps.logger.warn({ err: error }, 'event store not ready');
+        }
+        const ready = accepting && store;
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', eventStore: store });
+      },
+      '/metrics': async (_req, res) => sendText(res, 200, await deps.registry.metrics(), deps.registry.contentType),
+    },
+    (error) => deps.logger.error({ err: error }, 'request failed'),
+  );
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  return {
+    server,
+    close: async () => {
+      accepting = false;
+      const streams = [...openStreams];
+      for (const stream of streams) {
+        stream.shutdown = true;
+        stream.controller.abort();
+      }
+      await Promise.all(streams.map((s) => s.done));
+      await closeServer(server);
+    },
+  };
+}

@@ -1,0 +1,267 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EVENT_TYPE_NAMES, type EventType } from '@dvc/domain';
+import { isUnitId, parseEventTypes } from './query.js';
+
+/**
+ * API keys. The keys file holds only SHA-256 hashes: keys are 256 random bits, so a fast hash
+ * is enough (a slow one like scrypt protects low-entropy passwords, not random keys) and lets a
+ * request be checked against every entry with a constant-time compare.
+ */
+export const DEFAULT_KEYS_FILE = fileURLToPath(new URL('../../../.run/replay/keys.json', import.meta.url));
+export const KEY_PREFIX = 'dvcr_';
+export const KEYS_FILE_VERSION = 1;
+export const MAX_RATE_PER_MINUTE = 100_000;
+const HASH = /^sha256:[0-9a-f]{64}$/;
+const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** What a key may read: units and event types (each a list or '*' for all), and how often. */
+export interface KeyScope {
+  units: '*' | readonly string[];
+  types: '*' | readonly EventType[];
+  ratePerMinute: number;
+}
+
+export interface ApiKeyRecord extends KeyScope {
+  id: string;
+  /** `sha256:<hex>` of the whole key text. */
+  hash: string;
+  createdAt: string;
+}
+
+export interface KeysFile {
+  version: typeof KEYS_FILE_VERSION;
+  keys: ApiKeyRecord[];
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+/** A new key: the prefix (so leaked keys are recognisable) and 32 random bytes. */
+export function generateApiKey(random: (size: number) => Buffer = randomBytes): string {
+  return `${KEY_PREFIX}${random(32).toString('base64url')}`;
+}
+
+export function hashApiKey(key: string): string {
+  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+}
+
+/** Parses a units scope: '*' or a comma list of unit ids. */
+export function parseUnitsScope(raw: string): Parsed<'*' | string[]> {
+  if (raw.trim() === '*') return { ok: true, value: '*' };
+  const units = raw.split(',').map((s) => s.trim());
+  const bad = units.filter((u) => !isUnitId(u));
+  if (bad.length > 0) return { ok: false, problems: bad.map((u) => `units: '${u}' is not a unit id`) };
+  return { ok: true, value: [...new Set(units)] };
+}
+
+/** Parses a types scope: '*' or a comma list of event types. */
+export function parseTypesScope(raw: string): Parsed<'*' | EventType[]> {
+  if (raw.trim() === '*') return { ok: true, value: '*' };
+  const parsed = parseEventTypes(raw, 'types');
+  return parsed.ok ? { ok: true, value: parsed.types } : parsed;
+}
+
+function scopeList(value: unknown, where: string, check: (item: string) => string | undefined, problems: string[]): '*' | string[] | undefined {
+  if (value === '*') return '*';
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) {
+    problems.push(`${where} must be "*" or a non-empty list of strings`);
+    return undefined;
+  }
+  const items = value as string[];
+  for (const item of items) {
+    const problem = check(item);
+    if (problem !== undefined) problems.push(`${where}: ${problem}`);
+  }
+  return items;
+}
+
+/** Validates the text of a keys file; every problem names the entry and field. */
+export function parseKeysFile(text: string): Parsed<KeysFile> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`not JSON: ${(error as Error).message}`] };
+  }
+  const problems: string[] = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, problems: ['must be an object { "version": 1, "keys": [...] }'] };
+  const file = raw as { version?: unknown; keys?: unknown };
+  if (file.version !== KEYS_FILE_VERSION) problems.push(`version must be ${KEYS_FILE_VERSION}, got ${JSON.stringify(file.version)}`);
+  if (!Array.isArray(file.keys)) return { ok: false, problems: [...problems, 'keys must be a list'] };
+  const known = new Set<string>(EVENT_TYPE_NAMES);
+  const ids = new Set<string>();
+  const hashes = new Set<string>();
+  const keys: ApiKeyRecord[] = [];
+  file.keys.forEach((entry: unknown, index) => {
+    const at = `keys[${index}]`;
+    if (entry === null || typeof entry !== 'object') {
+      problems.push(`${at} must be an object`);
+      return;
+    }
+    const e = entry as Record<string, unknown>;
+    const before = problems.length;
+    const id = typeof e.id === 'string' && KEY_ID.test(e.id) ? e.id : undefined;
+    if (id === undefined) problems.push(`${at}.id must match ${KEY_ID.source}`);
+    else if (ids.has(id)) problems.push(`${at}.id '${id}' is used twice`);
+    const name = id === undefined ? at : `${at} (${id})`;
+    if (id !== undefined) ids.add(id);
+    if (typeof e.hash !== 'string' || !HASH.test(e.hash)) problems.push(`${name}.hash must be sha256:<64 lowercase hex digits>`);
+    else if (hashes.has(e.hash)) problems.push(`${name}.hash is the same as another key's`);
+    else hashes.add(e.hash);
+    const units = scopeList(e.units, `${name}.units`, (u) => (isUnitId(u) ? undefined : `'${u}' is not a unit id`), problems);
+    const types = scopeList(e.types, `${name}.types`, (t) => (known.has(t) ? undefined : `'${t}' is not an event type`), problems);
+    const rate = e.ratePerMinute;
+    if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 1 || rate > MAX_RATE_PER_MINUTE) {
+      problems.push(`${name}.ratePerMinute must be an integer from 1 to ${MAX_RATE_PER_MINUTE}`);
+    }
+    if (typeof e.createdAt !== 'string') problems.push(`${name}.createdAt must be a string`);
+    if (problems.length === before && id !== undefined && units !== undefined && types !== undefined) {
+      keys.push({
+        id,
+        hash: e.hash as string,
+        units,
+        types: types as '*' | EventType[],
+        ratePerMinute: rate as number,
+        createdAt: e.createdAt as string,
+      });
+    }
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { version: KEYS_FILE_VERSION, keys } };
+}
+
+export function serializeKeysFile(file: KeysFile): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Thrown when a keys file cannot be read or is invalid; the message names the file and each problem. */
+export class KeysFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`keys file ${file}: ${problems.join('; ')}`);
+  }
+}
+
+/** Reads and validates a keys file; a missing file is an empty one when `missingIsEmpty`. */
+export function readKeysFile(file: string, missingIsEmpty = false): KeysFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (missingIsEmpty) return { version: KEYS_FILE_VERSION, keys: [] };
+      throw new KeysFileError(file, ['does not exist; create a key with `dvc keys create`']);
+    }
+    throw new KeysFileError(file, [(error as Error).message]);
+  }
+  const parsed = parseKeysFile(text);
+  if (!parsed.ok) throw new KeysFileError(file, parsed.problems);
+  return parsed.value;
+}
+
+/** Writes a keys file atomically (temporary file, then rename), readable by its owner only. */
+export function writeKeysFile(file: string, keys: KeysFile): void {
+  const path = resolve(file);
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, serializeKeysFile(keys), { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+}
+
+export interface NewKey {
+  id: string;
+  units: '*' | readonly string[];
+  types: '*' | readonly EventType[];
+  ratePerMinute: number;
+}
+
+/** Adds a key to a keys file's content: the key text (to show once) and the new content (hash only). */
+export function addKey(file: KeysFile, spec: NewKey, now: Date, random?: (size: number) => Buffer): Parsed<{ key: string; file: KeysFile }> {
+  const problems: string[] = [];
+  if (!KEY_ID.test(spec.id)) problems.push(`id '${spec.id}' must match ${KEY_ID.source}`);
+  if (file.keys.some((k) => k.id === spec.id)) problems.push(`id '${spec.id}' already exists; revoke it first or pick another id`);
+  if (!Number.isInteger(spec.ratePerMinute) || spec.ratePerMinute < 1 || spec.ratePerMinute > MAX_RATE_PER_MINUTE) {
+    problems.push(`rate must be an integer from 1 to ${MAX_RATE_PER_MINUTE} requests per minute, got ${spec.ratePerMinute}`);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const key = generateApiKey(random);
+  const record: ApiKeyRecord = {
+    id: spec.id,
+    hash: hashApiKey(key),
+    units: spec.units === '*' ? '*' : [...spec.units],
+    types: spec.types === '*' ? '*' : [...spec.types],
+    ratePerMinute: spec.ratePerMinute,
+    createdAt: now.toISOString(),
+  };
+  return { ok: true, value: { key, file: { version: KEYS_FILE_VERSION, keys: [...file.keys, record] } } };
+}
+
+/** The keys a request can authenticate with. */
+export class KeyRing {
+  readonly #entries: { record: ApiKeyRecord; hash: Buffer }[];
+
+  constructor(records: readonly ApiKeyRecord[]) {
+    this.#entries = records.map((record) => ({ record, hash: Buffer.from(record.hash.slice('sha256:'.length), 'hex') }));
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** The key's record, or undefined; every entry is compared in constant time, none skipped. */
+  verify(presented: string): ApiKeyRecord | undefined {
+    const hash = createHash('sha256').update(presented, 'utf8').digest();
+    let found: ApiKeyRecord | undefined;
+    for (const entry of this.#entries) {
+      if (timingSafeEqual(entry.hash, hash) && found === undefined) found = entry.record;
+    }
+    return found;
+  }
+}
+
+export interface KeysSource {
+  /** The current keys; reloads the file when it changed (checked at most once per interval). */
+  current(): KeyRing;
+}
+
+/**
+ * Keys from a file that `dvc keys create` may change while the service runs: a changed file is
+ * reloaded; an invalid change is reported through onError and the previous keys stay in force.
+ */
+export function watchedKeysFile(
+  file: string,
+  options: { now: () => number; checkIntervalMs: number; onReload: (count: number) => void; onError: (error: KeysFileError) => void },
+): KeysSource {
+  const stamp = (): string => {
+    try {
+      const s = statSync(file);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  let seen = stamp();
+  let ring = new KeyRing(readKeysFile(file).keys);
+  let checkedAt = options.now();
+  return {
+    current() {
+      const now = options.now();
+      if (now - checkedAt < options.checkIntervalMs) return ring;
+      checkedAt = now;
+      const latest = stamp();
+      if (latest === seen) return ring;
+      seen = latest;
+      try {
+        ring = new KeyRing(readKeysFile(file).keys);
+        options.onReload(ring.size);
+      } catch (error) {
+        options.onError(error instanceof KeysFileError ? error : new KeysFileError(file, [String(error)]));
+      }
+      return ring;
+    },
+  };
+}

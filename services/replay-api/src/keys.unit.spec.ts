@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import {
+  KEY_PREFIX,
+  KeyRing,
+  addKey,
+  generateApiKey,
+  hashApiKey,
+  parseKeysFile,
+  parseTypesScope,
+  parseUnitsScope,
+  serializeKeysFile,
+  type ApiKeyRecord,
+  type KeysFile,
+} from './keys.js';
+
+const fixed = (byte: number) => (size: number) => Buffer.alloc(size, byte);
+const empty: KeysFile = { version: 1, keys: [] };
+const NOW = new Date('2026-01-02T03:04:05.000Z');
+
+function record(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return { id: 'auditor', hash: hashApiKey('k1'), units: '*', types: '*', ratePerMinute: 60, createdAt: NOW.toISOString(), ...overrides };
+}
+
+describe('API key hashing', () => {
+  it('a key is the prefix and 32 random bytes in base64url', () => {
+    expect(generateApiKey(fixed(0xff))).toBe(`${KEY_PREFIX}${'_'.repeat(42)}8`);
+    expect(generateApiKey()).toMatch(/^dvcr_[A-Za-z0-9_-]{43}$/);
+    expect(generateApiKey()).not.toBe(generateApiKey());
+  });
+
+  it('the stored hash is sha256:<hex> of the key text', () => {
+    expect(hashApiKey('dvcr_abc')).toBe(`sha256:${createHash('sha256').update('dvcr_abc').digest('hex')}`);
+  });
+
+  it('a key ring finds the key a hash belongs to, and nothing for others', () => {
+    const ring = new KeyRing([record({ id: 'a', hash: hashApiKey('key-a') }), record({ id: 'b', hash: hashApiKey('key-b') })]);
+    expect(ring.size).toBe(2);
+    expect(ring.verify('key-a')?.id).toBe('a');
+    expect(ring.verify('key-b')?.id).toBe('b');
+    expect(ring.verify('key-c')).toBeUndefined();
+    expect(ring.verify('')).toBeUndefined();
+    expect(ring.verify(hashApiKey('key-a'))).toBeUndefined();
+  });
+});
+
+describe('keys file', () => {
+  it('round-trips through its text form', () => {
+    const file: KeysFile = { version: 1, keys: [record(), record({ id: 'x', hash: hashApiKey('k2'), units: ['u1'], types: ['vn.dvc.report.submitted'], ratePerMinute: 5 })] };
+    expect(parseKeysFile(serializeKeysFile(file))).toEqual({ ok: true, value: file });
+  });
+
+  it.each([
+    ['not json', /^not JSON/],
+    ['[]', /^must be an object/],
+    ['{"version":2,"keys":[]}', /^version must be 1, got 2$/],
+    ['{"version":1}', /^keys must be a list$/],
+  ])('refuses %s', (text, problem) => {
+    const parsed = parseKeysFile(text);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.problems[0]).toMatch(problem);
+  });
+
+  it('names the entry and field of every problem', () => {
+    const text = JSON.stringify({
+      version: 1,
+      keys: [
+        { ...record(), id: 'Bad Id' },
+        { ...record({ id: 'dup', hash: hashApiKey('dup') }) },
+        { ...record({ id: 'dup', hash: hashApiKey('other') }) },
+        { ...record({ id: 'h' }), hash: 'md5:abc' },
+        { ...record({ id: 'u', hash: hashApiKey('u') }), units: ['OK?'] },
+        { ...record({ id: 't', hash: hashApiKey('t') }), types: ['vn.dvc.nope'] },
+        { ...record({ id: 'e', hash: hashApiKey('e') }), units: [] },
+        { ...record({ id: 'r', hash: hashApiKey('r') }), ratePerMinute: 0 },
+        { ...record({ id: 's', hash: hashApiKey('dup') }) },
+      ],
+    });
+    const parsed = parseKeysFile(text);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.problems).toEqual([
+      'keys[0].id must match ^[a-z0-9][a-z0-9._-]{0,63}$',
+      "keys[2].id 'dup' is used twice",
+      'keys[3] (h).hash must be sha256:<64 lowercase hex digits>',
+      "keys[4] (u).units: 'OK?' is not a unit id",
+      "keys[5] (t).types: 'vn.dvc.nope' is not an event type",
+      'keys[6] (e).units must be "*" or a non-empty list of strings',
+      'keys[7] (r).ratePerMinute must be an integer from 1 to 100000',
+      "keys[8] (s).hash is the same as another key's",
+    ]);
+  });
+
+  it('adds a key: the key text once, only its hash stored', () => {
+    const added = addKey(empty, { id: 'auditor', units: ['u1', 'u2'], types: '*', ratePerMinute: 30 }, NOW, fixed(1));
+    expect(added.ok).toBe(true);
+    if (!added.ok) return;
+    const { key, file } = added.value;
+    expect(key).toBe(generateApiKey(fixed(1)));
+    expect(file.keys).toEqual([{ id: 'auditor', hash: hashApiKey(key), units: ['u1', 'u2'], types: '*', ratePerMinute: 30, createdAt: '2026-01-02T03:04:05.000Z' }]);
+    expect(serializeKeysFile(file)).not.toContain(key);
+    expect(new KeyRing(file.keys).verify(key)?.id).toBe('auditor');
+  });
+
+  it('refuses a second key with the same id, a bad id or a bad rate', () => {
+    const first = addKey(empty, { id: 'a', units: '*', types: '*', ratePerMinute: 1 }, NOW);
+    if (!first.ok) throw new Error('first key refused');
+    const again = addKey(first.value.file, { id: 'a', units: '*', types: '*', ratePerMinute: 0 }, NOW);
+    expect(again).toEqual({
+      ok: false,
+      problems: ["id 'a' already exists; revoke it first or pick another id", 'rate must be an integer from 1 to 100000 requests per minute, got 0'],
+    });
+    expect(addKey(empty, { id: '-x', units: '*', types: '*', ratePerMinute: 1 }, NOW).ok).toBe(false);
+  });
+
+  it('parses scopes from the command line', () => {
+    expect(parseUnitsScope('*')).toEqual({ ok: true, value: '*' });
+    expect(parseUnitsScope('u1, u2,u1')).toEqual({ ok: true, value: ['u1', 'u2'] });
+    expect(parseUnitsScope('u1,,')).toEqual({ ok: false, problems: ["units: '' is not a unit id", "units: '' is not a unit id"] });
+    expect(parseTypesScope('*')).toEqual({ ok: true, value: '*' });
+    expect(parseTypesScope('vn.dvc.report.submitted')).toEqual({ ok: true, value: ['vn.dvc.report.submitted'] });
+    const bad = parseTypesScope('vn.dvc.report.submited');
+    expect(!bad.ok && bad.problems[0]).toContain("did you mean 'vn.dvc.report.submitted'?");
+  });
+});

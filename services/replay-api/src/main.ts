@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError, createLogger, int, listen, loadConfig, port, runMain, str, type VarSpec } from '@dvc/config';
+import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
+import { createApp } from './app.js';
+import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from './keys.js';
+import { OPENAPI_FILE } from './openapi.js';
+import { RateLimiter } from './rate.js';
+import { createTokenCodec } from './token.js';
+
+const MIN_SECRET_CHARS = 16;
+
+const secrets: VarSpec<string[]> = {
+  doc: `secrets that sign resume tokens, comma-separated, each at least ${MIN_SECRET_CHARS} characters: the first signs, all verify (rotation); the same on every instance`,
+  parse: (raw) => {
+    const items = raw.split(',').map((s) => s.trim());
+    const short = items.findIndex((s) => s.length < MIN_SECRET_CHARS);
+    return short === -1 ? { ok: true, value: items } : { ok: false, reason: `secret #${short + 1} is shorter than ${MIN_SECRET_CHARS} characters` };
+  },
+};
+
+const spec = {
+  ...eventStoreSpec,
+  REPLAY_PORT: port('HTTP port of the replay API', 8091),
+  REPLAY_HOST: str('address to listen on', '127.0.0.1'),
+  REPLAY_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`); reloaded when it changes', DEFAULT_KEYS_FILE),
+  REPLAY_TOKEN_SECRETS: secrets,
+  REPLAY_MAX_TAILS_PER_KEY: int('live tails (follow=true) one key may hold open at once', 4, 1, 1000),
+  REPLAY_HEARTBEAT_MS: int('longest silence on a live tail before a heartbeat line (ms)', 15_000, 50, 300_000),
+  REPLAY_POLL_MS: int('how often a caught-up live tail looks for new events (ms)', 250, 10, 60_000),
+  REPLAY_BATCH_SIZE: int('events read from the store per query', 500, 1, 10_000),
+};
+
+const logger = createLogger('replay-api');
+
+await runMain({
+  name: 'dvc-replay-api',
+  description: 'serves the event history to integrators as NDJSON (GET /v1/events) with resume tokens, filters, live tail and scoped API keys',
+  spec,
+  logger,
+  start: async () => {
+    const config = loadConfig(spec, process.env);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const reloads = new Counter({
+      name: 'dvc_replay_keys_reloads_total',
+      help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    let keys: KeysSource;
+    try {
+      keys = watchedKeysFile(config.REPLAY_KEYS_FILE, {
+      now: Date.now,
+      checkIntervalMs: 1000,
+      onReload: (count) => {
+        reloads.inc({ outcome: 'ok' });
+        logger.info({ file: config.REPLAY_KEYS_FILE, keys: count }, 'keys file reloaded');
+      },
+      onError: (error) => {
+        reloads.inc({ outcome: 'invalid' });
+        logger.error({ file: error.file, problems: error.problems }, 'keys file changed but is invalid; previous keys kept');
+      },
+      });
+    } catch (error) {
+      if (error instanceof KeysFileError) throw new ConfigError([`REPLAY_KEYS_FILE: ${error.message}`]);
+      throw error;
+    }
+    const store = openEventStore(config.EVENTSTORE_URL);
+    const app = createApp({
+      store,
+      keys,
+      tokens: createTokenCodec(config.REPLAY_TOKEN_SECRETS),
+      limiter: new RateLimiter(Date.now),
+      registry,
+      logger,
+      openapi: readFileSync(OPENAPI_FILE, 'utf8'),
+      now: Date.now,
+      batchSize: config.REPLAY_BATCH_SIZE,
+      pollMs: config.REPLAY_POLL_MS,
+      heartbeatMs: config.REPLAY_HEARTBEAT_MS,
+      maxTailsPerKey: config.REPLAY_MAX_TAILS_PER_KEY,
+    });
+    const bound = await listen(app.server, config.REPLAY_PORT, config.REPLAY_HOST);
+    logger.info({ port: bound, keys: keys.current().size, head: await store.head() }, 'replay API listening');
+    return {
+      close: async () => {
+        await app.close();
+        await store.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,143 @@
+import { EVENT_TYPE_NAMES, UNIT_ID_PATTERN, parseTimestamp, type EventType } from '@dvc/domain';
+import type { Position } from '@dvc/eventstore';
+import type { TokenCodec } from './token.js';
+
+/** Every query parameter GET /v1/events accepts; anything else is a 400 (and openapi.json lists exactly these). */
+export const QUERY_PARAMETERS = ['after', 'types', 'unit', 'from', 'to', 'limit', 'follow'] as const;
+export type QueryParameter = (typeof QUERY_PARAMETERS)[number];
+
+export const DEFAULT_LIMIT = 1000;
+export const MAX_LIMIT = 10_000;
+
+/** A validated request for events; the token already decoded, times in epoch ms. */
+export interface EventsQuery {
+  /** Events after this position (exclusive); 0 from the beginning. */
+  after: Position;
+  types?: EventType[];
+  unit?: string;
+  from?: number;
+  to?: number;
+  /** At most this many events; undefined only for a follow without a limit (unbounded tail). */
+  limit?: number;
+  follow: boolean;
+}
+
+export type QueryResult = { ok: true; query: EventsQuery } | { ok: false; problems: string[] };
+
+const UNIT_ID = new RegExp(UNIT_ID_PATTERN);
+
+/** Edit distance, for "did you mean" on event types. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The known event type closest to a misspelt one. */
+export function closestEventType(name: string): EventType {
+  let best = EVENT_TYPE_NAMES[0] as EventType;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of EVENT_TYPE_NAMES) {
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Splits a comma list of event types; the problems name each unknown one with the closest valid type. */
+export function parseEventTypes(raw: string, what: string): { ok: true; types: EventType[] } | { ok: false; problems: string[] } {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) return { ok: false, problems: [`${what} has an empty entry in '${raw}': give event types separated by commas`] };
+  const known = new Set<string>(EVENT_TYPE_NAMES);
+  const unknown = items.filter((t) => !known.has(t));
+  if (unknown.length > 0) {
+    return {
+      ok: false,
+      problems: unknown.map(
+        (t) => `${what}: unknown event type '${t}' (did you mean '${closestEventType(t)}'?); valid types: ${EVENT_TYPE_NAMES.join(', ')}`,
+      ),
+    };
+  }
+  return { ok: true, types: [...new Set(items)] as EventType[] };
+}
+
+/** Whether a unit id has the contract's shape. */
+export function isUnitId(value: string): boolean {
+  return UNIT_ID.test(value);
+}
+
+/** Validates the query string of GET /v1/events, reporting every problem at once. */
+export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec): QueryResult {
+  const problems: string[] = [];
+  const accepted = new Set<string>(QUERY_PARAMETERS);
+  const single = new Map<QueryParameter, string>();
+  for (const name of new Set(params.keys())) {
+    if (!accepted.has(name)) {
+      problems.push(`unknown query parameter '${name}'; accepted: ${QUERY_PARAMETERS.join(', ')}`);
+      continue;
+    }
+    const values = params.getAll(name);
+    if (values.length > 1) problems.push(`${name} is given ${values.length} times; give it once`);
+    else single.set(name as QueryParameter, values[0] ?? '');
+  }
+
+  const query: EventsQuery = { after: 0, follow: false };
+
+  const follow = single.get('follow');
+  if (follow !== undefined) {
+    if (follow === 'true') query.follow = true;
+    else if (follow !== 'false') problems.push(`follow must be true or false, got '${follow}'`);
+  }
+
+  const after = single.get('after');
+  if (after !== undefined) {
+    const decoded = tokens.decode(after);
+    if (decoded.ok) query.after = decoded.position;
+    else problems.push(decoded.problem);
+  }
+
+  const types = single.get('types');
+  if (types !== undefined) {
+    const parsed = parseEventTypes(types, 'types');
+    if (parsed.ok) query.types = parsed.types;
+    else problems.push(...parsed.problems);
+  }
+
+  const unit = single.get('unit');
+  if (unit !== undefined) {
+    if (isUnitId(unit)) query.unit = unit;
+    else problems.push(`unit '${unit}' is not a unit id (${UNIT_ID_PATTERN})`);
+  }
+
+  for (const name of ['from', 'to'] as const) {
+    const raw = single.get(name);
+    if (raw === undefined) continue;
+    const parsed = parseTimestamp(raw);
+    if (parsed.ok) query[name] = parsed.ms;
+    else problems.push(`${name} '${raw}' ${parsed.reason}`);
+  }
+  if (query.from !== undefined && query.to !== undefined && query.from >= query.to) {
+    problems.push(`from (${single.get('from')}) must be before to (${single.get('to')})`);
+  }
+
+  const limit = single.get('limit');
+  if (limit !== undefined) {
+    const n = /^\d{1,6}$/.test(limit) ? Number(limit) : Number.NaN;
+    if (Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT) query.limit = n;
+    else problems.push(`limit must be an integer from 1 to ${MAX_LIMIT}, got '${limit}'`);
+  } else if (!query.follow) {
+    query.limit = DEFAULT_LIMIT;
+  }
+
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, query };
+}
