@@ -1,0 +1,18 @@
+/** A stream the CLI writes to: stdout/stderr in production, a buffer in tests. */
+export interface OutStream {
+  write(chunk: string): unknown;
+  /** True when a terminal reads it: progress redraws one line instead of printing lines. */
+  isTTY?: boolean;
+}
+
+/** Everything a command touches outside its arguments, injected so commands are testable. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: OutStream;
+  stderr: OutStream;
+  /** Wall clock (epoch ms). */
+  now: () => number;
+}
+
+/** A command: its arguments (after the command name) in, an exit code out. */
+export type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
