@@ -146,6 +146,11 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
     expect(sumOf(after, 'dvc_archiver_events_skipped_total')).toBe(3);
     expect(sumOf(after, 'dvc_archiver_events_appended_total')).toBe(EVENTS - headBeforeLast);
     expect(await store.head()).toBe(EVENTS);
+    const ready = await fetch(`${last.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', store: true, head: EVENTS, consumer: true });
+    // A graceful stop leaves the group and closes the store cleanly.
+    expect(await last.kill('SIGTERM')).toBe(0);
     // Each kill landed while the stream was still being produced (recorded, for the report on failure).
     expect(kills.map((k) => k.streamStillFlowing)).toEqual([true, true]);
   });
