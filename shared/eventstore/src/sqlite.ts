@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { timestampMs, type DvcEvent } from '@dvc/domain';
 import {
@@ -11,6 +10,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.js';
+import { bodyHash } from './canonical.js';
 import { PollingSubscription } from './subscription.js';
 
 export interface SqliteEventStoreOptions {
@@ -49,22 +49,6 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 interface Row {
   position: number;
   body: string;
-}
-
-/** JSON with object keys sorted, so that key order does not make two equal events differ. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function bodyHash(event: DvcEvent): string {
-  return createHash('sha256').update(canonicalJson(event)).digest('hex');
 }
 
 const RETRIABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_PROTOCOL']);
