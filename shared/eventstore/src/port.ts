@@ -4,8 +4,14 @@ import type { DvcEvent, EventType } from '@dvc/domain';
  * The event store port: the complete, append-only history from which any projection can be
  * rebuilt. Narrow on purpose: only what the archiver, the replay API and rebuilds use.
  *
- * Positions are global, start at 1 and increase by 1 per stored event (no gaps); they are plain
- * numbers (safe up to Number.MAX_SAFE_INTEGER).
+ * Positions are global and strictly increasing in storage order: a later stored event always has
+ * a higher position, and every reader sees positions in that order. They are positive safe
+ * integers (at most Number.MAX_SAFE_INTEGER); 0 means "before the first event". Whether they
+ * are dense depends on the adapter: SQLite's start at 1 and increase by exactly 1 per stored
+ * event (a duplicate or a failed batch consumes none); EventStoreDB's are `$all` log offsets,
+ * with gaps. So callers only compare positions and hand back positions the store gave them
+ * (`after`, checkpoints, resume tokens); they never count events by subtracting positions or
+ * compute a position (`position + 1`).
  */
 export type Position = number;
 
@@ -38,14 +44,14 @@ export interface EventFilter {
 }
 
 export interface ReadOptions extends EventFilter {
-  /** Only positions after this one (exclusive); default 0, i.e. from the start. */
+  /** Only positions after this one (exclusive): 0 (the default, from the start) or a position the store returned. */
   after?: Position;
   /** At most this many events; default: all. */
   limit?: number;
 }
 
 export interface SubscribeOptions {
-  /** Deliver events after this position (exclusive); 0 for the whole history. */
+  /** Deliver events after this position (exclusive): 0 for the whole history, or a position the store returned. */
   after: Position;
   filter?: EventFilter;
   /**
@@ -67,7 +73,12 @@ export interface Subscription {
 }
 
 export interface EventStore {
-  /** Appends in one transaction: all of the batch or none of it. */
+  /**
+   * Appends a batch. A malformed event fails the whole batch before anything is written. SQLite
+   * stores the batch in one transaction (all or nothing); EventStoreDB has no transaction across
+   * streams, so a failure of the store mid-batch may leave its first events stored: appending the
+   * batch again then stores the rest and reports those as same-body duplicates.
+   */
   append(events: readonly DvcEvent[]): Promise<AppendResult[]>;
   /** Stored events in position order. */
   read(options?: ReadOptions): Promise<StoredEvent[]>;

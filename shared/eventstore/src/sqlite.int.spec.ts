@@ -20,6 +20,7 @@ describeEventStoreContract('SQLite (file, WAL)', async () => {
   const dir = mkdtempSync(join(root, 'contract-'));
   const file = join(dir, `events-${++files}.db`);
   return {
+    gaplessPositions: true,
     open: async () => new SqliteEventStore({ file, pollIntervalMs: 20 }),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -93,7 +94,7 @@ describe('SqliteEventStore across processes', () => {
       '@dvc/domain': pathToFileURL(require.resolve('@dvc/domain')).href,
       'better-sqlite3': pathToFileURL(require.resolve('better-sqlite3')).href,
     };
-    for (const name of ['port', 'subscription', 'sqlite']) {
+    for (const name of ['port', 'canonical', 'subscription', 'sqlite']) {
       const source = readFileSync(join(process.cwd(), 'src', `${name}.ts`), 'utf8');
       let js = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
