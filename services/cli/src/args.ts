@@ -1,25 +1,30 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+
 /** Thrown for a command line that cannot be understood; the CLI prints it with exit code 2. */
 export class UsageError extends Error {}
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** The parsed flags: booleans for boolean options, strings for the others; absent when not given. */
+export type FlagValues<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string } & { help?: boolean };
 
 /**
  * Strict flag parsing: unknown flags, missing values and stray positionals become a UsageError
  * whose message names the offending argument.
  */
-export function parseFlags<O extends Options>(argv: readonly string[], options: O, maxPositionals = 0) {
+export function parseFlags<O extends Options>(argv: readonly string[], options: O, maxPositionals = 0): { values: FlagValues<O>; positionals: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } } as ParseArgsConfig['options'], strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? String(error));
+    // Node appends advice about '--' to unknown options; the option's name is what matters here.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional[\s\S]*$/, ''));
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument '${parsed.positionals[maxPositionals]}'`);
   }
-  return parsed;
+  return { values: parsed.values as FlagValues<O>, positionals: parsed.positionals };
 }
 
 /** A whole number flag within bounds; `undefined` when not given. */

@@ -1,0 +1,64 @@
+import { ConfigError, describeConfig } from '@dvc/config';
+import { NamespaceError, SwitchConflictError } from '@dvc/redis';
+import { UsageError } from './args.js';
+import { cliSpec } from './config.js';
+import type { CliIo, Command } from './io.js';
+import { NAMESPACES_HELP, namespacesCommand } from './commands/namespaces.js';
+import { REBUILD_HELP, rebuildCommand } from './commands/rebuild.js';
+
+interface Entry {
+  summary: string;
+  help: string;
+  run: Command;
+}
+
+const COMMANDS: Record<string, Entry> = {
+  rebuild: { summary: 'rebuild the projection from the event store into a new namespace, compare, switch', help: REBUILD_HELP, run: rebuildCommand },
+  namespaces: { summary: 'list the projection namespaces and which one is live', help: NAMESPACES_HELP, run: namespacesCommand },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `dvc: operator CLI of the dossier metrics pipeline
+
+Usage: dvc <command> [options]      dvc <command> --help for the command's options
+
+Commands:
+${lines.join('\n')}
+
+${describeConfig('Settings come from the environment (flags of a command override them)', cliSpec).split('\n').slice(2).join('\n')}`;
+}
+
+/** Runs one command line; returns the exit code (0 ok, 1 failure or differences, 2 bad usage or configuration). */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr.write(`dvc: unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')} (dvc --help)\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`dvc ${name}: ${error.message}\nRun 'dvc ${name} --help' for its options.\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr.write(`dvc ${name}: ${error.message}\nRun 'dvc --help' to see every variable.\n`);
+      return 2;
+    }
+    if (error instanceof NamespaceError || error instanceof SwitchConflictError) {
+      io.stderr.write(`dvc ${name}: ${error.message}\n`);
+      return 1;
+    }
+    const cause = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`dvc ${name}: failed: ${cause}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,192 @@
+import type { Redis } from 'ioredis';
+
+/** One way two projections differ: where, and each side's value ('absent' when missing). */
+export interface Difference {
+  where: string;
+  live: string;
+  rebuilt: string;
+}
+
+/**
+ * Series that depend on the wall clock of the writes or of the scrape, or describe the exporter
+ * itself, not the projection: a rebuild cannot and need not reproduce them. Duplicate counts are
+ * the history of redeliveries the live projection happened to see; the rebuild reads the event
+ * store, which holds each id once, so its count is a different (and equally correct) number.
+ */
+const IGNORED_SERIES = new Set([
+  'dvc_projection_last_applied_timestamp_seconds',
+  'dvc_projection_freshness_seconds',
+  'dvc_projection_events_duplicate_total',
+  'dvc_exporter_namespace_info',
+]);
+
+/** The name part of `name{labels}`. */
+function seriesName(series: string): string {
+  const brace = series.indexOf('{');
+  return brace < 0 ? series : series.slice(0, brace);
+}
+
+/** True for the series a rebuild must reproduce exactly: the projection's own dvc_ series. */
+export function comparableSeries(series: string): boolean {
+  const name = seriesName(series);
+  return name.startsWith('dvc_') && !name.startsWith('dvc_exporter_scrape_') && !IGNORED_SERIES.has(name);
+}
+
+/** Prometheus exposition text as `name{labels}` -> value (comments skipped). */
+export function parseExposition(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+function same(a: number | undefined, b: number | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && Number.isNaN(a) && Number.isNaN(b));
+}
+
+/** Series by series (name + labels -> value), only the comparable ones, in sorted order. */
+export function diffSeries(live: ReadonlyMap<string, number>, rebuilt: ReadonlyMap<string, number>): Difference[] {
+  const names = new Set([...live.keys(), ...rebuilt.keys()].filter(comparableSeries));
+  const out: Difference[] = [];
+  for (const series of [...names].sort()) {
+    const a = live.get(series);
+    const b = rebuilt.get(series);
+    if (!same(a, b)) out.push({ where: series, live: a === undefined ? 'absent' : String(a), rebuilt: b === undefined ? 'absent' : String(b) });
+  }
+  return out;
+}
+
+type Value = { type: 'none' } | { type: 'string'; value: string } | { type: 'hash'; value: Map<string, string> } | { type: 'set'; value: Map<string, string> };
+
+/** Meta fields that record when or how often something was written, not what the projection holds. */
+function ignoredMetaField(field: string): boolean {
+  return field === 'lastAppliedMs' || field.startsWith('duplicate:');
+}
+
+/** JSON with object keys sorted, and each state's `ids` (the set of applied event ids) sorted. */
+function canonicalJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalJson);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(
+      entries.map(([k, v]) => [k, k === 'ids' && Array.isArray(v) ? [...(v as unknown[])].map(String).sort() : canonicalJson(v)]),
+    );
+  }
+  return value;
+}
+
+function canonicalState(raw: string): string {
+  try {
+    return JSON.stringify(canonicalJson(JSON.parse(raw)));
+  } catch {
+    return raw;
+  }
+}
+
+async function readValues(redis: Redis, keys: readonly string[]): Promise<Value[]> {
+  if (keys.length === 0) return [];
+  const typed = await redis.pipeline(keys.map((k) => ['type', k])).exec();
+  const types = (typed ?? []).map(([error, t]) => {
+    if (error) throw error;
+    return t as string;
+  });
+  const pipeline = redis.pipeline();
+  keys.forEach((key, i) => {
+    const type = types[i];
+    if (type === 'string') pipeline.get(key);
+    else if (type === 'hash') pipeline.hgetall(key);
+    else if (type === 'zset') pipeline.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'set') pipeline.smembers(key);
+    else pipeline.exists(key);
+  });
+  const results = (await pipeline.exec()) ?? [];
+  return keys.map((key, i): Value => {
+    const [error, raw] = results[i] ?? [new Error('missing pipeline result'), null];
+    if (error) throw error;
+    const type = types[i];
+    if (type === 'string') return { type: 'string', value: canonicalState(raw as string) };
+    if (type === 'hash') {
+      const meta = key.endsWith(':meta');
+      const fields = Object.entries(raw as Record<string, string>).filter(([f]) => !(meta && ignoredMetaField(f)));
+      return { type: 'hash', value: new Map(fields) };
+    }
+    if (type === 'zset') {
+      const flat = raw as string[];
+      const members = new Map<string, string>();
+      for (let j = 0; j < flat.length; j += 2) members.set(flat[j] ?? '', flat[j + 1] ?? '');
+      return { type: 'set', value: members };
+    }
+    if (type === 'set') return { type: 'set', value: new Map((raw as string[]).map((m) => [m, ''])) };
+    return { type: 'none' };
+  });
+}
+
+function describeEntries(entries: ReadonlyMap<string, string>, keys: readonly string[]): string {
+  return keys.map((k) => (entries.get(k) === '' ? k : `${k}=${entries.get(k) ?? 'absent'}`)).join(', ');
+}
+
+/** The differences between two values of the same key suffix, field by field for hashes and sets. */
+function diffValues(where: string, live: Value, rebuilt: Value, out: Difference[]): void {
+  if (live.type === 'none' && rebuilt.type === 'none') return;
+  if (live.type === 'hash' && rebuilt.type === 'hash') {
+    const fields = [...new Set([...live.value.keys(), ...rebuilt.value.keys()])].sort();
+    for (const field of fields) {
+      const a = live.value.get(field);
+      const b = rebuilt.value.get(field);
+      if (a !== b) out.push({ where: `${where} ${field}`, live: a ?? 'absent', rebuilt: b ?? 'absent' });
+    }
+    return;
+  }
+  if (live.type === 'set' && rebuilt.type === 'set') {
+    const members = [...new Set([...live.value.keys(), ...rebuilt.value.keys()])].sort();
+    const differing = members.filter((m) => live.value.get(m) !== rebuilt.value.get(m));
+    if (differing.length > 0) {
+      out.push({ where: `${where} (${differing.length} members)`, live: describeEntries(live.value, differing.filter((m) => live.value.has(m))) || 'none', rebuilt: describeEntries(rebuilt.value, differing.filter((m) => rebuilt.value.has(m))) || 'none' });
+    }
+    return;
+  }
+  if (live.type === 'string' && rebuilt.type === 'string') {
+    if (live.value !== rebuilt.value) out.push({ where, live: live.value, rebuilt: rebuilt.value });
+    return;
+  }
+  // Missing on one side (an empty hash or set after ignoring fields counts as missing), or of another type.
+  const empty = (v: Value) => v.type === 'none' || ((v.type === 'hash' || v.type === 'set') && v.value.size === 0);
+  if (empty(live) && empty(rebuilt)) return;
+  const show = (v: Value) => (v.type === 'none' ? 'absent' : v.type === 'string' ? v.value : `${v.type} of ${v.value.size}`);
+  out.push({ where, live: show(live), rebuilt: show(rebuilt) });
+}
+
+async function scanSuffixes(redis: Redis, namespace: string, batch: number, each: (suffixes: string[]) => Promise<void>): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', batch);
+    cursor = next;
+    // The base's pointer lives under the base's prefix but is not part of its projection.
+    const suffixes = keys.map((k) => k.slice(namespace.length)).filter((s) => s !== ':active');
+    if (suffixes.length > 0) await each(suffixes);
+  } while (cursor !== '0');
+}
+
+/**
+ * Compares two projection namespaces key by key: the unit set, each unit's states (canonical
+ * JSON), bucket hashes, sets with their scores and meta counters. Wall-clock-only fields
+ * (lastAppliedMs) and redelivery counts (duplicate:*) are ignored; expiries are not compared
+ * (they follow from the bucket names). Reads in SCAN batches, so memory stays bounded.
+ */
+export async function diffProjections(redis: Redis, live: string, rebuilt: string, batch = 500): Promise<Difference[]> {
+  const out: Difference[] = [];
+  await scanSuffixes(redis, live, batch, async (suffixes) => {
+    const [a, b] = await Promise.all([readValues(redis, suffixes.map((s) => live + s)), readValues(redis, suffixes.map((s) => rebuilt + s))]);
+    suffixes.forEach((suffix, i) => diffValues(suffix.slice(1), a[i] ?? { type: 'none' }, b[i] ?? { type: 'none' }, out));
+  });
+  await scanSuffixes(redis, rebuilt, batch, async (suffixes) => {
+    const exists = (await redis.pipeline(suffixes.map((s) => ['exists', live + s])).exec()) ?? [];
+    const missing = suffixes.filter((_, i) => exists[i]?.[1] === 0);
+    const values = await readValues(redis, missing.map((s) => rebuilt + s));
+    missing.forEach((suffix, i) => diffValues(suffix.slice(1), { type: 'none' }, values[i] ?? { type: 'none' }, out));
+  });
+  return out.sort((x, y) => (x.where < y.where ? -1 : x.where > y.where ? 1 : 0));
+}

@@ -1,0 +1,2 @@
+export { run, usage } from './cli.js';
+export type { CliIo, Command, OutStream } from './io.js';
