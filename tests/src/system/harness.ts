@@ -1,0 +1,219 @@
+/**
+ * What the fault scenarios share: one scenario's own topics, group and namespace; feeding the
+ * history into Kafka directly or through the ingest with a retrying client; waiting until the
+ * projection has settled; comparing every exported number with the reference; cleaning up.
+ */
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics } from '@dvc/kafka';
+import { ProjectionStore } from '@dvc/redis';
+import { waitFor } from '@dvc/testing';
+import { generateHistory, type History, type WireEvent } from './history.js';
+import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
+import { projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+
+/**
+ * SOAK=1 scales every scenario up (longer streams, more faults); SOAK_SCALE sets the factor.
+ * The default keeps the whole suite within a few minutes on a 2-core machine.
+ */
+export const SCALE = Number(process.env.SOAK_SCALE ?? (process.env.SOAK === '1' ? 8 : 1));
+if (!Number.isFinite(SCALE) || SCALE < 1) throw new Error(`SOAK_SCALE must be a number >= 1, got '${process.env.SOAK_SCALE}'`);
+
+/** How long a scenario may wait for the projection to catch up, scaled with the stream. */
+export const SETTLE_MS = 120_000 * SCALE;
+
+export const PARTITIONS = 6;
+
+export interface Scenario {
+  id: string;
+  env: Record<string, string>;
+  topic: string;
+  dlq: string;
+  group: string;
+  kafka: Kafka;
+  redis: Redis;
+  history: History;
+  expected: Map<string, number>;
+}
+
+/**
+ * A scenario's own topics, consumer group and Redis namespace (all named after `id`), its
+ * history (seeded) and the reference numbers of that history. `brokers` overrides the stack's
+ * broker (a private one).
+ */
+export async function createScenario(id: string, history: { seed: number; dossiers: number; units?: number }, brokers?: string): Promise<Scenario> {
+  const base = serviceEnv(id);
+  const env: Record<string, string> = {
+    ...base,
+    ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers }),
+    TOPIC_PARTITIONS: String(PARTITIONS),
+    // A killed member's partitions move once its session expires: the shortest allowed.
+    PROJECTOR_SESSION_TIMEOUT_MS: '6000',
+    INGEST_TRANSACTIONAL_ID: `${id}.ingest`,
+    CLOCK: 'event',
+  };
+  const kafka = new Kafka({ clientId: id, brokers: (env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING });
+  const topic = env.EVENTS_TOPIC as string;
+  const dlq = env.DLQ_TOPIC as string;
+  await ensureTopics(kafka, [topic, dlq], PARTITIONS);
+  const h = generateHistory({ seed: history.seed, prefix: id, dossiers: history.dossiers, units: history.units ?? 6, resendShare: 0.02 });
+  const expected = referenceSeries(h.events, loadReferenceData(join(REPO_ROOT, 'infra', 'data')));
+  return { id, env, topic, dlq, group: env.PROJECTOR_GROUP as string, kafka, redis: new Redis(stackEnv().redisUrl), history: h, expected };
+}
+
+/** Deletes the scenario's topics and its Redis keys (its namespace prefix only). */
+export async function dropScenario(s: Scenario): Promise<void> {
+  await new ProjectionStore(s.redis, s.id).dropNamespace();
+  s.redis.disconnect();
+  const admin = s.kafka.admin();
+  await admin.connect().catch(() => undefined);
+  await admin.deleteTopics({ topics: [s.topic, s.dlq] }).catch(() => undefined);
+  await admin.disconnect().catch(() => undefined);
+}
+
+/** Stops every process still running (SIGKILL: nothing of theirs is kept). */
+export async function killAll(processes: readonly ServiceProcess[]): Promise<void> {
+  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+}
+
+/**
+ * Produces the stream straight into the topic, in order, `chunk` events per send, paced at
+ * about `perSecond` events/s so faults land while it is still flowing (the pace is not needed
+ * for correctness). Keyed by subject, so a subject's events keep their order.
+ */
+export async function produceStream(s: Scenario, options: { chunk: number; perSecond: number }): Promise<void> {
+  const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const started = Date.now();
+  try {
+    for (let i = 0; i < s.history.events.length; i += options.chunk) {
+      const ahead = started + (i / options.perSecond) * 1000 - Date.now();
+      if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
+      await producer.send({
+        topic: s.topic,
+        acks: -1,
+        messages: s.history.events.slice(i, i + options.chunk).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface PostStats {
+  batches: number;
+  /** Attempts that got a 503 or no answer (connection refused, reset, timeout) and were retried. */
+  retries: number;
+  /** Events acknowledged with 202 so far. */
+  accepted: number;
+}
+
+/**
+ * Posts the stream through the ingest like several portal clients: the events are split by
+ * subject over `clients` concurrent clients (a subject's events keep their order), each posting
+ * batches one after the other and retrying a batch on 503 or a connection error until it is
+ * accepted, against whatever `ingestUrl()` names at that moment (the ingest may be restarted
+ * on another port). Any other answer (400, 413, ...) fails the scenario.
+ */
+export async function postStream(events: readonly WireEvent[], ingestUrl: () => string, options: { clients: number; batch: number; stats: PostStats }): Promise<void> {
+  const lanes: WireEvent[][] = Array.from({ length: options.clients }, () => []);
+  for (const e of events) (lanes[laneOf(e.subject, options.clients)] as WireEvent[]).push(e);
+  await Promise.all(lanes.map((lane) => postLane(lane, ingestUrl, options.batch, options.stats)));
+}
+
+function laneOf(subject: string, lanes: number): number {
+  let h = 0;
+  for (let i = 0; i < subject.length; i++) h = (Math.imul(h, 31) + subject.charCodeAt(i)) >>> 0;
+  return h % lanes;
+}
+
+async function postLane(lane: readonly WireEvent[], ingestUrl: () => string, batch: number, stats: PostStats): Promise<void> {
+  for (let i = 0; i < lane.length; i += batch) {
+    const body = JSON.stringify(lane.slice(i, i + batch));
+    stats.batches += 1;
+    for (let attempt = 1; ; attempt++) {
+      let status: number | undefined;
+      let text = '';
+      try {
+        const res = await fetch(`${ingestUrl()}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/cloudevents-batch+json' },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        status = res.status;
+        text = await res.text();
+      } catch {
+        // No answer: the ingest is down or restarting. The batch may or may not have landed;
+        // sending it again is safe (the projection recognises event ids).
+      }
+      if (status === 202) {
+        stats.accepted += Math.min(batch, lane.length - i);
+        break;
+      }
+      if (status !== undefined && status !== 503) throw new Error(`ingest answered ${status} to a valid batch: ${text.slice(0, 500)}`);
+      if (attempt > 600) throw new Error(`a batch was still not accepted after ${attempt} attempts (last status ${status ?? 'no answer'})`);
+      stats.retries += 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * attempt)));
+    }
+  }
+}
+
+/** Events applied and recognised as duplicates, from the namespace's meta hashes. */
+export function progress(s: Scenario): Promise<{ applied: number; duplicates: number }> {
+  return projectionProgress(s.redis, s.id);
+}
+
+/** Waits until `applied` reaches `count` (a point of the stream), polling fast. */
+export async function waitForApplied(s: Scenario, count: number, timeoutMs = SETTLE_MS): Promise<{ applied: number; duplicates: number }> {
+  return waitFor(
+    async () => {
+      const p = await progress(s);
+      return p.applied >= count ? p : undefined;
+    },
+    { intervalMs: 20, timeoutMs, description: `${count} events applied in ${s.id}` },
+  );
+}
+
+/** Records in the dead-letter topic: what the projector rejected. */
+export async function deadLettered(s: Scenario): Promise<number> {
+  const admin = s.kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(s.dlq);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The end of every scenario: once the group has committed the whole topic, every distinct event
+ * was applied exactly once, the deliberate resends (and whatever redelivery the faults caused)
+ * were recognised as duplicates, nothing was dead-lettered, and every number of the compared
+ * families on the exporter equals the reference.
+ */
+export async function expectExact(s: Scenario, exporter: ServiceProcess): Promise<{ applied: number; duplicates: number }> {
+  // Offsets are committed after a batch is written: zero lag means every batch was processed.
+  await waitForZeroLag(s.kafka, s.group, s.topic, SETTLE_MS);
+  const done = await progress(s);
+  expect(done.applied).toBe(s.history.unique);
+  expect(done.duplicates).toBeGreaterThanOrEqual(s.history.resent);
+  expect(await deadLettered(s)).toBe(0);
+  const mismatches = compareWithReference(await scrapeMetrics(exporter.url), s.expected);
+  expect(mismatches.slice(0, 40)).toEqual([]);
+  return done;
+}
+
+/** A seeded pseudo-random source for fault timing, so a failing run can be replayed (its seed is logged). */
+export function faultRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
