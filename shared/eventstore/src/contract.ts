@@ -417,7 +417,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         const subscription = store.subscribe({
           after: 0,
           onEvent: (stored) => {
-            if (stored.position === 3) throw failure;
+            if (stored.event.id === 'e3') throw failure;
           },
         });
         await expect(subscription.done).rejects.toBe(failure);

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import ts from 'typescript';
-import type { AppendResult } from './port.js';
+import type { AppendResult, EventStore, Position, StoredEvent } from './port.js';
 import { contractEvent, describeEventStoreContract } from './contract.js';
 import { SqliteEventStore } from './sqlite.js';
 
@@ -22,6 +22,50 @@ describeEventStoreContract('SQLite (file, WAL)', async () => {
   return {
     gaplessPositions: true,
     open: async () => new SqliteEventStore({ file, pollIntervalMs: 20 }),
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+/**
+ * The suite's path for adapters without dense positions (EventStoreDB) runs here too, so that it
+ * is exercised without an EventStoreDB: SQLite behind a wrapper that spreads its positions out
+ * (p becomes 7p + 3), as log offsets would be.
+ */
+function gapped(inner: EventStore): EventStore {
+  const out = (p: Position): Position => (p === 0 ? 0 : 7 * p + 3);
+  const into = (p: Position): Position => (p === 0 ? 0 : (p - 3) / 7);
+  const stored = (s: StoredEvent): StoredEvent => ({ ...s, position: out(s.position) });
+  return {
+    append: async (events) => (await inner.append(events)).map((r) => ({ ...r, position: out(r.position) })),
+    read: async (options = {}) =>
+      (await inner.read({ ...options, ...(options.after === undefined ? {} : { after: into(options.after) }) })).map(stored),
+    readStream: async (subject) => (await inner.readStream(subject)).map(stored),
+    head: async () => out(await inner.head()),
+    subscribe: (options) => {
+      const subscription = inner.subscribe({
+        ...options,
+        after: into(options.after),
+        onEvent: (s) => options.onEvent(stored(s)),
+        ...(options.onCaughtUp === undefined ? {} : { onCaughtUp: (p: Position) => options.onCaughtUp!(out(p)) }),
+      });
+      return {
+        close: () => subscription.close(),
+        done: subscription.done,
+        get position() {
+          return out(subscription.position);
+        },
+      };
+    },
+    close: () => inner.close(),
+  };
+}
+
+describeEventStoreContract('SQLite with spread-out positions (the suite without gaplessPositions)', async () => {
+  const dir = mkdtempSync(join(root, 'gapped-'));
+  const file = join(dir, `events-${++files}.db`);
+  return {
+    gaplessPositions: false,
+    open: async () => gapped(new SqliteEventStore({ file, pollIntervalMs: 20 })),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });
