@@ -3,4 +3,22 @@ export { loadReferenceData, projectionContext, projectionRules, projectionSpec, 
 export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
 export { createLogger, type Logger } from './log.js';
 export { runMain, type Running, type ServiceMain } from './lifecycle.js';
-export { createHttpServer, listen, closeServer, readBody, sendJson, sendText, type Route, type BodyResult } from './http.js';
+export {
+  createHttpServer,
+  createRateLimiter,
+  httpLimits,
+  httpSpec,
+  DEFAULT_HTTP_LIMITS,
+  listen,
+  closeServer,
+  readBody,
+  sendJson,
+  sendText,
+  type Route,
+  type BodyResult,
+  type HttpLimits,
+  type HttpRefusal,
+  type HttpServerOptions,
+  type RateDecision,
+  type RateLimiter,
+} from './http.js';
