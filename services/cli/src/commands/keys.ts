@@ -1,0 +1,114 @@
+import {
+  DEFAULT_KEYS_FILE,
+  KEY_PREFIX,
+  MAX_RATE_PER_MINUTE,
+  addKey,
+  parseTypesScope,
+  parseUnitsScope,
+  readKeysFile,
+  writeKeysFile,
+  type ApiKeyRecord,
+} from '@dvc/replay-api';
+import { UsageError, intFlag, parseFlags } from '../args.js';
+import type { CliIo } from '../io.js';
+
+export const KEYS_HELP = `dvc keys: API keys of the replay API (only their hashes are stored)
+
+Usage:
+  dvc keys create --id NAME --units a,b|* --types t1,t2|* [--rate N] [--file F]
+  dvc keys list [--json] [--file F]
+  dvc keys revoke --id NAME [--file F]
+
+  create   makes a key and prints it once on stdout (nothing else there, so KEY=$(dvc keys create ...) works);
+           the file keeps its SHA-256 hash and scope; a running replay API picks it up within a second
+  list     ids, scopes, rates and creation times; never keys or hashes
+  revoke   removes a key; requests with it get 401 within a second
+
+  --id NAME     key id, ^[a-z0-9][a-z0-9._-]{0,63}$ (shown in logs and errors instead of the key)
+  --units LIST  unit ids the key may read, comma-separated, or * for every unit
+  --types LIST  event types the key may read, comma-separated, or * for every type
+  --rate N      requests per minute (token bucket, bursts up to N), 1-${MAX_RATE_PER_MINUTE}; default 60
+  --file F      keys file (overrides REPLAY_KEYS_FILE; default ${DEFAULT_KEYS_FILE})
+  --json        list as one JSON array
+`;
+
+function scopeText(scope: '*' | readonly string[]): string {
+  return scope === '*' ? '*' : scope.join(',');
+}
+
+function publicView(record: ApiKeyRecord): Omit<ApiKeyRecord, 'hash'> {
+  const { hash: _hash, ...rest } = record;
+  return rest;
+}
+
+/** `dvc keys create|list|revoke`: argv is what follows `keys`; returns the exit code. */
+export async function keysCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
+    (action === undefined ? io.stderr : io.stdout).write(KEYS_HELP);
+    return action === undefined ? 2 : 0;
+  }
+  const { values } = parseFlags(rest, {
+    id: { type: 'string' },
+    units: { type: 'string' },
+    types: { type: 'string' },
+    rate: { type: 'string' },
+    file: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help === true) {
+    io.stdout.write(KEYS_HELP);
+    return 0;
+  }
+  const file = values.file ?? io.env.REPLAY_KEYS_FILE ?? DEFAULT_KEYS_FILE;
+  const allowed: Record<string, readonly string[]> = { create: ['id', 'units', 'types', 'rate', 'file'], list: ['json', 'file'], revoke: ['id', 'file'] };
+  const flags = allowed[action];
+  if (flags === undefined) throw new UsageError(`unknown action '${action}'; actions: create, list, revoke`);
+  const stray = Object.keys(values).filter((name) => !flags.includes(name));
+  if (stray.length > 0) throw new UsageError(`keys ${action} does not take ${stray.map((s) => `--${s}`).join(', ')}`);
+
+  if (action === 'list') {
+    const records = readKeysFile(file, true).keys;
+    if (values.json === true) {
+      io.stdout.write(`${JSON.stringify(records.map(publicView))}\n`);
+      return 0;
+    }
+    if (records.length === 0) {
+      io.stderr.write(`no keys in ${file}\n`);
+      return 0;
+    }
+    const rows = [['ID', 'UNITS', 'TYPES', 'RATE/MIN', 'CREATED'], ...records.map((r) => [r.id, scopeText(r.units), scopeText(r.types), String(r.ratePerMinute), r.createdAt])];
+    const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+    for (const row of rows) io.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}\n`);
+    return 0;
+  }
+
+  if (values.id === undefined) throw new UsageError(`keys ${action} needs --id`);
+  if (action === 'revoke') {
+    const current = readKeysFile(file);
+    if (!current.keys.some((k) => k.id === values.id)) {
+      io.stderr.write(`dvc keys revoke: no key '${values.id}' in ${file}\n`);
+      return 1;
+    }
+    writeKeysFile(file, { ...current, keys: current.keys.filter((k) => k.id !== values.id) });
+    io.stderr.write(`revoked key '${values.id}' in ${file}\n`);
+    return 0;
+  }
+
+  if (values.units === undefined) throw new UsageError('keys create needs --units (comma-separated unit ids, or * for all)');
+  if (values.types === undefined) throw new UsageError('keys create needs --types (comma-separated event types, or * for all)');
+  const units = parseUnitsScope(values.units);
+  const types = parseTypesScope(values.types);
+  const problems = [...(units.ok ? [] : units.problems), ...(types.ok ? [] : types.problems)];
+  if (!units.ok || !types.ok) throw new UsageError(problems.join('; '));
+  const ratePerMinute = intFlag('rate', values.rate, 1, MAX_RATE_PER_MINUTE) ?? 60;
+  const added = addKey(readKeysFile(file, true), { id: values.id, units: units.value, types: types.value, ratePerMinute }, new Date(io.now()));
+  if (!added.ok) throw new UsageError(added.problems.join('; '));
+  writeKeysFile(file, added.value.file);
+  io.stdout.write(`${added.value.key}\n`);
+  io.stderr.write(
+    `created key '${values.id}' (units ${scopeText(units.value)}; types ${scopeText(types.value)}; ${ratePerMinute}/min) in ${file}\n` +
+      `the key above (${KEY_PREFIX}...) is shown only this once: only its hash is stored\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeyRing, readKeysFile } from '@dvc/replay-api';
+import { UsageError } from '../args.js';
+import type { CliIo } from '../io.js';
+import { KEYS_HELP, keysCommand } from './keys.js';
+
+// Hermetic: each test works on a keys file in its own temporary folder.
+function harness(env: Record<string, string | undefined> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env,
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+    now: () => Date.parse('2026-03-04T05:06:07Z'),
+  };
+  return { io, out: () => out.join(''), err: () => err.join('') };
+}
+
+describe('dvc keys', () => {
+  let dir: string;
+  let file: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-keys-'));
+    file = join(dir, 'nested', 'keys.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('create prints the key once on stdout and stores only its hash and scope', async () => {
+    const h = harness();
+    const code = await keysCommand(['create', '--id', 'auditor', '--units', 'u1,u2', '--types', 'vn.dvc.dossier.received', '--rate', '30', '--file', file], h.io);
+    expect(code).toBe(0);
+    const key = h.out().trim();
+    expect(key).toMatch(/^dvcr_[A-Za-z0-9_-]{43}$/);
+    expect(h.err()).toContain("created key 'auditor' (units u1,u2; types vn.dvc.dossier.received; 30/min)");
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(key);
+    expect(text).toContain(`sha256:${createHash('sha256').update(key).digest('hex')}`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const stored = readKeysFile(file);
+    expect(stored.keys).toEqual([
+      { id: 'auditor', hash: expect.stringMatching(/^sha256:/), units: ['u1', 'u2'], types: ['vn.dvc.dossier.received'], ratePerMinute: 30, createdAt: '2026-03-04T05:06:07.000Z' },
+    ]);
+    expect(new KeyRing(stored.keys).verify(key)?.id).toBe('auditor');
+  });
+
+  it('uses REPLAY_KEYS_FILE when --file is absent, and 60 per minute by default', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['create', '--id', 'all', '--units', '*', '--types', '*'], h.io)).toBe(0);
+    expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'all', units: '*', types: '*', ratePerMinute: 60 });
+  });
+
+  it('list shows ids and scopes, never keys or hashes', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    await keysCommand(['create', '--id', 'a', '--units', '*', '--types', '*'], h.io);
+    await keysCommand(['create', '--id', 'b', '--units', 'u1', '--types', 'vn.dvc.report.submitted,vn.dvc.payment.completed', '--rate', '5'], h.io);
+    const keys = h.out();
+    const list = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['list'], list.io)).toBe(0);
+    expect(list.out()).toBe(
+      [
+        'ID  UNITS  TYPES                                             RATE/MIN  CREATED',
+        'a   *      *                                                 60        2026-03-04T05:06:07.000Z',
+        'b   u1     vn.dvc.report.submitted,vn.dvc.payment.completed  5         2026-03-04T05:06:07.000Z',
+        '',
+      ].join('\n'),
+    );
+    const json = harness({ REPLAY_KEYS_FILE: file });
+    await keysCommand(['list', '--json'], json.io);
+    expect(JSON.parse(json.out())).toEqual([
+      { id: 'a', units: '*', types: '*', ratePerMinute: 60, createdAt: '2026-03-04T05:06:07.000Z' },
+      { id: 'b', units: ['u1'], types: ['vn.dvc.report.submitted', 'vn.dvc.payment.completed'], ratePerMinute: 5, createdAt: '2026-03-04T05:06:07.000Z' },
+    ]);
+    for (const output of [list.out(), json.out()]) {
+      expect(output).not.toContain('sha256');
+      for (const key of keys.trim().split('\n')) expect(output).not.toContain(key);
+    }
+  });
+
+  it('list of a missing file says there are no keys', async () => {
+    const h = harness();
+    expect(await keysCommand(['list', '--file', file], h.io)).toBe(0);
+    expect(h.err()).toBe(`no keys in ${file}\n`);
+  });
+
+  it('revoke removes a key; an unknown id is exit 1', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    await keysCommand(['create', '--id', 'a', '--units', '*', '--types', '*'], h.io);
+    await keysCommand(['create', '--id', 'b', '--units', '*', '--types', '*'], h.io);
+    expect(await keysCommand(['revoke', '--id', 'a'], h.io)).toBe(0);
+    expect(readKeysFile(file).keys.map((k) => k.id)).toEqual(['b']);
+    const again = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['revoke', '--id', 'a'], again.io)).toBe(1);
+    expect(again.err()).toBe(`dvc keys revoke: no key 'a' in ${file}\n`);
+  });
+
+  it.each([
+    [['create', '--units', '*', '--types', '*'], 'keys create needs --id'],
+    [['create', '--id', 'x', '--types', '*'], 'keys create needs --units'],
+    [['create', '--id', 'x', '--units', '*'], 'keys create needs --types'],
+    [['create', '--id', 'x', '--units', 'Bad Unit', '--types', '*'], "units: 'Bad Unit' is not a unit id"],
+    [['create', '--id', 'x', '--units', '*', '--types', 'vn.dvc.dossier.recieved'], "did you mean 'vn.dvc.dossier.received'?"],
+    [['create', '--id', 'x', '--units', '*', '--types', '*', '--rate', '0'], '--rate must be between 1 and 100000, got 0'],
+    [['create', '--id', 'Not An Id', '--units', '*', '--types', '*'], "id 'Not An Id' must match"],
+    [['list', '--id', 'x'], 'keys list does not take --id'],
+    [['rotate'], "unknown action 'rotate'; actions: create, list, revoke"],
+    [['create', '--nope'], '--nope'],
+  ])('%j is a usage error: %s', async (argv, message) => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    await expect(keysCommand(argv, h.io)).rejects.toThrow(UsageError);
+    await expect(keysCommand(argv, h.io)).rejects.toThrow(message);
+  });
+
+  it('refuses a second key with the same id and leaves the file as it was', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    await keysCommand(['create', '--id', 'a', '--units', '*', '--types', '*'], h.io);
+    const before = readFileSync(file, 'utf8');
+    await expect(keysCommand(['create', '--id', 'a', '--units', '*', '--types', '*'], h.io)).rejects.toThrow("id 'a' already exists");
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('an invalid keys file is named, never overwritten', async () => {
+    writeFileSync(file.replace('nested/', ''), '{"version":1,"keys":"nope"}');
+    const h = harness({ REPLAY_KEYS_FILE: file.replace('nested/', '') });
+    await expect(keysCommand(['create', '--id', 'a', '--units', '*', '--types', '*'], h.io)).rejects.toThrow(/keys file .*keys\.json: keys must be a list/);
+    expect(readFileSync(file.replace('nested/', ''), 'utf8')).toBe('{"version":1,"keys":"nope"}');
+  });
+
+  it('--help and no action', async () => {
+    const help = harness();
+    expect(await keysCommand(['--help'], help.io)).toBe(0);
+    expect(help.out()).toBe(KEYS_HELP);
+    const none = harness();
+    expect(await keysCommand([], none.io)).toBe(2);
+    expect(none.err()).toBe(KEYS_HELP);
+    const sub = harness();
+    expect(await keysCommand(['create', '--help'], sub.io)).toBe(0);
+  });
+});
