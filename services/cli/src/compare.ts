@@ -78,9 +78,15 @@ function canonicalJson(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A state's content as canonical JSON. The store may prefix the JSON with a write version
+ * (`<n>|`, its compare-and-set counter): that counts writes, which differ between a live
+ * projection and a rebuild of the same history, so it is left out.
+ */
 function canonicalState(raw: string): string {
+  const json = raw.replace(/^\d+\|/, '');
   try {
-    return JSON.stringify(canonicalJson(JSON.parse(raw)));
+    return JSON.stringify(canonicalJson(JSON.parse(json)));
   } catch {
     return raw;
   }
@@ -129,8 +135,12 @@ function describeEntries(entries: ReadonlyMap<string, string>, keys: readonly st
 }
 
 /** The differences between two values of the same key suffix, field by field for hashes and sets. */
-function diffValues(where: string, live: Value, rebuilt: Value, out: Difference[]): void {
-  if (live.type === 'none' && rebuilt.type === 'none') return;
+function diffValues(where: string, liveValue: Value, rebuiltValue: Value, out: Difference[]): void {
+  if (liveValue.type === 'none' && rebuiltValue.type === 'none') return;
+  // A key missing on one side compares as an empty one of the other side's kind, field by field.
+  const emptyLike = (other: Value): Value => (other.type === 'hash' || other.type === 'set' ? { type: other.type, value: new Map() } : other);
+  const live = liveValue.type === 'none' ? emptyLike(rebuiltValue) : liveValue;
+  const rebuilt = rebuiltValue.type === 'none' ? emptyLike(liveValue) : rebuiltValue;
   if (live.type === 'hash' && rebuilt.type === 'hash') {
     const fields = [...new Set([...live.value.keys(), ...rebuilt.value.keys()])].sort();
     for (const field of fields) {

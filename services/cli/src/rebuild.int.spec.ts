@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createLogger, loadReferenceData, projectionRules } from '@dvc/config';
+import { openEventStore } from '@dvc/eventstore';
+import { createKafka, ensureTopics } from '@dvc/kafka';
+import { ProjectionStore, activeKey, applyEvents, listNamespaces, resolveActiveNamespace } from '@dvc/redis';
+import { uniqueName } from '@dvc/testing';
+import { run } from './cli.js';
+import { diffProjections, diffSeries } from './compare.js';
+import { history } from './fixtures.js';
+import type { CliIo } from './io.js';
+import { applyHistory, scrapeNamespace } from './rebuild.js';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+
+function bufferIo(env: Record<string, string>, now: () => number = Date.now): CliIo & { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    env,
+    now,
+    stdout: { write: (c: string) => out.push(c) },
+    stderr: { write: (c: string) => err.push(c) },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+  }
+}
+
+describe('rebuild and compare on a real Redis and SQLite store', () => {
+  const redis = new Redis(redisUrl);
+  const base = uniqueName('rb').replace(/[^a-z0-9-]/g, '');
+  const dir = mkdtempSync(join(tmpdir(), 'dvc-cli-'));
+  const storeUrl = `sqlite:${join(dir, 'events.sqlite')}`;
+  const reference = loadReferenceData();
+  const rules = projectionRules(reference, { RESULT_RETURN_WORKING_DAYS: 2, RECEIPT_WORKING_DAYS: 1, RETENTION_DAYS: 0 });
+  const logger = createLogger('test', 'silent');
+  const events = history([`${base}-u1`, `${base}-u2`, `${base}-u3`], 40);
+  const wallMs = Date.parse('2022-06-25T03:00:00Z');
+  const kafka = createKafka({ KAFKA_BROKERS: [brokers], KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'none', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', EVENTS_TOPIC: '', DLQ_TOPIC: '', TOPIC_PARTITIONS: 1 }, 'cli-test', logger);
+  const env = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers, REDIS_NAMESPACE: base, EVENTSTORE_URL: storeUrl, EVENTS_TOPIC: `${base}.events`, ARCHIVER_GROUP: `${base}.archiver`, TOPIC_PARTITIONS: '1' };
+
+  beforeAll(async () => {
+    const store = openEventStore(storeUrl);
+    await store.append(events);
+    await store.close();
+    // The live projection as the projector builds it: other batch boundaries, some events twice.
+    const live = new ProjectionStore(redis, base);
+    for (let i = 0; i < events.length; i += 7) await applyEvents(live, events.slice(i, i + 7), rules.ctxAt(wallMs), () => wallMs, rules.expireAt);
+    await applyEvents(live, events.slice(0, 20), rules.ctxAt(wallMs), () => wallMs + 1, rules.expireAt);
+  });
+
+  afterAll(async () => {
+    await unlinkPrefix(redis, `${base}:`);
+    await unlinkPrefix(redis, `${base}.`);
+    redis.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [env.EVENTS_TOPIC] }).finally(() => admin.disconnect());
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rebuilds an identical projection from the store, series by series and key by key', async () => {
+    const store = openEventStore(storeUrl);
+    const target = new ProjectionStore(redis, `${base}.same`);
+    const batches: number[] = [];
+    try {
+      const built = await applyHistory({ events: store, projection: target, rules, now: () => wallMs + 5000, after: 0, batchSize: 50, onBatch: (_, n) => batches.push(n) });
+      expect(built).toEqual({ position: events.length, events: events.length });
+      expect(batches).toEqual([50, 100, 150, 200, events.length]);
+    } finally {
+      await store.close();
+    }
+    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, clock: 'wall', wallMs, logger });
+    const live = await scrape(base);
+    const rebuilt = await scrape(`${base}.same`);
+    expect(live.get(`dvc_dossiers_received{unit="${base}-u1",level="unknown",window="14d",channel="online"}`)).toBeGreaterThan(0);
+    expect(diffSeries(live, rebuilt)).toEqual([]);
+    expect(await diffProjections(redis, base, `${base}.same`)).toEqual([]);
+  });
+
+  it('names each difference: a lost bucket, a changed state, a missing set member, an extra unit', async () => {
+    const copy = new ProjectionStore(redis, `${base}.damaged`);
+    await applyEvents(copy, events, rules.ctxAt(wallMs), () => wallMs, rules.expireAt);
+    const unit = `${base}-u2`;
+    await redis.del(copy.keys.bucket(unit, '2022-06-03'));
+    await redis.set(copy.keys.state(unit, `dossier:${unit}-D0`), '{"kind":"dossier"}');
+    await redis.zrem(copy.keys.set(unit, 'open'), `${unit}-D2`);
+    await redis.sadd(copy.keys.units(), 'ghost');
+    const projection = await diffProjections(redis, base, `${base}.damaged`);
+    const where = projection.map((d) => d.where);
+    expect(where).toContain(`{${unit}}:s:dossier:${unit}-D0`);
+    expect(where.filter((w) => w.startsWith(`{${unit}}:b:2022-06-03 `)).length).toBeGreaterThan(0);
+    expect(projection.find((d) => d.where.startsWith(`{${unit}}:b:2022-06-03 `))?.rebuilt).toBe('absent');
+    expect(projection.find((d) => d.where.startsWith(`{${unit}}:z:open`))?.live).toMatch(new RegExp(`^${unit}-D2=`));
+    expect(projection.find((d) => d.where.startsWith('units'))).toEqual({ where: 'units (1 members)', live: 'none', rebuilt: 'ghost' });
+    const series = diffSeries(
+      await scrapeNamespace({ redis, reference, namespace: base, clock: 'wall', wallMs, logger }),
+      await scrapeNamespace({ redis, reference, namespace: `${base}.damaged`, clock: 'wall', wallMs, logger }),
+    );
+    // D2 (due 2022-06-05) is overdue at the wall clock of 2022-06-25; the damaged copy lost it.
+    expect(series.find((d) => d.where === `dvc_dossiers_open{unit="${unit}",level="unknown",state="overdue"}`)).toBeDefined();
+    expect(series.map((d) => d.where)).toContain('dvc_projection_units');
+  });
+
+  it('dvc rebuild --switch builds, finds no difference, switches and catches up; drop refuses the live namespace', async () => {
+    await ensureTopics(kafka, [env.EVENTS_TOPIC], 1);
+    const io = bufferIo(env);
+    expect(await run(['rebuild', '--switch', '--batch', '64'], io)).toBe(0);
+    const active = await resolveActiveNamespace(redis, base);
+    expect(active).toMatch(new RegExp(`^${base}\\.r\\d{8}T\\d{6}$`));
+    expect(io.out()).toContain(`applied ${events.length} events (last position ${events.length})`);
+    expect(io.out()).toContain('series (');
+    expect(io.out()).toMatch(/: 0 differences\n[\s\S]*projection \(states, buckets, sets, counters\): 0 differences/);
+    expect(io.out()).toContain(`switched ${base}: ${base} -> ${active}`);
+    expect(io.out()).toContain(`store applied up to position ${events.length}`);
+    expect(io.err()).toContain(`${events.length}/${events.length} 100.0%`);
+    const listed = await listNamespaces(redis, base);
+    expect(listed.find((n) => n.active)?.namespace).toBe(active);
+    expect(listed.map((n) => n.namespace)).toContain(base);
+
+    const drop = bufferIo(env);
+    expect(await run(['rebuild', 'drop', active], drop)).toBe(1);
+    expect(drop.err()).toContain('is the live namespace');
+    expect(await run(['rebuild', 'drop', base], drop)).toBe(0);
+    expect(await redis.exists(`${base}:units`)).toBe(0);
+    expect(await redis.get(activeKey(base))).toBe(active);
+  });
+
+  it('without --force a rebuild that differs exits 1 and leaves the live namespace', async () => {
+    const active = await resolveActiveNamespace(redis, base);
+    await redis.srem(`${active}:units`, `${base}-u3`);
+    const io = bufferIo(env, (() => { let t = Date.now() + 2000; return () => t++; })());
+    expect(await run(['rebuild', '--switch'], io)).toBe(1);
+    expect(io.out()).toContain(`not switched:`);
+    expect(io.out()).toContain(`units (1 members): live none, rebuilt ${base}-u3`);
+    expect(await resolveActiveNamespace(redis, base)).toBe(active);
+  });
+});
