@@ -1,0 +1,129 @@
+import { request, type IncomingMessage } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { listen } from '@dvc/config';
+import type { DvcEvent } from '@dvc/domain';
+import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
+import { waitFor } from '@dvc/testing';
+import { createApp, type ReplayApp } from './app.js';
+import { KeyRing, hashApiKey } from './keys.js';
+import { RateLimiter } from './rate.js';
+import { createTokenCodec } from './token.js';
+
+const EVENTS = 30_000;
+const KEY = 'dvcr_backpressure-test';
+
+function event(i: number): DvcEvent {
+  const at = `2022-06-${String(10 + (i % 10)).padStart(2, '0')}T08:00:00+07:00`;
+  return {
+    specversion: '1.0',
+    id: `bp-${i}`,
+    source: 'test/backpressure',
+    type: 'vn.dvc.dossier.digitized',
+    time: at,
+    subject: `D-${i}`,
+    unitid: `u${i % 3}`,
+    data: { dossierId: `D-${i}`, unitId: `u${i % 3}`, at, note: 'x'.repeat(200) },
+  } as unknown as DvcEvent;
+}
+
+describe('GET /v1/events against a real SQLite store', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let app: ReplayApp;
+  let port: number;
+  let rowsRead = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'replay-app-'));
+    store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
+    for (let i = 0; i < EVENTS; i += 5000) await store.append(Array.from({ length: 5000 }, (_, j) => event(i + j)));
+    const registry = new Registry();
+    app = createApp({
+      store: {
+        head: () => store.head(),
+        read: async (options?: ReadOptions) => {
+          const rows = await store.read(options);
+          rowsRead += rows.length;
+          return rows;
+        },
+      },
+      keys: { current: () => new KeyRing([{ id: 'bp', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 1000, createdAt: '' }]) },
+      tokens: createTokenCodec(['backpressure-secret']),
+      limiter: new RateLimiter(Date.now),
+      registry,
+      logger: pino({ level: 'silent' }),
+      openapi: '{}',
+      now: Date.now,
+      batchSize: 500,
+      pollMs: 20,
+      heartbeatMs: 10_000,
+      maxTailsPerKey: 4,
+    });
+    port = await listen(app.server, 0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops reading the store while the client does not read, resumes when it does, and stops when it leaves', async () => {
+    rowsRead = 0;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request({ port, host: '127.0.0.1', path: '/v1/events?follow=true', headers: { authorization: `Bearer ${KEY}` } }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.statusCode).toBe(200);
+    res.pause();
+    // Wait until the server has filled the socket and stopped: the count no longer moves.
+    let previous = -1;
+    const stalled = await waitFor(
+      () => {
+        const now = rowsRead;
+        const same = now === previous && now > 0;
+        previous = now;
+        return same ? now : undefined;
+      },
+      { intervalMs: 300, timeoutMs: 20_000, description: 'reads to stall' },
+    );
+    expect(stalled).toBeLessThan(EVENTS);
+
+    let received = 0;
+    let rest = '';
+    let last = 0;
+    await new Promise<void>((resolve) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        rest += chunk;
+        const lines = rest.split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          const parsed = JSON.parse(line) as { position: number; event?: unknown };
+          if (parsed.event === undefined) continue;
+          expect(parsed.position).toBe(last + 1);
+          last = parsed.position;
+          received += 1;
+        }
+        if (received === EVENTS) resolve();
+      });
+      res.resume();
+    });
+    expect(received).toBe(EVENTS);
+    expect(rowsRead).toBe(EVENTS);
+
+    res.destroy();
+    await waitFor(async () => (/^dvc_replay_active_tails 0$/m.test(await metricsText()) ? true : undefined), {
+      description: 'the tail to close after the client left',
+    });
+  });
+
+  async function metricsText(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  }
+});
