@@ -10,4 +10,6 @@ export {
   type Subscription,
 } from './port.js';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
-export { DEFAULT_EVENTSTORE_FILE, EventStoreUrlError, eventStoreSpec, openEventStore, type OpenOptions } from './open.js';
+export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.js';
+export { DEFAULT_STREAM_PREFIX, esdbEventId, streamName } from './esdb-codec.js';
+export { DEFAULT_EVENTSTORE_FILE, EventStoreUrlError, eventStoreSpec, isEsdbUrl, openEventStore, redactUrl, type OpenOptions } from './open.js';
