@@ -3,7 +3,10 @@
  * history into Kafka directly or through the ingest with a retrying client; waiting until the
  * projection has settled; comparing every exported number with the reference; cleaning up.
  */
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureTopics } from '@dvc/kafka';
@@ -11,7 +14,7 @@ import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 import { generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { freePort, projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 /**
  * SOAK=1 scales every scenario up (longer streams, more faults); SOAK_SCALE sets the factor.
@@ -24,6 +27,8 @@ if (!Number.isFinite(SCALE) || SCALE < 1) throw new Error(`SOAK_SCALE must be a 
 export const SETTLE_MS = 120_000 * SCALE;
 
 export const PARTITIONS = 6;
+
+const run = promisify(execFile);
 
 export interface Scenario {
   id: string;
@@ -78,18 +83,21 @@ export async function killAll(processes: readonly ServiceProcess[]): Promise<voi
 }
 
 /**
- * Produces the stream straight into the topic, in order, `chunk` events per send, paced at
- * about `perSecond` events/s so faults land while it is still flowing (the pace is not needed
- * for correctness). Keyed by subject, so a subject's events keep their order.
+ * Produces the stream straight into the topic, in order, `chunk` events per send, keeping at
+ * most about `ahead` events produced but not yet applied: the projector always has a backlog
+ * (faults land mid-batch) and the stream lasts as long as the faults take. Flow control only;
+ * nothing depends on it for correctness. Keyed by subject, so a subject's events keep their order.
  */
-export async function produceStream(s: Scenario, options: { chunk: number; perSecond: number }): Promise<void> {
+export async function produceStream(s: Scenario, options: { chunk: number; ahead: number }): Promise<void> {
   const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const started = Date.now();
   try {
     for (let i = 0; i < s.history.events.length; i += options.chunk) {
-      const ahead = started + (i / options.perSecond) * 1000 - Date.now();
-      if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
+      await waitFor(async () => ((await progress(s)).applied >= i - options.ahead ? true : undefined), {
+        intervalMs: 50,
+        timeoutMs: SETTLE_MS,
+        description: `projection within ${options.ahead} events of the stream in ${s.id}`,
+      });
       await producer.send({
         topic: s.topic,
         acks: -1,
@@ -215,5 +223,47 @@ export function faultRng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface PrivateBroker {
+  brokers: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops the broker and deletes its folder (data, logs). */
+  remove(): Promise<void>;
+}
+
+/**
+ * A Kafka broker of the scenario's own, run by scripts/stack.sh in its own folder on free ports
+ * (reusing the jars the shared stack fetched), so it can be stopped and started without
+ * touching the broker everybody else uses. Same folder on every start: same data.
+ */
+export async function privateBroker(id: string): Promise<PrivateBroker> {
+  const dir = join(REPO_ROOT, '.run', 'tests', id, 'stack');
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    STACK_RUN_DIR: dir,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_HEAP_OPTS: '-Xms256m -Xmx512m',
+  };
+  const stack = async (command: 'start' | 'stop') => {
+    try {
+      await run('bash', [join(REPO_ROOT, 'scripts', 'stack.sh'), command, 'kafka'], { env, timeout: 180_000 });
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`stack.sh ${command} kafka (${dir}) failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+  };
+  return {
+    brokers: `127.0.0.1:${port}`,
+    start: () => stack('start'),
+    stop: () => stack('stop'),
+    remove: async () => {
+      await stack('stop');
+      rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+    },
   };
 }

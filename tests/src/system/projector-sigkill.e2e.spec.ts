@@ -31,7 +31,7 @@ describe('fault suite: projector SIGKILLed repeatedly mid-stream', () => {
     // Kill points: distinct shares of the distinct events applied, spread over the stream.
     const points = Array.from({ length: kills }, (_, k) => (k + 0.2 + 0.6 * rand()) / (kills + 1)).map((share) => Math.floor(share * scenario.history.unique));
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), SIGKILL after ${points.join(', ')} applied`);
-    const feeding = produceStream(scenario, { chunk: 2000, perSecond: 8000 });
+    const feeding = produceStream(scenario, { chunk: 2000, ahead: 12_000 });
     for (const point of points) {
       const projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');
       processes.push(projector);

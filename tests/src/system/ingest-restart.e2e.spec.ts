@@ -1,0 +1,57 @@
+import { uniqueName } from '@dvc/testing';
+import { startService, type ServiceProcess } from '../stack.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, type PostStats, type Scenario } from './harness.js';
+
+/**
+ * The ingest restarted (SIGTERM, then SIGKILL) while portal clients keep posting and retry on
+ * 503 or a lost connection: a batch either fully lands or is sent again, and the projection
+ * recognises what landed twice, so every number on the exporter is exactly the reference's.
+ */
+describe('fault suite: ingest restarted while clients post', () => {
+  const id = uniqueName('sysi');
+  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
+  const processes: ServiceProcess[] = [];
+  let s: Scenario | undefined;
+  let exporter: ServiceProcess;
+
+  beforeAll(async () => {
+    s = await createScenario(id, { seed, dossiers: 8_000 * SCALE });
+    exporter = await startService('exporter', s.env, 'EXPORTER_PORT');
+    processes.push(exporter, await startService('projector', s.env, 'PROJECTOR_PORT'));
+  });
+
+  afterAll(async () => {
+    await killAll(processes);
+    if (s !== undefined) await dropScenario(s);
+  });
+
+  it('keeps every number exact through ingest restarts', async () => {
+    const scenario = s as Scenario;
+    const rand = faultRng(seed);
+    let ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
+    processes.push(ingest);
+    const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };
+    const signals: NodeJS.Signals[] = [];
+    for (let r = 0; r < SCALE; r++) signals.push('SIGTERM', 'SIGKILL');
+    const points = signals.map((_, k) => Math.floor(((k + 0.3 + 0.5 * rand()) / (signals.length + 1)) * scenario.history.events.length));
+    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${signals.map((sig, k) => `${sig}@${points[k]}`).join(', ')} accepted`);
+    let posting = true;
+    const clients = postStream(scenario.history.events, () => ingest.url, { clients: 3, batch: 250, stats }).finally(() => {
+      posting = false;
+    });
+    for (const [k, signal] of signals.entries()) {
+      while (posting && stats.accepted < (points[k] as number)) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 200)));
+      expect(posting).toBe(true);
+      await ingest.kill(signal);
+      ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
+      processes.push(ingest);
+    }
+    await clients;
+    console.log(`${id}: ${stats.batches} batches posted, ${stats.retries} attempts retried`);
+    // The clients did see the restarts.
+    expect(stats.retries).toBeGreaterThan(0);
+    const done = await expectExact(scenario, exporter);
+    console.log(`${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, the rest sent again by retrying clients)`);
+  });
+});
