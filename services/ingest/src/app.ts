@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { closeServer, createHttpServer, readBody, sendJson, sendText, type Logger } from '@dvc/config';
+import { closeServer, createHttpServer, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { DvcEvent } from '@dvc/domain';
-import { bodyKindOf, parseBody } from './parse.js';
+import { bodyKindOf, parseBody, type RejectReason } from './parse.js';
 
 /** The port the ingest edge publishes through: all of a batch, or none of it. */
 export interface EventPublisher {
@@ -17,6 +17,10 @@ export interface IngestDeps {
   logger: Logger;
   maxBodyBytes: number;
   maxEventsPerRequest: number;
+  /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
+  limits?: HttpLimits;
+  /** Clock of the rate limiter, in milliseconds. */
+  now?: () => number;
 }
 
 export interface IngestApp {
@@ -37,6 +41,18 @@ export function createApp(deps: IngestDeps): IngestApp {
     labelNames: ['outcome'],
     registers: [deps.registry],
   });
+  const rejections = new Counter({
+    name: 'dvc_ingest_rejections_total',
+    help: 'Requests to POST /v1/events refused, by reason (the client gets the problems in the answer; nothing is kept server-side)',
+    labelNames: ['reason'],
+    registers: [deps.registry],
+  });
+  const refused = new Counter({
+    name: 'dvc_http_refused_total',
+    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
+    labelNames: ['reason'],
+    registers: [deps.registry],
+  });
   const publishSeconds = new Histogram({
     name: 'dvc_ingest_publish_seconds',
     help: 'Time to commit one request to Kafka',
@@ -50,9 +66,26 @@ export function createApp(deps: IngestDeps): IngestApp {
     sendJson(res, status, body, headers);
   };
 
+  const reject = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    reason: RejectReason | 'method' | 'unsupported_media_type' | 'too_large',
+    body: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ) => {
+    rejections.inc({ reason });
+    deps.logger.info(
+      { status, reason, client: req.socket.remoteAddress, error: String(body.error).slice(0, 300), invalidCount: body.invalidCount },
+      'request refused',
+    );
+    reply(res, status, body, headers);
+  };
+
   const postEvents = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST') {
-      reply(res, 405, { error: 'use POST' }, { allow: 'POST' });
+      req.resume();
+      reject(req, res, 405, 'method', { error: 'use POST' }, { allow: 'POST' });
       return;
     }
     if (!accepting) {
@@ -62,18 +95,20 @@ export function createApp(deps: IngestDeps): IngestApp {
     const kind = bodyKindOf(req.headers['content-type']);
     if (!kind.ok) {
       req.resume();
-      reply(res, 415, { error: kind.message });
+      reject(req, res, 415, 'unsupported_media_type', { error: kind.message });
       return;
     }
     const body = await readBody(req, deps.maxBodyBytes);
     if (!body.ok) {
-      reply(res, 413, { error: `body larger than ${deps.maxBodyBytes} bytes` }, { connection: 'close' });
+      events.inc({ outcome: 'rejected' });
+      reject(req, res, 413, 'too_large', { error: `body larger than ${deps.maxBodyBytes} bytes` }, { connection: 'close' });
       return;
     }
     const parsed = parseBody(body.body, kind.kind, deps.maxEventsPerRequest);
     if (!parsed.ok) {
-      events.inc({ outcome: 'rejected' }, Math.max(1, parsed.invalid.length));
-      reply(res, parsed.status, { error: parsed.message, invalid: parsed.invalid });
+      // All or nothing: every event of a refused request is counted as rejected, valid ones included.
+      events.inc({ outcome: 'rejected' }, Math.max(1, parsed.eventCount));
+      reject(req, res, parsed.status, parsed.reason, { error: parsed.message, invalid: parsed.invalid, invalidCount: parsed.invalidCount });
       return;
     }
     const timer = publishSeconds.startTimer();
@@ -102,9 +137,12 @@ export function createApp(deps: IngestDeps): IngestApp {
       '/metrics': async (_req, res) => sendText(res, 200, await deps.registry.metrics(), deps.registry.contentType),
     },
     (error) => deps.logger.error({ err: error }, 'request failed'),
+    {
+      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+      onRefused: (reason) => refused.inc({ reason }),
+    },
   );
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
 
   return {
     server,

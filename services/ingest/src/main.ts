@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createLogger, int, listen, loadConfig, port, runMain, str } from '@dvc/config';
+import { createLogger, httpLimits, httpSpec, int, listen, loadConfig, port, runMain, str } from '@dvc/config';
 import { TransactionalPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
 const spec = {
   ...kafkaSpec,
+  ...httpSpec,
   INGEST_PORT: port('HTTP port of the ingest API', 8080),
   INGEST_HOST: str('address to listen on', '127.0.0.1'),
   INGEST_MAX_BODY_BYTES: int('largest request body accepted (413 above)', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
@@ -24,6 +25,7 @@ await runMain({
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
+    const limits = httpLimits(config);
     const kafka = createKafka(config, 'dvc-ingest', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
     const publisher = new TransactionalPublisher(kafka, config.EVENTS_TOPIC, config.INGEST_TRANSACTIONAL_ID, logger);
@@ -45,6 +47,7 @@ await runMain({
       logger,
       maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
       maxEventsPerRequest: config.INGEST_MAX_EVENTS,
+      limits,
     });
     const bound = await listen(app.server, config.INGEST_PORT, config.INGEST_HOST);
     logger.info({ port: bound, topic: config.EVENTS_TOPIC }, 'ingest listening');

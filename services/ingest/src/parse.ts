@@ -1,4 +1,4 @@
-import { parseJson, validateEvent, type DvcEvent, type Problem } from '@dvc/domain';
+import { jsonBytesProblem, parseJson, validateEvent, type DvcEvent, type Problem } from '@dvc/domain';
 
 export const CONTENT_TYPES = {
   single: 'application/cloudevents+json',
@@ -26,74 +26,119 @@ export function bodyKindOf(contentType: string | undefined): { ok: true; kind: B
 }
 
 export interface InvalidEvent {
+  /** Position of the event in the batch (NDJSON: among the non-blank lines). */
   index: number;
+  /** NDJSON only: the 1-based line number. */
+  line?: number;
   id?: string;
   problems: Problem[];
 }
 
+/** Why a request was refused, as a metric label: a fixed set, never input text. */
+export type RejectReason = 'encoding' | 'malformed_json' | 'not_a_batch' | 'empty' | 'too_many_events' | 'invalid_events';
+
 export type ParsedBody =
   | { ok: true; events: DvcEvent[] }
-  | { ok: false; status: 400 | 413; message: string; invalid: InvalidEvent[] };
+  | {
+      ok: false;
+      status: 400 | 413;
+      reason: RejectReason;
+      message: string;
+      /** The first MAX_LISTED_INVALID invalid events; invalidCount says how many there were. */
+      invalid: InvalidEvent[];
+      invalidCount: number;
+      /** Events in the request as far as they could be told apart (1 when the body is unreadable). */
+      eventCount: number;
+    };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Enough for a client to fix a batch; a 10,000-line body of garbage must not produce a 100 MB answer. */
+export const MAX_LISTED_INVALID = 100;
+
+const refuse = (status: 400 | 413, reason: RejectReason, message: string, eventCount = 1): ParsedBody => ({
+  ok: false,
+  status,
+  reason,
+  message,
+  invalid: [],
+  invalidCount: 0,
+  eventCount,
+});
+
+/** A JSON value parsed from one part of the body, or the problems of that part. */
+type Item = { ok: true; value: unknown; line?: number } | { ok: false; problems: Problem[]; line: number };
+
+function ndjsonItems(text: string): Item[] {
+  const items: Item[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '') return;
+    const parsed = parseJson(line);
+    items.push(parsed.ok ? { ok: true, value: parsed.value, line: i + 1 } : { ok: false, problems: parsed.problems, line: i + 1 });
+  });
+  return items;
+}
 
 /**
  * Turns a request body into valid events, or every reason it cannot be: all events are
- * checked so the caller can fix a whole batch in one go.
+ * checked so the caller can fix a whole batch in one go. Never throws, whatever the bytes.
  */
 export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number): ParsedBody {
-  let text: string;
-  try {
-    text = decoder.decode(body);
-  } catch {
-    return { ok: false, status: 400, message: 'body is not valid UTF-8', invalid: [] };
+  const bytesProblem = jsonBytesProblem(body);
+  if (bytesProblem !== undefined) {
+    return refuse(400, bytesProblem.message.startsWith('empty') ? 'empty' : 'encoding', `body ${bytesProblem.message}`);
   }
-  let values: unknown[];
+  const text = body.toString('utf8');
+  let items: Item[];
   if (kind === 'ndjson') {
-    const lines = text.split('\n').map((l) => l.trim());
-    values = [];
-    const invalid: InvalidEvent[] = [];
-    lines.forEach((line) => {
-      if (line === '') return;
-      const parsed = parseJson(line);
-      if (parsed.ok) values.push(parsed.value);
-      else {
-        invalid.push({ index: values.length + invalid.length, problems: parsed.problems });
-      }
-    });
-    if (invalid.length > 0) return { ok: false, status: 400, message: 'some lines are not JSON', invalid };
+    items = ndjsonItems(text);
   } else {
     const parsed = parseJson(text);
-    if (!parsed.ok) return { ok: false, status: 400, message: parsed.problems[0]?.message ?? 'malformed JSON', invalid: [] };
+    if (!parsed.ok) return refuse(400, 'malformed_json', parsed.problems[0]?.message ?? 'malformed JSON');
     if (kind === 'batch') {
-      if (!Array.isArray(parsed.value)) {
-        return { ok: false, status: 400, message: `${CONTENT_TYPES.batch} must be a JSON array of events`, invalid: [] };
-      }
-      values = parsed.value;
+      if (!Array.isArray(parsed.value)) return refuse(400, 'not_a_batch', `${CONTENT_TYPES.batch} must be a JSON array of events`);
+      items = parsed.value.map((value: unknown) => ({ ok: true, value }));
     } else {
-      if (Array.isArray(parsed.value)) {
-        return { ok: false, status: 400, message: `send arrays as ${CONTENT_TYPES.batch}`, invalid: [] };
-      }
-      values = [parsed.value];
+      if (Array.isArray(parsed.value)) return refuse(400, 'not_a_batch', `send arrays as ${CONTENT_TYPES.batch}`, parsed.value.length);
+      items = [{ ok: true, value: parsed.value }];
     }
   }
-  if (values.length === 0) return { ok: false, status: 400, message: 'the batch holds no events', invalid: [] };
-  if (values.length > maxEvents) {
-    return { ok: false, status: 413, message: `the batch holds ${values.length} events; the limit is ${maxEvents}`, invalid: [] };
+  if (items.length === 0) return refuse(400, 'empty', 'the batch holds no events', 0);
+  if (items.length > maxEvents) {
+    return refuse(413, 'too_many_events', `the batch holds ${items.length} events; the limit is ${maxEvents}`, items.length);
   }
   const events: DvcEvent[] = [];
   const invalid: InvalidEvent[] = [];
-  values.forEach((value, index) => {
-    const result = validateEvent(value);
+  let invalidCount = 0;
+  let unparsable = 0;
+  items.forEach((item, index) => {
+    const line = item.line === undefined ? {} : { line: item.line };
+    if (!item.ok) {
+      invalidCount += 1;
+      unparsable += 1;
+      if (invalid.length < MAX_LISTED_INVALID) invalid.push({ index, ...line, problems: item.problems });
+      return;
+    }
+    const result = validateEvent(item.value);
     if (result.ok) {
       events.push(result.event);
       return;
     }
-    const id = (value as { id?: unknown } | null)?.id;
-    invalid.push({ index, ...(typeof id === 'string' ? { id: id.slice(0, 256) } : {}), problems: result.problems });
+    invalidCount += 1;
+    if (invalid.length >= MAX_LISTED_INVALID) return;
+    const id = (item.value as { id?: unknown } | null)?.id;
+    invalid.push({ index, ...line, ...(typeof id === 'string' ? { id: id.slice(0, 256) } : {}), problems: result.problems });
   });
-  if (invalid.length > 0) {
-    return { ok: false, status: 400, message: `${invalid.length} of ${values.length} events are invalid; nothing was accepted`, invalid };
+  if (invalidCount > 0) {
+    const listed = invalidCount > invalid.length ? ` (the first ${invalid.length} are listed)` : '';
+    return {
+      ok: false,
+      status: 400,
+      reason: unparsable === invalidCount ? 'malformed_json' : 'invalid_events',
+      message: `${invalidCount} of ${items.length} events are invalid; nothing was accepted${listed}`,
+      invalid,
+      invalidCount,
+      eventCount: items.length,
+    };
   }
   return { ok: true, events };
 }

@@ -35,7 +35,7 @@ describe('parseBody', () => {
     expect(parsed).toMatchObject({ ok: false, status: 400, invalid: [{ index: 1 }] });
   });
   it('refuses invalid UTF-8, empty batches, arrays sent as one event, and too many events', () => {
-    expect(parseBody(Buffer.from([0x7b, 0xff, 0x7d]), 'single', 10)).toMatchObject({ status: 400, message: 'body is not valid UTF-8' });
+    expect(parseBody(Buffer.from([0x7b, 0xff, 0x7d]), 'single', 10)).toMatchObject({ status: 400, reason: 'encoding', message: 'body not valid UTF-8 at byte offset 1' });
     expect(parseBody(Buffer.from('[]'), 'batch', 10)).toMatchObject({ status: 400, message: 'the batch holds no events' });
     expect(parseBody(Buffer.from('[{}]'), 'single', 10)).toMatchObject({ status: 400, message: 'send arrays as application/cloudevents-batch+json' });
     expect(parseBody(Buffer.from(JSON.stringify([event('a'), event('b')])), 'batch', 1)).toMatchObject({

@@ -1,0 +1,100 @@
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { DEFAULT_HTTP_LIMITS, listen } from '@dvc/config';
+import type { DvcEvent } from '@dvc/domain';
+import { createApp, type IngestApp } from './app.js';
+
+/**
+ * The edge as a client sees it, on a loopback port with an in-memory publisher (the app's own
+ * port, not a Kafka fake): hostile requests get precise refusals and are counted, the rate
+ * limit answers 429, and only the valid requests' events are published.
+ */
+const event = (id: string) => ({
+  specversion: '1.0',
+  id,
+  source: 'portal',
+  type: 'vn.dvc.dossier.withdrawn',
+  time: '2022-06-22T08:00:00+07:00',
+  subject: id,
+  unitid: 'bp.stnmt',
+  data: { dossierId: id, unitId: 'bp.stnmt', at: '2022-06-22T08:00:00+07:00' },
+});
+
+describe('ingest edge under hostile input', () => {
+  const published: DvcEvent[] = [];
+  const registry = new Registry();
+  let t = 0;
+  let app: IngestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    app = createApp({
+      publisher: { publish: async (events) => void published.push(...events) },
+      isReady: async () => true,
+      registry,
+      logger: pino({ level: 'silent' }),
+      maxBodyBytes: 64 * 1024,
+      maxEventsPerRequest: 100,
+      limits: { ...DEFAULT_HTTP_LIMITS, ratePerSecond: 10, burst: 20 },
+      now: () => t,
+    });
+    url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
+  });
+  afterAll(() => app.close());
+
+  const post = (body: string | Buffer, contentType = 'application/cloudevents+json') => {
+    t += 1000; // a fresh second each time: these requests are not about the rate limit
+    return fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  };
+  const metric = async (name: string, labels: Record<string, string>) =>
+    (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+
+  it('refuses each hostile body with its reason and counts it, publishing only the valid events around them', async () => {
+    const cases: [string | Buffer, string, number, string][] = [
+      ['{"specversion":', 'application/cloudevents+json', 400, 'malformed_json'],
+      [Buffer.from(JSON.stringify(event('x')), 'utf16le'), 'application/cloudevents+json', 400, 'encoding'],
+      [Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), 'application/cloudevents+json', 400, 'encoding'],
+      ['', 'application/cloudevents+json', 400, 'empty'],
+      ['{}', 'application/cloudevents-batch+json', 400, 'not_a_batch'],
+      [JSON.stringify({ ...event('y'), unitid: 'bp"}\n' }), 'application/cloudevents+json', 400, 'invalid_events'],
+      ['x'.repeat(70 * 1024), 'application/cloudevents+json', 413, 'too_large'],
+      [JSON.stringify(Array.from({ length: 101 }, (_, i) => event(`n${i}`))), 'application/cloudevents-batch+json', 413, 'too_many_events'],
+      [JSON.stringify(event('z')), 'text/plain', 415, 'unsupported_media_type'],
+    ];
+    expect((await post(JSON.stringify(event('v1')))).status).toBe(202);
+    for (const [body, contentType, status, reason] of cases) {
+      const res = await post(body, contentType);
+      expect({ reason, status: res.status }).toEqual({ reason, status });
+      expect(((await res.json()) as { error: string }).error.length).toBeGreaterThan(0);
+      expect(await metric('dvc_ingest_rejections_total', { reason })).toBeGreaterThanOrEqual(1);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    }
+    expect((await post(JSON.stringify([event('v2'), event('v3')]), 'application/cloudevents-batch+json')).status).toBe(202);
+    expect(published.map((e) => e.id)).toEqual(['v1', 'v2', 'v3']);
+    expect(await metric('dvc_ingest_rejections_total', { reason: 'encoding' })).toBe(2);
+    expect(await metric('dvc_ingest_events_total', { outcome: 'accepted' })).toBe(3);
+  });
+
+  it('answers 429 with Retry-After once a client passes its burst, counts it, and lets it back after the wait', async () => {
+    t += 10_000;
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: JSON.stringify(event(`r${i}`)),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) expect(res.headers.get('retry-after')).toBe('1');
+    }
+    expect(statuses.filter((s) => s === 202)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    expect(await metric('dvc_http_refused_total', { reason: 'rate_limited' })).toBe(5);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const again = () =>
+      fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event('after')) });
+    expect((await again()).status).toBe(429);
+    t += 100; // one token back at 10 per second
+    expect((await again()).status).toBe(202);
+  });
+});
