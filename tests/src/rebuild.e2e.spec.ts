@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { resolveActiveNamespace } from '@dvc/redis';
+import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch } from './events.js';
+import { REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+
+const run = promisify(execFile);
+
+/** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */
+function projectionSeries(metrics: Map<string, number>): Map<string, number> {
+  const wallClock = /^dvc_(projection_last_applied_timestamp_seconds|projection_freshness_seconds|exporter_scrape_seconds|exporter_namespace_info)/;
+  return new Map([...metrics].filter(([series]) => series.startsWith('dvc_') && !wallClock.test(series)));
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Per unit, dossiers received over June 2022 (online/direct), most resolved (some past their
+ * due time), some paused for supplements, some withdrawn or digitized, with payments and reports.
+ */
+function history(units: readonly string[], perUnit: number): unknown[] {
+  const out: unknown[] = [];
+  units.forEach((unit, u) => {
+    for (let i = 0; i < perUnit; i++) {
+      const d = `${unit}-D${i}`;
+      const day = 1 + ((i + u) % 28);
+      const at = (dd: number, hh: number) => `2022-06-${pad(Math.min(30, dd))}T${pad(hh)}:00:00+07:00`;
+      out.push(ev.received(unit, d, at(day, 8), i % 3 === 0 ? 'direct' : 'online', { dueAt: at(day + 3, 17) }));
+      if (i % 7 === 3) {
+        out.push(ev.supplementRequested(unit, d, at(day, 10)));
+        if (i % 2 === 0) out.push(ev.supplementReceived(unit, d, at(day + 1, 9)));
+      }
+      if (i % 11 === 5) out.push(ev.withdrawn(unit, d, at(day + 1, 11)));
+      else if (i % 4 !== 1) out.push(ev.resolved(unit, d, at(day + (i % 6), 15), i % 2 === 0));
+      if (i % 5 === 0) out.push(ev.digitized(unit, d, at(day, 9)));
+      if (i % 3 === 1) out.push(ev.payment(unit, `${d}-P`, at(day, 9), i % 2 === 0 ? 'fee' : 'land_obligation', i % 2 === 0 ? 'online' : 'offline', 10_000 * (1 + (i % 9))));
+      if (i % 10 === 0) out.push(ev.report(unit, `${d}-R`, at(day, 14), i % 20 === 0 ? 'online' : 'offline'));
+    }
+  });
+  return out;
+}
+
+/**
+ * The acceptance test of `dvc rebuild`: the real ingest, projector, archiver and exporter fill
+ * the projection and the event store; the live namespace is then wiped (Redis lost its data),
+ * `dvc rebuild --force` runs as a process, and every series the exporter serves afterwards is
+ * exactly what it served before.
+ */
+describe('dvc rebuild restores every series from the event store', () => {
+  const id = uniqueName('rebuild').replace(/[^a-z0-9]/g, '');
+  const common = serviceEnv(id);
+  const env = stackEnv();
+  const redis = new Redis(env.redisUrl);
+  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const units = [1, 2, 3, 4, 5, 6].map((k) => `rb.${id}.u${k}`);
+  const events = history(units, 220);
+  const services: ServiceProcess[] = [];
+  let ingest: ServiceProcess;
+  let exporter: ServiceProcess;
+
+  const unlinkPrefix = async (prefix: string) => {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+    }
+  };
+
+  beforeAll(async () => {
+    services.push(await startService('projector', common, 'PROJECTOR_PORT'));
+    services.push(await startService('archiver', common, 'ARCHIVER_PORT'));
+    exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
+    services.push(exporter);
+    ingest = await startService('ingest', { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest` }, 'INGEST_PORT');
+    services.push(ingest);
+    await waitFor(async () => ((await fetch(`${ingest.url}/readyz`)).ok ? true : undefined), { description: 'ingest ready' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.kill('SIGTERM')));
+    await unlinkPrefix(`${id}:`);
+    await unlinkPrefix(`${id}.`);
+    redis.disconnect();
+    rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+  });
+
+  it('serves exactly the same series after the live namespace is wiped and rebuilt', async () => {
+    expect(events.length).toBeGreaterThan(2500);
+    for (let i = 0; i < events.length; i += 500) {
+      const res = await postBatch(ingest.url, events.slice(i, i + 500));
+      expect(res.status).toBe(202);
+    }
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', common.EVENTS_TOPIC ?? '');
+    await waitForZeroLag(kafka, common.ARCHIVER_GROUP ?? '', common.EVENTS_TOPIC ?? '');
+    const before = await waitFor(
+      async () => {
+        const metrics = await scrapeMetrics(exporter.url);
+        let applied = 0;
+        for (const [series, value] of metrics) if (series.startsWith('dvc_projection_events_applied_total')) applied += value;
+        return applied === events.length ? projectionSeries(metrics) : undefined;
+      },
+      { description: `all ${events.length} events applied` },
+    );
+    expect(before.get('dvc_projection_units')).toBe(units.length);
+    // 611 series for six units, 343 of them non-zero: the comparison below is not of empty maps.
+    expect([...before.values()].filter((v) => v !== 0).length).toBeGreaterThan(300);
+    expect(before.get(`dvc_exporter_namespace_info{namespace="${id}"}`)).toBeUndefined();
+    expect([...before.keys()].filter((s) => s.startsWith('dvc_dossiers_resolved{')).length).toBeGreaterThan(0);
+    expect([...before.keys()].some((s) => s.startsWith('dvc_payments{'))).toBe(true);
+
+    // Redis loses the projection.
+    await unlinkPrefix(`${id}:`);
+    expect(projectionSeries(await scrapeMetrics(exporter.url)).get('dvc_projection_units')).toBe(0);
+
+    const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), 'rebuild', '--force'], {
+      env: { ...process.env, NODE_OPTIONS: '', ...common },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const active = await resolveActiveNamespace(redis, id);
+    expect(active).toMatch(new RegExp(`^${id}\\.r\\d{8}T\\d{6}$`));
+    expect(stdout).toContain(`applied ${events.length} events`);
+    expect(stdout).toContain(`switched ${id}: ${id} -> ${active} (forced, with the differences above)`);
+    expect(stdout).toContain('caught up');
+    expect(stderr).toContain(`${events.length}/${events.length} 100.0%`);
+
+    const after = await scrapeMetrics(exporter.url);
+    expect(after.get(`dvc_exporter_namespace_info{namespace="${active}"}`)).toBe(1);
+    expect(projectionSeries(after)).toEqual(before);
+  });
+});
