@@ -6,7 +6,6 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { timestampMs } from '@dvc/domain';
-import { waitFor } from '@dvc/testing';
 import { contractEvent, describeEventStoreContract } from './contract.js';
 import {
   DEFAULT_STREAM_PREFIX,
@@ -26,6 +25,7 @@ import {
   subjectOfStream,
 } from './esdb-codec.js';
 import { EsdbImitation } from './esdb-imitation.js';
+import { describeEsdbSpecifics } from './esdb-specifics.js';
 import { EsdbEventStore } from './esdb.js';
 import { EventStoreUrlError, isEsdbUrl, openEventStore, redactUrl } from './open.js';
 import { EventStoreError } from './port.js';
@@ -225,73 +225,7 @@ describeEventStoreContract('EsdbEventStore on an in-memory imitation of the Even
   };
 });
 
-describe('EsdbEventStore (on the imitation)', () => {
-  it('writes each event to its subject stream with the derived id, its type, its JSON and the body hash', async () => {
-    const server = new EsdbImitation();
-    const client = server.client();
-    const store = new EsdbEventStore({ client, streamPrefix: 'dvc' });
-    const event = contractEvent({ id: 'e1', subject: 'H12/0001' });
-    await store.append([event]);
-    const raw = [];
-    for await (const resolved of client.readStream('dvc-H12%2F0001')) raw.push(resolved.event);
-    expect(raw).toHaveLength(1);
-    expect(raw[0]).toMatchObject({ id: esdbEventId('e1'), type: event.type, data: event, metadata: { eventId: 'e1' } });
-    expect((raw[0]!.metadata as { bodySha256: string }).bodySha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(await store.readStream('H12/0001')).toEqual([{ position: positionFromEsdb(raw[0]!.position!), event }]);
-    await store.close();
-  });
-
-  it('keeps stores of different prefixes apart on one server', async () => {
-    const server = new EsdbImitation();
-    const one = new EsdbEventStore({ client: server.client(), streamPrefix: 'run_1' });
-    const ten = new EsdbEventStore({ client: server.client(), streamPrefix: 'run_10' });
-    await one.append([contractEvent({ id: 'a' })]);
-    await ten.append([contractEvent({ id: 'b' }), contractEvent({ id: 'c' })]);
-    await one.append([contractEvent({ id: 'b' })]);
-    expect((await one.read()).map((s) => s.event.id)).toEqual(['a', 'b']);
-    expect((await ten.read()).map((s) => s.event.id)).toEqual(['b', 'c']);
-    expect(await ten.head()).toBe((await ten.read())[1]!.position);
-    await Promise.all([one.close(), ten.close()]);
-  });
-
-  it('records a subscriber checkpoint so that a named subscriber resumes where it stopped', async () => {
-    const server = new EsdbImitation();
-    const options = { streamPrefix: 'dvc', checkpointStream: 'archiver-checkpoint', checkpointEvery: 2 };
-    const first = new EsdbEventStore({ client: server.client(), ...options });
-    expect(await first.readCheckpoint()).toBe(0);
-    await first.append(['e1', 'e2', 'e3', 'e4', 'e5'].map((id) => contractEvent({ id })));
-    const positions = (await first.read()).map((s) => s.position);
-    const seen: string[] = [];
-    const subscription = first.subscribe({ after: 0, onEvent: (s) => void seen.push(s.event.id) });
-    expect(() => first.subscribe({ after: 0, onEvent: () => undefined })).toThrow(/already used by a running subscription/);
-    await first.append([contractEvent({ id: 'e6' })]);
-    await waitFor(() => (seen.length === 6 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    await subscription.close();
-    const last = (await first.read()).at(-1)!.position;
-    expect(await first.readCheckpoint()).toBe(last);
-    expect(positions).toHaveLength(5);
-    await first.close();
-
-    const second = new EsdbEventStore({ client: server.client(), ...options });
-    await second.append([contractEvent({ id: 'e7' })]);
-    const resumed: string[] = [];
-    const again = second.subscribe({ after: await second.readCheckpoint(), onEvent: (s) => void resumed.push(s.event.id) });
-    await waitFor(() => (resumed.length === 1 ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
-    expect(resumed).toEqual(['e7']);
-    await again.close();
-    await second.close();
-  });
-
-  it('refuses a checkpoint stream inside its own streams or among the system streams', () => {
-    const client = new EsdbImitation().client();
-    expect(() => new EsdbEventStore({ client, streamPrefix: 'dvc', checkpointStream: 'dvc-archiver' })).toThrow(/checkpoint stream/);
-    expect(() => new EsdbEventStore({ client, checkpointStream: '$archiver' })).toThrow(/checkpoint stream/);
-    expect(() => new EsdbEventStore({ client, checkpointStream: '' })).toThrow(/checkpoint stream/);
-  });
-
-  it('reads no checkpoint when it has no checkpoint stream', async () => {
-    const store = new EsdbEventStore({ client: new EsdbImitation().client() });
-    await expect(store.readCheckpoint()).rejects.toThrow(/no checkpoint stream/);
-    await store.close();
-  });
+describeEsdbSpecifics('an in-memory imitation of the client', async () => {
+  const server = new EsdbImitation();
+  return { client: () => server.client(), name: (suffix) => suffix };
 });
