@@ -62,25 +62,33 @@ export function createApp(deps: ReplayDeps): ReplayApp {
   const tailsByKey = new Map<string, number>();
   let accepting = true;
 
-  const refuse = (res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) => {
+  interface Refusal {
+    headers?: Record<string, string>;
+    /** More fields of the JSON body. */
+    body?: Record<string, unknown>;
+    /** The authenticated key's id, for the log. */
+    key?: string;
+  }
+  const refuse = (res: ServerResponse, status: number, error: string, refusal: Refusal = {}) => {
     requests.inc({ status: String(status) });
-    sendJson(res, status, { error, ...extra }, headers);
+    deps.logger.info({ status, error, key: refusal.key }, 'events request refused');
+    sendJson(res, status, { error, ...refusal.body }, refusal.headers ?? {});
   };
 
   const authenticate = (req: IncomingMessage, res: ServerResponse): ApiKeyRecord | undefined => {
     const header = req.headers.authorization;
     if (header === undefined) {
-      refuse(res, 401, 'missing API key: send the header Authorization: Bearer <key>', { 'www-authenticate': CHALLENGE });
+      refuse(res, 401, 'missing API key: send the header Authorization: Bearer <key>', { headers: { 'www-authenticate': CHALLENGE } });
       return undefined;
     }
     const presented = BEARER.exec(header)?.[1];
     if (presented === undefined) {
-      refuse(res, 401, 'malformed Authorization header: expected Bearer <key>', { 'www-authenticate': `${CHALLENGE}, error="invalid_request"` });
+      refuse(res, 401, 'malformed Authorization header: expected Bearer <key>', { headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_request"` } });
       return undefined;
     }
     const key = deps.keys.current().verify(presented);
     if (key === undefined) {
-      refuse(res, 401, 'unknown API key', { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
+      refuse(res, 401, 'unknown API key', { headers: { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` } });
       return undefined;
     }
     return key;
@@ -88,11 +96,11 @@ export function createApp(deps: ReplayDeps): ReplayApp {
 
   const getEvents = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET') {
-      refuse(res, 405, 'use GET', { allow: 'GET' });
+      refuse(res, 405, 'use GET', { headers: { allow: 'GET' } });
       return;
     }
     if (!accepting) {
-      refuse(res, 503, 'shutting down; retry on another instance', { 'retry-after': '1' });
+      refuse(res, 503, 'shutting down; retry on another instance', { headers: { 'retry-after': '1' } });
       return;
     }
     const key = authenticate(req, res);
@@ -100,31 +108,40 @@ export function createApp(deps: ReplayDeps): ReplayApp {
     const rate = deps.limiter.take(key.id, key.ratePerMinute);
     if (!rate.ok) {
       refuse(res, 429, `rate limit of ${key.ratePerMinute} requests per minute reached for key '${key.id}'; retry in ${rate.retryAfterSeconds} s`, {
-        'retry-after': String(rate.retryAfterSeconds),
+        headers: { 'retry-after': String(rate.retryAfterSeconds) },
+        key: key.id,
       });
       return;
     }
     const params = new URL(req.url ?? '/', 'http://replay').searchParams;
     const parsed = parseEventsQuery(params, deps.tokens);
     if (!parsed.ok) {
-      refuse(res, 400, parsed.problems.join('; '), {}, { problems: parsed.problems });
+      refuse(res, 400, parsed.problems.join('; '), { body: { problems: parsed.problems }, key: key.id });
       return;
     }
     const query = parsed.query;
     const planned = planRead(query, key);
     if (!planned.ok) {
-      refuse(res, 403, planned.problem);
+      refuse(res, 403, planned.problem, { key: key.id });
       return;
     }
-    const head = await deps.store.head();
+    let head: number;
+    try {
+      head = await deps.store.head();
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'event store unavailable');
+      refuse(res, 503, 'event store unavailable; retry later', { headers: { 'retry-after': '2' }, key: key.id });
+      return;
+    }
     if (query.after > head) {
-      refuse(res, 400, `resume token position ${query.after} is beyond the head of the history (${head}): it was issued by another event store`);
+      const problem = `resume token position ${query.after} is beyond the head of the history (${head}): it was issued by another event store`;
+      refuse(res, 400, problem, { body: { problems: [problem] }, key: key.id });
       return;
     }
     if (query.follow) {
       const open = tailsByKey.get(key.id) ?? 0;
       if (open >= deps.maxTailsPerKey) {
-        refuse(res, 429, `key '${key.id}' already holds ${open} live tails, the most allowed; close one first`, { 'retry-after': '5' });
+        refuse(res, 429, `key '${key.id}' already holds ${open} live tails, the most allowed; close one first`, { headers: { 'retry-after': '5' }, key: key.id });
         return;
       }
       tailsByKey.set(key.id, open + 1);
