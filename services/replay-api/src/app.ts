@@ -164,6 +164,8 @@ export function createApp(deps: ReplayDeps): ReplayApp {
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
+    // A client gone before the listener was attached never fires it.
+    if (res.destroyed) controller.abort();
     const started = deps.now();
     let result: StreamResult | undefined;
     try {
@@ -182,6 +184,7 @@ export function createApp(deps: ReplayDeps): ReplayApp {
         onStreamed: (n) => streamed.inc(n),
         write: (chunk) =>
           new Promise<void>((resolve) => {
+            if (res.destroyed) controller.abort();
             if (res.destroyed || res.writableEnded || res.write(chunk)) {
               resolve();
               return;
