@@ -3,8 +3,10 @@ import { NamespaceError, SwitchConflictError } from '@dvc/redis';
 import { UsageError } from './args.js';
 import { cliSpec } from './config.js';
 import type { CliIo, Command } from './io.js';
+import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
 import { NAMESPACES_HELP, namespacesCommand } from './commands/namespaces.js';
 import { REBUILD_HELP, rebuildCommand } from './commands/rebuild.js';
+import { REPLAY_HELP, replayCommand } from './commands/replay.js';
 
 interface Entry {
   summary: string;
@@ -14,6 +16,8 @@ interface Entry {
 
 const COMMANDS: Record<string, Entry> = {
   rebuild: { summary: 'rebuild the projection from the event store into a new namespace, compare, switch', help: REBUILD_HELP, run: rebuildCommand },
+  dlq: { summary: 'list the dead-letter topic, re-drive dead letters to their source topic', help: DLQ_HELP, run: dlqCommand },
+  replay: { summary: "republish a filtered range of the event store's history to a Kafka topic", help: REPLAY_HELP, run: replayCommand },
   namespaces: { summary: 'list the projection namespaces and which one is live', help: NAMESPACES_HELP, run: namespacesCommand },
 };
 
@@ -22,7 +26,7 @@ export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `dvc: operator CLI of the dossier metrics pipeline
 
-Usage: dvc <command> [options]      dvc <command> --help for the command's options
+Usage: dvc <command> [options]      dvc <command> --help (or dvc help <command>) for its options
 
 Commands:
 ${lines.join('\n')}
@@ -33,6 +37,10 @@ ${describeConfig('Settings come from the environment (flags of a command overrid
 /** Runs one command line; returns the exit code (0 ok, 1 failure or differences, 2 bad usage or configuration). */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]] !== undefined) {
+    io.stdout.write(COMMANDS[rest[0]]?.help ?? '');
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(usage());
     return name === undefined ? 2 : 0;

@@ -1,0 +1,194 @@
+import type { KafkaMessage } from 'kafkajs';
+import { createLogger } from '@dvc/config';
+import { DLQ_HEADERS, createKafka } from '@dvc/kafka';
+import { UsageError, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
+import { cliConfig } from '../config.js';
+import type { CliIo } from '../io.js';
+import { Progress } from '../progress.js';
+import { readTopicToEnd } from '../topic-reader.js';
+
+export const REDRIVEN_FROM_HEADER = 'dvc-redriven-from';
+
+export const DLQ_HELP = `dvc dlq: inspect and re-drive the dead-letter topic
+
+Usage:
+  dvc dlq list [--topic T] [--limit N] [--json]
+  dvc dlq redrive (--offsets p:o[,p:o...] | --all | --reason REGEX) [--topic T] [--to TOPIC] [--dry-run]
+
+list     reads the dead-letter topic (DLQ_TOPIC, or --topic) from the beginning without
+         committing anything and prints, per message: partition:offset, stage, reason, source
+         topic/partition/offset, rejected-at and the first bytes of the value.
+  --limit N     only the first N messages (default: all)
+  --json        one JSON array (value preview as text, key as text)
+
+redrive  republishes the selected messages, original key and bytes, to the topic they came from
+         (or --to TOPIC), with the header ${REDRIVEN_FROM_HEADER}=<dlq-topic>:<partition>:<offset>.
+         Re-driving twice is harmless: event ids are idempotent in the projection and the store.
+  --offsets p:o,...   exactly these dead letters (partition:offset)
+  --all               every dead letter
+  --reason REGEX      dead letters whose reason matches REGEX
+  --to TOPIC          publish there instead of each message's source topic
+  --dry-run           only say what would be re-driven
+
+Exit codes: 0 done, 1 failure (e.g. a requested offset not in the topic), 2 bad usage.
+`;
+
+const PREVIEW_BYTES = 120;
+
+export interface DeadLetterEntry {
+  partition: number;
+  offset: string;
+  stage: string | null;
+  reason: string | null;
+  sourceTopic: string | null;
+  sourcePartition: number | null;
+  sourceOffset: string | null;
+  rejectedAt: string | null;
+  key: string | null;
+  valueBytes: number;
+  valuePreview: string;
+}
+
+function header(message: KafkaMessage, name: string): string | null {
+  const value = message.headers?.[name];
+  if (value === undefined) return null;
+  const one = Array.isArray(value) ? value[0] : value;
+  return one === undefined ? null : one.toString();
+}
+
+/** What `list` shows of one dead letter, from its headers and the first bytes of its value. */
+export function describeDeadLetter(partition: number, message: KafkaMessage): DeadLetterEntry {
+  const value = message.value ?? Buffer.alloc(0);
+  const sourcePartition = header(message, DLQ_HEADERS.sourcePartition);
+  return {
+    partition,
+    offset: message.offset,
+    stage: header(message, DLQ_HEADERS.stage),
+    reason: header(message, DLQ_HEADERS.reason),
+    sourceTopic: header(message, DLQ_HEADERS.sourceTopic),
+    sourcePartition: sourcePartition === null ? null : Number(sourcePartition),
+    sourceOffset: header(message, DLQ_HEADERS.sourceOffset),
+    rejectedAt: header(message, DLQ_HEADERS.rejectedAt),
+    key: message.key === null ? null : message.key.toString(),
+    valueBytes: value.length,
+    valuePreview: value.subarray(0, PREVIEW_BYTES).toString('utf8'),
+  };
+}
+
+export function formatEntry(e: DeadLetterEntry): string {
+  const preview = JSON.stringify(e.valuePreview) + (e.valueBytes > PREVIEW_BYTES ? ` (+${e.valueBytes - PREVIEW_BYTES} bytes)` : '');
+  return [
+    `${e.partition}:${e.offset}  ${e.stage ?? '?'}  ${e.rejectedAt ?? '?'}  from ${e.sourceTopic ?? '?'}/${e.sourcePartition ?? '?'}/${e.sourceOffset ?? '?'}`,
+    `    reason: ${e.reason ?? '(none)'}`,
+    `    value:  ${preview}`,
+  ].join('\n');
+}
+
+async function readDeadLetters(io: CliIo, topic: string | undefined) {
+  const config = cliConfig(io.env, { DLQ_TOPIC: topic });
+  const kafka = createKafka(config, 'dvc-cli', createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'silent'));
+  const messages: { partition: number; message: KafkaMessage }[] = [];
+  await readTopicToEnd(kafka, config.DLQ_TOPIC, (partition, message) => messages.push({ partition, message }));
+  messages.sort((a, b) => a.partition - b.partition || Number(a.message.offset) - Number(b.message.offset));
+  return { kafka, dlqTopic: config.DLQ_TOPIC, messages };
+}
+
+async function list(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, { topic: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help === true) {
+    io.stdout.write(DLQ_HELP);
+    return 0;
+  }
+  const limit = intFlag('limit', values.limit, 1);
+  const { messages, dlqTopic } = await readDeadLetters(io, values.topic);
+  const entries = messages.slice(0, limit ?? messages.length).map(({ partition, message }) => describeDeadLetter(partition, message));
+  if (values.json === true) {
+    io.stdout.write(`${JSON.stringify(entries)}\n`);
+    return 0;
+  }
+  for (const e of entries) io.stdout.write(`${formatEntry(e)}\n`);
+  io.stdout.write(`${entries.length} of ${messages.length} dead letters in ${dlqTopic}\n`);
+  return 0;
+}
+
+async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    { topic: { type: 'string' }, offsets: { type: 'string' }, all: { type: 'boolean' }, reason: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  );
+  if (values.help === true) {
+    io.stdout.write(DLQ_HELP);
+    return 0;
+  }
+  const selectors = [values.offsets !== undefined, values.all === true, values.reason !== undefined].filter(Boolean).length;
+  if (selectors !== 1) throw new UsageError('choose the dead letters with exactly one of --offsets, --all or --reason');
+  const wanted = values.offsets === undefined ? undefined : offsetsFlag('offsets', values.offsets);
+  const reason = regexFlag('reason', values.reason);
+  const { kafka, dlqTopic, messages } = await readDeadLetters(io, values.topic);
+
+  let selected = messages;
+  if (wanted !== undefined) {
+    const byPosition = new Map(messages.map((m) => [`${m.partition}:${m.message.offset}`, m]));
+    const missing = wanted.filter((w) => !byPosition.has(`${w.partition}:${w.offset}`));
+    if (missing.length > 0) {
+      io.stderr.write(`dvc dlq redrive: not in ${dlqTopic}: ${missing.map((m) => `${m.partition}:${m.offset}`).join(', ')} (see dvc dlq list)\n`);
+      return 1;
+    }
+    selected = wanted.map((w) => byPosition.get(`${w.partition}:${w.offset}`)).filter((m) => m !== undefined);
+  } else if (reason !== undefined) {
+    selected = messages.filter((m) => reason.test(header(m.message, DLQ_HEADERS.reason) ?? ''));
+  }
+
+  const plan = selected.map(({ partition, message }) => ({
+    from: `${dlqTopic}:${partition}:${message.offset}`,
+    to: values.to ?? header(message, DLQ_HEADERS.sourceTopic),
+    message,
+  }));
+  const unroutable = plan.filter((p) => p.to === null);
+  if (unroutable.length > 0) {
+    io.stderr.write(`dvc dlq redrive: no source topic header on ${unroutable.map((p) => p.from).join(', ')}; give --to TOPIC\n`);
+    return 1;
+  }
+  const perTopic = new Map<string, number>();
+  for (const p of plan) perTopic.set(p.to ?? '', (perTopic.get(p.to ?? '') ?? 0) + 1);
+  const summary = [...perTopic].map(([t, n]) => `${n} to ${t}`).join(', ');
+  if (values['dry-run'] === true) {
+    for (const p of plan) io.stdout.write(`would re-drive ${p.from} -> ${p.to ?? ''}\n`);
+    io.stdout.write(`dry run: ${plan.length} of ${messages.length} dead letters selected${plan.length > 0 ? ` (${summary})` : ''}\n`);
+    return 0;
+  }
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const progress = new Progress({ stream: io.stderr, now: io.now, label: 'dead letters', total: plan.length });
+  try {
+    for (let i = 0; i < plan.length; i += 500) {
+      const chunk = plan.slice(i, i + 500);
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...new Set(chunk.map((p) => p.to ?? ''))].map((topic) => ({
+          topic,
+          messages: chunk
+            .filter((p) => p.to === topic)
+            .map((p) => ({ key: p.message.key, value: p.message.value, headers: { [REDRIVEN_FROM_HEADER]: p.from } })),
+        })),
+      });
+      progress.update(i + chunk.length);
+    }
+    progress.finish();
+  } finally {
+    await producer.disconnect();
+  }
+  io.stdout.write(`re-drove ${plan.length} of ${messages.length} dead letters${plan.length > 0 ? ` (${summary})` : ''}\n`);
+  return 0;
+}
+
+export async function dlqCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action === undefined || action === '--help' || action === '-h') {
+    (action === undefined ? io.stderr : io.stdout).write(DLQ_HELP);
+    return action === undefined ? 2 : 0;
+  }
+  if (action === 'list') return list(rest, io);
+  if (action === 'redrive') return redrive(rest, io);
+  throw new UsageError(`unknown dlq action '${action}' (list or redrive)`);
+}

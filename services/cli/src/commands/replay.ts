@@ -1,0 +1,146 @@
+import { createLogger } from '@dvc/config';
+import { EVENT_TYPES, type DvcEvent, type EventType } from '@dvc/domain';
+import { openEventStore, type EventFilter, type EventStore, type Position } from '@dvc/eventstore';
+import { createKafka } from '@dvc/kafka';
+import { UsageError, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
+import { cliConfig } from '../config.js';
+import type { CliIo } from '../io.js';
+import { Progress } from '../progress.js';
+
+export const REPLAY_HELP = `dvc replay: republish a filtered range of the event store's history to a Kafka topic
+
+Usage:
+  dvc replay --to TOPIC [--types a,b] [--unit U] [--from ISO] [--until ISO] [--after POS] [--limit N]
+
+Events are read from the store (EVENTSTORE_URL) in position order and published with an
+idempotent producer, keyed by subject as the ingest does (per-dossier order kept), value the
+CloudEvent JSON. Consumers recognise events by id, so replaying into a live topic only adds
+duplicates that change nothing.
+
+  --to TOPIC       destination topic (must exist)
+  --types a,b      only these event types (full name, or its last part: resolved,payment.completed)
+  --unit U         only events of this unit (unitid)
+  --from ISO       business time at or after (e.g. 2022-06-01 or 2022-06-01T00:00:00+07:00)
+  --until ISO      business time before
+  --after POS      only store positions after POS (resume a replay: the last position is printed)
+  --limit N        at most N events
+  --batch N        events per publish (default 1000)
+  --eventstore URL event store (overrides EVENTSTORE_URL)
+`;
+
+/** Full event type names from full or short (`resolved`, `payment.completed`) ones. */
+export function eventTypes(raw: readonly string[]): EventType[] {
+  const all = Object.keys(EVENT_TYPES) as EventType[];
+  return raw.map((name) => {
+    if ((all as string[]).includes(name)) return name as EventType;
+    const matches = all.filter((t) => t.endsWith(`.${name}`));
+    if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+    throw new UsageError(
+      matches.length > 1 ? `--types: '${name}' is ambiguous (${matches.join(', ')})` : `--types: unknown event type '${name}' (known: ${all.join(', ')})`,
+    );
+  });
+}
+
+/** One Kafka message per event, exactly as the ingest publishes it. */
+export function eventMessage(event: DvcEvent) {
+  return {
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: { 'content-type': 'application/cloudevents+json', ce_type: event.type, ce_id: event.id },
+  };
+}
+
+export interface ReplayOptions {
+  events: EventStore;
+  filter: EventFilter;
+  after: Position;
+  limit?: number;
+  batchSize: number;
+  publish: (events: readonly DvcEvent[]) => Promise<void>;
+  onBatch?: (position: Position, published: number) => void;
+}
+
+/** Publishes the matching history after `after`, in position order; returns the last position read and the count. */
+export async function replayHistory(options: ReplayOptions): Promise<{ position: Position; published: number }> {
+  let position = options.after;
+  let published = 0;
+  for (;;) {
+    const want = options.limit === undefined ? options.batchSize : Math.min(options.batchSize, options.limit - published);
+    if (want <= 0) break;
+    const batch = await options.events.read({ ...options.filter, after: position, limit: want });
+    if (batch.length === 0) break;
+    await options.publish(batch.map((s) => s.event));
+    position = batch[batch.length - 1]?.position ?? position;
+    published += batch.length;
+    options.onBatch?.(position, published);
+  }
+  return { position, published };
+}
+
+export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, {
+    to: { type: 'string' },
+    types: { type: 'string' },
+    unit: { type: 'string' },
+    from: { type: 'string' },
+    until: { type: 'string' },
+    after: { type: 'string' },
+    limit: { type: 'string' },
+    batch: { type: 'string' },
+    eventstore: { type: 'string' },
+  });
+  if (values.help === true) {
+    io.stdout.write(REPLAY_HELP);
+    return 0;
+  }
+  if (values.to === undefined) throw new UsageError('--to TOPIC is required');
+  const filter: EventFilter = {};
+  const types = listFlag(values.types);
+  if (types !== undefined) filter.types = eventTypes(types);
+  if (values.unit !== undefined) filter.unit = values.unit;
+  const from = instantFlag('from', values.from);
+  const until = instantFlag('until', values.until);
+  if (from !== undefined) filter.from = from;
+  if (until !== undefined) filter.to = until;
+  if (from !== undefined && until !== undefined && until <= from) throw new UsageError('--until must be after --from');
+  const after = intFlag('after', values.after, 0) ?? 0;
+  const limit = intFlag('limit', values.limit, 1);
+  const batchSize = intFlag('batch', values.batch, 1, 100_000) ?? 1000;
+  const config = cliConfig(io.env, { EVENTSTORE_URL: values.eventstore });
+  const topic = values.to;
+
+  const kafka = createKafka(config, 'dvc-cli', createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'silent'));
+  const admin = kafka.admin();
+  await admin.connect();
+  const exists = (await admin.listTopics().finally(() => admin.disconnect())).includes(topic);
+  if (!exists) {
+    io.stderr.write(`dvc replay: topic ${topic} does not exist (the broker does not create topics); create it first\n`);
+    return 1;
+  }
+  const events = openEventStore(config.EVENTSTORE_URL);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const head = await events.head();
+    // Progress over store positions: the filter's match count is unknown until read.
+    const progress = new Progress({ stream: io.stderr, now: io.now, label: 'positions', total: Math.max(0, head - after) });
+    const result = await replayHistory({
+      events,
+      filter,
+      after,
+      batchSize,
+      ...(limit === undefined ? {} : { limit }),
+      publish: async (batch) => {
+        await producer.send({ topic, acks: -1, messages: batch.map(eventMessage) });
+      },
+      onBatch: (position) => progress.update(position - after),
+    });
+    progress.update(limit !== undefined && result.published === limit ? result.position - after : head - after);
+    progress.finish();
+    io.stdout.write(`replayed ${result.published} events to ${topic} (store positions ${after + 1}..${result.position}; resume with --after ${result.position})\n`);
+    return 0;
+  } finally {
+    await producer.disconnect();
+    await events.close();
+  }
+}
