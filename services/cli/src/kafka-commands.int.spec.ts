@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KafkaMessage } from 'kafkajs';
+import { createLogger } from '@dvc/config';
+import { openEventStore } from '@dvc/eventstore';
+import { DeadLetterPublisher, createKafka, ensureTopics } from '@dvc/kafka';
+import { uniqueName } from '@dvc/testing';
+import { run } from './cli.js';
+import { REDRIVEN_FROM_HEADER, type DeadLetterEntry } from './commands/dlq.js';
+import { history } from './fixtures.js';
+import type { CliIo } from './io.js';
+import { readTopicToEnd } from './topic-reader.js';
+
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+
+function bufferIo(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { env, now: Date.now, stdout: { write: (c: string) => out.push(c) }, stderr: { write: (c: string) => err.push(c) }, out: () => out.join(''), err: () => err.join('') };
+}
+
+describe('dvc dlq and dvc replay on a real Kafka', () => {
+  const id = uniqueName('clik').replace(/[^a-z0-9-]/g, '');
+  const logger = createLogger('test', 'silent');
+  const settings = { KAFKA_BROKERS: [brokers], KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'none' as const, KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', EVENTS_TOPIC: `${id}.events`, DLQ_TOPIC: `${id}.dlq`, TOPIC_PARTITIONS: 2 };
+  const kafka = createKafka(settings, 'cli-test', logger);
+  const replayTopic = `${id}.replay`;
+  const dir = mkdtempSync(join(tmpdir(), 'dvc-cli-kafka-'));
+  const env = { KAFKA_BROKERS: brokers, EVENTS_TOPIC: settings.EVENTS_TOPIC, DLQ_TOPIC: settings.DLQ_TOPIC, EVENTSTORE_URL: `sqlite:${join(dir, 'events.sqlite')}` };
+
+  const read = async (topic: string) => {
+    const messages: { partition: number; message: KafkaMessage }[] = [];
+    await readTopicToEnd(kafka, topic, (partition, message) => messages.push({ partition, message }));
+    return messages;
+  };
+
+  beforeAll(async () => {
+    await ensureTopics(kafka, [settings.EVENTS_TOPIC, settings.DLQ_TOPIC, replayTopic], 2);
+  });
+
+  afterAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [settings.EVENTS_TOPIC, settings.DLQ_TOPIC, replayTopic] }).finally(() => admin.disconnect());
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists dead letters with their origin and re-drives the selected ones with the redriven-from header', async () => {
+    const publisher = new DeadLetterPublisher(kafka, settings.DLQ_TOPIC);
+    const letter = (n: number, reason: string) => ({
+      key: Buffer.from(`k${n}`),
+      value: Buffer.from(n === 2 ? 'x'.repeat(300) : `{"bad":${n}}`),
+      reason,
+      sourceTopic: settings.EVENTS_TOPIC,
+      sourcePartition: n % 2,
+      sourceOffset: String(100 + n),
+      stage: 'validation' as const,
+    });
+    await publisher.publish([letter(1, 'data.dueAt: must be a date-time'), letter(2, 'not JSON'), letter(3, 'data.channel: unknown')], new Date('2026-11-30T07:00:00Z'));
+    await publisher.close();
+
+    const listed = bufferIo(env);
+    expect(await run(['dlq', 'list', '--json'], listed)).toBe(0);
+    const entries = JSON.parse(listed.out()) as DeadLetterEntry[];
+    expect(entries.map((e) => e.reason).sort()).toEqual(['data.channel: unknown', 'data.dueAt: must be a date-time', 'not JSON']);
+    const two = entries.find((e) => e.reason === 'not JSON');
+    expect(two).toMatchObject({ stage: 'validation', sourceTopic: settings.EVENTS_TOPIC, sourcePartition: 0, sourceOffset: '102', rejectedAt: '2026-11-30T07:00:00.000Z', key: 'k2', valueBytes: 300 });
+    expect(two?.valuePreview).toBe('x'.repeat(120));
+
+    const text = bufferIo(env);
+    expect(await run(['dlq', 'list', '--limit', '1'], text)).toBe(0);
+    expect(text.out()).toContain(`1 of 3 dead letters in ${settings.DLQ_TOPIC}`);
+
+    const dry = bufferIo(env);
+    expect(await run(['dlq', 'redrive', '--reason', '^data\\.', '--dry-run'], dry)).toBe(0);
+    expect(dry.out()).toContain(`dry run: 2 of 3 dead letters selected (2 to ${settings.EVENTS_TOPIC})`);
+    expect(await read(settings.EVENTS_TOPIC)).toHaveLength(0);
+
+    const position = (e: DeadLetterEntry | undefined) => `${e?.partition}:${e?.offset}`;
+    const chosen = entries.filter((e) => e.reason !== 'not JSON');
+    const redrive = bufferIo(env);
+    expect(await run(['dlq', 'redrive', '--offsets', chosen.map(position).join(',')], redrive)).toBe(0);
+    expect(redrive.out()).toContain(`re-drove 2 of 3 dead letters (2 to ${settings.EVENTS_TOPIC})`);
+    const arrived = await read(settings.EVENTS_TOPIC);
+    expect(arrived.map(({ message }) => [message.key?.toString(), message.value?.toString(), message.headers?.[REDRIVEN_FROM_HEADER]?.toString()]).sort()).toEqual(
+      chosen.map((e) => [e.key, e.valuePreview, `${settings.DLQ_TOPIC}:${position(e)}`]).sort(),
+    );
+
+    const missing = bufferIo(env);
+    expect(await run(['dlq', 'redrive', '--offsets', '0:999'], missing)).toBe(1);
+    expect(missing.err()).toContain(`not in ${settings.DLQ_TOPIC}: 0:999`);
+    expect(await run(['dlq', 'redrive', '--all', '--reason', 'x'], missing)).toBe(2);
+  });
+
+  it('replays a filtered range of the store to a topic, keyed by subject, resumable by position', async () => {
+    const unit = `${id}-u1`;
+    const events = history([unit, `${id}-u2`], 30);
+    const store = openEventStore(env.EVENTSTORE_URL);
+    await store.append(events);
+    await store.close();
+    const expected = events.filter((e) => e.unitid === unit && e.type === 'vn.dvc.dossier.resolved');
+
+    const first = bufferIo(env);
+    expect(await run(['replay', '--to', replayTopic, '--types', 'resolved', '--unit', unit, '--limit', '5', '--batch', '2'], first)).toBe(0);
+    const resume = /resume with --after (\d+)/.exec(first.out())?.[1];
+    expect(first.out()).toContain(`replayed 5 events to ${replayTopic}`);
+    const rest = bufferIo(env);
+    expect(await run(['replay', '--to', replayTopic, '--types', 'resolved', '--unit', unit, '--after', resume ?? 'x'], rest)).toBe(0);
+    expect(rest.out()).toContain(`replayed ${expected.length - 5} events`);
+
+    const messages = await read(replayTopic);
+    const ids = messages.map(({ message }) => (JSON.parse(message.value?.toString() ?? '{}') as { id: string }).id);
+    expect(ids.sort()).toEqual(expected.map((e) => e.id).sort());
+    for (const { message } of messages) {
+      const event = JSON.parse(message.value?.toString() ?? '{}') as { subject: string; id: string };
+      expect(message.key?.toString()).toBe(event.subject);
+      expect(message.headers?.ce_id?.toString()).toBe(event.id);
+    }
+
+    const missing = bufferIo(env);
+    expect(await run(['replay', '--to', `${id}.nowhere`], missing)).toBe(1);
+    expect(missing.err()).toContain('does not exist');
+  });
+});
