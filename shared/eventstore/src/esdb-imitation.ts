@@ -164,26 +164,39 @@ export class EsdbImitation {
   }
 }
 
-function delayed(items: readonly unknown[]): Readable {
-  let sent = false;
-  return new Readable({
-    objectMode: true,
-    read() {
-      if (sent) return;
-      sent = true;
-      setImmediate(() => {
-        for (const item of items) this.push(item);
-        this.push(null);
-      });
+/** A read as the client returns it: a readable of objects with `cancel()`. */
+function cancellable(readable: Readable): Readable {
+  return Object.assign(readable, {
+    cancel: async () => {
+      readable.destroy();
     },
   });
 }
 
+function delayed(items: readonly unknown[]): Readable {
+  let sent = false;
+  return cancellable(
+    new Readable({
+      objectMode: true,
+      read() {
+        if (sent) return;
+        sent = true;
+        setImmediate(() => {
+          for (const item of items) this.push(item);
+          this.push(null);
+        });
+      },
+    }),
+  );
+}
+
 function failing(error: Error): Readable {
-  return new Readable({
-    objectMode: true,
-    read() {
-      setImmediate(() => this.destroy(error));
-    },
-  });
+  return cancellable(
+    new Readable({
+      objectMode: true,
+      read() {
+        setImmediate(() => this.destroy(error));
+      },
+    }),
+  );
 }

@@ -7,11 +7,11 @@ import {
   START,
   jsonEvent,
   streamNameFilter,
-  type AllStreamRecordedEvent,
   type AppendExpectedRevision,
   type EventStoreDBClient,
   type Position as EsdbPosition,
   type ReadPosition,
+  type StreamingRead,
 } from '@eventstore/db-client';
 import { bodyHash } from './canonical.js';
 import {
@@ -185,18 +185,19 @@ export class EsdbEventStore implements EventStore {
     try {
       let from: ReadPosition = END;
       let last: EsdbPosition | undefined;
+      let head: Position = 0;
       for (;;) {
-        let count = 0;
-        for await (const resolved of this.#client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: this.#pageSize })) {
-          count += 1;
+        const page = await visitRead(this.#client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: this.#pageSize }), (resolved) => {
           const record = resolved.event;
-          if (record === undefined) continue;
+          if (record === undefined) return true;
           // A page starts at the previous page's last record when the server reads inclusively.
-          if (last !== undefined && compareEsdbPositions(record.position, last) >= 0) continue;
+          if (last !== undefined && compareEsdbPositions(record.position, last) >= 0) return true;
           last = record.position;
-          if (record.streamId.startsWith(this.#streamPrefix)) return positionFromEsdb(record.position);
-        }
-        if (count < this.#pageSize || last === undefined) return 0;
+          if (!record.streamId.startsWith(this.#streamPrefix)) return true;
+          head = positionFromEsdb(record.position);
+          return false;
+        });
+        if (page.stopped || page.count < this.#pageSize || last === undefined) return head;
         from = last;
       }
     } catch (error) {
@@ -298,20 +299,20 @@ export class EsdbEventStore implements EventStore {
 
   /** Reads a subject stream for an EventStoreDB event id. */
   async #lookup(stream: string, uuid: string): Promise<Lookup> {
-    let revision: AppendExpectedRevision = NO_STREAM;
+    const lookup: Lookup = { revision: NO_STREAM };
     try {
-      for await (const resolved of this.#client.readStream(stream)) {
+      await visitRead(this.#client.readStream(stream), (resolved) => {
         const record = resolved.event;
-        if (record === undefined) continue;
-        revision = record.revision;
-        if (record.id.toLowerCase() === uuid) {
-          return { revision, found: { position: storedFromRecord(record).position, hash: readMetadata(record.metadata)?.bodySha256 } };
-        }
-      }
+        if (record === undefined) return true;
+        lookup.revision = record.revision;
+        if (record.id.toLowerCase() !== uuid) return true;
+        lookup.found = { position: storedFromRecord(record).position, hash: readMetadata(record.metadata)?.bodySha256 };
+        return false;
+      });
     } catch (error) {
       if (!isStreamNotFound(error)) throw error;
     }
-    return { revision };
+    return lookup;
   }
 
   /** The `$all` position of a stream's event, for an append result that came without one. */
@@ -332,17 +333,15 @@ export class EsdbEventStore implements EventStore {
     let last: EsdbPosition | undefined = start === START ? undefined : start;
     try {
       for (;;) {
-        let count = 0;
-        for await (const resolved of this.#client.readAll({ fromPosition: from, direction: FORWARDS, maxCount: this.#pageSize })) {
-          count += 1;
-          const record: AllStreamRecordedEvent | undefined = resolved.event;
-          if (record === undefined) continue;
+        const page = await visitRead(this.#client.readAll({ fromPosition: from, direction: FORWARDS, maxCount: this.#pageSize }), (resolved) => {
+          const record = resolved.event;
+          if (record === undefined) return true;
           // Reads from a position include it: the previous page's last record (or `after`) comes again.
-          if (last !== undefined && compareEsdbPositions(record.position, last) <= 0) continue;
+          if (last !== undefined && compareEsdbPositions(record.position, last) <= 0) return true;
           last = record.position;
-          if (record.streamId.startsWith(this.#streamPrefix) && !visit(storedFromRecord(record))) return;
-        }
-        if (count < this.#pageSize || last === undefined) return;
+          return !record.streamId.startsWith(this.#streamPrefix) || visit(storedFromRecord(record));
+        });
+        if (page.stopped || page.count < this.#pageSize || last === undefined) return;
         from = last;
       }
     } catch (error) {
@@ -377,6 +376,22 @@ export class EsdbEventStore implements EventStore {
       flush,
     };
   }
+}
+
+/**
+ * Hands the items of a read to `visit` until it returns false or the read ends. A read left
+ * early is cancelled, so that the server stops sending the rest of the page.
+ */
+async function visitRead<T>(read: StreamingRead<T>, visit: (item: T) => boolean): Promise<{ count: number; stopped: boolean }> {
+  let count = 0;
+  for await (const item of read) {
+    count += 1;
+    if (!visit(item)) {
+      await read.cancel();
+      return { count, stopped: true };
+    }
+  }
+  return { count, stopped: false };
 }
 
 /** Why an event cannot be stored, or undefined when it can. */
