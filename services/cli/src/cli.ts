@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import { cliSpec } from './config.js';
 import type { CliIo, Command } from './io.js';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
+import { KEYS_HELP, keysCommand } from './commands/keys.js';
 import { NAMESPACES_HELP, namespacesCommand } from './commands/namespaces.js';
 import { REBUILD_HELP, rebuildCommand } from './commands/rebuild.js';
 import { REPLAY_HELP, replayCommand } from './commands/replay.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Entry> = {
   rebuild: { summary: 'rebuild the projection from the event store into a new namespace, compare, switch', help: REBUILD_HELP, run: rebuildCommand },
   dlq: { summary: 'list the dead-letter topic, re-drive dead letters to their source topic', help: DLQ_HELP, run: dlqCommand },
   replay: { summary: "republish a filtered range of the event store's history to a Kafka topic", help: REPLAY_HELP, run: replayCommand },
+  keys: { summary: 'create, list and revoke API keys of the replay API', help: KEYS_HELP, run: keysCommand },
   namespaces: { summary: 'list the projection namespaces and which one is live', help: NAMESPACES_HELP, run: namespacesCommand },
 };
 
