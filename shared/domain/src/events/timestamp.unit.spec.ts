@@ -113,3 +113,44 @@ describe('parseTimestamp: impossible or incomplete values', () => {
     expect(reason(text)).toBe('must be an RFC 3339 date-time with an offset, e.g. 2022-06-22T08:30:00+07:00');
   });
 });
+
+describe('parseTimestamp: the character parser accepts exactly the RFC 3339 grammar', () => {
+  // The grammar as a regular expression: the oracle the one-pass parser is checked against.
+  const GRAMMAR = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+  const alphabet = fc.constantFrom(...'0123456789-:+.TtZz x'.split(''));
+  const mutated = fc
+    .tuple(
+      fc.constantFrom('2022-06-22T08:30:00+07:00', '2022-06-22T01:30:00Z', '2022-06-22T01:30:00.123456789-05:30'),
+      fc.array(fc.tuple(fc.nat(40), alphabet, fc.constantFrom('replace', 'insert', 'delete')), { maxLength: 3 }),
+    )
+    .map(([base, edits]) =>
+      edits.reduce((text, [at, ch, op]) => {
+        const i = at % (text.length + 1);
+        if (op === 'insert') return text.slice(0, i) + ch + text.slice(i);
+        if (op === 'delete') return text.slice(0, i) + text.slice(i + 1);
+        return text.slice(0, i) + ch + text.slice(i + 1);
+      }, base),
+    );
+
+  it('refuses every string outside the grammar and never throws', () => {
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.string({ maxLength: 40 })), (text) => {
+        const result = parseTimestamp(text);
+        if (!GRAMMAR.test(text)) expect(result.ok).toBe(false);
+        else if (result.ok) expect(Number.isFinite(result.ms)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives the instant Date.parse gives for every valid string in the grammar', () => {
+    fc.assert(
+      fc.property(mutated, (text) => {
+        const result = parseTimestamp(text);
+        if (!result.ok || !/\.\d{0,3}[^\d]|:\d{2}[^.]/.test(text)) return;
+        expect(result.ms).toBe(Date.parse(text.toUpperCase()));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
