@@ -26,18 +26,22 @@ const namespace = `bench-inproc-${Date.now().toString(36)}`;
 const store = new ProjectionStore(redis, namespace);
 
 let t = performance.now();
+let cpu = process.cpuUsage();
 const decoded = buffers.map((b) => {
   const r = validateEvent(JSON.parse(b.toString('utf8')));
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.event;
 });
 const decodeMs = performance.now() - t;
+const decodeCpu = process.cpuUsage(cpu);
 
 t = performance.now();
+cpu = process.cpuUsage();
 for (let i = 0; i < decoded.length; i += batchSize) {
   for (const [unit, unitEvents] of groupByUnit(decoded.slice(i, i + batchSize))) projectUnit(unit, unitEvents, new Map(), ctx);
 }
 const projectMs = performance.now() - t;
+const projectCpu = process.cpuUsage(cpu);
 
 // Partitions by subject as Kafka would, applied concurrently like partitionsConsumedConcurrently.
 const concurrencyArg = process.argv.indexOf('--concurrency');
@@ -49,17 +53,20 @@ for (const e of decoded) {
   partitions[Math.abs(h) % concurrency].push(e);
 }
 t = performance.now();
+cpu = process.cpuUsage();
 await Promise.all(
   partitions.map(async (part) => {
     for (let i = 0; i < part.length; i += batchSize) await applyEvents(store, part.slice(i, i + batchSize), ctx, Date.now);
   }),
 );
 const applyMs = performance.now() - t;
+const applyCpu = process.cpuUsage(cpu);
 
-const rate = (ms) => `${Math.round(decoded.length / (ms / 1000)).toLocaleString('en-US')} ev/s`;
+const rate = (ms, used) =>
+  `${Math.round(decoded.length / (ms / 1000)).toLocaleString('en-US')} ev/s, ${((used.user + used.system) / decoded.length).toFixed(1)} µs CPU/event`;
 console.log(`events ${decoded.length}, batch ${batchSize}, concurrency ${concurrency}`);
-console.log(`decode+validate   ${decodeMs.toFixed(0)} ms  ${rate(decodeMs)}`);
-console.log(`project (no I/O)  ${projectMs.toFixed(0)} ms  ${rate(projectMs)}  (empty prior states)`);
-console.log(`applyEvents       ${applyMs.toFixed(0)} ms  ${rate(applyMs)}  (read states, project, Lua write)`);
+console.log(`decode+validate   ${decodeMs.toFixed(0)} ms  ${rate(decodeMs, decodeCpu)}`);
+console.log(`project (no I/O)  ${projectMs.toFixed(0)} ms  ${rate(projectMs, projectCpu)}  (empty prior states)`);
+console.log(`applyEvents       ${applyMs.toFixed(0)} ms  ${rate(applyMs, applyCpu)}  (read states, project, Lua write)`);
 await store.dropNamespace();
 redis.disconnect();

@@ -4,20 +4,44 @@
 -- KEYS[1] meta hash, then nStates subject state strings, nBuckets bucket hashes and
 -- nSets sorted sets, in ARGV order.
 -- ARGV: nStates, nBuckets, nSets, appliedAtMs, lastEventMs ('' when none), then
---   per state:  expected current value ('' = absent), new value
---   per bucket: field count, then field, increment pairs, then expiry ('' = none, else epoch ms)
---   meta increments: count, then field, increment pairs
---   per set:    upsert count, then member, score pairs; removal count, then members
--- Returns 0 when applied, or the 1-based index of the first state whose current value
--- differs from the expected one (another writer got there first: re-read and retry).
+--   per state:  expected revision ('' = absent), new value '<revision>|<JSON>'
+--   per bucket: packed increments 'field\nn\nfield\nn…', expiry ('' = none, else epoch ms)
+--   meta:       packed increments
+--   per set:    packed upserts 'member\nscore…', packed removals 'member\nmember…'
+-- Returns 0 when applied, or the 1-based index of the first state whose revision differs
+-- from the expected one (another writer got there first: re-read and retry).
 local nStates = tonumber(ARGV[1])
 local nBuckets = tonumber(ARGV[2])
 local nSets = tonumber(ARGV[3])
+
+-- Calls fn(a, b) for each pair of a packed 'a\nb\na\nb…' argument.
+local function eachPair(packed, fn)
+  local pos = 1
+  local len = #packed
+  while pos <= len do
+    local sep = string.find(packed, '\n', pos, true)
+    local stop = string.find(packed, '\n', sep + 1, true) or (len + 1)
+    fn(string.sub(packed, pos, sep - 1), string.sub(packed, sep + 1, stop - 1))
+    pos = stop + 1
+  end
+end
+
+local function eachItem(packed, fn)
+  local pos = 1
+  local len = #packed
+  while pos <= len do
+    local stop = string.find(packed, '\n', pos, true) or (len + 1)
+    fn(string.sub(packed, pos, stop - 1))
+    pos = stop + 1
+  end
+end
+
 local i = 6
 for s = 1, nStates do
   local current = redis.call('GET', KEYS[1 + s])
-  if current == false then current = '' end
-  if current ~= ARGV[i] then return s end
+  local revision = ''
+  if current then revision = string.sub(current, 1, string.find(current, '|', 1, true) - 1) end
+  if revision ~= ARGV[i] then return s end
   i = i + 2
 end
 i = 6
@@ -28,35 +52,19 @@ end
 local k = 1 + nStates
 for _ = 1, nBuckets do
   k = k + 1
-  local n = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, n do
-    redis.call('HINCRBY', KEYS[k], ARGV[i], ARGV[i + 1])
-    i = i + 2
-  end
-  if ARGV[i] ~= '' then redis.call('PEXPIREAT', KEYS[k], ARGV[i]) end
-  i = i + 1
-end
-local nMeta = tonumber(ARGV[i])
-i = i + 1
-for _ = 1, nMeta do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  local key = KEYS[k]
+  eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', key, field, n) end)
+  if ARGV[i + 1] ~= '' then redis.call('PEXPIREAT', key, ARGV[i + 1]) end
   i = i + 2
 end
+eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', KEYS[1], field, n) end)
+i = i + 1
 for _ = 1, nSets do
   k = k + 1
-  local nUpsert = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, nUpsert do
-    redis.call('ZADD', KEYS[k], ARGV[i + 1], ARGV[i])
-    i = i + 2
-  end
-  local nRemove = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, nRemove do
-    redis.call('ZREM', KEYS[k], ARGV[i])
-    i = i + 1
-  end
+  local key = KEYS[k]
+  eachPair(ARGV[i], function(member, score) redis.call('ZADD', key, score, member) end)
+  eachItem(ARGV[i + 1], function(member) redis.call('ZREM', key, member) end)
+  i = i + 2
 end
 redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[4])
 if ARGV[5] ~= '' then
