@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { uniqueName, waitFor } from '@dvc/testing';
+import { REPO_ROOT, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+
+const run = promisify(execFile);
+
+interface Listed {
+  partition: number;
+  offset: string;
+  stage: string;
+  reason: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  key: string | null;
+  valuePreview: string;
+}
+
+/**
+ * Dead letters end to end: invalid messages written straight to the event topic are
+ * dead-lettered by the real projector; `dvc dlq list --json` shows them with their reasons and
+ * origin; `dvc dlq redrive --offsets` puts the chosen ones back on the source topic with the
+ * redriven-from header, where the projector sees (and, still invalid, dead-letters) them again.
+ */
+describe('dvc dlq on the projector dead letters', () => {
+  const id = uniqueName('dlq').replace(/[^a-z0-9]/g, '');
+  const common = serviceEnv(id);
+  const events = common.EVENTS_TOPIC ?? '';
+  const dlq = common.DLQ_TOPIC ?? '';
+  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  let projector: ServiceProcess;
+  const cli = async (...args: string[]) =>
+    run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), ...args], { env: { ...process.env, NODE_OPTIONS: '', ...common } });
+  const list = async () => JSON.parse((await cli('dlq', 'list', '--json')).stdout) as Listed[];
+
+  const bad = [
+    { key: 'D-1', value: 'this is not JSON' },
+    { key: 'D-2', value: JSON.stringify({ specversion: '1.0', id: 'x', type: 'vn.dvc.dossier.received' }) },
+    { key: 'D-3', value: JSON.stringify({ specversion: '1.0', id: 'y', source: 's', type: 'vn.dvc.nothing.happened', time: '2022-06-01T00:00:00Z', subject: 'D-3', unitid: 'u', data: {} }) },
+  ];
+
+  beforeAll(async () => {
+    projector = await startService('projector', common, 'PROJECTOR_PORT');
+  });
+
+  afterAll(async () => {
+    await projector?.kill('SIGTERM');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [events, dlq] }).finally(() => admin.disconnect());
+    rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+  });
+
+  it('lists the dead letters with their reasons and re-drives the chosen ones to the source topic', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: events, acks: -1, messages: bad });
+    await producer.disconnect();
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', events);
+
+    const listed = await waitFor(async () => {
+      const entries = await list();
+      return entries.length === bad.length ? entries : undefined;
+    }, { description: 'three dead letters listed' });
+    const byKey = new Map(listed.map((e) => [e.key, e]));
+    for (const { key, value } of bad) {
+      expect(byKey.get(key)).toMatchObject({ stage: 'validation', sourceTopic: events, valuePreview: value.slice(0, 120) });
+      expect(byKey.get(key)?.reason.length).toBeGreaterThan(0);
+    }
+    expect(byKey.get('D-1')?.reason).toMatch(/json/i);
+    expect(byKey.get('D-3')?.reason).toContain('vn.dvc.nothing.happened');
+
+    const chosen = [byKey.get('D-1'), byKey.get('D-3')].map((e) => `${e?.partition}:${e?.offset}`);
+    const { stdout } = await cli('dlq', 'redrive', '--offsets', chosen.join(','));
+    expect(stdout).toContain(`re-drove 2 of 3 dead letters (2 to ${events})`);
+
+    // Read the source topic from the start: the two re-driven copies carry the header.
+    const seen: KafkaMessage[] = [];
+    const consumer = kafka.consumer({ groupId: `${id}.check` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: events, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
+    try {
+      const redriven = await waitFor(() => {
+        const found = seen.filter((m) => m.headers?.['dvc-redriven-from'] !== undefined);
+        return found.length === 2 ? found : undefined;
+      }, { description: 're-driven messages on the source topic' });
+      expect(redriven.map((m) => [m.key?.toString(), m.value?.toString(), m.headers?.['dvc-redriven-from']?.toString()]).sort()).toEqual(
+        [
+          ['D-1', bad[0]?.value, `${dlq}:${chosen[0]}`],
+          ['D-3', bad[2]?.value, `${dlq}:${chosen[1]}`],
+        ].sort(),
+      );
+    } finally {
+      await consumer.disconnect();
+    }
+
+    // Still invalid, the projector dead-letters the copies again: five dead letters now.
+    const again = await waitFor(async () => {
+      const entries = await list();
+      return entries.length === 5 ? entries : undefined;
+    }, { description: 'copies dead-lettered again' });
+    expect(again.filter((e) => e.key === 'D-1' || e.key === 'D-3')).toHaveLength(4);
+  });
+});
