@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm start: installs what is missing, starts the local stack (Kafka, Redis, Prometheus,
-# Alertmanager) and the services (ingest, projector, exporter, notifier), sends a small sample of events,
-# prints where everything is, and keeps running until Ctrl-C or `npm run stop`.
+# Alertmanager) and the services (ingest, projector, exporter, notifier, archiver, replay API),
+# sends a small sample of events, prints where everything is, and keeps running until Ctrl-C or
+# `npm run stop`.
 #
 # Point it at existing infrastructure with KAFKA_BROKERS and REDIS_URL: when Kafka answers
 # there, no local broker is started; a Redis that answers at REDIS_URL is always used as is.
@@ -10,8 +11,9 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$ROOT"
 if [ "${1:-}" = "--help" ]; then
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
   echo "Options via environment: INGEST_PORT (8080), EXPORTER_PORT (9464), PROJECTOR_PORT (9465),"
+  echo "ARCHIVER_PORT (9466), REPLAY_PORT (8091), EVENTSTORE_URL (sqlite:.run/eventstore/events.sqlite),"
   echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
   echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
   echo "      figures, on its own topic and Redis namespace, event-time clock at 22 June 2022),"
@@ -49,11 +51,14 @@ case "$DEMO" in
     # windows that end at the latest event time (22 June 2022) instead of today.
     export EVENTS_TOPIC=${EVENTS_TOPIC:-dvc.demo.bp2022.events} DLQ_TOPIC=${DLQ_TOPIC:-dvc.demo.bp2022.dlq}
     export REDIS_NAMESPACE=${REDIS_NAMESPACE:-dvc-demo-bp2022} PROJECTOR_GROUP=${PROJECTOR_GROUP:-dvc-demo-bp2022}
+    export ARCHIVER_GROUP=${ARCHIVER_GROUP:-dvc-demo-bp2022-archiver}
+    export EVENTSTORE_URL=${EVENTSTORE_URL:-sqlite:$ROOT/.run/eventstore/demo-bp2022.sqlite}
     export CLOCK=event
     ;;
   *) echo "DEMO must be sample, binh-phuoc-2022 or none, got '$DEMO'" >&2; exit 2 ;;
 esac
 
+SERVICES="projector archiver exporter ingest notifier replay-api"
 start_service() {
   local name=$1
   local pidfile="$SERVICES_DIR/$name.pid"
@@ -64,10 +69,34 @@ start_service() {
   node "services/$name/dist/main.js" >>"$ROOT/.run/logs/$name.log" 2>&1 &
   echo $! >"$pidfile"
 }
-start_service projector
-start_service exporter
-start_service ingest
-start_service notifier
+# The replay API signs resume tokens; a secret made once here keeps tokens valid across restarts.
+REPLAY_DIR="$ROOT/.run/replay"
+mkdir -p "$REPLAY_DIR"
+if [ -z "${REPLAY_TOKEN_SECRETS:-}" ]; then
+  if [ ! -s "$REPLAY_DIR/token-secret" ]; then
+    (umask 077 && node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' >"$REPLAY_DIR/token-secret")
+  fi
+  REPLAY_TOKEN_SECRETS=$(cat "$REPLAY_DIR/token-secret")
+  export REPLAY_TOKEN_SECRETS
+fi
+# A first API key for the local integrator, printed once (only its hash is kept).
+replay_key=""
+if [ ! -s "${REPLAY_KEYS_FILE:-$REPLAY_DIR/keys.json}" ]; then
+  replay_key=$(node services/cli/dist/main.js keys create --id local --units '*' --types '*' --rate 600)
+fi
+
+# Prometheus scrapes the history services too (file-based discovery).
+if [ -n "${PROM_TARGETS_DIR:-}" ] && [ -d "$PROM_TARGETS_DIR" ]; then
+  cat >"$PROM_TARGETS_DIR/.history.json.tmp" <<TARGETS
+[
+  { "targets": ["127.0.0.1:${ARCHIVER_PORT:-9466}"], "labels": { "job": "dvc-services", "service": "archiver" } },
+  { "targets": ["127.0.0.1:${REPLAY_PORT:-8091}"], "labels": { "job": "dvc-services", "service": "replay-api" } }
+]
+TARGETS
+  mv -f "$PROM_TARGETS_DIR/.history.json.tmp" "$PROM_TARGETS_DIR/history.json"
+fi
+
+for name in $SERVICES; do start_service "$name"; done
 
 wait_ready() {
   local name=$1 url=$2
@@ -87,6 +116,8 @@ wait_ready ingest "http://127.0.0.1:${INGEST_PORT:-8080}/readyz"
 wait_ready projector "http://127.0.0.1:${PROJECTOR_PORT:-9465}/readyz"
 wait_ready exporter "http://127.0.0.1:${EXPORTER_PORT:-9464}/readyz"
 wait_ready notifier "http://127.0.0.1:${NOTIFIER_PORT:-8090}/healthz"
+wait_ready archiver "http://127.0.0.1:${ARCHIVER_PORT:-9466}/readyz"
+wait_ready replay-api "http://127.0.0.1:${REPLAY_PORT:-8091}/readyz"
 
 case "$DEMO" in
   sample) node scripts/sample-events.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}" ;;
@@ -100,6 +131,9 @@ dvc is running
   metrics         http://127.0.0.1:${EXPORTER_PORT:-9464}/metrics
   projector       http://127.0.0.1:${PROJECTOR_PORT:-9465}/metrics
   notifier        http://127.0.0.1:${NOTIFIER_PORT:-8090}/v1/notices   (Alertmanager webhook; mail via SMTP_URL)
+  archiver        http://127.0.0.1:${ARCHIVER_PORT:-9466}/metrics   (every event into ${EVENTSTORE_URL:-the event store under .run/eventstore/})
+  replay API      http://127.0.0.1:${REPLAY_PORT:-8091}/v1/events   (NDJSON history for integrators; /v1/openapi.json)
+  operator CLI    node services/cli/dist/main.js --help   (rebuild, replay, dlq, keys, namespaces)
   Prometheus      ${PROMETHEUS_URL:-http://127.0.0.1:9090}
   Alertmanager    ${ALERTMANAGER_URL:-http://127.0.0.1:9093}
   Kafka           ${KAFKA_BROKERS}
@@ -107,10 +141,15 @@ dvc is running
   logs            .run/logs/
 Stop with Ctrl-C or 'npm run stop'.
 INFO
+if [ -n "$replay_key" ]; then
+  echo "Replay API key 'local' (shown once; only its hash is stored):"
+  echo "  $replay_key"
+  echo "  curl -H 'Authorization: Bearer $replay_key' 'http://127.0.0.1:${REPLAY_PORT:-8091}/v1/events?limit=5'"
+fi
 
 trap 'bash "$SCRIPT_DIR/stop.sh"; exit 0' INT TERM
 while :; do
-  for name in ingest projector exporter notifier; do
+  for name in $SERVICES; do
     if ! kill -0 "$(cat "$SERVICES_DIR/$name.pid")" 2>/dev/null; then
       echo "$name stopped; see .run/logs/$name.log" >&2
       bash "$SCRIPT_DIR/stop.sh"

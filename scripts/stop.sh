@@ -10,7 +10,7 @@ if [ "${1:-}" = "--help" ]; then
   exit 0
 fi
 SERVICES_DIR="$ROOT/.run/services"
-for name in ingest projector exporter notifier; do
+for name in ingest replay-api projector archiver exporter notifier; do
   pidfile="$SERVICES_DIR/$name.pid"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
