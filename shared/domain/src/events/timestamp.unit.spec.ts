@@ -124,7 +124,7 @@ describe('parseTimestamp: the character parser accepts exactly the RFC 3339 gram
       fc.array(fc.tuple(fc.nat(40), alphabet, fc.constantFrom('replace', 'insert', 'delete')), { maxLength: 3 }),
     )
     .map(([base, edits]) =>
-      edits.reduce((text, [at, ch, op]) => {
+      edits.reduce<string>((text, [at, ch, op]) => {
         const i = at % (text.length + 1);
         if (op === 'insert') return text.slice(0, i) + ch + text.slice(i);
         if (op === 'delete') return text.slice(0, i) + text.slice(i + 1);
