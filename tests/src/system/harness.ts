@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics } from '@dvc/kafka';
+import { consumerLag, ensureTopics } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 import { generateHistory, type History, type WireEvent } from './history.js';
@@ -182,6 +182,17 @@ export async function waitForApplied(s: Scenario, count: number, timeoutMs = SET
     },
     { intervalMs: 20, timeoutMs, description: `${count} events applied in ${s.id}` },
   );
+}
+
+/** Records of the topic the group has not committed yet: work outstanding or in flight. */
+export async function uncommitted(s: Scenario): Promise<number> {
+  const admin = s.kafka.admin();
+  await admin.connect();
+  try {
+    return [...(await consumerLag(admin, s.group, s.topic)).values()].reduce((a, b) => a + b, 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Records in the dead-letter topic: what the projector rejected. */

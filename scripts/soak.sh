@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Soak run of the fault suite (tests/src/system/*.e2e.spec.ts): the same scenarios with the
+# streams and the number of faults scaled up (projector SIGKILLs, group members leaving and
+# joining, ingest restarts, private broker restarts), each ending with every exported number
+# checked against the reference model. Not part of npm test.
+#
+#   bash scripts/soak.sh [--help] [SCENARIO...]   SCENARIO: projector-sigkill, rebalance,
+#                                                 ingest-restart, broker-restart (default all)
+#
+# Needs the stack running (npm start, or bash scripts/stack.sh start); builds every package
+# first (npx turbo run build). Logs of the services: .run/logs/tests/.
+# Variables: SOAK_SCALE (8: streams and fault counts multiplied by it), FAULT_SEED (a number:
+# replays a run's history and fault points; each scenario prints the seed it used).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+cd "$ROOT"
+
+SCENARIOS=(projector-sigkill rebalance ingest-restart broker-restart)
+paths=()
+for arg in "$@"; do
+  case $arg in
+    -h|--help)
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
+    *)
+      [[ " ${SCENARIOS[*]} " == *" $arg "* ]] || die "unknown scenario '$arg' (expected one of: ${SCENARIOS[*]})"
+      paths+=("src/system/$arg.e2e.spec.ts")
+      ;;
+  esac
+done
+[ "${#paths[@]}" -gt 0 ] || paths=(src/system/)
+
+SOAK_SCALE=${SOAK_SCALE:-8}
+[[ "$SOAK_SCALE" =~ ^[1-9][0-9]*$ ]] || die "SOAK_SCALE must be a whole number >= 1, got '$SOAK_SCALE'"
+[ -z "${FAULT_SEED:-}" ] || [[ "$FAULT_SEED" =~ ^[0-9]+$ ]] || die "FAULT_SEED must be a whole number, got '$FAULT_SEED'"
+
+bash "$SCRIPT_DIR/stack.sh" status | awk '$1 == "kafka" && $4 == "up" { ok = 1 } END { exit !ok }' \
+  || die "Kafka is not running: start the stack first (npm start, or bash scripts/stack.sh start)"
+if [ -f "$ROOT/.run/stack.env" ]; then
+  set -a
+  # shellcheck disable=SC1091
+  . "$ROOT/.run/stack.env"
+  set +a
+fi
+
+log "soak: building"
+npx turbo run build --output-logs=errors-only
+log "soak: fault suite at scale $SOAK_SCALE${FAULT_SEED:+, seed $FAULT_SEED}: ${paths[*]}"
+cd "$ROOT/tests"
+SOAK=1 SOAK_SCALE=$SOAK_SCALE NODE_OPTIONS=--experimental-vm-modules \
+  npx jest --runInBand --testTimeout=$((300000 * SOAK_SCALE)) "${paths[@]}"
