@@ -1,16 +1,35 @@
 #!/usr/bin/env node
 // Projector throughput benchmark against the local stack (Kafka + Redis).
 // Run it through `npm run bench` (scripts/bench.sh builds and starts Kafka first).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  ROOT,
+  count,
+  dropNamespace as dropKeysOf,
+  fmtInt,
+  fmtMiB,
+  freePort,
+  kafkaPid,
+  log,
+  machineBusySeconds,
+  median,
+  procCpuSeconds,
+  procStatusKb,
+  redisStats as redisServerStats,
+  scrapeMetrics,
+  sleep,
+  stackEnv,
+  sumMetric,
+  waitLazyFree as waitRedisLazyFree,
+} from './lib/common.mjs';
+import { machineDetails } from './lib/machine.mjs';
+import { appendSection } from './lib/runner.mjs';
 import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROJECTOR_MAIN = join(ROOT, 'services', 'projector', 'dist', 'main.js');
 
 const HELP = `Usage: node scripts/bench/projector.mjs [options]    (or: npm run bench -- [options])
@@ -25,6 +44,8 @@ Options:
   --partitions P    partitions of the benchmark topic (default 6)
   --runs R          runs per measurement; the median is reported (default 3)
   --output FILE     markdown report (default bench/results/projector-<date>.md; also printed)
+  --section FILE    append the report as one section of the combined report FILE instead
+                    (scripts/bench.sh does this)
   --units U         distinct units in the event stream (default 2000)
   --concurrency C   PROJECTOR_CONCURRENCY for the projector, and partitionsConsumedConcurrently
                     of the bare consumer (default: the projector's own default, 2)
@@ -44,16 +65,6 @@ redis://127.0.0.1:6379). Projector logs: bench/results/logs/. Needs the projecto
 `;
 
 // ---------------------------------------------------------------------------- arguments
-function count(name, text, min = 1) {
-  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)([km]?)$/i.exec(String(text).replace(/[_,]/g, '').trim());
-  const value = m ? Number(m[1]) * ({ k: 1e3, m: 1e6 }[m[2].toLowerCase()] ?? 1) : Number.NaN;
-  if (!Number.isInteger(value) || value < min) {
-    process.stderr.write(`--${name} must be an integer >= ${min}, got '${text}'\n`);
-    process.exit(2);
-  }
-  return value;
-}
-
 let parsed;
 try {
   parsed = parseArgs({
@@ -62,6 +73,7 @@ try {
       partitions: { type: 'string', default: '6' },
       runs: { type: 'string', default: '3' },
       output: { type: 'string' },
+      section: { type: 'string' },
       units: { type: 'string', default: '2000' },
       concurrency: { type: 'string' },
       'node-flags': { type: 'string', default: '' },
@@ -102,113 +114,6 @@ const { summariseProfile } = await import('./lib/profile.mjs');
 if (!existsSync(PROJECTOR_MAIN)) {
   process.stderr.write(`${relative(ROOT, PROJECTOR_MAIN)} is missing: run npx turbo run build first\n`);
   process.exit(1);
-}
-
-// ---------------------------------------------------------------------------- helpers
-const log = (text) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
-const fmtMiB = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-function median(values) {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-function stackEnv() {
-  const file = join(ROOT, '.run', 'stack.env');
-  const written = new Map();
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-      if (m) written.set(m[1], m[2]);
-    }
-  }
-  const get = (name, fallback) => process.env[name] ?? written.get(name) ?? fallback;
-  return { kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'), redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379') };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** user+system CPU seconds of a process, from /proc (undefined when unreadable). */
-function procCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineBusySeconds() {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = ticks;
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
-function procStatusKb(pid, field) {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function kafkaPid() {
-  try {
-    const pid = readFileSync(join(ROOT, '.run', 'kafka', 'kafka.pid'), 'utf8').replace(/\D/g, '');
-    return pid === '' ? undefined : Number(pid);
-  } catch {
-    return undefined;
-  }
-}
-
-function kafkaVersion() {
-  try {
-    const jar = readdirSync(join(ROOT, '.run', 'kafka', 'libs')).find((f) => /^kafka_[\d.]+-[\w.-]+\.jar$/.test(f));
-    return jar ? jar.replace(/^kafka_([\d.]+)-(.+)\.jar$/, '$2 (Scala $1)') : 'unknown';
-  } catch {
-    return 'unknown (.run/kafka/libs not found)';
-  }
-}
-
-function packageVersion(name) {
-  try {
-    return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return '?';
-  }
-}
-
-function infoField(info, field) {
-  const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
-  return m ? m[1].trim() : undefined;
 }
 
 // ---------------------------------------------------------------------------- state
@@ -252,26 +157,8 @@ async function killChild(child, timeoutMs = 25_000) {
   clearTimeout(timer);
 }
 
-async function dropNamespace(ns) {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
-
-/** Waits until Redis has freed what UNLINK handed to its background thread. */
-async function waitLazyFree(timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const pending = Number(infoField(await redis.info('memory'), 'lazyfree_pending_objects') ?? 0);
-    if (pending === 0) return;
-    await sleep(100);
-  }
-}
+const dropNamespace = (ns) => dropKeysOf(redis, ns);
+const waitLazyFree = () => waitRedisLazyFree(redis);
 
 let cleaning;
 function cleanup() {
@@ -464,30 +351,7 @@ async function dlqSize(dlq) {
   }
 }
 
-async function scrapeMetrics(port) {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const out = new Map();
-    for (const line of text.split('\n')) {
-      if (line === '' || line.startsWith('#')) continue;
-      const space = line.lastIndexOf(' ');
-      out.set(line.slice(0, space), Number(line.slice(space + 1)));
-    }
-    return out;
-  } catch {
-    return new Map();
-  }
-}
-
-const sumMetric = (metrics, name) => [...metrics].filter(([k]) => k === name || k.startsWith(`${name}{`)).reduce((s, [, v]) => s + v, 0);
-
-async function redisStats() {
-  const info = await redis.info();
-  return {
-    usedMemory: Number(infoField(info, 'used_memory')),
-    cpu: Number(infoField(info, 'used_cpu_user')) + Number(infoField(info, 'used_cpu_sys')),
-  };
-}
+const redisStats = () => redisServerStats(redis);
 
 async function projectorRun(run, dossiers, { profileDir, nodeFlags = NODE_FLAGS, variant = '' } = {}) {
   const label = profileDir ? 'profile' : `r${run}${variant}`;
@@ -645,9 +509,12 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
   const lines = [];
   lines.push(`# Projector benchmark — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`, '');
   lines.push(`${fmtInt(N)} events, ${P} partitions, ${R} run(s) per figure (median shown, then each run). Total bench time ${fmtDuration(wallSeconds)}.`, '');
-  lines.push('## Machine', '', '| | |', '|---|---|');
-  for (const [k, v] of machine) lines.push(`| ${k} | ${v} |`);
-  lines.push('', '## Workload', '');
+  if (machine !== undefined) {
+    lines.push('## Machine', '', '| | |', '|---|---|');
+    for (const [k, v] of machine) lines.push(`| ${k} | ${v} |`);
+    lines.push('');
+  }
+  lines.push('## Workload', '');
   lines.push(
     `Topic \`${topic}\` (deleted afterwards): ${fmtInt(N)} CloudEvents, ${fmtMiB(stats.bytes)} of JSON (${Math.round(stats.bytes / N)} B/event average), ` +
       `key = subject, ${P} partitions (${fill.partitionSizes.map(fmtInt).join(' / ')} messages), no compression; ` +
@@ -719,19 +586,9 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
 // ---------------------------------------------------------------------------- main
 async function main() {
   const startedAt = new Date();
-  const output = parsed.output ?? defaultOutput();
+  const output = parsed.section ?? parsed.output ?? defaultOutput();
   await admin.connect();
-  const redisInfo = await redis.info('server');
-  const cpus = os.cpus();
-  const machine = [
-    ['CPU', `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`],
-    ['Memory', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`],
-    ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
-    ['Node', process.version],
-    ['Kafka', `${kafkaVersion()}, single node KRaft at ${env.kafkaBrokers}`],
-    ['Redis', `${infoField(redisInfo, 'redis_version') ?? '?'} at ${env.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`],
-    ['Clients', `kafkajs ${packageVersion('kafkajs')}, ioredis ${packageVersion('ioredis')}`],
-  ];
+  const machine = await machineDetails(env, redis);
   log(`topic ${topic}: ${fmtInt(N)} events, ${P} partitions, ${R} run(s)${PROFILE ? ' + profile run' : ''}`);
   const fill = await prefill();
   const bare = [];
@@ -761,9 +618,18 @@ async function main() {
     if (file) profile = { ...summariseProfile(file), file: relative(ROOT, file) };
     else log('profile: no .cpuprofile written (did the projector exit cleanly?)');
   }
-  const markdown = report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, wallSeconds: (Date.now() - startedAt.getTime()) / 1000 });
-  mkdirSync(dirname(output), { recursive: true });
-  writeFileSync(output, `${markdown}\n`);
+  const wallSeconds = (Date.now() - startedAt.getTime()) / 1000;
+  const markdown = report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, wallSeconds });
+  if (parsed.section === undefined) {
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, `${markdown}\n`);
+  } else {
+    // One section of the combined report: no title or machine table, headings one level down.
+    const body = report({ machine: undefined, fill, bare, proj, alt, ceiling, profile, startedAt, wallSeconds })
+      .replace(/^# .*\n\n/, '')
+      .replace(/^(#+ )/gm, '#$1');
+    appendSection(output, { title: 'Projector throughput', markdown: body, machine, startedAt });
+  }
   // Raw figures beside the report, for comparing runs later.
   const raw = { startedAt, events: N, partitions: P, runs: R, concurrency: CONCURRENCY ?? null, nodeFlags: NODE_FLAGS, compareNodeFlags: COMPARE ?? null, machine: Object.fromEntries(machine), prefill: { seconds: fill.seconds, rate: fill.rate }, bare, projector: proj, projectorCompare: alt, redisCeiling: ceiling };
   writeFileSync(output.replace(/\.md$/, '') + '.json', `${JSON.stringify(raw, null, 2)}\n`);

@@ -1,5 +1,6 @@
 // Synthetic but contract-valid event stream for the benchmarks: a realistic mix of dossier
-// life cycles, payments and reports over June 2022, deterministic for a given seed.
+// life cycles, payments and reports (over June 2022 unless told otherwise), deterministic for
+// a given seed.
 //
 // Every dossier's events come out in business order (received first, then supplement
 // pairs / digitization / resolution), and the Kafka key is the subject, so one dossier's
@@ -43,10 +44,11 @@ export const unitName = (i) => `bench.u${String(i).padStart(4, '0')}`;
 
 /**
  * Creates a generator of `total` events. `next(n)` returns up to n Kafka messages
- * ({ key, value }) and keeps per-type counts in `stats`.
- * @param {{ total: number, units: number, tag: string, seed?: number }} options
+ * ({ key, value }) and keeps per-type counts in `stats`. Business times run evenly from
+ * `startMs` over `spanMs` (default: June 2022).
+ * @param {{ total: number, units: number, tag: string, seed?: number, startMs?: number, spanMs?: number }} options
  */
-export function createEventStream({ total, units, tag, seed = 42 }) {
+export function createEventStream({ total, units, tag, seed = 42, startMs = JUNE_START, spanMs = JUNE_SPAN }) {
   const random = rng(seed);
   const pick = (arr) => arr[Math.floor(random() * arr.length)];
   // Mildly skewed unit sizes (a few big wards/districts, many small communes).
@@ -108,7 +110,7 @@ export function createEventStream({ total, units, tag, seed = 42 }) {
   };
 
   const one = (i) => {
-    const now = JUNE_START + Math.floor((i / total) * JUNE_SPAN);
+    const now = startMs + Math.floor((i / total) * spanMs);
     const r = random();
     let type = 'vn.dvc.dossier.received';
     for (const [t, c] of cumulative) {

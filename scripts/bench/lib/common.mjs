@@ -1,0 +1,186 @@
+// Helpers shared by every benchmark runner: stack addresses, statistics, formatting, /proc
+// readings and the Redis namespace clean-up.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const RESULTS_DIR = join(ROOT, 'bench', 'results');
+
+export const log = (text) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+export const fmtMiB = (bytes) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : 'n/a');
+export const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms` : 'n/a');
+
+/** Parses a count such as 1000, 100k, 1e6 or 1,000,000; exits with a message naming the option. */
+export function count(name, text, min = 1) {
+  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)([km]?)$/i.exec(String(text).replace(/[_,]/g, '').trim());
+  const value = m ? Number(m[1]) * ({ k: 1e3, m: 1e6 }[m[2].toLowerCase()] ?? 1) : Number.NaN;
+  if (!Number.isInteger(value) || value < min) {
+    process.stderr.write(`--${name} must be an integer >= ${min}, got '${text}'\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/** A comma list of counts, e.g. "100,500,1000". */
+export function countList(name, text, min = 1) {
+  const items = String(text).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) {
+    process.stderr.write(`--${name} must be a comma list of integers >= ${min}, got '${text}'\n`);
+    process.exit(2);
+  }
+  return items.map((item) => count(name, item, min));
+}
+
+export function median(values) {
+  return percentile(values, 50);
+}
+
+/** Nearest-rank percentile (p in 0..100) of the finite values; NaN when there are none. */
+export function percentile(values, p) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  if (p === 50 && v.length % 2 === 0) return (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  const rank = Math.min(v.length, Math.max(1, Math.ceil((p / 100) * v.length)));
+  return v[rank - 1];
+}
+
+/** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
+export function stackEnv() {
+  const file = join(ROOT, '.run', 'stack.env');
+  const written = new Map();
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+      if (m) written.set(m[1], m[2]);
+    }
+  }
+  const get = (name, fallback) => process.env[name] ?? written.get(name) ?? fallback;
+  return { kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'), redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379') };
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** user+system CPU seconds of a process, from /proc (undefined when unreadable). */
+export function procCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function machineBusySeconds() {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A "NNN kB" field of /proc/<pid>/status (VmRSS, VmHWM...), in kB; undefined when unreadable. */
+export function procStatusKb(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function kafkaPid() {
+  try {
+    const pid = readFileSync(join(ROOT, '.run', 'kafka', 'kafka.pid'), 'utf8').replace(/\D/g, '');
+    return pid === '' ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+export function infoField(info, field) {
+  const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
+  return m ? m[1].trim() : undefined;
+}
+
+/** used_memory and CPU seconds of the Redis server. */
+export async function redisStats(redis) {
+  const info = await redis.info();
+  return {
+    usedMemory: Number(infoField(info, 'used_memory')),
+    cpu: Number(infoField(info, 'used_cpu_user')) + Number(infoField(info, 'used_cpu_sys')),
+  };
+}
+
+/** UNLINKs every key under `<prefix>` (a namespace and the namespaces rebuilt from it); returns the count. */
+export async function dropKeys(redis, match) {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+export const dropNamespace = (redis, ns) => dropKeys(redis, `${ns}:*`);
+
+/** Waits until Redis has freed what UNLINK handed to its background thread. */
+export async function waitLazyFree(redis, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const pending = Number(infoField(await redis.info('memory'), 'lazyfree_pending_objects') ?? 0);
+    if (pending === 0) return;
+    await sleep(100);
+  }
+}
+
+/** Prometheus exposition text as name{labels} -> value. */
+export function parseExposition(text) {
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+export async function scrapeMetrics(port) {
+  try {
+    return parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  } catch {
+    return new Map();
+  }
+}
+
+export const sumMetric = (metrics, name) => [...metrics].filter(([k]) => k === name || k.startsWith(`${name}{`)).reduce((s, [, v]) => s + v, 0);
+
+/** A short random tag for the names of one benchmark run. */
+export const randomTag = () => Math.random().toString(36).slice(2, 8);
