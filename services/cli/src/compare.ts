@@ -130,8 +130,11 @@ async function readValues(redis: Redis, keys: readonly string[]): Promise<Value[
   });
 }
 
+const MEMBERS_SHOWN = 10;
+
 function describeEntries(entries: ReadonlyMap<string, string>, keys: readonly string[]): string {
-  return keys.map((k) => (entries.get(k) === '' ? k : `${k}=${entries.get(k) ?? 'absent'}`)).join(', ');
+  const shown = keys.slice(0, MEMBERS_SHOWN).map((k) => (entries.get(k) === '' ? k : `${k}=${entries.get(k) ?? 'absent'}`));
+  return shown.join(', ') + (keys.length > MEMBERS_SHOWN ? ` and ${keys.length - MEMBERS_SHOWN} more` : '');
 }
 
 /** The differences between two values of the same key suffix, field by field for hashes and sets. */
