@@ -1,0 +1,134 @@
+// The services as real processes (services/<name>/dist/main.js) with the benchmark's own
+// topics, groups, namespace and store file, plus RSS sampling from /proc.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ROOT, freePort, log, median, procStatusKb, sleep } from './common.mjs';
+
+const PORT_VARIABLE = {
+  ingest: 'INGEST_PORT',
+  projector: 'PROJECTOR_PORT',
+  exporter: 'EXPORTER_PORT',
+  archiver: 'ARCHIVER_PORT',
+  'replay-api': 'REPLAY_PORT',
+};
+
+export const serviceMain = (name) => join(ROOT, 'services', name, 'dist', 'main.js');
+
+/** Exits with a clear message when a service (or the CLI) has not been built. */
+export function requireBuilt(...names) {
+  for (const name of names) {
+    const main = serviceMain(name);
+    if (!existsSync(main)) {
+      process.stderr.write(`${relative(ROOT, main)} is missing: run npx turbo run build first\n`);
+      process.exit(1);
+    }
+  }
+}
+
+/**
+ * The environment shared by the services of one benchmark: the stack's addresses and names
+ * of its own (topics, groups, namespace, store file, transactional id).
+ */
+export function benchServiceEnv(ctx, { partitions = 6, storeFile } = {}) {
+  return {
+    KAFKA_BROKERS: ctx.env.kafkaBrokers,
+    REDIS_URL: ctx.env.redisUrl,
+    EVENTS_TOPIC: `${ctx.prefix}-events`,
+    DLQ_TOPIC: `${ctx.prefix}-dlq`,
+    TOPIC_PARTITIONS: String(partitions),
+    REDIS_NAMESPACE: ctx.prefix,
+    PROJECTOR_GROUP: `${ctx.prefix}-projector`,
+    ARCHIVER_GROUP: `${ctx.prefix}-archiver`,
+    INGEST_TRANSACTIONAL_ID: `${ctx.prefix}-ingest`,
+    EVENTSTORE_URL: `sqlite:${storeFile ?? join(ctx.workDir, 'events.sqlite')}`,
+  };
+}
+
+async function stopChild(child, timeoutMs = 25_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts services/<name>/dist/main.js on a free port and waits for /healthz (and /readyz when
+ * `ready`). The process is stopped (SIGTERM, SIGKILL after 25 s) by the run's clean-up or by stop().
+ */
+export async function startService(ctx, name, env, { ready = true, timeoutMs = 90_000 } = {}) {
+  const port = await freePort();
+  const logFile = join(ctx.logDir, `${ctx.prefix}-${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [serviceMain(name)], {
+    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env, [PORT_VARIABLE[name]]: String(port) },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  let exit;
+  child.once('exit', (code, signal) => (exit = { code, signal }));
+  const service = {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    logFile: relative(ROOT, logFile),
+    child,
+    exited: () => exit,
+    stop: () => stopChild(child),
+  };
+  ctx.onCleanup(() => stopChild(child));
+  const deadline = Date.now() + timeoutMs;
+  const path = ready ? '/readyz' : '/healthz';
+  for (;;) {
+    if (exit !== undefined) throw new Error(`${name} exited during start-up (code ${exit.code}, signal ${exit.signal}); see ${service.logFile}`);
+    try {
+      if ((await fetch(`${service.url}${path}`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} not ready on ${path} within ${timeoutMs / 1000} s; see ${service.logFile}`);
+    await sleep(200);
+  }
+  log(`${name} up on port ${port} (pid ${child.pid})`);
+  return service;
+}
+
+/** Fails when any of the services has exited. */
+export function assertRunning(services) {
+  for (const s of services) {
+    const exit = s.exited();
+    if (exit !== undefined) throw new Error(`${s.name} exited (code ${exit.code}, signal ${exit.signal}) during the run; see ${s.logFile}`);
+  }
+}
+
+/**
+ * Samples VmRSS of each service every `intervalMs`. stop() returns, per service name, the
+ * median and maximum RSS sampled and the peak (VmHWM) in MiB.
+ */
+export function sampleRss(services, intervalMs = 1000) {
+  const samples = new Map(services.map((s) => [s.name, []]));
+  const take = () => {
+    for (const s of services) {
+      const kb = procStatusKb(s.pid, 'VmRSS');
+      if (kb !== undefined) samples.get(s.name).push(kb / 1024);
+    }
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      const out = {};
+      for (const s of services) {
+        const list = samples.get(s.name);
+        const hwm = procStatusKb(s.pid, 'VmHWM');
+        out[s.name] = { medianMiB: median(list), maxMiB: list.length > 0 ? Math.max(...list) : Number.NaN, hwmMiB: hwm === undefined ? Number.NaN : hwm / 1024, samples: list.length };
+      }
+      return out;
+    },
+  };
+}
