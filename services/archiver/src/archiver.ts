@@ -2,9 +2,8 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
-import { consumerLag, type DeadLetterPublisher } from '@dvc/kafka';
+import { consumerLag, decodeEventBytes, type DeadLetterPublisher } from '@dvc/kafka';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
-import { decodeMessage } from './decode.js';
 
 export interface ArchiverDeps {
   kafka: Kafka;
@@ -108,7 +107,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     const archivable: Archivable[] = [];
     const invalid: { offset: string; reason: string }[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeMessage(message.value);
+      const decoded = decodeEventBytes(message.value);
       if (decoded.ok) archivable.push({ event: decoded.event, key: message.key, value: message.value, offset: message.offset });
       else invalid.push({ offset: message.offset, reason: decoded.reason });
     }

@@ -1,3 +1,2 @@
 export { createArchiver, type Archiver, type ArchiverDeps } from './archiver.js';
 export { classifyResults, conflictLetter, conflictReason, type Archivable, type BatchOutcome, type Conflict } from './classify.js';
-export { decodeMessage, type Decoded } from './decode.js';

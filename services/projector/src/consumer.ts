@@ -2,9 +2,8 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { beyondRetention, type DvcEvent, type ProjectionContext } from '@dvc/domain';
-import { consumerLag, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
+import { consumerLag, decodeEventBytes, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
 import { ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
-import { decodeMessage } from './decode.js';
 
 export interface ProjectorDeps {
   kafka: Kafka;
@@ -101,7 +100,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
     const events: DvcEvent[] = [];
     const letters: DeadLetter[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeMessage(message.value);
+      const decoded = decodeEventBytes(message.value);
       if (decoded.ok) events.push(decoded.event);
       else {
         letters.push({

@@ -2,3 +2,4 @@ export { createKafka, ensureTopics, kafkaSpec, KafkaConfigError, type KafkaSetti
 export { TransactionalPublisher, PublishError } from './publisher.js';
 export { DeadLetterPublisher, DLQ_HEADERS, type DeadLetter } from './dead-letter.js';
 export { consumerLag } from './lag.js';
+export { decodeEventBytes, formatProblems, type Decoded } from './decode.js';
