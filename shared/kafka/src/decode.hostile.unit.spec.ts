@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeMessage } from './decode.js';
+import { decodeEventBytes as decodeMessage } from './decode.js';
 
 const valid = {
   specversion: '1.0',

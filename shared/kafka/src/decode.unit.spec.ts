@@ -1,4 +1,4 @@
-import { decodeMessage } from './decode.js';
+import { decodeEventBytes as decodeMessage } from './decode.js';
 
 const valid = {
   specversion: '1.0',
