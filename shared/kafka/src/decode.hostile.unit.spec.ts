@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeEventBytes as decodeMessage } from './decode.js';
+import { decodeEventBytes } from './decode.js';
 
 const valid = {
   specversion: '1.0',
@@ -13,7 +13,7 @@ const valid = {
 };
 const json = JSON.stringify(valid);
 
-describe('decodeMessage on hostile bytes', () => {
+describe('decodeEventBytes on hostile bytes', () => {
   it.each([
     ['an empty value', Buffer.alloc(0), 'value empty: a JSON value is required'],
     ['UTF-16 with a byte order mark', Buffer.from(`\ufeff${json}`, 'utf16le'), 'value starts with a UTF-16 byte order mark: send UTF-8'],
@@ -23,18 +23,18 @@ describe('decodeMessage on hostile bytes', () => {
     ['JSON that is not an object', Buffer.from('[1,2]'), '/ an event must be a JSON object'],
     ['a misspelled type', Buffer.from(JSON.stringify({ ...valid, type: 'vn.dvc.dossier.digitised' })), "/type unknown event type 'vn.dvc.dossier.digitised' (did you mean 'vn.dvc.dossier.digitized'?)"],
   ])('%s is refused: %s', (_name, value, reason) => {
-    expect(decodeMessage(value)).toEqual({ ok: false, reason });
+    expect(decodeEventBytes(value)).toEqual({ ok: false, reason });
   });
 
   it('accepts a UTF-8 byte order mark, and refuses replacement characters it would otherwise invent', () => {
-    expect(decodeMessage(Buffer.from(`\ufeff${json}`)).ok).toBe(true);
+    expect(decodeEventBytes(Buffer.from(`\ufeff${json}`)).ok).toBe(true);
     const withBadByte = Buffer.from(json.replace('"e1"', '"e\u00ff"'), 'latin1');
-    expect(decodeMessage(withBadByte)).toEqual({ ok: false, reason: 'value not valid UTF-8 at byte offset 28' });
+    expect(decodeEventBytes(withBadByte)).toEqual({ ok: false, reason: 'value not valid UTF-8 at byte offset 28' });
   });
 
   it('refuses 100,000 levels of nesting without overflowing the stack', () => {
     const deep = Buffer.from(`${json.slice(0, -1)},"deep":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
-    expect(decodeMessage(deep)).toEqual({
+    expect(decodeEventBytes(deep)).toEqual({
       ok: false,
       reason: '/deep an extension attribute must be a string of at most 2048 characters, a 32-bit integer or a boolean',
     });
@@ -43,7 +43,7 @@ describe('decodeMessage on hostile bytes', () => {
   it('never throws on arbitrary buffers, and every refusal carries a reason', () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.string({ unit: 'binary', maxLength: 512 }).map((s) => new TextEncoder().encode(s))), (bytes) => {
-        const decoded = decodeMessage(Buffer.from(bytes));
+        const decoded = decodeEventBytes(Buffer.from(bytes));
         if (!decoded.ok) expect(decoded.reason.length).toBeGreaterThan(0);
       }),
       { numRuns: 3000 },
@@ -60,7 +60,7 @@ describe('decodeMessage on hostile bytes', () => {
             : how === 'cut'
               ? base.subarray(0, at)
               : Buffer.concat([base.subarray(0, at), Buffer.from([byte]), base.subarray(at)]);
-        const decoded = decodeMessage(mutated);
+        const decoded = decodeEventBytes(mutated);
         if (!decoded.ok) expect(decoded.reason.length).toBeGreaterThan(0);
       }),
       { numRuns: 3000 },
