@@ -632,7 +632,7 @@ async function main() {
   }
   // Raw figures beside the report, for comparing runs later.
   const raw = { startedAt, events: N, partitions: P, runs: R, concurrency: CONCURRENCY ?? null, nodeFlags: NODE_FLAGS, compareNodeFlags: COMPARE ?? null, machine: Object.fromEntries(machine), prefill: { seconds: fill.seconds, rate: fill.rate }, bare, projector: proj, projectorCompare: alt, redisCeiling: ceiling };
-  writeFileSync(output.replace(/\.md$/, '') + '.json', `${JSON.stringify(raw, null, 2)}\n`);
+  writeFileSync(`${output.replace(/\.md$/, '')}${parsed.section === undefined ? '' : '-projector'}.json`, `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
   log(`report written to ${output.startsWith(ROOT) ? relative(ROOT, output) : output}`);
 }
