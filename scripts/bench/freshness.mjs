@@ -125,16 +125,21 @@ async function freshnessRun(baseCtx, run, o) {
   const total = o.rate * o.duration;
   const stream = createEventStream({ total, units: o.units, tag: `${ctx.tag}r${run}`, startMs: Date.now() - DAY, spanMs: DAY - 60_000 });
   const probes = [];
-  // Probe i is the (floor(i / K) + 1)-th received dossier of probe unit i mod K: visible once
-  // that unit's 14-day received count reaches it. K units keep the scrape from growing a unit
-  // per probe; K x --probe-every apart, two probes of one unit cannot overtake each other.
+  const unitProbes = new Map();
+  // Probe i goes to probe unit i mod K and is visible once that unit's 14-day received count
+  // includes it (the n-th accepted probe of a unit: count >= n). K units keep the scrape from
+  // growing a unit per probe; K x --probe-every apart, two probes of one unit do not overtake
+  // each other.
   const probeUnit = (j) => `bench-probe.${ctx.tag}.r${run}.${j}`;
   const probeEvent = (i) => {
     const unit = probeUnit(i % o.probeUnits);
     const subject = `PROBE-${ctx.tag}-r${run}-${i}`;
     const at = iso(Date.now() - 1000);
     const event = { specversion: '1.0', id: `${subject}:rcv`, source: 'bench/probe', type: 'vn.dvc.dossier.received', time: at, subject, unitid: unit, data: { dossierId: subject, unitId: unit, procedureId: 'P-1', channel: 'online', receivedAt: at, processingDays: 5 } };
-    return { unit, expected: Math.floor(i / o.probeUnits) + 1, json: JSON.stringify(event) };
+    const probe = { unit, json: JSON.stringify(event) };
+    if (!unitProbes.has(unit)) unitProbes.set(unit, []);
+    unitProbes.get(unit).push(probe);
+    return probe;
   };
   const probePrefix = `dvc_dossiers_received{unit="bench-probe.${ctx.tag}.r${run}.`;
   /** 14-day received count of each probe unit in one exposition text. */
@@ -163,7 +168,16 @@ async function freshnessRun(baseCtx, run, o) {
         scrapes.push({ at: t1, ms: t1 - t0, bytes: text.length });
         lastScrapeText = text;
         const counts = probeCounts(text);
-        for (const p of probes) if (p.visibleAt === undefined && p.postedAt !== undefined && (counts.get(p.unit) ?? 0) >= p.expected) p.visibleAt = t1;
+        // The n-th accepted probe of a unit is in once the unit's count reaches n.
+        for (const [unit, list] of unitProbes) {
+          const seen = counts.get(unit) ?? 0;
+          let n = 0;
+          for (const p of list) {
+            if (p.refused) continue;
+            n += 1;
+            if (p.visibleAt === undefined && p.postedAt !== undefined && seen >= n) p.visibleAt = t1;
+          }
+        }
       } catch (error) {
         log(`scrape failed: ${error.message}`);
       }
@@ -177,6 +191,7 @@ async function freshnessRun(baseCtx, run, o) {
   const kpid = kafkaPid();
   const kafka0 = kpid === undefined ? undefined : procCpuSeconds(kpid);
   const machine0 = machineBusySeconds();
+  const self0 = process.cpuUsage();
   const redisCpu0 = redis0.cpu;
   const interval = (1000 * o.batch) / o.rate;
   const batches = Math.floor(total / o.batch);
@@ -236,6 +251,7 @@ async function freshnessRun(baseCtx, run, o) {
   const cpuLoad = Object.fromEntries(services.map((s) => [s.name, procCpuSeconds(s.pid) - cpu0[s.name]]));
   const kafkaCpu = kpid === undefined ? Number.NaN : procCpuSeconds(kpid) - kafka0;
   const machineCpu = machineBusySeconds() - machine0;
+  const self = process.cpuUsage(self0);
   const loadSeconds = (answeredAt - t0) / 1000;
 
   // Drain: every accepted probe visible (or the timeout).
@@ -300,6 +316,7 @@ async function freshnessRun(baseCtx, run, o) {
     kafkaCores: kafkaCpu / loadSeconds,
     redisCores: (redis1.cpu - redisCpu0) / loadSeconds,
     machineCores: machineCpu / loadSeconds,
+    clientCores: (self.user + self.system) / 1e6 / loadSeconds,
     memory,
     tailEvents: tailed.events,
     redisDelta: redis1.usedMemory - redis0.usedMemory,
@@ -357,7 +374,7 @@ function report(runs, o) {
   const lines = [
     `**Method.** Per run, fresh ingest, projector, archiver, exporter (CLOCK=wall) and replay API processes on their own topic (6 partitions), groups, Redis namespace and SQLite store; one live tail (\`follow=true\`) reads the replay API throughout. ` +
       `This process offers ${fmtInt(o.rate)} events/s to \`POST /v1/events\` as batches of ${o.batch} every ${((1000 * o.batch) / o.rate).toFixed(1)} ms on an open-loop schedule for ${o.duration} s (synthetic events over the last day, ${fmtInt(o.units)} units; at most ${o.maxInFlight} requests open). ` +
-      `Every ${o.probeEvery} ms a batch carries one probe, a received dossier on one of ${o.probeUnits} probe units (probe i is the ⌊i/${o.probeUnits}⌋+1-th of its unit); the exporter's /metrics is scraped back to back (at most every ${o.poll} ms) and a probe's freshness is from the start of its POST to the end of the first scrape whose 14-day \`dvc_dossiers_received\` of its unit counts it (probes of the first ${o.warmup} s not counted). ` +
+      `Every ${o.probeEvery} ms a batch carries one probe, a received dossier on one of ${o.probeUnits} probe units in turn; the exporter's /metrics is scraped back to back (at most every ${o.poll} ms) and a probe's freshness is from the start of its POST to the end of the first scrape whose 14-day \`dvc_dossiers_received\` of its unit counts it (probes of the first ${o.warmup} s not counted). ` +
       'The scrape time is part of the figure: it is what a Prometheus scraping at that moment would get.',
     '',
     TABLE_HEAD,
@@ -379,6 +396,7 @@ function report(runs, o) {
   for (const name of SERVICES) lines.push(row(`CPU during the load: ${name} (of one core)`, runs, (r) => r.cpuCores[name], cores));
   lines.push(row('CPU during the load: Kafka broker', runs, (r) => r.kafkaCores, cores));
   lines.push(row('CPU during the load: redis-server', runs, (r) => r.redisCores, cores));
+  lines.push(row('CPU during the load: this process (sender, scraper, replay tail)', runs, (r) => r.clientCores, cores));
   lines.push(row('CPU during the load: whole machine (cores busy)', runs, (r) => r.machineCores, (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a')));
   lines.push(
     '',
@@ -393,7 +411,8 @@ function report(runs, o) {
   lines.push(
     '',
     `**Bottleneck.** The busiest service was the ${busiest[0]} at ${cores(busiest[1])} of a core; the machine was ${median(runs.map((r) => r.machineCores)).toFixed(2)} cores busy. ` +
-      `${busiest[1] >= 0.85 ? `The ${busiest[0]}'s single Node thread is the limit at this rate.` : 'No service saturated a core.'} The back-to-back scrapes (p50 ${ms(median(runs.map((r) => r.scrapeP50)))}) bound the resolution of the freshness figure and cost exporter CPU of their own.`,
+      `${busiest[1] >= 0.85 ? `The ${busiest[0]}'s single Node thread is the limit at this rate.` : 'No service saturated a core.'} ` +
+      `${median(runs.map((r) => r.clientCores)) >= 0.85 ? 'This process (sender, scraper) used most of a core itself, so the load generator may be part of the limit. ' : ''}The back-to-back scrapes (p50 ${ms(median(runs.map((r) => r.scrapeP50)))}) bound the resolution of the freshness figure and cost exporter CPU of their own.`,
   );
 
   lines.push('', '### Memory under this load', '');
