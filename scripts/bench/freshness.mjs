@@ -3,6 +3,7 @@
 // exporter and replay API; the services' memory under that load and Redis memory per open dossier.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { join } from 'node:path';
 import {
   count,
@@ -412,6 +413,7 @@ function report(runs, o) {
     '',
     `**Bottleneck.** The busiest service was the ${busiest[0]} at ${cores(busiest[1])} of a core; the machine was ${median(runs.map((r) => r.machineCores)).toFixed(2)} cores busy. ` +
       `${busiest[1] >= 0.85 ? `The ${busiest[0]}'s single Node thread is the limit at this rate.` : 'No service saturated a core.'} ` +
+      `${median(runs.map((r) => r.machineCores)) >= 0.9 * os.cpus().length ? `All ${os.cpus().length} cores were busy (services, Kafka, Redis, this process and anything else running), so the services competed for CPU: on this machine the whole pipeline together, not one service, is the limit. ` : ''}` +
       `${median(runs.map((r) => r.clientCores)) >= 0.85 ? 'This process (sender, scraper) used most of a core itself, so the load generator may be part of the limit. ' : ''}The back-to-back scrapes (p50 ${ms(median(runs.map((r) => r.scrapeP50)))}) bound the resolution of the freshness figure and cost exporter CPU of their own.`,
   );
 
