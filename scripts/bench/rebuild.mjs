@@ -69,7 +69,7 @@ await runBench({
       ...pages.map((p) => row(`Raw store read, pages of ${fmtInt(p)} (in-process, no projection)`, runs, (r) => r.reads[p].rate, rate)),
       '',
       `**Bottleneck.** The rebuild applies with the projector's own path (\`applyEvents\`: read states, pure reducers, one compare-and-set script per unit) and runs ${(median(runs.map((r) => r.reads[pages[pages.length - 1]].rate)) / median(runs.map((r) => r.applyRate))).toFixed(0)}× below the raw read rate, so reading the store is not what limits it. ` +
-        `The CLI process used ${(median(runs.map((r) => r.cpuSeconds / r.wallSeconds)) * 100).toFixed(0)} % of a core over the command: near 100 % means its single Node thread (projection, building the Redis scripts) is the limit; well below means it waits on Redis round trips or on a busy machine.`,
+        `The CLI process used ${(median(runs.map((r) => r.cpuSeconds / r.wallSeconds)) * 100).toFixed(0)} % of a core over the command: near or above 100 % (V8 garbage collection threads count too) means its Node thread (projection, building the Redis scripts) is the limit; well below means it waits on Redis round trips or on a busy machine.`,
     ];
     return { markdown: lines.join('\n'), raw: { store: { events: store.events, bytes: store.bytes, fillRate: store.rate, source: opts.source }, runs } };
   },

@@ -20,7 +20,7 @@ series, and the exporter's CPU per scrape (from /proc).
 Options:
   --units U             units with a projection (default 1000; quick: 50)
   --events-per-unit E   events per unit on average (default 60; quick: 20)
-  --scrapes N           scrapes per run (default 100; quick: 10)`;
+  --scrapes N           scrapes per run (default 30; quick: 10)`;
 
 await runBench({
   name: 'scrape',
@@ -29,7 +29,7 @@ await runBench({
   options: {
     units: { type: 'string', default: '1000', quick: '50' },
     'events-per-unit': { type: 'string', default: '60', quick: '20' },
-    scrapes: { type: 'string', default: '100', quick: '10' },
+    scrapes: { type: 'string', default: '30', quick: '10' },
   },
   async main(ctx) {
     requireBuilt('exporter');

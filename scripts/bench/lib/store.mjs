@@ -13,7 +13,8 @@ export async function benchEvents({ source, events, units, tag }) {
   if (source === 'scenario') {
     log('generating the Bình Phước 2022 scenario (scripts/scenario/generate.mjs)');
     const { generateBinhPhuoc2022, loadUnits } = await import('../../scenario/generate.mjs');
-    raw = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events;
+    // A prefix of the history when fewer events are asked for (events come in time order).
+    raw = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events.slice(0, events);
   } else {
     const stream = createEventStream({ total: events, units, tag });
     raw = stream.next(events).map((m) => JSON.parse(m.value));
@@ -63,13 +64,15 @@ export async function fillStore(ctx, events, name = 'events.sqlite') {
 }
 
 export const STORE_HELP = `  --source S        scenario (Bình Phước 2022, 455,847 events; the default) or synthetic
-  --events N        synthetic events in the store (default 300,000; quick: 5,000)
+                    (quick: synthetic)
+  --events N        events in the store (default: the whole scenario, or 300,000 synthetic;
+                    quick: 5,000); fewer scenario events are a prefix of its history
   --units U         units of the synthetic events (default 160)`;
 
 /** The store options every store-reading runner takes (see STORE_HELP). */
 export const STORE_OPTIONS = {
   source: { type: 'string', default: 'scenario', quick: 'synthetic' },
-  events: { type: 'string', default: '300000', quick: '5000' },
+  events: { type: 'string', quick: '5000' },
   units: { type: 'string', default: '160' },
 };
 
@@ -79,5 +82,6 @@ export function storeSource(opts, count, tag) {
     process.stderr.write(`--source must be scenario or synthetic, got '${opts.source}'\n`);
     process.exit(2);
   }
-  return { source: opts.source, events: count('events', opts.events), units: count('units', opts.units), tag };
+  const events = opts.events !== undefined ? count('events', opts.events) : opts.source === 'scenario' ? Number.POSITIVE_INFINITY : 300_000;
+  return { source: opts.source, events, units: count('units', opts.units), tag };
 }
