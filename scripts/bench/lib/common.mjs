@@ -13,7 +13,6 @@ export const log = (text) => process.stderr.write(`[bench ${new Date().toISOStri
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 export const fmtMiB = (bytes) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : 'n/a');
-export const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms` : 'n/a');
 
 /** Parses a count such as 1000, 100k, 1e6 or 1,000,000; exits with a message naming the option. */
 export function count(name, text, min = 1) {

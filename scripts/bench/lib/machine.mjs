@@ -13,7 +13,7 @@ function kafkaVersion() {
   }
 }
 
-export function packageVersion(name) {
+function packageVersion(name) {
   try {
     return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
   } catch {
