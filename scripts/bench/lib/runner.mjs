@@ -133,6 +133,8 @@ export async function runBench(spec) {
   };
   mkdirSync(ctx.logDir, { recursive: true });
   mkdirSync(ctx.workDir, { recursive: true });
+  // A bad option value found by count() in main exits at once: the scratch folder goes too.
+  process.once('exit', () => rmSync(ctx.workDir, { recursive: true, force: true }));
 
   let cleaning;
   const cleanup = () => {
