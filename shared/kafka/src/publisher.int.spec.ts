@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { uniqueName, waitFor } from '@dvc/testing';
-import { PublishError, TransactionalPublisher } from './publisher.js';
+import { PublishError, TransactionalPublisher, requestChunks } from './publisher.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const logger = pino({ level: 'silent' });
@@ -45,6 +45,36 @@ describe('TransactionalPublisher on a real broker', () => {
     await waitFor(() => (seen.size === 1000 ? true : undefined), { timeoutMs: 60_000, description: '1000 messages read' });
     await consumer.disconnect();
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('publishes one batch far over the broker\'s 1 MiB record-batch limit, every message once', async () => {
+    const publisher = new TransactionalPublisher(kafka, topic, uniqueName('tx'), logger);
+    const pad = 'x'.repeat(600);
+    // 6,000 messages of ~620 bytes, all on one key: ~3.6 MiB for a single partition.
+    const messages = Array.from({ length: 6000 }, (_, i) => ({ key: 'one-key', value: `big-${i}-${pad}` }));
+    await publisher.publish(messages);
+    await publisher.close();
+
+    const seen = new Set<string>();
+    const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = message.value?.toString() ?? '';
+        if (value.startsWith('big-')) seen.add(value.slice(0, value.indexOf('-x')));
+      },
+    });
+    await waitFor(() => (seen.size === 6000 ? true : undefined), { timeoutMs: 60_000, description: '6000 large messages read' });
+    await consumer.disconnect();
+    expect(seen.size).toBe(6000);
+  });
+
+  it('splits requests by size, keeping order and at least one message per request', () => {
+    const messages = Array.from({ length: 10 }, (_, i) => ({ key: null, value: 'v'.repeat(i === 4 ? 5000 : 30) }));
+    const chunks = requestChunks(messages, 1000);
+    expect(chunks.flat()).toEqual(messages);
+    expect(chunks.map((c) => c.length)).toEqual([4, 1, 5]);
   });
 
   it('fails the whole batch with a retriable PublishError when no broker answers', async () => {

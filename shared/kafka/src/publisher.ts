@@ -7,6 +7,38 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/**
+ * Bytes of messages per produce request inside a transaction. A broker refuses a record batch
+ * over its message.max.bytes (1 MiB by default) per partition; staying at half of it for the
+ * whole request keeps every partition's batch under that whatever the key distribution.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+const PER_MESSAGE_OVERHEAD = 70;
+
+function sizeOf(value: Message['value'] | Message['key']): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** Splits messages into consecutive runs of at most MAX_REQUEST_BYTES (at least one message each). */
+export function requestChunks(messages: readonly Message[], maxBytes = MAX_REQUEST_BYTES): Message[][] {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message.value) + sizeOf(message.key) + PER_MESSAGE_OVERHEAD;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 /** Thrown when Kafka did not take a batch: nothing of it is visible to read-committed consumers. */
 export class PublishError extends Error {
   readonly retriable = true;
@@ -99,7 +131,8 @@ export class TransactionalPublisher {
     const producer = await this.connectedProducer();
     const transaction = await producer.transaction();
     try {
-      await transaction.send({ topic: this.topic, messages, acks: -1 });
+      // Several produce requests, one transaction: still all or nothing.
+      for (const chunk of requestChunks(messages)) await transaction.send({ topic: this.topic, messages: chunk, acks: -1 });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(async () => this.resetProducer());
