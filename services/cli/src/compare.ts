@@ -177,8 +177,9 @@ async function scanSuffixes(redis: Redis, namespace: string, batch: number, each
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', batch);
     cursor = next;
-    // The base's pointer lives under the base's prefix but is not part of its projection.
-    const suffixes = keys.map((k) => k.slice(namespace.length)).filter((s) => s !== ':active');
+    // The base's pointer lives under the base's prefix, and each namespace's epoch sentinel is
+    // its own by design: neither is part of the projection.
+    const suffixes = keys.map((k) => k.slice(namespace.length)).filter((s) => s !== ':active' && s !== ':epoch');
     if (suffixes.length > 0) await each(suffixes);
   } while (cursor !== '0');
 }

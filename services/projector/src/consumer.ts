@@ -3,12 +3,14 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { beyondRetention, type DvcEvent, type ProjectionContext } from '@dvc/domain';
 import { consumerLag, decodeEventBytes, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
-import { ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
+import { EpochGuard, ProjectionStore, applyEvents, resolveActiveNamespace, type Redis } from '@dvc/redis';
 
 export interface ProjectorDeps {
   kafka: Kafka;
   /** The store of the namespace live right now (see activeStore); resolved once per batch. */
   store: () => Promise<ProjectionStore>;
+  /** The Redis the stores write to (for the namespace's epoch sentinel). */
+  redis: Redis;
   deadLetters: DeadLetterPublisher;
   /** The projection context for a batch applied at wall-clock instant `now` (the retention horizon moves with it). */
   ctxAt: (now: number) => ProjectionContext;
@@ -29,6 +31,8 @@ export interface Projector {
   start(): Promise<void>;
   /** True once the consumer has joined its group and not crashed. */
   isRunning(): boolean;
+  /** Why the live namespace is known to have lost data (nothing is applied until it is rebuilt), or undefined. */
+  dataLoss(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,7 +43,7 @@ export interface Projector {
  * a switch still lands there; the rebuild covers it by re-applying the event store's tail after
  * the archiver has passed the offsets seen at the switch.
  */
-export function activeStore(redis: Parameters<typeof resolveActiveNamespace>[0], base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
+export function activeStore(redis: Redis, base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
   const stores = new Map<string, ProjectionStore>();
   let current: string | undefined;
   return async () => {
@@ -56,6 +60,9 @@ export function activeStore(redis: Parameters<typeof resolveActiveNamespace>[0],
     return store;
   };
 }
+
+/** Thrown to stop a batch while the live namespace has lost data: kafkajs retries it later, uncommitted. */
+export class ProjectionDataLostError extends Error {}
 
 /**
  * The projector loop: each Kafka batch (one partition) is decoded, invalid messages are
@@ -90,13 +97,35 @@ export function createProjector(deps: ProjectorDeps): Projector {
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 16 * 1024 * 1024,
   });
+  const dataLossGauge = new Gauge({
+    name: 'dvc_projector_data_loss',
+    help: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
+    registers: [deps.registry],
+  });
   const admin = deps.kafka.admin();
   let running = false;
   let lagTimer: NodeJS.Timeout | undefined;
+  let lost: string | undefined;
+  // A namespace without its sentinel is a birth only while this group has never committed.
+  const epochs = new EpochGuard(deps.redis, `projector:${deps.groupId}`, async () => {
+    const offsets = await admin.fetchOffsets({ groupId: deps.groupId, topics: [deps.topic] });
+    return offsets.every((t) => t.partitions.every((p) => p.offset === '-1'));
+  }, deps.now);
 
   const handleBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const timer = batchSeconds.startTimer();
+    const store = await deps.store();
+    const epoch = await epochs.check(store.keys.namespace);
+    if (!epoch.ok) {
+      if (lost === undefined) deps.logger.error({ namespace: store.keys.namespace, reason: epoch.reason }, 'projection data lost: applying nothing until it is rebuilt (dvc rebuild --force)');
+      lost = epoch.reason;
+      dataLossGauge.set(1);
+      throw new ProjectionDataLostError(epoch.reason);
+    }
+    if (lost !== undefined) deps.logger.info({ namespace: store.keys.namespace }, 'projection namespace healthy again: applying');
+    lost = undefined;
+    dataLossGauge.set(0);
     const events: DvcEvent[] = [];
     const letters: DeadLetter[] = [];
     for (const message of batch.messages) {
@@ -116,7 +145,6 @@ export function createProjector(deps: ProjectorDeps): Projector {
     }
     const ctx = deps.ctxAt(deps.now());
     for (const event of events) if (beyondRetention(event, ctx)) beyond.inc({ type: event.type });
-    const store = await deps.store();
     const stats = await applyEvents(store, events, ctx, deps.now, deps.expireAt);
     if (letters.length > 0) {
       await deps.deadLetters.publish(letters, new Date(deps.now()));
@@ -165,6 +193,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
       lagTimer.unref();
     },
     isRunning: () => running,
+    dataLoss: () => lost,
     async stop() {
       if (lagTimer) clearInterval(lagTimer);
       running = false;

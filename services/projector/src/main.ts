@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   dataSpec,
   closeServer,
   createHttpServer,
   createLogger,
+  httpLimits,
+  httpSpec,
   int,
   listen,
   loadConfig,
@@ -25,6 +27,7 @@ const spec = {
   ...redisSpec,
   ...dataSpec,
   ...kafkaSpec,
+  ...httpSpec,
   PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
   PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
   PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
@@ -42,16 +45,24 @@ await runMain({
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
+    const limits = httpLimits(config);
     const reference = loadReferenceData(config.DATA_DIR);
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-projector' });
     const kafka = createKafka(config, 'dvc-projector', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    const refused = new Counter({
+      name: 'dvc_http_refused_total',
+      help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
     const rules = projectionRules(reference, config);
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const projector = createProjector({
       kafka,
+      redis,
       store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace')),
       deadLetters,
       ctxAt: rules.ctxAt,
@@ -69,12 +80,19 @@ await runMain({
         '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
         '/readyz': async (_req, res) => {
           const redisUp = await redis.ping().then(() => true, () => false);
-          const ready = redisUp && projector.isRunning();
-          sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', redis: redisUp, consumer: projector.isRunning() });
+          const dataLoss = projector.dataLoss();
+          const ready = redisUp && projector.isRunning() && dataLoss === undefined;
+          sendJson(res, ready ? 200 : 503, {
+            status: ready ? 'ready' : 'not ready',
+            redis: redisUp,
+            consumer: projector.isRunning(),
+            ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }),
+          });
         },
         '/metrics': async (_req, res) => sendText(res, 200, await registry.metrics(), registry.contentType),
       },
       (error) => logger.error({ err: error }, 'request failed'),
+      { limits, onRefused: (reason) => refused.inc({ reason }) },
     );
     const bound = await listen(server, config.PROJECTOR_PORT, config.PROJECTOR_HOST);
     await projector.start();

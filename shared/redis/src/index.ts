@@ -3,3 +3,5 @@ export { applyEvents, ContendedWriteError, type ApplyStats } from './apply.js';
 export { readSnapshots, readEventClock, type UnitSnapshot } from './snapshot.js';
 export { createRedisClient, redisSpec, type RedisClientOptions } from './client.js';
 export { activeKey, assertNamespace, belongsTo, dropNamespace, listNamespaces, rebuildNamespace, resolveActiveNamespace, switchActiveNamespace, NamespaceError, SwitchConflictError, NAMESPACE_PATTERN, type NamespaceInfo } from './active.js';
+export { EpochGuard, createEpoch, epochKey, readEpoch, type Epoch, type EpochCheck } from './epoch.js';
+export type { Redis } from 'ioredis';

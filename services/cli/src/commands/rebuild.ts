@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, loadReferenceData, projectionRules } from '@dvc/config';
+import { loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka } from '@dvc/kafka';
-import { ProjectionStore, createRedisClient, dropNamespace, rebuildNamespace, resolveActiveNamespace, switchActiveNamespace } from '@dvc/redis';
+import { ProjectionStore, createEpoch, createRedisClient, dropNamespace, rebuildNamespace, resolveActiveNamespace, switchActiveNamespace } from '@dvc/redis';
 import { UsageError, intFlag, parseFlags } from '../args.js';
 import { diffProjections, diffSeries, type Difference } from '../compare.js';
 import { cliConfig } from '../config.js';
-import type { CliIo } from '../io.js';
+import { cliLogger, type CliIo } from '../io.js';
 import { Progress, formatDuration } from '../progress.js';
 import { applyHistory, groupReached, scrapeNamespace, topicEnds } from '../rebuild.js';
 
@@ -86,7 +86,7 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
   const config = cliConfig(io.env, { REDIS_NAMESPACE: values.namespace, EVENTSTORE_URL: values.eventstore });
   const reference = loadReferenceData(config.DATA_DIR);
   const rules = projectionRules(reference, config);
-  const logger = createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'silent');
+  const logger = cliLogger(io);
   const base = config.REDIS_NAMESPACE;
 
   const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-cli' });
@@ -113,6 +113,8 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
       onBatch: (_position, count) => progress.update(count, Math.max(head, count)),
     });
     progress.finish();
+    // The new namespace is born whole: its sentinel tells the projector it may write there.
+    await createEpoch(redis, target, 'rebuild', io.now());
     const seconds = (io.now() - startedAt) / 1000;
     io.stdout.write(`applied ${built.events} events (last position ${built.position}) in ${formatDuration(seconds)}${seconds > 0 ? ` (${Math.round(built.events / seconds)}/s)` : ''}\n`);
 
