@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { closeServer, createHttpServer, createLogger, int, listen, loadConfig, port, runMain, sendJson, sendText, str } from '@dvc/config';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { closeServer, createHttpServer, createLogger, httpLimits, httpSpec, int, listen, loadConfig, port, runMain, sendJson, sendText, str } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createArchiver } from './archiver.js';
@@ -8,6 +8,7 @@ import { createArchiver } from './archiver.js';
 const spec = {
   ...kafkaSpec,
   ...eventStoreSpec,
+  ...httpSpec,
   ARCHIVER_GROUP: str('Kafka consumer group of the archiver instances', 'dvc-archiver'),
   ARCHIVER_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9466),
   ARCHIVER_HOST: str('address to listen on', '127.0.0.1'),
@@ -24,11 +25,18 @@ await runMain({
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
+    const limits = httpLimits(config);
     const store = openEventStore(config.EVENTSTORE_URL);
     const kafka = createKafka(config, 'dvc-archiver', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    const refused = new Counter({
+      name: 'dvc_http_refused_total',
+      help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const archiver = createArchiver({
       kafka,
@@ -59,6 +67,7 @@ await runMain({
         '/metrics': async (_req, res) => sendText(res, 200, await registry.metrics(), registry.contentType),
       },
       (error) => logger.error({ err: error }, 'request failed'),
+      { limits, onRefused: (reason) => refused.inc({ reason }) },
     );
     const bound = await listen(server, config.ARCHIVER_PORT, config.ARCHIVER_HOST);
     await archiver.start();

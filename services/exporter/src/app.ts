@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { Gauge, Histogram, Registry } from 'prom-client';
-import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
 import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
@@ -28,6 +28,11 @@ export interface ExporterDeps {
   logger: Logger;
   /** Process metrics (default collectors) to append to each scrape. */
   processRegistry: Registry;
+  /**
+   * Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. A rate limit
+   * applies to /metrics too: keep it off (0) or well above the scrape rate of every Prometheus.
+   */
+  limits?: HttpLimits;
 }
 
 export interface ExporterApp {
@@ -54,6 +59,12 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     name: 'dvc_exporter_scrape_seconds',
     help: 'Time to read the projection and render /metrics',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.processRegistry],
+  });
+  const refused = new Counter({
+    name: 'dvc_http_refused_total',
+    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
+    labelNames: ['reason'],
     registers: [deps.processRegistry],
   });
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
@@ -98,6 +109,10 @@ export function createApp(deps: ExporterDeps): ExporterApp {
       },
     },
     (error) => deps.logger.error({ err: error }, 'scrape failed'),
+    {
+      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+      onRefused: (reason) => refused.inc({ reason }),
+    },
   );
   return { server, scrape, close: () => closeServer(server) };
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createLogger, dataSpec, listen, loadConfig, loadReferenceData, oneOf, port, runMain, str } from '@dvc/config';
+import { createLogger, dataSpec, httpLimits, httpSpec, listen, loadConfig, loadReferenceData, oneOf, port, runMain, str } from '@dvc/config';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 
 const spec = {
   ...redisSpec,
   ...dataSpec,
+  ...httpSpec,
   EXPORTER_PORT: port('HTTP port of /metrics', 9464),
   EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
   CLOCK: oneOf('wall: windows end today by the wall clock; event: by the latest event time (replays, demos)', 'wall', ['wall', 'event'] as const),
@@ -21,6 +22,7 @@ await runMain({
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
+    const limits = httpLimits(config);
     const reference = loadReferenceData(config.DATA_DIR);
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const processRegistry = new Registry();
@@ -35,6 +37,7 @@ await runMain({
       wallClock: Date.now,
       logger,
       processRegistry,
+      limits,
     });
     const bound = await listen(app.server, config.EXPORTER_PORT, config.EXPORTER_HOST);
     logger.info({ port: bound, clock: config.CLOCK, base: config.REDIS_NAMESPACE }, 'exporter listening: serving the namespace <base>:active names');

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { closeServer, createHttpServer, readBody, sendJson, sendText, type Logger } from '@dvc/config';
+import { closeServer, createHttpServer, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { DeliveryError, type Sender } from './delivery.js';
@@ -24,6 +24,8 @@ export interface NotifierDeps {
   pollMs: number;
   /** Readiness extras (e.g. Redis); reported, never a reason to refuse webhooks. */
   redisPing?: () => Promise<boolean>;
+  /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
+  limits?: HttpLimits;
 }
 
 export interface NotifierApp {
@@ -52,6 +54,12 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     name: 'dvc_notifier_delivery_attempts_total',
     help: 'Delivery attempts by channel and outcome (sent, retry, failed)',
     labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'dvc_http_refused_total',
+    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
+    labelNames: ['reason'],
     registers: [registry],
   });
   new Gauge({
@@ -188,6 +196,10 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       },
     },
     (error) => deps.logger.error({ err: error }, 'request failed'),
+    {
+      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+      onRefused: (reason) => refused.inc({ reason }),
+    },
   );
 
   return {

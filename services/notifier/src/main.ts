@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DEFAULT_DATA_DIR, createLogger, dataSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
+import { DEFAULT_DATA_DIR, createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
@@ -16,6 +16,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const spec = {
   ...redisSpec,
   ...dataSpec,
+  ...httpSpec,
   NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
   NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(REPO_ROOT, '.run', 'notifier', 'outbox.db')),
@@ -38,6 +39,7 @@ await runMain({
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
+    const limits = httpLimits(config);
     const reference = loadReferenceData(config.DATA_DIR);
     const recipients = loadRecipients(config.RECIPIENTS_FILE);
     mkdirSync(dirname(config.NOTIFIER_DB), { recursive: true });
@@ -60,6 +62,7 @@ await runMain({
       processRegistry,
       pollMs: config.NOTIFIER_POLL_MS,
       redisPing: () => redis.ping().then(() => true),
+      limits,
     });
     const bound = await listen(app.server, config.NOTIFIER_PORT, config.NOTIFIER_HOST);
     app.start();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { closeServer, createHttpServer, sendJson, sendText, type Logger } from '@dvc/config';
+import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
 import type { ApiKeyRecord, KeysSource } from './keys.js';
 import { parseEventsQuery } from './query.js';
@@ -24,6 +24,8 @@ export interface ReplayDeps {
   heartbeatMs: number;
   /** Live tails (follow=true) one key may hold open at once; one more is a 429. */
   maxTailsPerKey: number;
+  /** Edge limits (per-address rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
+  limits?: HttpLimits;
 }
 
 export interface ReplayApp {
@@ -56,6 +58,12 @@ export function createApp(deps: ReplayDeps): ReplayApp {
   const activeTails = new Gauge({
     name: 'dvc_replay_active_tails',
     help: 'Live tails (follow=true) open now',
+    registers: [deps.registry],
+  });
+  const refused = new Counter({
+    name: 'dvc_http_refused_total',
+    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
+    labelNames: ['reason'],
     registers: [deps.registry],
   });
   const openStreams = new Set<OpenStream>();
@@ -246,9 +254,11 @@ export function createApp(deps: ReplayDeps): ReplayApp {
       '/metrics': async (_req, res) => sendText(res, 200, await deps.registry.metrics(), deps.registry.contentType),
     },
     (error) => deps.logger.error({ err: error }, 'request failed'),
+    {
+      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+      onRefused: (reason) => refused.inc({ reason }),
+    },
   );
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
 
   return {
     server,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, createLogger, int, listen, loadConfig, port, runMain, str, type VarSpec } from '@dvc/config';
+import { ConfigError, createLogger, httpLimits, httpSpec, int, listen, loadConfig, port, runMain, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { createApp } from './app.js';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from './keys.js';
@@ -22,6 +22,7 @@ const secrets: VarSpec<string[]> = {
 
 const spec = {
   ...eventStoreSpec,
+  ...httpSpec,
   REPLAY_PORT: port('HTTP port of the replay API', 8091),
   REPLAY_HOST: str('address to listen on', '127.0.0.1'),
   REPLAY_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`); reloaded when it changes', DEFAULT_KEYS_FILE),
@@ -41,6 +42,7 @@ await runMain({
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
+    const limits = httpLimits(config);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const reloads = new Counter({
@@ -81,6 +83,7 @@ await runMain({
       pollMs: config.REPLAY_POLL_MS,
       heartbeatMs: config.REPLAY_HEARTBEAT_MS,
       maxTailsPerKey: config.REPLAY_MAX_TAILS_PER_KEY,
+      limits,
     });
     const bound = await listen(app.server, config.REPLAY_PORT, config.REPLAY_HOST);
     logger.info({ port: bound, keys: keys.current().size, head: await store.head() }, 'replay API listening');
