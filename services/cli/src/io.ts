@@ -1,3 +1,5 @@
+import { createLogger, type Logger } from '@dvc/config';
+
 /** A stream the CLI writes to: stdout/stderr in production, a buffer in tests. */
 export interface OutStream {
   write(chunk: string): unknown;
@@ -16,3 +18,11 @@ export interface CliIo {
 
 /** A command: its arguments (after the command name) in, an exit code out. */
 export type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+/**
+ * The CLI's logger (mostly Kafka client diagnostics): JSON records on the process's stderr, never
+ * stdout, so results and --json output stay clean. Level `warn` unless LOG_LEVEL says otherwise.
+ */
+export function cliLogger(io: CliIo): Logger {
+  return createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'warn', { stream: 'stderr' });
+}

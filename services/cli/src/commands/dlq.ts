@@ -1,9 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
-import { createLogger } from '@dvc/config';
 import { DLQ_HEADERS, createKafka } from '@dvc/kafka';
 import { UsageError, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
 import { cliConfig } from '../config.js';
-import type { CliIo } from '../io.js';
+import { cliLogger, type CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 import { readTopicToEnd } from '../topic-reader.js';
 
@@ -86,7 +85,7 @@ export function formatEntry(e: DeadLetterEntry): string {
 
 async function readDeadLetters(io: CliIo, topic: string | undefined) {
   const config = cliConfig(io.env, { DLQ_TOPIC: topic });
-  const kafka = createKafka(config, 'dvc-cli', createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'silent'));
+  const kafka = createKafka(config, 'dvc-cli', cliLogger(io));
   const messages: { partition: number; message: KafkaMessage }[] = [];
   await readTopicToEnd(kafka, config.DLQ_TOPIC, (partition, message) => messages.push({ partition, message }));
   messages.sort((a, b) => a.partition - b.partition || Number(a.message.offset) - Number(b.message.offset));

@@ -1,10 +1,9 @@
-import { createLogger } from '@dvc/config';
 import { EVENT_TYPES, type DvcEvent, type EventType } from '@dvc/domain';
 import { openEventStore, type EventFilter, type EventStore, type Position } from '@dvc/eventstore';
 import { createKafka } from '@dvc/kafka';
 import { UsageError, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
 import { cliConfig } from '../config.js';
-import type { CliIo } from '../io.js';
+import { cliLogger, type CliIo } from '../io.js';
 import { Progress } from '../progress.js';
 
 export const REPLAY_HELP = `dvc replay: republish a filtered range of the event store's history to a Kafka topic
@@ -109,7 +108,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const config = cliConfig(io.env, { EVENTSTORE_URL: values.eventstore });
   const topic = values.to;
 
-  const kafka = createKafka(config, 'dvc-cli', createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'silent'));
+  const kafka = createKafka(config, 'dvc-cli', cliLogger(io));
   const admin = kafka.admin();
   await admin.connect();
   const exists = (await admin.listTopics().finally(() => admin.disconnect())).includes(topic);
