@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, privateBroker, type PostStats, type PrivateBroker, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker, type Scenario } from './harness.js';
 
 /**
  * The Kafka broker restarted mid-stream (a private broker of this test: the shared one is never
@@ -37,13 +37,9 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };
     const points = Array.from({ length: SCALE }, (_, k) => Math.floor(((k + 0.3 + 0.4 * rand()) / (SCALE + 1)) * scenario.history.events.length));
     console.log(`${id}: seed ${seed}, broker ${broker?.brokers}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), restart after ${points.join(', ')} accepted`);
-    let posting = true;
-    const clients = postStream(scenario.history.events, () => ingest.url, { clients: 2, batch: 250, stats }).finally(() => {
-      posting = false;
-    });
+    const clients = postStream(scenario, () => ingest.url, { clients: 2, batch: 250, stats });
     for (const point of points) {
-      while (posting && stats.accepted < point) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(posting).toBe(true);
+      await waitForAccepted(scenario, stats, point);
       const before = stats.retries;
       await (broker as PrivateBroker).stop();
       // Clients are refused (503) while the broker is away; then it comes back on the same data.

@@ -40,6 +40,11 @@ export interface Scenario {
   redis: Redis;
   history: History;
   expected: Map<string, number>;
+  /** Set by dropScenario: background feeders and clients stop instead of outliving a failed test. */
+  closed: boolean;
+  /** Rejects as soon as a background feeder or client fails, so waits on the stream fail with its error. */
+  failed: Promise<never>;
+  fail(error: unknown): void;
 }
 
 /**
@@ -64,16 +69,28 @@ export async function createScenario(id: string, history: { seed: number; dossie
   await ensureTopics(kafka, [topic, dlq], PARTITIONS);
   const h = generateHistory({ seed: history.seed, prefix: id, dossiers: history.dossiers, units: history.units ?? 6, resendShare: 0.02 });
   const expected = referenceSeries(h.events, loadReferenceData(join(REPO_ROOT, 'infra', 'data')));
-  return { id, env, topic, dlq, group: env.PROJECTOR_GROUP as string, kafka, redis: new Redis(stackEnv().redisUrl), history: h, expected };
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined);
+  return { id, env, topic, dlq, group: env.PROJECTOR_GROUP as string, kafka, redis: new Redis(stackEnv().redisUrl), history: h, expected, closed: false, failed, fail };
 }
 
-/** Deletes the scenario's topics and its Redis keys (its namespace prefix only). */
+/** Waits for `wait`, failing at once with the error of a background feeder or client that failed meanwhile. */
+export function watched<T>(s: Scenario, wait: Promise<T>): Promise<T> {
+  return Promise.race([wait, s.failed]);
+}
+
+/** Deletes the scenario's topics, consumer group and Redis keys (its namespace prefix only); call once its processes are gone. */
 export async function dropScenario(s: Scenario): Promise<void> {
+  s.closed = true;
   await new ProjectionStore(s.redis, s.id).dropNamespace();
   s.redis.disconnect();
   const admin = s.kafka.admin();
   await admin.connect().catch(() => undefined);
   await admin.deleteTopics({ topics: [s.topic, s.dlq] }).catch(() => undefined);
+  await admin.deleteGroups([s.group]).catch(() => undefined);
   await admin.disconnect().catch(() => undefined);
 }
 
@@ -88,16 +105,24 @@ export async function killAll(processes: readonly ServiceProcess[]): Promise<voi
  * (faults land mid-batch) and the stream lasts as long as the faults take. Flow control only;
  * nothing depends on it for correctness. Keyed by subject, so a subject's events keep their order.
  */
-export async function produceStream(s: Scenario, options: { chunk: number; ahead: number }): Promise<void> {
+export function produceStream(s: Scenario, options: { chunk: number; ahead: number }): Promise<void> {
+  return produce(s, options).catch((error: unknown) => {
+    s.fail(error);
+    throw error;
+  });
+}
+
+async function produce(s: Scenario, options: { chunk: number; ahead: number }): Promise<void> {
   const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    for (let i = 0; i < s.history.events.length; i += options.chunk) {
-      await waitFor(async () => ((await progress(s)).applied >= i - options.ahead ? true : undefined), {
+    for (let i = 0; i < s.history.events.length && !s.closed; i += options.chunk) {
+      await waitFor(async () => (s.closed || (await progress(s)).applied >= i - options.ahead ? true : undefined), {
         intervalMs: 50,
         timeoutMs: SETTLE_MS,
         description: `projection within ${options.ahead} events of the stream in ${s.id}`,
       });
+      if (s.closed) break;
       await producer.send({
         topic: s.topic,
         acks: -1,
@@ -124,10 +149,16 @@ export interface PostStats {
  * accepted, against whatever `ingestUrl()` names at that moment (the ingest may be restarted
  * on another port). Any other answer (400, 413, ...) fails the scenario.
  */
-export async function postStream(events: readonly WireEvent[], ingestUrl: () => string, options: { clients: number; batch: number; stats: PostStats }): Promise<void> {
+export function postStream(s: Scenario, ingestUrl: () => string, options: { clients: number; batch: number; stats: PostStats }): Promise<void> {
   const lanes: WireEvent[][] = Array.from({ length: options.clients }, () => []);
-  for (const e of events) (lanes[laneOf(e.subject, options.clients)] as WireEvent[]).push(e);
-  await Promise.all(lanes.map((lane) => postLane(lane, ingestUrl, options.batch, options.stats)));
+  for (const e of s.history.events) (lanes[laneOf(e.subject, options.clients)] as WireEvent[]).push(e);
+  return Promise.all(lanes.map((lane) => postLane(s, lane, ingestUrl, options.batch, options.stats))).then(
+    () => undefined,
+    (error: unknown) => {
+      s.fail(error);
+      throw error;
+    },
+  );
 }
 
 function laneOf(subject: string, lanes: number): number {
@@ -136,11 +167,11 @@ function laneOf(subject: string, lanes: number): number {
   return h % lanes;
 }
 
-async function postLane(lane: readonly WireEvent[], ingestUrl: () => string, batch: number, stats: PostStats): Promise<void> {
-  for (let i = 0; i < lane.length; i += batch) {
+async function postLane(s: Scenario, lane: readonly WireEvent[], ingestUrl: () => string, batch: number, stats: PostStats): Promise<void> {
+  for (let i = 0; i < lane.length && !s.closed; i += batch) {
     const body = JSON.stringify(lane.slice(i, i + batch));
     stats.batches += 1;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; !s.closed; attempt++) {
       let status: number | undefined;
       let text = '';
       try {
@@ -168,6 +199,11 @@ async function postLane(lane: readonly WireEvent[], ingestUrl: () => string, bat
   }
 }
 
+/** Waits until the clients of postStream have had `count` events accepted. */
+export function waitForAccepted(s: Scenario, stats: PostStats, count: number): Promise<true> {
+  return watched(s, waitFor(() => (stats.accepted >= count ? true : undefined), { intervalMs: 20, timeoutMs: SETTLE_MS, description: `${count} events accepted by the ingest in ${s.id}` }));
+}
+
 /** Events applied and recognised as duplicates, from the namespace's meta hashes. */
 export function progress(s: Scenario): Promise<{ applied: number; duplicates: number }> {
   return projectionProgress(s.redis, s.id);
@@ -175,13 +211,24 @@ export function progress(s: Scenario): Promise<{ applied: number; duplicates: nu
 
 /** Waits until `applied` reaches `count` (a point of the stream), polling fast. */
 export async function waitForApplied(s: Scenario, count: number, timeoutMs = SETTLE_MS): Promise<{ applied: number; duplicates: number }> {
-  return waitFor(
+  return watched(s, waitFor(
     async () => {
       const p = await progress(s);
       return p.applied >= count ? p : undefined;
     },
     { intervalMs: 20, timeoutMs, description: `${count} events applied in ${s.id}` },
-  );
+  ));
+}
+
+/**
+ * The moment of a fault: once `count` events are applied and a random extra delay (up to
+ * 300 ms, so the fault lands anywhere in a batch) has passed, as soon as the group has work
+ * outstanding (records produced but not committed), so the fault hits a stream in flight.
+ */
+export async function faultPoint(s: Scenario, count: number, rand: () => number): Promise<void> {
+  await waitForApplied(s, count);
+  await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 300)));
+  await watched(s, waitFor(async () => ((await uncommitted(s)) > 0 ? true : undefined), { intervalMs: 10, timeoutMs: SETTLE_MS, description: `work outstanding in ${s.id}` }));
 }
 
 /** Records of the topic the group has not committed yet: work outstanding or in flight. */
@@ -215,7 +262,7 @@ export async function deadLettered(s: Scenario): Promise<number> {
  */
 export async function expectExact(s: Scenario, exporter: ServiceProcess): Promise<{ applied: number; duplicates: number }> {
   // Offsets are committed after a batch is written: zero lag means every batch was processed.
-  await waitForZeroLag(s.kafka, s.group, s.topic, SETTLE_MS);
+  await watched(s, waitForZeroLag(s.kafka, s.group, s.topic, SETTLE_MS));
   const done = await progress(s);
   expect(done.applied).toBe(s.history.unique);
   expect(done.duplicates).toBeGreaterThanOrEqual(s.history.resent);

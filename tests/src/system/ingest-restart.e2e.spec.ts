@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, type PostStats, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, waitForAccepted, type PostStats, type Scenario } from './harness.js';
 
 /**
  * The ingest restarted (SIGTERM, then SIGKILL) while portal clients keep posting and retry on
@@ -35,14 +35,10 @@ describe('fault suite: ingest restarted while clients post', () => {
     for (let r = 0; r < SCALE; r++) signals.push('SIGTERM', 'SIGKILL');
     const points = signals.map((_, k) => Math.floor(((k + 0.3 + 0.5 * rand()) / (signals.length + 1)) * scenario.history.events.length));
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${signals.map((sig, k) => `${sig}@${points[k]}`).join(', ')} accepted`);
-    let posting = true;
-    const clients = postStream(scenario.history.events, () => ingest.url, { clients: 3, batch: 250, stats }).finally(() => {
-      posting = false;
-    });
+    const clients = postStream(scenario, () => ingest.url, { clients: 3, batch: 250, stats });
     for (const [k, signal] of signals.entries()) {
-      while (posting && stats.accepted < (points[k] as number)) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitForAccepted(scenario, stats, points[k] as number);
       await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 200)));
-      expect(posting).toBe(true);
       await ingest.kill(signal);
       ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
       processes.push(ingest);
