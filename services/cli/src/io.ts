@@ -21,8 +21,9 @@ export type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 /**
  * The CLI's logger (mostly Kafka client diagnostics): JSON records on the process's stderr, never
- * stdout, so results and --json output stay clean. Level `warn` unless LOG_LEVEL says otherwise.
+ * stdout, so results and --json output stay clean. Level `error` unless LOG_LEVEL says otherwise:
+ * kafkajs warns on every idempotent producer with bounded retries, which says nothing to an operator.
  */
 export function cliLogger(io: CliIo): Logger {
-  return createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'warn', { stream: 'stderr' });
+  return createLogger('dvc-cli', io.env.LOG_LEVEL ?? 'error', { stream: 'stderr' });
 }
