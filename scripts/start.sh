@@ -14,6 +14,7 @@ if [ "${1:-}" = "--help" ]; then
   sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
   echo "Options via environment: INGEST_PORT (8080), EXPORTER_PORT (9464), PROJECTOR_PORT (9465),"
   echo "ARCHIVER_PORT (9466), REPLAY_PORT (8091), EVENTSTORE_URL (sqlite:.run/eventstore/events.sqlite),"
+  echo "PROJECTOR_NODE_FLAGS (--max-semi-space-size=64: Node flags of the projector process),"
   echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
   echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
   echo "      figures, on its own topic and Redis namespace, event-time clock at 22 June 2022),"
@@ -66,7 +67,12 @@ start_service() {
     echo "$name already running (pid $(cat "$pidfile"))"
     return
   fi
-  node "services/$name/dist/main.js" >>"$ROOT/.run/logs/$name.log" 2>&1 &
+  # The projector allocates a batch's states and commands at a high rate: a larger young
+  # generation cuts its garbage-collection time (about 15 % less CPU per event, measured by
+  # scripts/bench/apply-inprocess.mjs). PROJECTOR_NODE_FLAGS= turns it off.
+  local flags=()
+  if [ "$name" = projector ]; then read -r -a flags <<<"${PROJECTOR_NODE_FLAGS---max-semi-space-size=64}"; fi
+  node "${flags[@]}" "services/$name/dist/main.js" >>"$ROOT/.run/logs/$name.log" 2>&1 &
   echo $! >"$pidfile"
 }
 # The replay API signs resume tokens; a secret made once here keeps tokens valid across restarts.
