@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker, type Scenario } from './harness.js';
 
 /**
  * The Kafka broker restarted mid-stream (a private broker of this test: the shared one is never
@@ -35,7 +35,7 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
     const ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
     processes.push(ingest);
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };
-    const points = Array.from({ length: SCALE }, (_, k) => Math.floor(((k + 0.3 + 0.4 * rand()) / (SCALE + 1)) * scenario.history.events.length));
+    const points = faultPoints(scenario.history.events.length, SCALE, rand);
     console.log(`${id}: seed ${seed}, broker ${broker?.brokers}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), restart after ${points.join(', ')} accepted`);
     const clients = postStream(scenario, () => ingest.url, { clients: 2, batch: 250, stats });
     for (const point of points) {

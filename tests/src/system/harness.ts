@@ -99,28 +99,41 @@ export async function killAll(processes: readonly ServiceProcess[]): Promise<voi
   await Promise.all(processes.map((p) => p.kill('SIGKILL')));
 }
 
+/** Faults happen within the first 80 % of the stream (see produceStream: the rest is still to come). */
+const FAULT_SPAN = 0.8;
+
+/**
+ * `count` fault points spread over the first 80 % of `total`, one in each of `count` equal
+ * slices, at a random place inside its slice (`rand` is the scenario's seeded source).
+ */
+export function faultPoints(total: number, count: number, rand: () => number): number[] {
+  return Array.from({ length: count }, (_, k) => Math.floor(((k + 0.2 + 0.6 * rand()) / count) * FAULT_SPAN * total));
+}
+
 /**
  * Produces the stream straight into the topic, in order, `chunk` events per send, keeping at
- * most about `ahead` events produced but not yet applied: the projector always has a backlog
- * (faults land mid-batch) and the stream lasts as long as the faults take. Flow control only;
- * nothing depends on it for correctness. Keyed by subject, so a subject's events keep their order.
+ * most a tenth of the stream produced but not yet applied: the projector has a backlog (faults
+ * land mid-batch), and the last tenth cannot be produced before 90 % is applied, so a fault
+ * point (at most 80 %) always finds the stream still flowing. Flow control only; nothing depends
+ * on it for correctness. Keyed by subject, so a subject's events keep their order.
  */
-export function produceStream(s: Scenario, options: { chunk: number; ahead: number }): Promise<void> {
+export function produceStream(s: Scenario, options: { chunk: number }): Promise<void> {
   return produce(s, options).catch((error: unknown) => {
     s.fail(error);
     throw error;
   });
 }
 
-async function produce(s: Scenario, options: { chunk: number; ahead: number }): Promise<void> {
+async function produce(s: Scenario, options: { chunk: number }): Promise<void> {
+  const ahead = Math.floor(s.history.unique / 10);
   const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < s.history.events.length && !s.closed; i += options.chunk) {
-      await waitFor(async () => (s.closed || (await progress(s)).applied >= i - options.ahead ? true : undefined), {
+      await waitFor(async () => (s.closed || (await progress(s)).applied >= i - ahead ? true : undefined), {
         intervalMs: 50,
         timeoutMs: SETTLE_MS,
-        description: `projection within ${options.ahead} events of the stream in ${s.id}`,
+        description: `projection within ${ahead} events of the stream in ${s.id}`,
       });
       if (s.closed) break;
       await producer.send({

@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, killAll, postStream, waitForAccepted, type PostStats, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, postStream, waitForAccepted, type PostStats, type Scenario } from './harness.js';
 
 /**
  * The ingest restarted (SIGTERM, then SIGKILL) while portal clients keep posting and retry on
@@ -33,7 +33,7 @@ describe('fault suite: ingest restarted while clients post', () => {
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };
     const signals: NodeJS.Signals[] = [];
     for (let r = 0; r < SCALE; r++) signals.push('SIGTERM', 'SIGKILL');
-    const points = signals.map((_, k) => Math.floor(((k + 0.3 + 0.5 * rand()) / (signals.length + 1)) * scenario.history.events.length));
+    const points = faultPoints(scenario.history.events.length, signals.length, rand);
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${signals.map((sig, k) => `${sig}@${points[k]}`).join(', ')} accepted`);
     const clients = postStream(scenario, () => ingest.url, { clients: 3, batch: 250, stats });
     for (const [k, signal] of signals.entries()) {

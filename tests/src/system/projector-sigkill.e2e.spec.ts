@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoint, killAll, produceStream, progress, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoint, faultPoints, killAll, produceStream, progress, type Scenario } from './harness.js';
 
 /**
  * The projector SIGKILLed again and again at random points of a long stream, restarted each
@@ -28,11 +28,9 @@ describe('fault suite: projector SIGKILLed repeatedly mid-stream', () => {
     const scenario = s as Scenario;
     const rand = faultRng(seed);
     const kills = 4 + SCALE;
-    // Kill points: shares of the distinct events applied, spread over the first 80 % of the
-    // stream, so there is always more to come when the projector dies.
-    const points = Array.from({ length: kills }, (_, k) => Math.floor(((k + 0.2 + 0.6 * rand()) / (kills + 1)) * 0.8 * scenario.history.unique));
+    const points = faultPoints(scenario.history.unique, kills, rand);
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), SIGKILL after ${points.join(', ')} applied`);
-    const feeding = produceStream(scenario, { chunk: 2000, ahead: 12_000 });
+    const feeding = produceStream(scenario, { chunk: 1000 });
     for (const point of points) {
       const projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');
       processes.push(projector);

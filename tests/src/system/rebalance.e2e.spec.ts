@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoint, killAll, produceStream, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoint, faultPoints, killAll, produceStream, type Scenario } from './harness.js';
 
 /**
  * Three projector instances in one group while members leave (SIGTERM: a clean leave; SIGKILL:
@@ -37,10 +37,9 @@ describe('fault suite: projector group rebalancing mid-stream', () => {
     // One round: a member leaves cleanly, one joins, one dies, one joins. SOAK repeats it.
     const steps: ('SIGTERM' | 'SIGKILL' | 'join')[] = [];
     for (let r = 0; r < SCALE; r++) steps.push('SIGTERM', 'join', 'SIGKILL', 'join');
-    // Change points spread over the first 80 % of the stream: there is always more to come.
-    const points = steps.map((_, k) => Math.floor(((k + 0.3 + 0.5 * rand()) / (steps.length + 1)) * 0.8 * scenario.history.unique));
+    const points = faultPoints(scenario.history.unique, steps.length, rand);
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${steps.map((step, k) => `${step}@${points[k]}`).join(', ')}`);
-    const feeding = produceStream(scenario, { chunk: 2000, ahead: 12_000 });
+    const feeding = produceStream(scenario, { chunk: 1000 });
     for (const [k, step] of steps.entries()) {
       // The group changes with work outstanding: partitions move with batches in flight.
       await faultPoint(scenario, points[k] as number, rand);
