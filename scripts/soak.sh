@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak run of the fault suite (tests/src/system/*.e2e.spec.ts): the same scenarios with the
+# Soak run of the fault suite (tests/src/system, see its README): the same scenarios with the
 # streams and the number of faults scaled up (projector SIGKILLs, group members leaving and
 # joining, ingest restarts, private broker restarts), each ending with every exported number
 # checked against the reference model. Not part of npm test.
@@ -33,7 +33,9 @@ for arg in "$@"; do
       ;;
   esac
 done
-[ "${#paths[@]}" -gt 0 ] || paths=(src/system/)
+if [ "${#paths[@]}" -eq 0 ]; then
+  for scenario in "${SCENARIOS[@]}"; do paths+=("src/system/$scenario.e2e.spec.ts"); done
+fi
 
 SOAK_SCALE=${SOAK_SCALE:-8}
 [[ "$SOAK_SCALE" =~ ^[1-9][0-9]*$ ]] || die "SOAK_SCALE must be a whole number >= 1, got '$SOAK_SCALE'"

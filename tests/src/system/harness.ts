@@ -118,10 +118,18 @@ export function faultPoints(total: number, count: number, rand: () => number): n
  * on it for correctness. Keyed by subject, so a subject's events keep their order.
  */
 export function produceStream(s: Scenario, options: { chunk: number }): Promise<void> {
-  return produce(s, options).catch((error: unknown) => {
-    s.fail(error);
-    throw error;
-  });
+  return handled(
+    produce(s, options).catch((error: unknown) => {
+      s.fail(error);
+      throw error;
+    }),
+  );
+}
+
+/** A background promise a test awaits late: its failure reaches the test through Scenario.failed meanwhile, not as an unhandled rejection. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 async function produce(s: Scenario, options: { chunk: number }): Promise<void> {
@@ -165,12 +173,14 @@ export interface PostStats {
 export function postStream(s: Scenario, ingestUrl: () => string, options: { clients: number; batch: number; stats: PostStats }): Promise<void> {
   const lanes: WireEvent[][] = Array.from({ length: options.clients }, () => []);
   for (const e of s.history.events) (lanes[laneOf(e.subject, options.clients)] as WireEvent[]).push(e);
-  return Promise.all(lanes.map((lane) => postLane(s, lane, ingestUrl, options.batch, options.stats))).then(
-    () => undefined,
-    (error: unknown) => {
-      s.fail(error);
-      throw error;
-    },
+  return handled(
+    Promise.all(lanes.map((lane) => postLane(s, lane, ingestUrl, options.batch, options.stats))).then(
+      () => undefined,
+      (error: unknown) => {
+        s.fail(error);
+        throw error;
+      },
+    ),
   );
 }
 
@@ -285,9 +295,9 @@ export async function expectExact(s: Scenario, exporter: ServiceProcess): Promis
   return done;
 }
 
-/** A seeded pseudo-random source for fault timing, so a failing run can be replayed (its seed is logged). */
+/** A seeded pseudo-random source for fault timing, so a failing run can be replayed (its seed is logged); not the history's sequence. */
 export function faultRng(seed: number): () => number {
-  let a = seed >>> 0;
+  let a = (seed ^ 0x9e3779b9) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
