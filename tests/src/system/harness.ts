@@ -1,7 +1,8 @@
 /**
  * What the fault scenarios share: one scenario's own topics, group and namespace; feeding the
- * history into Kafka directly or through the ingest with a retrying client; waiting until the
- * projection has settled; comparing every exported number with the reference; cleaning up.
+ * history into Kafka directly (faults injected by the feeder) or through the ingest with
+ * retrying clients; waiting until the projection has settled; comparing every exported number
+ * with the reference; a private broker; cleaning up.
  */
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -99,25 +100,29 @@ export async function killAll(processes: readonly ServiceProcess[]): Promise<voi
   await Promise.all(processes.map((p) => p.kill('SIGKILL')));
 }
 
-/** Faults happen within the first 80 % of the stream (see produceStream: the rest is still to come). */
-const FAULT_SPAN = 0.8;
-
 /**
  * `count` fault points spread over the first 80 % of `total`, one in each of `count` equal
  * slices, at a random place inside its slice (`rand` is the scenario's seeded source).
  */
 export function faultPoints(total: number, count: number, rand: () => number): number[] {
-  return Array.from({ length: count }, (_, k) => Math.floor(((k + 0.2 + 0.6 * rand()) / count) * FAULT_SPAN * total));
+  return Array.from({ length: count }, (_, k) => Math.floor(((k + 0.2 + 0.6 * rand()) / count) * 0.8 * total));
+}
+
+/** A fault injected into a stream: `run` once the stream has been produced up to `at`. */
+export interface Fault {
+  at: number;
+  run(): Promise<void>;
 }
 
 /**
  * Produces the stream straight into the topic, in order, `chunk` events per send, keeping at
- * most a tenth of the stream produced but not yet applied: the projector has a backlog (faults
- * land mid-batch), and the last tenth cannot be produced before 90 % is applied, so a fault
- * point (at most 80 %) always finds the stream still flowing. Flow control only; nothing depends
- * on it for correctness. Keyed by subject, so a subject's events keep their order.
+ * most a tenth of the stream produced but not yet applied (flow control only), and runs each
+ * fault right after the chunk that reaches its point has been sent (after a random 0–50 ms),
+ * so the group has just been handed new work and the fault lands among batches in flight.
+ * Resolves with the records not yet committed at each fault, measured as it starts.
+ * Keyed by subject, so a subject's events keep their order.
  */
-export function produceStream(s: Scenario, options: { chunk: number }): Promise<void> {
+export function produceStream(s: Scenario, options: { chunk: number; faults: readonly Fault[]; rand: () => number }): Promise<number[]> {
   return handled(
     produce(s, options).catch((error: unknown) => {
       s.fail(error);
@@ -132,8 +137,10 @@ function handled<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-async function produce(s: Scenario, options: { chunk: number }): Promise<void> {
+async function produce(s: Scenario, options: { chunk: number; faults: readonly Fault[]; rand: () => number }): Promise<number[]> {
   const ahead = Math.floor(s.history.unique / 10);
+  const faults = [...options.faults].sort((a, b) => a.at - b.at);
+  const outstanding: number[] = [];
   const producer = s.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -149,10 +156,18 @@ async function produce(s: Scenario, options: { chunk: number }): Promise<void> {
         acks: -1,
         messages: s.history.events.slice(i, i + options.chunk).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
       });
+      while (faults.length > 0 && (faults[0] as Fault).at < i + options.chunk) {
+        const fault = faults.shift() as Fault;
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(options.rand() * 50)));
+        // Measured as the fault starts (a killed member commits nothing more).
+        const [n] = await Promise.all([uncommitted(s), fault.run()]);
+        outstanding.push(n);
+      }
     }
   } finally {
     await producer.disconnect();
   }
+  return outstanding;
 }
 
 export interface PostStats {
@@ -241,17 +256,6 @@ export async function waitForApplied(s: Scenario, count: number, timeoutMs = SET
     },
     { intervalMs: 20, timeoutMs, description: `${count} events applied in ${s.id}` },
   ));
-}
-
-/**
- * The moment of a fault: once `count` events are applied and a random extra delay (up to
- * 300 ms, so the fault lands anywhere in a batch) has passed, as soon as the group has work
- * outstanding (records produced but not committed), so the fault hits a stream in flight.
- */
-export async function faultPoint(s: Scenario, count: number, rand: () => number): Promise<void> {
-  await waitForApplied(s, count);
-  await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 300)));
-  await watched(s, waitFor(async () => ((await uncommitted(s)) > 0 ? true : undefined), { intervalMs: 10, timeoutMs: SETTLE_MS, description: `work outstanding in ${s.id}` }));
 }
 
 /** Records of the topic the group has not committed yet: work outstanding or in flight. */

@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoint, faultPoints, killAll, produceStream, progress, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, produceStream, progress, type Fault, type Scenario } from './harness.js';
 
 /**
  * The projector SIGKILLed again and again at random points of a long stream, restarted each
@@ -27,20 +27,24 @@ describe('fault suite: projector SIGKILLed repeatedly mid-stream', () => {
   it('keeps every number exact through repeated SIGKILLs and restarts', async () => {
     const scenario = s as Scenario;
     const rand = faultRng(seed);
-    const kills = 4 + SCALE;
-    const points = faultPoints(scenario.history.unique, kills, rand);
-    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), SIGKILL after ${points.join(', ')} applied`);
-    const feeding = produceStream(scenario, { chunk: 1000 });
-    for (const point of points) {
-      const projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');
-      processes.push(projector);
-      await faultPoint(scenario, point, rand);
-      await projector.kill('SIGKILL');
-      // Killed mid-stream: whatever it had not committed goes to the next instance again.
-      expect((await progress(scenario)).applied).toBeLessThan(scenario.history.unique);
-    }
-    processes.push(await startService('projector', scenario.env, 'PROJECTOR_PORT'));
-    await feeding;
+    const points = faultPoints(scenario.history.events.length, 4 + SCALE, rand);
+    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), SIGKILL after ${points.join(', ')} sent`);
+    let projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');
+    processes.push(projector);
+    const faults: Fault[] = points.map((at) => ({
+      at,
+      run: async () => {
+        await projector.kill('SIGKILL');
+        // Killed mid-stream: whatever it had not committed goes to the next instance again.
+        expect((await progress(scenario)).applied).toBeLessThan(scenario.history.unique);
+        projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');
+        processes.push(projector);
+      },
+    }));
+    const outstanding = await produceStream(scenario, { chunk: 2000, faults, rand });
+    console.log(`${id}: records not yet committed at each kill: ${outstanding.join(', ')}`);
+    expect(outstanding.length).toBe(points.length);
+    expect(outstanding.some((n) => n > 0)).toBe(true);
     const done = await expectExact(scenario, exporter);
     // Duplicates beyond the stream's own resends: batches written but not committed before a kill.
     console.log(`${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} redelivered after the kills)`);

@@ -1,6 +1,6 @@
 import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoint, faultPoints, killAll, produceStream, type Scenario } from './harness.js';
+import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, produceStream, type Fault, type Scenario } from './harness.js';
 
 /**
  * Three projector instances in one group while members leave (SIGTERM: a clean leave; SIGKILL:
@@ -37,20 +37,24 @@ describe('fault suite: projector group rebalancing mid-stream', () => {
     // One round: a member leaves cleanly, one joins, one dies, one joins. SOAK repeats it.
     const steps: ('SIGTERM' | 'SIGKILL' | 'join')[] = [];
     for (let r = 0; r < SCALE; r++) steps.push('SIGTERM', 'join', 'SIGKILL', 'join');
-    const points = faultPoints(scenario.history.unique, steps.length, rand);
-    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${steps.map((step, k) => `${step}@${points[k]}`).join(', ')}`);
-    const feeding = produceStream(scenario, { chunk: 1000 });
-    for (const [k, step] of steps.entries()) {
-      // The group changes with work outstanding: partitions move with batches in flight.
-      await faultPoint(scenario, points[k] as number, rand);
-      if (step === 'join') {
-        members.push(await start());
-      } else {
-        const leaving = members.splice(Math.floor(rand() * members.length), 1)[0] as ServiceProcess;
-        await leaving.kill(step);
-      }
-    }
-    await feeding;
+    const points = faultPoints(scenario.history.events.length, steps.length, rand);
+    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${steps.map((step, k) => `${step}@${points[k]}`).join(', ')} sent`);
+    const faults: Fault[] = steps.map((step, k) => ({
+      at: points[k] as number,
+      run: async () => {
+        if (step === 'join') {
+          members.push(await start());
+        } else {
+          const leaving = members.splice(Math.floor(rand() * members.length), 1)[0] as ServiceProcess;
+          await leaving.kill(step);
+        }
+      },
+    }));
+    const outstanding = await produceStream(scenario, { chunk: 2000, faults, rand });
+    // The group changed with work outstanding: partitions moved with batches in flight.
+    console.log(`${id}: records not yet committed at each change: ${outstanding.join(', ')}`);
+    expect(outstanding.length).toBe(steps.length);
+    expect(outstanding.some((n) => n > 0)).toBe(true);
     expect(members.length).toBe(3);
     const done = await expectExact(scenario, exporter);
     console.log(`${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} redelivered after rebalances)`);
