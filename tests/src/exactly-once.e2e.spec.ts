@@ -145,9 +145,10 @@ describe('exactly-once effect against real Kafka and Redis', () => {
     projectors.push(last);
     const done = await settled();
     expect(done.applied).toBe(events.length);
-    // Offsets committed before each kill trailed the applied work, so batches were delivered
-    // again; the projection recognised them instead of counting them twice.
-    expect(done.duplicates).toBeGreaterThan(0);
+    // Offsets committed before each kill usually trail the applied work, so batches come again
+    // and are recognised (duplicates); a kill right after a commit redelivers nothing, so the
+    // count is not asserted here: the numbers must be exact either way. The redelivery case is
+    // forced in the next test and in tests/src/system.
     await expectExactNumbers();
   });
 
