@@ -16,7 +16,8 @@ for (const file of files) {
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped;
-  console.log(`  ${r.package.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  console.log(`  ${`${r.package} ${r.tier ?? ''}`.padEnd(16)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  for (const title of r.skippedTitles ?? []) console.log(`      skipped: ${title}`);
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -8,6 +8,11 @@ class SummaryReporter {
     this.rootDir = globalConfig.rootDir;
   }
   onRunComplete(_contexts, results) {
+    // The tier from the test path pattern the package script passed (unit, int or e2e).
+    const tier = /(?:^|\s)--testPathPatterns[ =](\w+)/.exec(process.argv.join(' '))?.[1] ?? '';
+    const skippedTitles = results.testResults.flatMap((file) =>
+      file.testResults.filter((t) => t.status === 'pending' || t.status === 'todo').map((t) => t.title),
+    );
     const dir = process.env.DVC_TEST_RESULTS_DIR;
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
@@ -16,6 +21,8 @@ class SummaryReporter {
       file,
       JSON.stringify({
         package: basename(this.rootDir),
+        tier,
+        skippedTitles,
         passed: results.numPassedTests,
         failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
         skipped: results.numPendingTests + results.numTodoTests,
