@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ROOT,
+  cleanUpOnInterrupt,
   count,
   dropNamespace as dropKeysOf,
   fmtInt,
@@ -23,6 +24,7 @@ import {
   scrapeMetrics,
   sleep,
   stackEnv,
+  stopChild,
   sumMetric,
   waitLazyFree as waitRedisLazyFree,
 } from './lib/common.mjs';
@@ -148,22 +150,13 @@ const admin = kafka.admin();
 /** Everything this process created, deleted by cleanup() whatever happens. */
 const created = { topics: new Set(), groups: new Set(), namespaces: new Set(), keys: new Set(), children: new Set() };
 
-async function killChild(child, timeoutMs = 25_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 const dropNamespace = (ns) => dropKeysOf(redis, ns);
 const waitLazyFree = () => waitRedisLazyFree(redis);
 
 let cleaning;
 function cleanup() {
   cleaning ??= (async () => {
-    for (const child of created.children) await killChild(child).catch(() => undefined);
+    for (const child of created.children) await stopChild(child).catch(() => undefined);
     for (const ns of created.namespaces) {
       try {
         const n = await dropNamespace(ns);
@@ -196,27 +189,7 @@ function cleanup() {
   return cleaning;
 }
 
-let interrupted = false;
-// A closed stderr (e.g. `| head`) must not kill the run before cleanup.
-process.stderr.on('error', () => undefined);
-process.stdout.on('error', () => undefined);
-for (const event of ['uncaughtException', 'unhandledRejection']) {
-  process.on(event, (error) => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${event}: ${error?.stack ?? error}; cleaning up`);
-    void cleanup().finally(() => process.exit(1));
-  });
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n`);
-    log(`${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const interrupted = cleanUpOnInterrupt(cleanup);
 
 // ---------------------------------------------------------------------------- phases
 async function prefill() {
@@ -423,7 +396,7 @@ async function projectorRun(run, dossiers, { profileDir, nodeFlags = NODE_FLAGS,
   const self = process.cpuUsage(self0);
   const loadAvg = os.loadavg()[0];
   const metrics = await scrapeMetrics(port);
-  await killChild(child);
+  await stopChild(child);
   created.children.delete(child);
   const removed = await dropNamespace(ns);
   created.namespaces.delete(ns);
@@ -645,6 +618,6 @@ try {
   log(`FAILED: ${error.stack ?? error}`);
   code = 1;
 } finally {
-  if (!interrupted) await cleanup();
+  if (!interrupted()) await cleanup();
 }
-if (!interrupted) process.exit(code);
+if (!interrupted()) process.exit(code);

@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { rebuildNamespace, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from './events.js';
-import { REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
-
-const run = promisify(execFile);
+import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */
 function projectionSeries(metrics: Map<string, number>): Map<string, number> {
@@ -64,11 +60,6 @@ describe('dvc rebuild restores every series from the event store', () => {
   let ingest: ServiceProcess;
   let exporter: ServiceProcess;
 
-  const unlinkPrefix = async (prefix: string) => {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-    }
-  };
 
   beforeAll(async () => {
     services.push(await startService('projector', common, 'PROJECTOR_PORT'));
@@ -82,8 +73,8 @@ describe('dvc rebuild restores every series from the event store', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.kill('SIGTERM')));
-    await unlinkPrefix(`${id}:`);
-    await unlinkPrefix(`${id}.`);
+    await unlinkPrefix(redis, `${id}:`);
+    await unlinkPrefix(redis, `${id}.`);
     redis.disconnect();
     rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
   });
@@ -113,13 +104,10 @@ describe('dvc rebuild restores every series from the event store', () => {
     expect([...before.keys()].some((s) => s.startsWith('dvc_payments{'))).toBe(true);
 
     // Redis loses the projection.
-    await unlinkPrefix(`${id}:`);
+    await unlinkPrefix(redis, `${id}:`);
     expect(projectionSeries(await scrapeMetrics(exporter.url)).get('dvc_projection_units')).toBe(0);
 
-    const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), 'rebuild', '--force'], {
-      env: { ...process.env, NODE_OPTIONS: '', ...common },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout, stderr } = await runCli(['rebuild', '--force'], common);
     const active = await resolveActiveNamespace(redis, id);
     expect(active).toMatch(new RegExp(`^${id}\\.r\\d{8}T\\d{6}$`));
     expect(stdout).toContain(`applied ${events.length} events`);
@@ -156,10 +144,7 @@ describe('dvc rebuild restores every series from the event store', () => {
     await waitFor(() => (sent > 0 ? true : undefined), { description: 'live traffic started' });
     // Passing the previous run's second: the new namespace's name must differ from it.
     await waitFor(() => (rebuildNamespace(id, Date.now()) !== previous ? true : undefined), { description: 'next second' });
-    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), 'rebuild', '--force'], {
-      env: { ...process.env, NODE_OPTIONS: '', ...common },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await runCli(['rebuild', '--force'], common);
     const sentDuringRebuild = sent;
     stop = true;
     await traffic;
@@ -177,10 +162,7 @@ describe('dvc rebuild restores every series from the event store', () => {
 
     // The switched namespace, fed by the rebuild, its catch-up and the projector, is exactly what
     // the store rebuilds to: dvc rebuild without a switch finds no difference (exit 0).
-    const check = await run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), 'rebuild', '--no-switch'], {
-      env: { ...process.env, NODE_OPTIONS: '', ...common },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const check = await runCli(['rebuild', '--no-switch'], common);
     expect(check.stdout).toMatch(/: 0 differences\n[\s\S]*: 0 differences\n/);
     expect(await resolveActiveNamespace(redis, id)).toBe(active);
   });

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { consumerLag } from '@dvc/kafka';
@@ -175,4 +176,21 @@ export function serviceEnv(id: string): Record<string, string> {
     ARCHIVER_GROUP: `${id}.archiver`,
     EVENTSTORE_URL: `sqlite:${join(REPO_ROOT, '.run', 'tests', id, 'events.sqlite')}`,
   };
+}
+
+/** Deletes every key starting with `prefix` (a test's own namespace only; never a flush). */
+export async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+  }
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the operator CLI (`dvc`) as a process with the test's environment; rejects on a non-zero exit. */
+export function runCli(args: readonly string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), ...args], {
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }

@@ -183,3 +183,42 @@ export const sumMetric = (metrics, name) => [...metrics].filter(([k]) => k === n
 
 /** A short random tag for the names of one benchmark run. */
 export const randomTag = () => Math.random().toString(36).slice(2, 8);
+
+/** SIGTERM, then SIGKILL after timeoutMs; resolves once the child has exited. */
+export async function stopChild(child, timeoutMs = 25_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Runs cleanup() once on an uncaught error (exit 1) or SIGINT/SIGTERM (exit 130), so an
+ * interrupted benchmark leaves no topic, group, key or process behind. A closed stdout or
+ * stderr (e.g. `| head`) must not kill the run before clean-up either.
+ */
+export function cleanUpOnInterrupt(cleanup) {
+  let interrupted = false;
+  process.stderr.on('error', () => undefined);
+  process.stdout.on('error', () => undefined);
+  for (const event of ['uncaughtException', 'unhandledRejection']) {
+    process.on(event, (error) => {
+      if (interrupted) return;
+      interrupted = true;
+      log(`${event}: ${error?.stack ?? error}; cleaning up`);
+      void cleanup().finally(() => process.exit(1));
+    });
+  }
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      process.stderr.write('\n');
+      log(`${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  return () => interrupted;
+}

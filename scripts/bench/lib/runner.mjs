@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, RESULTS_DIR, count, log, median, randomTag, stackEnv } from './common.mjs';
+import { ROOT, RESULTS_DIR, cleanUpOnInterrupt, count, log, median, randomTag, stackEnv } from './common.mjs';
 import { machineDetails, machineTable } from './machine.mjs';
 
 const COMMON_HELP = `Common options:
@@ -169,27 +169,7 @@ export async function runBench(spec) {
     return cleaning;
   };
 
-  let interrupted = false;
-  // A closed stderr (e.g. `| head`) must not kill the run before clean-up.
-  process.stderr.on('error', () => undefined);
-  process.stdout.on('error', () => undefined);
-  for (const event of ['uncaughtException', 'unhandledRejection']) {
-    process.on(event, (error) => {
-      if (interrupted) return;
-      interrupted = true;
-      log(`${event}: ${error?.stack ?? error}; cleaning up`);
-      void cleanup().finally(() => process.exit(1));
-    });
-  }
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      process.stderr.write('\n');
-      log(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  const interrupted = cleanUpOnInterrupt(cleanup);
 
   let code = 0;
   try {
@@ -219,7 +199,7 @@ export async function runBench(spec) {
     log(`FAILED: ${error.stack ?? error}`);
     code = 1;
   } finally {
-    if (!interrupted) await cleanup();
+    if (!interrupted()) await cleanup();
   }
-  if (!interrupted) process.exit(code);
+  if (!interrupted()) process.exit(code);
 }

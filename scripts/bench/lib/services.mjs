@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT, freePort, log, median, procStatusKb, sleep } from './common.mjs';
+import { ROOT, freePort, log, median, procStatusKb, sleep, stopChild } from './common.mjs';
 
 const PORT_VARIABLE = {
   ingest: 'INGEST_PORT',
@@ -43,15 +43,6 @@ export function benchServiceEnv(ctx, { partitions = 6, storeFile } = {}) {
     INGEST_TRANSACTIONAL_ID: `${ctx.prefix}-ingest`,
     EVENTSTORE_URL: `sqlite:${storeFile ?? join(ctx.workDir, 'events.sqlite')}`,
   };
-}
-
-async function stopChild(child, timeoutMs = 25_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

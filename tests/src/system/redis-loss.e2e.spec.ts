@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { epochKey, readEpoch, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from '../events.js';
-import { REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js');
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `perUnit` dossiers per unit: received, most resolved, some paid for; `tag` keeps ids apart. */
@@ -57,11 +53,6 @@ describe('Redis losing the projection: detected, reported, repaired with one com
   let projector: ServiceProcess;
   let exporter: ServiceProcess;
 
-  const unlinkPrefix = async (prefix: string) => {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-      if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-    }
-  };
   const post = async (events: unknown[]) => {
     for (let i = 0; i < events.length; i += 400) expect((await postBatch(ingest.url, events.slice(i, i + 400))).status).toBe(202);
   };
@@ -69,7 +60,7 @@ describe('Redis losing the projection: detected, reported, repaired with one com
     await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', common.EVENTS_TOPIC ?? '');
     await waitForZeroLag(kafka, common.ARCHIVER_GROUP ?? '', common.EVENTS_TOPIC ?? '');
   };
-  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_OPTIONS: '', ...common }, maxBuffer: 64 * 1024 * 1024 });
+  const cli = (...args: string[]) => runCli(args, common);
 
   beforeAll(async () => {
     projector = await startService('projector', common, 'PROJECTOR_PORT');
@@ -84,8 +75,8 @@ describe('Redis losing the projection: detected, reported, repaired with one com
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.kill('SIGTERM')));
-    await unlinkPrefix(`${id}:`);
-    await unlinkPrefix(`${id}.`);
+    await unlinkPrefix(redis, `${id}:`);
+    await unlinkPrefix(redis, `${id}.`);
     redis.disconnect();
     const admin = kafka.admin();
     await admin.connect();
@@ -102,7 +93,7 @@ describe('Redis losing the projection: detected, reported, repaired with one com
     expect((await fetch(`${projector.url}/readyz`)).status).toBe(200);
 
     // Redis loses everything of this projection, sentinel included.
-    await unlinkPrefix(`${id}:`);
+    await unlinkPrefix(redis, `${id}:`);
     expect(await redis.exists(epochKey(id))).toBe(0);
     await post(during);
 
