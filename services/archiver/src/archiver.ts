@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
-import { consumerLag, decodeEventBytes, type DeadLetterPublisher } from '@dvc/kafka';
+import { decodeEventBytes, watchLag, type LagWatch, type DeadLetterPublisher } from '@dvc/kafka';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
 export interface ArchiverDeps {
@@ -85,7 +85,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const admin = deps.kafka.admin();
   let running = false;
   let highest = 0;
-  let lagTimer: NodeJS.Timeout | undefined;
+  let lagWatch: LagWatch | undefined;
 
   const append = async (archivable: readonly Archivable[], partition: number): Promise<AppendResult[]> => {
     try {
@@ -144,15 +144,6 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     timer();
   };
 
-  const refreshLag = async () => {
-    try {
-      const lag = await consumerLag(admin, deps.groupId, deps.topic);
-      for (const [partition, n] of lag) lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n);
-    } catch (error) {
-      logger.debug({ err: error }, 'lag refresh failed');
-    }
-  };
-
   return {
     async start() {
       highest = await deps.store.head();
@@ -175,13 +166,19 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
         partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 2,
         eachBatch: handleBatch,
       });
-      await refreshLag();
-      lagTimer = setInterval(() => void refreshLag(), deps.lagIntervalMs ?? 5000);
-      lagTimer.unref();
+      lagWatch = watchLag(
+        admin,
+        deps.groupId,
+        deps.topic,
+        deps.lagIntervalMs ?? 5000,
+        (partition, n) => lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n),
+        (error) => logger.debug({ err: error }, 'lag refresh failed'),
+      );
+      await lagWatch.refresh();
     },
     isRunning: () => running,
     async stop() {
-      if (lagTimer) clearInterval(lagTimer);
+      lagWatch?.stop();
       running = false;
       await consumer.disconnect();
       await admin.disconnect();

@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { beyondRetention, type DvcEvent, type ProjectionContext } from '@dvc/domain';
-import { consumerLag, decodeEventBytes, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
+import { decodeEventBytes, watchLag, type LagWatch, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
 import { EpochGuard, ProjectionStore, applyEvents, resolveActiveNamespace, type Redis } from '@dvc/redis';
 
 export interface ProjectorDeps {
@@ -104,7 +104,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
   });
   const admin = deps.kafka.admin();
   let running = false;
-  let lagTimer: NodeJS.Timeout | undefined;
+  let lagWatch: LagWatch | undefined;
   let lost: string | undefined;
   // A namespace without its sentinel is a birth only while this group has never committed.
   const epochs = new EpochGuard(deps.redis, `projector:${deps.groupId}`, async () => {
@@ -160,15 +160,6 @@ export function createProjector(deps: ProjectorDeps): Projector {
     timer();
   };
 
-  const refreshLag = async () => {
-    try {
-      const lag = await consumerLag(admin, deps.groupId, deps.topic);
-      for (const [partition, n] of lag) lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n);
-    } catch (error) {
-      deps.logger.debug({ err: error }, 'lag refresh failed');
-    }
-  };
-
   return {
     async start() {
       await admin.connect();
@@ -189,13 +180,19 @@ export function createProjector(deps: ProjectorDeps): Projector {
         partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 2,
         eachBatch: handleBatch,
       });
-      lagTimer = setInterval(() => void refreshLag(), deps.lagIntervalMs ?? 5000);
-      lagTimer.unref();
+      lagWatch = watchLag(
+        admin,
+        deps.groupId,
+        deps.topic,
+        deps.lagIntervalMs ?? 5000,
+        (partition, n) => lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n),
+        (error) => deps.logger.debug({ err: error }, 'lag refresh failed'),
+      );
     },
     isRunning: () => running,
     dataLoss: () => lost,
     async stop() {
-      if (lagTimer) clearInterval(lagTimer);
+      lagWatch?.stop();
       running = false;
       await consumer.disconnect();
       await admin.disconnect();

@@ -13,3 +13,33 @@ export async function consumerLag(admin: Admin, groupId: string, topic: string):
   }
   return lag;
 }
+
+export interface LagWatch {
+  /** Reads the lag once now (the timer keeps going). */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Reports a group's per-partition lag every `intervalMs` (the timer does not keep the process
+ * alive). Lag is advisory: a failed read goes to `onError` and the next tick tries again.
+ */
+export function watchLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  intervalMs: number,
+  report: (partition: number, lag: number) => void,
+  onError: (error: unknown) => void,
+): LagWatch {
+  const refresh = async () => {
+    try {
+      for (const [partition, n] of await consumerLag(admin, groupId, topic)) report(partition, n);
+    } catch (error) {
+      onError(error);
+    }
+  };
+  const timer = setInterval(() => void refresh(), intervalMs);
+  timer.unref();
+  return { refresh, stop: () => clearInterval(timer) };
+}
