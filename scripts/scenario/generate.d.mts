@@ -59,7 +59,7 @@ export interface ExpectedFigures extends LevelFigures {
   dossiers: number;
   closedBeforePeriod: number;
   balance: { carriedPlusReceived: number; resolvedPlusOpenPlusWithdrawn: number };
-  resolvedByMonth: Record<string, { resolved: number; overdue: number }>;
+  resolvedByMonth: Record<string, { resolved: number; overdue: number; processedOnline: number }>;
   supplementRequests: number;
   deadlineExtensions: number;
   payments: Record<string, Amount>;
@@ -72,7 +72,7 @@ export interface ExpectedFigures extends LevelFigures {
   overdueRatio: number;
   overdueRatioRounded: number;
   overdueRatioBeforeJune: number;
-  processedOnlineShare: number;
+  processedOnlineShareMay: number;
   feeOnline: Amount;
   landObligationOnline: Amount;
   provinceUtilization: { onlineCapable: number; withOnlineDossiers: number; ratio: number };

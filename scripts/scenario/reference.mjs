@@ -265,9 +265,10 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
         if (overdue) bump(s.unit, 'resolvedOverdue');
         if (s.processedOnline) bump(s.unit, 'processedOnline');
         const month = resolvedDate.slice(0, 7);
-        resolvedByMonth[month] ??= { resolved: 0, overdue: 0 };
+        resolvedByMonth[month] ??= { resolved: 0, overdue: 0, processedOnline: 0 };
         resolvedByMonth[month].resolved += 1;
         if (overdue) resolvedByMonth[month].overdue += 1;
+        if (s.processedOnline) resolvedByMonth[month].processedOnline += 1;
       }
     } else if (s.withdrawnAt !== undefined) {
       if (inPeriod(withdrawnDate)) bump(s.unit, 'withdrawn');
