@@ -55,19 +55,20 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
     });
   const count = (id: number, title: string, expr: string, w = 4) => panel.stat({ id, title, unit: 'short', decimals: 0, w, queries: [query('A', expr)] });
   const landBranches = 'unit=~".+[.]cnvpdd"';
-  const paymentTable = (id: number, title: string, metric: string, unit: string) =>
+  const paymentTable = (id: number, title: string, rule: string, unit: string) =>
     panel.table({
       id,
       title,
       unit,
       decimals: 0,
-      queries: [query('A', sumRaw(metric, W, ['window', 'kind', 'channel'], ['kind', 'channel']), '{{kind}} {{channel}}')],
+      queries: [query('A', `${rule}{${W}}`, '{{kind}} {{channel}}')],
     });
 
   return dashboard({
     uid: 'dvc-province-overview',
     title: 'DVC – Tổng quan tỉnh / Province overview',
-    description: 'Each seed KPI of the June 2022 Bình Phước meeting against its target, dossier counts and balance, payments and community teams (infra/data/targets.json, shared/metrics/README.md).',
+    description:
+      'Each seed KPI of the June 2022 Bình Phước meeting against its target, dossier counts and balance, payments and community teams: the series of every figure of the seed article (infra/data/targets.json, shared/metrics/README.md).',
     tags: ['dvc', 'province'],
     from: 'now-14d',
     refresh: '1m',
@@ -86,6 +87,9 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           t.online_dossier_share,
           { targetExpr: `max(dvc:target:by_unit{kpi="online_dossier_share",${W}})` },
         ),
+        kpi(115, 'Tỷ lệ hồ sơ được xử lý trực tuyến / Share of resolved dossiers processed online', `dvc:processed_online_share:province{${W}}`, undefined, {
+          description: 'Resolved in the window through the electronic workflow, over all resolved, every unit (dvc:processed_online_share:province). No target: the 25% target is the online dossier share.',
+        }),
         kpi(
           103,
           `DVCTT có hồ sơ – CN VPĐKĐĐ (mục tiêu ≥ ${percent(t.online_service_utilization.value)}) / Online-service utilization – land registration branches`,
@@ -99,7 +103,20 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           `dvc:online_service_utilization:by_level{${W},level="commune"}`,
           t.online_service_utilization,
         ),
-        kpi(105, 'DVCTT có hồ sơ – toàn tỉnh / Online-service utilization – province-wide', `dvc:online_service_utilization:province{${W}}`, undefined),
+        kpi(
+          114,
+          'DVCTT có hồ sơ – cấp tỉnh (sở, ban, ngành) / Online-service utilization – province-level units',
+          `dvc:online_service_utilization:province_level{${W}}`,
+          undefined,
+          { description: 'Online-capable procedures of the province-level units (departments and sectors) with at least one online dossier in the window: the seed article\'s "cấp tỉnh" figure (dvc:online_service_utilization:province_level).' },
+        ),
+        kpi(
+          105,
+          'DVCTT có hồ sơ – mọi đơn vị trong tỉnh / Online-service utilization – every unit of the province',
+          `dvc:online_service_utilization:province_wide{${W}}`,
+          undefined,
+          { description: 'Every unit of the province, all levels (dvc:online_service_utilization:province_wide); not the article\'s province-level figure.' },
+        ),
         kpi(
           106,
           `Số hóa hồ sơ – cấp tỉnh, huyện (mục tiêu ${percent(t.digitization_share.value)}) / Digitization – province and district level`,
@@ -122,12 +139,14 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
         byLevel(113, 'DVCTT có hồ sơ theo cấp / Online-service utilization by level', 'online_service_utilization', t.online_service_utilization),
       ]),
       row(120, 'Hồ sơ / Dossiers', [
+        count(132, 'Tồn kỳ trước / Carried over', `dvc:dossiers_carried_over:sum_province{${W}}`),
         count(121, 'Tiếp nhận / Received', `dvc:dossiers_received:sum_province{${W}}`),
+        count(133, 'Cần giải quyết (tồn + tiếp nhận) / To resolve (carried over + received)', `dvc:dossiers_to_resolve:sum_province{${W}}`),
         count(122, 'Đã giải quyết / Resolved', `dvc:dossiers_resolved:sum_province{${W}}`),
         count(123, 'Giải quyết trễ hạn / Resolved overdue', `dvc:dossiers_overdue:sum_province{${W}}`),
-        count(124, 'Đang giải quyết (hiện tại) / Open now', sumRaw('dvc_dossiers_open', '', ['state'])),
-        count(125, 'Đang giải quyết, đã quá hạn / Open and overdue now', sumRaw('dvc_dossiers_open', 'state="overdue"', ['state'])),
-        count(126, 'Rút hồ sơ / Withdrawn', sumRaw('dvc_dossiers_withdrawn', W, ['window'])),
+        count(124, 'Đang giải quyết (hiện tại) / Open now', 'dvc:dossiers_open:sum_province'),
+        count(125, 'Đang giải quyết, đã quá hạn / Open and overdue now', 'dvc:dossiers_open_overdue:sum_province'),
+        count(126, 'Rút hồ sơ / Withdrawn', `dvc:dossiers_withdrawn:sum_province{${W}}`),
         panel.stat({
           id: 127,
           title: 'Cân đối: tồn kỳ trước + tiếp nhận = giải quyết + đang giải quyết + rút / Balance: carried over + received = resolved + open + withdrawn',
@@ -136,13 +155,13 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           decimals: 0,
           w: 24,
           queries: [
-            query('A', `sum(${sumRaw('dvc_dossiers_carried_over', W, ['window'])}) + sum(dvc:dossiers_received:sum_province{${W}})`, 'tồn kỳ trước + tiếp nhận / carried over + received'),
+            query('A', `sum(dvc:dossiers_to_resolve:sum_province{${W}})`, 'tồn kỳ trước + tiếp nhận / carried over + received'),
             query(
               'B',
-              `sum(dvc:dossiers_resolved:sum_province{${W}}) + (${sumRaw('dvc_dossiers_open_at_end', W, ['window'])} or ${sumRaw('dvc_dossiers_open', '', ['state'])}) + ${sumRaw('dvc_dossiers_withdrawn', W, ['window'])}`,
+              `sum(dvc:dossiers_resolved:sum_province{${W}}) + (${sumRaw('dvc_dossiers_open_at_end', W, ['window'])} or sum(dvc:dossiers_open:sum_province)) + sum(dvc:dossiers_withdrawn:sum_province{${W}})`,
               'giải quyết + đang giải quyết + rút / resolved + open + withdrawn',
             ),
-            query('C', `${sumRaw('dvc_dossiers_carried_over', W, ['window'])}`, 'tồn kỳ trước / carried over'),
+            query('C', `sum(dvc:dossiers_carried_over:sum_province{${W}})`, 'tồn kỳ trước / carried over'),
           ],
         }),
         panel.timeseries({
@@ -178,15 +197,15 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
         }),
       ]),
       row(140, 'Thanh toán trực tuyến / Payments', [
-        paymentTable(141, 'Số giao dịch theo loại và kênh / Payments by kind and channel', 'dvc_payments', 'short'),
-        paymentTable(142, 'Số tiền (VNĐ) theo loại và kênh / Amount (VND) by kind and channel', 'dvc_payments_vnd', 'currencyVND'),
+        paymentTable(141, 'Số giao dịch theo loại và kênh / Payments by kind and channel', 'dvc:payments:sum_province', 'short'),
+        paymentTable(142, 'Số tiền (VNĐ) theo loại và kênh / Amount (VND) by kind and channel', 'dvc:payments_vnd:sum_province', 'currencyVND'),
         panel.stat({
           id: 143,
           title: 'Nghĩa vụ đất đai trực tuyến (VNĐ) / Online land-obligation payments (VND)',
           unit: 'currencyVND',
           decimals: 0,
           w: 12,
-          queries: [query('A', sumRaw('dvc_payments_vnd', `${W},kind="land_obligation",channel="online"`, ['window', 'kind', 'channel']))],
+          queries: [query('A', `dvc:payments_vnd:sum_province{${W},kind="land_obligation",channel="online"}`)],
         }),
         panel.stat({
           id: 144,
@@ -194,7 +213,7 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           unit: 'currencyVND',
           decimals: 0,
           w: 12,
-          queries: [query('A', sumRaw('dvc_payments_vnd', `${W},kind="fee",channel="online"`, ['window', 'kind', 'channel']))],
+          queries: [query('A', `dvc:payments_vnd:sum_province{${W},kind="fee",channel="online"}`)],
         }),
       ]),
       row(150, 'Tổ công nghệ cộng đồng / Community technology teams', [
@@ -204,7 +223,7 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           unit: 'short',
           decimals: 0,
           w: 12,
-          queries: [query('A', sumRaw('dvc_community_teams', '', ['team_level'], ['team_level']), '{{team_level}}')],
+          queries: [query('A', 'dvc:community_teams:sum_province', '{{team_level}}')],
         }),
         panel.stat({
           id: 152,
@@ -212,7 +231,7 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           unit: 'short',
           decimals: 0,
           w: 12,
-          queries: [query('A', sumRaw('dvc_community_team_members', '', ['team_level'], ['team_level']), '{{team_level}}')],
+          queries: [query('A', 'dvc:community_team_members:sum_province', '{{team_level}}')],
         }),
       ]),
     ],

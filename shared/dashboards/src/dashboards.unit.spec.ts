@@ -115,6 +115,36 @@ describe('dashboards', () => {
     expect(p.find((q) => q.panelId === 301)?.expr).toBe('max by (type) (rate(dvc_projection_events_applied_total{test_id="t1"}[1m]))');
     expect(p.find((q) => q.panelId === 304)?.expectData).toBe(false);
   });
+
+  it('read only recording rules that infra/prometheus/rules/recording.yml records', () => {
+    const recorded = new Set([...readFileSync(join(REPO_ROOT, 'infra/prometheus/rules/recording.yml'), 'utf8').matchAll(/^\s*- record:\s*(\S+)\s*$/gm)].map((m) => m[1]));
+    const read = buildDashboards().flatMap((spec) =>
+      panelQueries(spec, { window: '14d', level: 'province', unit: 'bp' }).flatMap((q) => [...q.expr.matchAll(/dvc:[a-z0-9_]+:[a-z0-9_]+/g)].map((m) => `${q.panelId} ${m[0]}`)),
+    );
+    expect(read.length).toBeGreaterThan(20);
+    expect(read.filter((r) => !recorded.has(r.split(' ')[1]))).toEqual([]);
+  });
+
+  it('show the seed article\'s figures on the province overview through the series named for them', () => {
+    const expr = (panelId: number) => panelQueries(overview!, { window: 'bp-2022-report' }).find((q) => q.panelId === panelId && q.refId === 'A')?.expr;
+    expect(expr(114)).toBe('dvc:online_service_utilization:province_level{window="bp-2022-report"}');
+    expect(expr(105)).toBe('dvc:online_service_utilization:province_wide{window="bp-2022-report"}');
+    expect(expr(101)).toBe('dvc:overdue_ratio:province{window="bp-2022-report"}');
+    expect(expr(115)).toBe('dvc:processed_online_share:province{window="bp-2022-report"}');
+    expect(expr(132)).toBe('dvc:dossiers_carried_over:sum_province{window="bp-2022-report"}');
+    expect(expr(121)).toBe('dvc:dossiers_received:sum_province{window="bp-2022-report"}');
+    expect(expr(133)).toBe('dvc:dossiers_to_resolve:sum_province{window="bp-2022-report"}');
+    expect(expr(122)).toBe('dvc:dossiers_resolved:sum_province{window="bp-2022-report"}');
+    expect(expr(123)).toBe('dvc:dossiers_overdue:sum_province{window="bp-2022-report"}');
+    expect(expr(124)).toBe('dvc:dossiers_open:sum_province');
+    expect(expr(125)).toBe('dvc:dossiers_open_overdue:sum_province');
+    expect(expr(126)).toBe('dvc:dossiers_withdrawn:sum_province{window="bp-2022-report"}');
+    expect(expr(141)).toBe('dvc:payments:sum_province{window="bp-2022-report"}');
+    expect(expr(143)).toBe('dvc:payments_vnd:sum_province{window="bp-2022-report",kind="land_obligation",channel="online"}');
+    expect(expr(144)).toBe('dvc:payments_vnd:sum_province{window="bp-2022-report",kind="fee",channel="online"}');
+    expect(expr(151)).toBe('dvc:community_teams:sum_province');
+    expect(expr(152)).toBe('dvc:community_team_members:sum_province');
+  });
 });
 
 describe('injectMatchers and substituteVariables', () => {
