@@ -100,6 +100,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   const payload = (status: 'firing' | 'resolved', groupKey: string, unit = 'bp.dongxoai', startsAt = new Date(NOW - HOUR).toISOString()) => {
     const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
     const annotations = {
+      title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
       summary_vi: `${unit}: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
       description_vi: `Trong cửa sổ 14d, ${unit} (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).`,
     };
@@ -285,7 +286,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
 
   it('through the real Alertmanager: one firing notice, then one resolved notice', async () => {
     const labels = { alertname: 'OverdueRatioAboveTarget', unit: amUnit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
-    const annotations = { summary_vi: `${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)` };
+    const annotations = { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu', summary_vi: `${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)` };
     const startsAt = new Date().toISOString();
     const send = async (endsAt: string) => {
       const res = await fetch(`${ALERTMANAGER_URL}/api/v2/alerts`, {
@@ -342,6 +343,10 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       });
       expect(firing).toHaveLength(1);
       expect(firing[0]!.subject).toBe('[DVC] CẢNH BÁO: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+      // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); the
+      // alert name only on the technical line.
+      expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
+      expect(firing[0]!.body).toContain('Mã cảnh báo (kỹ thuật): OverdueRatioAboveTarget');
       expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: ${fullUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`);
       expect(firing[0]!.body).toContain('2 hồ sơ quá hạn lâu nhất của đơn vị');
       expect(firing[0]!.body).toContain(`1. ${dossier(20)}: hạn 17:00 ngày 21/06/2022`);

@@ -18,7 +18,7 @@ function payload(status: 'firing' | 'resolved', unit: string): AmPayload {
     groupKey: `g-${unit}`,
     status,
     commonLabels: labels,
-    alerts: [{ status, labels, annotations: {}, startsAt: '2026-11-30T07:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: `fp-${unit}` }],
+    alerts: [{ status, labels, annotations: { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu' }, startsAt: '2026-11-30T07:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: `fp-${unit}` }],
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   return parsed.payload;

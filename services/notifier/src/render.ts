@@ -35,13 +35,8 @@ const KPI_NAMES: Record<string, string> = {
   online_report_share: 'Tỷ lệ báo cáo gửi trực tuyến',
 };
 
-const ALERT_TITLES: Record<string, string> = {
-  OverdueRatioAboveTarget: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-  OverdueRatioAboveTargetByLevel: 'Tỷ lệ hồ sơ trễ hạn theo cấp chưa đạt mục tiêu',
-  OverdueRatioAboveTargetProvinceWide: 'Tỷ lệ hồ sơ trễ hạn toàn tỉnh chưa đạt mục tiêu',
-  OverdueBudgetFastBurn: 'Hồ sơ trễ hạn tăng nhanh',
-  OverdueBudgetSlowBurn: 'Hồ sơ trễ hạn tăng kéo dài',
-};
+/** The title of an alert whose rule has no `title_vi` annotation (a rule from elsewhere). */
+export const UNTITLED_ALERT = 'Cảnh báo chưa có tiêu đề tiếng Việt';
 
 const LEVEL_NAMES: Record<string, string> = { province: 'tỉnh', district: 'huyện', commune: 'xã' };
 
@@ -77,9 +72,10 @@ function unitLabel(unitId: string, units: UnitDirectory): string {
   return units.has(unitId) && info.name !== '' ? info.name : `đơn vị ${unitId} (chưa có trong danh mục)`;
 }
 
-function alertTitle(labels: Record<string, string>): string {
-  const name = labels.alertname ?? '';
-  return ALERT_TITLES[name] ?? name;
+/** The Vietnamese title of an alert: its rule's `title_vi` annotation, never the (English) alert name. */
+function alertTitle(annotations: Record<string, string>): string {
+  const title = annotations.title_vi?.trim() ?? '';
+  return title === '' ? UNTITLED_ALERT : title;
 }
 
 /** The subject of what the group is about: a unit, a level, or the whole province. */
@@ -102,7 +98,7 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   const { labels, annotations } = alert;
   const lines: string[] = [];
   const firing = alert.status === 'firing';
-  lines.push(`${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${alertTitle(labels)}`);
+  lines.push(`${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${alertTitle(annotations)}`);
   if (labels.unit !== undefined) {
     const info = input.units.lookup(labels.unit);
     const level = labels.level ?? info.level;
@@ -144,6 +140,7 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   }
   lines.push('');
   lines.push(`Bảng điều khiển: ${dashboardLink(input.dashboardUrl, labels)}`);
+  lines.push(`Mã cảnh báo (kỹ thuật): ${labels.alertname ?? ''}`);
   return lines;
 }
 
@@ -153,9 +150,10 @@ export function renderNotice(input: RenderInput): RenderedNotice {
   const firing = payload.status === 'firing';
   const labels = { ...payload.commonLabels, ...payload.groupLabels };
   const firingCount = payload.alerts.filter((a) => a.status === 'firing').length;
-  const title = labels.alertname !== undefined ? alertTitle(labels) : 'nhiều cảnh báo';
+  const [title, ...others] = new Set(payload.alerts.map((a) => alertTitle(a.annotations)));
+  const subjectTitle = title !== undefined && others.length === 0 ? title : 'nhiều cảnh báo';
   const window = labels.window !== undefined ? ` (cửa sổ ${labels.window})` : '';
-  const subject = `[DVC] ${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${scopeOf(labels, input.units)}: ${title}${window}`;
+  const subject = `[DVC] ${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${scopeOf(labels, input.units)}: ${subjectTitle}${window}`;
   const lines: string[] = [];
   lines.push('Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:');
   lines.push('');

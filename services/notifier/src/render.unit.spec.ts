@@ -9,6 +9,7 @@ const units = createUnitDirectory([
 
 const labels = { alertname: 'OverdueRatioAboveTarget', unit: 'bp.dongxoai', level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
 const annotations = {
+  title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
   summary_vi: 'bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
   description_vi: 'Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
 };
@@ -81,6 +82,7 @@ describe('renderNotice', () => {
         '  2. H12.34-261125-0007: hạn 12:45 ngày 30/11/2026, đã quá 2 giờ',
         '',
         'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
+        'Mã cảnh báo (kỹ thuật): OverdueRatioAboveTarget',
         '',
         '--',
         'Thông báo tự động của hệ thống theo dõi DVC, lập lúc 15:15 ngày 30/11/2026. Vui lòng không trả lời thư này.',
@@ -108,6 +110,7 @@ describe('renderNotice', () => {
         'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
         '',
         'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
+        'Mã cảnh báo (kỹ thuật): OverdueRatioAboveTarget',
         '',
         '--',
         'Thông báo tự động của hệ thống theo dõi DVC, lập lúc 15:15 ngày 30/11/2026. Vui lòng không trả lời thư này.',
