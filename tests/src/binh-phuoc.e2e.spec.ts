@@ -2,15 +2,21 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
+import { createUnitDirectory } from '@dvc/domain';
+import { parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT } from '@dvc/notifier';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
-import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
+import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /**
  * The June 2022 Bình Phước meeting, replayed: the scenario's whole history (about 450k events
  * for the province's real unit directory) goes straight into Kafka, the projector and the
  * exporter (event-time clock) run as processes, and every figure of the meeting is read back
- * from the real Prometheus for the period window and compared with the article.
+ * from a real Prometheus and compared with the article: the exporter's series, and the
+ * recording rule that carries each figure of the article (shared/metrics/README.md). The
+ * Prometheus is the test's own (./prometheus.ts: the repository's rules, only this exporter
+ * scraped), so the rules' values, window-less "now" figures included, are this history's alone.
  */
 describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kafka → projector → exporter → Prometheus', () => {
   const id = uniqueName('bp').replace(/[^a-z0-9]/g, '');
@@ -31,18 +37,19 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
   let expected: ExpectedFigures;
   let projector: ServiceProcess | undefined;
   let exporter: ServiceProcess | undefined;
-  let unregister: (() => void) | undefined;
+  let prom: PrivatePrometheus | undefined;
 
   const sel = `test_id="${id}"`;
   const W = `window="${PERIOD.id}"`;
   const W14 = `window="14d"`;
+  const MAY = 'bp-2022-may';
 
   /** Applied counts straight from the projection's meta hashes. */
   const applied = async () => (await projectionProgress(redis, id)).applied;
 
   /** The single value of an instant query, or undefined when it has no (or several) series. */
   const value = async (query: string): Promise<number | undefined> => {
-    const result = await promQuery(query);
+    const result = await prom!.query(query);
     return result.length === 1 ? result[0]?.value : undefined;
   };
 
@@ -85,9 +92,10 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     const producedInMs = Date.now() - produceStart;
 
     const applyStart = Date.now();
+    prom = await startPrometheus(id);
     projector = await startService('projector', common, 'PROJECTOR_PORT');
     exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
-    unregister = registerScrapeTarget(id, exporter.port);
+    prom.registerExporter(id, exporter.port);
     await waitFor(async () => ((await applied()) === events.length ? true : undefined), {
       timeoutMs: 240_000,
       intervalMs: 1_000,
@@ -108,8 +116,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
   }, 420_000);
 
   afterAll(async () => {
-    unregister?.();
-    await Promise.all([projector?.kill('SIGTERM'), exporter?.kill('SIGTERM')]);
+    await Promise.all([projector?.kill('SIGTERM'), exporter?.kill('SIGTERM'), prom?.stop()]);
     await new ProjectionStore(redis, id).dropNamespace();
     const admin = kafka.admin();
     await admin.connect();
@@ -245,6 +252,125 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     });
   });
 
+  describe('every figure of the article under the recording rule named for it (table in shared/metrics/README.md)', () => {
+    const R = `window="${PERIOD.id}"`;
+    // Recording rules answer after the evaluation that follows the scrape.
+    const rule = (query: string, wanted: number) => expectValue(query, wanted, 30_000);
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+    it('online services that received dossiers at province level: 259 / 271 = 95.57%; every unit of the province is another figure', async () => {
+      await rule(`dvc:online_service_utilization:province_level{${R}}`, 259 / 271);
+      await rule(`round(dvc:online_service_utilization:province_level{${R}}, 0.0001)`, 0.9557);
+      await rule(`dvc:online_service_utilization:by_level{${R},level="province"}`, 259 / 271);
+      const wide = total(expected.procedures.withOnlineDossiers) / total(expected.procedures.onlineCapable);
+      expect(wide).toBeLessThan(0.9);
+      await rule(`dvc:online_service_utilization:province_wide{${R}}`, wide);
+      expect(await value(`dvc:online_service_utilization:province{${R}}`)).toBeUndefined();
+    });
+    it('40,689 received, 52,379 carried over, 93,068 to resolve', async () => {
+      await rule(`dvc:dossiers_received:sum_province{${R}}`, 40_689);
+      await rule(`dvc:dossiers_carried_over:sum_province{${R}}`, 52_379);
+      await rule(`dvc:dossiers_to_resolve:sum_province{${R}}`, 93_068);
+    });
+    it('43,645 resolved, 1,265 of them overdue: 2.9%', async () => {
+      await rule(`dvc:dossiers_resolved:sum_province{${R}}`, 43_645);
+      await rule(`dvc:dossiers_overdue:sum_province{${R}}`, 1_265);
+      await rule(`dvc:overdue_ratio:province{${R}}`, 1_265 / 43_645);
+      await rule(`round(dvc:overdue_ratio:province{${R}}, 0.001)`, 0.029);
+    });
+    it('49,392 still in progress, 21 of them overdue; 31 neither (withdrawn)', async () => {
+      await rule('dvc:dossiers_open:sum_province', 49_392);
+      await rule('dvc:dossiers_open_overdue:sum_province', 21);
+      await rule(`dvc:dossiers_withdrawn:sum_province{${R}}`, 31);
+      await expectValue(`sum(dvc_dossiers_open_at_end{${sel},${W}})`, 49_392);
+    });
+    it('3.78% overdue before 1 June (window bp-2022-may), down 0.88 points by 22 June', async () => {
+      const may = expected.resolvedByMonth['2022-05']!;
+      expect(may).toEqual({ resolved: 24_000, overdue: 907, processedOnline: 21_643 });
+      await rule(`dvc:dossiers_resolved:sum_province{window="${MAY}"}`, 24_000);
+      await rule(`dvc:dossiers_overdue:sum_province{window="${MAY}"}`, 907);
+      await rule(`dvc:overdue_ratio:province{window="${MAY}"}`, 907 / 24_000);
+      await rule(`round(dvc:overdue_ratio:province{window="${MAY}"}, 0.0001)`, 0.0378);
+      await rule(`round(100 * (dvc:overdue_ratio:province{${R}} - on () dvc:overdue_ratio:province{window="${MAY}"}), 0.01)`, -0.88);
+    });
+    it('processed online: 90.18% when the campaign began (May), 100% by 22 June (14 days to 22 June)', async () => {
+      await rule(`dvc:dossiers_processed_online:sum_province{window="${MAY}"}`, 21_643);
+      await rule(`dvc:processed_online_share:province{window="${MAY}"}`, 21_643 / 24_000);
+      await rule(`round(dvc:processed_online_share:province{window="${MAY}"}, 0.0001)`, 0.9018);
+      const w = expected.windows['14d']!;
+      expect(w.processedOnline).toBe(w.resolved.on_time + w.resolved.overdue);
+      await rule(`dvc:dossiers_processed_online:sum_province{${W14}}`, w.processedOnline);
+      await rule(`dvc:processed_online_share:province{${W14}}`, 1);
+    });
+    it('13 reports received by GRIS', async () => {
+      await rule(`dvc:reports_submitted_online:sum_province{${R}}`, 13);
+    });
+    it('113 online fee payments for 17,000,000 VND; 4,889 online land-obligation payments for over 75,000,000,000 VND', async () => {
+      await rule(`dvc:payments:sum_province{${R},kind="fee",channel="online"}`, 113);
+      await rule(`dvc:payments_vnd:sum_province{${R},kind="fee",channel="online"}`, 17_000_000);
+      await rule(`dvc:payments:sum_province{${R},kind="land_obligation",channel="online"}`, 4_889);
+      await rule(`dvc:payments_vnd:sum_province{${R},kind="land_obligation",channel="online"}`, FIGURES.landObligationOnline.vnd);
+      expect(FIGURES.landObligationOnline.vnd).toBeGreaterThan(75_000_000_000);
+    });
+    it('111 commune-level community teams with 1,080 members, 844 village-level with 5,520', async () => {
+      await rule('dvc:community_teams:sum_province{team_level="commune"}', 111);
+      await rule('dvc:community_team_members:sum_province{team_level="commune"}', 1_080);
+      await rule('dvc:community_teams:sum_province{team_level="village"}', 844);
+      await rule('dvc:community_team_members:sum_province{team_level="village"}', 5_520);
+    });
+  });
+
+  it("titles every notice of the case's alerts with the rule's Vietnamese title, never the alert name", async () => {
+    // With the clock at 22 June many units' 14-day overdue shares are above 1%: the alerts are
+    // active (pending or firing) one evaluation after the recording rules they read.
+    let active: ActiveAlert[] = [];
+    await waitFor(
+      async () => {
+        active = await prom!.alerts();
+        return active.some((a) => a.labels.alertname === 'OverdueRatioAboveTarget') ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, description: 'the overdue-ratio alerts of the case active' },
+    );
+    // Grouped as Alertmanager groups them (infra/alertmanager/alertmanager.yml), rendered by the
+    // notifier's renderer as the webhook would be.
+    const by = ['alertname', 'unit', 'level', 'window'];
+    const groups = new Map<string, ActiveAlert[]>();
+    for (const a of active) {
+      const key = by.map((l) => `${l}=${a.labels[l] ?? ''}`).join(',');
+      groups.set(key, [...(groups.get(key) ?? []), a]);
+    }
+    const units = createUnitDirectory(loadUnits());
+    const wrong: string[] = [];
+    const names = new Map<string, number>();
+    for (const [groupKey, alerts] of groups) {
+      const labels = alerts[0]!.labels;
+      const name = labels.alertname ?? '';
+      names.set(name, (names.get(name) ?? 0) + 1);
+      const parsed = parseAlertmanagerPayload({
+        version: '4',
+        groupKey,
+        status: 'firing',
+        receiver: 'dvc-notifier',
+        groupLabels: Object.fromEntries(by.flatMap((l) => (labels[l] === undefined ? [] : [[l, labels[l]]]))),
+        commonLabels: labels,
+        commonAnnotations: {},
+        externalURL: prom!.url,
+        alerts: alerts.map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, startsAt: a.activeAt, endsAt: '0001-01-01T00:00:00Z' })),
+      });
+      if (!parsed.ok) throw new Error(`${groupKey}: ${parsed.problems.join('; ')}`);
+      const notice = renderNotice({ payload: parsed.payload, units, overdue: new Map(), dashboardUrl: 'http://grafana.example/d/dvc-unit-drilldown', now: Date.parse(CLOCK) });
+      const title = alerts[0]!.annotations.title_vi ?? UNTITLED_ALERT;
+      const heading = notice.text.split('\n').find((line) => line.startsWith('CẢNH BÁO: '));
+      if (title === UNTITLED_ALERT || notice.subject.includes(name) || !notice.subject.includes(`: ${title}`) || heading !== `CẢNH BÁO: ${title}`) {
+        wrong.push(`${groupKey}: subject "${notice.subject}", heading "${heading ?? ''}"`);
+      }
+    }
+    // eslint-disable-next-line no-console
+    console.log(`notices of the case's active alerts by alert name: ${JSON.stringify(Object.fromEntries(names))}`);
+    expect(wrong).toEqual([]);
+    expect(names.get('OverdueRatioAboveTarget')).toBeGreaterThan(0);
+  });
+
   it('answers every dashboard panel query without error, with data where the scenario has it', async () => {
     const errors: string[] = [];
     const expectingData: { where: string; expr: string }[] = [];
@@ -253,7 +379,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       for (const q of queries) {
         const where = `${q.dashboard}#${q.panelId} ${q.title}`;
         try {
-          await promQuery(q.expr);
+          await prom!.query(q.expr);
         } catch (error) {
           errors.push(`${where}: ${(error as Error).message}`);
         }
@@ -268,7 +394,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     await waitFor(
       async () => {
         empty = [];
-        for (const q of expectingData) if ((await promQuery(q.expr)).length === 0) empty.push(q.where);
+        for (const q of expectingData) if ((await prom!.query(q.expr)).length === 0) empty.push(q.where);
         return empty.length === 0 ? true : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 2_000, description: 'data on every business panel' },
