@@ -2,7 +2,7 @@
 // The Bình Phước 2022 scenario generator: see --help.
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022 } from './generate.mjs';
+import { CLOCK, FIGURES, PERIOD, PLAN, generateBinhPhuoc2022 } from './generate.mjs';
 import { progressBar } from './progress.mjs';
 
 const HELP = `usage: node scripts/scenario/binh-phuoc-2022.mjs [options]
@@ -15,7 +15,9 @@ ${FIGURES.resolved} resolved (${FIGURES.resolvedOverdue} overdue), ${FIGURES.ope
 ${FIGURES.withdrawn} withdrawn, ${FIGURES.feeOnline.count} online fee payments (${FIGURES.feeOnline.vnd} VND),
 ${FIGURES.landObligationOnline.count} online land-obligation payments (${FIGURES.landObligationOnline.vnd} VND),
 ${FIGURES.reportsOnline} online reports, ${FIGURES.teams.commune.teams}/${FIGURES.teams.village.teams} community teams,
-${FIGURES.provinceWithOnlineDossiers}/${FIGURES.provinceOnlineCapable} province online services used.
+${FIGURES.provinceWithOnlineDossiers}/${FIGURES.provinceOnlineCapable} province online services used; before 1 June (the
+period "bp-2022-may"): ${PLAN.resolvedMay} resolved, ${PLAN.resolvedMayOverdue} overdue, ${PLAN.processedOnlineMay} processed online, and every dossier
+resolved from 1 June processed online.
 Every figure is recounted from the generated events before anything is written; a mismatch
 aborts with exit code 1.
 
