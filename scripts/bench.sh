@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: npm run bench [-- OPTIONS]
 #
-# Installs dependencies when node_modules is missing (npm ci), builds every package
-# (npx turbo run build), starts Kafka and Redis through scripts/stack.sh, runs the
+# Sets up like npm test (scripts/setup.sh: the pinned Node.js of .nvmrc, dependencies, a build of
+# every package), starts Kafka and Redis through scripts/stack.sh, runs the
 # benchmark runners (scripts/bench/<name>.mjs) one after the other, then stops only what it
 # started: a Kafka (or Redis) that was already up, starting, or external is left as it was.
 # Each runner starts the services it measures as processes with topics, groups, a Redis
@@ -103,12 +103,12 @@ component() {
   awk -v c="$1" '$1 == c && !done { $1 = ""; $3 = ""; sub(/^ +/, ""); sub(/  +/, " "); print; done = 1 }' <<<"$out"
 }
 
-if [ ! -d node_modules ]; then
-  log "bench: node_modules missing, running npm ci"
-  npm ci
-fi
-log "bench: building (npx turbo run build)"
-npx turbo run build --output-logs=errors-only
+log "bench: setting up (scripts/setup.sh: pinned Node.js, dependencies, build)"
+bash "$SCRIPT_DIR/setup.sh"
+# shellcheck source=scripts/node-runtime.sh
+. "$SCRIPT_DIR/node-runtime.sh"
+use_project_node "$ROOT"
+log "bench: running on Node.js $(node -v)"
 
 # Only a component that was plainly down, and that stack.sh then started (it has a pid
 # file now), is ours to stop.

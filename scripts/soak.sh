@@ -8,7 +8,7 @@
 #                                                 ingest-restart, broker-restart (default all)
 #
 # Needs the stack running (npm start, or bash scripts/stack.sh start); builds every package
-# first (npx turbo run build). Logs of the services: .run/logs/tests/.
+# first (scripts/setup.sh: the pinned Node.js, dependencies, build). Logs of the services: .run/logs/tests/.
 # Variables: SOAK_SCALE (8: streams and fault counts multiplied by it), FAULT_SEED (a number:
 # replays a run's history and fault points; each scenario prints the seed it used).
 set -euo pipefail
@@ -50,8 +50,11 @@ if [ -f "$ROOT/.run/stack.env" ]; then
   set +a
 fi
 
-log "soak: building"
-npx turbo run build --output-logs=errors-only
+log "soak: setting up (pinned Node.js, dependencies, build)"
+bash "$SCRIPT_DIR/setup.sh"
+# shellcheck source=scripts/node-runtime.sh
+. "$SCRIPT_DIR/node-runtime.sh"
+use_project_node "$ROOT"
 log "soak: fault suite at scale $SOAK_SCALE${FAULT_SEED:+, seed $FAULT_SEED}: ${paths[*]}"
 cd "$ROOT/tests"
 SOAK=1 SOAK_SCALE=$SOAK_SCALE NODE_OPTIONS=--experimental-vm-modules \

@@ -26,6 +26,9 @@ fi
 . "$SCRIPT_DIR/lib.sh"
 
 bash scripts/setup.sh
+# shellcheck source=scripts/node-runtime.sh
+. "$SCRIPT_DIR/node-runtime.sh"
+use_project_node "$ROOT"
 
 SERVICES_DIR="$ROOT/.run/services"
 mkdir -p "$SERVICES_DIR" "$ROOT/.run/logs"
@@ -132,7 +135,7 @@ esac
 
 cat <<INFO
 
-dvc is running
+dvc is running on Node.js $(node -v)$([ "${DVC_NODE_SOURCE:-}" = fetched ] && echo " (the project's pinned runtime, .run/runtime/)")
   ingest API      http://127.0.0.1:${INGEST_PORT:-8080}/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
   metrics         http://127.0.0.1:${EXPORTER_PORT:-9464}/metrics
   projector       http://127.0.0.1:${PROJECTOR_PORT:-9465}/metrics

@@ -14,6 +14,9 @@ if [ "${1:-}" = "--help" ]; then
 fi
 
 bash scripts/setup.sh
+# shellcheck source=scripts/node-runtime.sh
+. "$SCRIPT_DIR/node-runtime.sh"
+use_project_node "$ROOT"
 
 # Remember what was already running so that only what this run starts is stopped.
 running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')

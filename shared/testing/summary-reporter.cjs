@@ -21,6 +21,7 @@ class SummaryReporter {
       file,
       JSON.stringify({
         package: basename(this.rootDir),
+        node: process.version,
         tier,
         skippedTitles,
         passed: results.numPassedTests,
