@@ -38,7 +38,12 @@ export interface WorkCalendar {
 export class CalendarDataError extends Error {}
 
 const weekday = (day: number): number => (((day + 4) % 7) + 7) % 7; // 0 = Sunday; 1970-01-01 was a Thursday
-const yearOf = (day: number): number => new Date(day * 86_400_000).getUTCFullYear();
+const yearStart = (year: number): number => Date.UTC(year, 0, 1) / 86_400_000;
+const yearFromDay = (day: number): number => {
+  const guess = 1970 + Math.floor(day / 365.2425);
+  if (day < yearStart(guess)) return guess - 1;
+  return day >= yearStart(guess + 1) ? guess + 1 : guess;
+};
 
 /**
  * The working days: Monday to Friday, less the days off and plus the make-up Saturdays of each
@@ -83,10 +88,23 @@ export function createWorkCalendar(years: readonly CalendarYear[], days: DayInde
     }
     return set;
   };
+  // Days of the unbroken official run need no year lookup.
+  const runFirst = sorted[0] === undefined ? 0 : yearStart(sorted[0]);
+  const runEnd = lastOfficial === undefined ? 0 : yearStart(lastOfficial + 1);
+  // The year of the last day looked up outside that run: days are mostly asked in sequence.
+  let cached = { year: 0, first: 0, end: 0 };
+  const yearOf = (day: number): number => {
+    if (day < cached.first || day >= cached.end) {
+      const year = yearFromDay(day);
+      cached = { year, first: yearStart(year), end: yearStart(year + 1) };
+    }
+    return cached.year;
+  };
   const isWorkingDay = (day: number): boolean => {
     if (extra.has(day)) return true;
     const wd = weekday(day);
     if (wd === 0 || wd === 6 || off.has(day)) return false;
+    if (day >= runFirst && day < runEnd) return true;
     const year = yearOf(day);
     return official.has(year) || !fallbackDays(year).has(day);
   };

@@ -116,6 +116,16 @@ describe('isWorkingDay', () => {
 });
 
 describe('official and fallback years', () => {
+  it('without data, puts every day of 1971–2100 in its own year: 1/1 off on a weekday, 31/12 worked on a weekday', () => {
+    const plain = createWorkCalendar([], days);
+    for (let year = 1971; year <= 2100; year++) {
+      const newYear = d(`${year}-01-01`);
+      const lastDay = d(`${year - 1}-12-31`);
+      if (weekday(newYear) >= 1 && weekday(newYear) <= 5) expect(plain.isWorkingDay(newYear)).toBe(false);
+      if (weekday(lastDay) >= 1 && weekday(lastDay) <= 5) expect(plain.isWorkingDay(lastDay)).toBe(true);
+    }
+  });
+
   it('knows which years are official and where the official data ends', () => {
     expect(calendar.sourceOf(2022)).toBe('official');
     expect(calendar.sourceOf(2026)).toBe('official');
