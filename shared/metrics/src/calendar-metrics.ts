@@ -18,7 +18,7 @@ export class CalendarMetrics {
     });
     this.yearInfo = new Gauge({
       name: 'dvc_calendar_year_info',
-      help: "Source of each year's days off (value 1): official (a data file) or fallback (Labour Code rules), from the first data file's year to the clock's year + 1",
+      help: "Source of each year's days off (value 1): official (a data file) or fallback (Labour Code rules), from the first data file's year (or the clock's, when earlier) to the clock's year + 1",
       labelNames: ['year', 'source'],
       registers: [registry],
     });
