@@ -3,6 +3,7 @@ import { NamespaceError, SwitchConflictError } from '@dvc/redis';
 import { UsageError } from './args.js';
 import { cliSpec } from './config.js';
 import type { CliIo, Command } from './io.js';
+import { CALENDAR_HELP, calendarCommand } from './commands/calendar.js';
 import { DLQ_HELP, dlqCommand } from './commands/dlq.js';
 import { KEYS_HELP, keysCommand } from './commands/keys.js';
 import { NAMESPACES_HELP, namespacesCommand } from './commands/namespaces.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Entry> = {
   replay: { summary: "republish a filtered range of the event store's history to a Kafka topic", help: REPLAY_HELP, run: replayCommand },
   keys: { summary: 'create, list and revoke API keys of the replay API', help: KEYS_HELP, run: keysCommand },
   namespaces: { summary: 'list the projection namespaces and which one is live', help: NAMESPACES_HELP, run: namespacesCommand },
+  calendar: { summary: "check a working-day calendar file before deploying it; show a year's days off and their source", help: CALENDAR_HELP, run: calendarCommand },
 };
 
 export function usage(): string {

@@ -11,7 +11,7 @@ describe('dvc dispatcher', () => {
   it('prints the command list and every variable on --help, exit 0', async () => {
     const io = bufferIo();
     expect(await run(['--help'], io)).toBe(0);
-    for (const command of ['rebuild', 'dlq', 'replay', 'keys', 'namespaces']) expect(io.out()).toContain(`  ${command} `);
+    for (const command of ['rebuild', 'dlq', 'replay', 'keys', 'namespaces', 'calendar']) expect(io.out()).toContain(`  ${command} `);
     expect(io.out()).toContain('EVENTSTORE_URL');
     expect(io.out()).toContain('ARCHIVER_GROUP');
     expect(usage()).toBe(io.out());
@@ -58,7 +58,7 @@ describe('dvc dispatcher', () => {
   });
 
   it('shows each command help with --help and with dvc help <command>', async () => {
-    for (const command of ['rebuild', 'dlq', 'replay', 'namespaces']) {
+    for (const command of ['rebuild', 'dlq', 'replay', 'namespaces', 'calendar']) {
       const a = bufferIo();
       const b = bufferIo();
       expect(await run([command, '--help'], a)).toBe(0);

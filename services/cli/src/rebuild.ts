@@ -57,6 +57,7 @@ export async function scrapeNamespace(options: ScrapeOptions): Promise<Map<strin
     namespace: options.namespace,
     pinned: true,
     days: options.reference.days,
+    calendar: options.reference.calendar,
     units: options.reference.units,
     targets: options.reference.targets,
     clock: options.clock,

@@ -16,6 +16,9 @@ const ctx = {
   rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
 };
 
+/** Official (data files, no day off) for 2022 and 2023 only. */
+const calendar = createWorkCalendar([2022, 2023].map((year) => ({ year, zone: days.zone, daysOff: [], workingSaturdays: [] })), days);
+
 function received(id: string, unit: string, receivedAt: string, dueAt: string): DvcEvent {
   const result = validateEvent({
     specversion: '1.0',
@@ -57,7 +60,7 @@ describe('exporter windows and clocks on a real Redis', () => {
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const targets = parsed.targets;
   const build = (clock: 'wall' | 'event', wallClock: () => number) =>
-    createApp({ redis, namespace, days, units, targets, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+    createApp({ redis, namespace, days, calendar, units, targets, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
 
   beforeAll(async () => {
     await applyEvents(
@@ -106,6 +109,23 @@ describe('exporter windows and clocks on a real Redis', () => {
     expect(metrics.has('dvc_overdue_ratio{unit="ward",level="commune",window="14d"}')).toBe(false);
   });
 
+  it("exports where the official calendar ends and each year's source up to the clock's year + 1", async () => {
+    const calendarSeries = (metrics: Map<string, number>) => [...metrics].filter(([k]) => k.startsWith('dvc_calendar_'));
+    // The event-time clock (2022-07-01) decides the years, not the wall clock of 2030.
+    expect(calendarSeries(parse(await build('event', () => Date.parse('2030-01-01T00:00:00Z')).scrape()))).toEqual([
+      ['dvc_calendar_end_timestamp_seconds', Date.parse('2024-01-01T00:00:00+07:00') / 1000],
+      ['dvc_calendar_year_info{year="2022",source="official"}', 1],
+      ['dvc_calendar_year_info{year="2023",source="official"}', 1],
+    ]);
+    const wall2024 = calendarSeries(parse(await build('wall', () => Date.parse('2024-03-01T00:00:00+07:00')).scrape()));
+    expect(wall2024.slice(1)).toEqual([
+      ['dvc_calendar_year_info{year="2022",source="official"}', 1],
+      ['dvc_calendar_year_info{year="2023",source="official"}', 1],
+      ['dvc_calendar_year_info{year="2024",source="fallback"}', 1],
+      ['dvc_calendar_year_info{year="2025",source="fallback"}', 1],
+    ]);
+  });
+
   it('exports fixed periods from their own buckets, with carried-over and targets', async () => {
     const app = build('event', () => 0);
     const metrics = parse(await app.scrape());
@@ -123,7 +143,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     const rebuilt = new ProjectionStore(redis, rebuildNamespace(namespace, Date.parse('2026-11-30T07:00:00Z')));
     const app = build('event', () => 0);
     const pinned = createApp({
-      redis, namespace, pinned: true, days, units, targets, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+      redis, namespace, pinned: true, days, calendar, units, targets, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {

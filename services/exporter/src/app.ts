@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
-import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
-import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
+import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory, type WorkCalendar } from '@dvc/domain';
+import { CalendarMetrics, ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
 import { Keys, assertNamespace, readEventClock, readSnapshots, resolveActiveNamespace } from '@dvc/redis';
 
@@ -19,6 +19,8 @@ export interface ExporterDeps {
   /** Serve exactly `namespace`, ignoring the pointer (a rebuild comparing two namespaces). */
   pinned?: boolean;
   days: DayIndexer;
+  /** The working-day calendar: where its official data ends and which years are fallback (dvc_calendar_*). */
+  calendar: WorkCalendar;
   units: UnitDirectory;
   /** Fixed target periods (exported as windows) and the KPI targets. */
   targets: Targets;
@@ -47,6 +49,7 @@ export const ROLLING_WINDOW = { id: '14d', days: 14 } as const;
 export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
   const metrics = new ProjectionMetrics(registry, deps.units, (unit, window) => deps.targets.forUnit(unit, window));
+  const calendarMetrics = new CalendarMetrics(registry);
   const periodWindows: WindowSpec[] = deps.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
   if (deps.pinned === true) assertNamespace(deps.namespace);
   const served = new Gauge({
@@ -88,6 +91,7 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     const buckets = [...rolling.buckets, ...periodWindows.map((w) => w.buckets[0]), CURRENT_BUCKET];
     const snapshots = await readSnapshots(deps.redis, keys, unitIds, buckets, now);
     metrics.update(snapshots, [rolling, ...periodWindows], now, wall);
+    calendarMetrics.update(deps.calendar, deps.days, now);
     timer();
     return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
   };

@@ -31,6 +31,7 @@ await runMain({
       redis,
       namespace: config.REDIS_NAMESPACE,
       days: reference.days,
+      calendar: reference.calendar,
       units: reference.units,
       targets: reference.targets,
       clock: config.CLOCK,

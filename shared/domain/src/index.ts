@@ -14,7 +14,17 @@ export {
 export { validateEvent, parseJson, jsonBytesProblem, eventJsonSchemas, type Problem, type ValidationResult, type ParseResult } from './events/validate.js';
 export { parseTimestamp, timestampMs, type TimestampResult } from './events/timestamp.js';
 export { createDayIndexer, rollingWindowDays, type DayIndexer } from './windows/days.js';
-export { createWorkCalendar, CalendarDataError, type CalendarYear, type WorkCalendar } from './calendar/calendar.js';
+export { createWorkCalendar, CalendarDataError, type CalendarSource, type CalendarYear, type WorkCalendar } from './calendar/calendar.js';
+export { lunarNewYearDay, lunarToSolarDay } from './calendar/lunar.js';
+export {
+  HOLIDAYS,
+  FALLBACK_SOURCES,
+  FALLBACK_UNCONFIRMED,
+  statutoryDaysOff,
+  statutoryHolidays,
+  type HolidayId,
+  type StatutoryDayOff,
+} from './calendar/statutory.js';
 export {
   emptyDossier,
   effectiveDueMs,

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { createDayIndexer } from '../windows/days.js';
 import { CalendarDataError, createWorkCalendar, type CalendarYear } from './calendar.js';
+import { statutoryDaysOff } from './statutory.js';
 
 const ZONE = 'Asia/Ho_Chi_Minh';
 const days = createDayIndexer(ZONE);
@@ -94,19 +95,64 @@ describe('isWorkingDay', () => {
     ['2026-01-10', true], // make-up working Saturday
     ['2026-02-16', false],
     ['2026-04-27', false],
-    ['2027-01-01', true], // Friday of a year without data: only weekends are off
+    ['2027-01-01', false], // New Year's Day, a Friday of a year without data: off by the Labour Code
+    ['2027-01-04', true],
+    ['2027-02-05', false], // the last day of the lunar year
+    ['2027-05-03', false], // compensatory day for 1/5 on a Saturday
   ])('%s -> %s', (date, expected) => {
     expect(calendar.isWorkingDay(d(date))).toBe(expected);
   });
 
-  it('without data, is exactly Monday to Friday', () => {
+  it('without data, is Monday to Friday less the Labour Code days off of each year', () => {
     const plain = createWorkCalendar([], days);
     expect(plain.years).toEqual([]);
+    const fallbackOff = (day: number) => statutoryDaysOff(new Date(day * 86_400_000).getUTCFullYear()).some((x) => x.day === day);
     fc.assert(
       fc.property(fc.integer({ min: -1000, max: 40_000 }), (day) => {
-        expect(plain.isWorkingDay(day)).toBe(weekday(day) >= 1 && weekday(day) <= 5);
+        expect(plain.isWorkingDay(day)).toBe(weekday(day) >= 1 && weekday(day) <= 5 && !fallbackOff(day));
       }),
     );
+  });
+});
+
+describe('official and fallback years', () => {
+  it('without data, puts every day of 1971–2100 in its own year: 1/1 off on a weekday, 31/12 worked on a weekday', () => {
+    const plain = createWorkCalendar([], days);
+    for (let year = 1971; year <= 2100; year++) {
+      const newYear = d(`${year}-01-01`);
+      const lastDay = d(`${year - 1}-12-31`);
+      if (weekday(newYear) >= 1 && weekday(newYear) <= 5) expect(plain.isWorkingDay(newYear)).toBe(false);
+      if (weekday(lastDay) >= 1 && weekday(lastDay) <= 5) expect(plain.isWorkingDay(lastDay)).toBe(true);
+    }
+  });
+
+  it('knows which years are official and where the official data ends', () => {
+    expect(calendar.sourceOf(2022)).toBe('official');
+    expect(calendar.sourceOf(2026)).toBe('official');
+    expect(calendar.sourceOf(2021)).toBe('fallback');
+    expect(calendar.sourceOf(2027)).toBe('fallback');
+    expect(calendar.officialUntilDay).toBe(d('2026-12-31'));
+  });
+
+  it('a missing year ends the official data, and no file means no official data', () => {
+    const gap = createWorkCalendar([data[0], data[2], data[3]].map((y) => y as CalendarYear), days);
+    expect(gap.years).toEqual([2022, 2024, 2025]);
+    expect(gap.officialUntilDay).toBe(d('2022-12-31'));
+    expect(gap.sourceOf(2023)).toBe('fallback');
+    expect(gap.isWorkingDay(d('2023-01-02'))).toBe(false); // the fallback's compensatory day for 1/1 on a Sunday
+    expect(createWorkCalendar([], days).officialUntilDay).toBeUndefined();
+  });
+
+  it('shows a year as it is used: the file of an official year, the Labour Code days of a fallback year', () => {
+    expect(calendar.yearData(2024)).toEqual({ ...data[2], source: 'official' });
+    const y2027 = calendar.yearData(2027);
+    expect(y2027.source).toBe('fallback');
+    expect(y2027.zone).toBe(ZONE);
+    expect(y2027.daysOff.map((x) => x.date)).toEqual(statutoryDaysOff(2027).map((x) => iso(x.day)));
+    expect(y2027.daysOff[0]).toEqual({ date: '2027-01-01', name: "Tết Dương lịch (New Year's Day)" });
+    expect(y2027.workingSaturdays).toEqual([]);
+    expect(y2027.unconfirmed?.some((u) => u.includes('adjacent'))).toBe(true);
+    expect(y2027.unconfirmed?.some((u) => u.includes('24/11'))).toBe(true);
   });
 });
 
@@ -131,6 +177,10 @@ describe('addWorkingDays', () => {
     ['2024-04-26', 4, '2024-05-06'],
     ['2025-12-31', 1, '2026-01-05'], // across the year boundary and New Year 2026
     ['2026-01-09', 1, '2026-01-10'],
+    // Only the files of 2022–2026: the first year without one still keeps 1/1 off (the done-when of issue 10).
+    ['2026-12-31', 1, '2027-01-04'],
+    ['2026-12-31', 2, '2027-01-05'],
+    ['2027-02-04', 1, '2027-02-12'], // across Tết 2027 by the fallback: 5/2, 8/2–11/2 off
   ])('%s + %d -> %s', (from, n, expected) => {
     expect(iso(calendar.addWorkingDays(d(from), n))).toBe(expected);
   });

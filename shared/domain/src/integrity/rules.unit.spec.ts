@@ -138,7 +138,8 @@ describe('integrityFlags', () => {
 
     it('without the holidays the deadline would be Fri 2 September: a return on Mon 5 September is on time only thanks to them', () => {
       expect(flags({ resolvedAt, returnedAt: ms('2022-09-05T10:00:00') })).toEqual([]);
-      const weekendsOnly = createWorkCalendar([], days);
+      // 2022 as a data file with no day off (without any file the Labour Code's 2/9 would be off).
+      const weekendsOnly = createWorkCalendar([{ year: 2022, zone: days.zone, daysOff: [], workingSaturdays: [] }], days);
       expect(integrityFlags(resolvedDossier({ resolvedAt, returnedAt: ms('2022-09-05T10:00:00') }), RULES, days, weekendsOnly)).toEqual([
         'result_returned_late',
       ]);

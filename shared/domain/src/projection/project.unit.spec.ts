@@ -30,8 +30,12 @@ function context(calendar: WorkCalendar, patch: Partial<ProjectionContext> = {})
   return { days, calendar, periods: [], horizonDay: Number.NEGATIVE_INFINITY, rules: RULES, ...patch };
 }
 
-/** Weekends only: no holiday data. */
-const ctx: ProjectionContext = context(createWorkCalendar([], days));
+/**
+ * Weekends only: 2022 as a data file with no day off (a year without any file would take the
+ * Labour Code's holidays).
+ */
+const WEEKENDS_ONLY = createWorkCalendar([{ year: 2022, zone: days.zone, daysOff: [], workingSaturdays: [] }], days);
+const ctx: ProjectionContext = context(WEEKENDS_ONLY);
 
 const CALENDAR_2022 = ((): WorkCalendar => {
   for (let dir = process.cwd(); ; dir = dirname(dir)) {
@@ -533,7 +537,7 @@ describe('projectUnit: awaiting_result and result_returned_late', () => {
 
 describe('projectUnit: target periods (carried, open_end, fields inside the period)', () => {
   const JUNE: Period = { id: 'jun', fromDay: dayOf('2022-06-01'), toDay: dayOf('2022-06-30') };
-  const withJune = () => context(createWorkCalendar([], days), { periods: [JUNE] });
+  const withJune = () => context(WEEKENDS_ONLY, { periods: [JUNE] });
   const june = (events: DvcEvent[]) => {
     const store = emptyStore();
     applyBatch(store, events, withJune());
@@ -660,7 +664,7 @@ describe('projectUnit: procedures (proc_online, proc_capable)', () => {
 });
 
 describe('projectUnit: payments linked to dossiers', () => {
-  const FEE = context(createWorkCalendar([], days), { rules: { ...RULES, feeBearingProcedures: new Set(['FEE']) } });
+  const FEE = context(WEEKENDS_ONLY, { rules: { ...RULES, feeBearingProcedures: new Set(['FEE']) } });
 
   it('a payment with a dossierId sets paidAt on the dossier and clears fee_unpaid; its duplicate changes nothing', () => {
     const store = emptyStore();
@@ -969,7 +973,7 @@ describe('projectUnit: order, duplicates and batching do not change the outcome 
 describe('retention horizon', () => {
   it('skips day buckets before the horizon but still counts periods and keeps states', () => {
     const june = { id: 'june', fromDay: days.dayFromIso('2022-06-01'), toDay: days.dayFromIso('2022-06-30') };
-    const ctxWithHorizon = context(createWorkCalendar([], days), { periods: [june], horizonDay: days.dayFromIso('2022-06-21') });
+    const ctxWithHorizon = context(WEEKENDS_ONLY, { periods: [june], horizonDay: days.dayFromIso('2022-06-21') });
     const early = received('h1', 'H1', '2022-06-20T23:59:59.999+07:00');
     const onHorizon = received('h2', 'H2', '2022-06-21T00:00:00+07:00');
     const changes = projectUnit(U, [early, onHorizon], new Map(), ctxWithHorizon);
