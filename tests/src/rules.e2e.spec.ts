@@ -86,6 +86,20 @@ describe('Prometheus rules and Alertmanager config', () => {
     expect(alerts.filter((a) => a === undefined || !silent.has(a))).toEqual([]);
   });
 
+  it("no rule reads Prometheus's own clock: rules compare exported series, so a pinned clock reaches the alerts", () => {
+    // time() and timestamp() are the wall clock of the Prometheus server. A rule that needs "now"
+    // compares with dvc_exporter_clock_timestamp_seconds, the instant the exporter computed its
+    // series at (the wall clock, the event-time watermark or CLOCK_AS_OF).
+    const offending = ymlFiles(RULES_DIR).flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ where: `${f.slice(RULES_DIR.length + 1)}:${i + 1}`, line }))
+        .filter(({ line }) => !line.trimStart().startsWith('#') && /\btime\(\s*\)|\btimestamp\s*\(/.test(line))
+        .map(({ where, line }) => `${where}: ${line.trim()}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('every recording rule is checked by a rule unit test', () => {
     const tests = ymlFiles(RULE_TESTS_DIR)
       .map((f) => readFileSync(f, 'utf8'))
