@@ -51,9 +51,9 @@ export function clockSetting(config: { CLOCK: 'wall' | 'event'; CLOCK_AS_OF: num
  *
  * Why the median: the latest time over all units (the old event clock) follows the single most
  * extreme event, so one event dated 2099 moved it to 2099 and emptied every window. The lower
- * median only moves when more than half of the units move: an outlier on fewer than half of
- * them can at most shift it to the next genuine unit's value, never to the outlier's. The wall
- * clock bounds it in any case. With one unit (a pilot) the median is that unit's latest time,
+ * median only moves when more than half of the units move: outliers on fewer than half of them
+ * can only shift it to another genuine unit's time (one outlier at most to the neighbouring
+ * one), never to the outlier's. The wall clock bounds it in any case. With one unit (a pilot) the median is that unit's latest time,
  * so an outlier there still moves it, up to the wall clock and no further: a pilot should run
  * with the wall clock or pin CLOCK_AS_OF. The watermark is recomputed from the projection on
  * each read, so it may step back when a unit with older events joins.
