@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { closeServer, createHttpServer, describeClock, readBody, sendJson, sendText, type ClockSetting, type HttpLimits, type Logger } from '@dvc/config';
+import { closeServer, createHttpServer, describeClock, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { DeliveryError, type Sender } from './delivery.js';
@@ -13,10 +13,11 @@ export interface NotifierDeps {
   outbox: Outbox;
   units: UnitDirectory;
   recipients: RecipientBook;
-  /** What is live and when now is, per notice (`liveOverdueReader`), with the overdue dossiers. */
+  /**
+   * What is live and when now is, read per notice (`liveOverdueReader`), with the overdue
+   * dossiers; its clock is reported in /metrics (`dvc_notifier_clock_info`) and /healthz.
+   */
   overdue: OverdueReader;
-  /** The configured clock, reported in /metrics (`dvc_notifier_clock_info`) and /healthz. */
-  clock: ClockSetting;
   senders: { email: Sender; webhook: Sender };
   dashboardUrl: string;
   /** Wall clock: outbox timing and when a notice is written. */
@@ -72,7 +73,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     labelNames: ['mode'],
     registers: [registry],
     collect() {
-      this.set({ mode: deps.clock.mode }, 1);
+      this.set({ mode: deps.overdue.clock.mode }, 1);
     },
   });
   const served = new Gauge({
@@ -94,7 +95,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
     const now = deps.now();
     const firingUnits = [...new Set(payload.alerts.filter((a) => a.status === 'firing' && a.labels.unit !== undefined).map((a) => a.labels.unit as string))];
-    const reading = await deps.overdue(firingUnits);
+    const reading = await deps.overdue.read(firingUnits);
     if (reading.namespace !== undefined) {
       served.reset();
       served.set({ namespace: reading.namespace }, 1);
@@ -227,7 +228,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         sendJson(res, 200, { counts: deps.outbox.counts(), notices: deps.outbox.list(limit, groupKey) });
       },
       '/metrics': async (_req, res) => sendText(res, 200, `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`, registry.contentType),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.clock) }),
+      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.overdue.clock) }),
       '/readyz': async (_req, res) => {
         const outbox = deps.outbox.ping();
         const redis = deps.redisPing === undefined ? undefined : await deps.redisPing().catch(() => false);

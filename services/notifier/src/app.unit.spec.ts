@@ -50,8 +50,10 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
       outbox,
       units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
       recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
-      overdue: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
-      clock: { mode: 'wall' },
+      overdue: {
+        clock: { mode: 'wall' },
+        read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
+      },
       senders: { email, webhook: email },
       dashboardUrl: 'http://grafana.example/d/x',
       now: () => now,
@@ -121,20 +123,22 @@ describe('notifier app with a pinned clock', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-asof-'));
     outbox = new Outbox(join(dir, 'outbox.db'), () => wall, { baseMs: 1000, maxMs: 8000 });
-    const overdue: OverdueReader = async (unitIds) => {
-      asked.push([...unitIds]);
-      return {
-        namespace: 'dvc.r20261203T020000',
-        asOf,
-        lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [{ code: 'HS-1', dueMs: Date.parse('2022-06-10T17:00:00+07:00') }] }])),
-      };
+    const overdue: OverdueReader = {
+      clock: { mode: 'as-of', asOfMs: asOf },
+      read: async (unitIds) => {
+        asked.push([...unitIds]);
+        return {
+          namespace: 'dvc.r20261203T020000',
+          asOf,
+          lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [{ code: 'HS-1', dueMs: Date.parse('2022-06-10T17:00:00+07:00') }] }])),
+        };
+      },
     };
     app = createApp({
       outbox,
       units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
       recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
       overdue,
-      clock: { mode: 'as-of', asOfMs: asOf },
       senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
       dashboardUrl: 'http://grafana.example/d/x',
       now: () => wall,

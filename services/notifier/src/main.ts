@@ -57,7 +57,6 @@ await runMain({
       units: reference.units,
       recipients,
       overdue: liveOverdueReader(redis, createLiveView({ redis, base: config.REDIS_NAMESPACE, clock, wall: Date.now }), 2000),
-      clock,
       senders: { email: smtp.send, webhook: createWebhookSender(config.NOTIFIER_SEND_TIMEOUT_MS) },
       dashboardUrl: config.DASHBOARD_URL,
       now: Date.now,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { SETS } from '@dvc/domain';
+import type { ClockSetting } from '@dvc/config';
 import type { LiveView } from '@dvc/redis';
 import { OVERDUE_LIST_SIZE, type OverdueList } from './render.js';
 
@@ -18,7 +19,11 @@ export interface OverdueReading {
 }
 
 /** Resolves what is live and when now is, then reads the oldest overdue dossiers of each unit. */
-export type OverdueReader = (unitIds: readonly string[]) => Promise<OverdueReading>;
+export interface OverdueReader {
+  /** The configured clock of the live view (reported by the notifier). */
+  readonly clock: ClockSetting;
+  read(unitIds: readonly string[]): Promise<OverdueReading>;
+}
 
 /**
  * From the live view (`createLiveView` of @dvc/redis: the namespace `<base>:active` names, read
@@ -29,10 +34,10 @@ export type OverdueReader = (unitIds: readonly string[]) => Promise<OverdueReadi
  */
 export function liveOverdueReader(redis: Redis, live: LiveView, timeoutMs: number): OverdueReader {
   const pinned = live.clock.mode === 'as-of' ? live.clock.asOfMs : undefined;
-  return async (unitIds) => {
+  const read = async (unitIds: readonly string[]): Promise<OverdueReading> => {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const read = (async (): Promise<OverdueReading> => {
+      const reading = (async (): Promise<OverdueReading> => {
         const state = await live.resolve();
         const pipeline = redis.pipeline();
         for (const unitId of unitIds) pipeline.zrangebyscore(state.keys.set(unitId, SETS.open), '-inf', `(${state.nowMs}`, 'WITHSCORES', 'LIMIT', 0, OVERDUE_LIST_SIZE);
@@ -57,7 +62,7 @@ export function liveOverdueReader(redis: Redis, live: LiveView, timeoutMs: numbe
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
       });
-      return await Promise.race([read, timeout]);
+      return await Promise.race([reading, timeout]);
     } catch (error) {
       const reason = (error as Error).message;
       return { namespace: undefined, asOf: pinned, lists: new Map(unitIds.map((u) => [u, { ok: false, reason }])) };
@@ -65,4 +70,5 @@ export function liveOverdueReader(redis: Redis, live: LiveView, timeoutMs: numbe
       clearTimeout(timer);
     }
   };
+  return { clock: live.clock, read };
 }
