@@ -17,7 +17,8 @@ if [ "${1:-}" = "--help" ]; then
   echo "PROJECTOR_NODE_FLAGS (--max-semi-space-size=64: Node flags of the projector process),"
   echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
   echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
-  echo "      figures, on its own topic and Redis namespace, event-time clock at 22 June 2022),"
+  echo "      figures, on its own topic and Redis namespace, every reader's clock pinned by CLOCK_AS_OF"
+  echo "      at 22 June 2022 17:00, the instant the figures are computed at),"
   echo "      none (no data sent);"
   echo "and every service variable listed by node services/<name>/dist/main.js --help."
   exit 0
@@ -52,12 +53,15 @@ case "$DEMO" in
   sample | none) ;;
   binh-phuoc-2022)
     # The historical demo lives beside live data: its own topic, group and namespace, and
-    # windows that end at the latest event time (22 June 2022) instead of today.
+    # windows that end on 22 June 2022 instead of today: the exporter, notifier and CLI are
+    # pinned at the instant the scenario's figures are computed at (its CLOCK), so no event,
+    # however dated, moves their "now".
     export EVENTS_TOPIC=${EVENTS_TOPIC:-dvc.demo.bp2022.events} DLQ_TOPIC=${DLQ_TOPIC:-dvc.demo.bp2022.dlq}
     export REDIS_NAMESPACE=${REDIS_NAMESPACE:-dvc-demo-bp2022} PROJECTOR_GROUP=${PROJECTOR_GROUP:-dvc-demo-bp2022}
     export ARCHIVER_GROUP=${ARCHIVER_GROUP:-dvc-demo-bp2022-archiver}
     export EVENTSTORE_URL=${EVENTSTORE_URL:-sqlite:$ROOT/.run/eventstore/demo-bp2022.sqlite}
-    export CLOCK=event
+    CLOCK_AS_OF=${CLOCK_AS_OF:-$(node -e "import('./scripts/scenario/generate.mjs').then((m) => process.stdout.write(m.CLOCK))")}
+    export CLOCK_AS_OF
     ;;
   *) echo "DEMO must be sample, binh-phuoc-2022 or none, got '$DEMO'" >&2; exit 2 ;;
 esac
@@ -154,6 +158,11 @@ if [ -n "$replay_key" ]; then
   echo "Replay API key 'local' (shown once; only its hash is stored):"
   echo "  $replay_key"
   echo "  curl -H 'Authorization: Bearer $replay_key' 'http://127.0.0.1:${REPLAY_PORT:-8091}/v1/events?limit=5'"
+fi
+
+if [ "$DEMO" = binh-phuoc-2022 ]; then
+  echo "The demo's clock is pinned at $CLOCK_AS_OF. The operator CLI on the demo:"
+  echo "  REDIS_NAMESPACE=$REDIS_NAMESPACE EVENTS_TOPIC=$EVENTS_TOPIC DLQ_TOPIC=$DLQ_TOPIC ARCHIVER_GROUP=$ARCHIVER_GROUP EVENTSTORE_URL=$EVENTSTORE_URL CLOCK_AS_OF=$CLOCK_AS_OF node services/cli/dist/main.js namespaces"
 fi
 
 trap 'bash "$SCRIPT_DIR/stop.sh"; exit 0' INT TERM

@@ -9,7 +9,7 @@ const HELP = `usage: node scripts/scenario/binh-phuoc-2022.mjs [options]
 
 Generates the event history of Bình Phước province's public-service units (departments,
 district desks, land registration branches, commune desks) whose figures for the period
-window "${PERIOD.id}" (${PERIOD.from} .. ${PERIOD.to}, event-time clock ${CLOCK}) are exactly
+window "${PERIOD.id}" (${PERIOD.from} .. ${PERIOD.to}, as of ${CLOCK}: CLOCK_AS_OF) are exactly
 those of the June 2022 meeting: ${FIGURES.received} received, ${FIGURES.carriedOver} carried over,
 ${FIGURES.resolved} resolved (${FIGURES.resolvedOverdue} overdue), ${FIGURES.open} open (${FIGURES.openOverdue} overdue),
 ${FIGURES.withdrawn} withdrawn, ${FIGURES.feeOnline.count} online fee payments (${FIGURES.feeOnline.vnd} VND),

@@ -20,7 +20,7 @@ const DAY = 24 * HOUR;
 const VN = 7 * HOUR; // Asia/Ho_Chi_Minh: UTC+7, no daylight saving time
 
 export const PERIOD = Object.freeze({ id: 'bp-2022-report', from: '2022-05-01', to: '2022-06-22' });
-/** The event-time clock: the latest event of the scenario, exactly. */
+/** The instant the figures are computed at: the latest event of the scenario, exactly. The demo pins CLOCK_AS_OF to it. */
 export const CLOCK = '2022-06-22T17:00:00+07:00';
 
 /** The figures of the June 2022 meeting, for PERIOD at CLOCK (the seed README). */

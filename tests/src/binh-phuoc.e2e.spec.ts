@@ -94,7 +94,8 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     const applyStart = Date.now();
     prom = await startPrometheus(id);
     projector = await startService('projector', common, 'PROJECTOR_PORT');
-    exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
+    // As the demo runs (scripts/start.sh): the clock pinned at the instant the figures are computed at.
+    exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
     prom.registerExporter(id, exporter.port);
     await waitFor(async () => ((await applied()) === events.length ? true : undefined), {
       timeoutMs: 240_000,

@@ -13,7 +13,7 @@ import { REPO_ROOT, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, st
  * Every panel query of every generated Grafana dashboard, run against the real Prometheus.
  *
  * A compact history (four real units of the three levels, June 2022) goes through ingest →
- * Kafka → projector → Redis → exporter (event-time clock) and is scraped by the real Prometheus.
+ * Kafka → projector → Redis → exporter (clock pinned at 22 June 17:00) and is scraped by the real Prometheus.
  * Isolation from other tests' series: raw-metric selectors get `test_id="<id>"` through the
  * dashboards' `{{sel}}` placeholder; recording rules drop target labels, so the services run
  * with a private copy of infra/data whose targets file adds a fixed period `<id>` (June 2022)
@@ -44,7 +44,7 @@ const at = (day: string, hm = '08:00') => `2022-${day}T${hm}:00+07:00`;
  * in time / due soon / overdue / paused, withdrawn, digitized, extended, two supplement requests
  * (an integrity flag), a late receipt and an online submission never received; payments of both
  * kinds on both channels; reports online and offline; three published procedures (two online
- * capable); community teams at the commune. The last event sets the clock to 22 June 17:00.
+ * capable); community teams at the commune. The last event is at 22 June 17:00, the pinned clock.
  */
 function history(): unknown[] {
   const events: unknown[] = [];
@@ -115,7 +115,7 @@ function history(): unknown[] {
   events.push(
     envelope('vn.dvc.community_team.registered', `${commune}-T1`, commune, at('06-02'), { teamId: `${commune}-T1`, teamLevel: 'commune', members: 10 }),
     envelope('vn.dvc.community_team.registered', `${commune}-T2`, commune, at('06-02'), { teamId: `${commune}-T2`, teamLevel: 'village', members: 6 }),
-    // The last event in business time: the event-time clock stands at 22 June 17:00.
+    // The last event in business time, at the clock the exporter is pinned to (CLOCK_AS_OF).
     ev.report(commune, `${commune}-R9`, at('06-22', '17:00'), 'online'),
   );
   return events;
@@ -163,7 +163,7 @@ describe('Grafana dashboards: every panel query against the real Prometheus', ()
 
     const started = Date.now();
     projector = await startService('projector', { ...common, PROJECTOR_GROUP: `${id}-projector` }, 'PROJECTOR_PORT');
-    exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
+    exporter = await startService('exporter', { ...common, CLOCK_AS_OF: at('06-22', '17:00') }, 'EXPORTER_PORT');
     ingest = await startService('ingest', { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest` }, 'INGEST_PORT');
     await waitFor(async () => ((await fetch(`${ingest!.url}/readyz`)).ok ? true : undefined), { description: 'ingest ready' });
     cleanups.push(registerScrapeTarget(id, exporter.port), registerService('projector', projector.port), registerService('ingest', ingest.port));

@@ -55,6 +55,11 @@ describe('dvc dispatcher', () => {
     io.env.REDIS_URL = 'http://nope';
     expect(await run(['namespaces'], io)).toBe(2);
     expect(io.err()).toContain('REDIS_URL');
+    const both = bufferIo();
+    both.env.CLOCK = 'event';
+    both.env.CLOCK_AS_OF = '2022-06-22T17:00:00+07:00';
+    expect(await run(['namespaces'], both)).toBe(2);
+    expect(both.err()).toContain('CLOCK_AS_OF pins the clock at 2022-06-22T10:00:00.000Z and cannot be combined with CLOCK=event');
   });
 
   it('shows each command help with --help and with dvc help <command>', async () => {

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createLogger, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka, ensureTopics } from '@dvc/kafka';
-import { ProjectionStore, activeKey, applyEvents, listNamespaces, resolveActiveNamespace } from '@dvc/redis';
+import { ProjectionStore, activeKey, applyEvents, createLiveView, listNamespaces, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import { diffProjections, diffSeries } from './compare.js';
@@ -79,7 +79,8 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     } finally {
       await store.close();
     }
-    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, clock: 'wall', wallMs, logger });
+    const at = await createLiveView({ redis, base, clock: { mode: 'wall' }, wall: () => wallMs }).resolve();
+    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, at, logger });
     const live = await scrape(base);
     const rebuilt = await scrape(`${base}.same`);
     expect(live.get(`dvc_dossiers_received{unit="${base}-u1",level="unknown",window="14d",channel="online"}`)).toBeGreaterThan(0);
@@ -102,9 +103,10 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     expect(projection.find((d) => d.where.startsWith(`{${unit}}:b:2022-06-03 `))?.rebuilt).toBe('absent');
     expect(projection.find((d) => d.where.startsWith(`{${unit}}:z:open`))?.live).toMatch(new RegExp(`^${unit}-D2=`));
     expect(projection.find((d) => d.where.startsWith('units'))).toEqual({ where: 'units (1 members)', live: 'none', rebuilt: 'ghost' });
+    const at = await createLiveView({ redis, base, clock: { mode: 'wall' }, wall: () => wallMs }).resolve();
     const series = diffSeries(
-      await scrapeNamespace({ redis, reference, namespace: base, clock: 'wall', wallMs, logger }),
-      await scrapeNamespace({ redis, reference, namespace: `${base}.damaged`, clock: 'wall', wallMs, logger }),
+      await scrapeNamespace({ redis, reference, namespace: base, at, logger }),
+      await scrapeNamespace({ redis, reference, namespace: `${base}.damaged`, at, logger }),
     );
     // D2 (due 2022-06-05) is overdue at the wall clock of 2022-06-25; the damaged copy lost it.
     expect(series.find((d) => d.where === `dvc_dossiers_open{unit="${unit}",level="unknown",state="overdue"}`)).toBeDefined();
@@ -113,19 +115,25 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
 
   it('dvc rebuild --switch builds, finds no difference, switches and catches up; drop refuses the live namespace', async () => {
     await ensureTopics(kafka, [env.EVENTS_TOPIC], 1);
-    const io = bufferIo(env);
+    // Pinned at the instant the live projection was written: both sides are computed at it.
+    const io = bufferIo({ ...env, CLOCK_AS_OF: '2022-06-25T10:00:00+07:00' });
     expect(await run(['rebuild', '--switch', '--batch', '64'], io)).toBe(0);
     const active = await resolveActiveNamespace(redis, base);
     expect(active).toMatch(new RegExp(`^${base}\\.r\\d{8}T\\d{6}$`));
     expect(io.out()).toContain(`applied ${events.length} events (last position ${events.length})`);
+    expect(io.out()).toContain('comparing at 2022-06-25T03:00:00.000Z (clock as-of)\n');
     expect(io.out()).toContain('series (');
     expect(io.out()).toMatch(/: 0 differences\n[\s\S]*projection \(states, buckets, sets, counters\): 0 differences/);
     expect(io.out()).toContain(`switched ${base}: ${base} -> ${active}`);
     expect(io.out()).toContain(`store applied up to position ${events.length}`);
     expect(io.err()).toContain(`${events.length}/${events.length} 100.0%`);
-    const listed = await listNamespaces(redis, base);
+    const listed = await listNamespaces(redis, base, active);
     expect(listed.find((n) => n.active)?.namespace).toBe(active);
     expect(listed.map((n) => n.namespace)).toContain(base);
+    const namespaces = bufferIo({ ...env, CLOCK_AS_OF: '2022-06-22T17:00:00+07:00' });
+    expect(await run(['namespaces'], namespaces)).toBe(0);
+    expect(namespaces.out()).toContain(`* ${active.padEnd(40)} 3 units  (live)\n`);
+    expect(namespaces.out()).toMatch(/\nnow: 2022-06-22T10:00:00\.000Z \(clock as-of\)\n$/);
 
     const drop = bufferIo(env);
     expect(await run(['rebuild', 'drop', active], drop)).toBe(1);

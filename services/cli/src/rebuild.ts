@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { Logger, ProjectionRules, ReferenceData } from '@dvc/config';
 import type { EventStore, Position } from '@dvc/eventstore';
-import { createApp, type ClockMode } from '@dvc/exporter';
-import { applyEvents, type ProjectionStore } from '@dvc/redis';
+import { createApp } from '@dvc/exporter';
+import { applyEvents, pinnedView, type LiveState, type ProjectionStore } from '@dvc/redis';
 import { parseExposition } from './compare.js';
 
 export interface ApplyHistoryOptions {
@@ -44,24 +44,20 @@ export interface ScrapeOptions {
   redis: Redis;
   reference: ReferenceData;
   namespace: string;
-  clock: ClockMode;
-  /** The same instant for every namespace compared. */
-  wallMs: number;
+  /** One read of the live view: every namespace compared is computed at its now (and wall clock). */
+  at: LiveState;
   logger: Logger;
 }
 
-/** Every series the exporter would serve for exactly this namespace at `wallMs`. */
+/** Every series the exporter would serve for exactly this namespace at the instant of `at`. */
 export async function scrapeNamespace(options: ScrapeOptions): Promise<Map<string, number>> {
   const app = createApp({
     redis: options.redis,
-    namespace: options.namespace,
-    pinned: true,
+    live: pinnedView(options.at, options.namespace),
     days: options.reference.days,
     calendar: options.reference.calendar,
     units: options.reference.units,
     targets: options.reference.targets,
-    clock: options.clock,
-    wallClock: () => options.wallMs,
     logger: options.logger,
     processRegistry: new Registry(),
   });

@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
 import { parseTargets } from '@dvc/config';
-import { ProjectionStore, activeKey, applyEvents, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
+import type { ClockSetting } from '@dvc/config';
+import { ProjectionStore, activeKey, applyEvents, createLiveView, pinnedView, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 
@@ -48,7 +49,10 @@ describe('exporter windows and clocks on a real Redis', () => {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const namespace = uniqueName('exp').replace(/[^a-z0-9-]/g, '');
   const store = new ProjectionStore(redis, namespace);
-  const units = createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }]);
+  // wm1–wm3: the units of the watermark test.
+  const units = createUnitDirectory(
+    ['ward', 'wm1', 'wm2', 'wm3'].map((id) => ({ id, name: id === 'ward' ? 'Phường' : `Phường ${id}`, level: 'commune' as const, kind: 'commune_desk' as const })),
+  );
   const parsed = parseTargets(
     {
       periods: [{ id: 'june', name: 'June', from: '2022-06-21', to: '2022-06-30' }],
@@ -59,8 +63,17 @@ describe('exporter windows and clocks on a real Redis', () => {
   );
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const targets = parsed.targets;
-  const build = (clock: 'wall' | 'event', wallClock: () => number) =>
-    createApp({ redis, namespace, days, calendar, units, targets, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number) =>
+    createApp({
+      redis,
+      live: createLiveView({ redis, base: namespace, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
+      days,
+      calendar,
+      units,
+      targets,
+      logger: pino({ level: 'silent' }),
+      processRegistry: new Registry(),
+    });
 
   beforeAll(async () => {
     await applyEvents(
@@ -126,8 +139,65 @@ describe('exporter windows and clocks on a real Redis', () => {
     ]);
   });
 
+  it('pins now at the as-of instant whatever the wall clock, and says which clock it used', async () => {
+    const app = build({ mode: 'as-of', asOfMs: Date.parse('2022-07-03T23:30:00Z') }, () => Date.parse('2030-01-01T00:00:00Z'));
+    const metrics = parse(await app.scrape());
+    expect(metrics.get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-03T23:30:00Z') / 1000);
+    expect(metrics.get('dvc_exporter_clock_info{mode="as-of"}')).toBe(1);
+    expect(metrics.has('dvc_exporter_clock_info{mode="wall"}')).toBe(false);
+    expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(2);
+    expect(metrics.get('dvc_dossiers_due_soon{unit="ward",level="commune",within="24h"}')).toBe(2);
+    expect(parse(await build('wall', () => 0).scrape()).get('dvc_exporter_clock_info{mode="wall"}')).toBe(1);
+    expect(parse(await build('event', () => Date.parse('2030-01-01T00:00:00Z')).scrape()).get('dvc_exporter_clock_info{mode="event"}')).toBe(1);
+  });
+
+  it('keeps the event clock where it was when one unit applies an event dated 2099', async () => {
+    const base = `${namespace}-wm`;
+    const outlier = new ProjectionStore(redis, base);
+    const app = build('event', () => Date.parse('2026-12-03T09:00:00Z'));
+    const scrapeOf = async () =>
+      parse(
+        await createApp({
+          redis,
+          live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
+          days, calendar, units, targets, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+        }).scrape(),
+      );
+    try {
+      // Three units whose latest business times are 20, 21 and 22 June 08:00: the watermark is 21 June.
+      await applyEvents(
+        outlier,
+        [
+          received('W1', 'wm1', '2022-06-20T08:00:00+07:00', '2022-06-21T07:00:00+07:00'),
+          received('W2', 'wm2', '2022-06-21T08:00:00+07:00', '2022-06-30T17:00:00+07:00'),
+          received('W3', 'wm3', '2022-06-22T08:00:00+07:00', '2022-06-30T17:00:00+07:00'),
+        ],
+        ctx,
+        () => 0,
+      );
+      const before = await scrapeOf();
+      const june21 = Date.parse('2022-06-21T08:00:00+07:00') / 1000;
+      expect(before.get('dvc_exporter_clock_timestamp_seconds')).toBe(june21);
+      expect(before.get('dvc_dossiers_open{unit="wm1",level="commune",state="overdue"}')).toBe(1);
+      expect(before.get('dvc_dossiers_received{unit="wm1",level="commune",window="14d",channel="online"}')).toBe(1);
+
+      await applyEvents(outlier, [received('W99', 'wm3', '2099-01-01T08:00:00+07:00', '2099-01-10T17:00:00+07:00')], ctx, () => 0);
+      const after = await scrapeOf();
+      // The outlier is visible as the latest business time applied, and moves nothing else.
+      expect(after.get('dvc_projection_last_event_timestamp_seconds')).toBe(Date.parse('2099-01-01T08:00:00+07:00') / 1000);
+      expect(after.get('dvc_exporter_clock_timestamp_seconds')).toBe(june21);
+      expect(after.get('dvc_dossiers_open{unit="wm1",level="commune",state="overdue"}')).toBe(1);
+      expect(after.get('dvc_dossiers_received{unit="wm1",level="commune",window="14d",channel="online"}')).toBe(1);
+      expect(after.get('dvc_dossiers_received{unit="wm2",level="commune",window="14d",channel="online"}')).toBe(1);
+      // The namespace of the other tests is not touched by this one.
+      expect(parse(await app.scrape()).get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-01T08:00:00+07:00') / 1000);
+    } finally {
+      await outlier.dropNamespace();
+    }
+  });
+
   it('exports fixed periods from their own buckets, with carried-over and targets', async () => {
-    const app = build('event', () => 0);
+    const app = build('event', () => Date.parse('2030-01-01T00:00:00Z'));
     const metrics = parse(await app.scrape());
     // A (2022-06-20) is before the period: carried over into it; B was received inside, C after it.
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}')).toBe(1);
@@ -141,9 +211,11 @@ describe('exporter windows and clocks on a real Redis', () => {
 
   it('serves the namespace the pointer names from the next scrape on, and says which', async () => {
     const rebuilt = new ProjectionStore(redis, rebuildNamespace(namespace, Date.parse('2026-11-30T07:00:00Z')));
-    const app = build('event', () => 0);
+    const app = build('event', () => Date.parse('2030-01-01T00:00:00Z'));
     const pinned = createApp({
-      redis, namespace, pinned: true, days, calendar, units, targets, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+      redis,
+      live: pinnedView(await createLiveView({ redis, base: namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), namespace),
+      days, calendar, units, targets, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {

@@ -1,32 +1,27 @@
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
+import { closeServer, createHttpServer, describeClock, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory, type WorkCalendar } from '@dvc/domain';
 import { CalendarMetrics, ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { Keys, assertNamespace, readEventClock, readSnapshots, resolveActiveNamespace } from '@dvc/redis';
-
-export type ClockMode = 'wall' | 'event';
+import { readSnapshots, type LiveView } from '@dvc/redis';
 
 export interface ExporterDeps {
   redis: Redis;
   /**
-   * The projection's base name (REDIS_NAMESPACE): each scrape serves the namespace `<base>:active`
-   * names (the base itself when none), so a rebuild's switch takes effect on the next scrape.
+   * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/redis): the
+   * namespace `<base>:active` names, so a rebuild's switch takes effect on the next scrape, and
+   * the clock (wall, event-time watermark or pinned as-of instant). A rebuild comparing two
+   * namespaces passes a `pinnedView`.
    */
-  namespace: string;
-  /** Serve exactly `namespace`, ignoring the pointer (a rebuild comparing two namespaces). */
-  pinned?: boolean;
+  live: LiveView;
   days: DayIndexer;
   /** The working-day calendar: where its official data ends and which years are fallback (dvc_calendar_*). */
   calendar: WorkCalendar;
   units: UnitDirectory;
   /** Fixed target periods (exported as windows) and the KPI targets. */
   targets: Targets;
-  /** wall: now is the wall clock; event: now is the latest business time applied (replays, demos). */
-  clock: ClockMode;
-  wallClock: () => number;
   logger: Logger;
   /** Process metrics (default collectors) to append to each scrape. */
   processRegistry: Registry;
@@ -51,11 +46,16 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const metrics = new ProjectionMetrics(registry, deps.units, (unit, window) => deps.targets.forUnit(unit, window));
   const calendarMetrics = new CalendarMetrics(registry);
   const periodWindows: WindowSpec[] = deps.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
-  if (deps.pinned === true) assertNamespace(deps.namespace);
   const served = new Gauge({
     name: 'dvc_exporter_namespace_info',
     help: 'The Redis namespace the last scrape was computed from (value 1)',
     labelNames: ['namespace'],
+    registers: [deps.processRegistry],
+  });
+  const clockInfo = new Gauge({
+    name: 'dvc_exporter_clock_info',
+    help: 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
+    labelNames: ['mode'],
     registers: [deps.processRegistry],
   });
   const scrapeSeconds = new Histogram({
@@ -75,13 +75,12 @@ export function createApp(deps: ExporterDeps): ExporterApp {
 
   const compute = async (): Promise<string> => {
     const timer = scrapeSeconds.startTimer();
-    const wall = deps.wallClock();
-    const namespace = deps.pinned === true ? deps.namespace : await resolveActiveNamespace(deps.redis, deps.namespace);
-    const keys = new Keys(namespace);
+    const { namespace, keys, nowMs: now, wallMs: wall, clockMode } = await deps.live.resolve();
     served.reset();
     served.set({ namespace }, 1);
+    clockInfo.reset();
+    clockInfo.set({ mode: clockMode }, 1);
     const unitIds = (await deps.redis.smembers(keys.units())).sort();
-    const now = deps.clock === 'event' ? ((await readEventClock(deps.redis, keys, unitIds)) ?? wall) : wall;
     const today = deps.days.dayOf(now);
     const rolling: WindowSpec = {
       kind: 'rolling',
@@ -106,7 +105,7 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const server = createHttpServer(
     {
       '/metrics': async (_req, res) => sendText(res, 200, await scrape(), registry.contentType),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.live.clock) }),
       '/readyz': async (_req, res) => {
         const ok = await deps.redis.ping().then(() => true, () => false);
         sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', redis: ok });

@@ -1,1 +1,1 @@
-export { createApp, ROLLING_WINDOW, type ExporterApp, type ExporterDeps, type ClockMode } from './app.js';
+export { createApp, ROLLING_WINDOW, type ExporterApp, type ExporterDeps } from './app.js';

@@ -1,21 +1,26 @@
 import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { closeServer, createHttpServer, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
+import { closeServer, createHttpServer, describeClock, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
 import type { EnqueueOutcome, Outbox } from './outbox.js';
 import { resolveRecipients, type RecipientBook } from './recipients.js';
-import { renderNotice, type OverdueList } from './render.js';
+import { renderNotice } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
   units: UnitDirectory;
   recipients: RecipientBook;
+  /**
+   * What is live and when now is, read per notice (`liveOverdueReader`), with the overdue
+   * dossiers; its clock is reported in /metrics (`dvc_notifier_clock_info`) and /healthz.
+   */
   overdue: OverdueReader;
   senders: { email: Sender; webhook: Sender };
   dashboardUrl: string;
+  /** Wall clock: outbox timing and when a notice is written. */
   now: () => number;
   logger: Logger;
   /** Process metrics to append to /metrics. */
@@ -63,6 +68,21 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     registers: [registry],
   });
   new Gauge({
+    name: 'dvc_notifier_clock_info',
+    help: 'The clock notices are written at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      this.set({ mode: deps.overdue.clock.mode }, 1);
+    },
+  });
+  const served = new Gauge({
+    name: 'dvc_notifier_namespace_info',
+    help: 'The Redis namespace the last notice read its overdue dossiers from (value 1; the <base>:active pointer resolved for that notice)',
+    labelNames: ['namespace'],
+    registers: [registry],
+  });
+  new Gauge({
     name: 'dvc_notifier_deliveries',
     help: 'Deliveries in the outbox by state (pending, sent, failed)',
     labelNames: ['state'],
@@ -75,9 +95,19 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
     const now = deps.now();
     const firingUnits = [...new Set(payload.alerts.filter((a) => a.status === 'firing' && a.labels.unit !== undefined).map((a) => a.labels.unit as string))];
-    const overdue = new Map<string, OverdueList>();
-    await Promise.all(firingUnits.map(async (u) => overdue.set(u, await deps.overdue(u, now))));
-    const rendered = renderNotice({ payload, units: deps.units, overdue, dashboardUrl: deps.dashboardUrl, now });
+    const reading = await deps.overdue.read(firingUnits);
+    if (reading.namespace !== undefined) {
+      served.reset();
+      served.set({ namespace: reading.namespace }, 1);
+    }
+    const rendered = renderNotice({
+      payload,
+      units: deps.units,
+      overdue: reading.lists,
+      dashboardUrl: deps.dashboardUrl,
+      now,
+      ...(reading.asOf === undefined ? {} : { asOf: reading.asOf }),
+    });
     const id = noticeKey(payload);
     const outcome = deps.outbox.enqueue({
       id,
@@ -96,7 +126,17 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       recipients: resolveRecipients(deps.recipients, payload.alerts.map((a) => a.labels)),
     });
     received.inc({ status: payload.status, outcome: outcome.kind });
-    deps.logger.info({ noticeId: id, groupKey: payload.groupKey, status: payload.status, outcome: outcome.kind }, 'alertmanager notification');
+    deps.logger.info(
+      {
+        noticeId: id,
+        groupKey: payload.groupKey,
+        status: payload.status,
+        outcome: outcome.kind,
+        namespace: reading.namespace ?? null,
+        asOf: reading.asOf === undefined ? null : new Date(reading.asOf).toISOString(),
+      },
+      'alertmanager notification',
+    );
     if (outcome.kind === 'queued') kick();
     return outcome;
   };
@@ -188,7 +228,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         sendJson(res, 200, { counts: deps.outbox.counts(), notices: deps.outbox.list(limit, groupKey) });
       },
       '/metrics': async (_req, res) => sendText(res, 200, `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`, registry.contentType),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.overdue.clock) }),
       '/readyz': async (_req, res) => {
         const outbox = deps.outbox.ping();
         const redis = deps.redisPing === undefined ? undefined : await deps.redisPing().catch(() => false);

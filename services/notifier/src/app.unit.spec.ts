@@ -9,6 +9,7 @@ import { createApp, type NotifierApp } from './app.js';
 import { DeliveryError } from './delivery.js';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { Outbox, type Delivery } from './outbox.js';
+import type { OverdueReader } from './overdue.js';
 
 const REPO_DATA = new URL('../../../infra/data/', import.meta.url);
 
@@ -49,7 +50,10 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
       outbox,
       units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
       recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
-      overdue: async () => ({ ok: true, dossiers: [] }),
+      overdue: {
+        clock: { mode: 'wall' },
+        read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
+      },
       senders: { email, webhook: email },
       dashboardUrl: 'http://grafana.example/d/x',
       now: () => now,
@@ -104,5 +108,70 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
       ['sent', 2],
       ['sent', 2],
     ]);
+  });
+});
+
+describe('notifier app with a pinned clock', () => {
+  const asOf = Date.parse('2022-06-22T17:00:00+07:00');
+  const wall = Date.parse('2026-12-03T09:00:00Z');
+  let dir: string;
+  let outbox: Outbox;
+  let app: NotifierApp;
+  const asked: string[][] = [];
+  const sent: Delivery[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-asof-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => wall, { baseMs: 1000, maxMs: 8000 });
+    const overdue: OverdueReader = {
+      clock: { mode: 'as-of', asOfMs: asOf },
+      read: async (unitIds) => {
+        asked.push([...unitIds]);
+        return {
+          namespace: 'dvc.r20261203T020000',
+          asOf,
+          lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [{ code: 'HS-1', dueMs: Date.parse('2022-06-10T17:00:00+07:00') }] }])),
+        };
+      },
+    };
+    app = createApp({
+      outbox,
+      units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+      recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
+      overdue,
+      senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
+      dashboardUrl: 'http://grafana.example/d/x',
+      now: () => wall,
+      logger: pino({ level: 'silent' }),
+      processRegistry: new Registry(),
+      pollMs: 1000,
+    });
+  });
+  afterEach(async () => {
+    await app.close();
+    outbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the notice from one reading: days overdue from the clock, "tính đến" instead of wall dates', async () => {
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    await app.accept(payload('resolved', 'bp.dongxoai'));
+    expect(asked).toEqual([['bp.dongxoai'], []]);
+    await app.dispatchDue();
+    const [firing, resolved] = sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn');
+    expect(firing?.text).toContain('Tình trạng: đang vi phạm, tính đến 17:00 ngày 22/06/2022\n');
+    expect(firing?.text).toContain('  1. HS-1: hạn 17:00 ngày 10/06/2022, đã quá 12 ngày\n');
+    expect(resolved?.text).toContain('Tình trạng: đã trở lại bình thường, tính đến 17:00 ngày 22/06/2022\n');
+  });
+
+  it('reports its clock in /healthz and /metrics, and the namespace of the last notice', async () => {
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+    const address = app.server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
+    expect(metrics).toContain('dvc_notifier_namespace_info{namespace="dvc.r20261203T020000"} 1\n');
   });
 });

@@ -4,4 +4,4 @@ export { renderNotice, formatVnTime, dashboardLink, OVERDUE_LIST_SIZE, UNTITLED_
 export { Outbox, backoffMs, type NewNotice, type EnqueueOutcome, type Delivery, type DeliveryView, type NoticeView, type RetryPolicy, type DeliveryState } from './outbox.js';
 export { loadRecipients, parseRecipients, resolveRecipients, RecipientsFileError, type RecipientBook, type RecipientEntry, type Recipient } from './recipients.js';
 export { createSmtpSender, createWebhookSender, DeliveryError, type Sender, type SmtpOptions } from './delivery.js';
-export { redisOverdueReader, type OverdueReader } from './overdue.js';
+export { liveOverdueReader, type OverdueReader, type OverdueReading } from './overdue.js';

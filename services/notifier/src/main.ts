@@ -3,12 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DEFAULT_DATA_DIR, createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
-import { createRedisClient, redisSpec } from '@dvc/redis';
+import { DEFAULT_DATA_DIR, clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
+import { createLiveView, createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
-import { redisOverdueReader } from './overdue.js';
+import { liveOverdueReader } from './overdue.js';
 import { loadRecipients } from './recipients.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -17,6 +17,7 @@ const spec = {
   ...redisSpec,
   ...dataSpec,
   ...httpSpec,
+  ...clockSpec,
   NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
   NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(REPO_ROOT, '.run', 'notifier', 'outbox.db')),
@@ -40,6 +41,7 @@ await runMain({
   start: async () => {
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
+    const clock = clockSetting(config);
     const reference = loadReferenceData(config.DATA_DIR);
     const recipients = loadRecipients(config.RECIPIENTS_FILE);
     mkdirSync(dirname(config.NOTIFIER_DB), { recursive: true });
@@ -54,7 +56,7 @@ await runMain({
       outbox,
       units: reference.units,
       recipients,
-      overdue: redisOverdueReader(redis, config.REDIS_NAMESPACE, 2000),
+      overdue: liveOverdueReader(redis, createLiveView({ redis, base: config.REDIS_NAMESPACE, clock, wall: Date.now }), 2000),
       senders: { email: smtp.send, webhook: createWebhookSender(config.NOTIFIER_SEND_TIMEOUT_MS) },
       dashboardUrl: config.DASHBOARD_URL,
       now: Date.now,
@@ -66,7 +68,7 @@ await runMain({
     });
     const bound = await listen(app.server, config.NOTIFIER_PORT, config.NOTIFIER_HOST);
     app.start();
-    logger.info({ port: bound, db: config.NOTIFIER_DB, pending: outbox.counts().pending }, 'notifier listening');
+    logger.info({ port: bound, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'notifier listening');
     return {
       close: async () => {
         await app.close();

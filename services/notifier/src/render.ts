@@ -17,7 +17,14 @@ export interface RenderInput {
   overdue: ReadonlyMap<string, OverdueList>;
   /** Base URL of the dashboard panel; unit and window are added as var-unit / var-window. */
   dashboardUrl: string;
+  /** Wall clock: when the notice is written. */
   now: number;
+  /**
+   * The instant the figures are as of when the clock is not the wall clock (CLOCK_AS_OF, or the
+   * event-time watermark): days overdue count from it, and the notice says "tính đến" it instead
+   * of wall-clock dates (in a 2022 demo a 2026 date would be false).
+   */
+  asOf?: number;
 }
 
 export interface RenderedNotice {
@@ -113,7 +120,9 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   if (window !== undefined) lines.push(`Cửa sổ: ${window}`);
   if (labels.severity !== undefined) lines.push(`Mức độ: ${SEVERITY_NAMES[labels.severity] ?? labels.severity}`);
   const started = Date.parse(alert.startsAt);
-  if (firing) {
+  if (input.asOf !== undefined) {
+    lines.push(`Tình trạng: ${firing ? 'đang vi phạm' : 'đã trở lại bình thường'}, tính đến ${formatVnTime(input.asOf)}`);
+  } else if (firing) {
     lines.push(`Tình trạng: đang vi phạm từ ${formatVnTime(started)}`);
   } else {
     const ended = Date.parse(alert.endsAt);
@@ -126,15 +135,17 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   if (description !== undefined) lines.push(`Chi tiết: ${description}`);
   if (firing && labels.unit !== undefined && labels.kpi === 'overdue_ratio') {
     const list = input.overdue.get(labels.unit);
+    const now = input.asOf ?? input.now;
+    const until = `${input.asOf === undefined ? 'đến' : 'tính đến'} ${formatVnTime(now)}`;
     lines.push('');
     if (list === undefined || !list.ok) {
       lines.push(`Không đọc được danh sách hồ sơ quá hạn của đơn vị${list === undefined ? '' : ` (${list.reason})`}.`);
     } else if (list.dossiers.length === 0) {
-      lines.push(`Đơn vị hiện không có hồ sơ đang mở đã quá hạn (đến ${formatVnTime(input.now)}).`);
+      lines.push(`Đơn vị hiện không có hồ sơ đang mở đã quá hạn (${until}).`);
     } else {
-      lines.push(`${list.dossiers.length} hồ sơ quá hạn lâu nhất của đơn vị (đến ${formatVnTime(input.now)}):`);
+      lines.push(`${list.dossiers.length} hồ sơ quá hạn lâu nhất của đơn vị (${until}):`);
       list.dossiers.forEach((d, i) => {
-        lines.push(`  ${i + 1}. ${d.code}: hạn ${formatVnTime(d.dueMs)}, đã quá ${formatDuration(input.now - d.dueMs)}`);
+        lines.push(`  ${i + 1}. ${d.code}: hạn ${formatVnTime(d.dueMs)}, đã quá ${formatDuration(now - d.dueMs)}`);
       });
     }
   }
@@ -180,6 +191,7 @@ export function renderNotice(input: RenderInput): RenderedNotice {
   }
   lines.push('');
   lines.push('--');
-  lines.push(`Thông báo tự động của hệ thống theo dõi DVC, lập lúc ${formatVnTime(input.now)}. Vui lòng không trả lời thư này.`);
+  const asOf = input.asOf === undefined ? '' : `; số liệu tính đến ${formatVnTime(input.asOf)}`;
+  lines.push(`Thông báo tự động của hệ thống theo dõi DVC, lập lúc ${formatVnTime(input.now)}${asOf}. Vui lòng không trả lời thư này.`);
   return { subject, text: `${lines.join('\n')}\n` };
 }

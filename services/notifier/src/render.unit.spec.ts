@@ -119,6 +119,38 @@ describe('renderNotice', () => {
     );
   });
 
+  it('with a clock pinned in 2022, counts days overdue from it and writes no wall-clock date in the status', () => {
+    const asOf = Date.parse('2022-06-22T17:00:00+07:00');
+    const overdue = new Map<string, OverdueList>([
+      [
+        'bp.dongxoai',
+        {
+          ok: true,
+          dossiers: [
+            { code: 'H12.34-220601-0001', dueMs: Date.parse('2022-06-10T17:00:00+07:00') },
+            { code: 'H12.34-220615-0002', dueMs: Date.parse('2022-06-22T08:00:00+07:00') },
+          ],
+        },
+      ],
+    ]);
+    const firing = renderNotice({ payload: payload('firing'), units, overdue, dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
+    expect(firing).toContain('Tình trạng: đang vi phạm, tính đến 17:00 ngày 22/06/2022\n');
+    expect(firing).toContain(
+      [
+        '2 hồ sơ quá hạn lâu nhất của đơn vị (tính đến 17:00 ngày 22/06/2022):',
+        '  1. H12.34-220601-0001: hạn 17:00 ngày 10/06/2022, đã quá 12 ngày',
+        '  2. H12.34-220615-0002: hạn 08:00 ngày 22/06/2022, đã quá 9 giờ',
+      ].join('\n'),
+    );
+    expect(firing).toContain('lập lúc 15:15 ngày 30/11/2026; số liệu tính đến 17:00 ngày 22/06/2022. Vui lòng không trả lời thư này.');
+    expect(firing).not.toContain('vi phạm từ');
+    const resolved = renderNotice({ payload: payload('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
+    expect(resolved).toContain('Tình trạng: đã trở lại bình thường, tính đến 17:00 ngày 22/06/2022\n');
+    expect(resolved).not.toContain('vi phạm từ');
+    const none = renderNotice({ payload: payload('firing'), units, overdue: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]), dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
+    expect(none).toContain('Đơn vị hiện không có hồ sơ đang mở đã quá hạn (tính đến 17:00 ngày 22/06/2022).');
+  });
+
   it('says when the dossier list could not be read, and names units missing from the directory', () => {
     const p = payload('firing');
     const alert = p.alerts[0]!;

@@ -103,7 +103,7 @@ export function loadConfig<S extends Spec>(spec: S, env: Record<string, string |
 /** The `--help` text of a service: what it does and every variable with its default. */
 export function describeConfig(title: string, spec: Spec): string {
   const lines = Object.entries(spec).map(([name, v]) => {
-    const dflt = 'default' in v ? ` [default: ${JSON.stringify(v.default)}]` : ' [required]';
+    const dflt = !('default' in v) ? ' [required]' : v.default === undefined ? ' [default: unset]' : ` [default: ${JSON.stringify(v.default)}]`;
     return `  ${name.padEnd(28)} ${v.doc}${dflt}`;
   });
   return `${title}\n\nConfiguration (environment variables):\n${lines.join('\n')}\n`;

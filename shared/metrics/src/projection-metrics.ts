@@ -87,7 +87,7 @@ export class ProjectionMetrics {
     this.applied = gauge('dvc_projection_events_applied_total', 'Events applied to the projection, all units', ['type']);
     this.duplicates = gauge('dvc_projection_events_duplicate_total', 'Events recognised as already applied (same id), all units', ['type']);
     this.lastApplied = gauge('dvc_projection_last_applied_timestamp_seconds', 'Wall-clock time of the latest projection write', []);
-    this.lastEvent = gauge('dvc_projection_last_event_timestamp_seconds', 'Latest business time applied (the event-time clock)', []);
+    this.lastEvent = gauge('dvc_projection_last_event_timestamp_seconds', 'Latest business time applied by any unit (a signal, not the clock: see dvc_exporter_clock_timestamp_seconds)', []);
     this.freshness = gauge('dvc_projection_freshness_seconds', 'Seconds since the latest projection write', []);
     this.clock = gauge('dvc_exporter_clock_timestamp_seconds', 'The "now" the windows and open states were computed for', []);
     this.units = gauge('dvc_projection_units', 'Units known to the projection', []);

@@ -52,14 +52,14 @@ describe('active namespace pointer on a real Redis', () => {
     await redis.sadd(`${rebuilt}:units`, 'u1');
     await redis.sadd(`${base}x:units`, 'not-ours');
     try {
-      expect(await listNamespaces(redis, base)).toEqual([
+      expect(await listNamespaces(redis, base, await resolveActiveNamespace(redis, base))).toEqual([
         { namespace: base, active: false, units: 2 },
         { namespace: rebuilt, active: true, units: 1 },
       ]);
       await expect(dropNamespace(redis, base, rebuilt)).rejects.toThrow(/live namespace/);
       expect(await dropNamespace(redis, base, base)).toBe(2);
       expect(await redis.get(activeKey(base))).toBe(rebuilt);
-      expect(await listNamespaces(redis, base)).toEqual([{ namespace: rebuilt, active: true, units: 1 }]);
+      expect(await listNamespaces(redis, base, await resolveActiveNamespace(redis, base))).toEqual([{ namespace: rebuilt, active: true, units: 1 }]);
     } finally {
       await redis.del(`${base}x:units`);
     }

@@ -83,9 +83,11 @@ export interface NamespaceInfo {
   units: number;
 }
 
-/** The base's namespaces that hold a projection (found by their unit set), plus the live one. */
-export async function listNamespaces(redis: Redis, base: string): Promise<NamespaceInfo[]> {
-  const active = await resolveActiveNamespace(redis, base);
+/**
+ * The base's namespaces that hold a projection (found by their unit set), plus the live one,
+ * `active`, as a reader resolved it (`LiveView.resolve()`).
+ */
+export async function listNamespaces(redis: Redis, base: string, active: string): Promise<NamespaceInfo[]> {
   const found = new Set<string>([active]);
   let cursor = '0';
   do {

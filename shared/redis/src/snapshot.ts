@@ -68,17 +68,3 @@ export async function readSnapshots(
     return { unitId, buckets: bucketMap, meta, open: { overdue, inTime: total - overdue, dueWithin24h }, paused, resultOverdue, receiptOverdue };
   });
 }
-
-/** The event-time clock: the latest business time any unit has applied. */
-export async function readEventClock(redis: Redis, keys: Keys, unitIds: readonly string[]): Promise<number | undefined> {
-  if (unitIds.length === 0) return undefined;
-  const pipeline = redis.pipeline();
-  for (const unitId of unitIds) pipeline.hget(keys.meta(unitId), 'lastEventMs');
-  const results = (await pipeline.exec()) ?? [];
-  let latest: number | undefined;
-  for (const [error, value] of results) {
-    if (error) throw error;
-    if (typeof value === 'string') latest = Math.max(latest ?? 0, Number(value));
-  }
-  return latest;
-}

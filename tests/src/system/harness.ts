@@ -13,7 +13,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { consumerLag, ensureTopics } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
-import { generateHistory, type History, type WireEvent } from './history.js';
+import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
 import { freePort, projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
@@ -62,7 +62,8 @@ export async function createScenario(id: string, history: { seed: number; dossie
     // A killed member's partitions move once its session expires: the shortest allowed.
     PROJECTOR_SESSION_TIMEOUT_MS: '6000',
     INGEST_TRANSACTIONAL_ID: `${id}.ingest`,
-    CLOCK: 'event',
+    // The reference model counts at the history's last event time: the services are pinned to it.
+    CLOCK_AS_OF: CLOCK,
   };
   const kafka = new Kafka({ clientId: id, brokers: (env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING });
   const topic = env.EVENTS_TOPIC as string;

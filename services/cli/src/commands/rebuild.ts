@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka } from '@dvc/kafka';
-import { ProjectionStore, createEpoch, createRedisClient, dropNamespace, rebuildNamespace, resolveActiveNamespace, switchActiveNamespace } from '@dvc/redis';
+import { ProjectionStore, createEpoch, createRedisClient, dropNamespace, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
 import { UsageError, intFlag, parseFlags } from '../args.js';
 import { diffProjections, diffSeries, type Difference } from '../compare.js';
-import { cliConfig } from '../config.js';
+import { cliConfig, cliLiveView } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress, formatDuration } from '../progress.js';
 import { applyHistory, groupReached, scrapeNamespace, topicEnds } from '../rebuild.js';
@@ -20,6 +20,8 @@ Reads the whole event store (EVENTSTORE_URL) in position order and applies it, w
 projector's rules, into a new namespace <base>.r<UTC yyyymmddThhmmss> beside the live one
 (<base> is REDIS_NAMESPACE; <base>:active names the live namespace). Then compares new and
 live: every series the exporter serves, and the raw projection (states, buckets, sets, counters).
+Both are computed at one instant: the "now" of CLOCK / CLOCK_AS_OF, read once at the start as
+the exporter reads it (the event-time watermark is taken from the live namespace).
 
   --switch                switch to the new namespace if it is identical to the live one
   --force                 switch even when they differ (e.g. Redis lost data); differences still listed
@@ -92,7 +94,8 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
   const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-cli' });
   const events = openEventStore(config.EVENTSTORE_URL);
   try {
-    const live = await resolveActiveNamespace(redis, base);
+    const at = await cliLiveView(config, redis, io).resolve();
+    const live = at.namespace;
     const target = rebuildNamespace(base, io.now());
     const projection = new ProjectionStore(redis, target);
     if ((await projection.units()).length > 0) {
@@ -118,8 +121,8 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
     const seconds = (io.now() - startedAt) / 1000;
     io.stdout.write(`applied ${built.events} events (last position ${built.position}) in ${formatDuration(seconds)}${seconds > 0 ? ` (${Math.round(built.events / seconds)}/s)` : ''}\n`);
 
-    const wallMs = io.now();
-    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, clock: config.CLOCK, wallMs, logger });
+    io.stdout.write(`comparing at ${new Date(at.nowMs).toISOString()} (clock ${at.clockMode})\n`);
+    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, at, logger });
     const [liveSeries, rebuiltSeries] = [await scrape(live), await scrape(target)];
     const seriesDiffs = diffSeries(liveSeries, rebuiltSeries);
     const rawDiffs = await diffProjections(redis, live, target);

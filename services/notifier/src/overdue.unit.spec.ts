@@ -1,0 +1,30 @@
+import { Redis } from 'ioredis';
+import type { LiveView } from '@dvc/redis';
+import { liveOverdueReader } from './overdue.js';
+
+describe('liveOverdueReader when the live view cannot be read', () => {
+  // Never connects: the live view fails before any command is sent.
+  const redis = new Redis({ lazyConnect: true });
+  const asOfMs = Date.parse('2022-06-22T17:00:00+07:00');
+  const failing = (clock: LiveView['clock'], resolve: LiveView['resolve']): LiveView => ({ clock, resolve });
+
+  afterAll(() => redis.disconnect());
+
+  it('still answers, with the reason per unit and the pinned instant', async () => {
+    const reader = liveOverdueReader(redis, failing({ mode: 'as-of', asOfMs }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))), 1000);
+    expect(reader.clock).toEqual({ mode: 'as-of', asOfMs });
+    expect(await reader.read(['u1', 'u2'])).toEqual({
+      namespace: undefined,
+      asOf: asOfMs,
+      lists: new Map([
+        ['u1', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }],
+        ['u2', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }],
+      ]),
+    });
+  });
+
+  it('gives up after the timeout; without a readable watermark the notice falls back to wall-clock wording', async () => {
+    const reader = liveOverdueReader(redis, failing({ mode: 'event' }, () => new Promise(() => undefined)), 50);
+    expect(await reader.read(['u1'])).toEqual({ namespace: undefined, asOf: undefined, lists: new Map([['u1', { ok: false, reason: 'Redis did not answer within 50 ms' }]]) });
+  });
+});
