@@ -6,7 +6,7 @@ import { DEFAULT_DATA_DIR, createLogger, loadReferenceData, projectionRules, typ
 import { statutoryDaysOff, validateEvent, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka, ensureTopics } from '@dvc/kafka';
-import { ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
+import { Keys, ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import type { CliIo } from './io.js';
@@ -77,7 +77,7 @@ describe('the working-day calendar at the end of 2026, through the projection an
     return (JSON.parse(raw.slice(raw.indexOf('|') + 1)) as { dueAt: number }).dueAt;
   };
   const openStates = async (reference: ReferenceData, namespace: string, at: string) => {
-    const series = await scrapeNamespace({ redis, reference, namespace, clock: 'wall', wallMs: Date.parse(at), logger });
+    const series = await scrapeNamespace({ redis, reference, namespace, at: { namespace, keys: new Keys(namespace), nowMs: Date.parse(at), wallMs: Date.parse(at), clockMode: 'wall' }, logger });
     const open = (state: string) => series.get(`dvc_dossiers_open{unit="${unit}",level="unknown",state="${state}"}`);
     return { in_time: open('in_time'), overdue: open('overdue') };
   };
