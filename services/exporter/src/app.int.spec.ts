@@ -57,7 +57,7 @@ describe('exporter windows and clocks on a real Redis', () => {
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const targets = parsed.targets;
   const build = (clock: 'wall' | 'event', wallClock: () => number) =>
-    createApp({ redis, namespace, days, units, targets, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+    createApp({ redis, namespace, days, reference: () => ({ units, targets }), maxUnknownUnits: 20, clock, wallClock, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
 
   beforeAll(async () => {
     await applyEvents(
@@ -123,7 +123,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     const rebuilt = new ProjectionStore(redis, rebuildNamespace(namespace, Date.parse('2026-11-30T07:00:00Z')));
     const app = build('event', () => 0);
     const pinned = createApp({
-      redis, namespace, pinned: true, days, units, targets, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+      redis, namespace, pinned: true, days, reference: () => ({ units, targets }), maxUnknownUnits: 20, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {
@@ -138,6 +138,36 @@ describe('exporter windows and clocks on a real Redis', () => {
     } finally {
       await redis.del(activeKey(namespace));
       await rebuilt.dropNamespace();
+    }
+  });
+
+  it('exports at most maxUnknownUnits units missing from the directory (the lowest ids), counts the others, and follows a directory reload', async () => {
+    const crowd = new ProjectionStore(redis, `${namespace}.crowd`);
+    const strangers = Array.from({ length: 25 }, (_, i) => `x${String(i).padStart(2, '0')}`);
+    await applyEvents(
+      crowd,
+      ['ward', ...strangers].map((unit, i) => received(`crowd-${i}`, unit, '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00')),
+      ctx,
+      () => 0,
+    );
+    let reference = { units, targets };
+    const app = createApp({
+      redis, namespace: crowd.keys.namespace, pinned: true, days, reference: () => reference, maxUnknownUnits: 20, clock: 'event', wallClock: () => 0, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+    });
+    const exportedUnits = (metrics: Map<string, number>) =>
+      [...metrics.keys()].filter((k) => k.startsWith('dvc_dossiers_open{') && k.includes('state="in_time"')).map((k) => /unit="([^"]+)",level="([^"]+)"/.exec(k)?.slice(1).join(' '));
+    try {
+      const first = parse(await app.scrape());
+      expect(exportedUnits(first)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`)]);
+      expect(first.get('dvc_exporter_unknown_units{state="exported"}')).toBe(20);
+      expect(first.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(5);
+      // x24 is added to the directory: the next scrape labels it and drops one stranger fewer.
+      reference = { units: createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }, { id: 'x24', name: 'Xã 24', level: 'commune', kind: 'commune_desk' }]), targets };
+      const second = parse(await app.scrape());
+      expect(exportedUnits(second)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`), 'x24 commune']);
+      expect(second.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(4);
+    } finally {
+      await crowd.dropNamespace();
     }
   });
 });

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory } from '@dvc/domain';
-import { ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
+import { ProjectionMetrics, selectExportedUnits, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
 import { Keys, assertNamespace, readEventClock, readSnapshots, resolveActiveNamespace } from '@dvc/redis';
 
@@ -19,9 +19,13 @@ export interface ExporterDeps {
   /** Serve exactly `namespace`, ignoring the pointer (a rebuild comparing two namespaces). */
   pinned?: boolean;
   days: DayIndexer;
-  units: UnitDirectory;
-  /** Fixed target periods (exported as windows) and the KPI targets. */
-  targets: Targets;
+  /**
+   * The unit directory and the targets (fixed periods, exported as windows, and KPI targets) of
+   * the reference data current now (it reloads without a restart); read once per scrape.
+   */
+  reference: () => { units: UnitDirectory; targets: Targets };
+  /** Units missing from the directory exported at most (the lowest ids); the others are counted, not exported. */
+  maxUnknownUnits: number;
   /** wall: now is the wall clock; event: now is the latest business time applied (replays, demos). */
   clock: ClockMode;
   wallClock: () => number;
@@ -46,13 +50,18 @@ export const ROLLING_WINDOW = { id: '14d', days: 14 } as const;
 
 export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
-  const metrics = new ProjectionMetrics(registry, deps.units, (unit, window) => deps.targets.forUnit(unit, window));
-  const periodWindows: WindowSpec[] = deps.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
+  const metrics = new ProjectionMetrics(registry);
   if (deps.pinned === true) assertNamespace(deps.namespace);
   const served = new Gauge({
     name: 'dvc_exporter_namespace_info',
     help: 'The Redis namespace the last scrape was computed from (value 1)',
     labelNames: ['namespace'],
+    registers: [deps.processRegistry],
+  });
+  const unknownUnits = new Gauge({
+    name: 'dvc_exporter_unknown_units',
+    help: 'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
+    labelNames: ['state'],
     registers: [deps.processRegistry],
   });
   const scrapeSeconds = new Histogram({
@@ -77,7 +86,12 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     const keys = new Keys(namespace);
     served.reset();
     served.set({ namespace }, 1);
+    const { units, targets } = deps.reference();
+    const periodWindows: WindowSpec[] = targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
     const unitIds = (await deps.redis.smembers(keys.units())).sort();
+    const exported = selectExportedUnits(unitIds, units, deps.maxUnknownUnits);
+    unknownUnits.set({ state: 'exported' }, exported.unknownExported);
+    unknownUnits.set({ state: 'dropped' }, exported.unknownDropped);
     const now = deps.clock === 'event' ? ((await readEventClock(deps.redis, keys, unitIds)) ?? wall) : wall;
     const today = deps.days.dayOf(now);
     const rolling: WindowSpec = {
@@ -86,8 +100,8 @@ export function createApp(deps: ExporterDeps): ExporterApp {
       buckets: rollingWindowDays(today, ROLLING_WINDOW.days).map((d) => deps.days.isoDate(d)),
     };
     const buckets = [...rolling.buckets, ...periodWindows.map((w) => w.buckets[0]), CURRENT_BUCKET];
-    const snapshots = await readSnapshots(deps.redis, keys, unitIds, buckets, now);
-    metrics.update(snapshots, [rolling, ...periodWindows], now, wall);
+    const snapshots = await readSnapshots(deps.redis, keys, exported.unitIds, buckets, now);
+    metrics.update(snapshots, [rolling, ...periodWindows], now, wall, units, (unit, window) => targets.forUnit(unit, window));
     timer();
     return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
   };

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createLogger, dataSpec, httpLimits, httpSpec, listen, loadConfig, loadReferenceData, oneOf, port, runMain, str } from '@dvc/config';
+import { createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, oneOf, port, reloadSpec, runMain, str, watchReferenceData } from '@dvc/config';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 
 const spec = {
   ...redisSpec,
   ...dataSpec,
+  ...reloadSpec,
   ...httpSpec,
   EXPORTER_PORT: port('HTTP port of /metrics', 9464),
   EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
+  EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
   CLOCK: oneOf('wall: windows end today by the wall clock; event: by the latest event time (replays, demos)', 'wall', ['wall', 'event'] as const),
 };
 
@@ -23,16 +25,16 @@ await runMain({
   start: async () => {
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
-    const reference = loadReferenceData(config.DATA_DIR);
-    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    const data = watchReferenceData(config, { logger, registry: processRegistry });
+    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const app = createApp({
       redis,
       namespace: config.REDIS_NAMESPACE,
-      days: reference.days,
-      units: reference.units,
-      targets: reference.targets,
+      days: data.current().days,
+      reference: () => data.current(),
+      maxUnknownUnits: config.EXPORTER_MAX_UNKNOWN_UNITS,
       clock: config.CLOCK,
       wallClock: Date.now,
       logger,
@@ -44,6 +46,7 @@ await runMain({
     return {
       close: async () => {
         await app.close();
+        data.close();
         redis.disconnect();
       },
     };

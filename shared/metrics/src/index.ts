@@ -1,1 +1,1 @@
-export { ProjectionMetrics, type WindowSpec } from './projection-metrics.js';
+export { ProjectionMetrics, selectExportedUnits, type ExportedUnits, type TargetValue, type WindowSpec } from './projection-metrics.js';
