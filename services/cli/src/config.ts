@@ -1,4 +1,4 @@
-import { dataSpec, loadConfig, oneOf, projectionSpec, str, type Spec } from '@dvc/config';
+import { admissionSpec, dataSpec, loadConfig, oneOf, projectionSpec, str, type Spec } from '@dvc/config';
 import { eventStoreSpec } from '@dvc/eventstore';
 import { kafkaSpec } from '@dvc/kafka';
 import { redisSpec } from '@dvc/redis';
@@ -10,6 +10,7 @@ export const cliSpec = {
   ...eventStoreSpec,
   ...dataSpec,
   ...projectionSpec,
+  ...admissionSpec,
   ARCHIVER_GROUP: str('Kafka consumer group of the archiver (a rebuild waits for it to reach the topic end after switching)', 'dvc-archiver'),
   CLOCK: oneOf('clock of the series compared by a rebuild: wall (now) or event (latest event time), as the exporter runs', 'wall', ['wall', 'event'] as const),
 } satisfies Spec;
