@@ -11,8 +11,8 @@ import { renderNotice, type OverdueList } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
-  units: UnitDirectory;
-  recipients: RecipientBook;
+  /** The unit directory and the recipients current now (reloaded without a restart); read once per webhook. */
+  reference: () => { units: UnitDirectory; recipients: RecipientBook };
   overdue: OverdueReader;
   senders: { email: Sender; webhook: Sender };
   dashboardUrl: string;
@@ -74,10 +74,11 @@ export function createApp(deps: NotifierDeps): NotifierApp {
 
   const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
     const now = deps.now();
+    const { units, recipients } = deps.reference();
     const firingUnits = [...new Set(payload.alerts.filter((a) => a.status === 'firing' && a.labels.unit !== undefined).map((a) => a.labels.unit as string))];
     const overdue = new Map<string, OverdueList>();
     await Promise.all(firingUnits.map(async (u) => overdue.set(u, await deps.overdue(u, now))));
-    const rendered = renderNotice({ payload, units: deps.units, overdue, dashboardUrl: deps.dashboardUrl, now });
+    const rendered = renderNotice({ payload, units, overdue, dashboardUrl: deps.dashboardUrl, now });
     const id = noticeKey(payload);
     const outcome = deps.outbox.enqueue({
       id,
@@ -93,7 +94,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         text: rendered.text,
         alerts: payload.alerts.map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt })),
       },
-      recipients: resolveRecipients(deps.recipients, payload.alerts.map((a) => a.labels)),
+      recipients: resolveRecipients(recipients, payload.alerts.map((a) => a.labels)),
     });
     received.inc({ status: payload.status, outcome: outcome.kind });
     deps.logger.info({ noticeId: id, groupKey: payload.groupKey, status: payload.status, outcome: outcome.kind }, 'alertmanager notification');

@@ -47,8 +47,10 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     };
     app = createApp({
       outbox,
-      units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
-      recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
+      reference: () => ({
+        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
+      }),
       overdue: async () => ({ ok: true, dossiers: [] }),
       senders: { email, webhook: email },
       dashboardUrl: 'http://grafana.example/d/x',
