@@ -77,9 +77,8 @@ export class ProjectionDataLostError extends Error {}
 /**
  * The projector loop: each Kafka batch (one partition) is decoded and admitted, invalid and
  * inadmissible messages are dead-lettered (with their code), the others applied to Redis with
- * exactly-once effect, and only then the
- * offset is resolved. A crash anywhere before the commit replays the batch, which the
- * projection recognises and does not count twice.
+ * exactly-once effect, and only then the offset is resolved. A crash anywhere before the commit
+ * replays the batch, which the projection recognises and does not count twice.
  */
 export function createProjector(deps: ProjectorDeps): Projector {
   const applied = new Counter({ name: 'dvc_projector_events_applied_total', help: 'Events applied by this instance', labelNames: ['type'], registers: [deps.registry] });
