@@ -44,8 +44,6 @@ export interface ReloadOptions<T> {
   registry: Registry;
   /** Wall clock of the loaded-at timestamp. */
   now?: () => number;
-  /** Reload on SIGHUP (default true). */
-  onSighup?: boolean;
 }
 
 function fingerprint(paths: () => readonly string[]): string {
@@ -127,7 +125,7 @@ export function reloadingData<T>(options: ReloadOptions<T>): ReloadingData<T> {
   const timer = options.intervalMs > 0 ? setInterval(poll, options.intervalMs) : undefined;
   timer?.unref();
   const onHangup = () => void reload('SIGHUP');
-  if (options.onSighup !== false) process.on('SIGHUP', onHangup);
+  process.on('SIGHUP', onHangup);
 
   return {
     current: () => loaded.value,
