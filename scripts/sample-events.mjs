@@ -6,8 +6,8 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: node scripts/sample-events.mjs [--ingest URL] [--dossiers N] [--seed S]
 
 Posts a sample history (received, supplements, resolutions on time and overdue, withdrawals,
-digitization, payments, reports) for the sample units of infra/data/units.json, dated over the
-last ten days, to URL/v1/events (default http://127.0.0.1:8080).`);
+digitization, payments, reports) for five post-reform Đồng Nai units of infra/data/units.json, dated
+over the last ten days, to URL/v1/events (default http://127.0.0.1:8080).`);
   process.exit(0);
 }
 const option = (name, fallback) => {
@@ -25,7 +25,9 @@ const random = () => {
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
-const units = ['bp.stnmt', 'bp.skhdt', 'bp.dongxoai', 'bp.dongxoai.cnvpdd', 'bp.dongxoai.tanphu'];
+// Units of today's Đồng Nai (valid from 2025-07-01): the pre-reform Bình Phước units are refused
+// for recent dates (unknown-unit: not valid on the event's date).
+const units = ['dn.snnmt', 'dn.stc', 'dn.sxd', 'dn.dongxoai', 'dn.tranbien'];
 const HOUR = 3_600_000;
 const now = Date.now();
 const iso = (ms) => new Date(ms + 7 * HOUR).toISOString().replace(/\.\d{3}Z$/, '+07:00');

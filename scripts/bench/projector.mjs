@@ -29,6 +29,7 @@ import {
   waitLazyFree as waitRedisLazyFree,
 } from './lib/common.mjs';
 import { machineDetails } from './lib/machine.mjs';
+import { SYNTHETIC_UNITS_ENV } from './lib/services.mjs';
 import { appendSection } from './lib/runner.mjs';
 import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
 
@@ -345,6 +346,7 @@ async function projectorRun(run, dossiers, { profileDir, nodeFlags = NODE_FLAGS,
   const fd = openSync(logFile, 'a');
   const childEnv = {
     ...process.env,
+    ...SYNTHETIC_UNITS_ENV,
     NODE_OPTIONS: '',
     LOG_LEVEL: 'warn',
     KAFKA_BROKERS: env.kafkaBrokers,

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { count, dropKeys, fmtInt, log, median, procCpuSeconds, procStatusKb, sleep } from './lib/common.mjs';
 import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
-import { requireBuilt, serviceMain } from './lib/services.mjs';
+import { SYNTHETIC_UNITS_ENV, requireBuilt, serviceMain } from './lib/services.mjs';
 import { STORE_HELP, STORE_OPTIONS, benchEvents, fillStore, storeSource } from './lib/store.mjs';
 
 const HELP = `Usage: node scripts/bench/rebuild.mjs [options]    (or: npm run bench -- --only rebuild)
@@ -80,7 +80,7 @@ async function rebuildProcess(ctx, url, base, batch) {
   const args = [serviceMain('cli'), 'rebuild', '--no-switch', '--namespace', base, '--eventstore', url, '--batch', String(batch), '--max-diffs', '0'];
   const t0 = performance.now();
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, NODE_OPTIONS: '', REDIS_URL: ctx.env.redisUrl, KAFKA_BROKERS: ctx.env.kafkaBrokers, RETENTION_DAYS: '0' },
+    env: { ...process.env, ...SYNTHETIC_UNITS_ENV, NODE_OPTIONS: '', REDIS_URL: ctx.env.redisUrl, KAFKA_BROKERS: ctx.env.kafkaBrokers, RETENTION_DAYS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   ctx.onCleanup(() => {

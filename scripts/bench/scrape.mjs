@@ -5,7 +5,7 @@ import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, 
 import { createEventStream } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
 import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
-import { assertRunning, requireBuilt, startService } from './lib/services.mjs';
+import { SYNTHETIC_UNITS_ENV, assertRunning, requireBuilt, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
 
@@ -40,7 +40,7 @@ await runBench({
     const ns = ctx.prefix;
     ctx.onCleanup(async () => log(`redis: removed ${fmtInt(await dropNamespace(redis, ns))} keys of ${ns}`));
     const fill = await fillProjection(ns, { units, total, tag: ctx.tag, redis });
-    const exporter = await startService(ctx, 'exporter', { REDIS_URL: ctx.env.redisUrl, REDIS_NAMESPACE: ns, CLOCK: 'wall' });
+    const exporter = await startService(ctx, 'exporter', { ...SYNTHETIC_UNITS_ENV, REDIS_URL: ctx.env.redisUrl, REDIS_NAMESPACE: ns, CLOCK: 'wall' });
     await scrapeOnce(exporter.url); // warm-up: code paths compiled, Redis connection open
 
     const runs = [];

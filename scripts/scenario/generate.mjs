@@ -714,10 +714,11 @@ export function generateBinhPhuoc2022(options = {}) {
     report('offline', at('2022-01-04T07:30:00'), at('2022-04-29T17:00:00'), PLAN.reports.offlineBefore);
   }
 
-  // ---- procedure catalog (published in the last week of 2021) -----------------------------------
+  // ---- procedure catalog (published in the first working week of 2022: Tuesday 4 – Friday 7
+  // January, inside the deployment's history, which starts on 1 January 2022) ---------------------
   {
     const publish = (unit, p) => {
-      const t = at('2021-12-27T08:00:00') + rng.int(0, 4) * DAY + rng.int(0, 8 * 3600) * SEC;
+      const t = at('2022-01-04T08:00:00') + rng.int(0, 3) * DAY + rng.int(0, 8 * 3600) * SEC;
       emit('vn.dvc.procedure.published', p.id, unit.id, t, iso(t), { procedureId: p.id, onlineCapable: p.onlineCapable, unitId: unit.id }, SOURCE.catalog, `${unit.id}:published`);
     };
     for (const unit of groups.dept) for (const p of catalogs.dept.get(unit.id)) publish(unit, p);

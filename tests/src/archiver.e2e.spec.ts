@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, type TestEvent } from './events.js';
-import { scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const EVENTS = 30_000;
 const CHUNK = 500;
@@ -36,7 +36,7 @@ const sumOf = (metrics: Map<string, number>, name: string) =>
 describe('archiver: every event stored exactly once through SIGKILLs', () => {
   const id = uniqueName('arche2e').replace(/[^a-z0-9]/g, '');
   // A killed archiver holds its partitions until its session expires; keep that short here.
-  const env: Record<string, string> = { ...serviceEnv(id), TOPIC_PARTITIONS: String(PARTITIONS), ARCHIVER_SESSION_TIMEOUT_MS: '6000' };
+  const env: Record<string, string> = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED, TOPIC_PARTITIONS: String(PARTITIONS), ARCHIVER_SESSION_TIMEOUT_MS: '6000' };
   const setting = (name: string): string => {
     const value = env[name];
     if (value === undefined) throw new Error(`serviceEnv gave no ${name}`);

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev } from './events.js';
-import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const DOSSIERS = 15_000;
 const UNITS = 5;
@@ -61,6 +61,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
     DLQ_TOPIC: `${id}.dlq`,
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}-projector`,
+    ...UNKNOWN_UNITS_ACCEPTED,
     // A killed member's partitions move after its session expires; keep that short here.
     PROJECTOR_SESSION_TIMEOUT_MS: '6000',
   };

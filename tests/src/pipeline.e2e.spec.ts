@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from './events.js';
-import { promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The whole path on the real stack: HTTP ingest → Kafka → projector → Redis → exporter →
@@ -14,6 +14,7 @@ describe('ingest → Kafka → projector → Redis → exporter → Prometheus',
   const env = stackEnv();
   const common = {
     ...serviceEnv(id),
+    ...UNKNOWN_UNITS_ACCEPTED,
   };
   let ingest: ServiceProcess;
   let projector: ServiceProcess;

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { rebuildNamespace, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from './events.js';
-import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { REPO_ROOT, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */
 function projectionSeries(metrics: Map<string, number>): Map<string, number> {
@@ -51,7 +51,7 @@ function history(units: readonly string[], perUnit: number): unknown[] {
 describe('dvc rebuild restores every series from the event store', () => {
   const id = uniqueName('rebuild').replace(/[^a-z0-9]/g, '');
   // A replay of a June 2022 history: every reader (exporter, dvc rebuild's compare) pinned at its end.
-  const common: Record<string, string> = { ...serviceEnv(id), CLOCK_AS_OF: '2022-06-30T17:00:00+07:00' };
+  const common: Record<string, string> = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED, CLOCK_AS_OF: '2022-06-30T17:00:00+07:00' };
   const env = stackEnv();
   const redis = new Redis(env.redisUrl);
   const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });

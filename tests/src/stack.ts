@@ -178,6 +178,13 @@ export function serviceEnv(id: string): Record<string, string> {
   };
 }
 
+/**
+ * The environment of a test whose units are made up (not in infra/data/units.json): pilot mode
+ * (ACCEPT_UNKNOWN_UNITS), said explicitly by each test that needs it. Made-up units keep tests
+ * apart in the shared Redis; a test of the real directory (admission, the 2022 case) leaves it out.
+ */
+export const UNKNOWN_UNITS_ACCEPTED: Record<string, string> = { ACCEPT_UNKNOWN_UNITS: 'true' };
+
 /** Deletes every key starting with `prefix` (a test's own namespace only; never a flush). */
 export async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
   for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {

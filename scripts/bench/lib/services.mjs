@@ -30,8 +30,16 @@ export function requireBuilt(...names) {
  * The environment shared by the services of one benchmark: the stack's addresses and names
  * of its own (topics, groups, namespace, store file, transactional id).
  */
+/**
+ * The benchmarks' synthetic units (bench.u0000 …) are not in the unit directory: the services
+ * run in pilot mode (admitted), and the exporter exports all of them so a scrape's cost is
+ * measured with every unit.
+ */
+export const SYNTHETIC_UNITS_ENV = { ACCEPT_UNKNOWN_UNITS: 'true', EXPORTER_MAX_UNKNOWN_UNITS: '10000' };
+
 export function benchServiceEnv(ctx, { partitions = 6, storeFile } = {}) {
   return {
+    ...SYNTHETIC_UNITS_ENV,
     KAFKA_BROKERS: ctx.env.kafkaBrokers,
     REDIS_URL: ctx.env.redisUrl,
     EVENTS_TOPIC: `${ctx.prefix}-events`,

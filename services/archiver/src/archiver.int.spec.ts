@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { createLogger } from '@dvc/config';
+import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData } from '@dvc/config';
 import { EventStoreError, openEventStore, type EventStore } from '@dvc/eventstore';
 import { DLQ_HEADERS, DeadLetterPublisher, consumerLag } from '@dvc/kafka';
 import { uniqueName, waitFor } from '@dvc/testing';
@@ -12,6 +12,8 @@ import { createArchiver, type Archiver } from './archiver.js';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const logger = createLogger('archiver-int', 'silent');
 const TIME = '2022-06-20T08:00:00+07:00';
+/** The events' unit 'u1' is not in the directory: this test runs in pilot mode (ACCEPT_UNKNOWN_UNITS). */
+const admission = admissionLimits(loadConfig(admissionSpec, { ACCEPT_UNKNOWN_UNITS: 'true' }), loadReferenceData());
 
 /** A valid dossier.received event as an upstream system sends it; `procedure` varies the body. */
 function received(id: string, procedure = 'P1') {
@@ -76,7 +78,7 @@ describe('archiver on real Kafka and SQLite', () => {
       close: () => store.close(),
     };
     deadLetters = new DeadLetterPublisher(kafka, dlq);
-    archiver = createArchiver({ kafka, store: flaky, deadLetters, registry, logger, topic, groupId, now: Date.now, sessionTimeoutMs: 6000, lagIntervalMs: 200 });
+    archiver = createArchiver({ kafka, store: flaky, deadLetters, registry, logger, topic, groupId, admission: () => admission, now: Date.now, sessionTimeoutMs: 6000, lagIntervalMs: 200 });
     await archiver.start();
     await waitFor(() => (archiver.isRunning() ? true : undefined), { description: 'archiver joined its group' });
   });
@@ -182,6 +184,7 @@ describe('archiver on real Kafka and SQLite', () => {
     expect(letters[0]!.value).toBe(hostile);
     expect(letters[0]!.headers[DLQ_HEADERS.reason]).toBe(`event id ${original.id} is already stored at position ${position} with a different body`);
     expect(letters[0]!.headers[DLQ_HEADERS.stage]).toBe('archive');
+    expect(letters[0]!.headers[DLQ_HEADERS.code]).toBe('conflict');
     expect(letters[0]!.headers[DLQ_HEADERS.sourceTopic]).toBe(topic);
     expect((await store.read()).find((s) => s.event.id === original.id)?.event).toEqual(original);
     expect(await store.head()).toBe(300);
@@ -202,5 +205,22 @@ describe('archiver on real Kafka and SQLite', () => {
     expect(stored.map((s) => s.position)).toEqual(Array.from({ length: 10 }, (_, i) => 301 + i));
     expect(await metric('dvc_archiver_events_appended_total')).toBe(310);
     expect(await metric('dvc_archiver_last_position')).toBe(310);
+  });
+
+  it('skips events dated in the future or before the history start, counted by code, never stored', async () => {
+    const at = (id: string, time: string) => {
+      const e = received(id);
+      return { ...e, time, data: { ...e.data, receivedAt: time } };
+    };
+    const future = at(`${id}-2099`, '2099-01-01T00:00:00+07:00');
+    const past = at(`${id}-1990`, '1990-01-01T08:00:00+07:00');
+    const fine = received(`${id}-fine`);
+    await send([future, past, fine].map((e) => ({ key: e.subject, value: JSON.stringify(e) })));
+    await waitFor(async () => ((await store.head()) === 311 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: 'the admissible event stored' });
+    await settled();
+    expect(await metric('dvc_archiver_events_skipped_total', { reason: 'future-time' })).toBe(1);
+    expect(await metric('dvc_archiver_events_skipped_total', { reason: 'before-history-start' })).toBe(1);
+    expect(await metric('dvc_archiver_events_skipped_total', { reason: 'invalid' })).toBe(4);
+    expect((await store.read({ after: 310 })).map((s) => s.event.id)).toEqual([fine.id]);
   });
 });

@@ -2,7 +2,8 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
-import { decodeEventBytes, watchLag, type LagWatch, type DeadLetterPublisher } from '@dvc/kafka';
+import { ADMISSION_CODES, type AdmissionLimits } from '@dvc/domain';
+import { admitMessage, watchLag, type DlqCode, type LagWatch, type DeadLetterPublisher } from '@dvc/kafka';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
 export interface ArchiverDeps {
@@ -13,7 +14,12 @@ export interface ArchiverDeps {
   logger: Logger;
   topic: string;
   groupId: string;
-  /** Wall clock, for the dead-letter timestamp. */
+  /**
+   * The admission limits of the reference data current now (it reloads without a restart); the
+   * same as the projector's, so both keep and refuse the same events.
+   */
+  admission: () => AdmissionLimits;
+  /** Wall clock: admission ("now" when a message has no earlier timestamp) and the dead-letter timestamp. */
   now: () => number;
   partitionsConcurrently?: number;
   sessionTimeoutMs?: number;
@@ -28,7 +34,8 @@ export interface Archiver {
 }
 
 /**
- * The archiver loop: each Kafka batch (one partition) is decoded, its valid events appended to
+ * The archiver loop: each Kafka batch (one partition) is decoded and admitted (as the projector
+ * does: invalid and inadmissible messages are skipped, never stored), its events appended to
  * the event store in one append, conflicting copies dead-lettered, and only then the offset is
  * resolved. A crash before the commit delivers the batch again; the store recognises the events
  * by id, so each is stored exactly once.
@@ -44,7 +51,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   });
   const skipped = new Counter({
     name: 'dvc_archiver_events_skipped_total',
-    help: 'Messages not stored: invalid ones (the projector dead-letters them)',
+    help: 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit (the projector dead-letters them)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -71,6 +78,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
 
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
+  for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);
   deadLettered.inc({ reason: 'different_body' }, 0);
 
   const sessionTimeout = deps.sessionTimeoutMs ?? 30_000;
@@ -105,11 +113,13 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const timer = batchSeconds.startTimer();
     const archivable: Archivable[] = [];
-    const invalid: { offset: string; reason: string }[] = [];
+    const refused: { offset: string; code: DlqCode; reason: string }[] = [];
+    const wall = deps.now();
+    const admission = deps.admission();
     for (const message of batch.messages) {
-      const decoded = decodeEventBytes(message.value);
-      if (decoded.ok) archivable.push({ event: decoded.event, key: message.key, value: message.value, offset: message.offset });
-      else invalid.push({ offset: message.offset, reason: decoded.reason });
+      const verdict = admitMessage(message.value, message.timestamp, admission, wall);
+      if (verdict.ok) archivable.push({ event: verdict.event, key: message.key, value: message.value, offset: message.offset });
+      else refused.push({ offset: message.offset, code: verdict.code, reason: verdict.reason });
     }
     const outcome = classifyResults(archivable, await append(archivable, batch.partition));
     for (const [type, n] of outcome.appended) appended.inc({ type }, n);
@@ -134,9 +144,9 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
       }
       deadLettered.inc({ reason: 'different_body' }, outcome.conflicts.length);
     }
-    if (invalid.length > 0) {
-      skipped.inc({ reason: 'invalid' }, invalid.length);
-      logger.debug({ partition: batch.partition, count: invalid.length, firstOffset: invalid[0]?.offset, first: invalid[0]?.reason }, 'invalid messages skipped');
+    if (refused.length > 0) {
+      for (const r of refused) skipped.inc({ reason: r.code });
+      logger.debug({ partition: batch.partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason }, 'invalid or inadmissible messages skipped');
     }
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();

@@ -69,6 +69,7 @@ export function conflictLetter(conflict: Conflict, topic: string, partition: num
     key: conflict.key,
     value: conflict.value,
     reason: conflictReason(conflict),
+    code: 'conflict',
     sourceTopic: topic,
     sourcePartition: partition,
     sourceOffset: conflict.offset,

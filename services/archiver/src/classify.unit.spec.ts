@@ -84,6 +84,7 @@ describe('conflict dead letters', () => {
       key: copy.key,
       value: copy.value,
       reason: 'event id a is already stored at position 5 with a different body',
+      code: 'conflict',
       sourceTopic: 'dvc.events',
       sourcePartition: 2,
       sourceOffset: '99',

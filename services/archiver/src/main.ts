@@ -1,6 +1,24 @@
 #!/usr/bin/env node
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { closeServer, createHttpServer, createLogger, httpLimits, httpSpec, int, listen, loadConfig, port, runMain, sendJson, sendText, str } from '@dvc/config';
+import {
+  admissionSpec,
+  closeServer,
+  createHttpServer,
+  createLogger,
+  dataSpec,
+  httpLimits,
+  httpSpec,
+  int,
+  listen,
+  loadConfig,
+  port,
+  reloadSpec,
+  runMain,
+  sendJson,
+  sendText,
+  str,
+  watchAdmittingReference,
+} from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createArchiver } from './archiver.js';
@@ -8,6 +26,9 @@ import { createArchiver } from './archiver.js';
 const spec = {
   ...kafkaSpec,
   ...eventStoreSpec,
+  ...dataSpec,
+  ...reloadSpec,
+  ...admissionSpec,
   ...httpSpec,
   ARCHIVER_GROUP: str('Kafka consumer group of the archiver instances', 'dvc-archiver'),
   ARCHIVER_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9466),
@@ -20,17 +41,19 @@ const logger = createLogger('archiver');
 
 await runMain({
   name: 'dvc-archiver',
-  description: 'appends every valid event of the event topic to the event store, exactly once per event id',
+  description: 'appends every valid and admissible event of the event topic to the event store, exactly once per event id',
   spec,
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // Bad reference data or settings stop the start before anything is opened.
+    const data = watchAdmittingReference(config, { logger, registry });
     const store = openEventStore(config.EVENTSTORE_URL);
     const kafka = createKafka(config, 'dvc-archiver', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
     const refused = new Counter({
       name: 'dvc_http_refused_total',
       help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
@@ -46,6 +69,7 @@ await runMain({
       logger,
       topic: config.EVENTS_TOPIC,
       groupId: config.ARCHIVER_GROUP,
+      admission: () => data.current().admission,
       now: Date.now,
       partitionsConcurrently: config.ARCHIVER_CONCURRENCY,
       sessionTimeoutMs: config.ARCHIVER_SESSION_TIMEOUT_MS,
@@ -75,6 +99,7 @@ await runMain({
     return {
       close: async () => {
         await archiver.stop();
+        data.close();
         await deadLetters.close();
         await closeServer(server);
         await store.close();

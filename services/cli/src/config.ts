@@ -1,4 +1,4 @@
-import { clockSetting, clockSpec, dataSpec, loadConfig, projectionSpec, str, type Spec } from '@dvc/config';
+import { admissionSpec, clockSetting, clockSpec, dataSpec, loadConfig, projectionSpec, str, type Spec } from '@dvc/config';
 import { eventStoreSpec } from '@dvc/eventstore';
 import { kafkaSpec } from '@dvc/kafka';
 import { createLiveView, redisSpec, type LiveView, type Redis } from '@dvc/redis';
@@ -12,6 +12,7 @@ export const cliSpec = {
   ...dataSpec,
   ...projectionSpec,
   ...clockSpec,
+  ...admissionSpec,
   ARCHIVER_GROUP: str('Kafka consumer group of the archiver (a rebuild waits for it to reach the topic end after switching)', 'dvc-archiver'),
 } satisfies Spec;
 

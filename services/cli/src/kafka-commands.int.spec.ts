@@ -56,6 +56,7 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       sourcePartition: n % 2,
       sourceOffset: String(100 + n),
       stage: 'validation' as const,
+      code: 'invalid' as const,
     });
     await publisher.publish([letter(1, 'data.dueAt: must be a date-time'), letter(2, 'not JSON'), letter(3, 'data.channel: unknown')], new Date('2026-11-30T07:00:00Z'));
     await publisher.close();
@@ -65,12 +66,13 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     const entries = JSON.parse(listed.out()) as DeadLetterEntry[];
     expect(entries.map((e) => e.reason).sort()).toEqual(['data.channel: unknown', 'data.dueAt: must be a date-time', 'not JSON']);
     const two = entries.find((e) => e.reason === 'not JSON');
-    expect(two).toMatchObject({ stage: 'validation', sourceTopic: settings.EVENTS_TOPIC, sourcePartition: 0, sourceOffset: '102', rejectedAt: '2026-11-30T07:00:00.000Z', key: 'k2', valueBytes: 300 });
+    expect(two).toMatchObject({ stage: 'validation', code: 'invalid', sourceTopic: settings.EVENTS_TOPIC, sourcePartition: 0, sourceOffset: '102', rejectedAt: '2026-11-30T07:00:00.000Z', key: 'k2', valueBytes: 300 });
     expect(two?.valuePreview).toBe('x'.repeat(120));
 
     const text = bufferIo(env);
     expect(await run(['dlq', 'list', '--limit', '1'], text)).toBe(0);
-    expect(text.out()).toContain(`1 of 3 dead letters in ${settings.DLQ_TOPIC}`);
+    expect(text.out()).toContain(`1 of 3 dead letters in ${settings.DLQ_TOPIC} (by code: invalid 3)`);
+    expect(text.out()).toContain('  validation  invalid  2026-11-30T07:00:00.000Z  from');
 
     const dry = bufferIo(env);
     expect(await run(['dlq', 'redrive', '--reason', '^data\\.', '--dry-run'], dry)).toBe(0);
@@ -91,6 +93,65 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     expect(await run(['dlq', 'redrive', '--offsets', '0:999'], missing)).toBe(1);
     expect(missing.err()).toContain(`not in ${settings.DLQ_TOPIC}: 0:999`);
     expect(await run(['dlq', 'redrive', '--all', '--reason', 'x'], missing)).toBe(2);
+  });
+
+  it('selects dead letters by code, alone or with a reason, and refuses an unknown code', async () => {
+    const dlq = `${id}.dlq-codes`;
+    await ensureTopics(kafka, [dlq], 1);
+    try {
+      const publisher = new DeadLetterPublisher(kafka, dlq);
+      const letter = (n: number, code: 'invalid' | 'unknown-unit' | 'future-time', reason: string) => ({
+        key: Buffer.from(`c${n}`),
+        value: Buffer.from(`{"n":${n}}`),
+        reason,
+        code,
+        sourceTopic: settings.EVENTS_TOPIC,
+        sourcePartition: 0,
+        sourceOffset: String(n),
+        stage: code === 'invalid' ? ('validation' as const) : ('admission' as const),
+      });
+      await publisher.publish(
+        [
+          letter(1, 'unknown-unit', "/unitid unit 'dn.a' is not in the unit directory (unit directory version v1)"),
+          letter(2, 'future-time', '/time 2099-01-01T00:00:00+07:00 is 26,326 days ahead of the clock'),
+          letter(3, 'unknown-unit', "/unitid unit 'dn.b' is not in the unit directory (unit directory version v1)"),
+          letter(4, 'invalid', 'malformed JSON'),
+        ],
+        new Date('2026-12-03T01:00:00Z'),
+      );
+      await publisher.close();
+      const codeEnv = { ...env, DLQ_TOPIC: dlq };
+
+      const listed = bufferIo(codeEnv);
+      expect(await run(['dlq', 'list', '--json'], listed)).toBe(0);
+      expect((JSON.parse(listed.out()) as DeadLetterEntry[]).map((e) => [e.key, e.stage, e.code])).toEqual([
+        ['c1', 'admission', 'unknown-unit'],
+        ['c2', 'admission', 'future-time'],
+        ['c3', 'admission', 'unknown-unit'],
+        ['c4', 'validation', 'invalid'],
+      ]);
+      const text = bufferIo(codeEnv);
+      expect(await run(['dlq', 'list'], text)).toBe(0);
+      expect(text.out()).toContain(`4 of 4 dead letters in ${dlq} (by code: future-time 1, invalid 1, unknown-unit 2)`);
+
+      const byCode = bufferIo(codeEnv);
+      expect(await run(['dlq', 'redrive', '--code', 'unknown-unit', '--dry-run'], byCode)).toBe(0);
+      expect(byCode.out()).toBe(
+        `would re-drive ${dlq}:0:0 -> ${settings.EVENTS_TOPIC}\nwould re-drive ${dlq}:0:2 -> ${settings.EVENTS_TOPIC}\n` +
+          `dry run: 2 of 4 dead letters selected (2 to ${settings.EVENTS_TOPIC})\n`,
+      );
+      const both = bufferIo(codeEnv);
+      expect(await run(['dlq', 'redrive', '--code', 'unknown-unit', '--reason', "'dn\\.b'", '--dry-run'], both)).toBe(0);
+      expect(both.out()).toContain('dry run: 1 of 4 dead letters selected');
+      const bad = bufferIo(codeEnv);
+      expect(await run(['dlq', 'redrive', '--code', 'unknown_unit'], bad)).toBe(2);
+      expect(bad.err()).toContain("--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, got 'unknown_unit'");
+      expect(await run(['dlq', 'redrive', '--all', '--code', 'invalid'], bad)).toBe(2);
+    } finally {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [dlq] }).finally(() => admin.disconnect());
+    }
   });
 
   it('replays a filtered range of the store to a topic, keyed by subject, resumable by position', async () => {

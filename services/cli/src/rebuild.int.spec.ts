@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createLogger, loadReferenceData, projectionRules } from '@dvc/config';
+import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka, ensureTopics } from '@dvc/kafka';
 import { ProjectionStore, activeKey, applyEvents, createLiveView, listNamespaces, resolveActiveNamespace } from '@dvc/redis';
+import type { DvcEvent } from '@dvc/domain';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import { diffProjections, diffSeries } from './compare.js';
@@ -42,11 +43,22 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
   const storeUrl = `sqlite:${join(dir, 'events.sqlite')}`;
   const reference = loadReferenceData();
   const rules = projectionRules(reference, { RESULT_RETURN_WORKING_DAYS: 2, RECEIPT_WORKING_DAYS: 1, RETENTION_DAYS: 0 });
+  // The fixtures' units are not in the directory: pilot mode, here and in the CLI's environment.
+  const admission = admissionLimits(loadConfig(admissionSpec, { ACCEPT_UNKNOWN_UNITS: 'true' }), reference);
   const logger = createLogger('test', 'silent');
   const events = history([`${base}-u1`, `${base}-u2`, `${base}-u3`], 40);
   const wallMs = Date.parse('2022-06-25T03:00:00Z');
   const kafka = createKafka({ KAFKA_BROKERS: [brokers], KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'none', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', EVENTS_TOPIC: '', DLQ_TOPIC: '', TOPIC_PARTITIONS: 1 }, 'cli-test', logger);
-  const env = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers, REDIS_NAMESPACE: base, EVENTSTORE_URL: storeUrl, EVENTS_TOPIC: `${base}.events`, ARCHIVER_GROUP: `${base}.archiver`, TOPIC_PARTITIONS: '1' };
+  const env = {
+    REDIS_URL: redisUrl,
+    KAFKA_BROKERS: brokers,
+    REDIS_NAMESPACE: base,
+    EVENTSTORE_URL: storeUrl,
+    EVENTS_TOPIC: `${base}.events`,
+    ARCHIVER_GROUP: `${base}.archiver`,
+    TOPIC_PARTITIONS: '1',
+    ACCEPT_UNKNOWN_UNITS: 'true',
+  };
 
   beforeAll(async () => {
     const store = openEventStore(storeUrl);
@@ -73,8 +85,9 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     const target = new ProjectionStore(redis, `${base}.same`);
     const batches: number[] = [];
     try {
-      const built = await applyHistory({ events: store, projection: target, rules, now: () => wallMs + 5000, after: 0, batchSize: 50, onBatch: (_, n) => batches.push(n) });
-      expect(built).toEqual({ position: events.length, events: events.length });
+      // The rebuild runs after the fixtures' last event (30 June): none is ahead of its clock.
+      const built = await applyHistory({ events: store, projection: target, rules, admission, now: () => Date.parse('2022-07-01T00:00:00Z'), after: 0, batchSize: 50, onBatch: (_, n) => batches.push(n) });
+      expect(built).toEqual({ position: events.length, events: events.length, skipped: {} });
       expect(batches).toEqual([50, 100, 150, 200, events.length]);
     } finally {
       await store.close();
@@ -151,5 +164,35 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     expect(io.out()).toContain(`not switched:`);
     expect(io.out()).toContain(`units (1 members): live none, rebuilt ${base}-u3`);
     expect(await resolveActiveNamespace(redis, base)).toBe(active);
+  });
+
+  it('skips the events admission refuses today, counts them by code and says so', async () => {
+    const dirty = `${base}-dirty`;
+    const dirtyUrl = `sqlite:${join(dir, 'dirty.sqlite')}`;
+    const clean = history([`${dirty}-u1`], 10);
+    const withTime = (e: DvcEvent, id: string, time: string): DvcEvent => {
+      const copy = JSON.parse(JSON.stringify(e)) as DvcEvent & { data: Record<string, unknown> };
+      return { ...copy, id, time, data: { ...copy.data, receivedAt: time } } as DvcEvent;
+    };
+    const first = clean[0] as DvcEvent;
+    // Archived before admission existed: the issue's 2099 and 1990 events.
+    const inadmissible = [withTime(first, 'from-2099', '2099-01-01T00:00:00+07:00'), withTime(first, 'from-1990', '1990-01-01T08:00:00+07:00')];
+    const store = openEventStore(dirtyUrl);
+    await store.append([...clean.slice(0, 5), ...inadmissible, ...clean.slice(5)]);
+    const built = new ProjectionStore(redis, `${dirty}.built`);
+    const expected = new ProjectionStore(redis, `${dirty}.expected`);
+    try {
+      const result = await applyHistory({ events: store, projection: built, rules, admission, now: () => wallMs, after: 0, batchSize: 4 });
+      expect(result).toEqual({ position: clean.length + 2, events: clean.length + 2, skipped: { 'future-time': 1, 'before-history-start': 1 } });
+      await applyEvents(expected, clean, rules.ctxAt(wallMs), () => wallMs, rules.expireAt);
+      expect(await diffProjections(redis, `${dirty}.expected`, `${dirty}.built`)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    const io = bufferIo({ ...env, REDIS_NAMESPACE: `${dirty}.expected`, EVENTSTORE_URL: dirtyUrl });
+    expect(await run(['rebuild', '--no-switch'], io)).toBe(0);
+    expect(io.out()).toContain(`applied ${clean.length} events (last position ${clean.length + 2})`);
+    expect(io.out()).toContain('inadmissible events skipped (not applied): 2 (future-time 1, before-history-start 1)\n');
+    await unlinkPrefix(redis, `${dirty}.`);
   });
 });

@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { Logger, ProjectionRules, ReferenceData } from '@dvc/config';
+import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { createApp } from '@dvc/exporter';
 import { applyEvents, pinnedView, type LiveState, type ProjectionStore } from '@dvc/redis';
@@ -11,7 +12,13 @@ export interface ApplyHistoryOptions {
   events: EventStore;
   projection: ProjectionStore;
   rules: ProjectionRules;
-  /** Wall clock: the retention horizon and the applied-at stamp, as the projector uses them. */
+  /**
+   * The admission limits: events the projector would refuse today are skipped (the store may
+   * hold some archived before admission existed). The store keeps no time of recording, so
+   * "now" is the wall clock.
+   */
+  admission: AdmissionLimits;
+  /** Wall clock: admission, the retention horizon and the applied-at stamp, as the projector uses them. */
   now: () => number;
   /** Apply the events after this position (exclusive). */
   after: Position;
@@ -20,24 +27,50 @@ export interface ApplyHistoryOptions {
   onBatch?: (position: Position, events: number) => void;
 }
 
+/** Events of the store not applied because admission refuses them, by code. */
+export type Skipped = Partial<Record<AdmissionCode, number>>;
+
 /**
  * Applies the store's history after `after`, in position order and in batches, exactly as the
- * projector applies a Kafka batch (same context, same expiry). Returns the last position
- * applied (`after` when there was nothing) and how many events were read.
+ * projector applies a Kafka batch (same admission, same context, same expiry). Returns the last
+ * position read (`after` when there was nothing), how many events were read and how many of
+ * them were skipped as inadmissible, by code.
  */
-export async function applyHistory(options: ApplyHistoryOptions): Promise<{ position: Position; events: number }> {
+export async function applyHistory(options: ApplyHistoryOptions): Promise<{ position: Position; events: number; skipped: Skipped }> {
   let position = options.after;
   let count = 0;
+  const skipped: Skipped = {};
   for (;;) {
     const batch = await options.events.read({ after: position, limit: options.batchSize });
     if (batch.length === 0) break;
     const now = options.now();
-    await applyEvents(options.projection, batch.map((s) => s.event), options.rules.ctxAt(now), options.now, options.rules.expireAt);
+    const policy = { ...options.admission, referenceMs: now };
+    const admitted: DvcEvent[] = [];
+    for (const { event } of batch) {
+      const verdict = admitEvent(event, policy);
+      if (verdict.ok) admitted.push(event);
+      else skipped[verdict.code] = (skipped[verdict.code] ?? 0) + 1;
+    }
+    await applyEvents(options.projection, admitted, options.rules.ctxAt(now), options.now, options.rules.expireAt);
     position = batch[batch.length - 1]?.position ?? position;
     count += batch.length;
     options.onBatch?.(position, count);
   }
-  return { position, events: count };
+  return { position, events: count, skipped };
+}
+
+/** How many were skipped, and by which code: "0", or "3 (future-time 1, unknown-unit 2)". */
+export function describeSkipped(skipped: Skipped): string {
+  const entries = ADMISSION_CODES.map((code) => [code, skipped[code] ?? 0] as const).filter(([, n]) => n > 0);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return total === 0 ? '0' : `${total} (${entries.map(([code, n]) => `${code} ${n}`).join(', ')})`;
+}
+
+/** The two counts summed, code by code. */
+export function addSkipped(a: Skipped, b: Skipped): Skipped {
+  const out: Skipped = { ...a };
+  for (const [code, n] of Object.entries(b) as [AdmissionCode, number][]) out[code] = (out[code] ?? 0) + n;
+  return out;
 }
 
 export interface ScrapeOptions {
@@ -55,9 +88,9 @@ export async function scrapeNamespace(options: ScrapeOptions): Promise<Map<strin
     redis: options.redis,
     live: pinnedView(options.at, options.namespace),
     days: options.reference.days,
-    calendar: options.reference.calendar,
-    units: options.reference.units,
-    targets: options.reference.targets,
+    reference: () => options.reference,
+    // Every unit is compared, those the exporter would leave out beyond its cap included.
+    maxUnknownUnits: Number.MAX_SAFE_INTEGER,
     logger: options.logger,
     processRegistry: new Registry(),
   });

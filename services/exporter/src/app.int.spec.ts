@@ -68,9 +68,8 @@ describe('exporter windows and clocks on a real Redis', () => {
       redis,
       live: createLiveView({ redis, base: namespace, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
       days,
-      calendar,
-      units,
-      targets,
+      reference: () => ({ units, targets, calendar }),
+      maxUnknownUnits: 20,
       logger: pino({ level: 'silent' }),
       processRegistry: new Registry(),
     });
@@ -160,7 +159,7 @@ describe('exporter windows and clocks on a real Redis', () => {
         await createApp({
           redis,
           live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
-          days, calendar, units, targets, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+          days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
         }).scrape(),
       );
     try {
@@ -215,7 +214,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     const pinned = createApp({
       redis,
       live: pinnedView(await createLiveView({ redis, base: namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), namespace),
-      days, calendar, units, targets, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+      days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {
@@ -230,6 +229,35 @@ describe('exporter windows and clocks on a real Redis', () => {
     } finally {
       await redis.del(activeKey(namespace));
       await rebuilt.dropNamespace();
+    }
+  });
+
+  it('exports at most maxUnknownUnits units missing from the directory (the lowest ids), counts the others, and follows a directory reload', async () => {
+    const crowd = new ProjectionStore(redis, `${namespace}.crowd`);
+    const strangers = Array.from({ length: 25 }, (_, i) => `x${String(i).padStart(2, '0')}`);
+    await applyEvents(
+      crowd,
+      ['ward', ...strangers].map((unit, i) => received(`crowd-${i}`, unit, '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00')),
+      ctx,
+      () => 0,
+    );
+    let reference = { units, targets, calendar };
+    const live = pinnedView(await createLiveView({ redis, base: crowd.keys.namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), crowd.keys.namespace);
+    const app = createApp({ redis, live, days, reference: () => reference, maxUnknownUnits: 20, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+    const exportedUnits = (metrics: Map<string, number>) =>
+      [...metrics.keys()].filter((k) => k.startsWith('dvc_dossiers_open{') && k.includes('state="in_time"')).map((k) => /unit="([^"]+)",level="([^"]+)"/.exec(k)?.slice(1).join(' '));
+    try {
+      const first = parse(await app.scrape());
+      expect(exportedUnits(first)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`)]);
+      expect(first.get('dvc_exporter_unknown_units{state="exported"}')).toBe(20);
+      expect(first.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(5);
+      // x24 is added to the directory: the next scrape labels it and drops one stranger fewer.
+      reference = { units: createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }, { id: 'x24', name: 'Xã 24', level: 'commune', kind: 'commune_desk' }]), targets, calendar };
+      const second = parse(await app.scrape());
+      expect(exportedUnits(second)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`), 'x24 commune']);
+      expect(second.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(4);
+    } finally {
+      await crowd.dropNamespace();
     }
   });
 });

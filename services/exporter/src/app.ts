@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, describeClock, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory, type WorkCalendar } from '@dvc/domain';
-import { CalendarMetrics, ProjectionMetrics, type WindowSpec } from '@dvc/metrics';
+import { CalendarMetrics, ProjectionMetrics, selectExportedUnits, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
 import { readSnapshots, type LiveView } from '@dvc/redis';
 
@@ -17,11 +17,14 @@ export interface ExporterDeps {
    */
   live: LiveView;
   days: DayIndexer;
-  /** The working-day calendar: where its official data ends and which years are fallback (dvc_calendar_*). */
-  calendar: WorkCalendar;
-  units: UnitDirectory;
-  /** Fixed target periods (exported as windows) and the KPI targets. */
-  targets: Targets;
+  /**
+   * The unit directory, the targets (fixed periods, exported as windows, and KPI targets) and the
+   * working-day calendar (where its official data ends, which years are fallback: dvc_calendar_*)
+   * of the reference data current now (it reloads without a restart); read once per scrape.
+   */
+  reference: () => { units: UnitDirectory; targets: Targets; calendar: WorkCalendar };
+  /** Units missing from the directory exported at most (the lowest ids); the others are counted, not exported. */
+  maxUnknownUnits: number;
   logger: Logger;
   /** Process metrics (default collectors) to append to each scrape. */
   processRegistry: Registry;
@@ -43,9 +46,8 @@ export const ROLLING_WINDOW = { id: '14d', days: 14 } as const;
 
 export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
-  const metrics = new ProjectionMetrics(registry, deps.units, (unit, window) => deps.targets.forUnit(unit, window));
+  const metrics = new ProjectionMetrics(registry);
   const calendarMetrics = new CalendarMetrics(registry);
-  const periodWindows: WindowSpec[] = deps.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
   const served = new Gauge({
     name: 'dvc_exporter_namespace_info',
     help: 'The Redis namespace the last scrape was computed from (value 1)',
@@ -56,6 +58,12 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     name: 'dvc_exporter_clock_info',
     help: 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
     labelNames: ['mode'],
+    registers: [deps.processRegistry],
+  });
+  const unknownUnits = new Gauge({
+    name: 'dvc_exporter_unknown_units',
+    help: 'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
+    labelNames: ['state'],
     registers: [deps.processRegistry],
   });
   const scrapeSeconds = new Histogram({
@@ -80,7 +88,12 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     served.set({ namespace }, 1);
     clockInfo.reset();
     clockInfo.set({ mode: clockMode }, 1);
+    const { units, targets, calendar } = deps.reference();
+    const periodWindows: WindowSpec[] = targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
     const unitIds = (await deps.redis.smembers(keys.units())).sort();
+    const exported = selectExportedUnits(unitIds, units, deps.maxUnknownUnits);
+    unknownUnits.set({ state: 'exported' }, exported.unknownExported);
+    unknownUnits.set({ state: 'dropped' }, exported.unknownDropped);
     const today = deps.days.dayOf(now);
     const rolling: WindowSpec = {
       kind: 'rolling',
@@ -88,9 +101,9 @@ export function createApp(deps: ExporterDeps): ExporterApp {
       buckets: rollingWindowDays(today, ROLLING_WINDOW.days).map((d) => deps.days.isoDate(d)),
     };
     const buckets = [...rolling.buckets, ...periodWindows.map((w) => w.buckets[0]), CURRENT_BUCKET];
-    const snapshots = await readSnapshots(deps.redis, keys, unitIds, buckets, now);
-    metrics.update(snapshots, [rolling, ...periodWindows], now, wall);
-    calendarMetrics.update(deps.calendar, deps.days, now);
+    const snapshots = await readSnapshots(deps.redis, keys, exported.unitIds, buckets, now);
+    metrics.update(snapshots, [rolling, ...periodWindows], now, wall, units, (unit, window) => targets.forUnit(unit, window));
+    calendarMetrics.update(calendar, deps.days, now);
     timer();
     return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
   };

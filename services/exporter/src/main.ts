@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, listen, loadConfig, loadReferenceData, port, runMain, str } from '@dvc/config';
+import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, int, listen, loadConfig, port, reloadSpec, runMain, str, watchReferenceData } from '@dvc/config';
 import { createLiveView, createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 
 const spec = {
   ...redisSpec,
   ...dataSpec,
+  ...reloadSpec,
   ...httpSpec,
   ...clockSpec,
   EXPORTER_PORT: port('HTTP port of /metrics', 9464),
   EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
+  EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
 };
 
 const logger = createLogger('exporter');
@@ -24,17 +26,16 @@ await runMain({
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
     const clock = clockSetting(config);
-    const reference = loadReferenceData(config.DATA_DIR);
-    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    const data = watchReferenceData(config, { logger, registry: processRegistry });
+    const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const app = createApp({
       redis,
       live: createLiveView({ redis, base: config.REDIS_NAMESPACE, clock, wall: Date.now }),
-      days: reference.days,
-      calendar: reference.calendar,
-      units: reference.units,
-      targets: reference.targets,
+      days: data.current().days,
+      reference: () => data.current(),
+      maxUnknownUnits: config.EXPORTER_MAX_UNKNOWN_UNITS,
       logger,
       processRegistry,
       limits,
@@ -44,6 +45,7 @@ await runMain({
     return {
       close: async () => {
         await app.close();
+        data.close();
         redis.disconnect();
       },
     };

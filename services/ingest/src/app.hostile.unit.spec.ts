@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { DEFAULT_HTTP_LIMITS, listen } from '@dvc/config';
+import { DEFAULT_HTTP_LIMITS, admissionLimits, admissionSpec, listen, loadConfig, loadReferenceData } from '@dvc/config';
 import type { DvcEvent } from '@dvc/domain';
 import { createApp, type IngestApp } from './app.js';
 
@@ -23,7 +23,9 @@ const event = (id: string) => ({
 describe('ingest edge under hostile input', () => {
   const published: DvcEvent[] = [];
   const registry = new Registry();
-  let t = 0;
+  // The wall clock, the day after the events: the rate limiter's clock and admission's "now".
+  let t = Date.parse('2022-06-23T08:00:00+07:00');
+  const admission = admissionLimits(loadConfig(admissionSpec, {}), loadReferenceData());
   let app: IngestApp;
   let url: string;
 
@@ -35,6 +37,7 @@ describe('ingest edge under hostile input', () => {
       logger: pino({ level: 'silent' }),
       maxBodyBytes: 64 * 1024,
       maxEventsPerRequest: 100,
+      admission: () => admission,
       limits: { ...DEFAULT_HTTP_LIMITS, ratePerSecond: 10, burst: 20 },
       now: () => t,
     });

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { listen } from '@dvc/config';
+import { admissionLimits, admissionSpec, listen, loadConfig, loadReferenceData } from '@dvc/config';
 import { TransactionalPublisher } from '@dvc/kafka';
 import { createApp, type IngestApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
@@ -37,6 +37,8 @@ describe('ingest when Kafka is unavailable', () => {
       logger,
       maxBodyBytes: 1024 * 1024,
       maxEventsPerRequest: 100,
+      // The event's unit 'u1' is not in the directory: pilot mode, said explicitly.
+      admission: () => admissionLimits(loadConfig(admissionSpec, { ACCEPT_UNKNOWN_UNITS: 'true' }), loadReferenceData()),
     });
     url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
   });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { closeServer, createHttpServer, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
-import type { DvcEvent } from '@dvc/domain';
+import { admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import { bodyKindOf, parseBody, type RejectReason } from './parse.js';
 
 /** The port the ingest edge publishes through: all of a batch, or none of it. */
@@ -17,9 +17,14 @@ export interface IngestDeps {
   logger: Logger;
   maxBodyBytes: number;
   maxEventsPerRequest: number;
+  /**
+   * The admission limits of the reference data current now (it reloads without a restart); read
+   * once per request. Admission's "now" is `now()`.
+   */
+  admission: () => AdmissionLimits;
   /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
   limits?: HttpLimits;
-  /** Clock of the rate limiter, in milliseconds. */
+  /** Wall clock in milliseconds: admission's "now" and the rate limiter's clock (Date.now when absent). */
   now?: () => number;
 }
 
@@ -43,7 +48,7 @@ export function createApp(deps: IngestDeps): IngestApp {
   });
   const rejections = new Counter({
     name: 'dvc_ingest_rejections_total',
-    help: 'Requests to POST /v1/events refused, by reason (the client gets the problems in the answer; nothing is kept server-side)',
+    help: 'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side',
     labelNames: ['reason'],
     registers: [deps.registry],
   });
@@ -66,17 +71,20 @@ export function createApp(deps: IngestDeps): IngestApp {
     sendJson(res, status, body, headers);
   };
 
+  const wallClock = deps.now ?? Date.now;
+
   const reject = (
     req: IncomingMessage,
     res: ServerResponse,
     status: number,
-    reason: RejectReason | 'method' | 'unsupported_media_type' | 'too_large',
+    reason: RejectReason | AdmissionCode | 'method' | 'unsupported_media_type' | 'too_large',
     body: Record<string, unknown>,
     headers?: Record<string, string>,
+    codes: readonly AdmissionCode[] = [],
   ) => {
-    rejections.inc({ reason });
+    for (const r of new Set([reason, ...codes])) rejections.inc({ reason: r });
     deps.logger.info(
-      { status, reason, client: req.socket.remoteAddress, error: String(body.error).slice(0, 300), invalidCount: body.invalidCount },
+      { status, reason, codes, client: req.socket.remoteAddress, error: String(body.error).slice(0, 300), invalidCount: body.invalidCount },
       'request refused',
     );
     reply(res, status, body, headers);
@@ -104,11 +112,13 @@ export function createApp(deps: IngestDeps): IngestApp {
       reject(req, res, 413, 'too_large', { error: `body larger than ${deps.maxBodyBytes} bytes` }, { connection: 'close' });
       return;
     }
-    const parsed = parseBody(body.body, kind.kind, deps.maxEventsPerRequest);
+    // One snapshot of the limits and one instant for the whole request.
+    const policy = { ...deps.admission(), referenceMs: wallClock() };
+    const parsed = parseBody(body.body, kind.kind, deps.maxEventsPerRequest, (event) => admitEvent(event, policy));
     if (!parsed.ok) {
       // All or nothing: every event of a refused request is counted as rejected, valid ones included.
       events.inc({ outcome: 'rejected' }, Math.max(1, parsed.eventCount));
-      reject(req, res, parsed.status, parsed.reason, { error: parsed.message, invalid: parsed.invalid, invalidCount: parsed.invalidCount });
+      reject(req, res, parsed.status, parsed.reason, { error: parsed.message, invalid: parsed.invalid, invalidCount: parsed.invalidCount }, undefined, parsed.codes);
       return;
     }
     const timer = publishSeconds.startTimer();

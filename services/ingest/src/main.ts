@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createLogger, httpLimits, httpSpec, int, listen, loadConfig, port, runMain, str } from '@dvc/config';
+import { admissionSpec, createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, port, reloadSpec, runMain, str, watchAdmittingReference } from '@dvc/config';
 import { TransactionalPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
 const spec = {
   ...kafkaSpec,
+  ...dataSpec,
+  ...reloadSpec,
+  ...admissionSpec,
   ...httpSpec,
   INGEST_PORT: port('HTTP port of the ingest API', 8080),
   INGEST_HOST: str('address to listen on', '127.0.0.1'),
@@ -20,19 +23,21 @@ const logger = createLogger('ingest');
 
 await runMain({
   name: 'dvc-ingest',
-  description: 'accepts CloudEvents over HTTP (POST /v1/events) and publishes each batch to Kafka all-or-nothing',
+  description: 'accepts CloudEvents over HTTP (POST /v1/events), validates and admits them, and publishes each batch to Kafka all-or-nothing',
   spec,
   logger,
   start: async () => {
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // Bad reference data or settings stop the start before anything connects.
+    const data = watchAdmittingReference(config, { logger, registry });
     const kafka = createKafka(config, 'dvc-ingest', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
     const publisher = new TransactionalPublisher(kafka, config.EVENTS_TOPIC, config.INGEST_TRANSACTIONAL_ID, logger);
     const admin = kafka.admin();
     await admin.connect();
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
     const app = createApp({
       publisher: kafkaEventPublisher(publisher),
       isReady: async () => {
@@ -47,6 +52,8 @@ await runMain({
       logger,
       maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
       maxEventsPerRequest: config.INGEST_MAX_EVENTS,
+      admission: () => data.current().admission,
+      now: Date.now,
       limits,
     });
     const bound = await listen(app.server, config.INGEST_PORT, config.INGEST_HOST);
@@ -54,6 +61,7 @@ await runMain({
     return {
       close: async () => {
         await app.close();
+        data.close();
         await publisher.close();
         await admin.disconnect();
       },

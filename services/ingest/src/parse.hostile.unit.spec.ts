@@ -79,7 +79,7 @@ describe('parseBody on hostile bodies', () => {
     ['an empty body', Buffer.alloc(0), 'empty', 'body empty: a JSON value is required'],
     ['a truncated body', Buffer.from(JSON.stringify(event('a')).slice(0, 50)), 'malformed_json', 'malformed JSON: Unterminated string in JSON at position 50 (line 1 column 51)'],
   ])('%s is refused as %s with the reason', (_name, body, reason, message) => {
-    expect(parseBody(body, 'single', 10)).toEqual({ ok: false, status: 400, reason, message, invalid: [], invalidCount: 0, eventCount: 1 });
+    expect(parseBody(body, 'single', 10)).toEqual({ ok: false, status: 400, reason, codes: [], message, invalid: [], invalidCount: 0, eventCount: 1 });
   });
 
   it('accepts a UTF-8 byte order mark', () => {

@@ -1,4 +1,4 @@
-import { jsonBytesProblem, parseJson, validateEvent, type DvcEvent, type Problem } from '@dvc/domain';
+import { ADMISSION_CODES, jsonBytesProblem, parseJson, validateEvent, type AdmissionCode, type AdmissionResult, type DvcEvent, type Problem } from '@dvc/domain';
 
 export const CONTENT_TYPES = {
   single: 'application/cloudevents+json',
@@ -31,6 +31,7 @@ export interface InvalidEvent {
   /** NDJSON only: the 1-based line number. */
   line?: number;
   id?: string;
+  /** Validation problems (path, message), or admission problems (path, message, code). */
   problems: Problem[];
 }
 
@@ -42,7 +43,10 @@ export type ParsedBody =
   | {
       ok: false;
       status: 400 | 413;
-      reason: RejectReason;
+      /** Why, as a metric label: a RejectReason, or the first admission code when admission alone refused the request. */
+      reason: RejectReason | AdmissionCode;
+      /** Every admission code among the refused events, in ADMISSION_CODES order (empty when admission refused none). */
+      codes: AdmissionCode[];
       message: string;
       /** The first MAX_LISTED_INVALID invalid events; invalidCount says how many there were. */
       invalid: InvalidEvent[];
@@ -61,6 +65,7 @@ const refuse = (status: 400 | 413, reason: RejectReason, message: string, eventC
   message,
   invalid: [],
   invalidCount: 0,
+  codes: [],
   eventCount,
 });
 
@@ -79,10 +84,11 @@ function ndjsonItems(text: string): Item[] {
 }
 
 /**
- * Turns a request body into valid events, or every reason it cannot be: all events are
- * checked so the caller can fix a whole batch in one go. Never throws, whatever the bytes.
+ * Turns a request body into valid (and, with `admit`, admitted) events, or every reason it
+ * cannot be: all events are checked so the caller can fix a whole batch in one go. Never throws,
+ * whatever the bytes.
  */
-export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number): ParsedBody {
+export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number, admit?: (event: DvcEvent) => AdmissionResult): ParsedBody {
   const bytesProblem = jsonBytesProblem(body);
   if (bytesProblem !== undefined) {
     return refuse(400, bytesProblem.message.startsWith('empty') ? 'empty' : 'encoding', `body ${bytesProblem.message}`);
@@ -110,6 +116,8 @@ export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number): Pars
   const invalid: InvalidEvent[] = [];
   let invalidCount = 0;
   let unparsable = 0;
+  let inadmissible = 0;
+  const codes = new Set<AdmissionCode>();
   items.forEach((item, index) => {
     const line = item.line === undefined ? {} : { line: item.line };
     if (!item.ok) {
@@ -119,22 +127,39 @@ export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number): Pars
       return;
     }
     const result = validateEvent(item.value);
+    let problems: Problem[];
     if (result.ok) {
-      events.push(result.event);
-      return;
+      const admitted = admit?.(result.event) ?? { ok: true };
+      if (admitted.ok) {
+        events.push(result.event);
+        return;
+      }
+      inadmissible += 1;
+      for (const p of admitted.problems) codes.add(p.code);
+      problems = admitted.problems;
+    } else {
+      problems = result.problems;
     }
     invalidCount += 1;
     if (invalid.length >= MAX_LISTED_INVALID) return;
     const id = (item.value as { id?: unknown } | null)?.id;
-    invalid.push({ index, ...line, ...(typeof id === 'string' ? { id: id.slice(0, 256) } : {}), problems: result.problems });
+    invalid.push({ index, ...line, ...(typeof id === 'string' ? { id: id.slice(0, 256) } : {}), problems });
   });
   if (invalidCount > 0) {
     const listed = invalidCount > invalid.length ? ` (the first ${invalid.length} are listed)` : '';
+    const found = ADMISSION_CODES.filter((c) => codes.has(c));
+    const first = found[0];
+    const reason = first !== undefined && inadmissible === invalidCount ? first : unparsable === invalidCount ? 'malformed_json' : 'invalid_events';
+    const what =
+      inadmissible === 0
+        ? 'are invalid'
+        : `are refused (${invalidCount - inadmissible} invalid, ${inadmissible} not admitted: ${found.join(', ')})`;
     return {
       ok: false,
       status: 400,
-      reason: unparsable === invalidCount ? 'malformed_json' : 'invalid_events',
-      message: `${invalidCount} of ${items.length} events are invalid; nothing was accepted${listed}`,
+      reason,
+      codes: found,
+      message: `${invalidCount} of ${items.length} events ${what}; nothing was accepted${listed}`,
       invalid,
       invalidCount,
       eventCount: items.length,

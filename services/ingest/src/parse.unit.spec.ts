@@ -1,3 +1,4 @@
+import type { AdmissionResult, DvcEvent } from '@dvc/domain';
 import { bodyKindOf, parseBody } from './parse.js';
 
 const event = (id: string) => ({
@@ -54,5 +55,25 @@ describe('parseBody', () => {
         { index: 2, problems: [{ path: '', message: 'an event must be a JSON object' }] },
       ],
     });
+  });
+  it('with an admission check, lists refused events with each problem and its code beside the invalid ones', () => {
+    const admit = (e: DvcEvent): AdmissionResult =>
+      e.id === 'a'
+        ? { ok: false, code: 'unknown-unit', problems: [{ path: '/unitid', code: 'unknown-unit', message: "unit 'u1' is not in the unit directory (unit directory version v1)" }] }
+        : { ok: true };
+    const onlyAdmission = parseBody(Buffer.from(JSON.stringify([event('a'), event('b')])), 'batch', 10, admit);
+    expect(onlyAdmission).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'unknown-unit',
+      codes: ['unknown-unit'],
+      message: '1 of 2 events are refused (0 invalid, 1 not admitted: unknown-unit); nothing was accepted',
+      invalid: [{ index: 0, id: 'a', problems: [{ path: '/unitid', code: 'unknown-unit', message: "unit 'u1' is not in the unit directory (unit directory version v1)" }] }],
+      invalidCount: 1,
+      eventCount: 2,
+    });
+    const mixed = parseBody(Buffer.from(JSON.stringify([event('a'), { ...event('b'), unitid: 'U!' }])), 'batch', 10, admit);
+    expect(mixed).toMatchObject({ reason: 'invalid_events', codes: ['unknown-unit'], message: '2 of 2 events are refused (1 invalid, 1 not admitted: unknown-unit); nothing was accepted' });
+    expect(parseBody(Buffer.from(JSON.stringify([event('b')])), 'batch', 10, admit)).toMatchObject({ ok: true });
   });
 });

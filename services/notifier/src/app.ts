@@ -11,8 +11,8 @@ import { renderNotice } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
-  units: UnitDirectory;
-  recipients: RecipientBook;
+  /** The unit directory and the recipients current now (reloaded without a restart); read once per webhook. */
+  reference: () => { units: UnitDirectory; recipients: RecipientBook };
   /**
    * What is live and when now is, read per notice (`liveOverdueReader`), with the overdue
    * dossiers; its clock is reported in /metrics (`dvc_notifier_clock_info`) and /healthz.
@@ -94,6 +94,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
 
   const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
     const now = deps.now();
+    const { units, recipients } = deps.reference();
     const firingUnits = [...new Set(payload.alerts.filter((a) => a.status === 'firing' && a.labels.unit !== undefined).map((a) => a.labels.unit as string))];
     const reading = await deps.overdue.read(firingUnits);
     if (reading.namespace !== undefined) {
@@ -102,7 +103,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     }
     const rendered = renderNotice({
       payload,
-      units: deps.units,
+      units,
       overdue: reading.lists,
       dashboardUrl: deps.dashboardUrl,
       now,
@@ -123,7 +124,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         text: rendered.text,
         alerts: payload.alerts.map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt })),
       },
-      recipients: resolveRecipients(deps.recipients, payload.alerts.map((a) => a.labels)),
+      recipients: resolveRecipients(recipients, payload.alerts.map((a) => a.labels)),
     });
     received.inc({ status: payload.status, outcome: outcome.kind });
     deps.logger.info(

@@ -48,8 +48,10 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     };
     app = createApp({
       outbox,
-      units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
-      recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
+      reference: () => ({
+        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
+      }),
       overdue: {
         clock: { mode: 'wall' },
         read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
@@ -136,8 +138,10 @@ describe('notifier app with a pinned clock', () => {
     };
     app = createApp({
       outbox,
-      units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
-      recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname),
+      reference: () => ({
+        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
+      }),
       overdue,
       senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
       dashboardUrl: 'http://grafana.example/d/x',

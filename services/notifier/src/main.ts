@@ -1,9 +1,29 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DEFAULT_DATA_DIR, clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
+import {
+  DEFAULT_DATA_DIR,
+  clockSetting,
+  clockSpec,
+  createLogger,
+  dataSpec,
+  describeClock,
+  httpLimits,
+  httpSpec,
+  int,
+  listen,
+  loadConfig,
+  loadReferenceData,
+  port,
+  referenceDataPaths,
+  reloadSpec,
+  reloadingData,
+  runMain,
+  str,
+  url,
+} from '@dvc/config';
 import { createLiveView, createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
@@ -16,6 +36,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const spec = {
   ...redisSpec,
   ...dataSpec,
+  ...reloadSpec,
   ...httpSpec,
   ...clockSpec,
   NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
@@ -42,20 +63,33 @@ await runMain({
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
     const clock = clockSetting(config);
-    const reference = loadReferenceData(config.DATA_DIR);
-    const recipients = loadRecipients(config.RECIPIENTS_FILE);
+    const processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+    // The unit directory and the recipients, reloaded without a restart when their files change.
+    const data = reloadingData({
+      what: 'reference data',
+      paths: () => [...referenceDataPaths(config.DATA_DIR), config.RECIPIENTS_FILE],
+      load: () => {
+        const reference = loadReferenceData(config.DATA_DIR);
+        const recipients = loadRecipients(config.RECIPIENTS_FILE);
+        return {
+          value: { units: reference.units, recipients: recipients.book },
+          files: [...reference.files, { file: basename(config.RECIPIENTS_FILE), version: recipients.version }],
+        };
+      },
+      intervalMs: config.DATA_RELOAD_INTERVAL_SECONDS * 1000,
+      logger,
+      registry: processRegistry,
+    });
     mkdirSync(dirname(config.NOTIFIER_DB), { recursive: true });
     const outbox = new Outbox(config.NOTIFIER_DB, Date.now, { baseMs: config.NOTIFIER_RETRY_BASE_MS, maxMs: config.NOTIFIER_RETRY_MAX_MS });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-notifier' });
     // A notice must not wait on Redis: without it, it goes out without the dossier list.
     redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
     const smtp = createSmtpSender({ url: config.SMTP_URL, from: config.MAIL_FROM, timeoutMs: config.NOTIFIER_SEND_TIMEOUT_MS });
-    const processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
     const app = createApp({
       outbox,
-      units: reference.units,
-      recipients,
+      reference: () => data.current(),
       overdue: liveOverdueReader(redis, createLiveView({ redis, base: config.REDIS_NAMESPACE, clock, wall: Date.now }), 2000),
       senders: { email: smtp.send, webhook: createWebhookSender(config.NOTIFIER_SEND_TIMEOUT_MS) },
       dashboardUrl: config.DASHBOARD_URL,
@@ -72,6 +106,7 @@ await runMain({
     return {
       close: async () => {
         await app.close();
+        data.close();
         smtp.close();
         outbox.close();
         redis.disconnect();

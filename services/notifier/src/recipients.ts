@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readDataFile } from '@dvc/config';
 
 /** Who receives notices for one unit, one level, or the fallback (province operations team). */
 export interface RecipientEntry {
@@ -69,16 +69,17 @@ export function parseRecipients(raw: unknown): { ok: true; book: RecipientBook }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, book: { fallback, levels, units } };
 }
 
-export function loadRecipients(file: string): RecipientBook {
-  let json: unknown;
+/** The recipients file and its version (its `"version"` field, else a digest of its bytes); throws naming the file. */
+export function loadRecipients(file: string): { book: RecipientBook; version: string } {
+  let read: { json: unknown; version: string };
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    read = readDataFile(file);
   } catch (error) {
     throw new RecipientsFileError(`cannot read recipients file ${file}: ${(error as Error).message}`);
   }
-  const parsed = parseRecipients(json);
+  const parsed = parseRecipients(read.json);
   if (!parsed.ok) throw new RecipientsFileError(`recipients file ${file} is invalid:\n  - ${parsed.problems.join('\n  - ')}`);
-  return parsed.book;
+  return { book: parsed.book, version: read.version };
 }
 
 /**

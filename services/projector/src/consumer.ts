@@ -1,8 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
-import { beyondRetention, type DvcEvent, type ProjectionContext } from '@dvc/domain';
-import { decodeEventBytes, watchLag, type LagWatch, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
+import { ADMISSION_CODES, beyondRetention, type AdmissionLimits, type DvcEvent, type ProjectionContext } from '@dvc/domain';
+import { admitMessage, watchLag, type LagWatch, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
 import { EpochGuard, ProjectionStore, applyEvents, resolveActiveNamespace, type Redis } from '@dvc/redis';
 
 export interface ProjectorDeps {
@@ -12,8 +12,12 @@ export interface ProjectorDeps {
   /** The Redis the stores write to (for the namespace's epoch sentinel). */
   redis: Redis;
   deadLetters: DeadLetterPublisher;
-  /** The projection context for a batch applied at wall-clock instant `now` (the retention horizon moves with it). */
-  ctxAt: (now: number) => ProjectionContext;
+  /**
+   * The rules of a batch applied at wall-clock instant `now`, from the reference data current then
+   * (it reloads without a restart): the projection context (the retention horizon moves with
+   * `now`) and the admission limits.
+   */
+  rulesAt: (now: number) => BatchRules;
   /** Expiry of a bucket written at `now` (day buckets past retention), if any. */
   expireAt?: (bucket: string) => number | undefined;
   registry: Registry;
@@ -25,6 +29,12 @@ export interface ProjectorDeps {
   partitionsConcurrently?: number;
   sessionTimeoutMs?: number;
   lagIntervalMs?: number;
+}
+
+/** What one batch is decoded, admitted and folded with: one snapshot of the reference data. */
+export interface BatchRules {
+  ctx: ProjectionContext;
+  admission: AdmissionLimits;
 }
 
 export interface Projector {
@@ -65,15 +75,23 @@ export function activeStore(redis: Redis, base: string, onSwitch: (namespace: st
 export class ProjectionDataLostError extends Error {}
 
 /**
- * The projector loop: each Kafka batch (one partition) is decoded, invalid messages are
- * dead-lettered, valid events applied to Redis with exactly-once effect, and only then the
- * offset is resolved. A crash anywhere before the commit replays the batch, which the
- * projection recognises and does not count twice.
+ * The projector loop: each Kafka batch (one partition) is decoded and admitted, invalid and
+ * inadmissible messages are dead-lettered (with their code), the others applied to Redis with
+ * exactly-once effect, and only then the offset is resolved. A crash anywhere before the commit
+ * replays the batch, which the projection recognises and does not count twice.
  */
 export function createProjector(deps: ProjectorDeps): Projector {
   const applied = new Counter({ name: 'dvc_projector_events_applied_total', help: 'Events applied by this instance', labelNames: ['type'], registers: [deps.registry] });
   const duplicates = new Counter({ name: 'dvc_projector_events_duplicate_total', help: 'Events this instance found already applied', labelNames: ['type'], registers: [deps.registry] });
-  const rejected = new Counter({ name: 'dvc_projector_events_rejected_total', help: 'Events dead-lettered by this instance', labelNames: ['stage'], registers: [deps.registry] });
+  const rejected = new Counter({
+    name: 'dvc_projector_events_rejected_total',
+    help: 'Events dead-lettered by this instance, by stage (validation, admission) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit)',
+    labelNames: ['stage', 'code'],
+    registers: [deps.registry],
+  });
+  // Zero from the start, so a dashboard tells "none yet" from "not exported".
+  rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
+  for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
   const conflicts = new Counter({ name: 'dvc_projector_write_conflicts_total', help: 'Unit writes that lost a compare-and-set race and were recomputed', registers: [deps.registry] });
   const batchSeconds = new Histogram({
     name: 'dvc_projector_batch_seconds',
@@ -126,30 +144,36 @@ export function createProjector(deps: ProjectorDeps): Projector {
     if (lost !== undefined) deps.logger.info({ namespace: store.keys.namespace }, 'projection namespace healthy again: applying');
     lost = undefined;
     dataLossGauge.set(0);
+    const wall = deps.now();
+    const { ctx, admission } = deps.rulesAt(wall);
     const events: DvcEvent[] = [];
     const letters: DeadLetter[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeEventBytes(message.value);
-      if (decoded.ok) events.push(decoded.event);
+      const verdict = admitMessage(message.value, message.timestamp, admission, wall);
+      if (verdict.ok) events.push(verdict.event);
       else {
         letters.push({
           key: message.key,
           value: message.value,
-          reason: decoded.reason,
+          reason: verdict.reason,
+          code: verdict.code,
           sourceTopic: batch.topic,
           sourcePartition: batch.partition,
           sourceOffset: message.offset,
-          stage: 'validation',
+          stage: verdict.code === 'invalid' ? 'validation' : 'admission',
         });
       }
     }
-    const ctx = deps.ctxAt(deps.now());
     for (const event of events) if (beyondRetention(event, ctx)) beyond.inc({ type: event.type });
     const stats = await applyEvents(store, events, ctx, deps.now, deps.expireAt);
     if (letters.length > 0) {
       await deps.deadLetters.publish(letters, new Date(deps.now()));
-      rejected.inc({ stage: 'validation' }, letters.length);
-      deps.logger.warn({ partition: batch.partition, count: letters.length, first: letters[0]?.reason }, 'events dead-lettered');
+      const byCode = new Map<string, number>();
+      for (const l of letters) {
+        rejected.inc({ stage: l.stage, code: l.code });
+        byCode.set(l.code, (byCode.get(l.code) ?? 0) + 1);
+      }
+      deps.logger.warn({ partition: batch.partition, count: letters.length, codes: Object.fromEntries(byCode), first: letters[0]?.reason }, 'events dead-lettered');
     }
     for (const [type, n] of stats.applied) applied.inc({ type }, n);
     for (const [type, n] of stats.duplicates) duplicates.inc({ type }, n);

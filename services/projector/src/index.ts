@@ -1,1 +1,1 @@
-export { createProjector, type Projector, type ProjectorDeps } from './consumer.js';
+export { createProjector, type BatchRules, type Projector, type ProjectorDeps } from './consumer.js';

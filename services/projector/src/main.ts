@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import {
+  admissionSpec,
   dataSpec,
   closeServer,
   createHttpServer,
@@ -10,14 +11,15 @@ import {
   int,
   listen,
   loadConfig,
-  loadReferenceData,
   port,
   projectionRules,
   projectionSpec,
+  reloadSpec,
   runMain,
   sendJson,
   sendText,
   str,
+  watchAdmittingReference,
 } from '@dvc/config';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
@@ -26,6 +28,8 @@ import { activeStore, createProjector } from './consumer.js';
 const spec = {
   ...redisSpec,
   ...dataSpec,
+  ...reloadSpec,
+  ...admissionSpec,
   ...kafkaSpec,
   ...httpSpec,
   PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
@@ -46,26 +50,31 @@ await runMain({
   start: async () => {
     const config = loadConfig(spec, process.env);
     const limits = httpLimits(config);
-    const reference = loadReferenceData(config.DATA_DIR);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // Bad reference data or settings stop the start before anything connects.
+    const data = watchAdmittingReference(config, { logger, registry });
+    // Checks the projection settings once (a retention too short stops the start); per batch below.
+    const rules = projectionRules(data.current().reference, config);
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-projector' });
     const kafka = createKafka(config, 'dvc-projector', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
     const refused = new Counter({
       name: 'dvc_http_refused_total',
       help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
       labelNames: ['reason'],
       registers: [registry],
     });
-    const rules = projectionRules(reference, config);
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const projector = createProjector({
       kafka,
       redis,
       store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace')),
       deadLetters,
-      ctxAt: rules.ctxAt,
+      rulesAt: (now) => {
+        const { reference, admission } = data.current();
+        return { ctx: projectionRules(reference, config).ctxAt(now), admission };
+      },
       expireAt: rules.expireAt,
       registry,
       logger,
@@ -100,6 +109,7 @@ await runMain({
     return {
       close: async () => {
         await projector.stop();
+        data.close();
         await deadLetters.close();
         await closeServer(server);
         redis.disconnect();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,18 +29,49 @@ export const dataSpec = {
 /** Thrown when a data file is missing or malformed; names the file. */
 export class DataFileError extends Error {}
 
-function readJson(path: string): unknown {
-  let text: string;
+/** Which version of a data file was loaded: its `"version"` field, else a digest of its bytes. */
+export interface DataFileVersion {
+  /** The file's name relative to the data folder (e.g. `units.json`, `calendar/2026.json`). */
+  file: string;
+  version: string;
+}
+
+/**
+ * A data file's JSON and version: the string `"version"` field when the file has one, else the
+ * first 12 hex digits of the SHA-256 of its bytes (so any change gives a new version).
+ */
+export function readDataFile(path: string): { json: unknown; version: string } {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     throw new DataFileError(`cannot read data file ${path}: ${(error as Error).message}`);
   }
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new DataFileError(`data file ${path} is not valid JSON: ${(error as Error).message}`);
   }
+  const field = typeof json === 'object' && json !== null ? (json as { version?: unknown }).version : undefined;
+  const version = typeof field === 'string' && field.trim() !== '' ? field.trim().slice(0, 64) : createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  return { json, version };
+}
+
+const CALENDAR_FILE = /^\d{4}\.json$/;
+
+function calendarFiles(calendarDir: string): string[] {
+  try {
+    return readdirSync(calendarDir).filter((f) => CALENDAR_FILE.test(f)).sort();
+  } catch (error) {
+    throw new DataFileError(`cannot list calendar folder ${calendarDir}: ${(error as Error).message}`);
+  }
+}
+
+/** Every file the reference data is read from, for change detection (the calendar folder's year files included). */
+export function referenceDataPaths(dataDir: string = DEFAULT_DATA_DIR): string[] {
+  const calendarDir = join(dataDir, 'calendar');
+  return [calendarDir, ...calendarFiles(calendarDir).map((f) => join(calendarDir, f)), ...['units.json', 'targets.json', 'procedures.json'].map((f) => join(dataDir, f))];
 }
 
 /** The rolling windows every service knows; fixed periods come from targets.json. */
@@ -51,38 +83,54 @@ export interface ReferenceData {
   units: UnitDirectory;
   targets: Targets;
   feeBearingProcedures: ReadonlySet<string>;
+  /** The version of every file read, in reading order. */
+  files: DataFileVersion[];
 }
 
-/** Loads the working-day calendar (one file per year) and the unit directory. */
+/** A domain constructor's complaint about a file's content, re-thrown naming the file. */
+function inFile<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof DataFileError) throw error;
+    throw new DataFileError(`${path} is invalid: ${(error as Error).message}`);
+  }
+}
+
+/** Loads the working-day calendar (one file per year), the unit directory, targets and fee-bearing procedures. */
 export function loadReferenceData(dataDir: string = DEFAULT_DATA_DIR): ReferenceData {
   const days = createDayIndexer(ZONE);
   const calendarDir = join(dataDir, 'calendar');
-  let files: string[];
-  try {
-    files = readdirSync(calendarDir).filter((f) => /^\d{4}\.json$/.test(f)).sort();
-  } catch (error) {
-    throw new DataFileError(`cannot list calendar folder ${calendarDir}: ${(error as Error).message}`);
-  }
+  const files = calendarFiles(calendarDir);
   if (files.length === 0) throw new DataFileError(`no calendar year files (YYYY.json) in ${calendarDir}`);
-  const years = files.map((f) => readJson(join(calendarDir, f)) as CalendarYear);
-  const calendar = createWorkCalendar(years, days);
+  const versions: DataFileVersion[] = [];
+  const read = (name: string): unknown => {
+    const { json, version } = readDataFile(join(dataDir, name));
+    versions.push({ file: name, version });
+    return json;
+  };
+  const years = files.map((f) => read(`calendar/${f}`) as CalendarYear);
+  const calendar = inFile(calendarDir, () => createWorkCalendar(years, days));
   const unitsFile = join(dataDir, 'units.json');
-  const unitsJson = readJson(unitsFile) as { units?: UnitRecord[] };
+  const unitsJson = read('units.json') as { units?: UnitRecord[] };
   if (!Array.isArray(unitsJson.units)) throw new DataFileError(`${unitsFile} must hold { "units": [...] }`);
+  const unitsVersion = versions[versions.length - 1]?.version;
+  const units = inFile(unitsFile, () => createUnitDirectory(unitsJson.units as UnitRecord[], unitsVersion));
   const targetsFile = join(dataDir, 'targets.json');
-  const targets = parseTargets(readJson(targetsFile), days, ROLLING_WINDOWS.map((w) => w.id));
+  const targets = parseTargets(read('targets.json'), days, ROLLING_WINDOWS.map((w) => w.id));
   if (!targets.ok) throw new DataFileError(`${targetsFile} is invalid:\n  - ${targets.problems.join('\n  - ')}`);
   const proceduresFile = join(dataDir, 'procedures.json');
-  const procedures = readJson(proceduresFile) as { feeBearing?: unknown };
+  const procedures = read('procedures.json') as { feeBearing?: unknown };
   if (!Array.isArray(procedures.feeBearing) || !procedures.feeBearing.every((p) => typeof p === 'string')) {
     throw new DataFileError(`${proceduresFile} must hold { "feeBearing": ["<procedure code>", ...] }`);
   }
   return {
     days,
     calendar,
-    units: createUnitDirectory(unitsJson.units),
+    units,
     targets: targets.targets,
     feeBearingProcedures: new Set(procedures.feeBearing as string[]),
+    files: versions,
   };
 }
 

@@ -7,6 +7,8 @@ export type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; r
 export interface VarSpec<T> {
   parse: Parser<T>;
   default?: T;
+  /** What `--help` shows as the default when it is computed at start-up rather than fixed. */
+  defaultText?: string;
   doc: string;
 }
 
@@ -79,6 +81,25 @@ export const url = (doc: string, fallback: string, protocols: readonly string[])
   },
 });
 
+/**
+ * An optional local date (YYYY-MM-DD); unset means the caller computes it (described by
+ * `defaultText` in --help).
+ */
+export const optionalDate = (doc: string, defaultText: string): VarSpec<string | undefined> => ({
+  doc,
+  default: undefined,
+  defaultText,
+  parse: (raw) => {
+    const value = raw.trim();
+    const ms = Date.parse(`${value}T00:00:00Z`);
+    // The round trip refuses dates V8 would roll over (2022-02-30).
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+      return { ok: false, reason: `must be a date YYYY-MM-DD, got '${raw}'` };
+    }
+    return { ok: true, value };
+  },
+});
+
 export type Spec = Record<string, VarSpec<unknown>>;
 export type ConfigOf<S extends Spec> = { [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
 
@@ -103,7 +124,7 @@ export function loadConfig<S extends Spec>(spec: S, env: Record<string, string |
 /** The `--help` text of a service: what it does and every variable with its default. */
 export function describeConfig(title: string, spec: Spec): string {
   const lines = Object.entries(spec).map(([name, v]) => {
-    const dflt = !('default' in v) ? ' [required]' : v.default === undefined ? ' [default: unset]' : ` [default: ${JSON.stringify(v.default)}]`;
+    const dflt = v.defaultText !== undefined ? ` [default: ${v.defaultText}]` : !('default' in v) ? ' [required]' : v.default === undefined ? ' [default: unset]' : ` [default: ${JSON.stringify(v.default)}]`;
     return `  ${name.padEnd(28)} ${v.doc}${dflt}`;
   });
   return `${title}\n\nConfiguration (environment variables):\n${lines.join('\n')}\n`;

@@ -13,6 +13,17 @@ export {
 } from './events/schemas.js';
 export { validateEvent, parseJson, jsonBytesProblem, eventJsonSchemas, type Problem, type ValidationResult, type ParseResult } from './events/validate.js';
 export { parseTimestamp, timestampMs, type TimestampResult } from './events/timestamp.js';
+export {
+  admitEvent,
+  describeDuration,
+  ADMISSION_CODES,
+  EVENT_TIME_FIELDS,
+  type AdmissionCode,
+  type AdmissionLimits,
+  type AdmissionPolicy,
+  type AdmissionProblem,
+  type AdmissionResult,
+} from './admission/admission.js';
 export { createDayIndexer, rollingWindowDays, type DayIndexer } from './windows/days.js';
 export { createWorkCalendar, CalendarDataError, type CalendarSource, type CalendarYear, type WorkCalendar } from './calendar/calendar.js';
 export { lunarNewYearDay, lunarToSolarDay } from './calendar/lunar.js';

@@ -1,18 +1,30 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { ADMISSION_CODES, type AdmissionCode } from '@dvc/domain';
+
+/**
+ * Why a message was dead-lettered, as a machine code (header `dvc-dlq-code`, metric label,
+ * `dvc dlq redrive --code`): `invalid` for a contract violation (validation), each admission code
+ * of `@dvc/domain`, `conflict` for an event id the archiver already stored with another body.
+ */
+export const DLQ_CODES = ['invalid', ...ADMISSION_CODES, 'conflict'] as const;
+export type DlqCode = 'invalid' | AdmissionCode | 'conflict';
 
 /** A message that could not be applied, with where it came from and why. */
 export interface DeadLetter {
   key: Buffer | null;
   value: Buffer | null;
+  /** The sentence: every problem with its path. */
   reason: string;
+  code: DlqCode;
   sourceTopic: string;
   sourcePartition: number;
   sourceOffset: string;
-  stage: 'validation' | 'projection' | 'archive';
+  stage: 'validation' | 'admission' | 'projection' | 'archive';
 }
 
 export const DLQ_HEADERS = {
   reason: 'dvc-dlq-reason',
+  code: 'dvc-dlq-code',
   sourceTopic: 'dvc-dlq-source-topic',
   sourcePartition: 'dvc-dlq-source-partition',
   sourceOffset: 'dvc-dlq-source-offset',
@@ -47,6 +59,7 @@ export class DeadLetterPublisher {
         value: l.value,
         headers: {
           [DLQ_HEADERS.reason]: l.reason,
+          [DLQ_HEADERS.code]: l.code,
           [DLQ_HEADERS.sourceTopic]: l.sourceTopic,
           [DLQ_HEADERS.sourcePartition]: String(l.sourcePartition),
           [DLQ_HEADERS.sourceOffset]: l.sourceOffset,

@@ -60,11 +60,7 @@ export class ProjectionMetrics {
   private readonly proceduresWithOnline: Gauge;
   private readonly target: Gauge;
 
-  constructor(
-    registry: Registry,
-    private readonly directory: UnitDirectory,
-    private readonly targetsFor: (unit: UnitInfo, window: string) => readonly TargetValue[] = () => [],
-  ) {
+  constructor(registry: Registry) {
     const gauge = (name: string, help: string, labelNames: string[]) => {
       const g = new Gauge({ name, help, labelNames, registers: [registry] });
       this.gauges.push(g);
@@ -101,15 +97,25 @@ export class ProjectionMetrics {
     this.target = gauge('dvc_target', 'Target of a KPI for the unit in the window, from the targets file', [...unitLabels, 'kpi', 'window']);
   }
 
-  /** Replaces every value with those of the snapshot taken at nowMs. */
-  update(snapshots: readonly UnitSnapshot[], windows: readonly WindowSpec[], nowMs: number, wallMs: number): void {
+  /**
+   * Replaces every value with those of the snapshot taken at nowMs, labelled with the unit
+   * directory and targets of this scrape (reference data reloads without a restart).
+   */
+  update(
+    snapshots: readonly UnitSnapshot[],
+    windows: readonly WindowSpec[],
+    nowMs: number,
+    wallMs: number,
+    directory: UnitDirectory,
+    targetsFor: (unit: UnitInfo, window: string) => readonly TargetValue[] = () => [],
+  ): void {
     for (const g of this.gauges) g.reset();
     const appliedByType = new Map<string, number>();
     const duplicatesByType = new Map<string, number>();
     let lastAppliedMs = 0;
     let lastEventMs = 0;
     for (const snap of snapshots) {
-      const info = this.directory.lookup(snap.unitId);
+      const info = directory.lookup(snap.unitId);
       const base = { unit: snap.unitId, level: info.level };
       const current = snap.buckets.get(CURRENT_BUCKET);
       const capable: string[] = [];
@@ -167,7 +173,7 @@ export class ProjectionMetrics {
         let used = 0;
         for (const procedure of capable) if (usedOnline.has(procedure)) used += 1;
         this.proceduresWithOnline.set(labels, used);
-        for (const t of this.targetsFor(info, w.id)) this.target.set({ ...labels, kpi: t.kpi }, t.value);
+        for (const t of targetsFor(info, w.id)) this.target.set({ ...labels, kpi: t.kpi }, t.value);
       }
       this.open.set({ ...base, state: 'in_time' }, snap.open.inTime);
       this.open.set({ ...base, state: 'overdue' }, snap.open.overdue);
@@ -196,4 +202,27 @@ export class ProjectionMetrics {
     this.clock.set(nowMs / 1000);
     this.units.set(snapshots.length);
   }
+}
+
+/** Which units a scrape exports: every unit of the directory, and at most a fixed number of others. */
+export interface ExportedUnits {
+  unitIds: string[];
+  /** Units not in the directory that are exported (the lowest ids). */
+  unknownExported: number;
+  /** Units not in the directory left out of the export (counted, not exported). */
+  unknownDropped: number;
+}
+
+/**
+ * Bounds the series a scrape creates: units missing from the directory (admitted in pilot mode,
+ * or projected before the directory changed) are exported up to `maxUnknown`, the lowest ids
+ * first so every scrape chooses the same ones; the rest are only counted.
+ */
+export function selectExportedUnits(unitIds: readonly string[], directory: UnitDirectory, maxUnknown: number): ExportedUnits {
+  const known: string[] = [];
+  const unknown: string[] = [];
+  for (const id of unitIds) (directory.has(id) ? known : unknown).push(id);
+  unknown.sort();
+  const kept = unknown.slice(0, Math.max(0, maxUnknown));
+  return { unitIds: [...known, ...kept].sort(), unknownExported: kept.length, unknownDropped: unknown.length - kept.length };
 }

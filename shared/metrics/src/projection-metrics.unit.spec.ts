@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { createUnitDirectory } from '@dvc/domain';
 import type { UnitSnapshot } from '@dvc/redis';
-import { ProjectionMetrics } from './projection-metrics.js';
+import { ProjectionMetrics, selectExportedUnits } from './projection-metrics.js';
 
 const directory = createUnitDirectory([{ id: 'ward-1', name: 'Phường 1', level: 'commune', kind: 'commune_desk' }]);
 
@@ -30,7 +30,7 @@ async function values(registry: Registry): Promise<Map<string, number>> {
 describe('ProjectionMetrics', () => {
   it('sums exactly the window days, derives the ratio from counts and labels unknown units', async () => {
     const registry = new Registry();
-    const metrics = new ProjectionMetrics(registry, directory);
+    const metrics = new ProjectionMetrics(registry);
     metrics.update(
       [
         snapshot('ward-1', {
@@ -44,6 +44,7 @@ describe('ProjectionMetrics', () => {
       [{ kind: 'rolling', id: '14d', buckets: ['2022-06-21', '2022-06-22'] }],
       1_000_000,
       20_000,
+      directory,
     );
     const v = await values(registry);
     const ward = 'unit="ward-1",level="commune"';
@@ -67,10 +68,32 @@ describe('ProjectionMetrics', () => {
 
   it('forgets series of a previous scrape', async () => {
     const registry = new Registry();
-    const metrics = new ProjectionMetrics(registry, directory);
-    metrics.update([snapshot('gone', { d: { 'rcv:online': 1 } })], [{ kind: 'rolling', id: '14d', buckets: ['d'] }], 0, 0);
-    metrics.update([], [{ kind: 'rolling', id: '14d', buckets: ['d'] }], 0, 0);
+    const metrics = new ProjectionMetrics(registry);
+    metrics.update([snapshot('gone', { d: { 'rcv:online': 1 } })], [{ kind: 'rolling', id: '14d', buckets: ['d'] }], 0, 0, directory);
+    metrics.update([], [{ kind: 'rolling', id: '14d', buckets: ['d'] }], 0, 0, directory);
     const v = await values(registry);
     expect([...v.keys()].some((k) => k.includes('gone'))).toBe(false);
+  });
+});
+
+describe('selectExportedUnits', () => {
+  const units = createUnitDirectory([
+    { id: 'ward-1', name: 'Phường 1', level: 'commune', kind: 'commune_desk' },
+    { id: 'ward-2', name: 'Phường 2', level: 'commune', kind: 'commune_desk' },
+  ]);
+
+  it('exports every known unit and the lowest unknown ids up to the cap, counting the rest', () => {
+    const ids = ['zz-9', 'ward-2', 'aa-3', 'ward-1', 'mm-1', 'aa-10'];
+    expect(selectExportedUnits(ids, units, 2)).toEqual({ unitIds: ['aa-10', 'aa-3', 'ward-1', 'ward-2'], unknownExported: 2, unknownDropped: 2 });
+    expect(selectExportedUnits(ids, units, 0)).toEqual({ unitIds: ['ward-1', 'ward-2'], unknownExported: 0, unknownDropped: 4 });
+    expect(selectExportedUnits(ids, units, 20)).toEqual({ unitIds: ['aa-10', 'aa-3', 'mm-1', 'ward-1', 'ward-2', 'zz-9'], unknownExported: 4, unknownDropped: 0 });
+  });
+
+  it('chooses the same units whatever the order it is given them in', () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `rnd-${(i * 7919) % 1000}`);
+    const once = selectExportedUnits(ids, units, 20);
+    expect(selectExportedUnits([...ids].reverse(), units, 20)).toEqual(once);
+    expect(once.unitIds).toEqual([...ids].sort().slice(0, 20));
+    expect(once.unknownDropped).toBe(480);
   });
 });

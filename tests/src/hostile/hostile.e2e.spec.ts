@@ -4,7 +4,7 @@ import { DLQ_HEADERS } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev } from '../events.js';
-import { projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
 
 /**
@@ -16,7 +16,7 @@ import { hostileCases, type HostileCase } from './corpus.js';
 describe('hostile input on the real stack', () => {
   const id = uniqueName('hostile').replace(/[^a-z0-9]/g, '');
   const unit = `hostile.${id}`;
-  const env: Record<string, string> = { ...serviceEnv(id), TOPIC_PARTITIONS: '2' };
+  const env: Record<string, string> = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED, TOPIC_PARTITIONS: '2' };
   const topic = env.EVENTS_TOPIC ?? '';
   const dlq = env.DLQ_TOPIC ?? '';
   const group = env.PROJECTOR_GROUP ?? '';
@@ -107,7 +107,7 @@ describe('hostile input on the real stack', () => {
     await expectHealthy();
 
     const projectorMetrics = await scrapeMetrics(projector.url);
-    expect(projectorMetrics.get('dvc_projector_events_rejected_total{stage="validation"}')).toBe(kafkaCases.length);
+    expect(projectorMetrics.get('dvc_projector_events_rejected_total{stage="validation",code="invalid"}')).toBe(kafkaCases.length);
 
     const letters = await readTopic(kafka, dlq, kafkaCases.length);
     const found = new Set<string>();

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from '../events.js';
-import { projectionProgress, serviceEnv, startService, stackEnv, type ServiceProcess } from '../stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, serviceEnv, startService, stackEnv, type ServiceProcess } from '../stack.js';
 
 /** Every label value of a Prometheus exposition, unescaped (\\, \" and \n). */
 export function labelValues(exposition: string): string[] {
@@ -30,7 +30,7 @@ export function labelValues(exposition: string): string[] {
 describe('metric labels carry no ids or personal data', () => {
   const id = uniqueName('labels').replace(/[^a-z0-9]/g, '');
   const unit = `labels.${id}`;
-  const env = serviceEnv(id);
+  const env = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED };
   const redis = new Redis(stackEnv().redisUrl);
   let services: ServiceProcess[] = [];
 

@@ -15,7 +15,7 @@ import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { freePort, projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 /**
  * SOAK=1 scales every scenario up (longer streams, more faults); SOAK_SCALE sets the factor.
@@ -57,6 +57,8 @@ export async function createScenario(id: string, history: { seed: number; dossie
   const base = serviceEnv(id);
   const env: Record<string, string> = {
     ...base,
+    // The history's units are made up.
+    ...UNKNOWN_UNITS_ACCEPTED,
     ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers }),
     TOPIC_PARTITIONS: String(PARTITIONS),
     // A killed member's partitions move once its session expires: the shortest allowed.

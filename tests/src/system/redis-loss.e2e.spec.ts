@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { epochKey, readEpoch, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from '../events.js';
-import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { REPO_ROOT, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -40,7 +40,7 @@ function appliedTotal(metrics: Map<string, number>): number {
  */
 describe('Redis losing the projection: detected, reported, repaired with one command', () => {
   const id = uniqueName('loss').replace(/[^a-z0-9]/g, '');
-  const common = serviceEnv(id);
+  const common = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED };
   const env = stackEnv();
   const redis = new Redis(env.redisUrl);
   const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });

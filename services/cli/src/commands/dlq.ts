@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { DLQ_HEADERS, createKafka } from '@dvc/kafka';
+import { DLQ_CODES, DLQ_HEADERS, createKafka, type DlqCode } from '@dvc/kafka';
 import { UsageError, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
@@ -12,11 +12,12 @@ export const DLQ_HELP = `dvc dlq: inspect and re-drive the dead-letter topic
 
 Usage:
   dvc dlq list [--topic T] [--limit N] [--json]
-  dvc dlq redrive (--offsets p:o[,p:o...] | --all | --reason REGEX) [--topic T] [--to TOPIC] [--dry-run]
+  dvc dlq redrive (--offsets p:o[,p:o...] | --all | --reason REGEX | --code CODE) [--topic T] [--to TOPIC] [--dry-run]
 
 list     reads the dead-letter topic (DLQ_TOPIC, or --topic) from the beginning without
-         committing anything and prints, per message: partition:offset, stage, reason, source
-         topic/partition/offset, rejected-at and the first bytes of the value.
+         committing anything and prints, per message: partition:offset, stage, code, rejected-at,
+         source topic/partition/offset, reason and the first bytes of the value; then the count
+         by code.
   --limit N     only the first N messages (default: all)
   --json        one JSON array (value preview as text, key as text)
 
@@ -26,6 +27,9 @@ redrive  republishes the selected messages, original key and bytes, to the topic
   --offsets p:o,...   exactly these dead letters (partition:offset)
   --all               every dead letter
   --reason REGEX      dead letters whose reason matches REGEX
+  --code CODE         dead letters filed under CODE (header ${DLQ_HEADERS.code}): ${DLQ_CODES.join(', ')};
+                      with --reason, those matching both. E.g. after adding a unit to
+                      units.json (and the services' reload): --code unknown-unit
   --to TOPIC          publish there instead of each message's source topic
   --dry-run           only say what would be re-driven
 
@@ -38,6 +42,8 @@ export interface DeadLetterEntry {
   partition: number;
   offset: string;
   stage: string | null;
+  /** The machine code (header dvc-dlq-code); null for dead letters written before codes existed. */
+  code: string | null;
   reason: string | null;
   sourceTopic: string | null;
   sourcePartition: number | null;
@@ -63,6 +69,7 @@ export function describeDeadLetter(partition: number, message: KafkaMessage): De
     partition,
     offset: message.offset,
     stage: header(message, DLQ_HEADERS.stage),
+    code: header(message, DLQ_HEADERS.code),
     reason: header(message, DLQ_HEADERS.reason),
     sourceTopic: header(message, DLQ_HEADERS.sourceTopic),
     sourcePartition: sourcePartition === null ? null : Number(sourcePartition),
@@ -77,7 +84,7 @@ export function describeDeadLetter(partition: number, message: KafkaMessage): De
 export function formatEntry(e: DeadLetterEntry): string {
   const preview = JSON.stringify(e.valuePreview) + (e.valueBytes > PREVIEW_BYTES ? ` (+${e.valueBytes - PREVIEW_BYTES} bytes)` : '');
   return [
-    `${e.partition}:${e.offset}  ${e.stage ?? '?'}  ${e.rejectedAt ?? '?'}  from ${e.sourceTopic ?? '?'}/${e.sourcePartition ?? '?'}/${e.sourceOffset ?? '?'}`,
+    `${e.partition}:${e.offset}  ${e.stage ?? '?'}  ${e.code ?? '?'}  ${e.rejectedAt ?? '?'}  from ${e.sourceTopic ?? '?'}/${e.sourcePartition ?? '?'}/${e.sourceOffset ?? '?'}`,
     `    reason: ${e.reason ?? '(none)'}`,
     `    value:  ${preview}`,
   ].join('\n');
@@ -106,23 +113,47 @@ async function list(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   for (const e of entries) io.stdout.write(`${formatEntry(e)}\n`);
-  io.stdout.write(`${entries.length} of ${messages.length} dead letters in ${dlqTopic}\n`);
+  const byCode = new Map<string, number>();
+  for (const { message } of messages) {
+    const code = header(message, DLQ_HEADERS.code) ?? 'no code';
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+  }
+  const counts = [...byCode].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code} ${n}`);
+  io.stdout.write(`${entries.length} of ${messages.length} dead letters in ${dlqTopic}${counts.length > 0 ? ` (by code: ${counts.join(', ')})` : ''}\n`);
   return 0;
+}
+
+/** A dead-letter code flag: one of DLQ_CODES; `undefined` when not given. */
+function codeFlag(raw: string | undefined): DlqCode | undefined {
+  if (raw === undefined) return undefined;
+  const code = DLQ_CODES.find((c) => c === raw.trim());
+  if (code === undefined) throw new UsageError(`--code must be one of ${DLQ_CODES.join(', ')}, got '${raw}'`);
+  return code;
 }
 
 async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { topic: { type: 'string' }, offsets: { type: 'string' }, all: { type: 'boolean' }, reason: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    {
+      topic: { type: 'string' },
+      offsets: { type: 'string' },
+      all: { type: 'boolean' },
+      reason: { type: 'string' },
+      code: { type: 'string' },
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
   );
   if (values.help === true) {
     io.stdout.write(DLQ_HELP);
     return 0;
   }
-  const selectors = [values.offsets !== undefined, values.all === true, values.reason !== undefined].filter(Boolean).length;
-  if (selectors !== 1) throw new UsageError('choose the dead letters with exactly one of --offsets, --all or --reason');
+  const filtering = values.reason !== undefined || values.code !== undefined;
+  const selectors = [values.offsets !== undefined, values.all === true, filtering].filter(Boolean).length;
+  if (selectors !== 1) throw new UsageError('choose the dead letters with exactly one of --offsets, --all or --reason (and/or --code)');
   const wanted = values.offsets === undefined ? undefined : offsetsFlag('offsets', values.offsets);
   const reason = regexFlag('reason', values.reason);
+  const code = codeFlag(values.code);
   const { kafka, dlqTopic, messages } = await readDeadLetters(io, values.topic);
 
   let selected = messages;
@@ -134,8 +165,10 @@ async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
       return 1;
     }
     selected = wanted.map((w) => byPosition.get(`${w.partition}:${w.offset}`)).filter((m) => m !== undefined);
-  } else if (reason !== undefined) {
-    selected = messages.filter((m) => reason.test(header(m.message, DLQ_HEADERS.reason) ?? ''));
+  } else if (filtering) {
+    selected = messages.filter(
+      (m) => (reason === undefined || reason.test(header(m.message, DLQ_HEADERS.reason) ?? '')) && (code === undefined || header(m.message, DLQ_HEADERS.code) === code),
+    );
   }
 
   const plan = selected.map(({ partition, message }) => ({

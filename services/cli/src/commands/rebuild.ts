@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadReferenceData, projectionRules } from '@dvc/config';
+import { admissionLimits, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka } from '@dvc/kafka';
 import { ProjectionStore, createEpoch, createRedisClient, dropNamespace, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
@@ -8,7 +8,7 @@ import { diffProjections, diffSeries, type Difference } from '../compare.js';
 import { cliConfig, cliLiveView } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress, formatDuration } from '../progress.js';
-import { applyHistory, groupReached, scrapeNamespace, topicEnds } from '../rebuild.js';
+import { addSkipped, applyHistory, describeSkipped, groupReached, scrapeNamespace, topicEnds, type Skipped } from '../rebuild.js';
 
 export const REBUILD_HELP = `dvc rebuild: rebuild the projection from the event store into a new namespace, compare, switch
 
@@ -18,8 +18,11 @@ Usage:
 
 Reads the whole event store (EVENTSTORE_URL) in position order and applies it, with the
 projector's rules, into a new namespace <base>.r<UTC yyyymmddThhmmss> beside the live one
-(<base> is REDIS_NAMESPACE; <base>:active names the live namespace). Then compares new and
-live: every series the exporter serves, and the raw projection (states, buckets, sets, counters).
+(<base> is REDIS_NAMESPACE; <base>:active names the live namespace). Events the projector would
+refuse today (admission: EVENT_MAX_FUTURE_SKEW_SECONDS, HISTORY_START, EVENT_MAX_DUE_DAYS, the
+unit directory, ACCEPT_UNKNOWN_UNITS; "now" is the wall clock) are skipped, counted by code and
+reported: a store written before admission existed may hold some. Then compares new and live:
+every series the exporter serves, and the raw projection (states, buckets, sets, counters).
 Both are computed at one instant: the "now" of CLOCK / CLOCK_AS_OF, read once at the start as
 the exporter reads it (the event-time watermark is taken from the live namespace).
 
@@ -88,6 +91,7 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
   const config = cliConfig(io.env, { REDIS_NAMESPACE: values.namespace, EVENTSTORE_URL: values.eventstore });
   const reference = loadReferenceData(config.DATA_DIR);
   const rules = projectionRules(reference, config);
+  const admission = admissionLimits(config, reference);
   const logger = cliLogger(io);
   const base = config.REDIS_NAMESPACE;
 
@@ -110,6 +114,7 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
       events,
       projection,
       rules,
+      admission,
       now: io.now,
       after: 0,
       batchSize,
@@ -119,7 +124,11 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
     // The new namespace is born whole: its sentinel tells the projector it may write there.
     await createEpoch(redis, target, 'rebuild', io.now());
     const seconds = (io.now() - startedAt) / 1000;
-    io.stdout.write(`applied ${built.events} events (last position ${built.position}) in ${formatDuration(seconds)}${seconds > 0 ? ` (${Math.round(built.events / seconds)}/s)` : ''}\n`);
+    const skippedCount = Object.values(built.skipped).reduce((sum, n) => sum + n, 0);
+    io.stdout.write(
+      `applied ${built.events - skippedCount} events (last position ${built.position}) in ${formatDuration(seconds)}${seconds > 0 ? ` (${Math.round(built.events / seconds)}/s)` : ''}\n`,
+    );
+    io.stdout.write(`inadmissible events skipped (not applied): ${describeSkipped(built.skipped)}\n`);
 
     io.stdout.write(`comparing at ${new Date(at.nowMs).toISOString()} (clock ${at.clockMode})\n`);
     const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, at, logger });
@@ -153,9 +162,15 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
     try {
       const ends = await topicEnds(admin, config.EVENTS_TOPIC);
       let position = built.position;
+      let skipped: Skipped = {};
       const deadline = io.now() + catchUpMs;
+      const tail = async () => {
+        const applied = await applyHistory({ events, projection, rules, admission, now: io.now, after: position, batchSize });
+        skipped = addSkipped(skipped, applied.skipped);
+        return applied.position;
+      };
       for (;;) {
-        position = (await applyHistory({ events, projection, rules, now: io.now, after: position, batchSize })).position;
+        position = await tail();
         if (await groupReached(admin, config.ARCHIVER_GROUP, config.EVENTS_TOPIC, ends)) break;
         if (io.now() > deadline) {
           io.stderr.write(
@@ -165,8 +180,10 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
         }
         await sleep(500);
       }
-      position = (await applyHistory({ events, projection, rules, now: io.now, after: position, batchSize })).position;
-      io.stdout.write(`caught up: archiver group ${config.ARCHIVER_GROUP} at the topic end seen at the switch; store applied up to position ${position}\n`);
+      position = await tail();
+      io.stdout.write(
+        `caught up: archiver group ${config.ARCHIVER_GROUP} at the topic end seen at the switch; store applied up to position ${position}; inadmissible events skipped: ${describeSkipped(skipped)}\n`,
+      );
     } finally {
       await admin.disconnect();
     }

@@ -67,4 +67,22 @@ describe('createUnitDirectory', () => {
     if (first !== undefined) first.level = 'changed';
     expect(directory.lookup('dong-nai').level).toBe('province');
   });
+
+  it('refuses an unknown successor and a validity date that is not YYYY-MM-DD', () => {
+    expect(() => createUnitDirectory([PROVINCE, OLD_CITY])).toThrow(
+      new UnitDirectoryError("unit 'bien-hoa': successor 'tran-bien' is not in the unit directory"),
+    );
+    expect(() => createUnitDirectory([{ ...PROVINCE, validFrom: '2025-7-1' }])).toThrow(
+      new UnitDirectoryError('unit \'dong-nai\': validFrom must be a YYYY-MM-DD date, got "2025-7-1"'),
+    );
+    expect(() => createUnitDirectory([{ ...PROVINCE, validTo: '2025-06-31T00:00' }])).toThrow("unit 'dong-nai': validTo must be a YYYY-MM-DD date");
+  });
+
+  it('gives each unit its full record and carries the version it was built from', () => {
+    const directory = createUnitDirectory([WARD, OLD_CITY, PROVINCE], '2026-12-03');
+    expect(directory.version).toBe('2026-12-03');
+    expect(directory.record('bien-hoa')).toEqual(OLD_CITY);
+    expect(directory.record('xa-khong-co')).toBeUndefined();
+    expect(createUnitDirectory([PROVINCE]).version).toBe('unversioned');
+  });
 });
