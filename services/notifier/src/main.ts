@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DEFAULT_DATA_DIR, createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, loadReferenceData, port, runMain, str, url } from '@dvc/config';
+import { DEFAULT_DATA_DIR, createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, loadReferenceData, port, runMain, stackRunDir, str, url } from '@dvc/config';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
@@ -11,15 +10,13 @@ import { Outbox } from './outbox.js';
 import { redisOverdueReader } from './overdue.js';
 import { loadRecipients } from './recipients.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
 const spec = {
   ...redisSpec,
   ...dataSpec,
   ...httpSpec,
   NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
   NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
-  NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(REPO_ROOT, '.run', 'notifier', 'outbox.db')),
+  NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(stackRunDir(process.env), 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
   DASHBOARD_URL: url('dashboard (panel) linked from notices, e.g. the unit drill-down with ?viewPanel=201; var-unit/var-level/var-window are appended', 'http://127.0.0.1:3000/d/dvc-unit-drilldown', ['http:', 'https:']),
   SMTP_URL: url('mail server, smtp://[user:pass@]host:port or smtps://…', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),

@@ -2,6 +2,7 @@ export { loadConfig, describeConfig, ConfigError, str, int, port, bool, oneOf, l
 export { loadReferenceData, projectionContext, projectionRules, projectionSpec, dataSpec, DEFAULT_DATA_DIR, ZONE, ROLLING_WINDOWS, DataFileError, type ReferenceData, type ProjectionRules } from './data.js';
 export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
 export { createLogger, type Logger } from './log.js';
+export { DEFAULT_RUN_DIR, stackRunDir } from './run-dir.js';
 export { runMain, type Running, type ServiceMain } from './lifecycle.js';
 export {
   createHttpServer,
