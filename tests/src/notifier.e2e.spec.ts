@@ -8,7 +8,7 @@ import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import { ev, postBatch } from './events.js';
-import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, RUN_DIR, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
@@ -35,14 +35,15 @@ const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
 
 /** The notifier port the running Alertmanager posts to, from the config scripts/stack.sh rendered. */
 function alertmanagerNotifierPort(): number {
-  const config = readFileSync(join(REPO_ROOT, '.run', 'alertmanager', 'alertmanager.yml'), 'utf8');
+  const file = join(RUN_DIR, 'alertmanager', 'alertmanager.yml');
+  const config = readFileSync(file, 'utf8');
   const m = /url: 'http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager'/.exec(config);
-  if (m?.[1] === undefined) throw new Error('no notifier webhook URL in .run/alertmanager/alertmanager.yml; run scripts/stack.sh start alertmanager');
+  if (m?.[1] === undefined) throw new Error(`no notifier webhook URL in ${file}; run scripts/stack.sh start alertmanager`);
   return Number(m[1]);
 }
 
 async function startNotifier(env: Record<string, string>, port: number): Promise<Notifier> {
-  const logDir = join(REPO_ROOT, '.run', 'logs', 'tests');
+  const logDir = join(RUN_DIR, 'logs', 'tests');
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `notifier-${port}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(REPO_ROOT, 'services', 'notifier', 'dist', 'main.js')], {
@@ -61,7 +62,7 @@ async function startNotifier(env: Record<string, string>, port: number): Promise
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {
-      if (ended) throw new Error(`notifier exited during start-up (port ${port} in use?); see .run/logs/tests/notifier-${port}.log`);
+      if (ended) throw new Error(`notifier exited during start-up (port ${port} in use?); see ${join(logDir, `notifier-${port}.log`)}`);
       return (await fetch(`${url}/healthz`)).ok ? true : undefined;
     },
     { timeoutMs: 30_000, description: 'notifier /healthz' },
