@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,12 +33,12 @@ interface NoticeView {
 
 const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
 
-/** The notifier port the running Alertmanager posts to, from the config scripts/stack.sh rendered. */
-function alertmanagerNotifierPort(): number {
-  const file = join(RUN_DIR, 'alertmanager', 'alertmanager.yml');
-  const config = readFileSync(file, 'utf8');
-  const m = /url: 'http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager'/.exec(config);
-  if (m?.[1] === undefined) throw new Error(`no notifier webhook URL in ${file}; run scripts/stack.sh start alertmanager`);
+/** The notifier port the running Alertmanager posts to, from its loaded configuration (whatever run folder it came from). */
+async function alertmanagerNotifierPort(): Promise<number> {
+  const res = await fetch(`${ALERTMANAGER_URL}/api/v2/status`);
+  const { config } = (await res.json()) as { config: { original: string } };
+  const m = /\surl: http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager/.exec(config.original);
+  if (m?.[1] === undefined) throw new Error(`the Alertmanager at ${ALERTMANAGER_URL} posts to no local notifier webhook; run scripts/stack.sh start alertmanager`);
   return Number(m[1]);
 }
 
@@ -190,7 +190,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
     };
     // On the port the running Alertmanager posts to, so the Alertmanager path reaches it too.
-    notifier = await startNotifier(notifierEnv, alertmanagerNotifierPort());
+    notifier = await startNotifier(notifierEnv, await alertmanagerNotifierPort());
   });
 
   afterAll(async () => {
