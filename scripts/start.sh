@@ -49,7 +49,47 @@ if pidfile_alive "$SUPERVISOR_PID" start.sh; then
   die "npm start already runs for the run folder $RUN (pid $(pid_from_file "$SUPERVISOR_PID")); stop it first with npm run stop (same STACK_RUN_DIR)"
 fi
 
-bash scripts/setup.sh
+# run_child CMD... : runs CMD in the background and waits, so that a stop signal is handled at once.
+child=""
+run_child() {
+  local rc=0
+  "$@" &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
+started_now=()
+if [ "$mode" = start ]; then
+  # From here on this process supervises the run folder: `npm run stop` (SIGTERM), Ctrl-C, a
+  # failed start and a service that stops all end in stop.sh, which stops the services and the
+  # stack components this run started (recorded in stack-started as each comes up).
+  echo $$ >"$SUPERVISOR_PID"
+  shutdown() {
+    trap - INT TERM EXIT
+    rm -f "$SUPERVISOR_PID"
+    if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi
+    bash "$SCRIPT_DIR/stop.sh"
+  }
+  on_exit() {
+    local code=$?
+    if [ "$code" -ne 0 ]; then echo "start failed (exit $code); stopping what it started" >&2; fi
+    shutdown
+    exit "$code"
+  }
+  trap 'shutdown; exit 0' INT TERM
+  trap on_exit EXIT
+else
+  # --reset-demo stops again the components it started, whatever happens.
+  stop_started() {
+    local code=$? i
+    for ((i = ${#started_now[@]} - 1; i >= 0; i--)); do bash scripts/stack.sh stop "${started_now[i]}"; done
+    exit "$code"
+  }
+  trap stop_started EXIT
+fi
+
+run_child bash scripts/setup.sh
 
 # The stack components: Kafka (unless KAFKA_BROKERS names a cluster that answers), Redis (unless
 # one answers at REDIS_URL), Prometheus and Alertmanager. Those already up are started anyway (a
@@ -70,13 +110,14 @@ fi
 components=(kafka redis prometheus alertmanager)
 [ "$mode" = reset-demo ] && components=(kafka redis)
 running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
-started_now=()
 for component in "${components[@]}"; do
   if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
   bash scripts/stack.sh start "$component"
-  grep -qx "$component" <<<"$running_before" || started_now+=("$component")
+  if ! grep -qx "$component" <<<"$running_before"; then
+    started_now+=("$component")
+    if [ "$mode" = start ]; then echo "$component" >>"$SERVICES_DIR/stack-started"; fi
+  fi
 done
-if [ "$mode" = start ] && [ "${#started_now[@]}" -gt 0 ]; then printf '%s\n' "${started_now[@]}" >>"$SERVICES_DIR/stack-started"; fi
 load_env_defaults "$RUN/stack.env"
 if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"; fi
 
@@ -97,33 +138,9 @@ case "$DEMO" in
 esac
 
 if [ "$mode" = reset-demo ]; then
-  rc=0
-  node scripts/scenario/demo.mjs reset || rc=$?
-  for ((i = ${#started_now[@]} - 1; i >= 0; i--)); do bash scripts/stack.sh stop "${started_now[i]}"; done
-  exit "$rc"
+  node scripts/scenario/demo.mjs reset
+  exit 0
 fi
-
-# From here on this process supervises the run folder's services: `npm run stop` (SIGTERM),
-# Ctrl-C, a failed start and a service that stops all end in stop.sh.
-echo $$ >"$SUPERVISOR_PID"
-child=""
-shutdown() {
-  trap - INT TERM EXIT
-  rm -f "$SUPERVISOR_PID"
-  if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi
-  bash "$SCRIPT_DIR/stop.sh"
-}
-trap 'shutdown; exit 0' INT TERM
-trap 'code=$?; if [ "$code" -ne 0 ]; then echo "start failed (exit $code); stopping what it started" >&2; fi; shutdown; exit "$code"' EXIT
-# run_child CMD... : runs CMD in the background and waits, so that a stop signal is handled at once.
-run_child() {
-  local rc=0
-  "$@" &
-  child=$!
-  wait "$child" || rc=$?
-  child=""
-  return "$rc"
-}
 
 # The demo case is sent once: a marker written after a complete load, checked against the topic,
 # the projection and the event store it names, lets every later start reuse it. Anything else
@@ -141,6 +158,8 @@ if [ "$DEMO" = binh-phuoc-2022 ]; then
 fi
 
 SERVICES="projector archiver exporter ingest notifier replay-api"
+declare -A SERVICE_PORT=([projector]=$PROJECTOR_PORT [archiver]=$ARCHIVER_PORT [exporter]=$EXPORTER_PORT
+  [ingest]=$INGEST_PORT [notifier]=$NOTIFIER_PORT [replay-api]=$REPLAY_PORT)
 start_service() {
   local name=$1
   local pidfile="$SERVICES_DIR/$name.pid"
@@ -148,6 +167,8 @@ start_service() {
     echo "$name already running (pid $(pid_from_file "$pidfile"))"
     return
   fi
+  # A port already answering (another stack's service, say) would pass the readiness check below.
+  require_port_free "$name" 127.0.0.1 "${SERVICE_PORT[$name]}"
   # The projector allocates a batch's states and commands at a high rate: a larger young
   # generation cuts its garbage-collection time (about 15 % less CPU per event, measured by
   # scripts/bench/apply-inprocess.mjs). PROJECTOR_NODE_FLAGS= turns it off.
@@ -175,14 +196,14 @@ fi
 for name in $SERVICES; do start_service "$name"; done
 
 wait_ready() {
-  local name=$1 url=$2
-  for _ in $(seq 1 120); do
-    if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
+  local name=$1 url=$2 deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if ! pidfile_alive "$SERVICES_DIR/$name.pid" "services/$name/dist/main.js"; then
       echo "$name exited; last lines of $LOGS/$name.log:" >&2
       tail -n 30 "$LOGS/$name.log" >&2
       return 1
     fi
+    if curl -fsS --max-time 2 "$url" >/dev/null 2>&1; then return 0; fi
     sleep 0.5
   done
   echo "$name not ready after 60 s; see $LOGS/$name.log" >&2
