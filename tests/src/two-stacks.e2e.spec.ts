@@ -225,7 +225,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     // One after the other: both run the same setup (npm ci check, turbo build) first.
     await startStack(stacks.a);
     await startStack(stacks.b);
-  });
+  }, 900_000);
 
   afterAll(async () => {
     for (const stack of Object.values(stacks)) {
@@ -235,7 +235,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     for (const name of ['a', 'b']) await unlinkPrefix(redis, `${id}-${name}:`);
     redis.disconnect();
     rmSync(base, { recursive: true, force: true });
-  });
+  }, 700_000);
 
   it('each stack counts only the events sent to it, for its own unit', async () => {
     const now = Date.now();
@@ -261,7 +261,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
       // And in Redis, each namespace holds its own unit only.
       expect(await redis.smembers(`${id}-${name}:units`)).toEqual([p.unit]);
     }
-  });
+  }, 600_000);
 
   it('each Prometheus scrapes exactly its own six services and alerts its own Alertmanager, which posts to its own notifier', async () => {
     for (const stack of Object.values(stacks)) {
@@ -283,7 +283,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
       // Every URL the Alertmanager can post to (its built-in integrations' defaults are `<name>_url`).
       expect([...status.config.original.matchAll(/\surl: (\S+)/g)].map((m) => m[1])).toEqual([`http://127.0.0.1:${stack.ports.NOTIFIER_PORT}/v1/alertmanager`]);
     }
-  });
+  }, 600_000);
 
   it("each stack's alerts and notices concern its own unit only", async () => {
     // The overdue share of each unit is far above its 1 % target: OverdueRatioAboveTarget fires after its `for: 1m`.
@@ -303,7 +303,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
       expect(text).not.toContain(other.unit);
       expect(text).not.toContain(`Đơn vị thử nghiệm ${other.name.toUpperCase()}`);
     }
-  });
+  }, 600_000);
 
   it('stopping one stack leaves nothing of it running and the other untouched; a second stop is harmless', async () => {
     const { b, a } = stacks;
@@ -326,5 +326,5 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     expect(a.start?.exitCode).toBeNull();
     await waitFor(async () => ((await single(a, 'sum(up)')) === 6 ? true : undefined), { timeoutMs: 30_000, description: 'stack a: 6 targets up' });
     expect(await single(a, 'sum(dvc_dossiers_resolved{window="14d"})')).toBe(plan.a.dossiers);
-  });
+  }, 600_000);
 });
