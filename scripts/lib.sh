@@ -209,3 +209,36 @@ render_template() {
   printf '%s\n' "$content" >"$dst.tmp"
   mv -f "$dst.tmp" "$dst"
 }
+
+# --- one stack's configuration ------------------------------------------------
+
+# resolve_run_dir ROOT : sets RUN to the stack's run folder, STACK_RUN_DIR (made absolute
+# against the working directory) or ROOT/.run, and exports STACK_RUN_DIR=RUN so that every
+# process started from here (services, CLI, other scripts) uses the same folder.
+resolve_run_dir() {
+  RUN=$(realpath -m -- "${STACK_RUN_DIR:-$1/.run}")
+  export STACK_RUN_DIR=$RUN
+}
+
+# default_service_ports : exports the six service ports, each from the environment or the
+# service's own default, so that the services, the scrape targets, the Alertmanager webhook
+# and the readiness checks all use the same numbers.
+default_service_ports() {
+  export INGEST_PORT=${INGEST_PORT:-8080} EXPORTER_PORT=${EXPORTER_PORT:-9464} \
+    PROJECTOR_PORT=${PROJECTOR_PORT:-9465} ARCHIVER_PORT=${ARCHIVER_PORT:-9466} \
+    NOTIFIER_PORT=${NOTIFIER_PORT:-8090} REPLAY_PORT=${REPLAY_PORT:-8091}
+}
+
+# load_env_defaults FILE : exports each NAME=VALUE line of FILE (a stack.env) whose NAME is
+# unset or empty in the environment: a variable the user set always wins over what a script
+# wrote. Values are taken literally (no shell expansion).
+load_env_defaults() {
+  local file=$1 line name
+  [ -f "$file" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
+    name=${BASH_REMATCH[1]}
+    [ -n "${!name:-}" ] && continue
+    export "$name=${BASH_REMATCH[2]}"
+  done <"$file"
+}

@@ -8,7 +8,7 @@
 #                                                 ingest-restart, broker-restart (default all)
 #
 # Needs the stack running (npm start, or bash scripts/stack.sh start); builds every package
-# first (scripts/setup.sh: the pinned Node.js, dependencies, build). Logs of the services: .run/logs/tests/.
+# first (scripts/setup.sh: the pinned Node.js, dependencies, build). Logs of the services: <run folder>/logs/tests/.
 # Variables: SOAK_SCALE (8: streams and fault counts multiplied by it), FAULT_SEED (a number:
 # replays a run's history and fault points; each scenario prints the seed it used).
 set -euo pipefail
@@ -43,12 +43,8 @@ SOAK_SCALE=${SOAK_SCALE:-8}
 
 bash "$SCRIPT_DIR/stack.sh" status | awk '$1 == "kafka" && $4 == "up" { ok = 1 } END { exit !ok }' \
   || die "Kafka is not running: start the stack first (npm start, or bash scripts/stack.sh start)"
-if [ -f "$ROOT/.run/stack.env" ]; then
-  set -a
-  # shellcheck disable=SC1091
-  . "$ROOT/.run/stack.env"
-  set +a
-fi
+resolve_run_dir "$ROOT"
+load_env_defaults "$RUN/stack.env"
 
 log "soak: setting up (pinned Node.js, dependencies, build)"
 bash "$SCRIPT_DIR/setup.sh"

@@ -9,20 +9,24 @@
 #       broker, e.g.: kafka-topics --create --if-not-exists --topic T --partitions 6
 #       (auto.create.topics.enable=false, so topics must be created explicitly)
 #
-# Everything it creates lives under <repo>/.run/ (logs in .run/logs/). `stop`
-# only stops processes recorded in its own pid files. An already reachable
-# Redis at $REDIS_URL is used as is and never stopped.
+# Everything it creates lives under the run folder, STACK_RUN_DIR (default <repo>/.run;
+# logs in <run folder>/logs/). `stop` only stops processes recorded in that folder's pid
+# files. An already reachable Redis at $REDIS_URL is used as is and never stopped.
 #
-# A second, private stack (e.g. a broker a test restarts) gets its own run
-# folder with STACK_RUN_DIR and its own ports; it shares the Kafka jars already
-# fetched into <repo>/.run/kafka/libs (KAFKA_LIBS_DIR) instead of fetching again.
+# Prometheus scrapes exactly this stack's services, at the ports configured now
+# (INGEST_PORT, EXPORTER_PORT, PROJECTOR_PORT, ARCHIVER_PORT, NOTIFIER_PORT, REPLAY_PORT:
+# <run folder>/prometheus/targets/default.json), and Alertmanager posts to this stack's
+# notifier (NOTIFIER_PORT). A second stack on the same machine gets its own run folder
+# and its own ports; it shares the Kafka jars already fetched into <repo>/.run/kafka/libs
+# (KAFKA_LIBS_DIR) instead of fetching again.
 #
 # Environment (defaults):
 #   STACK_RUN_DIR=<repo>/.run  KAFKA_LIBS_DIR=<repo>/.run/kafka/libs
 #   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093  KAFKA_VERSION=3.9.1
 #   KAFKA_HEAP_OPTS="-Xms512m -Xmx1g"
-#   PROMETHEUS_PORT=9090  PROM_SCRAPE_INTERVAL=15s
-#   ALERTMANAGER_PORT=9093  NOTIFIER_PORT=8090
+#   PROMETHEUS_PORT=9090  PROM_SCRAPE_INTERVAL=15s  ALERTMANAGER_PORT=9093
+#   INGEST_PORT=8080  EXPORTER_PORT=9464  PROJECTOR_PORT=9465  ARCHIVER_PORT=9466
+#   NOTIFIER_PORT=8090  REPLAY_PORT=8091
 #   AM_GROUP_WAIT=1s  AM_GROUP_INTERVAL=5s  AM_REPEAT_INTERVAL=1h
 #   REDIS_URL=redis://127.0.0.1:6379
 #   STACK_WAIT_TIMEOUT=90   (seconds per component health wait)
@@ -33,7 +37,7 @@ ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 
-RUN=${STACK_RUN_DIR:-$ROOT/.run}
+resolve_run_dir "$ROOT"
 LOGS="$RUN/logs"
 INFRA="$ROOT/infra"
 
@@ -44,7 +48,7 @@ KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}
 PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-15s}
 ALERTMANAGER_PORT=${ALERTMANAGER_PORT:-9093}
-NOTIFIER_PORT=${NOTIFIER_PORT:-8090}
+default_service_ports
 AM_GROUP_WAIT=${AM_GROUP_WAIT:-1s}
 AM_GROUP_INTERVAL=${AM_GROUP_INTERVAL:-5s}
 AM_REPEAT_INTERVAL=${AM_REPEAT_INTERVAL:-1h}
@@ -94,10 +98,15 @@ check_ports_distinct() {
   validate_port KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
   validate_port PROMETHEUS_PORT "$PROMETHEUS_PORT"
   validate_port ALERTMANAGER_PORT "$ALERTMANAGER_PORT"
-  validate_port NOTIFIER_PORT "$NOTIFIER_PORT"
+  local name all=""
+  for name in INGEST_PORT EXPORTER_PORT PROJECTOR_PORT ARCHIVER_PORT NOTIFIER_PORT REPLAY_PORT; do
+    validate_port "$name" "${!name}"
+    all+=" $name=${!name}"
+  done
   local dup
-  dup=$(printf '%s\n' "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$REDIS_PORT" | sort | uniq -d)
-  [ -z "$dup" ] || die "port(s) configured twice: $dup (KAFKA_PORT=$KAFKA_PORT KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT PROMETHEUS_PORT=$PROMETHEUS_PORT ALERTMANAGER_PORT=$ALERTMANAGER_PORT redis=$REDIS_PORT)"
+  dup=$(printf '%s\n' "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$REDIS_PORT" \
+    "$INGEST_PORT" "$EXPORTER_PORT" "$PROJECTOR_PORT" "$ARCHIVER_PORT" "$NOTIFIER_PORT" "$REPLAY_PORT" | sort | uniq -d)
+  [ -z "$dup" ] || die "port(s) configured twice: $dup (KAFKA_PORT=$KAFKA_PORT KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT PROMETHEUS_PORT=$PROMETHEUS_PORT ALERTMANAGER_PORT=$ALERTMANAGER_PORT redis=$REDIS_PORT$all)"
 }
 
 # Parse REDIS_URL into REDIS_HOST / REDIS_PORT / REDIS_PASSWORD.
@@ -135,7 +144,8 @@ parse_redis_url() {
 
 write_stack_env() {
   cat >"$RUN/stack.env.tmp" <<EOF
-# Written by scripts/stack.sh; source it to reach the local stack.
+# Written by scripts/stack.sh; source it to reach the local stack. The scripts load it as
+# defaults only: a variable set in the environment wins over the value here.
 KAFKA_BROKERS=$HOST:$KAFKA_PORT
 KAFKA_PORT=$KAFKA_PORT
 REDIS_URL=$REDIS_URL
@@ -399,22 +409,18 @@ start_alertmanager() {
 # ============================================================================
 prom_ready() { http_ok "http://$HOST:$PROMETHEUS_PORT/-/ready"; }
 
+# This stack's six services at the ports configured now: Prometheus never scrapes a port
+# of another stack's services by default.
 write_default_targets() {
   mkdir -p "$PROM_TARGETS"
   cat >"$PROM_TARGETS/.default.json.tmp" <<EOF
 [
-  {
-    "targets": ["127.0.0.1:9464"],
-    "labels": { "job": "dvc-exporter", "service": "exporter" }
-  },
-  {
-    "targets": ["127.0.0.1:9465"],
-    "labels": { "job": "dvc-services", "service": "projector" }
-  },
-  {
-    "targets": ["127.0.0.1:8080"],
-    "labels": { "job": "dvc-services", "service": "ingest" }
-  }
+  { "targets": ["$HOST:$EXPORTER_PORT"], "labels": { "job": "dvc-exporter", "service": "exporter" } },
+  { "targets": ["$HOST:$PROJECTOR_PORT"], "labels": { "job": "dvc-services", "service": "projector" } },
+  { "targets": ["$HOST:$INGEST_PORT"], "labels": { "job": "dvc-services", "service": "ingest" } },
+  { "targets": ["$HOST:$NOTIFIER_PORT"], "labels": { "job": "dvc-services", "service": "notifier" } },
+  { "targets": ["$HOST:$ARCHIVER_PORT"], "labels": { "job": "dvc-services", "service": "archiver" } },
+  { "targets": ["$HOST:$REPLAY_PORT"], "labels": { "job": "dvc-services", "service": "replay-api" } }
 ]
 EOF
   # Atomic replace: file_sd re-reads the directory every second.

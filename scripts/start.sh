@@ -6,48 +6,126 @@
 #
 # Point it at existing infrastructure with KAFKA_BROKERS and REDIS_URL: when Kafka answers
 # there, no local broker is started; a Redis that answers at REDIS_URL is always used as is.
+# Everything it writes lives in the run folder STACK_RUN_DIR (default <repo>/.run): a second
+# stack on the same machine needs its own run folder, ports and REDIS_NAMESPACE (README).
+#
+#   bash scripts/start.sh --reset-demo   (npm run demo:reset) deletes the loaded Bình Phước
+#       2022 demo of this run folder (topics, consumer groups, Redis keys of its namespace,
+#       event store file, marker) so that the next DEMO=binh-phuoc-2022 start loads it afresh
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-cd "$ROOT"
-if [ "${1:-}" = "--help" ]; then
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
-  echo "Options via environment: INGEST_PORT (8080), EXPORTER_PORT (9464), PROJECTOR_PORT (9465),"
-  echo "ARCHIVER_PORT (9466), REPLAY_PORT (8091), EVENTSTORE_URL (sqlite:.run/eventstore/events.sqlite),"
-  echo "PROJECTOR_NODE_FLAGS (--max-semi-space-size=64: Node flags of the projector process),"
-  echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
-  echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
-  echo "      figures, on its own topic and Redis namespace, every reader's clock pinned by CLOCK_AS_OF"
-  echo "      at 22 June 2022 17:00, the instant the figures are computed at),"
-  echo "      none (no data sent);"
-  echo "and every service variable listed by node services/<name>/dist/main.js --help."
-  exit 0
-fi
+mode=start
+case "${1:-}" in
+  --help | -h)
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    echo "Options via environment: STACK_RUN_DIR (<repo>/.run), INGEST_PORT (8080), EXPORTER_PORT (9464),"
+    echo "PROJECTOR_PORT (9465), ARCHIVER_PORT (9466), NOTIFIER_PORT (8090), REPLAY_PORT (8091), the stack's"
+    echo "ports (bash scripts/stack.sh --help), EVENTSTORE_URL (sqlite:<run folder>/eventstore/events.sqlite),"
+    echo "PROJECTOR_NODE_FLAGS (--max-semi-space-size=64: Node flags of the projector process),"
+    echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
+    echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
+    echo "      figures, on its own topic and Redis namespace, every reader's clock pinned by CLOCK_AS_OF"
+    echo "      at 22 June 2022 17:00, the instant the figures are computed at;"
+    echo "      loaded once, then reused by every later start until --reset-demo),"
+    echo "      none (no data sent);"
+    echo "and every service variable listed by node services/<name>/dist/main.js --help."
+    exit 0
+    ;;
+  --reset-demo) mode=reset-demo ;;
+  '') ;;
+  *) echo "start.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
 # shellcheck source=scripts/lib.sh
 . "$SCRIPT_DIR/lib.sh"
+resolve_run_dir "$ROOT"
+cd "$ROOT"
+default_service_ports
 
-bash scripts/setup.sh
+SERVICES_DIR="$RUN/services"
+LOGS="$RUN/logs"
+SUPERVISOR_PID="$SERVICES_DIR/supervisor.pid"
+mkdir -p "$SERVICES_DIR" "$LOGS"
+if pidfile_alive "$SUPERVISOR_PID" start.sh; then
+  die "npm start already runs for the run folder $RUN (pid $(pid_from_file "$SUPERVISOR_PID")); stop it first with npm run stop (same STACK_RUN_DIR)"
+fi
+
+# run_child CMD... : runs CMD in the background and waits, so that a stop signal is handled at once.
+child=""
+run_child() {
+  local rc=0
+  "$@" &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
+started_now=()
+if [ "$mode" = start ]; then
+  # From here on this process supervises the run folder: `npm run stop` (SIGTERM), Ctrl-C, a
+  # failed start and a service that stops all end in stop.sh, which stops the services and the
+  # stack components this run started (recorded in stack-started as each comes up).
+  echo $$ >"$SUPERVISOR_PID"
+  shutdown() {
+    trap - INT TERM EXIT
+    rm -f "$SUPERVISOR_PID"
+    if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi
+    bash "$SCRIPT_DIR/stop.sh"
+  }
+  on_exit() {
+    local code=$?
+    if [ "$code" -ne 0 ]; then echo "start failed (exit $code); stopping what it started" >&2; fi
+    shutdown
+    exit "$code"
+  }
+  trap 'shutdown; exit 0' INT TERM
+  trap on_exit EXIT
+else
+  # --reset-demo stops again the components it started, whatever happens.
+  stop_started() {
+    local code=$? i
+    for ((i = ${#started_now[@]} - 1; i >= 0; i--)); do bash scripts/stack.sh stop "${started_now[i]}"; done
+    exit "$code"
+  }
+  trap stop_started EXIT
+fi
+
+run_child bash scripts/setup.sh
 # shellcheck source=scripts/node-runtime.sh
 . "$SCRIPT_DIR/node-runtime.sh"
 use_project_node "$ROOT"
 
-SERVICES_DIR="$ROOT/.run/services"
-mkdir -p "$SERVICES_DIR" "$ROOT/.run/logs"
-
-running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
+# The stack components: Kafka (unless KAFKA_BROKERS names a cluster that answers), Redis (unless
+# one answers at REDIS_URL), Prometheus and Alertmanager. Those already up are started anyway (a
+# no-op that re-renders the scrape targets and the webhook with this run's ports); only those
+# this run started are recorded, for npm run stop. --reset-demo needs Kafka and Redis only, and
+# stops again what it started.
+user_kafka=${KAFKA_BROKERS:-}
 external_kafka=0
-if [ -n "${KAFKA_BROKERS:-}" ] && kcat -b "$KAFKA_BROKERS" -L -m 3 >/dev/null 2>&1; then external_kafka=1; fi
-for component in kafka redis prometheus alertmanager; do
+if [ -n "$user_kafka" ]; then
+  ensure_cmd kcat kcat
+  if kcat -b "$user_kafka" -L -m 3 >/dev/null 2>&1; then
+    external_kafka=1
+    log "kafka: KAFKA_BROKERS=$user_kafka answers; using it, no local broker"
+  else
+    warn "kafka: KAFKA_BROKERS=$user_kafka does not answer; using this stack's own broker instead"
+  fi
+fi
+components=(kafka redis prometheus alertmanager)
+[ "$mode" = reset-demo ] && components=(kafka redis)
+running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
+for component in "${components[@]}"; do
   if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
+  bash scripts/stack.sh start "$component"
   if ! grep -qx "$component" <<<"$running_before"; then
-    bash scripts/stack.sh start "$component"
-    echo "$component" >>"$SERVICES_DIR/stack-started"
+    started_now+=("$component")
+    if [ "$mode" = start ]; then echo "$component" >>"$SERVICES_DIR/stack-started"; fi
   fi
 done
-# shellcheck disable=SC1091
-set -a; . "$ROOT/.run/stack.env"; set +a
-if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"; fi
+load_env_defaults "$RUN/stack.env"
+if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"; fi
 
+if [ "$mode" = reset-demo ]; then DEMO=binh-phuoc-2022; fi
 DEMO=${DEMO:-sample}
 case "$DEMO" in
   sample | none) ;;
@@ -59,31 +137,55 @@ case "$DEMO" in
     export EVENTS_TOPIC=${EVENTS_TOPIC:-dvc.demo.bp2022.events} DLQ_TOPIC=${DLQ_TOPIC:-dvc.demo.bp2022.dlq}
     export REDIS_NAMESPACE=${REDIS_NAMESPACE:-dvc-demo-bp2022} PROJECTOR_GROUP=${PROJECTOR_GROUP:-dvc-demo-bp2022}
     export ARCHIVER_GROUP=${ARCHIVER_GROUP:-dvc-demo-bp2022-archiver}
-    export EVENTSTORE_URL=${EVENTSTORE_URL:-sqlite:$ROOT/.run/eventstore/demo-bp2022.sqlite}
+    export EVENTSTORE_URL=${EVENTSTORE_URL:-sqlite:$RUN/eventstore/demo-bp2022.sqlite}
     CLOCK_AS_OF=${CLOCK_AS_OF:-$(node -e "import('./scripts/scenario/generate.mjs').then((m) => process.stdout.write(m.CLOCK))")}
     export CLOCK_AS_OF
     ;;
   *) echo "DEMO must be sample, binh-phuoc-2022 or none, got '$DEMO'" >&2; exit 2 ;;
 esac
 
+if [ "$mode" = reset-demo ]; then
+  node scripts/scenario/demo.mjs reset
+  exit 0
+fi
+
+# The demo case is sent once: a marker written after a complete load, checked against the topic,
+# the projection and the event store it names, lets every later start reuse it. Anything else
+# (never loaded, half loaded, other settings, data gone) is deleted and loaded afresh.
+DEMO_DIR="$RUN/demo"
+demo_load=0
+if [ "$DEMO" = binh-phuoc-2022 ]; then
+  rc=0
+  run_child node scripts/scenario/demo.mjs check || rc=$?
+  case $rc in
+    0) ;;
+    1) run_child node scripts/scenario/demo.mjs reset; demo_load=1 ;;
+    *) die "could not tell whether the demo is loaded (see above)" ;;
+  esac
+fi
+
 SERVICES="projector archiver exporter ingest notifier replay-api"
+declare -A SERVICE_PORT=([projector]=$PROJECTOR_PORT [archiver]=$ARCHIVER_PORT [exporter]=$EXPORTER_PORT
+  [ingest]=$INGEST_PORT [notifier]=$NOTIFIER_PORT [replay-api]=$REPLAY_PORT)
 start_service() {
   local name=$1
   local pidfile="$SERVICES_DIR/$name.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "$name already running (pid $(cat "$pidfile"))"
+  if pidfile_alive "$pidfile" "services/$name/dist/main.js"; then
+    echo "$name already running (pid $(pid_from_file "$pidfile"))"
     return
   fi
+  # A port already answering (another stack's service, say) would pass the readiness check below.
+  require_port_free "$name" 127.0.0.1 "${SERVICE_PORT[$name]}"
   # The projector allocates a batch's states and commands at a high rate: a larger young
   # generation cuts its garbage-collection time (about 15 % less CPU per event, measured by
   # scripts/bench/apply-inprocess.mjs). PROJECTOR_NODE_FLAGS= turns it off.
   local flags=()
   if [ "$name" = projector ]; then read -r -a flags <<<"${PROJECTOR_NODE_FLAGS---max-semi-space-size=64}"; fi
-  node "${flags[@]}" "services/$name/dist/main.js" >>"$ROOT/.run/logs/$name.log" 2>&1 &
+  node "${flags[@]}" "services/$name/dist/main.js" >>"$LOGS/$name.log" 2>&1 &
   echo $! >"$pidfile"
 }
 # The replay API signs resume tokens; a secret made once here keeps tokens valid across restarts.
-REPLAY_DIR="$ROOT/.run/replay"
+REPLAY_DIR="$RUN/replay"
 mkdir -p "$REPLAY_DIR"
 if [ -z "${REPLAY_TOKEN_SECRETS:-}" ]; then
   if [ ! -s "$REPLAY_DIR/token-secret" ]; then
@@ -98,81 +200,79 @@ if [ ! -s "${REPLAY_KEYS_FILE:-$REPLAY_DIR/keys.json}" ]; then
   replay_key=$(node services/cli/dist/main.js keys create --id local --units '*' --types '*' --rate 600)
 fi
 
-# Prometheus scrapes the history services too (file-based discovery).
-if [ -n "${PROM_TARGETS_DIR:-}" ] && [ -d "$PROM_TARGETS_DIR" ]; then
-  cat >"$PROM_TARGETS_DIR/.history.json.tmp" <<TARGETS
-[
-  { "targets": ["127.0.0.1:${ARCHIVER_PORT:-9466}"], "labels": { "job": "dvc-services", "service": "archiver" } },
-  { "targets": ["127.0.0.1:${REPLAY_PORT:-8091}"], "labels": { "job": "dvc-services", "service": "replay-api" } }
-]
-TARGETS
-  mv -f "$PROM_TARGETS_DIR/.history.json.tmp" "$PROM_TARGETS_DIR/history.json"
-fi
-
 for name in $SERVICES; do start_service "$name"; done
 
 wait_ready() {
-  local name=$1 url=$2
-  for _ in $(seq 1 120); do
-    if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$(cat "$SERVICES_DIR/$name.pid")" 2>/dev/null; then
-      echo "$name exited; last lines of .run/logs/$name.log:" >&2
-      tail -n 30 "$ROOT/.run/logs/$name.log" >&2
+  local name=$1 url=$2 deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if ! pidfile_alive "$SERVICES_DIR/$name.pid" "services/$name/dist/main.js"; then
+      echo "$name exited; last lines of $LOGS/$name.log:" >&2
+      tail -n 30 "$LOGS/$name.log" >&2
       return 1
     fi
+    if curl -fsS --max-time 2 "$url" >/dev/null 2>&1; then return 0; fi
     sleep 0.5
   done
-  echo "$name not ready after 60 s; see .run/logs/$name.log" >&2
+  echo "$name not ready after 60 s; see $LOGS/$name.log" >&2
   return 1
 }
-wait_ready ingest "http://127.0.0.1:${INGEST_PORT:-8080}/readyz"
-wait_ready projector "http://127.0.0.1:${PROJECTOR_PORT:-9465}/readyz"
-wait_ready exporter "http://127.0.0.1:${EXPORTER_PORT:-9464}/readyz"
-wait_ready notifier "http://127.0.0.1:${NOTIFIER_PORT:-8090}/healthz"
-wait_ready archiver "http://127.0.0.1:${ARCHIVER_PORT:-9466}/readyz"
-wait_ready replay-api "http://127.0.0.1:${REPLAY_PORT:-8091}/readyz"
+wait_ready ingest "http://127.0.0.1:$INGEST_PORT/readyz"
+wait_ready projector "http://127.0.0.1:$PROJECTOR_PORT/readyz"
+wait_ready exporter "http://127.0.0.1:$EXPORTER_PORT/readyz"
+wait_ready notifier "http://127.0.0.1:$NOTIFIER_PORT/healthz"
+wait_ready archiver "http://127.0.0.1:$ARCHIVER_PORT/readyz"
+wait_ready replay-api "http://127.0.0.1:$REPLAY_PORT/readyz"
 
 case "$DEMO" in
-  sample) node scripts/sample-events.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}" ;;
-  binh-phuoc-2022) node scripts/scenario/binh-phuoc-2022.mjs --ingest "http://127.0.0.1:${INGEST_PORT:-8080}" ;;
+  sample) run_child node scripts/sample-events.mjs --ingest "http://127.0.0.1:$INGEST_PORT" ;;
+  binh-phuoc-2022)
+    if [ "$demo_load" = 1 ]; then
+      mkdir -p "$DEMO_DIR"
+      rm -f "$DEMO_DIR/receipt.json"
+      run_child node scripts/scenario/binh-phuoc-2022.mjs --ingest "http://127.0.0.1:$INGEST_PORT" --receipt "$DEMO_DIR/receipt.json"
+      # Not fatal: without a marker the next start loads the case afresh.
+      run_child node scripts/scenario/demo.mjs mark --receipt "$DEMO_DIR/receipt.json" || warn "the demo is not marked as loaded; the next start loads it again"
+    fi
+    ;;
 esac
 
+stop_command="npm run stop"
+[ "$RUN" = "$ROOT/.run" ] || stop_command="STACK_RUN_DIR=$RUN npm run stop"
 cat <<INFO
 
-dvc is running on Node.js $(node -v)$([ "${DVC_NODE_SOURCE:-}" = fetched ] && echo " (the project's pinned runtime, .run/runtime/)")
-  ingest API      http://127.0.0.1:${INGEST_PORT:-8080}/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
-  metrics         http://127.0.0.1:${EXPORTER_PORT:-9464}/metrics
-  projector       http://127.0.0.1:${PROJECTOR_PORT:-9465}/metrics
-  notifier        http://127.0.0.1:${NOTIFIER_PORT:-8090}/v1/notices   (Alertmanager webhook; mail via SMTP_URL)
-  archiver        http://127.0.0.1:${ARCHIVER_PORT:-9466}/metrics   (every event into ${EVENTSTORE_URL:-the event store under .run/eventstore/})
-  replay API      http://127.0.0.1:${REPLAY_PORT:-8091}/v1/events   (NDJSON history for integrators; /v1/openapi.json)
+dvc is running on Node.js $(node -v)$([ "${DVC_NODE_SOURCE:-}" = fetched ] && echo " (the project's pinned runtime, .run/runtime/)") (run folder $RUN)
+  ingest API      http://127.0.0.1:$INGEST_PORT/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
+  metrics         http://127.0.0.1:$EXPORTER_PORT/metrics
+  projector       http://127.0.0.1:$PROJECTOR_PORT/metrics
+  notifier        http://127.0.0.1:$NOTIFIER_PORT/v1/notices   (Alertmanager webhook; mail via SMTP_URL)
+  archiver        http://127.0.0.1:$ARCHIVER_PORT/metrics   (every event into ${EVENTSTORE_URL:-the event store under $RUN/eventstore/})
+  replay API      http://127.0.0.1:$REPLAY_PORT/v1/events   (NDJSON history for integrators; /v1/openapi.json)
   operator CLI    node services/cli/dist/main.js --help   (rebuild, replay, dlq, keys, namespaces)
-  Prometheus      ${PROMETHEUS_URL:-http://127.0.0.1:9090}
-  Alertmanager    ${ALERTMANAGER_URL:-http://127.0.0.1:9093}
-  Kafka           ${KAFKA_BROKERS}
-  Redis           ${REDIS_URL}
-  logs            .run/logs/
-Stop with Ctrl-C or 'npm run stop'.
+  Prometheus      $PROMETHEUS_URL
+  Alertmanager    $ALERTMANAGER_URL
+  Kafka           $KAFKA_BROKERS
+  Redis           $REDIS_URL   (namespace ${REDIS_NAMESPACE:-dvc})
+  logs            $LOGS/
+Stop with Ctrl-C or '$stop_command'.
 INFO
 if [ -n "$replay_key" ]; then
   echo "Replay API key 'local' (shown once; only its hash is stored):"
   echo "  $replay_key"
-  echo "  curl -H 'Authorization: Bearer $replay_key' 'http://127.0.0.1:${REPLAY_PORT:-8091}/v1/events?limit=5'"
+  echo "  curl -H 'Authorization: Bearer $replay_key' 'http://127.0.0.1:$REPLAY_PORT/v1/events?limit=5'"
 fi
 
 if [ "$DEMO" = binh-phuoc-2022 ]; then
   echo "The demo's clock is pinned at $CLOCK_AS_OF. The operator CLI on the demo:"
   echo "  REDIS_NAMESPACE=$REDIS_NAMESPACE EVENTS_TOPIC=$EVENTS_TOPIC DLQ_TOPIC=$DLQ_TOPIC ARCHIVER_GROUP=$ARCHIVER_GROUP EVENTSTORE_URL=$EVENTSTORE_URL CLOCK_AS_OF=$CLOCK_AS_OF node services/cli/dist/main.js namespaces"
 fi
-
-trap 'bash "$SCRIPT_DIR/stop.sh"; exit 0' INT TERM
 while :; do
   for name in $SERVICES; do
-    if ! kill -0 "$(cat "$SERVICES_DIR/$name.pid")" 2>/dev/null; then
-      echo "$name stopped; see .run/logs/$name.log" >&2
-      bash "$SCRIPT_DIR/stop.sh"
+    if ! pidfile_alive "$SERVICES_DIR/$name.pid" "services/$name/dist/main.js"; then
+      echo "$name stopped; see $LOGS/$name.log" >&2
+      trap - EXIT
+      shutdown
       exit 1
     fi
   done
-  sleep 2
+  run_child sleep 2
 done

@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
-# npm test: installs what is missing, starts what the tests need (Kafka, Prometheus,
-# Alertmanager; Redis when none answers), runs type checks and every test tier, then stops
-# exactly what it started. Ends with one line: "N passed, N failed, N skipped".
+# npm test: installs what is missing, starts what the tests need (Kafka unless KAFKA_BROKERS
+# names a cluster that answers, Prometheus, Alertmanager; Redis when none answers at REDIS_URL),
+# runs type checks and every test tier, then stops exactly what it started. Ends with one line:
+# "N passed, N failed, N skipped". Works in the run folder STACK_RUN_DIR (default <repo>/.run).
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$ROOT"
 if [ "${1:-}" = "--help" ]; then
-  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
-  echo "Variables: PROM_SCRAPE_INTERVAL (1s when this run starts Prometheus), and the stack's ports"
-  echo "(KAFKA_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help)."
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+  echo "Variables: KAFKA_BROKERS (an answering cluster is used as is), STACK_RUN_DIR, PROM_SCRAPE_INTERVAL"
+  echo "(1s when this run starts Prometheus), and the stack's ports (KAFKA_PORT, PROMETHEUS_PORT,"
+  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help). A variable set in the"
+  echo "environment wins over the stack's stack.env."
   exit 0
 fi
 
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+resolve_run_dir "$ROOT"
 bash scripts/setup.sh
 # shellcheck source=scripts/node-runtime.sh
 . "$SCRIPT_DIR/node-runtime.sh"
 use_project_node "$ROOT"
+
+user_kafka=${KAFKA_BROKERS:-}
+external_kafka=0
+if [ -n "$user_kafka" ]; then
+  ensure_cmd kcat kcat
+  if kcat -b "$user_kafka" -L -m 3 >/dev/null 2>&1; then
+    external_kafka=1
+    log "kafka: KAFKA_BROKERS=$user_kafka answers; the tests use it, no local broker is started"
+  else
+    warn "kafka: KAFKA_BROKERS=$user_kafka does not answer; the tests use this stack's own broker"
+  fi
+fi
 
 # Remember what was already running so that only what this run starts is stopped.
 running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
@@ -28,19 +46,19 @@ cleanup() {
 }
 trap cleanup EXIT
 for component in kafka redis prometheus alertmanager; do
+  if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
   if ! grep -qx "$component" <<<"$running_before"; then
     PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "$component"
     started+=("$component")
   fi
 done
 
-# Every test tier talks to the stack just started (or found running): its addresses from stack.env.
-set -a
-# shellcheck disable=SC1091
-. "$ROOT/.run/stack.env"
-set +a
+# Every test tier talks to the stack just started (or found running): its addresses from
+# stack.env, for each variable not set in the environment.
+load_env_defaults "$RUN/stack.env"
+if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"; fi
 
-export DVC_TEST_RESULTS_DIR="$ROOT/.run/test-results/$(date +%Y%m%d-%H%M%S)-$$"
+export DVC_TEST_RESULTS_DIR="$RUN/test-results/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$DVC_TEST_RESULTS_DIR"
 status=0
 npx turbo run build typecheck --output-logs=errors-only || status=1

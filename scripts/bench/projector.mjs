@@ -62,7 +62,7 @@ Options:
                     node --cpu-prof; its top self-time functions go into the report
   -h, --help        this text
 
-Environment: KAFKA_BROKERS and REDIS_URL (else .run/stack.env, else 127.0.0.1:19092 and
+Environment: KAFKA_BROKERS and REDIS_URL (else <STACK_RUN_DIR or .run>/stack.env, else 127.0.0.1:19092 and
 redis://127.0.0.1:6379). Projector logs: bench/results/logs/. Needs the projector built
 (npx turbo run build) and Kafka + Redis running (bash scripts/stack.sh start kafka).
 `;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { uniqueName, waitFor } from '@dvc/testing';
-import { REPO_ROOT, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { REPO_ROOT, RUN_DIR, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const run = promisify(execFile);
 
@@ -52,7 +52,7 @@ describe('dvc dlq on the projector dead letters', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [events, dlq] }).finally(() => admin.disconnect());
-    rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+    rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
   });
 
   it('lists the dead letters with their reasons and re-drives the chosen ones to the source topic', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import { ev, postBatch } from './events.js';
-import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, RUN_DIR, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
@@ -33,16 +33,17 @@ interface NoticeView {
 
 const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
 
-/** The notifier port the running Alertmanager posts to, from the config scripts/stack.sh rendered. */
-function alertmanagerNotifierPort(): number {
-  const config = readFileSync(join(REPO_ROOT, '.run', 'alertmanager', 'alertmanager.yml'), 'utf8');
-  const m = /url: 'http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager'/.exec(config);
-  if (m?.[1] === undefined) throw new Error('no notifier webhook URL in .run/alertmanager/alertmanager.yml; run scripts/stack.sh start alertmanager');
+/** The notifier port the running Alertmanager posts to, from its loaded configuration (whatever run folder it came from). */
+async function alertmanagerNotifierPort(): Promise<number> {
+  const res = await fetch(`${ALERTMANAGER_URL}/api/v2/status`);
+  const { config } = (await res.json()) as { config: { original: string } };
+  const m = /\surl: http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager/.exec(config.original);
+  if (m?.[1] === undefined) throw new Error(`the Alertmanager at ${ALERTMANAGER_URL} posts to no local notifier webhook; run scripts/stack.sh start alertmanager`);
   return Number(m[1]);
 }
 
 async function startNotifier(env: Record<string, string>, port: number): Promise<Notifier> {
-  const logDir = join(REPO_ROOT, '.run', 'logs', 'tests');
+  const logDir = join(RUN_DIR, 'logs', 'tests');
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `notifier-${port}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(REPO_ROOT, 'services', 'notifier', 'dist', 'main.js')], {
@@ -61,7 +62,7 @@ async function startNotifier(env: Record<string, string>, port: number): Promise
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {
-      if (ended) throw new Error(`notifier exited during start-up (port ${port} in use?); see .run/logs/tests/notifier-${port}.log`);
+      if (ended) throw new Error(`notifier exited during start-up (port ${port} in use?); see ${join(logDir, `notifier-${port}.log`)}`);
       return (await fetch(`${url}/healthz`)).ok ? true : undefined;
     },
     { timeoutMs: 30_000, description: 'notifier /healthz' },
@@ -190,7 +191,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
     };
     // On the port the running Alertmanager posts to, so the Alertmanager path reaches it too.
-    notifier = await startNotifier(notifierEnv, alertmanagerNotifierPort());
+    notifier = await startNotifier(notifierEnv, await alertmanagerNotifierPort());
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { rebuildNamespace, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from './events.js';
-import { REPO_ROOT, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */
 function projectionSeries(metrics: Map<string, number>): Map<string, number> {
@@ -77,7 +77,7 @@ describe('dvc rebuild restores every series from the event store', () => {
     await unlinkPrefix(redis, `${id}:`);
     await unlinkPrefix(redis, `${id}.`);
     redis.disconnect();
-    rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+    rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
   });
 
   it('serves exactly the same series after the live namespace is wiped and rebuilt', async () => {

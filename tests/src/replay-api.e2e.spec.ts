@@ -5,7 +5,7 @@ import type { DvcEvent } from '@dvc/domain';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev } from './events.js';
-import { REPO_ROOT, scrapeMetrics, serviceEnv, startService, type ServiceProcess } from './stack.js';
+import { RUN_DIR, scrapeMetrics, serviceEnv, startService, type ServiceProcess } from './stack.js';
 
 /**
  * The replay API as a real process over a real SQLite history that this test fills through the
@@ -54,7 +54,7 @@ function signedToken(position: number): string {
 describe('replay API (real process, real SQLite history)', () => {
   const id = uniqueName('replay').replace(/[^a-z0-9-]/g, '');
   const env = serviceEnv(id);
-  const dir = join(REPO_ROOT, '.run', 'tests', id);
+  const dir = join(RUN_DIR, 'tests', id);
   const keysFile = join(dir, 'keys.json');
   const keys = { full: `dvcr_full-${id}`, scoped: `dvcr_scoped-${id}`, slow: `dvcr_slow-${id}`, tails: `dvcr_tails-${id}` };
   let store: EventStore;

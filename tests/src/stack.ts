@@ -6,15 +6,19 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import { stackRunDir } from '@dvc/config';
 import { consumerLag } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
+export const RUN_DIR = stackRunDir(process.env);
+
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
 export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; alertmanagerUrl: string; targetsDir: string } {
-  const file = join(REPO_ROOT, '.run', 'stack.env');
+  const file = join(RUN_DIR, 'stack.env');
   const written = new Map<string, string>();
   if (existsSync(file)) {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -28,7 +32,7 @@ export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheus
     redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379'),
     prometheusUrl: get('PROMETHEUS_URL', 'http://127.0.0.1:9090'),
     alertmanagerUrl: get('ALERTMANAGER_URL', 'http://127.0.0.1:9093'),
-    targetsDir: get('PROM_TARGETS_DIR', join(REPO_ROOT, '.run', 'prometheus', 'targets')),
+    targetsDir: get('PROM_TARGETS_DIR', join(RUN_DIR, 'prometheus', 'targets')),
   };
 }
 
@@ -60,7 +64,7 @@ export async function startService(
   portVariable: string,
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const logDir = join(REPO_ROOT, '.run', 'logs', 'tests');
+  const logDir = join(RUN_DIR, 'logs', 'tests');
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${service}-${port}.log`));
   const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
@@ -77,7 +81,7 @@ export async function startService(
   });
   await waitFor(
     async () => {
-      if (ended) throw new Error(`${service} exited during start-up; see .run/logs/tests/${service}-${port}.log`);
+      if (ended) throw new Error(`${service} exited during start-up; see ${join(logDir, `${service}-${port}.log`)}`);
       const res = await fetch(`${url}/healthz`);
       return res.ok ? true : undefined;
     },
@@ -174,7 +178,7 @@ export function serviceEnv(id: string): Record<string, string> {
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}.projector`,
     ARCHIVER_GROUP: `${id}.archiver`,
-    EVENTSTORE_URL: `sqlite:${join(REPO_ROOT, '.run', 'tests', id, 'events.sqlite')}`,
+    EVENTSTORE_URL: `sqlite:${join(RUN_DIR, 'tests', id, 'events.sqlite')}`,
   };
 }
 

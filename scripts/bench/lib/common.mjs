@@ -5,8 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stackRunDir } from '@dvc/config';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** The run folder of the stack measured (STACK_RUN_DIR, default <repo>/.run). */
+export const RUN_DIR = stackRunDir(process.env);
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 export const log = (text) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -50,7 +53,7 @@ export function percentile(values, p) {
 
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
 export function stackEnv() {
-  const file = join(ROOT, '.run', 'stack.env');
+  const file = join(RUN_DIR, 'stack.env');
   const written = new Map();
   if (existsSync(file)) {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -115,7 +118,7 @@ export function procStatusKb(pid, field) {
 
 export function kafkaPid() {
   try {
-    const pid = readFileSync(join(ROOT, '.run', 'kafka', 'kafka.pid'), 'utf8').replace(/\D/g, '');
+    const pid = readFileSync(join(RUN_DIR, 'kafka', 'kafka.pid'), 'utf8').replace(/\D/g, '');
     return pid === '' ? undefined : Number(pid);
   } catch {
     return undefined;

@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, RESULTS_DIR, cleanUpOnInterrupt, count, log, median, randomTag, stackEnv } from './common.mjs';
+import { ROOT, RESULTS_DIR, RUN_DIR, cleanUpOnInterrupt, count, log, median, randomTag, stackEnv } from './common.mjs';
 import { machineDetails, machineTable } from './machine.mjs';
 
 const COMMON_HELP = `Common options:
@@ -16,7 +16,7 @@ const COMMON_HELP = `Common options:
                     (scripts/bench.sh does this; the machine table is written once, by the first)
   -h, --help        this text
 
-Environment: KAFKA_BROKERS and REDIS_URL (else .run/stack.env, else 127.0.0.1:19092 and
+Environment: KAFKA_BROKERS and REDIS_URL (else <STACK_RUN_DIR or .run>/stack.env, else 127.0.0.1:19092 and
 redis://127.0.0.1:6379). Needs the services built (npx turbo run build) and Kafka + Redis up.
 Service logs: bench/results/logs/. Everything created (topics, groups, Redis keys, store files,
 processes) is removed at the end, also on Ctrl-C.
@@ -100,7 +100,7 @@ export async function runBench(spec) {
     redis,
     logDir: join(RESULTS_DIR, 'logs'),
     /** Scratch folder for store files and keys, deleted at the end. */
-    workDir: join(ROOT, '.run', 'bench', `bench-${tag}-${spec.name}`),
+    workDir: join(RUN_DIR, 'bench', `bench-${tag}-${spec.name}`),
     /** Registers a clean-up step; steps run last-registered first. */
     onCleanup(fn) {
       cleanups.push(fn);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   DEFAULT_DATA_DIR,
@@ -21,6 +20,7 @@ import {
   reloadSpec,
   reloadingData,
   runMain,
+  stackRunDir,
   str,
   url,
 } from '@dvc/config';
@@ -31,8 +31,6 @@ import { Outbox } from './outbox.js';
 import { liveOverdueReader } from './overdue.js';
 import { loadRecipients } from './recipients.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
 const spec = {
   ...redisSpec,
   ...dataSpec,
@@ -41,7 +39,7 @@ const spec = {
   ...clockSpec,
   NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
   NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
-  NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(REPO_ROOT, '.run', 'notifier', 'outbox.db')),
+  NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(stackRunDir(process.env), 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
   DASHBOARD_URL: url('dashboard (panel) linked from notices, e.g. the unit drill-down with ?viewPanel=201; var-unit/var-level/var-window are appended', 'http://127.0.0.1:3000/d/dvc-unit-drilldown', ['http:', 'https:']),
   SMTP_URL: url('mail server, smtp://[user:pass@]host:port or smtps://…', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { stackRunDir } from '@dvc/config';
 import { EVENT_TYPE_NAMES, type EventType } from '@dvc/domain';
 import { isUnitId, parseEventTypes } from './query.js';
 
@@ -10,7 +10,8 @@ import { isUnitId, parseEventTypes } from './query.js';
  * is enough (a slow one like scrypt protects low-entropy passwords, not random keys) and lets a
  * request be checked against every entry with a constant-time compare.
  */
-export const DEFAULT_KEYS_FILE = fileURLToPath(new URL('../../../.run/replay/keys.json', import.meta.url));
+/** The keys file under the stack's run folder (STACK_RUN_DIR, default <repo>/.run). */
+export const DEFAULT_KEYS_FILE = join(stackRunDir(process.env), 'replay', 'keys.json');
 export const KEY_PREFIX = 'dvcr_';
 export const KEYS_FILE_VERSION = 1;
 export const MAX_RATE_PER_MINUTE = 100_000;

@@ -30,6 +30,7 @@ export {
 export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
 export { createLogger, type Logger } from './log.js';
 export { clockSetting, clockSpec, describeClock, eventWatermark, type ClockMode, type ClockSetting } from './clock.js';
+export { DEFAULT_RUN_DIR, stackRunDir } from './run-dir.js';
 export { runMain, type Running, type ServiceMain } from './lifecycle.js';
 export {
   createHttpServer,

@@ -1,14 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import { EventStoreDBClient } from '@eventstore/db-client';
-import { str } from '@dvc/config';
+import { stackRunDir, str } from '@dvc/config';
 import { EsdbEventStore } from './esdb.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './sqlite.js';
 
-/** The embedded default: one SQLite file under the repository's run folder. */
-export const DEFAULT_EVENTSTORE_FILE = fileURLToPath(new URL('../../../.run/eventstore/events.sqlite', import.meta.url));
+/** The embedded default: one SQLite file under the stack's run folder (STACK_RUN_DIR, default <repo>/.run). */
+export const DEFAULT_EVENTSTORE_FILE = join(stackRunDir(process.env), 'eventstore', 'events.sqlite');
 
 /** Where every service that reads or writes the history finds it. */
 export const eventStoreSpec = {

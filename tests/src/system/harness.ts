@@ -15,7 +15,7 @@ import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 /**
  * SOAK=1 scales every scenario up (longer streams, more faults); SOAK_SCALE sets the factor.
@@ -328,7 +328,7 @@ export interface PrivateBroker {
  * touching the broker everybody else uses. Same folder on every start: same data.
  */
 export async function privateBroker(id: string): Promise<PrivateBroker> {
-  const dir = join(REPO_ROOT, '.run', 'tests', id, 'stack');
+  const dir = join(RUN_DIR, 'tests', id, 'stack');
   const [port, controllerPort] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
@@ -351,7 +351,7 @@ export async function privateBroker(id: string): Promise<PrivateBroker> {
     stop: () => stack('stop'),
     remove: async () => {
       await stack('stop');
-      rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+      rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
     },
   };
 }

@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { epochKey, readEpoch, resolveActiveNamespace } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from '../events.js';
-import { REPO_ROOT, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -82,7 +82,7 @@ describe('Redis losing the projection: detected, reported, repaired with one com
     await admin.connect();
     await admin.deleteTopics({ topics: [common.EVENTS_TOPIC ?? '', common.DLQ_TOPIC ?? ''] }).catch(() => undefined);
     await admin.disconnect();
-    rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
+    rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
   });
 
   it('stops applying while the namespace is gone and counts every event exactly once after the rebuild', async () => {
