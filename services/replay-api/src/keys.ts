@@ -2,8 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stackRunDir } from '@dvc/config';
-import { EVENT_TYPE_NAMES, type EventType } from '@dvc/domain';
-import { isUnitId, parseEventTypes } from './query.js';
+import { EVENT_TYPE_NAMES, isUnitId, parseEventTypes, type EventType } from '@dvc/domain';
 
 /**
  * API keys. The keys file holds only SHA-256 hashes: keys are 256 random bits, so a fast hash
