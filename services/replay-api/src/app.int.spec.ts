@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { listen } from '@dvc/config';
 import type { DvcEvent } from '@dvc/domain';
 import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
+import { KeyRing, hashApiKey } from '@dvc/keys';
 import { waitFor } from '@dvc/testing';
 import { createApp, type ReplayApp } from './app.js';
-import { KeyRing, hashApiKey } from './keys.js';
 import { RateLimiter } from './rate.js';
 import { createTokenCodec } from './token.js';
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
-import type { ApiKeyRecord, KeysSource } from './keys.js';
+import type { ApiKeyRecord, KeysSource } from '@dvc/keys';
 import { parseEventsQuery } from './query.js';
 import type { RateLimiter } from './rate.js';
 import { planRead } from './scope.js';

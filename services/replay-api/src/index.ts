@@ -1,28 +1,4 @@
 export { createApp, type ReplayApp, type ReplayDeps } from './app.js';
-export {
-  DEFAULT_KEYS_FILE,
-  KEY_PREFIX,
-  KEYS_FILE_VERSION,
-  MAX_RATE_PER_MINUTE,
-  KeyRing,
-  KeysFileError,
-  addKey,
-  generateApiKey,
-  hashApiKey,
-  parseKeysFile,
-  parseTypesScope,
-  parseUnitsScope,
-  readKeysFile,
-  serializeKeysFile,
-  watchedKeysFile,
-  writeKeysFile,
-  type ApiKeyRecord,
-  type KeyScope,
-  type KeysFile,
-  type KeysSource,
-  type NewKey,
-  type Parsed,
-} from './keys.js';
 export { OPENAPI_FILE } from './openapi.js';
 export {
   DEFAULT_LIMIT,

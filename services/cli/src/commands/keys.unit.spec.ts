@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyRing, readKeysFile } from '@dvc/replay-api';
+import { KeyRing, readKeysFile } from '@dvc/keys';
 import { UsageError } from '../args.js';
 import type { CliIo } from '../io.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
