@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { listen } from '@dvc/config';
 import type { DvcEvent } from '@dvc/domain';
 import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
+import { KeyRing, hashApiKey } from '@dvc/keys';
 import { waitFor } from '@dvc/testing';
 import { createApp, type ReplayApp } from './app.js';
-import { KeyRing, hashApiKey } from './keys.js';
 import { RateLimiter } from './rate.js';
 import { createTokenCodec } from './token.js';
 
@@ -126,4 +126,74 @@ describe('GET /v1/events against a real SQLite store', () => {
   async function metricsText(): Promise<string> {
     return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   }
+});
+
+describe('GET /v1/events by key role', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let app: ReplayApp;
+  let port: number;
+  const record = (id: string, key: string, role?: 'replay' | 'producer' | 'board') => ({
+    id,
+    hash: hashApiKey(key),
+    units: '*' as const,
+    types: '*' as const,
+    ratePerMinute: 1000,
+    createdAt: '',
+    ...(role === undefined ? {} : { role }),
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'replay-roles-'));
+    store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
+    await store.append([event(1), event(2)]);
+    app = createApp({
+      store,
+      keys: {
+        current: () =>
+          new KeyRing([record('plain', 'dvcr_plain'), record('reader', 'dvcr_reader', 'replay'), record('sender', 'dvcr_sender', 'producer'), record('wall', 'dvcr_wall', 'board')]),
+      },
+      tokens: createTokenCodec(['roles-secret']),
+      limiter: new RateLimiter(Date.now),
+      registry: new Registry(),
+      logger: pino({ level: 'silent' }),
+      openapi: '{}',
+      now: Date.now,
+      batchSize: 500,
+      pollMs: 20,
+      heartbeatMs: 10_000,
+      maxTailsPerKey: 4,
+    });
+    port = await listen(app.server, 0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (key: string) => fetch(`http://127.0.0.1:${port}/v1/events`, { headers: { authorization: `Bearer ${key}` } });
+
+  it('serves keys without a role and keys with the role replay', async () => {
+    for (const key of ['dvcr_plain', 'dvcr_reader']) {
+      const res = await get(key);
+      expect(res.status).toBe(200);
+      const lines = (await res.text()).trim().split('\n').map((line) => JSON.parse(line) as { event?: { id: string }; end?: string });
+      expect(lines.map((l) => l.event?.id ?? l.end)).toEqual(['bp-1', 'bp-2', 'caught-up']);
+    }
+  });
+
+  it('refuses keys of any other role with a 403 naming the role', async () => {
+    for (const [key, id, role] of [
+      ['dvcr_sender', 'sender', 'producer'],
+      ['dvcr_wall', 'wall', 'board'],
+    ] as const) {
+      const res = await get(key);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({ error: `key '${id}' has the role '${role}'; the replay API takes only keys with the role 'replay'` });
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^dvc_replay_requests_total\{status="403"\} 2$/m);
+  });
 });

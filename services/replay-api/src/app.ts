@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
-import type { ApiKeyRecord, KeysSource } from './keys.js';
+import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
 import { parseEventsQuery } from './query.js';
 import type { RateLimiter } from './rate.js';
 import { planRead } from './scope.js';
@@ -113,6 +113,11 @@ export function createApp(deps: ReplayDeps): ReplayApp {
     }
     const key = authenticate(req, res);
     if (key === undefined) return;
+    const role = keyRole(key);
+    if (role !== 'replay') {
+      refuse(res, 403, `key '${key.id}' has the role '${role}'; the replay API takes only keys with the role 'replay'`, { key: key.id });
+      return;
+    }
     const rate = deps.limiter.take(key.id, key.ratePerMinute);
     if (!rate.ok) {
       refuse(res, 429, `rate limit of ${key.ratePerMinute} requests per minute reached for key '${key.id}'; retry in ${rate.retryAfterSeconds} s`, {

@@ -1,4 +1,4 @@
-import { EVENT_TYPE_NAMES, UNIT_ID_PATTERN, parseTimestamp, type EventType } from '@dvc/domain';
+import { UNIT_ID_PATTERN, isUnitId, parseEventTypes, parseTimestamp, type EventType } from '@dvc/domain';
 import type { Position } from '@dvc/eventstore';
 import type { TokenCodec } from './token.js';
 
@@ -23,58 +23,6 @@ export interface EventsQuery {
 }
 
 export type QueryResult = { ok: true; query: EventsQuery } | { ok: false; problems: string[] };
-
-const UNIT_ID = new RegExp(UNIT_ID_PATTERN);
-
-/** Edit distance, for "did you mean" on event types. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
-/** The known event type closest to a misspelt one. */
-export function closestEventType(name: string): EventType {
-  let best = EVENT_TYPE_NAMES[0] as EventType;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of EVENT_TYPE_NAMES) {
-    const d = distance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-/** Splits a comma list of event types; the problems name each unknown one with the closest valid type. */
-export function parseEventTypes(raw: string, what: string): { ok: true; types: EventType[] } | { ok: false; problems: string[] } {
-  const items = raw.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) return { ok: false, problems: [`${what} has an empty entry in '${raw}': give event types separated by commas`] };
-  const known = new Set<string>(EVENT_TYPE_NAMES);
-  const unknown = items.filter((t) => !known.has(t));
-  if (unknown.length > 0) {
-    return {
-      ok: false,
-      problems: unknown.map(
-        (t) => `${what}: unknown event type '${t}' (did you mean '${closestEventType(t)}'?); valid types: ${EVENT_TYPE_NAMES.join(', ')}`,
-      ),
-    };
-  }
-  return { ok: true, types: [...new Set(items)] as EventType[] };
-}
-
-/** Whether a unit id has the contract's shape. */
-export function isUnitId(value: string): boolean {
-  return UNIT_ID.test(value);
-}
 
 /** Validates the query string of GET /v1/events, reporting every problem at once. */
 export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec): QueryResult {

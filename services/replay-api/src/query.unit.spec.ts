@@ -1,5 +1,5 @@
 import { EVENT_TYPE_NAMES } from '@dvc/domain';
-import { DEFAULT_LIMIT, MAX_LIMIT, QUERY_PARAMETERS, closestEventType, parseEventsQuery, type QueryResult } from './query.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, QUERY_PARAMETERS, parseEventsQuery, type QueryResult } from './query.js';
 import { createTokenCodec } from './token.js';
 
 const tokens = createTokenCodec(['query-test-secret-xyz']);
@@ -50,11 +50,6 @@ describe('GET /v1/events query', () => {
     expect(rest).toEqual([]);
     expect(problem).toContain("types: unknown event type 'vn.dvc.dossier.recieved' (did you mean 'vn.dvc.dossier.received'?)");
     expect(problem).toContain(`valid types: ${EVENT_TYPE_NAMES.join(', ')}`);
-  });
-
-  it('suggests by edit distance', () => {
-    expect(closestEventType('vn.dvc.payment.complete')).toBe('vn.dvc.payment.completed');
-    expect(closestEventType('report.submitted')).toBe('vn.dvc.report.submitted');
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import type { DvcEvent, EventType } from '@dvc/domain';
 import type { EventFilter } from '@dvc/eventstore';
-import type { KeyScope } from './keys.js';
+import type { KeyScope } from '@dvc/keys';
 import type { EventsQuery } from './query.js';
 
 /**

@@ -13,6 +13,7 @@ export {
 } from './events/schemas.js';
 export { validateEvent, parseJson, jsonBytesProblem, eventJsonSchemas, type Problem, type ValidationResult, type ParseResult } from './events/validate.js';
 export { parseTimestamp, timestampMs, type TimestampResult } from './events/timestamp.js';
+export { closestEventType, isUnitId, parseEventTypes } from './events/names.js';
 export {
   admitEvent,
   describeDuration,

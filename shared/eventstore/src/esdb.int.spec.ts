@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { EventStoreDBClient } from '@eventstore/db-client';
-import { contractEvent, describeEventStoreContract } from './contract.js';
-import { describeEsdbSpecifics } from './esdb-specifics.js';
 import { EsdbEventStore } from './esdb.js';
 import { openEventStore, redactUrl } from './open.js';
 import { EventStoreError } from './port.js';
+import { contractEvent, describeEsdbSpecifics, describeEventStoreContract } from './testing/index.js';
 
 /**
  * The contract suite and the adapter's specifics against a real EventStoreDB (23.10 or later),

@@ -6,7 +6,6 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { timestampMs } from '@dvc/domain';
-import { contractEvent, describeEventStoreContract } from './contract.js';
 import {
   DEFAULT_STREAM_PREFIX,
   checkStreamPrefix,
@@ -24,12 +23,11 @@ import {
   streamName,
   subjectOfStream,
 } from './esdb-codec.js';
-import { EsdbImitation } from './esdb-imitation.js';
-import { describeEsdbSpecifics } from './esdb-specifics.js';
 import { EsdbEventStore } from './esdb.js';
 import { EventStoreUrlError, isEsdbUrl, openEventStore, redactUrl } from './open.js';
 import { EventStoreError } from './port.js';
 import { SqliteEventStore } from './sqlite.js';
+import { EsdbImitation, contractEvent, describeEsdbSpecifics, describeEventStoreContract } from './testing/index.js';
 
 describe('EventStoreDB event ids', () => {
   it('are name-based UUIDs as in RFC 4122 version 5 (checked on the RFC namespace example)', () => {

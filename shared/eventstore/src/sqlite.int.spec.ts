@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import ts from 'typescript';
 import type { AppendResult, EventStore, Position, StoredEvent } from './port.js';
-import { contractEvent, describeEventStoreContract } from './contract.js';
 import { SqliteEventStore } from './sqlite.js';
+import { contractEvent, describeEventStoreContract } from './testing/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dvc-eventstore-'));
 let files = 0;

@@ -8,7 +8,7 @@ import {
   readKeysFile,
   writeKeysFile,
   type ApiKeyRecord,
-} from '@dvc/replay-api';
+} from '@dvc/keys';
 import { UsageError, intFlag, parseFlags } from '../args.js';
 import type { CliIo } from '../io.js';
 

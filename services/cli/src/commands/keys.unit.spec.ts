@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyRing, readKeysFile } from '@dvc/replay-api';
+import { KeyRing, addKey, readKeysFile, writeKeysFile } from '@dvc/keys';
 import { UsageError } from '../args.js';
 import type { CliIo } from '../io.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
@@ -79,6 +79,21 @@ describe('dvc keys', () => {
       expect(output).not.toContain('sha256');
       for (const key of keys.trim().split('\n')) expect(output).not.toContain(key);
     }
+  });
+
+  it('create writes no role (a replay key); list --json shows a role the file gives', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    await keysCommand(['create', '--id', 'a', '--units', '*', '--types', '*'], h.io);
+    expect(readKeysFile(file).keys[0]).not.toHaveProperty('role');
+    const board = addKey(readKeysFile(file), { id: 'wall', units: ['u1'], types: '*', ratePerMinute: 5, role: 'board' }, new Date('2026-03-04T05:06:07Z'));
+    if (!board.ok) throw new Error(board.problems.join('; '));
+    writeKeysFile(file, board.value.file);
+    const json = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['list', '--json'], json.io)).toBe(0);
+    expect(JSON.parse(json.out())).toEqual([
+      { id: 'a', units: '*', types: '*', ratePerMinute: 60, createdAt: '2026-03-04T05:06:07.000Z' },
+      { id: 'wall', units: ['u1'], types: '*', ratePerMinute: 5, role: 'board', createdAt: '2026-03-04T05:06:07.000Z' },
+    ]);
   });
 
   it('list of a missing file says there are no keys', async () => {

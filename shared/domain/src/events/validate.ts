@@ -2,6 +2,7 @@ import { FormatRegistry, type TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { EVENT_TYPE_NAMES, EVENT_TYPES, NO_CONTROL_PATTERN, UNIT_ID_PATTERN, envelopeSchema, type DvcEvent, type EventType } from './schemas.js';
+import { editDistance } from './names.js';
 import { parseTimestamp } from './timestamp.js';
 
 /** One thing wrong with an event: a JSON Pointer into it and a sentence saying what. */
@@ -22,28 +23,12 @@ function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(EVENT_TYPES, value);
 }
 
-/** Levenshtein distance, used only to suggest the intended type for a misspelled one. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j] ?? 0;
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(above + 1, (row[j - 1] ?? 0) + 1, diagonal + cost);
-      diagonal = above;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
 function unknownTypeProblem(type: unknown): Problem {
   if (typeof type !== 'string') {
     return { path: '/type', message: type === undefined ? 'is required' : 'must be a string naming an event type' };
   }
   const shown = type.length > 80 ? `${type.slice(0, 80)}…` : type;
-  const nearest = EVENT_TYPE_NAMES.map((name) => ({ name, d: distance(type.slice(0, 80), name) })).sort((x, y) => x.d - y.d)[0];
+  const nearest = EVENT_TYPE_NAMES.map((name) => ({ name, d: editDistance(type.slice(0, 80), name) })).sort((x, y) => x.d - y.d)[0];
   const hint = nearest !== undefined && nearest.d <= 4 ? ` (did you mean '${nearest.name}'?)` : '';
   return { path: '/type', message: `unknown event type '${shown}'${hint}` };
 }

@@ -5,6 +5,7 @@ import {
   addKey,
   generateApiKey,
   hashApiKey,
+  keyRole,
   parseKeysFile,
   parseTypesScope,
   parseUnitsScope,
@@ -119,5 +120,60 @@ describe('keys file', () => {
     expect(parseTypesScope('vn.dvc.report.submitted')).toEqual({ ok: true, value: ['vn.dvc.report.submitted'] });
     const bad = parseTypesScope('vn.dvc.report.submited');
     expect(!bad.ok && bad.problems[0]).toContain("did you mean 'vn.dvc.report.submitted'?");
+  });
+});
+
+describe('key roles', () => {
+  it('a record without a role is a replay key, and stays without one through the file', () => {
+    const file: KeysFile = { version: 1, keys: [record()] };
+    const text = serializeKeysFile(file);
+    expect(text).not.toContain('role');
+    const parsed = parseKeysFile(text);
+    expect(parsed).toEqual({ ok: true, value: file });
+    expect(parsed.ok && keyRole(parsed.value.keys[0]!)).toBe('replay');
+  });
+
+  it('reads and writes each known role', () => {
+    const file: KeysFile = {
+      version: 1,
+      keys: (['replay', 'producer', 'operator', 'board'] as const).map((role) => record({ id: role, hash: hashApiKey(role), role })),
+    };
+    const parsed = parseKeysFile(serializeKeysFile(file));
+    expect(parsed).toEqual({ ok: true, value: file });
+    expect(parsed.ok && parsed.value.keys.map(keyRole)).toEqual(['replay', 'producer', 'operator', 'board']);
+  });
+
+  it('names an unknown or mistyped role', () => {
+    const text = JSON.stringify({
+      version: 1,
+      keys: [
+        { ...record({ id: 'a', hash: hashApiKey('a') }), role: 'admin' },
+        { ...record({ id: 'b', hash: hashApiKey('b') }), role: null },
+      ],
+    });
+    expect(parseKeysFile(text)).toEqual({
+      ok: false,
+      problems: [
+        'keys[0] (a).role must be one of replay, producer, operator, board (or absent for replay)',
+        'keys[1] (b).role must be one of replay, producer, operator, board (or absent for replay)',
+      ],
+    });
+  });
+
+  it('adds a key with a role only when one is given', () => {
+    const plain = addKey(empty, { id: 'a', units: '*', types: '*', ratePerMinute: 1 }, NOW, fixed(2));
+    expect(plain.ok && Object.keys(plain.value.file.keys[0]!)).toEqual(['id', 'hash', 'units', 'types', 'ratePerMinute', 'createdAt']);
+    const board = addKey(empty, { id: 'b', units: '*', types: '*', ratePerMinute: 1, role: 'board' }, NOW, fixed(3));
+    expect(board.ok && board.value.file.keys[0]).toEqual({
+      id: 'b',
+      hash: hashApiKey(generateApiKey(fixed(3))),
+      units: '*',
+      types: '*',
+      ratePerMinute: 1,
+      role: 'board',
+      createdAt: '2026-01-02T03:04:05.000Z',
+    });
+    const wrong = addKey(empty, { id: 'c', units: '*', types: '*', ratePerMinute: 1, role: 'root' as never }, NOW);
+    expect(wrong).toEqual({ ok: false, problems: ["role 'root' must be one of replay, producer, operator, board"] });
   });
 });

@@ -1,13 +1,14 @@
+/// <reference types="jest" />
+// Runs under jest: describe, it, expect and the hooks are the test runner's globals.
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { waitFor } from '@dvc/testing';
+import { esdbEventId, positionFromEsdb } from '../esdb-codec.js';
+import { EsdbEventStore } from '../esdb.js';
 import { contractEvent } from './contract.js';
-import { esdbEventId, positionFromEsdb } from './esdb-codec.js';
-import { EsdbEventStore } from './esdb.js';
+import { eventually } from './eventually.js';
 
 /**
- * Test-only (not part of the build): what the EventStoreDB adapter promises beyond the port
- * contract, run on the in-memory imitation (esdb.unit.spec.ts) and on a real EventStoreDB
- * (esdb.int.spec.ts). The factory gives, per test, clients on one server and `name(suffix)`,
+ * What the EventStoreDB adapter promises beyond the port contract, run on the in-memory
+ * imitation (esdb.unit.spec.ts) and on a real EventStoreDB (esdb.int.spec.ts). The factory gives, per test, clients on one server and `name(suffix)`,
  * which makes stream prefixes and stream names unique to the test (on a shared server).
  */
 export interface EsdbTarget {
@@ -73,7 +74,7 @@ export function describeEsdbSpecifics(title: string, factory: () => Promise<Esdb
       const subscription = first.subscribe({ after: 0, onEvent: (s) => void seen.push(s.event.id) });
       expect(() => first.subscribe({ after: 0, onEvent: () => undefined })).toThrow(/already used by a running subscription/);
       await first.append([contractEvent({ id: 'e6' })]);
-      await waitFor(() => (seen.length === 6 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10, description: 'six events' });
+      await eventually(() => (seen.length === 6 ? true : undefined), 'six events');
       await subscription.close();
       const stored = await first.read();
       expect(stored.map((s) => s.event.id)).toEqual(seen);
@@ -84,7 +85,7 @@ export function describeEsdbSpecifics(title: string, factory: () => Promise<Esdb
       await second.append([contractEvent({ id: 'e7' })]);
       const resumed: string[] = [];
       const again = second.subscribe({ after: await second.readCheckpoint(), onEvent: (s) => void resumed.push(s.event.id) });
-      await waitFor(() => (resumed.length === 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10, description: 'the event after the checkpoint' });
+      await eventually(() => (resumed.length === 1 ? true : undefined), 'the event after the checkpoint');
       await again.close();
       expect(resumed).toEqual(['e7']);
       await second.close();

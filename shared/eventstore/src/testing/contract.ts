@@ -1,9 +1,11 @@
+/// <reference types="jest" />
+// Runs under jest: describe, it, expect and the hooks are the test runner's globals.
 import { timestampMs, validateEvent, type DvcEvent, type EventType } from '@dvc/domain';
-import { waitFor } from '@dvc/testing';
-import { EventStoreError, type EventStore, type Position, type StoredEvent } from './port.js';
+import { EventStoreError, type EventStore, type Position, type StoredEvent } from '../port.js';
+import { eventually } from './eventually.js';
 
 /**
- * The conformance suite every EventStore adapter runs (test-only: not part of the build).
+ * The conformance suite every EventStore adapter runs, for jest (`@dvc/eventstore/testing`).
  * The factory gives fresh, empty storage per test; `open()` may be called more than once to
  * get several store instances on that same storage (as several processes would).
  */
@@ -21,7 +23,8 @@ export interface ContractTarget {
 
 type Kind = 'received' | 'resolved' | 'payment' | 'report';
 
-interface Spec {
+/** A fixture event; by default a receipt of unit-a at 20 June 2022 08:00 +07:00, subject `s-<id>`. */
+export interface ContractEventSpec {
   id: string;
   kind?: Kind;
   subject?: string;
@@ -43,7 +46,7 @@ const TYPE_OF: Record<Kind, EventType> = {
 };
 
 /** A valid event of the contract, checked by the domain's own validator. */
-export function contractEvent(spec: Spec): DvcEvent {
+export function contractEvent(spec: ContractEventSpec): DvcEvent {
   const kind = spec.kind ?? 'received';
   const unit = spec.unit ?? 'unit-a';
   const time = spec.time ?? T0;
@@ -139,7 +142,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
           caughtUpAt = position;
         },
         until: (count: number, what: string) =>
-          waitFor(() => (received.length >= count ? true : undefined), { timeoutMs: 10_000, intervalMs: 10, description: what }),
+          eventually(() => (received.length >= count ? true : undefined), what),
       };
     }
 
@@ -307,7 +310,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         const history = await storedPositions();
         const c = collector();
         const subscription = store.subscribe({ after: 0, onEvent: c.onEvent, onCaughtUp: c.onCaughtUp });
-        await waitFor(() => c.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10, description: 'catch-up' });
+        await eventually(() => c.caughtUpAt(), 'catch-up');
         expect(c.caughtUpAt()).toBe(history[4]);
         expect(positions(c.received)).toEqual(history);
         await store.append(batch(6, 8));
@@ -341,7 +344,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         const history = await storedPositions();
         const c = collector();
         const subscription = store.subscribe({ after: history[4]!, onEvent: c.onEvent, onCaughtUp: c.onCaughtUp });
-        await waitFor(() => c.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10, description: 'catch-up' });
+        await eventually(() => c.caughtUpAt(), 'catch-up');
         expect(c.caughtUpAt()).toBe(history[7]);
         expect(positions(c.received)).toEqual(history.slice(5));
         await store.append(batch(9, 10));
@@ -355,12 +358,12 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       it('catches up at once on an empty store and at the head', async () => {
         const empty = collector();
         const first = store.subscribe({ after: 0, onEvent: empty.onEvent, onCaughtUp: empty.onCaughtUp });
-        expect(await waitFor(() => empty.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10 })).toBe(0);
+        expect(await eventually(() => empty.caughtUpAt(), 'the empty subscription to catch up')).toBe(0);
         await store.append(batch(1, 3));
         const history = await storedPositions();
         const atHead = collector();
         const second = store.subscribe({ after: history[2]!, onEvent: atHead.onEvent, onCaughtUp: atHead.onCaughtUp });
-        expect(await waitFor(() => atHead.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10 })).toBe(history[2]);
+        expect(await eventually(() => atHead.caughtUpAt(), 'the subscription at the head to catch up')).toBe(history[2]);
         await store.append(batch(4, 4));
         await atHead.until(1, 'live event');
         await empty.until(4, 'live events');
@@ -405,7 +408,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
             running -= 1;
           },
         });
-        await waitFor(() => (seen.length === 20 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10 });
+        await eventually(() => (seen.length === 20 ? true : undefined), 'twenty events');
         expect(overlapped).toBe(false);
         expect(seen).toEqual(await storedPositions());
         await subscription.close();
@@ -428,7 +431,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       it('delivers nothing after close', async () => {
         const c = collector();
         const subscription = store.subscribe({ after: 0, onEvent: c.onEvent, onCaughtUp: c.onCaughtUp });
-        await waitFor(() => c.caughtUpAt(), { timeoutMs: 10_000, intervalMs: 10 });
+        await eventually(() => c.caughtUpAt(), 'catch-up');
         await store.append(batch(1, 2));
         await c.until(2, 'live events');
         await subscription.close();

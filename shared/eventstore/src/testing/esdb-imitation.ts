@@ -18,14 +18,14 @@ import {
 } from '@eventstore/db-client';
 
 /**
- * Test-only (not part of the build): an in-memory imitation of the few EventStoreDB client calls
- * the adapter makes, so that its logic runs through the whole contract suite on any machine. It
- * copies the behaviours the adapter must cope with: `$all` positions are log offsets with gaps,
- * system records are interleaved with ours, the events of one multi-event write share a commit
- * position, forward `$all` reads include their start position, a missing stream fails the read
- * with StreamNotFoundError, a stale expected revision fails the write with
- * WrongExpectedVersionError, and every call yields to the event loop so writers interleave.
- * It is no substitute for the real server: esdb.int.spec.ts runs the suite against one.
+ * For tests: an in-memory imitation of the few EventStoreDB client calls the adapter makes, so
+ * that its logic runs through the whole contract suite on any machine. It copies the behaviours
+ * the adapter must cope with: `$all` positions are log offsets with gaps, system records are
+ * interleaved with ours, the events of one multi-event write share a commit position, forward
+ * `$all` reads include their start position, a missing stream fails the read with
+ * StreamNotFoundError, a stale expected revision fails the write with WrongExpectedVersionError,
+ * and every call yields to the event loop so writers interleave. It is no substitute for the
+ * real server: esdb.int.spec.ts runs the suite against one.
  */
 
 interface LoggedRecord {

@@ -2,8 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stackRunDir } from '@dvc/config';
-import { EVENT_TYPE_NAMES, type EventType } from '@dvc/domain';
-import { isUnitId, parseEventTypes } from './query.js';
+import { EVENT_TYPE_NAMES, isUnitId, parseEventTypes, type EventType } from '@dvc/domain';
 
 /**
  * API keys. The keys file holds only SHA-256 hashes: keys are 256 random bits, so a fast hash
@@ -18,6 +17,16 @@ export const MAX_RATE_PER_MINUTE = 100_000;
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
+/**
+ * What a key is for. Each service accepts keys of its own role only: the replay API takes
+ * `replay` keys. `producer` (sending events), `operator` and `board` are the names the next
+ * services will take; a file may already hold them, and no service accepts them yet.
+ */
+export const KEY_ROLES = ['replay', 'producer', 'operator', 'board'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+/** The role of a key whose record has none: every key written before roles existed. */
+export const DEFAULT_KEY_ROLE: KeyRole = 'replay';
+
 /** What a key may read: units and event types (each a list or '*' for all), and how often. */
 export interface KeyScope {
   units: '*' | readonly string[];
@@ -29,7 +38,18 @@ export interface ApiKeyRecord extends KeyScope {
   id: string;
   /** `sha256:<hex>` of the whole key text. */
   hash: string;
+  /** Absent means DEFAULT_KEY_ROLE (read it with `keyRole`); written only when given. */
+  role?: KeyRole;
   createdAt: string;
+}
+
+/** A key's role: its record's, or DEFAULT_KEY_ROLE when the record has none. */
+export function keyRole(record: Pick<ApiKeyRecord, 'role'>): KeyRole {
+  return record.role ?? DEFAULT_KEY_ROLE;
+}
+
+function isKeyRole(value: unknown): value is KeyRole {
+  return typeof value === 'string' && (KEY_ROLES as readonly string[]).includes(value);
 }
 
 export interface KeysFile {
@@ -117,6 +137,7 @@ export function parseKeysFile(text: string): Parsed<KeysFile> {
     if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 1 || rate > MAX_RATE_PER_MINUTE) {
       problems.push(`${name}.ratePerMinute must be an integer from 1 to ${MAX_RATE_PER_MINUTE}`);
     }
+    if (e.role !== undefined && !isKeyRole(e.role)) problems.push(`${name}.role must be one of ${KEY_ROLES.join(', ')} (or absent for ${DEFAULT_KEY_ROLE})`);
     if (typeof e.createdAt !== 'string') problems.push(`${name}.createdAt must be a string`);
     if (problems.length === before && id !== undefined && units !== undefined && types !== undefined) {
       keys.push({
@@ -125,6 +146,7 @@ export function parseKeysFile(text: string): Parsed<KeysFile> {
         units,
         types: types as '*' | EventType[],
         ratePerMinute: rate as number,
+        ...(isKeyRole(e.role) ? { role: e.role } : {}),
         createdAt: e.createdAt as string,
       });
     }
@@ -178,6 +200,8 @@ export interface NewKey {
   units: '*' | readonly string[];
   types: '*' | readonly EventType[];
   ratePerMinute: number;
+  /** Stored only when given; absent means DEFAULT_KEY_ROLE. */
+  role?: KeyRole;
 }
 
 /** Adds a key to a keys file's content: the key text (to show once) and the new content (hash only). */
@@ -188,6 +212,7 @@ export function addKey(file: KeysFile, spec: NewKey, now: Date, random?: (size: 
   if (!Number.isInteger(spec.ratePerMinute) || spec.ratePerMinute < 1 || spec.ratePerMinute > MAX_RATE_PER_MINUTE) {
     problems.push(`rate must be an integer from 1 to ${MAX_RATE_PER_MINUTE} requests per minute, got ${spec.ratePerMinute}`);
   }
+  if (spec.role !== undefined && !isKeyRole(spec.role)) problems.push(`role '${String(spec.role)}' must be one of ${KEY_ROLES.join(', ')}`);
   if (problems.length > 0) return { ok: false, problems };
   const key = generateApiKey(random);
   const record: ApiKeyRecord = {
@@ -196,6 +221,7 @@ export function addKey(file: KeysFile, spec: NewKey, now: Date, random?: (size: 
     units: spec.units === '*' ? '*' : [...spec.units],
     types: spec.types === '*' ? '*' : [...spec.types],
     ratePerMinute: spec.ratePerMinute,
+    ...(spec.role === undefined ? {} : { role: spec.role }),
     createdAt: now.toISOString(),
   };
   return { ok: true, value: { key, file: { version: KEYS_FILE_VERSION, keys: [...file.keys, record] } } };
