@@ -6,7 +6,8 @@ import { DEFAULT_DATA_DIR, createLogger, loadReferenceData, projectionRules, typ
 import { statutoryDaysOff, validateEvent, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka, ensureTopics } from '@dvc/kafka';
-import { Keys, ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
+import { Keys, resolveActiveNamespace } from '@dvc/read-model';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import type { CliIo } from './io.js';

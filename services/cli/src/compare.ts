@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { activeKey } from '@dvc/read-model';
+import { epochKey } from '@dvc/redis';
 
 /** One way two projections differ: where, and each side's value ('absent' when missing). */
 export interface Difference {
@@ -179,7 +181,7 @@ async function scanSuffixes(redis: Redis, namespace: string, batch: number, each
     cursor = next;
     // The base's pointer lives under the base's prefix, and each namespace's epoch sentinel is
     // its own by design: neither is part of the projection.
-    const suffixes = keys.map((k) => k.slice(namespace.length)).filter((s) => s !== ':active' && s !== ':epoch');
+    const suffixes = keys.filter((k) => k !== activeKey(namespace) && k !== epochKey(namespace)).map((k) => k.slice(namespace.length));
     if (suffixes.length > 0) await each(suffixes);
   } while (cursor !== '0');
 }

@@ -5,7 +5,8 @@ import type { Logger, ProjectionRules, ReferenceData } from '@dvc/config';
 import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { createApp } from '@dvc/exporter';
-import { applyEvents, pinnedView, type LiveState, type ProjectionStore } from '@dvc/redis';
+import { pinnedView, type LiveState } from '@dvc/read-model';
+import { applyEvents, type ProjectionStore } from '@dvc/redis';
 import { parseExposition } from './compare.js';
 
 export interface ApplyHistoryOptions {

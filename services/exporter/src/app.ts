@@ -5,12 +5,12 @@ import { closeServer, createHttpServer, describeClock, sendJson, sendText, type 
 import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory, type WorkCalendar } from '@dvc/domain';
 import { CalendarMetrics, ProjectionMetrics, selectExportedUnits, type WindowSpec } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { readSnapshots, type LiveView } from '@dvc/redis';
+import { readSnapshots, type LiveView } from '@dvc/read-model';
 
 export interface ExporterDeps {
   redis: Redis;
   /**
-   * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/redis): the
+   * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/read-model): the
    * namespace `<base>:active` names, so a rebuild's switch takes effect on the next scrape, and
    * the clock (wall, event-time watermark or pinned as-of instant). A rebuild comparing two
    * namespaces passes a `pinnedView`.
