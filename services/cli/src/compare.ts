@@ -34,17 +34,6 @@ export function comparableSeries(series: string): boolean {
   return name.startsWith('dvc_') && !name.startsWith('dvc_exporter_scrape_') && !IGNORED_SERIES.has(name);
 }
 
-/** Prometheus exposition text as `name{labels}` -> value (comments skipped). */
-export function parseExposition(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
-
 function same(a: number | undefined, b: number | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && Number.isNaN(a) && Number.isNaN(b));
 }
