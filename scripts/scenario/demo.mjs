@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, dataSpec, int, loadConfig, stackRunDir, str } from '@dvc/config';
 import { eventStoreSpec, openEventStore, redactUrl } from '@dvc/eventstore';
 import { consumerLag, createKafka, kafkaSpec } from '@dvc/kafka';
-import { ProjectionStore, createRedisClient, redisSpec, resolveActiveNamespace } from '@dvc/redis';
+import { resolveActiveNamespace } from '@dvc/read-model';
+import { ProjectionStore, createRedisClient, redisSpec } from '@dvc/redis';
 import { DEMO_CASE, createMarker, dataGaps, parseMarker, settingsDrift } from './demo-state.mjs';
 
 const SCENARIO_DIR = fileURLToPath(new URL('.', import.meta.url));

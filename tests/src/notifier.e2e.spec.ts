@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { ProjectionStore } from '@dvc/redis';
+import { loadReferenceData, projectionRules } from '@dvc/config';
+import { validateEvent, type DvcEvent } from '@dvc/domain';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import { ev, postBatch } from './events.js';
@@ -174,10 +176,16 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
         },
       }),
     );
-    // Seven open dossiers of bp.dongxoai in this run's namespace: six overdue, one not yet due.
-    const open = `${id}:{bp.dongxoai}:z:open`;
-    for (let i = 1; i <= 6; i++) await redis.zadd(open, NOW - i * 24 * HOUR, `dossier:HS-${id}-${i}`);
-    await redis.zadd(open, NOW + 24 * HOUR, `dossier:HS-${id}-future`);
+    // Seven open dossiers of bp.dongxoai in this run's namespace, written as the projector writes
+    // them (states and open set): six overdue, one not yet due.
+    const received = (suffix: number | string, dueMs: number): DvcEvent => {
+      const result = validateEvent(ev.received('bp.dongxoai', `HS-${id}-${suffix}`, new Date(NOW - 30 * 24 * HOUR).toISOString(), 'online', { dueAt: new Date(dueMs).toISOString() }));
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      return result.event;
+    };
+    const rules = projectionRules(loadReferenceData(), { RESULT_RETURN_WORKING_DAYS: 2, RECEIPT_WORKING_DAYS: 1, RETENTION_DAYS: 0 });
+    const dossiers = [1, 2, 3, 4, 5, 6].map((i) => received(i, NOW - i * 24 * HOUR));
+    await applyEvents(new ProjectionStore(redis, id), [...dossiers, received('future', NOW + 24 * HOUR)], rules.ctxAt(NOW), () => NOW, rules.expireAt);
     notifierEnv = {
       NOTIFIER_DB: join(dir, 'outbox.db'),
       RECIPIENTS_FILE: join(dir, 'recipients.json'),

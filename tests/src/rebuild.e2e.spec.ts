@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { rebuildNamespace, resolveActiveNamespace } from '@dvc/redis';
+import { rebuildNamespace, resolveActiveNamespace } from '@dvc/read-model';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev, postBatch } from './events.js';
 import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';

@@ -6,11 +6,12 @@ import { DEFAULT_DATA_DIR, createLogger, loadReferenceData, projectionRules, typ
 import { statutoryDaysOff, validateEvent, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka, ensureTopics } from '@dvc/kafka';
-import { Keys, ProjectionStore, applyEvents, resolveActiveNamespace } from '@dvc/redis';
+import { Keys, resolveActiveNamespace } from '@dvc/read-model';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import type { CliIo } from './io.js';
-import { scrapeNamespace } from './rebuild.js';
+import { namespaceSeries } from './rebuild.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
@@ -79,7 +80,7 @@ describe('the working-day calendar at the end of 2026, through the projection an
     return (JSON.parse(raw.slice(raw.indexOf('|') + 1)) as { dueAt: number }).dueAt;
   };
   const openStates = async (reference: ReferenceData, namespace: string, at: string) => {
-    const series = await scrapeNamespace({ redis, reference, namespace, at: { namespace, keys: new Keys(namespace), nowMs: Date.parse(at), wallMs: Date.parse(at), clockMode: 'wall' }, logger });
+    const series = await namespaceSeries({ redis, reference, namespace, at: { namespace, keys: new Keys(namespace), nowMs: Date.parse(at), wallMs: Date.parse(at), clockMode: 'wall' } });
     const open = (state: string) => series.get(`dvc_dossiers_open{unit="${unit}",level="unknown",state="${state}"}`);
     return { in_time: open('in_time'), overdue: open('overdue') };
   };

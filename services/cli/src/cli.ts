@@ -1,5 +1,5 @@
 import { ConfigError, describeConfig } from '@dvc/config';
-import { NamespaceError, SwitchConflictError } from '@dvc/redis';
+import { NamespaceError, SwitchConflictError } from '@dvc/read-model';
 import { UsageError } from './args.js';
 import { cliSpec } from './config.js';
 import type { CliIo, Command } from './io.js';

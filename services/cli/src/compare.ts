@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { activeKey } from '@dvc/read-model';
+import { epochKey } from '@dvc/redis';
 
 /** One way two projections differ: where, and each side's value ('absent' when missing). */
 export interface Difference {
@@ -30,17 +32,6 @@ function seriesName(series: string): string {
 export function comparableSeries(series: string): boolean {
   const name = seriesName(series);
   return name.startsWith('dvc_') && !name.startsWith('dvc_exporter_scrape_') && !IGNORED_SERIES.has(name);
-}
-
-/** Prometheus exposition text as `name{labels}` -> value (comments skipped). */
-export function parseExposition(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
 }
 
 function same(a: number | undefined, b: number | undefined): boolean {
@@ -179,7 +170,7 @@ async function scanSuffixes(redis: Redis, namespace: string, batch: number, each
     cursor = next;
     // The base's pointer lives under the base's prefix, and each namespace's epoch sentinel is
     // its own by design: neither is part of the projection.
-    const suffixes = keys.map((k) => k.slice(namespace.length)).filter((s) => s !== ':active' && s !== ':epoch');
+    const suffixes = keys.filter((k) => k !== activeKey(namespace) && k !== epochKey(namespace)).map((k) => k.slice(namespace.length));
     if (suffixes.length > 0) await each(suffixes);
   } while (cursor !== '0');
 }

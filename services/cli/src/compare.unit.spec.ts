@@ -1,11 +1,6 @@
-import { comparableSeries, diffSeries, parseExposition } from './compare.js';
+import { comparableSeries, diffSeries } from './compare.js';
 
 describe('series comparison', () => {
-  it('parses exposition text into series and values', () => {
-    const text = '# HELP dvc_x help\n# TYPE dvc_x gauge\ndvc_x{unit="a",level="commune"} 3\ndvc_y 0.25\n\ndvc_z NaN\n';
-    expect(parseExposition(text)).toEqual(new Map([['dvc_x{unit="a",level="commune"}', 3], ['dvc_y', 0.25], ['dvc_z', Number.NaN]]));
-  });
-
   it('compares the projection series only, not wall-clock, redelivery or exporter series', () => {
     expect(comparableSeries('dvc_dossiers_received{unit="a"}')).toBe(true);
     expect(comparableSeries('dvc_exporter_clock_timestamp_seconds')).toBe(true);

@@ -1,7 +1,8 @@
 import { admissionSpec, clockSetting, clockSpec, dataSpec, loadConfig, projectionSpec, str, type Spec } from '@dvc/config';
 import { eventStoreSpec } from '@dvc/eventstore';
 import { kafkaSpec } from '@dvc/kafka';
-import { createLiveView, redisSpec, type LiveView, type Redis } from '@dvc/redis';
+import { createLiveView, type LiveView, type Redis } from '@dvc/read-model';
+import { redisSpec } from '@dvc/redis';
 import type { CliIo } from './io.js';
 
 /** Every setting the CLI reads from the environment: the services' own shared specs. */

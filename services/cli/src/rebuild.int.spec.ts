@@ -5,14 +5,15 @@ import { Redis } from 'ioredis';
 import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka, ensureTopics } from '@dvc/kafka';
-import { ProjectionStore, activeKey, applyEvents, createLiveView, listNamespaces, resolveActiveNamespace } from '@dvc/redis';
+import { activeKey, createLiveView, listNamespaces, resolveActiveNamespace } from '@dvc/read-model';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
 import type { DvcEvent } from '@dvc/domain';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import { diffProjections, diffSeries } from './compare.js';
 import { history } from './fixtures.js';
 import type { CliIo } from './io.js';
-import { applyHistory, scrapeNamespace } from './rebuild.js';
+import { applyHistory, namespaceSeries } from './rebuild.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
@@ -93,9 +94,9 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
       await store.close();
     }
     const at = await createLiveView({ redis, base, clock: { mode: 'wall' }, wall: () => wallMs }).resolve();
-    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, at, logger });
-    const live = await scrape(base);
-    const rebuilt = await scrape(`${base}.same`);
+    const series = (namespace: string) => namespaceSeries({ redis, reference, namespace, at });
+    const live = await series(base);
+    const rebuilt = await series(`${base}.same`);
     expect(live.get(`dvc_dossiers_received{unit="${base}-u1",level="unknown",window="14d",channel="online"}`)).toBeGreaterThan(0);
     expect(diffSeries(live, rebuilt)).toEqual([]);
     expect(await diffProjections(redis, base, `${base}.same`)).toEqual([]);
@@ -118,8 +119,8 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     expect(projection.find((d) => d.where.startsWith('units'))).toEqual({ where: 'units (1 members)', live: 'none', rebuilt: 'ghost' });
     const at = await createLiveView({ redis, base, clock: { mode: 'wall' }, wall: () => wallMs }).resolve();
     const series = diffSeries(
-      await scrapeNamespace({ redis, reference, namespace: base, at, logger }),
-      await scrapeNamespace({ redis, reference, namespace: `${base}.damaged`, at, logger }),
+      await namespaceSeries({ redis, reference, namespace: base, at }),
+      await namespaceSeries({ redis, reference, namespace: `${base}.damaged`, at }),
     );
     // D2 (due 2022-06-05) is overdue at the wall clock of 2022-06-25; the damaged copy lost it.
     expect(series.find((d) => d.where === `dvc_dossiers_open{unit="${unit}",level="unknown",state="overdue"}`)).toBeDefined();

@@ -1,12 +1,11 @@
 import type { Admin } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
-import type { Logger, ProjectionRules, ReferenceData } from '@dvc/config';
+import type { ProjectionRules, ReferenceData } from '@dvc/config';
 import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
-import { createApp } from '@dvc/exporter';
-import { applyEvents, pinnedView, type LiveState, type ProjectionStore } from '@dvc/redis';
-import { parseExposition } from './compare.js';
+import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
+import { listUnits, pinnedView, readSnapshots, type LiveState } from '@dvc/read-model';
+import { applyEvents, type ProjectionStore } from '@dvc/redis';
 
 export interface ApplyHistoryOptions {
   events: EventStore;
@@ -73,28 +72,24 @@ export function addSkipped(a: Skipped, b: Skipped): Skipped {
   return out;
 }
 
-export interface ScrapeOptions {
+export interface SeriesOptions {
   redis: Redis;
   reference: ReferenceData;
   namespace: string;
   /** One read of the live view: every namespace compared is computed at its now (and wall clock). */
   at: LiveState;
-  logger: Logger;
 }
 
-/** Every series the exporter would serve for exactly this namespace at the instant of `at`. */
-export async function scrapeNamespace(options: ScrapeOptions): Promise<Map<string, number>> {
-  const app = createApp({
-    redis: options.redis,
-    live: pinnedView(options.at, options.namespace),
-    days: options.reference.days,
-    reference: () => options.reference,
-    // Every unit is compared, those the exporter would leave out beyond its cap included.
-    maxUnknownUnits: Number.MAX_SAFE_INTEGER,
-    logger: options.logger,
-    processRegistry: new Registry(),
-  });
-  return parseExposition(await app.scrape());
+/**
+ * Every series of the metrics contract for exactly this namespace at the instant of `at`, as
+ * the exporter computes them (`snapshotSeries` of @dvc/metrics, from the same reads), for every
+ * unit: those the exporter would leave out beyond its cap of unknown units included.
+ */
+export async function namespaceSeries(options: SeriesOptions): Promise<Map<string, number>> {
+  const { keys, nowMs, wallMs } = await pinnedView(options.at, options.namespace).resolve();
+  const { windows, buckets } = scrapeWindows(options.reference, nowMs);
+  const snapshots = await readSnapshots(options.redis, keys, await listUnits(options.redis, keys), buckets, nowMs);
+  return snapshotSeries({ snapshots, windows, nowMs, wallMs, reference: options.reference });
 }
 
 /** Per partition, whether the group's committed offset has reached the given end offset. */

@@ -4,7 +4,8 @@ import { Registry } from 'prom-client';
 import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
 import { parseTargets } from '@dvc/config';
 import type { ClockSetting } from '@dvc/config';
-import { ProjectionStore, activeKey, applyEvents, createLiveView, pinnedView, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
+import { activeKey, createLiveView, pinnedView, rebuildNamespace, switchActiveNamespace } from '@dvc/read-model';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 

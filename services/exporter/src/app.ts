@@ -2,18 +2,17 @@ import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, describeClock, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
-import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type UnitDirectory, type WorkCalendar } from '@dvc/domain';
-import { CalendarMetrics, ProjectionMetrics, selectExportedUnits, type WindowSpec } from '@dvc/metrics';
+import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
+import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { readSnapshots, type LiveView } from '@dvc/redis';
+import { listUnits, readSnapshots, type LiveView } from '@dvc/read-model';
 
 export interface ExporterDeps {
   redis: Redis;
   /**
-   * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/redis): the
-   * namespace `<base>:active` names, so a rebuild's switch takes effect on the next scrape, and
-   * the clock (wall, event-time watermark or pinned as-of instant). A rebuild comparing two
-   * namespaces passes a `pinnedView`.
+   * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/read-model):
+   * the namespace `<base>:active` names, so a rebuild's switch takes effect on the next scrape,
+   * and the clock (wall, event-time watermark or pinned as-of instant).
    */
   live: LiveView;
   days: DayIndexer;
@@ -42,12 +41,9 @@ export interface ExporterApp {
   close(): Promise<void>;
 }
 
-export const ROLLING_WINDOW = { id: '14d', days: 14 } as const;
-
 export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
-  const metrics = new ProjectionMetrics(registry);
-  const calendarMetrics = new CalendarMetrics(registry);
+  const metrics = new ContractMetrics(registry);
   const served = new Gauge({
     name: 'dvc_exporter_namespace_info',
     help: 'The Redis namespace the last scrape was computed from (value 1)',
@@ -89,21 +85,13 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     clockInfo.reset();
     clockInfo.set({ mode: clockMode }, 1);
     const { units, targets, calendar } = deps.reference();
-    const periodWindows: WindowSpec[] = targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
-    const unitIds = (await deps.redis.smembers(keys.units())).sort();
-    const exported = selectExportedUnits(unitIds, units, deps.maxUnknownUnits);
+    const reference = { days: deps.days, units, targets, calendar };
+    const exported = selectExportedUnits(await listUnits(deps.redis, keys), units, deps.maxUnknownUnits);
     unknownUnits.set({ state: 'exported' }, exported.unknownExported);
     unknownUnits.set({ state: 'dropped' }, exported.unknownDropped);
-    const today = deps.days.dayOf(now);
-    const rolling: WindowSpec = {
-      kind: 'rolling',
-      id: ROLLING_WINDOW.id,
-      buckets: rollingWindowDays(today, ROLLING_WINDOW.days).map((d) => deps.days.isoDate(d)),
-    };
-    const buckets = [...rolling.buckets, ...periodWindows.map((w) => w.buckets[0]), CURRENT_BUCKET];
+    const { windows, buckets } = scrapeWindows(reference, now);
     const snapshots = await readSnapshots(deps.redis, keys, exported.unitIds, buckets, now);
-    metrics.update(snapshots, [rolling, ...periodWindows], now, wall, units, (unit, window) => targets.forUnit(unit, window));
-    calendarMetrics.update(calendar, deps.days, now);
+    metrics.update({ snapshots, windows, nowMs: now, wallMs: wall, reference });
     timer();
     return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
   };

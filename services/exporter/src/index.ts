@@ -1,1 +1,1 @@
-export { createApp, ROLLING_WINDOW, type ExporterApp, type ExporterDeps } from './app.js';
+export { createApp, type ExporterApp, type ExporterDeps } from './app.js';

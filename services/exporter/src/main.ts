@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, int, listen, loadConfig, port, reloadSpec, runMain, str, watchReferenceData } from '@dvc/config';
-import { createLiveView, createRedisClient, redisSpec } from '@dvc/redis';
+import { createLiveView } from '@dvc/read-model';
+import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 
 const spec = {

@@ -24,7 +24,8 @@ import {
   str,
   url,
 } from '@dvc/config';
-import { createLiveView, createRedisClient, redisSpec } from '@dvc/redis';
+import { createLiveView } from '@dvc/read-model';
+import { createRedisClient, redisSpec } from '@dvc/redis';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';

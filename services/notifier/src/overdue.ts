@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
-import { SETS } from '@dvc/domain';
 import type { ClockSetting } from '@dvc/config';
-import type { LiveView } from '@dvc/redis';
+import { readOverdue, type LiveView } from '@dvc/read-model';
 import { OVERDUE_LIST_SIZE, type OverdueList } from './render.js';
 
 /** What one notice is written from, read once per notice. */
@@ -26,11 +25,11 @@ export interface OverdueReader {
 }
 
 /**
- * From the live view (`createLiveView` of @dvc/redis: the namespace `<base>:active` names, read
- * afresh per notice, and the configured clock) and the projection's open sets
- * (`<ns>:{<unit>}:z:open`, scored by effective due time): the members scored before now are the
- * overdue ones, the lowest scores the longest overdue. Never throws: within `timeoutMs` or not
- * at all, a notice goes out without the list rather than not at all.
+ * From the live view (`createLiveView` of @dvc/read-model: the namespace `<base>:active` names,
+ * read afresh per notice, and the configured clock), each unit's first page of `readOverdue`:
+ * its open dossiers overdue at that now (the domain's `isOverdueAt`), the longest overdue first.
+ * Never throws: within `timeoutMs` or not at all, a notice goes out without the list rather than
+ * not at all.
  */
 export function liveOverdueReader(redis: Redis, live: LiveView, timeoutMs: number): OverdueReader {
   const pinned = live.clock.mode === 'as-of' ? live.clock.asOfMs : undefined;
@@ -39,25 +38,17 @@ export function liveOverdueReader(redis: Redis, live: LiveView, timeoutMs: numbe
     try {
       const reading = (async (): Promise<OverdueReading> => {
         const state = await live.resolve();
-        const pipeline = redis.pipeline();
-        for (const unitId of unitIds) pipeline.zrangebyscore(state.keys.set(unitId, SETS.open), '-inf', `(${state.nowMs}`, 'WITHSCORES', 'LIMIT', 0, OVERDUE_LIST_SIZE);
-        const results = unitIds.length === 0 ? [] : ((await pipeline.exec()) ?? []);
-        const lists = new Map<string, OverdueList>();
-        unitIds.forEach((unitId, i) => {
-          const [error, value] = results[i] ?? [new Error('missing pipeline result'), null];
-          if (error) {
-            lists.set(unitId, { ok: false, reason: error.message });
-            return;
-          }
-          const flat = value as string[];
-          const dossiers = [];
-          for (let j = 0; j + 1 < flat.length; j += 2) {
-            const member = flat[j] ?? '';
-            dossiers.push({ code: member.startsWith('dossier:') ? member.slice('dossier:'.length) : member, dueMs: Number(flat[j + 1]) });
-          }
-          lists.set(unitId, { ok: true, dossiers });
-        });
-        return { namespace: state.namespace, asOf: state.clockMode === 'wall' ? undefined : state.nowMs, lists };
+        const entries = await Promise.all(
+          unitIds.map(async (unitId): Promise<[string, OverdueList]> => {
+            try {
+              const page = await readOverdue(redis, state, unitId, { limit: OVERDUE_LIST_SIZE });
+              return [unitId, { ok: true, dossiers: page.items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs })) }];
+            } catch (error) {
+              return [unitId, { ok: false, reason: (error as Error).message }];
+            }
+          }),
+        );
+        return { namespace: state.namespace, asOf: state.clockMode === 'wall' ? undefined : state.nowMs, lists: new Map(entries) };
       })();
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { LiveView } from '@dvc/redis';
+import type { LiveView } from '@dvc/read-model';
 import { liveOverdueReader } from './overdue.js';
 
 describe('liveOverdueReader when the live view cannot be read', () => {

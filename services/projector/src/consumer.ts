@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { ADMISSION_CODES, beyondRetention, type AdmissionLimits, type DvcEvent, type ProjectionContext } from '@dvc/domain';
 import { admitMessage, watchLag, type LagWatch, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
-import { EpochGuard, ProjectionStore, applyEvents, resolveActiveNamespace, type Redis } from '@dvc/redis';
+import { resolveActiveNamespace } from '@dvc/read-model';
+import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
 
 export interface ProjectorDeps {
   kafka: Kafka;

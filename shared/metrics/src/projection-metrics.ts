@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import { Field, CURRENT_BUCKET, INTEGRITY_REASONS, type UnitDirectory, type UnitInfo } from '@dvc/domain';
-import type { UnitSnapshot } from '@dvc/redis';
+import type { UnitSnapshot } from '@dvc/read-model';
 
 /**
  * One window to export: its label value and the buckets it sums. A rolling window sums day

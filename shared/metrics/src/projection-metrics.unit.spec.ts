@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { createUnitDirectory } from '@dvc/domain';
-import type { UnitSnapshot } from '@dvc/redis';
+import type { UnitSnapshot } from '@dvc/read-model';
 import { ProjectionMetrics, selectExportedUnits } from './projection-metrics.js';
 
 const directory = createUnitDirectory([{ id: 'ward-1', name: 'Phường 1', level: 'commune', kind: 'commune_desk' }]);

@@ -1,40 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
 import type { DvcEvent, SubjectState, UnitChanges } from '@dvc/domain';
-import { subjectKeysOf, type SetName } from '@dvc/domain';
+import { subjectKeysOf } from '@dvc/domain';
+import { Keys, assertNamespace, listUnits, parseStoredState } from '@dvc/read-model';
 
 const APPLY_LUA = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     dvcApply(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
-
-/**
- * Key layout. Every key of a unit carries the hash tag `{unit}` so a unit's batch is one
- * atomic script on one Redis Cluster slot; the namespace lets a rebuild write beside the
- * live projection and lets tests stay out of each other's way.
- */
-export class Keys {
-  constructor(readonly namespace: string) {}
-  units(): string {
-    return `${this.namespace}:units`;
-  }
-  private unit(unitId: string): string {
-    return `${this.namespace}:{${unitId}}`;
-  }
-  state(unitId: string, subjectKey: string): string {
-    return `${this.unit(unitId)}:s:${subjectKey}`;
-  }
-  bucket(unitId: string, bucket: string): string {
-    return `${this.unit(unitId)}:b:${bucket}`;
-  }
-  set(unitId: string, set: SetName): string {
-    return `${this.unit(unitId)}:z:${set}`;
-  }
-  meta(unitId: string): string {
-    return `${this.unit(unitId)}:meta`;
   }
 }
 
@@ -46,9 +20,6 @@ export interface StateRead {
   states: Map<string, SubjectState | undefined>;
   revisions: Map<string, number>;
 }
-
-/** Thrown when a stored state is not valid JSON: the namespace was written by something else. */
-export class CorruptStateError extends Error {}
 
 export type WriteOutcome = { applied: string[]; conflicted: string[] };
 
@@ -72,9 +43,7 @@ export class ProjectionStore {
     private readonly redis: Redis,
     namespace: string,
   ) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) {
-      throw new Error(`Redis namespace '${namespace}' must match [A-Za-z0-9_.-]{1,64}`);
-    }
+    assertNamespace(namespace);
     this.keys = new Keys(namespace);
     if (typeof (redis as Partial<Redis>).dvcApply !== 'function') {
       redis.defineCommand('dvcApply', { lua: APPLY_LUA });
@@ -103,15 +72,7 @@ export class ProjectionStore {
           read.states.set(subject, undefined);
           return;
         }
-        const bar = raw.indexOf('|');
-        const revision = bar > 0 ? Number(raw.slice(0, bar)) : Number.NaN;
-        let state: SubjectState;
-        try {
-          state = JSON.parse(raw.slice(bar + 1)) as SubjectState;
-        } catch {
-          throw new CorruptStateError(`state ${this.keys.state(unitId, subject)} is not <revision>|<JSON>`);
-        }
-        if (!Number.isSafeInteger(revision)) throw new CorruptStateError(`state ${this.keys.state(unitId, subject)} has no revision`);
+        const { revision, state } = parseStoredState(raw, this.keys.state(unitId, subject));
         read.states.set(subject, state);
         read.revisions.set(subject, revision);
       });
@@ -172,7 +133,7 @@ export class ProjectionStore {
 
   /** Every unit the projection has seen. */
   async units(): Promise<string[]> {
-    return (await this.redis.smembers(this.keys.units())).sort();
+    return listUnits(this.redis, this.keys);
   }
 
   /** Deletes every key of the namespace (tests and dropped rebuild namespaces only). */

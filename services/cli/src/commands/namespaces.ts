@@ -1,4 +1,5 @@
-import { createRedisClient, listNamespaces } from '@dvc/redis';
+import { listNamespaces } from '@dvc/read-model';
+import { createRedisClient } from '@dvc/redis';
 import { parseFlags } from '../args.js';
 import { cliConfig, cliLiveView } from '../config.js';
 import type { CliIo } from '../io.js';

@@ -2,13 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { admissionLimits, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
 import { createKafka } from '@dvc/kafka';
-import { ProjectionStore, createEpoch, createRedisClient, dropNamespace, rebuildNamespace, switchActiveNamespace } from '@dvc/redis';
+import { dropNamespace, rebuildNamespace, switchActiveNamespace } from '@dvc/read-model';
+import { ProjectionStore, createEpoch, createRedisClient } from '@dvc/redis';
 import { UsageError, intFlag, parseFlags } from '../args.js';
 import { diffProjections, diffSeries, type Difference } from '../compare.js';
 import { cliConfig, cliLiveView } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress, formatDuration } from '../progress.js';
-import { addSkipped, applyHistory, describeSkipped, groupReached, scrapeNamespace, topicEnds, type Skipped } from '../rebuild.js';
+import { addSkipped, applyHistory, describeSkipped, groupReached, namespaceSeries, topicEnds, type Skipped } from '../rebuild.js';
 
 export const REBUILD_HELP = `dvc rebuild: rebuild the projection from the event store into a new namespace, compare, switch
 
@@ -131,8 +132,8 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
     io.stdout.write(`inadmissible events skipped (not applied): ${describeSkipped(built.skipped)}\n`);
 
     io.stdout.write(`comparing at ${new Date(at.nowMs).toISOString()} (clock ${at.clockMode})\n`);
-    const scrape = (namespace: string) => scrapeNamespace({ redis, reference, namespace, at, logger });
-    const [liveSeries, rebuiltSeries] = [await scrape(live), await scrape(target)];
+    const series = (namespace: string) => namespaceSeries({ redis, reference, namespace, at });
+    const [liveSeries, rebuiltSeries] = [await series(live), await series(target)];
     const seriesDiffs = diffSeries(liveSeries, rebuiltSeries);
     const rawDiffs = await diffProjections(redis, live, target);
     printDifferences(io, `series (${rebuiltSeries.size} served by ${target})`, seriesDiffs, maxDiffs);

@@ -79,3 +79,44 @@ export function openMembership(state: DossierState): OpenMembership {
   // Not paused: the running-pause term is zero whatever instant is passed.
   return { set: 'open', dueMs: effectiveDueMs(state, 0) };
 }
+
+/** How far ahead "due soon" looks: `dvc_dossiers_due_soon{within="24h"}`. */
+export const DUE_SOON_MS = 24 * 3_600_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The one rule for "overdue now": open (received, neither resolved nor withdrawn), not waiting for
+ * a supplement, and `nowMs` past its effective due time (due exactly at `nowMs` is not yet
+ * overdue). A dossier without a known due time is never overdue; a paused one counts as paused,
+ * whatever its due time. The read model answers the same question from the open set, whose score
+ * is this effective due time (`score < now`).
+ */
+export function isOverdueAt(state: DossierState, nowMs: number): boolean {
+  const open = openMembership(state);
+  return open.set === 'open' && open.dueMs !== undefined && nowMs > open.dueMs;
+}
+
+/**
+ * Open, not paused, not overdue at `nowMs`, and due within DUE_SOON_MS: its effective due time
+ * lies in [nowMs, nowMs + 24 h], both ends included.
+ */
+export function isDueSoonAt(state: DossierState, nowMs: number): boolean {
+  const open = openMembership(state);
+  return open.set === 'open' && open.dueMs !== undefined && open.dueMs >= nowMs && open.dueMs <= nowMs + DUE_SOON_MS;
+}
+
+/** Open and waiting for the citizen's supplement (the due time moves while it waits). */
+export function isPaused(state: DossierState): boolean {
+  return openMembership(state).set === 'paused';
+}
+
+/**
+ * Whole days (24 h each, rounded down) by which `nowMs` is past the effective due time at `nowMs`;
+ * 0 when it is not past or no due time is known. A paused dossier keeps the lateness it had when
+ * the pause began, since its due time moves with the clock while it waits.
+ */
+export function daysOverdueAt(state: DossierState, nowMs: number): number {
+  const due = effectiveDueMs(state, nowMs);
+  return due === undefined || nowMs <= due ? 0 : Math.floor((nowMs - due) / DAY_MS);
+}

@@ -1,4 +1,15 @@
-import { effectiveDueMs, emptyDossier, openMembership, resolutionTimeliness, type DossierState } from './dossier.js';
+import {
+  DUE_SOON_MS,
+  daysOverdueAt,
+  effectiveDueMs,
+  emptyDossier,
+  isDueSoonAt,
+  isOverdueAt,
+  isPaused,
+  openMembership,
+  resolutionTimeliness,
+  type DossierState,
+} from './dossier.js';
 
 const H = 3_600_000;
 const RECEIVED = Date.UTC(2022, 5, 22, 1, 0); // 2022-06-22T08:00+07:00
@@ -106,5 +117,56 @@ describe('openMembership', () => {
     expect(openMembership(dossier({ resolvedAt: RECEIVED + H, pausedSince: RECEIVED }))).toEqual({ set: 'none' });
     expect(openMembership(dossier({ withdrawnAt: RECEIVED + H, pausedSince: RECEIVED }))).toEqual({ set: 'none' });
     expect(openMembership({ ...emptyDossier(), submittedAt: RECEIVED })).toEqual({ set: 'none' });
+  });
+});
+
+describe('isOverdueAt, isDueSoonAt, isPaused, daysOverdueAt: the open dossier at an instant', () => {
+  it('overdue only once now is past the effective due time; due exactly now is due soon, not overdue', () => {
+    expect(isOverdueAt(dossier(), DUE)).toBe(false);
+    expect(isDueSoonAt(dossier(), DUE)).toBe(true);
+    expect(isOverdueAt(dossier(), DUE + 1)).toBe(true);
+    expect(isDueSoonAt(dossier(), DUE + 1)).toBe(false);
+  });
+
+  it('due soon over exactly 24 hours ahead, both ends included', () => {
+    expect(DUE_SOON_MS).toBe(24 * H);
+    expect(isDueSoonAt(dossier(), DUE - 24 * H)).toBe(true);
+    expect(isDueSoonAt(dossier(), DUE - 24 * H - 1)).toBe(false);
+    expect(isOverdueAt(dossier(), DUE - 24 * H - 1)).toBe(false);
+  });
+
+  it('a closed pause moves the due time; a running one makes the dossier paused, never overdue', () => {
+    const closed = dossier({ pausedMs: 5 * H, supplementRequests: 1 });
+    expect(isOverdueAt(closed, DUE + 5 * H)).toBe(false);
+    expect(isOverdueAt(closed, DUE + 5 * H + 1)).toBe(true);
+    // Paused after its due time had passed: still counted as paused, with the lateness it had.
+    const late = dossier({ pausedSince: DUE + 50 * H, supplementRequests: 1 });
+    expect(isPaused(late)).toBe(true);
+    expect(isOverdueAt(late, DUE + 100 * H)).toBe(false);
+    expect(isDueSoonAt(late, DUE + 100 * H)).toBe(false);
+    expect(daysOverdueAt(late, DUE + 100 * H)).toBe(2);
+    expect(daysOverdueAt(late, DUE + 1000 * H)).toBe(2);
+    expect(daysOverdueAt(dossier({ pausedSince: DUE - H, supplementRequests: 1 }), DUE + 1000 * H)).toBe(0);
+  });
+
+  it('no known due time: never overdue nor due soon; resolved, withdrawn or not received: none of them', () => {
+    const { dueAt: _d, ...noDue } = dossier();
+    expect(isOverdueAt(noDue, DUE + 1000 * H)).toBe(false);
+    expect(isDueSoonAt(noDue, DUE)).toBe(false);
+    expect(daysOverdueAt(noDue, DUE + 1000 * H)).toBe(0);
+    for (const closed of [dossier({ resolvedAt: RECEIVED + H }), dossier({ withdrawnAt: RECEIVED + H, pausedSince: RECEIVED }), { ...emptyDossier(), dueAt: DUE }]) {
+      expect(isOverdueAt(closed, DUE + 1)).toBe(false);
+      expect(isDueSoonAt(closed, DUE)).toBe(false);
+      expect(isPaused(closed)).toBe(false);
+    }
+    expect(isPaused(dossier())).toBe(false);
+  });
+
+  it('days overdue are whole 24-hour days past the effective due time', () => {
+    expect(daysOverdueAt(dossier(), DUE)).toBe(0);
+    expect(daysOverdueAt(dossier(), DUE + 24 * H - 1)).toBe(0);
+    expect(daysOverdueAt(dossier(), DUE + 24 * H)).toBe(1);
+    expect(daysOverdueAt(dossier(), DUE + 73 * H)).toBe(3);
+    expect(daysOverdueAt(dossier(), DUE - 24 * H)).toBe(0);
   });
 });

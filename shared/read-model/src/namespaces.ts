@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { Keys } from './keys.js';
 
 const SWITCH_LUA = readFileSync(new URL('./switch-active.lua', import.meta.url), 'utf8');
 
@@ -76,6 +77,9 @@ export async function switchActiveNamespace(redis: Redis, base: string, next: st
   if (found !== expected) throw new SwitchConflictError(expected, found);
 }
 
+/** What follows the namespace in its unit set's key. */
+const UNITS_SUFFIX = new Keys('').units();
+
 export interface NamespaceInfo {
   namespace: string;
   active: boolean;
@@ -91,16 +95,17 @@ export async function listNamespaces(redis: Redis, base: string, active: string)
   const found = new Set<string>([active]);
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}*:units`, 'COUNT', 1000);
+    // The unit set of every namespace whose name starts with the base's.
+    const [next, keys] = await redis.scan(cursor, 'MATCH', new Keys(`${base}*`).units(), 'COUNT', 1000);
     cursor = next;
     for (const key of keys) {
-      const namespace = key.slice(0, -':units'.length);
+      const namespace = key.slice(0, -UNITS_SUFFIX.length);
       if (NAMESPACE_PATTERN.test(namespace) && belongsTo(base, namespace)) found.add(namespace);
     }
   } while (cursor !== '0');
   const names = [...found].sort();
   const pipeline = redis.pipeline();
-  for (const namespace of names) pipeline.scard(`${namespace}:units`);
+  for (const namespace of names) pipeline.scard(new Keys(namespace).units());
   const counts = (await pipeline.exec()) ?? [];
   return names.map((namespace, i) => {
     const [error, n] = counts[i] ?? [new Error('missing pipeline result'), 0];

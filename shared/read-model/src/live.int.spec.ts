@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { uniqueName } from '@dvc/testing';
-import { activeKey, rebuildNamespace, switchActiveNamespace } from './active.js';
+import { activeKey, rebuildNamespace, switchActiveNamespace } from './namespaces.js';
 import { createLiveView, pinnedView } from './live.js';
-import { Keys } from './store.js';
+import { Keys } from './keys.js';
 
 describe('live view (namespace and clock) on a real Redis', () => {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

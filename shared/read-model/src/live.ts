@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { eventWatermark, type ClockMode, type ClockSetting } from '@dvc/config';
-import { assertNamespace, resolveActiveNamespace } from './active.js';
-import { Keys } from './store.js';
+import { Keys } from './keys.js';
+import { assertNamespace, resolveActiveNamespace } from './namespaces.js';
+import { listUnits } from './queues.js';
 
 /** What is live and when "now" is, for one read (a scrape, a notice, a command). */
 export interface LiveState {
@@ -38,7 +39,7 @@ export interface LiveViewOptions {
 
 /** The latest applied business time (`lastEventMs`) of each unit of a namespace that has one. */
 async function latestEventTimes(redis: Redis, keys: Keys): Promise<number[]> {
-  const unitIds = await redis.smembers(keys.units());
+  const unitIds = await listUnits(redis, keys);
   if (unitIds.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const unitId of unitIds) pipeline.hget(keys.meta(unitId), 'lastEventMs');

@@ -9,7 +9,7 @@ import {
   rebuildNamespace,
   resolveActiveNamespace,
   switchActiveNamespace,
-} from './active.js';
+} from './namespaces.js';
 
 describe('active namespace pointer on a real Redis', () => {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

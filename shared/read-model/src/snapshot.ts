@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { SETS } from '@dvc/domain';
-import type { Keys } from './store.js';
+import type { Keys } from './keys.js';
+import { queueRange } from './queues.js';
 
 /** What the exporter needs of one unit at one instant. */
 export interface UnitSnapshot {
@@ -16,8 +17,6 @@ export interface UnitSnapshot {
   receiptOverdue: number;
 }
 
-const DAY_MS = 86_400_000;
-
 function numbers(record: Record<string, string>): Map<string, number> {
   const out = new Map<string, number>();
   for (const [k, v] of Object.entries(record)) out.set(k, Number(v));
@@ -25,8 +24,10 @@ function numbers(record: Record<string, string>): Map<string, number> {
 }
 
 /**
- * Reads, in one pipelined round trip, the buckets, meta and open-set counts of every unit.
- * Open dossiers are overdue when now > effective due, i.e. their score is below now.
+ * Reads, in one pipelined round trip, the buckets, meta and open-set counts of every unit. The
+ * overdue, due-soon and paused counts are those of the lists of `queueRange` (the domain's
+ * `isOverdueAt`, `isDueSoonAt` and `isPaused` at `nowMs`); in time is open minus overdue (no
+ * known due time included). Results and receipts are late when their deadline is before now.
  */
 export async function readSnapshots(
   redis: Redis,
@@ -40,11 +41,13 @@ export async function readSnapshots(
   for (const unitId of unitIds) {
     for (const bucket of buckets) pipeline.hgetall(keys.bucket(unitId, bucket));
     pipeline.hgetall(keys.meta(unitId));
-    const open = keys.set(unitId, SETS.open);
-    pipeline.zcount(open, '-inf', `(${nowMs}`);
-    pipeline.zcard(open);
-    pipeline.zcount(open, nowMs, nowMs + DAY_MS);
-    pipeline.zcard(keys.set(unitId, SETS.paused));
+    const overdue = queueRange(keys, unitId, 'overdue', nowMs);
+    const dueSoon = queueRange(keys, unitId, 'due-soon', nowMs);
+    const paused = queueRange(keys, unitId, 'paused', nowMs);
+    pipeline.zcount(overdue.key, overdue.min, overdue.max);
+    pipeline.zcard(keys.set(unitId, SETS.open));
+    pipeline.zcount(dueSoon.key, dueSoon.min, dueSoon.max);
+    pipeline.zcount(paused.key, paused.min, paused.max);
     pipeline.zcount(keys.set(unitId, SETS.awaitingResult), '-inf', `(${nowMs}`);
     pipeline.zcount(keys.set(unitId, SETS.pendingReceipt), '-inf', `(${nowMs}`);
   }

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import type { Redis, Result } from 'ioredis';
+import { DUE_SOON_MS, SETS, daysOverdueAt, effectiveDueMs, subjectKey, type SetName } from '@dvc/domain';
+import { CorruptStateError, parseStoredState, type Keys } from './keys.js';
+
+const PAGE_LUA = readFileSync(new URL('./page.lua', import.meta.url), 'utf8');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    dvcPage(numKeys: number, ...args: (string | number)[]): Result<unknown[], Context>;
+  }
+}
+
+/** The units of a namespace (its unit set), sorted. */
+export async function listUnits(redis: Redis, keys: Keys): Promise<string[]> {
+  return (await redis.smembers(keys.units())).sort();
+}
+
+/** The lists of a unit's open dossiers that readers ask for. */
+export const QUEUES = ['overdue', 'due-soon', 'paused'] as const;
+export type Queue = (typeof QUEUES)[number];
+
+interface Question {
+  set: SetName;
+  /** Lowest score, inclusive: '-inf' or a number. */
+  min: (nowMs: number) => string;
+  /** Highest score in Redis range syntax: '+inf', '<n>' or '(<n>' (exclusive). */
+  max: (nowMs: number) => string;
+}
+
+/**
+ * Each question as one score range of one sorted set of the unit, the same for a count (the
+ * exporter's snapshot) and for a list (the notices, the board). The projector scores the open set
+ * with the effective due time (`openMembership` of @dvc/domain; +inf when none is known) and the
+ * paused set with the pause start, so each range is exactly the domain's rule at `nowMs`.
+ */
+const QUESTIONS: Record<Queue, Question> = {
+  // isOverdueAt(state, now): now > effective due, i.e. score < now; +inf (no due time) never.
+  overdue: { set: SETS.open, min: () => '-inf', max: (nowMs) => `(${nowMs}` },
+  // isDueSoonAt(state, now): now <= effective due <= now + DUE_SOON_MS, both ends included.
+  'due-soon': { set: SETS.open, min: (nowMs) => String(nowMs), max: (nowMs) => String(nowMs + DUE_SOON_MS) },
+  // isPaused(state): every member of the paused set, the longest waiting (earliest pause) first.
+  paused: { set: SETS.paused, min: () => '-inf', max: () => '+inf' },
+};
+
+/** A score range of one sorted set, as ZCOUNT and ZRANGE BYSCORE take it. */
+export interface ScoreRange {
+  key: string;
+  min: string;
+  max: string;
+}
+
+/** Where the answer to `queue` lies for one unit at `nowMs`. */
+export function queueRange(keys: Keys, unitId: string, queue: Queue, nowMs: number): ScoreRange {
+  const question = QUESTIONS[queue];
+  return { key: keys.set(unitId, question.set), min: question.min(nowMs), max: question.max(nowMs) };
+}
+
+/** What a list is read at: a namespace and its now (a `LiveState` is one). */
+export interface ReadAt {
+  keys: Keys;
+  nowMs: number;
+}
+
+export const MAX_PAGE_SIZE = 1000;
+
+export interface PageRequest {
+  /** Items at most, 1 to MAX_PAGE_SIZE. */
+  limit: number;
+  /** The `next` of the previous page of the same list; absent for the first page. */
+  after?: string | undefined;
+}
+
+/** One open dossier of a list: ids and times only. */
+export interface QueueItem {
+  dossierId: string;
+  procedureId: string | undefined;
+  receivedAtMs: number;
+  /** Effective due time at the list's now (a running pause counted up to it); undefined when none is known. */
+  dueMs: number | undefined;
+  /** Whole 24-hour days past the effective due time at the list's now (`daysOverdueAt`). */
+  daysOverdue: number;
+}
+
+/** An item of a list by due time: its due time is known. */
+export interface DueItem extends QueueItem {
+  dueMs: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /**
+   * Opaque cursor of the next page; undefined when the list ended. It names the last item's
+   * score and member, so the next page starts right after it even when items came or went.
+   */
+  next: string | undefined;
+}
+
+/** Thrown for a page the queries refuse: a limit outside 1–MAX_PAGE_SIZE, or a cursor not issued for that list. */
+export class PageRequestError extends Error {}
+
+/** A finite score as Redis writes it in replies. */
+const SCORE = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/;
+
+export function encodeCursor(queue: Queue, score: string, member: string): string {
+  return Buffer.from(JSON.stringify([queue, score, member])).toString('base64url');
+}
+
+/** The score and member a cursor of `queue` names; throws PageRequestError for anything else. */
+export function decodeCursor(queue: Queue, cursor: string): { score: string; member: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (Array.isArray(parsed) && parsed.length === 3 && parsed[0] === queue && typeof parsed[1] === 'string' && SCORE.test(parsed[1]) && typeof parsed[2] === 'string' && parsed[2] !== '') {
+    return { score: parsed[1], member: parsed[2] };
+  }
+  throw new PageRequestError(`cursor '${cursor.slice(0, 80)}' was not issued for the ${queue} list`);
+}
+
+/** The item of a member from its stored state (`<revision>|<JSON>`), read at `nowMs`. */
+export function queueItem(member: string, raw: string | null, key: string, nowMs: number): QueueItem {
+  if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
+  const { state } = parseStoredState(raw, key);
+  if (state.kind !== 'dossier' || state.receivedAt === undefined) throw new CorruptStateError(`state ${key} is not a received dossier, yet it is in the unit's lists`);
+  return { dossierId: member, procedureId: state.procedureId, receivedAtMs: state.receivedAt, dueMs: effectiveDueMs(state, nowMs), daysOverdue: daysOverdueAt(state, nowMs) };
+}
+
+async function readQueue(redis: Redis, at: ReadAt, unitId: string, queue: Queue, request: PageRequest): Promise<Page<QueueItem>> {
+  if (!Number.isSafeInteger(request.limit) || request.limit < 1 || request.limit > MAX_PAGE_SIZE) {
+    throw new PageRequestError(`limit ${request.limit} is not a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  const cursor = request.after === undefined ? undefined : decodeCursor(queue, request.after);
+  if (typeof (redis as Partial<Redis>).dvcPage !== 'function') redis.defineCommand('dvcPage', { lua: PAGE_LUA });
+  const range = queueRange(at.keys, unitId, queue, at.nowMs);
+  const statePrefix = at.keys.state(unitId, subjectKey('dossier', ''));
+  const reply = await redis.dvcPage(1, range.key, range.min, range.max, request.limit, cursor?.score ?? '', cursor?.member ?? '', statePrefix);
+  const items: QueueItem[] = [];
+  let lastScore = '';
+  for (let i = 1; i + 2 < reply.length; i += 3) {
+    const member = String(reply[i]);
+    lastScore = String(reply[i + 1]);
+    const raw = reply[i + 2];
+    items.push(queueItem(member, typeof raw === 'string' ? raw : null, `${statePrefix}${member}`, at.nowMs));
+  }
+  const last = items[items.length - 1];
+  return { items, next: reply[0] === 1 && last !== undefined ? encodeCursor(queue, lastScore, last.dossierId) : undefined };
+}
+
+async function readDue(redis: Redis, at: ReadAt, unitId: string, queue: 'overdue' | 'due-soon', request: PageRequest): Promise<Page<DueItem>> {
+  const page = await readQueue(redis, at, unitId, queue, request);
+  const items = page.items.map((item): DueItem => {
+    if (item.dueMs === undefined) throw new CorruptStateError(`dossier ${item.dossierId} of unit ${unitId} is in the ${queue} list without a due time`);
+    return { ...item, dueMs: item.dueMs };
+  });
+  return { items, next: page.next };
+}
+
+/**
+ * The unit's open dossiers overdue at `at.nowMs` (`isOverdueAt`), the longest overdue (lowest
+ * effective due time) first. One round trip: the page and its states are read by one script.
+ */
+export function readOverdue(redis: Redis, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<DueItem>> {
+  return readDue(redis, at, unitId, 'overdue', request);
+}
+
+/** The unit's open dossiers due within 24 hours of `at.nowMs`, not overdue (`isDueSoonAt`), the soonest due first. */
+export function readDueSoon(redis: Redis, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<DueItem>> {
+  return readDue(redis, at, unitId, 'due-soon', request);
+}
+
+/** The unit's dossiers waiting for a supplement (`isPaused`), the longest waiting (earliest pause start) first. */
+export function readPaused(redis: Redis, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<QueueItem>> {
+  return readQueue(redis, at, unitId, 'paused', request);
+}
