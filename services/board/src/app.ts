@@ -205,7 +205,10 @@ export function createApp(deps: BoardDeps): BoardApp {
     const directory = deps.reference().units;
     const rows = (await readUnitFigures(deps.prometheus, window))
       .filter((u) => mayRead(key, u.unit))
-      .map((u) => ({ ...u, name: directory.lookup(u.unit).name, rag: ragOf(u.overdueRatio, u.overdueTarget) }))
+      .map((u) => {
+        const info = directory.lookup(u.unit);
+        return { ...u, name: info.name, kind: info.kind, rag: ragOf(u.overdueRatio, u.overdueTarget) };
+      })
       .sort((a, b) => (b.overdueRatio ?? -1) - (a.overdueRatio ?? -1) || a.unit.localeCompare(b.unit));
     reply(res, 'ranking', 200, { window, units: rows });
   });
