@@ -59,7 +59,7 @@ export interface ServiceProcess {
 
 /** Starts a service's built main.js as a real process and waits for /healthz. */
 export async function startService(
-  service: 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier',
+  service: 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier' | 'board',
   env: Record<string, string>,
   portVariable: string,
 ): Promise<ServiceProcess> {
