@@ -44,6 +44,8 @@ export interface NoticeView {
   groupKey: string;
   status: 'firing' | 'resolved';
   subject: string;
+  /** The notice's text, as the e-mail carries it. */
+  text: string;
   createdAt: string;
   duplicates: number;
   deliveries: DeliveryView[];
@@ -200,13 +202,14 @@ export class Outbox {
       groupKey === undefined
         ? this.db.prepare('SELECT * FROM notices ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
         : this.db.prepare('SELECT * FROM notices WHERE group_key = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(groupKey, limit)
-    ) as { id: string; group_key: string; status: 'firing' | 'resolved'; subject: string; created_at: number; duplicates: number }[];
+    ) as { id: string; group_key: string; status: 'firing' | 'resolved'; subject: string; text: string; created_at: number; duplicates: number }[];
     const deliveries = this.db.prepare('SELECT * FROM deliveries WHERE notice_id = ? ORDER BY id');
     return notices.map((n) => ({
       id: n.id,
       groupKey: n.group_key,
       status: n.status,
       subject: n.subject,
+      text: n.text,
       createdAt: new Date(n.created_at).toISOString(),
       duplicates: n.duplicates,
       deliveries: (

@@ -34,6 +34,11 @@ describe('Outbox', () => {
     expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 1 });
   });
 
+  it('lists each notice with its subject and text, as the e-mail carries them', () => {
+    outbox.enqueue({ ...notice('n2'), subject: '[DVC] CẢNH BÁO: thử', text: 'Dòng một\nDòng hai' });
+    expect(outbox.list(10)[0]).toMatchObject({ id: 'n2', subject: '[DVC] CẢNH BÁO: thử', text: 'Dòng một\nDòng hai' });
+  });
+
   it('retries with exponential backoff read from the injected clock, capped', () => {
     outbox.enqueue(notice('n1'));
     const id = outbox.due(10)[0]!.id;

@@ -1,6 +1,6 @@
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
-import { formatVnTime, renderNotice, type OverdueList } from './render.js';
+import { dashboardLink, formatVnTime, renderNotice, type OverdueList } from './render.js';
 
 const units = createUnitDirectory([
   { id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' },
@@ -159,5 +159,16 @@ describe('renderNotice', () => {
     expect(notice.subject).toContain('đơn vị xx.nowhere (chưa có trong danh mục)');
     expect(notice.text).toContain('Đơn vị: đơn vị xx.nowhere (chưa có trong danh mục) (mã xx.nowhere, cấp chưa xác định)');
     expect(notice.text).toContain('Không đọc được danh sách hồ sơ quá hạn của đơn vị (Redis did not answer within 2000 ms).');
+  });
+});
+
+describe('dashboardLink', () => {
+  const board = 'http://127.0.0.1:8088/#/don-vi/{unit}';
+  it("puts the unit in the ops board's {unit}, and links the board's start page for a notice about no unit", () => {
+    expect(dashboardLink(board, { unit: 'bp.dongxoai', level: 'district', window: '14d' })).toBe('http://127.0.0.1:8088/#/don-vi/bp.dongxoai');
+    expect(dashboardLink(board, { alertname: 'DvcOverdueRatioProvinceWide', window: '14d' })).toBe('http://127.0.0.1:8088/');
+  });
+  it('appends var-unit, var-level and var-window to a Grafana panel', () => {
+    expect(dashboardLink('http://grafana.example/d/x?orgId=1', { unit: 'u1', level: 'commune', window: '14d' })).toBe('http://grafana.example/d/x?orgId=1&var-unit=u1&var-level=commune&var-window=14d');
   });
 });
