@@ -37,11 +37,14 @@ fi
 exec 8>"$SERVICES_DIR/.stop.lock"
 flock -w 300 8 || die "another npm run stop of $RUN still runs"
 stopped=0
-for name in ingest replay-api projector archiver exporter notifier; do
+for name in ingest board replay-api projector archiver exporter notifier mail; do
   pidfile="$SERVICES_DIR/$name.pid"
   [ -f "$pidfile" ] || continue
-  if pidfile_alive "$pidfile" "services/$name/dist/main.js"; then
-    stop_pidfile "$name" "$pidfile" "services/$name/dist/main.js" 20
+  # The mail catcher (MailDev, started when SMTP_URL was not set) is stopped after the notifier.
+  pattern="services/$name/dist/main.js"
+  [ "$name" = mail ] && pattern="maildev"
+  if pidfile_alive "$pidfile" "$pattern"; then
+    stop_pidfile "$name" "$pidfile" "$pattern" 20
     stopped=$((stopped + 1))
   fi
   rm -f "$pidfile"
