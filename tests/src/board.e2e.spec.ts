@@ -57,11 +57,35 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   };
   const number = (v: number) => new Intl.NumberFormat('vi-VN').format(v);
   const percent = (v: number) => new Intl.NumberFormat('vi-VN', { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
-  /** Opens a view of the page and waits until it has drawn its data. */
+  let loads = 0;
+  /** Loads the page afresh at a view (the key stays in sessionStorage) and waits until it has drawn its data. */
   const open = async (hash: string) => {
-    await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-    await page.waitForFunction(`location.hash === ${JSON.stringify(hash)} && document.querySelector('#view')?.dataset.ready === 'true'`, undefined, { timeout: 30_000 });
+    loads += 1;
+    await page.goto(`${board!.url}/?load=${loads}${hash}`);
+    await page.waitForFunction(`document.querySelector('#view')?.dataset.ready === 'true'`, undefined, { timeout: 30_000 });
   };
+  /**
+   * Opens a view until `ready` holds: Prometheus answers with what it scraped last, and a scrape
+   * of the whole province that times out on a loaded machine leaves the series stale for a moment.
+   */
+  const openWhen = async (hash: string, ready: () => Promise<boolean>, what: string) => {
+    await waitFor(
+      async () => {
+        await open(hash);
+        return (await ready()) ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2_000, description: what },
+    );
+  };
+  /** The API's answer once `ready` holds for it (see openWhen). */
+  const getJsonWhen = async <T>(path: string, ready: (body: T) => boolean): Promise<T> =>
+    waitFor(
+      async () => {
+        const body = await getJson<T>(path);
+        return ready(body) ? body : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2_000, description: `${path} with data` },
+    );
   const figure = (name: string) => page.locator(`[data-figure="${name}"]`).innerText();
 
   beforeAll(async () => {
@@ -90,7 +114,8 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     }
     writeKeysFile(join(keysDir, 'keys.json'), file);
 
-    prom = await startPrometheus(id);
+    // A 10 s scrape interval (and timeout): a scrape of the whole province takes seconds on a loaded machine.
+    prom = await startPrometheus(id, '10s');
     projector = await startService('projector', common, 'PROJECTOR_PORT');
     exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
     prom.registerExporter(id, exporter.port);
@@ -142,14 +167,14 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       kpis: { id: string; value: number | null; met: boolean | null }[];
       balance: { left: number; right: number; open: number };
     }
-    const api = await getJson<Overview>(`/v1/overview?window=${W}`);
+    const api = await getJsonWhen<Overview>(`/v1/overview?window=${W}`, (o) => Object.values(o.counts).every((v) => v !== null) && o.balance.right !== null);
     expect(api.counts).toMatchObject({ received: 40_689, carriedOver: 52_379, toResolve: 93_068, resolved: 43_645, resolvedOverdue: 1_265, openOverdueNow: 21, withdrawn: 31 });
     expect(api.balance).toEqual({ left: 93_068, right: 93_068, open: 49_392 });
     const overdue = api.kpis.find((k) => k.id === 'overdue_ratio')!;
     expect(overdue.value).toBeCloseTo(1_265 / 43_645, 12);
     expect(overdue.met).toBe(false);
 
-    await open(`#/tong-quan?window=${W}`);
+    await openWhen(`#/tong-quan?window=${W}`, async () => (await figure('received')) !== '–' && (await figure('open')) !== '–', 'the overview with data');
     const shown = {
       received: await figure('received'),
       resolved: await figure('resolved'),
@@ -168,12 +193,11 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   });
 
   it('ranks units by overdue share, the same units and ratios as the API', async () => {
-    const api = await getJson<{ units: { unit: string; overdueRatio: number | null; openOverdueNow: number; rag: string }[] }>(`/v1/ranking?window=${W}`);
+    const api = await getJsonWhen<{ units: { unit: string; overdueRatio: number | null; openOverdueNow: number; rag: string }[] }>(`/v1/ranking?window=${W}`, (r) => r.units.length > 100);
     expect(api.units.length).toBeGreaterThan(100);
     expect(api.units.reduce((n, u) => n + u.openOverdueNow, 0)).toBe(21);
     worstUnit = [...api.units].sort((a, b) => b.openOverdueNow - a.openOverdueNow || a.unit.localeCompare(b.unit))[0]!.unit;
-    await open(`#/xep-hang?window=${W}`);
-    expect(await page.locator('table[data-group] tbody tr').count()).toBe(api.units.length);
+    await openWhen(`#/xep-hang?window=${W}`, async () => (await page.locator('table[data-group] tbody tr').count()) === api.units.length, 'the ranking with every unit');
     for (const u of api.units.slice(0, 5)) {
       const cells = await page.locator(`tr[data-unit="${u.unit}"] td`).allInnerTexts();
       expect(cells[4]).toBe(u.overdueRatio === null ? '–' : percent(u.overdueRatio));
@@ -193,17 +217,23 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       openOverdueNow: number;
       withdrawn: number;
     }
-    const api = await getJson<{ rows: Row[] }>(`/v1/report?period=${W}`);
+    const api = await getJsonWhen<{ rows: Row[] }>(`/v1/report?period=${W}`, (r) => r.rows.at(-1)!.received > 0);
     const total = api.rows.at(-1)!;
     expect(total).toMatchObject({ unit: 'toan-tinh', received: 40_689, toResolve: 93_068, resolved: 43_645, resolvedOverdue: 1_265, open: 49_392, openOverdueNow: 21, withdrawn: 31 });
-    await open(`#/bao-cao?period=${W}`);
+    await openWhen(`#/bao-cao?period=${W}`, async () => (await page.locator('tr.total td').nth(3).innerText()) !== '0', 'the report with data');
     const cells = await page.locator('tr.total td').allInnerTexts();
     expect(cells).toEqual(['Toàn tỉnh', '', '52.379', '40.689', '93.068', '43.645', '1.265', '2,90%', '49.392', '21', '31']);
     expect(await page.locator('#report tbody tr').count()).toBe(api.rows.length - 1);
     await page.screenshot({ path: join(shots, 'board-report.png'), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
     expect(download.suggestedFilename()).toBe(`bao-cao-${W}.csv`);
-    const csv = await (await get(`/v1/report?period=${W}&format=csv`)).text();
+    const csv = await waitFor(
+      async () => {
+        const text = await (await get(`/v1/report?period=${W}&format=csv`)).text();
+        return text.includes(',40689,') ? text : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000, description: 'the CSV with data' },
+    );
     expect(csv.split('\r\n').at(-2)).toBe('toan-tinh,Toàn tỉnh,,52379,40689,93068,43645,1265,0.028984992553557114,49392,21,31');
     const xlsx = await get(`/v1/report?period=${W}&format=xlsx`);
     expect(xlsx.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');

@@ -186,6 +186,7 @@ async function renderWorklist(unit) {
     <h2>Danh sách hồ sơ theo đơn vị</h2>
     <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${options}</select>
     <span class="muted">Tự cập nhật mỗi ${REFRESH_MS / 1000} giây. Chỉ có mã hồ sơ và thời gian, không có thông tin cá nhân.</span></div>
+    <p class="error" id="list-error" role="alert"></p>
     <div id="lists"></div>`;
   $('#unit').addEventListener('change', (e) => (location.hash = `#/don-vi/${encodeURIComponent(e.target.value)}`));
   if (chosen === undefined) {
@@ -221,7 +222,16 @@ async function renderWorklist(unit) {
     paint();
   };
   await refresh();
-  timer = setInterval(() => refresh().catch(fail), REFRESH_MS);
+  // A failed refresh keeps the lists shown and says why; the next one that succeeds clears it.
+  timer = setInterval(() => {
+    refresh().then(
+      () => ($('#list-error').textContent = ''),
+      (error) => {
+        if (error instanceof ApiError && error.status === 401) fail(error);
+        else $('#list-error').textContent = `Không cập nhật được danh sách: ${error.message}`;
+      },
+    );
+  }, REFRESH_MS);
 }
 
 async function download(period, format) {
