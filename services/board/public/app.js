@@ -31,6 +31,16 @@ const STATES = [
   { id: 'due_soon', title: 'Đến hạn trong 24 giờ' },
   { id: 'paused', title: 'Tạm dừng chờ bổ sung' },
 ];
+const SIGNALS = {
+  multiple_supplement_requests: 'Yêu cầu bổ sung nhiều lần',
+  activity_after_resolution: 'Có thao tác sau khi đã giải quyết',
+  resolved_before_last_activity: 'Kết thúc trước thao tác cuối cùng',
+  fee_unpaid: 'Chưa có thanh toán phí, lệ phí',
+  result_returned_late: 'Trả kết quả trễ',
+  result_not_returned: 'Chưa trả kết quả',
+};
+const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
+const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${SIGNALS[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
 const LEVEL_NAMES = { province: 'Tỉnh', district: 'Huyện', commune: 'Xã', unknown: 'Chưa rõ' };
 
 const $ = (selector) => document.querySelector(selector);
@@ -165,8 +175,8 @@ async function renderRanking(params) {
     ${groups.map((g) => `
       <h3>${esc(g.name)}</h3>
       <div class="chart" id="trend-${g.id}"></div>
-      <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th></tr></thead><tbody>
-      ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td></tr>`).join('')}
+      <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th><th class="num">Dấu hiệu bất thường</th></tr></thead><tbody>
+      ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td><td class="num" title="${esc(signalText(u.integrity))}">${fmt.number(signalCount(u.integrity))}</td></tr>`).join('')}
       </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}
     <p class="muted">Biểu đồ: tỷ lệ trễ hạn 14 ngày của tối đa 8 đơn vị cao nhất mỗi nhóm, theo số liệu Prometheus đã ghi trong 14 ngày qua.</p>`;
   for (const g of groups) trendChart($(`#trend-${g.id}`), trend.series, g.units.slice(0, 8).map((u) => u.unit));
@@ -187,7 +197,9 @@ async function renderWorklist(unit) {
     <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${options}</select>
     <span class="muted">Tự cập nhật mỗi ${REFRESH_MS / 1000} giây. Chỉ có mã hồ sơ và thời gian, không có thông tin cá nhân.</span></div>
     <p class="error" id="list-error" role="alert"></p>
-    <div id="lists"></div>`;
+    <div id="lists"></div>
+    <h3>Dấu hiệu bất thường (14 ngày)</h3>
+    <p id="signals" class="muted">Đang tải…</p>`;
   $('#unit').addEventListener('change', (e) => (location.hash = `#/don-vi/${encodeURIComponent(e.target.value)}`));
   if (chosen === undefined) {
     $('#lists').innerHTML = '<p>Khóa này không được xem đơn vị nào.</p>';
@@ -222,6 +234,14 @@ async function renderWorklist(unit) {
     paint();
   };
   await refresh();
+  // The unit's integrity signals come from Prometheus: without it the lists still show.
+  api('/v1/ranking?window=14d').then(
+    (ranking) => {
+      const line = ranking.units.find((u) => u.unit === chosen);
+      $('#signals').textContent = line === undefined || signalCount(line.integrity) === 0 ? 'Không có.' : signalText(line.integrity);
+    },
+    (error) => ($('#signals').textContent = `Không đọc được: ${error.message}`),
+  );
   // A failed refresh keeps the lists shown and says why; the next one that succeeds clears it.
   timer = setInterval(() => {
     refresh().then(

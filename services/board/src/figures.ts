@@ -136,6 +136,8 @@ export interface UnitFigures {
   open: number;
   openOverdueNow: number;
   withdrawn: number;
+  /** Integrity signals of the window by reason (`dvc_integrity_flags`; only the reasons with a count). */
+  integrity: Record<string, number>;
 }
 
 const byUnit = (samples: Sample[]): Map<string, Sample> => new Map(samples.map((s) => [s.metric.unit ?? '', s]));
@@ -143,7 +145,7 @@ const byUnit = (samples: Sample[]): Map<string, Sample> => new Map(samples.map((
 /** Every unit's figures in a window, from the recording rules per unit (raw gauges de-duplicated across replicas first). */
 export async function readUnitFigures(prom: Prometheus, window: string): Promise<UnitFigures[]> {
   const W = `window="${window}"`;
-  const [received, resolved, overdue, ratio, target, carried, withdrawn, openAtEnd, openNow, openOverdue] = await Promise.all([
+  const [received, resolved, overdue, ratio, target, carried, withdrawn, openAtEnd, openNow, openOverdue, integrity] = await Promise.all([
     prom.query(`dvc:dossiers_received:sum_by_unit{${W}}`),
     prom.query(`dvc:dossiers_resolved:sum_by_unit{${W}}`),
     prom.query(`dvc:dossiers_overdue:sum_by_unit{${W}}`),
@@ -154,6 +156,7 @@ export async function readUnitFigures(prom: Prometheus, window: string): Promise
     prom.query(`max by (unit, level, window) (dvc_dossiers_open_at_end{${W}})`),
     prom.query('sum by (unit, level) (max by (unit, level, state) (dvc_dossiers_open))'),
     prom.query('max by (unit, level) (dvc_dossiers_open{state="overdue"})'),
+    prom.query(`max by (unit, level, window, reason) (dvc_integrity_flags{${W}}) > 0`),
   ]);
   const maps = {
     received: byUnit(received),
@@ -170,6 +173,11 @@ export async function readUnitFigures(prom: Prometheus, window: string): Promise
   const units = new Map<string, string>();
   for (const samples of [received, resolved, carried, openNow]) for (const s of samples) units.set(s.metric.unit ?? '', s.metric.level ?? '');
   const periodEnds = openAtEnd.length > 0;
+  const signals = new Map<string, Record<string, number>>();
+  for (const s of integrity) {
+    const unit = s.metric.unit ?? '';
+    signals.set(unit, { ...signals.get(unit), [s.metric.reason ?? '']: s.value });
+  }
   const n = (map: Map<string, Sample>, unit: string) => map.get(unit)?.value ?? 0;
   return [...units]
     .filter(([unit]) => unit !== '')
@@ -185,6 +193,7 @@ export async function readUnitFigures(prom: Prometheus, window: string): Promise
       open: periodEnds ? n(maps.openAtEnd, unit) : n(maps.openNow, unit),
       openOverdueNow: n(maps.openOverdue, unit),
       withdrawn: n(maps.withdrawn, unit),
+      integrity: signals.get(unit) ?? {},
     }))
     .sort((a, b) => a.unit.localeCompare(b.unit));
 }

@@ -45,6 +45,10 @@ export function reportRows(units: readonly UnitFigures[], nameOf: (unit: string)
     open: sum('open'),
     openOverdueNow: sum('openOverdueNow'),
     withdrawn: sum('withdrawn'),
+    integrity: rows.reduce<Record<string, number>>((total, r) => {
+      for (const [reason, n] of Object.entries(r.integrity)) total[reason] = (total[reason] ?? 0) + n;
+      return total;
+    }, {}),
   };
   return [...rows, total];
 }
