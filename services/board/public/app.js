@@ -77,8 +77,13 @@ function showLogin(message = '') {
   $('#key-input').focus();
 }
 
+/** A period's name as the page shows it: the targets file's Vietnamese name, without its English gloss in parentheses. */
+function windowName(w) {
+  return w.name.replace(/\s*\([^()]*\)\s*$/, '');
+}
+
 function windowOptions(selected) {
-  return context.windows.map((w) => `<option value="${esc(w.id)}"${w.id === selected ? ' selected' : ''}>${esc(w.name)}</option>`).join('');
+  return context.windows.map((w) => `<option value="${esc(w.id)}"${w.id === selected ? ' selected' : ''}>${esc(windowName(w))}</option>`).join('');
 }
 
 function route() {
@@ -272,7 +277,7 @@ async function renderReport(params) {
   const total = report.rows[report.rows.length - 1];
   const units = report.rows.slice(0, -1);
   view.innerHTML = `
-    <h2>Báo cáo giao ban: ${esc(report.name)}</h2>
+    <h2>Báo cáo giao ban: ${esc(windowName(report))}</h2>
     <div class="controls"><label for="period">Kỳ báo cáo</label><select id="period">${windowOptions(period)}</select>
       <button type="button" id="csv">Tải CSV</button><button type="button" id="xlsx">Tải XLSX</button><button type="button" id="print">In / lưu PDF</button></div>
     <p class="muted">Số liệu tại ${fmt.dateTime(context.now)} (giờ Việt Nam). Đang giải quyết: ${period === '14d' ? 'hiện tại' : 'tại cuối kỳ'}; đang quá hạn: hiện tại.</p>

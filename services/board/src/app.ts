@@ -228,7 +228,8 @@ export function createApp(deps: BoardDeps): BoardApp {
     const { units: directory, targets } = deps.reference();
     const figures = (await readUnitFigures(deps.prometheus, period)).filter((u) => mayRead(key, u.unit));
     const rows = reportRows(figures, (unit) => directory.lookup(unit).name);
-    const name = targets.periodRecords.find((p) => p.id === period)?.name ?? '14 ngày gần nhất';
+    // The targets file's Vietnamese name, without its English gloss in parentheses.
+    const name = (targets.periodRecords.find((p) => p.id === period)?.name ?? '14 ngày gần nhất').replace(/\s*\([^()]*\)\s*$/, '');
     const file = `bao-cao-${period}`;
     if (format === 'json') {
       reply(res, 'report', 200, { period, name, rows });
