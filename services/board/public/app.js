@@ -161,7 +161,9 @@ function trendChart(element, series, units) {
       height: 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), ZONE),
       series: [{ label: 'Thời điểm', value: (_u, v) => (v === null ? '–' : fmt.dateTime(new Date(v * 1000).toISOString())) }, ...wanted.map((s, i) => ({ label: s.unit, stroke: colours[i % colours.length], width: 2, value: (_u, v) => (v === null ? '–' : fmt.percent(v / 100)) }))],
-      axes: [{}, { values: (_u, ticks) => ticks.map((v) => `${NUMBER.format(v)} %`) }],
+      // The last 14 days of Prometheus' time axis, whatever it holds; a y axis wide enough for "12,5 %".
+      scales: { x: { time: true, range: () => [Date.now() / 1000 - 14 * 86_400, Date.now() / 1000] } },
+      axes: [{}, { size: 64, values: (_u, ticks) => ticks.map((v) => `${NUMBER.format(v)} %`) }],
     },
     data,
     element,
