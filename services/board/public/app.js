@@ -8,6 +8,12 @@ const NUMBER = new Intl.NumberFormat('vi-VN');
 const PERCENT = new Intl.NumberFormat('vi-VN', { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const VND = new Intl.NumberFormat('vi-VN', { style: 'currency', currency: 'VND' });
 const DATE = new Intl.DateTimeFormat('vi-VN', { timeZone: ZONE, day: '2-digit', month: '2-digit', year: 'numeric' });
+const DAY_MONTH = new Intl.DateTimeFormat('vi-VN', { timeZone: ZONE, day: '2-digit', month: '2-digit' });
+/** "21/11": day and month as Vietnamese write them (the locale's short form puts a hyphen). */
+const dayMonth = (ms) => {
+  const parts = Object.fromEntries(DAY_MONTH.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.day}/${parts.month}`;
+};
 const TIME = new Intl.DateTimeFormat('vi-VN', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const REFRESH_MS = 5000;
 
@@ -163,7 +169,7 @@ function trendChart(element, series, units) {
       series: [{ label: 'Thời điểm', value: (_u, v) => (v === null ? '–' : fmt.dateTime(new Date(v * 1000).toISOString())) }, ...wanted.map((s, i) => ({ label: s.unit, stroke: colours[i % colours.length], width: 2, value: (_u, v) => (v === null ? '–' : fmt.percent(v / 100)) }))],
       // The last 14 days of Prometheus' time axis, whatever it holds; a y axis wide enough for "12,5 %".
       scales: { x: { time: true, range: () => [Date.now() / 1000 - 14 * 86_400, Date.now() / 1000] } },
-      axes: [{}, { size: 64, values: (_u, ticks) => ticks.map((v) => `${NUMBER.format(v)} %`) }],
+      axes: [{ values: (_u, ticks) => ticks.map((t) => dayMonth(t * 1000)) }, { size: 64, values: (_u, ticks) => ticks.map((v) => `${NUMBER.format(v)} %`) }],
     },
     data,
     element,
