@@ -11,7 +11,8 @@ if [ "${1:-}" = "--help" ]; then
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
   echo "Variables: KAFKA_BROKERS (an answering cluster is used as is), STACK_RUN_DIR, PROM_SCRAPE_INTERVAL"
   echo "(1s when this run starts Prometheus), and the stack's ports (KAFKA_PORT, PROMETHEUS_PORT,"
-  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help). A variable set in the"
+  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help), POSTGRES_URL (the"
+  echo "PostgreSQL the event store's adapter is tested on; default the local server). A variable set in the"
   echo "environment wins over the stack's stack.env."
   exit 0
 fi
@@ -57,6 +58,21 @@ done
 # stack.env, for each variable not set in the environment.
 load_env_defaults "$RUN/stack.env"
 if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"; fi
+
+# The event store's PostgreSQL adapter is tested on the machine's PostgreSQL (POSTGRES_URL); a
+# Debian cluster that is installed but stopped is started (and left running: it is the machine's).
+export POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+ensure_cmd pg_isready postgresql-client
+if ! pg_isready -q -t 5 -d "$POSTGRES_URL"; then
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    while read -r version cluster _; do
+      log "postgres: starting the $version/$cluster cluster"
+      pg_ctlcluster "$version" "$cluster" start || true
+    done < <(pg_lsclusters -h)
+  fi
+  pg_isready -q -t 15 -d "$POSTGRES_URL" ||
+    die "postgres: nothing answers at POSTGRES_URL=$POSTGRES_URL; start PostgreSQL or set POSTGRES_URL to a server the tests may create schemas in"
+fi
 
 export DVC_TEST_RESULTS_DIR="$RUN/test-results/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$DVC_TEST_RESULTS_DIR"
