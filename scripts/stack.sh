@@ -8,6 +8,7 @@
 #   bash scripts/stack.sh start  [NAME...|stack|services|all]   (default stack)
 #   bash scripts/stack.sh stop   [NAME...|stack|services|all]   (default all)
 #   bash scripts/stack.sh status
+#   bash scripts/stack.sh names  [stack|services|all]   the process names, one a line
 #   bash scripts/stack.sh kafka-topics ARGS...   Kafka's TopicCommand against the local
 #       broker, e.g.: kafka-topics --create --if-not-exists --topic T --partitions 6
 #       (auto.create.topics.enable=false, so topics must be created explicitly)
@@ -215,6 +216,18 @@ state() {
   ctl_status "$1" | awk '{ print $2; exit }'
 }
 
+# load_states : STATES[NAME] and PIDS[NAME] of every process, from one status call.
+declare -A STATES=() PIDS=()
+load_states() {
+  local name current rest
+  STATES=() PIDS=()
+  [ -n "${DAEMON:-}" ] || return 0
+  while read -r name current rest; do
+    STATES[$name]=$current
+    if [[ "$rest" =~ ^pid\ ([0-9]+) ]]; then PIDS[$name]=${BASH_REMATCH[1]}; fi
+  done < <(ctl_status)
+}
+
 # Starts supervisord for the run folder unless it runs with these settings. One that runs with
 # other settings (ports) is restarted when it runs nothing, refused otherwise.
 ensure_daemon() {
@@ -412,10 +425,11 @@ LAUNCHED=()
 WAIT=()
 declare -A LAUNCHED_AT=()
 
-# launch NAME : starts NAME unless it runs (or, for Redis, one answers at REDIS_URL).
+# launch NAME : prepares NAME and queues it for starting unless it runs (or, for Redis, one
+# answers at REDIS_URL).
 launch() {
   local name=$1 current var
-  current=$(state "$name")
+  current=${STATES[$name]:-DOWN}
   if [ "$name" = redis ] && [ "$current" != RUNNING ] && redis_ping; then
     log "redis: $REDIS_URL_SAFE answers PING; using it (not managed by this script)"
     return 0
@@ -427,10 +441,7 @@ launch() {
     # A port already answering would pass the readiness check of another stack's process.
     require_port_free "$name" "$HOST" "${!var}"
   done
-  log "$name: starting (port(s) $(program_ports "$name"))"
   LAUNCHED+=("$name")
-  LAUNCHED_AT[$name]=$SECONDS
-  ctl start "$name" >/dev/null 2>&1 || fail_start "$name" "exited during startup ($(describe_exit "$name"))"
 }
 
 # await NAME : waits until NAME is ready; fails early when it stops.
@@ -447,9 +458,10 @@ await() {
     sleep 0.5
   done
   if [[ " ${LAUNCHED[*]} " == *" $name "* ]]; then
-    log "$name: up on port(s) $(program_ports "$name") (pid $(ctl pid "$name"), ready after $((SECONDS - LAUNCHED_AT[$name]))s)"
+    load_states
+    log "$name: up on port(s) $(program_ports "$name") (pid ${PIDS[$name]:-?}, ready after $((SECONDS - LAUNCHED_AT[$name]))s)"
   else
-    log "$name: already running (pid $(ctl pid "$name"), port(s) $(program_ports "$name"))"
+    log "$name: already running (pid ${PIDS[$name]:-?}, port(s) $(program_ports "$name"))"
   fi
 }
 
@@ -461,7 +473,13 @@ cmd_start() {
   acquire_lock "$RUN/.stack.lock" 300
   ensure_daemon
   # Everything is launched first (Kafka, the slowest, is first in the file), then waited for.
+  load_states
   for name in "${names[@]}"; do launch "$name"; done
+  for name in "${LAUNCHED[@]}"; do
+    log "$name: starting (port(s) $(program_ports "$name"))"
+    LAUNCHED_AT[$name]=$SECONDS
+  done
+  if [ "${#LAUNCHED[@]}" -gt 0 ]; then ctl start "${LAUNCHED[@]}" >/dev/null || true; fi
   for name in "${WAIT[@]}"; do await "$name"; done
   write_stack_env
   log "start ${*:-stack}: done in $((SECONDS - t0))s"
@@ -473,28 +491,32 @@ describe_exit() {
 }
 
 cmd_stop() {
-  local names name current i
+  local names name i running=()
   mapfile -t names < <(expand_names "${@:-all}")
   mkdir -p "$RUN"
   acquire_lock "$RUN/.stack.lock" 300
   DAEMON=$(daemon_pid || true)
   [ -n "$DAEMON" ] || return 0
+  load_states
   # Reverse file order: the services before the infrastructure they use.
   for ((i = ${#names[@]} - 1; i >= 0; i--)); do
     name=${names[i]}
-    current=$(state "$name")
-    case $current in
+    case ${STATES[$name]:-DOWN} in
       RUNNING|STARTING|BACKOFF)
-        log "$name: stopping pid $(ctl pid "$name")"
-        ctl stop "$name" >/dev/null || warn "$name: supervisord could not stop it ($(describe_exit "$name"))"
-        log "$name: stopped"
+        log "$name: stopping pid ${PIDS[$name]:-?}"
+        running+=("$name")
         ;;
       EXITED|FATAL|UNKNOWN)
-        warn "$name: was not running: it stopped by itself ($current, $(describe_exit "$name")); see $LOGS/$name.log"
-        ctl clear "$name" >/dev/null 2>&1 || true
+        warn "$name: was not running: it stopped by itself (${STATES[$name]}, $(describe_exit "$name")); see $LOGS/$name.log"
+        # Reported once: taken out and put back, it is STOPPED again.
+        { ctl remove "$name" && ctl add "$name"; } >/dev/null 2>&1 || true
         ;;
     esac
   done
+  if [ "${#running[@]}" -gt 0 ]; then
+    ctl stop "${running[@]}" >/dev/null || warn "supervisord could not stop every one of: ${running[*]}"
+    log "stopped: ${running[*]}"
+  fi
   # supervisord exits with the last process it ran.
   any_running || shutdown_daemon
 }
@@ -506,14 +528,15 @@ status_line() {
 cmd_status() {
   local name current pid ports line
   DAEMON=$(daemon_pid || true)
+  load_states
   status_line COMPONENT PID PORT STATE
   for name in $(programs); do
-    current=$(state "$name")
+    current=${STATES[$name]:-DOWN}
     ports=$(program_ports "$name")
     pid=-
     case $current in
       RUNNING)
-        pid=$(ctl pid "$name")
+        pid=${PIDS[$name]:-?}
         if ready "$name"; then line=up; else line="starting/unhealthy"; fi
         ;;
       STARTING) line=starting ;;
@@ -542,6 +565,7 @@ main() {
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status ;;
+    names) expand_names "${@:-all}" ;;
     kafka-topics)
       [ -f "$KAFKA_LIBS_DIR/kafka-tools-$KAFKA_VERSION.jar" ] || die "kafka jars missing; run: bash scripts/stack.sh start kafka"
       exec java -Dlog4j.configuration="file:$INFRA/kafka/tools-log4j.properties" -cp "$KAFKA_LIBS_DIR/*" \
