@@ -423,7 +423,7 @@ fail_start() {
 
 LAUNCHED=()
 WAIT=()
-declare -A LAUNCHED_AT=()
+declare -A LAUNCHED_AT=() READY_AFTER=()
 
 # launch NAME : prepares NAME and queues it for starting unless it runs (or, for Redis, one
 # answers at REDIS_URL).
@@ -444,7 +444,7 @@ launch() {
   LAUNCHED+=("$name")
 }
 
-# await NAME : waits until NAME is ready; fails early when it stops.
+# await NAME : waits until NAME is ready; fails when it stops or is not ready in time.
 await() {
   local name=$1 current
   local deadline=$((SECONDS + STACK_WAIT_TIMEOUT))
@@ -457,9 +457,13 @@ await() {
     [ "$SECONDS" -lt "$deadline" ] || fail_start "$name" "not ready after ${STACK_WAIT_TIMEOUT}s ($(program_key "$name" ready))"
     sleep 0.5
   done
+}
+
+# report_ready NAME : one line about NAME once it is ready.
+report_ready() {
+  local name=$1
   if [[ " ${LAUNCHED[*]} " == *" $name "* ]]; then
-    load_states
-    log "$name: up on port(s) $(program_ports "$name") (pid ${PIDS[$name]:-?}, ready after $((SECONDS - LAUNCHED_AT[$name]))s)"
+    log "$name: up on port(s) $(program_ports "$name") (pid ${PIDS[$name]:-?}, ready after ${READY_AFTER[$name]}s)"
   else
     log "$name: already running (pid ${PIDS[$name]:-?}, port(s) $(program_ports "$name"))"
   fi
@@ -480,7 +484,12 @@ cmd_start() {
     LAUNCHED_AT[$name]=$SECONDS
   done
   if [ "${#LAUNCHED[@]}" -gt 0 ]; then ctl start "${LAUNCHED[@]}" >/dev/null || true; fi
-  for name in "${WAIT[@]}"; do await "$name"; done
+  for name in "${WAIT[@]}"; do
+    await "$name"
+    READY_AFTER[$name]=$((SECONDS - ${LAUNCHED_AT[$name]:-$SECONDS}))
+  done
+  load_states
+  for name in "${WAIT[@]}"; do report_ready "$name"; done
   write_stack_env
   log "start ${*:-stack}: done in $((SECONDS - t0))s"
 }
@@ -491,8 +500,10 @@ describe_exit() {
 }
 
 cmd_stop() {
-  local names name i running=()
-  mapfile -t names < <(expand_names "${@:-all}")
+  local names name i running=() wanted
+  wanted=" $(expand_names "${@:-all}" | tr '\n' ' ')"
+  names=()
+  for name in $(programs); do [[ "$wanted" != *" $name "* ]] || names+=("$name"); done
   mkdir -p "$RUN"
   acquire_lock "$RUN/.stack.lock" 300
   DAEMON=$(daemon_pid || true)
