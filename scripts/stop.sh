@@ -42,7 +42,7 @@ if [ -f "$SERVICES_DIR/stack-started" ]; then mapfile -t -O 1 targets < <(grep .
 before=$(bash scripts/stack.sh status 8>&- | awk 'NR > 1 && ($2 != "-" || $4 == "exited" || $4 == "starting") { print $1 }')
 wanted=$(bash scripts/stack.sh names "${targets[@]}" 8>&-)
 bash scripts/stack.sh stop "${targets[@]}" 8>&-
-rm -f "$SERVICES_DIR/stack-started"
+rm -f "$SERVICES_DIR/stack-started" "$SERVICES_DIR/env"
 if [ "$supervised" -eq 0 ] && ! grep -qxF -f <(printf '%s\n' "$wanted") <<<"$before"; then
   log "nothing left to stop in $RUN"
 fi

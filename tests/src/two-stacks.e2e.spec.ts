@@ -77,7 +77,13 @@ async function stackPids(stack: Stack): Promise<Map<string, number>> {
     ['supervisord', pidIn('supervisor/supervisord.pid')],
     ['npm start', pidIn('services/start.pid')],
   ]);
-  const { stdout } = await run('supervisorctl', ['-c', join(REPO_ROOT, 'infra', 'supervisord.conf'), 'status'], { env: stack.env });
+  // supervisorctl exits 3 when a process of the file is not running (Redis: the shared one is used).
+  const { stdout } = await run('supervisorctl', ['-c', join(REPO_ROOT, 'infra', 'supervisord.conf'), 'status'], { env: stack.env }).catch(
+    (error: { code?: number; stdout?: string }) => {
+      if (error.code !== 3 || error.stdout === undefined) throw error;
+      return { stdout: error.stdout };
+    },
+  );
   for (const [, name, pid] of stdout.matchAll(/^(\S+)\s+RUNNING\s+pid (\d+),/gm)) out.set(name ?? '', Number(pid));
   return out;
 }
