@@ -470,8 +470,9 @@ report_ready() {
 }
 
 cmd_start() {
-  local names name t0=$SECONDS
-  mapfile -t names < <(expand_names "${@:-stack}")
+  local names name t0=$SECONDS list
+  list=$(expand_names "${@:-stack}") # exits on an unknown name
+  mapfile -t names <<<"$list"
   check_ports_distinct
   mkdir -p "$RUN" "$LOGS"
   acquire_lock "$RUN/.stack.lock" 300
@@ -501,7 +502,8 @@ describe_exit() {
 
 cmd_stop() {
   local names name i running=() wanted
-  wanted=" $(expand_names "${@:-all}" | tr '\n' ' ')"
+  wanted=$(expand_names "${@:-all}") # exits on an unknown name
+  wanted=" $(tr '\n' ' ' <<<"$wanted")"
   names=()
   for name in $(programs); do [[ "$wanted" != *" $name "* ]] || names+=("$name"); done
   mkdir -p "$RUN"
