@@ -100,7 +100,7 @@ expand_names() {
       all) programs ;;
       stack) programs stack ;;
       services) programs service ;;
-      *) [[ "$known" == *" $arg "* ]] || die "unknown process '$arg' (expected one of:$known, stack, services or all)"
+      *) [[ "$known" == *" $arg "* ]] || die "unknown process '$arg' (expected one of:${known% }, stack, services or all)"
          echo "$arg" ;;
     esac
   done
