@@ -111,8 +111,8 @@ bash "$SCRIPT_DIR/setup.sh"
 use_project_node "$ROOT"
 log "bench: running on Node.js $(node -v)"
 
-# Only a component that was plainly down, and that stack.sh then started (it has a pid
-# file now), is ours to stop.
+# Only a component that was plainly down, and that stack.sh then started (supervisord shows
+# its pid now), is ours to stop.
 kafka_before=$(component kafka)
 redis_before=$(component redis)
 started=()

@@ -3,8 +3,9 @@
 # npm registry when the machine's node is another major version, see scripts/node-runtime.sh),
 # Node dependencies (npm ci when node_modules is absent, older than the lockfile or built by
 # another Node.js), then builds every package.
-# System packages (Prometheus, Alertmanager, kcat, redis-server) are installed by
-# scripts/stack.sh when it first needs them; the Kafka broker's jars come through Maven.
+# System packages (supervisor, Prometheus, Alertmanager, kcat, redis-server) are installed by
+# scripts/stack.sh when it first needs them; the Kafka broker's jars come through Maven
+# (scripts/kafka-jars.sh).
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)

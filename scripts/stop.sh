@@ -22,36 +22,27 @@ if [ ! -d "$SERVICES_DIR" ]; then
 fi
 
 # A running `npm start` stops everything itself on SIGTERM (and then exits); wait for it.
-supervisor="$SERVICES_DIR/supervisor.pid"
+start_pid=$(cat "$SERVICES_DIR/start.pid" 2>/dev/null || true)
 supervised=0
-if pidfile_alive "$supervisor" start.sh; then
-  pid=$(pid_from_file "$supervisor")
-  log "stopping npm start (pid $pid) of $RUN"
-  kill -TERM "$pid" 2>/dev/null || true
+if pid_running "$start_pid"; then
+  log "stopping npm start (pid $start_pid) of $RUN"
+  kill -TERM "$start_pid" 2>/dev/null || true
   supervised=1
-  for _ in $(seq 1 480); do pid_running "$pid" || break; sleep 0.5; done
-  pid_running "$pid" && warn "npm start (pid $pid) still runs after 240 s; stopping its services from here"
+  for _ in $(seq 1 480); do pid_running "$start_pid" || break; sleep 0.5; done
+  pid_running "$start_pid" && warn "npm start (pid $start_pid) still runs after 240 s; stopping its services from here"
 fi
 
 # One stopper at a time per run folder (npm start's own shutdown and a user's npm run stop).
 exec 8>"$SERVICES_DIR/.stop.lock"
 flock -w 300 8 || die "another npm run stop of $RUN still runs"
-stopped=0
-for name in ingest replay-api projector archiver exporter notifier; do
-  pidfile="$SERVICES_DIR/$name.pid"
-  [ -f "$pidfile" ] || continue
-  if pidfile_alive "$pidfile" "services/$name/dist/main.js"; then
-    stop_pidfile "$name" "$pidfile" "services/$name/dist/main.js" 20
-    stopped=$((stopped + 1))
-  fi
-  rm -f "$pidfile"
-done
-if [ -f "$SERVICES_DIR/stack-started" ]; then
-  while read -r component; do
-    [ -n "$component" ] || continue
-    bash scripts/stack.sh stop "$component" 8>&-
-    stopped=$((stopped + 1))
-  done <"$SERVICES_DIR/stack-started"
-  rm -f "$SERVICES_DIR/stack-started"
+# The services, and the stack components that npm start started (not those it found running).
+# stack.sh says which ones it stops, and which ones had stopped by themselves (a killed service).
+targets=(services)
+if [ -f "$SERVICES_DIR/stack-started" ]; then mapfile -t -O 1 targets < <(grep . "$SERVICES_DIR/stack-started" || true); fi
+before=$(bash scripts/stack.sh status 8>&- | awk 'NR > 1 && ($2 != "-" || $4 == "exited" || $4 == "starting") { print $1 }')
+wanted=$(bash scripts/stack.sh names "${targets[@]}" 8>&-)
+bash scripts/stack.sh stop "${targets[@]}" 8>&-
+rm -f "$SERVICES_DIR/stack-started" "$SERVICES_DIR/env"
+if [ "$supervised" -eq 0 ] && ! grep -qxF -f <(printf '%s\n' "$wanted") <<<"$before"; then
+  log "nothing left to stop in $RUN"
 fi
-if [ "$stopped" -eq 0 ] && [ "$supervised" -eq 0 ]; then log "nothing left to stop in $RUN"; fi

@@ -42,17 +42,16 @@ running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
 started=()
 cleanup() {
   local code=$?
-  for component in "${started[@]}"; do bash scripts/stack.sh stop "$component" >/dev/null 2>&1 || true; done
+  if [ "${#started[@]}" -gt 0 ]; then bash scripts/stack.sh stop "${started[@]}" >/dev/null 2>&1 || true; fi
   exit "$code"
 }
 trap cleanup EXIT
-for component in kafka redis prometheus alertmanager; do
+# The stack components are the kind=stack processes of infra/supervisord.conf.
+for component in $(bash scripts/stack.sh names stack); do
   if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
-  if ! grep -qx "$component" <<<"$running_before"; then
-    PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "$component"
-    started+=("$component")
-  fi
+  if ! grep -qx "$component" <<<"$running_before"; then started+=("$component"); fi
 done
+if [ "${#started[@]}" -gt 0 ]; then PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "${started[@]}"; fi
 
 # Every test tier talks to the stack just started (or found running): its addresses from
 # stack.env, for each variable not set in the environment.
