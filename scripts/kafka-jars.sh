@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fetches the Kafka broker's jars (KAFKA_VERSION, default 3.9.1) from Maven Central into
-# KAFKA_LIBS_DIR (default <repo>/.run/kafka/libs), once: the broker of infra/supervisord.conf
-# runs from them. Installs Maven when it is missing. Several stacks share the folder.
+# Fetches the Kafka broker's jars (KAFKA_VERSION, default 4.4.0; 3.9.x still works) from Maven
+# Central into KAFKA_LIBS_DIR (default <repo>/.run/kafka/libs-<version>), once per version: the
+# broker of infra/supervisord.conf runs from them. Installs Maven when it is missing. Several stacks share the folder.
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -11,8 +11,8 @@ if [ "${1:-}" = --help ]; then
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
-KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
-LIBS=${KAFKA_LIBS_DIR:-$ROOT/.run/kafka/libs}
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+LIBS=${KAFKA_LIBS_DIR:-$ROOT/.run/kafka/libs-$KAFKA_VERSION}
 [ -f "$LIBS/kafka_2.13-$KAFKA_VERSION.jar" ] && exit 0
 ensure_cmd mvn maven
 mkdir -p "$(dirname "$LIBS")"

@@ -22,12 +22,12 @@
 # Prometheus scrapes exactly this stack's services (each program with scrape=JOB) at the
 # ports configured now (<run folder>/prometheus/targets/default.json), and Alertmanager posts
 # to this stack's notifier (NOTIFIER_PORT). A second stack on the same machine gets its own run
-# folder and ports; it shares the Kafka jars already fetched into <repo>/.run/kafka/libs
+# folder and ports; it shares the Kafka jars already fetched into <repo>/.run/kafka/libs-<version>
 # (KAFKA_LIBS_DIR).
 #
 # Environment (defaults):
-#   STACK_RUN_DIR=<repo>/.run  KAFKA_LIBS_DIR=<repo>/.run/kafka/libs
-#   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093  KAFKA_VERSION=3.9.1
+#   STACK_RUN_DIR=<repo>/.run  KAFKA_LIBS_DIR=<repo>/.run/kafka/libs-<KAFKA_VERSION>
+#   KAFKA_PORT=19092  KAFKA_CONTROLLER_PORT=19093  KAFKA_VERSION=4.4.0 (3.9.x also runs)
 #   KAFKA_HEAP_OPTS="-Xms512m -Xmx1g"
 #   PROMETHEUS_PORT=9090  PROM_SCRAPE_INTERVAL=15s  ALERTMANAGER_PORT=9093
 #   INGEST_PORT=8080  EXPORTER_PORT=9464  PROJECTOR_PORT=9465  ARCHIVER_PORT=9466
@@ -49,8 +49,8 @@ CONF="$INFRA/supervisord.conf"
 HOST=127.0.0.1
 
 export KAFKA_PORT=${KAFKA_PORT:-19092} KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
-export KAFKA_VERSION=${KAFKA_VERSION:-3.9.1} KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}
-export KAFKA_LIBS_DIR=${KAFKA_LIBS_DIR:-$ROOT/.run/kafka/libs}
+export KAFKA_VERSION=${KAFKA_VERSION:-4.4.0} KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}
+export KAFKA_LIBS_DIR=${KAFKA_LIBS_DIR:-$ROOT/.run/kafka/libs-$KAFKA_VERSION}
 export PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090} ALERTMANAGER_PORT=${ALERTMANAGER_PORT:-9093}
 PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-15s}
 default_service_ports
@@ -280,7 +280,8 @@ prepare_kafka() {
 }
 
 kafka_java() {
-  java -Dlog4j.configuration="file:$INFRA/kafka/tools-log4j.properties" -cp "$KAFKA_LIBS_DIR/*" "$@"
+  java -Dlog4j.configuration="file:$INFRA/kafka/tools-log4j.properties" -Dlog4j2.configurationFile="file:$INFRA/kafka/tools-log4j2.properties" \
+    -cp "$KAFKA_LIBS_DIR/*" "$@"
 }
 
 kafka_format_storage() {
@@ -581,7 +582,8 @@ main() {
     names) expand_names "${@:-all}" ;;
     kafka-topics)
       [ -f "$KAFKA_LIBS_DIR/kafka-tools-$KAFKA_VERSION.jar" ] || die "kafka jars missing; run: bash scripts/stack.sh start kafka"
-      exec java -Dlog4j.configuration="file:$INFRA/kafka/tools-log4j.properties" -cp "$KAFKA_LIBS_DIR/*" \
+      exec java -Dlog4j.configuration="file:$INFRA/kafka/tools-log4j.properties" -Dlog4j2.configurationFile="file:$INFRA/kafka/tools-log4j2.properties" \
+        -cp "$KAFKA_LIBS_DIR/*" \
         org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" "$@"
       ;;
     help|-h|--help) usage ;;
