@@ -1,7 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { admissionLimits, admissionSpec, listen, loadConfig, loadReferenceData } from '@dvc/config';
+import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
+import { listen } from '@dvc/service';
 import { TransactionalPublisher } from '@dvc/kafka';
 import { createApp, type IngestApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
@@ -35,6 +36,7 @@ describe('ingest when Kafka is unavailable', () => {
       isReady: async () => false,
       registry: new Registry(),
       logger,
+      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
       maxBodyBytes: 1024 * 1024,
       maxEventsPerRequest: 100,
       // The event's unit 'u1' is not in the directory: pilot mode, said explicitly.
