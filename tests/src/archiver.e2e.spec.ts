@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, type TestEvent } from './events.js';
 import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
@@ -46,7 +46,7 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
   const dlq = setting('DLQ_TOPIC');
   const group = setting('ARCHIVER_GROUP');
   const storeUrl = setting('EVENTSTORE_URL');
-  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   const stream = buildStream(`ae.${id}`);
   const archivers: ServiceProcess[] = [];
   let store: EventStore;

@@ -1,10 +1,10 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT } from '@dvc/notifier';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
 import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
@@ -31,7 +31,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}-projector`,
   };
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const redis = new Redis(env.redisUrl);
   let events: ScenarioEvent[] = [];
   let expected: ExpectedFigures;
