@@ -23,7 +23,7 @@ describe('createServiceHttp (loopback server)', () => {
       routes: { '/boom': () => Promise.reject(new Error('boom')) },
       health: () => ({ clock: { mode: 'wall' } }),
       ready: async () => ({ ready, details: { store: ready } }),
-      limits: { ratePerSecond: 1, burst: 1, maxHeaderBytes: 2048, headersTimeoutMs: 1000, requestTimeoutMs: 1000 },
+      limits: { ratePerSecond: 1, burst: 1, maxHeaderBytes: 2048, headersTimeoutMs: 30_000, requestTimeoutMs: 30_000 },
       now: () => 0,
     });
     port = await shell.listen(0, '127.0.0.1');
