@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, type TestEvent } from './events.js';
 import {
   STORE_KINDS,
@@ -66,7 +66,7 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
   const dlq = setting('DLQ_TOPIC');
   const group = setting('ARCHIVER_GROUP');
   const storeUrl = setting('EVENTSTORE_URL');
-  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   const stream = buildStream(`ae.${id}`);
   const archivers: ServiceProcess[] = [];
   let store: EventStore;

@@ -1,4 +1,3 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
@@ -6,6 +5,7 @@ import { createUnitDirectory } from '@dvc/domain';
 import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, type OverdueList } from '@dvc/notifier';
 import { createLiveView } from '@dvc/read-model';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
 import { ev } from './events.js';
@@ -33,7 +33,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}-projector`,
   };
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const redis = new Redis(env.redisUrl);
   let events: ScenarioEvent[] = [];
   let expected: ExpectedFigures;

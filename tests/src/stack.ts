@@ -5,11 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
 import { parsePostgresUrl } from '@dvc/eventstore';
-import { consumerLag } from '@dvc/kafka';
+import { consumerLag, type KafkaClient } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 
@@ -184,7 +183,7 @@ export async function projectionProgress(redis: Redis, namespace: string): Promi
 }
 
 /** Waits until a consumer group has committed everything in the topic: no batch in flight. */
-export async function waitForZeroLag(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForZeroLag(kafka: KafkaClient, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import { bool, int, list, oneOf, str, type ConfigOf, type Logger } from '@dvc/config';
 
 /** Kafka connection settings every service shares (TLS and SASL included). */
@@ -15,6 +15,12 @@ export const kafkaSpec = {
 
 export type KafkaSettings = ConfigOf<typeof kafkaSpec>;
 
+/** A connection to the cluster (admin, producers, consumers): what createKafka returns and every function here takes. */
+export type KafkaClient = Kafka;
+
+/** A producer of a KafkaClient (`kafka.producer()`). */
+export type KafkaProducer = Producer;
+
 /** Thrown when SASL is asked for without credentials. */
 export class KafkaConfigError extends Error {}
 
@@ -29,7 +35,7 @@ function toPino(logger: Logger) {
     };
 }
 
-export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): Kafka {
+export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): KafkaClient {
   const config: KafkaConfig = {
     clientId,
     brokers: settings.KAFKA_BROKERS,
