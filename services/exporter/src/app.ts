@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { closeServer, createHttpServer, describeClock, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { listUnits, readSnapshots, type LiveView } from '@dvc/read-model';
+import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
 
 export interface ExporterDeps {
   redis: Redis;
