@@ -1,4 +1,4 @@
-// The dependency rules of ARCHITECTURE.md ("Packages and what each may import"), checked by
+// The dependency rules of ARCHITECTURE.md#packages-and-what-each-may-import, checked by
 // `npm run lint` (dependency-cruiser) on every `npm test`. Paths are of the resolved module, so a
 // workspace package (`@dvc/x`) is seen where it lives: shared/x/… or services/x/….
 // tests/src/rules.unit.spec.ts cruises a fixture with a forbidden import for each rule.

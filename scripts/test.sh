@@ -62,7 +62,7 @@ export DVC_TEST_RESULTS_DIR="$RUN/test-results/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$DVC_TEST_RESULTS_DIR"
 status=0
 npx turbo run build typecheck --output-logs=errors-only || status=1
-# The linter and the dependency rules (ARCHITECTURE.md) read the built packages' exports.
+# The linter and the dependency rules (ARCHITECTURE.md#checks) read the built packages' exports.
 if [ "$status" -eq 0 ]; then npm run --silent lint || status=1; fi
 if [ "$status" -eq 0 ]; then
   npx turbo run test:unit --continue --output-logs=full || status=1

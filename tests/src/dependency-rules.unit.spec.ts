@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The dependency rules of ARCHITECTURE.md (.dependency-cruiser.cjs) against a small workspace
+ * The dependency rules of ARCHITECTURE.md#packages-and-what-each-may-import (.dependency-cruiser.cjs) against a small workspace
  * written for the test, where each file breaks exactly one rule: dependency-cruiser, run as
  * `npm run lint` runs it, must name each file, its forbidden import and the rule.
  */

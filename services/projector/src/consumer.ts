@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
-import { ADMISSION_CODES, beyondRetention, type AdmissionLimits, type DvcEvent, type ProjectionContext } from '@dvc/domain';
+import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type DvcEvent, type ProjectionContext } from '@dvc/domain';
 import { admitMessage, watchLag, type LagWatch, type DeadLetter, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
@@ -73,7 +73,9 @@ export function activeStore(redis: Redis, base: string, onSwitch: (namespace: st
 }
 
 /** Thrown to stop a batch while the live namespace has lost data: kafkajs retries it later, uncommitted. */
-export class ProjectionDataLostError extends Error {}
+export class ProjectionDataLostError extends DvcError {
+  readonly code = 'DVC_PROJECTION_DATA_LOST';
+}
 
 /**
  * The projector loop: each Kafka batch (one partition) is decoded and admitted, invalid and
