@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * ARCHITECTURE.md against the tree: every `ARCHITECTURE.md#section` cited names a section of it,
+ * ARCHITECTURE.md against the tree: every `ARCHITECTURE.md#<section>` cited names a section of it,
  * the package table says what each package.json depends on, and the error table lists every
  * error class with its code.
  */
