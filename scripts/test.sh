@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing, starts what the tests need (Kafka unless KAFKA_BROKERS
 # names a cluster that answers, Prometheus, Alertmanager; Redis when none answers at REDIS_URL),
-# runs type checks and every test tier, then stops exactly what it started. Ends with one line:
-# "N passed, N failed, N skipped". Works in the run folder STACK_RUN_DIR (default <repo>/.run).
+# runs type checks, the linter and dependency rules (npm run lint) and every test tier, then stops
+# exactly what it started. Ends with "N passed, N failed, N skipped". Run folder: STACK_RUN_DIR.
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -77,6 +77,8 @@ export DVC_TEST_RESULTS_DIR="$RUN/test-results/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$DVC_TEST_RESULTS_DIR"
 status=0
 npx turbo run build typecheck --output-logs=errors-only || status=1
+# The linter and the dependency rules (ARCHITECTURE.md#checks) read the built packages' exports.
+if [ "$status" -eq 0 ]; then npm run --silent lint || status=1; fi
 if [ "$status" -eq 0 ]; then
   npx turbo run test:unit --continue --output-logs=full || status=1
   # Integration and end-to-end tiers share one broker and one Redis: one package at a time.

@@ -110,7 +110,6 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
   beforeAll(async () => {
     const started = Date.now();
     ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
-    // eslint-disable-next-line no-console
     console.log(`scenario: ${events.length} events generated and self-checked in ${Date.now() - started} ms`);
     const admin = kafka.admin();
     await admin.connect();
@@ -153,7 +152,6 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       },
       { timeoutMs: 90_000, intervalMs: 1_000, description: 'a Prometheus scrape with every event applied' },
     );
-    // eslint-disable-next-line no-console
     console.log(`produced in ${producedInMs} ms; projector started, everything applied and scraped in ${Date.now() - applyStart} ms`);
   }, 420_000);
 
@@ -382,7 +380,6 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
         wrong.push(`${groupKey}: subject "${notice.subject}", heading "${heading ?? ''}"`);
       }
     }
-    // eslint-disable-next-line no-console
     console.log(`notices of the case's active alerts by alert name: ${JSON.stringify(Object.fromEntries(names))}`);
     expect(wrong).toEqual([]);
     expect(names.get('OverdueRatioAboveTarget')).toBeGreaterThan(0);

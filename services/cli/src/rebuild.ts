@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { ProjectionRules, ReferenceData } from '@dvc/config';
 import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
-import { listUnits, pinnedView, readSnapshots, type LiveState } from '@dvc/read-model';
+import { listUnits, pinnedView, readSnapshots, type LiveState, type Redis } from '@dvc/read-model';
 import { applyEvents, type ProjectionStore } from '@dvc/redis';
 
 export interface ApplyHistoryOptions {

@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { listUnits, readSnapshots, type LiveView } from '@dvc/read-model';
+import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
 import { createServiceHttp, type BuildInfo, type HttpLimits } from '@dvc/service';
 
 export interface ExporterDeps {

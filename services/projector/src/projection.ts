@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
-import { ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
+import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
 import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
@@ -64,7 +64,9 @@ export function activeStore(redis: Redis, base: string, onSwitch: (namespace: st
 }
 
 /** Thrown to stop a batch while the live namespace has lost data: the batch is retried later, uncommitted. */
-export class ProjectionDataLostError extends Error {}
+export class ProjectionDataLostError extends DvcError {
+  readonly code = 'DVC_PROJECTION_DATA_LOST';
+}
 
 /**
  * The projector's batch handler: the admitted events of a batch are applied to Redis with

@@ -6,6 +6,7 @@ import { EsdbEventStore } from './esdb.js';
 import { DEFAULT_POSTGRES_SCHEMA, PostgresEventStore } from './postgres.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './sqlite.js';
+import { DvcError } from '@dvc/domain';
 
 /** The embedded default: one SQLite file under the stack's run folder (STACK_RUN_DIR, default <repo>/.run). */
 export const DEFAULT_EVENTSTORE_FILE = join(stackRunDir(process.env), 'eventstore', 'events.sqlite');
@@ -19,7 +20,9 @@ export const eventStoreSpec = {
 };
 
 /** Thrown for an EVENTSTORE_URL that names no supported store; the message says what is accepted. */
-export class EventStoreUrlError extends Error {}
+export class EventStoreUrlError extends DvcError {
+  readonly code = 'DVC_EVENTSTORE_URL';
+}
 
 export interface OpenOptions {
   /** SQLite and PostgreSQL: how often subscriptions poll for events appended by other processes (ms; PostgreSQL is also woken by LISTEN/NOTIFY). */

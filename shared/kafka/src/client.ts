@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import { bool, int, list, oneOf, str, type ConfigOf, type Logger } from '@dvc/config';
+import { DvcError } from '@dvc/domain';
 
 /** Kafka connection settings every service shares (TLS and SASL included). */
 export const kafkaSpec = {
@@ -22,7 +23,9 @@ export type KafkaClient = Kafka;
 export type KafkaProducer = Producer;
 
 /** Thrown when SASL is asked for without credentials. */
-export class KafkaConfigError extends Error {}
+export class KafkaConfigError extends DvcError {
+  readonly code = 'DVC_KAFKA_CONFIG';
+}
 
 function toPino(logger: Logger) {
   return () =>

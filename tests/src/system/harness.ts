@@ -342,7 +342,7 @@ export async function privateBroker(id: string): Promise<PrivateBroker> {
       await run('bash', [join(REPO_ROOT, 'scripts', 'stack.sh'), command, 'kafka'], { env, timeout: 180_000 });
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`stack.sh ${command} kafka (${dir}) failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      throw new Error(`stack.sh ${command} kafka (${dir}) failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: error });
     }
   };
   return {
