@@ -15,6 +15,7 @@
 #   scrape      cost of one /metrics scrape with 1,000 units
 #   rebuild     dvc rebuild from a pre-filled event store, and the raw store read rate
 #   replay      replay API streaming the whole store as NDJSON (paged vs one request)
+#   eventstore  SQLite and PostgreSQL event stores side by side: append, duplicates, read, parallel writers
 #
 # Options:
 #   --only LIST       run only these runners, e.g. --only freshness,ingest
@@ -35,7 +36,7 @@ ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 . "$SCRIPT_DIR/lib.sh"
 cd "$ROOT"
 
-RUNNERS=(projector ingest freshness scrape rebuild replay)
+RUNNERS=(projector ingest freshness scrape rebuild replay eventstore)
 
 usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
@@ -110,8 +111,8 @@ bash "$SCRIPT_DIR/setup.sh"
 use_project_node "$ROOT"
 log "bench: running on Node.js $(node -v)"
 
-# Only a component that was plainly down, and that stack.sh then started (it has a pid
-# file now), is ours to stop.
+# Only a component that was plainly down, and that stack.sh then started (supervisord shows
+# its pid now), is ours to stop.
 kafka_before=$(component kafka)
 redis_before=$(component redis)
 started=()

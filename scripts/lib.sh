@@ -42,100 +42,20 @@ ensure_cmd() {
 
 # --- processes --------------------------------------------------------------
 
-# pid_from_file FILE : prints the pid stored in FILE (empty if none).
-pid_from_file() {
-  local f=$1
-  [ -s "$f" ] || return 0
-  tr -dc '0-9' <"$f"
-}
-
-# pid_running PID : alive and not a zombie. A fully exited process waiting to
-# be reaped (some inits reap lazily) counts as gone; a zombie thread-group
-# leader whose other threads are still exiting (a JVM going down) does not.
+# pid_running PID : alive and not a zombie.
 pid_running() {
-  local pid=$1 state tasks
-  kill -0 "$pid" 2>/dev/null || return 1
-  if [ -r "/proc/$pid/stat" ]; then
-    state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || true)
-    if [ "$state" = Z ]; then
-      tasks=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-      [ "$tasks" -gt 1 ] || return 1
-    fi
-  fi
-  return 0
-}
-
-# pid_matches PID PATTERN : true when PID is alive and its command line
-# contains PATTERN (guards against pid reuse after a reboot/crash).
-pid_matches() {
-  local pid=$1 pattern=$2
-  [ -n "$pid" ] || return 1
-  pid_running "$pid" || return 1
-  [ -r "/proc/$pid/cmdline" ] || return 0
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
-}
-
-# pidfile_alive FILE PATTERN : true when FILE names a live process of ours.
-pidfile_alive() {
-  pid_matches "$(pid_from_file "$1")" "$2"
+  local pid=$1 state
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || true)
+  [ "$state" != Z ]
 }
 
 # acquire_lock FILE [WAIT_SECONDS] : serialize concurrent invocations.
-# The lock lives on fd 9; spawn_bg closes fd 9 in children so long-running
-# services never inherit (and keep holding) the lock.
+# The lock lives on fd 9; supervisord is started with fd 9 closed so that it never holds it.
 acquire_lock() {
   local file=$1 wait=${2:-300}
   exec 9>"$file"
   flock -w "$wait" 9 || die "another invocation still holds the lock $file (waited ${wait}s)"
-}
-
-# spawn_bg PIDFILE LOGFILE CMD... : start CMD detached (own session, stdin
-# from /dev/null, stdout+stderr appended to LOGFILE) and record its pid.
-# The pid is written by the process itself right before exec, so it is exact.
-spawn_bg() {
-  local pidfile=$1 logfile=$2
-  shift 2
-  rm -f "$pidfile"
-  printf '\n===== %s starting: %s\n' "$(date '+%F %T')" "$*" >>"$logfile"
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' spawn "$pidfile" "$@" \
-    </dev/null >>"$logfile" 2>&1 9>&- &
-  local i
-  for i in $(seq 1 50); do
-    [ -s "$pidfile" ] && return 0
-    sleep 0.1
-  done
-  die "process did not start (no pid file $pidfile); see $logfile"
-}
-
-# stop_pidfile NAME PIDFILE PATTERN [GRACE_SECONDS] : SIGTERM, wait, SIGKILL.
-# Only touches the process recorded in PIDFILE, and only if it still matches.
-stop_pidfile() {
-  local name=$1 pidfile=$2 pattern=$3 grace=${4:-20}
-  local pid
-  pid=$(pid_from_file "$pidfile")
-  if [ -z "$pid" ]; then
-    return 0
-  fi
-  if ! pid_matches "$pid" "$pattern"; then
-    log "$name: not running (stale pid file removed)"
-    rm -f "$pidfile" "${pidfile%.pid}.port"
-    return 0
-  fi
-  log "$name: stopping pid $pid (SIGTERM)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local waited=0
-  while pid_running "$pid"; do
-    if [ "$waited" -ge $((grace * 10)) ]; then
-      warn "$name: still alive after ${grace}s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  rm -f "$pidfile" "${pidfile%.pid}.port"
-  log "$name: stopped"
 }
 
 # --- ports / health ----------------------------------------------------------
@@ -170,27 +90,6 @@ show_log_tail() {
     tail -n "$n" "$f" >&2
     printf -- '----- end of %s -----\n' "$f" >&2
   fi
-}
-
-# wait_until TIMEOUT_SECONDS PIDFILE PATTERN CMD... : poll CMD every 0.5 s
-# until it succeeds. Fails early when the process in PIDFILE dies.
-wait_until() {
-  local timeout=$1 pidfile=$2 pattern=$3
-  shift 3
-  local deadline=$((SECONDS + timeout))
-  while :; do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    if [ -n "$pidfile" ] && ! pidfile_alive "$pidfile" "$pattern"; then
-      return 2
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then return 1; fi
-    sleep 0.5
-  done
-}
-
-# http_ok URL : true on a 2xx answer.
-http_ok() {
-  curl -fs -o /dev/null --max-time 2 "$1"
 }
 
 # render_template SRC DST VAR... : copy SRC to DST replacing each ${VAR}

@@ -4,9 +4,9 @@
 # Node dependencies (npm ci when node_modules is absent, older than the lockfile or built by
 # another Node.js), then builds every package.
 # Debian's Chromium (the ops board's browser tests drive it through playwright-core; no browser is
-# ever downloaded) is installed here when missing. The other system packages (Prometheus,
-# Alertmanager, kcat, redis-server) are installed by scripts/stack.sh when it first needs them;
-# the Kafka broker's jars come through Maven.
+# ever downloaded) is installed here when missing. The other system packages (supervisor,
+# Prometheus, Alertmanager, kcat, redis-server) are installed by scripts/stack.sh when it first
+# needs them; the Kafka broker's jars come through Maven (scripts/kafka-jars.sh).
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)

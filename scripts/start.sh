@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # npm start: installs what is missing, starts the local stack (Kafka, Redis, Prometheus,
 # Alertmanager), a mail catcher with a web UI (MailDev, when SMTP_URL is not set) and the services
-# (ingest, projector, exporter, notifier, archiver, replay API, ops board),
-# sends a small sample of events, prints where everything is, and keeps running until Ctrl-C or
-# `npm run stop`.
+# (ingest, projector, exporter, notifier, archiver, replay API, ops board), every one a process of infra/supervisord.conf run by the run folder's supervisord (through
+# scripts/stack.sh), sends a small sample of events, prints where everything is, and keeps
+# running until Ctrl-C or `npm run stop`; a service that stops by itself is reported and ends it.
 #
 # Point it at existing infrastructure with KAFKA_BROKERS and REDIS_URL: when Kafka answers
 # there, no local broker is started; a Redis that answers at REDIS_URL is always used as is.
@@ -46,10 +46,10 @@ default_service_ports
 
 SERVICES_DIR="$RUN/services"
 LOGS="$RUN/logs"
-SUPERVISOR_PID="$SERVICES_DIR/supervisor.pid"
+START_PID="$SERVICES_DIR/start.pid"
 mkdir -p "$SERVICES_DIR" "$LOGS"
-if pidfile_alive "$SUPERVISOR_PID" start.sh; then
-  die "npm start already runs for the run folder $RUN (pid $(pid_from_file "$SUPERVISOR_PID")); stop it first with npm run stop (same STACK_RUN_DIR)"
+if pid_running "$(cat "$START_PID" 2>/dev/null)"; then
+  die "npm start already runs for the run folder $RUN (pid $(cat "$START_PID")); stop it first with npm run stop (same STACK_RUN_DIR)"
 fi
 
 # run_child CMD... : runs CMD in the background and waits, so that a stop signal is handled at once.
@@ -64,13 +64,13 @@ run_child() {
 }
 started_now=()
 if [ "$mode" = start ]; then
-  # From here on this process supervises the run folder: `npm run stop` (SIGTERM), Ctrl-C, a
-  # failed start and a service that stops all end in stop.sh, which stops the services and the
-  # stack components this run started (recorded in stack-started as each comes up).
-  echo $$ >"$SUPERVISOR_PID"
+  # From here on `npm run stop` (SIGTERM), Ctrl-C, a failed start and a service that stops all
+  # end in stop.sh, which stops the services and the stack components this run started
+  # (recorded in stack-started as each comes up).
+  echo $$ >"$START_PID"
   shutdown() {
     trap - INT TERM EXIT
-    rm -f "$SUPERVISOR_PID"
+    rm -f "$START_PID"
     if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi
     bash "$SCRIPT_DIR/stop.sh"
   }
@@ -113,17 +113,18 @@ if [ -n "$user_kafka" ]; then
     warn "kafka: KAFKA_BROKERS=$user_kafka does not answer; using this stack's own broker instead"
   fi
 fi
-components=(kafka redis prometheus alertmanager)
+# The stack components are the kind=stack processes of infra/supervisord.conf.
+mapfile -t components < <(bash scripts/stack.sh names stack)
 [ "$mode" = reset-demo ] && components=(kafka redis)
+if [ "$external_kafka" = 1 ]; then mapfile -t components < <(printf '%s\n' "${components[@]}" | grep -vx kafka); fi
 running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
 for component in "${components[@]}"; do
-  if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
-  bash scripts/stack.sh start "$component"
   if ! grep -qx "$component" <<<"$running_before"; then
     started_now+=("$component")
     if [ "$mode" = start ]; then echo "$component" >>"$SERVICES_DIR/stack-started"; fi
   fi
 done
+run_child bash scripts/stack.sh start "${components[@]}"
 load_env_defaults "$RUN/stack.env"
 if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"; fi
 
@@ -166,26 +167,6 @@ if [ "$DEMO" = binh-phuoc-2022 ]; then
   esac
 fi
 
-SERVICES="projector archiver exporter ingest notifier replay-api board"
-declare -A SERVICE_PORT=([projector]=$PROJECTOR_PORT [archiver]=$ARCHIVER_PORT [exporter]=$EXPORTER_PORT
-  [ingest]=$INGEST_PORT [notifier]=$NOTIFIER_PORT [replay-api]=$REPLAY_PORT [board]=$BOARD_PORT)
-start_service() {
-  local name=$1
-  local pidfile="$SERVICES_DIR/$name.pid"
-  if pidfile_alive "$pidfile" "services/$name/dist/main.js"; then
-    echo "$name already running (pid $(pid_from_file "$pidfile"))"
-    return
-  fi
-  # A port already answering (another stack's service, say) would pass the readiness check below.
-  require_port_free "$name" 127.0.0.1 "${SERVICE_PORT[$name]}"
-  # The projector allocates a batch's states and commands at a high rate: a larger young
-  # generation cuts its garbage-collection time (about 15 % less CPU per event, measured by
-  # scripts/bench/apply-inprocess.mjs). PROJECTOR_NODE_FLAGS= turns it off.
-  local flags=()
-  if [ "$name" = projector ]; then read -r -a flags <<<"${PROJECTOR_NODE_FLAGS---max-semi-space-size=64}"; fi
-  node "${flags[@]}" "services/$name/dist/main.js" >>"$LOGS/$name.log" 2>&1 &
-  echo $! >"$pidfile"
-}
 # The replay API signs resume tokens; a secret made once here keeps tokens valid across restarts.
 REPLAY_DIR="$RUN/replay"
 mkdir -p "$REPLAY_DIR"
@@ -203,18 +184,14 @@ if [ ! -s "${REPLAY_KEYS_FILE:-$REPLAY_DIR/keys.json}" ]; then
 fi
 
 # Notices people can read: without SMTP_URL, every notice goes to a local mail catcher (MailDev,
-# from npm) whose web UI shows each one; its link opens the ops board's page of the unit.
+# from npm; the process `mail` of infra/supervisord.conf, started only then) whose web UI shows
+# each one; its link opens the ops board's page of the unit.
+processes=(services)
 mail_ui=""
 if [ -z "${SMTP_URL:-}" ]; then
-  if ! pidfile_alive "$SERVICES_DIR/mail.pid" maildev; then
-    require_port_free mail 127.0.0.1 "$MAIL_SMTP_PORT"
-    require_port_free mail 127.0.0.1 "$MAIL_WEB_PORT"
-    node node_modules/maildev/dist/bin/maildev.js --ip 127.0.0.1 --web-ip 127.0.0.1 --smtp "$MAIL_SMTP_PORT" --web "$MAIL_WEB_PORT" \
-      --mail-directory "$RUN/mail" >>"$LOGS/mail.log" 2>&1 &
-    echo $! >"$SERVICES_DIR/mail.pid"
-  fi
+  processes+=(mail)
   export SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
-  mail_ui="http://127.0.0.1:$MAIL_WEB_PORT/index.html"
+  mail_ui="http://127.0.0.1:$MAIL_WEB_PORT/"
 fi
 export DASHBOARD_URL=${DASHBOARD_URL:-http://127.0.0.1:$BOARD_PORT/#/don-vi/{unit}}
 # A first key of the ops board (role board, every unit), printed once (only its hash is kept).
@@ -223,29 +200,10 @@ if ! node services/cli/dist/main.js keys list --json 2>/dev/null | node -e 'let 
   board_key=$(node services/cli/dist/main.js keys create --id board --units '*' --types '*' --rate 6000 --role board)
 fi
 
-for name in $SERVICES; do start_service "$name"; done
-
-wait_ready() {
-  local name=$1 url=$2 deadline=$((SECONDS + 60))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if ! pidfile_alive "$SERVICES_DIR/$name.pid" "services/$name/dist/main.js"; then
-      echo "$name exited; last lines of $LOGS/$name.log:" >&2
-      tail -n 30 "$LOGS/$name.log" >&2
-      return 1
-    fi
-    if curl -fsS --max-time 2 "$url" >/dev/null 2>&1; then return 0; fi
-    sleep 0.5
-  done
-  echo "$name not ready after 60 s; see $LOGS/$name.log" >&2
-  return 1
-}
-wait_ready ingest "http://127.0.0.1:$INGEST_PORT/readyz"
-wait_ready projector "http://127.0.0.1:$PROJECTOR_PORT/readyz"
-wait_ready exporter "http://127.0.0.1:$EXPORTER_PORT/readyz"
-wait_ready notifier "http://127.0.0.1:$NOTIFIER_PORT/healthz"
-wait_ready archiver "http://127.0.0.1:$ARCHIVER_PORT/readyz"
-wait_ready replay-api "http://127.0.0.1:$REPLAY_PORT/readyz"
-wait_ready board "http://127.0.0.1:$BOARD_PORT/readyz"
+# The services read this environment (infra/supervisord.conf): the ports, the stack's addresses,
+# the demo's topic, namespace and clock, the replay secret, the pinned Node.js on PATH.
+(umask 077 && export -p | grep -vE '^declare -x (OLDPWD|PWD|SHLVL|_)=' >"$SERVICES_DIR/env")
+run_child bash scripts/stack.sh start "${processes[@]}"
 
 case "$DEMO" in
   sample) run_child node scripts/sample-events.mjs --ingest "http://127.0.0.1:$INGEST_PORT" ;;
@@ -296,20 +254,16 @@ if [ "$DEMO" = binh-phuoc-2022 ]; then
   echo "The demo's clock is pinned at $CLOCK_AS_OF. The operator CLI on the demo:"
   echo "  REDIS_NAMESPACE=$REDIS_NAMESPACE EVENTS_TOPIC=$EVENTS_TOPIC DLQ_TOPIC=$DLQ_TOPIC ARCHIVER_GROUP=$ARCHIVER_GROUP EVENTSTORE_URL=$EVENTSTORE_URL CLOCK_AS_OF=$CLOCK_AS_OF node services/cli/dist/main.js namespaces"
 fi
+# Until stopped: a service (or the mail catcher) that stops by itself (crash, kill) is reported
+# and stops the rest.
+mapfile -t services < <(bash scripts/stack.sh names "${processes[@]}")
 while :; do
-  if [ -n "$mail_ui" ] && ! pidfile_alive "$SERVICES_DIR/mail.pid" maildev; then
-    echo "the mail catcher stopped; see $LOGS/mail.log" >&2
+  stopped=$(supervisorctl -c infra/supervisord.conf status "${services[@]}" 2>/dev/null | awk '$2 != "RUNNING"' || true)
+  if [ -n "$stopped" ]; then
+    echo "$stopped" | awk -v logs="$LOGS" '{ name = $1; $1 = ""; print name " stopped by itself:" $0 "; see " logs "/" name ".log" }' >&2
     trap - EXIT
     shutdown
     exit 1
   fi
-  for name in $SERVICES; do
-    if ! pidfile_alive "$SERVICES_DIR/$name.pid" "services/$name/dist/main.js"; then
-      echo "$name stopped; see $LOGS/$name.log" >&2
-      trap - EXIT
-      shutdown
-      exit 1
-    fi
-  done
   run_child sleep 2
 done

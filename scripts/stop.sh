@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run stop: stops what `npm start` started in the run folder STACK_RUN_DIR (default
-# <repo>/.run): its services, then the stack components it started itself, and nothing else
+# <repo>/.run): its services and mail catcher, then the stack components it started itself, and nothing else
 # (another run folder's stack, a Redis or Kafka that was already there, stay up). Running it
 # again, or when nothing runs, is harmless.
 set -euo pipefail
@@ -22,39 +22,29 @@ if [ ! -d "$SERVICES_DIR" ]; then
 fi
 
 # A running `npm start` stops everything itself on SIGTERM (and then exits); wait for it.
-supervisor="$SERVICES_DIR/supervisor.pid"
+start_pid=$(cat "$SERVICES_DIR/start.pid" 2>/dev/null || true)
 supervised=0
-if pidfile_alive "$supervisor" start.sh; then
-  pid=$(pid_from_file "$supervisor")
-  log "stopping npm start (pid $pid) of $RUN"
-  kill -TERM "$pid" 2>/dev/null || true
+if pid_running "$start_pid"; then
+  log "stopping npm start (pid $start_pid) of $RUN"
+  kill -TERM "$start_pid" 2>/dev/null || true
   supervised=1
-  for _ in $(seq 1 480); do pid_running "$pid" || break; sleep 0.5; done
-  pid_running "$pid" && warn "npm start (pid $pid) still runs after 240 s; stopping its services from here"
+  for _ in $(seq 1 480); do pid_running "$start_pid" || break; sleep 0.5; done
+  pid_running "$start_pid" && warn "npm start (pid $start_pid) still runs after 240 s; stopping its services from here"
 fi
 
 # One stopper at a time per run folder (npm start's own shutdown and a user's npm run stop).
 exec 8>"$SERVICES_DIR/.stop.lock"
 flock -w 300 8 || die "another npm run stop of $RUN still runs"
-stopped=0
-for name in ingest board replay-api projector archiver exporter notifier mail; do
-  pidfile="$SERVICES_DIR/$name.pid"
-  [ -f "$pidfile" ] || continue
-  # The mail catcher (MailDev, started when SMTP_URL was not set) is stopped after the notifier.
-  pattern="services/$name/dist/main.js"
-  [ "$name" = mail ] && pattern="maildev"
-  if pidfile_alive "$pidfile" "$pattern"; then
-    stop_pidfile "$name" "$pidfile" "$pattern" 20
-    stopped=$((stopped + 1))
-  fi
-  rm -f "$pidfile"
-done
-if [ -f "$SERVICES_DIR/stack-started" ]; then
-  while read -r component; do
-    [ -n "$component" ] || continue
-    bash scripts/stack.sh stop "$component" 8>&-
-    stopped=$((stopped + 1))
-  done <"$SERVICES_DIR/stack-started"
-  rm -f "$SERVICES_DIR/stack-started"
+# The services, the mail catcher (started when SMTP_URL was not set; stopped after the notifier,
+# being earlier in infra/supervisord.conf), and the stack components that npm start started (not
+# those it found running). stack.sh says which ones it stops, and which ones had stopped by
+# themselves (a killed service).
+targets=(services mail)
+if [ -f "$SERVICES_DIR/stack-started" ]; then mapfile -t -O "${#targets[@]}" targets < <(grep . "$SERVICES_DIR/stack-started" || true); fi
+before=$(bash scripts/stack.sh status 8>&- | awk 'NR > 1 && ($2 != "-" || $4 == "exited" || $4 == "starting") { print $1 }')
+wanted=$(bash scripts/stack.sh names "${targets[@]}" 8>&-)
+bash scripts/stack.sh stop "${targets[@]}" 8>&-
+rm -f "$SERVICES_DIR/stack-started" "$SERVICES_DIR/env"
+if [ "$supervised" -eq 0 ] && ! grep -qxF -f <(printf '%s\n' "$wanted") <<<"$before"; then
+  log "nothing left to stop in $RUN"
 fi
-if [ "$stopped" -eq 0 ] && [ "$supervised" -eq 0 ]; then log "nothing left to stop in $RUN"; fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing, starts what the tests need (Kafka unless KAFKA_BROKERS
 # names a cluster that answers, Prometheus, Alertmanager; Redis when none answers at REDIS_URL),
-# runs type checks and every test tier, then stops exactly what it started. Ends with one line:
-# "N passed, N failed, N skipped". Works in the run folder STACK_RUN_DIR (default <repo>/.run).
+# runs type checks, the linter and dependency rules (npm run lint) and every test tier, then stops
+# exactly what it started. Ends with "N passed, N failed, N skipped". Run folder: STACK_RUN_DIR.
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -11,7 +11,8 @@ if [ "${1:-}" = "--help" ]; then
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
   echo "Variables: KAFKA_BROKERS (an answering cluster is used as is), STACK_RUN_DIR, PROM_SCRAPE_INTERVAL"
   echo "(1s when this run starts Prometheus), and the stack's ports (KAFKA_PORT, PROMETHEUS_PORT,"
-  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help). A variable set in the"
+  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help), POSTGRES_URL (the"
+  echo "PostgreSQL the event store's adapter is tested on; default the local server). A variable set in the"
   echo "environment wins over the stack's stack.env."
   exit 0
 fi
@@ -41,27 +42,43 @@ running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
 started=()
 cleanup() {
   local code=$?
-  for component in "${started[@]}"; do bash scripts/stack.sh stop "$component" >/dev/null 2>&1 || true; done
+  if [ "${#started[@]}" -gt 0 ]; then bash scripts/stack.sh stop "${started[@]}" >/dev/null 2>&1 || true; fi
   exit "$code"
 }
 trap cleanup EXIT
-for component in kafka redis prometheus alertmanager; do
+# The stack components are the kind=stack processes of infra/supervisord.conf.
+for component in $(bash scripts/stack.sh names stack); do
   if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
-  if ! grep -qx "$component" <<<"$running_before"; then
-    PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "$component"
-    started+=("$component")
-  fi
+  if ! grep -qx "$component" <<<"$running_before"; then started+=("$component"); fi
 done
+if [ "${#started[@]}" -gt 0 ]; then PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "${started[@]}"; fi
 
 # Every test tier talks to the stack just started (or found running): its addresses from
 # stack.env, for each variable not set in the environment.
 load_env_defaults "$RUN/stack.env"
 if [ "$external_kafka" = 0 ]; then export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"; fi
 
+# The event store's PostgreSQL adapter is tested on the machine's PostgreSQL (POSTGRES_URL); a
+# Debian cluster that is installed but stopped is started (and left running: it is the machine's).
+export POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+ensure_cmd pg_isready postgresql-client
+if ! pg_isready -q -t 5 -d "$POSTGRES_URL"; then
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    while read -r version cluster _; do
+      log "postgres: starting the $version/$cluster cluster"
+      pg_ctlcluster "$version" "$cluster" start || true
+    done < <(pg_lsclusters -h)
+  fi
+  pg_isready -q -t 15 -d "$POSTGRES_URL" ||
+    die "postgres: nothing answers at POSTGRES_URL=$POSTGRES_URL; start PostgreSQL or set POSTGRES_URL to a server the tests may create schemas in"
+fi
+
 export DVC_TEST_RESULTS_DIR="$RUN/test-results/$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$DVC_TEST_RESULTS_DIR"
 status=0
 npx turbo run build typecheck --output-logs=errors-only || status=1
+# The linter and the dependency rules (ARCHITECTURE.md#checks) read the built packages' exports.
+if [ "$status" -eq 0 ]; then npm run --silent lint || status=1; fi
 if [ "$status" -eq 0 ]; then
   npx turbo run test:unit --continue --output-logs=full || status=1
   # Integration and end-to-end tiers share one broker and one Redis: one package at a time.

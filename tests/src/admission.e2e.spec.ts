@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore } from '@dvc/eventstore';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, postBatch } from './events.js';
 import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
@@ -43,7 +43,7 @@ describe('admission: time is bounded and units are known, at every entry', () =>
   const env: Record<string, string> = { ...serviceEnv(id), DATA_DIR: dataDir, DATA_RELOAD_INTERVAL_SECONDS: '1' };
   const topic = env.EVENTS_TOPIC as string;
   const dlq = env.DLQ_TOPIC as string;
-  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   const redis = new Redis(stackEnv().redisUrl);
   const projection = new ProjectionStore(redis, id);
   const known = 'dn.snnmt';

@@ -1,11 +1,20 @@
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, type TestEvent } from './events.js';
-import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import {
+  STORE_KINDS,
+  UNKNOWN_UNITS_ACCEPTED,
+  eventStoreUrl,
+  removeEventStore,
+  scrapeMetrics,
+  serviceEnv,
+  stackEnv,
+  startService,
+  waitForZeroLag,
+  type ServiceProcess,
+} from './stack.js';
 
 const EVENTS = 30_000;
 const CHUNK = 500;
@@ -33,10 +42,21 @@ function buildStream(prefix: string): TestEvent[] {
 const sumOf = (metrics: Map<string, number>, name: string) =>
   [...metrics].filter(([series]) => series === name || series.startsWith(`${name}{`)).reduce((sum, [, value]) => sum + value, 0);
 
-describe('archiver: every event stored exactly once through SIGKILLs', () => {
+/**
+ * On each store the archiver writes to: the embedded SQLite file, and PostgreSQL, where the
+ * archivers that finish the stream are two at once, sharing the partitions and the database.
+ */
+describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once through SIGKILLs', ({ kind }) => {
   const id = uniqueName('arche2e').replace(/[^a-z0-9]/g, '');
+  const finishers = kind === 'postgres' ? 2 : 1;
   // A killed archiver holds its partitions until its session expires; keep that short here.
-  const env: Record<string, string> = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED, TOPIC_PARTITIONS: String(PARTITIONS), ARCHIVER_SESSION_TIMEOUT_MS: '6000' };
+  const env: Record<string, string> = {
+    ...serviceEnv(id),
+    ...UNKNOWN_UNITS_ACCEPTED,
+    EVENTSTORE_URL: eventStoreUrl(kind, id),
+    TOPIC_PARTITIONS: String(PARTITIONS),
+    ARCHIVER_SESSION_TIMEOUT_MS: '6000',
+  };
   const setting = (name: string): string => {
     const value = env[name];
     if (value === undefined) throw new Error(`serviceEnv gave no ${name}`);
@@ -46,7 +66,7 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
   const dlq = setting('DLQ_TOPIC');
   const group = setting('ARCHIVER_GROUP');
   const storeUrl = setting('EVENTSTORE_URL');
-  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   const stream = buildStream(`ae.${id}`);
   const archivers: ServiceProcess[] = [];
   let store: EventStore;
@@ -84,7 +104,7 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
     await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
     await admin.deleteGroups([group]).catch(() => undefined);
     await admin.disconnect();
-    rmSync(dirname(storeUrl.slice('sqlite:'.length)), { recursive: true, force: true });
+    await removeEventStore(storeUrl);
   });
 
   it('stores a stream produced while the archiver is SIGKILLed twice exactly once, gapless, and its metrics agree', async () => {
@@ -110,11 +130,17 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
     expect(kills[0]!.head).toBeLessThan(kills[1]!.head);
     expect(kills[1]!.head).toBeLessThan(EVENTS);
 
-    // No archiver runs now: the head is stable, and the last one must append exactly the rest.
+    // No archiver runs now: the head is stable, and the last ones must append exactly the rest.
     const headBeforeLast = await store.head();
-    const last = await startService('archiver', env, 'ARCHIVER_PORT');
-    archivers.push(last);
+    const last = await Promise.all(Array.from({ length: finishers }, () => startService('archiver', env, 'ARCHIVER_PORT')));
+    archivers.push(...last);
     await waitForZeroLag(kafka, group, topic, 90_000);
+    /** The finishing archivers' metrics, summed series by series. */
+    const scrapeAll = async () => {
+      const sum = new Map<string, number>();
+      for (const archiver of last) for (const [series, value] of await scrapeMetrics(archiver.url)) sum.set(series, (sum.get(series) ?? 0) + value);
+      return sum;
+    };
 
     const stored = await store.read();
     expect(stored).toHaveLength(EVENTS);
@@ -126,13 +152,14 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
 
     const metrics = await waitFor(
       async () => {
-        const m = await scrapeMetrics(last.url);
+        const m = await scrapeAll();
         const lags = [...m].filter(([series]) => series.startsWith('dvc_consumer_lag{') && series.includes(`group="${group}"`));
         return lags.length === PARTITIONS && lags.every(([, v]) => v === 0) ? m : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 200, description: 'dvc_consumer_lag 0 on every partition' },
     );
-    expect(metrics.get('dvc_archiver_last_position')).toBe(EVENTS);
+    const lastPositions = await Promise.all(last.map(async (a) => (await scrapeMetrics(a.url)).get('dvc_archiver_last_position')));
+    expect(Math.max(...lastPositions.map((p) => p ?? 0))).toBe(EVENTS);
     expect(sumOf(metrics, 'dvc_archiver_events_appended_total')).toBe(EVENTS - headBeforeLast);
     expect(sumOf(metrics, 'dvc_archiver_events_skipped_total')).toBe(0);
     expect(sumOf(metrics, 'dvc_archiver_events_dead_lettered_total')).toBe(0);
@@ -141,16 +168,18 @@ describe('archiver: every event stored exactly once through SIGKILLs', () => {
     const duplicatesBefore = sumOf(metrics, 'dvc_archiver_events_duplicate_total');
     await produce([...stream, '{"id": ', { id: 'no-type' }, { ...stream[0]!, unitid: 'someone-else' }], 0);
     await waitForZeroLag(kafka, group, topic, 90_000);
-    const after = await scrapeMetrics(last.url);
+    const after = await scrapeAll();
     expect(sumOf(after, 'dvc_archiver_events_duplicate_total') - duplicatesBefore).toBe(EVENTS);
     expect(sumOf(after, 'dvc_archiver_events_skipped_total')).toBe(3);
     expect(sumOf(after, 'dvc_archiver_events_appended_total')).toBe(EVENTS - headBeforeLast);
     expect(await store.head()).toBe(EVENTS);
-    const ready = await fetch(`${last.url}/readyz`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', store: true, head: EVENTS, consumer: true });
+    for (const archiver of last) {
+      const ready = await fetch(`${archiver.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', store: true, head: EVENTS, consumer: true });
+    }
     // A graceful stop leaves the group and closes the store cleanly.
-    expect(await last.kill('SIGTERM')).toBe(0);
+    for (const archiver of last) expect(await archiver.kill('SIGTERM')).toBe(0);
     // Each kill landed while the stream was still being produced (recorded, for the report on failure).
     expect(kills.map((k) => k.streamStillFlowing)).toEqual([true, true]);
   });

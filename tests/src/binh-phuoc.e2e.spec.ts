@@ -1,12 +1,14 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
-import { parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT } from '@dvc/notifier';
+import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, type OverdueList } from '@dvc/notifier';
+import { createLiveView } from '@dvc/read-model';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
+import { ev } from './events.js';
 import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /**
@@ -31,7 +33,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}-projector`,
   };
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const redis = new Redis(env.redisUrl);
   let events: ScenarioEvent[] = [];
   let expected: ExpectedFigures;
@@ -66,10 +68,48 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     expect({ query, value: last ?? 'no series' }).toEqual({ query, value: wanted });
   };
 
+  /**
+   * The notices of the active alerts as the notifier writes them: grouped as Alertmanager groups
+   * them (infra/alertmanager/alertmanager.yml), each group's webhook payload parsed and rendered
+   * by the notifier's own code with the given overdue lists, the clock at the case's instant.
+   */
+  const renderActiveNotices = (active: readonly ActiveAlert[], overdue: ReadonlyMap<string, OverdueList>) => {
+    const by = ['alertname', 'unit', 'level', 'window'];
+    const groups = new Map<string, ActiveAlert[]>();
+    for (const a of active) {
+      const key = by.map((l) => `${l}=${a.labels[l] ?? ''}`).join(',');
+      groups.set(key, [...(groups.get(key) ?? []), a]);
+    }
+    const units = createUnitDirectory(loadUnits());
+    return [...groups].map(([groupKey, alerts]) => {
+      const labels = alerts[0]!.labels;
+      const parsed = parseAlertmanagerPayload({
+        version: '4',
+        groupKey,
+        status: 'firing',
+        receiver: 'dvc-notifier',
+        groupLabels: Object.fromEntries(by.flatMap((l) => (labels[l] === undefined ? [] : [[l, labels[l]]]))),
+        commonLabels: labels,
+        commonAnnotations: {},
+        externalURL: prom!.url,
+        alerts: alerts.map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, startsAt: a.activeAt, endsAt: '0001-01-01T00:00:00Z' })),
+      });
+      if (!parsed.ok) throw new Error(`${groupKey}: ${parsed.problems.join('; ')}`);
+      const notice = renderNotice({
+        payload: parsed.payload,
+        units,
+        overdue,
+        dashboardUrl: 'http://grafana.example/d/dvc-unit-drilldown',
+        now: Date.parse(CLOCK),
+        asOf: Date.parse(CLOCK),
+      });
+      return { groupKey, name: labels.alertname ?? '', title: alerts[0]!.annotations.title_vi ?? UNTITLED_ALERT, notice };
+    });
+  };
+
   beforeAll(async () => {
     const started = Date.now();
     ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
-    // eslint-disable-next-line no-console
     console.log(`scenario: ${events.length} events generated and self-checked in ${Date.now() - started} ms`);
     const admin = kafka.admin();
     await admin.connect();
@@ -112,7 +152,6 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       },
       { timeoutMs: 90_000, intervalMs: 1_000, description: 'a Prometheus scrape with every event applied' },
     );
-    // eslint-disable-next-line no-console
     console.log(`produced in ${producedInMs} ms; projector started, everything applied and scraped in ${Date.now() - applyStart} ms`);
   }, 420_000);
 
@@ -332,41 +371,15 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       },
       { timeoutMs: 60_000, intervalMs: 1_000, description: 'the overdue-ratio alerts of the case active' },
     );
-    // Grouped as Alertmanager groups them (infra/alertmanager/alertmanager.yml), rendered by the
-    // notifier's renderer as the webhook would be.
-    const by = ['alertname', 'unit', 'level', 'window'];
-    const groups = new Map<string, ActiveAlert[]>();
-    for (const a of active) {
-      const key = by.map((l) => `${l}=${a.labels[l] ?? ''}`).join(',');
-      groups.set(key, [...(groups.get(key) ?? []), a]);
-    }
-    const units = createUnitDirectory(loadUnits());
     const wrong: string[] = [];
     const names = new Map<string, number>();
-    for (const [groupKey, alerts] of groups) {
-      const labels = alerts[0]!.labels;
-      const name = labels.alertname ?? '';
+    for (const { groupKey, name, title, notice } of renderActiveNotices(active, new Map())) {
       names.set(name, (names.get(name) ?? 0) + 1);
-      const parsed = parseAlertmanagerPayload({
-        version: '4',
-        groupKey,
-        status: 'firing',
-        receiver: 'dvc-notifier',
-        groupLabels: Object.fromEntries(by.flatMap((l) => (labels[l] === undefined ? [] : [[l, labels[l]]]))),
-        commonLabels: labels,
-        commonAnnotations: {},
-        externalURL: prom!.url,
-        alerts: alerts.map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, startsAt: a.activeAt, endsAt: '0001-01-01T00:00:00Z' })),
-      });
-      if (!parsed.ok) throw new Error(`${groupKey}: ${parsed.problems.join('; ')}`);
-      const notice = renderNotice({ payload: parsed.payload, units, overdue: new Map(), dashboardUrl: 'http://grafana.example/d/dvc-unit-drilldown', now: Date.parse(CLOCK) });
-      const title = alerts[0]!.annotations.title_vi ?? UNTITLED_ALERT;
       const heading = notice.text.split('\n').find((line) => line.startsWith('CẢNH BÁO: '));
       if (title === UNTITLED_ALERT || notice.subject.includes(name) || !notice.subject.includes(`: ${title}`) || heading !== `CẢNH BÁO: ${title}`) {
         wrong.push(`${groupKey}: subject "${notice.subject}", heading "${heading ?? ''}"`);
       }
     }
-    // eslint-disable-next-line no-console
     console.log(`notices of the case's active alerts by alert name: ${JSON.stringify(Object.fromEntries(names))}`);
     expect(wrong).toEqual([]);
     expect(names.get('OverdueRatioAboveTarget')).toBeGreaterThan(0);
@@ -401,5 +414,57 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       { timeoutMs: 90_000, intervalMs: 2_000, description: 'data on every business panel' },
     ).catch(() => undefined);
     expect(empty).toEqual([]);
+  });
+
+  describe('bad input changes nothing: the issue-10 events sent into the running case', () => {
+    const unit = 'bp.stnmt';
+    const inCase = new Date(Date.parse(CLOCK) - 86_400_000).toISOString();
+    const bad = [
+      ev.received(unit, `${id}-2099`, '2099-01-01T00:00:00+07:00', 'online', { processingDays: 5 }),
+      ev.received(unit, `${id}-1990`, '1990-01-01T08:00:00+07:00', 'online', { processingDays: 5 }),
+      ev.received(`bp.x${id.slice(-8)}`, `${id}-NEW`, inCase, 'direct', { processingDays: 3 }),
+      ...Array.from({ length: 500 }, (_, i) => ev.received(`rnd.${id.slice(-6)}.${(i * 2_654_435_761 % 2 ** 32).toString(36)}`, `${id}-RND-${i}`, inCase, 'online', { processingDays: 5 })),
+    ];
+    /** What people see: the exported figures, the figures' rules, the alerts and the notices with their named overdue dossiers. */
+    const observe = async () => {
+      const exported = [...(await scrapeMetrics(exporter!.url))].filter(([series]) => /^dvc_(dossiers|payments|reports|procedures|community|unknown_units)/.test(series));
+      const line = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+      // The windowed burn-rate rules and alerts (increase over the last minutes) move with the wall clock by design.
+      const rules = (await prom!.query('{__name__=~"dvc:.+", __name__!~"dvc:.+:(increase|last).+"}')).map((r) => `${line(r.metric)} ${r.value}`).sort();
+      const active = (await prom!.alerts()).filter((a) => !/Burn/.test(a.labels.alertname ?? ''));
+      const live = createLiveView({ redis, base: id, clock: { mode: 'as-of', asOfMs: Date.parse(CLOCK) }, wall: Date.now });
+      const reading = await liveOverdueReader(redis, live, 10_000).read([...new Set(active.flatMap((a) => (a.labels.unit === undefined ? [] : [a.labels.unit])))]);
+      const notices = renderActiveNotices(active, reading.lists).map(({ notice }) => `${notice.subject}\n${notice.text}`).sort();
+      return { exported: Object.fromEntries(exported), rules, alerts: active.map((a) => line(a.labels)).sort(), notices };
+    };
+
+    it('dead-letters the 2099 and 1990 events, the unknown unit and the 500 random unit ids; every figure, alert and notice stays as it was', async () => {
+      const before = await observe();
+      expect(before.alerts.some((a) => a.includes('"OverdueRatioAboveTarget"'))).toBe(true);
+      expect(before.notices.some((n) => n.includes('hồ sơ quá hạn lâu nhất'))).toBe(true);
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: bad.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+      await producer.disconnect();
+      const sentAt = Date.now();
+      const rejected = async (code: string) => (await scrapeMetrics(projector!.url)).get(`dvc_projector_events_rejected_total{stage="admission",code="${code}"}`) ?? 0;
+      await waitFor(async () => ((await rejected('unknown-unit')) === 501 ? true : undefined), { timeoutMs: 60_000, description: '501 unknown-unit events dead-lettered' });
+      await waitForZeroLag(kafka, common.PROJECTOR_GROUP, topic, 60_000);
+      expect({ future: await rejected('future-time'), past: await rejected('before-history-start'), unknown: await rejected('unknown-unit') }).toEqual({ future: 1, past: 1, unknown: 501 });
+      expect(await applied()).toBe(events.length);
+      // A scrape and two rule evaluations after the last rejection, so the figures below are the new ones.
+      await waitFor(async () => ((await value(`timestamp(dvc_exporter_clock_timestamp_seconds{${sel}})`)) ?? 0) * 1000 > sentAt + 7_000 ? true : undefined, {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+        description: 'a scrape after the bad events',
+      });
+      const after = await observe();
+      expect(after.exported).toEqual(before.exported);
+      expect(after.rules).toEqual(before.rules);
+      expect(after.alerts).toEqual(before.alerts);
+      expect(after.notices).toEqual(before.notices);
+      // eslint-disable-next-line no-console
+      console.log(`after 503 bad events: ${Object.keys(after.exported).length} series, ${after.rules.length} rule series, ${after.alerts.length} alerts, ${after.notices.length} notices unchanged`);
+    });
   });
 });

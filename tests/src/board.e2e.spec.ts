@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
+import { testKafka } from '@dvc/kafka/testing';
 import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
@@ -33,7 +33,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}-projector`,
   };
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const redis = new Redis(env.redisUrl);
   const keysDir = mkdtempSync(join(tmpdir(), 'dvc-board-keys-'));
   const shots = screenshotDir();

@@ -185,7 +185,6 @@ describe('Grafana dashboards: every panel query against the real Prometheus', ()
       },
       { timeoutMs: 60_000, description: `${events.length} events applied, 5 duplicates` },
     );
-    // eslint-disable-next-line no-console
     console.log(`dashboards e2e: ${events.length} events applied in ${Date.now() - started} ms`);
   }, 180_000);
 

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { uniqueName } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, postBatch } from './events.js';
 import { REPO_ROOT, RUN_DIR, serviceEnv, stackEnv, startService, unlinkPrefix, type ServiceProcess } from './stack.js';
 
@@ -25,7 +25,7 @@ describe('the demo is loaded once, reused while complete, and reset on demand', 
   const markerFile = join(runDir, 'demo', 'binh-phuoc-2022.json');
   const receiptFile = join(runDir, 'demo', 'receipt.json');
   const storeFile = (env.EVENTSTORE_URL ?? '').slice('sqlite:'.length);
-  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   const redis = new Redis(stackEnv().redisUrl);
   const services: ServiceProcess[] = [];
   // Keys beside the demo's: one whose name merely starts like the namespace must survive a reset;

@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { uniqueName, waitFor } from '@dvc/testing';
+import type { TopicMessage } from '@dvc/kafka';
+import { testKafka } from '@dvc/kafka/testing';
 import { REPO_ROOT, RUN_DIR, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ describe('dvc dlq on the projector dead letters', () => {
   const common = serviceEnv(id);
   const events = common.EVENTS_TOPIC ?? '';
   const dlq = common.DLQ_TOPIC ?? '';
-  const kafka = new Kafka({ clientId: id, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   let projector: ServiceProcess;
   const cli = async (...args: string[]) =>
     run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), ...args], { env: { ...process.env, NODE_OPTIONS: '', ...common } });
@@ -79,7 +80,7 @@ describe('dvc dlq on the projector dead letters', () => {
     expect(stdout).toContain(`re-drove 2 of 3 dead letters (2 to ${events})`);
 
     // Read the source topic from the start: the two re-driven copies carry the header.
-    const seen: KafkaMessage[] = [];
+    const seen: TopicMessage[] = [];
     const consumer = kafka.consumer({ groupId: `${id}.check` });
     await consumer.connect();
     await consumer.subscribe({ topic: events, fromBeginning: true });

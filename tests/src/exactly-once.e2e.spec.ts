@@ -1,7 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev } from './events.js';
 import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
@@ -65,7 +65,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
     // A killed member's partitions move after its session expires; keep that short here.
     PROJECTOR_SESSION_TIMEOUT_MS: '6000',
   };
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const redis = new Redis(env.redisUrl);
   const { events, expected } = buildHistory(`eo.${id}`);
   let exporter: ServiceProcess;

@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { rebuildNamespace, resolveActiveNamespace } from '@dvc/read-model';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, postBatch } from './events.js';
 import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
 
@@ -54,7 +54,7 @@ describe('dvc rebuild restores every series from the event store', () => {
   const common: Record<string, string> = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED, CLOCK_AS_OF: '2022-06-30T17:00:00+07:00' };
   const env = stackEnv();
   const redis = new Redis(env.redisUrl);
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const units = [1, 2, 3, 4, 5, 6].map((k) => `rb.${id}.u${k}`);
   const events = history(units, 220);
   const services: ServiceProcess[] = [];

@@ -5,7 +5,7 @@ import type { DvcEvent } from '@dvc/domain';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { ev } from './events.js';
-import { RUN_DIR, scrapeMetrics, serviceEnv, startService, type ServiceProcess } from './stack.js';
+import { RUN_DIR, STORE_KINDS, eventStoreUrl, removeEventStore, scrapeMetrics, startService, type ServiceProcess } from './stack.js';
 
 /**
  * The replay API as a real process over a real SQLite history that this test fills through the
@@ -51,9 +51,9 @@ function signedToken(position: number): string {
   return Buffer.concat([body, createHmac('sha256', SECRET).update(body).digest().subarray(0, 12)]).toString('base64url');
 }
 
-describe('replay API (real process, real SQLite history)', () => {
+describe.each(STORE_KINDS)('replay API (real process, real $name history)', ({ kind }) => {
   const id = uniqueName('replay').replace(/[^a-z0-9-]/g, '');
-  const env = serviceEnv(id);
+  const storeUrl = eventStoreUrl(kind, id);
   const dir = join(RUN_DIR, 'tests', id);
   const keysFile = join(dir, 'keys.json');
   const keys = { full: `dvcr_full-${id}`, scoped: `dvcr_scoped-${id}`, slow: `dvcr_slow-${id}`, tails: `dvcr_tails-${id}` };
@@ -142,14 +142,14 @@ describe('replay API (real process, real SQLite history)', () => {
         ],
       }),
     );
-    store = openEventStore(env.EVENTSTORE_URL as string);
+    store = openEventStore(storeUrl);
     const initial = history(id, 0, INITIAL);
     await store.append(initial);
     all = initial;
     service = await startService(
       'replay-api',
       {
-        EVENTSTORE_URL: env.EVENTSTORE_URL as string,
+        EVENTSTORE_URL: storeUrl,
         REPLAY_KEYS_FILE: keysFile,
         REPLAY_TOKEN_SECRETS: SECRET,
         REPLAY_BATCH_SIZE: '37',
@@ -165,6 +165,7 @@ describe('replay API (real process, real SQLite history)', () => {
     await service?.kill('SIGTERM');
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
+    await removeEventStore(storeUrl);
   });
 
   it('(a) paging with limit and the end line token returns every event exactly once, in order', async () => {

@@ -1,13 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
+import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
-import { consumerLag } from '@dvc/kafka';
+import { parsePostgresUrl } from '@dvc/eventstore';
+import { consumerLag, type KafkaClient } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
 
@@ -17,7 +18,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const RUN_DIR = stackRunDir(process.env);
 
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
-export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; alertmanagerUrl: string; targetsDir: string } {
+export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; alertmanagerUrl: string; targetsDir: string; postgresUrl: string } {
   const file = join(RUN_DIR, 'stack.env');
   const written = new Map<string, string>();
   if (existsSync(file)) {
@@ -33,7 +34,39 @@ export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheus
     prometheusUrl: get('PROMETHEUS_URL', 'http://127.0.0.1:9090'),
     alertmanagerUrl: get('ALERTMANAGER_URL', 'http://127.0.0.1:9093'),
     targetsDir: get('PROM_TARGETS_DIR', join(RUN_DIR, 'prometheus', 'targets')),
+    postgresUrl: get('POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/postgres'),
   };
+}
+
+/** The event stores the history's services are tested on: the embedded default and PostgreSQL. */
+export const STORE_KINDS = [
+  { kind: 'sqlite', name: 'SQLite' },
+  { kind: 'postgres', name: 'PostgreSQL' },
+] as const;
+
+export type StoreKind = (typeof STORE_KINDS)[number]['kind'];
+
+/** A test's own event store: a SQLite file in its scratch folder, or a PostgreSQL schema named after it. */
+export function eventStoreUrl(kind: StoreKind, id: string): string {
+  if (kind === 'sqlite') return `sqlite:${join(RUN_DIR, 'tests', id, 'events.sqlite')}`;
+  const schema = `dvc_t_${id.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`.slice(0, 63);
+  return `${stackEnv().postgresUrl}?schema=${schema}`;
+}
+
+/** Removes a test's event store: the SQLite file's folder, or the PostgreSQL schema. */
+export async function removeEventStore(url: string): Promise<void> {
+  if (url.startsWith('sqlite:')) {
+    rmSync(dirname(url.slice('sqlite:'.length)), { recursive: true, force: true });
+    return;
+  }
+  const { connectionString, schema } = parsePostgresUrl(url);
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -150,7 +183,7 @@ export async function projectionProgress(redis: Redis, namespace: string): Promi
 }
 
 /** Waits until a consumer group has committed everything in the topic: no batch in flight. */
-export async function waitForZeroLag(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForZeroLag(kafka: KafkaClient, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -178,7 +211,7 @@ export function serviceEnv(id: string): Record<string, string> {
     REDIS_NAMESPACE: id,
     PROJECTOR_GROUP: `${id}.projector`,
     ARCHIVER_GROUP: `${id}.archiver`,
-    EVENTSTORE_URL: `sqlite:${join(RUN_DIR, 'tests', id, 'events.sqlite')}`,
+    EVENTSTORE_URL: eventStoreUrl('sqlite', id),
   };
 }
 

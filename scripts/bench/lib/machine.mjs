@@ -4,12 +4,25 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT, infoField } from './common.mjs';
 
+/** The version of the broker running here: the kafka_<scala>-<version>.jar on its java command line's class path. */
 function kafkaVersion() {
   try {
-    const jar = readdirSync(join(ROOT, '.run', 'kafka', 'libs')).find((f) => /^kafka_[\d.]+-[\w.-]+\.jar$/.test(f));
-    return jar ? jar.replace(/^kafka_([\d.]+)-(.+)\.jar$/, '$2 (Scala $1)') : 'unknown';
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let args;
+      try {
+        args = readFileSync(join('/proc', pid, 'cmdline'), 'utf8').split('\0');
+      } catch {
+        continue;
+      }
+      if (!args.includes('kafka.Kafka')) continue;
+      const classPath = args[args.indexOf('-cp') + 1] ?? '';
+      const dir = classPath.replace(/\/\*$/, '');
+      const jar = readdirSync(dir).find((f) => /^kafka_[\d.]+-[\w.-]+\.jar$/.test(f));
+      if (jar) return jar.replace(/^kafka_([\d.]+)-(.+)\.jar$/, '$2 (Scala $1)');
+    }
+    return 'unknown (no kafka.Kafka process found)';
   } catch {
-    return 'unknown (.run/kafka/libs not found)';
+    return 'unknown';
   }
 }
 

@@ -1,15 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData } from '@dvc/config';
 import { EventStoreError, openEventStore, type EventStore } from '@dvc/eventstore';
-import { DLQ_HEADERS, DeadLetterPublisher, consumerLag } from '@dvc/kafka';
+import { DLQ_HEADERS, DeadLetterPublisher, consumerLag, createKafka, kafkaSpec, type KafkaProducer } from '@dvc/kafka';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { createArchiver, type Archiver } from './archiver.js';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const logger = createLogger('archiver-int', 'silent');
 const TIME = '2022-06-20T08:00:00+07:00';
 /** The events' unit 'u1' is not in the directory: this test runs in pilot mode (ACCEPT_UNKNOWN_UNITS). */
@@ -36,10 +34,10 @@ describe('archiver on real Kafka and SQLite', () => {
   const dlq = `${id}.dlq`;
   const groupId = `${id}.archiver`;
   const dir = mkdtempSync(join(tmpdir(), 'dvc-archiver-'));
-  const kafka = new Kafka({ clientId: id, brokers, logLevel: logLevel.NOTHING });
+  const kafka = createKafka(loadConfig(kafkaSpec, process.env), id, logger);
   const registry = new Registry();
   let store: EventStore;
-  let producer: Producer;
+  let producer: KafkaProducer;
   let deadLetters: DeadLetterPublisher;
   let archiver: Archiver;
   /** Appends that must fail with a retriable error before the real store is asked again. */

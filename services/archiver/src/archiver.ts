@@ -1,13 +1,12 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
 import { ADMISSION_CODES, type AdmissionLimits } from '@dvc/domain';
-import { admitMessage, watchLag, type DlqCode, type LagWatch, type DeadLetterPublisher } from '@dvc/kafka';
+import { createBatchConsumer, type BatchHandler, type DeadLetterPublisher, type KafkaClient } from '@dvc/kafka';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
 export interface ArchiverDeps {
-  kafka: Kafka;
+  kafka: KafkaClient;
   store: EventStore;
   deadLetters: DeadLetterPublisher;
   registry: Registry;
@@ -34,9 +33,10 @@ export interface Archiver {
 }
 
 /**
- * The archiver loop: each Kafka batch (one partition) is decoded and admitted (as the projector
- * does: invalid and inadmissible messages are skipped, never stored), its events appended to
- * the event store in one append, conflicting copies dead-lettered, and only then the offset is
+ * The archiver: its batch handler in the consumer runtime (`createBatchConsumer` of @dvc/kafka).
+ * Each Kafka batch (one partition) is decoded and admitted by the runtime (as for the projector:
+ * invalid and inadmissible messages are skipped here, never stored), its events appended to the
+ * event store in one append, conflicting copies dead-lettered, and only then the offset is
  * resolved. A crash before the commit delivers the batch again; the store recognises the events
  * by id, so each is stored exactly once.
  */
@@ -68,32 +68,12 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     registers: [registry],
   });
   const lastPosition = new Gauge({ name: 'dvc_archiver_last_position', help: 'Highest event store position this instance appended (the store head at start)', registers: [registry] });
-  const batchSeconds = new Histogram({
-    name: 'dvc_archiver_batch_seconds',
-    help: 'Time to decode, append and dead-letter one batch',
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const lagGauge = new Gauge({ name: 'dvc_consumer_lag', help: 'Messages not yet committed by the group, per partition', labelNames: ['topic', 'group', 'partition'], registers: [registry] });
-
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);
   deadLettered.inc({ reason: 'different_body' }, 0);
 
-  const sessionTimeout = deps.sessionTimeoutMs ?? 30_000;
-  const consumer: Consumer = deps.kafka.consumer({
-    groupId: deps.groupId,
-    readUncommitted: false,
-    sessionTimeout,
-    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
-  });
-  const admin = deps.kafka.admin();
-  let running = false;
   let highest = 0;
-  let lagWatch: LagWatch | undefined;
 
   const append = async (archivable: readonly Archivable[], partition: number): Promise<AppendResult[]> => {
     try {
@@ -109,89 +89,65 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     }
   };
 
-  const handleBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const timer = batchSeconds.startTimer();
-    const archivable: Archivable[] = [];
-    const refused: { offset: string; code: DlqCode; reason: string }[] = [];
-    const wall = deps.now();
-    const admission = deps.admission();
-    for (const message of batch.messages) {
-      const verdict = admitMessage(message.value, message.timestamp, admission, wall);
-      if (verdict.ok) archivable.push({ event: verdict.event, key: message.key, value: message.value, offset: message.offset });
-      else refused.push({ offset: message.offset, code: verdict.code, reason: verdict.reason });
-    }
-    const outcome = classifyResults(archivable, await append(archivable, batch.partition));
-    for (const [type, n] of outcome.appended) appended.inc({ type }, n);
-    for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);
-    if (outcome.lastPosition !== undefined && outcome.lastPosition > highest) {
-      highest = outcome.lastPosition;
-      lastPosition.set(highest);
-    }
-    if (outcome.conflicts.length > 0) {
-      for (const c of outcome.conflicts) {
-        logger.warn(
-          { id: c.id, storedAt: c.storedAt, topic: batch.topic, partition: batch.partition, offset: c.offset },
-          'event id already stored with a different body; original kept, new copy dead-lettered',
-        );
+  const handler: BatchHandler<{ admission: AdmissionLimits }> = {
+    rules: () => ({ admission: deps.admission() }),
+    async handle({ topic, partition, admitted, refused }) {
+      const archivable: Archivable[] = admitted.map((m) => ({ event: m.event, key: m.key, value: m.value, offset: m.offset }));
+      const outcome = classifyResults(archivable, await append(archivable, partition));
+      for (const [type, n] of outcome.appended) appended.inc({ type }, n);
+      for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);
+      if (outcome.lastPosition !== undefined && outcome.lastPosition > highest) {
+        highest = outcome.lastPosition;
+        lastPosition.set(highest);
       }
-      try {
-        await deps.deadLetters.publish(outcome.conflicts.map((c) => conflictLetter(c, batch.topic, batch.partition)), new Date(deps.now()));
-      } catch (error) {
-        failures.inc({ stage: 'dead_letter', retriable: 'true' });
-        logger.error({ err: error, partition: batch.partition, count: outcome.conflicts.length }, 'dead-letter publish failed; batch left uncommitted and delivered again');
-        throw error;
+      if (outcome.conflicts.length > 0) {
+        for (const c of outcome.conflicts) {
+          logger.warn(
+            { id: c.id, storedAt: c.storedAt, topic, partition, offset: c.offset },
+            'event id already stored with a different body; original kept, new copy dead-lettered',
+          );
+        }
+        try {
+          await deps.deadLetters.publish(outcome.conflicts.map((c) => conflictLetter(c, topic, partition)), new Date(deps.now()));
+        } catch (error) {
+          failures.inc({ stage: 'dead_letter', retriable: 'true' });
+          logger.error({ err: error, partition, count: outcome.conflicts.length }, 'dead-letter publish failed; batch left uncommitted and delivered again');
+          throw error;
+        }
+        deadLettered.inc({ reason: 'different_body' }, outcome.conflicts.length);
       }
-      deadLettered.inc({ reason: 'different_body' }, outcome.conflicts.length);
-    }
-    if (refused.length > 0) {
-      for (const r of refused) skipped.inc({ reason: r.code });
-      logger.debug({ partition: batch.partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason }, 'invalid or inadmissible messages skipped');
-    }
-    resolveOffset(batch.lastOffset());
-    await commitOffsetsIfNecessary();
-    await heartbeat();
-    timer();
+      if (refused.length > 0) {
+        for (const r of refused) skipped.inc({ reason: r.code });
+        logger.debug({ partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason }, 'invalid or inadmissible messages skipped');
+      }
+    },
   };
+
+  const consumer = createBatchConsumer({
+    kafka: deps.kafka,
+    topic: deps.topic,
+    groupId: deps.groupId,
+    handler,
+    registry,
+    logger,
+    now: deps.now,
+    batchSeconds: {
+      name: 'dvc_archiver_batch_seconds',
+      help: 'Time to decode, append and dead-letter one batch',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    },
+    ...(deps.partitionsConcurrently === undefined ? {} : { partitionsConcurrently: deps.partitionsConcurrently }),
+    ...(deps.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: deps.sessionTimeoutMs }),
+    ...(deps.lagIntervalMs === undefined ? {} : { lagIntervalMs: deps.lagIntervalMs }),
+  });
 
   return {
     async start() {
       highest = await deps.store.head();
       lastPosition.set(highest);
-      await admin.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        running = true;
-        logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
-      });
-      consumer.on(consumer.events.CRASH, (e) => {
-        running = false;
-        logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-      });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        autoCommitInterval: 1000,
-        partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 2,
-        eachBatch: handleBatch,
-      });
-      lagWatch = watchLag(
-        admin,
-        deps.groupId,
-        deps.topic,
-        deps.lagIntervalMs ?? 5000,
-        (partition, n) => lagGauge.set({ topic: deps.topic, group: deps.groupId, partition: String(partition) }, n),
-        (error) => logger.debug({ err: error }, 'lag refresh failed'),
-      );
-      await lagWatch.refresh();
+      await consumer.start();
     },
-    isRunning: () => running,
-    async stop() {
-      lagWatch?.stop();
-      running = false;
-      await consumer.disconnect();
-      await admin.disconnect();
-    },
+    isRunning: () => consumer.isRunning(),
+    stop: () => consumer.stop(),
   };
 }

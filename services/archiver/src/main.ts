@@ -1,26 +1,19 @@
 #!/usr/bin/env node
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   admissionSpec,
-  closeServer,
-  createHttpServer,
   createLogger,
   dataSpec,
-  httpLimits,
-  httpSpec,
   int,
-  listen,
   loadConfig,
   port,
   reloadSpec,
-  runMain,
-  sendJson,
-  sendText,
   str,
   watchAdmittingReference,
 } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { buildInfo, createServiceHttp, httpLimits, httpSpec, runMain } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
 const spec = {
@@ -39,6 +32,7 @@ const spec = {
 
 const logger = createLogger('archiver');
 
+/** The composition root: configuration, then the archiver's handler in the batch consumer runtime and the HTTP shell. */
 await runMain({
   name: 'dvc-archiver',
   description: 'appends every valid and admissible event of the event topic to the event store, exactly once per event id',
@@ -54,12 +48,6 @@ await runMain({
     const store = openEventStore(config.EVENTSTORE_URL);
     const kafka = createKafka(config, 'dvc-archiver', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
-    const refused = new Counter({
-      name: 'dvc_http_refused_total',
-      help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
-      labelNames: ['reason'],
-      registers: [registry],
-    });
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const archiver = createArchiver({
       kafka,
@@ -74,26 +62,23 @@ await runMain({
       partitionsConcurrently: config.ARCHIVER_CONCURRENCY,
       sessionTimeoutMs: config.ARCHIVER_SESSION_TIMEOUT_MS,
     });
-    const server = createHttpServer(
-      {
-        '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
-        '/readyz': async (_req, res) => {
-          const head = await store.head().then(
-            (position) => position,
-            (error: unknown) => {
-              logger.warn({ err: error }, 'event store does not answer');
-              return undefined;
-            },
-          );
-          const ready = head !== undefined && archiver.isRunning();
-          sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', store: head !== undefined, head: head ?? null, consumer: archiver.isRunning() });
-        },
-        '/metrics': async (_req, res) => sendText(res, 200, await registry.metrics(), registry.contentType),
+    const http = createServiceHttp({
+      build: buildInfo('archiver', new URL('../package.json', import.meta.url)),
+      registry,
+      logger,
+      limits,
+      ready: async () => {
+        const head = await store.head().then(
+          (position) => position,
+          (error: unknown) => {
+            logger.warn({ err: error }, 'event store does not answer');
+            return undefined;
+          },
+        );
+        return { ready: head !== undefined && archiver.isRunning(), details: { store: head !== undefined, head: head ?? null, consumer: archiver.isRunning() } };
       },
-      (error) => logger.error({ err: error }, 'request failed'),
-      { limits, onRefused: (reason) => refused.inc({ reason }) },
-    );
-    const bound = await listen(server, config.ARCHIVER_PORT, config.ARCHIVER_HOST);
+    });
+    const bound = await http.listen(config.ARCHIVER_PORT, config.ARCHIVER_HOST);
     await archiver.start();
     logger.info({ port: bound, topic: config.EVENTS_TOPIC, group: config.ARCHIVER_GROUP, head: await store.head() }, 'archiver running');
     return {
@@ -101,7 +86,7 @@ await runMain({
         await archiver.stop();
         data.close();
         await deadLetters.close();
-        await closeServer(server);
+        await http.close();
         await store.close();
       },
     };

@@ -1,8 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DvcError } from '@dvc/domain';
 
 
 /** Thrown for a command line that cannot be understood; the CLI prints it with exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends DvcError {
+  readonly code = 'DVC_USAGE';
+}
 
 type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 

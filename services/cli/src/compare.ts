@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { activeKey } from '@dvc/read-model';
+import { activeKey, type Redis } from '@dvc/read-model';
 import { epochKey } from '@dvc/redis';
 
 /** One way two projections differ: where, and each side's value ('absent' when missing). */

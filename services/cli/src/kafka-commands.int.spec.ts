@@ -1,16 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KafkaMessage } from 'kafkajs';
 import { createLogger } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
-import { DeadLetterPublisher, createKafka, ensureTopics } from '@dvc/kafka';
+import { DeadLetterPublisher, createKafka, ensureTopics, readTopicToEnd, type TopicMessage } from '@dvc/kafka';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import { REDRIVEN_FROM_HEADER, type DeadLetterEntry } from './commands/dlq.js';
 import { history } from './fixtures.js';
 import type { CliIo } from './io.js';
-import { readTopicToEnd } from './topic-reader.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 
@@ -30,7 +28,7 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
   const env = { KAFKA_BROKERS: brokers, EVENTS_TOPIC: settings.EVENTS_TOPIC, DLQ_TOPIC: settings.DLQ_TOPIC, EVENTSTORE_URL: `sqlite:${join(dir, 'events.sqlite')}` };
 
   const read = async (topic: string) => {
-    const messages: { partition: number; message: KafkaMessage }[] = [];
+    const messages: { partition: number; message: TopicMessage }[] = [];
     await readTopicToEnd(kafka, topic, (partition, message) => messages.push({ partition, message }));
     return messages;
   };

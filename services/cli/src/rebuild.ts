@@ -1,10 +1,8 @@
-import type { Admin } from 'kafkajs';
-import type { Redis } from 'ioredis';
 import type { ProjectionRules, ReferenceData } from '@dvc/config';
 import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
-import { listUnits, pinnedView, readSnapshots, type LiveState } from '@dvc/read-model';
+import { listUnits, pinnedView, readSnapshots, type LiveState, type Redis } from '@dvc/read-model';
 import { applyEvents, type ProjectionStore } from '@dvc/redis';
 
 export interface ApplyHistoryOptions {
@@ -90,23 +88,4 @@ export async function namespaceSeries(options: SeriesOptions): Promise<Map<strin
   const { windows, buckets } = scrapeWindows(options.reference, nowMs);
   const snapshots = await readSnapshots(options.redis, keys, await listUnits(options.redis, keys), buckets, nowMs);
   return snapshotSeries({ snapshots, windows, nowMs, wallMs, reference: options.reference });
-}
-
-/** Per partition, whether the group's committed offset has reached the given end offset. */
-export async function groupReached(admin: Admin, groupId: string, topic: string, ends: ReadonlyMap<number, number>): Promise<boolean> {
-  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const byPartition = new Map<number, number>();
-  for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
-  for (const [partition, end] of ends) {
-    if ((byPartition.get(partition) ?? -1) < end) return false;
-  }
-  return true;
-}
-
-/** The end offset (high watermark) of each partition holding messages; empty partitions need no wait. */
-export async function topicEnds(admin: Admin, topic: string): Promise<Map<number, number>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const ends = new Map<number, number>();
-  for (const p of offsets) if (Number(p.high) > Number(p.low)) ends.set(p.partition, Number(p.high));
-  return ends;
 }

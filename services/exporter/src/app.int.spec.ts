@@ -9,6 +9,7 @@ import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 
+const BUILD = { service: 'exporter', version: '0.0.0-test', node: process.version };
 const days = createDayIndexer('Asia/Ho_Chi_Minh');
 const ctx = {
   days,
@@ -72,7 +73,7 @@ describe('exporter windows and clocks on a real Redis', () => {
       reference: () => ({ units, targets, calendar }),
       maxUnknownUnits: 20,
       logger: pino({ level: 'silent' }),
-      processRegistry: new Registry(),
+      build: BUILD, processRegistry: new Registry(),
     });
 
   beforeAll(async () => {
@@ -160,7 +161,7 @@ describe('exporter windows and clocks on a real Redis', () => {
         await createApp({
           redis,
           live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
-          days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+          days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), build: BUILD, processRegistry: new Registry(),
         }).scrape(),
       );
     try {
@@ -215,7 +216,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     const pinned = createApp({
       redis,
       live: pinnedView(await createLiveView({ redis, base: namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), namespace),
-      days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), processRegistry: new Registry(),
+      days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), build: BUILD, processRegistry: new Registry(),
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {
@@ -244,7 +245,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     );
     let reference = { units, targets, calendar };
     const live = pinnedView(await createLiveView({ redis, base: crowd.keys.namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), crowd.keys.namespace);
-    const app = createApp({ redis, live, days, reference: () => reference, maxUnknownUnits: 20, logger: pino({ level: 'silent' }), processRegistry: new Registry() });
+    const app = createApp({ redis, live, days, reference: () => reference, maxUnknownUnits: 20, logger: pino({ level: 'silent' }), build: BUILD, processRegistry: new Registry() });
     const exportedUnits = (metrics: Map<string, number>) =>
       [...metrics.keys()].filter((k) => k.startsWith('dvc_dossiers_open{') && k.includes('state="in_time"')).map((k) => /unit="([^"]+)",level="([^"]+)"/.exec(k)?.slice(1).join(' '));
     try {

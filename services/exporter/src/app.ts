@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { closeServer, createHttpServer, describeClock, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
+import { Gauge, Histogram, Registry } from 'prom-client';
+import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { listUnits, readSnapshots, type LiveView } from '@dvc/read-model';
+import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
+import { createServiceHttp, type BuildInfo, type HttpLimits } from '@dvc/service';
 
 export interface ExporterDeps {
   redis: Redis;
@@ -25,6 +25,8 @@ export interface ExporterDeps {
   /** Units missing from the directory exported at most (the lowest ids); the others are counted, not exported. */
   maxUnknownUnits: number;
   logger: Logger;
+  /** Service, version and Node.js version: /healthz and dvc_build_info. */
+  build: BuildInfo;
   /** Process metrics (default collectors) to append to each scrape. */
   processRegistry: Registry;
   /**
@@ -68,12 +70,6 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [deps.processRegistry],
   });
-  const refused = new Counter({
-    name: 'dvc_http_refused_total',
-    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
-    labelNames: ['reason'],
-    registers: [deps.processRegistry],
-  });
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
   let inFlight: Promise<string> | undefined;
 
@@ -103,20 +99,18 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     return inFlight;
   };
 
-  const server = createHttpServer(
-    {
-      '/metrics': async (_req, res) => sendText(res, 200, await scrape(), registry.contentType),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.live.clock) }),
-      '/readyz': async (_req, res) => {
-        const ok = await deps.redis.ping().then(() => true, () => false);
-        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', redis: ok });
-      },
+  const http = createServiceHttp({
+    build: deps.build,
+    registry: deps.processRegistry,
+    logger: deps.logger,
+    metrics: scrape,
+    health: () => ({ clock: describeClock(deps.live.clock) }),
+    ready: async () => {
+      const ok = await deps.redis.ping().then(() => true, () => false);
+      return { ready: ok, details: { redis: ok } };
     },
-    (error) => deps.logger.error({ err: error }, 'scrape failed'),
-    {
-      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
-      onRefused: (reason) => refused.inc({ reason }),
-    },
-  );
-  return { server, scrape, close: () => closeServer(server) };
+    failureMessage: 'scrape failed',
+    ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+  });
+  return { server: http.server, scrape, close: http.close };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, int, listen, loadConfig, port, reloadSpec, runMain, str, watchReferenceData } from '@dvc/config';
+import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, loadConfig, port, reloadSpec, str, watchReferenceData } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
+import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 
 const spec = {
@@ -38,6 +39,7 @@ await runMain({
       reference: () => data.current(),
       maxUnknownUnits: config.EXPORTER_MAX_UNKNOWN_UNITS,
       logger,
+      build: buildInfo('exporter', new URL('../package.json', import.meta.url)),
       processRegistry,
       limits,
     });

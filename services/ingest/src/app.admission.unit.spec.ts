@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { admissionLimits, admissionSpec, listen, loadConfig, loadReferenceData } from '@dvc/config';
+import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
+import { listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
 import { createApp, type IngestApp } from './app.js';
 
@@ -50,6 +51,7 @@ describe('ingest admission', () => {
       isReady: async () => true,
       registry,
       logger: pino({ level: 'silent' }),
+      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
       maxBodyBytes: 1024 * 1024,
       maxEventsPerRequest: 1000,
       admission: () => admission,

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { DEFAULT_HTTP_LIMITS, admissionLimits, admissionSpec, listen, loadConfig, loadReferenceData } from '@dvc/config';
+import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
+import { DEFAULT_HTTP_LIMITS, listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
 import { createApp, type IngestApp } from './app.js';
 
@@ -35,6 +36,7 @@ describe('ingest edge under hostile input', () => {
       isReady: async () => true,
       registry,
       logger: pino({ level: 'silent' }),
+      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
       maxBodyBytes: 64 * 1024,
       maxEventsPerRequest: 100,
       admission: () => admission,

@@ -1,8 +1,9 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { admissionLimits, admissionSpec, listen, loadConfig, loadReferenceData } from '@dvc/config';
+import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
+import { listen } from '@dvc/service';
 import { TransactionalPublisher } from '@dvc/kafka';
+import { testKafka } from '@dvc/kafka/testing';
 import { createApp, type IngestApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
@@ -22,19 +23,14 @@ describe('ingest when Kafka is unavailable', () => {
   let url: string;
 
   beforeAll(async () => {
-    const kafka = new Kafka({
-      clientId: 'ingest-503',
-      brokers: ['127.0.0.1:1'],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 300,
-      retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 },
-    });
+    const kafka = testKafka('ingest-503', ['127.0.0.1:1'], { failFast: true });
     const logger = pino({ level: 'silent' });
     app = createApp({
       publisher: kafkaEventPublisher(new TransactionalPublisher(kafka, 'nowhere', 'tx-503', logger)),
       isReady: async () => false,
       registry: new Registry(),
       logger,
+      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
       maxBodyBytes: 1024 * 1024,
       maxEventsPerRequest: 100,
       // The event's unit 'u1' is not in the directory: pilot mode, said explicitly.

@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { closeServer, createHttpServer, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
+import type { Logger } from '@dvc/config';
 import { admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
+import { createServiceHttp, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { bodyKindOf, parseBody, type RejectReason } from './parse.js';
 
 /** The port the ingest edge publishes through: all of a batch, or none of it. */
@@ -15,6 +16,8 @@ export interface IngestDeps {
   isReady(): Promise<boolean>;
   registry: Registry;
   logger: Logger;
+  /** Service, version and Node.js version: /healthz and dvc_build_info. */
+  build: BuildInfo;
   maxBodyBytes: number;
   maxEventsPerRequest: number;
   /**
@@ -49,12 +52,6 @@ export function createApp(deps: IngestDeps): IngestApp {
   const rejections = new Counter({
     name: 'dvc_ingest_rejections_total',
     help: 'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side',
-    labelNames: ['reason'],
-    registers: [deps.registry],
-  });
-  const refused = new Counter({
-    name: 'dvc_http_refused_total',
-    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
     labelNames: ['reason'],
     registers: [deps.registry],
   });
@@ -136,29 +133,24 @@ export function createApp(deps: IngestDeps): IngestApp {
     reply(res, 202, { accepted: parsed.events.length });
   };
 
-  const server = createHttpServer(
-    {
-      '/v1/events': postEvents,
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
-      '/readyz': async (_req, res) => {
-        const ready = accepting && (await deps.isReady());
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', kafka: ready });
-      },
-      '/metrics': async (_req, res) => sendText(res, 200, await deps.registry.metrics(), deps.registry.contentType),
+  const http = createServiceHttp({
+    build: deps.build,
+    registry: deps.registry,
+    logger: deps.logger,
+    routes: { '/v1/events': postEvents },
+    ready: async () => {
+      const ready = accepting && (await deps.isReady());
+      return { ready, details: { kafka: ready } };
     },
-    (error) => deps.logger.error({ err: error }, 'request failed'),
-    {
-      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
-      ...(deps.now === undefined ? {} : { now: deps.now }),
-      onRefused: (reason) => refused.inc({ reason }),
-    },
-  );
+    ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  });
 
   return {
-    server,
+    server: http.server,
     close: async () => {
       accepting = false;
-      await closeServer(server);
+      await http.close();
     },
   };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { admissionSpec, createLogger, dataSpec, httpLimits, httpSpec, int, listen, loadConfig, port, reloadSpec, runMain, str, watchAdmittingReference } from '@dvc/config';
+import { admissionSpec, createLogger, dataSpec, int, loadConfig, port, reloadSpec, str, watchAdmittingReference } from '@dvc/config';
 import { TransactionalPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
@@ -50,6 +51,7 @@ await runMain({
       },
       registry,
       logger,
+      build: buildInfo('ingest', new URL('../package.json', import.meta.url)),
       maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
       maxEventsPerRequest: config.INGEST_MAX_EVENTS,
       admission: () => data.current().admission,

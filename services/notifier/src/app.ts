@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { closeServer, createHttpServer, describeClock, readBody, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
+import { describeClock, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
+import { createServiceHttp, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
@@ -23,6 +24,8 @@ export interface NotifierDeps {
   /** Wall clock: outbox timing and when a notice is written. */
   now: () => number;
   logger: Logger;
+  /** Service, version and Node.js version: /healthz and dvc_build_info. */
+  build: BuildInfo;
   /** Process metrics to append to /metrics. */
   processRegistry: Registry;
   /** How often the dispatcher looks for due deliveries (it is also woken by new notices). */
@@ -59,12 +62,6 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     name: 'dvc_notifier_delivery_attempts_total',
     help: 'Delivery attempts by channel and outcome (sent, retry, failed)',
     labelNames: ['channel', 'outcome'],
-    registers: [registry],
-  });
-  const refused = new Counter({
-    name: 'dvc_http_refused_total',
-    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
-    labelNames: ['reason'],
     registers: [registry],
   });
   new Gauge({
@@ -200,8 +197,11 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     timer = setTimeout(loop, 0);
   }
 
-  const server = createHttpServer(
-    {
+  const http = createServiceHttp({
+    build: deps.build,
+    registry,
+    logger: deps.logger,
+    routes: {
       '/v1/alertmanager': async (req, res) => {
         if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
         const body = await readBody(req, BODY_LIMIT);
@@ -228,23 +228,19 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         const groupKey = params.get('groupKey') ?? undefined;
         sendJson(res, 200, { counts: deps.outbox.counts(), notices: deps.outbox.list(limit, groupKey) });
       },
-      '/metrics': async (_req, res) => sendText(res, 200, `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`, registry.contentType),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.overdue.clock) }),
-      '/readyz': async (_req, res) => {
-        const outbox = deps.outbox.ping();
-        const redis = deps.redisPing === undefined ? undefined : await deps.redisPing().catch(() => false);
-        sendJson(res, outbox ? 200 : 503, { status: outbox ? 'ready' : 'not ready', outbox, ...(redis === undefined ? {} : { redis }) });
-      },
     },
-    (error) => deps.logger.error({ err: error }, 'request failed'),
-    {
-      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
-      onRefused: (reason) => refused.inc({ reason }),
+    metrics: async () => `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`,
+    health: () => ({ clock: describeClock(deps.overdue.clock) }),
+    ready: async () => {
+      const outbox = deps.outbox.ping();
+      const redis = deps.redisPing === undefined ? undefined : await deps.redisPing().catch(() => false);
+      return { ready: outbox, details: { outbox, ...(redis === undefined ? {} : { redis }) } };
     },
-  );
+    ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+  });
 
   return {
-    server,
+    server: http.server,
     accept,
     dispatchDue,
     start: () => {
@@ -255,7 +251,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     close: async () => {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
-      await closeServer(server);
+      await http.close();
       await inFlight;
     },
   };

@@ -12,6 +12,7 @@ import { Outbox, type Delivery } from './outbox.js';
 import type { OverdueReader } from './overdue.js';
 
 const REPO_DATA = new URL('../../../infra/data/', import.meta.url);
+const BUILD = { service: 'notifier', version: '0.0.0-test', node: process.version };
 
 function payload(status: 'firing' | 'resolved', unit: string): AmPayload {
   const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
@@ -60,6 +61,7 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
       dashboardUrl: 'http://grafana.example/d/x',
       now: () => now,
       logger: pino({ level: 'silent' }),
+      build: BUILD,
       processRegistry: new Registry(),
       pollMs: 1000,
     });
@@ -147,6 +149,7 @@ describe('notifier app with a pinned clock', () => {
       dashboardUrl: 'http://grafana.example/d/x',
       now: () => wall,
       logger: pino({ level: 'silent' }),
+      build: BUILD,
       processRegistry: new Registry(),
       pollMs: 1000,
     });
@@ -173,7 +176,7 @@ describe('notifier app with a pinned clock', () => {
     await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
     const address = app.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' } });
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', ...BUILD, clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' } });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
     expect(metrics).toContain('dvc_notifier_namespace_info{namespace="dvc.r20261203T020000"} 1\n');

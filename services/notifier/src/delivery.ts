@@ -1,8 +1,11 @@
 import nodemailer from 'nodemailer';
 import type { Delivery } from './outbox.js';
+import { DvcError } from '@dvc/domain';
 
 /** Thrown when a delivery attempt fails; `retriable` says whether trying again can help. */
-export class DeliveryError extends Error {
+export class DeliveryError extends DvcError {
+  readonly code = 'DVC_DELIVERY_FAILED';
+
   constructor(
     message: string,
     readonly retriable: boolean,

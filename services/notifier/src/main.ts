@@ -9,23 +9,20 @@ import {
   createLogger,
   dataSpec,
   describeClock,
-  httpLimits,
-  httpSpec,
   int,
-  listen,
   loadConfig,
   loadReferenceData,
   port,
   referenceDataPaths,
   reloadSpec,
   reloadingData,
-  runMain,
   stackRunDir,
   str,
   url,
 } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
+import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
@@ -98,6 +95,7 @@ await runMain({
       dashboardUrl: config.DASHBOARD_URL,
       now: Date.now,
       logger,
+      build: buildInfo('notifier', new URL('../package.json', import.meta.url)),
       processRegistry,
       pollMs: config.NOTIFIER_POLL_MS,
       redisPing: () => redis.ping().then(() => true),

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { ClockSetting } from '@dvc/config';
-import { readOverdue, type LiveView } from '@dvc/read-model';
+import { readOverdue, type LiveView, type Redis } from '@dvc/read-model';
 import { OVERDUE_LIST_SIZE, type OverdueList } from './render.js';
 
 /** What one notice is written from, read once per notice. */

@@ -1,4 +1,5 @@
 import { readDataFile } from '@dvc/config';
+import { DvcError } from '@dvc/domain';
 
 /** Who receives notices for one unit, one level, or the fallback (province operations team). */
 export interface RecipientEntry {
@@ -19,7 +20,9 @@ export interface Recipient {
 }
 
 /** Thrown when the recipients file is missing or malformed; names the file and each problem. */
-export class RecipientsFileError extends Error {}
+export class RecipientsFileError extends DvcError {
+  readonly code = 'DVC_RECIPIENTS_FILE';
+}
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 

@@ -1,1 +1,1 @@
-export { createProjector, type BatchRules, type Projector, type ProjectorDeps } from './consumer.js';
+export { activeStore, createProjection, ProjectionDataLostError, type BatchRules, type Projection, type ProjectionDeps } from './projection.js';

@@ -1,29 +1,22 @@
 #!/usr/bin/env node
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   admissionSpec,
   dataSpec,
-  closeServer,
-  createHttpServer,
   createLogger,
-  httpLimits,
-  httpSpec,
   int,
-  listen,
   loadConfig,
   port,
   projectionRules,
   projectionSpec,
   reloadSpec,
-  runMain,
-  sendJson,
-  sendText,
   str,
   watchAdmittingReference,
 } from '@dvc/config';
-import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { activeStore, createProjector } from './consumer.js';
+import { buildInfo, createServiceHttp, httpLimits, httpSpec, runMain } from '@dvc/service';
+import { activeStore, createProjection } from './projection.js';
 
 const spec = {
   ...redisSpec,
@@ -42,6 +35,7 @@ const spec = {
 
 const logger = createLogger('projector');
 
+/** The composition root: configuration, then the projection handler in the batch consumer runtime and the HTTP shell. */
 await runMain({
   name: 'dvc-projector',
   description: 'folds the event topic into the Redis projection with exactly-once effect',
@@ -59,15 +53,8 @@ await runMain({
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-projector' });
     const kafka = createKafka(config, 'dvc-projector', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
-    const refused = new Counter({
-      name: 'dvc_http_refused_total',
-      help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
-      labelNames: ['reason'],
-      registers: [registry],
-    });
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
-    const projector = createProjector({
-      kafka,
+    const projection = createProjection({
       redis,
       store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace')),
       deadLetters,
@@ -76,42 +63,50 @@ await runMain({
         return { ctx: projectionRules(reference, config).ctxAt(now), admission };
       },
       expireAt: rules.expireAt,
+      group: { epochOwner: `projector:${config.PROJECTOR_GROUP}`, neverCommitted: () => consumer.neverCommitted() },
       registry,
       logger,
+      now: Date.now,
+    });
+    const consumer = createBatchConsumer({
+      kafka,
       topic: config.EVENTS_TOPIC,
       groupId: config.PROJECTOR_GROUP,
+      handler: projection,
+      registry,
+      logger,
       now: Date.now,
+      batchSeconds: {
+        name: 'dvc_projector_batch_seconds',
+        help: 'Time to decode, apply and dead-letter one batch',
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      },
       partitionsConcurrently: config.PROJECTOR_CONCURRENCY,
       sessionTimeoutMs: config.PROJECTOR_SESSION_TIMEOUT_MS,
     });
-    const server = createHttpServer(
-      {
-        '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
-        '/readyz': async (_req, res) => {
-          const redisUp = await redis.ping().then(() => true, () => false);
-          const dataLoss = projector.dataLoss();
-          const ready = redisUp && projector.isRunning() && dataLoss === undefined;
-          sendJson(res, ready ? 200 : 503, {
-            status: ready ? 'ready' : 'not ready',
-            redis: redisUp,
-            consumer: projector.isRunning(),
-            ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }),
-          });
-        },
-        '/metrics': async (_req, res) => sendText(res, 200, await registry.metrics(), registry.contentType),
+    const http = createServiceHttp({
+      build: buildInfo('projector', new URL('../package.json', import.meta.url)),
+      registry,
+      logger,
+      limits,
+      ready: async () => {
+        const redisUp = await redis.ping().then(() => true, () => false);
+        const dataLoss = projection.dataLoss();
+        return {
+          ready: redisUp && consumer.isRunning() && dataLoss === undefined,
+          details: { redis: redisUp, consumer: consumer.isRunning(), ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }) },
+        };
       },
-      (error) => logger.error({ err: error }, 'request failed'),
-      { limits, onRefused: (reason) => refused.inc({ reason }) },
-    );
-    const bound = await listen(server, config.PROJECTOR_PORT, config.PROJECTOR_HOST);
-    await projector.start();
+    });
+    const bound = await http.listen(config.PROJECTOR_PORT, config.PROJECTOR_HOST);
+    await consumer.start();
     logger.info({ port: bound, topic: config.EVENTS_TOPIC, group: config.PROJECTOR_GROUP, namespace: config.REDIS_NAMESPACE }, 'projector running');
     return {
       close: async () => {
-        await projector.stop();
+        await consumer.stop();
         data.close();
         await deadLetters.close();
-        await closeServer(server);
+        await http.close();
         redis.disconnect();
       },
     };

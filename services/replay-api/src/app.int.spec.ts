@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { listen } from '@dvc/config';
+import { listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
 import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
 import { KeyRing, hashApiKey } from '@dvc/keys';
@@ -56,6 +56,7 @@ describe('GET /v1/events against a real SQLite store', () => {
       limiter: new RateLimiter(Date.now),
       registry,
       logger: pino({ level: 'silent' }),
+      build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
       openapi: '{}',
       now: Date.now,
       batchSize: 500,
@@ -157,6 +158,7 @@ describe('GET /v1/events by key role', () => {
       limiter: new RateLimiter(Date.now),
       registry: new Registry(),
       logger: pino({ level: 'silent' }),
+      build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
       openapi: '{}',
       now: Date.now,
       batchSize: 500,

@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { closeServer, createHttpServer, sendJson, sendText, type HttpLimits, type Logger } from '@dvc/config';
+import type { Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
+import { createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { parseEventsQuery } from './query.js';
 import type { RateLimiter } from './rate.js';
 import { planRead } from './scope.js';
@@ -16,6 +17,8 @@ export interface ReplayDeps {
   limiter: RateLimiter;
   registry: Registry;
   logger: Logger;
+  /** Service, version and Node.js version: /healthz and dvc_build_info. */
+  build: BuildInfo;
   /** The OpenAPI document, served as is at /v1/openapi.json. */
   openapi: string;
   now: () => number;
@@ -58,12 +61,6 @@ export function createApp(deps: ReplayDeps): ReplayApp {
   const activeTails = new Gauge({
     name: 'dvc_replay_active_tails',
     help: 'Live tails (follow=true) open now',
-    registers: [deps.registry],
-  });
-  const refused = new Counter({
-    name: 'dvc_http_refused_total',
-    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
-    labelNames: ['reason'],
     registers: [deps.registry],
   });
   const openStreams = new Set<OpenStream>();
@@ -237,36 +234,32 @@ export function createApp(deps: ReplayDeps): ReplayApp {
     }
   };
 
-  const server = createHttpServer(
-    {
+  const http = createServiceHttp({
+    build: deps.build,
+    registry: deps.registry,
+    logger: deps.logger,
+    routes: {
       '/v1/events': getEvents,
       '/v1/openapi.json': (_req, res) => sendText(res, 200, deps.openapi, 'application/json; charset=utf-8'),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
-      '/readyz': async (_req, res) => {
-        let store = false;
-        try {
-          await Promise.race([
-            deps.store.head(),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('event store did not answer within 2 s')), 2000).unref()),
-          ]);
-          store = true;
-        } catch (error) {
-          deps.logger.warn({ err: error }, 'event store not ready');
-        }
-        const ready = accepting && store;
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', eventStore: store });
-      },
-      '/metrics': async (_req, res) => sendText(res, 200, await deps.registry.metrics(), deps.registry.contentType),
     },
-    (error) => deps.logger.error({ err: error }, 'request failed'),
-    {
-      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
-      onRefused: (reason) => refused.inc({ reason }),
+    ready: async () => {
+      let store = false;
+      try {
+        await Promise.race([
+          deps.store.head(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('event store did not answer within 2 s')), 2000).unref()),
+        ]);
+        store = true;
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'event store not ready');
+      }
+      return { ready: accepting && store, details: { eventStore: store } };
     },
-  );
+    ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+  });
 
   return {
-    server,
+    server: http.server,
     close: async () => {
       accepting = false;
       const streams = [...openStreams];
@@ -275,7 +268,7 @@ export function createApp(deps: ReplayDeps): ReplayApp {
         stream.controller.abort();
       }
       await Promise.all(streams.map((s) => s.done));
-      await closeServer(server);
+      await http.close();
     },
   };
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, createLogger, httpLimits, httpSpec, int, listen, loadConfig, port, runMain, str, type VarSpec } from '@dvc/config';
+import { ConfigError, createLogger, int, loadConfig, port, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
+import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
 import { RateLimiter } from './rate.js';
@@ -77,6 +78,7 @@ await runMain({
       limiter: new RateLimiter(Date.now),
       registry,
       logger,
+      build: buildInfo('replay-api', new URL('../package.json', import.meta.url)),
       openapi: readFileSync(OPENAPI_FILE, 'utf8'),
       now: Date.now,
       batchSize: config.REPLAY_BATCH_SIZE,

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Position } from '@dvc/eventstore';
+import { DvcError } from '@dvc/domain';
 
 /**
  * Resume tokens: opaque to clients, base64url (no padding) of 21 bytes:
@@ -24,7 +25,9 @@ export interface TokenCodec {
 }
 
 /** Thrown when the codec is built without a usable secret (a configuration bug). */
-export class TokenSecretError extends Error {}
+export class TokenSecretError extends DvcError {
+  readonly code = 'DVC_TOKEN_SECRET';
+}
 
 export function createTokenCodec(secrets: readonly string[]): TokenCodec {
   if (secrets.length === 0) throw new TokenSecretError('at least one token secret is needed');

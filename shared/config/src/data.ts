@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, int, str } from './env.js';
 import {
+  DvcError,
   createDayIndexer,
   createUnitDirectory,
   createWorkCalendar,
@@ -27,7 +28,9 @@ export const dataSpec = {
 };
 
 /** Thrown when a data file is missing or malformed; names the file. */
-export class DataFileError extends Error {}
+export class DataFileError extends DvcError {
+  readonly code = 'DVC_DATA_FILE';
+}
 
 /** Which version of a data file was loaded: its `"version"` field, else a digest of its bytes. */
 export interface DataFileVersion {

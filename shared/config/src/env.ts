@@ -2,6 +2,8 @@
  * Typed configuration from environment variables. Every variable is declared once with its
  * parser and default; loading reports every mistake at once, each naming the variable.
  */
+import { DvcError } from '@dvc/domain';
+
 export type Parser<T> = (raw: string) => { ok: true; value: T } | { ok: false; reason: string };
 
 export interface VarSpec<T> {
@@ -13,7 +15,9 @@ export interface VarSpec<T> {
 }
 
 /** Thrown when the environment holds invalid configuration; the message lists every problem. */
-export class ConfigError extends Error {
+export class ConfigError extends DvcError {
+  readonly code = 'DVC_CONFIG_INVALID';
+
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

@@ -31,23 +31,3 @@ export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type Per
 export { createLogger, type Logger } from './log.js';
 export { clockSetting, clockSpec, describeClock, eventWatermark, type ClockMode, type ClockSetting } from './clock.js';
 export { DEFAULT_RUN_DIR, stackRunDir } from './run-dir.js';
-export { runMain, type Running, type ServiceMain } from './lifecycle.js';
-export {
-  createHttpServer,
-  createRateLimiter,
-  httpLimits,
-  httpSpec,
-  DEFAULT_HTTP_LIMITS,
-  listen,
-  closeServer,
-  readBody,
-  sendJson,
-  sendText,
-  type Route,
-  type BodyResult,
-  type HttpLimits,
-  type HttpRefusal,
-  type HttpServerOptions,
-  type RateDecision,
-  type RateLimiter,
-} from './http.js';

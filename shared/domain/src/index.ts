@@ -1,3 +1,4 @@
+export { DvcError } from './errors/dvc-error.js';
 export {
   EVENT_TYPES,
   EVENT_TYPE_NAMES,

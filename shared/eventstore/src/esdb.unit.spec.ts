@@ -205,7 +205,7 @@ describe('EVENTSTORE_URL', () => {
 
   it('refuses a bad stream prefix and other schemes, and keeps sqlite as it was', async () => {
     expect(() => openEventStore('esdb://127.0.0.1:2113?tls=false', { streamPrefix: 'a-b' })).toThrow(EventStoreError);
-    expect(() => openEventStore('http://127.0.0.1:2113')).toThrow(/sqlite:<path>, esdb:\/\/host:2113\?tls=false or esdb\+discover/);
+    expect(() => openEventStore('http://127.0.0.1:2113')).toThrow(/sqlite:<path>, postgres:\/\/user@host:5432\/database, esdb:\/\/host:2113\?tls=false or esdb\+discover/);
     expect(() => openEventStore('esdb:/127.0.0.1')).toThrow(EventStoreUrlError);
     expect(() => openEventStore('sqlite:')).toThrow(/names no file/);
     const sqlite = openEventStore('sqlite::memory:');

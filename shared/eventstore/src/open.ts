@@ -3,8 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { stackRunDir, str } from '@dvc/config';
 import { EsdbEventStore } from './esdb.js';
+import { DEFAULT_POSTGRES_SCHEMA, PostgresEventStore } from './postgres.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './sqlite.js';
+import { DvcError } from '@dvc/domain';
 
 /** The embedded default: one SQLite file under the stack's run folder (STACK_RUN_DIR, default <repo>/.run). */
 export const DEFAULT_EVENTSTORE_FILE = join(stackRunDir(process.env), 'eventstore', 'events.sqlite');
@@ -12,16 +14,18 @@ export const DEFAULT_EVENTSTORE_FILE = join(stackRunDir(process.env), 'eventstor
 /** Where every service that reads or writes the history finds it. */
 export const eventStoreSpec = {
   EVENTSTORE_URL: str(
-    'the event history: sqlite:<file> (embedded, the default) or an EventStoreDB connection string, esdb://host:2113?tls=false or esdb+discover://host:2113',
+    'the event history: sqlite:<file> (embedded, the default), a PostgreSQL connection string, postgres://user@host:5432/database[?schema=name] (tables in schema dvc_events unless named), or an EventStoreDB connection string, esdb://host:2113?tls=false or esdb+discover://host:2113',
     `sqlite:${DEFAULT_EVENTSTORE_FILE}`,
   ),
 };
 
 /** Thrown for an EVENTSTORE_URL that names no supported store; the message says what is accepted. */
-export class EventStoreUrlError extends Error {}
+export class EventStoreUrlError extends DvcError {
+  readonly code = 'DVC_EVENTSTORE_URL';
+}
 
 export interface OpenOptions {
-  /** SQLite only: how often subscriptions poll for events appended by other processes (ms). */
+  /** SQLite and PostgreSQL: how often subscriptions poll for events appended by other processes (ms; PostgreSQL is also woken by LISTEN/NOTIFY). */
   pollIntervalMs?: number;
   /** EventStoreDB only: streams are named `<streamPrefix>-<subject>`; default `dvc`. */
   streamPrefix?: string;
@@ -35,6 +39,34 @@ const ESDB_SCHEMES = ['esdb://', 'esdb+discover://'];
 /** An EVENTSTORE_URL as it may be shown in an error: the password of `user:password@` masked. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** The URL schemes of PostgreSQL connection strings. */
+const POSTGRES_SCHEMES = ['postgres://', 'postgresql://'];
+
+/** Whether an EVENTSTORE_URL is a PostgreSQL connection string (by its scheme). */
+export function isPostgresUrl(url: string): boolean {
+  const trimmed = url.trim();
+  return POSTGRES_SCHEMES.some((scheme) => trimmed.startsWith(scheme));
+}
+
+/**
+ * A PostgreSQL EVENTSTORE_URL split into the connection string node-postgres gets and the schema
+ * of the store's tables (the `schema` query parameter, which is the store's, not the driver's).
+ */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    throw new EventStoreUrlError(`EVENTSTORE_URL '${redactUrl(url)}' is not a valid PostgreSQL connection string: use postgres://user@host:5432/database`);
+  }
+  const schema = parsed.searchParams.get('schema') ?? DEFAULT_POSTGRES_SCHEMA;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new EventStoreUrlError(`EVENTSTORE_URL '${redactUrl(url)}': schema '${schema}' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)`);
+  }
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
 }
 
 /** Whether an EVENTSTORE_URL is an EventStoreDB connection string (by its scheme). */
@@ -56,6 +88,10 @@ export function openEventStore(url: string, options: OpenOptions = {}): EventSto
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
     return new SqliteEventStore({ file, ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }) });
   }
+  if (isPostgresUrl(trimmed)) {
+    const { connectionString, schema } = parsePostgresUrl(trimmed);
+    return new PostgresEventStore({ connectionString, schema, ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }) });
+  }
   if (isEsdbUrl(trimmed)) {
     let client: EventStoreDBClient;
     try {
@@ -76,6 +112,6 @@ export function openEventStore(url: string, options: OpenOptions = {}): EventSto
     }
   }
   throw new EventStoreUrlError(
-    `EVENTSTORE_URL '${redactUrl(url)}' is not supported: use sqlite:<path>, esdb://host:2113?tls=false or esdb+discover://host:2113`,
+    `EVENTSTORE_URL '${redactUrl(url)}' is not supported: use sqlite:<path>, postgres://user@host:5432/database, esdb://host:2113?tls=false or esdb+discover://host:2113`,
   );
 }

@@ -1,4 +1,4 @@
-import type { DvcEvent, EventType } from '@dvc/domain';
+import { DvcError, type DvcEvent, type EventType } from '@dvc/domain';
 
 /**
  * The event store port: the complete, append-only history from which any projection can be
@@ -96,12 +96,13 @@ export interface EventStore {
  * Thrown when the backing store fails (I/O, lock held too long, closed store). `retriable` says
  * whether trying again later may succeed.
  */
-export class EventStoreError extends Error {
+export class EventStoreError extends DvcError {
+  readonly code = 'DVC_EVENTSTORE';
+
   readonly retriable: boolean;
 
   constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'EventStoreError';
     this.retriable = options.retriable;
   }
 }

@@ -66,13 +66,12 @@ export class PollingSubscription implements Subscription {
   #sleep(): Promise<void> {
     if (this.#dirty || this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.pollIntervalMs);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.#wake = undefined;
+        this.#wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
       this.#wake = done;
     });
   }

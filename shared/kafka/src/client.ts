@@ -1,5 +1,6 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import { bool, int, list, oneOf, str, type ConfigOf, type Logger } from '@dvc/config';
+import { DvcError } from '@dvc/domain';
 
 /** Kafka connection settings every service shares (TLS and SASL included). */
 export const kafkaSpec = {
@@ -15,8 +16,16 @@ export const kafkaSpec = {
 
 export type KafkaSettings = ConfigOf<typeof kafkaSpec>;
 
+/** A connection to the cluster (admin, producers, consumers): what createKafka returns and every function here takes. */
+export type KafkaClient = Kafka;
+
+/** A producer of a KafkaClient (`kafka.producer()`). */
+export type KafkaProducer = Producer;
+
 /** Thrown when SASL is asked for without credentials. */
-export class KafkaConfigError extends Error {}
+export class KafkaConfigError extends DvcError {
+  readonly code = 'DVC_KAFKA_CONFIG';
+}
 
 function toPino(logger: Logger) {
   return () =>
@@ -29,7 +38,7 @@ function toPino(logger: Logger) {
     };
 }
 
-export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): Kafka {
+export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): KafkaClient {
   const config: KafkaConfig = {
     clientId,
     brokers: settings.KAFKA_BROKERS,

@@ -43,3 +43,22 @@ export function watchLag(
   timer.unref();
   return { refresh, stop: () => clearInterval(timer) };
 }
+
+/** Per partition, whether the group's committed offset has reached the given end offset. */
+export async function groupReached(admin: Admin, groupId: string, topic: string, ends: ReadonlyMap<number, number>): Promise<boolean> {
+  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const byPartition = new Map<number, number>();
+  for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
+  for (const [partition, end] of ends) {
+    if ((byPartition.get(partition) ?? -1) < end) return false;
+  }
+  return true;
+}
+
+/** The end offset (high watermark) of each partition holding messages; empty partitions need no wait. */
+export async function topicEnds(admin: Admin, topic: string): Promise<Map<number, number>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const ends = new Map<number, number>();
+  for (const p of offsets) if (Number(p.high) > Number(p.low)) ends.set(p.partition, Number(p.high));
+  return ends;
+}

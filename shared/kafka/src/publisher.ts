@@ -1,5 +1,6 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '@dvc/config';
+import { DvcError } from '@dvc/domain';
 
 interface Pending {
   messages: Message[];
@@ -40,7 +41,9 @@ export function requestChunks(messages: readonly Message[], maxBytes = MAX_REQUE
 }
 
 /** Thrown when Kafka did not take a batch: nothing of it is visible to read-committed consumers. */
-export class PublishError extends Error {
+export class PublishError extends DvcError {
+  readonly code = 'DVC_PUBLISH_FAILED';
+
   readonly retriable = true;
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stackRunDir } from '@dvc/config';
-import { EVENT_TYPE_NAMES, isUnitId, parseEventTypes, type EventType } from '@dvc/domain';
+import { DvcError, EVENT_TYPE_NAMES, isUnitId, parseEventTypes, type EventType } from '@dvc/domain';
 
 /**
  * API keys. The keys file holds only SHA-256 hashes: keys are 256 random bits, so a fast hash
@@ -160,7 +160,9 @@ export function serializeKeysFile(file: KeysFile): string {
 }
 
 /** Thrown when a keys file cannot be read or is invalid; the message names the file and each problem. */
-export class KeysFileError extends Error {
+export class KeysFileError extends DvcError {
+  readonly code = 'DVC_KEYS_FILE';
+
   constructor(
     readonly file: string,
     readonly problems: string[],

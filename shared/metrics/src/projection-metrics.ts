@@ -25,7 +25,7 @@ const PROC_ONLINE = Field.procedureOnline('');
 const PROC_CAPABLE = Field.procedureCapable('');
 
 /**
- * The metrics contract of ARCHITECTURE.md. Counts are the truth and ratios are derived; every
+ * The metrics contract (ARCHITECTURE.md#metrics). Counts are the truth and ratios are derived; every
  * business series carries unit and level. Values are set from a fresh snapshot on each scrape,
  * so any number of projector instances show one truth.
  */

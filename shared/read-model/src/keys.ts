@@ -1,4 +1,4 @@
-import type { SetName, SubjectState } from '@dvc/domain';
+import { DvcError, type SetName, type SubjectState } from '@dvc/domain';
 
 /**
  * Key layout. Every key of a unit carries the hash tag `{unit}` so a unit's batch is one
@@ -28,7 +28,9 @@ export class Keys {
 }
 
 /** Thrown when a stored state is not `<revision>|<JSON>`: the namespace was written by something else. */
-export class CorruptStateError extends Error {}
+export class CorruptStateError extends DvcError {
+  readonly code = 'DVC_CORRUPT_STATE';
+}
 
 /** A stored subject state: its compare-and-set revision and its content. */
 export interface StoredState {

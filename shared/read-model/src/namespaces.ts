@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { Keys } from './keys.js';
+import { DvcError } from '@dvc/domain';
 
 const SWITCH_LUA = readFileSync(new URL('./switch-active.lua', import.meta.url), 'utf8');
 
@@ -8,10 +9,14 @@ const SWITCH_LUA = readFileSync(new URL('./switch-active.lua', import.meta.url),
 export const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Thrown for a namespace name that is not valid, or not one of the base's projections. */
-export class NamespaceError extends Error {}
+export class NamespaceError extends DvcError {
+  readonly code = 'DVC_NAMESPACE';
+}
 
 /** Thrown when a guarded switch finds another namespace live than the one expected (a concurrent switch). */
-export class SwitchConflictError extends Error {
+export class SwitchConflictError extends DvcError {
+  readonly code = 'DVC_SWITCH_CONFLICT';
+
   constructor(
     readonly expected: string,
     readonly found: string,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis, Result } from 'ioredis';
-import { DUE_SOON_MS, SETS, daysOverdueAt, effectiveDueMs, subjectKey, type SetName } from '@dvc/domain';
+import { DvcError, DUE_SOON_MS, SETS, daysOverdueAt, effectiveDueMs, subjectKey, type SetName } from '@dvc/domain';
 import { CorruptStateError, parseStoredState, type Keys } from './keys.js';
 
 const PAGE_LUA = readFileSync(new URL('./page.lua', import.meta.url), 'utf8');
@@ -97,7 +97,9 @@ export interface Page<T> {
 }
 
 /** Thrown for a page the queries refuse: a limit outside 1–MAX_PAGE_SIZE, or a cursor not issued for that list. */
-export class PageRequestError extends Error {}
+export class PageRequestError extends DvcError {
+  readonly code = 'DVC_PAGE_REQUEST';
+}
 
 /** A finite score as Redis writes it in replies. */
 const SCORE = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/;

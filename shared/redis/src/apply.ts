@@ -1,4 +1,4 @@
-import { groupByUnit, projectUnit, type DvcEvent, type EventType, type ProjectionContext } from '@dvc/domain';
+import { DvcError, groupByUnit, projectUnit, type DvcEvent, type EventType, type ProjectionContext } from '@dvc/domain';
 import type { ProjectionStore } from './store.js';
 
 export interface ApplyStats {
@@ -9,7 +9,9 @@ export interface ApplyStats {
 }
 
 /** Thrown when a unit keeps losing write races: another writer is hammering the same subjects. */
-export class ContendedWriteError extends Error {
+export class ContendedWriteError extends DvcError {
+  readonly code = 'DVC_CONTENDED_WRITE';
+
   readonly retriable = true;
 }
 

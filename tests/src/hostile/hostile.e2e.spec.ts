@@ -1,8 +1,8 @@
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { DLQ_HEADERS } from '@dvc/kafka';
+import { DLQ_HEADERS, type KafkaClient, type TopicMessage } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev } from '../events.js';
 import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
@@ -20,7 +20,7 @@ describe('hostile input on the real stack', () => {
   const topic = env.EVENTS_TOPIC ?? '';
   const dlq = env.DLQ_TOPIC ?? '';
   const group = env.PROJECTOR_GROUP ?? '';
-  const kafka = new Kafka({ clientId: `${id}-test`, brokers: stackEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(`${id}-test`, stackEnv().kafkaBrokers.split(','));
   const redis = new Redis(stackEnv().redisUrl);
   const cases = hostileCases(unit);
   let ingest: ServiceProcess;
@@ -183,7 +183,7 @@ function sameBytes(kept: Buffer | null, original: Buffer | null): boolean {
 }
 
 /** Every message of a topic from the beginning, once `count` have arrived (and the high watermarks say there are no more). */
-async function readTopic(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
+async function readTopic(kafka: KafkaClient, topic: string, count: number): Promise<TopicMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
@@ -191,7 +191,7 @@ async function readTopic(kafka: Kafka, topic: string, count: number): Promise<Ka
   const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
   expect(total).toBe(count);
   const consumer = kafka.consumer({ groupId: uniqueName('hostile-dlq-reader') });
-  const seen: KafkaMessage[] = [];
+  const seen: TopicMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });

@@ -22,7 +22,7 @@ export function labelValues(exposition: string): string[] {
 }
 
 /**
- * Label hygiene (ARCHITECTURE.md: no dossier ids or personal data in labels): after a history
+ * Label hygiene (ARCHITECTURE.md#metrics: no dossier ids or personal data in labels): after a history
  * whose events carry dossier, payment, report and team ids, applicant details in extension
  * attributes and free-text reasons, no label value of the exporter, projector or ingest equals
  * (or contains) any of them.

@@ -9,10 +9,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
-import { consumerLag, ensureTopics } from '@dvc/kafka';
+import { consumerLag, ensureTopics, type KafkaClient } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
 import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
@@ -37,7 +37,7 @@ export interface Scenario {
   topic: string;
   dlq: string;
   group: string;
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: Redis;
   history: History;
   expected: Map<string, number>;
@@ -67,7 +67,7 @@ export async function createScenario(id: string, history: { seed: number; dossie
     // The reference model counts at the history's last event time: the services are pinned to it.
     CLOCK_AS_OF: CLOCK,
   };
-  const kafka = new Kafka({ clientId: id, brokers: (env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, (env.KAFKA_BROKERS as string).split(','));
   const topic = env.EVENTS_TOPIC as string;
   const dlq = env.DLQ_TOPIC as string;
   await ensureTopics(kafka, [topic, dlq], PARTITIONS);
@@ -342,7 +342,7 @@ export async function privateBroker(id: string): Promise<PrivateBroker> {
       await run('bash', [join(REPO_ROOT, 'scripts', 'stack.sh'), command, 'kafka'], { env, timeout: 180_000 });
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`stack.sh ${command} kafka (${dir}) failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      throw new Error(`stack.sh ${command} kafka (${dir}) failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: error });
     }
   };
   return {

@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { epochKey, readEpoch } from '@dvc/redis';
 import { uniqueName, waitFor } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 import { ev, postBatch } from '../events.js';
 import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
@@ -44,7 +44,7 @@ describe('Redis losing the projection: detected, reported, repaired with one com
   const common = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED };
   const env = stackEnv();
   const redis = new Redis(env.redisUrl);
-  const kafka = new Kafka({ clientId: id, brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const units = [1, 2, 3, 4].map((k) => `rl.${id}.u${k}`);
   const before = dossiers(units, 120, 'A');
   const during = dossiers(units, 40, 'B');

@@ -1,10 +1,8 @@
-import type { KafkaMessage } from 'kafkajs';
-import { DLQ_CODES, DLQ_HEADERS, createKafka, type DlqCode } from '@dvc/kafka';
+import { DLQ_CODES, DLQ_HEADERS, createKafka, readTopicToEnd, type DlqCode, type TopicMessage } from '@dvc/kafka';
 import { UsageError, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress } from '../progress.js';
-import { readTopicToEnd } from '../topic-reader.js';
 
 export const REDRIVEN_FROM_HEADER = 'dvc-redriven-from';
 
@@ -54,7 +52,7 @@ export interface DeadLetterEntry {
   valuePreview: string;
 }
 
-function header(message: KafkaMessage, name: string): string | null {
+function header(message: TopicMessage, name: string): string | null {
   const value = message.headers?.[name];
   if (value === undefined) return null;
   const one = Array.isArray(value) ? value[0] : value;
@@ -62,7 +60,7 @@ function header(message: KafkaMessage, name: string): string | null {
 }
 
 /** What `list` shows of one dead letter, from its headers and the first bytes of its value. */
-export function describeDeadLetter(partition: number, message: KafkaMessage): DeadLetterEntry {
+export function describeDeadLetter(partition: number, message: TopicMessage): DeadLetterEntry {
   const value = message.value ?? Buffer.alloc(0);
   const sourcePartition = header(message, DLQ_HEADERS.sourcePartition);
   return {
@@ -93,7 +91,7 @@ export function formatEntry(e: DeadLetterEntry): string {
 async function readDeadLetters(io: CliIo, topic: string | undefined) {
   const config = cliConfig(io.env, { DLQ_TOPIC: topic });
   const kafka = createKafka(config, 'dvc-cli', cliLogger(io));
-  const messages: { partition: number; message: KafkaMessage }[] = [];
+  const messages: { partition: number; message: TopicMessage }[] = [];
   await readTopicToEnd(kafka, config.DLQ_TOPIC, (partition, message) => messages.push({ partition, message }));
   messages.sort((a, b) => a.partition - b.partition || Number(a.message.offset) - Number(b.message.offset));
   return { kafka, dlqTopic: config.DLQ_TOPIC, messages };

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { admissionLimits, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
-import { createKafka } from '@dvc/kafka';
+import { createKafka, groupReached, topicEnds } from '@dvc/kafka';
 import { dropNamespace, rebuildNamespace, switchActiveNamespace } from '@dvc/read-model';
 import { ProjectionStore, createEpoch, createRedisClient } from '@dvc/redis';
 import { UsageError, intFlag, parseFlags } from '../args.js';
@@ -9,7 +9,7 @@ import { diffProjections, diffSeries, type Difference } from '../compare.js';
 import { cliConfig, cliLiveView } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress, formatDuration } from '../progress.js';
-import { addSkipped, applyHistory, describeSkipped, groupReached, namespaceSeries, topicEnds, type Skipped } from '../rebuild.js';
+import { addSkipped, applyHistory, describeSkipped, namespaceSeries, type Skipped } from '../rebuild.js';
 
 export const REBUILD_HELP = `dvc rebuild: rebuild the projection from the event store into a new namespace, compare, switch
 

@@ -1,5 +1,6 @@
 import type { DayIndexer } from '../windows/days.js';
 import { FALLBACK_SOURCES, FALLBACK_UNCONFIRMED, statutoryDaysOff } from './statutory.js';
+import { DvcError } from '../errors/dvc-error.js';
 
 /**
  * One year of the official working-day calendar as published data (infra/data/calendar):
@@ -35,7 +36,9 @@ export interface WorkCalendar {
 }
 
 /** Thrown when calendar data contradicts itself (a date twice, a Saturday that is no Saturday). */
-export class CalendarDataError extends Error {}
+export class CalendarDataError extends DvcError {
+  readonly code = 'DVC_CALENDAR_DATA';
+}
 
 const weekday = (day: number): number => (((day + 4) % 7) + 7) % 7; // 0 = Sunday; 1970-01-01 was a Thursday
 const yearStart = (year: number): number => Date.UTC(year, 0, 1) / 86_400_000;

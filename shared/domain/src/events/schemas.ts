@@ -1,7 +1,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 
 /**
- * The event contract of ARCHITECTURE.md as TypeBox schemas: one source from which the JSON
+ * The event contract (ARCHITECTURE.md#events) as TypeBox schemas: one source from which the JSON
  * Schemas published for integrators and the TypeScript types are both derived.
  */
 

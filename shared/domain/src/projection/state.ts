@@ -4,6 +4,7 @@ import { timestampMs } from '../events/timestamp.js';
 import type { DvcEvent, EventType, PaymentChannelName, PaymentKindName, ReportChannelName } from '../events/schemas.js';
 import { emptyDossier, type DossierState } from '../timeliness/dossier.js';
 import type { DayIndexer } from '../windows/days.js';
+import { DvcError } from '../errors/dvc-error.js';
 
 export interface PaymentState {
   kind: 'payment';
@@ -73,7 +74,9 @@ export function subjectKindOf(type: EventType): SubjectKind {
 }
 
 /** Thrown when an event is folded into a state of another family: a bug in the caller. */
-export class StateKindMismatchError extends Error {}
+export class StateKindMismatchError extends DvcError {
+  readonly code = 'DVC_STATE_KIND_MISMATCH';
+}
 
 function dossierOf(state: SubjectState | undefined): DossierState {
   if (state === undefined) return emptyDossier();

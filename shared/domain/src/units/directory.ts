@@ -3,6 +3,8 @@
  * which parent, and when it existed. Levels are data, not a fixed three: Vietnam moved from
  * province/district/commune to province/commune on 1 July 2025.
  */
+import { DvcError } from '../errors/dvc-error.js';
+
 export interface UnitRecord {
   id: string;
   name: string;
@@ -33,7 +35,9 @@ export interface UnitDirectory {
 }
 
 /** Thrown when the unit data file contradicts itself. */
-export class UnitDirectoryError extends Error {}
+export class UnitDirectoryError extends DvcError {
+  readonly code = 'DVC_UNIT_DIRECTORY';
+}
 
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 

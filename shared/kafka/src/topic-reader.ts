@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 
+/** A message as read from a topic: key, value, headers, offset and timestamp. */
+export type TopicMessage = KafkaMessage;
+
 /**
  * Reads a topic from its beginning up to the end offsets seen when called, without committing
  * anything: a throwaway consumer group that is deleted afterwards, so the topic's real consumers
@@ -11,7 +14,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 export async function readTopicToEnd(
   kafka: Kafka,
   topic: string,
-  onMessage: (partition: number, message: KafkaMessage) => void,
+  onMessage: (partition: number, message: TopicMessage) => void,
   options: { timeoutMs?: number } = {},
 ): Promise<void> {
   const admin = kafka.admin();

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig } from './env.js';
+import { ConfigError, loadConfig } from '@dvc/config';
 import {
   DEFAULT_HTTP_LIMITS,
   closeServer,

@@ -1,5 +1,4 @@
-import type { Logger } from 'pino';
-import { ConfigError, describeConfig, type Spec } from './env.js';
+import { ConfigError, describeConfig, type Logger, type Spec } from '@dvc/config';
 
 export interface Running {
   /** Stops accepting work, finishes what is in flight, releases connections. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ConfigError, int, type ConfigOf } from './env.js';
+import { ConfigError, int, type ConfigOf } from '@dvc/config';
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 

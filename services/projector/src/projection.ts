@@ -1,0 +1,137 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '@dvc/config';
+import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
+import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
+import { resolveActiveNamespace } from '@dvc/read-model';
+import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
+
+export interface ProjectionDeps {
+  /** The store of the namespace live right now (see activeStore); resolved once per batch. */
+  store: () => Promise<ProjectionStore>;
+  /** The Redis the stores write to (for the namespace's epoch sentinel). */
+  redis: Redis;
+  deadLetters: DeadLetterPublisher;
+  /**
+   * The rules of a batch applied at wall-clock instant `now`, from the reference data current then
+   * (it reloads without a restart): the projection context (the retention horizon moves with
+   * `now`) and the admission limits.
+   */
+  rulesAt: (now: number) => BatchRules;
+  /** Expiry of a bucket written at `now` (day buckets past retention), if any. */
+  expireAt?: (bucket: string) => number | undefined;
+  /** The consumer group: `epochOwner` names it in the epoch sentinel; `neverCommitted` tells a birth from a loss. */
+  group: { epochOwner: string; neverCommitted: () => Promise<boolean> };
+  registry: Registry;
+  logger: Logger;
+  /** Wall clock, for the "last applied" health timestamp and dead-letter headers. */
+  now: () => number;
+}
+
+/** What one batch is decoded, admitted and folded with: one snapshot of the reference data. */
+export interface BatchRules {
+  ctx: ProjectionContext;
+  admission: AdmissionLimits;
+}
+
+export interface Projection extends BatchHandler<BatchRules> {
+  /** Why the live namespace is known to have lost data (nothing is applied until it is rebuilt), or undefined. */
+  dataLoss(): string | undefined;
+}
+
+/**
+ * The store of the namespace `<base>:active` names, resolved with one GET per call, so batches
+ * started after a rebuild's switch go to the new namespace. Stores are kept per namespace (the
+ * script is defined once per client anyway). A batch that resolved the old namespace just before
+ * a switch still lands there; the rebuild covers it by re-applying the event store's tail after
+ * the archiver has passed the offsets seen at the switch.
+ */
+export function activeStore(redis: Redis, base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
+  const stores = new Map<string, ProjectionStore>();
+  let current: string | undefined;
+  return async () => {
+    const namespace = await resolveActiveNamespace(redis, base);
+    let store = stores.get(namespace);
+    if (store === undefined) {
+      store = new ProjectionStore(redis, namespace);
+      stores.set(namespace, store);
+    }
+    if (namespace !== current) {
+      current = namespace;
+      onSwitch(namespace);
+    }
+    return store;
+  };
+}
+
+/** Thrown to stop a batch while the live namespace has lost data: the batch is retried later, uncommitted. */
+export class ProjectionDataLostError extends DvcError {
+  readonly code = 'DVC_PROJECTION_DATA_LOST';
+}
+
+/**
+ * The projector's batch handler: the admitted events of a batch are applied to Redis with
+ * exactly-once effect, the invalid and inadmissible messages dead-lettered (with their code).
+ * The consumer runtime (`createBatchConsumer` of @dvc/kafka) commits the offset only afterwards;
+ * a crash anywhere before the commit replays the batch, which the projection recognises and does
+ * not count twice.
+ */
+export function createProjection(deps: ProjectionDeps): Projection {
+  const applied = new Counter({ name: 'dvc_projector_events_applied_total', help: 'Events applied by this instance', labelNames: ['type'], registers: [deps.registry] });
+  const duplicates = new Counter({ name: 'dvc_projector_events_duplicate_total', help: 'Events this instance found already applied', labelNames: ['type'], registers: [deps.registry] });
+  const rejected = new Counter({
+    name: 'dvc_projector_events_rejected_total',
+    help: 'Events dead-lettered by this instance, by stage (validation, admission) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit)',
+    labelNames: ['stage', 'code'],
+    registers: [deps.registry],
+  });
+  // Zero from the start, so a dashboard tells "none yet" from "not exported".
+  rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
+  for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
+  const conflicts = new Counter({ name: 'dvc_projector_write_conflicts_total', help: 'Unit writes that lost a compare-and-set race and were recomputed', registers: [deps.registry] });
+  const beyond = new Counter({
+    name: 'dvc_projector_events_beyond_retention_total',
+    help: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
+    labelNames: ['type'],
+    registers: [deps.registry],
+  });
+  const dataLossGauge = new Gauge({
+    name: 'dvc_projector_data_loss',
+    help: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
+    registers: [deps.registry],
+  });
+  let lost: string | undefined;
+  // A namespace without its sentinel is a birth only while this group has never committed.
+  const epochs = new EpochGuard(deps.redis, deps.group.epochOwner, deps.group.neverCommitted, deps.now);
+
+  const handle = async ({ topic, partition, rules, admitted, refused }: AdmittedBatch<BatchRules>) => {
+    const store = await deps.store();
+    const epoch = await epochs.check(store.keys.namespace);
+    if (!epoch.ok) {
+      if (lost === undefined) deps.logger.error({ namespace: store.keys.namespace, reason: epoch.reason }, 'projection data lost: applying nothing until it is rebuilt (dvc rebuild --force)');
+      lost = epoch.reason;
+      dataLossGauge.set(1);
+      throw new ProjectionDataLostError(epoch.reason);
+    }
+    if (lost !== undefined) deps.logger.info({ namespace: store.keys.namespace }, 'projection namespace healthy again: applying');
+    lost = undefined;
+    dataLossGauge.set(0);
+    const events = admitted.map((m) => m.event);
+    for (const event of events) if (beyondRetention(event, rules.ctx)) beyond.inc({ type: event.type });
+    const stats = await applyEvents(store, events, rules.ctx, deps.now, deps.expireAt);
+    if (refused.length > 0) {
+      const letters = refused.map((r) => refusalLetter(topic, partition, r));
+      await deps.deadLetters.publish(letters, new Date(deps.now()));
+      const byCode = new Map<string, number>();
+      for (const l of letters) {
+        rejected.inc({ stage: l.stage, code: l.code });
+        byCode.set(l.code, (byCode.get(l.code) ?? 0) + 1);
+      }
+      deps.logger.warn({ partition, count: letters.length, codes: Object.fromEntries(byCode), first: letters[0]?.reason }, 'events dead-lettered');
+    }
+    for (const [type, n] of stats.applied) applied.inc({ type }, n);
+    for (const [type, n] of stats.duplicates) duplicates.inc({ type }, n);
+    if (stats.conflicts > 0) conflicts.inc(stats.conflicts);
+  };
+
+  return { rules: deps.rulesAt, handle, dataLoss: () => lost };
+}

@@ -1,0 +1,172 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '@dvc/config';
+import type { AdmissionLimits, DvcEvent } from '@dvc/domain';
+import type { DeadLetter, DlqCode } from './dead-letter.js';
+import { admitMessage } from './decode.js';
+import { watchLag, type LagWatch } from './lag.js';
+
+/** One message of a batch as it was read: key and bytes untouched, its offset in the partition. */
+export interface ConsumedMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+}
+
+export interface AdmittedMessage extends ConsumedMessage {
+  event: DvcEvent;
+}
+
+export interface RefusedMessage extends ConsumedMessage {
+  code: DlqCode;
+  reason: string;
+}
+
+/** A batch (one partition) decoded and admitted with one snapshot of the rules, at one instant. */
+export interface AdmittedBatch<R> {
+  topic: string;
+  partition: number;
+  /** The wall-clock instant the batch was judged at. */
+  wallMs: number;
+  rules: R;
+  admitted: AdmittedMessage[];
+  refused: RefusedMessage[];
+}
+
+/**
+ * What a consumer does with its batches. `rules` is read once per batch (reference data reloads
+ * without a restart); `handle` applies the batch and throws to leave it uncommitted (it is then
+ * delivered again, so it must be idempotent).
+ */
+export interface BatchHandler<R extends { admission: AdmissionLimits }> {
+  rules(wallMs: number): R;
+  handle(batch: AdmittedBatch<R>): Promise<void>;
+}
+
+export interface BatchConsumerOptions<R extends { admission: AdmissionLimits }> {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  handler: BatchHandler<R>;
+  registry: Registry;
+  logger: Logger;
+  /** Wall clock: the instant each batch is judged at. */
+  now: () => number;
+  /** The service's batch duration histogram (e.g. dvc_projector_batch_seconds). */
+  batchSeconds: { name: string; help: string; buckets: number[] };
+  partitionsConcurrently?: number;
+  sessionTimeoutMs?: number;
+  lagIntervalMs?: number;
+}
+
+export interface BatchConsumer {
+  /** Joins the group, starts consuming, and reads the lag once. */
+  start(): Promise<void>;
+  /** True once the consumer has joined its group and not crashed since. */
+  isRunning(): boolean;
+  /** True while the group has never committed an offset on the topic (a first start). */
+  neverCommitted(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** The dead letter of a refused message: `validation` for an invalid one, `admission` for the others. */
+export function refusalLetter(topic: string, partition: number, refused: RefusedMessage): DeadLetter {
+  return {
+    key: refused.key,
+    value: refused.value,
+    reason: refused.reason,
+    code: refused.code,
+    sourceTopic: topic,
+    sourcePartition: partition,
+    sourceOffset: refused.offset,
+    stage: refused.code === 'invalid' ? 'validation' : 'admission',
+  };
+}
+
+/**
+ * The batch consumer every consumer of the event topic runs (projector, archiver): read-committed,
+ * each Kafka batch (one partition) decoded and admitted with `admitMessage` (so every consumer keeps
+ * and refuses the same events), handed to the handler, and only then its offset resolved and
+ * committed. A crash anywhere before the commit delivers the batch again. Reports
+ * `dvc_consumer_lag{topic,group,partition}` every `lagIntervalMs` (5 s) and the batch duration.
+ */
+export function createBatchConsumer<R extends { admission: AdmissionLimits }>(options: BatchConsumerOptions<R>): BatchConsumer {
+  const { kafka, topic, groupId, handler, registry, logger } = options;
+  const batchSeconds = new Histogram({ ...options.batchSeconds, registers: [registry] });
+  const lagGauge = new Gauge({ name: 'dvc_consumer_lag', help: 'Messages not yet committed by the group, per partition', labelNames: ['topic', 'group', 'partition'], registers: [registry] });
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+  });
+  const admin = kafka.admin();
+  let running = false;
+  let lagWatch: LagWatch | undefined;
+
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const timer = batchSeconds.startTimer();
+    const wallMs = options.now();
+    const rules = handler.rules(wallMs);
+    const admitted: AdmittedMessage[] = [];
+    const refused: RefusedMessage[] = [];
+    for (const message of batch.messages) {
+      const verdict = admitMessage(message.value, message.timestamp, rules.admission, wallMs);
+      const consumed = { key: message.key, value: message.value, offset: message.offset };
+      if (verdict.ok) admitted.push({ ...consumed, event: verdict.event });
+      else refused.push({ ...consumed, code: verdict.code, reason: verdict.reason });
+    }
+    await handler.handle({ topic: batch.topic, partition: batch.partition, wallMs, rules, admitted, refused });
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+    timer();
+  };
+
+  return {
+    async start() {
+      await admin.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        running = true;
+        logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        running = false;
+        logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 2,
+        eachBatch,
+      });
+      lagWatch = watchLag(
+        admin,
+        groupId,
+        topic,
+        options.lagIntervalMs ?? 5000,
+        (partition, n) => lagGauge.set({ topic, group: groupId, partition: String(partition) }, n),
+        (error) => logger.debug({ err: error }, 'lag refresh failed'),
+      );
+      await lagWatch.refresh();
+    },
+    isRunning: () => running,
+    async neverCommitted() {
+      const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return offsets.every((t) => t.partitions.every((p) => p.offset === '-1'));
+    },
+    async stop() {
+      lagWatch?.stop();
+      running = false;
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

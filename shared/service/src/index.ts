@@ -1,0 +1,21 @@
+export { runMain, type Running, type ServiceMain } from './lifecycle.js';
+export {
+  createHttpServer,
+  createRateLimiter,
+  httpLimits,
+  httpSpec,
+  DEFAULT_HTTP_LIMITS,
+  listen,
+  closeServer,
+  readBody,
+  sendJson,
+  sendText,
+  type Route,
+  type BodyResult,
+  type HttpLimits,
+  type HttpRefusal,
+  type HttpServerOptions,
+  type RateDecision,
+  type RateLimiter,
+} from './http.js';
+export { buildInfo, createServiceHttp, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';
