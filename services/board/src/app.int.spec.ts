@@ -1,12 +1,13 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { listen, parseTargets } from '@dvc/config';
+import { parseTargets } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
 import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
 import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys';
 import { activeKey, createLiveView } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
+import { listen } from '@dvc/service';
 import { uniqueName } from '@dvc/testing';
 import { createApp, type BoardApp } from './app.js';
 import { loadAssets } from './assets.js';
@@ -96,6 +97,7 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
       openapi: '{}',
       registry: new Registry(),
       logger: pino({ level: 'silent' }),
+      build: { service: 'board', version: '9.9.9', node: process.version },
       wall: Date.now,
     });
     base = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
@@ -106,6 +108,12 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     await store.dropNamespace();
     await redis.del(activeKey(namespace));
     redis.disconnect();
+  });
+
+  it('answers /healthz without a key, with the build info and the clock', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', service: 'board', version: '9.9.9', node: process.version, clock: { mode: 'as-of', asOf: new Date(NOW).toISOString() } });
   });
 
   it("lists the units a key may read, with the directory's names", async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
-import { closeServer, createHttpServer, describeClock, sendJson, sendText, type HttpLimits, type Logger, type Targets } from '@dvc/config';
+import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
@@ -9,6 +9,7 @@ import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, r
 import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
+import { createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import type { StaticAsset } from './assets.js';
 
 export interface BoardDeps {
@@ -25,6 +26,8 @@ export interface BoardDeps {
   openapi: string;
   registry: Registry;
   logger: Logger;
+  /** Service, version and Node.js version: /healthz and dvc_build_info. */
+  build: BuildInfo;
   /** The wall clock (epoch ms): Prometheus' time axis. */
   wall: () => number;
   limits?: HttpLimits;
@@ -57,12 +60,6 @@ export function createApp(deps: BoardDeps): BoardApp {
     name: 'dvc_board_requests_total',
     help: 'Requests to the board API (/v1/...) by route and response status',
     labelNames: ['route', 'status'],
-    registers: [deps.registry],
-  });
-  const refused = new Counter({
-    name: 'dvc_http_refused_total',
-    help: 'Requests refused at the HTTP edge before any route: rate_limited, headers_too_large, timeout, bad_request',
-    labelNames: ['reason'],
     registers: [deps.registry],
   });
 
@@ -257,8 +254,11 @@ export function createApp(deps: BoardDeps): BoardApp {
   };
   const assetRoutes = Object.fromEntries([...deps.assets.keys()].map((path) => [path, asset(path)]));
 
-  const server = createHttpServer(
-    {
+  const http = createServiceHttp({
+    build: deps.build,
+    registry: deps.registry,
+    logger: deps.logger,
+    routes: {
       ...assetRoutes,
       '/v1/context': context,
       '/v1/units': units,
@@ -267,22 +267,17 @@ export function createApp(deps: BoardDeps): BoardApp {
       '/v1/trend': trend,
       '/v1/report': report,
       '/v1/openapi.json': (_req, res) => sendText(res, 200, deps.openapi, 'application/json; charset=utf-8'),
-      '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok', clock: describeClock(deps.live.clock) }),
-      '/readyz': async (_req, res) => {
-        const ok = await deps.redis.ping().then(
-          () => true,
-          () => false,
-        );
-        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', redis: ok });
-      },
-      '/metrics': async (_req, res) => sendText(res, 200, await deps.registry.metrics(), deps.registry.contentType),
     },
-    (error) => deps.logger.error({ err: error }, 'request failed'),
-    {
-      ...(deps.limits === undefined ? {} : { limits: deps.limits }),
-      onRefused: (reason) => refused.inc({ reason }),
-      prefixRoutes: [['/v1/units/', dossiers]],
+    prefixRoutes: [['/v1/units/', dossiers]],
+    health: () => ({ clock: describeClock(deps.live.clock) }),
+    ready: async () => {
+      const ok = await deps.redis.ping().then(
+        () => true,
+        () => false,
+      );
+      return { ready: ok, details: { redis: ok } };
     },
-  );
-  return { server, close: () => closeServer(server) };
+    ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+  });
+  return { server: http.server, close: () => http.close() };
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, clockSetting, clockSpec, createLogger, dataSpec, describeClock, httpLimits, httpSpec, int, listen, loadConfig, port, reloadSpec, runMain, str, url, watchReferenceData } from '@dvc/config';
+import { ConfigError, clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, loadConfig, port, reloadSpec, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
+import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE, loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
@@ -72,6 +73,7 @@ await runMain({
       openapi: readFileSync(OPENAPI_FILE, 'utf8'),
       registry,
       logger,
+      build: buildInfo('board', new URL('../package.json', import.meta.url)),
       wall: Date.now,
       limits: httpLimits(config),
     });
