@@ -39,6 +39,16 @@ describe('Outbox', () => {
     expect(outbox.list(10)[0]).toMatchObject({ id: 'n2', subject: '[DVC] CẢNH BÁO: thử', text: 'Dòng một\nDòng hai' });
   });
 
+  it("lists each notice's distinct alert names (from its webhook body), for operators", () => {
+    const alerts = [{ labels: { alertname: 'OverdueRatioAboveTarget' } }, { labels: { alertname: 'OverdueRatioAboveTarget' } }, { labels: { alertname: 'IngestDown' } }];
+    outbox.enqueue({ ...notice('n3'), webhookBody: { alerts } });
+    outbox.enqueue(notice('n4'));
+    expect(outbox.list(10).map((n) => [n.id, n.alertNames])).toEqual([
+      ['n4', []],
+      ['n3', ['OverdueRatioAboveTarget', 'IngestDown']],
+    ]);
+  });
+
   it('retries with exponential backoff read from the injected clock, capped', () => {
     outbox.enqueue(notice('n1'));
     const id = outbox.due(10)[0]!.id;

@@ -164,7 +164,6 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   }
   lines.push('');
   lines.push(`Bảng điều khiển: ${dashboardLink(input.dashboardUrl, labels)}`);
-  lines.push(`Mã cảnh báo (kỹ thuật): ${labels.alertname ?? ''}`);
   return lines;
 }
 
