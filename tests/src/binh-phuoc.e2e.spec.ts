@@ -463,7 +463,6 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       expect(after.rules).toEqual(before.rules);
       expect(after.alerts).toEqual(before.alerts);
       expect(after.notices).toEqual(before.notices);
-      // eslint-disable-next-line no-console
       console.log(`after 503 bad events: ${Object.keys(after.exported).length} series, ${after.rules.length} rule series, ${after.alerts.length} alerts, ${after.notices.length} notices unchanged`);
     });
   });
