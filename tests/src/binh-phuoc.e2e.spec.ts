@@ -5,7 +5,7 @@ import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT } from '@dvc/notifier';
 import { uniqueName, waitFor } from '@dvc/testing';
-import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
+import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '@dvc/scenario';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
 import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
