@@ -120,11 +120,30 @@ const localDate = (ms: number): string => {
 };
 const nextDate = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
-/** Whether a local date 'YYYY-MM-DD' is a working day, by the domain's calendar. */
-function workingDayRule(calendarYears: readonly CalendarYear[]): (date: string) => boolean {
+/**
+ * The reference rule for a due time without dueAt: the end (23:59:59.999 local) of the Nth
+ * working day strictly after the local receipt day, walking day by day over local dates with
+ * the domain's working-day calendar. Shared by every reference recount (this one and the
+ * system tests'); memoised per receipt day and n.
+ */
+export function referenceDueRule(calendarYears: readonly CalendarYear[]): (receivedAtMs: number, processingDays: number) => number {
   const days = createDayIndexer(ZONE);
   const calendar = createWorkCalendar(calendarYears, days);
-  return (date) => calendar.isWorkingDay(days.dayFromIso(date));
+  const cache = new Map<string, number>();
+  return (receivedAtMs, processingDays) => {
+    const start = localDate(receivedAtMs);
+    const key = `${start}+${processingDays}`;
+    let due = cache.get(key);
+    if (due === undefined) {
+      let date = start;
+      for (let counted = 0; counted < processingDays; ) {
+        date = nextDate(date);
+        if (calendar.isWorkingDay(days.dayFromIso(date))) counted += 1;
+      }
+      cache.set(key, (due = Date.parse(`${date}T23:59:59.999+07:00`)));
+    }
+    return due;
+  };
 }
 
 /**
@@ -139,7 +158,7 @@ export function countFigures(events: readonly ScenarioEvent[], { units, calendar
   const levelOf = new Map(units.map((u) => [u.id, u.level]));
   const kindOf = new Map(units.map((u) => [u.id, u.kind]));
   const level = (unit: string): string => levelOf.get(unit) ?? 'unknown';
-  const isWorkingDay = workingDayRule(calendarYears);
+  const dueByDays = referenceDueRule(calendarYears);
   const inPeriod = (date: string): boolean => date >= period.from && date <= period.to;
   const clockMs = Date.parse(clock);
 
@@ -248,23 +267,11 @@ export function countFigures(events: readonly ScenarioEvent[], { units, calendar
   }
   if (latestIso !== clock || latest !== clockMs) problem(`latest event time ${latestIso}, expected exactly ${clock}`);
 
-  const dueCache = new Map<string, number>();
   /** Base due time: dueAt, else the end of the Nth working day strictly after the receipt day. */
   const baseDue = (s: DossierTally): number | undefined => {
     if (s.dueAt !== undefined) return Date.parse(s.dueAt);
     if (s.processingDays === undefined) return undefined;
-    const start = localDate(s.receivedAt as number);
-    const key = `${start}+${s.processingDays}`;
-    let due = dueCache.get(key);
-    if (due === undefined) {
-      let date = start;
-      for (let counted = 0; counted < s.processingDays; ) {
-        date = nextDate(date);
-        if (isWorkingDay(date)) counted += 1;
-      }
-      dueCache.set(key, (due = Date.parse(`${date}T23:59:59.999+07:00`)));
-    }
-    return due;
+    return dueByDays(s.receivedAt as number, s.processingDays);
   };
   const closedPause = (s: DossierTally): number => s.receipts.reduce((sum, x, i) => sum + (x - (s.requests[i] as number)), 0);
 
