@@ -16,6 +16,7 @@ import { waitFor } from '@dvc/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
 import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { createRng } from '@dvc/scenario';
 
 /**
  * SOAK=1 scales every scenario up (longer streams, more faults); SOAK_SCALE sets the factor.
@@ -304,14 +305,7 @@ export async function expectExact(s: Scenario, exporter: ServiceProcess): Promis
 
 /** A seeded pseudo-random source for fault timing, so a failing run can be replayed (its seed is logged); not the history's sequence. */
 export function faultRng(seed: number): () => number {
-  let a = (seed ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng((seed ^ 0x9e3779b9) >>> 0).next;
 }
 
 export interface PrivateBroker {
