@@ -5,8 +5,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore } from '@dvc/eventstore';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev, postBatch } from './events.js';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const HOUR = 3_600_000;

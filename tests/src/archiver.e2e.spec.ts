@@ -3,8 +3,7 @@ import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev, type TestEvent } from './events.js';
+import { ev, type TestEvent, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const EVENTS = 30_000;

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { uniqueName } from '@dvc/testing';
-import { ev, postBatch } from './events.js';
+import { ev, postBatch, uniqueName } from '@dvc/testing';
 import { REPO_ROOT, RUN_DIR, serviceEnv, stackEnv, startService, unlinkPrefix, type ServiceProcess } from './stack.js';
 
 const run = promisify(execFile);

@@ -1,8 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev } from './events.js';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const DOSSIERS = 15_000;

@@ -2,8 +2,7 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { DLQ_HEADERS } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev } from '../events.js';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
 

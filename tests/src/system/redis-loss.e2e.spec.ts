@@ -4,8 +4,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { epochKey, readEpoch } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev, postBatch } from '../events.js';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CalendarYear } from '@dvc/domain';
 import { referenceDueRule } from '@dvc/scenario';
+import { parseSeries } from '@dvc/testing';
 import type { WireEvent } from './history.js';
 
 /** The families compared, each completely: every exported series of them must match. */
@@ -36,17 +37,6 @@ export function seriesKey(name: string, labels: Record<string, string>): string 
     .sort()
     .map((k) => `${k}="${labels[k]}"`);
   return `${name}{${parts.join(',')}}`;
-}
-
-/** Parses an exposition line's series (as scrapeMetrics returns it) into name and labels. */
-export function parseSeries(series: string): { name: string; labels: Record<string, string> } {
-  const brace = series.indexOf('{');
-  if (brace < 0) return { name: series, labels: {} };
-  const labels: Record<string, string> = {};
-  for (const m of series.slice(brace + 1, -1).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-    labels[m[1] as string] = (m[2] as string).replace(/\\(.)/g, '$1');
-  }
-  return { name: series.slice(0, brace), labels };
 }
 
 export interface ReferenceData {
