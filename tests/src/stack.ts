@@ -88,6 +88,19 @@ export async function projectionProgress(redis: Redis, namespace: string): Promi
   return { applied, duplicates };
 }
 
+/** Produces events to a topic in order, 5,000 a request, keyed by subject (idempotent producer, acks -1), as the ingest would. */
+export async function produceAll(kafka: Kafka, topic: string, events: readonly { subject: string }[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 5000) {
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Waits until a consumer group has committed everything in the topic: no batch in flight. */
 export async function waitForZeroLag(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
   const admin = kafka.admin();

@@ -9,18 +9,10 @@
  * .999 ms; pauses are differences of activity times (≡ 0 mod 4), so an effective due can never
  * equal a resolution time or the clock and the expected numbers do not hinge on < versus ≤.
  */
-import { createRng } from '@dvc/scenario';
+import { createRng, type ScenarioEvent } from '@dvc/scenario';
 
-export interface WireEvent {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject: string;
-  unitid: string;
-  data: Record<string, unknown> & { unitId: string };
-}
+/** An event as it goes over the wire: the scenarios' event shape. */
+export type WireEvent = ScenarioEvent;
 
 export interface HistoryOptions {
   seed: number;
