@@ -12,10 +12,10 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { consumerLag, ensureTopics } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { waitFor } from '@dvc/testing';
+import { uniqueName, waitFor } from '@dvc/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, freePort, startService, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { createRng } from '@dvc/scenario';
 
 /**
@@ -102,6 +102,50 @@ export async function dropScenario(s: Scenario): Promise<void> {
 /** Stops every process still running (SIGKILL: nothing of theirs is kept). */
 export async function killAll(processes: readonly ServiceProcess[]): Promise<void> {
   await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+}
+
+/** What a fault test's file shares: its id, its seed, its processes, and (once beforeAll ran) its scenario and exporter. */
+export interface FaultFixture {
+  readonly id: string;
+  readonly seed: number;
+  /** Every process the test starts goes here: all are SIGKILLed after the file. */
+  readonly processes: ServiceProcess[];
+  scenario(): Scenario;
+  exporter(): ServiceProcess;
+}
+
+/**
+ * The frame of every fault test: an id from `prefix`, the seed (FAULT_SEED, else the clock), and
+ * in beforeAll a scenario of its own (on the brokers `setUp` returns, default the stack's) with an
+ * exporter on it and, with `projector`, one projector; afterAll kills every process, drops the
+ * scenario and runs `tearDown`.
+ */
+export function faultFixture(
+  prefix: string,
+  options: { dossiers: number; projector: boolean; setUp?: (id: string) => Promise<string>; tearDown?: () => Promise<void> },
+): FaultFixture {
+  const id = uniqueName(prefix);
+  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
+  const processes: ServiceProcess[] = [];
+  let scenario: Scenario | undefined;
+  let exporter: ServiceProcess | undefined;
+  beforeAll(async () => {
+    const brokers = options.setUp === undefined ? undefined : await options.setUp(id);
+    scenario = await createScenario(id, { seed, dossiers: options.dossiers }, brokers);
+    exporter = await startService('exporter', scenario.env, 'EXPORTER_PORT');
+    processes.push(exporter);
+    if (options.projector) processes.push(await startService('projector', scenario.env, 'PROJECTOR_PORT'));
+  });
+  afterAll(async () => {
+    await killAll(processes);
+    if (scenario !== undefined) await dropScenario(scenario);
+    await options.tearDown?.();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${id}: no ${what}: beforeAll did not complete`);
+    return value;
+  };
+  return { id, seed, processes, scenario: () => ready(scenario, 'scenario'), exporter: () => ready(exporter, 'exporter') };
 }
 
 /**
