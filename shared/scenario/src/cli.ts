@@ -100,7 +100,9 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return n;
 }
 
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+/** Parses -h/--help and the named string options (each `--name VALUE`), with positionals. */
+function parse(args: string[], names: readonly string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const options = Object.fromEntries(names.map((name) => [name, { type: 'string' as const }]));
   try {
     return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
@@ -109,15 +111,7 @@ function parse(args: string[], options: Record<string, { type: 'string' | 'boole
 }
 
 async function binhPhuoc(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
-    seed: { type: 'string' },
-    units: { type: 'string' },
-    out: { type: 'string' },
-    ingest: { type: 'string' },
-    batch: { type: 'string' },
-    expected: { type: 'string' },
-    receipt: { type: 'string' },
-  });
+  const { values, positionals } = parse(args, ['seed', 'units', 'out', 'ingest', 'batch', 'expected', 'receipt']);
   if (values.help === true) {
     console.log(BINH_PHUOC_HELP);
     return 0;
@@ -181,7 +175,7 @@ async function binhPhuoc(args: string[]): Promise<number> {
 }
 
 async function demo(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { receipt: { type: 'string' } });
+  const { values, positionals } = parse(args, ['receipt']);
   const [command, ...extra] = positionals;
   if (values.help === true || command === undefined) {
     (command === undefined && values.help !== true ? console.error : console.log)(DEMO_HELP);
@@ -203,7 +197,7 @@ async function demo(args: string[]): Promise<number> {
 }
 
 async function sample(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ingest: { type: 'string' }, dossiers: { type: 'string' }, seed: { type: 'string' } });
+  const { values, positionals } = parse(args, ['ingest', 'dossiers', 'seed']);
   if (values.help === true) {
     console.log(SAMPLE_HELP);
     return 0;

@@ -1,5 +1,5 @@
 import { startService } from '../stack.js';
-import { SCALE, expectExact, faultFixture, faultRng, faultPoints, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker } from './harness.js';
+import { SCALE, expectExact, faultFixture, faultPoints, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker } from './harness.js';
 
 /**
  * The Kafka broker restarted mid-stream (a private broker of this test: the shared one is never
@@ -8,7 +8,7 @@ import { SCALE, expectExact, faultFixture, faultRng, faultPoints, postStream, pr
  */
 describe('fault suite: Kafka broker restarted mid-stream', () => {
   let broker: PrivateBroker | undefined;
-  const { id, seed, processes, scenario: scenarioOf, exporter: exporterOf } = faultFixture('sysb', {
+  const { id, seed, processes, ready } = faultFixture('sysb', {
     dossiers: 6_000 * SCALE,
     projector: true,
     setUp: async (name: string) => {
@@ -20,9 +20,7 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
   });
 
   it('keeps every number exact through a broker stop and start', async () => {
-    const scenario = scenarioOf();
-    const exporter = exporterOf();
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     const ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
     processes.push(ingest);
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };

@@ -110,8 +110,8 @@ export interface FaultFixture {
   readonly seed: number;
   /** Every process the test starts goes here: all are SIGKILLed after the file. */
   readonly processes: ServiceProcess[];
-  scenario(): Scenario;
-  exporter(): ServiceProcess;
+  /** The scenario and exporter (once beforeAll ran) and the fault-timing source of the seed. */
+  ready(): { scenario: Scenario; exporter: ServiceProcess; rand: () => number };
 }
 
 /**
@@ -141,11 +141,11 @@ export function faultFixture(
     if (scenario !== undefined) await dropScenario(scenario);
     await options.tearDown?.();
   });
-  const ready = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`${id}: no ${what}: beforeAll did not complete`);
-    return value;
+  const ready = () => {
+    if (scenario === undefined || exporter === undefined) throw new Error(`${id}: no scenario: beforeAll did not complete`);
+    return { scenario, exporter, rand: faultRng(seed) };
   };
-  return { id, seed, processes, scenario: () => ready(scenario, 'scenario'), exporter: () => ready(exporter, 'exporter') };
+  return { id, seed, processes, ready };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { startService } from '../stack.js';
-import { SCALE, expectExact, faultFixture, faultRng, faultPoints, postStream, waitForAccepted, type PostStats } from './harness.js';
+import { SCALE, expectExact, faultFixture, faultPoints, postStream, waitForAccepted, type PostStats } from './harness.js';
 
 /**
  * The ingest restarted (SIGTERM, then SIGKILL) while portal clients keep posting and retry on
@@ -7,12 +7,10 @@ import { SCALE, expectExact, faultFixture, faultRng, faultPoints, postStream, wa
  * recognises what landed twice, so every number on the exporter is exactly the reference's.
  */
 describe('fault suite: ingest restarted while clients post', () => {
-  const { id, seed, processes, scenario: scenarioOf, exporter: exporterOf } = faultFixture('sysi', { dossiers: 8_000 * SCALE, projector: true });
+  const { id, seed, processes, ready } = faultFixture('sysi', { dossiers: 8_000 * SCALE, projector: true });
 
   it('keeps every number exact through ingest restarts', async () => {
-    const scenario = scenarioOf();
-    const exporter = exporterOf();
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     let ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
     processes.push(ingest);
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };

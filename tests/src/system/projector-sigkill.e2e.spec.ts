@@ -1,17 +1,15 @@
 import { startService } from '../stack.js';
-import { SCALE, expectExact, faultFixture, faultRng, faultPoints, produceStream, progress, type Fault } from './harness.js';
+import { SCALE, expectExact, faultFixture, faultPoints, produceStream, progress, type Fault } from './harness.js';
 
 /**
  * The projector SIGKILLed again and again at random points of a long stream, restarted each
  * time: every number on the exporter is still exactly the reference's.
  */
 describe('fault suite: projector SIGKILLed repeatedly mid-stream', () => {
-  const { id, seed, processes, scenario: scenarioOf, exporter: exporterOf } = faultFixture('sysk', { dossiers: 12_000 * SCALE, projector: false });
+  const { id, seed, processes, ready } = faultFixture('sysk', { dossiers: 12_000 * SCALE, projector: false });
 
   it('keeps every number exact through repeated SIGKILLs and restarts', async () => {
-    const scenario = scenarioOf();
-    const exporter = exporterOf();
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     const points = faultPoints(scenario.history.events.length, 4 + SCALE, rand);
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), SIGKILL after ${points.join(', ')} sent`);
     let projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');

@@ -1,5 +1,5 @@
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, expectExact, faultFixture, faultRng, faultPoints, produceStream, type Fault } from './harness.js';
+import { SCALE, expectExact, faultFixture, faultPoints, produceStream, type Fault } from './harness.js';
 
 /**
  * Three projector instances in one group while members leave (SIGTERM: a clean leave; SIGKILL:
@@ -7,12 +7,10 @@ import { SCALE, expectExact, faultFixture, faultRng, faultPoints, produceStream,
  * every number on the exporter is still exactly the reference's.
  */
 describe('fault suite: projector group rebalancing mid-stream', () => {
-  const { id, seed, processes, scenario: scenarioOf, exporter: exporterOf } = faultFixture('sysr', { dossiers: 12_000 * SCALE, projector: false });
+  const { id, seed, processes, ready } = faultFixture('sysr', { dossiers: 12_000 * SCALE, projector: false });
 
   it('keeps every number exact while members leave and join', async () => {
-    const scenario = scenarioOf();
-    const exporter = exporterOf();
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     const start = async () => {
       const p = await startService('projector', scenario.env, 'PROJECTOR_PORT');
       processes.push(p);
