@@ -141,14 +141,14 @@ case "$DEMO" in
     export REDIS_NAMESPACE=${REDIS_NAMESPACE:-dvc-demo-bp2022} PROJECTOR_GROUP=${PROJECTOR_GROUP:-dvc-demo-bp2022}
     export ARCHIVER_GROUP=${ARCHIVER_GROUP:-dvc-demo-bp2022-archiver}
     export EVENTSTORE_URL=${EVENTSTORE_URL:-sqlite:$RUN/eventstore/demo-bp2022.sqlite}
-    CLOCK_AS_OF=${CLOCK_AS_OF:-$(node -e "import('./scripts/scenario/generate.mjs').then((m) => process.stdout.write(m.CLOCK))")}
+    CLOCK_AS_OF=${CLOCK_AS_OF:-$(node -e "import('./shared/scenario/dist/generate.js').then((m) => process.stdout.write(m.CLOCK))")}
     export CLOCK_AS_OF
     ;;
   *) echo "DEMO must be sample, binh-phuoc-2022 or none, got '$DEMO'" >&2; exit 2 ;;
 esac
 
 if [ "$mode" = reset-demo ]; then
-  node scripts/scenario/demo.mjs reset
+  node shared/scenario/dist/cli.js demo reset
   exit 0
 fi
 
@@ -159,10 +159,10 @@ DEMO_DIR="$RUN/demo"
 demo_load=0
 if [ "$DEMO" = binh-phuoc-2022 ]; then
   rc=0
-  run_child node scripts/scenario/demo.mjs check || rc=$?
+  run_child node shared/scenario/dist/cli.js demo check || rc=$?
   case $rc in
     0) ;;
-    1) run_child node scripts/scenario/demo.mjs reset; demo_load=1 ;;
+    1) run_child node shared/scenario/dist/cli.js demo reset; demo_load=1 ;;
     *) die "could not tell whether the demo is loaded (see above)" ;;
   esac
 fi
@@ -206,14 +206,14 @@ fi
 run_child bash scripts/stack.sh start "${processes[@]}"
 
 case "$DEMO" in
-  sample) run_child node scripts/sample-events.mjs --ingest "http://127.0.0.1:$INGEST_PORT" ;;
+  sample) run_child node shared/scenario/dist/cli.js sample --ingest "http://127.0.0.1:$INGEST_PORT" ;;
   binh-phuoc-2022)
     if [ "$demo_load" = 1 ]; then
       mkdir -p "$DEMO_DIR"
       rm -f "$DEMO_DIR/receipt.json"
-      run_child node scripts/scenario/binh-phuoc-2022.mjs --ingest "http://127.0.0.1:$INGEST_PORT" --receipt "$DEMO_DIR/receipt.json"
+      run_child node shared/scenario/dist/cli.js binh-phuoc-2022 --ingest "http://127.0.0.1:$INGEST_PORT" --receipt "$DEMO_DIR/receipt.json"
       # Not fatal: without a marker the next start loads the case afresh.
-      run_child node scripts/scenario/demo.mjs mark --receipt "$DEMO_DIR/receipt.json" || warn "the demo is not marked as loaded; the next start loads it again"
+      run_child node shared/scenario/dist/cli.js demo mark --receipt "$DEMO_DIR/receipt.json" || warn "the demo is not marked as loaded; the next start loads it again"
     fi
     ;;
 esac

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { loadReferenceData, projectionContext } from '@dvc/config';
 import { groupByUnit, projectUnit, validateEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
-import { generateBinhPhuoc2022, loadUnits } from '../scenario/generate.mjs';
+import { generateBinhPhuoc2022, loadUnits } from '@dvc/scenario';
 
 if (process.argv.includes('--help')) {
   console.log('usage: node scripts/bench/apply-inprocess.mjs [--batch N] [--concurrency C] [--events FILE.ndjson]\nprojects the Bình Phước 2022 history in-process and prints the time per stage');

@@ -54,7 +54,7 @@ await runBench({
     const rate = (x) => `${fmtInt(x)} ev/s`;
     const sec = (x) => `${x.toFixed(1)} s`;
     const lines = [
-      `**Method.** A SQLite store of this run's own (\`.run/bench/…\`, deleted afterwards) filled with ${fmtInt(store.events)} ${opts.source === 'scenario' ? 'events of the Bình Phước 2022 scenario (`scripts/scenario/generate.mjs`, seed 2022)' : 'synthetic events (scripts/bench/lib/events.mjs)'} through \`openEventStore(url).append\` in batches of 5,000 (${fmtInt(store.rate)} ev/s; ${(store.bytes / 1024 / 1024).toFixed(0)} MiB on disk). ` +
+      `**Method.** A SQLite store of this run's own (\`.run/bench/…\`, deleted afterwards) filled with ${fmtInt(store.events)} ${opts.source === 'scenario' ? 'events of the Bình Phước 2022 scenario (`@dvc/scenario`, seed 2022)' : 'synthetic events (scripts/bench/lib/events.mjs)'} through \`openEventStore(url).append\` in batches of 5,000 (${fmtInt(store.rate)} ev/s; ${(store.bytes / 1024 / 1024).toFixed(0)} MiB on disk). ` +
         `Each run: \`node services/cli/dist/main.js rebuild --no-switch --namespace <fresh> --eventstore <store> --batch ${batch}\` as a process (the apply rate is the one the CLI prints: events / time from first read to last write; the command then scrapes and compares the new namespace with the empty live one, which lists differences, so it exits 1), then the store read in-process with \`read({ after, limit })\` pages until empty.`,
       '',
       TABLE_HEAD,

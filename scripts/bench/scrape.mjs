@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Scrape cost of the exporter's /metrics with many units: a namespace filled with the
 // projections of --units units through applyEvents, then timed sequential scrapes.
+import { sampleLines } from '@dvc/testing';
 import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, redisStats } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
@@ -111,8 +112,7 @@ async function scrapeOnce(url) {
   if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
   let series = 0;
   let dvcSeries = 0;
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
+  for (const line of sampleLines(text)) {
     series += 1;
     if (line.startsWith('dvc_')) dvcSeries += 1;
   }

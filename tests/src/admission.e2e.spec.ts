@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { openEventStore } from '@dvc/eventstore';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev, postBatch } from './events.js';
 import { REPO_ROOT, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const HOUR = 3_600_000;

@@ -1,8 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, type TestEvent, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev, type TestEvent } from './events.js';
 import {
   STORE_KINDS,
   UNKNOWN_UNITS_ACCEPTED,

@@ -4,12 +4,11 @@ import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
 import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, type OverdueList } from '@dvc/notifier';
 import { createLiveView } from '@dvc/read-model';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
+import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '@dvc/scenario';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
-import { ev } from './events.js';
-import { scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { produceAll, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /**
  * The June 2022 Bình Phước meeting, replayed: the scenario's whole history (about 450k events
@@ -118,17 +117,8 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
 
     // The whole history is in the topic before the projector starts: it then consumes in
     // large batches instead of competing with the producer for the CPU.
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
     const produceStart = Date.now();
-    for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
-      });
-    }
-    await producer.disconnect();
+    await produceAll(kafka, topic, events);
     const producedInMs = Date.now() - produceStart;
 
     const applyStart = Date.now();
@@ -463,7 +453,6 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       expect(after.rules).toEqual(before.rules);
       expect(after.alerts).toEqual(before.alerts);
       expect(after.notices).toEqual(before.notices);
-      // eslint-disable-next-line no-console
       console.log(`after 503 bad events: ${Object.keys(after.exported).length} series, ${after.rules.length} rule series, ${after.alerts.length} alerts, ${after.notices.length} notices unchanged`);
     });
   });

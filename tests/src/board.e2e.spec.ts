@@ -6,10 +6,9 @@ import type { Browser, Page } from 'playwright-core';
 import { testKafka } from '@dvc/kafka/testing';
 import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ScenarioEvent } from '../../scripts/scenario/generate.mjs';
+import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ScenarioEvent } from '@dvc/scenario';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { launchChromium, screenshotDir } from './browser.js';
-import { ev } from './events.js';
 import { startPrometheus, type PrivatePrometheus } from './prometheus.js';
 import { projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 

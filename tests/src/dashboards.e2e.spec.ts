@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 // The package's source, not its dist: the e2e does not depend on build order.
 import { buildDashboards, panelQueries, variableQueries, type DashboardSpec, type PanelQuery } from '@dvc/dashboards';
-import { ev, postBatch } from './events.js';
 import { REPO_ROOT, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**

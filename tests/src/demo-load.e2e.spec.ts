@@ -3,16 +3,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { uniqueName } from '@dvc/testing';
+import { ev, postBatch, uniqueName } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev, postBatch } from './events.js';
 import { REPO_ROOT, RUN_DIR, serviceEnv, stackEnv, startService, unlinkPrefix, type ServiceProcess } from './stack.js';
 
 const run = promisify(execFile);
 
 /**
  * The load-once bookkeeping behind `DEMO=binh-phuoc-2022 npm start` and `npm run demo:reset`
- * (scripts/scenario/demo.mjs), on the shared stack with this test's own topics, consumer groups,
+ * (`dvc-scenario demo`, shared/scenario), on the shared stack with this test's own topics, consumer groups,
  * Redis namespace, event store and run folder. A small load through the real ingest, projector
  * and archiver stands in for the case's 455,847 events: the bookkeeping does not depend on how
  * many there are.
@@ -33,10 +32,10 @@ describe('the demo is loaded once, reused while complete, and reset on demand', 
   const neighbour = `${id}x:units`;
   const rebuilt = `${id}.r20260101T000000:units`;
 
-  /** Runs demo.mjs with the test's environment: exit code and what it said. */
+  /** Runs `dvc-scenario demo <command>` with the test's environment: exit code and what it said. */
   const demo = async (command: string, extra: Record<string, string> = {}) => {
     try {
-      const { stderr } = await run(process.execPath, [join(REPO_ROOT, 'scripts', 'scenario', 'demo.mjs'), command, ...(command === 'mark' ? ['--receipt', receiptFile] : [])], {
+      const { stderr } = await run(process.execPath, [join(REPO_ROOT, 'shared', 'scenario', 'dist', 'cli.js'), 'demo', command, ...(command === 'mark' ? ['--receipt', receiptFile] : [])], {
         env: { ...process.env, NODE_OPTIONS: '', ...env, ...extra },
       });
       return { code: 0, said: stderr };

@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev } from './events.js';
-import { UNKNOWN_UNITS_ACCEPTED, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, produceAll, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const DOSSIERS = 15_000;
 const UNITS = 5;
@@ -71,18 +70,6 @@ describe('exactly-once effect against real Kafka and Redis', () => {
   let exporter: ServiceProcess;
   const projectors: ServiceProcess[] = [];
 
-  const produceAll = async () => {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
-      });
-    }
-    await producer.disconnect();
-  };
 
   const progress = () => projectionProgress(redis, id);
 
@@ -114,7 +101,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }, { topic: `${id}.dlq`, numPartitions: 1 }] });
     await admin.disconnect();
-    await produceAll();
+    await produceAll(kafka, topic, events);
     exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
   });
 
@@ -155,7 +142,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
 
   it('keeps every number exact when the whole history is delivered a second time', async () => {
     const before = await settled();
-    await produceAll();
+    await produceAll(kafka, topic, events);
     const after = await settled();
     expect(after.duplicates).toBe(before.duplicates + events.length);
     expect(after.applied).toBe(events.length);

@@ -1,13 +1,7 @@
-import { uniqueName, waitFor } from '@dvc/testing';
+import { parseExposition, uniqueName, waitFor } from '@dvc/testing';
 import { serviceEnv, startService, type ServiceProcess } from './stack.js';
 
 const SERIES = 'dvc_http_refused_total{reason="rate_limited"}';
-
-/** The value of one series in an exposition text (undefined when absent). */
-function valueOf(exposition: string, series: string): number | undefined {
-  const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('HTTP edge rate limit on a real service process (exporter)', () => {
   const id = uniqueName('httplim').replace(/[^a-z0-9]/g, '');
@@ -55,6 +49,6 @@ describe('HTTP edge rate limit on a real service process (exporter)', () => {
       },
       { timeoutMs: 10_000, intervalMs: 250, description: 'exporter /metrics after the burst' },
     );
-    expect(valueOf(exposition, SERIES)).toBe(refused);
+    expect(parseExposition(exposition).get(SERIES)).toBe(refused);
   }, 60_000);
 });

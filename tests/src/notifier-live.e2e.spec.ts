@@ -7,10 +7,9 @@ import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { SmtpSink } from './smtp-sink.js';
-import { ev } from './events.js';
 import { REPO_ROOT, freePort, runCli, serviceEnv, stackEnv, startService, unlinkPrefix, type ServiceProcess } from './stack.js';
 
 /**

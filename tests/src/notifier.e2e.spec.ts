@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,22 +6,15 @@ import { Redis } from 'ioredis';
 import { loadReferenceData, projectionRules } from '@dvc/config';
 import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
-import { ev, postBatch } from './events.js';
-import { freePort, promQuery, registerScrapeTarget, REPO_ROOT, RUN_DIR, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import { freePort, promQuery, registerScrapeTarget, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
  * Alertmanager for grouping and resolution, a local SMTP sink (./smtp-sink.ts) as the mail
  * server and a local HTTP server as a webhook recipient.
  */
-
-interface Notifier {
-  url: string;
-  port: number;
-  kill(signal: NodeJS.Signals): Promise<number | null>;
-}
 
 interface NoticeView {
   id: string;
@@ -44,41 +36,6 @@ async function alertmanagerNotifierPort(): Promise<number> {
   return Number(m[1]);
 }
 
-async function startNotifier(env: Record<string, string>, port: number): Promise<Notifier> {
-  const logDir = join(RUN_DIR, 'logs', 'tests');
-  mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(join(logDir, `notifier-${port}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', 'notifier', 'dist', 'main.js')], {
-    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...env, NOTIFIER_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  let ended = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      ended = true;
-      resolve(code);
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (ended) throw new Error(`notifier exited during start-up (port ${port} in use?); see ${join(logDir, `notifier-${port}.log`)}`);
-      return (await fetch(`${url}/healthz`)).ok ? true : undefined;
-    },
-    { timeoutMs: 30_000, description: 'notifier /healthz' },
-  );
-  return {
-    url,
-    port,
-    kill: async (signal) => {
-      if (!ended) child.kill(signal);
-      return exited;
-    },
-  };
-}
-
 describe('notifier: Alertmanager webhooks → Vietnamese notices by email and webhook', () => {
   const id = uniqueName('ntf').replace(/[^a-z0-9]/g, '');
   const env = stackEnv();
@@ -88,7 +45,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   let hookServer: Server;
   let hookUrl: string;
   let dir: string;
-  let notifier: Notifier;
+  let notifier: ServiceProcess;
   let notifierEnv: Record<string, string>;
   const head = `lanhdao.${id}@example.gov.vn`;
   const ops = `vanhanh.${id}@example.gov.vn`;
@@ -199,7 +156,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
     };
     // On the port the running Alertmanager posts to, so the Alertmanager path reaches it too.
-    notifier = await startNotifier(notifierEnv, await alertmanagerNotifierPort());
+    notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', await alertmanagerNotifierPort());
   });
 
   afterAll(async () => {
@@ -286,7 +243,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     });
     expect(await notifier.kill('SIGTERM')).toBe(0);
     await sink.start();
-    notifier = await startNotifier(notifierEnv, notifier.port);
+    notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', notifier.port);
     await waitDelivered(groupKey, 'firing');
     expect(sink.to(head).length - before).toBe(1);
     // Nothing delivered before is sent again by the restarted process.

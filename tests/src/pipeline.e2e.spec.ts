@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev, postBatch } from './events.js';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**

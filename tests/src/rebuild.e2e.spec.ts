@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { rebuildNamespace, resolveActiveNamespace } from '@dvc/read-model';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev, postBatch } from './events.js';
 import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */

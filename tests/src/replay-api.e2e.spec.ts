@@ -3,8 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DvcEvent } from '@dvc/domain';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev } from './events.js';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { RUN_DIR, STORE_KINDS, eventStoreUrl, removeEventStore, scrapeMetrics, startService, type ServiceProcess } from './stack.js';
 
 /**

@@ -1,6 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,7 +9,7 @@ import { stackRunDir } from '@dvc/config';
 import { parsePostgresUrl } from '@dvc/eventstore';
 import { consumerLag, type KafkaClient } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { waitFor } from '@dvc/testing';
+import { spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -69,68 +68,20 @@ export async function removeEventStore(url: string): Promise<void> {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+export { freePort, scrapeMetrics, type ServiceProcess } from '@dvc/testing';
 
-export interface ServiceProcess {
-  name: string;
-  port: number;
-  url: string;
-  process: ChildProcess;
-  /** Resolves with the exit code once the process has ended. */
-  exited: Promise<number | null>;
-  kill(signal: NodeJS.Signals): Promise<number | null>;
-}
+export type ServiceName = 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier' | 'board';
 
-/** Starts a service's built main.js as a real process and waits for /healthz. */
-export async function startService(
-  service: 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier' | 'board',
-  env: Record<string, string>,
-  portVariable: string,
-): Promise<ServiceProcess> {
-  const port = await freePort();
-  const logDir = join(RUN_DIR, 'logs', 'tests');
-  mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(join(logDir, `${service}-${port}.log`));
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', service, 'dist', 'main.js')], {
-    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...env, [portVariable]: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  let ended = false;
-  void exited.then(() => {
-    ended = true;
-  });
-  await waitFor(
-    async () => {
-      if (ended) throw new Error(`${service} exited during start-up; see ${join(logDir, `${service}-${port}.log`)}`);
-      const res = await fetch(`${url}/healthz`);
-      return res.ok ? true : undefined;
-    },
-    { timeoutMs: 60_000, description: `${service} /healthz` },
-  );
-  return {
+/** Starts a service's built main.js as a real process (spawnService) with its log in <run folder>/logs/tests; a free port unless one is given. */
+export function startService(service: ServiceName, env: Record<string, string>, portVariable: string, port?: number): Promise<ServiceProcess> {
+  return spawnService({
     name: service,
-    port,
-    url,
-    process: child,
-    exited,
-    kill: async (signal) => {
-      if (!ended) child.kill(signal);
-      return exited;
-    },
-  };
+    entry: join(REPO_ROOT, 'services', service, 'dist', 'main.js'),
+    env,
+    portVariable,
+    logDir: join(RUN_DIR, 'logs', 'tests'),
+    ...(port === undefined ? {} : { port }),
+  });
 }
 
 /** Registers a target with the real Prometheus through file-based service discovery. */
@@ -155,18 +106,6 @@ export async function promQuery(query: string): Promise<{ metric: Record<string,
   return (body.data?.result ?? []).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
 }
 
-/** The exposition text of a /metrics endpoint as name{labels} -> value. */
-export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
-
 /** Applied and duplicate event counts straight from a projection namespace's meta hashes. */
 export async function projectionProgress(redis: Redis, namespace: string): Promise<{ applied: number; duplicates: number }> {
   const store = new ProjectionStore(redis, namespace);
@@ -180,6 +119,19 @@ export async function projectionProgress(redis: Redis, namespace: string): Promi
     }
   }
   return { applied, duplicates };
+}
+
+/** Produces events to a topic in order, 5,000 a request, keyed by subject (idempotent producer, acks -1), as the ingest would. */
+export async function produceAll(kafka: Kafka, topic: string, events: readonly { subject: string }[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 5000) {
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** Waits until a consumer group has committed everything in the topic: no batch in flight. */

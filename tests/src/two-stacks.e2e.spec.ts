@@ -4,8 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev, postBatch } from './events.js';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { REPO_ROOT, RUN_DIR, freePort, stackEnv, unlinkPrefix } from './stack.js';
 
 const run = promisify(execFile);

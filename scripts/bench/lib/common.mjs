@@ -2,10 +2,13 @@
 // readings and the Redis namespace clean-up.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackRunDir } from '@dvc/config';
+import { freePort, parseExposition } from '@dvc/testing';
+
+/** The tests' free-port finder and exposition reader (@dvc/testing), for the benchmarks too. */
+export { freePort, parseExposition };
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** The run folder of the stack measured (STACK_RUN_DIR, default <repo>/.run). */
@@ -63,17 +66,6 @@ export function stackEnv() {
   }
   const get = (name, fallback) => process.env[name] ?? written.get(name) ?? fallback;
   return { kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'), redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379') };
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const CLK_TCK = (() => {
@@ -163,16 +155,6 @@ export async function waitLazyFree(redis, timeoutMs = 60_000) {
   }
 }
 
-/** Prometheus exposition text as name{labels} -> value. */
-export function parseExposition(text) {
-  const out = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
 
 export async function scrapeMetrics(port) {
   try {

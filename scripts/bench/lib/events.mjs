@@ -5,6 +5,7 @@
 // Every dossier's events come out in business order (received first, then supplement
 // pairs / digitization / resolution), and the Kafka key is the subject, so one dossier's
 // events stay in order on one partition.
+import { createRng } from '@dvc/scenario';
 
 /** Target share of each event type (the generator falls back to `received` when no dossier qualifies). */
 export const MIX = [
@@ -23,18 +24,6 @@ const OFFSET = 7 * HOUR; // Asia/Ho_Chi_Minh, no DST
 const JUNE_START = Date.UTC(2022, 5, 1) - OFFSET; // 2022-06-01T00:00:00+07:00
 const JUNE_SPAN = 30 * DAY - 1000;
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** RFC 3339 with the +07:00 offset, second precision. */
 export function iso(ms) {
   return `${new Date(ms + OFFSET).toISOString().slice(0, 19)}+07:00`;
@@ -49,7 +38,8 @@ export const unitName = (i) => `bench.u${String(i).padStart(4, '0')}`;
  * @param {{ total: number, units: number, tag: string, seed?: number, startMs?: number, spanMs?: number }} options
  */
 export function createEventStream({ total, units, tag, seed = 42, startMs = JUNE_START, spanMs = JUNE_SPAN }) {
-  const random = rng(seed);
+  const random = createRng(seed).next;
+  const pick = (arr) => arr[Math.floor(random() * arr.length)];
   // Mildly skewed unit sizes (a few big wards/districts, many small communes).
   const unitOf = () => unitName(Math.min(units - 1, Math.floor(units * random() ** 1.6)));
   const take = (list) => {

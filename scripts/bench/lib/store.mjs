@@ -11,8 +11,8 @@ export async function benchEvents({ source, events, units, tag }) {
   const { validateEvent } = await import('@dvc/domain');
   let raw;
   if (source === 'scenario') {
-    log('generating the Bình Phước 2022 scenario (scripts/scenario/generate.mjs)');
-    const { generateBinhPhuoc2022, loadUnits } = await import('../../scenario/generate.mjs');
+    log('generating the Bình Phước 2022 scenario (@dvc/scenario)');
+    const { generateBinhPhuoc2022, loadUnits } = await import('@dvc/scenario');
     // A prefix of the history when fewer events are asked for (events come in time order).
     raw = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events.slice(0, events);
   } else {

@@ -6,7 +6,7 @@ import { parseTargets } from '@dvc/config';
 import type { ClockSetting } from '@dvc/config';
 import { activeKey, createLiveView, pinnedView, rebuildNamespace, switchActiveNamespace } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
-import { uniqueName } from '@dvc/testing';
+import { parseExposition, uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 
 const BUILD = { service: 'exporter', version: '0.0.0-test', node: process.version };
@@ -35,16 +35,6 @@ function received(id: string, unit: string, receivedAt: string, dueAt: string): 
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.event;
-}
-
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
 }
 
 describe('exporter windows and clocks on a real Redis', () => {
@@ -100,7 +90,7 @@ describe('exporter windows and clocks on a real Redis', () => {
   it('ends the 14-day window on the local day of the wall clock (23:30 UTC is the next day)', async () => {
     // 2022-07-03T23:30Z = 2022-07-04 06:30 local: window 2022-06-21 .. 2022-07-04.
     const app = build('wall', () => Date.parse('2022-07-03T23:30:00Z'));
-    const metrics = parse(await app.scrape());
+    const metrics = parseExposition(await app.scrape());
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(2);
     // B was due 2022-07-04 08:00 local, 1.5 h ahead: in time and due within 24 h; C too (due 07-05 06:00).
     expect(metrics.get('dvc_dossiers_open{unit="ward",level="commune",state="overdue"}')).toBe(0);
@@ -111,13 +101,13 @@ describe('exporter windows and clocks on a real Redis', () => {
 
   it('one millisecond earlier the window still holds 2022-06-20', async () => {
     const app = build('wall', () => Date.parse('2022-07-03T16:59:59.999Z'));
-    const metrics = parse(await app.scrape());
+    const metrics = parseExposition(await app.scrape());
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(3);
   });
 
   it('uses the latest event time as now with the event-time clock', async () => {
     const app = build('event', () => Date.parse('2030-01-01T00:00:00Z'));
-    const metrics = parse(await app.scrape());
+    const metrics = parseExposition(await app.scrape());
     expect(metrics.get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-01T08:00:00+07:00') / 1000);
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(3);
     expect(metrics.has('dvc_overdue_ratio{unit="ward",level="commune",window="14d"}')).toBe(false);
@@ -126,12 +116,12 @@ describe('exporter windows and clocks on a real Redis', () => {
   it("exports where the official calendar ends and each year's source up to the clock's year + 1", async () => {
     const calendarSeries = (metrics: Map<string, number>) => [...metrics].filter(([k]) => k.startsWith('dvc_calendar_'));
     // The event-time clock (2022-07-01) decides the years, not the wall clock of 2030.
-    expect(calendarSeries(parse(await build('event', () => Date.parse('2030-01-01T00:00:00Z')).scrape()))).toEqual([
+    expect(calendarSeries(parseExposition(await build('event', () => Date.parse('2030-01-01T00:00:00Z')).scrape()))).toEqual([
       ['dvc_calendar_end_timestamp_seconds', Date.parse('2024-01-01T00:00:00+07:00') / 1000],
       ['dvc_calendar_year_info{year="2022",source="official"}', 1],
       ['dvc_calendar_year_info{year="2023",source="official"}', 1],
     ]);
-    const wall2024 = calendarSeries(parse(await build('wall', () => Date.parse('2024-03-01T00:00:00+07:00')).scrape()));
+    const wall2024 = calendarSeries(parseExposition(await build('wall', () => Date.parse('2024-03-01T00:00:00+07:00')).scrape()));
     expect(wall2024.slice(1)).toEqual([
       ['dvc_calendar_year_info{year="2022",source="official"}', 1],
       ['dvc_calendar_year_info{year="2023",source="official"}', 1],
@@ -142,14 +132,14 @@ describe('exporter windows and clocks on a real Redis', () => {
 
   it('pins now at the as-of instant whatever the wall clock, and says which clock it used', async () => {
     const app = build({ mode: 'as-of', asOfMs: Date.parse('2022-07-03T23:30:00Z') }, () => Date.parse('2030-01-01T00:00:00Z'));
-    const metrics = parse(await app.scrape());
+    const metrics = parseExposition(await app.scrape());
     expect(metrics.get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-03T23:30:00Z') / 1000);
     expect(metrics.get('dvc_exporter_clock_info{mode="as-of"}')).toBe(1);
     expect(metrics.has('dvc_exporter_clock_info{mode="wall"}')).toBe(false);
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="14d",channel="online"}')).toBe(2);
     expect(metrics.get('dvc_dossiers_due_soon{unit="ward",level="commune",within="24h"}')).toBe(2);
-    expect(parse(await build('wall', () => 0).scrape()).get('dvc_exporter_clock_info{mode="wall"}')).toBe(1);
-    expect(parse(await build('event', () => Date.parse('2030-01-01T00:00:00Z')).scrape()).get('dvc_exporter_clock_info{mode="event"}')).toBe(1);
+    expect(parseExposition(await build('wall', () => 0).scrape()).get('dvc_exporter_clock_info{mode="wall"}')).toBe(1);
+    expect(parseExposition(await build('event', () => Date.parse('2030-01-01T00:00:00Z')).scrape()).get('dvc_exporter_clock_info{mode="event"}')).toBe(1);
   });
 
   it('keeps the event clock where it was when one unit applies an event dated 2099', async () => {
@@ -157,7 +147,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     const outlier = new ProjectionStore(redis, base);
     const app = build('event', () => Date.parse('2026-12-03T09:00:00Z'));
     const scrapeOf = async () =>
-      parse(
+      parseExposition(
         await createApp({
           redis,
           live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
@@ -191,7 +181,7 @@ describe('exporter windows and clocks on a real Redis', () => {
       expect(after.get('dvc_dossiers_received{unit="wm1",level="commune",window="14d",channel="online"}')).toBe(1);
       expect(after.get('dvc_dossiers_received{unit="wm2",level="commune",window="14d",channel="online"}')).toBe(1);
       // The namespace of the other tests is not touched by this one.
-      expect(parse(await app.scrape()).get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-01T08:00:00+07:00') / 1000);
+      expect(parseExposition(await app.scrape()).get('dvc_exporter_clock_timestamp_seconds')).toBe(Date.parse('2022-07-01T08:00:00+07:00') / 1000);
     } finally {
       await outlier.dropNamespace();
     }
@@ -199,7 +189,7 @@ describe('exporter windows and clocks on a real Redis', () => {
 
   it('exports fixed periods from their own buckets, with carried-over and targets', async () => {
     const app = build('event', () => Date.parse('2030-01-01T00:00:00Z'));
-    const metrics = parse(await app.scrape());
+    const metrics = parseExposition(await app.scrape());
     // A (2022-06-20) is before the period: carried over into it; B was received inside, C after it.
     expect(metrics.get('dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}')).toBe(1);
     expect(metrics.get('dvc_dossiers_carried_over{unit="ward",level="commune",window="june"}')).toBe(1);
@@ -220,14 +210,14 @@ describe('exporter windows and clocks on a real Redis', () => {
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {
-      expect(parse(await app.scrape()).get(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(1);
+      expect(parseExposition(await app.scrape()).get(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(1);
       await applyEvents(rebuilt, [received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'), received('D', 'ward', '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00')], ctx, () => 0);
       await switchActiveNamespace(redis, namespace, rebuilt.keys.namespace, namespace);
-      const after = parse(await app.scrape());
+      const after = parseExposition(await app.scrape());
       expect(after.get(series)).toBe(2);
       expect(after.get(`dvc_exporter_namespace_info{namespace="${rebuilt.keys.namespace}"}`)).toBe(1);
       expect(after.has(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(false);
-      expect(parse(await pinned.scrape()).get(series)).toBe(1);
+      expect(parseExposition(await pinned.scrape()).get(series)).toBe(1);
     } finally {
       await redis.del(activeKey(namespace));
       await rebuilt.dropNamespace();
@@ -249,13 +239,13 @@ describe('exporter windows and clocks on a real Redis', () => {
     const exportedUnits = (metrics: Map<string, number>) =>
       [...metrics.keys()].filter((k) => k.startsWith('dvc_dossiers_open{') && k.includes('state="in_time"')).map((k) => /unit="([^"]+)",level="([^"]+)"/.exec(k)?.slice(1).join(' '));
     try {
-      const first = parse(await app.scrape());
+      const first = parseExposition(await app.scrape());
       expect(exportedUnits(first)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`)]);
       expect(first.get('dvc_exporter_unknown_units{state="exported"}')).toBe(20);
       expect(first.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(5);
       // x24 is added to the directory: the next scrape labels it and drops one stranger fewer.
       reference = { units: createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }, { id: 'x24', name: 'Xã 24', level: 'commune', kind: 'commune_desk' }]), targets, calendar };
-      const second = parse(await app.scrape());
+      const second = parseExposition(await app.scrape());
       expect(exportedUnits(second)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`), 'x24 commune']);
       expect(second.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(4);
     } finally {

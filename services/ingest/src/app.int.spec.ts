@@ -4,19 +4,11 @@ import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@
 import { listen } from '@dvc/service';
 import { TransactionalPublisher } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
+import { testEvent } from '@dvc/testing';
 import { createApp, type IngestApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
-const event = {
-  specversion: '1.0',
-  id: 'e-503',
-  source: 'test',
-  type: 'vn.dvc.dossier.withdrawn',
-  time: '2022-06-22T08:00:00+07:00',
-  subject: 'D1',
-  unitid: 'u1',
-  data: { dossierId: 'D1', unitId: 'u1', at: '2022-06-22T08:00:00+07:00' },
-};
+const event = testEvent('vn.dvc.dossier.withdrawn', 'D1', { id: 'e-503', source: 'test', unit: 'u1', time: '2022-06-22T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-22T08:00:00+07:00' });
 
 describe('ingest when Kafka is unavailable', () => {
   let app: IngestApp;

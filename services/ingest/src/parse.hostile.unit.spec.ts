@@ -1,15 +1,9 @@
 import fc from 'fast-check';
+import { BYTE_MUTATIONS, mutateBytes, testEvent } from '@dvc/testing';
 import { MAX_LISTED_INVALID, parseBody, type BodyKind, type ParsedBody } from './parse.js';
 
 const event = (id: string, patch: Record<string, unknown> = {}) => ({
-  specversion: '1.0',
-  id,
-  source: 'portal',
-  type: 'vn.dvc.report.submitted',
-  time: '2022-06-20T08:00:00+07:00',
-  subject: id,
-  unitid: 'u1',
-  data: { reportId: id, unitId: 'u1', channel: 'online', submittedAt: '2022-06-20T08:00:00+07:00' },
+  ...testEvent('vn.dvc.report.submitted', id, { id, source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { reportId: id, channel: 'online', submittedAt: '2022-06-20T08:00:00+07:00' }),
   ...patch,
 });
 
@@ -59,13 +53,8 @@ describe('parseBody on hostile bodies', () => {
   it('never throws on valid batches with one byte flipped, cut or inserted, and what it accepts survives a JSON round trip', () => {
     const base = Buffer.from(JSON.stringify([event('a'), event('b')]));
     fc.assert(
-      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert'), (at, byte, how) => {
-        const mutated =
-          how === 'flip'
-            ? Buffer.concat([base.subarray(0, at), Buffer.from([byte]), base.subarray(at + 1)])
-            : how === 'cut'
-              ? base.subarray(0, at)
-              : Buffer.concat([base.subarray(0, at), Buffer.from([byte]), base.subarray(at)]);
+      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.constantFrom(...BYTE_MUTATIONS), (at, byte, how) => {
+        const mutated = mutateBytes(base, at, byte, how);
         const parsed = parseBody(mutated, 'batch', 50);
         expectWellFormed(parsed);
         if (parsed.ok) for (const e of parsed.events) expect(JSON.parse(JSON.stringify(e))).toEqual(e);

@@ -1,16 +1,9 @@
 import type { AdmissionResult, DvcEvent } from '@dvc/domain';
+import { testEvent } from '@dvc/testing';
 import { bodyKindOf, parseBody } from './parse.js';
 
-const event = (id: string) => ({
-  specversion: '1.0',
-  id,
-  source: 'portal',
-  type: 'vn.dvc.report.submitted',
-  time: '2022-06-20T08:00:00+07:00',
-  subject: id,
-  unitid: 'u1',
-  data: { reportId: id, unitId: 'u1', channel: 'online', submittedAt: '2022-06-20T08:00:00+07:00' },
-});
+const event = (id: string) =>
+  testEvent('vn.dvc.report.submitted', id, { id, source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { reportId: id, channel: 'online', submittedAt: '2022-06-20T08:00:00+07:00' });
 
 describe('bodyKindOf', () => {
   it('maps the three accepted media types, parameters and case included', () => {

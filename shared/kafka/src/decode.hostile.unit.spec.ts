@@ -1,16 +1,8 @@
 import fc from 'fast-check';
+import { BYTE_MUTATIONS, mutateBytes, testEvent } from '@dvc/testing';
 import { decodeEventBytes } from './decode.js';
 
-const valid = {
-  specversion: '1.0',
-  id: 'e1',
-  source: 'portal',
-  type: 'vn.dvc.dossier.digitized',
-  time: '2022-06-20T08:00:00+07:00',
-  subject: 'D1',
-  unitid: 'u1',
-  data: { dossierId: 'D1', unitId: 'u1', at: '2022-06-20T08:00:00+07:00' },
-};
+const valid = testEvent('vn.dvc.dossier.digitized', 'D1', { id: 'e1', source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' });
 const json = JSON.stringify(valid);
 
 describe('decodeEventBytes on hostile bytes', () => {
@@ -53,13 +45,8 @@ describe('decodeEventBytes on hostile bytes', () => {
   it('never throws on valid events with bytes flipped, cut or inserted', () => {
     const base = Buffer.from(json);
     fc.assert(
-      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert'), (at, byte, how) => {
-        const mutated =
-          how === 'flip'
-            ? Buffer.concat([base.subarray(0, at), Buffer.from([byte]), base.subarray(at + 1)])
-            : how === 'cut'
-              ? base.subarray(0, at)
-              : Buffer.concat([base.subarray(0, at), Buffer.from([byte]), base.subarray(at)]);
+      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.constantFrom(...BYTE_MUTATIONS), (at, byte, how) => {
+        const mutated = mutateBytes(base, at, byte, how);
         const decoded = decodeEventBytes(mutated);
         if (!decoded.ok) expect(decoded.reason.length).toBeGreaterThan(0);
       }),

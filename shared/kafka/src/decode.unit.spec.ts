@@ -1,16 +1,8 @@
 import { createDayIndexer, createUnitDirectory, type AdmissionLimits } from '@dvc/domain';
+import { testEvent } from '@dvc/testing';
 import { admitMessage, decodeEventBytes } from './decode.js';
 
-const valid = {
-  specversion: '1.0',
-  id: 'e1',
-  source: 'portal',
-  type: 'vn.dvc.dossier.digitized',
-  time: '2022-06-20T08:00:00+07:00',
-  subject: 'D1',
-  unitid: 'u1',
-  data: { dossierId: 'D1', unitId: 'u1', at: '2022-06-20T08:00:00+07:00' },
-};
+const valid = testEvent('vn.dvc.dossier.digitized', 'D1', { id: 'e1', source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' });
 
 describe('decodeEventBytes', () => {
   it('accepts a valid event', () => {

@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { sampleLines } from '@dvc/testing';
 import { createDayIndexer, createWorkCalendar, type CalendarYear } from '@dvc/domain';
 import { CalendarMetrics } from './calendar-metrics.js';
 
@@ -6,7 +7,7 @@ const days = createDayIndexer('Asia/Ho_Chi_Minh');
 const year = (y: number): CalendarYear => ({ year: y, zone: days.zone, daysOff: [], workingSaturdays: [] });
 
 async function lines(registry: Registry): Promise<string[]> {
-  return (await registry.metrics()).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  return sampleLines(await registry.metrics());
 }
 
 describe('CalendarMetrics', () => {

@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { parseExposition } from '@dvc/testing';
 import { createUnitDirectory } from '@dvc/domain';
 import type { UnitSnapshot } from '@dvc/read-model';
 import { ProjectionMetrics, selectExportedUnits } from './projection-metrics.js';
@@ -18,13 +19,7 @@ function snapshot(unitId: string, buckets: Record<string, Record<string, number>
 }
 
 async function values(registry: Registry): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const line of (await registry.metrics()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
+  return parseExposition(await registry.metrics());
 }
 
 describe('ProjectionMetrics', () => {

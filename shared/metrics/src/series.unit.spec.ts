@@ -1,4 +1,5 @@
 import { Gauge, Histogram, Registry } from 'prom-client';
+import { sampleLines } from '@dvc/testing';
 import { createDayIndexer, createUnitDirectory, createWorkCalendar } from '@dvc/domain';
 import { parseTargets } from '@dvc/config';
 import type { UnitSnapshot } from '@dvc/read-model';
@@ -33,7 +34,7 @@ describe('seriesOf: a registry as series, without exposition text', () => {
     new Gauge({ name: 'dvc_odd', help: 'odd', labelNames: ['unit'], registers: [registry] }).set({ unit: 'quote " back \\ new\nline' }, 1);
     new Histogram({ name: 'dvc_seconds', help: 's', buckets: [0.1, 1], registers: [registry] }).observe(0.5);
     const series = await seriesOf(registry);
-    const lines = (await registry.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const lines = sampleLines(await registry.metrics());
     expect([...series].map(([name, value]) => `${name} ${value}`)).toEqual(lines);
     expect(series.get('dvc_odd{unit="quote \\" back \\\\ new\\nline"}')).toBe(1);
     expect(series.get('dvc_seconds_bucket{le="1"}')).toBe(1);

@@ -4,7 +4,7 @@
  * paths must give: the HTTP status and rejection reason, the JSON Pointer of the problem when it
  * is inside an event, and what the reason says.
  */
-import { ev } from '../events.js';
+import { ev } from '@dvc/testing';
 
 export interface HostileCase {
   name: string;

@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 import { DLQ_HEADERS, type KafkaClient, type TopicMessage } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev } from '../events.js';
 import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
 

@@ -1,25 +1,7 @@
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
-import { ev, postBatch } from '../events.js';
+import { ev, labelValues, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, serviceEnv, startService, stackEnv, type ServiceProcess } from '../stack.js';
-
-/** Every label value of a Prometheus exposition, unescaped (\\, \" and \n). */
-export function labelValues(exposition: string): string[] {
-  const values: string[] = [];
-  for (const line of exposition.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const open = line.indexOf('{');
-    if (open < 0) continue;
-    const pair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/gy;
-    pair.lastIndex = open + 1;
-    for (let m = pair.exec(line); m !== null; m = pair.exec(line)) {
-      values.push((m[2] ?? '').replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)));
-      if (line[pair.lastIndex] === ',') pair.lastIndex += 1;
-    }
-  }
-  return values;
-}
 
 /**
  * Label hygiene (ARCHITECTURE.md#metrics: no dossier ids or personal data in labels): after a history

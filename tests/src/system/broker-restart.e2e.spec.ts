@@ -1,6 +1,5 @@
-import { uniqueName } from '@dvc/testing';
-import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker, type Scenario } from './harness.js';
+import { startService } from '../stack.js';
+import { SCALE, expectExact, faultFixture, faultPoints, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker } from './harness.js';
 
 /**
  * The Kafka broker restarted mid-stream (a private broker of this test: the shared one is never
@@ -8,30 +7,20 @@ import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints
  * and the clients come through it, and every number on the exporter is exactly the reference's.
  */
 describe('fault suite: Kafka broker restarted mid-stream', () => {
-  const id = uniqueName('sysb');
-  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
-  const processes: ServiceProcess[] = [];
   let broker: PrivateBroker | undefined;
-  let s: Scenario | undefined;
-  let exporter: ServiceProcess;
-
-  beforeAll(async () => {
-    broker = await privateBroker(id);
-    await broker.start();
-    s = await createScenario(id, { seed, dossiers: 6_000 * SCALE }, broker.brokers);
-    exporter = await startService('exporter', s.env, 'EXPORTER_PORT');
-    processes.push(exporter, await startService('projector', s.env, 'PROJECTOR_PORT'));
-  });
-
-  afterAll(async () => {
-    await killAll(processes);
-    if (s !== undefined) await dropScenario(s);
-    await broker?.remove();
+  const { id, seed, processes, ready } = faultFixture('sysb', {
+    dossiers: 6_000 * SCALE,
+    projector: true,
+    setUp: async (name: string) => {
+      broker = await privateBroker(name);
+      await broker.start();
+      return broker.brokers;
+    },
+    tearDown: async () => broker?.remove(),
   });
 
   it('keeps every number exact through a broker stop and start', async () => {
-    const scenario = s as Scenario;
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     const ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
     processes.push(ingest);
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };

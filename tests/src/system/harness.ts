@@ -11,11 +11,12 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { consumerLag, ensureTopics, type KafkaClient } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { waitFor } from '@dvc/testing';
+import { uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { UNKNOWN_UNITS_ACCEPTED, freePort, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, freePort, startService, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { createRng } from '@dvc/scenario';
 
 /**
  * SOAK=1 scales every scenario up (longer streams, more faults); SOAK_SCALE sets the factor.
@@ -101,6 +102,50 @@ export async function dropScenario(s: Scenario): Promise<void> {
 /** Stops every process still running (SIGKILL: nothing of theirs is kept). */
 export async function killAll(processes: readonly ServiceProcess[]): Promise<void> {
   await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+}
+
+/** What a fault test's file shares: its id, its seed, its processes, and (once beforeAll ran) its scenario and exporter. */
+export interface FaultFixture {
+  readonly id: string;
+  readonly seed: number;
+  /** Every process the test starts goes here: all are SIGKILLed after the file. */
+  readonly processes: ServiceProcess[];
+  /** The scenario and exporter (once beforeAll ran) and the fault-timing source of the seed. */
+  ready(): { scenario: Scenario; exporter: ServiceProcess; rand: () => number };
+}
+
+/**
+ * The frame of every fault test: an id from `prefix`, the seed (FAULT_SEED, else the clock), and
+ * in beforeAll a scenario of its own (on the brokers `setUp` returns, default the stack's) with an
+ * exporter on it and, with `projector`, one projector; afterAll kills every process, drops the
+ * scenario and runs `tearDown`.
+ */
+export function faultFixture(
+  prefix: string,
+  options: { dossiers: number; projector: boolean; setUp?: (id: string) => Promise<string>; tearDown?: () => Promise<void> },
+): FaultFixture {
+  const id = uniqueName(prefix);
+  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
+  const processes: ServiceProcess[] = [];
+  let scenario: Scenario | undefined;
+  let exporter: ServiceProcess | undefined;
+  beforeAll(async () => {
+    const brokers = options.setUp === undefined ? undefined : await options.setUp(id);
+    scenario = await createScenario(id, { seed, dossiers: options.dossiers }, brokers);
+    exporter = await startService('exporter', scenario.env, 'EXPORTER_PORT');
+    processes.push(exporter);
+    if (options.projector) processes.push(await startService('projector', scenario.env, 'PROJECTOR_PORT'));
+  });
+  afterAll(async () => {
+    await killAll(processes);
+    if (scenario !== undefined) await dropScenario(scenario);
+    await options.tearDown?.();
+  });
+  const ready = () => {
+    if (scenario === undefined || exporter === undefined) throw new Error(`${id}: no scenario: beforeAll did not complete`);
+    return { scenario, exporter, rand: faultRng(seed) };
+  };
+  return { id, seed, processes, ready };
 }
 
 /**
@@ -304,14 +349,7 @@ export async function expectExact(s: Scenario, exporter: ServiceProcess): Promis
 
 /** A seeded pseudo-random source for fault timing, so a failing run can be replayed (its seed is logged); not the history's sequence. */
 export function faultRng(seed: number): () => number {
-  let a = (seed ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng((seed ^ 0x9e3779b9) >>> 0).next;
 }
 
 export interface PrivateBroker {

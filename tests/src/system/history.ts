@@ -9,17 +9,10 @@
  * .999 ms; pauses are differences of activity times (≡ 0 mod 4), so an effective due can never
  * equal a resolution time or the clock and the expected numbers do not hinge on < versus ≤.
  */
+import { createRng, type ScenarioEvent } from '@dvc/scenario';
 
-export interface WireEvent {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject: string;
-  unitid: string;
-  data: Record<string, unknown> & { unitId: string };
-}
+/** An event as it goes over the wire: the scenarios' event shape. */
+export type WireEvent = ScenarioEvent;
 
 export interface HistoryOptions {
   seed: number;
@@ -54,24 +47,6 @@ export const HISTORY_START = Date.parse('2022-04-20T08:00:00+07:00');
 export const CLOCK = '2022-06-22T17:00:00+07:00';
 const CLOCK_MS = Date.parse(CLOCK);
 const LAST = CLOCK_MS - MIN;
-
-/** mulberry32: small, seeded, the same on every machine. */
-function createRng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    chance: (p: number) => next() < p,
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-  };
-}
 
 /** An instant snapped down to a whole second with the given residue mod 4. */
 function snap(ms: number, residue: 0 | 1 | 2): number {

@@ -1,6 +1,5 @@
-import { uniqueName } from '@dvc/testing';
-import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, postStream, waitForAccepted, type PostStats, type Scenario } from './harness.js';
+import { startService } from '../stack.js';
+import { SCALE, expectExact, faultFixture, faultPoints, postStream, waitForAccepted, type PostStats } from './harness.js';
 
 /**
  * The ingest restarted (SIGTERM, then SIGKILL) while portal clients keep posting and retry on
@@ -8,26 +7,10 @@ import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints
  * recognises what landed twice, so every number on the exporter is exactly the reference's.
  */
 describe('fault suite: ingest restarted while clients post', () => {
-  const id = uniqueName('sysi');
-  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
-  const processes: ServiceProcess[] = [];
-  let s: Scenario | undefined;
-  let exporter: ServiceProcess;
-
-  beforeAll(async () => {
-    s = await createScenario(id, { seed, dossiers: 8_000 * SCALE });
-    exporter = await startService('exporter', s.env, 'EXPORTER_PORT');
-    processes.push(exporter, await startService('projector', s.env, 'PROJECTOR_PORT'));
-  });
-
-  afterAll(async () => {
-    await killAll(processes);
-    if (s !== undefined) await dropScenario(s);
-  });
+  const { id, seed, processes, ready } = faultFixture('sysi', { dossiers: 8_000 * SCALE, projector: true });
 
   it('keeps every number exact through ingest restarts', async () => {
-    const scenario = s as Scenario;
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     let ingest = await startService('ingest', scenario.env, 'INGEST_PORT');
     processes.push(ingest);
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };

@@ -1,32 +1,15 @@
-import { uniqueName } from '@dvc/testing';
-import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, produceStream, progress, type Fault, type Scenario } from './harness.js';
+import { startService } from '../stack.js';
+import { SCALE, expectExact, faultFixture, faultPoints, produceStream, progress, type Fault } from './harness.js';
 
 /**
  * The projector SIGKILLed again and again at random points of a long stream, restarted each
  * time: every number on the exporter is still exactly the reference's.
  */
 describe('fault suite: projector SIGKILLed repeatedly mid-stream', () => {
-  const id = uniqueName('sysk');
-  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
-  const processes: ServiceProcess[] = [];
-  let s: Scenario | undefined;
-  let exporter: ServiceProcess;
-
-  beforeAll(async () => {
-    s = await createScenario(id, { seed, dossiers: 12_000 * SCALE });
-    exporter = await startService('exporter', s.env, 'EXPORTER_PORT');
-    processes.push(exporter);
-  });
-
-  afterAll(async () => {
-    await killAll(processes);
-    if (s !== undefined) await dropScenario(s);
-  });
+  const { id, seed, processes, ready } = faultFixture('sysk', { dossiers: 12_000 * SCALE, projector: false });
 
   it('keeps every number exact through repeated SIGKILLs and restarts', async () => {
-    const scenario = s as Scenario;
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     const points = faultPoints(scenario.history.events.length, 4 + SCALE, rand);
     console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), SIGKILL after ${points.join(', ')} sent`);
     let projector = await startService('projector', scenario.env, 'PROJECTOR_PORT');

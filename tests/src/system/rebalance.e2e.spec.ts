@@ -1,6 +1,5 @@
-import { uniqueName } from '@dvc/testing';
 import { startService, type ServiceProcess } from '../stack.js';
-import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints, killAll, produceStream, type Fault, type Scenario } from './harness.js';
+import { SCALE, expectExact, faultFixture, faultPoints, produceStream, type Fault } from './harness.js';
 
 /**
  * Three projector instances in one group while members leave (SIGTERM: a clean leave; SIGKILL:
@@ -8,26 +7,10 @@ import { SCALE, createScenario, dropScenario, expectExact, faultRng, faultPoints
  * every number on the exporter is still exactly the reference's.
  */
 describe('fault suite: projector group rebalancing mid-stream', () => {
-  const id = uniqueName('sysr');
-  const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
-  const processes: ServiceProcess[] = [];
-  let s: Scenario | undefined;
-  let exporter: ServiceProcess;
-
-  beforeAll(async () => {
-    s = await createScenario(id, { seed, dossiers: 12_000 * SCALE });
-    exporter = await startService('exporter', s.env, 'EXPORTER_PORT');
-    processes.push(exporter);
-  });
-
-  afterAll(async () => {
-    await killAll(processes);
-    if (s !== undefined) await dropScenario(s);
-  });
+  const { id, seed, processes, ready } = faultFixture('sysr', { dossiers: 12_000 * SCALE, projector: false });
 
   it('keeps every number exact while members leave and join', async () => {
-    const scenario = s as Scenario;
-    const rand = faultRng(seed);
+    const { scenario, exporter, rand } = ready();
     const start = async () => {
       const p = await startService('projector', scenario.env, 'PROJECTOR_PORT');
       processes.push(p);

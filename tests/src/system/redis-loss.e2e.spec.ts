@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { epochKey, readEpoch } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { ev, postBatch } from '../events.js';
 import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -6,6 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CalendarYear } from '@dvc/domain';
+import { referenceDueRule } from '@dvc/scenario';
+import { parseSeries } from '@dvc/testing';
 import type { WireEvent } from './history.js';
 
 /** The families compared, each completely: every exported series of them must match. */
@@ -36,38 +39,22 @@ export function seriesKey(name: string, labels: Record<string, string>): string 
   return `${name}{${parts.join(',')}}`;
 }
 
-/** Parses an exposition line's series (as scrapeMetrics returns it) into name and labels. */
-export function parseSeries(series: string): { name: string; labels: Record<string, string> } {
-  const brace = series.indexOf('{');
-  if (brace < 0) return { name: series, labels: {} };
-  const labels: Record<string, string> = {};
-  for (const m of series.slice(brace + 1, -1).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-    labels[m[1] as string] = (m[2] as string).replace(/\\(.)/g, '$1');
-  }
-  return { name: series.slice(0, brace), labels };
-}
-
 export interface ReferenceData {
-  /** Local dates (YYYY-MM-DD) that are days off, and Saturdays that are working days. */
-  daysOff: Set<string>;
-  workingSaturdays: Set<string>;
+  /** The official calendar years (the domain's calendar counts the working days). */
+  calendarYears: CalendarYear[];
   periods: { id: string; from: string; to: string }[];
   levels: Map<string, string>;
 }
 
 export function loadReferenceData(dataDir: string): ReferenceData {
-  const daysOff = new Set<string>();
-  const workingSaturdays = new Set<string>();
-  for (const file of readdirSync(join(dataDir, 'calendar')).filter((f) => /^\d{4}\.json$/.test(f))) {
-    const year = JSON.parse(readFileSync(join(dataDir, 'calendar', file), 'utf8')) as { daysOff: { date: string }[]; workingSaturdays: { date: string }[] };
-    for (const d of year.daysOff) daysOff.add(d.date);
-    for (const d of year.workingSaturdays) workingSaturdays.add(d.date);
-  }
+  const calendarYears = readdirSync(join(dataDir, 'calendar'))
+    .filter((f) => /^\d{4}\.json$/.test(f))
+    .sort()
+    .map((file) => JSON.parse(readFileSync(join(dataDir, 'calendar', file), 'utf8')) as CalendarYear);
   const targets = JSON.parse(readFileSync(join(dataDir, 'targets.json'), 'utf8')) as { periods: { id: string; from: string; to: string }[] };
   const directory = JSON.parse(readFileSync(join(dataDir, 'units.json'), 'utf8')) as { units: { id: string; level: string }[] };
   return {
-    daysOff,
-    workingSaturdays,
+    calendarYears,
     periods: targets.periods.map(({ id, from, to }) => ({ id, from, to })),
     levels: new Map(directory.units.map((u) => [u.id, u.level])),
   };
@@ -150,21 +137,12 @@ export function referenceSeries(events: readonly WireEvent[], data: ReferenceDat
     }
   }
 
-  const isWorkingDay = (date: string) => {
-    if (data.workingSaturdays.has(date)) return true;
-    const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-    return weekday !== 0 && weekday !== 6 && !data.daysOff.has(date);
-  };
+  const dueByDays = referenceDueRule(data.calendarYears);
   /** dueAt, else the end (23:59:59.999 local) of the Nth working day after the local receipt day. */
   const baseDue = (s: Dossier): number | undefined => {
     if (s.dueAt !== undefined) return s.dueAt;
     if (s.processingDays === undefined || s.receivedAt === undefined) return undefined;
-    let date = localDate(s.receivedAt);
-    for (let counted = 0; counted < s.processingDays; ) {
-      date = addDays(date, 1);
-      if (isWorkingDay(date)) counted += 1;
-    }
-    return Date.parse(`${date}T23:59:59.999+07:00`);
+    return dueByDays(s.receivedAt, s.processingDays);
   };
 
   const out = new Map<string, number>();

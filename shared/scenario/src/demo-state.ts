@@ -1,12 +1,46 @@
 // Whether the Bình Phước 2022 demo (`DEMO=binh-phuoc-2022 npm start`) is already loaded and can
 // be reused, decided from its marker, the settings of this start and what the stack holds now.
-// Pure: no I/O. scripts/scenario/demo.mjs gathers the facts and acts on the answer.
+// Pure: no I/O. demo.ts gathers the facts and acts on the answer.
 
 export const DEMO_CASE = 'binh-phuoc-2022';
 export const MARKER_VERSION = 1;
 
-/** The settings a load is keyed by (what was sent, and where it went), with the names users know them by. */
-export const SETTING_NAMES = Object.freeze({
+/** What a load is keyed by: what was sent and where it went. */
+export interface DemoSettings {
+  seed: number;
+  fingerprint: string;
+  eventsTopic: string;
+  dlqTopic: string;
+  projectorGroup: string;
+  archiverGroup: string;
+  namespace: string;
+  /** REDIS_URL with any password masked. */
+  redis: string;
+  /** EVENTSTORE_URL with any password masked. */
+  eventStore: string;
+}
+
+/** What the stack holds: Kafka's cluster id, the topic's end (sum of end offsets; undefined when the topic is missing), applied events of the live projection, the event store's head. */
+export interface DemoFacts {
+  kafkaClusterId: string;
+  topicEnd: number | undefined;
+  applied: number;
+  storeHead: number;
+}
+
+export interface DemoMarker extends DemoSettings {
+  version: typeof MARKER_VERSION;
+  case: typeof DEMO_CASE;
+  events: number;
+  kafkaClusterId: string;
+  topicEnd: number;
+  applied: number;
+  storeHead: number;
+  loadedAt: string;
+}
+
+/** The settings a load is keyed by, with the names users know them by. */
+export const SETTING_NAMES: Readonly<Record<keyof DemoSettings, string>> = Object.freeze({
   seed: 'the scenario seed',
   fingerprint: 'the scenario generator and reference data',
   eventsTopic: 'EVENTS_TOPIC',
@@ -19,9 +53,9 @@ export const SETTING_NAMES = Object.freeze({
 });
 
 /** What the stack holds after a complete load (the marker) or now (the facts). */
-const FACT_KEYS = ['topicEnd', 'applied', 'storeHead'];
+const FACT_KEYS = ['topicEnd', 'applied', 'storeHead'] as const;
 
-const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
  * The marker written once a load is complete: every event accepted by the ingest, then consumed
@@ -29,22 +63,23 @@ const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
  * topic (sum of end offsets), the live projection (applied events) and the event store (head
  * position) held at that moment.
  */
-export function createMarker(settings, facts, events, loadedAt) {
+export function createMarker(settings: DemoSettings, facts: DemoFacts & { topicEnd: number }, events: number, loadedAt: string): DemoMarker {
   return { version: MARKER_VERSION, case: DEMO_CASE, ...settings, events, kafkaClusterId: facts.kafkaClusterId, topicEnd: facts.topicEnd, applied: facts.applied, storeHead: facts.storeHead, loadedAt };
 }
 
 /** A marker file's text: `{ marker }`, or `{ problem }` saying why it cannot be used. */
-export function parseMarker(text) {
-  let value;
+export function parseMarker(text: string): { marker: DemoMarker; problem?: undefined } | { problem: string; marker?: undefined } {
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
-    return { problem: `the marker is not JSON (${error.message})` };
+    return { problem: `the marker is not JSON (${(error as Error).message})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'the marker is not a JSON object' };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: 'the marker is not a JSON object' };
+  const value = parsed as Record<string, unknown>;
   if (value.version !== MARKER_VERSION) return { problem: `the marker has version ${JSON.stringify(value.version)}, not ${MARKER_VERSION}` };
   if (value.case !== DEMO_CASE) return { problem: `the marker is for case ${JSON.stringify(value.case)}, not ${DEMO_CASE}` };
-  const problems = [];
+  const problems: string[] = [];
   for (const key of Object.keys(SETTING_NAMES)) {
     const ok = key === 'seed' ? isCount(value[key]) : typeof value[key] === 'string' && value[key] !== '';
     if (!ok) problems.push(key);
@@ -52,13 +87,13 @@ export function parseMarker(text) {
   for (const key of ['events', ...FACT_KEYS]) if (!isCount(value[key])) problems.push(key);
   if (typeof value.kafkaClusterId !== 'string' || value.kafkaClusterId === '') problems.push('kafkaClusterId');
   if (typeof value.loadedAt !== 'string' || Number.isNaN(Date.parse(value.loadedAt))) problems.push('loadedAt');
-  return problems.length > 0 ? { problem: `the marker lacks or has invalid fields: ${problems.join(', ')}` } : { marker: value };
+  return problems.length > 0 ? { problem: `the marker lacks or has invalid fields: ${problems.join(', ')}` } : { marker: value as unknown as DemoMarker };
 }
 
 /** Settings of this start that differ from those of the load; [] when all are the same. */
-export function settingsDrift(marker, settings) {
-  const reasons = [];
-  for (const [key, name] of Object.entries(SETTING_NAMES)) {
+export function settingsDrift(marker: DemoMarker, settings: DemoSettings): string[] {
+  const reasons: string[] = [];
+  for (const [key, name] of Object.entries(SETTING_NAMES) as [keyof DemoSettings, string][]) {
     if (marker[key] !== settings[key]) {
       reasons.push(key === 'fingerprint' ? `${name} changed since the load` : `${name} is ${JSON.stringify(settings[key])} now, the case was loaded with ${JSON.stringify(marker[key])}`);
     }
@@ -71,8 +106,8 @@ export function settingsDrift(marker, settings) {
  * projection that lost events (a Redis restarted without persistence), an event store replaced.
  * More than after the load is fine (events posted since); [] when nothing is missing.
  */
-export function dataGaps(marker, facts) {
-  const gaps = [];
+export function dataGaps(marker: DemoMarker, facts: DemoFacts): string[] {
+  const gaps: string[] = [];
   if (facts.kafkaClusterId !== marker.kafkaClusterId) {
     gaps.push(`Kafka is another cluster (id ${facts.kafkaClusterId}) than the one the case was loaded into (id ${marker.kafkaClusterId})`);
   }

@@ -1,10 +1,94 @@
 // The reference counter: recomputes every figure of a scenario from its events alone, with
-// plain, deliberately naive code (ISO date strings, a day-by-day working-day walk), so the
-// generator's allocation is checked by something that does not share its arithmetic. It
+// plain, deliberately naive code (ISO date strings, a day-by-day walk over the domain's working
+// days), so the generator's allocation is checked by something that does not share its
+// arithmetic; the working-day calendar itself is the domain's, the one the projector uses. It
 // also checks the contract: exact data fields, subject/unit consistency, unique ids, and that
 // each dossier's events come in causal order.
+import { ZONE } from '@dvc/config';
+import { createDayIndexer, createWorkCalendar, type CalendarYear, type UnitRecord } from '@dvc/domain';
+import type { ScenarioEvent } from './event.js';
 
-const DATA_FIELDS = {
+export interface Amount {
+  count: number;
+  vnd: number;
+}
+
+export interface WindowFigures {
+  from: string;
+  to: string;
+  received: Partial<Record<'online' | 'direct' | 'postal', number>>;
+  resolved: { on_time: number; overdue: number };
+  processedOnline: number;
+  withdrawn: number;
+  digitized: number;
+  /** Keyed `${kind}:${channel}`. */
+  payments: Record<string, Amount>;
+  reports: { online: number; offline: number };
+}
+
+export interface LevelFigures {
+  received: number;
+  receivedOnline: number;
+  digitized: number;
+  carriedOver: number;
+  resolved: number;
+  resolvedOverdue: number;
+  processedOnline: number;
+  open: number;
+  openOverdue: number;
+  openPaused: number;
+  openInTime: number;
+  withdrawn: number;
+}
+
+/** Everything countFigures recounts from the events. */
+export interface Figures extends LevelFigures {
+  clock: string;
+  events: number;
+  eventsByType: Record<string, number>;
+  dossiers: number;
+  closedBeforePeriod: number;
+  balance: { carriedPlusReceived: number; resolvedPlusOpenPlusWithdrawn: number };
+  resolvedByMonth: Record<string, { resolved: number; overdue: number; processedOnline: number }>;
+  supplementRequests: number;
+  deadlineExtensions: number;
+  payments: Record<string, Amount>;
+  reports: { online: number; offline: number };
+  teams: Record<'commune' | 'village', { teams: number; members: number }>;
+  procedures: { onlineCapable: Record<string, number>; withOnlineDossiers: Record<string, number>; published: number };
+  windows: Record<string, WindowFigures>;
+  byLevel: Record<string, LevelFigures>;
+  byKind: Record<string, LevelFigures>;
+}
+
+export interface CountOptions {
+  units: readonly UnitRecord[];
+  calendarYears: readonly CalendarYear[];
+  /** The report period: local dates, inclusive; `id` names its window (default `period`). */
+  period: { id?: string; from: string; to: string };
+  /** RFC 3339: the latest event must be at exactly this instant. */
+  clock: string;
+}
+
+interface DossierTally {
+  unit: string;
+  last: number;
+  requests: number[];
+  receipts: number[];
+  extensions: number;
+  receivedAt?: number;
+  channel?: 'online' | 'direct' | 'postal';
+  procedureId?: string;
+  dueAt?: string;
+  processingDays?: number;
+  resolvedAt?: number;
+  processedOnline?: boolean;
+  returnedAt?: number;
+  withdrawnAt?: number;
+  digitizedAt?: number;
+}
+
+const DATA_FIELDS: Record<string, { subject: string; required: string[]; optional: string[] }> = {
   'vn.dvc.dossier.submitted': { subject: 'dossierId', required: ['dossierId', 'unitId', 'procedureId', 'submittedAt'], optional: [] },
   'vn.dvc.dossier.received': { subject: 'dossierId', required: ['dossierId', 'unitId', 'procedureId', 'channel', 'receivedAt'], optional: ['dueAt', 'processingDays'] },
   'vn.dvc.dossier.supplement_requested': { subject: 'dossierId', required: ['dossierId', 'unitId', 'at'], optional: [] },
@@ -27,59 +111,66 @@ const UNIT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const VN_OFFSET_MS = 7 * 3_600_000;
 
 /** Local (Asia/Ho_Chi_Minh, UTC+7 all year) date 'YYYY-MM-DD' of an instant. */
-const localDates = new Map();
-const localDate = (ms) => {
+const localDates = new Map<number, string>();
+const localDate = (ms: number): string => {
   const day = Math.floor((ms + VN_OFFSET_MS) / 86_400_000);
   let date = localDates.get(day);
   if (date === undefined) localDates.set(day, (date = new Date(day * 86_400_000).toISOString().slice(0, 10)));
   return date;
 };
-const nextDate = (date) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+const nextDate = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
-function workingDayRule(calendarYears) {
-  const off = new Set();
-  const saturdays = new Set();
-  for (const y of calendarYears) {
-    for (const d of y.daysOff) off.add(d.date);
-    for (const d of y.workingSaturdays) saturdays.add(d.date);
-  }
-  const known = new Map();
-  return (date) => {
-    let working = known.get(date);
-    if (working === undefined) {
-      const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-      working = saturdays.has(date) || (weekday !== 0 && weekday !== 6 && !off.has(date));
-      known.set(date, working);
+/**
+ * The reference rule for a due time without dueAt: the end (23:59:59.999 local) of the Nth
+ * working day strictly after the local receipt day, walking day by day over local dates with
+ * the domain's working-day calendar. Shared by every reference recount (this one and the
+ * system tests'); memoised per receipt day and n.
+ */
+export function referenceDueRule(calendarYears: readonly CalendarYear[]): (receivedAtMs: number, processingDays: number) => number {
+  const days = createDayIndexer(ZONE);
+  const calendar = createWorkCalendar(calendarYears, days);
+  const cache = new Map<string, number>();
+  return (receivedAtMs, processingDays) => {
+    const start = localDate(receivedAtMs);
+    const key = `${start}+${processingDays}`;
+    let due = cache.get(key);
+    if (due === undefined) {
+      let date = start;
+      for (let counted = 0; counted < processingDays; ) {
+        date = nextDate(date);
+        if (calendar.isWorkingDay(days.dayFromIso(date))) counted += 1;
+      }
+      cache.set(key, (due = Date.parse(`${date}T23:59:59.999+07:00`)));
     }
-    return working;
+    return due;
   };
 }
 
 /**
- * @param events the scenario, in output order
- * @param opts { units: unit records, calendarYears, period: {from, to}, clock: ISO string }
+ * Every figure of a scenario recounted from its events (in output order), and the problems
+ * found in them (at most 50).
  */
-export function countFigures(events, { units, calendarYears, period, clock }) {
-  const problems = [];
-  const problem = (msg) => {
+export function countFigures(events: readonly ScenarioEvent[], { units, calendarYears, period, clock }: CountOptions): { problems: string[]; figures: Figures } {
+  const problems: string[] = [];
+  const problem = (msg: string): void => {
     if (problems.length < 50) problems.push(msg);
   };
   const levelOf = new Map(units.map((u) => [u.id, u.level]));
   const kindOf = new Map(units.map((u) => [u.id, u.kind]));
-  const level = (unit) => levelOf.get(unit) ?? 'unknown';
-  const isWorkingDay = workingDayRule(calendarYears);
-  const inPeriod = (date) => date >= period.from && date <= period.to;
+  const level = (unit: string): string => levelOf.get(unit) ?? 'unknown';
+  const dueByDays = referenceDueRule(calendarYears);
+  const inPeriod = (date: string): boolean => date >= period.from && date <= period.to;
   const clockMs = Date.parse(clock);
 
-  const ids = new Set();
-  const byType = {};
+  const ids = new Set<string>();
+  const byType: Record<string, number> = {};
   let latest = -Infinity;
   let latestIso = '';
-  const dossiers = new Map();
-  const payments = new Map();
-  const reports = new Map();
-  const procedures = new Map();
-  const teams = new Map();
+  const dossiers = new Map<string, DossierTally>();
+  const payments = new Map<string, { unit: string; kind: string; channel: string; amount: number; date: string; dossierId: string | undefined; t: number }>();
+  const reports = new Map<string, { unit: string; channel: 'online' | 'offline'; date: string }>();
+  const procedures = new Map<string, { unit: string; procedureId: string; onlineCapable: boolean }>();
+  const teams = new Map<string, { unit: string; teamLevel: 'commune' | 'village'; members: number }>();
 
   for (const e of events) {
     byType[e.type] = (byType[e.type] ?? 0) + 1;
@@ -93,7 +184,7 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
     for (const k in e) if (!ENVELOPE.has(k)) problem(`${e.id}: extra envelope attribute ${k}`);
     if (e.specversion !== '1.0' || !e.source || !e.subject) problem(`${e.id}: incomplete envelope`);
     if (!TIMESTAMP.test(e.time)) problem(`${e.id}: time ${e.time} is not RFC 3339 with offset`);
-    const d = e.data ?? {};
+    const d = (e.data ?? {}) as Record<string, any>;
     for (const k in d) if (!spec.required.includes(k) && !spec.optional.includes(k)) problem(`${e.id}: extra data field ${k}`);
     for (const k of spec.required) if (d[k] === undefined) problem(`${e.id}: missing data field ${k}`);
     if (d[spec.subject] !== e.subject) problem(`${e.id}: subject ${e.subject} != data.${spec.subject}`);
@@ -176,51 +267,39 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
   }
   if (latestIso !== clock || latest !== clockMs) problem(`latest event time ${latestIso}, expected exactly ${clock}`);
 
-  const dueCache = new Map();
   /** Base due time: dueAt, else the end of the Nth working day strictly after the receipt day. */
-  const baseDue = (s) => {
+  const baseDue = (s: DossierTally): number | undefined => {
     if (s.dueAt !== undefined) return Date.parse(s.dueAt);
     if (s.processingDays === undefined) return undefined;
-    const start = localDate(s.receivedAt);
-    const key = `${start}+${s.processingDays}`;
-    let due = dueCache.get(key);
-    if (due === undefined) {
-      let date = start;
-      for (let counted = 0; counted < s.processingDays; ) {
-        date = nextDate(date);
-        if (isWorkingDay(date)) counted += 1;
-      }
-      dueCache.set(key, (due = Date.parse(`${date}T23:59:59.999+07:00`)));
-    }
-    return due;
+    return dueByDays(s.receivedAt as number, s.processingDays);
   };
-  const closedPause = (s) => s.receipts.reduce((sum, x, i) => sum + (x - s.requests[i]), 0);
+  const closedPause = (s: DossierTally): number => s.receipts.reduce((sum, x, i) => sum + (x - (s.requests[i] as number)), 0);
 
-  const blank = () => ({
+  const blank = (): LevelFigures => ({
     received: 0, receivedOnline: 0, digitized: 0, carriedOver: 0, resolved: 0, resolvedOverdue: 0, processedOnline: 0,
     open: 0, openOverdue: 0, openPaused: 0, openInTime: 0, withdrawn: 0,
   });
   const total = blank();
-  const byLevel = {};
-  const byKind = {};
-  const bump = (unit, field, n = 1) => {
+  const byLevel: Record<string, LevelFigures> = {};
+  const byKind: Record<string, LevelFigures> = {};
+  const bump = (unit: string, field: keyof LevelFigures, n = 1): void => {
     total[field] += n;
     (byLevel[level(unit)] ??= blank())[field] += n;
     (byKind[kindOf.get(unit) ?? 'unknown'] ??= blank())[field] += n;
   };
   // Per window (the period and the rolling 14 days ending on the clock's day): the windowed series.
   const clockDate = localDate(clockMs);
-  const windowDefs = {
+  const windowDefs: Record<string, { from: string; to: string }> = {
     [period.id ?? 'period']: { from: period.from, to: period.to },
     '14d': { from: localDate(clockMs - 13 * 86_400_000), to: clockDate },
   };
-  const windows = {};
+  const windows: Record<string, WindowFigures> = {};
   for (const [id, w] of Object.entries(windowDefs)) {
     windows[id] = { from: w.from, to: w.to, received: {}, resolved: { on_time: 0, overdue: 0 }, processedOnline: 0, withdrawn: 0, digitized: 0, payments: {}, reports: { online: 0, offline: 0 } };
   }
-  const windowsOf = (date) => Object.entries(windowDefs).filter(([, w]) => date >= w.from && date <= w.to).map(([id]) => windows[id]);
-  const resolvedByMonth = {};
-  const onlineReceipts = new Set();
+  const windowsOf = (date: string): WindowFigures[] => Object.entries(windowDefs).filter(([, w]) => date >= w.from && date <= w.to).map(([id]) => windows[id] as WindowFigures);
+  const resolvedByMonth: Figures['resolvedByMonth'] = {};
+  const onlineReceipts = new Set<string>();
   let closedBeforePeriod = 0;
   let extensions = 0;
   let supplementRequests = 0;
@@ -249,11 +328,12 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
       else bump(s.unit, 'carriedOver');
     }
     for (const w of windowsOf(receivedDate)) {
-      w.received[s.channel] = (w.received[s.channel] ?? 0) + 1;
+      const channel = s.channel as 'online' | 'direct' | 'postal';
+      w.received[channel] = (w.received[channel] ?? 0) + 1;
       if (s.digitizedAt !== undefined) w.digitized += 1;
     }
     const due = baseDue(s);
-    if (s.resolvedAt !== undefined) {
+    if (s.resolvedAt !== undefined && resolvedDate !== undefined) {
       const late = s.requests.length > 1 || (due !== undefined && s.resolvedAt > due + closedPause(s));
       for (const w of windowsOf(resolvedDate)) {
         w.resolved[late ? 'overdue' : 'on_time'] += 1;
@@ -265,12 +345,12 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
         if (overdue) bump(s.unit, 'resolvedOverdue');
         if (s.processedOnline) bump(s.unit, 'processedOnline');
         const month = resolvedDate.slice(0, 7);
-        resolvedByMonth[month] ??= { resolved: 0, overdue: 0, processedOnline: 0 };
-        resolvedByMonth[month].resolved += 1;
-        if (overdue) resolvedByMonth[month].overdue += 1;
-        if (s.processedOnline) resolvedByMonth[month].processedOnline += 1;
+        const byMonth = (resolvedByMonth[month] ??= { resolved: 0, overdue: 0, processedOnline: 0 });
+        byMonth.resolved += 1;
+        if (overdue) byMonth.overdue += 1;
+        if (s.processedOnline) byMonth.processedOnline += 1;
       }
-    } else if (s.withdrawnAt !== undefined) {
+    } else if (withdrawnDate !== undefined) {
       if (inPeriod(withdrawnDate)) bump(s.unit, 'withdrawn');
       for (const w of windowsOf(withdrawnDate)) w.withdrawn += 1;
     } else {
@@ -282,12 +362,12 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
     }
   }
 
-  const pay = {};
+  const pay: Record<string, Amount> = {};
   for (const p of payments.values()) {
     if (p.dossierId !== undefined) {
       const s = dossiers.get(p.dossierId);
       if (s === undefined || s.unit !== p.unit) problem(`payment of unknown dossier ${p.dossierId}`);
-      else if (p.t < s.receivedAt || (s.resolvedAt !== undefined && p.t > s.resolvedAt)) problem(`payment for ${p.dossierId} outside its processing`);
+      else if (p.t < (s.receivedAt as number) || (s.resolvedAt !== undefined && p.t > s.resolvedAt)) problem(`payment for ${p.dossierId} outside its processing`);
     }
     const key = `${p.kind}:${p.channel}`;
     for (const w of windowsOf(p.date)) {
@@ -300,18 +380,18 @@ export function countFigures(events, { units, calendarYears, period, clock }) {
     pay[key].count += 1;
     pay[key].vnd += p.amount;
   }
-  const rep = { online: 0, offline: 0 };
+  const rep: Figures['reports'] = { online: 0, offline: 0 };
   for (const r of reports.values()) {
     if (inPeriod(r.date)) rep[r.channel] += 1;
     for (const w of windowsOf(r.date)) w.reports[r.channel] += 1;
   }
-  const team = { commune: { teams: 0, members: 0 }, village: { teams: 0, members: 0 } };
+  const team: Figures['teams'] = { commune: { teams: 0, members: 0 }, village: { teams: 0, members: 0 } };
   for (const t of teams.values()) {
     team[t.teamLevel].teams += 1;
     team[t.teamLevel].members += t.members;
   }
-  const capable = {};
-  const withOnline = {};
+  const capable: Record<string, number> = {};
+  const withOnline: Record<string, number> = {};
   for (const [key, p] of procedures) {
     if (!p.onlineCapable) continue;
     const lv = level(p.unit);

@@ -1,6 +1,6 @@
-import { DEMO_CASE, SETTING_NAMES, createMarker, dataGaps, parseMarker, settingsDrift, type DemoFacts, type DemoSettings } from '../../scripts/scenario/demo-state.mjs';
+import { DEMO_CASE, SETTING_NAMES, createMarker, dataGaps, parseMarker, settingsDrift, type DemoFacts, type DemoSettings } from './demo-state.js';
 
-/** The load-once decision of DEMO=binh-phuoc-2022 npm start (scripts/scenario/demo-state.mjs). */
+/** The load-once decision of DEMO=binh-phuoc-2022 npm start (demo-state.ts). */
 describe('the Bình Phước 2022 demo is reused only when it is completely where this start looks', () => {
   const settings: DemoSettings = {
     seed: 2022,
