@@ -287,7 +287,6 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     await producer.disconnect();
     await page.locator(`tr[data-dossier="${dossierId}"]`).waitFor({ timeout: 30_000 });
     const seconds = (Date.now() - sentAt) / 1000;
-    // eslint-disable-next-line no-console
     console.log(`new overdue dossier shown in the worklist ${seconds.toFixed(1)} s after it was sent`);
     expect(seconds).toBeLessThan(30);
     const row = await page.locator(`tr[data-dossier="${dossierId}"] td`).allInnerTexts();

@@ -1,11 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
 import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
-import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type LiveView, type Page, type QueueItem } from '@dvc/read-model';
+import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type LiveView, type Page, type QueueItem, type Redis } from '@dvc/read-model';
 import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
