@@ -122,7 +122,7 @@ export async function projectionProgress(redis: Redis, namespace: string): Promi
 }
 
 /** Produces events to a topic in order, 5,000 a request, keyed by subject (idempotent producer, acks -1), as the ingest would. */
-export async function produceAll(kafka: Kafka, topic: string, events: readonly { subject: string }[]): Promise<void> {
+export async function produceAll(kafka: KafkaClient, topic: string, events: readonly { subject: string }[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {

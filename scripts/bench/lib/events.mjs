@@ -39,7 +39,6 @@ export const unitName = (i) => `bench.u${String(i).padStart(4, '0')}`;
  */
 export function createEventStream({ total, units, tag, seed = 42, startMs = JUNE_START, spanMs = JUNE_SPAN }) {
   const random = createRng(seed).next;
-  const pick = (arr) => arr[Math.floor(random() * arr.length)];
   // Mildly skewed unit sizes (a few big wards/districts, many small communes).
   const unitOf = () => unitName(Math.min(units - 1, Math.floor(units * random() ** 1.6)));
   const take = (list) => {
