@@ -157,6 +157,8 @@ async function sizingRun(baseCtx, run, o) {
   return {
     events: o.total,
     dossiers: stream.stats.dossiers,
+    subjects: stream.stats.dossiers + stream.stats.payments + stream.stats.reports,
+    days: o.days,
     units: o.units.length,
     unitsProjected,
     dead,
@@ -209,15 +211,17 @@ async function namespaceMemory(redis, ns) {
     cursor = next;
     if (batch.length === 0) continue;
     const pipeline = redis.pipeline();
-    for (const key of batch) pipeline.memory('USAGE', key, 'SAMPLES', '0');
+    for (const key of batch) pipeline.memory('USAGE', key, 'SAMPLES', '0').pttl(key);
     const results = await pipeline.exec();
     batch.forEach((key, i) => {
-      const size = Number(results[i][1] ?? 0);
+      const size = Number(results[2 * i][1] ?? 0);
+      const expires = Number(results[2 * i + 1][1]) >= 0;
       const rest = key.slice(ns.length + 1).replace(/^\{[^}]*\}/, '{unit}');
       const parts = rest.split(':');
       const name = (parts[0] === '{unit}' ? parts.slice(0, 2) : parts.slice(0, 1)).join(':').replace(/\d+/g, 'N');
-      const c = classes.get(name) ?? { keys: 0, bytes: 0 };
+      const c = classes.get(name) ?? { keys: 0, bytes: 0, expiring: 0 };
       c.keys += 1;
+      if (expires) c.expiring += 1;
       c.bytes += size;
       classes.set(name, c);
       bytes += size;
@@ -294,15 +298,22 @@ function report(runs, { o, nation, part, total }) {
     '',
     'Redis memory by key class (first run; `{unit}` is the unit hash tag):',
     '',
-    '| Key class | Keys | Memory | Share |',
-    '|---|---:|---:|---:|',
-    ...runs[0].keyClasses.slice(0, 10).map((c) => `| \`${c.name}\` | ${fmtInt(c.keys)} | ${mib(c.bytes)} | ${((100 * c.bytes) / runs[0].redisBytes).toFixed(1)} % |`),
+    '| Key class | Keys | With a TTL | Memory | Share |',
+    '|---|---:|---:|---:|---:|',
+    ...runs[0].keyClasses.slice(0, 10).map((c) => `| \`${c.name}\` | ${fmtInt(c.keys)} | ${fmtInt(c.expiring)} | ${mib(c.bytes)} | ${((100 * c.bytes) / runs[0].redisBytes).toFixed(1)} % |`),
   ];
   // Linear extrapolation to the nation: per-unit figures × units, per-event figures × events.
   const events14 = nation.eventsPerDay * 14;
   const seriesN = med((r) => r.dvcSeries / r.unitsProjected) * nation.units;
   const scrapeCpuN = med((r) => r.exporterCpuMs / r.unitsProjected) * nation.units;
   const scrapeBytesN = med((r) => r.scrapeBytes / r.unitsProjected) * nation.units;
+  // Subject states (ns:{u}:s:*) stay for good: they grow with every dossier, payment and report;
+  // the rest (day buckets, sets, meta) grows with units and days kept.
+  const stateBytes = (r) => r.keyClasses.filter((c) => c.name === '{unit}:s').reduce((s, c) => s + c.bytes, 0);
+  const perSubject = med((r) => stateBytes(r) / r.subjects);
+  const perUnitDay = med((r) => (r.redisBytes - stateBytes(r)) / r.unitsProjected / r.days);
+  const subjectsPerDossier = med((r) => r.subjects / r.dossiers);
+  const redisYearN = perSubject * nation.dossiersPerDay * subjectsPerDossier * 250 + perUnitDay * nation.units * 365;
   const redisN = med((r) => r.redisBytes / r.events) * events14;
   const kafkaDayN = med((r) => (r.kafkaDisk ?? r.kafkaBytes) / r.events) * nation.eventsPerDay;
   const cpuDayN = (med((r) => r.cpuUsPerEvent) * nation.eventsPerDay) / 1e6;
@@ -310,7 +321,7 @@ function report(runs, { o, nation, part, total }) {
     '',
     `**The nation, extrapolated linearly** (${fmtInt(nation.units)} units, ${fmtInt(nation.eventsPerDay)} events a working day, 14 days held in Redis): ` +
       `${fmtInt(seriesN)} \`dvc_*\` series; a scrape of ≈ ${(scrapeCpuN / 1000).toFixed(1)} s exporter CPU and ${mib(scrapeBytesN)}; ` +
-      `Redis ≈ ${mib(redisN)} (per-event rate × 14 days of events; the per-unit part is inside it); Kafka ≈ ${mib(kafkaDayN)} a day before replication; ` +
+      `Redis ≈ ${mib(redisN)} for 14 days of events, and ≈ ${(redisYearN / 1024 ** 3).toFixed(1)} GiB after a year (250 working days; subject states ${fmtInt(perSubject)} B each, never expiring, ${subjectsPerDossier.toFixed(2)} subjects per dossier; other keys ${fmtInt(perUnitDay)} B per unit per day with RETENTION_DAYS=0); Kafka ≈ ${mib(kafkaDayN)} a day before replication; ` +
       `projector ≈ ${cpuDayN.toFixed(0)} CPU-seconds a day (${((100 * cpuDayN) / (8 * 3600)).toFixed(2)} % of one core over 8 working hours).`,
   );
   return lines.join('\n');
