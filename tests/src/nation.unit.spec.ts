@@ -44,6 +44,6 @@ describe('the nation-sized unit directory', () => {
     expect(traffic(two)).toMatchObject({ units: 178, provinces: 2 });
     const pick = weightedPicker(two);
     expect(pick(() => 0)).toBe('hanoi');
-    expect(pick(() => 0.999_999_999)).toBe(two[two.length - 1].record.id);
+    expect(pick(() => 0.999_999_999)).toBe(two.at(-1)?.record.id);
   });
 });
