@@ -261,7 +261,7 @@ async function scrape(url) {
 }
 
 function report(runs, { o, nation, part, total }) {
-  const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  const mib = (b) => (Number.isFinite(b) ? `${(b / 1024 / 1024).toFixed(1)} MiB` : 'n/a (broker log folder not readable: --kafka-log-dir)');
   const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
   const ms = (x) => `${x.toFixed(0)} ms`;
   const perM = (x, r) => (x * 1e6) / r.events;
@@ -284,7 +284,7 @@ function report(runs, { o, nation, part, total }) {
     row('Kafka: produced key+value bytes', runs, (r) => r.kafkaBytes, mib),
     row('Kafka: per event (produced)', runs, (r) => r.kafkaBytes / r.events, (x) => `${fmtInt(x)} B`),
     row('Kafka: log segments on disk', runs, (r) => r.kafkaDisk ?? Number.NaN, mib),
-    row('**Kafka on disk per 1M events**', runs, (r) => perM(r.kafkaDisk ?? r.kafkaBytes, r), mib),
+    row('**Kafka per 1M events** (on disk; produced when the log folder is not readable)', runs, (r) => perM(r.kafkaDisk ?? r.kafkaBytes, r), mib),
     row('Redis: keys of the namespace', runs, (r) => r.redisKeys, fmtInt),
     row('Redis: memory of the namespace', runs, (r) => r.redisBytes, mib),
     row('**Redis per unit** (all memory / units)', runs, (r) => r.redisBytes / r.unitsProjected, kib),
