@@ -16,6 +16,7 @@
 #   rebuild     dvc rebuild from a pre-filled event store, and the raw store read rate
 #   replay      replay API streaming the whole store as NDJSON (paged vs one request)
 #   eventstore  SQLite and PostgreSQL event stores side by side: append, duplicates, read, parallel writers
+#   sizing      a slice of a nation-sized directory: Redis memory, Kafka bytes, series, scrape and CPU per unit / event
 #
 # Options:
 #   --only LIST       run only these runners, e.g. --only freshness,ingest
@@ -36,7 +37,7 @@ ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 . "$SCRIPT_DIR/lib.sh"
 cd "$ROOT"
 
-RUNNERS=(projector ingest freshness scrape rebuild replay eventstore)
+RUNNERS=(projector ingest freshness scrape rebuild replay eventstore sizing)
 
 usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"

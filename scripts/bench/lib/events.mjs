@@ -34,14 +34,14 @@ export const unitName = (i) => `bench.u${String(i).padStart(4, '0')}`;
 /**
  * Creates a generator of `total` events. `next(n)` returns up to n Kafka messages
  * ({ key, value }) and keeps per-type counts in `stats`. Business times run evenly from
- * `startMs` over `spanMs` (default: June 2022).
- * @param {{ total: number, units: number, tag: string, seed?: number, startMs?: number, spanMs?: number }} options
+ * `startMs` over `spanMs` (default: June 2022). `pickUnit(random)` chooses each new dossier's,
+ * payment's and report's unit (default: bench.u0000 … of `units`, mildly skewed).
+ * @param {{ total: number, units?: number, tag: string, seed?: number, startMs?: number, spanMs?: number, pickUnit?: (random: () => number) => string }} options
  */
-export function createEventStream({ total, units, tag, seed = 42, startMs = JUNE_START, spanMs = JUNE_SPAN }) {
+export function createEventStream({ total, units, tag, seed = 42, startMs = JUNE_START, spanMs = JUNE_SPAN, pickUnit }) {
   const random = createRng(seed).next;
-  const pick = (arr) => arr[Math.floor(random() * arr.length)];
   // Mildly skewed unit sizes (a few big wards/districts, many small communes).
-  const unitOf = () => unitName(Math.min(units - 1, Math.floor(units * random() ** 1.6)));
+  const unitOf = pickUnit ? () => pickUnit(random) : () => unitName(Math.min(units - 1, Math.floor(units * random() ** 1.6)));
   const take = (list) => {
     // O(1) random removal: swap with the last element.
     const i = Math.floor(random() * list.length);

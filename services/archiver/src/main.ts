@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   admissionSpec,
   createLogger,
   dataSpec,
   int,
-  loadConfig,
   port,
   reloadSpec,
   str,
@@ -13,7 +11,7 @@ import {
 } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { buildInfo, createServiceHttp, httpLimits, httpSpec, runMain } from '@dvc/service';
+import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
 const spec = {
@@ -38,11 +36,7 @@ await runMain({
   description: 'appends every valid and admissible event of the event topic to the event store, exactly once per event id',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const limits = httpLimits(config);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+  start: async ({ config, limits, registry }) => {
     // Bad reference data or settings stop the start before anything is opened.
     const data = watchAdmittingReference(config, { logger, registry });
     const store = openEventStore(config.EVENTSTORE_URL);

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, loadConfig, port, reloadSpec, str, watchReferenceData } from '@dvc/config';
+import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, port, reloadSpec, str, watchReferenceData } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 
 const spec = {
@@ -24,12 +23,8 @@ await runMain({
   description: 'serves the metrics contract (GET /metrics) computed from the Redis projection at scrape time',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const limits = httpLimits(config);
+  start: async ({ config, limits, registry: processRegistry }) => {
     const clock = clockSetting(config);
-    const processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
     const data = watchReferenceData(config, { logger, registry: processRegistry });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const app = createApp({

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { admissionSpec, createLogger, dataSpec, int, loadConfig, port, reloadSpec, str, watchAdmittingReference } from '@dvc/config';
+import { admissionSpec, createLogger, dataSpec, int, port, reloadSpec, str, watchAdmittingReference } from '@dvc/config';
 import { TransactionalPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
@@ -27,11 +26,7 @@ await runMain({
   description: 'accepts CloudEvents over HTTP (POST /v1/events), validates and admits them, and publishes each batch to Kafka all-or-nothing',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const limits = httpLimits(config);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+  start: async ({ config, limits, registry }) => {
     // Bad reference data or settings stop the start before anything connects.
     const data = watchAdmittingReference(config, { logger, registry });
     const kafka = createKafka(config, 'dvc-ingest', logger);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   DEFAULT_DATA_DIR,
   clockSetting,
@@ -10,7 +9,6 @@ import {
   dataSpec,
   describeClock,
   int,
-  loadConfig,
   loadReferenceData,
   port,
   referenceDataPaths,
@@ -22,7 +20,7 @@ import {
 } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
@@ -59,12 +57,8 @@ await runMain({
   description: 'receives Alertmanager webhooks and delivers Vietnamese breach notices by email and webhook through a persisted outbox',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const limits = httpLimits(config);
+  start: async ({ config, limits, registry: processRegistry }) => {
     const clock = clockSetting(config);
-    const processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
     // The unit directory and the recipients, reloaded without a restart when their files change.
     const data = reloadingData({
       what: 'reference data',

@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   admissionSpec,
   dataSpec,
   createLogger,
   int,
-  loadConfig,
   port,
   projectionRules,
   projectionSpec,
@@ -15,7 +13,7 @@ import {
 } from '@dvc/config';
 import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, createServiceHttp, httpLimits, httpSpec, runMain } from '@dvc/service';
+import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
 const spec = {
@@ -41,11 +39,7 @@ await runMain({
   description: 'folds the event topic into the Redis projection with exactly-once effect',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const limits = httpLimits(config);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+  start: async ({ config, limits, registry }) => {
     // Bad reference data or settings stop the start before anything connects.
     const data = watchAdmittingReference(config, { logger, registry });
     // Checks the projection settings once (a retention too short stops the start); per batch below.

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, createLogger, int, loadConfig, port, str, type VarSpec } from '@dvc/config';
+import { Counter } from 'prom-client';
+import { ConfigError, createLogger, int, port, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
-import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
 import { RateLimiter } from './rate.js';
@@ -41,11 +41,7 @@ await runMain({
   description: 'serves the event history to integrators as NDJSON (GET /v1/events) with resume tokens, filters, live tail and scoped API keys',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const limits = httpLimits(config);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+  start: async ({ config, limits, registry }) => {
     const reloads = new Counter({
       name: 'dvc_replay_keys_reloads_total',
       help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',

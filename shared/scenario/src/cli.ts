@@ -12,7 +12,7 @@ import { CLOCK, FIGURES, PERIOD, PLAN, generateBinhPhuoc2022 } from './generate.
 import { postEvents } from './ingest.js';
 import { progressBar } from './progress.js';
 import { sampleEvents } from './sample.js';
-import type { UnitRecord } from '@dvc/domain';
+import { DvcError, type UnitRecord } from '@dvc/domain';
 
 const HELP = `usage: dvc-scenario <command> [options]
 (in the repository: node shared/scenario/dist/cli.js <command> [options])
@@ -87,8 +87,8 @@ dated over the last ten days, to URL/v1/events (default http://127.0.0.1:8080).
 Exit codes: 0 accepted, 1 refused by the ingest, 2 bad usage.`;
 
 /** Bad usage: exit code 2 with the message and a pointer to --help. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
+class UsageError extends DvcError {
+  readonly code = 'DVC_SCENARIO_USAGE';
 }
 
 const say = (prefix: string) => (line: string) => process.stderr.write(`${prefix}: ${line}\n`);

@@ -1,6 +1,7 @@
 // Load-once bookkeeping of the Bình Phước 2022 demo (`DEMO=binh-phuoc-2022 npm start`): gathers
 // the facts from Kafka, Redis and the event store, and acts on the pure decision of
 // demo-state.ts (check, mark, reset).
+import { DvcError } from '@dvc/domain';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -33,8 +34,8 @@ export type DemoConfig = ConfigOf<typeof demoSpec>;
 type Admin = ReturnType<ReturnType<typeof createKafka>['admin']>;
 
 /** A demo command refused or failed for a reason the user must act on (exit code 3). */
-export class DemoError extends Error {
-  override readonly name = 'DemoError';
+export class DemoError extends DvcError {
+  readonly code = 'DVC_DEMO';
 }
 
 export interface DemoContext {

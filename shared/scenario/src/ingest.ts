@@ -1,3 +1,4 @@
+import { DvcError } from '@dvc/domain';
 import type { ProgressBar } from './progress.js';
 
 /** URL or URL/v1/events → the ingest's events endpoint. */
@@ -6,8 +7,8 @@ export function eventsEndpoint(ingest: string): string {
 }
 
 /** Thrown when the ingest refuses a batch: its status and the start of its answer. */
-export class IngestRefusedError extends Error {
-  override readonly name = 'IngestRefusedError';
+export class IngestRefusedError extends DvcError {
+  readonly code = 'DVC_INGEST_REFUSED';
   constructor(
     readonly status: number,
     body: string,

@@ -1,4 +1,4 @@
-export { runMain, type Running, type ServiceMain } from './lifecycle.js';
+export { runMain, type Running, type ServiceMain, type Started } from './lifecycle.js';
 export {
   createHttpServer,
   createRateLimiter,

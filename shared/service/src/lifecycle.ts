@@ -1,32 +1,46 @@
-import { ConfigError, describeConfig, type Logger, type Spec } from '@dvc/config';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError, describeConfig, loadConfig, type ConfigOf, type Logger, type Spec } from '@dvc/config';
+import { httpLimits, type HttpLimits, type httpSpec } from './http.js';
 
 export interface Running {
   /** Stops accepting work, finishes what is in flight, releases connections. */
   close(): Promise<void>;
 }
 
-export interface ServiceMain {
+/** What every service starts from: its configuration, checked; its edge limits; its process's registry. */
+export interface Started<S extends Spec> {
+  config: ConfigOf<S>;
+  limits: HttpLimits;
+  /** A registry with the process's default metrics (CPU, memory, event loop, GC) already on it. */
+  registry: Registry;
+}
+
+export interface ServiceMain<S extends Spec & typeof httpSpec> {
   name: string;
   description: string;
-  spec: Spec;
+  spec: S;
   logger: Logger;
-  start(): Promise<Running>;
+  start(started: Started<S>): Promise<Running>;
   /** Longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs?: number;
 }
 
 /**
- * The composition-root wrapper every service's main.ts uses: `--help`, configuration errors
- * as a clear message with exit code 2, graceful shutdown on SIGTERM/SIGINT.
+ * The composition-root wrapper every service's main.ts uses: `--help`, the configuration read
+ * from the environment (errors as a clear message with exit code 2), the edge limits and the
+ * process registry handed to `start`, graceful shutdown on SIGTERM/SIGINT.
  */
-export async function runMain(main: ServiceMain): Promise<void> {
+export async function runMain<S extends Spec & typeof httpSpec>(main: ServiceMain<S>): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(describeConfig(`${main.name}: ${main.description}`, main.spec));
     return;
   }
   let running: Running;
   try {
-    running = await main.start();
+    const config = loadConfig(main.spec, process.env);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    running = await main.start({ config, limits: httpLimits(config), registry });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${main.name}: ${error.message}\nRun with --help to see every variable.\n`);
