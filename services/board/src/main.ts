@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, loadConfig, port, reloadSpec, str, url, watchReferenceData } from '@dvc/config';
+import { Counter } from 'prom-client';
+import { ConfigError, clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, port, reloadSpec, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpLimits, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE, loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
@@ -31,10 +31,7 @@ await runMain({
   description: 'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
   spec,
   logger,
-  start: async () => {
-    const config = loadConfig(spec, process.env);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
+  start: async ({ config, limits, registry }) => {
     const reloads = new Counter({
       name: 'dvc_board_keys_reloads_total',
       help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
@@ -75,7 +72,7 @@ await runMain({
       logger,
       build: buildInfo('board', new URL('../package.json', import.meta.url)),
       wall: Date.now,
-      limits: httpLimits(config),
+      limits,
     });
     const bound = await listen(app.server, config.BOARD_PORT, config.BOARD_HOST);
     logger.info({ port: bound, url: `http://${config.BOARD_HOST}:${bound}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL }, 'board listening');
