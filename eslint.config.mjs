@@ -11,6 +11,11 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   {
+    // The ops board's page script runs in the browser, with uPlot loaded by the page before it.
+    files: ['services/board/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, uPlot: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -119,13 +119,14 @@ resolve_run_dir() {
   export STACK_RUN_DIR=$RUN
 }
 
-# default_service_ports : exports the six service ports, each from the environment or the
+# default_service_ports : exports the service ports (and the mail catcher's), each from the environment or the
 # service's own default, so that the services, the scrape targets, the Alertmanager webhook
 # and the readiness checks all use the same numbers.
 default_service_ports() {
   export INGEST_PORT=${INGEST_PORT:-8080} EXPORTER_PORT=${EXPORTER_PORT:-9464} \
     PROJECTOR_PORT=${PROJECTOR_PORT:-9465} ARCHIVER_PORT=${ARCHIVER_PORT:-9466} \
-    NOTIFIER_PORT=${NOTIFIER_PORT:-8090} REPLAY_PORT=${REPLAY_PORT:-8091}
+    NOTIFIER_PORT=${NOTIFIER_PORT:-8090} REPLAY_PORT=${REPLAY_PORT:-8091} \
+    BOARD_PORT=${BOARD_PORT:-8088} MAIL_SMTP_PORT=${MAIL_SMTP_PORT:-1025} MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
 }
 
 # load_env_defaults FILE : exports each NAME=VALUE line of FILE (a stack.env) whose NAME is

@@ -3,9 +3,10 @@
 # npm registry when the machine's node is another major version, see scripts/node-runtime.sh),
 # Node dependencies (npm ci when node_modules is absent, older than the lockfile or built by
 # another Node.js), then builds every package.
-# System packages (supervisor, Prometheus, Alertmanager, kcat, redis-server) are installed by
-# scripts/stack.sh when it first needs them; the Kafka broker's jars come through Maven
-# (scripts/kafka-jars.sh).
+# Debian's Chromium (the ops board's browser tests drive it through playwright-core; no browser is
+# ever downloaded) is installed here when missing. The other system packages (supervisor,
+# Prometheus, Alertmanager, kcat, redis-server) are installed by scripts/stack.sh when it first
+# needs them; the Kafka broker's jars come through Maven (scripts/kafka-jars.sh).
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -14,6 +15,9 @@ if [ "${1:-}" = "--help" ]; then
   echo "usage: bash scripts/setup.sh   installs missing Node dependencies and builds the packages"
   exit 0
 fi
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+ensure_cmd chromium chromium
 # shellcheck source=scripts/node-runtime.sh
 . "$SCRIPT_DIR/node-runtime.sh"
 use_project_node "$ROOT"

@@ -15,7 +15,7 @@
 #
 # NAME is a [program:NAME] of infra/supervisord.conf; `stack` is every kind=stack process,
 # `services` every kind=service one (those are started by `npm start`, which writes their
-# environment). Everything lives under the run folder STACK_RUN_DIR (default <repo>/.run; logs
+# environment, as is `mail`, the mail catcher, when SMTP_URL is not set). Everything lives under the run folder STACK_RUN_DIR (default <repo>/.run; logs
 # in <run folder>/logs/). A Redis that answers at REDIS_URL is used as is and never stopped.
 # When a stop leaves nothing running, the run folder's supervisord exits too.
 #
@@ -31,7 +31,7 @@
 #   KAFKA_HEAP_OPTS="-Xms512m -Xmx1g"
 #   PROMETHEUS_PORT=9090  PROM_SCRAPE_INTERVAL=15s  ALERTMANAGER_PORT=9093
 #   INGEST_PORT=8080  EXPORTER_PORT=9464  PROJECTOR_PORT=9465  ARCHIVER_PORT=9466
-#   NOTIFIER_PORT=8090  REPLAY_PORT=8091
+#   NOTIFIER_PORT=8090  REPLAY_PORT=8091  BOARD_PORT=8088  MAIL_SMTP_PORT=1025  MAIL_WEB_PORT=1080
 #   AM_GROUP_WAIT=1s  AM_GROUP_INTERVAL=5s  AM_REPEAT_INTERVAL=1h
 #   REDIS_URL=redis://127.0.0.1:6379
 #   STACK_WAIT_TIMEOUT=90   (seconds to wait for each process to be ready)
@@ -392,7 +392,7 @@ prepare_service() {
 
 prepare() {
   case $(program_key "$1" kind) in
-    service) prepare_service "$1" ;;
+    service|mail) prepare_service "$1" ;;
     *) if declare -F "prepare_$1" >/dev/null; then "prepare_$1"; fi ;;
   esac
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm start: installs what is missing, starts the local stack (Kafka, Redis, Prometheus,
-# Alertmanager) and the services (ingest, projector, exporter, notifier, archiver, replay API),
-# every one a process of infra/supervisord.conf run by the run folder's supervisord (through
+# Alertmanager), a mail catcher with a web UI (MailDev, when SMTP_URL is not set) and the services
+# (ingest, projector, exporter, notifier, archiver, replay API, ops board), every one a process of infra/supervisord.conf run by the run folder's supervisord (through
 # scripts/stack.sh), sends a small sample of events, prints where everything is, and keeps
 # running until Ctrl-C or `npm run stop`; a service that stops by itself is reported and ends it.
 #
@@ -21,7 +21,8 @@ case "${1:-}" in
   --help | -h)
     sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     echo "Options via environment: STACK_RUN_DIR (<repo>/.run), INGEST_PORT (8080), EXPORTER_PORT (9464),"
-    echo "PROJECTOR_PORT (9465), ARCHIVER_PORT (9466), NOTIFIER_PORT (8090), REPLAY_PORT (8091), the stack's"
+    echo "PROJECTOR_PORT (9465), ARCHIVER_PORT (9466), NOTIFIER_PORT (8090), REPLAY_PORT (8091), BOARD_PORT (8088),"
+    echo "SMTP_URL (unset: a local MailDev on MAIL_SMTP_PORT (1025), web UI on MAIL_WEB_PORT (1080)), the stack's"
     echo "ports (bash scripts/stack.sh --help), EVENTSTORE_URL (sqlite:<run folder>/eventstore/events.sqlite),"
     echo "PROJECTOR_NODE_FLAGS (--max-semi-space-size=64: Node flags of the projector process),"
     echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
@@ -182,10 +183,27 @@ if [ ! -s "${REPLAY_KEYS_FILE:-$REPLAY_DIR/keys.json}" ]; then
   replay_key=$(node services/cli/dist/main.js keys create --id local --units '*' --types '*' --rate 600)
 fi
 
+# Notices people can read: without SMTP_URL, every notice goes to a local mail catcher (MailDev,
+# from npm; the process `mail` of infra/supervisord.conf, started only then) whose web UI shows
+# each one; its link opens the ops board's page of the unit.
+processes=(services)
+mail_ui=""
+if [ -z "${SMTP_URL:-}" ]; then
+  processes+=(mail)
+  export SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
+  mail_ui="http://127.0.0.1:$MAIL_WEB_PORT/"
+fi
+export DASHBOARD_URL=${DASHBOARD_URL:-http://127.0.0.1:$BOARD_PORT/#/don-vi/{unit}}
+# A first key of the ops board (role board, every unit), printed once (only its hash is kept).
+board_key=""
+if ! node services/cli/dist/main.js keys list --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>process.exit(JSON.parse(s||"[]").some((k)=>k.id==="board")?0:1))'; then
+  board_key=$(node services/cli/dist/main.js keys create --id board --units '*' --types '*' --rate 6000 --role board)
+fi
+
 # The services read this environment (infra/supervisord.conf): the ports, the stack's addresses,
 # the demo's topic, namespace and clock, the replay secret, the pinned Node.js on PATH.
 (umask 077 && export -p | grep -vE '^declare -x (OLDPWD|PWD|SHLVL|_)=' >"$SERVICES_DIR/env")
-run_child bash scripts/stack.sh start services
+run_child bash scripts/stack.sh start "${processes[@]}"
 
 case "$DEMO" in
   sample) run_child node shared/scenario/dist/cli.js sample --ingest "http://127.0.0.1:$INGEST_PORT" ;;
@@ -205,10 +223,12 @@ stop_command="npm run stop"
 cat <<INFO
 
 dvc is running on Node.js $(node -v)$([ "${DVC_NODE_SOURCE:-}" = fetched ] && echo " (the project's pinned runtime, .run/runtime/)") (run folder $RUN)
+  ops board       http://127.0.0.1:$BOARD_PORT/   (Vietnamese: province overview, ranking, worklists, meeting report; /v1/openapi.json)
+  notices (mail)  ${mail_ui:-sent to $SMTP_URL}
   ingest API      http://127.0.0.1:$INGEST_PORT/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
   metrics         http://127.0.0.1:$EXPORTER_PORT/metrics
   projector       http://127.0.0.1:$PROJECTOR_PORT/metrics
-  notifier        http://127.0.0.1:$NOTIFIER_PORT/v1/notices   (Alertmanager webhook; mail via SMTP_URL)
+  notifier        http://127.0.0.1:$NOTIFIER_PORT/v1/notices   (Alertmanager webhook; mail via $SMTP_URL)
   archiver        http://127.0.0.1:$ARCHIVER_PORT/metrics   (every event into ${EVENTSTORE_URL:-the event store under $RUN/eventstore/})
   replay API      http://127.0.0.1:$REPLAY_PORT/v1/events   (NDJSON history for integrators; /v1/openapi.json)
   operator CLI    node services/cli/dist/main.js --help   (rebuild, replay, dlq, keys, namespaces)
@@ -225,12 +245,18 @@ if [ -n "$replay_key" ]; then
   echo "  curl -H 'Authorization: Bearer $replay_key' 'http://127.0.0.1:$REPLAY_PORT/v1/events?limit=5'"
 fi
 
+if [ -n "$board_key" ]; then
+  echo "Ops board key 'board' (shown once; paste it into the board's page; only its hash is stored):"
+  echo "  $board_key"
+fi
+
 if [ "$DEMO" = binh-phuoc-2022 ]; then
   echo "The demo's clock is pinned at $CLOCK_AS_OF. The operator CLI on the demo:"
   echo "  REDIS_NAMESPACE=$REDIS_NAMESPACE EVENTS_TOPIC=$EVENTS_TOPIC DLQ_TOPIC=$DLQ_TOPIC ARCHIVER_GROUP=$ARCHIVER_GROUP EVENTSTORE_URL=$EVENTSTORE_URL CLOCK_AS_OF=$CLOCK_AS_OF node services/cli/dist/main.js namespaces"
 fi
-# Until stopped: a service that stops by itself (crash, kill) is reported and stops the rest.
-mapfile -t services < <(bash scripts/stack.sh names services)
+# Until stopped: a service (or the mail catcher) that stops by itself (crash, kill) is reported
+# and stops the rest.
+mapfile -t services < <(bash scripts/stack.sh names "${processes[@]}")
 while :; do
   stopped=$(supervisorctl -c infra/supervisord.conf status "${services[@]}" 2>/dev/null | awk '$2 != "RUNNING"' || true)
   if [ -n "$stopped" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run stop: stops what `npm start` started in the run folder STACK_RUN_DIR (default
-# <repo>/.run): its services, then the stack components it started itself, and nothing else
+# <repo>/.run): its services and mail catcher, then the stack components it started itself, and nothing else
 # (another run folder's stack, a Redis or Kafka that was already there, stay up). Running it
 # again, or when nothing runs, is harmless.
 set -euo pipefail
@@ -35,10 +35,12 @@ fi
 # One stopper at a time per run folder (npm start's own shutdown and a user's npm run stop).
 exec 8>"$SERVICES_DIR/.stop.lock"
 flock -w 300 8 || die "another npm run stop of $RUN still runs"
-# The services, and the stack components that npm start started (not those it found running).
-# stack.sh says which ones it stops, and which ones had stopped by themselves (a killed service).
-targets=(services)
-if [ -f "$SERVICES_DIR/stack-started" ]; then mapfile -t -O 1 targets < <(grep . "$SERVICES_DIR/stack-started" || true); fi
+# The services, the mail catcher (started when SMTP_URL was not set; stopped after the notifier,
+# being earlier in infra/supervisord.conf), and the stack components that npm start started (not
+# those it found running). stack.sh says which ones it stops, and which ones had stopped by
+# themselves (a killed service).
+targets=(services mail)
+if [ -f "$SERVICES_DIR/stack-started" ]; then mapfile -t -O "${#targets[@]}" targets < <(grep . "$SERVICES_DIR/stack-started" || true); fi
 before=$(bash scripts/stack.sh status 8>&- | awk 'NR > 1 && ($2 != "-" || $4 == "exited" || $4 == "starting") { print $1 }')
 wanted=$(bash scripts/stack.sh names "${targets[@]}" 8>&-)
 bash scripts/stack.sh stop "${targets[@]}" 8>&-

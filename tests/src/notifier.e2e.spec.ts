@@ -309,10 +309,10 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       });
       expect(firing).toHaveLength(1);
       expect(firing[0]!.subject).toBe('[DVC] CẢNH BÁO: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
-      // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); the
-      // alert name only on the technical line.
+      // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); no
+      // English alert name anywhere in the notice (issue 12: the technical line is gone).
       expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
-      expect(firing[0]!.body).toContain('Mã cảnh báo (kỹ thuật): OverdueRatioAboveTarget');
+      expect(firing[0]!.body).not.toContain('OverdueRatioAboveTarget');
       expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: ${fullUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`);
       expect(firing[0]!.body).toContain('2 hồ sơ quá hạn lâu nhất của đơn vị');
       expect(firing[0]!.body).toContain(`1. ${dossier(20)}: hạn 17:00 ngày 21/06/2022`);

@@ -70,7 +70,7 @@ export async function removeEventStore(url: string): Promise<void> {
 
 export { freePort, scrapeMetrics, type ServiceProcess } from '@dvc/testing';
 
-export type ServiceName = 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier';
+export type ServiceName = 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier' | 'board';
 
 /** Starts a service's built main.js as a real process (spawnService) with its log in <run folder>/logs/tests; a free port unless one is given. */
 export function startService(service: ServiceName, env: Record<string, string>, portVariable: string, port?: number): Promise<ServiceProcess> {

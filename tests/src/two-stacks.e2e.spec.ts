@@ -21,17 +21,21 @@ const PORT_VARIABLES = [
   'ARCHIVER_PORT',
   'NOTIFIER_PORT',
   'REPLAY_PORT',
+  'BOARD_PORT',
+  // The mail catcher's: not started here (SMTP_URL is set), but a stack's ports are all its own.
+  'MAIL_SMTP_PORT',
+  'MAIL_WEB_PORT',
 ] as const;
 type Ports = Record<(typeof PORT_VARIABLES)[number], number>;
 
-/** The six services Prometheus must scrape, by the variable of their port. */
-const SERVICE_PORTS = { exporter: 'EXPORTER_PORT', projector: 'PROJECTOR_PORT', ingest: 'INGEST_PORT', notifier: 'NOTIFIER_PORT', archiver: 'ARCHIVER_PORT', 'replay-api': 'REPLAY_PORT' } as const;
+/** The seven services Prometheus must scrape, by the variable of their port. */
+const SERVICE_PORTS = { exporter: 'EXPORTER_PORT', projector: 'PROJECTOR_PORT', ingest: 'INGEST_PORT', notifier: 'NOTIFIER_PORT', archiver: 'ARCHIVER_PORT', 'replay-api': 'REPLAY_PORT', board: 'BOARD_PORT' } as const;
 
 /**
  * What the test's own environment may carry about the shared stack (its stack.env loaded, a
  * service's variables): none of it reaches the stacks started here, which get only their own.
  */
-const STACK_VARIABLE = /^(KAFKA_(?!LIBS_DIR$)|PROM|ALERTMANAGER_|AM_|STACK_RUN_DIR$|REDIS_NAMESPACE$|EVENTS_TOPIC$|DLQ_TOPIC$|PROJECTOR_|ARCHIVER_|EVENTSTORE_URL$|NOTIFIER_|REPLAY_|INGEST_|EXPORTER_|DEMO$|CLOCK|DATA_DIR$|SMTP_URL$|NODE_OPTIONS$)/;
+const STACK_VARIABLE = /^(KAFKA_(?!LIBS_DIR$)|PROM|ALERTMANAGER_|AM_|STACK_RUN_DIR$|REDIS_NAMESPACE$|EVENTS_TOPIC$|DLQ_TOPIC$|PROJECTOR_|ARCHIVER_|EVENTSTORE_URL$|NOTIFIER_|REPLAY_|INGEST_|EXPORTER_|DEMO$|CLOCK|DATA_DIR$|SMTP_URL$|NODE_OPTIONS$|BOARD_|MAIL_|DASHBOARD_URL$)/;
 
 interface Stack {
   name: string;
@@ -108,9 +112,9 @@ async function getJson<T>(url: string): Promise<T> {
 /**
  * Two complete stacks side by side on this machine, each started by the project's own
  * `scripts/start.sh` in its own run folder (STACK_RUN_DIR) on its own free ports: its own Kafka,
- * Prometheus, Alertmanager and six services; both on the shared Redis, each with its own
+ * Prometheus, Alertmanager and seven services (the ops board among them); both on the shared Redis, each with its own
  * REDIS_NAMESPACE. Neither is the shared stack the other tests use, which is never touched.
- * Each stack gets events for its own unit; each Prometheus must then scrape exactly its own six
+ * Each stack gets events for its own unit; each Prometheus must then scrape exactly its own seven
  * services and hold series of its own unit only, with its own exact counts; each Alertmanager
  * posts to its own notifier, whose notices name its own unit only. Then one stack is stopped with
  * `scripts/stop.sh`: nothing of it is left running, a second stop is harmless, the other runs on.
@@ -269,7 +273,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     }
   }, 600_000);
 
-  it('each Prometheus scrapes exactly its own six services and alerts its own Alertmanager, which posts to its own notifier', async () => {
+  it('each Prometheus scrapes exactly its own seven services and alerts its own Alertmanager, which posts to its own notifier', async () => {
     for (const stack of Object.values(stacks)) {
       const targets = async () =>
         (

@@ -37,7 +37,11 @@ const spec = {
   NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(stackRunDir(process.env), 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
-  DASHBOARD_URL: url('dashboard (panel) linked from notices, e.g. the unit drill-down with ?viewPanel=201; var-unit/var-level/var-window are appended', 'http://127.0.0.1:3000/d/dvc-unit-drilldown', ['http:', 'https:']),
+  DASHBOARD_URL: url(
+    "page linked from notices: with {unit}, the unit id goes there (the ops board's worklist of the unit, the default; a notice about no unit links the board's start page); otherwise a Grafana panel, var-unit/var-level/var-window appended",
+    'http://127.0.0.1:8088/#/don-vi/{unit}',
+    ['http:', 'https:'],
+  ),
   SMTP_URL: url('mail server, smtp://[user:pass@]host:port or smtps://…', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
   MAIL_FROM: str('sender of the notices', 'Hệ thống theo dõi DVC <canhbao-dvc@example.gov.vn>'),
   NOTIFIER_POLL_MS: int('how often the outbox is checked for due deliveries (ms)', 1000, 50, 60_000),

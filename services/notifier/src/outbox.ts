@@ -44,6 +44,13 @@ export interface NoticeView {
   groupKey: string;
   status: 'firing' | 'resolved';
   subject: string;
+  /** The notice's text, as the e-mail carries it. */
+  text: string;
+  /**
+   * The alert names (rule names, English) of the notice's alerts, for operators: the notice's
+   * text carries none (every alert has a Vietnamese title).
+   */
+  alertNames: string[];
   createdAt: string;
   duplicates: number;
   deliveries: DeliveryView[];
@@ -200,13 +207,15 @@ export class Outbox {
       groupKey === undefined
         ? this.db.prepare('SELECT * FROM notices ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
         : this.db.prepare('SELECT * FROM notices WHERE group_key = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(groupKey, limit)
-    ) as { id: string; group_key: string; status: 'firing' | 'resolved'; subject: string; created_at: number; duplicates: number }[];
+    ) as { id: string; group_key: string; status: 'firing' | 'resolved'; subject: string; text: string; webhook_body: string; created_at: number; duplicates: number }[];
     const deliveries = this.db.prepare('SELECT * FROM deliveries WHERE notice_id = ? ORDER BY id');
     return notices.map((n) => ({
       id: n.id,
       groupKey: n.group_key,
       status: n.status,
       subject: n.subject,
+      text: n.text,
+      alertNames: alertNamesOf(n.webhook_body),
       createdAt: new Date(n.created_at).toISOString(),
       duplicates: n.duplicates,
       deliveries: (
@@ -243,4 +252,12 @@ export class Outbox {
   close(): void {
     this.db.close();
   }
+}
+
+/** The distinct `alertname` labels of the alerts of a stored webhook body (none when it has no alerts). */
+function alertNamesOf(webhookBody: string): string[] {
+  const body = JSON.parse(webhookBody) as { alerts?: unknown };
+  if (!Array.isArray(body.alerts)) return [];
+  const names = body.alerts.map((a: { labels?: { alertname?: unknown } }) => a.labels?.alertname).filter((n): n is string => typeof n === 'string');
+  return [...new Set(names)];
 }

@@ -34,6 +34,21 @@ describe('Outbox', () => {
     expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 1 });
   });
 
+  it('lists each notice with its subject and text, as the e-mail carries them', () => {
+    outbox.enqueue({ ...notice('n2'), subject: '[DVC] CẢNH BÁO: thử', text: 'Dòng một\nDòng hai' });
+    expect(outbox.list(10)[0]).toMatchObject({ id: 'n2', subject: '[DVC] CẢNH BÁO: thử', text: 'Dòng một\nDòng hai' });
+  });
+
+  it("lists each notice's distinct alert names (from its webhook body), for operators", () => {
+    const alerts = [{ labels: { alertname: 'OverdueRatioAboveTarget' } }, { labels: { alertname: 'OverdueRatioAboveTarget' } }, { labels: { alertname: 'IngestDown' } }];
+    outbox.enqueue({ ...notice('n3'), webhookBody: { alerts } });
+    outbox.enqueue(notice('n4'));
+    expect(outbox.list(10).map((n) => [n.id, n.alertNames])).toEqual([
+      ['n4', []],
+      ['n3', ['OverdueRatioAboveTarget', 'IngestDown']],
+    ]);
+  });
+
   it('retries with exponential backoff read from the injected clock, capped', () => {
     outbox.enqueue(notice('n1'));
     const id = outbox.due(10)[0]!.id;

@@ -93,7 +93,20 @@ function scopeOf(labels: Record<string, string>, units: UnitDirectory): string {
   return 'Hệ thống theo dõi';
 }
 
+/** Where a base URL names the unit: the ops board's page of a unit (`…/#/don-vi/{unit}`). */
+export const UNIT_PLACEHOLDER = '{unit}';
+
+/**
+ * The link of a notice. A base with `{unit}` (the ops board, the default) gets the unit id in its
+ * place, or, for a notice about no unit, is cut at its fragment (the board's start page, the
+ * province overview). Any other base (a Grafana panel) gets var-unit, var-level and var-window.
+ */
 export function dashboardLink(base: string, labels: Record<string, string>): string {
+  if (base.includes(UNIT_PLACEHOLDER)) {
+    if (labels.unit !== undefined) return base.split(UNIT_PLACEHOLDER).join(encodeURIComponent(labels.unit));
+    const cut = base.indexOf('#');
+    return cut === -1 ? base.split(UNIT_PLACEHOLDER).join('') : base.slice(0, cut);
+  }
   const url = new URL(base);
   if (labels.unit !== undefined) url.searchParams.set('var-unit', labels.unit);
   if (labels.level !== undefined) url.searchParams.set('var-level', labels.level);
@@ -151,7 +164,6 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   }
   lines.push('');
   lines.push(`Bảng điều khiển: ${dashboardLink(input.dashboardUrl, labels)}`);
-  lines.push(`Mã cảnh báo (kỹ thuật): ${labels.alertname ?? ''}`);
   return lines;
 }
 

@@ -1,6 +1,6 @@
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
-import { formatVnTime, renderNotice, type OverdueList } from './render.js';
+import { dashboardLink, formatVnTime, renderNotice, type OverdueList } from './render.js';
 
 const units = createUnitDirectory([
   { id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' },
@@ -82,7 +82,6 @@ describe('renderNotice', () => {
         '  2. H12.34-261125-0007: hạn 12:45 ngày 30/11/2026, đã quá 2 giờ',
         '',
         'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
-        'Mã cảnh báo (kỹ thuật): OverdueRatioAboveTarget',
         '',
         '--',
         'Thông báo tự động của hệ thống theo dõi DVC, lập lúc 15:15 ngày 30/11/2026. Vui lòng không trả lời thư này.',
@@ -110,7 +109,6 @@ describe('renderNotice', () => {
         'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
         '',
         'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
-        'Mã cảnh báo (kỹ thuật): OverdueRatioAboveTarget',
         '',
         '--',
         'Thông báo tự động của hệ thống theo dõi DVC, lập lúc 15:15 ngày 30/11/2026. Vui lòng không trả lời thư này.',
@@ -159,5 +157,16 @@ describe('renderNotice', () => {
     expect(notice.subject).toContain('đơn vị xx.nowhere (chưa có trong danh mục)');
     expect(notice.text).toContain('Đơn vị: đơn vị xx.nowhere (chưa có trong danh mục) (mã xx.nowhere, cấp chưa xác định)');
     expect(notice.text).toContain('Không đọc được danh sách hồ sơ quá hạn của đơn vị (Redis did not answer within 2000 ms).');
+  });
+});
+
+describe('dashboardLink', () => {
+  const board = 'http://127.0.0.1:8088/#/don-vi/{unit}';
+  it("puts the unit in the ops board's {unit}, and links the board's start page for a notice about no unit", () => {
+    expect(dashboardLink(board, { unit: 'bp.dongxoai', level: 'district', window: '14d' })).toBe('http://127.0.0.1:8088/#/don-vi/bp.dongxoai');
+    expect(dashboardLink(board, { alertname: 'DvcOverdueRatioProvinceWide', window: '14d' })).toBe('http://127.0.0.1:8088/');
+  });
+  it('appends var-unit, var-level and var-window to a Grafana panel', () => {
+    expect(dashboardLink('http://grafana.example/d/x?orgId=1', { unit: 'u1', level: 'commune', window: '14d' })).toBe('http://grafana.example/d/x?orgId=1&var-unit=u1&var-level=commune&var-window=14d');
   });
 });

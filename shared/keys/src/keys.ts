@@ -19,8 +19,9 @@ const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
  * What a key is for. Each service accepts keys of its own role only: the replay API takes
- * `replay` keys. `producer` (sending events), `operator` and `board` are the names the next
- * services will take; a file may already hold them, and no service accepts them yet.
+ * `replay` keys, the ops board (services/board) `board` keys. `producer` (sending events) and
+ * `operator` are the names the next services will take; a file may already hold them, and no
+ * service accepts them yet.
  */
 export const KEY_ROLES = ['replay', 'producer', 'operator', 'board'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];

@@ -143,6 +143,11 @@ export interface HttpServerOptions {
   onRefused?: (reason: HttpRefusal) => void;
   /** Clock of the rate limiter, in milliseconds. */
   now?: () => number;
+  /**
+   * Routes for every path under a prefix (e.g. `/v1/units/` for `/v1/units/{unit}/dossiers`),
+   * tried in order when no exact route matches; the handler parses the rest of the path.
+   */
+  prefixRoutes?: readonly (readonly [prefix: string, route: Route])[];
 }
 
 const CLIENT_ERROR_STATUS: Record<Exclude<HttpRefusal, 'rate_limited'>, string> = {
@@ -187,7 +192,7 @@ export function createHttpServer(routes: Record<string, Route>, onError: (error:
         return;
       }
     }
-    const route = routes[path];
+    const route = routes[path] ?? options.prefixRoutes?.find(([prefix]) => path.startsWith(prefix))?.[1];
     if (route === undefined) {
       sendJson(res, 404, { error: `no such path: ${path.slice(0, 200)}` });
       return;

@@ -11,6 +11,7 @@ import {
   listen,
   readBody,
   sendJson,
+  sendText,
   type HttpLimits,
   type HttpRefusal,
 } from './http.js';
@@ -179,6 +180,28 @@ describe('createHttpServer without a rate limit', () => {
       expect(s.refusals).toEqual([]);
     } finally {
       await closeServer(s.server);
+    }
+  });
+});
+
+describe('createHttpServer with prefix routes', () => {
+  it('answers a path under a prefix from its route, an exact route first, anything else 404', async () => {
+    const server = createHttpServer(
+      { '/items/exact': (_req, res) => sendText(res, 200, 'exact') },
+      () => undefined,
+      { prefixRoutes: [['/items/', (req, res) => sendText(res, 200, `prefix ${req.url ?? ''}`)]] },
+    );
+    const port = await listen(server, 0, '127.0.0.1');
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        return [res.status, await res.text()];
+      };
+      expect(await get('/items/exact')).toEqual([200, 'exact']);
+      expect(await get('/items/u1/list?x=1')).toEqual([200, 'prefix /items/u1/list?x=1']);
+      expect((await get('/other'))[0]).toBe(404);
+    } finally {
+      await closeServer(server);
     }
   });
 });

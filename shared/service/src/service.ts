@@ -38,6 +38,8 @@ export interface ServiceHttpOptions {
   logger: Logger;
   /** The service's own routes, beside /healthz, /readyz and /metrics. */
   routes?: Record<string, Route>;
+  /** Routes for every path under a prefix, tried in order when no exact route matches (see HttpServerOptions). */
+  prefixRoutes?: readonly (readonly [prefix: string, route: Route])[];
   /** Fields /healthz adds to its status and build info (e.g. the clock). */
   health?: () => Record<string, unknown>;
   ready: () => Promise<Readiness>;
@@ -94,6 +96,7 @@ export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.prefixRoutes === undefined ? {} : { prefixRoutes: options.prefixRoutes }),
       onRefused: (reason) => refused.inc({ reason }),
     },
   );

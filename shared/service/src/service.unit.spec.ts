@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import { buildInfo, createServiceHttp, type ServiceHttp } from './service.js';
+import { sendText } from './http.js';
 
 describe('buildInfo', () => {
   it('reads the version from the package file and takes the running Node.js version', () => {
@@ -58,5 +59,31 @@ describe('createServiceHttp (loopback server)', () => {
     expect(text).toContain('dvc_build_info{service="probe",version="1.2.3",node="v24.0.0"} 1\n');
     expect(text).toContain('dvc_http_refused_total{reason="bad_request"} 1\n');
     expect(text).toContain('dvc_http_refused_total{reason="rate_limited"} 1\n');
+  });
+});
+
+describe('createServiceHttp with prefix routes', () => {
+  it('answers a path under a prefix from its route; the exact routes and the runtime routes first; anything else 404', async () => {
+    const shell = createServiceHttp({
+      build: { service: 'probe', version: '1.2.3', node: 'v24.0.0' },
+      registry: new Registry(),
+      logger: pino({ level: 'silent' }),
+      routes: { '/v1/units/exact': (_req, res) => sendText(res, 200, 'exact') },
+      prefixRoutes: [['/v1/units/', (req, res) => sendText(res, 200, `prefix ${req.url ?? ''}`)]],
+      ready: async () => ({ ready: true, details: {} }),
+    });
+    const port = await shell.listen(0, '127.0.0.1');
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        return [res.status, await res.text()];
+      };
+      expect(await get('/v1/units/exact')).toEqual([200, 'exact']);
+      expect(await get('/v1/units/u1/dossiers?state=overdue')).toEqual([200, 'prefix /v1/units/u1/dossiers?state=overdue']);
+      expect(await get('/healthz')).toEqual([200, '{"status":"ok","service":"probe","version":"1.2.3","node":"v24.0.0"}']);
+      expect((await get('/v1/other'))[0]).toBe(404);
+    } finally {
+      await shell.close();
+    }
   });
 });

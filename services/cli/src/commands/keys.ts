@@ -1,6 +1,7 @@
 import {
   DEFAULT_KEYS_FILE,
   KEY_PREFIX,
+  KEY_ROLES,
   MAX_RATE_PER_MINUTE,
   addKey,
   parseTypesScope,
@@ -8,6 +9,7 @@ import {
   readKeysFile,
   writeKeysFile,
   type ApiKeyRecord,
+  type KeyRole,
 } from '@dvc/keys';
 import { UsageError, intFlag, parseFlags } from '../args.js';
 import type { CliIo } from '../io.js';
@@ -15,7 +17,7 @@ import type { CliIo } from '../io.js';
 export const KEYS_HELP = `dvc keys: API keys of the replay API (only their hashes are stored)
 
 Usage:
-  dvc keys create --id NAME --units a,b|* --types t1,t2|* [--rate N] [--file F]
+  dvc keys create --id NAME --units a,b|* --types t1,t2|* [--rate N] [--role R] [--file F]
   dvc keys list [--json] [--file F]
   dvc keys revoke --id NAME [--file F]
 
@@ -28,6 +30,7 @@ Usage:
   --units LIST  unit ids the key may read, comma-separated, or * for every unit
   --types LIST  event types the key may read, comma-separated, or * for every type
   --rate N      requests per minute (token bucket, bursts up to N), 1-${MAX_RATE_PER_MINUTE}; default 60
+  --role R      what the key is for: ${KEY_ROLES.join(', ')}; default replay (the replay API); board for the ops board
   --file F      keys file (overrides REPLAY_KEYS_FILE; default ${DEFAULT_KEYS_FILE})
   --json        list as one JSON array
 `;
@@ -53,6 +56,7 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     units: { type: 'string' },
     types: { type: 'string' },
     rate: { type: 'string' },
+    role: { type: 'string' },
     file: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -61,7 +65,7 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     return 0;
   }
   const file = values.file ?? io.env.REPLAY_KEYS_FILE ?? DEFAULT_KEYS_FILE;
-  const allowed: Record<string, readonly string[]> = { create: ['id', 'units', 'types', 'rate', 'file'], list: ['json', 'file'], revoke: ['id', 'file'] };
+  const allowed: Record<string, readonly string[]> = { create: ['id', 'units', 'types', 'rate', 'role', 'file'], list: ['json', 'file'], revoke: ['id', 'file'] };
   const flags = allowed[action];
   if (flags === undefined) throw new UsageError(`unknown action '${action}'; actions: create, list, revoke`);
   const stray = Object.keys(values).filter((name) => !flags.includes(name));
@@ -102,12 +106,18 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
   const problems = [...(units.ok ? [] : units.problems), ...(types.ok ? [] : types.problems)];
   if (!units.ok || !types.ok) throw new UsageError(problems.join('; '));
   const ratePerMinute = intFlag('rate', values.rate, 1, MAX_RATE_PER_MINUTE) ?? 60;
-  const added = addKey(readKeysFile(file, true), { id: values.id, units: units.value, types: types.value, ratePerMinute }, new Date(io.now()));
+  const role = values.role as string | undefined;
+  if (role !== undefined && !(KEY_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${KEY_ROLES.join(', ')}`);
+  const added = addKey(
+    readKeysFile(file, true),
+    { id: values.id, units: units.value, types: types.value, ratePerMinute, ...(role === undefined ? {} : { role: role as KeyRole }) },
+    new Date(io.now()),
+  );
   if (!added.ok) throw new UsageError(added.problems.join('; '));
   writeKeysFile(file, added.value.file);
   io.stdout.write(`${added.value.key}\n`);
   io.stderr.write(
-    `created key '${values.id}' (units ${scopeText(units.value)}; types ${scopeText(types.value)}; ${ratePerMinute}/min) in ${file}\n` +
+    `created key '${values.id}' (units ${scopeText(units.value)}; types ${scopeText(types.value)}; ${ratePerMinute}/min) in ${file}${role === undefined ? '' : ` with the role ${role}`}\n` +
       `the key above (${KEY_PREFIX}...) is shown only this once: only its hash is stored\n`,
   );
   return 0;

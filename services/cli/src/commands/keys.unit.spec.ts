@@ -96,6 +96,14 @@ describe('dvc keys', () => {
     ]);
   });
 
+  it('create --role board writes the role; an unknown role is a usage error', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['create', '--id', 'ops', '--units', 'u1', '--types', '*', '--role', 'board'], h.io)).toBe(0);
+    expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'ops', units: ['u1'], role: 'board' });
+    expect(h.err()).toContain('with the role board');
+    await expect(keysCommand(['create', '--id', 'x', '--units', '*', '--types', '*', '--role', 'admin'], harness({ REPLAY_KEYS_FILE: file }).io)).rejects.toThrow('--role must be one of replay, producer, operator, board');
+  });
+
   it('list of a missing file says there are no keys', async () => {
     const h = harness();
     expect(await keysCommand(['list', '--file', file], h.io)).toBe(0);

@@ -1,0 +1,353 @@
+// The ops board's page: plain ES module, no build step, no network but this service.
+// Every figure comes from the board's API (/v1/...): aggregates read from Prometheus with the
+// Grafana dashboards' queries, lists from the read model. Numbers and dates in Vietnamese format.
+
+const ZONE = 'Asia/Ho_Chi_Minh';
+const KEY_ITEM = 'dvc-board-key';
+const NUMBER = new Intl.NumberFormat('vi-VN');
+const PERCENT = new Intl.NumberFormat('vi-VN', { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const VND = new Intl.NumberFormat('vi-VN', { style: 'currency', currency: 'VND' });
+const DATE = new Intl.DateTimeFormat('vi-VN', { timeZone: ZONE, day: '2-digit', month: '2-digit', year: 'numeric' });
+const DAY_MONTH = new Intl.DateTimeFormat('vi-VN', { timeZone: ZONE, day: '2-digit', month: '2-digit' });
+/** "21/11": day and month as Vietnamese write them (the locale's short form puts a hyphen). */
+const dayMonth = (ms) => {
+  const parts = Object.fromEntries(DAY_MONTH.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.day}/${parts.month}`;
+};
+const TIME = new Intl.DateTimeFormat('vi-VN', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const REFRESH_MS = 5000;
+
+export const fmt = {
+  number: (v) => (v === null || v === undefined ? '–' : NUMBER.format(v)),
+  percent: (v) => (v === null || v === undefined ? '–' : PERCENT.format(v)),
+  vnd: (v) => (v === null || v === undefined ? '–' : VND.format(v)),
+  dateTime: (iso) => (iso === null || iso === undefined ? '–' : `${DATE.format(new Date(iso))} ${TIME.format(new Date(iso))}`),
+};
+
+const GROUPS = [
+  { id: 'province', name: 'Sở, ban, ngành cấp tỉnh', test: (u) => u.level === 'province' },
+  { id: 'district', name: 'UBND cấp huyện', test: (u) => u.level === 'district' && u.kind !== 'land_registration_branch' },
+  { id: 'land', name: 'Chi nhánh Văn phòng đăng ký đất đai', test: (u) => u.kind === 'land_registration_branch' },
+  { id: 'commune', name: 'UBND cấp xã', test: (u) => u.level === 'commune' },
+  { id: 'other', name: 'Đơn vị khác', test: () => true },
+];
+const RAG = { green: 'Đạt', amber: 'Gần đạt', red: 'Không đạt', none: 'Chưa có số liệu' };
+const STATES = [
+  { id: 'overdue', title: 'Quá hạn hiện tại' },
+  { id: 'due_soon', title: 'Đến hạn trong 24 giờ' },
+  { id: 'paused', title: 'Tạm dừng chờ bổ sung' },
+];
+const SIGNALS = {
+  multiple_supplement_requests: 'Yêu cầu bổ sung nhiều lần',
+  activity_after_resolution: 'Có thao tác sau khi đã giải quyết',
+  resolved_before_last_activity: 'Kết thúc trước thao tác cuối cùng',
+  fee_unpaid: 'Chưa có thanh toán phí, lệ phí',
+  result_returned_late: 'Trả kết quả trễ',
+  result_not_returned: 'Chưa trả kết quả',
+};
+const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
+const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${SIGNALS[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
+const LEVEL_NAMES = { province: 'Tỉnh', district: 'Huyện', commune: 'Xã', unknown: 'Chưa rõ' };
+
+const $ = (selector) => document.querySelector(selector);
+const view = $('#view');
+let context;
+let timer;
+const charts = [];
+
+function esc(text) {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, as = 'json') {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY_ITEM) ?? ''}` }, cache: 'no-store' });
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, body.error ?? `lỗi ${res.status}`);
+  }
+  return as === 'json' ? res.json() : res.blob();
+}
+
+function showLogin(message = '') {
+  $('#nav').hidden = true;
+  $('#login').hidden = false;
+  view.innerHTML = '';
+  $('#login-error').textContent = message;
+  $('#key-input').focus();
+}
+
+/** A period's name as the page shows it: the targets file's Vietnamese name, without its English gloss in parentheses. */
+function windowName(w) {
+  return w.name.replace(/\s*\([^()]*\)\s*$/, '');
+}
+
+function windowOptions(selected) {
+  return context.windows.map((w) => `<option value="${esc(w.id)}"${w.id === selected ? ' selected' : ''}>${esc(windowName(w))}</option>`).join('');
+}
+
+function route() {
+  const [name = 'tong-quan', arg] = location.hash.replace(/^#\/?/, '').split('/');
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  return { name: name.split('?')[0] || 'tong-quan', arg: arg?.split('?')[0], params };
+}
+
+function badge(met) {
+  if (met === null) return '<span class="badge none">Chưa có số liệu</span>';
+  return met ? '<span class="badge met">Đạt</span>' : '<span class="badge not-met">Không đạt</span>';
+}
+
+function target(k) {
+  return `${k.comparison === 'lt' ? '<' : '≥'} ${fmt.percent(k.target)}`;
+}
+
+function card(id, label, value, text) {
+  return `<div class="card"><div class="label">${esc(label)}</div><div class="value" data-figure="${id}" data-value="${value ?? ''}">${esc(text)}</div></div>`;
+}
+
+async function renderOverview(params) {
+  const window = params.get('window') ?? '14d';
+  const data = await api(`/v1/overview?window=${encodeURIComponent(window)}`);
+  const c = data.counts;
+  const overdue = data.kpis.find((k) => k.id === 'overdue_ratio');
+  const inBalance = data.balance.left !== null && data.balance.left === data.balance.right;
+  view.innerHTML = `
+    <h2>Tổng quan tỉnh</h2>
+    <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>
+    <h3>Chỉ tiêu</h3>
+    <table id="kpis"><thead><tr><th>Chỉ tiêu</th><th class="num">Thực tế</th><th class="num">Mục tiêu</th><th>Kết quả</th></tr></thead><tbody>
+    ${data.kpis.map((k) => `<tr data-kpi="${k.id}"><td>${esc(k.label)}</td><td class="num" data-figure="kpi-${k.id}" data-value="${k.value ?? ''}">${fmt.percent(k.value)}</td><td class="num">${target(k)}</td><td>${badge(k.met)}</td></tr>`).join('')}
+    </tbody></table>
+    <h3>Hồ sơ</h3>
+    <div class="cards">
+      ${card('carried-over', 'Tồn kỳ trước chuyển sang', c.carriedOver, fmt.number(c.carriedOver))}
+      ${card('received', 'Tiếp nhận mới', c.received, fmt.number(c.received))}
+      ${card('to-resolve', 'Tổng số cần giải quyết', c.toResolve, fmt.number(c.toResolve))}
+      ${card('resolved', 'Đã giải quyết', c.resolved, fmt.number(c.resolved))}
+      ${card('resolved-overdue', 'Trong đó trễ hạn', c.resolvedOverdue, fmt.number(c.resolvedOverdue))}
+      ${card('overdue-ratio', 'Tỷ lệ trễ hạn', overdue?.value, fmt.percent(overdue?.value))}
+      ${card('open', window === '14d' ? 'Đang giải quyết (hiện tại)' : 'Đang giải quyết (cuối kỳ)', data.balance.open, fmt.number(data.balance.open))}
+      ${card('open-overdue', 'Đang giải quyết đã quá hạn (hiện tại)', c.openOverdueNow, fmt.number(c.openOverdueNow))}
+      ${card('withdrawn', 'Rút hồ sơ, không giải quyết', c.withdrawn, fmt.number(c.withdrawn))}
+    </div>
+    <p class="balance${inBalance ? '' : ' off'}" data-figure="balance">Cân đối: tồn kỳ trước + tiếp nhận = <strong>${fmt.number(data.balance.left)}</strong>;
+      đã giải quyết + đang giải quyết + rút = <strong>${fmt.number(data.balance.right)}</strong> — ${inBalance ? 'khớp' : 'không khớp'}.</p>
+    <h3>Thanh toán</h3>
+    <table><thead><tr><th>Loại</th><th>Kênh</th><th class="num">Số giao dịch</th><th class="num">Số tiền</th></tr></thead><tbody>
+    ${data.payments.map((p) => `<tr><td>${p.kind === 'fee' ? 'Phí, lệ phí' : p.kind === 'land_obligation' ? 'Nghĩa vụ tài chính đất đai' : esc(p.kind)}</td><td>${p.channel === 'online' ? 'Trực tuyến' : 'Trực tiếp'}</td><td class="num">${fmt.number(p.count)}</td><td class="num">${fmt.vnd(p.vnd)}</td></tr>`).join('') || '<tr><td colspan="4">Chưa có giao dịch.</td></tr>'}
+    </tbody></table>`;
+  $('#window').addEventListener('change', (e) => (location.hash = `#/tong-quan?window=${e.target.value}`));
+}
+
+function groupOf(unit) {
+  return GROUPS.find((g) => g.test(unit));
+}
+
+function trendChart(element, series, units) {
+  const wanted = series.filter((s) => units.includes(s.unit));
+  if (wanted.length === 0 || typeof uPlot === 'undefined') {
+    element.innerHTML = '<p class="muted">Chưa có dữ liệu xu hướng trong Prometheus.</p>';
+    return;
+  }
+  const times = [...new Set(wanted.flatMap((s) => s.points.map(([t]) => t)))].sort((a, b) => a - b);
+  const data = [times.map((t) => t / 1000), ...wanted.map((s) => {
+    const byTime = new Map(s.points);
+    return times.map((t) => (byTime.has(t) ? byTime.get(t) * 100 : null));
+  })];
+  const colours = ['#c62828', '#1565c0', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457'];
+  const chart = new uPlot(
+    {
+      width: Math.min(element.clientWidth || 900, 1100),
+      height: 260,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), ZONE),
+      series: [{ label: 'Thời điểm', value: (_u, v) => (v === null ? '–' : fmt.dateTime(new Date(v * 1000).toISOString())) }, ...wanted.map((s, i) => ({ label: s.unit, stroke: colours[i % colours.length], width: 2, value: (_u, v) => (v === null ? '–' : fmt.percent(v / 100)) }))],
+      // The last 14 days of Prometheus' time axis, whatever it holds; a y axis wide enough for "12,5 %".
+      scales: { x: { time: true, range: () => [Date.now() / 1000 - 14 * 86_400, Date.now() / 1000] } },
+      axes: [{ values: (_u, ticks) => ticks.map((t) => dayMonth(t * 1000)) }, { size: 64, values: (_u, ticks) => ticks.map((v) => `${NUMBER.format(v)} %`) }],
+    },
+    data,
+    element,
+  );
+  charts.push(chart);
+}
+
+async function renderRanking(params) {
+  const window = params.get('window') ?? '14d';
+  const [ranking, trend] = await Promise.all([api(`/v1/ranking?window=${encodeURIComponent(window)}`), api('/v1/trend')]);
+  const groups = GROUPS.map((g) => ({ ...g, units: ranking.units.filter((u) => groupOf(u) === g) })).filter((g) => g.units.length > 0);
+  view.innerHTML = `
+    <h2>Xếp hạng đơn vị theo tỷ lệ trễ hạn</h2>
+    <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select>
+    <span class="muted">Xanh: đạt mục tiêu; vàng: dưới 2 lần mục tiêu; đỏ: từ 2 lần mục tiêu trở lên.</span></div>
+    ${groups.map((g) => `
+      <h3>${esc(g.name)}</h3>
+      <div class="chart" id="trend-${g.id}"></div>
+      <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th><th class="num">Dấu hiệu bất thường</th></tr></thead><tbody>
+      ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td><td class="num" title="${esc(signalText(u.integrity))}">${fmt.number(signalCount(u.integrity))}</td></tr>`).join('')}
+      </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}
+    <p class="muted">Biểu đồ: tỷ lệ trễ hạn 14 ngày của tối đa 8 đơn vị cao nhất mỗi nhóm, theo số liệu Prometheus đã ghi trong 14 ngày qua.</p>`;
+  for (const g of groups) trendChart($(`#trend-${g.id}`), trend.series, g.units.slice(0, 8).map((u) => u.unit));
+  $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
+}
+
+function dossierRows(items, state) {
+  if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
+  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${state === 'overdue' ? fmt.number(d.daysOverdue) : '–'}</td></tr>`).join('');
+}
+
+async function renderWorklist(unit) {
+  const { units } = await api('/v1/units');
+  const chosen = unit ?? units[0]?.id;
+  const options = units.map((u) => `<option value="${esc(u.id)}"${u.id === chosen ? ' selected' : ''}>${esc(u.name || u.id)} (${esc(u.id)})</option>`).join('');
+  view.innerHTML = `
+    <h2>Danh sách hồ sơ theo đơn vị</h2>
+    <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${options}</select>
+    <span class="muted">Tự cập nhật mỗi ${REFRESH_MS / 1000} giây. Chỉ có mã hồ sơ và thời gian, không có thông tin cá nhân.</span></div>
+    <p class="error" id="list-error" role="alert"></p>
+    <div id="lists"></div>
+    <h3>Dấu hiệu bất thường (14 ngày)</h3>
+    <p id="signals" class="muted">Đang tải…</p>`;
+  $('#unit').addEventListener('change', (e) => (location.hash = `#/don-vi/${encodeURIComponent(e.target.value)}`));
+  if (chosen === undefined) {
+    $('#lists').innerHTML = '<p>Khóa này không được xem đơn vị nào.</p>';
+    return;
+  }
+  const lists = $('#lists');
+  const pages = Object.fromEntries(STATES.map((s) => [s.id, { items: [], next: null }]));
+  const load = async (state, after) => {
+    const q = new URLSearchParams({ state, limit: '100' });
+    if (after) q.set('after', after);
+    const page = await api(`/v1/units/${encodeURIComponent(chosen)}/dossiers?${q}`);
+    return page;
+  };
+  const paint = () => {
+    lists.innerHTML = STATES.map((s) => `
+      <h3>${s.title} <span class="muted" data-count="${s.id}">(${fmt.number(pages[s.id].items.length)}${pages[s.id].next ? '+' : ''} hồ sơ)</span></h3>
+      <table data-list="${s.id}"><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Tiếp nhận</th><th>Hạn xử lý</th><th class="num">Số ngày quá hạn</th></tr></thead>
+      <tbody>${dossierRows(pages[s.id].items, s.id)}</tbody></table>
+      ${pages[s.id].next ? `<button type="button" class="no-print" data-more="${s.id}">Xem thêm</button>` : ''}`).join('');
+    for (const button of lists.querySelectorAll('[data-more]')) {
+      button.addEventListener('click', async () => {
+        const state = button.dataset.more;
+        const page = await load(state, pages[state].next);
+        pages[state] = { items: [...pages[state].items, ...page.items], next: page.next };
+        paint();
+      });
+    }
+  };
+  const refresh = async () => {
+    const fresh = await Promise.all(STATES.map((s) => load(s.id)));
+    STATES.forEach((s, i) => (pages[s.id] = { items: fresh[i].items, next: fresh[i].next }));
+    paint();
+  };
+  await refresh();
+  // The unit's integrity signals come from Prometheus: without it the lists still show.
+  api('/v1/ranking?window=14d').then(
+    (ranking) => {
+      const line = ranking.units.find((u) => u.unit === chosen);
+      $('#signals').textContent = line === undefined || signalCount(line.integrity) === 0 ? 'Không có.' : signalText(line.integrity);
+    },
+    (error) => ($('#signals').textContent = `Không đọc được: ${error.message}`),
+  );
+  // A failed refresh keeps the lists shown and says why; the next one that succeeds clears it.
+  timer = setInterval(() => {
+    refresh().then(
+      () => ($('#list-error').textContent = ''),
+      (error) => {
+        if (error instanceof ApiError && error.status === 401) fail(error);
+        else $('#list-error').textContent = `Không cập nhật được danh sách: ${error.message}`;
+      },
+    );
+  }, REFRESH_MS);
+}
+
+async function download(period, format) {
+  const blob = await api(`/v1/report?period=${encodeURIComponent(period)}&format=${format}`, 'blob');
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = `bao-cao-${period}.${format}`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+async function renderReport(params) {
+  const period = params.get('period') ?? context.windows.find((w) => w.id !== '14d')?.id ?? '14d';
+  const report = await api(`/v1/report?period=${encodeURIComponent(period)}`);
+  const cells = (r) => `<td>${esc(r.name || r.unit)}</td><td>${esc(LEVEL_NAMES[r.level] ?? r.level)}</td><td class="num">${fmt.number(r.carriedOver)}</td><td class="num">${fmt.number(r.received)}</td><td class="num">${fmt.number(r.toResolve)}</td><td class="num">${fmt.number(r.resolved)}</td><td class="num">${fmt.number(r.resolvedOverdue)}</td><td class="num">${fmt.percent(r.overdueRatio)}</td><td class="num">${fmt.number(r.open)}</td><td class="num">${fmt.number(r.openOverdueNow)}</td><td class="num">${fmt.number(r.withdrawn)}</td>`;
+  const total = report.rows[report.rows.length - 1];
+  const units = report.rows.slice(0, -1);
+  view.innerHTML = `
+    <h2>Báo cáo giao ban: ${esc(windowName(report))}</h2>
+    <div class="controls"><label for="period">Kỳ báo cáo</label><select id="period">${windowOptions(period)}</select>
+      <button type="button" id="csv">Tải CSV</button><button type="button" id="xlsx">Tải XLSX</button><button type="button" id="print">In / lưu PDF</button></div>
+    <p class="muted">Số liệu tại ${fmt.dateTime(context.now)} (giờ Việt Nam). Đang giải quyết: ${period === '14d' ? 'hiện tại' : 'tại cuối kỳ'}; đang quá hạn: hiện tại.</p>
+    <table id="report"><thead><tr><th>Đơn vị</th><th>Cấp</th><th class="num">Tồn kỳ trước</th><th class="num">Tiếp nhận mới</th><th class="num">Cần giải quyết</th><th class="num">Đã giải quyết</th><th class="num">Trong đó trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Đang giải quyết</th><th class="num">Đang quá hạn</th><th class="num">Rút hồ sơ</th></tr></thead>
+    <tbody>${units.map((r) => `<tr data-unit="${esc(r.unit)}">${cells(r)}</tr>`).join('')}</tbody>
+    <tfoot><tr class="total" data-unit="${esc(total.unit)}">${cells(total)}</tr></tfoot></table>`;
+  $('#period').addEventListener('change', (e) => (location.hash = `#/bao-cao?period=${e.target.value}`));
+  $('#csv').addEventListener('click', () => download(period, 'csv').catch(fail));
+  $('#xlsx').addEventListener('click', () => download(period, 'xlsx').catch(fail));
+  $('#print').addEventListener('click', () => window.print());
+}
+
+function fail(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    sessionStorage.removeItem(KEY_ITEM);
+    showLogin('Khóa không hợp lệ hoặc đã bị thu hồi.');
+    return;
+  }
+  view.innerHTML = `<p class="error" role="alert">${esc(error.message)}</p>`;
+}
+
+async function render() {
+  clearInterval(timer);
+  while (charts.length > 0) charts.pop().destroy();
+  if (!sessionStorage.getItem(KEY_ITEM)) {
+    showLogin();
+    return;
+  }
+  try {
+    context = await api('/v1/context');
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  $('#login').hidden = true;
+  $('#nav').hidden = false;
+  $('#clock').textContent = `Số liệu tại ${fmt.dateTime(context.now)} (giờ Việt Nam) · đồng hồ: ${context.clock.mode === 'as-of' ? 'cố định' : context.clock.mode === 'event' ? 'theo sự kiện' : 'thời gian thực'} · khóa: ${context.key.id}`;
+  const { name, arg, params } = route();
+  for (const link of document.querySelectorAll('#nav a')) link.classList.toggle('active', link.dataset.view === name);
+  view.innerHTML = '<p class="muted">Đang tải…</p>';
+  view.dataset.view = name;
+  view.dataset.ready = 'false';
+  try {
+    if (name === 'xep-hang') await renderRanking(params);
+    else if (name === 'don-vi') await renderWorklist(arg === undefined ? undefined : decodeURIComponent(arg));
+    else if (name === 'bao-cao') await renderReport(params);
+    else await renderOverview(params);
+    view.dataset.ready = 'true';
+  } catch (error) {
+    fail(error);
+  }
+}
+
+$('#login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY_ITEM, $('#key-input').value.trim());
+  $('#key-input').value = '';
+  render();
+});
+$('#logout').addEventListener('click', () => {
+  sessionStorage.removeItem(KEY_ITEM);
+  showLogin();
+});
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,191 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { parseTargets } from '@dvc/config';
+import { thresholdsFrom } from '@dvc/dashboards';
+import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
+import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys';
+import { activeKey, createLiveView } from '@dvc/read-model';
+import { ProjectionStore, applyEvents } from '@dvc/redis';
+import { listen } from '@dvc/service';
+import { uniqueName } from '@dvc/testing';
+import { createApp, type BoardApp } from './app.js';
+import { loadAssets } from './assets.js';
+import { prometheusClient } from './prometheus.js';
+
+const days = createDayIndexer('Asia/Ho_Chi_Minh');
+const ctx = {
+  days,
+  calendar: createWorkCalendar([], days),
+  periods: [],
+  horizonDay: Number.NEGATIVE_INFINITY,
+  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
+};
+
+function received(id: string, unit: string, receivedAt: string, dueAt: string): DvcEvent {
+  const result = validateEvent({
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type: 'vn.dvc.dossier.received',
+    time: receivedAt,
+    subject: id,
+    unitid: unit,
+    data: { dossierId: id, unitId: unit, procedureId: `P-${id}`, channel: 'online', receivedAt, dueAt },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.event;
+}
+
+const NOW = '2022-06-22T17:00:00+07:00';
+
+describe('the board read API on a real Redis, at a pinned clock', () => {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const namespace = uniqueName('board').replace(/[^a-z0-9-]/g, '');
+  const store = new ProjectionStore(redis, namespace);
+  const units = createUnitDirectory([
+    { id: 'ward', name: 'Phường Tân Phú', level: 'commune', kind: 'commune_desk' },
+    { id: 'town', name: 'UBND thị xã Bình Long', level: 'district', kind: 'district_desk' },
+  ]);
+  const parsed = parseTargets(
+    { periods: [], targets: ['overdue_ratio', 'online_dossier_share', 'online_service_utilization', 'digitization_share', 'online_report_share'].map((kpi) => ({ kpi, comparison: kpi === 'overdue_ratio' ? 'lt' : 'ge', value: 0.5, windows: ['14d'] })) },
+    days,
+    ['14d'],
+  );
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  const targets = parsed.targets;
+  const record = (id: string, key: string, unitsScope: ApiKeyRecord['units'], role: KeyRole): ApiKeyRecord => ({
+    id,
+    hash: hashApiKey(key),
+    units: unitsScope,
+    types: '*',
+    ratePerMinute: 1000,
+    role,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
+  const ring = new KeyRing([record('all', 'key-all', '*', 'board'), record('ward', 'key-ward', ['ward'], 'board'), record('replay', 'key-replay', '*', 'replay')]);
+  let app: BoardApp;
+  let base = '';
+  const get = (path: string, key?: string) => fetch(`${base}${path}`, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
+  const json = async (path: string, key = 'key-all') => {
+    const res = await get(path, key);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    await applyEvents(
+      store,
+      [
+        // Overdue at NOW: due 21 June 17:00 (1 day) and 18 June 17:00 (4 days); due soon: 23 June 08:00; in time: 30 June.
+        received('late-1', 'ward', '2022-06-15T08:00:00+07:00', '2022-06-21T17:00:00+07:00'),
+        received('late-4', 'ward', '2022-06-10T08:00:00+07:00', '2022-06-18T17:00:00+07:00'),
+        received('soon', 'ward', '2022-06-20T08:00:00+07:00', '2022-06-23T08:00:00+07:00'),
+        received('later', 'ward', '2022-06-20T09:00:00+07:00', '2022-06-30T17:00:00+07:00'),
+        received('town-late', 'town', '2022-06-01T08:00:00+07:00', '2022-06-10T17:00:00+07:00'),
+      ],
+      ctx,
+      () => 0,
+    );
+    app = createApp({
+      redis,
+      live: createLiveView({ redis, base: namespace, clock: { mode: 'as-of', asOfMs: Date.parse(NOW) }, wall: Date.now }),
+      prometheus: prometheusClient('http://127.0.0.1:9', 1000),
+      keys: { current: () => ring },
+      reference: () => ({ units, targets }),
+      thresholds: () => thresholdsFrom(targets),
+      assets: loadAssets(),
+      openapi: '{}',
+      registry: new Registry(),
+      logger: pino({ level: 'silent' }),
+      build: { service: 'board', version: '9.9.9', node: process.version },
+      wall: Date.now,
+    });
+    base = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await store.dropNamespace();
+    await redis.del(activeKey(namespace));
+    redis.disconnect();
+  });
+
+  it('answers /healthz without a key, with the build info and the clock', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', service: 'board', version: '9.9.9', node: process.version, clock: { mode: 'as-of', asOf: new Date(NOW).toISOString() } });
+  });
+
+  it("lists the units a key may read, with the directory's names", async () => {
+    expect((await json('/v1/units')).body.units).toEqual([
+      { id: 'town', name: 'UBND thị xã Bình Long', level: 'district', kind: 'district_desk' },
+      { id: 'ward', name: 'Phường Tân Phú', level: 'commune', kind: 'commune_desk' },
+    ]);
+    expect((await json('/v1/units', 'key-ward')).body.units).toEqual([{ id: 'ward', name: 'Phường Tân Phú', level: 'commune', kind: 'commune_desk' }]);
+  });
+
+  it('lists the overdue dossiers at the clock, the longest overdue first, ids and times only', async () => {
+    const { status, body } = await json('/v1/units/ward/dossiers?state=overdue');
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      unit: 'ward',
+      state: 'overdue',
+      now: '2022-06-22T10:00:00.000Z',
+      namespace,
+      items: [
+        { dossierId: 'late-4', procedureId: 'P-late-4', receivedAt: '2022-06-10T01:00:00.000Z', dueAt: '2022-06-18T10:00:00.000Z', daysOverdue: 4 },
+        { dossierId: 'late-1', procedureId: 'P-late-1', receivedAt: '2022-06-15T01:00:00.000Z', dueAt: '2022-06-21T10:00:00.000Z', daysOverdue: 1 },
+      ],
+      next: null,
+    });
+    expect((await json('/v1/units/ward/dossiers?state=due_soon')).body.items).toEqual([
+      { dossierId: 'soon', procedureId: 'P-soon', receivedAt: '2022-06-20T01:00:00.000Z', dueAt: '2022-06-23T01:00:00.000Z', daysOverdue: 0 },
+    ]);
+    expect((await json('/v1/units/ward/dossiers?state=paused')).body.items).toEqual([]);
+  });
+
+  it('pages with a cursor: limit 1 then after=next', async () => {
+    const first = await json('/v1/units/ward/dossiers?state=overdue&limit=1');
+    expect((first.body.items as { dossierId: string }[]).map((i) => i.dossierId)).toEqual(['late-4']);
+    expect(typeof first.body.next).toBe('string');
+    const second = await json(`/v1/units/ward/dossiers?state=overdue&limit=1&after=${encodeURIComponent(first.body.next as string)}`);
+    expect((second.body.items as { dossierId: string }[]).map((i) => i.dossierId)).toEqual(['late-1']);
+    expect(second.body.next).toBeNull();
+    // A cursor of the overdue list is refused by another list.
+    expect((await json(`/v1/units/ward/dossiers?state=paused&after=${encodeURIComponent(first.body.next as string)}`)).status).toBe(400);
+  });
+
+  it('refuses a bad request with every problem: state, limit, unknown parameter', async () => {
+    const { status, body } = await json('/v1/units/ward/dossiers?state=late&limit=0&page=2');
+    expect(status).toBe(400);
+    expect(body.problems).toEqual(["unknown query parameter 'page'", 'state must be one of overdue, due_soon, paused', 'limit must be a whole number from 1 to 1000']);
+    expect((await json('/v1/units/ward/other')).status).toBe(404);
+  });
+
+  it('keys: none is 401, an unknown one 401, a replay key 403, a key scoped to one unit 403 for another', async () => {
+    expect((await get('/v1/units/ward/dossiers?state=overdue')).status).toBe(401);
+    expect((await get('/v1/units/ward/dossiers?state=overdue', 'nope')).status).toBe(401);
+    expect((await get('/v1/units/ward/dossiers?state=overdue', 'key-replay')).status).toBe(403);
+    expect((await get('/v1/units/ward/dossiers?state=overdue', 'key-ward')).status).toBe(200);
+    const other = await json('/v1/units/town/dossiers?state=overdue', 'key-ward');
+    expect(other).toEqual({ status: 403, body: { error: "đơn vị 'town' nằm ngoài phạm vi của khóa 'ward'" } });
+  });
+
+  it('an unreachable Prometheus is a 502 for the aggregates, with the reason', async () => {
+    const { status, body } = await json('/v1/overview?window=14d');
+    expect(status).toBe(502);
+    expect(String(body.error)).toMatch(/^không đọc được Prometheus: Prometheus did not answer/);
+    expect((await json('/v1/overview?window=nope')).status).toBe(400);
+  });
+
+  it('serves the Vietnamese page and every asset itself: nothing is loaded from another host', async () => {
+    const html = await (await get('/')).text();
+    expect(html).toMatch(/^<!doctype html>\n<html lang="vi">/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    for (const path of ['/assets/app.js', '/assets/board.css', '/assets/uplot.js', '/assets/uplot.css']) {
+      const res = await get(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(await res.text()).not.toMatch(/import\s[^;]*from\s*['"]https?:/);
+    }
+  });
+});

@@ -1,0 +1,282 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
+import { describeClock, type Logger, type Targets } from '@dvc/config';
+import type { KpiThresholds } from '@dvc/dashboards';
+import type { UnitDirectory } from '@dvc/domain';
+import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
+import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type LiveView, type Page, type QueueItem, type Redis } from '@dvc/read-model';
+import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
+import { PrometheusError, type Prometheus } from './prometheus.js';
+import { reportCsv, reportRows, reportXlsx } from './report.js';
+import { createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
+import type { StaticAsset } from './assets.js';
+
+export interface BoardDeps {
+  redis: Redis;
+  /** What is live and when now is, resolved per request (the configured clock and active namespace). */
+  live: LiveView;
+  prometheus: Prometheus;
+  keys: KeysSource;
+  /** The unit directory and targets current now (reference data reloads without a restart). */
+  reference: () => { units: UnitDirectory; targets: Targets };
+  thresholds: () => KpiThresholds;
+  /** Served as they are: the page, its script and style, the chart library. */
+  assets: ReadonlyMap<string, StaticAsset>;
+  openapi: string;
+  registry: Registry;
+  logger: Logger;
+  /** Service, version and Node.js version: /healthz and dvc_build_info. */
+  build: BuildInfo;
+  /** The wall clock (epoch ms): Prometheus' time axis. */
+  wall: () => number;
+  limits?: HttpLimits;
+}
+
+export interface BoardApp {
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The lists of GET /v1/units/{unit}/dossiers, by the `state` parameter's value. */
+export const DOSSIER_STATES = ['overdue', 'due_soon', 'paused'] as const;
+type DossierState = (typeof DOSSIER_STATES)[number];
+export const DEFAULT_PAGE_SIZE = 100;
+export const DOSSIERS_QUERY_PARAMETERS = ['state', 'limit', 'after'] as const;
+
+const CHALLENGE = 'Bearer realm="dvc-board"';
+const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
+const DOSSIERS_PATH = /^\/v1\/units\/([^/]+)\/dossiers$/;
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** A list item as the API writes it: ids and times only. */
+function itemJson(item: QueueItem) {
+  return { dossierId: item.dossierId, procedureId: item.procedureId ?? null, receivedAt: iso(item.receivedAtMs), dueAt: iso(item.dueMs), daysOverdue: item.daysOverdue };
+}
+
+export function createApp(deps: BoardDeps): BoardApp {
+  const requests = new Counter({
+    name: 'dvc_board_requests_total',
+    help: 'Requests to the board API (/v1/...) by route and response status',
+    labelNames: ['route', 'status'],
+    registers: [deps.registry],
+  });
+
+  const reply = (res: ServerResponse, route: string, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    requests.inc({ route, status: String(status) });
+    sendJson(res, status, body, { 'cache-control': 'no-store', ...headers });
+  };
+
+  /** The key of a request with the role `board`, or undefined once the refusal is sent. */
+  const authenticate = (req: IncomingMessage, res: ServerResponse, route: string): ApiKeyRecord | undefined => {
+    const header = req.headers.authorization;
+    const presented = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    if (presented === undefined) {
+      reply(res, route, 401, { error: 'thiếu khóa truy cập: gửi Authorization: Bearer <key> (missing API key)' }, { 'www-authenticate': CHALLENGE });
+      return undefined;
+    }
+    const key = deps.keys.current().verify(presented);
+    if (key === undefined) {
+      reply(res, route, 401, { error: 'khóa truy cập không hợp lệ (unknown API key)' }, { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
+      return undefined;
+    }
+    if (keyRole(key) !== 'board') {
+      reply(res, route, 403, { error: `khóa '${key.id}' có vai trò '${keyRole(key)}'; bảng điều hành chỉ nhận khóa vai trò 'board'` });
+      return undefined;
+    }
+    return key;
+  };
+  const mayRead = (key: ApiKeyRecord, unit: string) => key.units === '*' || key.units.includes(unit);
+
+  /** Runs an authenticated GET; a Prometheus failure is a 502 with its reason. */
+  const guarded =
+    (route: string, handler: (req: IncomingMessage, res: ServerResponse, key: ApiKeyRecord, params: URLSearchParams) => Promise<void>) =>
+    async (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method !== 'GET') {
+        reply(res, route, 405, { error: 'use GET' }, { allow: 'GET' });
+        return;
+      }
+      const key = authenticate(req, res, route);
+      if (key === undefined) return;
+      try {
+        await handler(req, res, key, new URL(req.url ?? '/', 'http://board').searchParams);
+      } catch (error) {
+        if (!(error instanceof PrometheusError)) throw error;
+        deps.logger.warn({ err: error, route }, 'Prometheus query failed');
+        reply(res, route, 502, { error: `không đọc được Prometheus: ${error.message}` });
+      }
+    };
+
+  const windowOf = (params: URLSearchParams, name: string): string | undefined => {
+    const window = params.get(name) ?? '14d';
+    const known = window === '14d' || deps.reference().targets.periodRecords.some((p) => p.id === window);
+    return known && isWindowId(window) ? window : undefined;
+  };
+
+  const context = guarded('context', async (_req, res, key) => {
+    const at = await deps.live.resolve();
+    const { targets } = deps.reference();
+    reply(res, 'context', 200, {
+      now: new Date(at.nowMs).toISOString(),
+      clock: describeClock(deps.live.clock),
+      namespace: at.namespace,
+      windows: [{ id: '14d', name: '14 ngày gần nhất', from: null, to: null }, ...targets.periodRecords.map((p) => ({ id: p.id, name: p.name, from: p.from, to: p.to }))],
+      key: { id: key.id, units: key.units },
+    });
+  });
+
+  const units = guarded('units', async (_req, res, key) => {
+    const at = await deps.live.resolve();
+    const directory = deps.reference().units;
+    const ids = (await listUnits(deps.redis, at.keys)).filter((unit) => mayRead(key, unit));
+    reply(res, 'units', 200, {
+      now: new Date(at.nowMs).toISOString(),
+      namespace: at.namespace,
+      units: ids.map((id) => {
+        const info = directory.lookup(id);
+        return { id, name: info.name, level: info.level, kind: info.kind };
+      }),
+    });
+  });
+
+  const dossiers = guarded('dossiers', async (req, res, key, params) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const match = DOSSIERS_PATH.exec(path);
+    if (match === null) {
+      reply(res, 'dossiers', 404, { error: `no such path: ${path.slice(0, 200)}` });
+      return;
+    }
+    const unit = decodeURIComponent(match[1]!);
+    const problems: string[] = [];
+    for (const name of params.keys()) if (!(DOSSIERS_QUERY_PARAMETERS as readonly string[]).includes(name)) problems.push(`unknown query parameter '${name}'`);
+    const state = params.get('state');
+    if (state === null || !(DOSSIER_STATES as readonly string[]).includes(state)) problems.push(`state must be one of ${DOSSIER_STATES.join(', ')}`);
+    const limitText = params.get('limit') ?? String(DEFAULT_PAGE_SIZE);
+    const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    if (problems.length > 0) {
+      reply(res, 'dossiers', 400, { error: problems.join('; '), problems });
+      return;
+    }
+    if (!mayRead(key, unit)) {
+      reply(res, 'dossiers', 403, { error: `đơn vị '${unit}' nằm ngoài phạm vi của khóa '${key.id}'` });
+      return;
+    }
+    const at = await deps.live.resolve();
+    const request = { limit, after: params.get('after') ?? undefined };
+    const read = { overdue: readOverdue, due_soon: readDueSoon, paused: readPaused }[state as DossierState];
+    let page: Page<QueueItem>;
+    try {
+      page = await read(deps.redis, at, unit, request);
+    } catch (error) {
+      if (!(error instanceof PageRequestError)) throw error;
+      reply(res, 'dossiers', 400, { error: error.message, problems: [error.message] });
+      return;
+    }
+    reply(res, 'dossiers', 200, {
+      unit,
+      state,
+      now: new Date(at.nowMs).toISOString(),
+      namespace: at.namespace,
+      items: page.items.map(itemJson),
+      next: page.next ?? null,
+    });
+  });
+
+  const overview = guarded('overview', async (_req, res, _key, params) => {
+    const window = windowOf(params, 'window');
+    if (window === undefined) {
+      reply(res, 'overview', 400, { error: `window must be 14d or a period id of the targets file` });
+      return;
+    }
+    reply(res, 'overview', 200, await readOverview(deps.prometheus, deps.thresholds(), window));
+  });
+
+  const ranking = guarded('ranking', async (_req, res, key, params) => {
+    const window = windowOf(params, 'window');
+    if (window === undefined) {
+      reply(res, 'ranking', 400, { error: `window must be 14d or a period id of the targets file` });
+      return;
+    }
+    const directory = deps.reference().units;
+    const rows = (await readUnitFigures(deps.prometheus, window))
+      .filter((u) => mayRead(key, u.unit))
+      .map((u) => {
+        const info = directory.lookup(u.unit);
+        return { ...u, name: info.name, kind: info.kind, rag: ragOf(u.overdueRatio, u.overdueTarget) };
+      })
+      .sort((a, b) => (b.overdueRatio ?? -1) - (a.overdueRatio ?? -1) || a.unit.localeCompare(b.unit));
+    reply(res, 'ranking', 200, { window, units: rows });
+  });
+
+  const trend = guarded('trend', async (_req, res, key) => {
+    const series = (await readTrend(deps.prometheus, deps.wall())).filter((s) => mayRead(key, s.metric.unit ?? ''));
+    reply(res, 'trend', 200, { window: '14d', series: series.map((s) => ({ unit: s.metric.unit ?? '', level: s.metric.level ?? '', points: s.points })) });
+  });
+
+  const report = guarded('report', async (_req, res, key, params) => {
+    const period = windowOf(params, 'period');
+    const format = params.get('format') ?? 'json';
+    if (period === undefined || !['json', 'csv', 'xlsx'].includes(format)) {
+      reply(res, 'report', 400, { error: 'period must be 14d or a period id of the targets file; format json, csv or xlsx' });
+      return;
+    }
+    const { units: directory, targets } = deps.reference();
+    const figures = (await readUnitFigures(deps.prometheus, period)).filter((u) => mayRead(key, u.unit));
+    const rows = reportRows(figures, (unit) => directory.lookup(unit).name);
+    // The targets file's Vietnamese name, without its English gloss in parentheses.
+    const name = (targets.periodRecords.find((p) => p.id === period)?.name ?? '14 ngày gần nhất').replace(/\s*\([^()]*\)\s*$/, '');
+    const file = `bao-cao-${period}`;
+    if (format === 'json') {
+      reply(res, 'report', 200, { period, name, rows });
+    } else if (format === 'csv') {
+      requests.inc({ route: 'report', status: '200' });
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${file}.csv"`, 'cache-control': 'no-store' });
+      res.end(reportCsv(rows));
+    } else {
+      const body = await reportXlsx(rows, `Báo cáo tình hình giải quyết hồ sơ – ${name}`);
+      requests.inc({ route: 'report', status: '200' });
+      res.writeHead(200, {
+        'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        'content-disposition': `attachment; filename="${file}.xlsx"`,
+        'content-length': String(body.length),
+        'cache-control': 'no-store',
+      });
+      res.end(body);
+    }
+  });
+
+  const asset = (path: string) => (req: IncomingMessage, res: ServerResponse) => {
+    const found = deps.assets.get(path)!;
+    res.writeHead(200, { 'content-type': found.contentType, 'content-length': String(found.body.length), 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : found.body);
+  };
+  const assetRoutes = Object.fromEntries([...deps.assets.keys()].map((path) => [path, asset(path)]));
+
+  const http = createServiceHttp({
+    build: deps.build,
+    registry: deps.registry,
+    logger: deps.logger,
+    routes: {
+      ...assetRoutes,
+      '/v1/context': context,
+      '/v1/units': units,
+      '/v1/overview': overview,
+      '/v1/ranking': ranking,
+      '/v1/trend': trend,
+      '/v1/report': report,
+      '/v1/openapi.json': (_req, res) => sendText(res, 200, deps.openapi, 'application/json; charset=utf-8'),
+    },
+    prefixRoutes: [['/v1/units/', dossiers]],
+    health: () => ({ clock: describeClock(deps.live.clock) }),
+    ready: async () => {
+      const ok = await deps.redis.ping().then(
+        () => true,
+        () => false,
+      );
+      return { ready: ok, details: { redis: ok } };
+    },
+    ...(deps.limits === undefined ? {} : { limits: deps.limits }),
+  });
+  return { server: http.server, close: () => http.close() };
+}

@@ -1,0 +1,214 @@
+import { panelQueries, provinceOverview, type KpiThresholds, type PanelQuery } from '@dvc/dashboards';
+import type { Prometheus, RangeSeries, Sample } from './prometheus.js';
+
+/**
+ * The board's aggregates, read from Prometheus with the very queries of the Grafana province
+ * overview (`provinceOverview` of @dvc/dashboards, panel by panel), so that the board and the
+ * dashboards cannot disagree; the per-unit figures use the recording rules of
+ * infra/prometheus/rules/recording.yml (`dvc:*:sum_by_unit`, `dvc:overdue_ratio:by_unit`).
+ */
+
+/** A seed KPI of the overview: the province overview panel it is read from. */
+interface KpiPanel {
+  id: string;
+  /** Vietnamese label shown on the board. */
+  label: string;
+  panelId: number;
+  kpi: keyof KpiThresholds;
+}
+
+export const KPI_PANELS: readonly KpiPanel[] = [
+  { id: 'overdue_ratio', label: 'Tỷ lệ hồ sơ giải quyết trễ hạn', panelId: 101, kpi: 'overdue_ratio' },
+  { id: 'online_dossier_share', label: 'Tỷ lệ hồ sơ trực tuyến', panelId: 102, kpi: 'online_dossier_share' },
+  { id: 'online_service_utilization_land', label: 'DVCTT có phát sinh hồ sơ – chi nhánh VPĐKĐĐ', panelId: 103, kpi: 'online_service_utilization' },
+  { id: 'online_service_utilization_commune', label: 'DVCTT có phát sinh hồ sơ – bộ phận một cửa cấp xã', panelId: 104, kpi: 'online_service_utilization' },
+  { id: 'digitization_share', label: 'Số hóa hồ sơ – cấp tỉnh, cấp huyện', panelId: 106, kpi: 'digitization_share' },
+  { id: 'online_report_share', label: 'Báo cáo gửi trực tuyến', panelId: 107, kpi: 'online_report_share' },
+];
+
+/** The dossier counts of the overview, each a province overview panel (A of the balance panel 127 is `toResolve`). */
+const COUNT_PANELS = {
+  carriedOver: 132,
+  received: 121,
+  toResolve: 133,
+  resolved: 122,
+  resolvedOverdue: 123,
+  openNow: 124,
+  openOverdueNow: 125,
+  withdrawn: 126,
+} as const;
+type CountName = keyof typeof COUNT_PANELS;
+
+const BALANCE_PANEL = 127;
+const PAYMENT_COUNT_PANEL = 141;
+const PAYMENT_VND_PANEL = 142;
+
+export interface KpiFigure {
+  id: string;
+  label: string;
+  value: number | null;
+  target: number;
+  comparison: 'lt' | 'ge';
+  /** null when there is no value (nothing in the window to compute it from). */
+  met: boolean | null;
+}
+
+export interface Payment {
+  kind: string;
+  channel: string;
+  count: number;
+  vnd: number;
+}
+
+export interface Overview {
+  window: string;
+  kpis: KpiFigure[];
+  counts: Record<CountName, number | null>;
+  /** carried over + received, and resolved + open (at the period end, or now for the rolling window) + withdrawn. */
+  balance: { left: number | null; right: number | null; open: number | null };
+  payments: Payment[];
+}
+
+const WINDOW = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Whether `window` may be put into a query (a window id of the targets file or `14d`). */
+export function isWindowId(window: string): boolean {
+  return WINDOW.test(window);
+}
+
+const single = (samples: Sample[]): number | null => (samples.length === 1 && Number.isFinite(samples[0]!.value) ? samples[0]!.value : null);
+
+export function metTarget(value: number | null, comparison: 'lt' | 'ge', target: number): boolean | null {
+  if (value === null) return null;
+  return comparison === 'lt' ? value < target : value >= target;
+}
+
+function panelQuery(queries: PanelQuery[], panelId: number, refId = 'A'): string {
+  const found = queries.find((q) => q.panelId === panelId && q.refId === refId);
+  if (found === undefined) throw new Error(`the province overview has no query ${refId} in panel ${panelId}`);
+  return found.expr;
+}
+
+/** The province overview of one window, every figure from the dashboard panel that shows it. */
+export async function readOverview(prom: Prometheus, thresholds: KpiThresholds, window: string): Promise<Overview> {
+  const queries = panelQueries(provinceOverview(thresholds), { window });
+  const kpis = await Promise.all(
+    KPI_PANELS.map(async (k): Promise<KpiFigure> => {
+      const value = single(await prom.query(panelQuery(queries, k.panelId)));
+      const targetQuery = queries.find((q) => q.panelId === k.panelId && q.refId === 'B');
+      const fromSeries = targetQuery === undefined ? null : single(await prom.query(targetQuery.expr));
+      const { comparison, value: fromFile } = thresholds[k.kpi];
+      const target = fromSeries ?? fromFile;
+      return { id: k.id, label: k.label, value, target, comparison, met: metTarget(value, comparison, target) };
+    }),
+  );
+  const names = Object.keys(COUNT_PANELS) as CountName[];
+  const values = await Promise.all(names.map(async (name) => single(await prom.query(panelQuery(queries, COUNT_PANELS[name])))));
+  const counts = Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])) as Record<CountName, number | null>;
+  const left = single(await prom.query(panelQuery(queries, BALANCE_PANEL, 'A')));
+  const right = single(await prom.query(panelQuery(queries, BALANCE_PANEL, 'B')));
+  const open = right === null || counts.resolved === null || counts.withdrawn === null ? null : right - counts.resolved - counts.withdrawn;
+  const [paymentCounts, paymentVnd] = await Promise.all([prom.query(panelQuery(queries, PAYMENT_COUNT_PANEL)), prom.query(panelQuery(queries, PAYMENT_VND_PANEL))]);
+  const payments = paymentCounts
+    .map((s): Payment => {
+      const kind = s.metric.kind ?? '';
+      const channel = s.metric.channel ?? '';
+      const vnd = paymentVnd.find((v) => v.metric.kind === kind && v.metric.channel === channel)?.value ?? 0;
+      return { kind, channel, count: s.value, vnd };
+    })
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.channel.localeCompare(b.channel));
+  return { window, kpis, counts, balance: { left, right, open }, payments };
+}
+
+/** One unit's line of the ranking and of the meeting report. */
+export interface UnitFigures {
+  unit: string;
+  level: string;
+  carriedOver: number;
+  received: number;
+  resolved: number;
+  resolvedOverdue: number;
+  /** resolvedOverdue / resolved; null when nothing was resolved. */
+  overdueRatio: number | null;
+  /** The unit's overdue-ratio target in the window; null when none applies. */
+  overdueTarget: number | null;
+  /** Open at the period end (fixed periods) or now (the rolling window). */
+  open: number;
+  openOverdueNow: number;
+  withdrawn: number;
+  /** Integrity signals of the window by reason (`dvc_integrity_flags`; only the reasons with a count). */
+  integrity: Record<string, number>;
+}
+
+const byUnit = (samples: Sample[]): Map<string, Sample> => new Map(samples.map((s) => [s.metric.unit ?? '', s]));
+
+/** Every unit's figures in a window, from the recording rules per unit (raw gauges de-duplicated across replicas first). */
+export async function readUnitFigures(prom: Prometheus, window: string): Promise<UnitFigures[]> {
+  const W = `window="${window}"`;
+  const [received, resolved, overdue, ratio, target, carried, withdrawn, openAtEnd, openNow, openOverdue, integrity] = await Promise.all([
+    prom.query(`dvc:dossiers_received:sum_by_unit{${W}}`),
+    prom.query(`dvc:dossiers_resolved:sum_by_unit{${W}}`),
+    prom.query(`dvc:dossiers_overdue:sum_by_unit{${W}}`),
+    prom.query(`dvc:overdue_ratio:by_unit{${W}}`),
+    prom.query(`dvc:overdue_ratio:target_by_unit{${W}}`),
+    prom.query(`max by (unit, level, window) (dvc_dossiers_carried_over{${W}})`),
+    prom.query(`max by (unit, level, window) (dvc_dossiers_withdrawn{${W}})`),
+    prom.query(`max by (unit, level, window) (dvc_dossiers_open_at_end{${W}})`),
+    prom.query('sum by (unit, level) (max by (unit, level, state) (dvc_dossiers_open))'),
+    prom.query('max by (unit, level) (dvc_dossiers_open{state="overdue"})'),
+    prom.query(`max by (unit, level, window, reason) (dvc_integrity_flags{${W}}) > 0`),
+  ]);
+  const maps = {
+    received: byUnit(received),
+    resolved: byUnit(resolved),
+    overdue: byUnit(overdue),
+    ratio: byUnit(ratio),
+    target: byUnit(target),
+    carried: byUnit(carried),
+    withdrawn: byUnit(withdrawn),
+    openAtEnd: byUnit(openAtEnd),
+    openNow: byUnit(openNow),
+    openOverdue: byUnit(openOverdue),
+  };
+  const units = new Map<string, string>();
+  for (const samples of [received, resolved, carried, openNow]) for (const s of samples) units.set(s.metric.unit ?? '', s.metric.level ?? '');
+  const periodEnds = openAtEnd.length > 0;
+  const signals = new Map<string, Record<string, number>>();
+  for (const s of integrity) {
+    const unit = s.metric.unit ?? '';
+    signals.set(unit, { ...signals.get(unit), [s.metric.reason ?? '']: s.value });
+  }
+  const n = (map: Map<string, Sample>, unit: string) => map.get(unit)?.value ?? 0;
+  return [...units]
+    .filter(([unit]) => unit !== '')
+    .map(([unit, level]): UnitFigures => ({
+      unit,
+      level,
+      carriedOver: n(maps.carried, unit),
+      received: n(maps.received, unit),
+      resolved: n(maps.resolved, unit),
+      resolvedOverdue: n(maps.overdue, unit),
+      overdueRatio: maps.ratio.get(unit)?.value ?? null,
+      overdueTarget: maps.target.get(unit)?.value ?? null,
+      open: periodEnds ? n(maps.openAtEnd, unit) : n(maps.openNow, unit),
+      openOverdueNow: n(maps.openOverdue, unit),
+      withdrawn: n(maps.withdrawn, unit),
+      integrity: signals.get(unit) ?? {},
+    }))
+    .sort((a, b) => a.unit.localeCompare(b.unit));
+}
+
+/** Red / amber / green of a unit's overdue share against its target: green meets it, amber is under twice it, red is the rest. */
+export type Rag = 'green' | 'amber' | 'red' | 'none';
+export function ragOf(ratio: number | null, target: number | null): Rag {
+  if (ratio === null || target === null) return 'none';
+  if (ratio < target) return 'green';
+  return ratio < 2 * target ? 'amber' : 'red';
+}
+
+/** The 14-day trend of every unit's overdue share in the rolling window, as Prometheus recorded it (at most 200 points). */
+export async function readTrend(prom: Prometheus, endMs: number): Promise<RangeSeries[]> {
+  const spanMs = 14 * 86_400_000;
+  const step = Math.max(60, Math.ceil(spanMs / 1000 / 200));
+  return prom.queryRange('dvc:overdue_ratio:by_unit{window="14d"}', endMs - spanMs, endMs, step);
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { DOSSIER_STATES, DOSSIERS_QUERY_PARAMETERS } from './app.js';
+import { OPENAPI_FILE } from './assets.js';
+
+interface Parameter {
+  name: string;
+  in: string;
+  description?: string;
+  schema?: { enum?: string[] };
+}
+
+const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as {
+  openapi: string;
+  paths: Record<string, { get?: { parameters?: Parameter[]; responses: Record<string, unknown> } }>;
+};
+const dossiers = doc.paths['/v1/units/{unit}/dossiers']?.get;
+
+describe('openapi.json of the board', () => {
+  it('is OpenAPI 3.1', () => {
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('documents every query parameter of the dossier lists, and only those, with the states the code accepts', () => {
+    const query = (dossiers?.parameters ?? []).filter((p) => p.in === 'query');
+    expect(query.map((p) => p.name).sort()).toEqual([...DOSSIERS_QUERY_PARAMETERS].sort());
+    for (const p of query) expect(p.description?.length ?? 0).toBeGreaterThan(20);
+    expect(query.find((p) => p.name === 'state')?.schema?.enum).toEqual([...DOSSIER_STATES]);
+  });
+
+  it('documents every status the dossier lists answer with', () => {
+    expect(Object.keys(dossiers?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '405']);
+  });
+
+  it('documents every API path the service serves', () => {
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/context', '/v1/openapi.json', '/v1/overview', '/v1/ranking', '/v1/report', '/v1/trend', '/v1/units', '/v1/units/{unit}/dossiers']);
+  });
+});

@@ -1,0 +1,49 @@
+/** One series of an instant query: its labels and value. */
+export interface Sample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+/** One series of a range query: its labels and [epoch ms, value] points. */
+export interface RangeSeries {
+  metric: Record<string, string>;
+  points: [number, number][];
+}
+
+/** Thrown when Prometheus cannot be reached or refuses a query; the message names the query. */
+export class PrometheusError extends Error {}
+
+export interface Prometheus {
+  query(expr: string): Promise<Sample[]>;
+  queryRange(expr: string, startMs: number, endMs: number, stepSeconds: number): Promise<RangeSeries[]>;
+}
+
+interface ApiBody {
+  status: string;
+  error?: string;
+  data?: { resultType: string; result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[] };
+}
+
+/** A client of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`), each call bounded by `timeoutMs`. */
+export function prometheusClient(baseUrl: string, timeoutMs: number): Prometheus {
+  const call = async (path: string, params: Record<string, string>) => {
+    const url = `${baseUrl.replace(/\/+$/, '')}${path}?${new URLSearchParams(params).toString()}`;
+    let body: ApiBody;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      body = (await res.json()) as ApiBody;
+    } catch (error) {
+      throw new PrometheusError(`Prometheus did not answer ${params.query ?? ''}: ${(error as Error).message}`);
+    }
+    if (body.status !== 'success' || body.data === undefined) throw new PrometheusError(`Prometheus refused ${params.query ?? ''}: ${body.error ?? 'no data'}`);
+    return body.data.result;
+  };
+  return {
+    query: async (expr) => (await call('/api/v1/query', { query: expr })).map((r) => ({ metric: r.metric, value: Number(r.value?.[1]) })),
+    queryRange: async (expr, startMs, endMs, stepSeconds) =>
+      (await call('/api/v1/query_range', { query: expr, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepSeconds) })).map((r) => ({
+        metric: r.metric,
+        points: (r.values ?? []).map(([t, v]): [number, number] => [Math.round(t * 1000), Number(v)]),
+      })),
+  };
+}

@@ -1,0 +1,314 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Browser, Page } from 'playwright-core';
+import { testKafka } from '@dvc/kafka/testing';
+import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
+import { ProjectionStore } from '@dvc/redis';
+import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ScenarioEvent } from '@dvc/scenario';
+import { ev, uniqueName, waitFor } from '@dvc/testing';
+import { launchChromium, screenshotDir } from './browser.js';
+import { startPrometheus, type PrivatePrometheus } from './prometheus.js';
+import { projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+
+/**
+ * The ops board in a real browser (Debian's Chromium through playwright-core) on the real
+ * pipeline: the Bình Phước 2022 history through Kafka, the projector, the exporter (clock pinned
+ * at the meeting) and a private Prometheus with the repository's rules; the board reads the
+ * aggregates from that Prometheus and the lists from the projection. Every figure the page shows
+ * is compared with the board's API, and the API with the article; screenshots of each view are
+ * saved under the test results.
+ */
+describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
+  const id = uniqueName('board').replace(/[^a-z0-9]/g, '');
+  const env = stackEnv();
+  const topic = `${id}.events`;
+  const common = {
+    KAFKA_BROKERS: env.kafkaBrokers,
+    REDIS_URL: env.redisUrl,
+    EVENTS_TOPIC: topic,
+    DLQ_TOPIC: `${id}.dlq`,
+    REDIS_NAMESPACE: id,
+    PROJECTOR_GROUP: `${id}-projector`,
+  };
+  const kafka = testKafka(id, env.kafkaBrokers.split(','));
+  const redis = new Redis(env.redisUrl);
+  const keysDir = mkdtempSync(join(tmpdir(), 'dvc-board-keys-'));
+  const shots = screenshotDir();
+  const W = PERIOD.id;
+  let events: ScenarioEvent[] = [];
+  let projector: ServiceProcess | undefined;
+  let exporter: ServiceProcess | undefined;
+  let board: ServiceProcess | undefined;
+  let prom: PrivatePrometheus | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const keys: Record<'all' | 'unit' | 'replay', string> = { all: '', unit: '', replay: '' };
+  /** The unit with the most open overdue dossiers at the meeting, and the unit the scoped key reads. */
+  let worstUnit = '';
+
+  const get = async (path: string, key = keys.all) => fetch(`${board!.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const getJson = async <T>(path: string, key = keys.all): Promise<T> => {
+    const res = await get(path, key);
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const number = (v: number) => new Intl.NumberFormat('vi-VN').format(v);
+  const percent = (v: number) => new Intl.NumberFormat('vi-VN', { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
+  let loads = 0;
+  /** Loads the page afresh at a view (the key stays in sessionStorage) and waits until it has drawn its data. */
+  const open = async (hash: string) => {
+    loads += 1;
+    await page.goto(`${board!.url}/?load=${loads}${hash}`);
+    await page.waitForFunction(`document.querySelector('#view')?.dataset.ready === 'true'`, undefined, { timeout: 30_000 });
+  };
+  /**
+   * Opens a view until `ready` holds: Prometheus answers with what it scraped last, and a scrape
+   * of the whole province that times out on a loaded machine leaves the series stale for a moment.
+   */
+  const openWhen = async (hash: string, ready: () => Promise<boolean>, what: string) => {
+    await waitFor(
+      async () => {
+        await open(hash);
+        return (await ready()) ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2_000, description: what },
+    );
+  };
+  /** The API's answer once `ready` holds for it (see openWhen). */
+  const getJsonWhen = async <T>(path: string, ready: (body: T) => boolean): Promise<T> =>
+    waitFor(
+      async () => {
+        const body = await getJson<T>(path);
+        return ready(body) ? body : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2_000, description: `${path} with data` },
+    );
+  const figure = (name: string) => page.locator(`[data-figure="${name}"]`).innerText();
+  /** The whole page, and what the window shows (the README's pictures: services/board/docs). */
+  const screenshot = async (name: string) => {
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+    await page.screenshot({ path: join(shots, `${name}-view.png`) });
+  };
+
+  beforeAll(async () => {
+    ({ events } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }, { topic: common.DLQ_TOPIC, numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < events.length; i += 5000) {
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    }
+    await producer.disconnect();
+
+    let file: KeysFile = { version: KEYS_FILE_VERSION, keys: [] };
+    const now = new Date();
+    for (const [name, units, role] of [
+      ['all', '*', 'board'],
+      ['replay', '*', 'replay'],
+    ] as const) {
+      const added = addKey(file, { id: `${id}-${name}`, units, types: '*', ratePerMinute: 100_000, role }, now);
+      if (!added.ok) throw new Error(added.problems.join('; '));
+      file = added.value.file;
+      keys[name] = added.value.key;
+    }
+    writeKeysFile(join(keysDir, 'keys.json'), file);
+
+    // A 10 s scrape interval (and timeout): a scrape of the whole province takes seconds on a loaded machine.
+    prom = await startPrometheus(id, '10s');
+    projector = await startService('projector', common, 'PROJECTOR_PORT');
+    exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
+    prom.registerExporter(id, exporter.port);
+    board = await startService('board', { ...common, CLOCK_AS_OF: CLOCK, PROMETHEUS_URL: prom.url, BOARD_KEYS_FILE: join(keysDir, 'keys.json') }, 'BOARD_PORT');
+    await waitFor(async () => ((await projectionProgress(redis, id)).applied === events.length ? true : undefined), {
+      timeoutMs: 300_000,
+      intervalMs: 1_000,
+      description: `all ${events.length} events applied`,
+    });
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP, topic, 60_000);
+    await waitFor(
+      async () => {
+        const applied = await prom!.query('sum(dvc_projection_events_applied_total)');
+        const open = await prom!.query('dvc:dossiers_open_overdue:sum_province');
+        return applied[0]?.value === events.length && open[0]?.value === FIGURES.openOverdue ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000, description: 'a Prometheus scrape with every event applied' },
+    );
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+    await page.goto(board.url);
+    await page.fill('#key-input', keys.all);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForFunction(`document.querySelector('#view')?.dataset.ready === 'true'`, undefined, { timeout: 30_000 });
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([projector?.kill('SIGTERM'), exporter?.kill('SIGTERM'), board?.kill('SIGTERM'), prom?.stop()]);
+    await new ProjectionStore(redis, id).dropNamespace();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic, common.DLQ_TOPIC] }).catch(() => undefined);
+    await admin.disconnect();
+    redis.disconnect();
+    rmSync(keysDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('is a Vietnamese page that keeps the key in sessionStorage only', async () => {
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    expect(await page.title()).toBe('Bảng điều hành dịch vụ công');
+    expect(await page.evaluate('[sessionStorage.length, localStorage.length, document.cookie]')).toEqual([1, 0, '']);
+    expect(await page.locator('#clock').innerText()).toContain('22/06/2022 17:00');
+  });
+
+  it(`overview of ${W}: the article's figures, on the page as in the API`, async () => {
+    interface Overview {
+      counts: Record<string, number | null>;
+      kpis: { id: string; value: number | null; met: boolean | null }[];
+      balance: { left: number; right: number; open: number };
+    }
+    // Settled: every count there, the ratio rule evaluated on the same counts (rule groups are
+    // evaluated one after another, so a ratio may trail its counts by one evaluation), and the
+    // counts unchanged for longer than a scrape and an evaluation (on a loaded machine a scrape of
+    // the exporter may still carry the figures of before the last events were applied).
+    let seen = '';
+    let seenSince = 0;
+    const settled = (o: Overview) => {
+      const ratio = o.kpis.find((k) => k.id === 'overdue_ratio')?.value;
+      const now = Date.now();
+      const key = JSON.stringify(o.counts);
+      if (key !== seen) [seen, seenSince] = [key, now];
+      return (
+        now - seenSince >= 25_000 &&
+        Object.values(o.counts).every((v) => v !== null) &&
+        o.balance.right !== null &&
+        ratio === o.counts.resolvedOverdue! / o.counts.resolved!
+      );
+    };
+    const api = await getJsonWhen<Overview>(`/v1/overview?window=${W}`, settled);
+    expect(api.counts).toMatchObject({ received: 40_689, carriedOver: 52_379, toResolve: 93_068, resolved: 43_645, resolvedOverdue: 1_265, openOverdueNow: 21, withdrawn: 31 });
+    expect(api.balance).toEqual({ left: 93_068, right: 93_068, open: 49_392 });
+    const overdue = api.kpis.find((k) => k.id === 'overdue_ratio')!;
+    expect(overdue.value).toBeCloseTo(1_265 / 43_645, 12);
+    expect(overdue.met).toBe(false);
+
+    await openWhen(
+      `#/tong-quan?window=${W}`,
+      async () => (await figure('received')) === number(api.counts.received!) && (await figure('overdue-ratio')) === percent(overdue.value!) && (await figure('open')) !== '–',
+      'the overview with the settled figures',
+    );
+    const shown = {
+      received: await figure('received'),
+      resolved: await figure('resolved'),
+      resolvedOverdue: await figure('resolved-overdue'),
+      ratio: await figure('overdue-ratio'),
+      openOverdue: await figure('open-overdue'),
+      open: await figure('open'),
+      withdrawn: await figure('withdrawn'),
+    };
+    expect(shown).toEqual({ received: '40.689', resolved: '43.645', resolvedOverdue: '1.265', ratio: '2,90%', openOverdue: '21', open: '49.392', withdrawn: '31' });
+    expect(shown.received).toBe(number(api.counts.received!));
+    expect(shown.ratio).toBe(percent(overdue.value!));
+    expect(await page.locator('[data-kpi="overdue_ratio"] .badge').innerText()).toBe('Không đạt');
+    expect(await page.locator('[data-figure="balance"]').innerText()).toContain('93.068');
+    await screenshot('board-overview');
+  });
+
+  it('ranks units by overdue share, the same units and ratios as the API', async () => {
+    const api = await getJsonWhen<{ units: { unit: string; overdueRatio: number | null; openOverdueNow: number; rag: string }[] }>(`/v1/ranking?window=${W}`, (r) => r.units.length > 100);
+    expect(api.units.length).toBeGreaterThan(100);
+    expect(api.units.reduce((n, u) => n + u.openOverdueNow, 0)).toBe(21);
+    worstUnit = [...api.units].sort((a, b) => b.openOverdueNow - a.openOverdueNow || a.unit.localeCompare(b.unit))[0]!.unit;
+    await openWhen(`#/xep-hang?window=${W}`, async () => (await page.locator('table[data-group] tbody tr').count()) === api.units.length, 'the ranking with every unit');
+    for (const u of api.units.slice(0, 5)) {
+      const cells = await page.locator(`tr[data-unit="${u.unit}"] td`).allInnerTexts();
+      expect(cells[4]).toBe(u.overdueRatio === null ? '–' : percent(u.overdueRatio));
+    }
+    await screenshot('board-ranking');
+  });
+
+  it(`meeting report of ${W}: the province line equals the article; CSV and XLSX download`, async () => {
+    interface Row {
+      unit: string;
+      received: number;
+      resolved: number;
+      resolvedOverdue: number;
+      overdueRatio: number;
+      toResolve: number;
+      open: number;
+      openOverdueNow: number;
+      withdrawn: number;
+    }
+    const api = await getJsonWhen<{ rows: Row[] }>(`/v1/report?period=${W}`, (r) => r.rows.at(-1)!.received > 0);
+    const total = api.rows.at(-1)!;
+    expect(total).toMatchObject({ unit: 'toan-tinh', received: 40_689, toResolve: 93_068, resolved: 43_645, resolvedOverdue: 1_265, open: 49_392, openOverdueNow: 21, withdrawn: 31 });
+    await openWhen(`#/bao-cao?period=${W}`, async () => (await page.locator('tr.total td').nth(3).innerText()) !== '0', 'the report with data');
+    const cells = await page.locator('tr.total td').allInnerTexts();
+    expect(cells).toEqual(['Toàn tỉnh', '', '52.379', '40.689', '93.068', '43.645', '1.265', '2,90%', '49.392', '21', '31']);
+    expect(await page.locator('#report tbody tr').count()).toBe(api.rows.length - 1);
+    await screenshot('board-report');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+    expect(download.suggestedFilename()).toBe(`bao-cao-${W}.csv`);
+    const csv = await waitFor(
+      async () => {
+        const text = await (await get(`/v1/report?period=${W}&format=csv`)).text();
+        return text.includes(',40689,') ? text : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000, description: 'the CSV with data' },
+    );
+    expect(csv.split('\r\n').at(-2)).toBe(`toan-tinh,Toàn tỉnh,,52379,40689,93068,43645,1265,${1265 / 43645},49392,21,31`);
+    const xlsx = await get(`/v1/report?period=${W}&format=xlsx`);
+    expect(xlsx.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(Buffer.from(await xlsx.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('#nav').isVisible()).toBe(false);
+    await page.emulateMedia({ media: 'screen' });
+  });
+
+  it("a unit's worklist equals the read API, and a new dossier past due shows within seconds", async () => {
+    type Item = { dossierId: string; daysOverdue: number; dueAt: string };
+    const before = await getJson<{ items: Item[] }>(`/v1/units/${worstUnit}/dossiers?state=overdue&limit=1000`);
+    expect(before.items.length).toBeGreaterThan(0);
+    await open(`#/don-vi/${worstUnit}`);
+    const ids = await page.locator('table[data-list="overdue"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-dossier')));
+    expect(ids).toEqual(before.items.map((i) => i.dossierId));
+    await screenshot('board-worklist');
+
+    const dossierId = `${id}-late`;
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const late = ev.received(worstUnit, dossierId, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-21T17:00:00+07:00' });
+    const sentAt = Date.now();
+    await producer.send({ topic, acks: -1, messages: [{ key: late.subject, value: JSON.stringify(late) }] });
+    await producer.disconnect();
+    await page.locator(`tr[data-dossier="${dossierId}"]`).waitFor({ timeout: 30_000 });
+    const seconds = (Date.now() - sentAt) / 1000;
+    console.log(`new overdue dossier shown in the worklist ${seconds.toFixed(1)} s after it was sent`);
+    expect(seconds).toBeLessThan(30);
+    const row = await page.locator(`tr[data-dossier="${dossierId}"] td`).allInnerTexts();
+    expect(row).toEqual([dossierId, 'P-TEST', '20/06/2022 08:00', '21/06/2022 17:00', '1']);
+  });
+
+  it("a key scoped to one unit reads that unit only: another unit's list is 403; a replay key is 403; no key is 401", async () => {
+    const file = join(keysDir, 'keys.json');
+    const { readKeysFile } = await import('@dvc/keys');
+    const added = addKey(readKeysFile(file), { id: `${id}-unit`, units: [worstUnit], types: '*', ratePerMinute: 1000, role: 'board' }, new Date());
+    if (!added.ok) throw new Error(added.problems.join('; '));
+    writeKeysFile(file, added.value.file);
+    keys.unit = added.value.key;
+    const other = (await getJson<{ units: { id: string }[] }>('/v1/units')).units.find((u) => u.id !== worstUnit)!.id;
+    await waitFor(async () => ((await get(`/v1/units/${worstUnit}/dossiers?state=overdue`, keys.unit)).status === 200 ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'the board reloads the keys file',
+    });
+    expect((await get(`/v1/units/${other}/dossiers?state=overdue`, keys.unit)).status).toBe(403);
+    expect((await getJson<{ units: { id: string }[] }>('/v1/units', keys.unit)).units.map((u) => u.id)).toEqual([worstUnit]);
+    expect((await get(`/v1/units/${worstUnit}/dossiers?state=overdue`, keys.replay)).status).toBe(403);
+    expect((await fetch(`${board!.url}/v1/units`)).status).toBe(401);
+    expect((await get(`/v1/units/${worstUnit}/dossiers?state=late`)).status).toBe(400);
+  });
+});
