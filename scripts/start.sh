@@ -191,7 +191,8 @@ mail_ui=""
 if [ -z "${SMTP_URL:-}" ]; then
   processes+=(mail)
   export SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
-  mail_ui="http://127.0.0.1:$MAIL_WEB_PORT/"
+  # MailDev serves its web UI at /index.html (its / answers 404).
+  mail_ui="http://127.0.0.1:$MAIL_WEB_PORT/index.html"
 fi
 export DASHBOARD_URL=${DASHBOARD_URL:-http://127.0.0.1:$BOARD_PORT/#/don-vi/{unit}}
 # A first key of the ops board (role board, every unit), printed once (only its hash is kept).
