@@ -127,7 +127,13 @@ describe('notifier follows the live namespace and the pinned clock', () => {
   });
 
   it('reports its pinned clock', async () => {
-    expect(await (await fetch(`${notifier!.url}/healthz`)).json()).toEqual({ status: 'ok', clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' } });
+    expect(await (await fetch(`${notifier!.url}/healthz`)).json()).toEqual({
+      status: 'ok',
+      service: 'notifier',
+      version: '0.1.0',
+      node: process.version,
+      clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' },
+    });
     expect(await (await fetch(`${notifier!.url}/metrics`)).text()).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
   });
 
