@@ -332,7 +332,8 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
 
     // The other stack runs on: all its targets up, its numbers unchanged.
     expect(a.start?.exitCode).toBeNull();
-    await waitFor(async () => ((await single(a, 'sum(up)')) === 6 ? true : undefined), { timeoutMs: 30_000, description: 'stack a: 6 targets up' });
+    const services = Object.keys(SERVICE_PORTS).length;
+    await waitFor(async () => ((await single(a, 'sum(up)')) === services ? true : undefined), { timeoutMs: 30_000, description: `stack a: ${services} targets up` });
     expect(await single(a, 'sum(dvc_dossiers_resolved{window="14d"})')).toBe(plan.a.dossiers);
   }, 600_000);
 });
