@@ -11,6 +11,7 @@ import {
   type Subscription,
 } from './port.js';
 import { bodyHash } from './canonical.js';
+import { eventsReadQuery } from './sql-read.js';
 import { PollingSubscription } from './subscription.js';
 
 export interface PostgresEventStoreOptions {
@@ -184,25 +185,8 @@ export class PostgresEventStore implements EventStore {
 
   async read(options: ReadOptions = {}): Promise<StoredEvent[]> {
     this.#open();
-    const where: string[] = ['position > $1'];
-    const params: unknown[] = [options.after ?? 0];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (options.types !== undefined) {
-      if (options.types.length === 0) return [];
-      where.push(`type = ANY(${param([...options.types])}::text[])`);
-    }
-    if (options.unit !== undefined) where.push(`unit = ${param(options.unit)}`);
-    if (options.from !== undefined) where.push(`time_ms >= ${param(options.from)}`);
-    if (options.to !== undefined) where.push(`time_ms < ${param(options.to)}`);
-    let sql = `SELECT position, body FROM ${this.#schema}.events WHERE ${where.join(' AND ')} ORDER BY position`;
-    if (options.limit !== undefined) {
-      if (options.limit <= 0) return [];
-      sql += ` LIMIT ${param(Math.floor(options.limit))}`;
-    }
-    return this.#query(sql, params);
+    const query = eventsReadQuery(`${this.#schema}.events`, options, (n) => `$${n}`);
+    return query === undefined ? [] : this.#query(query.sql, query.params);
   }
 
   async readStream(subject: string): Promise<StoredEvent[]> {

@@ -138,7 +138,7 @@ describe('SqliteEventStore across processes', () => {
       '@dvc/domain': pathToFileURL(require.resolve('@dvc/domain')).href,
       'better-sqlite3': pathToFileURL(require.resolve('better-sqlite3')).href,
     };
-    for (const name of ['port', 'canonical', 'subscription', 'sqlite']) {
+    for (const name of ['port', 'canonical', 'subscription', 'sql-read', 'sqlite']) {
       const source = readFileSync(join(process.cwd(), 'src', `${name}.ts`), 'utf8');
       let js = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

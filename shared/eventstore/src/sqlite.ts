@@ -11,6 +11,7 @@ import {
   type Subscription,
 } from './port.js';
 import { bodyHash } from './canonical.js';
+import { eventsReadQuery } from './sql-read.js';
 import { PollingSubscription } from './subscription.js';
 
 export interface SqliteEventStoreOptions {
@@ -122,32 +123,8 @@ export class SqliteEventStore implements EventStore {
 
   async read(options: ReadOptions = {}): Promise<StoredEvent[]> {
     this.#open();
-    const where: string[] = ['position > ?'];
-    const params: (string | number)[] = [options.after ?? 0];
-    if (options.types !== undefined) {
-      if (options.types.length === 0) return [];
-      where.push(`type IN (${options.types.map(() => '?').join(', ')})`);
-      params.push(...options.types);
-    }
-    if (options.unit !== undefined) {
-      where.push('unit = ?');
-      params.push(options.unit);
-    }
-    if (options.from !== undefined) {
-      where.push('time_ms >= ?');
-      params.push(options.from);
-    }
-    if (options.to !== undefined) {
-      where.push('time_ms < ?');
-      params.push(options.to);
-    }
-    let sql = `SELECT position, body FROM events WHERE ${where.join(' AND ')} ORDER BY position`;
-    if (options.limit !== undefined) {
-      if (options.limit <= 0) return [];
-      sql += ' LIMIT ?';
-      params.push(Math.floor(options.limit));
-    }
-    return this.#query(sql, params);
+    const query = eventsReadQuery('events', options, () => '?');
+    return query === undefined ? [] : this.#query(query.sql, query.params);
   }
 
   async readStream(subject: string): Promise<StoredEvent[]> {
