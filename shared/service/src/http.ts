@@ -17,37 +17,58 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
 
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge: true };
 
-/** Reads a request body, stopping as soon as it passes the limit. */
+/**
+ * How much of an oversized body is still read and thrown away before the refusal goes out, and for
+ * how long. A client still sending when the server answers and closes gets a broken pipe instead of
+ * the 413 (nginx calls the cure "lingering close"). Past either bound the refusal goes out at once.
+ */
+export const LINGER = { bytes: 16 * 1024 * 1024, ms: 2_000 } as const;
+
+const TOO_LARGE: BodyResult = { ok: false, tooLarge: true };
+
+/** Reads a request body; past the limit it keeps nothing and drains the rest within {@link LINGER}. */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyResult> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > limitBytes) {
-      req.resume();
-      resolve({ ok: false, tooLarge: true });
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
+    let over = false;
+    let lingerLeft: number = LINGER.bytes;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (result: BodyResult) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const refuse = () => {
+      over = true;
+      chunks.length = 0;
+      if (declared > limitBytes + LINGER.bytes) settle(TOO_LARGE);
+      else timer = setTimeout(() => settle(TOO_LARGE), LINGER.ms);
+    };
     req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limitBytes) {
-        done = true;
-        resolve({ ok: false, tooLarge: true });
-        req.resume();
+      if (over) {
+        lingerLeft -= chunk.length;
+        if (lingerLeft < 0) settle(TOO_LARGE);
         return;
       }
-      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limitBytes) refuse();
+      else chunks.push(chunk);
     });
-    req.on('end', () => {
-      if (!done) resolve({ ok: true, body: Buffer.concat(chunks, size) });
+    req.on('end', () => settle(over ? TOO_LARGE : { ok: true, body: Buffer.concat(chunks, size) }));
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      reject(error);
     });
-    req.on('error', reject);
+    if (declared > limitBytes) refuse();
   });
 }
 
-/** The edge limits every service can take from its environment: spread into the service's spec. */
 export const httpSpec = {
   HTTP_RATE_LIMIT_PER_SECOND: int('requests per second one client address may send, sustained (429 above; 0 = no limit)', 0, 0, 1_000_000),
   HTTP_RATE_LIMIT_BURST: int('requests one client address may send at once before the sustained rate applies (0 = one second of it)', 0, 0, 1_000_000),

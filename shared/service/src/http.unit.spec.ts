@@ -9,6 +9,7 @@ import {
   httpLimits,
   httpSpec,
   listen,
+  LINGER,
   readBody,
   sendJson,
   sendText,
@@ -83,7 +84,7 @@ async function serve(limits: HttpLimits, now?: () => number) {
       '/echo': async (req, res) => {
         const body = await readBody(req, 1024);
         if (body.ok) sendJson(res, 200, { bytes: body.body.length });
-        else sendJson(res, 413, { error: 'too large' });
+        else sendJson(res, 413, { error: 'too large' }, { connection: 'close' });
       },
       '/healthz': (_req, res) => sendJson(res, 200, { status: 'ok' }),
     },
@@ -181,6 +182,56 @@ describe('createHttpServer without a rate limit', () => {
     } finally {
       await closeServer(s.server);
     }
+  });
+});
+
+describe('readBody past the limit (loopback server)', () => {
+  let s: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    s = await serve(DEFAULT_HTTP_LIMITS);
+  });
+  afterAll(() => closeServer(s.server));
+
+  it('drains an oversized body before refusing it, so a client still sending reads the 413 and not a broken pipe', async () => {
+    // A slow sender: the headers declare 2 MiB (limit 1 KiB), then the body comes in 16 pieces.
+    const piece = 'x'.repeat(128 * 1024);
+    const socket = connect(s.port, '127.0.0.1');
+    const outcome = await new Promise<{ writeError: string | undefined; sentPieces: number; answer: string }>((resolve) => {
+      let answer = '';
+      let sentPieces = 0;
+      let writeError: string | undefined;
+      socket.on('data', (d) => (answer += d.toString()));
+      socket.on('error', (e: NodeJS.ErrnoException) => (writeError = e.code));
+      socket.on('close', () => resolve({ writeError, sentPieces, answer: answer.slice(0, answer.indexOf('\r\n')) }));
+      socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${16 * piece.length}\r\n\r\n`);
+      const next = () => {
+        if (socket.destroyed || sentPieces === 16) return;
+        socket.write(piece, (error) => {
+          if (error !== null && error !== undefined) return;
+          sentPieces += 1;
+          setTimeout(next, 10);
+        });
+      };
+      next();
+    });
+    expect(outcome).toEqual({ writeError: undefined, sentPieces: 16, answer: 'HTTP/1.1 413 Payload Too Large' });
+    expect((await fetch(`${s.url}/echo`, { method: 'POST', body: 'abc' })).status).toBe(200);
+  });
+
+  it('refuses at once, without reading, a body declared larger than the limit plus what it drains', async () => {
+    const declared = 1024 + LINGER.bytes + 1;
+    const socket = connect(s.port, '127.0.0.1');
+    const statusLine = await new Promise<string>((resolve, reject) => {
+      let received = '';
+      socket.on('data', (d) => {
+        received += d.toString();
+        if (received.includes('\r\n')) resolve(received.slice(0, received.indexOf('\r\n')));
+      });
+      socket.on('error', reject);
+      socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${declared}\r\n\r\nabc`);
+    });
+    socket.destroy();
+    expect(statusLine).toBe('HTTP/1.1 413 Payload Too Large');
   });
 });
 
