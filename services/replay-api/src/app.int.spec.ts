@@ -7,10 +7,9 @@ import { Registry } from 'prom-client';
 import { listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
 import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
-import { KeyRing, hashApiKey } from '@dvc/keys';
+import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
 import { waitFor } from '@dvc/testing';
 import { createApp, type ReplayApp } from './app.js';
-import { RateLimiter } from './rate.js';
 import { createTokenCodec } from './token.js';
 
 const EVENTS = 30_000;
@@ -53,7 +52,7 @@ describe('GET /v1/events against a real SQLite store', () => {
       },
       keys: { current: () => new KeyRing([{ id: 'bp', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 1000, createdAt: '' }]) },
       tokens: createTokenCodec(['backpressure-secret']),
-      limiter: new RateLimiter(Date.now),
+      limiter: new KeyRateLimiter(Date.now),
       registry,
       logger: pino({ level: 'silent' }),
       build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
@@ -155,7 +154,7 @@ describe('GET /v1/events by key role', () => {
           new KeyRing([record('plain', 'dvcr_plain'), record('reader', 'dvcr_reader', 'replay'), record('sender', 'dvcr_sender', 'producer'), record('wall', 'dvcr_wall', 'board')]),
       },
       tokens: createTokenCodec(['roles-secret']),
-      limiter: new RateLimiter(Date.now),
+      limiter: new KeyRateLimiter(Date.now),
       registry: new Registry(),
       logger: pino({ level: 'silent' }),
       build: { service: 'replay-api', version: '0.0.0-test', node: process.version },

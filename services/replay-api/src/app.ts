@@ -2,10 +2,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
-import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
+import { keyRole, type ApiKeyRecord, type KeyRateLimiter, type KeysSource } from '@dvc/keys';
 import { createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { parseEventsQuery } from './query.js';
-import type { RateLimiter } from './rate.js';
 import { planRead } from './scope.js';
 import { endLine, streamEvents, type StreamResult } from './stream.js';
 import type { TokenCodec } from './token.js';
@@ -14,7 +13,7 @@ export interface ReplayDeps {
   store: Pick<EventStore, 'read' | 'head'>;
   keys: KeysSource;
   tokens: TokenCodec;
-  limiter: RateLimiter;
+  limiter: KeyRateLimiter;
   registry: Registry;
   logger: Logger;
   /** Service, version and Node.js version: /healthz and dvc_build_info. */

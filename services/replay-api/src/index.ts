@@ -9,7 +9,6 @@ export {
   type QueryParameter,
   type QueryResult,
 } from './query.js';
-export { RateLimiter, type RateDecision } from './rate.js';
 export { passesPlan, planRead, type PlanResult, type ReadPlan } from './scope.js';
 export { endLine, pause, streamEvents, type EndReason, type StreamLine, type StreamOptions, type StreamResult } from './stream.js';
 export { TOKEN_VERSION, TokenSecretError, createTokenCodec, type TokenCodec, type TokenResult } from './token.js';

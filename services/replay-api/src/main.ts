@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { Counter } from 'prom-client';
 import { ConfigError, createLogger, int, port, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
+import { DEFAULT_KEYS_FILE, KeyRateLimiter, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
-import { RateLimiter } from './rate.js';
 import { createTokenCodec } from './token.js';
 
 const MIN_SECRET_CHARS = 16;
@@ -71,7 +70,7 @@ await runMain({
       store,
       keys,
       tokens: createTokenCodec(config.REPLAY_TOKEN_SECRETS),
-      limiter: new RateLimiter(Date.now),
+      limiter: new KeyRateLimiter(Date.now),
       registry,
       logger,
       build: buildInfo('replay-api', new URL('../package.json', import.meta.url)),

@@ -5,6 +5,7 @@ export {
   KEY_ROLES,
   KEYS_FILE_VERSION,
   MAX_RATE_PER_MINUTE,
+  UNIT_TREE_PREFIX,
   KeyRing,
   KeysFileError,
   addKey,
@@ -13,9 +14,12 @@ export {
   keyRole,
   parseKeysFile,
   parseTypesScope,
+  parseUnderScope,
   parseUnitsScope,
   readKeysFile,
   serializeKeysFile,
+  typeInScope,
+  unitInScope,
   watchedKeysFile,
   writeKeysFile,
   type ApiKeyRecord,
@@ -26,3 +30,4 @@ export {
   type NewKey,
   type Parsed,
 } from './keys.js';
+export { KeyRateLimiter, type KeyRateDecision } from './rate.js';

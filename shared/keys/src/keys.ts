@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stackRunDir } from '@dvc/config';
-import { DvcError, EVENT_TYPE_NAMES, isUnitId, parseEventTypes, type EventType } from '@dvc/domain';
+import { DvcError, EVENT_TYPE_NAMES, isUnitId, parseEventTypes, type EventType, type UnitDirectory } from '@dvc/domain';
 
 /**
  * API keys. The keys file holds only SHA-256 hashes: keys are 256 random bits, so a fast hash
@@ -19,16 +19,52 @@ const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
  * What a key is for. Each service accepts keys of its own role only: the replay API takes
- * `replay` keys, the ops board (services/board) `board` keys. `producer` (sending events) and
- * `operator` are the names the next services will take; a file may already hold them, and no
- * service accepts them yet.
+ * `replay` keys, the ops board (services/board) `board` keys, the ingest `producer` keys.
+ * `operator` is the name the next service will take; a file may already hold it.
  */
 export const KEY_ROLES = ['replay', 'producer', 'operator', 'board'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
 /** The role of a key whose record has none: every key written before roles existed. */
 export const DEFAULT_KEY_ROLE: KeyRole = 'replay';
 
-/** What a key may read: units and event types (each a list or '*' for all), and how often. */
+/**
+ * A units scope entry naming a unit and everything under it in the unit directory
+ * (`tree:bp.dongxoai`): unit ids never contain `:`, so it cannot be mistaken for a unit. Only
+ * producer keys take such entries (the ingest expands them with the directory it admits with).
+ */
+export const UNIT_TREE_PREFIX = 'tree:';
+
+/** Why a units scope entry is malformed, or undefined: a unit id, or `tree:` and a unit id. */
+function unitEntryProblem(entry: string): string | undefined {
+  if (!entry.startsWith(UNIT_TREE_PREFIX)) return isUnitId(entry) ? undefined : `'${entry}' is not a unit id`;
+  return isUnitId(entry.slice(UNIT_TREE_PREFIX.length)) ? undefined : `'${entry}' is not ${UNIT_TREE_PREFIX}<unit id>`;
+}
+
+const hasTreeEntry = (units: '*' | readonly string[]): boolean => units !== '*' && units.some((u) => u.startsWith(UNIT_TREE_PREFIX));
+
+/**
+ * Whether a units scope covers a unit: '*', the unit listed, or a `tree:<id>` entry whose unit
+ * is the unit itself or one of its ancestors through the directory's `parent` links. A unit the
+ * directory does not know is covered only by '*' or by being listed.
+ */
+export function unitInScope(units: '*' | readonly string[], unit: string, directory: Pick<UnitDirectory, 'record'>): boolean {
+  if (units === '*' || units.includes(unit)) return true;
+  const trees = new Set(units.filter((u) => u.startsWith(UNIT_TREE_PREFIX)).map((u) => u.slice(UNIT_TREE_PREFIX.length)));
+  if (trees.size === 0) return false;
+  const seen = new Set<string>();
+  for (let at: string | undefined = unit; at !== undefined && !seen.has(at); at = directory.record(at)?.parent) {
+    if (trees.has(at)) return true;
+    seen.add(at);
+  }
+  return false;
+}
+
+/** Whether a types scope covers an event type. */
+export function typeInScope(types: '*' | readonly EventType[], type: EventType): boolean {
+  return types === '*' || types.includes(type);
+}
+
+/** What a key may read or write: units and event types (each a list or '*' for all), and how often. */
 export interface KeyScope {
   units: '*' | readonly string[];
   types: '*' | readonly EventType[];
@@ -69,13 +105,21 @@ export function hashApiKey(key: string): string {
   return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
-/** Parses a units scope: '*' or a comma list of unit ids. */
+/** Parses a units scope: '*' or a comma list of unit ids (or `tree:<unit id>` entries). */
 export function parseUnitsScope(raw: string): Parsed<'*' | string[]> {
   if (raw.trim() === '*') return { ok: true, value: '*' };
   const units = raw.split(',').map((s) => s.trim());
-  const bad = units.filter((u) => !isUnitId(u));
-  if (bad.length > 0) return { ok: false, problems: bad.map((u) => `units: '${u}' is not a unit id`) };
+  const problems = units.flatMap((u) => unitEntryProblem(u) ?? []);
+  if (problems.length > 0) return { ok: false, problems: problems.map((p) => `units: ${p}`) };
   return { ok: true, value: [...new Set(units)] };
+}
+
+/** Parses `--under a,b`: each unit and everything under it, as `tree:` entries of a units scope. */
+export function parseUnderScope(raw: string): Parsed<string[]> {
+  const units = raw.split(',').map((s) => s.trim());
+  const bad = units.filter((u) => !isUnitId(u));
+  if (bad.length > 0) return { ok: false, problems: bad.map((u) => `under: '${u}' is not a unit id`) };
+  return { ok: true, value: [...new Set(units.map((u) => `${UNIT_TREE_PREFIX}${u}`))] };
 }
 
 /** Parses a types scope: '*' or a comma list of event types. */
@@ -132,13 +176,14 @@ export function parseKeysFile(text: string): Parsed<KeysFile> {
     if (typeof e.hash !== 'string' || !HASH.test(e.hash)) problems.push(`${name}.hash must be sha256:<64 lowercase hex digits>`);
     else if (hashes.has(e.hash)) problems.push(`${name}.hash is the same as another key's`);
     else hashes.add(e.hash);
-    const units = scopeList(e.units, `${name}.units`, (u) => (isUnitId(u) ? undefined : `'${u}' is not a unit id`), problems);
+    const units = scopeList(e.units, `${name}.units`, unitEntryProblem, problems);
     const types = scopeList(e.types, `${name}.types`, (t) => (known.has(t) ? undefined : `'${t}' is not an event type`), problems);
     const rate = e.ratePerMinute;
     if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 1 || rate > MAX_RATE_PER_MINUTE) {
       problems.push(`${name}.ratePerMinute must be an integer from 1 to ${MAX_RATE_PER_MINUTE}`);
     }
     if (e.role !== undefined && !isKeyRole(e.role)) problems.push(`${name}.role must be one of ${KEY_ROLES.join(', ')} (or absent for ${DEFAULT_KEY_ROLE})`);
+    else if (units !== undefined && hasTreeEntry(units) && e.role !== 'producer') problems.push(`${name}.units: ${UNIT_TREE_PREFIX} entries are taken by producer keys only`);
     if (typeof e.createdAt !== 'string') problems.push(`${name}.createdAt must be a string`);
     if (problems.length === before && id !== undefined && units !== undefined && types !== undefined) {
       keys.push({
@@ -216,6 +261,7 @@ export function addKey(file: KeysFile, spec: NewKey, now: Date, random?: (size: 
     problems.push(`rate must be an integer from 1 to ${MAX_RATE_PER_MINUTE} requests per minute, got ${spec.ratePerMinute}`);
   }
   if (spec.role !== undefined && !isKeyRole(spec.role)) problems.push(`role '${String(spec.role)}' must be one of ${KEY_ROLES.join(', ')}`);
+  else if (hasTreeEntry(spec.units) && spec.role !== 'producer') problems.push(`a unit and everything under it (${UNIT_TREE_PREFIX}) is a scope of producer keys only (--role producer)`);
   if (problems.length > 0) return { ok: false, problems };
   const key = generateApiKey(random);
   const record: ApiKeyRecord = {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createUnitDirectory } from '@dvc/domain';
 import {
   KEY_PREFIX,
   KeyRing,
@@ -8,8 +9,11 @@ import {
   keyRole,
   parseKeysFile,
   parseTypesScope,
+  parseUnderScope,
   parseUnitsScope,
   serializeKeysFile,
+  typeInScope,
+  unitInScope,
   type ApiKeyRecord,
   type KeysFile,
 } from './keys.js';
@@ -175,5 +179,68 @@ describe('key roles', () => {
     });
     const wrong = addKey(empty, { id: 'c', units: '*', types: '*', ratePerMinute: 1, role: 'root' as never }, NOW);
     expect(wrong).toEqual({ ok: false, problems: ["role 'root' must be one of replay, producer, operator, board"] });
+  });
+});
+
+describe('producer scopes over the unit directory', () => {
+  // A province, a district with a commune and a branch under it, and a second district.
+  const directory = createUnitDirectory(
+    [
+      { id: 'p', name: 'P', level: 'province', kind: 'province' },
+      { id: 'p.d1', name: 'D1', level: 'district', kind: 'district_desk', parent: 'p' },
+      { id: 'p.d1.c1', name: 'C1', level: 'commune', kind: 'commune_desk', parent: 'p.d1' },
+      { id: 'p.d1.c1.b', name: 'B', level: 'commune', kind: 'branch', parent: 'p.d1.c1' },
+      { id: 'p.d2', name: 'D2', level: 'district', kind: 'district_desk', parent: 'p' },
+      { id: 'p.d2.c2', name: 'C2', level: 'commune', kind: 'commune_desk', parent: 'p.d2' },
+    ],
+    'test',
+  );
+
+  it('a tree entry covers its unit and every unit under it, at any depth, and nothing else', () => {
+    const scope = ['tree:p.d1'];
+    expect(['p.d1', 'p.d1.c1', 'p.d1.c1.b'].filter((u) => unitInScope(scope, u, directory))).toEqual(['p.d1', 'p.d1.c1', 'p.d1.c1.b']);
+    expect(['p', 'p.d2', 'p.d2.c2', 'p.d1x', 'nowhere'].filter((u) => unitInScope(scope, u, directory))).toEqual([]);
+    expect(unitInScope(['tree:p'], 'p.d2.c2', directory)).toBe(true);
+  });
+
+  it('a listed unit covers only itself; "*" covers units the directory does not know', () => {
+    expect(unitInScope(['p.d1'], 'p.d1', directory)).toBe(true);
+    expect(unitInScope(['p.d1'], 'p.d1.c1', directory)).toBe(false);
+    expect(unitInScope(['p.d1', 'tree:p.d2'], 'p.d2.c2', directory)).toBe(true);
+    expect(unitInScope('*', 'nowhere', directory)).toBe(true);
+    expect(unitInScope(['nowhere'], 'nowhere', directory)).toBe(true);
+    expect(unitInScope(['tree:nowhere'], 'nowhere', directory)).toBe(true);
+    expect(unitInScope(['tree:p'], 'nowhere', directory)).toBe(false);
+  });
+
+  it('a parent cycle in the data ends the walk instead of looping', () => {
+    const cyclic = { record: (id: string) => ({ id, name: id, level: 'x', kind: 'x', parent: id === 'a' ? 'b' : 'a' }) };
+    expect(unitInScope(['tree:z'], 'a', cyclic)).toBe(false);
+    expect(unitInScope(['tree:b'], 'a', cyclic)).toBe(true);
+  });
+
+  it('a types scope covers its types only', () => {
+    expect(typeInScope('*', 'vn.dvc.report.submitted')).toBe(true);
+    expect(typeInScope(['vn.dvc.dossier.received'], 'vn.dvc.dossier.received')).toBe(true);
+    expect(typeInScope(['vn.dvc.dossier.received'], 'vn.dvc.report.submitted')).toBe(false);
+  });
+
+  it('reads --under and tree: entries from the command line, and names a bad one', () => {
+    expect(parseUnderScope('p.d1, p.d2,p.d1')).toEqual({ ok: true, value: ['tree:p.d1', 'tree:p.d2'] });
+    expect(parseUnderScope('P!')).toEqual({ ok: false, problems: ["under: 'P!' is not a unit id"] });
+    expect(parseUnitsScope('p.d1,tree:p.d2')).toEqual({ ok: true, value: ['p.d1', 'tree:p.d2'] });
+    expect(parseUnitsScope('tree:')).toEqual({ ok: false, problems: ["units: 'tree:' is not tree:<unit id>"] });
+  });
+
+  it('tree entries belong to producer keys only, in the file and when adding', () => {
+    const producer = record({ id: 'portal', hash: hashApiKey('portal'), units: ['tree:p.d1'], role: 'producer' });
+    expect(parseKeysFile(serializeKeysFile({ version: 1, keys: [producer] }))).toEqual({ ok: true, value: { version: 1, keys: [producer] } });
+    const reader = { ...producer, role: 'replay' };
+    expect(parseKeysFile(JSON.stringify({ version: 1, keys: [reader] }))).toEqual({ ok: false, problems: ['keys[0] (portal).units: tree: entries are taken by producer keys only'] });
+    expect(addKey(empty, { id: 'r', units: ['tree:p'], types: '*', ratePerMinute: 1 }, NOW)).toEqual({
+      ok: false,
+      problems: ['a unit and everything under it (tree:) is a scope of producer keys only (--role producer)'],
+    });
+    expect(addKey(empty, { id: 'w', units: ['tree:p'], types: '*', ratePerMinute: 1, role: 'producer' }, NOW).ok).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
-import { RateLimiter } from './rate.js';
+import { KeyRateLimiter } from './rate.js';
 
 describe('rate limiter (token bucket per key, injected clock)', () => {
   let now = 1_000_000;
-  const limiter = () => new RateLimiter(() => now);
+  const limiter = () => new KeyRateLimiter(() => now);
 
   beforeEach(() => {
     now = 1_000_000;

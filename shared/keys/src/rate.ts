@@ -1,5 +1,5 @@
 /** The outcome of asking for one request's worth of a key's rate. */
-export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+export type KeyRateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 /** One request costs a minute's worth of milliseconds; refill adds `ratePerMinute` per elapsed ms. */
 const COST = 60_000;
@@ -14,12 +14,12 @@ interface Bucket {
  * A token bucket per key: up to `ratePerMinute` requests in a burst, refilled continuously at
  * ratePerMinute per 60 s. The clock (epoch ms) is injected so tests control time.
  */
-export class RateLimiter {
+export class KeyRateLimiter {
   readonly #buckets = new Map<string, Bucket>();
 
   constructor(private readonly now: () => number) {}
 
-  take(keyId: string, ratePerMinute: number): RateDecision {
+  take(keyId: string, ratePerMinute: number): KeyRateDecision {
     const now = Math.floor(this.now());
     const capacity = ratePerMinute * COST;
     const bucket = this.#buckets.get(keyId) ?? { credit: capacity, at: now };
