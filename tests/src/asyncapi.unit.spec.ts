@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EVENT_TYPE_NAMES, eventJsonSchemas } from '@dvc/domain';
-import { DLQ_CODES, DLQ_HEADERS, kafkaSpec, type DeadLetter } from '@dvc/kafka';
+import { DLQ_CODES, DLQ_HEADERS, EVENT_HEADERS, kafkaSpec, type DeadLetter } from '@dvc/kafka';
 
 /** asyncapi.yaml (ARCHITECTURE.md#kafka-topics) against the code it describes. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,7 +32,7 @@ const doc = parse(readFileSync(FILE, 'utf8')) as {
   asyncapi: string;
   channels: Record<string, Channel>;
   operations: Record<string, { action: string; channel: { $ref: string } }>;
-  components: { messages: Record<string, Message>; messageTraits: Record<string, { bindings: { kafka: { key: Schema } } }> };
+  components: { messages: Record<string, Message>; messageTraits: Record<string, { headers?: Schema; bindings: { kafka: { key: Schema } } }> };
 };
 
 /** Follows a local `#/…` reference of the document. */
@@ -81,6 +81,14 @@ describe('asyncapi.yaml', () => {
       expect(traits.map((t) => t.bindings.kafka.key.type)).toEqual(['string']);
       expect(traits[0]?.bindings.kafka.key.description).toMatch(/^the event's `subject`/);
     }
+  });
+
+  it('names the headers of every event message, the producer key id among them', () => {
+    for (const message of messagesOf('events')) {
+      const headers = (message.traits ?? []).map((t) => local<{ headers?: Schema }>(t.$ref).headers);
+      expect(headers.map((h) => Object.keys(h?.properties ?? {}).sort())).toEqual([Object.values(EVENT_HEADERS).sort()]);
+    }
+    expect(EVENT_HEADERS.producerKey).toBe('dvc-producer-key');
   });
 
   it('names every dead-letter header the publisher writes, each required, with its codes and stages', () => {

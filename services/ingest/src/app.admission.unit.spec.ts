@@ -3,7 +3,12 @@ import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
 import { listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
+import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
 import { createApp, type IngestApp } from './app.js';
+
+/** The producer key every request of this file carries: every unit, every type. */
+const KEY = 'dvcr_test-producer';
+const keys = { current: () => new KeyRing([{ id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }]) };
 
 /**
  * Admission at the HTTP edge, with the repository's unit directory and the default settings and
@@ -56,6 +61,8 @@ describe('ingest admission', () => {
       maxEventsPerRequest: 1000,
       admission: () => admission,
       now: () => NOW,
+      keys,
+      limiter: new KeyRateLimiter(() => NOW),
     });
     url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
   });
@@ -65,7 +72,7 @@ describe('ingest admission', () => {
     const batch = Array.isArray(body);
     const res = await fetch(`${url}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': batch ? 'application/cloudevents-batch+json' : 'application/cloudevents+json' },
+      headers: { 'content-type': batch ? 'application/cloudevents-batch+json' : 'application/cloudevents+json', authorization: `Bearer ${KEY}` },
       body: JSON.stringify(body),
     });
     return { status: res.status, answer: (await res.json()) as Answer };

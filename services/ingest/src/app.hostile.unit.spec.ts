@@ -3,7 +3,12 @@ import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
 import { DEFAULT_HTTP_LIMITS, listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
+import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
 import { createApp, type IngestApp } from './app.js';
+
+/** The producer key every request of this file carries: every unit, every type. */
+const KEY = 'dvcr_test-producer';
+const keys = { current: () => new KeyRing([{ id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }]) };
 
 /**
  * The edge as a client sees it, on a loopback port with an in-memory publisher (the app's own
@@ -42,6 +47,8 @@ describe('ingest edge under hostile input', () => {
       admission: () => admission,
       limits: { ...DEFAULT_HTTP_LIMITS, ratePerSecond: 10, burst: 20 },
       now: () => t,
+      keys,
+      limiter: new KeyRateLimiter(() => t),
     });
     url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
   });
@@ -49,7 +56,7 @@ describe('ingest edge under hostile input', () => {
 
   const post = (body: string | Buffer, contentType = 'application/cloudevents+json') => {
     t += 1000; // a fresh second each time: these requests are not about the rate limit
-    return fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    return fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${KEY}` }, body });
   };
   const metric = async (name: string, labels: Record<string, string>) =>
     (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
@@ -86,7 +93,7 @@ describe('ingest edge under hostile input', () => {
     for (let i = 0; i < 25; i++) {
       const res = await fetch(`${url}/v1/events`, {
         method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json' },
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${KEY}` },
         body: JSON.stringify(event(`r${i}`)),
       });
       statuses.push(res.status);
@@ -97,7 +104,7 @@ describe('ingest edge under hostile input', () => {
     expect(await metric('dvc_http_refused_total', { reason: 'rate_limited' })).toBe(5);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const again = () =>
-      fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event('after')) });
+      fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${KEY}` }, body: JSON.stringify(event('after')) });
     expect((await again()).status).toBe(429);
     t += 100; // one token back at 10 per second
     expect((await again()).status).toBe(202);

@@ -5,7 +5,12 @@ import { listen } from '@dvc/service';
 import { TransactionalPublisher } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
 import { testEvent } from '@dvc/testing';
+import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
 import { createApp, type IngestApp } from './app.js';
+
+/** The producer key every request of this file carries: every unit, every type. */
+const KEY = 'dvcr_test-producer';
+const keys = { current: () => new KeyRing([{ id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }]) };
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
 const event = testEvent('vn.dvc.dossier.withdrawn', 'D1', { id: 'e-503', source: 'test', unit: 'u1', time: '2022-06-22T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-22T08:00:00+07:00' });
@@ -27,6 +32,8 @@ describe('ingest when Kafka is unavailable', () => {
       maxEventsPerRequest: 100,
       // The event's unit 'u1' is not in the directory: pilot mode, said explicitly.
       admission: () => admissionLimits(loadConfig(admissionSpec, { ACCEPT_UNKNOWN_UNITS: 'true' }), loadReferenceData()),
+      keys,
+      limiter: new KeyRateLimiter(Date.now),
     });
     url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
   });
@@ -36,7 +43,7 @@ describe('ingest when Kafka is unavailable', () => {
   it('answers 503 with Retry-After and accepts nothing', async () => {
     const res = await fetch(`${url}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${KEY}` },
       body: JSON.stringify(event),
     });
     expect(res.status).toBe(503);

@@ -2,13 +2,24 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
+import { keyRole, type ApiKeyRecord, type KeyRateLimiter, type KeysSource } from '@dvc/keys';
 import { createServiceHttp, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { bodyKindOf, parseBody, type RejectReason } from './parse.js';
+import { eventsOutsideScope } from './scope.js';
 
-/** The port the ingest edge publishes through: all of a batch, or none of it. */
+/** The port the ingest edge publishes through: all of a batch, or none of it, with the id of the producer key that sent it. */
 export interface EventPublisher {
-  publish(events: readonly DvcEvent[]): Promise<void>;
+  publish(events: readonly DvcEvent[], producerKey: string): Promise<void>;
 }
+
+/** The `key` label of a request without a known key: not a key id (ids start with a letter or digit), never the presented text. */
+export const UNKNOWN_KEY_LABEL = '(unknown)';
+
+const CHALLENGE = 'Bearer realm="dvc-ingest"';
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/** Why a request was refused by the key check, as a metric label. */
+type KeyRefusal = 'unauthenticated' | 'wrong_role' | 'key_rate_limited' | 'out_of_scope';
 
 export interface IngestDeps {
   publisher: EventPublisher;
@@ -29,6 +40,10 @@ export interface IngestDeps {
   limits?: HttpLimits;
   /** Wall clock in milliseconds: admission's "now" and the rate limiter's clock (Date.now when absent). */
   now?: () => number;
+  /** The producer keys (role `producer`), reloaded when their file changes; every request must carry one. */
+  keys: KeysSource;
+  /** Each key's ratePerMinute (requests), beside the per-address edge limit. */
+  limiter: KeyRateLimiter;
 }
 
 export interface IngestApp {
@@ -61,10 +76,26 @@ export function createApp(deps: IngestDeps): IngestApp {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [deps.registry],
   });
+  const keyRequests = new Counter({
+    name: 'dvc_ingest_key_requests_total',
+    help: `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`,
+    labelNames: ['key', 'status'],
+    registers: [deps.registry],
+  });
+  const keyEvents = new Counter({
+    name: 'dvc_ingest_key_events_total',
+    help: 'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)',
+    labelNames: ['key', 'outcome'],
+    registers: [deps.registry],
+  });
+  keyRequests.inc({ key: UNKNOWN_KEY_LABEL, status: '401' }, 0);
   let accepting = true;
 
+  /** The key label of the request being answered (its key's id once authenticated). */
+  const keyOf = new WeakMap<ServerResponse, string>();
   const reply = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) => {
     requests.inc({ status: String(status) });
+    keyRequests.inc({ key: keyOf.get(res) ?? UNKNOWN_KEY_LABEL, status: String(status) });
     sendJson(res, status, body, headers);
   };
 
@@ -74,17 +105,44 @@ export function createApp(deps: IngestDeps): IngestApp {
     req: IncomingMessage,
     res: ServerResponse,
     status: number,
-    reason: RejectReason | AdmissionCode | 'method' | 'unsupported_media_type' | 'too_large',
+    reason: RejectReason | AdmissionCode | KeyRefusal | 'method' | 'unsupported_media_type' | 'too_large',
     body: Record<string, unknown>,
     headers?: Record<string, string>,
     codes: readonly AdmissionCode[] = [],
   ) => {
     for (const r of new Set([reason, ...codes])) rejections.inc({ reason: r });
     deps.logger.info(
-      { status, reason, codes, client: req.socket.remoteAddress, error: String(body.error).slice(0, 300), invalidCount: body.invalidCount },
+      { status, reason, codes, key: keyOf.get(res), client: req.socket.remoteAddress, error: String(body.error).slice(0, 300), invalidCount: body.invalidCount },
       'request refused',
     );
     reply(res, status, body, headers);
+  };
+
+  /** The request's producer key, or undefined once it has been answered (401, 403 for another role, 429 past the key's rate). */
+  const authenticate = (req: IncomingMessage, res: ServerResponse): ApiKeyRecord | undefined => {
+    const refuse = (status: number, reason: KeyRefusal, error: string, headers: Record<string, string>) => {
+      req.resume();
+      reject(req, res, status, reason, { error }, headers);
+      return undefined;
+    };
+    const header = req.headers.authorization;
+    if (header === undefined) return refuse(401, 'unauthenticated', 'missing producer key: send the header Authorization: Bearer <key>', { 'www-authenticate': CHALLENGE });
+    const presented = BEARER.exec(header)?.[1];
+    if (presented === undefined) {
+      return refuse(401, 'unauthenticated', 'malformed Authorization header: expected Bearer <key>', { 'www-authenticate': `${CHALLENGE}, error="invalid_request"` });
+    }
+    const key = deps.keys.current().verify(presented);
+    if (key === undefined) return refuse(401, 'unauthenticated', 'unknown or revoked producer key', { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
+    keyOf.set(res, key.id);
+    const role = keyRole(key);
+    if (role !== 'producer') return refuse(403, 'wrong_role', `key '${key.id}' has the role '${role}'; the ingest takes only keys with the role 'producer'`, {});
+    const rate = deps.limiter.take(key.id, key.ratePerMinute);
+    if (!rate.ok) {
+      return refuse(429, 'key_rate_limited', `rate limit of ${key.ratePerMinute} requests per minute reached for key '${key.id}'; retry in ${rate.retryAfterSeconds} s`, {
+        'retry-after': String(rate.retryAfterSeconds),
+      });
+    }
+    return key;
   };
 
   const postEvents = async (req: IncomingMessage, res: ServerResponse) => {
@@ -97,6 +155,8 @@ export function createApp(deps: IngestDeps): IngestApp {
       reply(res, 503, { error: 'shutting down; retry on another instance' }, { 'retry-after': '1' });
       return;
     }
+    const key = authenticate(req, res);
+    if (key === undefined) return;
     const kind = bodyKindOf(req.headers['content-type']);
     if (!kind.ok) {
       req.resume();
@@ -106,6 +166,7 @@ export function createApp(deps: IngestDeps): IngestApp {
     const body = await readBody(req, deps.maxBodyBytes);
     if (!body.ok) {
       events.inc({ outcome: 'rejected' });
+      keyEvents.inc({ key: key.id, outcome: 'refused' });
       reject(req, res, 413, 'too_large', { error: `body larger than ${deps.maxBodyBytes} bytes` }, { connection: 'close' });
       return;
     }
@@ -115,14 +176,24 @@ export function createApp(deps: IngestDeps): IngestApp {
     if (!parsed.ok) {
       // All or nothing: every event of a refused request is counted as rejected, valid ones included.
       events.inc({ outcome: 'rejected' }, Math.max(1, parsed.eventCount));
+      keyEvents.inc({ key: key.id, outcome: 'refused' }, Math.max(1, parsed.eventCount));
       reject(req, res, parsed.status, parsed.reason, { error: parsed.message, invalid: parsed.invalid, invalidCount: parsed.invalidCount }, undefined, parsed.codes);
+      return;
+    }
+    // The key's scope, with the same unit directory admission used: one event outside it refuses the whole batch.
+    const outside = eventsOutsideScope(key.id, key, parsed.events, policy.units);
+    if (outside !== undefined) {
+      events.inc({ outcome: 'rejected' }, parsed.events.length);
+      keyEvents.inc({ key: key.id, outcome: 'refused' }, parsed.events.length);
+      reject(req, res, 403, 'out_of_scope', { error: outside.message, key: key.id, outside: outside.outside, outsideCount: outside.outsideCount });
       return;
     }
     const timer = publishSeconds.startTimer();
     try {
-      await deps.publisher.publish(parsed.events);
+      await deps.publisher.publish(parsed.events, key.id);
     } catch (error) {
       events.inc({ outcome: 'unavailable' }, parsed.events.length);
+      keyEvents.inc({ key: key.id, outcome: 'unavailable' }, parsed.events.length);
       deps.logger.warn({ err: error, events: parsed.events.length }, 'publish failed');
       reply(res, 503, { error: 'event log unavailable; nothing was accepted, retry later' }, { 'retry-after': '2' });
       return;
@@ -130,6 +201,7 @@ export function createApp(deps: IngestDeps): IngestApp {
       timer();
     }
     events.inc({ outcome: 'accepted' }, parsed.events.length);
+    keyEvents.inc({ key: key.id, outcome: 'accepted' }, parsed.events.length);
     reply(res, 202, { accepted: parsed.events.length });
   };
 

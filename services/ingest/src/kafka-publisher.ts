@@ -1,17 +1,9 @@
-import type { DvcEvent } from '@dvc/domain';
-import type { TransactionalPublisher } from '@dvc/kafka';
+import { eventMessage, type TransactionalPublisher } from '@dvc/kafka';
 import type { EventPublisher } from './app.js';
 
-/** Events as Kafka messages: key = subject (per-dossier order), value = the CloudEvent JSON. */
+/** Events as Kafka messages (eventMessage of @dvc/kafka), each naming the producer key the request was authenticated with. */
 export function kafkaEventPublisher(publisher: TransactionalPublisher): EventPublisher {
   return {
-    publish: (events) =>
-      publisher.publish(
-        events.map((event: DvcEvent) => ({
-          key: event.subject,
-          value: JSON.stringify(event),
-          headers: { 'content-type': 'application/cloudevents+json', ce_type: event.type, ce_id: event.id },
-        })),
-      ),
+    publish: (events, producerKey) => publisher.publish(events.map((event) => eventMessage(event, producerKey))),
   };
 }

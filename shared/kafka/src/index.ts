@@ -1,5 +1,6 @@
 export { createKafka, ensureTopics, kafkaSpec, KafkaConfigError, type KafkaClient, type KafkaProducer, type KafkaSettings } from './client.js';
 export { TransactionalPublisher, PublishError, requestChunks } from './publisher.js';
+export { EVENT_HEADERS, eventMessage } from './event-message.js';
 export { DeadLetterPublisher, DLQ_HEADERS, DLQ_CODES, type DeadLetter, type DlqCode } from './dead-letter.js';
 export { consumerLag, groupReached, topicEnds, watchLag, type LagWatch } from './lag.js';
 export { readTopicToEnd, type TopicMessage } from './topic-reader.js';

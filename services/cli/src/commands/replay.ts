@@ -1,6 +1,6 @@
 import { EVENT_TYPES, type DvcEvent, type EventType } from '@dvc/domain';
 import { openEventStore, type EventFilter, type EventStore, type Position } from '@dvc/eventstore';
-import { createKafka } from '@dvc/kafka';
+import { createKafka, eventMessage } from '@dvc/kafka';
 import { UsageError, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
@@ -38,15 +38,6 @@ export function eventTypes(raw: readonly string[]): EventType[] {
       matches.length > 1 ? `--types: '${name}' is ambiguous (${matches.join(', ')})` : `--types: unknown event type '${name}' (known: ${all.join(', ')})`,
     );
   });
-}
-
-/** One Kafka message per event, exactly as the ingest publishes it. */
-export function eventMessage(event: DvcEvent) {
-  return {
-    key: event.subject,
-    value: JSON.stringify(event),
-    headers: { 'content-type': 'application/cloudevents+json', ce_type: event.type, ce_id: event.id },
-  };
 }
 
 export interface ReplayOptions {
@@ -130,7 +121,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       batchSize,
       ...(limit === undefined ? {} : { limit }),
       publish: async (batch) => {
-        await producer.send({ topic, acks: -1, messages: batch.map(eventMessage) });
+        await producer.send({ topic, acks: -1, messages: batch.map((event) => eventMessage(event)) });
       },
       onBatch: (position) => progress.update(position - after),
     });

@@ -1,0 +1,29 @@
+import type { Message } from 'kafkajs';
+import type { DvcEvent } from '@dvc/domain';
+
+/**
+ * The headers of a message of the events topic (asyncapi.yaml, trait `eventMessage`). The value
+ * is the CloudEvent; the headers repeat its type and id for tools that do not parse it, and
+ * `dvc-producer-key` names the producer key the ingest authenticated the sender with (the key's
+ * id, never the key).
+ */
+export const EVENT_HEADERS = {
+  contentType: 'content-type',
+  type: 'ce_type',
+  id: 'ce_id',
+  producerKey: 'dvc-producer-key',
+} as const;
+
+/** One Kafka message per event: key = subject (per-dossier order), value = the CloudEvent JSON, the headers of EVENT_HEADERS. */
+export function eventMessage(event: DvcEvent, producerKey?: string): Message {
+  return {
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: {
+      [EVENT_HEADERS.contentType]: 'application/cloudevents+json',
+      [EVENT_HEADERS.type]: event.type,
+      [EVENT_HEADERS.id]: event.id,
+      ...(producerKey === undefined ? {} : { [EVENT_HEADERS.producerKey]: producerKey }),
+    },
+  };
+}
