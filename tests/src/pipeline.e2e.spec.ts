@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
-import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
@@ -122,7 +122,7 @@ describe('ingest → Kafka → projector → Redis → exporter → Prometheus',
 
   describe('bad input at the edge', () => {
     const post = (body: string, contentType = 'application/cloudevents-batch+json') =>
-      fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, ...producerAuth() }, body });
     const valid = () => ev.received(unit, `B-${Math.random().toString(36).slice(2)}`, '2022-06-22T08:00:00+07:00', 'online');
 
     it('names each problem and accepts nothing from a rejected batch', async () => {

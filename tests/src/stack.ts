@@ -8,8 +8,9 @@ import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
 import { parsePostgresUrl } from '@dvc/eventstore';
 import { consumerLag, type KafkaClient } from '@dvc/kafka';
+import { KEYS_FILE_VERSION, hashApiKey, writeKeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
-import { spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
+import { TEST_PRODUCER_KEY, spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -72,12 +73,34 @@ export { freePort, scrapeMetrics, type ServiceProcess } from '@dvc/testing';
 
 export type ServiceName = 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier' | 'board';
 
-/** Starts a service's built main.js as a real process (spawnService) with its log in <run folder>/logs/tests; a free port unless one is given. */
+/** The id of TEST_PRODUCER_KEY in the tests' producer keys file. */
+export const TEST_PRODUCER_KEY_ID = 'test-producer';
+
+/**
+ * The tests' producer keys file (<run folder>/tests/producer-keys.json): TEST_PRODUCER_KEY, role
+ * producer, every unit and type, 100,000 requests a minute. Always the same content, so tests
+ * running side by side may each write it.
+ */
+export function testProducerKeysFile(): string {
+  const file = join(RUN_DIR, 'tests', 'producer-keys.json');
+  writeKeysFile(file, {
+    version: KEYS_FILE_VERSION,
+    keys: [{ id: TEST_PRODUCER_KEY_ID, hash: hashApiKey(TEST_PRODUCER_KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }],
+  });
+  return file;
+}
+
+/**
+ * Starts a service's built main.js as a real process (spawnService) with its log in <run
+ * folder>/logs/tests; a free port unless one is given. An ingest gets the tests' producer keys
+ * file (TEST_PRODUCER_KEY, which postBatch sends) unless the env names INGEST_KEYS_FILE.
+ */
 export function startService(service: ServiceName, env: Record<string, string>, portVariable: string, port?: number): Promise<ServiceProcess> {
+  const keys = service === 'ingest' && env.INGEST_KEYS_FILE === undefined ? { INGEST_KEYS_FILE: testProducerKeysFile() } : {};
   return spawnService({
     name: service,
     entry: join(REPO_ROOT, 'services', service, 'dist', 'main.js'),
-    env,
+    env: { ...env, ...keys },
     portVariable,
     logDir: join(RUN_DIR, 'logs', 'tests'),
     ...(port === undefined ? {} : { port }),

@@ -20,7 +20,7 @@ const COMMANDS: Record<string, Entry> = {
   rebuild: { summary: 'rebuild the projection from the event store into a new namespace, compare, switch', help: REBUILD_HELP, run: rebuildCommand },
   dlq: { summary: 'list the dead-letter topic, re-drive dead letters to their source topic', help: DLQ_HELP, run: dlqCommand },
   replay: { summary: "republish a filtered range of the event store's history to a Kafka topic", help: REPLAY_HELP, run: replayCommand },
-  keys: { summary: 'create, list and revoke API keys of the replay API', help: KEYS_HELP, run: keysCommand },
+  keys: { summary: 'create, list and revoke API keys (replay API, ops board, ingest producers)', help: KEYS_HELP, run: keysCommand },
   namespaces: { summary: 'list the projection namespaces and which one is live', help: NAMESPACES_HELP, run: namespacesCommand },
   calendar: { summary: "check a working-day calendar file before deploying it; show a year's days off and their source", help: CALENDAR_HELP, run: calendarCommand },
 };

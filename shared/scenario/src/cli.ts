@@ -9,7 +9,7 @@ import { ConfigError, createLogger, describeConfig, loadConfig, stackRunDir } fr
 import { DEMO_SEED, checkDemo, demoSpec, markDemo, resetDemo, withDemoContext } from './demo.js';
 import { DEMO_CASE } from './demo-state.js';
 import { CLOCK, FIGURES, PERIOD, PLAN, generateBinhPhuoc2022 } from './generate.js';
-import { postEvents } from './ingest.js';
+import { PRODUCER_KEY_VARIABLE, postEvents } from './ingest.js';
 import { progressBar } from './progress.js';
 import { sampleEvents } from './sample.js';
 import { DvcError, type UnitRecord } from '@dvc/domain';
@@ -46,7 +46,8 @@ options:
   --units FILE          unit directory (default infra/data/units.json)
   --out FILE.ndjson     write the events, one JSON object per line, in time order
   --ingest URL          POST to the ingest API (URL or URL/v1/events) as
-                        application/cloudevents-batch+json
+                        application/cloudevents-batch+json, with the producer key
+                        in INGEST_KEY (Authorization: Bearer)
   --batch N             events per HTTP batch and written chunk (default 5000, max 5000)
   --expected FILE.json  write the expected figures (recounted from the events)
   --receipt FILE.json   once the ingest accepted every event, write
@@ -83,7 +84,8 @@ const SAMPLE_HELP = `usage: dvc-scenario sample [--ingest URL] [--dossiers N] [-
 
 Posts a sample history (received, supplements, resolutions on time and overdue, withdrawals,
 digitization, payments, reports) for five post-reform Đồng Nai units of infra/data/units.json,
-dated over the last ten days, to URL/v1/events (default http://127.0.0.1:8080).
+dated over the last ten days, to URL/v1/events (default http://127.0.0.1:8080), with the
+producer key in INGEST_KEY (Authorization: Bearer; a key of role producer for those units).
 Exit codes: 0 accepted, 1 refused by the ingest, 2 bad usage.`;
 
 /** Bad usage: exit code 2 with the message and a pointer to --help. */
@@ -110,6 +112,15 @@ function parse(args: string[], names: readonly string[]): { values: Record<strin
   }
 }
 
+/** The producer key the ingest is posted with (INGEST_KEY); its absence is bad usage. */
+function producerKey(): string {
+  const key = process.env[PRODUCER_KEY_VARIABLE];
+  if (key === undefined || key.trim() === '') {
+    throw new UsageError(`${PRODUCER_KEY_VARIABLE} must hold a producer key for the ingest (dvc keys create --role producer ...; npm start makes one)`);
+  }
+  return key.trim();
+}
+
 async function binhPhuoc(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, ['seed', 'units', 'out', 'ingest', 'batch', 'expected', 'receipt']);
   if (values.help === true) {
@@ -122,6 +133,7 @@ async function binhPhuoc(args: string[]): Promise<number> {
   const batchSize = integer('batch', opt('batch'), 5000, 1, 5000);
   const [out, ingest, expectedFile, receipt, unitsFile] = [opt('out'), opt('ingest'), opt('expected'), opt('receipt'), opt('units')];
   if (out === undefined && ingest === undefined && expectedFile === undefined) throw new UsageError('nothing to do: give --out, --ingest and/or --expected');
+  const key = ingest === undefined ? '' : producerKey();
   const log = say('binh-phuoc-2022');
 
   log(`generating and self-checking the scenario (seed ${seed}) ...`);
@@ -159,7 +171,7 @@ async function binhPhuoc(args: string[]): Promise<number> {
   if (ingest !== undefined) {
     const bar = progressBar('ingest', events.length);
     try {
-      await postEvents(ingest, events, batchSize, bar);
+      await postEvents(ingest, key, events, batchSize, bar);
     } catch (error) {
       process.stderr.write('\n');
       log((error as Error).message);
@@ -204,11 +216,12 @@ async function sample(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const dossiers = integer('dossiers', values.dossiers as string | undefined, 240, 1, 100_000);
+  const key = producerKey();
   const seed = integer('seed', values.seed as string | undefined, DEMO_SEED, 0, 2 ** 32 - 1);
   const events = sampleEvents({ dossiers, seed, now: Date.now() });
   const bar = progressBar('sample', events.length);
   try {
-    await postEvents((values.ingest as string | undefined) ?? 'http://127.0.0.1:8080', events, 5000, bar);
+    await postEvents((values.ingest as string | undefined) ?? 'http://127.0.0.1:8080', key, events, 5000, bar);
   } catch (error) {
     say('sample')((error as Error).message);
     return 1;

@@ -17,14 +17,19 @@ export class IngestRefusedError extends DvcError {
   }
 }
 
+/** Where the sample and the demo take their producer key from: the environment, never a flag (command lines are visible to every user of the machine). */
+export const PRODUCER_KEY_VARIABLE = 'INGEST_KEY';
+
 /**
  * POSTs events to the ingest as application/cloudevents-batch+json in batches of `batchSize`,
- * halving a batch the ingest finds too large (413); resolves once every event was accepted (202).
+ * with the producer key (`Authorization: Bearer <key>`), halving a batch the ingest finds too
+ * large (413); resolves once every event was accepted (202).
  */
-export async function postEvents(ingest: string, events: readonly unknown[], batchSize: number, bar?: ProgressBar): Promise<void> {
+export async function postEvents(ingest: string, key: string, events: readonly unknown[], batchSize: number, bar?: ProgressBar): Promise<void> {
   const url = eventsEndpoint(ingest);
+  const headers = { 'content-type': 'application/cloudevents-batch+json', authorization: `Bearer ${key}` };
   const post = async (slice: readonly unknown[]): Promise<void> => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(slice) });
+    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(slice) });
     if (res.status === 413 && slice.length > 1) {
       const half = Math.ceil(slice.length / 2);
       await post(slice.slice(0, half));

@@ -46,10 +46,22 @@ export const ev = {
 
 export type TestEvent = ReturnType<typeof ev.received>;
 
-export async function postBatch(ingestUrl: string, events: unknown[]): Promise<Response> {
+/**
+ * The producer key of the tests: the ingest processes the tests start are given a keys file in
+ * which it is a producer key of every unit and type (tests/src/stack.ts), and postBatch sends it.
+ * A test key, known to every reader of this file: never in a real keys file.
+ */
+export const TEST_PRODUCER_KEY = 'dvcr_test-producer-key-of-every-unit-not-secret';
+
+/** `Authorization: Bearer <key>` for a POST to the ingest (the tests' key unless another is given). */
+export function producerAuth(key: string = TEST_PRODUCER_KEY): { authorization: string } {
+  return { authorization: `Bearer ${key}` };
+}
+
+export async function postBatch(ingestUrl: string, events: unknown[], key: string = TEST_PRODUCER_KEY): Promise<Response> {
   return fetch(`${ingestUrl}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents-batch+json' },
+    headers: { 'content-type': 'application/cloudevents-batch+json', ...producerAuth(key) },
     body: JSON.stringify(events),
   });
 }

@@ -2,4 +2,4 @@ export { uniqueName, waitFor } from './wait.js';
 export type { WaitOptions } from './wait.js';
 export { labelValues, parseExposition, parseSeries, sampleLines, scrapeMetrics } from './exposition.js';
 export { freePort, spawnService, type ServiceProcess, type SpawnOptions } from './spawn.js';
-export { BYTE_MUTATIONS, ev, mutateBytes, postBatch, testEvent, type EventInit, type TestEvent } from './events.js';
+export { BYTE_MUTATIONS, TEST_PRODUCER_KEY, ev, mutateBytes, postBatch, producerAuth, testEvent, type EventInit, type TestEvent } from './events.js';

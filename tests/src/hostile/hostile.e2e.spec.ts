@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { DLQ_HEADERS, type KafkaClient, type TopicMessage } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { ev, uniqueName, waitFor } from '@dvc/testing';
+import { ev, producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
@@ -55,7 +55,7 @@ describe('hostile input on the real stack', () => {
   });
 
   const post = (body: Buffer | string, contentType = 'application/cloudevents+json') =>
-    fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, ...producerAuth() }, body });
 
   const expectHealthy = async () => {
     for (const service of [ingest, projector, exporter]) {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { consumerLag, ensureTopics, type KafkaClient } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
@@ -263,7 +263,7 @@ async function postLane(s: Scenario, lane: readonly WireEvent[], ingestUrl: () =
       try {
         const res = await fetch(`${ingestUrl()}/v1/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/cloudevents-batch+json' },
+          headers: { 'content-type': 'application/cloudevents-batch+json', ...producerAuth() },
           body,
           signal: AbortSignal.timeout(30_000),
         });

@@ -4,7 +4,9 @@ import {
   KEY_ROLES,
   MAX_RATE_PER_MINUTE,
   addKey,
+  keyRole,
   parseTypesScope,
+  parseUnderScope,
   parseUnitsScope,
   readKeysFile,
   writeKeysFile,
@@ -14,23 +16,28 @@ import {
 import { UsageError, intFlag, parseFlags } from '../args.js';
 import type { CliIo } from '../io.js';
 
-export const KEYS_HELP = `dvc keys: API keys of the replay API (only their hashes are stored)
+export const KEYS_HELP = `dvc keys: API keys of the replay API, the ops board and the ingest (only their hashes are stored)
 
 Usage:
-  dvc keys create --id NAME --units a,b|* --types t1,t2|* [--rate N] [--role R] [--file F]
+  dvc keys create --id NAME (--units a,b|* | --under UNIT[,UNIT]) --types t1,t2|* [--rate N] [--role R] [--file F]
   dvc keys list [--json] [--file F]
   dvc keys revoke --id NAME [--file F]
 
   create   makes a key and prints it once on stdout (nothing else there, so KEY=$(dvc keys create ...) works);
-           the file keeps its SHA-256 hash and scope; a running replay API picks it up within a second
-  list     ids, scopes, rates and creation times; never keys or hashes
+           the file keeps its SHA-256 hash and scope; a running replay API, board or ingest picks it up within a second
+  list     ids, scopes, rates, creation times (and roles, when a key has one); never keys or hashes
   revoke   removes a key; requests with it get 401 within a second
 
-  --id NAME     key id, ^[a-z0-9][a-z0-9._-]{0,63}$ (shown in logs and errors instead of the key)
-  --units LIST  unit ids the key may read, comma-separated, or * for every unit
-  --types LIST  event types the key may read, comma-separated, or * for every type
+  --id NAME     key id, ^[a-z0-9][a-z0-9._-]{0,63}$ (shown in logs, errors and the producer key id of each event instead of the key)
+  --units LIST  unit ids the key may read (or, for a producer, write), comma-separated, or * for every unit
+  --under LIST  producer keys: each unit and every unit under it in the unit directory (stored as tree:<unit>;
+                e.g. --under bp.dongxoai is the district and its communes); may be given with --units
+  --types LIST  event types the key may read or write, comma-separated, or * for every type
   --rate N      requests per minute (token bucket, bursts up to N), 1-${MAX_RATE_PER_MINUTE}; default 60
-  --role R      what the key is for: ${KEY_ROLES.join(', ')}; default replay (the replay API); board for the ops board
+  --role R      what the key is for: ${KEY_ROLES.join(', ')}; default replay (the replay API); board for the ops board;
+                producer for a system that sends events to the ingest (POST /v1/events)
+
+Giving a portal its key: dvc keys create --role producer --id portal-dongxoai --under bp.dongxoai --types '*' --rate 600
   --file F      keys file (overrides REPLAY_KEYS_FILE; default ${DEFAULT_KEYS_FILE})
   --json        list as one JSON array
 `;
@@ -54,6 +61,7 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
   const { values } = parseFlags(rest, {
     id: { type: 'string' },
     units: { type: 'string' },
+    under: { type: 'string' },
     types: { type: 'string' },
     rate: { type: 'string' },
     role: { type: 'string' },
@@ -65,7 +73,7 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     return 0;
   }
   const file = values.file ?? io.env.REPLAY_KEYS_FILE ?? DEFAULT_KEYS_FILE;
-  const allowed: Record<string, readonly string[]> = { create: ['id', 'units', 'types', 'rate', 'role', 'file'], list: ['json', 'file'], revoke: ['id', 'file'] };
+  const allowed: Record<string, readonly string[]> = { create: ['id', 'units', 'under', 'types', 'rate', 'role', 'file'], list: ['json', 'file'], revoke: ['id', 'file'] };
   const flags = allowed[action];
   if (flags === undefined) throw new UsageError(`unknown action '${action}'; actions: create, list, revoke`);
   const stray = Object.keys(values).filter((name) => !flags.includes(name));
@@ -81,7 +89,12 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
       io.stderr.write(`no keys in ${file}\n`);
       return 0;
     }
-    const rows = [['ID', 'UNITS', 'TYPES', 'RATE/MIN', 'CREATED'], ...records.map((r) => [r.id, scopeText(r.units), scopeText(r.types), String(r.ratePerMinute), r.createdAt])];
+    // The ROLE column appears once a key has a role: a file of replay keys only lists as it always did.
+    const roles = records.some((r) => r.role !== undefined);
+    const rows = [
+      ['ID', ...(roles ? ['ROLE'] : []), 'UNITS', 'TYPES', 'RATE/MIN', 'CREATED'],
+      ...records.map((r) => [r.id, ...(roles ? [keyRole(r)] : []), scopeText(r.units), scopeText(r.types), String(r.ratePerMinute), r.createdAt]),
+    ];
     const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
     for (const row of rows) io.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}\n`);
     return 0;
@@ -99,12 +112,15 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     return 0;
   }
 
-  if (values.units === undefined) throw new UsageError('keys create needs --units (comma-separated unit ids, or * for all)');
+  if (values.units === undefined && values.under === undefined) throw new UsageError('keys create needs --units (comma-separated unit ids, or * for all) or --under (a unit and everything under it)');
   if (values.types === undefined) throw new UsageError('keys create needs --types (comma-separated event types, or * for all)');
-  const units = parseUnitsScope(values.units);
+  const listed = values.units === undefined ? ({ ok: true, value: [] } as const) : parseUnitsScope(values.units);
+  const under = values.under === undefined ? ({ ok: true, value: [] } as const) : parseUnderScope(values.under);
   const types = parseTypesScope(values.types);
-  const problems = [...(units.ok ? [] : units.problems), ...(types.ok ? [] : types.problems)];
-  if (!units.ok || !types.ok) throw new UsageError(problems.join('; '));
+  const problems = [...(listed.ok ? [] : listed.problems), ...(under.ok ? [] : under.problems), ...(types.ok ? [] : types.problems)];
+  if (!listed.ok || !under.ok || !types.ok) throw new UsageError(problems.join('; '));
+  if (listed.value === '*' && under.value.length > 0) throw new UsageError('--units * already names every unit; drop --under');
+  const units = { value: listed.value === '*' ? ('*' as const) : [...new Set([...listed.value, ...under.value])] };
   const ratePerMinute = intFlag('rate', values.rate, 1, MAX_RATE_PER_MINUTE) ?? 60;
   const role = values.role as string | undefined;
   if (role !== undefined && !(KEY_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${KEY_ROLES.join(', ')}`);

@@ -104,6 +104,33 @@ describe('dvc keys', () => {
     await expect(keysCommand(['create', '--id', 'x', '--units', '*', '--types', '*', '--role', 'admin'], harness({ REPLAY_KEYS_FILE: file }).io)).rejects.toThrow('--role must be one of replay, producer, operator, board');
   });
 
+  it('create --role producer --under stores the unit trees; list shows roles and scopes', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    const argv = ['create', '--id', 'portal-dx', '--role', 'producer', '--under', 'bp.dongxoai', '--units', 'bp.stnmt', '--types', 'vn.dvc.dossier.received', '--rate', '600'];
+    expect(await keysCommand(argv, h.io)).toBe(0);
+    expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'portal-dx', role: 'producer', units: ['bp.stnmt', 'tree:bp.dongxoai'], types: ['vn.dvc.dossier.received'], ratePerMinute: 600 });
+    expect(h.err()).toContain("created key 'portal-dx' (units bp.stnmt,tree:bp.dongxoai; types vn.dvc.dossier.received; 600/min)");
+    await keysCommand(['create', '--id', 'reader', '--units', '*', '--types', '*'], h.io);
+    const list = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['list'], list.io)).toBe(0);
+    expect(list.out()).toBe(
+      [
+        'ID         ROLE      UNITS                      TYPES                    RATE/MIN  CREATED',
+        'portal-dx  producer  bp.stnmt,tree:bp.dongxoai  vn.dvc.dossier.received  600       2026-03-04T05:06:07.000Z',
+        'reader     replay    *                          *                        60        2026-03-04T05:06:07.000Z',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--under is for producer keys, needs unit ids, and cannot widen --units *', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    await expect(keysCommand(['create', '--id', 'r', '--under', 'bp', '--types', '*'], h.io)).rejects.toThrow('a unit and everything under it (tree:) is a scope of producer keys only (--role producer)');
+    await expect(keysCommand(['create', '--id', 'p', '--under', 'BP!', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow("under: 'BP!' is not a unit id");
+    await expect(keysCommand(['create', '--id', 'p', '--units', '*', '--under', 'bp', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow('--units * already names every unit; drop --under');
+    await expect(keysCommand(['create', '--id', 'p', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow('keys create needs --units');
+  });
+
   it('list of a missing file says there are no keys', async () => {
     const h = harness();
     expect(await keysCommand(['list', '--file', file], h.io)).toBe(0);
