@@ -201,18 +201,36 @@ if ! node services/cli/dist/main.js keys list --json 2>/dev/null | node -e 'let 
   board_key=$(node services/cli/dist/main.js keys create --id board --units '*' --types '*' --rate 6000 --role board)
 fi
 
+# The local producer key (role producer, every unit): the ingest takes no event without a key.
+# The sample and the demo send it on every start, so its text is kept (owner only) in the run
+# folder; it is printed once, when it is made. A lost file or a revoked key makes a new one.
+INGEST_DIR="$RUN/ingest"
+mkdir -p "$INGEST_DIR"
+keys_file="${INGEST_KEYS_FILE:-$REPLAY_DIR/keys.json}"
+has_key() {
+  node services/cli/dist/main.js keys list --json --file "$keys_file" 2>/dev/null |
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>process.exit(JSON.parse(s||"[]").some((k)=>k.id===process.argv[1])?0:1))' "$1"
+}
+producer_key=""
+if [ ! -s "$INGEST_DIR/producer-key" ] || ! has_key local-producer; then
+  if has_key local-producer; then node services/cli/dist/main.js keys revoke --id local-producer --file "$keys_file" 2>/dev/null; fi
+  producer_key=$(node services/cli/dist/main.js keys create --id local-producer --role producer --units '*' --types '*' --rate 6000 --file "$keys_file")
+  (umask 077 && printf '%s\n' "$producer_key" >"$INGEST_DIR/producer-key")
+fi
+ingest_key=$(cat "$INGEST_DIR/producer-key")
+
 # The services read this environment (infra/supervisord.conf): the ports, the stack's addresses,
 # the demo's topic, namespace and clock, the replay secret, the pinned Node.js on PATH.
 (umask 077 && export -p | grep -vE '^declare -x (OLDPWD|PWD|SHLVL|_)=' >"$SERVICES_DIR/env")
 run_child bash scripts/stack.sh start "${processes[@]}"
 
 case "$DEMO" in
-  sample) run_child node shared/scenario/dist/cli.js sample --ingest "http://127.0.0.1:$INGEST_PORT" ;;
+  sample) INGEST_KEY="$ingest_key" run_child node shared/scenario/dist/cli.js sample --ingest "http://127.0.0.1:$INGEST_PORT" ;;
   binh-phuoc-2022)
     if [ "$demo_load" = 1 ]; then
       mkdir -p "$DEMO_DIR"
       rm -f "$DEMO_DIR/receipt.json"
-      run_child node shared/scenario/dist/cli.js binh-phuoc-2022 --ingest "http://127.0.0.1:$INGEST_PORT" --receipt "$DEMO_DIR/receipt.json"
+      INGEST_KEY="$ingest_key" run_child node shared/scenario/dist/cli.js binh-phuoc-2022 --ingest "http://127.0.0.1:$INGEST_PORT" --receipt "$DEMO_DIR/receipt.json"
       # Not fatal: without a marker the next start loads the case afresh.
       run_child node shared/scenario/dist/cli.js demo mark --receipt "$DEMO_DIR/receipt.json" || warn "the demo is not marked as loaded; the next start loads it again"
     fi
@@ -244,6 +262,13 @@ if [ -n "$replay_key" ]; then
   echo "Replay API key 'local' (shown once; only its hash is stored):"
   echo "  $replay_key"
   echo "  curl -H 'Authorization: Bearer $replay_key' 'http://127.0.0.1:$REPLAY_PORT/v1/events?limit=5'"
+fi
+
+if [ -n "$producer_key" ]; then
+  echo "Producer key 'local-producer' (role producer, every unit; shown once; the sample and the demo send it from $INGEST_DIR/producer-key):"
+  echo "  $producer_key"
+  echo "  curl -X POST -H 'Authorization: Bearer $producer_key' -H 'content-type: application/cloudevents+json' -d @event.json http://127.0.0.1:$INGEST_PORT/v1/events"
+  echo "  A portal gets a key of its own: node services/cli/dist/main.js keys create --role producer --id portal-dongxoai --under bp.dongxoai --types '*' --rate 600"
 fi
 
 if [ -n "$board_key" ]; then

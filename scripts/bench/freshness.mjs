@@ -25,7 +25,7 @@ import {
 import { createEventStream, iso } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
 import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
-import { assertRunning, benchServiceEnv, requireBuilt, sampleRss, serviceMain, startService } from './lib/services.mjs';
+import { assertRunning, benchProducerKey, benchServiceEnv, requireBuilt, sampleRss, serviceMain, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
 const SERVICES = ['ingest', 'projector', 'archiver', 'exporter', 'replay-api'];
@@ -115,7 +115,8 @@ async function freshnessRun(baseCtx, run, o) {
     stdio: ['ignore', 'pipe', 'ignore'],
   }).trim();
   const services = [];
-  services.push(await startService(ctx, 'ingest', env)); // creates the topics
+  const producer = benchProducerKey(ctx, `producer-keys-r${run}.json`);
+  services.push(await startService(ctx, 'ingest', { ...env, ...producer.env })); // creates the topics
   services.push(await startService(ctx, 'projector', env));
   services.push(await startService(ctx, 'archiver', env));
   services.push(await startService(ctx, 'exporter', env));
@@ -225,7 +226,7 @@ async function freshnessRun(baseCtx, run, o) {
     sends.push(send);
     if (probe) probe.postedAt = send.sent;
     inFlight += 1;
-    fetch(`${services[0].url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: `[${values.join(',')}]` })
+    fetch(`${services[0].url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...producer.headers }, body: `[${values.join(',')}]` })
       .then(async (response) => {
         const text = await response.text();
         send.status = response.status;

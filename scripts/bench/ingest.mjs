@@ -4,7 +4,7 @@
 import { count, countList, fmtInt, kafkaPid, log, machineBusySeconds, percentile, procCpuSeconds, sleep } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
-import { assertRunning, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
+import { assertRunning, benchProducerKey, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
 
 const HELP = `Usage: node scripts/bench/ingest.mjs [options]    (or: npm run bench -- --only ingest)
 
@@ -31,7 +31,7 @@ await runBench({
     partitions: { type: 'string', default: '6' },
   },
   async main(ctx) {
-    requireBuilt('ingest');
+    requireBuilt('ingest', 'cli');
     const { opts } = ctx;
     const batches = countList('batches', opts.batches);
     const clients = count('clients', opts.clients);
@@ -40,7 +40,8 @@ await runBench({
     const env = benchServiceEnv(ctx, { partitions });
     ctx.ownTopic(env.EVENTS_TOPIC);
     ctx.ownTopic(env.DLQ_TOPIC);
-    const ingest = await startService(ctx, 'ingest', env);
+    const producer = benchProducerKey(ctx);
+    const ingest = await startService(ctx, 'ingest', { ...env, ...producer.env });
 
     // A pool of valid events; each posted copy gets a unique id prefix.
     const pool = createEventStream({ total: Math.max(...batches) * 4, units: 160, tag: ctx.tag }).next(Math.max(...batches) * 4).map((m) => m.value);
@@ -55,7 +56,7 @@ await runBench({
     const post = async (size) => {
       const payload = body(size);
       const t0 = performance.now();
-      const response = await fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: payload });
+      const response = await fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...producer.headers }, body: payload });
       const text = await response.text();
       return { ms: performance.now() - t0, status: response.status, accepted: response.status === 202 ? JSON.parse(text).accepted : 0, bytes: payload.length, text };
     };

@@ -256,7 +256,9 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
         // Received 8 days ago; the overdue ones were due an hour later, the others are due in 5 days.
         return [ev.received(p.unit, dossier, at(192 - i), 'online', { dueAt: i < p.overdue ? at(191 - i) : at(-120) }), ev.resolved(p.unit, dossier, at(48 - i), true)];
       }).flat();
-      expect((await postBatch(`http://127.0.0.1:${stacks[name].ports.INGEST_PORT}`, events)).status).toBe(202);
+      // The producer key npm start made for this stack (its sample used it too).
+      const key = readFileSync(join(stacks[name].dir, 'ingest', 'producer-key'), 'utf8').trim();
+      expect((await postBatch(`http://127.0.0.1:${stacks[name].ports.INGEST_PORT}`, events, key)).status).toBe(202);
     }
     for (const [name, p] of Object.entries(plan) as ['a' | 'b', (typeof plan)['a']][]) {
       const stack = stacks[name];

@@ -1,6 +1,6 @@
 // The services as real processes (services/<name>/dist/main.js) with the benchmark's own
 // topics, groups, namespace and store file, plus RSS sampling from /proc.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT, freePort, log, median, procStatusKb, sleep, stopChild } from './common.mjs';
@@ -36,6 +36,21 @@ export function requireBuilt(...names) {
  * measured with every unit.
  */
 export const SYNTHETIC_UNITS_ENV = { ACCEPT_UNKNOWN_UNITS: 'true', EXPORTER_MAX_UNKNOWN_UNITS: '10000' };
+
+/**
+ * A producer key of every unit for the benchmark's ingest (dvc keys create --role producer) in
+ * the run's work folder (a file of its own per call): `env` for the ingest (INGEST_KEYS_FILE) and `headers` for its posts.
+ */
+export function benchProducerKey(ctx, fileName = 'producer-keys.json') {
+  const file = join(ctx.workDir, fileName);
+  const key = execFileSync(process.execPath, [serviceMain('cli'), 'keys', 'create', '--id', 'bench-producer', '--role', 'producer', '--units', '*', '--types', '*', '--rate', '100000', '--file', file], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+  if (!/^\S{20,}$/.test(key)) throw new Error(`dvc keys create printed no key: '${key}'`);
+  return { env: { INGEST_KEYS_FILE: file }, headers: { authorization: `Bearer ${key}` } };
+}
 
 export function benchServiceEnv(ctx, { partitions = 6, storeFile } = {}) {
   return {
