@@ -8,7 +8,7 @@ import type { TokenCodec } from './token.js';
  * the last line received gives each event exactly once.
  */
 export type StreamLine =
-  | { position: Position; token: string; event: StoredEvent['event'] }
+  | { position: Position; token: string; event: StoredEvent['event']; producerKey?: string }
   | { heartbeat: string; position: Position; token: string }
   | { end: EndReason; position: Position; token: string; events: number };
 
@@ -121,7 +121,9 @@ export async function streamEvents(o: StreamOptions): Promise<StreamResult> {
         if (o.signal.aborted) break;
         cursor = row.position;
         if (!passesPlan(o.plan, row.event)) continue;
-        buffer += `${JSON.stringify({ position: row.position, token: o.tokens.encode(row.position), event: row.event })}\n`;
+        // producerKey: the id of the key the ingest accepted the event with, when the archive has it.
+        const line: StreamLine = { position: row.position, token: o.tokens.encode(row.position), event: row.event, ...(row.producerKey === undefined ? {} : { producerKey: row.producerKey }) };
+        buffer += `${JSON.stringify(line)}\n`;
         buffered += 1;
         sent += 1;
         if (sent === o.limit) return finish('limit');

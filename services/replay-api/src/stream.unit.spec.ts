@@ -56,6 +56,19 @@ describe('stream loop', () => {
     expect(store.reads.map((r) => r.after)).toEqual([0, 3, 6]);
   });
 
+  it("names the producer key of each event the archive has one for, and no key for the others", async () => {
+    const store = memoryStore(['a', 'b', 'a']);
+    store.rows[0] = { ...store.rows[0]!, producerKey: 'portal-a' };
+    store.rows[2] = { ...store.rows[2]!, producerKey: 'portal-b' };
+    const { lines } = await run(store, { filter: {} });
+    expect(lines.slice(0, 3)).toEqual([
+      { position: 1, token: tokens.encode(1), producerKey: 'portal-a', event: store.rows[0]!.event },
+      { position: 2, token: tokens.encode(2), event: store.rows[1]!.event },
+      { position: 3, token: tokens.encode(3), producerKey: 'portal-b', event: store.rows[2]!.event },
+    ]);
+    expect(Object.keys(lines[0]!)).toEqual(['position', 'token', 'event', 'producerKey']);
+  });
+
   it('a limit reached mid-batch ends at the last event sent, not past the rows it skipped', async () => {
     const store = memoryStore(['x', 'a', 'x', 'x', 'a', 'x', 'a']);
     const plan: ReadPlan = { filter: {}, units: new Set(['a', 'b']) };

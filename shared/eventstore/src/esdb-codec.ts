@@ -20,6 +20,8 @@ export interface EsdbEventMetadata {
   eventId: string;
   /** SHA-256 of the event's canonical JSON: a re-append with another hash is a conflicting duplicate. */
   bodySha256: string;
+  /** The id of the producer key the event was accepted with, when its writer gave one. */
+  producerKey?: string;
 }
 
 /**
@@ -116,9 +118,9 @@ export function compareEsdbPositions(a: EsdbPosition, b: EsdbPosition): number {
 /** The metadata written with an event, or undefined when the stored metadata is not ours. */
 export function readMetadata(metadata: unknown): EsdbEventMetadata | undefined {
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
-  const { eventId, bodySha256 } = metadata as Record<string, unknown>;
+  const { eventId, bodySha256, producerKey } = metadata as Record<string, unknown>;
   if (typeof eventId !== 'string' || typeof bodySha256 !== 'string') return undefined;
-  return { eventId, bodySha256 };
+  return typeof producerKey === 'string' ? { eventId, bodySha256, producerKey } : { eventId, bodySha256 };
 }
 
 /** The fields of a recorded EventStoreDB event this adapter reads. */
@@ -142,7 +144,9 @@ export function storedFromRecord(record: EsdbRecord): StoredEvent {
   if (!record.isJson || data === null || typeof data !== 'object' || Array.isArray(data) || typeof (data as { id?: unknown }).id !== 'string') {
     throw new EventStoreError(`${where} is not a JSON event of this store`, { retriable: false });
   }
-  return { position: positionFromEsdb(record.position), event: data as DvcEvent };
+  const producerKey = readMetadata(record.metadata)?.producerKey;
+  const stored = { position: positionFromEsdb(record.position), event: data as DvcEvent };
+  return producerKey === undefined ? stored : { ...stored, producerKey };
 }
 
 /** Whether an event meets a filter (every given criterion), as the SQLite adapter's WHERE clause does. */

@@ -34,6 +34,8 @@ import {
 import { EsdbSubscription, type CheckpointWriter } from './esdb-subscription.js';
 import {
   EventStoreError,
+  producerKeysOf,
+  type AppendOptions,
   type AppendResult,
   type EventStore,
   type Position,
@@ -71,6 +73,7 @@ interface Prepared {
   event: DvcEvent;
   uuid: string;
   hash: string;
+  producerKey: string | undefined;
 }
 
 /** What a subject stream holds for one event id. */
@@ -130,10 +133,11 @@ export class EsdbEventStore implements EventStore {
     return this.#prefix;
   }
 
-  async append(events: readonly DvcEvent[]): Promise<AppendResult[]> {
+  async append(events: readonly DvcEvent[], options?: AppendOptions): Promise<AppendResult[]> {
     this.#open();
     if (events.length === 0) return [];
-    const prepared = events.map(prepare);
+    const producerKey = producerKeysOf(events, options);
+    const prepared = events.map((event, i) => prepare(event, producerKey(i)));
     const results: AppendResult[] = [];
     // The stored copy of each id seen so far in this batch: later copies are duplicates of it.
     const inBatch = new Map<string, { position: Position; hash: string | undefined }>();
@@ -272,7 +276,7 @@ export class EsdbEventStore implements EventStore {
   async #appendOne(item: Prepared): Promise<{ result: AppendResult; storedHash: string | undefined }> {
     const { event, uuid, hash } = item;
     const stream = streamName(this.#prefix, event.subject);
-    const metadata: EsdbEventMetadata = { eventId: event.id, bodySha256: hash };
+    const metadata: EsdbEventMetadata = { eventId: event.id, bodySha256: hash, ...(item.producerKey === undefined ? {} : { producerKey: item.producerKey }) };
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       const lookup = await this.#lookup(stream, uuid);
       if (lookup.found !== undefined) {
@@ -405,12 +409,12 @@ function problemOf(event: DvcEvent): string | undefined {
 }
 
 /** Checks an event before anything of its batch is written: an error here fails the whole batch. */
-function prepare(event: DvcEvent): Prepared {
+function prepare(event: DvcEvent, producerKey: string | undefined): Prepared {
   const problem = problemOf(event);
   if (problem !== undefined) {
     throw new EventStoreError(`event store append failed: event '${String(event.id)}' cannot be stored, ${problem}; nothing of the batch was written`, {
       retriable: false,
     });
   }
-  return { event, uuid: esdbEventId(event.id), hash: bodyHash(event) };
+  return { event, uuid: esdbEventId(event.id), hash: bodyHash(event), producerKey };
 }

@@ -1,5 +1,6 @@
 export {
   EventStoreError,
+  type AppendOptions,
   type AppendResult,
   type EventFilter,
   type EventStore,

@@ -19,6 +19,33 @@ export type Position = number;
 export interface StoredEvent {
   position: Position;
   event: DvcEvent;
+  /**
+   * The id of the producer key the event was accepted with (the ingest's `dvc-producer-key`
+   * header), when its writer gave one; absent otherwise. Kept beside the event, never in its body.
+   */
+  producerKey?: string;
+}
+
+/** What is stored beside the events of an append. */
+export interface AppendOptions {
+  /** `producerKeys[i]` is the producer key id of `events[i]` (undefined: none); as long as the batch. */
+  producerKeys?: readonly (string | undefined)[];
+}
+
+/** The producer key of the i-th event of an append, after checking the list fits the batch. */
+export function producerKeysOf(events: readonly DvcEvent[], options: AppendOptions | undefined): (i: number) => string | undefined {
+  const keys = options?.producerKeys;
+  if (keys === undefined) return () => undefined;
+  if (keys.length !== events.length) {
+    throw new EventStoreError(`producerKeys has ${keys.length} entries for ${events.length} events`, { retriable: false });
+  }
+  return (i) => keys[i];
+}
+
+/** A stored event from its position, body and producer key column (null when none). */
+export function storedEvent(position: Position, body: string, producerKey: string | null | undefined): StoredEvent {
+  const event = JSON.parse(body) as DvcEvent;
+  return producerKey === null || producerKey === undefined ? { position, event } : { position, event, producerKey };
 }
 
 /**
@@ -77,9 +104,10 @@ export interface EventStore {
    * Appends a batch. A malformed event fails the whole batch before anything is written. SQLite
    * stores the batch in one transaction (all or nothing); EventStoreDB has no transaction across
    * streams, so a failure of the store mid-batch may leave its first events stored: appending the
-   * batch again then stores the rest and reports those as same-body duplicates.
+   * batch again then stores the rest and reports those as same-body duplicates. A duplicate
+   * keeps the original's producer key.
    */
-  append(events: readonly DvcEvent[]): Promise<AppendResult[]>;
+  append(events: readonly DvcEvent[], options?: AppendOptions): Promise<AppendResult[]>;
   /** Stored events in position order. */
   read(options?: ReadOptions): Promise<StoredEvent[]>;
   /** Every event of one subject (dossier/payment/report/... id), in position order. */

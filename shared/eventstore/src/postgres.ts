@@ -2,6 +2,9 @@ import pg from 'pg';
 import { timestampMs, type DvcEvent } from '@dvc/domain';
 import {
   EventStoreError,
+  producerKeysOf,
+  storedEvent,
+  type AppendOptions,
   type AppendResult,
   type EventStore,
   type Position,
@@ -62,6 +65,7 @@ function wrap(what: string, error: unknown): EventStoreError {
 interface Row {
   position: string;
   body: string;
+  producer_key: string | null;
 }
 
 /**
@@ -110,13 +114,14 @@ export class PostgresEventStore implements EventStore {
     return this.#schema;
   }
 
-  async append(events: readonly DvcEvent[]): Promise<AppendResult[]> {
+  async append(events: readonly DvcEvent[], options?: AppendOptions): Promise<AppendResult[]> {
     this.#open();
     if (events.length === 0) return [];
     // Everything that can fail on the input fails before the transaction begins.
-    let prepared: { event: DvcEvent; hash: string; timeMs: number; body: string }[];
+    const producerKey = producerKeysOf(events, options);
+    let prepared: { event: DvcEvent; hash: string; timeMs: number; body: string; producerKey: string | null }[];
     try {
-      prepared = events.map((event) => ({ event, hash: bodyHash(event), timeMs: timestampMs(event.time), body: JSON.stringify(event) }));
+      prepared = events.map((event, i) => ({ event, hash: bodyHash(event), timeMs: timestampMs(event.time), body: JSON.stringify(event), producerKey: producerKey(i) ?? null }));
     } catch (error) {
       throw new EventStoreError(`event store append failed: ${error instanceof Error ? error.message : String(error)}`, { retriable: false, cause: error });
     }
@@ -135,7 +140,17 @@ export class PostgresEventStore implements EventStore {
       );
       const known = new Map(existing.rows.map((r) => [r.id, { position: Number(r.position), hash: r.body_hash }]));
       const results: AppendResult[] = [];
-      const columns: { position: number[]; id: string[]; type: string[]; subject: string[]; unit: string[]; time: number[]; hash: string[]; body: string[] } = {
+      const columns: {
+        position: number[];
+        id: string[];
+        type: string[];
+        subject: string[];
+        unit: string[];
+        time: number[];
+        hash: string[];
+        body: string[];
+        producerKey: (string | null)[];
+      } = {
         position: [],
         id: [],
         type: [],
@@ -144,8 +159,9 @@ export class PostgresEventStore implements EventStore {
         time: [],
         hash: [],
         body: [],
+        producerKey: [],
       };
-      for (const { event, hash, timeMs, body } of prepared) {
+      for (const { event, hash, timeMs, body, producerKey: key } of prepared) {
         const original = known.get(event.id);
         if (original !== undefined) {
           results.push({ outcome: 'duplicate', id: event.id, position: original.position, sameBody: original.hash === hash });
@@ -162,12 +178,13 @@ export class PostgresEventStore implements EventStore {
         columns.time.push(timeMs);
         columns.hash.push(hash);
         columns.body.push(body);
+        columns.producerKey.push(key);
       }
       if (columns.position.length > 0) {
         await client.query(
-          `INSERT INTO ${s}.events (position, id, type, subject, unit, time_ms, body_hash, body)
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])`,
-          [columns.position, columns.id, columns.type, columns.subject, columns.unit, columns.time, columns.hash, columns.body],
+          `INSERT INTO ${s}.events (position, id, type, subject, unit, time_ms, body_hash, body, producer_key)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[])`,
+          [columns.position, columns.id, columns.type, columns.subject, columns.unit, columns.time, columns.hash, columns.body, columns.producerKey],
         );
         await client.query(`UPDATE ${s}.head SET position = $1`, [next]);
         await client.query('SELECT pg_notify($1, $2)', [this.#channel, String(next)]);
@@ -191,7 +208,7 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(subject: string): Promise<StoredEvent[]> {
     this.#open();
-    return this.#query(`SELECT position, body FROM ${this.#schema}.events WHERE subject = $1 ORDER BY position`, [subject]);
+    return this.#query(`SELECT position, body, producer_key FROM ${this.#schema}.events WHERE subject = $1 ORDER BY position`, [subject]);
   }
 
   async head(): Promise<Position> {
@@ -242,8 +259,11 @@ export class PostgresEventStore implements EventStore {
             unit      text NOT NULL,
             time_ms   bigint NOT NULL,
             body_hash text NOT NULL,
-            body      text NOT NULL
+            body      text NOT NULL,
+            producer_key text
           )`);
+          // A schema made before producer keys were kept gets the column (null for its events).
+          await client.query(`ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS producer_key text`);
           await client.query(`CREATE INDEX IF NOT EXISTS events_type ON ${s}.events (type, position)`);
           await client.query(`CREATE INDEX IF NOT EXISTS events_unit ON ${s}.events (unit, position)`);
           await client.query(`CREATE INDEX IF NOT EXISTS events_time ON ${s}.events (time_ms, position)`);
@@ -321,7 +341,7 @@ export class PostgresEventStore implements EventStore {
     if (this.#subscriptions.size > 0) this.#listen();
     try {
       const result = await this.#pool.query<Row>(sql, params as unknown[]);
-      return result.rows.map((row) => ({ position: Number(row.position), event: JSON.parse(row.body) as DvcEvent }));
+      return result.rows.map((row) => storedEvent(Number(row.position), row.body, row.producer_key));
     } catch (error) {
       throw wrap('read', error);
     }

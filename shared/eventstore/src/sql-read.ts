@@ -23,7 +23,7 @@ export function eventsReadQuery(
   if (options.unit !== undefined) where.push(`unit = ${param(options.unit)}`);
   if (options.from !== undefined) where.push(`time_ms >= ${param(options.from)}`);
   if (options.to !== undefined) where.push(`time_ms < ${param(options.to)}`);
-  let sql = `SELECT position, body FROM ${table} WHERE ${where.join(' AND ')} ORDER BY position`;
+  let sql = `SELECT position, body, producer_key FROM ${table} WHERE ${where.join(' AND ')} ORDER BY position`;
   if (options.limit !== undefined) {
     if (options.limit <= 0) return undefined;
     sql += ` LIMIT ${param(Math.floor(options.limit))}`;

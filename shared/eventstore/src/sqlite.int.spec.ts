@@ -36,7 +36,7 @@ function gapped(inner: EventStore): EventStore {
   const into = (p: Position): Position => (p === 0 ? 0 : (p - 3) / 7);
   const stored = (s: StoredEvent): StoredEvent => ({ ...s, position: out(s.position) });
   return {
-    append: async (events) => (await inner.append(events)).map((r) => ({ ...r, position: out(r.position) })),
+    append: async (events, options) => (await inner.append(events, options)).map((r) => ({ ...r, position: out(r.position) })),
     read: async (options = {}) =>
       (await inner.read({ ...options, ...(options.after === undefined ? {} : { after: into(options.after) }) })).map(stored),
     readStream: async (subject) => (await inner.readStream(subject)).map(stored),
@@ -81,6 +81,23 @@ describe('SqliteEventStore specifics', () => {
     const store = new SqliteEventStore({ file: ':memory:' });
     expect(await store.append([contractEvent({ id: 'e1' })])).toEqual([{ outcome: 'appended', id: 'e1', position: 1 }]);
     expect(await store.head()).toBe(1);
+    await store.close();
+  });
+
+  it('gives a file made before producer keys were kept the column: its events have none, new ones keep theirs', async () => {
+    const file = join(dir, 'old.db');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL,
+      unit TEXT NOT NULL, time_ms INTEGER NOT NULL, body_hash TEXT NOT NULL, body TEXT NOT NULL)`);
+    const before = contractEvent({ id: 'old-1' });
+    old.prepare('INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)').run(before.id, before.type, before.subject, before.unitid, 0, 'x', JSON.stringify(before));
+    old.close();
+    const store = new SqliteEventStore({ file });
+    await store.append([contractEvent({ id: 'new-1' })], { producerKeys: ['portal'] });
+    expect(await store.read()).toEqual([
+      { position: 1, event: before },
+      { position: 2, event: contractEvent({ id: 'new-1' }), producerKey: 'portal' },
+    ]);
     await store.close();
   });
 

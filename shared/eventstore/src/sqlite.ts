@@ -2,6 +2,9 @@ import Database from 'better-sqlite3';
 import { timestampMs, type DvcEvent } from '@dvc/domain';
 import {
   EventStoreError,
+  producerKeysOf,
+  storedEvent,
+  type AppendOptions,
   type AppendResult,
   type EventStore,
   type Position,
@@ -34,7 +37,8 @@ CREATE TABLE IF NOT EXISTS events (
   unit      TEXT NOT NULL,
   time_ms   INTEGER NOT NULL,
   body_hash TEXT NOT NULL,
-  body      TEXT NOT NULL
+  body      TEXT NOT NULL,
+  producer_key TEXT
 );
 CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
 CREATE INDEX IF NOT EXISTS events_unit ON events (unit, position);
@@ -50,6 +54,7 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 interface Row {
   position: number;
   body: string;
+  producer_key: string | null;
 }
 
 const RETRIABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_PROTOCOL']);
@@ -69,7 +74,7 @@ export class SqliteEventStore implements EventStore {
   readonly #subscriptions = new Set<PollingSubscription>();
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
-  readonly #appendBatch: (events: readonly DvcEvent[]) => AppendResult[];
+  readonly #appendBatch: (events: readonly DvcEvent[], producerKey: (i: number) => string | undefined) => AppendResult[];
   #closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -82,38 +87,42 @@ export class SqliteEventStore implements EventStore {
       // The history is the source of truth: an acknowledged append survives a power loss.
       this.#db.pragma('synchronous = FULL');
       this.#db.exec(SCHEMA);
+      // A file made before producer keys were kept gets the column (null for its events).
+      const columns = this.#db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'events\')').all();
+      if (!columns.some((c) => c.name === 'producer_key')) this.#db.exec('ALTER TABLE events ADD COLUMN producer_key TEXT');
     } catch (error) {
       throw wrap('open', error);
     }
     const find = this.#db.prepare<[string], { position: number; body_hash: string }>(
       'SELECT position, body_hash FROM events WHERE id = ?',
     );
-    const insert = this.#db.prepare<[string, string, string, string, number, string, string]>(
-      'INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    const insert = this.#db.prepare<[string, string, string, string, number, string, string, string | null]>(
+      'INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body, producer_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // Looking the id up first (instead of relying on the UNIQUE constraint failing) keeps a
     // duplicate from consuming a position; the IMMEDIATE transaction holds the write lock
     // from the look-up to the commit, so positions become visible in order, without gaps.
-    const batch = this.#db.transaction((events: readonly DvcEvent[]): AppendResult[] =>
-      events.map((event) => {
+    const batch = this.#db.transaction((events: readonly DvcEvent[], producerKey: (i: number) => string | undefined): AppendResult[] =>
+      events.map((event, i) => {
         const hash = bodyHash(event);
         const existing = find.get(event.id);
         if (existing !== undefined) {
           return { outcome: 'duplicate', id: event.id, position: existing.position, sameBody: existing.body_hash === hash };
         }
-        const info = insert.run(event.id, event.type, event.subject, event.unitid, timestampMs(event.time), hash, JSON.stringify(event));
+        const info = insert.run(event.id, event.type, event.subject, event.unitid, timestampMs(event.time), hash, JSON.stringify(event), producerKey(i) ?? null);
         return { outcome: 'appended', id: event.id, position: Number(info.lastInsertRowid) };
       }),
     );
-    this.#appendBatch = (events) => batch.immediate(events);
+    this.#appendBatch = (events, producerKey) => batch.immediate(events, producerKey);
   }
 
-  async append(events: readonly DvcEvent[]): Promise<AppendResult[]> {
+  async append(events: readonly DvcEvent[], options?: AppendOptions): Promise<AppendResult[]> {
     this.#open();
     if (events.length === 0) return [];
+    const producerKey = producerKeysOf(events, options);
     let results: AppendResult[];
     try {
-      results = this.#appendBatch(events);
+      results = this.#appendBatch(events, producerKey);
     } catch (error) {
       throw wrap('append', error);
     }
@@ -129,7 +138,7 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(subject: string): Promise<StoredEvent[]> {
     this.#open();
-    return this.#query('SELECT position, body FROM events WHERE subject = ? ORDER BY position', [subject]);
+    return this.#query('SELECT position, body, producer_key FROM events WHERE subject = ? ORDER BY position', [subject]);
   }
 
   async head(): Promise<Position> {
@@ -173,7 +182,7 @@ export class SqliteEventStore implements EventStore {
   #query(sql: string, params: readonly (string | number)[]): StoredEvent[] {
     try {
       const rows = this.#statement(sql).all(...params) as Row[];
-      return rows.map((row) => ({ position: row.position, event: JSON.parse(row.body) as DvcEvent }));
+      return rows.map((row) => storedEvent(row.position, row.body, row.producer_key));
     } catch (error) {
       throw wrap('read', error);
     }

@@ -222,6 +222,42 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       });
     });
 
+    describe('producer keys', () => {
+      it('keeps the producer key id given with each event beside it, none for an event without one, in reads, streams and subscriptions', async () => {
+        await store.append([contractEvent({ id: 'k1', subject: 's' }), contractEvent({ id: 'k2', subject: 's' })], { producerKeys: ['portal-a', undefined] });
+        await store.append([contractEvent({ id: 'k3', subject: 's' })]);
+        await store.append([contractEvent({ id: 'k4', subject: 's' })], { producerKeys: ['portal-b'] });
+        const keysOf = (stored: readonly StoredEvent[]) => stored.map((s) => [s.event.id, s.producerKey ?? null]);
+        const expected = [
+          ['k1', 'portal-a'],
+          ['k2', null],
+          ['k3', null],
+          ['k4', 'portal-b'],
+        ];
+        expect(keysOf(await store.read())).toEqual(expected);
+        expect(keysOf(await store.readStream('s'))).toEqual(expected);
+        expect((await store.read()).filter((s) => s.producerKey === undefined).every((s) => !('producerKey' in s))).toBe(true);
+        // The body is the event as given: the key is never in it.
+        expect((await store.read()).map((s) => s.event)).toEqual(['k1', 'k2', 'k3', 'k4'].map((id) => contractEvent({ id, subject: 's' })));
+        const delivered: StoredEvent[] = [];
+        const subscription = store.subscribe({ after: 0, onEvent: (e) => void delivered.push(e) });
+        await eventually(() => (delivered.length >= 4 ? true : undefined), 'four events delivered');
+        await subscription.close();
+        expect(keysOf(delivered)).toEqual(expected);
+      });
+
+      it("keeps the original's producer key on a duplicate, and refuses a key list that does not fit the batch", async () => {
+        await store.append([contractEvent({ id: 'k1' })], { producerKeys: ['first'] });
+        const [again] = await store.append([contractEvent({ id: 'k1' })], { producerKeys: ['second'] });
+        expect(again).toMatchObject({ outcome: 'duplicate', id: 'k1', sameBody: true });
+        expect((await store.read()).map((s) => s.producerKey)).toEqual(['first']);
+        const refused = store.append([contractEvent({ id: 'k2' }), contractEvent({ id: 'k3' })], { producerKeys: ['only-one'] });
+        await expect(refused).rejects.toThrow(EventStoreError);
+        await expect(store.append([contractEvent({ id: 'k2' })], { producerKeys: [] })).rejects.toThrow('producerKeys has 0 entries for 1 events');
+        expect(ids(await store.read())).toEqual(['k1']);
+      });
+    });
+
     describe('reads', () => {
       // 1 received a @T0, 2 payment a @T0+1h, 3 report b @T0+2h, 4 resolved a @T0+3h,
       // 5 received b @T0+1h, 6 payment b @T0+4h
