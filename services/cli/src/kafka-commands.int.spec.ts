@@ -156,8 +156,11 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     const unit = `${id}-u1`;
     const events = history([unit, `${id}-u2`], 30);
     const store = openEventStore(env.EVENTSTORE_URL);
-    await store.append(events);
+    // Every third event was accepted with a producer key; the replay carries it in dvc-producer-key.
+    const producerKeyOf = (i: number) => (i % 3 === 0 ? `portal-${i % 2}` : undefined);
+    await store.append(events, { producerKeys: events.map((_, i) => producerKeyOf(i)) });
     await store.close();
+    const keyById = new Map(events.map((e, i) => [e.id, producerKeyOf(i)]));
     const expected = events.filter((e) => e.unitid === unit && e.type === 'vn.dvc.dossier.resolved');
 
     const first = bufferIo(env);
@@ -175,7 +178,9 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       const event = JSON.parse(message.value?.toString() ?? '{}') as { subject: string; id: string };
       expect(message.key?.toString()).toBe(event.subject);
       expect(message.headers?.ce_id?.toString()).toBe(event.id);
+      expect(message.headers?.['dvc-producer-key']?.toString()).toBe(keyById.get(event.id));
     }
+    expect(messages.some(({ message }) => message.headers?.['dvc-producer-key'] !== undefined)).toBe(true);
 
     const missing = bufferIo(env);
     expect(await run(['replay', '--to', `${id}.nowhere`], missing)).toBe(1);

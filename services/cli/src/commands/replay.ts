@@ -1,5 +1,5 @@
-import { EVENT_TYPES, type DvcEvent, type EventType } from '@dvc/domain';
-import { openEventStore, type EventFilter, type EventStore, type Position } from '@dvc/eventstore';
+import { EVENT_TYPES, type EventType } from '@dvc/domain';
+import { openEventStore, type EventFilter, type EventStore, type Position, type StoredEvent } from '@dvc/eventstore';
 import { createKafka, eventMessage } from '@dvc/kafka';
 import { UsageError, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
 import { cliConfig } from '../config.js';
@@ -46,7 +46,8 @@ export interface ReplayOptions {
   after: Position;
   limit?: number;
   batchSize: number;
-  publish: (events: readonly DvcEvent[]) => Promise<void>;
+  /** The stored events of one batch, each with the producer key it was accepted with, if the store has it. */
+  publish: (events: readonly StoredEvent[]) => Promise<void>;
   onBatch?: (position: Position, published: number) => void;
 }
 
@@ -59,7 +60,7 @@ export async function replayHistory(options: ReplayOptions): Promise<{ position:
     if (want <= 0) break;
     const batch = await options.events.read({ ...options.filter, after: position, limit: want });
     if (batch.length === 0) break;
-    await options.publish(batch.map((s) => s.event));
+    await options.publish(batch);
     position = batch[batch.length - 1]?.position ?? position;
     published += batch.length;
     options.onBatch?.(position, published);
@@ -121,7 +122,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       batchSize,
       ...(limit === undefined ? {} : { limit }),
       publish: async (batch) => {
-        await producer.send({ topic, acks: -1, messages: batch.map((event) => eventMessage(event)) });
+        // The producer key id travels with the event again (dvc-producer-key), when the store kept it.
+        await producer.send({ topic, acks: -1, messages: batch.map((s) => eventMessage(s.event, s.producerKey)) });
       },
       onBatch: (position) => progress.update(position - after),
     });
