@@ -8,12 +8,21 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
 import { parsePostgresUrl } from '@dvc/eventstore';
-import { consumerLag, type KafkaClient } from '@dvc/kafka';
+import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
 import { KEYS_FILE_VERSION, addKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
 import { spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The producer key id the tests write straight to the events topic with (header dvc-producer-key),
+ * as every producer must (ARCHITECTURE.md, "Who may write the events topic"). A consumer started
+ * with PRODUCER_KEYS_FILE accepts these messages only from a keys file holding a producer key of
+ * this id whose scope covers them.
+ */
+export const TEST_PRODUCER_KEY_ID = 'dvc-tests';
+export const TEST_PRODUCER_HEADERS: Record<string, string> = { [PRODUCER_KEY_HEADER]: TEST_PRODUCER_KEY_ID };
 
 /** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
 export const RUN_DIR = stackRunDir(process.env);
@@ -173,7 +182,7 @@ export async function produceAll(kafka: KafkaClient, topic: string, events: read
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
     }
   } finally {
     await producer.disconnect();
