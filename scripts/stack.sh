@@ -33,6 +33,10 @@
 #   INGEST_PORT=8080  EXPORTER_PORT=9464  PROJECTOR_PORT=9465  ARCHIVER_PORT=9466
 #   NOTIFIER_PORT=8090  REPLAY_PORT=8091  BOARD_PORT=8088  MAIL_SMTP_PORT=1025  MAIL_WEB_PORT=1080
 #   AM_GROUP_WAIT=1s  AM_GROUP_INTERVAL=5s  AM_REPEAT_INTERVAL=1h
+#   NOTIFIER_TOKEN_FILE=<run folder>/notifier/alertmanager-token   (the bearer token Alertmanager
+#       sends to the notifier; created once, 32 random bytes, mode 0600; both read the file)
+#   PROMETHEUS_LIFECYCLE=   (1: Prometheus' lifecycle API, POST /-/reload and /-/quit, is on;
+#       off by default. The stack reloads Prometheus with SIGHUP through supervisorctl)
 #   REDIS_URL=redis://127.0.0.1:6379
 #   STACK_WAIT_TIMEOUT=90   (seconds to wait for each process to be ready)
 set -euo pipefail
@@ -57,6 +61,12 @@ default_service_ports
 AM_GROUP_WAIT=${AM_GROUP_WAIT:-1s}
 AM_GROUP_INTERVAL=${AM_GROUP_INTERVAL:-5s}
 AM_REPEAT_INTERVAL=${AM_REPEAT_INTERVAL:-1h}
+export NOTIFIER_TOKEN_FILE=${NOTIFIER_TOKEN_FILE:-$RUN/notifier/alertmanager-token}
+case ${PROMETHEUS_LIFECYCLE:-} in
+  1) export PROMETHEUS_LIFECYCLE_FLAG=--web.enable-lifecycle ;;
+  ''|0) export PROMETHEUS_LIFECYCLE_FLAG= ;;
+  *) die "PROMETHEUS_LIFECYCLE must be 1 (the lifecycle API on) or 0 / unset (off), got '$PROMETHEUS_LIFECYCLE'" ;;
+esac
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 STACK_WAIT_TIMEOUT=${STACK_WAIT_TIMEOUT:-90}
 PROM_TARGETS="$RUN/prometheus/targets"
@@ -341,13 +351,27 @@ render_checked() {
   [ "$changed" -eq 1 ]
 }
 
+# The token Alertmanager authenticates to the notifier with: created once (32 random bytes,
+# base64url, readable by its owner only), kept across restarts so both always read the same.
+ensure_notifier_token() {
+  local file=$NOTIFIER_TOKEN_FILE
+  if [ ! -s "$file" ]; then
+    mkdir -p "$(dirname "$file")"
+    (umask 077 && head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=' >"$file.tmp")
+    mv -f "$file.tmp" "$file"
+    log "notifier: created the Alertmanager token $file"
+  fi
+  chmod 600 "$file"
+}
+
 prepare_alertmanager() {
   ensure_cmd prometheus-alertmanager prometheus-alertmanager
   ensure_cmd amtool prometheus-alertmanager
   ensure_cmd curl curl
   mkdir -p "$RUN/alertmanager/data"
+  ensure_notifier_token
   if render_checked "$INFRA/alertmanager/alertmanager.yml" "$RUN/alertmanager/alertmanager.yml" "amtool check-config" \
-      NOTIFIER_PORT AM_GROUP_WAIT AM_GROUP_INTERVAL AM_REPEAT_INTERVAL \
+      NOTIFIER_PORT AM_GROUP_WAIT AM_GROUP_INTERVAL AM_REPEAT_INTERVAL NOTIFIER_TOKEN_FILE \
     && [ "$(state alertmanager)" = RUNNING ]; then
     curl -fsS -X POST "http://$HOST:$ALERTMANAGER_PORT/-/reload" >/dev/null && log "alertmanager: config changed, reloaded"
   fi
@@ -380,14 +404,35 @@ prepare_prometheus() {
     PROM_SCRAPE_INTERVAL ALERTMANAGER_PORT RULES_DIR TARGETS_DIR && changed=1
   if [ "$(state prometheus)" = RUNNING ]; then
     # Rule files can change without the rendered config changing: always reload (cheap).
-    curl -fsS -X POST "http://$HOST:$PROMETHEUS_PORT/-/reload" >/dev/null \
+    reload_prometheus \
       && log "prometheus: $([ "$changed" -eq 1 ] && echo "config changed (PROM_SCRAPE_INTERVAL=$PROM_SCRAPE_INTERVAL)" || echo "rules and config") reloaded"
   fi
+}
+
+# Reloads Prometheus with SIGHUP (its lifecycle API is off unless PROMETHEUS_LIFECYCLE=1) and
+# waits until its log reports the outcome: the reload is done (non-zero when it failed, or
+# nothing was reported within 10 s).
+reload_prometheus() {
+  local logfile="$LOGS/prometheus.log" outcome='msg="(Completed loading of configuration file|Error reloading config)"' before now i
+  before=$(grep -cE "$outcome" "$logfile" 2>/dev/null || true)
+  ctl signal HUP prometheus >/dev/null || { warn "prometheus: supervisorctl signal HUP failed"; return 1; }
+  for ((i = 0; i < 100; i++)); do
+    now=$(grep -cE "$outcome" "$logfile" 2>/dev/null || true)
+    if [ "$now" != "$before" ]; then
+      grep -E "$outcome" "$logfile" | tail -n 1 | grep -q 'Completed loading' && return 0
+      warn "prometheus: reload failed: $(grep -E 'Error reloading config' "$logfile" | tail -n 1)"
+      return 1
+    fi
+    sleep 0.1
+  done
+  warn "prometheus: no reload reported in $logfile within 10 s after SIGHUP"
+  return 1
 }
 
 prepare_service() {
   [ -s "$RUN/services/env" ] \
     || die "$1: the services read the environment npm start writes to $RUN/services/env; start them with npm start"
+  if [ "$1" = notifier ]; then ensure_notifier_token; fi
 }
 
 prepare() {

@@ -3,6 +3,7 @@ import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { ev, type TestEvent, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import {
+  TEST_PRODUCER_HEADERS,
   STORE_KINDS,
   UNKNOWN_UNITS_ACCEPTED,
   eventStoreUrl,
@@ -78,7 +79,7 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
         await producer.send({
           topic,
           acks: -1,
-          messages: events.slice(i, i + CHUNK).map((e) => ({ key: (e as TestEvent).subject ?? 'invalid', value: JSON.stringify(e) })),
+          messages: events.slice(i, i + CHUNK).map((e) => ({ key: (e as TestEvent).subject ?? 'invalid', value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
         });
         if (gapMs > 0) await delay(gapMs);
       }

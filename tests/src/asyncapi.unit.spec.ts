@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EVENT_TYPE_NAMES, eventJsonSchemas } from '@dvc/domain';
-import { DLQ_CODES, DLQ_HEADERS, EVENT_HEADERS, kafkaSpec, type DeadLetter } from '@dvc/kafka';
+import { DLQ_CODES, DLQ_HEADERS, EVENT_HEADERS, PRODUCER_KEY_HEADER, kafkaSpec, type DeadLetter } from '@dvc/kafka';
 
 /** asyncapi.yaml (ARCHITECTURE.md#kafka-topics) against the code it describes. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,7 +48,7 @@ const messagesOf = (channel: string): Message[] => Object.values(doc.channels[ch
 
 // Every stage a dead letter can carry: a stage added to DeadLetter without being listed here
 // fails the type check of this file.
-const STAGES: Record<DeadLetter['stage'], true> = { validation: true, admission: true, projection: true, archive: true };
+const STAGES: Record<DeadLetter['stage'], true> = { validation: true, admission: true, producer: true, projection: true, archive: true };
 
 describe('asyncapi.yaml', () => {
   it('is AsyncAPI 3.0 with the two topics at their default names', () => {
@@ -91,11 +91,23 @@ describe('asyncapi.yaml', () => {
     expect(EVENT_HEADERS.producerKey).toBe('dvc-producer-key');
   });
 
+  it("names the producer key header every event carries, the consumers' check and the codes it refuses with", () => {
+    for (const message of messagesOf('events')) {
+      const traits = (message.traits ?? []).map((t) => local<{ headers?: { properties?: Record<string, Schema & { description: string; pattern: string }> } }>(t.$ref));
+      const header = traits[0]?.headers?.properties?.[PRODUCER_KEY_HEADER];
+      expect(header?.type).toBe('string');
+      expect(header?.pattern).toBe('^[a-z0-9][a-z0-9._-]{0,63}$');
+      expect(header?.description).toContain('PRODUCER_KEYS_FILE');
+    }
+    expect(DLQ_CODES).toEqual(expect.arrayContaining(['unauthenticated', 'forbidden']));
+  });
+
   it('names every dead-letter header the publisher writes, each required, with its codes and stages', () => {
     const [letter, ...others] = messagesOf('deadLetters');
     expect(others).toEqual([]);
     const headers = letter?.headers;
-    expect(Object.keys(headers?.properties ?? {}).sort()).toEqual(Object.values(DLQ_HEADERS).sort());
+    // Every header the publisher writes; the producer key id only when the original message had one.
+    expect(Object.keys(headers?.properties ?? {}).sort()).toEqual([...Object.values(DLQ_HEADERS), PRODUCER_KEY_HEADER].sort());
     expect([...(headers?.required ?? [])].sort()).toEqual(Object.values(DLQ_HEADERS).sort());
     expect(headers?.properties?.[DLQ_HEADERS.code]?.enum).toEqual([...DLQ_CODES]);
     expect(headers?.properties?.[DLQ_HEADERS.stage]?.enum).toEqual(Object.keys(STAGES));

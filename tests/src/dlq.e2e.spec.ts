@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { uniqueName, waitFor } from '@dvc/testing';
 import type { TopicMessage } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
-import { REPO_ROOT, RUN_DIR, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { REPO_ROOT, RUN_DIR, TEST_PRODUCER_HEADERS, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const run = promisify(execFile);
 
@@ -59,7 +59,7 @@ describe('dvc dlq on the projector dead letters', () => {
   it('lists the dead letters with their reasons and re-drives the chosen ones to the source topic', async () => {
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: events, acks: -1, messages: bad });
+    await producer.send({ topic: events, acks: -1, messages: bad.map((m) => ({ ...m, headers: TEST_PRODUCER_HEADERS })) });
     await producer.disconnect();
     await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', events);
 

@@ -8,7 +8,7 @@ import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { KEYS_FILE_VERSION, addKey, writeKeysFile, type KeysFile } from '@dvc/keys';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { ev, freePort, uniqueName, waitFor } from '@dvc/testing';
-import { REPO_ROOT, RUN_DIR, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { REPO_ROOT, RUN_DIR, notifierAuth, stackEnv, startService, type ServiceProcess } from './stack.js';
 
 /**
  * Issue 12's notices people can read, end to end: the notifier sends to a real MailDev (the mail
@@ -39,6 +39,7 @@ describe('notices in the mail catcher, linking the ops board', () => {
   let mailExited: Promise<number | null> | undefined;
   let mailWeb = '';
   let notifier: ServiceProcess | undefined;
+  let auth: ReturnType<typeof notifierAuth> | undefined;
   let board: ServiceProcess | undefined;
   let boardKey = '';
   /** The open overdue dossiers written, oldest due first. */
@@ -90,10 +91,12 @@ describe('notices in the mail catcher, linking the ops board', () => {
 
     // The notifier sends to MailDev and links the board's page of the unit (what npm start sets).
     writeFileSync(join(dir, 'recipients.json'), JSON.stringify({ fallback: { name: 'ops', emails: [`ops.${id}@example.gov.vn`], webhooks: [] }, levels: {}, units: { [UNIT]: { name: 'Lãnh đạo', emails: [head], webhooks: [] } } }));
+    auth = notifierAuth(dir, id);
     notifier = await startService(
       'notifier',
       {
         ...common,
+        ...auth.env,
         NOTIFIER_DB: join(dir, 'outbox.db'),
         RECIPIENTS_FILE: join(dir, 'recipients.json'),
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
@@ -129,7 +132,11 @@ describe('notices in the mail catcher, linking the ops board', () => {
       truncatedAlerts: 0,
       alerts: [{ status: 'firing', labels, annotations, startsAt: new Date(NOW - HOUR).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://127.0.0.1:9090/graph', fingerprint: id.slice(0, 16) }],
     };
-    const posted = await fetch(`${notifier!.url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const posted = await fetch(`${notifier!.url}/v1/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${auth!.token}` },
+      body: JSON.stringify(payload),
+    });
     expect(posted.status).toBe(202);
 
     const mail = await waitFor(

@@ -10,7 +10,7 @@ import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { SmtpSink } from './smtp-sink.js';
-import { REPO_ROOT, freePort, runCli, serviceEnv, stackEnv, startService, unlinkPrefix, type ServiceProcess } from './stack.js';
+import { REPO_ROOT, freePort, notifierAuth, runCli, serviceEnv, stackEnv, startService, unlinkPrefix, type ServiceProcess } from './stack.js';
 
 /**
  * The notifier reads what is live and when now is from the same live view as the exporter and
@@ -34,6 +34,7 @@ describe('notifier follows the live namespace and the pinned clock', () => {
   const dossier = (letter: string) => `HS-${id}-${letter}`;
   let dir = '';
   let notifier: ServiceProcess | undefined;
+  let auth: ReturnType<typeof notifierAuth> | undefined;
   let sequence = 0;
 
   const valid = (raw: unknown): DvcEvent => {
@@ -53,7 +54,7 @@ describe('notifier follows the live namespace and the pinned clock', () => {
     const before = sink.to(head).length;
     const res = await fetch(`${notifier!.url}/v1/alertmanager`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${auth!.token}` },
       body: JSON.stringify({
         version: '4',
         groupKey,
@@ -99,10 +100,12 @@ describe('notifier follows the live namespace and the pinned clock', () => {
     await store.close();
     await apply(id, history);
 
+    auth = notifierAuth(dir, id);
     notifier = await startService(
       'notifier',
       {
         ...common,
+        ...auth.env,
         NOTIFIER_DB: join(dir, 'outbox.db'),
         RECIPIENTS_FILE: join(dir, 'recipients.json'),
         SMTP_URL: `smtp://127.0.0.1:${sink.port}`,

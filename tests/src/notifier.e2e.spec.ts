@@ -8,12 +8,14 @@ import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
-import { freePort, promQuery, registerScrapeTarget, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import { alertmanagerReceiver, freePort, notifierAuth, promQuery, registerScrapeTarget, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
  * Alertmanager for grouping and resolution, a local SMTP sink (./smtp-sink.ts) as the mail
- * server and a local HTTP server as a webhook recipient.
+ * server and a local HTTP server as a webhook recipient. The notifier reads the token file the
+ * running Alertmanager sends (its http_config), so the tests post as Alertmanager does, and
+ * reads /v1/notices with an operator key.
  */
 
 interface NoticeView {
@@ -27,15 +29,6 @@ interface NoticeView {
 
 const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
 
-/** The notifier port the running Alertmanager posts to, from its loaded configuration (whatever run folder it came from). */
-async function alertmanagerNotifierPort(): Promise<number> {
-  const res = await fetch(`${ALERTMANAGER_URL}/api/v2/status`);
-  const { config } = (await res.json()) as { config: { original: string } };
-  const m = /\surl: http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager/.exec(config.original);
-  if (m?.[1] === undefined) throw new Error(`the Alertmanager at ${ALERTMANAGER_URL} posts to no local notifier webhook; run scripts/stack.sh start alertmanager`);
-  return Number(m[1]);
-}
-
 describe('notifier: Alertmanager webhooks → Vietnamese notices by email and webhook', () => {
   const id = uniqueName('ntf').replace(/[^a-z0-9]/g, '');
   const env = stackEnv();
@@ -47,6 +40,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   let dir: string;
   let notifier: ServiceProcess;
   let notifierEnv: Record<string, string>;
+  let auth: ReturnType<typeof notifierAuth>;
   const head = `lanhdao.${id}@example.gov.vn`;
   const ops = `vanhanh.${id}@example.gov.vn`;
   const amUnit = `e2e.${id}`;
@@ -88,13 +82,20 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     };
   };
 
-  const post = async (body: unknown, url = notifier.url) => {
-    const res = await fetch(`${url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as { kind?: string; id?: string } };
+  /** Posts as Alertmanager does, with its token; `authorization` null sends no Authorization header. */
+  const post = async (body: unknown, url = notifier.url, authorization: string | null = `Bearer ${auth.token}`) => {
+    const res = await fetch(`${url}/v1/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization === null ? {} : { authorization }) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { kind?: string; id?: string; error?: string } };
   };
 
-  const notices = async (groupKey: string, url = notifier.url): Promise<NoticeView[]> => {
-    const res = await fetch(`${url}/v1/notices?groupKey=${encodeURIComponent(groupKey)}`);
+  const operatorGet = (path: string) => fetch(`${notifier.url}${path}`, { headers: { authorization: `Bearer ${auth.operator}` } });
+
+  const notices = async (groupKey: string): Promise<NoticeView[]> => {
+    const res = await operatorGet(`/v1/notices?groupKey=${encodeURIComponent(groupKey)}`);
     return ((await res.json()) as { notices: NoticeView[] }).notices;
   };
 
@@ -143,7 +144,11 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const rules = projectionRules(loadReferenceData(), { RESULT_RETURN_WORKING_DAYS: 2, RECEIPT_WORKING_DAYS: 1, RETENTION_DAYS: 0 });
     const dossiers = [1, 2, 3, 4, 5, 6].map((i) => received(i, NOW - i * 24 * HOUR));
     await applyEvents(new ProjectionStore(redis, id), [...dossiers, received('future', NOW + 24 * HOUR)], rules.ctxAt(NOW), () => NOW, rules.expireAt);
+    // On the port the running Alertmanager posts to, with the token it sends, so the Alertmanager path reaches it too.
+    const receiver = await alertmanagerReceiver(ALERTMANAGER_URL);
+    auth = notifierAuth(dir, id, receiver.tokenFile);
     notifierEnv = {
+      ...auth.env,
       NOTIFIER_DB: join(dir, 'outbox.db'),
       RECIPIENTS_FILE: join(dir, 'recipients.json'),
       REDIS_URL: env.redisUrl,
@@ -155,8 +160,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_RETRY_MAX_MS: '1000',
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
     };
-    // On the port the running Alertmanager posts to, so the Alertmanager path reaches it too.
-    notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', await alertmanagerNotifierPort());
+    notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', receiver.port);
   });
 
   afterAll(async () => {
@@ -177,6 +181,32 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     expect(await ready.json()).toEqual({ status: 'ready', outbox: true, redis: true });
     expect(await (await fetch(`${notifier.url}/metrics`)).text()).toContain('dvc_notifier_deliveries');
     expect((await post({ status: 'firing' })).status).toBe(400);
+  });
+
+  it('refuses a forged Alertmanager post without the token or with another one: 401, counted, no notice recorded or sent', async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-forged"}`;
+    const mailsBefore = sink.to(head).length;
+    const hooksBefore = hooks.length;
+    expect(await post(payload('firing', groupKey), notifier.url, null)).toEqual({
+      status: 401,
+      body: { error: "missing token: Alertmanager sends Authorization: Bearer <the token of NOTIFIER_TOKEN_FILE> (its receiver's http_config)" },
+    });
+    expect(await post(payload('firing', groupKey), notifier.url, `Bearer ${auth.token.slice(0, -1)}`)).toEqual({ status: 401, body: { error: 'wrong token' } });
+    expect(await notices(groupKey)).toEqual([]);
+    const metrics = await (await fetch(`${notifier.url}/metrics`)).text();
+    expect(metrics).toContain('dvc_notifier_refused_total{route="alertmanager",reason="missing"} 1\n');
+    expect(metrics).toContain('dvc_notifier_refused_total{route="alertmanager",reason="invalid"} 1\n');
+    // Nothing recorded, so nothing to send: the outbox is where every delivery starts.
+    expect(sink.to(head).length).toBe(mailsBefore);
+    expect(hooks.length).toBe(hooksBefore);
+  });
+
+  it('serves /v1/notices to operator keys only: 401 without a key', async () => {
+    const missing = await fetch(`${notifier.url}/v1/notices`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="dvc-notifier"');
+    expect((await fetch(`${notifier.url}/v1/notices`, { headers: { authorization: 'Bearer dvcr_not-a-key' } })).status).toBe(401);
+    expect((await operatorGet('/v1/notices')).status).toBe(200);
   });
 
   it('sends one firing notice per group despite duplicate webhooks, then one resolved notice', async () => {
@@ -270,7 +300,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     await waitFor(() => (sink.to(amHead).length >= 2 ? true : undefined), { timeoutMs: 60_000, description: 'resolved email via Alertmanager' });
     const mails = sink.to(amHead);
     expect(mails.map((m) => m.subject.slice(0, 22))).toEqual(['[DVC] CẢNH BÁO: đơn vị', '[DVC] ĐÃ KHẮC PHỤC: đơ']);
-    const resolvedNotices = (await (await fetch(`${notifier.url}/v1/notices`)).json()) as { notices: NoticeView[] };
+    const resolvedNotices = (await (await operatorGet('/v1/notices')).json()) as { notices: NoticeView[] };
     const mine = resolvedNotices.notices.filter((n) => n.subject.includes(amUnit));
     expect(mine.map((n) => n.status).sort()).toEqual(['firing', 'resolved']);
   });
@@ -333,7 +363,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       const mails = sink.to(fullHead);
       expect(mails).toHaveLength(2);
       expect(mails[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
-      const recorded = ((await (await fetch(`${notifier.url}/v1/notices?limit=1000`)).json()) as { notices: NoticeView[] }).notices.filter((n) =>
+      const recorded = ((await (await operatorGet('/v1/notices?limit=1000')).json()) as { notices: NoticeView[] }).notices.filter((n) =>
         n.deliveries.some((d) => d.target === fullHead),
       );
       expect(recorded.map((n) => n.status).sort()).toEqual(['firing', 'resolved']);

@@ -142,6 +142,7 @@ describe('Prometheus rules and Alertmanager config', () => {
         AM_GROUP_WAIT: '1s',
         AM_GROUP_INTERVAL: '5s',
         AM_REPEAT_INTERVAL: '1h',
+        NOTIFIER_TOKEN_FILE: join(tmp, 'alertmanager-token'),
       }),
     );
     expectSuccess(run('amtool', ['check-config', config]));

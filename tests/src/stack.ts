@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,12 +8,22 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
 import { parsePostgresUrl } from '@dvc/eventstore';
-import { consumerLag, type KafkaClient } from '@dvc/kafka';
-import { KEYS_FILE_VERSION, hashApiKey, writeKeysFile } from '@dvc/keys';
+import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
+import { KEYS_FILE_VERSION, addKey, hashApiKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
 import { TEST_PRODUCER_KEY, spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The producer key id the tests write straight to the events topic with (header dvc-producer-key),
+ * as every producer must (ARCHITECTURE.md, "Who may write the events topic"). A consumer started
+ * with PRODUCER_KEYS_FILE accepts these messages only from a keys file holding a producer key of
+ * this id whose scope covers them: the tests' producer keys file (testProducerKeysFile) holds it,
+ * as TEST_PRODUCER_KEY, the key postBatch sends to an ingest.
+ */
+export const TEST_PRODUCER_KEY_ID = 'test-producer';
+export const TEST_PRODUCER_HEADERS: Record<string, string> = { [PRODUCER_KEY_HEADER]: TEST_PRODUCER_KEY_ID };
 
 /** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
 export const RUN_DIR = stackRunDir(process.env);
@@ -73,9 +84,6 @@ export { freePort, scrapeMetrics, type ServiceProcess } from '@dvc/testing';
 
 export type ServiceName = 'ingest' | 'projector' | 'exporter' | 'archiver' | 'replay-api' | 'notifier' | 'board';
 
-/** The id of TEST_PRODUCER_KEY in the tests' producer keys file. */
-export const TEST_PRODUCER_KEY_ID = 'test-producer';
-
 /**
  * The tests' producer keys file (<run folder>/tests/producer-keys.json): TEST_PRODUCER_KEY, role
  * producer, every unit and type, 100,000 requests a minute. Always the same content, so tests
@@ -105,6 +113,50 @@ export function startService(service: ServiceName, env: Record<string, string>, 
     logDir: join(RUN_DIR, 'logs', 'tests'),
     ...(port === undefined ? {} : { port }),
   });
+}
+
+/** Writes a keys file at `file` with one key per role given (id `<prefix>-<role>`, every unit and type); returns the key texts by role. */
+export function writeRoleKeys(file: string, prefix: string, roles: readonly KeyRole[]): Partial<Record<KeyRole, string>> {
+  let content: KeysFile = { version: KEYS_FILE_VERSION, keys: [] };
+  const keys: Partial<Record<KeyRole, string>> = {};
+  for (const role of roles) {
+    const added = addKey(content, { id: `${prefix}-${role}`, units: '*', types: '*', ratePerMinute: 6000, role }, new Date());
+    if (!added.ok) throw new Error(added.problems.join('; '));
+    keys[role] = added.value.key;
+    content = added.value.file;
+  }
+  writeKeysFile(file, content);
+  return keys;
+}
+
+/**
+ * What a notifier started by a test needs to authenticate its callers, in the folder `dir`: a
+ * token file for /v1/alertmanager (mode 0600, like the one scripts/stack.sh creates) and a keys
+ * file with an operator key for /v1/notices. `env` goes into the notifier's environment; `token`
+ * is what a test posting as Alertmanager sends, `operator` what it reads /v1/notices with. With
+ * `tokenFile`, that file is used instead of a new one (the running Alertmanager's).
+ */
+export function notifierAuth(dir: string, prefix: string, tokenFile?: string): { env: Record<string, string>; token: string; operator: string } {
+  mkdirSync(dir, { recursive: true });
+  const file = tokenFile ?? join(dir, 'alertmanager-token');
+  if (tokenFile === undefined) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  const keysFile = join(dir, 'notifier-keys.json');
+  const { operator } = writeRoleKeys(keysFile, prefix, ['operator']);
+  return { env: { NOTIFIER_TOKEN_FILE: file, NOTIFIER_KEYS_FILE: keysFile }, token: readFileSync(file, 'utf8').trim(), operator: operator! };
+}
+
+/**
+ * The notifier webhook the running Alertmanager posts to, from its loaded configuration (whatever
+ * run folder it came from): the port and the token file of its `http_config` (scripts/stack.sh).
+ */
+export async function alertmanagerReceiver(alertmanagerUrl = stackEnv().alertmanagerUrl): Promise<{ port: number; tokenFile: string }> {
+  const res = await fetch(`${alertmanagerUrl}/api/v2/status`);
+  const { config } = (await res.json()) as { config: { original: string } };
+  const url = /\surl: http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager/.exec(config.original);
+  if (url?.[1] === undefined) throw new Error(`the Alertmanager at ${alertmanagerUrl} posts to no local notifier webhook; run scripts/stack.sh start alertmanager`);
+  const token = /\scredentials_file: (\S+)/.exec(config.original);
+  if (token?.[1] === undefined) throw new Error(`the Alertmanager at ${alertmanagerUrl} sends the notifier no token (no http_config credentials_file); run scripts/stack.sh start alertmanager`);
+  return { port: Number(url[1]), tokenFile: token[1] };
 }
 
 /** Registers a target with the real Prometheus through file-based service discovery. */
@@ -150,7 +202,7 @@ export async function produceAll(kafka: KafkaClient, topic: string, events: read
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
     }
   } finally {
     await producer.disconnect();

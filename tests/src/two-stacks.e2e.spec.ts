@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
-import { REPO_ROOT, RUN_DIR, freePort, stackEnv, unlinkPrefix } from './stack.js';
+import { REPO_ROOT, RUN_DIR, freePort, stackEnv, unlinkPrefix, writeRoleKeys } from './stack.js';
 
 const run = promisify(execFile);
 
@@ -43,6 +43,8 @@ interface Stack {
   ports: Ports;
   env: Record<string, string>;
   unit: string;
+  /** The operator key its notifier's /v1/notices takes (NOTIFIER_KEYS_FILE). */
+  operator: string;
   /** `bash scripts/start.sh`, the stack's supervisor. */
   start?: ChildProcess;
   startExit?: Promise<number | null>;
@@ -103,8 +105,8 @@ async function distinctFreePorts(n: number, taken: Set<number>): Promise<number[
   return ports;
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
+async function getJson<T>(url: string, key?: string): Promise<T> {
+  const res = await fetch(url, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
   return (await res.json()) as T;
 }
@@ -192,7 +194,7 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     subject: string;
   }
   const notices = async (stack: Stack) =>
-    (await getJson<{ notices: Notice[] }>(`http://127.0.0.1:${stack.ports.NOTIFIER_PORT}/v1/notices?limit=500`)).notices;
+    (await getJson<{ notices: Notice[] }>(`http://127.0.0.1:${stack.ports.NOTIFIER_PORT}/v1/notices?limit=500`, stack.operator)).notices;
 
   beforeAll(async () => {
     mkdirSync(base, { recursive: true });
@@ -208,16 +210,20 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
       const values = await distinctFreePorts(PORT_VARIABLES.length + 1, taken);
       const ports = Object.fromEntries(PORT_VARIABLES.map((v, i) => [v, values[i]])) as Ports;
       const dir = join(base, name);
+      const operatorKeys = join(dir, 'operator-keys.json');
+      const { operator } = writeRoleKeys(operatorKeys, `${id}-${name}`, ['operator']);
       stacks[name] = {
         name,
         dir,
         ports,
         unit: plan[name].unit,
+        operator: operator!,
         output: '',
         env: {
           ...inherited,
           ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
           STACK_RUN_DIR: dir,
+          NOTIFIER_KEYS_FILE: operatorKeys,
           REDIS_URL: stackEnv().redisUrl,
           REDIS_NAMESPACE: `${id}-${name}`,
           DATA_DIR: dataDir,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData } from '@dvc/config';
 import { EventStoreError, openEventStore, type EventStore } from '@dvc/eventstore';
-import { DLQ_HEADERS, DeadLetterPublisher, consumerLag, createKafka, kafkaSpec, type KafkaProducer } from '@dvc/kafka';
+import { DLQ_HEADERS, DeadLetterPublisher, PRODUCER_KEY_HEADER, consumerLag, createKafka, kafkaSpec, type KafkaProducer } from '@dvc/kafka';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { createArchiver, type Archiver } from './archiver.js';
 
@@ -51,7 +51,9 @@ describe('archiver on real Kafka and SQLite', () => {
       .reduce((sum, v) => sum + v.value, 0);
   };
 
-  const send = (messages: { key: string; value: string | null }[]) => producer.send({ topic, acks: -1, messages });
+  // Written as every producer writes: with its producer key id (ARCHITECTURE.md, "Who may write the events topic").
+  const send = (messages: { key: string; value: string | null }[]) =>
+    producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m, headers: { [PRODUCER_KEY_HEADER]: 'dvc-tests' } })) });
 
   beforeAll(async () => {
     const admin = kafka.admin();

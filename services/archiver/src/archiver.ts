@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
 import { ADMISSION_CODES, type AdmissionLimits } from '@dvc/domain';
-import { createBatchConsumer, type BatchHandler, type DeadLetterPublisher, type KafkaClient } from '@dvc/kafka';
+import { createBatchConsumer, type BatchHandler, type DeadLetterPublisher, type KafkaClient, type ProducerGate } from '@dvc/kafka';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
 export interface ArchiverDeps {
@@ -23,6 +23,8 @@ export interface ArchiverDeps {
   partitionsConcurrently?: number;
   sessionTimeoutMs?: number;
   lagIntervalMs?: number;
+  /** Who may write (`producerGateFromFile` of PRODUCER_KEYS_FILE): an unauthenticated or out-of-scope message is skipped like an invalid one, never stored. */
+  producers?: ProducerGate;
 }
 
 export interface Archiver {
@@ -51,7 +53,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   });
   const skipped = new Counter({
     name: 'dvc_archiver_events_skipped_total',
-    help: 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit (the projector dead-letters them)',
+    help: 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -139,6 +141,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     ...(deps.partitionsConcurrently === undefined ? {} : { partitionsConcurrently: deps.partitionsConcurrently }),
     ...(deps.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: deps.sessionTimeoutMs }),
     ...(deps.lagIntervalMs === undefined ? {} : { lagIntervalMs: deps.lagIntervalMs }),
+    ...(deps.producers === undefined ? {} : { producers: deps.producers }),
   });
 
   return {

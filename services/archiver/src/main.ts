@@ -10,12 +10,13 @@ import {
   watchAdmittingReference,
 } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
 import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
 const spec = {
   ...kafkaSpec,
+  ...producerKeysSpec,
   ...eventStoreSpec,
   ...dataSpec,
   ...reloadSpec,
@@ -39,6 +40,7 @@ await runMain({
   start: async ({ config, limits, registry }) => {
     // Bad reference data or settings stop the start before anything is opened.
     const data = watchAdmittingReference(config, { logger, registry });
+    const producers = producerGateFromFile(config.PRODUCER_KEYS_FILE, { logger, registry, now: Date.now });
     const store = openEventStore(config.EVENTSTORE_URL);
     const kafka = createKafka(config, 'dvc-archiver', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
@@ -55,6 +57,7 @@ await runMain({
       now: Date.now,
       partitionsConcurrently: config.ARCHIVER_CONCURRENCY,
       sessionTimeoutMs: config.ARCHIVER_SESSION_TIMEOUT_MS,
+      ...(producers === undefined ? {} : { producers }),
     });
     const http = createServiceHttp({
       build: buildInfo('archiver', new URL('../package.json', import.meta.url)),

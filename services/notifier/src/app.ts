@@ -1,9 +1,11 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
+import { keyRole, type KeysSource } from '@dvc/keys';
 import { createServiceHttp, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
+import { bearerCredential } from './auth.js';
 import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
 import type { EnqueueOutcome, Outbox } from './outbox.js';
@@ -34,6 +36,10 @@ export interface NotifierDeps {
   redisPing?: () => Promise<boolean>;
   /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
   limits?: HttpLimits;
+  /** Whether a bearer credential is Alertmanager's token (`tokenChecker` of NOTIFIER_TOKEN_FILE); anything else gets 401 at /v1/alertmanager. */
+  alertmanagerToken: (presented: string | undefined) => boolean;
+  /** The keys store: /v1/notices takes keys of the role `operator` only. */
+  keys: KeysSource;
 }
 
 export interface NotifierApp {
@@ -62,6 +68,12 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     name: 'dvc_notifier_delivery_attempts_total',
     help: 'Delivery attempts by channel and outcome (sent, retry, failed)',
     labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'dvc_notifier_refused_total',
+    help: 'Requests refused before any work, by route (alertmanager, notices) and reason (missing: no bearer credential; invalid: wrong token or unknown key; role: a key of another role)',
+    labelNames: ['route', 'reason'],
     registers: [registry],
   });
   new Gauge({
@@ -197,6 +209,18 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     timer = setTimeout(loop, 0);
   }
 
+  /**
+   * Refuses a request (401, or 403 for a key of another role), counted and logged. The body is
+   * left unread and discarded, so a refused webhook records and sends nothing.
+   */
+  const refuse = (req: IncomingMessage, res: ServerResponse, route: 'alertmanager' | 'notices', reason: 'missing' | 'invalid' | 'role', message: string, realm: string): void => {
+    refused.inc({ route, reason });
+    deps.logger.warn({ route: `/v1/${route}`, reason, remote: req.socket.remoteAddress ?? null }, 'request refused');
+    req.resume();
+    const challenge = `Bearer realm="${realm}"${reason === 'invalid' ? ', error="invalid_token"' : ''}`;
+    sendJson(res, reason === 'role' ? 403 : 401, { error: message }, reason === 'role' ? {} : { 'www-authenticate': challenge });
+  };
+
   const http = createServiceHttp({
     build: deps.build,
     registry,
@@ -204,6 +228,12 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     routes: {
       '/v1/alertmanager': async (req, res) => {
         if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
+        const presented = bearerCredential(req.headers.authorization);
+        if (!deps.alertmanagerToken(presented)) {
+          return presented === undefined
+            ? refuse(req, res, 'alertmanager', 'missing', "missing token: Alertmanager sends Authorization: Bearer <the token of NOTIFIER_TOKEN_FILE> (its receiver's http_config)", 'dvc-notifier-alertmanager')
+            : refuse(req, res, 'alertmanager', 'invalid', 'wrong token', 'dvc-notifier-alertmanager');
+        }
         const body = await readBody(req, BODY_LIMIT);
         if (!body.ok) return sendJson(res, 413, { error: `body larger than ${BODY_LIMIT} bytes` });
         let json: unknown;
@@ -223,6 +253,11 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         return sendJson(res, outcome.kind === 'queued' ? 202 : 200, outcome);
       },
       '/v1/notices': (req, res) => {
+        const presented = bearerCredential(req.headers.authorization);
+        if (presented === undefined) return refuse(req, res, 'notices', 'missing', 'missing API key: send Authorization: Bearer <key> with a key of the role operator', 'dvc-notifier');
+        const key = deps.keys.current().verify(presented);
+        if (key === undefined) return refuse(req, res, 'notices', 'invalid', 'unknown API key', 'dvc-notifier');
+        if (keyRole(key) !== 'operator') return refuse(req, res, 'notices', 'role', `key '${key.id}' has the role '${keyRole(key)}'; /v1/notices takes only keys with the role 'operator'`, 'dvc-notifier');
         const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
         const limit = Math.min(Math.max(Number(params.get('limit') ?? '100') || 100, 1), 1000);
         const groupKey = params.get('groupKey') ?? undefined;

@@ -4,15 +4,19 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createUnitDirectory } from '@dvc/domain';
+import { KeyRing, addKey, type KeysFile } from '@dvc/keys';
 import { loadRecipients } from './recipients.js';
 import { createApp, type NotifierApp } from './app.js';
 import { DeliveryError } from './delivery.js';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
+import { tokenChecker } from './auth.js';
 import { Outbox, type Delivery } from './outbox.js';
 import type { OverdueReader } from './overdue.js';
 
 const REPO_DATA = new URL('../../../infra/data/', import.meta.url);
 const BUILD = { service: 'notifier', version: '0.0.0-test', node: process.version };
+const TOKEN = 'am-token-0123456789abcdef0123456789abcdef';
+const NO_KEYS = { current: () => new KeyRing([]) };
 
 function payload(status: 'firing' | 'resolved', unit: string): AmPayload {
   const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
@@ -64,6 +68,8 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
       build: BUILD,
       processRegistry: new Registry(),
       pollMs: 1000,
+      alertmanagerToken: tokenChecker(TOKEN),
+      keys: NO_KEYS,
     });
   });
   afterEach(async () => {
@@ -152,6 +158,8 @@ describe('notifier app with a pinned clock', () => {
       build: BUILD,
       processRegistry: new Registry(),
       pollMs: 1000,
+      alertmanagerToken: tokenChecker(TOKEN),
+      keys: NO_KEYS,
     });
   });
   afterEach(async () => {
@@ -180,5 +188,104 @@ describe('notifier app with a pinned clock', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
     expect(metrics).toContain('dvc_notifier_namespace_info{namespace="dvc.r20261203T020000"} 1\n');
+  });
+});
+
+describe('notifier HTTP: Alertmanager token and operator keys', () => {
+  let dir: string;
+  let outbox: Outbox;
+  let app: NotifierApp;
+  let base: string;
+  const keys: Record<string, string> = {};
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-auth-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => Date.parse('2026-11-30T08:00:00Z'), { baseMs: 1000, maxMs: 8000 });
+    let file: KeysFile = { version: 1, keys: [] };
+    for (const role of ['operator', 'board'] as const) {
+      const added = addKey(file, { id: `k-${role}`, units: '*', types: '*', ratePerMinute: 60, role }, new Date('2026-11-30T00:00:00Z'));
+      if (!added.ok) throw new Error(added.problems.join('; '));
+      keys[role] = added.value.key;
+      file = added.value.file;
+    }
+    const ring = new KeyRing(file.keys);
+    app = createApp({
+      outbox,
+      reference: () => ({
+        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
+      }),
+      overdue: { clock: { mode: 'wall' }, read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }) },
+      senders: { email: async () => undefined, webhook: async () => undefined },
+      dashboardUrl: 'http://grafana.example/d/x',
+      now: () => Date.parse('2026-11-30T08:00:00Z'),
+      logger: pino({ level: 'silent' }),
+      build: BUILD,
+      processRegistry: new Registry(),
+      pollMs: 1000,
+      alertmanagerToken: tokenChecker(TOKEN),
+      keys: { current: () => ring },
+    });
+    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+    const address = app.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  });
+  afterEach(async () => {
+    await app.close();
+    outbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (authorization?: string) =>
+    fetch(`${base}/v1/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+      body: JSON.stringify({ ...payload('firing', 'bp.dongxoai'), version: '4' }),
+    });
+  const refusals = async () =>
+    (await (await fetch(`${base}/metrics`)).text())
+      .split('\n')
+      .filter((line) => line.startsWith('dvc_notifier_refused_total{'))
+      .sort();
+
+  it('refuses a webhook without the token or with another one (401, counted) and records no notice', async () => {
+    const missing = await post();
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="dvc-notifier-alertmanager"');
+    const wrong = await post(`Bearer ${TOKEN}x`);
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="dvc-notifier-alertmanager", error="invalid_token"');
+    expect(await wrong.json()).toEqual({ error: 'wrong token' });
+    expect((await post(`Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`)).status).toBe(401);
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 0 });
+    expect(outbox.list(10)).toEqual([]);
+    expect(await refusals()).toEqual(['dvc_notifier_refused_total{route="alertmanager",reason="invalid"} 1', 'dvc_notifier_refused_total{route="alertmanager",reason="missing"} 2']);
+    expect(await (await fetch(`${base}/metrics`)).text()).not.toContain('dvc_notifier_webhooks_total{');
+  });
+
+  it("accepts the webhook that carries Alertmanager's token", async () => {
+    const res = await post(`Bearer ${TOKEN}`);
+    expect(res.status).toBe(202);
+    expect(outbox.list(10).map((n) => n.groupKey)).toEqual(['g-bp.dongxoai']);
+    expect(await refusals()).toEqual([]);
+  });
+
+  it('serves /v1/notices to operator keys only: 401 without or with an unknown key, 403 for another role', async () => {
+    await post(`Bearer ${TOKEN}`);
+    const missing = await fetch(`${base}/v1/notices`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="dvc-notifier"');
+    expect((await fetch(`${base}/v1/notices`, { headers: { authorization: 'Bearer dvcr_unknown' } })).status).toBe(401);
+    const board = await fetch(`${base}/v1/notices`, { headers: { authorization: `Bearer ${keys.board}` } });
+    expect(board.status).toBe(403);
+    expect(await board.json()).toEqual({ error: "key 'k-board' has the role 'board'; /v1/notices takes only keys with the role 'operator'" });
+    const ok = await fetch(`${base}/v1/notices`, { headers: { authorization: `Bearer ${keys.operator}` } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { notices: { groupKey: string }[] }).notices.map((n) => n.groupKey)).toEqual(['g-bp.dongxoai']);
+    expect(await refusals()).toEqual([
+      'dvc_notifier_refused_total{route="notices",reason="invalid"} 1',
+      'dvc_notifier_refused_total{route="notices",reason="missing"} 1',
+      'dvc_notifier_refused_total{route="notices",reason="role"} 1',
+    ]);
   });
 });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Counter } from 'prom-client';
 import {
+  ConfigError,
   DEFAULT_DATA_DIR,
   clockSetting,
   clockSpec,
@@ -19,9 +21,11 @@ import {
   url,
 } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
+import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
+import { readTokenFile, tokenChecker } from './auth.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
 import { liveOverdueReader } from './overdue.js';
@@ -44,6 +48,11 @@ const spec = {
   ),
   SMTP_URL: url('mail server, smtp://[user:pass@]host:port or smtps://…', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
   MAIL_FROM: str('sender of the notices', 'Hệ thống theo dõi DVC <canhbao-dvc@example.gov.vn>'),
+  NOTIFIER_TOKEN_FILE: str(
+    "file holding the bearer token Alertmanager sends to /v1/alertmanager (its receiver's http_config credentials_file; at least 32 characters, mode 0600; scripts/stack.sh creates it); read at start",
+    join(stackRunDir(process.env), 'notifier', 'alertmanager-token'),
+  ),
+  NOTIFIER_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`): /v1/notices takes keys of the role operator; reloaded when it changes', DEFAULT_KEYS_FILE),
   NOTIFIER_POLL_MS: int('how often the outbox is checked for due deliveries (ms)', 1000, 50, 60_000),
   NOTIFIER_RETRY_BASE_MS: int('delay after the first failed delivery attempt; doubles per failure (ms)', 5000, 10, 3_600_000),
   NOTIFIER_RETRY_MAX_MS: int('longest delay between delivery attempts (ms)', 600_000, 10, 86_400_000),
@@ -59,6 +68,31 @@ await runMain({
   logger,
   start: async ({ config, limits, registry: processRegistry }) => {
     const clock = clockSetting(config);
+    const alertmanagerToken = tokenChecker(readTokenFile(config.NOTIFIER_TOKEN_FILE, 'NOTIFIER_TOKEN_FILE'));
+    const keyReloads = new Counter({
+      name: 'dvc_notifier_keys_reloads_total',
+      help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
+      labelNames: ['outcome'],
+      registers: [processRegistry],
+    });
+    let keys: KeysSource;
+    try {
+      keys = watchedKeysFile(config.NOTIFIER_KEYS_FILE, {
+        now: Date.now,
+        checkIntervalMs: 1000,
+        onReload: (count) => {
+          keyReloads.inc({ outcome: 'ok' });
+          logger.info({ file: config.NOTIFIER_KEYS_FILE, keys: count }, 'keys file reloaded');
+        },
+        onError: (error) => {
+          keyReloads.inc({ outcome: 'invalid' });
+          logger.error({ file: error.file, problems: error.problems }, 'keys file changed but is invalid; previous keys kept');
+        },
+      });
+    } catch (error) {
+      if (error instanceof KeysFileError) throw new ConfigError([`NOTIFIER_KEYS_FILE: ${error.message}`]);
+      throw error;
+    }
     // The unit directory and the recipients, reloaded without a restart when their files change.
     const data = reloadingData({
       what: 'reference data',
@@ -94,6 +128,8 @@ await runMain({
       pollMs: config.NOTIFIER_POLL_MS,
       redisPing: () => redis.ping().then(() => true),
       limits,
+      alertmanagerToken,
+      keys,
     });
     const bound = await listen(app.server, config.NOTIFIER_PORT, config.NOTIFIER_HOST);
     app.start();

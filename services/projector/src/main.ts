@@ -11,7 +11,7 @@ import {
   str,
   watchAdmittingReference,
 } from '@dvc/config';
-import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
@@ -22,6 +22,7 @@ const spec = {
   ...reloadSpec,
   ...admissionSpec,
   ...kafkaSpec,
+  ...producerKeysSpec,
   ...httpSpec,
   PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
   PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
@@ -44,6 +45,7 @@ await runMain({
     const data = watchAdmittingReference(config, { logger, registry });
     // Checks the projection settings once (a retention too short stops the start); per batch below.
     const rules = projectionRules(data.current().reference, config);
+    const producers = producerGateFromFile(config.PRODUCER_KEYS_FILE, { logger, registry, now: Date.now });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-projector' });
     const kafka = createKafka(config, 'dvc-projector', logger);
     await ensureTopics(kafka, [config.EVENTS_TOPIC, config.DLQ_TOPIC], config.TOPIC_PARTITIONS);
@@ -77,6 +79,7 @@ await runMain({
       },
       partitionsConcurrently: config.PROJECTOR_CONCURRENCY,
       sessionTimeoutMs: config.PROJECTOR_SESSION_TIMEOUT_MS,
+      ...(producers === undefined ? {} : { producers }),
     });
     const http = createServiceHttp({
       build: buildInfo('projector', new URL('../package.json', import.meta.url)),

@@ -80,7 +80,7 @@ export function createProjection(deps: ProjectionDeps): Projection {
   const duplicates = new Counter({ name: 'dvc_projector_events_duplicate_total', help: 'Events this instance found already applied', labelNames: ['type'], registers: [deps.registry] });
   const rejected = new Counter({
     name: 'dvc_projector_events_rejected_total',
-    help: 'Events dead-lettered by this instance, by stage (validation, admission) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit)',
+    help: 'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
     labelNames: ['stage', 'code'],
     registers: [deps.registry],
   });

@@ -4,6 +4,7 @@ import type { AdmissionLimits } from '@dvc/domain';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { createKafka, kafkaSpec, type KafkaProducer } from './client.js';
 import { createBatchConsumer, refusalLetter, type AdmittedBatch, type BatchConsumer } from './consumer.js';
+import { PRODUCER_KEY_HEADER } from './producers.js';
 
 const logger = createLogger('consumer-int', 'silent');
 /** The events' unit 'u1' is not in the directory: pilot mode (ACCEPT_UNKNOWN_UNITS). */
@@ -82,11 +83,12 @@ describe('createBatchConsumer on a real broker', () => {
     await producer.send({
       topic,
       acks: -1,
+      // Written as every producer writes: with its producer key id.
       messages: [
         ...valid.map((e) => ({ key: e.subject, value: JSON.stringify(e), partition: 0 })),
         { key: 'bad', value: '{"id":', partition: 1 },
         { key: 'late', value: JSON.stringify(withdrawn(`${id}-future`, '2099-01-01T08:00:00+07:00')), partition: 1 },
-      ],
+      ].map((m) => ({ ...m, headers: { [PRODUCER_KEY_HEADER]: 'dvc-tests' } })),
     });
     await waitFor(() => (admittedIds().length === 20 && batches.some((b) => b.partition === 1) ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '20 admitted, partition 1 seen' });
     // The failed batch was delivered again: every event handed over once, in offset order.
@@ -109,6 +111,8 @@ describe('createBatchConsumer on a real broker', () => {
       sourcePartition: 1,
       sourceOffset: '0',
       stage: 'validation',
+      // The producer key id it carried, kept on the dead letter for a re-drive.
+      producerKey: 'dvc-tests',
     });
     expect(refusalLetter(topic, 1, refused[1]!).stage).toBe('admission');
     // One snapshot of the rules per batch handed over or failed.

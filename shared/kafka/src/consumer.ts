@@ -1,16 +1,19 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import type { AdmissionLimits, DvcEvent } from '@dvc/domain';
 import type { DeadLetter, DlqCode } from './dead-letter.js';
 import { admitMessage } from './decode.js';
 import { watchLag, type LagWatch } from './lag.js';
+import { PRODUCER_KEY_HEADER, headerText, type ProducerGate } from './producers.js';
 
 /** One message of a batch as it was read: key and bytes untouched, its offset in the partition. */
 export interface ConsumedMessage {
   key: Buffer | null;
   value: Buffer | null;
   offset: string;
+  /** The producer key id of its header dvc-producer-key, when it has one. */
+  producerKey?: string;
 }
 
 export interface AdmittedMessage extends ConsumedMessage {
@@ -57,6 +60,12 @@ export interface BatchConsumerOptions<R extends { admission: AdmissionLimits }> 
   partitionsConcurrently?: number;
   sessionTimeoutMs?: number;
   lagIntervalMs?: number;
+  /**
+   * Who may write (`PRODUCER_KEYS_FILE`): a message without a known producer key id in its header
+   * dvc-producer-key is refused `unauthenticated` before it is decoded, an admitted event outside
+   * its key's units or types `forbidden` (`judgeMessage`). Absent: every producer is accepted.
+   */
+  producers?: ProducerGate;
 }
 
 export interface BatchConsumer {
@@ -69,7 +78,13 @@ export interface BatchConsumer {
   stop(): Promise<void>;
 }
 
-/** The dead letter of a refused message: `validation` for an invalid one, `admission` for the others. */
+/** The stage a refusal code belongs to: `validation` for an invalid message, `producer` for who wrote it, `admission` for the others. */
+export function refusalStage(code: RefusedMessage['code']): 'validation' | 'producer' | 'admission' {
+  if (code === 'invalid') return 'validation';
+  return code === 'unauthenticated' || code === 'forbidden' ? 'producer' : 'admission';
+}
+
+/** The dead letter of a refused message, its stage by its code (`refusalStage`), its producer key id kept. */
 export function refusalLetter(topic: string, partition: number, refused: RefusedMessage): DeadLetter {
   return {
     key: refused.key,
@@ -79,8 +94,33 @@ export function refusalLetter(topic: string, partition: number, refused: Refused
     sourceTopic: topic,
     sourcePartition: partition,
     sourceOffset: refused.offset,
-    stage: refused.code === 'invalid' ? 'validation' : 'admission',
+    stage: refusalStage(refused.code),
+    ...(refused.producerKey === undefined ? {} : { producerKey: refused.producerKey }),
   };
+}
+
+/**
+ * Judges one message: who wrote it (when `producers` is given: the key id alone, before decoding),
+ * whether it is a valid and admissible event (`admitMessage`), whether its key's scope covers it,
+ * in that order; the first refusal wins.
+ */
+export function judgeMessage(
+  message: { key: Buffer | null; value: Buffer | null; offset: string; timestamp?: string; headers?: IHeaders },
+  limits: AdmissionLimits,
+  wallMs: number,
+  producers?: ProducerGate,
+): { ok: true; admitted: AdmittedMessage } | { ok: false; refused: RefusedMessage } {
+  const keyId = headerText(message.headers, PRODUCER_KEY_HEADER);
+  const consumed: ConsumedMessage = { key: message.key, value: message.value, offset: message.offset, ...(keyId === undefined ? {} : { producerKey: keyId }) };
+  const producer = producers === undefined ? undefined : { gate: producers, verdict: producers.identify(keyId) };
+  if (producer !== undefined && !producer.verdict.ok) return { ok: false, refused: { ...consumed, code: producer.verdict.code, reason: producer.verdict.reason } };
+  const verdict = admitMessage(message.value, message.timestamp, limits, wallMs);
+  if (!verdict.ok) return { ok: false, refused: { ...consumed, code: verdict.code, reason: verdict.reason } };
+  if (producer?.verdict.ok === true) {
+    const scope = producer.gate.scope(producer.verdict.key, verdict.event);
+    if (!scope.ok) return { ok: false, refused: { ...consumed, code: scope.code, reason: scope.reason } };
+  }
+  return { ok: true, admitted: { ...consumed, event: verdict.event } };
 }
 
 /**
@@ -115,10 +155,9 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     const admitted: AdmittedMessage[] = [];
     const refused: RefusedMessage[] = [];
     for (const message of batch.messages) {
-      const verdict = admitMessage(message.value, message.timestamp, rules.admission, wallMs);
-      const consumed = { key: message.key, value: message.value, offset: message.offset };
-      if (verdict.ok) admitted.push({ ...consumed, event: verdict.event });
-      else refused.push({ ...consumed, code: verdict.code, reason: verdict.reason });
+      const judged = judgeMessage(message, rules.admission, wallMs, options.producers);
+      if (judged.ok) admitted.push(judged.admitted);
+      else refused.push(judged.refused);
     }
     await handler.handle({ topic: batch.topic, partition: batch.partition, wallMs, rules, admitted, refused });
     resolveOffset(batch.lastOffset());

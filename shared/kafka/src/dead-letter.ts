@@ -1,13 +1,16 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { ADMISSION_CODES, type AdmissionCode } from '@dvc/domain';
+import { PRODUCER_CODES, PRODUCER_KEY_HEADER, type ProducerCode } from './producers.js';
 
 /**
  * Why a message was dead-lettered, as a machine code (header `dvc-dlq-code`, metric label,
  * `dvc dlq redrive --code`): `invalid` for a contract violation (validation), each admission code
- * of `@dvc/domain`, `conflict` for an event id the archiver already stored with another body.
+ * of `@dvc/domain`, `conflict` for an event id the archiver already stored with another body,
+ * `unauthenticated` and `forbidden` for a message without a known producer key id or outside its
+ * key's scope (`PRODUCER_KEYS_FILE`).
  */
-export const DLQ_CODES = ['invalid', ...ADMISSION_CODES, 'conflict'] as const;
-export type DlqCode = 'invalid' | AdmissionCode | 'conflict';
+export const DLQ_CODES = ['invalid', ...ADMISSION_CODES, 'conflict', ...PRODUCER_CODES] as const;
+export type DlqCode = 'invalid' | AdmissionCode | 'conflict' | ProducerCode;
 
 /** A message that could not be applied, with where it came from and why. */
 export interface DeadLetter {
@@ -19,7 +22,9 @@ export interface DeadLetter {
   sourceTopic: string;
   sourcePartition: number;
   sourceOffset: string;
-  stage: 'validation' | 'admission' | 'projection' | 'archive';
+  stage: 'validation' | 'admission' | 'producer' | 'projection' | 'archive';
+  /** The original message's producer key id (header dvc-producer-key), kept so a re-drive can carry it again. */
+  producerKey?: string;
 }
 
 export const DLQ_HEADERS = {
@@ -65,6 +70,7 @@ export class DeadLetterPublisher {
           [DLQ_HEADERS.sourceOffset]: l.sourceOffset,
           [DLQ_HEADERS.stage]: l.stage,
           [DLQ_HEADERS.rejectedAt]: now.toISOString(),
+          ...(l.producerKey === undefined ? {} : { [PRODUCER_KEY_HEADER]: l.producerKey }),
         },
       })),
     });

@@ -6,7 +6,9 @@ export { consumerLag, groupReached, topicEnds, watchLag, type LagWatch } from '.
 export { readTopicToEnd, type TopicMessage } from './topic-reader.js';
 export {
   createBatchConsumer,
+  judgeMessage,
   refusalLetter,
+  refusalStage,
   type AdmittedBatch,
   type AdmittedMessage,
   type BatchConsumer,
@@ -16,3 +18,14 @@ export {
   type RefusedMessage,
 } from './consumer.js';
 export { decodeEventBytes, admitMessage, formatProblems, type Admitted, type Decoded } from './decode.js';
+export {
+  PRODUCER_CODES,
+  PRODUCER_KEY_HEADER,
+  headerText,
+  producerGate,
+  type ProducerCode,
+  type ProducerGate,
+  type ProducerKey,
+  type ProducerVerdict,
+} from './producers.js';
+export { producerGateFromFile, producerKeysSpec } from './producer-keys.js';

@@ -279,9 +279,16 @@ export function addKey(file: KeysFile, spec: NewKey, now: Date, random?: (size: 
 /** The keys a request can authenticate with. */
 export class KeyRing {
   readonly #entries: { record: ApiKeyRecord; hash: Buffer }[];
+  readonly #byId: Map<string, ApiKeyRecord>;
 
   constructor(records: readonly ApiKeyRecord[]) {
     this.#entries = records.map((record) => ({ record, hash: Buffer.from(record.hash.slice('sha256:'.length), 'hex') }));
+    this.#byId = new Map(records.map((record) => [record.id, record]));
+  }
+
+  /** The record of a key id (not a secret: what a producer names in the Kafka header dvc-producer-key), or undefined. */
+  byId(id: string): ApiKeyRecord | undefined {
+    return this.#byId.get(id);
   }
 
   get size(): number {

@@ -46,6 +46,13 @@ describe('API key hashing', () => {
     expect(ring.verify('')).toBeUndefined();
     expect(ring.verify(hashApiKey('key-a'))).toBeUndefined();
   });
+
+  it('a key ring finds a record by its id (what a producer names in a Kafka header), and nothing for other ids', () => {
+    const ring = new KeyRing([record({ id: 'a', hash: hashApiKey('key-a') }), record({ id: 'b', hash: hashApiKey('key-b') })]);
+    expect(ring.byId('b')?.hash).toBe(hashApiKey('key-b'));
+    expect(ring.byId('c')).toBeUndefined();
+    expect(ring.byId('key-a')).toBeUndefined();
+  });
 });
 
 describe('keys file', () => {

@@ -3,7 +3,7 @@ import { DLQ_HEADERS, type KafkaClient, type TopicMessage } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { ev, producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { TEST_PRODUCER_HEADERS, UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
 
 /**
@@ -96,11 +96,11 @@ describe('hostile input on the real stack', () => {
     await producer.connect();
     const where = new Map<string, HostileCase>();
     for (const [i, c] of kafkaCases.entries()) {
-      await producer.send({ topic, acks: -1, messages: [{ key: `K-OK-${i}`, value: JSON.stringify(validEvent('K')) }] });
-      const [sent] = await producer.send({ topic, acks: -1, messages: [{ key: Buffer.from([0xff, 0x00, i]), value: c.bytes }] });
+      await producer.send({ topic, acks: -1, messages: [{ key: `K-OK-${i}`, value: JSON.stringify(validEvent('K')), headers: TEST_PRODUCER_HEADERS }] });
+      const [sent] = await producer.send({ topic, acks: -1, messages: [{ key: Buffer.from([0xff, 0x00, i]), value: c.bytes, headers: TEST_PRODUCER_HEADERS }] });
       where.set(`${sent?.partition}/${sent?.baseOffset}`, c);
     }
-    await producer.send({ topic, acks: -1, messages: [{ key: 'K-OK-last', value: JSON.stringify(validEvent('K')) }] });
+    await producer.send({ topic, acks: -1, messages: [{ key: 'K-OK-last', value: JSON.stringify(validEvent('K')), headers: TEST_PRODUCER_HEADERS }] });
     await producer.disconnect();
     await waitForZeroLag(kafka, group, topic, 60_000);
     await expectHealthy();

@@ -15,7 +15,7 @@ import { producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { UNKNOWN_UNITS_ACCEPTED, freePort, startService, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import { TEST_PRODUCER_HEADERS, UNKNOWN_UNITS_ACCEPTED, freePort, startService, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, stackEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
 import { createRng } from '@dvc/scenario';
 
 /**
@@ -202,7 +202,7 @@ async function produce(s: Scenario, options: { chunk: number; faults: readonly F
       await producer.send({
         topic: s.topic,
         acks: -1,
-        messages: s.history.events.slice(i, i + options.chunk).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
+        messages: s.history.events.slice(i, i + options.chunk).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
       });
       while (faults.length > 0 && (faults[0] as Fault).at < i + options.chunk) {
         const fault = faults.shift() as Fault;
