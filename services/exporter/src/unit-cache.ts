@@ -1,13 +1,14 @@
 import { MetaTotals, UNIT_FAMILIES, UNIT_FAMILY_IDS, renderUnitSeries, type SeriesReference, type WindowSpec } from '@dvc/metrics';
-import { readMeta, readSnapshots, readUnitHeads, type ClockCounts, type Redis } from '@dvc/read-model';
+import { readMeta, readRevisions, readSnapshotsWithHorizons, type Redis } from '@dvc/read-model';
 import type { Keys } from '@dvc/read-model';
 
 interface Entry {
-  /** The unit's change signal when its lines (or meta) were read. */
-  revision: string;
-  /** Its clock counts when its lines were rendered; undefined when it has no lines (another shard's unit). */
-  clock: string | undefined;
-  /** One exposition string per family of UNIT_FAMILY_IDS. */
+  /** The unit's revision when its lines (or meta) were read; undefined: none (never kept). */
+  revision: string | undefined;
+  /** The clock's now its lines were rendered at, and until when (excluded) its clock counts hold. */
+  fromMs: number;
+  untilMs: number;
+  /** One exposition string per family of UNIT_FAMILY_IDS; undefined for a unit of another shard (meta only). */
   chunks: string[] | undefined;
   meta: Map<string, number>;
 }
@@ -38,17 +39,18 @@ export interface UnitScrapeResult {
   metaRead: number;
 }
 
-const clockKey = (c: ClockCounts) => `${c.open.overdue} ${c.open.inTime} ${c.open.dueWithin24h} ${c.paused} ${c.resultOverdue} ${c.receiptOverdue}`;
-
 const HEADERS = UNIT_FAMILY_IDS.map((id) => `# HELP ${UNIT_FAMILIES[id].name} ${UNIT_FAMILIES[id].help}\n# TYPE ${UNIT_FAMILIES[id].name} gauge\n`);
 
 /**
  * Each unit's rendered series, kept from scrape to scrape and computed again only for the units
- * whose series can differ: a unit's lines are a pure function of its buckets and meta (which
- * change only with its revision, moved by the projector's write script in the same atomic step),
- * its clock counts (read every scrape: cheap counts, compared), the windows (which move when the
- * clock's local day does) and the reference data (directory level, targets). When the namespace,
- * the windows or the reference data change, every unit is computed again.
+ * whose series can differ. A unit's lines are a pure function of its buckets, meta and sets
+ * (which change only with its revision, moved by the projector's write script in the same atomic
+ * step; a unit without a revision is computed at every scrape), its clock counts (which hold
+ * from the now they were read at until the horizon read with them: the first due time, result
+ * or receipt deadline the clock can cross), the windows (which move with the clock's local day)
+ * and the reference data (directory level, targets). When the namespace, the windows or the
+ * reference data change, every unit is computed again. Per scrape, only one HGET per unit
+ * reaches Redis for the units whose lines are kept.
  */
 export class UnitSeriesCache {
   private entries = new Map<string, Entry>();
@@ -66,33 +68,35 @@ export class UnitSeriesCache {
 
     const servedSet = new Set(served);
     const listed = input.totalled ?? served;
-    const heads = await readUnitHeads(redis, keys, listed, (unitId) => servedSet.has(unitId), nowMs);
-    const render: { unitId: string; revision: string }[] = [];
-    const metaOnly: { unitId: string; revision: string }[] = [];
+    const revisions = await readRevisions(redis, keys, listed);
+    const render: { unitId: string; revision: string | undefined }[] = [];
+    const metaOnly: { unitId: string; revision: string | undefined }[] = [];
     const kept = new Map<string, Entry>();
-    for (const head of heads) {
-      const entry = this.entries.get(head.unitId);
-      if (head.clock !== undefined) {
-        if (entry?.chunks !== undefined && entry.revision === head.revision && entry.clock === clockKey(head.clock)) kept.set(head.unitId, entry);
-        else render.push(head);
-      } else if (entry !== undefined && entry.revision === head.revision) {
-        kept.set(head.unitId, { ...entry, clock: undefined, chunks: undefined });
-      } else metaOnly.push(head);
-    }
-    const snapshots = await readSnapshots(redis, keys, render.map((r) => r.unitId), buckets, nowMs);
-    snapshots.forEach((snap, i) => {
-      const info = reference.units.lookup(snap.unitId);
-      kept.set(snap.unitId, {
-        revision: render[i]?.revision ?? '',
-        clock: clockKey(snap),
-        chunks: renderUnitSeries(snap, info, windows, (window) => reference.targets.forUnit(info, window)),
-        meta: snap.meta,
+    listed.forEach((unitId, i) => {
+      const revision = revisions[i];
+      const entry = this.entries.get(unitId);
+      const same = entry !== undefined && revision !== undefined && entry.revision === revision;
+      if (servedSet.has(unitId)) {
+        if (same && entry.chunks !== undefined && entry.fromMs <= nowMs && nowMs < entry.untilMs) kept.set(unitId, entry);
+        else render.push({ unitId, revision });
+      } else if (same) kept.set(unitId, { ...entry, chunks: undefined });
+      else metaOnly.push({ unitId, revision });
+    });
+    const snapshots = await readSnapshotsWithHorizons(redis, keys, render.map((r) => r.unitId), buckets, nowMs);
+    snapshots.forEach(({ snapshot, clockHoldsUntilMs }, i) => {
+      const info = reference.units.lookup(snapshot.unitId);
+      kept.set(snapshot.unitId, {
+        revision: render[i]?.revision,
+        fromMs: nowMs,
+        untilMs: clockHoldsUntilMs,
+        chunks: renderUnitSeries(snapshot, info, windows, (window) => reference.targets.forUnit(info, window)),
+        meta: snapshot.meta,
       });
     });
     const metas = await readMeta(redis, keys, metaOnly.map((m) => m.unitId));
     metas.forEach((meta, i) => {
       const head = metaOnly[i];
-      if (head !== undefined) kept.set(head.unitId, { revision: head.revision, clock: undefined, chunks: undefined, meta });
+      if (head !== undefined) kept.set(head.unitId, { revision: head.revision, fromMs: nowMs, untilMs: nowMs, chunks: undefined, meta });
     });
     this.entries = kept;
 
