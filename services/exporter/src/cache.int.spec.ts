@@ -156,6 +156,29 @@ describe('the exporter cache: what it serves equals a from-scratch computation',
     expect(parseExposition(await exporter.scrape()).get('dvc_exporter_units_recomputed')).toBe(10);
   });
 
+  it('computes a unit again exactly when the clock crosses one of its due times, and not before', async () => {
+    const exporter = app();
+    nowMs = Date.parse('2022-09-01T08:00:00+07:00');
+    const due = nowMs + 2 * HOUR;
+    await applyEvents(store, [event('vn.dvc.dossier.received', 'cross-1', 'u5', 'cross-1', nowMs - HOUR, { procedureId: 'P', channel: 'online', receivedAt: new Date(nowMs - HOUR).toISOString(), dueAt: new Date(due).toISOString() })], ctx, () => nowMs);
+    const at = async (ms: number) => {
+      nowMs = ms;
+      const series = parseExposition(await exporter.scrape());
+      expect(contractPart(series)).toEqual(await fromScratch());
+      return series;
+    };
+    await at(nowMs);
+    const overdue = 'dvc_dossiers_open{unit="u5",level="commune",state="overdue"}';
+    // Other units' due times may fall in between too: only u5's crossing is asserted by value.
+    const before = await at(due);
+    expect(before.get(overdue)).toBe((await fromScratch()).get(overdue));
+    const crossed = await at(due + 1);
+    expect((crossed.get(overdue) ?? 0) - (before.get(overdue) ?? 0)).toBe(1);
+    expect(crossed.get('dvc_exporter_units_recomputed')).toBeGreaterThanOrEqual(1);
+    // Standing at the same instant again: nothing to compute.
+    expect(parseExposition(await exporter.scrape()).get('dvc_exporter_units_recomputed')).toBe(0);
+  });
+
   it('splits the units between shards: together they serve every unit once, shard 0 alone the projection-wide totals', async () => {
     const whole = contractPart(parseExposition(await app().scrape()));
     const shards = await Promise.all([0, 1, 2].map(async (index) => parseExposition(await app({ index, count: 3 }).scrape())));
