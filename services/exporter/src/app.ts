@@ -51,7 +51,7 @@ export interface ExporterDeps {
 
 export interface ExporterApp {
   server: Server;
-  /** Computes the exposition text from a fresh snapshot. */
+  /** Computes the exposition text from a fresh snapshot (what GET /metrics serves, as bytes). */
   scrape(): Promise<string>;
   close(): Promise<void>;
 }
@@ -100,9 +100,9 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     registers: [deps.processRegistry],
   });
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
-  let inFlight: Promise<string> | undefined;
+  let inFlight: Promise<Buffer> | undefined;
 
-  const compute = async (): Promise<string> => {
+  const compute = async (): Promise<Buffer> => {
     const timer = scrapeSeconds.startTimer();
     const { namespace, keys, nowMs: now, wallMs: wall, clockMode } = await deps.live.resolve();
     served.reset();
@@ -132,21 +132,24 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     recomputedUnits.set(result.recomputed);
     servedUnits.set(servedIds.length);
     timer();
-    return `${result.text}\n${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
+    // One copy of every unit's bytes into the answer; nothing of them is encoded again.
+    result.parts.push(Buffer.from(`\n${await registry.metrics()}\n${await deps.processRegistry.metrics()}`));
+    return Buffer.concat(result.parts);
   };
 
-  const scrape = (): Promise<string> => {
+  const body = (): Promise<Buffer> => {
     inFlight ??= compute().finally(() => {
       inFlight = undefined;
     });
     return inFlight;
   };
+  const scrape = async (): Promise<string> => (await body()).toString('utf8');
 
   const http = createServiceHttp({
     build: deps.build,
     registry: deps.processRegistry,
     logger: deps.logger,
-    metrics: scrape,
+    metrics: body,
     health: () => ({ clock: describeClock(deps.live.clock) }),
     ready: async () => {
       const ok = await deps.redis.ping().then(() => true, () => false);

@@ -8,9 +8,10 @@ interface Entry {
   /** The clock's now its lines were rendered at, and until when (excluded) its clock counts hold. */
   fromMs: number;
   untilMs: number;
-  /** One exposition string per family of UNIT_FAMILY_IDS; undefined for a unit of another shard (meta only). */
-  chunks: string[] | undefined;
-  meta: Map<string, number>;
+  /** The UTF-8 exposition lines of each family of UNIT_FAMILY_IDS; undefined for a unit of another shard (meta only). */
+  chunks: Buffer[] | undefined;
+  /** The unit's meta, summed once when read. */
+  meta: MetaTotals;
 }
 
 /** What one scrape renders the per-unit families for. */
@@ -29,8 +30,8 @@ export interface UnitScrape {
 }
 
 export interface UnitScrapeResult {
-  /** The per-unit families as exposition text (HELP, TYPE, then every served unit's lines). */
-  text: string;
+  /** The per-unit families as UTF-8 exposition text (HELP, TYPE, then every served unit's lines), in pieces to concatenate. */
+  parts: Buffer[];
   /** Sums over the totalled units' meta; undefined when not asked. */
   totals: MetaTotals | undefined;
   /** Units whose lines were computed again (the others were served from the cache). */
@@ -39,7 +40,9 @@ export interface UnitScrapeResult {
   metaRead: number;
 }
 
-const HEADERS = UNIT_FAMILY_IDS.map((id) => `# HELP ${UNIT_FAMILIES[id].name} ${UNIT_FAMILIES[id].help}\n# TYPE ${UNIT_FAMILIES[id].name} gauge\n`);
+const HEADERS = UNIT_FAMILY_IDS.map((id) => Buffer.from(`# HELP ${UNIT_FAMILIES[id].name} ${UNIT_FAMILIES[id].help}\n# TYPE ${UNIT_FAMILIES[id].name} gauge\n`));
+const NEWLINE = Buffer.from('\n');
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Each unit's rendered series, kept from scrape to scrape and computed again only for the units
@@ -89,31 +92,33 @@ export class UnitSeriesCache {
         revision: render[i]?.revision,
         fromMs: nowMs,
         untilMs: clockHoldsUntilMs,
-        chunks: renderUnitSeries(snapshot, info, windows, (window) => reference.targets.forUnit(info, window)),
-        meta: snapshot.meta,
+        // Encoded once: a scrape only copies the bytes of the units it keeps.
+        chunks: renderUnitSeries(snapshot, info, windows, (window) => reference.targets.forUnit(info, window)).map((chunk) => Buffer.from(chunk)),
+        meta: MetaTotals.of(snapshot.meta),
       });
     });
     const metas = await readMeta(redis, keys, metaOnly.map((m) => m.unitId));
     metas.forEach((meta, i) => {
       const head = metaOnly[i];
-      if (head !== undefined) kept.set(head.unitId, { revision: head.revision, fromMs: nowMs, untilMs: nowMs, chunks: undefined, meta });
+      if (head !== undefined) kept.set(head.unitId, { revision: head.revision, fromMs: nowMs, untilMs: nowMs, chunks: undefined, meta: MetaTotals.of(meta) });
     });
     this.entries = kept;
 
-    let text = '';
+    const parts: Buffer[] = [];
+    const servedChunks = served.map((unitId) => kept.get(unitId)?.chunks);
     UNIT_FAMILY_IDS.forEach((_, f) => {
-      text += HEADERS[f];
-      for (const unitId of served) text += kept.get(unitId)?.chunks?.[f] ?? '';
-      text += '\n';
+      parts.push(HEADERS[f] ?? EMPTY);
+      for (const chunks of servedChunks) parts.push(chunks?.[f] ?? EMPTY);
+      parts.push(NEWLINE);
     });
     let totals: MetaTotals | undefined;
     if (input.totalled !== undefined) {
       totals = new MetaTotals();
       for (const unitId of input.totalled) {
         const entry = kept.get(unitId);
-        if (entry !== undefined) totals.add(entry.meta);
+        if (entry !== undefined) totals.merge(entry.meta);
       }
     }
-    return { text, totals, recomputed: render.length, metaRead: metaOnly.length };
+    return { parts, totals, recomputed: render.length, metaRead: metaOnly.length };
   }
 }

@@ -23,6 +23,22 @@ export class MetaTotals {
     this.lastAppliedMs = Math.max(this.lastAppliedMs, meta.get('lastAppliedMs') ?? 0);
     this.lastEventMs = Math.max(this.lastEventMs, meta.get('lastEventMs') ?? 0);
   }
+
+  /** Adds the totals of other units (e.g. one unit's, kept from an earlier scrape). */
+  merge(other: MetaTotals): void {
+    this.units += other.units;
+    for (const [type, n] of other.applied) this.applied.set(type, (this.applied.get(type) ?? 0) + n);
+    for (const [type, n] of other.duplicates) this.duplicates.set(type, (this.duplicates.get(type) ?? 0) + n);
+    this.lastAppliedMs = Math.max(this.lastAppliedMs, other.lastAppliedMs);
+    this.lastEventMs = Math.max(this.lastEventMs, other.lastEventMs);
+  }
+
+  /** The totals of one unit's meta hash. */
+  static of(meta: ReadonlyMap<string, number>): MetaTotals {
+    const totals = new MetaTotals();
+    totals.add(meta);
+    return totals;
+  }
 }
 
 /**
