@@ -26,7 +26,9 @@ Options:
   --units U             units with a projection (default 1000; quick: 50)
   --events-per-unit E   events per unit on average (default 60; quick: 20)
   --scrapes N           scrapes per run (default 30; quick: 10)
-  --changed-pct P       percent of the units changed before each scrape (default 5; 0: none)`;
+  --changed-pct P       percent of the units changed before each scrape (default 5; 0: none)
+  --period-days D       the exporter's EXPORTER_PERIOD_DAYS_AFTER_END (default: the exporter's own;
+                        36500 exports every fixed period of targets.json, as before it existed)`;
 
 await runBench({
   name: 'scrape',
@@ -37,6 +39,7 @@ await runBench({
     'events-per-unit': { type: 'string', default: '60', quick: '20' },
     scrapes: { type: 'string', default: '30', quick: '10' },
     'changed-pct': { type: 'string', default: '5' },
+    'period-days': { type: 'string' },
   },
   async main(ctx) {
     requireBuilt('exporter');
@@ -50,7 +53,8 @@ await runBench({
     ctx.onCleanup(async () => log(`redis: removed ${fmtInt(await dropNamespace(redis, ns))} keys of ${ns}`));
     const fill = await fillProjection(ns, { units, total, tag: ctx.tag, redis });
     const loadAtStart = loadavg();
-    const exporter = await startService(ctx, 'exporter', { ...SYNTHETIC_UNITS_ENV, REDIS_URL: ctx.env.redisUrl, REDIS_NAMESPACE: ns, CLOCK: 'wall' });
+    const periodDays = opts['period-days'] === undefined ? {} : { EXPORTER_PERIOD_DAYS_AFTER_END: String(count('period-days', opts['period-days'], 0)) };
+    const exporter = await startService(ctx, 'exporter', { ...SYNTHETIC_UNITS_ENV, ...periodDays, REDIS_URL: ctx.env.redisUrl, REDIS_NAMESPACE: ns, CLOCK: 'wall' });
     const coldCpu0 = procCpuSeconds(exporter.pid);
     const cold = await scrapeOnce(exporter.url); // the first: empty cache, code not yet compiled
     const coldCpuMs = (procCpuSeconds(exporter.pid) - coldCpu0) * 1000;
