@@ -53,7 +53,7 @@ type Value = { type: 'none' } | { type: 'string'; value: string } | { type: 'has
 
 /** Meta fields that record when or how often something was written, not what the projection holds. */
 function ignoredMetaField(field: string): boolean {
-  return field === 'lastAppliedMs' || field.startsWith('duplicate:');
+  return field === 'lastAppliedMs' || field === 'revision' || field.startsWith('duplicate:');
 }
 
 /** JSON with object keys sorted, and each state's `ids` (the set of applied event ids) sorted. */
@@ -177,7 +177,8 @@ async function scanSuffixes(redis: Redis, namespace: string, batch: number, each
 /**
  * Compares two projection namespaces key by key: the unit set, each unit's states (canonical
  * JSON), bucket hashes, sets with their scores and meta counters. Wall-clock-only fields
- * (lastAppliedMs) and redelivery counts (duplicate:*) are ignored; expiries are not compared
+ * (lastAppliedMs), write counts (revision, one per applied batch) and redelivery counts
+ * (duplicate:*) are ignored; expiries are not compared
  * (they follow from the bucket names). Reads in SCAN batches, so memory stays bounded.
  */
 export async function diffProjections(redis: Redis, live: string, rebuilt: string, batch = 500): Promise<Difference[]> {

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
-import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
+import { CalendarMetrics, ClockMetric, ProjectionTotals, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
+import { listUnits, type LiveView, type Redis } from '@dvc/read-model';
 import { createServiceHttp, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { WHOLE, inShard, type Shard } from './shard.js';
+import { UnitSeriesCache } from './unit-cache.js';
 
 export interface ExporterDeps {
   redis: Redis;
@@ -24,6 +26,17 @@ export interface ExporterDeps {
   reference: () => { units: UnitDirectory; targets: Targets; calendar: WorkCalendar };
   /** Units missing from the directory exported at most (the lowest ids); the others are counted, not exported. */
   maxUnknownUnits: number;
+  /**
+   * The part of the units this exporter serves (EXPORTER_SHARD; the whole by default): their
+   * series only. Shard 0 also serves the projection-wide totals (dvc_projection_*), summed over
+   * every exported unit; every shard serves the clock and calendar series.
+   */
+  shard?: Shard;
+  /**
+   * Fixed periods whose last day is more than this many days before now's are not exported
+   * (EXPORTER_PERIOD_DAYS_AFTER_END); every period when absent.
+   */
+  periodDaysAfterEnd?: number;
   logger: Logger;
   /** Service, version and Node.js version: /healthz and dvc_build_info. */
   build: BuildInfo;
@@ -38,14 +51,20 @@ export interface ExporterDeps {
 
 export interface ExporterApp {
   server: Server;
-  /** Computes the exposition text from a fresh snapshot. */
+  /** Computes the exposition text from a fresh snapshot (what GET /metrics serves, as bytes). */
   scrape(): Promise<string>;
   close(): Promise<void>;
 }
 
 export function createApp(deps: ExporterDeps): ExporterApp {
+  const shard = deps.shard ?? WHOLE;
+  // The per-unit families are rendered by the cache; the registry holds the few series computed
+  // once per scrape.
   const registry = new Registry();
-  const metrics = new ContractMetrics(registry);
+  const totalsMetrics = shard.index === 0 ? new ProjectionTotals(registry) : undefined;
+  const clockMetric = new ClockMetric(registry);
+  const calendarMetrics = new CalendarMetrics(registry);
+  const cache = new UnitSeriesCache();
   const served = new Gauge({
     name: 'dvc_exporter_namespace_info',
     help: 'The Redis namespace the last scrape was computed from (value 1)',
@@ -64,6 +83,16 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     labelNames: ['state'],
     registers: [deps.processRegistry],
   });
+  const recomputedUnits = new Gauge({
+    name: 'dvc_exporter_units_recomputed',
+    help: "Units whose series the last scrape computed again (changed since the scrape before, or moved by the clock); the others were served from the exporter's cache",
+    registers: [deps.processRegistry],
+  });
+  const servedUnits = new Gauge({
+    name: 'dvc_exporter_units_served',
+    help: "Units whose series this exporter served at the last scrape (its shard's part of the exported units)",
+    registers: [deps.processRegistry],
+  });
   const scrapeSeconds = new Histogram({
     name: 'dvc_exporter_scrape_seconds',
     help: 'Time to read the projection and render /metrics',
@@ -71,9 +100,9 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     registers: [deps.processRegistry],
   });
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
-  let inFlight: Promise<string> | undefined;
+  let inFlight: Promise<Buffer> | undefined;
 
-  const compute = async (): Promise<string> => {
+  const compute = async (): Promise<Buffer> => {
     const timer = scrapeSeconds.startTimer();
     const { namespace, keys, nowMs: now, wallMs: wall, clockMode } = await deps.live.resolve();
     served.reset();
@@ -85,25 +114,42 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     const exported = selectExportedUnits(await listUnits(deps.redis, keys), units, deps.maxUnknownUnits);
     unknownUnits.set({ state: 'exported' }, exported.unknownExported);
     unknownUnits.set({ state: 'dropped' }, exported.unknownDropped);
-    const { windows, buckets } = scrapeWindows(reference, now);
-    const snapshots = await readSnapshots(deps.redis, keys, exported.unitIds, buckets, now);
-    metrics.update({ snapshots, windows, nowMs: now, wallMs: wall, reference });
+    const { windows, buckets } = scrapeWindows(reference, now, deps.periodDaysAfterEnd);
+    const servedIds = shard.count === 1 ? exported.unitIds : exported.unitIds.filter((unitId) => inShard(shard, unitId));
+    const result = await cache.scrape({
+      redis: deps.redis,
+      keys,
+      served: servedIds,
+      totalled: totalsMetrics === undefined ? undefined : exported.unitIds,
+      windows,
+      buckets,
+      nowMs: now,
+      reference,
+    });
+    if (totalsMetrics !== undefined && result.totals !== undefined) totalsMetrics.update(result.totals, wall);
+    clockMetric.update(now);
+    calendarMetrics.update(calendar, deps.days, now);
+    recomputedUnits.set(result.recomputed);
+    servedUnits.set(servedIds.length);
     timer();
-    return `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`;
+    // One copy of every unit's bytes into the answer; nothing of them is encoded again.
+    result.parts.push(Buffer.from(`\n${await registry.metrics()}\n${await deps.processRegistry.metrics()}`));
+    return Buffer.concat(result.parts);
   };
 
-  const scrape = (): Promise<string> => {
+  const body = (): Promise<Buffer> => {
     inFlight ??= compute().finally(() => {
       inFlight = undefined;
     });
     return inFlight;
   };
+  const scrape = async (): Promise<string> => (await body()).toString('utf8');
 
   const http = createServiceHttp({
     build: deps.build,
     registry: deps.processRegistry,
     logger: deps.logger,
-    metrics: scrape,
+    metrics: body,
     health: () => ({ clock: describeClock(deps.live.clock) }),
     ready: async () => {
       const ok = await deps.redis.ping().then(() => true, () => false);

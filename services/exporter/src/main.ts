@@ -4,6 +4,7 @@ import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
 import { createApp } from './app.js';
+import { shardSpec } from './shard.js';
 
 const spec = {
   ...redisSpec,
@@ -13,6 +14,8 @@ const spec = {
   ...clockSpec,
   EXPORTER_PORT: port('HTTP port of /metrics', 9464),
   EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
+  EXPORTER_SHARD: shardSpec('i/n: serve the units whose id hashes to i modulo n (n exporters behind one Prometheus job); shard 0 also serves the projection-wide dvc_projection_* totals'),
+  EXPORTER_PERIOD_DAYS_AFTER_END: int('fixed periods of targets.json are exported until this many days after their last day (then left out: their figures no longer move)', 92, 0, 36_500),
   EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
 };
 
@@ -33,13 +36,15 @@ await runMain({
       days: data.current().days,
       reference: () => data.current(),
       maxUnknownUnits: config.EXPORTER_MAX_UNKNOWN_UNITS,
+      shard: config.EXPORTER_SHARD,
+      periodDaysAfterEnd: config.EXPORTER_PERIOD_DAYS_AFTER_END,
       logger,
       build: buildInfo('exporter', new URL('../package.json', import.meta.url)),
       processRegistry,
       limits,
     });
     const bound = await listen(app.server, config.EXPORTER_PORT, config.EXPORTER_HOST);
-    logger.info({ port: bound, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'exporter listening: serving the namespace <base>:active names at the configured clock');
+    logger.info({ port: bound, clock: describeClock(clock), base: config.REDIS_NAMESPACE, shard: `${config.EXPORTER_SHARD.index}/${config.EXPORTER_SHARD.count}` }, 'exporter listening: serving the namespace <base>:active names at the configured clock');
     return {
       close: async () => {
         await app.close();

@@ -3,7 +3,8 @@ import { CURRENT_BUCKET, periodBucket, rollingWindowDays, type DayIndexer, type 
 import { ROLLING_WINDOWS, type Targets } from '@dvc/config';
 import type { UnitSnapshot } from '@dvc/read-model';
 import { CalendarMetrics } from './calendar-metrics.js';
-import { ProjectionMetrics, type WindowSpec } from './projection-metrics.js';
+import { ProjectionMetrics } from './projection-metrics.js';
+import type { WindowSpec } from './unit-series.js';
 
 /** The reference data the series of one instant are labelled and windowed with (one reload's snapshot). */
 export interface SeriesReference {
@@ -22,12 +23,16 @@ export interface ScrapeWindows {
 /**
  * The windows of the metrics contract at `nowMs`: each rolling window (`14d`: the local day of
  * now and the 13 before it) and every fixed period of the targets file; the buckets to read are
- * their days and periods, and the current totals.
+ * their days and periods, and the current totals. With `periodDaysAfterEnd`, a fixed period
+ * whose last day is more than that many local days before now's is left out (it ended long ago:
+ * its figures no longer move, and the exporter need not serve them for every unit for ever).
  */
-export function scrapeWindows(reference: Pick<SeriesReference, 'days' | 'targets'>, nowMs: number): ScrapeWindows {
+export function scrapeWindows(reference: Pick<SeriesReference, 'days' | 'targets'>, nowMs: number, periodDaysAfterEnd = Number.POSITIVE_INFINITY): ScrapeWindows {
   const today = reference.days.dayOf(nowMs);
   const rolling: WindowSpec[] = ROLLING_WINDOWS.map((w) => ({ kind: 'rolling', id: w.id, buckets: rollingWindowDays(today, w.days).map((d) => reference.days.isoDate(d)) }));
-  const periods: WindowSpec[] = reference.targets.periods.map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
+  const periods: WindowSpec[] = reference.targets.periods
+    .filter((p) => today - p.toDay <= periodDaysAfterEnd)
+    .map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
   const windows = [...rolling, ...periods];
   return { windows, buckets: [...new Set(windows.flatMap((w) => w.buckets)), CURRENT_BUCKET] };
 }

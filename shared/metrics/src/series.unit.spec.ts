@@ -53,6 +53,15 @@ describe('scrapeWindows', () => {
     // 00:30 local time on 23 June is already the next local day.
     expect(scrapeWindows(reference, Date.parse('2022-06-23T00:30:00+07:00')).windows[0]?.buckets[13]).toBe('2022-06-23');
   });
+
+  it('leaves out a fixed period more than periodDaysAfterEnd local days after its last day (22 June)', () => {
+    const ids = (at: string, daysAfter: number) => scrapeWindows(reference, Date.parse(at), daysAfter).windows.map((w) => w.id);
+    expect(ids('2022-06-25T23:59:59+07:00', 3)).toEqual(['14d', 'bp-2022-report']);
+    expect(ids('2022-06-26T00:00:00+07:00', 3)).toEqual(['14d']);
+    expect(scrapeWindows(reference, Date.parse('2022-06-26T00:00:00+07:00'), 3).buckets).not.toContain('p:bp-2022-report');
+    expect(ids('2022-06-22T23:59:59+07:00', 0)).toEqual(['14d', 'bp-2022-report']);
+    expect(ids('2030-01-01T00:00:00+07:00', Number.POSITIVE_INFINITY)).toEqual(['14d', 'bp-2022-report']);
+  });
 });
 
 describe('snapshotSeries: the contract computed from snapshots', () => {

@@ -14,7 +14,7 @@ export {
   type NamespaceInfo,
 } from './namespaces.js';
 export { createLiveView, pinnedView, type LiveState, type LiveView, type LiveViewOptions } from './live.js';
-export { readSnapshots, type UnitSnapshot } from './snapshot.js';
+export { readMeta, readRevisions, readSnapshots, readSnapshotsWithHorizons, type UnitSnapshot } from './snapshot.js';
 export {
   listUnits,
   queueRange,

@@ -8,6 +8,7 @@
 --   per bucket: packed increments 'field\nn\nfield\nn…', expiry ('' = none, else epoch ms)
 --   meta:       packed increments
 --   per set:    packed upserts 'member\nscore…', packed removals 'member\nmember…'
+-- The meta hash gets lastAppliedMs, lastEventMs (the latest) and revision (+1 per applied call).
 -- Returns 0 when applied, or the 1-based index of the first state whose revision differs
 -- from the expected one (another writer got there first: re-read and retry).
 local nStates = tonumber(ARGV[1])
@@ -67,6 +68,10 @@ for _ = 1, nSets do
   i = i + 2
 end
 redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[4])
+-- The unit's revision: one more per applied batch, in the same atomic step as its changes, so a
+-- reader that saw the same revision before knows the unit's keys are unchanged (the exporter's
+-- per-unit cache).
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
 if ARGV[5] ~= '' then
   local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
   if tonumber(ARGV[5]) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', ARGV[5]) end

@@ -43,8 +43,8 @@ export interface ServiceHttpOptions {
   /** Fields /healthz adds to its status and build info (e.g. the clock). */
   health?: () => Record<string, unknown>;
   ready: () => Promise<Readiness>;
-  /** The /metrics text; `registry.metrics()` when absent. */
-  metrics?: () => Promise<string>;
+  /** The /metrics text (or its UTF-8 bytes); `registry.metrics()` when absent. */
+  metrics?: () => Promise<string | Buffer>;
   /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
   limits?: HttpLimits;
   /** Clock of the rate limiter, in milliseconds (Date.now when absent). */
