@@ -1,37 +1,30 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Counter } from 'prom-client';
-import { ConfigError, clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, port, reloadSpec, str, url, watchReferenceData } from '@dvc/config';
+import { ConfigError, clockSetting, clockSpec, watchedDataSpec, describeClock, int, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE, loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
 
 const spec = {
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...httpSpec,
+  ...watchedDataSpec,
   ...clockSpec,
-  BOARD_PORT: port('HTTP port of the board (page and read API)', 8088),
-  BOARD_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('board', 'HTTP port of the board (page and read API)', 8088),
   BOARD_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`, role board); reloaded when it changes', DEFAULT_KEYS_FILE),
   PROMETHEUS_URL: url('Prometheus whose HTTP API the aggregates are read from (the recording rules of infra/prometheus/rules)', 'http://127.0.0.1:9090', ['http:', 'https:']),
   BOARD_PROMETHEUS_TIMEOUT_MS: int('longest wait for one Prometheus query (ms)', 10_000, 100, 120_000),
 };
 
-const logger = createLogger('board');
-
-await runMain({
-  name: 'dvc-board',
+await runMain('board', {
   description: 'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
+  start: async ({ config, limits, registry, logger }) => {
     const reloads = new Counter({
       name: 'dvc_board_keys_reloads_total',
       help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
@@ -74,9 +67,10 @@ await runMain({
       wall: Date.now,
       limits,
     });
-    const bound = await listen(app.server, config.BOARD_PORT, config.BOARD_HOST);
-    logger.info({ port: bound, url: `http://${config.BOARD_HOST}:${bound}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL }, 'board listening');
     return {
+      server: app.server,
+      listening: (port) =>
+        logger.info({ port, url: `http://${config.BOARD_HOST}:${port}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL }, 'board listening'),
       close: async () => {
         await app.close();
         data.close();

@@ -1,29 +1,22 @@
 #!/usr/bin/env node
-import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, port, reloadSpec, str, watchReferenceData } from '@dvc/config';
+import { clockSetting, clockSpec, watchedDataSpec, describeClock, int, watchReferenceData } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 
 const spec = {
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...httpSpec,
+  ...watchedDataSpec,
   ...clockSpec,
-  EXPORTER_PORT: port('HTTP port of /metrics', 9464),
-  EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('exporter', 'HTTP port of /metrics', 9464),
   EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
 };
 
-const logger = createLogger('exporter');
-
-await runMain({
-  name: 'dvc-exporter',
+await runMain('exporter', {
   description: 'serves the metrics contract (GET /metrics) computed from the Redis projection at scrape time',
   spec,
-  logger,
-  start: async ({ config, limits, registry: processRegistry }) => {
+  start: async ({ config, limits, registry: processRegistry, logger }) => {
     const clock = clockSetting(config);
     const data = watchReferenceData(config, { logger, registry: processRegistry });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
@@ -38,9 +31,10 @@ await runMain({
       processRegistry,
       limits,
     });
-    const bound = await listen(app.server, config.EXPORTER_PORT, config.EXPORTER_HOST);
-    logger.info({ port: bound, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'exporter listening: serving the namespace <base>:active names at the configured clock');
     return {
+      server: app.server,
+      listening: (port) =>
+        logger.info({ port, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'exporter listening: serving the namespace <base>:active names at the configured clock'),
       close: async () => {
         await app.close();
         data.close();

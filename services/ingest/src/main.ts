@@ -1,32 +1,24 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { admissionSpec, createLogger, dataSpec, int, port, reloadSpec, str, watchAdmittingReference } from '@dvc/config';
+import { admittingReferenceSpec, int, str, watchAdmittingReference } from '@dvc/config';
 import { TransactionalPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
 const spec = {
   ...kafkaSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...admissionSpec,
-  ...httpSpec,
-  INGEST_PORT: port('HTTP port of the ingest API', 8080),
-  INGEST_HOST: str('address to listen on', '127.0.0.1'),
+  ...admittingReferenceSpec,
+  ...listenSpec('ingest', 'HTTP port of the ingest API', 8080),
   INGEST_MAX_BODY_BYTES: int('largest request body accepted (413 above)', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INGEST_MAX_EVENTS: int('most events in one request (413 above)', 10_000, 1, 1_000_000),
   INGEST_TRANSACTIONAL_ID: str('Kafka transactional id, unique per ingest instance and stable across its restarts', `dvc-ingest-${hostname()}`),
 };
 
-const logger = createLogger('ingest');
-
-await runMain({
-  name: 'dvc-ingest',
+await runMain('ingest', {
   description: 'accepts CloudEvents over HTTP (POST /v1/events), validates and admits them, and publishes each batch to Kafka all-or-nothing',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
+  start: async ({ config, limits, registry, logger }) => {
     // Bad reference data or settings stop the start before anything connects.
     const data = watchAdmittingReference(config, { logger, registry });
     const kafka = createKafka(config, 'dvc-ingest', logger);
@@ -53,9 +45,9 @@ await runMain({
       now: Date.now,
       limits,
     });
-    const bound = await listen(app.server, config.INGEST_PORT, config.INGEST_HOST);
-    logger.info({ port: bound, topic: config.EVENTS_TOPIC }, 'ingest listening');
     return {
+      server: app.server,
+      listening: (port) => logger.info({ port, topic: config.EVENTS_TOPIC }, 'ingest listening'),
       close: async () => {
         await app.close();
         data.close();

@@ -5,14 +5,11 @@ import {
   DEFAULT_DATA_DIR,
   clockSetting,
   clockSpec,
-  createLogger,
-  dataSpec,
+  watchedDataSpec,
   describeClock,
   int,
   loadReferenceData,
-  port,
   referenceDataPaths,
-  reloadSpec,
   reloadingData,
   stackRunDir,
   str,
@@ -20,7 +17,7 @@ import {
 } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
@@ -29,12 +26,9 @@ import { loadRecipients } from './recipients.js';
 
 const spec = {
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...httpSpec,
+  ...watchedDataSpec,
   ...clockSpec,
-  NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
-  NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('notifier', 'HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(stackRunDir(process.env), 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
   DASHBOARD_URL: url(
@@ -50,14 +44,10 @@ const spec = {
   NOTIFIER_SEND_TIMEOUT_MS: int('timeout of one SMTP or webhook attempt (ms)', 10_000, 100, 120_000),
 };
 
-const logger = createLogger('notifier');
-
-await runMain({
-  name: 'dvc-notifier',
+await runMain('notifier', {
   description: 'receives Alertmanager webhooks and delivers Vietnamese breach notices by email and webhook through a persisted outbox',
   spec,
-  logger,
-  start: async ({ config, limits, registry: processRegistry }) => {
+  start: async ({ config, limits, registry: processRegistry, logger }) => {
     const clock = clockSetting(config);
     // The unit directory and the recipients, reloaded without a restart when their files change.
     const data = reloadingData({
@@ -95,10 +85,12 @@ await runMain({
       redisPing: () => redis.ping().then(() => true),
       limits,
     });
-    const bound = await listen(app.server, config.NOTIFIER_PORT, config.NOTIFIER_HOST);
-    app.start();
-    logger.info({ port: bound, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'notifier listening');
     return {
+      server: app.server,
+      listening: (port) => {
+        app.start();
+        logger.info({ port, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'notifier listening');
+      },
       close: async () => {
         await app.close();
         data.close();

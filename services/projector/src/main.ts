@@ -1,45 +1,33 @@
 #!/usr/bin/env node
 import {
-  admissionSpec,
-  dataSpec,
-  createLogger,
+  admittingReferenceSpec,
   int,
-  port,
   projectionRules,
   projectionSpec,
-  reloadSpec,
   str,
   watchAdmittingReference,
 } from '@dvc/config';
 import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
+import { buildInfo, createServiceHttp, listenSpec, runMain } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
 const spec = {
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...admissionSpec,
+  ...admittingReferenceSpec,
   ...kafkaSpec,
-  ...httpSpec,
   PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
-  PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
-  PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('projector', 'HTTP port for /healthz, /readyz and /metrics', 9465),
   PROJECTOR_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
   PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
   ...projectionSpec,
 };
 
-const logger = createLogger('projector');
-
 /** The composition root: configuration, then the projection handler in the batch consumer runtime and the HTTP shell. */
-await runMain({
-  name: 'dvc-projector',
+await runMain('projector', {
   description: 'folds the event topic into the Redis projection with exactly-once effect',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
+  start: async ({ config, limits, registry, logger }) => {
     // Bad reference data or settings stop the start before anything connects.
     const data = watchAdmittingReference(config, { logger, registry });
     // Checks the projection settings once (a retention too short stops the start); per batch below.
@@ -92,10 +80,12 @@ await runMain({
         };
       },
     });
-    const bound = await http.listen(config.PROJECTOR_PORT, config.PROJECTOR_HOST);
-    await consumer.start();
-    logger.info({ port: bound, topic: config.EVENTS_TOPIC, group: config.PROJECTOR_GROUP, namespace: config.REDIS_NAMESPACE }, 'projector running');
     return {
+      server: http.server,
+      listening: async (port) => {
+        await consumer.start();
+        logger.info({ port, topic: config.EVENTS_TOPIC, group: config.PROJECTOR_GROUP, namespace: config.REDIS_NAMESPACE }, 'projector running');
+      },
       close: async () => {
         await consumer.stop();
         data.close();

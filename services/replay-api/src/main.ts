@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Counter } from 'prom-client';
-import { ConfigError, createLogger, int, port, str, type VarSpec } from '@dvc/config';
+import { ConfigError, int, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
 import { RateLimiter } from './rate.js';
@@ -23,9 +23,7 @@ const secrets: VarSpec<string[]> = {
 
 const spec = {
   ...eventStoreSpec,
-  ...httpSpec,
-  REPLAY_PORT: port('HTTP port of the replay API', 8091),
-  REPLAY_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('replay-api', 'HTTP port of the replay API', 8091),
   REPLAY_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`); reloaded when it changes', DEFAULT_KEYS_FILE),
   REPLAY_TOKEN_SECRETS: secrets,
   REPLAY_MAX_TAILS_PER_KEY: int('live tails (follow=true) one key may hold open at once', 4, 1, 1000),
@@ -34,14 +32,10 @@ const spec = {
   REPLAY_BATCH_SIZE: int('events read from the store per query', 500, 1, 10_000),
 };
 
-const logger = createLogger('replay-api');
-
-await runMain({
-  name: 'dvc-replay-api',
+await runMain('replay-api', {
   description: 'serves the event history to integrators as NDJSON (GET /v1/events) with resume tokens, filters, live tail and scoped API keys',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
+  start: async ({ config, limits, registry, logger }) => {
     const reloads = new Counter({
       name: 'dvc_replay_keys_reloads_total',
       help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
@@ -83,9 +77,9 @@ await runMain({
       maxTailsPerKey: config.REPLAY_MAX_TAILS_PER_KEY,
       limits,
     });
-    const bound = await listen(app.server, config.REPLAY_PORT, config.REPLAY_HOST);
-    logger.info({ port: bound, keys: keys.current().size, head: await store.head() }, 'replay API listening');
     return {
+      server: app.server,
+      listening: async (port) => logger.info({ port, keys: keys.current().size, head: await store.head() }, 'replay API listening'),
       close: async () => {
         await app.close();
         await store.close();

@@ -1,4 +1,4 @@
-export { runMain, type Running, type ServiceMain, type Started } from './lifecycle.js';
+export { listenSpec, runMain, type ListenSpec, type Running, type ServiceMain, type Serving, type Started } from './lifecycle.js';
 export {
   createHttpServer,
   createRateLimiter,
