@@ -1,8 +1,9 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
 import { ADMISSION_CODES, type AdmissionLimits } from '@dvc/domain';
 import { createBatchConsumer, type BatchHandler, type DeadLetterPublisher, type KafkaClient } from '@dvc/kafka';
+import { counter, gauge } from '@dvc/service';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
 export interface ArchiverDeps {
@@ -42,32 +43,12 @@ export interface Archiver {
  */
 export function createArchiver(deps: ArchiverDeps): Archiver {
   const { logger, registry } = deps;
-  const appended = new Counter({ name: 'dvc_archiver_events_appended_total', help: 'Events this instance appended to the event store', labelNames: ['type'], registers: [registry] });
-  const duplicates = new Counter({
-    name: 'dvc_archiver_events_duplicate_total',
-    help: 'Events this instance found already stored with the same body (redeliveries)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const skipped = new Counter({
-    name: 'dvc_archiver_events_skipped_total',
-    help: 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit (the projector dead-letters them)',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const deadLettered = new Counter({
-    name: 'dvc_archiver_events_dead_lettered_total',
-    help: 'Messages this instance dead-lettered: copies of a stored event id with a different body',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: 'dvc_archiver_batch_failures_total',
-    help: 'Batches that failed and were left uncommitted to be delivered again',
-    labelNames: ['stage', 'retriable'],
-    registers: [registry],
-  });
-  const lastPosition = new Gauge({ name: 'dvc_archiver_last_position', help: 'Highest event store position this instance appended (the store head at start)', registers: [registry] });
+  const appended = counter(registry, 'dvc_archiver_events_appended_total', 'Events this instance appended to the event store', ['type']);
+  const duplicates = counter(registry, 'dvc_archiver_events_duplicate_total', 'Events this instance found already stored with the same body (redeliveries)', ['type']);
+  const skipped = counter(registry, 'dvc_archiver_events_skipped_total', 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit (the projector dead-letters them)', ['reason']);
+  const deadLettered = counter(registry, 'dvc_archiver_events_dead_lettered_total', 'Messages this instance dead-lettered: copies of a stored event id with a different body', ['reason']);
+  const failures = counter(registry, 'dvc_archiver_batch_failures_total', 'Batches that failed and were left uncommitted to be delivered again', ['stage', 'retriable']);
+  const lastPosition = gauge(registry, 'dvc_archiver_last_position', 'Highest event store position this instance appended (the store head at start)');
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Counter } from 'prom-client';
 import { ConfigError, clockSetting, clockSpec, watchedDataSpec, describeClock, int, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, listenSpec, runMain } from '@dvc/service';
+import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE, loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
@@ -25,12 +24,7 @@ await runMain('board', {
   description: 'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
   spec,
   start: async ({ config, limits, registry, logger }) => {
-    const reloads = new Counter({
-      name: 'dvc_board_keys_reloads_total',
-      help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
-      labelNames: ['outcome'],
-      registers: [registry],
-    });
+    const reloads = counter(registry, 'dvc_board_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
     let keys: KeysSource;
     try {
       keys = watchedKeysFile(config.BOARD_KEYS_FILE, {

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
 import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
-import { createServiceHttp, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { createServiceHttp, gauge, histogram, type BuildInfo, type HttpLimits } from '@dvc/service';
 
 export interface ExporterDeps {
   redis: Redis;
@@ -46,30 +46,10 @@ export interface ExporterApp {
 export function createApp(deps: ExporterDeps): ExporterApp {
   const registry = new Registry();
   const metrics = new ContractMetrics(registry);
-  const served = new Gauge({
-    name: 'dvc_exporter_namespace_info',
-    help: 'The Redis namespace the last scrape was computed from (value 1)',
-    labelNames: ['namespace'],
-    registers: [deps.processRegistry],
-  });
-  const clockInfo = new Gauge({
-    name: 'dvc_exporter_clock_info',
-    help: 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
-    labelNames: ['mode'],
-    registers: [deps.processRegistry],
-  });
-  const unknownUnits = new Gauge({
-    name: 'dvc_exporter_unknown_units',
-    help: 'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
-    labelNames: ['state'],
-    registers: [deps.processRegistry],
-  });
-  const scrapeSeconds = new Histogram({
-    name: 'dvc_exporter_scrape_seconds',
-    help: 'Time to read the projection and render /metrics',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [deps.processRegistry],
-  });
+  const served = gauge(deps.processRegistry, 'dvc_exporter_namespace_info', 'The Redis namespace the last scrape was computed from (value 1)', ['namespace']);
+  const clockInfo = gauge(deps.processRegistry, 'dvc_exporter_clock_info', 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)', ['mode']);
+  const unknownUnits = gauge(deps.processRegistry, 'dvc_exporter_unknown_units', 'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)', ['state']);
+  const scrapeSeconds = histogram(deps.processRegistry, 'dvc_exporter_scrape_seconds', 'Time to read the projection and render /metrics', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
   let inFlight: Promise<string> | undefined;
 

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Counter } from 'prom-client';
 import { ConfigError, int, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
-import { buildInfo, listenSpec, runMain } from '@dvc/service';
+import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
 import { RateLimiter } from './rate.js';
@@ -36,12 +35,7 @@ await runMain('replay-api', {
   description: 'serves the event history to integrators as NDJSON (GET /v1/events) with resume tokens, filters, live tail and scoped API keys',
   spec,
   start: async ({ config, limits, registry, logger }) => {
-    const reloads = new Counter({
-      name: 'dvc_replay_keys_reloads_total',
-      help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
-      labelNames: ['outcome'],
-      registers: [registry],
-    });
+    const reloads = counter(registry, 'dvc_replay_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
     let keys: KeysSource;
     try {
       keys = watchedKeysFile(config.REPLAY_KEYS_FILE, {

@@ -18,4 +18,5 @@ export {
   type RateDecision,
   type RateLimiter,
 } from './http.js';
+export { counter, gauge, histogram } from './metric.js';
 export { buildInfo, createServiceHttp, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';
