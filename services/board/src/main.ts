@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { ConfigError, clockSetting, clockSpec, watchedDataSpec, describeClock, int, str, url, watchReferenceData } from '@dvc/config';
+import { clockSetting, clockSpec, watchedDataSpec, describeClock, int, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
-import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
+import { DEFAULT_KEYS_FILE, serviceKeysFile } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
@@ -25,24 +25,7 @@ await runMain('board', {
   spec,
   start: async ({ config, limits, registry, logger }) => {
     const reloads = counter(registry, 'dvc_board_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
-    let keys: KeysSource;
-    try {
-      keys = watchedKeysFile(config.BOARD_KEYS_FILE, {
-        now: Date.now,
-        checkIntervalMs: 1000,
-        onReload: (count) => {
-          reloads.inc({ outcome: 'ok' });
-          logger.info({ file: config.BOARD_KEYS_FILE, keys: count }, 'keys file reloaded');
-        },
-        onError: (error) => {
-          reloads.inc({ outcome: 'invalid' });
-          logger.error({ file: error.file, problems: error.problems }, 'keys file changed but is invalid; previous keys kept');
-        },
-      });
-    } catch (error) {
-      if (error instanceof KeysFileError) throw new ConfigError([`BOARD_KEYS_FILE: ${error.message}`]);
-      throw error;
-    }
+    const keys = serviceKeysFile('BOARD_KEYS_FILE', config.BOARD_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const clock = clockSetting(config);
     const data = watchReferenceData(config, { logger, registry });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-board' });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { ConfigError, int, str, type VarSpec } from '@dvc/config';
+import { int, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
+import { DEFAULT_KEYS_FILE, serviceKeysFile } from '@dvc/keys';
 import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
@@ -36,24 +36,7 @@ await runMain('replay-api', {
   spec,
   start: async ({ config, limits, registry, logger }) => {
     const reloads = counter(registry, 'dvc_replay_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
-    let keys: KeysSource;
-    try {
-      keys = watchedKeysFile(config.REPLAY_KEYS_FILE, {
-      now: Date.now,
-      checkIntervalMs: 1000,
-      onReload: (count) => {
-        reloads.inc({ outcome: 'ok' });
-        logger.info({ file: config.REPLAY_KEYS_FILE, keys: count }, 'keys file reloaded');
-      },
-      onError: (error) => {
-        reloads.inc({ outcome: 'invalid' });
-        logger.error({ file: error.file, problems: error.problems }, 'keys file changed but is invalid; previous keys kept');
-      },
-      });
-    } catch (error) {
-      if (error instanceof KeysFileError) throw new ConfigError([`REPLAY_KEYS_FILE: ${error.message}`]);
-      throw error;
-    }
+    const keys = serviceKeysFile('REPLAY_KEYS_FILE', config.REPLAY_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const store = openEventStore(config.EVENTSTORE_URL);
     const app = createApp({
       store,
