@@ -1,12 +1,7 @@
 #!/usr/bin/env node
-import {
-  admittingReferenceSpec,
-  int,
-  str,
-  watchAdmittingReference,
-} from '@dvc/config';
+import { admittingReferenceSpec, watchAdmittingReference } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DeadLetterPublisher, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { DeadLetterPublisher, consumerGroupSpec, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { buildInfo, createServiceHttp, listenSpec, runMain } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
@@ -14,10 +9,8 @@ const spec = {
   ...kafkaSpec,
   ...eventStoreSpec,
   ...admittingReferenceSpec,
-  ARCHIVER_GROUP: str('Kafka consumer group of the archiver instances', 'dvc-archiver'),
+  ...consumerGroupSpec('archiver'),
   ...listenSpec('archiver', 'HTTP port for /healthz, /readyz and /metrics', 9466),
-  ARCHIVER_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
-  ARCHIVER_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
 };
 
 /** The composition root: configuration, then the archiver's handler in the batch consumer runtime and the HTTP shell. */

@@ -1,13 +1,6 @@
 #!/usr/bin/env node
-import {
-  admittingReferenceSpec,
-  int,
-  projectionRules,
-  projectionSpec,
-  str,
-  watchAdmittingReference,
-} from '@dvc/config';
-import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
+import { DeadLetterPublisher, consumerGroupSpec, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
@@ -16,10 +9,8 @@ const spec = {
   ...redisSpec,
   ...admittingReferenceSpec,
   ...kafkaSpec,
-  PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
+  ...consumerGroupSpec('projector'),
   ...listenSpec('projector', 'HTTP port for /healthz, /readyz and /metrics', 9465),
-  PROJECTOR_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
-  PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
   ...projectionSpec,
 };
 
