@@ -2,16 +2,10 @@
 import { admittingReferenceSpec, watchAdmittingReference } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, consumerGroupSpec, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { buildInfo, createServiceHttp, listenSpec, runMain } from '@dvc/service';
+import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
-const spec = {
-  ...kafkaSpec,
-  ...eventStoreSpec,
-  ...admittingReferenceSpec,
-  ...consumerGroupSpec('archiver'),
-  ...listenSpec('archiver', 'HTTP port for /healthz, /readyz and /metrics', 9466),
-};
+const spec = { ...kafkaSpec, ...eventStoreSpec, ...admittingReferenceSpec, ...consumerGroupSpec('archiver'), ...listenSpec('archiver', 9466) };
 
 /** The composition root: configuration, then the archiver's handler in the batch consumer runtime and the HTTP shell. */
 await runMain('archiver', {
@@ -37,22 +31,17 @@ await runMain('archiver', {
       partitionsConcurrently: config.ARCHIVER_CONCURRENCY,
       sessionTimeoutMs: config.ARCHIVER_SESSION_TIMEOUT_MS,
     });
-    const http = createServiceHttp({
-      build: buildInfo('archiver', new URL('../package.json', import.meta.url)),
-      registry,
-      logger,
-      limits,
-      ready: async () => {
-        const head = await store.head().then(
-          (position) => position,
-          (error: unknown) => {
-            logger.warn({ err: error }, 'event store does not answer');
-            return undefined;
-          },
-        );
-        return { ready: head !== undefined && archiver.isRunning(), details: { store: head !== undefined, head: head ?? null, consumer: archiver.isRunning() } };
-      },
-    });
+    const ready = async (): Promise<Readiness> => {
+      const head = await store.head().then(
+        (position) => position,
+        (error: unknown) => {
+          logger.warn({ err: error }, 'event store does not answer');
+          return undefined;
+        },
+      );
+      return { ready: head !== undefined && archiver.isRunning(), details: { store: head !== undefined, head: head ?? null, consumer: archiver.isRunning() } };
+    };
+    const http = createServiceHttp({ build: buildInfo('archiver', new URL('../package.json', import.meta.url)), registry, logger, limits, ready });
     return {
       server: http.server,
       listening: async (port) => {

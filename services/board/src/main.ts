@@ -11,10 +11,10 @@ import { OPENAPI_FILE, loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
 
 const spec = {
+  ...listenSpec('board', 8088, 'HTTP port of the board (page and read API)'),
   ...redisSpec,
   ...watchedDataSpec,
   ...clockSpec,
-  ...listenSpec('board', 'HTTP port of the board (page and read API)', 8088),
   BOARD_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`, role board); reloaded when it changes', DEFAULT_KEYS_FILE),
   PROMETHEUS_URL: url('Prometheus whose HTTP API the aggregates are read from (the recording rules of infra/prometheus/rules)', 'http://127.0.0.1:9090', ['http:', 'https:']),
   BOARD_PROMETHEUS_TIMEOUT_MS: int('longest wait for one Prometheus query (ms)', 10_000, 100, 120_000),
@@ -24,10 +24,10 @@ await runMain('board', {
   description: 'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
   spec,
   start: async ({ config, limits, registry, logger }) => {
-    const reloads = counter(registry, 'dvc_board_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
-    const keys = serviceKeysFile('BOARD_KEYS_FILE', config.BOARD_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const clock = clockSetting(config);
     const data = watchReferenceData(config, { logger, registry });
+    const reloads = counter(registry, 'dvc_board_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
+    const keys = serviceKeysFile('BOARD_KEYS_FILE', config.BOARD_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-board' });
     const app = createApp({
       redis,

@@ -9,7 +9,7 @@ const spec = {
   ...redisSpec,
   ...watchedDataSpec,
   ...clockSpec,
-  ...listenSpec('exporter', 'HTTP port of /metrics', 9464),
+  ...listenSpec('exporter', 9464, 'HTTP port of /metrics'),
   EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
 };
 
@@ -17,8 +17,8 @@ await runMain('exporter', {
   description: 'serves the metrics contract (GET /metrics) computed from the Redis projection at scrape time',
   spec,
   start: async ({ config, limits, registry: processRegistry, logger }) => {
-    const clock = clockSetting(config);
     const data = watchReferenceData(config, { logger, registry: processRegistry });
+    const clock = clockSetting(config);
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const app = createApp({
       redis,

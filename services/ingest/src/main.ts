@@ -9,7 +9,7 @@ import { kafkaEventPublisher } from './kafka-publisher.js';
 const spec = {
   ...kafkaSpec,
   ...admittingReferenceSpec,
-  ...listenSpec('ingest', 'HTTP port of the ingest API', 8080),
+  ...listenSpec('ingest', 8080, 'HTTP port of the ingest API'),
   INGEST_MAX_BODY_BYTES: int('largest request body accepted (413 above)', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INGEST_MAX_EVENTS: int('most events in one request (413 above)', 10_000, 1, 1_000_000),
   INGEST_TRANSACTIONAL_ID: str('Kafka transactional id, unique per ingest instance and stable across its restarts', `dvc-ingest-${hostname()}`),

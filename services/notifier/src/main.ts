@@ -28,7 +28,7 @@ const spec = {
   ...redisSpec,
   ...watchedDataSpec,
   ...clockSpec,
-  ...listenSpec('notifier', 'HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
+  ...listenSpec('notifier', 8090, 'HTTP port of the Alertmanager webhook, /v1/notices, /metrics'),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(stackRunDir(process.env), 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
   DASHBOARD_URL: url(

@@ -2,17 +2,10 @@
 import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
 import { DeadLetterPublisher, consumerGroupSpec, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, createServiceHttp, listenSpec, runMain } from '@dvc/service';
+import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
-const spec = {
-  ...redisSpec,
-  ...admittingReferenceSpec,
-  ...kafkaSpec,
-  ...consumerGroupSpec('projector'),
-  ...listenSpec('projector', 'HTTP port for /healthz, /readyz and /metrics', 9465),
-  ...projectionSpec,
-};
+const spec = { ...redisSpec, ...admittingReferenceSpec, ...kafkaSpec, ...consumerGroupSpec('projector'), ...listenSpec('projector', 9465), ...projectionSpec };
 
 /** The composition root: configuration, then the projection handler in the batch consumer runtime and the HTTP shell. */
 await runMain('projector', {
@@ -57,20 +50,15 @@ await runMain('projector', {
       partitionsConcurrently: config.PROJECTOR_CONCURRENCY,
       sessionTimeoutMs: config.PROJECTOR_SESSION_TIMEOUT_MS,
     });
-    const http = createServiceHttp({
-      build: buildInfo('projector', new URL('../package.json', import.meta.url)),
-      registry,
-      logger,
-      limits,
-      ready: async () => {
-        const redisUp = await redis.ping().then(() => true, () => false);
-        const dataLoss = projection.dataLoss();
-        return {
-          ready: redisUp && consumer.isRunning() && dataLoss === undefined,
-          details: { redis: redisUp, consumer: consumer.isRunning(), ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }) },
-        };
-      },
-    });
+    const ready = async (): Promise<Readiness> => {
+      const redisUp = await redis.ping().then(() => true, () => false);
+      const dataLoss = projection.dataLoss();
+      return {
+        ready: redisUp && consumer.isRunning() && dataLoss === undefined,
+        details: { redis: redisUp, consumer: consumer.isRunning(), ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }) },
+      };
+    };
+    const http = createServiceHttp({ build: buildInfo('projector', new URL('../package.json', import.meta.url)), registry, logger, limits, ready });
     return {
       server: http.server,
       listening: async (port) => {

@@ -22,7 +22,7 @@ const secrets: VarSpec<string[]> = {
 
 const spec = {
   ...eventStoreSpec,
-  ...listenSpec('replay-api', 'HTTP port of the replay API', 8091),
+  ...listenSpec('replay-api', 8091, 'HTTP port of the replay API'),
   REPLAY_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`); reloaded when it changes', DEFAULT_KEYS_FILE),
   REPLAY_TOKEN_SECRETS: secrets,
   REPLAY_MAX_TAILS_PER_KEY: int('live tails (follow=true) one key may hold open at once', 4, 1, 1000),

@@ -13,8 +13,8 @@ function prefixOf<N extends string>(name: N): Prefix<N> {
   return name.split('-')[0]!.toUpperCase() as Prefix<N>;
 }
 
-/** The variables of the HTTP port of the service `name`: `<PREFIX>_PORT` (documented by `portDoc`), `<PREFIX>_HOST` (127.0.0.1 by default) and the edge limits. */
-export function listenSpec<N extends string>(name: N, portDoc: string, fallback: number): ListenSpec<N> {
+/** The variables of the HTTP port of the service `name`: `<PREFIX>_PORT` (`fallback` by default, documented by `portDoc`), `<PREFIX>_HOST` (127.0.0.1 by default) and the edge limits. */
+export function listenSpec<N extends string>(name: N, fallback: number, portDoc = 'HTTP port for /healthz, /readyz and /metrics'): ListenSpec<N> {
   const prefix = prefixOf(name);
   return { [`${prefix}_PORT`]: port(portDoc, fallback), [`${prefix}_HOST`]: str('address to listen on', '127.0.0.1'), ...httpSpec } as ListenSpec<N>;
 }
