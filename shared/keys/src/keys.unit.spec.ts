@@ -1,18 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  KEY_PREFIX,
-  KeyRing,
-  addKey,
-  generateApiKey,
-  hashApiKey,
-  keyRole,
-  parseKeysFile,
-  parseTypesScope,
-  parseUnitsScope,
-  serializeKeysFile,
-  type ApiKeyRecord,
-  type KeysFile,
-} from './keys.js';
+import { KEY_PREFIX, KeyRing, addKey, generateApiKey, hashApiKey, keyRole, type ApiKeyRecord } from './keys.js';
+import { parseKeysFile, parseTypesScope, parseUnitsScope, serializeKeysFile, type KeysFile } from './keys.js';
 
 const fixed = (byte: number) => (size: number) => Buffer.alloc(size, byte);
 const empty: KeysFile = { version: 1, keys: [] };
