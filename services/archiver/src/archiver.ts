@@ -2,11 +2,14 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
 import { ADMISSION_CODES, type AdmissionLimits } from '@dvc/domain';
-import { createBatchConsumer, type BatchHandler, type DeadLetterPublisher, type KafkaClient } from '@dvc/kafka';
+import { createBatchConsumer, type BatchConsumer, type BatchConsumerOptions, type BatchHandler, type DeadLetterPublisher, type KafkaClient } from '@dvc/kafka';
 import { counter, gauge } from '@dvc/service';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
-export interface ArchiverDeps {
+/** The batch consumer's own settings, passed through. */
+type ConsumerSettings = Pick<BatchConsumerOptions<{ admission: AdmissionLimits }>, 'partitionsConcurrently' | 'sessionTimeoutMs' | 'lagIntervalMs'>;
+
+export interface ArchiverDeps extends ConsumerSettings {
   kafka: KafkaClient;
   store: EventStore;
   deadLetters: DeadLetterPublisher;
@@ -21,17 +24,10 @@ export interface ArchiverDeps {
   admission: () => AdmissionLimits;
   /** Wall clock: admission ("now" when a message has no earlier timestamp) and the dead-letter timestamp. */
   now: () => number;
-  partitionsConcurrently?: number;
-  sessionTimeoutMs?: number;
-  lagIntervalMs?: number;
 }
 
-export interface Archiver {
-  start(): Promise<void>;
-  /** True once the consumer has joined its group and not crashed since. */
-  isRunning(): boolean;
-  stop(): Promise<void>;
-}
+/** The archiver's handler in the batch consumer runtime: start, running (joined its group, not crashed), stop. */
+export type Archiver = Pick<BatchConsumer, 'start' | 'isRunning' | 'stop'>;
 
 /**
  * The archiver: its batch handler in the consumer runtime (`createBatchConsumer` of @dvc/kafka).
