@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { clockSetting, clockSpec, watchedDataSpec, describeClock, int, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
-import { DEFAULT_KEYS_FILE, serviceKeysFile } from '@dvc/keys';
+import { DEFAULT_KEYS_FILE, KEYS_RELOADS_HELP, serviceKeysFile } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
@@ -26,7 +26,7 @@ await runMain('board', {
   start: async ({ config, limits, registry, logger }) => {
     const clock = clockSetting(config);
     const data = watchReferenceData(config, { logger, registry });
-    const reloads = counter(registry, 'dvc_board_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
+    const reloads = counter(registry, 'dvc_board_keys_reloads_total', KEYS_RELOADS_HELP, ['outcome']);
     const keys = serviceKeysFile('BOARD_KEYS_FILE', config.BOARD_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-board' });
     const app = createApp({

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { int, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DEFAULT_KEYS_FILE, serviceKeysFile } from '@dvc/keys';
+import { DEFAULT_KEYS_FILE, KEYS_RELOADS_HELP, serviceKeysFile } from '@dvc/keys';
 import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
@@ -35,7 +35,7 @@ await runMain('replay-api', {
   description: 'serves the event history to integrators as NDJSON (GET /v1/events) with resume tokens, filters, live tail and scoped API keys',
   spec,
   start: async ({ config, limits, registry, logger }) => {
-    const reloads = counter(registry, 'dvc_replay_keys_reloads_total', 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)', ['outcome']);
+    const reloads = counter(registry, 'dvc_replay_keys_reloads_total', KEYS_RELOADS_HELP, ['outcome']);
     const keys = serviceKeysFile('REPLAY_KEYS_FILE', config.REPLAY_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const store = openEventStore(config.EVENTSTORE_URL);
     const app = createApp({

@@ -26,4 +26,4 @@ export {
   type NewKey,
   type Parsed,
 } from './keys.js';
-export { serviceKeysFile, type ServiceKeysOptions } from './service-keys.js';
+export { KEYS_RELOADS_HELP, serviceKeysFile, type ServiceKeysOptions } from './service-keys.js';
