@@ -8,7 +8,7 @@ import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, r
 import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
-import { counter, createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, pingReady, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import type { StaticAsset } from './assets.js';
 
 export interface BoardDeps {
@@ -264,13 +264,7 @@ export function createApp(deps: BoardDeps): BoardApp {
     },
     prefixRoutes: [['/v1/units/', dossiers]],
     health: () => ({ clock: describeClock(deps.live.clock) }),
-    ready: async () => {
-      const ok = await deps.redis.ping().then(
-        () => true,
-        () => false,
-      );
-      return { ready: ok, details: { redis: ok } };
-    },
+    ready: pingReady('redis', () => deps.redis.ping()),
     ...(deps.limits === undefined ? {} : { limits: deps.limits }),
   });
   return { server: http.server, close: () => http.close() };

@@ -5,7 +5,7 @@ import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
 import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
-import { createServiceHttp, gauge, histogram, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { createServiceHttp, gauge, histogram, pingReady, type BuildInfo, type HttpLimits } from '@dvc/service';
 
 export interface ExporterDeps {
   redis: Redis;
@@ -85,10 +85,7 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     logger: deps.logger,
     metrics: scrape,
     health: () => ({ clock: describeClock(deps.live.clock) }),
-    ready: async () => {
-      const ok = await deps.redis.ping().then(() => true, () => false);
-      return { ready: ok, details: { redis: ok } };
-    },
+    ready: pingReady('redis', () => deps.redis.ping()),
     failureMessage: 'scrape failed',
     ...(deps.limits === undefined ? {} : { limits: deps.limits }),
   });

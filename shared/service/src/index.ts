@@ -19,4 +19,4 @@ export {
   type RateLimiter,
 } from './http.js';
 export { counter, gauge, histogram } from './metric.js';
-export { buildInfo, createServiceHttp, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';
+export { buildInfo, createServiceHttp, pingReady, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';
