@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackRunDir } from '@dvc/config';
+import { unlinkMatching } from '@dvc/scenario';
 import { freePort, parseExposition } from '@dvc/testing';
 
 /** The tests' free-port finder and exposition reader (@dvc/testing), for the benchmarks too. */
@@ -131,19 +132,10 @@ export async function redisStats(redis) {
   };
 }
 
-/** UNLINKs every key under `<prefix>` (a namespace and the namespaces rebuilt from it); returns the count. */
-export async function dropKeys(redis, match) {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
+/** UNLINKs every key matching `match` (SCAN + UNLINK, never a flush); returns the count. */
+export { unlinkMatching as dropKeys };
 
-export const dropNamespace = (redis, ns) => dropKeys(redis, `${ns}:*`);
+export const dropNamespace = (redis, ns) => unlinkMatching(redis, `${ns}:*`);
 
 /** Waits until Redis has freed what UNLINK handed to its background thread. */
 export async function waitLazyFree(redis, timeoutMs = 60_000) {

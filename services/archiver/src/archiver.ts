@@ -1,11 +1,15 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { EventStoreError, type AppendResult, type EventStore } from '@dvc/eventstore';
 import { ADMISSION_CODES, type AdmissionLimits } from '@dvc/domain';
-import { createBatchConsumer, type BatchHandler, type DeadLetterPublisher, type KafkaClient, type ProducerGate } from '@dvc/kafka';
+import { createBatchConsumer, type BatchConsumer, type BatchConsumerOptions, type BatchHandler, type DeadLetterPublisher, type KafkaClient } from '@dvc/kafka';
+import { counter, gauge } from '@dvc/service';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
-export interface ArchiverDeps {
+/** The batch consumer's own settings, passed through. */
+type ConsumerSettings = Pick<BatchConsumerOptions<{ admission: AdmissionLimits }>, 'partitionsConcurrently' | 'sessionTimeoutMs' | 'lagIntervalMs' | 'producers'>;
+
+export interface ArchiverDeps extends ConsumerSettings {
   kafka: KafkaClient;
   store: EventStore;
   deadLetters: DeadLetterPublisher;
@@ -20,19 +24,10 @@ export interface ArchiverDeps {
   admission: () => AdmissionLimits;
   /** Wall clock: admission ("now" when a message has no earlier timestamp) and the dead-letter timestamp. */
   now: () => number;
-  partitionsConcurrently?: number;
-  sessionTimeoutMs?: number;
-  lagIntervalMs?: number;
-  /** Who may write (`producerGateFromFile` of PRODUCER_KEYS_FILE): an unauthenticated or out-of-scope message is skipped like an invalid one, never stored. */
-  producers?: ProducerGate;
 }
 
-export interface Archiver {
-  start(): Promise<void>;
-  /** True once the consumer has joined its group and not crashed since. */
-  isRunning(): boolean;
-  stop(): Promise<void>;
-}
+/** The archiver's handler in the batch consumer runtime: start, running (joined its group, not crashed), stop. */
+export type Archiver = Pick<BatchConsumer, 'start' | 'isRunning' | 'stop'>;
 
 /**
  * The archiver: its batch handler in the consumer runtime (`createBatchConsumer` of @dvc/kafka).
@@ -44,32 +39,12 @@ export interface Archiver {
  */
 export function createArchiver(deps: ArchiverDeps): Archiver {
   const { logger, registry } = deps;
-  const appended = new Counter({ name: 'dvc_archiver_events_appended_total', help: 'Events this instance appended to the event store', labelNames: ['type'], registers: [registry] });
-  const duplicates = new Counter({
-    name: 'dvc_archiver_events_duplicate_total',
-    help: 'Events this instance found already stored with the same body (redeliveries)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const skipped = new Counter({
-    name: 'dvc_archiver_events_skipped_total',
-    help: 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const deadLettered = new Counter({
-    name: 'dvc_archiver_events_dead_lettered_total',
-    help: 'Messages this instance dead-lettered: copies of a stored event id with a different body',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: 'dvc_archiver_batch_failures_total',
-    help: 'Batches that failed and were left uncommitted to be delivered again',
-    labelNames: ['stage', 'retriable'],
-    registers: [registry],
-  });
-  const lastPosition = new Gauge({ name: 'dvc_archiver_last_position', help: 'Highest event store position this instance appended (the store head at start)', registers: [registry] });
+  const appended = counter(registry, 'dvc_archiver_events_appended_total', 'Events this instance appended to the event store', ['type']);
+  const duplicates = counter(registry, 'dvc_archiver_events_duplicate_total', 'Events this instance found already stored with the same body (redeliveries)', ['type']);
+  const skipped = counter(registry, 'dvc_archiver_events_skipped_total', 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)', ['reason']);
+  const deadLettered = counter(registry, 'dvc_archiver_events_dead_lettered_total', 'Messages this instance dead-lettered: copies of a stored event id with a different body', ['reason']);
+  const failures = counter(registry, 'dvc_archiver_batch_failures_total', 'Batches that failed and were left uncommitted to be delivered again', ['stage', 'retriable']);
+  const lastPosition = gauge(registry, 'dvc_archiver_last_position', 'Highest event store position this instance appended (the store head at start)');
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);

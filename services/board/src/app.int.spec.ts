@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { parseTargets } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
-import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
+import { createUnitDirectory, validateEvent, type DvcEvent } from '@dvc/domain';
+import { testProjectionContext } from '@dvc/domain/testing';
 import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys';
 import { activeKey, createLiveView } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
@@ -13,14 +14,8 @@ import { createApp, type BoardApp } from './app.js';
 import { loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
 
-const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const ctx = {
-  days,
-  calendar: createWorkCalendar([], days),
-  periods: [],
-  horizonDay: Number.NEGATIVE_INFINITY,
-  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
-};
+const ctx = testProjectionContext();
+const { days } = ctx;
 
 function received(id: string, unit: string, receivedAt: string, dueAt: string): DvcEvent {
   const result = validateEvent({

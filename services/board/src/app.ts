@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
 import type { UnitDirectory } from '@dvc/domain';
@@ -8,7 +8,7 @@ import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, r
 import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
-import { createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, pingReady, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import type { StaticAsset } from './assets.js';
 
 export interface BoardDeps {
@@ -55,12 +55,7 @@ function itemJson(item: QueueItem) {
 }
 
 export function createApp(deps: BoardDeps): BoardApp {
-  const requests = new Counter({
-    name: 'dvc_board_requests_total',
-    help: 'Requests to the board API (/v1/...) by route and response status',
-    labelNames: ['route', 'status'],
-    registers: [deps.registry],
-  });
+  const requests = counter(deps.registry, 'dvc_board_requests_total', 'Requests to the board API (/v1/...) by route and response status', ['route', 'status']);
 
   const reply = (res: ServerResponse, route: string, status: number, body: unknown, headers: Record<string, string> = {}) => {
     requests.inc({ route, status: String(status) });
@@ -269,13 +264,7 @@ export function createApp(deps: BoardDeps): BoardApp {
     },
     prefixRoutes: [['/v1/units/', dossiers]],
     health: () => ({ clock: describeClock(deps.live.clock) }),
-    ready: async () => {
-      const ok = await deps.redis.ping().then(
-        () => true,
-        () => false,
-      );
-      return { ready: ok, details: { redis: ok } };
-    },
+    ready: pingReady('redis', () => deps.redis.ping()),
     ...(deps.limits === undefined ? {} : { limits: deps.limits }),
   });
   return { server: http.server, close: () => http.close() };

@@ -1,63 +1,33 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Counter } from 'prom-client';
-import { ConfigError, clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, port, reloadSpec, str, url, watchReferenceData } from '@dvc/config';
+import { clockSetting, clockSpec, watchedDataSpec, describeClock, int, str, url, watchReferenceData } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
-import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
+import { DEFAULT_KEYS_FILE, KEYS_RELOADS_HELP, serviceKeysFile } from '@dvc/keys';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE, loadAssets } from './assets.js';
 import { prometheusClient } from './prometheus.js';
 
 const spec = {
+  ...listenSpec('board', 8088, 'HTTP port of the board (page and read API)'),
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...httpSpec,
+  ...watchedDataSpec,
   ...clockSpec,
-  BOARD_PORT: port('HTTP port of the board (page and read API)', 8088),
-  BOARD_HOST: str('address to listen on', '127.0.0.1'),
   BOARD_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`, role board); reloaded when it changes', DEFAULT_KEYS_FILE),
   PROMETHEUS_URL: url('Prometheus whose HTTP API the aggregates are read from (the recording rules of infra/prometheus/rules)', 'http://127.0.0.1:9090', ['http:', 'https:']),
   BOARD_PROMETHEUS_TIMEOUT_MS: int('longest wait for one Prometheus query (ms)', 10_000, 100, 120_000),
 };
 
-const logger = createLogger('board');
-
-await runMain({
-  name: 'dvc-board',
+await runMain('board', {
   description: 'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
-    const reloads = new Counter({
-      name: 'dvc_board_keys_reloads_total',
-      help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
-      labelNames: ['outcome'],
-      registers: [registry],
-    });
-    let keys: KeysSource;
-    try {
-      keys = watchedKeysFile(config.BOARD_KEYS_FILE, {
-        now: Date.now,
-        checkIntervalMs: 1000,
-        onReload: (count) => {
-          reloads.inc({ outcome: 'ok' });
-          logger.info({ file: config.BOARD_KEYS_FILE, keys: count }, 'keys file reloaded');
-        },
-        onError: (error) => {
-          reloads.inc({ outcome: 'invalid' });
-          logger.error({ file: error.file, problems: error.problems }, 'keys file changed but is invalid; previous keys kept');
-        },
-      });
-    } catch (error) {
-      if (error instanceof KeysFileError) throw new ConfigError([`BOARD_KEYS_FILE: ${error.message}`]);
-      throw error;
-    }
+  start: async ({ config, limits, registry, logger }) => {
     const clock = clockSetting(config);
     const data = watchReferenceData(config, { logger, registry });
+    const reloads = counter(registry, 'dvc_board_keys_reloads_total', KEYS_RELOADS_HELP, ['outcome']);
+    const keys = serviceKeysFile('BOARD_KEYS_FILE', config.BOARD_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-board' });
     const app = createApp({
       redis,
@@ -74,9 +44,10 @@ await runMain({
       wall: Date.now,
       limits,
     });
-    const bound = await listen(app.server, config.BOARD_PORT, config.BOARD_HOST);
-    logger.info({ port: bound, url: `http://${config.BOARD_HOST}:${bound}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL }, 'board listening');
     return {
+      server: app.server,
+      listening: (port) =>
+        logger.info({ port, url: `http://${config.BOARD_HOST}:${port}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL }, 'board listening'),
       close: async () => {
         await app.close();
         data.close();

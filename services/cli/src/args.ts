@@ -30,6 +30,14 @@ export function parseFlags<O extends Options>(argv: readonly string[], options: 
   return { values: parsed.values as FlagValues<O>, positionals: parsed.positionals };
 }
 
+type FlagOptions<S extends string, B extends string> = { [K in S | B]: K extends B ? { type: 'boolean' } : { type: 'string' } };
+
+/** The options of parseFlags in one line: the flags that take a value, then the switches. */
+export function flagSpec<S extends string, B extends string = never>(strings: readonly S[], booleans: readonly B[] = []): NoInfer<FlagOptions<S, B>> {
+  const options = [...strings.map((name) => [name, { type: 'string' }] as const), ...booleans.map((name) => [name, { type: 'boolean' }] as const)];
+  return Object.fromEntries(options) as FlagOptions<S, B>;
+}
+
 /** A whole number flag within bounds; `undefined` when not given. */
 export function intFlag(name: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (raw === undefined) return undefined;

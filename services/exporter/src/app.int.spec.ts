@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { createDayIndexer, createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
+import { createUnitDirectory, createWorkCalendar, validateEvent, type DvcEvent } from '@dvc/domain';
+import { testProjectionContext } from '@dvc/domain/testing';
 import { parseTargets } from '@dvc/config';
 import type { ClockSetting } from '@dvc/config';
 import { activeKey, createLiveView, pinnedView, rebuildNamespace, switchActiveNamespace } from '@dvc/read-model';
@@ -10,14 +11,8 @@ import { parseExposition, uniqueName } from '@dvc/testing';
 import { createApp } from './app.js';
 
 const BUILD = { service: 'exporter', version: '0.0.0-test', node: process.version };
-const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const ctx = {
-  days,
-  calendar: createWorkCalendar([], days),
-  periods: [{ id: 'june', fromDay: days.dayFromIso('2022-06-21'), toDay: days.dayFromIso('2022-06-30') }],
-  horizonDay: Number.NEGATIVE_INFINITY,
-  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
-};
+const ctx = testProjectionContext((days) => [{ id: 'june', fromDay: days.dayFromIso('2022-06-21'), toDay: days.dayFromIso('2022-06-30') }]);
+const { days } = ctx;
 
 /** Official (data files, no day off) for 2022 and 2023 only. */
 const calendar = createWorkCalendar([2022, 2023].map((year) => ({ year, zone: days.zone, daysOff: [], workingSaturdays: [] })), days);

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { CalendarMetrics, ClockMetric, ProjectionTotals, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
 import { listUnits, type LiveView, type Redis } from '@dvc/read-model';
-import { createServiceHttp, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { createServiceHttp, gauge, histogram, pingReady, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { WHOLE, inShard, type Shard } from './shard.js';
 import { UnitSeriesCache } from './unit-cache.js';
 
@@ -65,40 +65,12 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const clockMetric = new ClockMetric(registry);
   const calendarMetrics = new CalendarMetrics(registry);
   const cache = new UnitSeriesCache();
-  const served = new Gauge({
-    name: 'dvc_exporter_namespace_info',
-    help: 'The Redis namespace the last scrape was computed from (value 1)',
-    labelNames: ['namespace'],
-    registers: [deps.processRegistry],
-  });
-  const clockInfo = new Gauge({
-    name: 'dvc_exporter_clock_info',
-    help: 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
-    labelNames: ['mode'],
-    registers: [deps.processRegistry],
-  });
-  const unknownUnits = new Gauge({
-    name: 'dvc_exporter_unknown_units',
-    help: 'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
-    labelNames: ['state'],
-    registers: [deps.processRegistry],
-  });
-  const recomputedUnits = new Gauge({
-    name: 'dvc_exporter_units_recomputed',
-    help: "Units whose series the last scrape computed again (changed since the scrape before, or moved by the clock); the others were served from the exporter's cache",
-    registers: [deps.processRegistry],
-  });
-  const servedUnits = new Gauge({
-    name: 'dvc_exporter_units_served',
-    help: "Units whose series this exporter served at the last scrape (its shard's part of the exported units)",
-    registers: [deps.processRegistry],
-  });
-  const scrapeSeconds = new Histogram({
-    name: 'dvc_exporter_scrape_seconds',
-    help: 'Time to read the projection and render /metrics',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [deps.processRegistry],
-  });
+  const served = gauge(deps.processRegistry, 'dvc_exporter_namespace_info', 'The Redis namespace the last scrape was computed from (value 1)', ['namespace']);
+  const clockInfo = gauge(deps.processRegistry, 'dvc_exporter_clock_info', 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)', ['mode']);
+  const unknownUnits = gauge(deps.processRegistry, 'dvc_exporter_unknown_units', 'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)', ['state']);
+  const recomputedUnits = gauge(deps.processRegistry, 'dvc_exporter_units_recomputed', "Units whose series the last scrape computed again (changed since the scrape before, or moved by the clock); the others were served from the exporter's cache");
+  const servedUnits = gauge(deps.processRegistry, 'dvc_exporter_units_served', "Units whose series this exporter served at the last scrape (its shard's part of the exported units)");
+  const scrapeSeconds = histogram(deps.processRegistry, 'dvc_exporter_scrape_seconds', 'Time to read the projection and render /metrics', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
   let inFlight: Promise<Buffer> | undefined;
 
@@ -151,10 +123,7 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     logger: deps.logger,
     metrics: body,
     health: () => ({ clock: describeClock(deps.live.clock) }),
-    ready: async () => {
-      const ok = await deps.redis.ping().then(() => true, () => false);
-      return { ready: ok, details: { redis: ok } };
-    },
+    ready: pingReady('redis', () => deps.redis.ping()),
     failureMessage: 'scrape failed',
     ...(deps.limits === undefined ? {} : { limits: deps.limits }),
   });

@@ -1,34 +1,27 @@
 #!/usr/bin/env node
-import { clockSetting, clockSpec, createLogger, dataSpec, describeClock, int, port, reloadSpec, str, watchReferenceData } from '@dvc/config';
+import { clockSetting, clockSpec, watchedDataSpec, describeClock, int, watchReferenceData } from '@dvc/config';
 import { createLiveView } from '@dvc/read-model';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { shardSpec } from './shard.js';
 
 const spec = {
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...httpSpec,
+  ...watchedDataSpec,
   ...clockSpec,
-  EXPORTER_PORT: port('HTTP port of /metrics', 9464),
-  EXPORTER_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('exporter', 9464, 'HTTP port of /metrics'),
   EXPORTER_SHARD: shardSpec('i/n: serve the units whose id hashes to i modulo n (n exporters behind one Prometheus job); shard 0 also serves the projection-wide dvc_projection_* totals'),
   EXPORTER_PERIOD_DAYS_AFTER_END: int('fixed periods of targets.json are exported until this many days after their last day (then left out: their figures no longer move)', 92, 0, 36_500),
   EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
 };
 
-const logger = createLogger('exporter');
-
-await runMain({
-  name: 'dvc-exporter',
+await runMain('exporter', {
   description: 'serves the metrics contract (GET /metrics) computed from the Redis projection at scrape time',
   spec,
-  logger,
-  start: async ({ config, limits, registry: processRegistry }) => {
-    const clock = clockSetting(config);
+  start: async ({ config, limits, registry: processRegistry, logger }) => {
     const data = watchReferenceData(config, { logger, registry: processRegistry });
+    const clock = clockSetting(config);
     const redis = createRedisClient({ url: config.REDIS_URL, connectionName: 'dvc-exporter' });
     const app = createApp({
       redis,
@@ -43,9 +36,10 @@ await runMain({
       processRegistry,
       limits,
     });
-    const bound = await listen(app.server, config.EXPORTER_PORT, config.EXPORTER_HOST);
-    logger.info({ port: bound, clock: describeClock(clock), base: config.REDIS_NAMESPACE, shard: `${config.EXPORTER_SHARD.index}/${config.EXPORTER_SHARD.count}` }, 'exporter listening: serving the namespace <base>:active names at the configured clock');
     return {
+      server: app.server,
+      listening: (port) =>
+        logger.info({ port, clock: describeClock(clock), base: config.REDIS_NAMESPACE, shard: `${config.EXPORTER_SHARD.index}/${config.EXPORTER_SHARD.count}` }, 'exporter listening: serving the namespace <base>:active names at the configured clock'),
       close: async () => {
         await app.close();
         data.close();

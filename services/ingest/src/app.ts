@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeyRateLimiter, type KeysSource } from '@dvc/keys';
-import { createServiceHttp, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, histogram, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { bodyKindOf, parseBody, type RejectReason } from './parse.js';
 import { eventsOutsideScope } from './scope.js';
 
@@ -52,42 +52,12 @@ export interface IngestApp {
 }
 
 export function createApp(deps: IngestDeps): IngestApp {
-  const requests = new Counter({
-    name: 'dvc_ingest_requests_total',
-    help: 'Requests to POST /v1/events by response status',
-    labelNames: ['status'],
-    registers: [deps.registry],
-  });
-  const events = new Counter({
-    name: 'dvc_ingest_events_total',
-    help: 'Events seen at the edge by outcome (accepted, rejected, unavailable)',
-    labelNames: ['outcome'],
-    registers: [deps.registry],
-  });
-  const rejections = new Counter({
-    name: 'dvc_ingest_rejections_total',
-    help: 'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side',
-    labelNames: ['reason'],
-    registers: [deps.registry],
-  });
-  const publishSeconds = new Histogram({
-    name: 'dvc_ingest_publish_seconds',
-    help: 'Time to commit one request to Kafka',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [deps.registry],
-  });
-  const keyRequests = new Counter({
-    name: 'dvc_ingest_key_requests_total',
-    help: `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`,
-    labelNames: ['key', 'status'],
-    registers: [deps.registry],
-  });
-  const keyEvents = new Counter({
-    name: 'dvc_ingest_key_events_total',
-    help: 'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)',
-    labelNames: ['key', 'outcome'],
-    registers: [deps.registry],
-  });
+  const requests = counter(deps.registry, 'dvc_ingest_requests_total', 'Requests to POST /v1/events by response status', ['status']);
+  const events = counter(deps.registry, 'dvc_ingest_events_total', 'Events seen at the edge by outcome (accepted, rejected, unavailable)', ['outcome']);
+  const rejections = counter(deps.registry, 'dvc_ingest_rejections_total', 'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side', ['reason']);
+  const publishSeconds = histogram(deps.registry, 'dvc_ingest_publish_seconds', 'Time to commit one request to Kafka', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const keyRequests = counter(deps.registry, 'dvc_ingest_key_requests_total', `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`, ['key', 'status']);
+  const keyEvents = counter(deps.registry, 'dvc_ingest_key_events_total', 'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)', ['key', 'outcome']);
   keyRequests.inc({ key: UNKNOWN_KEY_LABEL, status: '401' }, 0);
   let accepting = true;
 

@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type KeysSource } from '@dvc/keys';
-import { createServiceHttp, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, gauge, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { bearerCredential } from './auth.js';
 import { DeliveryError, type Sender } from './delivery.js';
@@ -58,24 +58,9 @@ const BODY_LIMIT = 4 * 1024 * 1024;
 
 export function createApp(deps: NotifierDeps): NotifierApp {
   const registry = new Registry();
-  const received = new Counter({
-    name: 'dvc_notifier_webhooks_total',
-    help: 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)',
-    labelNames: ['status', 'outcome'],
-    registers: [registry],
-  });
-  const attempts = new Counter({
-    name: 'dvc_notifier_delivery_attempts_total',
-    help: 'Delivery attempts by channel and outcome (sent, retry, failed)',
-    labelNames: ['channel', 'outcome'],
-    registers: [registry],
-  });
-  const refused = new Counter({
-    name: 'dvc_notifier_refused_total',
-    help: 'Requests refused before any work, by route (alertmanager, notices) and reason (missing: no bearer credential; invalid: wrong token or unknown key; role: a key of another role)',
-    labelNames: ['route', 'reason'],
-    registers: [registry],
-  });
+  const received = counter(registry, 'dvc_notifier_webhooks_total', 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)', ['status', 'outcome']);
+  const attempts = counter(registry, 'dvc_notifier_delivery_attempts_total', 'Delivery attempts by channel and outcome (sent, retry, failed)', ['channel', 'outcome']);
+  const refused = counter(registry, 'dvc_notifier_refused_total', 'Requests refused before any work, by route (alertmanager, notices) and reason (missing: no bearer credential; invalid: wrong token or unknown key; role: a key of another role)', ['route', 'reason']);
   new Gauge({
     name: 'dvc_notifier_clock_info',
     help: 'The clock notices are written at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
@@ -85,12 +70,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       this.set({ mode: deps.overdue.clock.mode }, 1);
     },
   });
-  const served = new Gauge({
-    name: 'dvc_notifier_namespace_info',
-    help: 'The Redis namespace the last notice read its overdue dossiers from (value 1; the <base>:active pointer resolved for that notice)',
-    labelNames: ['namespace'],
-    registers: [registry],
-  });
+  const served = gauge(registry, 'dvc_notifier_namespace_info', 'The Redis namespace the last notice read its overdue dossiers from (value 1; the <base>:active pointer resolved for that notice)', ['namespace']);
   new Gauge({
     name: 'dvc_notifier_deliveries',
     help: 'Deliveries in the outbox by state (pending, sent, failed)',

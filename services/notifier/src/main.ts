@@ -7,14 +7,11 @@ import {
   DEFAULT_DATA_DIR,
   clockSetting,
   clockSpec,
-  createLogger,
-  dataSpec,
+  watchedDataSpec,
   describeClock,
   int,
   loadReferenceData,
-  port,
   referenceDataPaths,
-  reloadSpec,
   reloadingData,
   stackRunDir,
   str,
@@ -23,7 +20,7 @@ import {
 import { createLiveView } from '@dvc/read-model';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { readTokenFile, tokenChecker } from './auth.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
@@ -33,12 +30,9 @@ import { loadRecipients } from './recipients.js';
 
 const spec = {
   ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...httpSpec,
+  ...watchedDataSpec,
   ...clockSpec,
-  NOTIFIER_PORT: port('HTTP port of the Alertmanager webhook, /v1/notices, /metrics', 8090),
-  NOTIFIER_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('notifier', 8090, 'HTTP port of the Alertmanager webhook, /v1/notices, /metrics'),
   NOTIFIER_DB: str('SQLite file of the outbox (created if missing)', join(stackRunDir(process.env), 'notifier', 'outbox.db')),
   RECIPIENTS_FILE: str('who receives notices, by unit and level (JSON)', join(DEFAULT_DATA_DIR, 'recipients.json')),
   DASHBOARD_URL: url(
@@ -59,14 +53,10 @@ const spec = {
   NOTIFIER_SEND_TIMEOUT_MS: int('timeout of one SMTP or webhook attempt (ms)', 10_000, 100, 120_000),
 };
 
-const logger = createLogger('notifier');
-
-await runMain({
-  name: 'dvc-notifier',
+await runMain('notifier', {
   description: 'receives Alertmanager webhooks and delivers Vietnamese breach notices by email and webhook through a persisted outbox',
   spec,
-  logger,
-  start: async ({ config, limits, registry: processRegistry }) => {
+  start: async ({ config, limits, registry: processRegistry, logger }) => {
     const clock = clockSetting(config);
     const alertmanagerToken = tokenChecker(readTokenFile(config.NOTIFIER_TOKEN_FILE, 'NOTIFIER_TOKEN_FILE'));
     const keyReloads = new Counter({
@@ -131,10 +121,12 @@ await runMain({
       alertmanagerToken,
       keys,
     });
-    const bound = await listen(app.server, config.NOTIFIER_PORT, config.NOTIFIER_HOST);
-    app.start();
-    logger.info({ port: bound, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'notifier listening');
     return {
+      server: app.server,
+      listening: (port) => {
+        app.start();
+        logger.info({ port, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'notifier listening');
+      },
       close: async () => {
         await app.close();
         data.close();

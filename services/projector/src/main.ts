@@ -1,46 +1,17 @@
 #!/usr/bin/env node
-import {
-  admissionSpec,
-  dataSpec,
-  createLogger,
-  int,
-  port,
-  projectionRules,
-  projectionSpec,
-  reloadSpec,
-  str,
-  watchAdmittingReference,
-} from '@dvc/config';
-import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
+import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
+import { DeadLetterPublisher, consumerGroupSpec, createBatchConsumer, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
 import { createRedisClient, redisSpec } from '@dvc/redis';
-import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
+import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
-const spec = {
-  ...redisSpec,
-  ...dataSpec,
-  ...reloadSpec,
-  ...admissionSpec,
-  ...kafkaSpec,
-  ...producerKeysSpec,
-  ...httpSpec,
-  PROJECTOR_GROUP: str('Kafka consumer group of the projector instances', 'dvc-projector'),
-  PROJECTOR_PORT: port('HTTP port for /healthz, /readyz and /metrics', 9465),
-  PROJECTOR_HOST: str('address to listen on', '127.0.0.1'),
-  PROJECTOR_SESSION_TIMEOUT_MS: int('consumer session timeout: how long a dead instance holds its partitions', 30_000, 6000, 300_000),
-  PROJECTOR_CONCURRENCY: int('partitions processed concurrently by one instance', 2, 1, 64),
-  ...projectionSpec,
-};
-
-const logger = createLogger('projector');
+const spec = { ...redisSpec, ...admittingReferenceSpec, ...kafkaSpec, ...producerKeysSpec, ...consumerGroupSpec('projector'), ...listenSpec('projector', 9465), ...projectionSpec };
 
 /** The composition root: configuration, then the projection handler in the batch consumer runtime and the HTTP shell. */
-await runMain({
-  name: 'dvc-projector',
+await runMain('projector', {
   description: 'folds the event topic into the Redis projection with exactly-once effect',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
+  start: async ({ config, limits, registry, logger }) => {
     // Bad reference data or settings stop the start before anything connects.
     const data = watchAdmittingReference(config, { logger, registry });
     // Checks the projection settings once (a retention too short stops the start); per batch below.
@@ -81,24 +52,21 @@ await runMain({
       sessionTimeoutMs: config.PROJECTOR_SESSION_TIMEOUT_MS,
       ...(producers === undefined ? {} : { producers }),
     });
-    const http = createServiceHttp({
-      build: buildInfo('projector', new URL('../package.json', import.meta.url)),
-      registry,
-      logger,
-      limits,
-      ready: async () => {
-        const redisUp = await redis.ping().then(() => true, () => false);
-        const dataLoss = projection.dataLoss();
-        return {
-          ready: redisUp && consumer.isRunning() && dataLoss === undefined,
-          details: { redis: redisUp, consumer: consumer.isRunning(), ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }) },
-        };
-      },
-    });
-    const bound = await http.listen(config.PROJECTOR_PORT, config.PROJECTOR_HOST);
-    await consumer.start();
-    logger.info({ port: bound, topic: config.EVENTS_TOPIC, group: config.PROJECTOR_GROUP, namespace: config.REDIS_NAMESPACE }, 'projector running');
+    const ready = async (): Promise<Readiness> => {
+      const redisUp = await redis.ping().then(() => true, () => false);
+      const dataLoss = projection.dataLoss();
+      return {
+        ready: redisUp && consumer.isRunning() && dataLoss === undefined,
+        details: { redis: redisUp, consumer: consumer.isRunning(), ...(dataLoss === undefined ? {} : { dataLoss, repair: 'dvc rebuild --force' }) },
+      };
+    };
+    const http = createServiceHttp({ build: buildInfo('projector', new URL('../package.json', import.meta.url)), registry, logger, limits, ready });
     return {
+      server: http.server,
+      listening: async (port) => {
+        await consumer.start();
+        logger.info({ port, topic: config.EVENTS_TOPIC, group: config.PROJECTOR_GROUP, namespace: config.REDIS_NAMESPACE }, 'projector running');
+      },
       close: async () => {
         await consumer.stop();
         data.close();

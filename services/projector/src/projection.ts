@@ -1,9 +1,10 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
 import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
 import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
+import { counter, gauge } from '@dvc/service';
 
 export interface ProjectionDeps {
   /** The store of the namespace live right now (see activeStore); resolved once per batch. */
@@ -76,29 +77,15 @@ export class ProjectionDataLostError extends DvcError {
  * not count twice.
  */
 export function createProjection(deps: ProjectionDeps): Projection {
-  const applied = new Counter({ name: 'dvc_projector_events_applied_total', help: 'Events applied by this instance', labelNames: ['type'], registers: [deps.registry] });
-  const duplicates = new Counter({ name: 'dvc_projector_events_duplicate_total', help: 'Events this instance found already applied', labelNames: ['type'], registers: [deps.registry] });
-  const rejected = new Counter({
-    name: 'dvc_projector_events_rejected_total',
-    help: 'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
-    labelNames: ['stage', 'code'],
-    registers: [deps.registry],
-  });
+  const applied = counter(deps.registry, 'dvc_projector_events_applied_total', 'Events applied by this instance', ['type']);
+  const duplicates = counter(deps.registry, 'dvc_projector_events_duplicate_total', 'Events this instance found already applied', ['type']);
+  const rejected = counter(deps.registry, 'dvc_projector_events_rejected_total', 'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)', ['stage', 'code']);
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
-  const conflicts = new Counter({ name: 'dvc_projector_write_conflicts_total', help: 'Unit writes that lost a compare-and-set race and were recomputed', registers: [deps.registry] });
-  const beyond = new Counter({
-    name: 'dvc_projector_events_beyond_retention_total',
-    help: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
-    labelNames: ['type'],
-    registers: [deps.registry],
-  });
-  const dataLossGauge = new Gauge({
-    name: 'dvc_projector_data_loss',
-    help: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
-    registers: [deps.registry],
-  });
+  const conflicts = counter(deps.registry, 'dvc_projector_write_conflicts_total', 'Unit writes that lost a compare-and-set race and were recomputed');
+  const beyond = counter(deps.registry, 'dvc_projector_events_beyond_retention_total', 'Events older than the retention horizon: applied to states and periods, not to day buckets', ['type']);
+  const dataLossGauge = gauge(deps.registry, 'dvc_projector_data_loss', '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`');
   let lost: string | undefined;
   // A namespace without its sentinel is a birth only while this group has never committed.
   const epochs = new EpochGuard(deps.redis, deps.group.epochOwner, deps.group.neverCommitted, deps.now);

@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
 import { keyRole, type ApiKeyRecord, type KeyRateLimiter, type KeysSource } from '@dvc/keys';
-import { createServiceHttp, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, gauge, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { parseEventsQuery } from './query.js';
 import { planRead } from './scope.js';
 import { endLine, streamEvents, type StreamResult } from './stream.js';
@@ -46,22 +46,9 @@ interface OpenStream {
 }
 
 export function createApp(deps: ReplayDeps): ReplayApp {
-  const requests = new Counter({
-    name: 'dvc_replay_requests_total',
-    help: 'Requests to GET /v1/events by response status',
-    labelNames: ['status'],
-    registers: [deps.registry],
-  });
-  const streamed = new Counter({
-    name: 'dvc_replay_events_streamed_total',
-    help: 'Events written to clients of GET /v1/events',
-    registers: [deps.registry],
-  });
-  const activeTails = new Gauge({
-    name: 'dvc_replay_active_tails',
-    help: 'Live tails (follow=true) open now',
-    registers: [deps.registry],
-  });
+  const requests = counter(deps.registry, 'dvc_replay_requests_total', 'Requests to GET /v1/events by response status', ['status']);
+  const streamed = counter(deps.registry, 'dvc_replay_events_streamed_total', 'Events written to clients of GET /v1/events');
+  const activeTails = gauge(deps.registry, 'dvc_replay_active_tails', 'Live tails (follow=true) open now');
   const openStreams = new Set<OpenStream>();
   const tailsByKey = new Map<string, number>();
   let accepting = true;

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Counter } from 'prom-client';
-import { ConfigError, createLogger, int, port, str, type VarSpec } from '@dvc/config';
+import { int, str, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DEFAULT_KEYS_FILE, KeyRateLimiter, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
-import { buildInfo, httpSpec, listen, runMain } from '@dvc/service';
+import { DEFAULT_KEYS_FILE, KEYS_RELOADS_HELP, KeyRateLimiter, serviceKeysFile } from '@dvc/keys';
+import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE } from './openapi.js';
 import { createTokenCodec } from './token.js';
@@ -22,9 +21,7 @@ const secrets: VarSpec<string[]> = {
 
 const spec = {
   ...eventStoreSpec,
-  ...httpSpec,
-  REPLAY_PORT: port('HTTP port of the replay API', 8091),
-  REPLAY_HOST: str('address to listen on', '127.0.0.1'),
+  ...listenSpec('replay-api', 8091, 'HTTP port of the replay API'),
   REPLAY_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`); reloaded when it changes', DEFAULT_KEYS_FILE),
   REPLAY_TOKEN_SECRETS: secrets,
   REPLAY_MAX_TAILS_PER_KEY: int('live tails (follow=true) one key may hold open at once', 4, 1, 1000),
@@ -33,38 +30,12 @@ const spec = {
   REPLAY_BATCH_SIZE: int('events read from the store per query', 500, 1, 10_000),
 };
 
-const logger = createLogger('replay-api');
-
-await runMain({
-  name: 'dvc-replay-api',
+await runMain('replay-api', {
   description: 'serves the event history to integrators as NDJSON (GET /v1/events) with resume tokens, filters, live tail and scoped API keys',
   spec,
-  logger,
-  start: async ({ config, limits, registry }) => {
-    const reloads = new Counter({
-      name: 'dvc_replay_keys_reloads_total',
-      help: 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)',
-      labelNames: ['outcome'],
-      registers: [registry],
-    });
-    let keys: KeysSource;
-    try {
-      keys = watchedKeysFile(config.REPLAY_KEYS_FILE, {
-      now: Date.now,
-      checkIntervalMs: 1000,
-      onReload: (count) => {
-        reloads.inc({ outcome: 'ok' });
-        logger.info({ file: config.REPLAY_KEYS_FILE, keys: count }, 'keys file reloaded');
-      },
-      onError: (error) => {
-        reloads.inc({ outcome: 'invalid' });
-        logger.error({ file: error.file, problems: error.problems }, 'keys file changed but is invalid; previous keys kept');
-      },
-      });
-    } catch (error) {
-      if (error instanceof KeysFileError) throw new ConfigError([`REPLAY_KEYS_FILE: ${error.message}`]);
-      throw error;
-    }
+  start: async ({ config, limits, registry, logger }) => {
+    const reloads = counter(registry, 'dvc_replay_keys_reloads_total', KEYS_RELOADS_HELP, ['outcome']);
+    const keys = serviceKeysFile('REPLAY_KEYS_FILE', config.REPLAY_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
     const store = openEventStore(config.EVENTSTORE_URL);
     const app = createApp({
       store,
@@ -82,9 +53,9 @@ await runMain({
       maxTailsPerKey: config.REPLAY_MAX_TAILS_PER_KEY,
       limits,
     });
-    const bound = await listen(app.server, config.REPLAY_PORT, config.REPLAY_HOST);
-    logger.info({ port: bound, keys: keys.current().size, head: await store.head() }, 'replay API listening');
     return {
+      server: app.server,
+      listening: async (port) => logger.info({ port, keys: keys.current().size, head: await store.head() }, 'replay API listening'),
       close: async () => {
         await app.close();
         await store.close();

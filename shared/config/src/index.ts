@@ -19,6 +19,8 @@ export { admissionSpec, admissionLimits, type AdmissionConfig } from './admissio
 export {
   reloadingData,
   reloadSpec,
+  watchedDataSpec,
+  admittingReferenceSpec,
   watchReferenceData,
   watchAdmittingReference,
   type AdmittingReference,

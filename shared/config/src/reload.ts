@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdmissionLimits } from '@dvc/domain';
-import { admissionLimits, type AdmissionConfig } from './admission.js';
-import { loadReferenceData, referenceDataPaths, type DataFileVersion, type ReferenceData } from './data.js';
+import { admissionLimits, admissionSpec, type AdmissionConfig } from './admission.js';
+import { dataSpec, loadReferenceData, referenceDataPaths, type DataFileVersion, type ReferenceData } from './data.js';
 import { int } from './env.js';
 import type { Logger } from './log.js';
 
@@ -10,6 +10,12 @@ import type { Logger } from './log.js';
 export const reloadSpec = {
   DATA_RELOAD_INTERVAL_SECONDS: int('how often the reference data files (DATA_DIR, recipients) are checked for changes and reloaded; 0 = only on SIGHUP', 10, 0, 86_400),
 };
+
+/** The variables watchReferenceData reads: the data directory and how often it is checked. */
+export const watchedDataSpec = { ...dataSpec, ...reloadSpec };
+
+/** The variables watchAdmittingReference reads: the watched data directory and the admission limits. */
+export const admittingReferenceSpec = { ...watchedDataSpec, ...admissionSpec };
 
 /** One load of data files: what was built from them and the version of each file. */
 export interface LoadedData<T> {

@@ -19,6 +19,9 @@ const windowVariable = variable('window', 'Cửa sổ / Window', 'label_values(d
 const sumRaw = (metric: string, matchers: string, keep: string[] = [], by: string[] = []) =>
   `sum${by.length > 0 ? ` by (${by.join(', ')})` : ''} (max by (${['unit', 'level', ...keep].join(', ')}) (${sel(metric, matchers)}))`;
 
+/** What every ratio panel starts with: its id and title, a share from 0 shown in percent with two decimals. */
+const ratioPanel = (id: number, title: string) => ({ id, title, unit: 'percentunit', decimals: 2, min: 0 });
+
 // --- province overview -----------------------------------------------------------------------
 
 export function provinceOverview(t: KpiThresholds): DashboardSpec {
@@ -30,11 +33,7 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
     extra: { targetExpr?: string; targetExpect?: boolean; legend?: string; description?: string } = {},
   ): PanelSpec =>
     panel.gauge({
-      id,
-      title,
-      unit: 'percentunit',
-      decimals: 2,
-      min: 0,
+      ...ratioPanel(id, title),
       max: 1,
       ...(threshold === undefined ? {} : { threshold }),
       ...(extra.description === undefined ? {} : { description: extra.description }),
@@ -45,11 +44,7 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
     });
   const byLevel = (id: number, title: string, rule: string, threshold: PanelSpec['threshold'], levels?: string) =>
     panel.timeseries({
-      id,
-      title,
-      unit: 'percentunit',
-      decimals: 2,
-      min: 0,
+      ...ratioPanel(id, title),
       ...(threshold === undefined ? {} : { threshold }),
       queries: [query('A', `dvc:${rule}:by_level{${W}${levels === undefined ? '' : `,level=~"${levels}"`}}`, '{{level}}')],
     });
@@ -243,11 +238,7 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
 export function unitDrilldown(t: KpiThresholds): DashboardSpec {
   const kpi = (id: number, title: string, rule: string, kpiName: string, threshold: PanelSpec['threshold'], targetExpect = false) =>
     panel.timeseries({
-      id,
-      title,
-      unit: 'percentunit',
-      decimals: 2,
-      min: 0,
+      ...ratioPanel(id, title),
       w: 8,
       ...(threshold === undefined ? {} : { threshold }),
       queries: [

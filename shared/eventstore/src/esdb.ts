@@ -32,18 +32,9 @@ import {
   type EsdbEventMetadata,
 } from './esdb-codec.js';
 import { EsdbSubscription, type CheckpointWriter } from './esdb-subscription.js';
-import {
-  EventStoreError,
-  producerKeysOf,
-  type AppendOptions,
-  type AppendResult,
-  type EventStore,
-  type Position,
-  type ReadOptions,
-  type StoredEvent,
-  type SubscribeOptions,
-  type Subscription,
-} from './port.js';
+import { LiveSubscriptions } from './subscription.js';
+import { EventStoreError, producerKeysOf } from './port.js';
+import type { AppendOptions, AppendResult, EventStore, Position, ReadOptions, StoredEvent, SubscribeOptions, Subscription } from './port.js';
 
 export interface EsdbEventStoreOptions {
   /** The client to use (e.g. `EventStoreDBClient.connectionString(url)`); the store disposes of it on close. */
@@ -108,7 +99,7 @@ export class EsdbEventStore implements EventStore {
   readonly #checkpointStream: string | undefined;
   readonly #checkpointEvery: number;
   readonly #pageSize: number;
-  readonly #subscriptions = new Set<EsdbSubscription>();
+  readonly #subscriptions = new LiveSubscriptions<EsdbSubscription>();
   #checkpointing: EsdbSubscription | undefined;
   #closed = false;
 
@@ -230,15 +221,10 @@ export class EsdbEventStore implements EventStore {
       },
       options,
     );
-    this.#subscriptions.add(subscription);
     if (checkpoint !== undefined) this.#checkpointing = subscription;
-    void subscription.done
-      .catch(() => undefined)
-      .finally(() => {
-        this.#subscriptions.delete(subscription);
-        if (this.#checkpointing === subscription) this.#checkpointing = undefined;
-      });
-    return subscription;
+    return this.#subscriptions.add(subscription, () => {
+      if (this.#checkpointing === subscription) this.#checkpointing = undefined;
+    });
   }
 
   /** The last position recorded in the checkpoint stream; 0 when nothing was recorded yet. */
@@ -265,7 +251,7 @@ export class EsdbEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    await this.#subscriptions.closeAll();
     await this.#client.dispose();
   }
 

@@ -6,23 +6,9 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { timestampMs } from '@dvc/domain';
-import {
-  DEFAULT_STREAM_PREFIX,
-  checkStreamPrefix,
-  compareEsdbPositions,
-  esdbError,
-  esdbEventId,
-  esdbPositionAfter,
-  isStreamNotFound,
-  isWrongExpectedVersion,
-  matchesFilter,
-  nameBasedUuid,
-  positionFromEsdb,
-  readMetadata,
-  storedFromRecord,
-  streamName,
-  subjectOfStream,
-} from './esdb-codec.js';
+import { DEFAULT_STREAM_PREFIX, checkStreamPrefix, esdbEventId, nameBasedUuid, streamName, subjectOfStream } from './esdb-codec.js';
+import { compareEsdbPositions, esdbError, esdbPositionAfter, isStreamNotFound, isWrongExpectedVersion, matchesFilter } from './esdb-codec.js';
+import { positionFromEsdb, readMetadata, storedFromRecord } from './esdb-codec.js';
 import { EsdbEventStore } from './esdb.js';
 import { EventStoreUrlError, isEsdbUrl, openEventStore, redactUrl } from './open.js';
 import { EventStoreError } from './port.js';

@@ -1,15 +1,5 @@
-export {
-  EventStoreError,
-  type AppendOptions,
-  type AppendResult,
-  type EventFilter,
-  type EventStore,
-  type Position,
-  type ReadOptions,
-  type StoredEvent,
-  type SubscribeOptions,
-  type Subscription,
-} from './port.js';
+export { EventStoreError } from './port.js';
+export type { AppendOptions, AppendResult, EventFilter, EventStore, Position, ReadOptions, StoredEvent, SubscribeOptions, Subscription } from './port.js';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.js';
 export { DEFAULT_POSTGRES_SCHEMA, PostgresEventStore, type PostgresEventStoreOptions } from './postgres.js';

@@ -1,21 +1,10 @@
 import pg from 'pg';
 import { timestampMs, type DvcEvent } from '@dvc/domain';
-import {
-  EventStoreError,
-  producerKeysOf,
-  storedEvent,
-  type AppendOptions,
-  type AppendResult,
-  type EventStore,
-  type Position,
-  type ReadOptions,
-  type StoredEvent,
-  type SubscribeOptions,
-  type Subscription,
-} from './port.js';
+import { EventStoreError, producerKeysOf, storedEvent } from './port.js';
+import type { AppendOptions, AppendResult, EventStore, Position, ReadOptions, StoredEvent, SubscribeOptions, Subscription } from './port.js';
 import { bodyHash } from './canonical.js';
 import { eventsReadQuery } from './sql-read.js';
-import { PollingSubscription } from './subscription.js';
+import { LiveSubscriptions, PollingSubscription } from './subscription.js';
 
 export interface PostgresEventStoreOptions {
   /** A libpq-style connection string (postgres://user:password@host:5432/database), without the `schema` parameter. */
@@ -87,7 +76,7 @@ export class PostgresEventStore implements EventStore {
   readonly #channel: string;
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
-  readonly #subscriptions = new Set<PollingSubscription>();
+  readonly #subscriptions = new LiveSubscriptions<PollingSubscription>();
   readonly #connectionString: string;
   #ready: Promise<void> | undefined;
   #listener: pg.Client | undefined;
@@ -224,9 +213,7 @@ export class PostgresEventStore implements EventStore {
 
   subscribe(options: SubscribeOptions): Subscription {
     this.#open();
-    const subscription = new PollingSubscription((o) => this.read(o), options, this.#pollIntervalMs, this.#batchSize);
-    this.#subscriptions.add(subscription);
-    void subscription.done.catch(() => undefined).finally(() => this.#subscriptions.delete(subscription));
+    const subscription = this.#subscriptions.add(new PollingSubscription((o) => this.read(o), options, this.#pollIntervalMs, this.#batchSize));
     this.#listen();
     return subscription;
   }
@@ -234,7 +221,7 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    await this.#subscriptions.closeAll();
     await this.#listening?.catch(() => undefined);
     await this.#listener?.end().catch(() => undefined);
     await this.#pool.end();

@@ -1,21 +1,10 @@
 import Database from 'better-sqlite3';
 import { timestampMs, type DvcEvent } from '@dvc/domain';
-import {
-  EventStoreError,
-  producerKeysOf,
-  storedEvent,
-  type AppendOptions,
-  type AppendResult,
-  type EventStore,
-  type Position,
-  type ReadOptions,
-  type StoredEvent,
-  type SubscribeOptions,
-  type Subscription,
-} from './port.js';
+import { EventStoreError, producerKeysOf, storedEvent } from './port.js';
+import type { AppendOptions, AppendResult, EventStore, Position, ReadOptions, StoredEvent, SubscribeOptions, Subscription } from './port.js';
 import { bodyHash } from './canonical.js';
 import { eventsReadQuery } from './sql-read.js';
-import { PollingSubscription } from './subscription.js';
+import { LiveSubscriptions, PollingSubscription } from './subscription.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file, created when missing; `:memory:` for a private in-memory store. */
@@ -71,7 +60,7 @@ function wrap(what: string, error: unknown): EventStoreError {
 export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
-  readonly #subscriptions = new Set<PollingSubscription>();
+  readonly #subscriptions = new LiveSubscriptions<PollingSubscription>();
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
   readonly #appendBatch: (events: readonly DvcEvent[], producerKey: (i: number) => string | undefined) => AppendResult[];
@@ -153,16 +142,14 @@ export class SqliteEventStore implements EventStore {
 
   subscribe(options: SubscribeOptions): Subscription {
     this.#open();
-    const subscription = new PollingSubscription((o) => this.read(o), options, this.#pollIntervalMs, this.#batchSize);
-    this.#subscriptions.add(subscription);
-    void subscription.done.catch(() => undefined).finally(() => this.#subscriptions.delete(subscription));
+    const subscription = this.#subscriptions.add(new PollingSubscription((o) => this.read(o), options, this.#pollIntervalMs, this.#batchSize));
     return subscription;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    await this.#subscriptions.closeAll();
     this.#db.close();
   }
 

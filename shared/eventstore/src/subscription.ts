@@ -76,3 +76,32 @@ export class PollingSubscription implements Subscription {
     });
   }
 }
+
+/** The live subscriptions of a store: each leaves the set when it ends; `closeAll` closes the others (the store's close). */
+export class LiveSubscriptions<S extends Subscription> implements Iterable<S> {
+  readonly #live = new Set<S>();
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** Adds `subscription` until it ends; `ended` runs then too. */
+  add(subscription: S, ended?: () => void): S {
+    this.#live.add(subscription);
+    void subscription.done
+      .catch(() => undefined)
+      .finally(() => {
+        this.#live.delete(subscription);
+        ended?.();
+      });
+    return subscription;
+  }
+
+  [Symbol.iterator](): Iterator<S> {
+    return this.#live.values();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#live].map((s) => s.close()));
+  }
+}

@@ -31,3 +31,4 @@ export {
   type Parsed,
 } from './keys.js';
 export { KeyRateLimiter, type KeyRateDecision } from './rate.js';
+export { KEYS_RELOADS_HELP, serviceKeysFile, type ServiceKeysOptions } from './service-keys.js';

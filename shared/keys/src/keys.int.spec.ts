@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError, createLogger } from '@dvc/config';
 import { KeysFileError, addKey, readKeysFile, watchedKeysFile, writeKeysFile, type KeysFile } from './keys.js';
+import { serviceKeysFile } from './service-keys.js';
 
 describe('keys file on disk', () => {
   let dir: string;
@@ -66,5 +68,28 @@ describe('keys file on disk', () => {
     clock = 3000;
     source.current();
     expect(errors).toHaveLength(1);
+  });
+
+  it("a service's keys file: invalid at start is a configuration error naming the variable; each reload is reported by outcome", () => {
+    let clock = 0;
+    const outcomes: string[] = [];
+    const options = { logger: createLogger('keys-test', 'silent'), now: () => clock, reloaded: (outcome: string) => outcomes.push(outcome) };
+    const first = withKey({ version: 1, keys: [] }, 'a');
+    writeKeysFile(file, first.file);
+    writeFileSync(file, 'garbage');
+    expect(() => serviceKeysFile('BOARD_KEYS_FILE', file, options)).toThrow(ConfigError);
+    expect(() => serviceKeysFile('BOARD_KEYS_FILE', file, options)).toThrow(`BOARD_KEYS_FILE: keys file ${file}`);
+
+    writeKeysFile(file, first.file);
+    const source = serviceKeysFile('BOARD_KEYS_FILE', file, options);
+    expect(source.current().verify(first.key)?.id).toBe('a');
+    const second = withKey(first.file, 'b');
+    writeKeysFile(file, second.file);
+    clock = 1000;
+    expect(source.current().verify(second.key)?.id).toBe('b');
+    writeFileSync(file, 'garbage');
+    clock = 2000;
+    expect(source.current().verify(second.key)?.id).toBe('b');
+    expect(outcomes).toEqual(['ok', 'invalid']);
   });
 });

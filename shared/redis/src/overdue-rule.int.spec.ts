@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import {
-  createDayIndexer,
-  createWorkCalendar,
   daysOverdueAt,
   effectiveDueMs,
   isDueSoonAt,
@@ -14,6 +12,7 @@ import {
   type DossierState,
   type DvcEvent,
 } from '@dvc/domain';
+import { testProjectionContext } from '@dvc/domain/testing';
 import { parseStoredState, readDueSoon, readOverdue, readPaused, readSnapshots, type Page, type PageRequest, type QueueItem, type ReadAt } from '@dvc/read-model';
 import { uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
@@ -23,14 +22,7 @@ const MIN = 60_000;
 const H = 60 * MIN;
 const DAY = 24 * H;
 const T0 = Date.parse('2022-05-02T08:00:00+07:00');
-const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const ctx = {
-  days,
-  calendar: createWorkCalendar([], days),
-  periods: [],
-  horizonDay: Number.NEGATIVE_INFINITY,
-  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
-};
+const ctx = testProjectionContext();
 const UNITS = ['u0', 'u1', 'u2'];
 
 /** One dossier's story: receipt, its due time (a date, working days or none), pauses, and how it ends. */

@@ -1,17 +1,11 @@
 import { Redis } from 'ioredis';
-import { createDayIndexer, createWorkCalendar, projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
+import { projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
+import { testProjectionContext } from '@dvc/domain/testing';
 import { uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
 import { ProjectionStore } from './store.js';
 
-const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const ctx = {
-  days,
-  calendar: createWorkCalendar([], days),
-  periods: [],
-  horizonDay: Number.NEGATIVE_INFINITY,
-  rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
-};
+const ctx = testProjectionContext();
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved'): DvcEvent {

@@ -179,7 +179,7 @@ export async function markDemo(ctx: DemoContext, receiptFile: string, now: () =>
 }
 
 /** Deletes the keys matching a pattern with SCAN + UNLINK (never a flush); returns how many. */
-async function unlinkMatching(redis: Redis, pattern: string): Promise<number> {
+export async function unlinkMatching(redis: Redis, pattern: string): Promise<number> {
   let deleted = 0;
   let cursor = '0';
   do {

@@ -1,4 +1,4 @@
-export { runMain, type Running, type ServiceMain, type Started } from './lifecycle.js';
+export { listenSpec, runMain, type ListenSpec, type Running, type ServiceMain, type Serving, type Started } from './lifecycle.js';
 export {
   createHttpServer,
   createRateLimiter,
@@ -18,4 +18,5 @@ export {
   type RateDecision,
   type RateLimiter,
 } from './http.js';
-export { buildInfo, createServiceHttp, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';
+export { counter, gauge, histogram } from './metric.js';
+export { buildInfo, createServiceHttp, pingReady, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';

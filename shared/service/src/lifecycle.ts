@@ -1,71 +1,103 @@
+import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError, describeConfig, loadConfig, type ConfigOf, type Logger, type Spec } from '@dvc/config';
-import { httpLimits, type HttpLimits, type httpSpec } from './http.js';
+import { ConfigError, createLogger, describeConfig, loadConfig, port, str, type ConfigOf, type Logger, type Spec, type VarSpec } from '@dvc/config';
+import { httpLimits, httpSpec, listen, type HttpLimits } from './http.js';
+
+/** The prefix of a service's listen variables: its short name's first word in capitals (`replay-api`: REPLAY). */
+type Prefix<N extends string> = Uppercase<N extends `${infer First}-${string}` ? First : N>;
+
+/** A service's HTTP port: `<PREFIX>_PORT` and `<PREFIX>_HOST` (PREFIX the name's first word in capitals), then the edge limits (httpSpec). */
+export type ListenSpec<N extends string> = Record<`${Prefix<N>}_PORT`, VarSpec<number>> & Record<`${Prefix<N>}_HOST`, VarSpec<string>> & typeof httpSpec;
+
+function prefixOf<N extends string>(name: N): Prefix<N> {
+  return name.split('-')[0]!.toUpperCase() as Prefix<N>;
+}
+
+/** The variables of the HTTP port of the service `name`: `<PREFIX>_PORT` (`fallback` by default, documented by `portDoc`), `<PREFIX>_HOST` (127.0.0.1 by default) and the edge limits. */
+export function listenSpec<N extends string>(name: N, fallback: number, portDoc = 'HTTP port for /healthz, /readyz and /metrics'): ListenSpec<N> {
+  const prefix = prefixOf(name);
+  return { [`${prefix}_PORT`]: port(portDoc, fallback), [`${prefix}_HOST`]: str('address to listen on', '127.0.0.1'), ...httpSpec } as ListenSpec<N>;
+}
 
 export interface Running {
   /** Stops accepting work, finishes what is in flight, releases connections. */
   close(): Promise<void>;
 }
 
-/** What every service starts from: its configuration, checked; its edge limits; its process's registry. */
+/** What `start` hands back: the server runMain listens on, then what runs once it listens. */
+export interface Serving extends Running {
+  server: Server;
+  /** Called with the bound port once the server listens (consumers start here, after /readyz answers). */
+  listening(port: number): Promise<void> | void;
+}
+
+/** What every service starts from: its configuration, checked; its edge limits; its process's registry; its logger. */
 export interface Started<S extends Spec> {
   config: ConfigOf<S>;
   limits: HttpLimits;
   /** A registry with the process's default metrics (CPU, memory, event loop, GC) already on it. */
   registry: Registry;
+  logger: Logger;
 }
 
-export interface ServiceMain<S extends Spec & typeof httpSpec> {
-  name: string;
+export interface ServiceMain<S extends Spec> {
   description: string;
   spec: S;
-  logger: Logger;
-  start(started: Started<S>): Promise<Running>;
+  start(started: Started<S>): Promise<Serving>;
   /** Longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs?: number;
 }
 
 /**
- * The composition-root wrapper every service's main.ts uses: `--help`, the configuration read
- * from the environment (errors as a clear message with exit code 2), the edge limits and the
- * process registry handed to `start`, graceful shutdown on SIGTERM/SIGINT.
+ * The composition-root wrapper every service's main.ts uses. `name` is the service's short name:
+ * the logger's name, `dvc-<name>` in `--help` and errors, the prefix of the listen variables.
+ * It does `--help`, reads the configuration from the environment (errors as a clear message with
+ * exit code 2), hands the edge limits, the process registry and the logger to `start`, listens
+ * with the returned server on `<PREFIX>_PORT`/`<PREFIX>_HOST`, and shuts down gracefully on
+ * SIGTERM/SIGINT.
  */
-export async function runMain<S extends Spec & typeof httpSpec>(main: ServiceMain<S>): Promise<void> {
+export async function runMain<N extends string, S extends Spec & ListenSpec<N>>(name: N, main: ServiceMain<S>): Promise<void> {
+  const title = `dvc-${name}`;
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(describeConfig(`${main.name}: ${main.description}`, main.spec));
+    process.stdout.write(describeConfig(`${title}: ${main.description}`, main.spec));
     return;
   }
+  const logger = createLogger(name);
   let running: Running;
   try {
     const config = loadConfig(main.spec, process.env);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    running = await main.start({ config, limits: httpLimits(config), registry });
+    const serving = await main.start({ config, limits: httpLimits(config), registry, logger });
+    running = serving;
+    const prefix = prefixOf(name);
+    const address = config as Record<string, unknown>;
+    await serving.listening(await listen(serving.server, address[`${prefix}_PORT`] as number, address[`${prefix}_HOST`] as string));
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${main.name}: ${error.message}\nRun with --help to see every variable.\n`);
+      process.stderr.write(`${title}: ${error.message}\nRun with --help to see every variable.\n`);
       process.exit(2);
     }
-    main.logger.fatal({ err: error }, 'failed to start');
+    logger.fatal({ err: error }, 'failed to start');
     process.exit(1);
   }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    main.logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
-      main.logger.error('graceful shutdown timed out; exiting');
+      logger.error('graceful shutdown timed out; exiting');
       process.exit(1);
     }, main.shutdownTimeoutMs ?? 20_000);
     timer.unref();
     running.close().then(
       () => {
-        main.logger.info('stopped');
+        logger.info('stopped');
         process.exit(0);
       },
       (error: unknown) => {
-        main.logger.error({ err: error }, 'error during shutdown');
+        logger.error({ err: error }, 'error during shutdown');
         process.exit(1);
       },
     );

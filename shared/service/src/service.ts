@@ -31,6 +31,17 @@ export interface Readiness {
   details: Record<string, unknown>;
 }
 
+/** A /readyz that is ready while `ping` answers: `{ [name]: true|false }` in the details. */
+export function pingReady(name: string, ping: () => Promise<unknown>): () => Promise<Readiness> {
+  return async () => {
+    const ok = await ping().then(
+      () => true,
+      () => false,
+    );
+    return { ready: ok, details: { [name]: ok } };
+  };
+}
+
 export interface ServiceHttpOptions {
   build: BuildInfo;
   /** Where the runtime's own metrics go: `dvc_http_refused_total{reason}` and `dvc_build_info`. */

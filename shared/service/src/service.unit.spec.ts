@@ -1,12 +1,19 @@
 import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
-import { buildInfo, createServiceHttp, type ServiceHttp } from './service.js';
+import { buildInfo, createServiceHttp, pingReady, type ServiceHttp } from './service.js';
 import { sendText } from './http.js';
 
 describe('buildInfo', () => {
   it('reads the version from the package file and takes the running Node.js version', () => {
     expect(buildInfo('service', new URL('../package.json', import.meta.url))).toEqual({ service: 'service', version: '0.1.0', node: process.version });
+  });
+});
+
+describe('pingReady', () => {
+  it('is ready while the ping answers and not ready when it fails, naming the dependency in the details', async () => {
+    expect(await pingReady('redis', () => Promise.resolve('PONG'))()).toEqual({ ready: true, details: { redis: true } });
+    expect(await pingReady('redis', () => Promise.reject(new Error('connection refused')))()).toEqual({ ready: false, details: { redis: false } });
   });
 });
 

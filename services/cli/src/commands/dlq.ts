@@ -1,5 +1,5 @@
 import { DLQ_CODES, DLQ_HEADERS, createKafka, readTopicToEnd, type DlqCode, type TopicMessage } from '@dvc/kafka';
-import { UsageError, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
+import { UsageError, flagSpec, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress } from '../progress.js';
@@ -130,18 +130,7 @@ function codeFlag(raw: string | undefined): DlqCode | undefined {
 }
 
 async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(
-    argv,
-    {
-      topic: { type: 'string' },
-      offsets: { type: 'string' },
-      all: { type: 'boolean' },
-      reason: { type: 'string' },
-      code: { type: 'string' },
-      to: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-    },
-  );
+  const { values } = parseFlags(argv, flagSpec(['topic', 'offsets', 'reason', 'code', 'to'], ['all', 'dry-run']));
   if (values.help === true) {
     io.stdout.write(DLQ_HELP);
     return 0;

@@ -13,7 +13,7 @@ import {
   type ApiKeyRecord,
   type KeyRole,
 } from '@dvc/keys';
-import { UsageError, intFlag, parseFlags } from '../args.js';
+import { UsageError, flagSpec, intFlag, parseFlags } from '../args.js';
 import type { CliIo } from '../io.js';
 
 export const KEYS_HELP = `dvc keys: API keys of the replay API, the ops board and the ingest (only their hashes are stored)
@@ -58,16 +58,7 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     (action === undefined ? io.stderr : io.stdout).write(KEYS_HELP);
     return action === undefined ? 2 : 0;
   }
-  const { values } = parseFlags(rest, {
-    id: { type: 'string' },
-    units: { type: 'string' },
-    under: { type: 'string' },
-    types: { type: 'string' },
-    rate: { type: 'string' },
-    role: { type: 'string' },
-    file: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parseFlags(rest, flagSpec(['id', 'units', 'under', 'types', 'rate', 'role', 'file'], ['json']));
   if (values.help === true) {
     io.stdout.write(KEYS_HELP);
     return 0;

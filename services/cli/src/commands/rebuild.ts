@@ -4,7 +4,7 @@ import { openEventStore } from '@dvc/eventstore';
 import { createKafka, groupReached, topicEnds } from '@dvc/kafka';
 import { dropNamespace, rebuildNamespace, switchActiveNamespace } from '@dvc/read-model';
 import { ProjectionStore, createEpoch, createRedisClient } from '@dvc/redis';
-import { UsageError, intFlag, parseFlags } from '../args.js';
+import { UsageError, flagSpec, intFlag, parseFlags } from '../args.js';
 import { diffProjections, diffSeries, type Difference } from '../compare.js';
 import { cliConfig, cliLiveView } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
@@ -64,20 +64,7 @@ async function drop(io: CliIo, base: string | undefined, namespace: string | und
 }
 
 export async function rebuildCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      switch: { type: 'boolean' },
-      force: { type: 'boolean' },
-      'no-switch': { type: 'boolean' },
-      namespace: { type: 'string' },
-      eventstore: { type: 'string' },
-      batch: { type: 'string' },
-      'max-diffs': { type: 'string' },
-      'catch-up-timeout': { type: 'string' },
-    },
-    2,
-  );
+  const { values, positionals } = parseFlags(argv, flagSpec(['namespace', 'eventstore', 'batch', 'max-diffs', 'catch-up-timeout'], ['switch', 'force', 'no-switch']), 2);
   if (values.help === true) {
     io.stdout.write(REBUILD_HELP);
     return 0;

@@ -1,7 +1,7 @@
 import { EVENT_TYPES, type EventType } from '@dvc/domain';
 import { openEventStore, type EventFilter, type EventStore, type Position, type StoredEvent } from '@dvc/eventstore';
 import { createKafka, eventMessage } from '@dvc/kafka';
-import { UsageError, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
+import { UsageError, flagSpec, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress } from '../progress.js';
@@ -69,17 +69,7 @@ export async function replayHistory(options: ReplayOptions): Promise<{ position:
 }
 
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, {
-    to: { type: 'string' },
-    types: { type: 'string' },
-    unit: { type: 'string' },
-    from: { type: 'string' },
-    until: { type: 'string' },
-    after: { type: 'string' },
-    limit: { type: 'string' },
-    batch: { type: 'string' },
-    eventstore: { type: 'string' },
-  });
+  const { values } = parseFlags(argv, flagSpec(['to', 'types', 'unit', 'from', 'until', 'after', 'limit', 'batch', 'eventstore']));
   if (values.help === true) {
     io.stdout.write(REPLAY_HELP);
     return 0;

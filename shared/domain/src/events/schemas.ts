@@ -40,17 +40,15 @@ export const PaymentKind = Type.Union([Type.Literal('fee'), Type.Literal('land_o
 export const ReportChannel = Type.Union([Type.Literal('online'), Type.Literal('offline')]);
 
 const data = <P extends TProperties>(properties: P) => Type.Object(properties, { additionalProperties: false });
+/** The data of a dossier event: the dossier code and the unit first, then the event's own fields. */
+const dossierData = <P extends TProperties>(properties: P) => data({ dossierId: Id('dossier code'), unitId: UnitId, ...properties });
 
-export const DossierSubmitted = data({
-  dossierId: Id('dossier code'),
-  unitId: UnitId,
+export const DossierSubmitted = dossierData({
   procedureId: Id('administrative procedure code'),
   submittedAt: Timestamp('online submission time, before official receipt'),
 });
 
-export const DossierReceived = data({
-  dossierId: Id('dossier code'),
-  unitId: UnitId,
+export const DossierReceived = dossierData({
   procedureId: Id('administrative procedure code'),
   channel: DossierChannel,
   receivedAt: Timestamp('official receipt time'),
@@ -60,34 +58,28 @@ export const DossierReceived = data({
   ),
 });
 
-export const DossierSupplementRequested = data({ dossierId: Id('dossier code'), unitId: UnitId, at: Timestamp('request time') });
-export const DossierSupplementReceived = data({ dossierId: Id('dossier code'), unitId: UnitId, at: Timestamp('supplement time') });
+export const DossierSupplementRequested = dossierData({ at: Timestamp('request time') });
+export const DossierSupplementReceived = dossierData({ at: Timestamp('supplement time') });
 
-export const DossierDeadlineExtended = data({
-  dossierId: Id('dossier code'),
-  unitId: UnitId,
+export const DossierDeadlineExtended = dossierData({
   at: Timestamp('time of the apology letter'),
   newDueAt: Timestamp('new appointment time'),
 });
 
-export const DossierResolved = data({
-  dossierId: Id('dossier code'),
-  unitId: UnitId,
+export const DossierResolved = dossierData({
   resolvedAt: Timestamp('processing finished'),
   outcome: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
   processedOnline: Type.Boolean(),
   dueAt: Type.Optional(Timestamp('due time, for dossiers whose receipt precedes the history')),
 });
 
-const dossierMoment = (what: string) => data({ dossierId: Id('dossier code'), unitId: UnitId, at: Timestamp(what) });
+const dossierMoment = (what: string) => dossierData({ at: Timestamp(what) });
 
 export const DossierResultReturned = dossierMoment('result handed back');
 export const DossierWithdrawn = dossierMoment('withdrawal time');
 export const DossierDigitized = dossierMoment('digitization time');
 
-export const DossierReopened = data({
-  dossierId: Id('dossier code'),
-  unitId: UnitId,
+export const DossierReopened = dossierData({
   at: Timestamp('reopening time'),
   reason: Type.Optional(Type.String({ maxLength: 500 })),
 });

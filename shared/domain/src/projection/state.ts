@@ -87,6 +87,13 @@ function dossierOf(state: SubjectState | undefined): DossierState {
 const earliest = (current: number | undefined, next: number): number => (current === undefined ? next : Math.min(current, next));
 const latest = (current: number | undefined, next: number): number => (current === undefined ? next : Math.max(current, next));
 
+/** The dossier with `field` at the earliest of its time and `at` (a repeated or late event keeps the first), and the event id. */
+function withFirst(state: SubjectState | undefined, field: 'returnedAt' | 'withdrawnAt' | 'digitizedAt', at: string, id: string): DossierState {
+  const next = dossierOf(state);
+  next[field] = earliest(next[field], timestampMs(at));
+  return withId(next, id);
+}
+
 /** Records a processing activity: it moves the last-activity time and, after a resolution, is a signal. */
 function activity(state: DossierState, at: number, countsAfterResolution: boolean): void {
   state.lastActivityAt = latest(state.lastActivityAt, at);
@@ -165,21 +172,12 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
       }
       return withId(next, event.id);
     }
-    case 'vn.dvc.dossier.result_returned': {
-      const next = dossierOf(state);
-      next.returnedAt = earliest(next.returnedAt, timestampMs(event.data.at));
-      return withId(next, event.id);
-    }
-    case 'vn.dvc.dossier.withdrawn': {
-      const next = dossierOf(state);
-      next.withdrawnAt = earliest(next.withdrawnAt, timestampMs(event.data.at));
-      return withId(next, event.id);
-    }
-    case 'vn.dvc.dossier.digitized': {
-      const next = dossierOf(state);
-      next.digitizedAt = earliest(next.digitizedAt, timestampMs(event.data.at));
-      return withId(next, event.id);
-    }
+    case 'vn.dvc.dossier.result_returned':
+      return withFirst(state, 'returnedAt', event.data.at, event.id);
+    case 'vn.dvc.dossier.withdrawn':
+      return withFirst(state, 'withdrawnAt', event.data.at, event.id);
+    case 'vn.dvc.dossier.digitized':
+      return withFirst(state, 'digitizedAt', event.data.at, event.id);
     case 'vn.dvc.dossier.reopened': {
       const next = dossierOf(state);
       next.reopenedAt = timestampMs(event.data.at);
