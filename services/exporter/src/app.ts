@@ -4,11 +4,11 @@ import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { ContractMetrics, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { listUnits, readSnapshots, type LiveView, type Redis } from '@dvc/read-model';
+import { listUnits, readSnapshots, type LiveView, type RedisClient } from '@dvc/read-model';
 import { createServiceHttp, type BuildInfo, type HttpLimits } from '@dvc/service';
 
 export interface ExporterDeps {
-  redis: Redis;
+  redis: RedisClient;
   /**
    * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/read-model):
    * the namespace `<base>:active` names, so a rebuild's switch takes effect on the next scrape,

@@ -3,13 +3,13 @@ import type { Logger } from '@dvc/config';
 import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
 import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
-import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
+import { EpochGuard, ProjectionStore, applyEvents, type RedisClient } from '@dvc/redis';
 
 export interface ProjectionDeps {
   /** The store of the namespace live right now (see activeStore); resolved once per batch. */
   store: () => Promise<ProjectionStore>;
   /** The Redis the stores write to (for the namespace's epoch sentinel). */
-  redis: Redis;
+  redis: RedisClient;
   deadLetters: DeadLetterPublisher;
   /**
    * The rules of a batch applied at wall-clock instant `now`, from the reference data current then
@@ -45,7 +45,7 @@ export interface Projection extends BatchHandler<BatchRules> {
  * a switch still lands there; the rebuild covers it by re-applying the event store's tail after
  * the archiver has passed the offsets seen at the switch.
  */
-export function activeStore(redis: Redis, base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
+export function activeStore(redis: RedisClient, base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
   const stores = new Map<string, ProjectionStore>();
   let current: string | undefined;
   return async () => {

@@ -32,4 +32,4 @@ export {
   type QueueItem,
   type DueItem,
 } from './queues.js';
-export type { Redis } from 'ioredis';
+export { execGroups, isCluster, scanKeys, slotGroup, unlinkKeys, unlinkMatching, type RedisClient } from './client.js';

@@ -118,10 +118,13 @@ describe('the lists of a unit on a real Redis: pages, cursors, states read with 
     const third = await readOverdue(redis, at, u, { limit: 2, after: second.next });
     expect(ids(third)).toEqual(['s-e', 'z-next']);
     expect(third.next).toBeDefined();
-    expect(await readOverdue(redis, at, u, { limit: 2, after: third.next })).toEqual({ items: [expect.objectContaining({ dossierId: 's-c' })], next: undefined });
+    expect(await readOverdue(redis, at, u, { limit: 2, after: third.next })).toEqual({
+      items: [expect.objectContaining({ dossierId: 's-c' })],
+      next: undefined,
+    });
   });
 
-  it('refuses a bad limit or another list\'s cursor, and a member without a state', async () => {
+  it("refuses a bad limit or another list's cursor, and a member without a state", async () => {
     const u = 'refused';
     await put(u, 'p1', { dueAt: NOW, pausedSince: NOW - H, supplementRequests: 1 });
     await put(u, 'p2', { dueAt: NOW, pausedSince: NOW - 1, supplementRequests: 1 });
@@ -133,7 +136,9 @@ describe('the lists of a unit on a real Redis: pages, cursors, states read with 
     expect(ids(page)).toEqual(['p1']);
     await expect(readOverdue(redis, at, u, { limit: 1, after: page.next })).rejects.toThrow(/was not issued for the overdue list/);
     await redis.zadd(keys.set(u, SETS.open), NOW - DAY, 'ghost');
-    await expect(readOverdue(redis, at, u, { limit: 5 })).rejects.toThrow(new CorruptStateError(`state ${keys.state(u, 'dossier:ghost')} is missing, yet its dossier is in the unit's lists`));
+    await expect(readOverdue(redis, at, u, { limit: 5 })).rejects.toThrow(
+      new CorruptStateError(`state ${keys.state(u, 'dossier:ghost')} is missing, yet its dossier is in the unit's lists`),
+    );
   });
 
   it('lists the units of the namespace, sorted', async () => {

@@ -14,7 +14,17 @@ import {
   type DossierState,
   type DvcEvent,
 } from '@dvc/domain';
-import { parseStoredState, readDueSoon, readOverdue, readPaused, readSnapshots, type Page, type PageRequest, type QueueItem, type ReadAt } from '@dvc/read-model';
+import {
+  parseStoredState,
+  readDueSoon,
+  readOverdue,
+  readPaused,
+  readSnapshots,
+  type Page,
+  type PageRequest,
+  type QueueItem,
+  type ReadAt,
+} from '@dvc/read-model';
 import { uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
 import { ProjectionStore } from './store.js';
@@ -54,7 +64,16 @@ function story(plan: DossierPlan, id: string): DvcEvent[] {
   const unit = UNITS[plan.unit] ?? 'u0';
   const out: DvcEvent[] = [];
   const add = (type: string, at: number, data: Record<string, unknown>) => {
-    const result = validateEvent({ specversion: '1.0', id: `${id}-${out.length}`, source: 'test/rule', type: `vn.dvc.dossier.${type}`, time: iso(at), subject: id, unitid: unit, data: { dossierId: id, unitId: unit, ...data } });
+    const result = validateEvent({
+      specversion: '1.0',
+      id: `${id}-${out.length}`,
+      source: 'test/rule',
+      type: `vn.dvc.dossier.${type}`,
+      time: iso(at),
+      subject: id,
+      unitid: unit,
+      data: { dossierId: id, unitId: unit, ...data },
+    });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     out.push(result.event);
   };
@@ -141,17 +160,32 @@ describe('the read model answers exactly as the domain rules, over a seeded rand
               daysOverdue: daysOverdueAt(state, nowMs),
             });
             const ordered = (list: typeof mine, score: (s: DossierState) => number) =>
-              list.map((s) => [score(s.state), s.id, s] as const).sort((a, b) => byKey([a[0], a[1]], [b[0], b[1]])).map(([, , s]) => item(s));
+              list
+                .map((s) => [score(s.state), s.id, s] as const)
+                .sort((a, b) => byKey([a[0], a[1]], [b[0], b[1]]))
+                .map(([, , s]) => item(s));
             const dueOf = (s: DossierState) => effectiveDueMs(s, nowMs) ?? Number.POSITIVE_INFINITY;
-            const overdue = ordered(mine.filter((s) => isOverdueAt(s.state, nowMs)), dueOf);
-            const dueSoon = ordered(mine.filter((s) => isDueSoonAt(s.state, nowMs)), dueOf);
-            const paused = ordered(mine.filter((s) => isPaused(s.state)), (s) => s.pausedSince ?? Number.NaN);
+            const overdue = ordered(
+              mine.filter((s) => isOverdueAt(s.state, nowMs)),
+              dueOf,
+            );
+            const dueSoon = ordered(
+              mine.filter((s) => isDueSoonAt(s.state, nowMs)),
+              dueOf,
+            );
+            const paused = ordered(
+              mine.filter((s) => isPaused(s.state)),
+              (s) => s.pausedSince ?? Number.NaN,
+            );
             const open = mine.filter((s) => openMembership(s.state).set === 'open').length;
 
             expect(await everyPage((r) => readOverdue(redis, at, unit, r))).toEqual(overdue);
             expect(await everyPage((r) => readDueSoon(redis, at, unit, r))).toEqual(dueSoon);
             expect(await everyPage((r) => readPaused(redis, at, unit, r))).toEqual(paused);
-            expect(snapshots[u]).toMatchObject({ open: { overdue: overdue.length, inTime: open - overdue.length, dueWithin24h: dueSoon.length }, paused: paused.length });
+            expect(snapshots[u]).toMatchObject({
+              open: { overdue: overdue.length, inTime: open - overdue.length, dueWithin24h: dueSoon.length },
+              paused: paused.length,
+            });
 
             if (overdue.length > 0) seen.add('overdue');
             if (dueSoon.length > 0) seen.add('due soon');

@@ -100,4 +100,3 @@ describe('ProjectionStore on a real Redis', () => {
     expect(await redis.exists(other.keys.bucket('u9', '2022-06-20'))).toBe(0);
   });
 });
-
