@@ -32,4 +32,18 @@ export {
   type QueueItem,
   type DueItem,
 } from './queues.js';
-export { execGroups, isCluster, scanKeys, slotGroup, unlinkKeys, unlinkMatching, type RedisClient } from './client.js';
+export {
+  createRedisClient,
+  execGroups,
+  isCluster,
+  parseRedisTarget,
+  redisSpec,
+  scanKeys,
+  slotGroup,
+  unlinkKeys,
+  unlinkMatching,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisTarget,
+  type SeedNode,
+} from './client.js';

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { uniqueName } from '@dvc/testing';
+import { createRedisClient, unlinkMatching } from './client.js';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import {
   NamespaceError,
   SwitchConflictError,
@@ -11,16 +11,14 @@ import {
   switchActiveNamespace,
 } from './namespaces.js';
 
-describe('active namespace pointer on a real Redis', () => {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+describe.each(redisTargets())('active namespace pointer on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const base = uniqueName('act').replace(/[^a-z0-9-]/g, '');
   const rebuilt = rebuildNamespace(base, Date.UTC(2026, 10, 30, 7, 5, 9));
 
   afterAll(async () => {
     for (const prefix of [base, rebuilt, `${base}.other`]) {
-      for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-      }
+      await unlinkMatching(redis, `${prefix}:*`);
     }
     redis.disconnect();
   });

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, unlinkMatching } from './client.js';
 import { SETS, emptyDossier, subjectKey, type DossierState } from '@dvc/domain';
-import { uniqueName } from '@dvc/testing';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import { CorruptStateError, Keys } from './keys.js';
 import { PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type Page, type PageRequest, type QueueItem } from './queues.js';
 import { readSnapshots } from './snapshot.js';
@@ -10,8 +10,8 @@ const DAY = 24 * H;
 const NOW = Date.parse('2022-06-22T17:00:00+07:00');
 const RECEIVED = NOW - 30 * DAY;
 
-describe('the lists of a unit on a real Redis: pages, cursors, states read with them', () => {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, states read with them', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const namespace = uniqueName('rmq').replace(/[^a-z0-9-]/g, '');
   const keys = new Keys(namespace);
   const at = { keys, nowMs: NOW };
@@ -38,9 +38,7 @@ describe('the lists of a unit on a real Redis: pages, cursors, states read with 
   };
 
   afterAll(async () => {
-    for await (const found of redis.scanStream({ match: `${namespace}:*`, count: 1000 })) {
-      if ((found as string[]).length > 0) await redis.unlink(...(found as string[]));
-    }
+    await unlinkMatching(redis, `${namespace}:*`);
     redis.disconnect();
   });
 

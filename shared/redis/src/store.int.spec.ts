@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRedisClient } from '@dvc/read-model';
 import { createDayIndexer, createWorkCalendar, projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
-import { uniqueName } from '@dvc/testing';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
 import { ProjectionStore } from './store.js';
 
@@ -12,7 +12,6 @@ const ctx = {
   horizonDay: Number.NEGATIVE_INFINITY,
   rules: { resultReturnWorkingDays: 2, receiptWorkingDays: 1, feeBearingProcedures: new Set<string>() },
 };
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved'): DvcEvent {
   const data =
@@ -33,8 +32,8 @@ function event(id: string, unit: string, dossier: string, type: 'received' | 're
   return result.event;
 }
 
-describe('ProjectionStore on a real Redis', () => {
-  const redis = new Redis(redisUrl);
+describe.each(redisTargets())('ProjectionStore on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const namespace = uniqueName('it').replace(/[^a-z0-9-]/g, '');
   const store = new ProjectionStore(redis, namespace);
 
