@@ -1,23 +1,13 @@
 #!/usr/bin/env node
-import {
-  admissionSpec,
-  dataSpec,
-  createLogger,
-  int,
-  port,
-  projectionRules,
-  projectionSpec,
-  reloadSpec,
-  str,
-  watchAdmittingReference,
-} from '@dvc/config';
+import { admissionSpec, dataSpec, createLogger, int, port, projectionRules, projectionSpec, reloadSpec, str, watchAdmittingReference } from '@dvc/config';
 import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
-import { createRedisClient, redisSpec } from '@dvc/redis';
+import { createRedisClient, redisDurabilitySpec, redisSpec } from '@dvc/redis';
 import { buildInfo, createServiceHttp, httpSpec, runMain } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
 const spec = {
   ...redisSpec,
+  ...redisDurabilitySpec,
   ...dataSpec,
   ...reloadSpec,
   ...admissionSpec,
@@ -50,7 +40,10 @@ await runMain({
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const projection = createProjection({
       redis,
-      store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace')),
+      store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace'), {
+        replicas: config.REDIS_WAIT_REPLICAS,
+        timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      }),
       deadLetters,
       rulesAt: (now) => {
         const { reference, admission } = data.current();
@@ -84,7 +77,10 @@ await runMain({
       logger,
       limits,
       ready: async () => {
-        const redisUp = await redis.ping().then(() => true, () => false);
+        const redisUp = await redis.ping().then(
+          () => true,
+          () => false,
+        );
         const dataLoss = projection.dataLoss();
         return {
           ready: redisUp && consumer.isRunning() && dataLoss === undefined,

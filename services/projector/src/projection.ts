@@ -3,7 +3,7 @@ import type { Logger } from '@dvc/config';
 import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
 import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
-import { EpochGuard, ProjectionStore, applyEvents, type RedisClient } from '@dvc/redis';
+import { EpochGuard, ProjectionStore, applyEvents, type Durability, type RedisClient } from '@dvc/redis';
 
 export interface ProjectionDeps {
   /** The store of the namespace live right now (see activeStore); resolved once per batch. */
@@ -45,14 +45,14 @@ export interface Projection extends BatchHandler<BatchRules> {
  * a switch still lands there; the rebuild covers it by re-applying the event store's tail after
  * the archiver has passed the offsets seen at the switch.
  */
-export function activeStore(redis: RedisClient, base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
+export function activeStore(redis: RedisClient, base: string, onSwitch: (namespace: string) => void, durability?: Durability): () => Promise<ProjectionStore> {
   const stores = new Map<string, ProjectionStore>();
   let current: string | undefined;
   return async () => {
     const namespace = await resolveActiveNamespace(redis, base);
     let store = stores.get(namespace);
     if (store === undefined) {
-      store = new ProjectionStore(redis, namespace);
+      store = new ProjectionStore(redis, namespace, durability);
       stores.set(namespace, store);
     }
     if (namespace !== current) {
@@ -76,8 +76,18 @@ export class ProjectionDataLostError extends DvcError {
  * not count twice.
  */
 export function createProjection(deps: ProjectionDeps): Projection {
-  const applied = new Counter({ name: 'dvc_projector_events_applied_total', help: 'Events applied by this instance', labelNames: ['type'], registers: [deps.registry] });
-  const duplicates = new Counter({ name: 'dvc_projector_events_duplicate_total', help: 'Events this instance found already applied', labelNames: ['type'], registers: [deps.registry] });
+  const applied = new Counter({
+    name: 'dvc_projector_events_applied_total',
+    help: 'Events applied by this instance',
+    labelNames: ['type'],
+    registers: [deps.registry],
+  });
+  const duplicates = new Counter({
+    name: 'dvc_projector_events_duplicate_total',
+    help: 'Events this instance found already applied',
+    labelNames: ['type'],
+    registers: [deps.registry],
+  });
   const rejected = new Counter({
     name: 'dvc_projector_events_rejected_total',
     help: 'Events dead-lettered by this instance, by stage (validation, admission) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit)',
@@ -87,7 +97,11 @@ export function createProjection(deps: ProjectionDeps): Projection {
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
-  const conflicts = new Counter({ name: 'dvc_projector_write_conflicts_total', help: 'Unit writes that lost a compare-and-set race and were recomputed', registers: [deps.registry] });
+  const conflicts = new Counter({
+    name: 'dvc_projector_write_conflicts_total',
+    help: 'Unit writes that lost a compare-and-set race and were recomputed',
+    registers: [deps.registry],
+  });
   const beyond = new Counter({
     name: 'dvc_projector_events_beyond_retention_total',
     help: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
@@ -107,7 +121,11 @@ export function createProjection(deps: ProjectionDeps): Projection {
     const store = await deps.store();
     const epoch = await epochs.check(store.keys.namespace);
     if (!epoch.ok) {
-      if (lost === undefined) deps.logger.error({ namespace: store.keys.namespace, reason: epoch.reason }, 'projection data lost: applying nothing until it is rebuilt (dvc rebuild --force)');
+      if (lost === undefined)
+        deps.logger.error(
+          { namespace: store.keys.namespace, reason: epoch.reason },
+          'projection data lost: applying nothing until it is rebuilt (dvc rebuild --force)',
+        );
       lost = epoch.reason;
       dataLossGauge.set(1);
       throw new ProjectionDataLostError(epoch.reason);

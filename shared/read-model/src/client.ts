@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ChainableCommander, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { str, type VarSpec } from '@dvc/config';
+import { int, str, type VarSpec } from '@dvc/config';
 
 /**
  * A connection to the projection: one Redis, or a Redis Cluster (`createRedisClient` below picks
@@ -137,6 +137,17 @@ export const redisSpec = {
     'redis://127.0.0.1:6379',
   ),
   REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
+};
+
+/** The writers' durability settings (projector, rebuild): Redis' WAIT after each unit's write. */
+export const redisDurabilitySpec = {
+  REDIS_WAIT_REPLICAS: int(
+    'replicas that must hold each unit write (Redis WAIT) before a batch counts as done: 0 waits for none; 1 on a cluster with one replica per master keeps acknowledged writes through a failover',
+    0,
+    0,
+    16,
+  ),
+  REDIS_WAIT_TIMEOUT_MS: int('how long a write waits for REDIS_WAIT_REPLICAS replicas before the batch fails and is retried', 2000, 10, 60_000),
 };
 
 export interface RedisClientOptions {

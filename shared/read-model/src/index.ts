@@ -37,6 +37,7 @@ export {
   execGroups,
   isCluster,
   parseRedisTarget,
+  redisDurabilitySpec,
   redisSpec,
   scanKeys,
   slotGroup,

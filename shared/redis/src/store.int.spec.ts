@@ -1,8 +1,8 @@
-import { createRedisClient } from '@dvc/read-model';
+import { createRedisClient, isCluster } from '@dvc/read-model';
 import { createDayIndexer, createWorkCalendar, projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
 import { redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
-import { ProjectionStore } from './store.js';
+import { ProjectionStore, ReplicationError } from './store.js';
 
 const days = createDayIndexer('Asia/Ho_Chi_Minh');
 const ctx = {
@@ -84,6 +84,34 @@ describe.each(redisTargets())('ProjectionStore on $name', ({ url }) => {
     expect(ttl).toBeGreaterThan(3_500_000);
     expect(ttl).toBeLessThanOrEqual(3_600_000);
     expect(await redis.pttl(store.keys.bucket('x1', 'current'))).toBe(-1);
+  });
+
+  it('counts a write as done only once the required replicas hold it (WAIT), and says so when they do not', async () => {
+    // The fewest replicas any master has (0 on a single Redis without replicas, 1 on the local cluster).
+    const masters = isCluster(redis) ? redis.nodes('master') : [redis];
+    const counts = await Promise.all(masters.map(async (m) => Number(/connected_slaves:(\d+)/.exec(await m.info('replication'))?.[1] ?? 0)));
+    const replicas = Math.min(...counts);
+    const durable = new ProjectionStore(redis, namespace, { replicas: Math.max(replicas, 1), timeoutMs: 2000 });
+    const units = ['w1', 'w2', 'w3', 'w4'];
+    const write = (s: ProjectionStore, n: string) =>
+      s.write(
+        units.map((u) => projectUnit(u, [event(`wait-${n}-${u}`, u, `W${n}`, 'received')], new Map(), ctx)),
+        new Map(),
+        1,
+      );
+    if (replicas > 0)
+      expect(
+        await durable.write(
+          units.map((u) => projectUnit(u, [event(`wait-a-${u}`, u, 'WA', 'received')], new Map(), ctx)),
+          new Map(),
+          1,
+        ),
+      ).toEqual({ applied: units, conflicted: [] });
+    const tooMany = new ProjectionStore(redis, namespace, { replicas: replicas + 1, timeoutMs: 100 });
+    await expect(write(tooMany, 'b')).rejects.toThrow(ReplicationError);
+    await expect(write(tooMany, 'c')).rejects.toThrow(`reached fewer than ${replicas + 1} replica(s) within 100 ms`);
+    // The writes themselves happened: retried, their events are recognised.
+    for (const u of units) expect(await redis.hget(store.keys.meta(u), 'applied:vn.dvc.dossier.received')).toBe(replicas > 0 ? '3' : '2');
   });
 
   it('drops only its own namespace', async () => {

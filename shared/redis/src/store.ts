@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Result } from 'ioredis';
 import type { DvcEvent, SubjectState, UnitChanges } from '@dvc/domain';
 import { subjectKeysOf } from '@dvc/domain';
+import { DvcError } from '@dvc/domain';
 import { Keys, assertNamespace, execGroups, listUnits, parseStoredState, unlinkMatching, type RedisClient } from '@dvc/read-model';
 
 const APPLY_LUA = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
@@ -23,6 +24,25 @@ export interface StateRead {
 
 export type WriteOutcome = { applied: string[]; conflicted: string[] };
 
+/**
+ * How many replicas must hold a unit's write before it counts as done (Redis' WAIT after each
+ * unit's script, on the connection that wrote it): 0 (the default) waits for none. Redis
+ * replicates asynchronously, so a write the master acknowledged can be lost when a replica takes
+ * over; with `replicas` 1 and one replica per master, the write is on the replica that would be
+ * promoted before the batch's offsets are committed.
+ */
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** Thrown when fewer replicas than required confirmed a batch's writes in time: the batch stays uncommitted and is applied again (its events are then recognised). */
+export class ReplicationError extends DvcError {
+  readonly code = 'DVC_REDIS_REPLICATION';
+
+  readonly retriable = true;
+}
+
 /** `key\nvalue\nkey\nvalue…`; an infinite score is written as Redis' '+inf'. */
 function packPairs(pairs: ReadonlyMap<string, number>): string {
   let out = '';
@@ -43,6 +63,7 @@ export class ProjectionStore {
   constructor(
     private readonly redis: RedisClient,
     namespace: string,
+    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
   ) {
     assertNamespace(namespace);
     this.keys = new Keys(namespace);
@@ -127,13 +148,23 @@ export class ProjectionStore {
           args.push(packPairs(upsert), [...remove].join('\n'));
         }
         pipeline.dvcApply(keys.length, ...keys, ...args);
+        // Same pipeline, same node and connection: WAIT counts the replicas holding this write.
+        if (this.durability.replicas > 0) pipeline.call('WAIT', this.durability.replicas, this.durability.timeoutMs);
       }),
     );
     const outcome: WriteOutcome = { applied: [], conflicted: [] };
+    const unconfirmed: string[] = [];
     changes.forEach((change, index) => {
-      if (results[index]?.[0] === 0) outcome.applied.push(change.unitId);
+      const [result, replicas] = results[index] ?? [];
+      if (result === 0) outcome.applied.push(change.unitId);
       else outcome.conflicted.push(change.unitId);
+      if (this.durability.replicas > 0 && Number(replicas) < this.durability.replicas) unconfirmed.push(`${change.unitId} (${String(replicas)})`);
     });
+    if (unconfirmed.length > 0) {
+      throw new ReplicationError(
+        `writes of units ${unconfirmed.join(', ')} reached fewer than ${this.durability.replicas} replica(s) within ${this.durability.timeoutMs} ms`,
+      );
+    }
     return outcome;
   }
 
