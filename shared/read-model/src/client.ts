@@ -267,13 +267,21 @@ export async function execGroups(redis: RedisClient, groups: readonly ((pipeline
   });
 }
 
+/** The masters of a cluster, once the client knows the slot map (a PING waits for it). */
+async function masters(cluster: Cluster): Promise<Redis[]> {
+  await cluster.ping();
+  const nodes = cluster.nodes('master');
+  if (nodes.length === 0) throw new Error('the Redis Cluster client knows no master: nothing to SCAN');
+  return nodes;
+}
+
 /**
  * Calls `onKeys` with each batch of keys matching `pattern`, SCANned on every server holding
  * keys: the Redis itself, or every master of a cluster (a SCAN sees only the node it runs on).
  * A key may be reported twice (SCAN's guarantee), never skipped if it existed throughout.
  */
 export async function scanKeys(redis: RedisClient, pattern: string, count: number, onKeys: (keys: string[]) => Promise<void>): Promise<void> {
-  const servers = isCluster(redis) ? redis.nodes('master') : [redis];
+  const servers = isCluster(redis) ? await masters(redis) : [redis];
   for (const server of servers) {
     let cursor = '0';
     do {

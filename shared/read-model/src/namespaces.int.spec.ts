@@ -62,4 +62,16 @@ describe.each(redisTargets())('active namespace pointer on $name', ({ url }) => 
       await redis.del(`${base}x:units`);
     }
   });
+
+  it('finds every key from a client that has just connected (a cluster SCANs each master once it knows them)', async () => {
+    const other = `${base}.other`;
+    const units = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const u of units) await redis.set(`${other}:{${u}}:meta`, '1');
+    const fresh = createRedisClient({ url, connectionName: 'dvc-test-fresh' });
+    try {
+      expect(await unlinkMatching(fresh, `${other}:*`)).toBe(units.length);
+    } finally {
+      fresh.disconnect();
+    }
+  });
 });
