@@ -5,17 +5,19 @@
 # read from the configured ports, fetches the Kafka jars and installs missing Debian packages,
 # checks that the ports are free, waits until each process is ready, and writes stack.env.
 #
-#   bash scripts/stack.sh start  [NAME...|stack|services|all]   (default stack)
-#   bash scripts/stack.sh stop   [NAME...|stack|services|all]   (default all)
+#   bash scripts/stack.sh start  [NAME...|stack|services|redis-cluster|all]   (default stack)
+#   bash scripts/stack.sh stop   [NAME...|stack|services|redis-cluster|all]   (default all)
 #   bash scripts/stack.sh status
-#   bash scripts/stack.sh names  [stack|services|all]   the process names, one a line
+#   bash scripts/stack.sh names  [stack|services|redis-cluster|all]   the process names, one a line
 #   bash scripts/stack.sh kafka-topics ARGS...   Kafka's TopicCommand against the local
 #       broker, e.g.: kafka-topics --create --if-not-exists --topic T --partitions 6
 #       (auto.create.topics.enable=false, so topics must be created explicitly)
 #
 # NAME is a [program:NAME] of infra/supervisord.conf; `stack` is every kind=stack process,
 # `services` every kind=service one (those are started by `npm start`, which writes their
-# environment, as is `mail`, the mail catcher, when SMTP_URL is not set). Everything lives under the run folder STACK_RUN_DIR (default <repo>/.run; logs
+# environment, as is `mail`, the mail catcher, when SMTP_URL is not set); `redis-cluster` the six
+# nodes of the local Redis Cluster (three masters, one replica each), formed once all answer and
+# named by REDIS_CLUSTER_URL in stack.env (`npm test` starts it; `npm start` does not). Everything lives under the run folder STACK_RUN_DIR (default <repo>/.run; logs
 # in <run folder>/logs/). A Redis that answers at REDIS_URL is used as is and never stopped.
 # When a stop leaves nothing running, the run folder's supervisord exits too.
 #
@@ -38,6 +40,9 @@
 #   PROMETHEUS_LIFECYCLE=   (1: Prometheus' lifecycle API, POST /-/reload and /-/quit, is on;
 #       off by default. The stack reloads Prometheus with SIGHUP through supervisorctl)
 #   REDIS_URL=redis://127.0.0.1:6379
+#   REDIS_CLUSTER_PORT=7001 (nodes on 7001-7006, cluster bus on 17001-17006)
+#   REDIS_CLUSTER_NODE_TIMEOUT=1000 (ms without an answer before a master counts as failed and
+#   its replica takes over)
 #   STACK_WAIT_TIMEOUT=90   (seconds to wait for each process to be ready)
 set -euo pipefail
 
@@ -68,6 +73,9 @@ case ${PROMETHEUS_LIFECYCLE:-} in
   *) die "PROMETHEUS_LIFECYCLE must be 1 (the lifecycle API on) or 0 / unset (off), got '$PROMETHEUS_LIFECYCLE'" ;;
 esac
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+REDIS_CLUSTER_PORT=${REDIS_CLUSTER_PORT:-7001}
+REDIS_CLUSTER_NODE_TIMEOUT=${REDIS_CLUSTER_NODE_TIMEOUT:-1000}
+REDIS_CLUSTER_NODES=6
 STACK_WAIT_TIMEOUT=${STACK_WAIT_TIMEOUT:-90}
 PROM_TARGETS="$RUN/prometheus/targets"
 
@@ -110,7 +118,8 @@ expand_names() {
       all) programs ;;
       stack) programs stack ;;
       services) programs service ;;
-      *) [[ "$known" == *" $arg "* ]] || die "unknown process '$arg' (expected one of:${known% }, stack, services or all)"
+      redis-cluster) programs redis-cluster ;;
+      *) [[ "$known" == *" $arg "* ]] || die "unknown process '$arg' (expected one of:${known% }, stack, services, redis-cluster or all)"
          echo "$arg" ;;
     esac
   done
@@ -123,6 +132,24 @@ validate_port() {
   local name=$1 value=$2
   [[ "$value" =~ ^[0-9]+$ ]] && [ "$value" -ge 1 ] && [ "$value" -le 65535 ] \
     || die "$name must be a TCP port number, got '$value'"
+}
+
+# The ports of the local cluster's nodes: node N on REDIS_CLUSTER_PORT + N - 1, its bus 10000 higher.
+cluster_ports() {
+  validate_port REDIS_CLUSTER_PORT "$REDIS_CLUSTER_PORT"
+  [ "$REDIS_CLUSTER_PORT" -le $((65535 - 10000 - REDIS_CLUSTER_NODES + 1)) ] \
+    || die "REDIS_CLUSTER_PORT must leave room for $REDIS_CLUSTER_NODES nodes and their cluster bus ports (10000 higher), got $REDIS_CLUSTER_PORT"
+  [[ "$REDIS_CLUSTER_NODE_TIMEOUT" =~ ^[0-9]+$ ]] && [ "$REDIS_CLUSTER_NODE_TIMEOUT" -ge 100 ] \
+    || die "REDIS_CLUSTER_NODE_TIMEOUT must be a number of milliseconds, 100 or more, got '$REDIS_CLUSTER_NODE_TIMEOUT'"
+  local n
+  for n in $(seq 1 "$REDIS_CLUSTER_NODES"); do
+    export "REDIS_CLUSTER_PORT_$n=$((REDIS_CLUSTER_PORT + n - 1))" "REDIS_CLUSTER_BUS_PORT_$n=$((REDIS_CLUSTER_PORT + n - 1 + 10000))"
+  done
+}
+
+# The seed list of the local cluster (its masters as created: the first three nodes).
+redis_cluster_url() {
+  printf 'redis-cluster://%s:%s,%s:%s,%s:%s' "$HOST" "$REDIS_CLUSTER_PORT_1" "$HOST" "$REDIS_CLUSTER_PORT_2" "$HOST" "$REDIS_CLUSTER_PORT_3"
 }
 
 check_ports_distinct() {
@@ -184,6 +211,24 @@ redis_ping() {
     out=$(timeout 5 redis-cli -u "$REDIS_URL" --no-auth-warning ping 2>/dev/null || true)
   fi
   [ "$out" = "PONG" ]
+}
+
+# redis_cluster_node_ping N : node N of the local cluster answers PING (its `ready` check).
+redis_cluster_node_ping() {
+  local port_var="REDIS_CLUSTER_PORT_$1"
+  [ "$(timeout 5 redis-cli -h "$HOST" -p "${!port_var}" ping 2>/dev/null || true)" = PONG ]
+}
+
+# redis_cluster_ok : every node of the local cluster reports cluster_state:ok and the cluster has
+# three masters, each with a replica.
+redis_cluster_ok() {
+  local n port_var nodes
+  for n in $(seq 1 "$REDIS_CLUSTER_NODES"); do
+    port_var="REDIS_CLUSTER_PORT_$n"
+    timeout 5 redis-cli -h "$HOST" -p "${!port_var}" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+  nodes=$(timeout 5 redis-cli -h "$HOST" -p "$REDIS_CLUSTER_PORT_1" cluster nodes 2>/dev/null) || return 1
+  [ "$(grep -c 'master' <<<"$nodes" || true)" -eq 3 ] && [ "$(grep -c 'slave' <<<"$nodes" || true)" -eq 3 ]
 }
 
 # ready NAME : the `ready` command of NAME passes.
@@ -335,6 +380,54 @@ prepare_redis() {
   mv -f "$RUN/redis/redis.conf.tmp" "$RUN/redis/redis.conf"
 }
 
+# prepare_redis_cluster_node NAME : the redis.conf of node N (NAME redis-cluster-N). When no node
+# of the cluster runs, the cluster starts afresh (its data is not persisted, like [program:redis]):
+# the node's old cluster state (nodes.conf) is removed, and the cluster is formed once all answer.
+# A node started while others run keeps its nodes.conf and rejoins (a killed master comes back as
+# a replica of the one that took over).
+prepare_redis_cluster_node() {
+  local n=${1#redis-cluster-} name port_var dir others_running=0
+  ensure_cmd redis-server redis-server
+  ensure_cmd redis-cli redis-tools
+  port_var="REDIS_CLUSTER_PORT_$n"
+  dir="$RUN/redis-cluster/$n"
+  mkdir -p "$dir"
+  for name in $(programs redis-cluster); do
+    case ${STATES[$name]:-DOWN} in RUNNING|STARTING) others_running=1 ;; esac
+  done
+  [ "$others_running" -eq 1 ] || rm -f "$dir/nodes.conf"
+  {
+    printf 'port %s\nbind %s\nsave ""\nappendonly no\ndaemonize no\ndir %s\nlogfile ""\n' "${!port_var}" "$HOST" "$dir"
+    printf 'cluster-enabled yes\ncluster-config-file %s\ncluster-node-timeout %s\n' "$dir/nodes.conf" "$REDIS_CLUSTER_NODE_TIMEOUT"
+    # A replica whose master just died may always take over (no staleness limit): the local
+    # cluster exists to show what a failover does to the projection.
+    printf 'cluster-replica-validity-factor 0\n'
+  } >"$dir/redis.conf"
+}
+
+# form_redis_cluster : once the six nodes answer, creates the cluster (three masters, one replica
+# each) unless it exists, and waits until every node reports it ok.
+form_redis_cluster() {
+  local n port_var addresses=() known
+  for n in $(seq 1 "$REDIS_CLUSTER_NODES"); do
+    redis_cluster_node_ping "$n" || return 0
+    port_var="REDIS_CLUSTER_PORT_$n"
+    addresses+=("$HOST:${!port_var}")
+  done
+  known=$(timeout 5 redis-cli -h "$HOST" -p "$REDIS_CLUSTER_PORT_1" cluster info 2>/dev/null | sed -n 's/^cluster_known_nodes:\([0-9]*\).*/\1/p')
+  if [ "${known:-0}" -le 1 ]; then
+    log "redis-cluster: forming three masters with one replica each (${addresses[*]})"
+    redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$LOGS/redis-cluster-create.log" 2>&1 \
+      || { show_log_tail "$LOGS/redis-cluster-create.log" 40; die "redis-cluster: redis-cli --cluster create failed"; }
+  fi
+  local deadline=$((SECONDS + STACK_WAIT_TIMEOUT))
+  until redis_cluster_ok; do
+    [ "$SECONDS" -lt "$deadline" ] || die "redis-cluster: not ok after ${STACK_WAIT_TIMEOUT}s (redis-cli -p $REDIS_CLUSTER_PORT_1 cluster nodes)"
+    sleep 0.5
+  done
+  log "redis-cluster: ok at $(redis_cluster_url)"
+}
+
 # render_checked SRC DST CHECK_CMD VAR... : renders SRC into DST when CHECK_CMD accepts it;
 # returns 0 when DST changed.
 render_checked() {
@@ -438,6 +531,7 @@ prepare_service() {
 prepare() {
   case $(program_key "$1" kind) in
     service|mail) prepare_service "$1" ;;
+    redis-cluster) prepare_redis_cluster_node "$1" ;;
     *) if declare -F "prepare_$1" >/dev/null; then "prepare_$1"; fi ;;
   esac
 }
@@ -456,6 +550,7 @@ PROMETHEUS_URL=http://$HOST:$PROMETHEUS_PORT
 ALERTMANAGER_URL=http://$HOST:$ALERTMANAGER_PORT
 PROM_TARGETS_DIR=$PROM_TARGETS
 EOF
+  if redis_cluster_ok; then printf 'REDIS_CLUSTER_URL=%s\n' "$(redis_cluster_url)" >>"$RUN/stack.env.tmp"; fi
   mv -f "$RUN/stack.env.tmp" "$RUN/stack.env"
 }
 
@@ -529,12 +624,15 @@ cmd_start() {
   for name in "${LAUNCHED[@]}"; do
     log "$name: starting (port(s) $(program_ports "$name"))"
     LAUNCHED_AT[$name]=$SECONDS
+    # A process added to the file after this supervisord started: make it known first.
+    if [ -z "${STATES[$name]:-}" ]; then { ctl reread && ctl add "$name"; } >/dev/null 2>&1 || true; fi
   done
   if [ "${#LAUNCHED[@]}" -gt 0 ]; then ctl start "${LAUNCHED[@]}" >/dev/null || true; fi
   for name in "${WAIT[@]}"; do
     await "$name"
     READY_AFTER[$name]=$((SECONDS - ${LAUNCHED_AT[$name]:-$SECONDS}))
   done
+  if [[ " ${WAIT[*]} " == *" redis-cluster-"* ]]; then form_redis_cluster; fi
   load_states
   for name in "${WAIT[@]}"; do report_ready "$name"; done
   write_stack_env
@@ -620,6 +718,7 @@ main() {
   local cmd=${1:-help}
   [ $# -eq 0 ] || shift
   parse_redis_url
+  cluster_ports
   case $cmd in
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;

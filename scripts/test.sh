@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing, starts what the tests need (Kafka unless KAFKA_BROKERS
-# names a cluster that answers, Prometheus, Alertmanager; Redis when none answers at REDIS_URL),
+# names a cluster that answers, Prometheus, Alertmanager; Redis when none answers at REDIS_URL;
+# the local Redis Cluster, whose REDIS_CLUSTER_URL puts the cluster tier of the tests to work),
 # runs type checks, the linter and dependency rules (npm run lint) and every test tier, then stops
 # exactly what it started. Ends with "N passed, N failed, N skipped". Run folder: STACK_RUN_DIR.
 set -euo pipefail
@@ -8,10 +9,10 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$ROOT"
 if [ "${1:-}" = "--help" ]; then
-  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
   echo "Variables: KAFKA_BROKERS (an answering cluster is used as is), STACK_RUN_DIR, PROM_SCRAPE_INTERVAL"
   echo "(1s when this run starts Prometheus), and the stack's ports (KAFKA_PORT, PROMETHEUS_PORT,"
-  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL; see scripts/stack.sh --help), POSTGRES_URL (the"
+  echo "ALERTMANAGER_PORT, NOTIFIER_PORT, REDIS_URL, REDIS_CLUSTER_PORT; see scripts/stack.sh --help), POSTGRES_URL (the"
   echo "PostgreSQL the event store's adapter is tested on; default the local server). A variable set in the"
   echo "environment wins over the stack's stack.env."
   exit 0
@@ -46,8 +47,10 @@ cleanup() {
   exit "$code"
 }
 trap cleanup EXIT
-# The stack components are the kind=stack processes of infra/supervisord.conf.
-for component in $(bash scripts/stack.sh names stack); do
+# The stack components are the kind=stack processes of infra/supervisord.conf, and the six
+# nodes of the local Redis Cluster (kind=redis-cluster): the Redis tests and the pipeline,
+# rebuild and fault tests run on it as well as on the single Redis.
+for component in $(bash scripts/stack.sh names stack redis-cluster); do
   if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
   if ! grep -qx "$component" <<<"$running_before"; then started+=("$component"); fi
 done

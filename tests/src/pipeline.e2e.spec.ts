@@ -1,25 +1,25 @@
-import { Redis } from 'ioredis';
-import { ProjectionStore } from '@dvc/redis';
-import { ev, postBatch, producerAuth, uniqueName, waitFor } from '@dvc/testing';
+import { ProjectionStore, createRedisClient } from '@dvc/redis';
+import { ev, postBatch, producerAuth, redisTargets, uniqueName, waitFor } from '@dvc/testing';
 import { UNKNOWN_UNITS_ACCEPTED, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The whole path on the real stack: HTTP ingest → Kafka → projector → Redis → exporter →
- * the real Prometheus, with exact numbers read back from Prometheus's HTTP API.
+ * the real Prometheus, with exact numbers read back from Prometheus's HTTP API. On the single
+ * Redis and on the Redis Cluster (REDIS_CLUSTER_URL).
  */
-describe('ingest → Kafka → projector → Redis → exporter → Prometheus', () => {
+describe.each(redisTargets())('ingest → Kafka → projector → Redis → exporter → Prometheus, on $name', ({ url }) => {
   const id = uniqueName('e2e').replace(/[^a-z0-9]/g, '');
   const unit = `e2e.${id}`;
-  const env = stackEnv();
   const common = {
     ...serviceEnv(id),
+    REDIS_URL: url,
     ...UNKNOWN_UNITS_ACCEPTED,
   };
   let ingest: ServiceProcess;
   let projector: ServiceProcess;
   let exporter: ServiceProcess;
   let unregister: () => void;
-  const redis = new Redis(env.redisUrl);
+  const redis = createRedisClient({ url, connectionName: `dvc-test-${id}` });
 
   // Twelve dossiers in June 2022, built so each number below is known by hand.
   const due = '2022-06-21T17:00:00+07:00';
@@ -47,11 +47,7 @@ describe('ingest → Kafka → projector → Redis → exporter → Prometheus',
   beforeAll(async () => {
     projector = await startService('projector', { ...common, PROJECTOR_GROUP: `${id}-projector` }, 'PROJECTOR_PORT');
     exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
-    ingest = await startService(
-      'ingest',
-      { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest`, INGEST_MAX_BODY_BYTES: String(64 * 1024) },
-      'INGEST_PORT',
-    );
+    ingest = await startService('ingest', { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest`, INGEST_MAX_BODY_BYTES: String(64 * 1024) }, 'INGEST_PORT');
     await waitFor(async () => ((await fetch(`${ingest.url}/readyz`)).ok ? true : undefined), { description: 'ingest ready' });
     unregister = registerScrapeTarget(id, exporter.port);
   });

@@ -1,11 +1,21 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { rebuildNamespace, resolveActiveNamespace } from '@dvc/read-model';
-import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
+import { createRedisClient, rebuildNamespace, resolveActiveNamespace } from '@dvc/read-model';
+import { ev, postBatch, redisTargets, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from './stack.js';
+import {
+  RUN_DIR,
+  UNKNOWN_UNITS_ACCEPTED,
+  runCli,
+  scrapeMetrics,
+  serviceEnv,
+  stackEnv,
+  startService,
+  unlinkPrefix,
+  waitForZeroLag,
+  type ServiceProcess,
+} from './stack.js';
 
 /** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */
 function projectionSeries(metrics: Map<string, number>): Map<string, number> {
@@ -34,7 +44,8 @@ function history(units: readonly string[], perUnit: number): unknown[] {
       if (i % 11 === 5) out.push(ev.withdrawn(unit, d, at(day + 1, 11)));
       else if (i % 4 !== 1) out.push(ev.resolved(unit, d, at(day + (i % 6), 15), i % 2 === 0));
       if (i % 5 === 0) out.push(ev.digitized(unit, d, at(day, 9)));
-      if (i % 3 === 1) out.push(ev.payment(unit, `${d}-P`, at(day, 9), i % 2 === 0 ? 'fee' : 'land_obligation', i % 2 === 0 ? 'online' : 'offline', 10_000 * (1 + (i % 9))));
+      if (i % 3 === 1)
+        out.push(ev.payment(unit, `${d}-P`, at(day, 9), i % 2 === 0 ? 'fee' : 'land_obligation', i % 2 === 0 ? 'online' : 'offline', 10_000 * (1 + (i % 9))));
       if (i % 10 === 0) out.push(ev.report(unit, `${d}-R`, at(day, 14), i % 20 === 0 ? 'online' : 'offline'));
     }
   });
@@ -45,21 +56,20 @@ function history(units: readonly string[], perUnit: number): unknown[] {
  * The acceptance test of `dvc rebuild`: the real ingest, projector, archiver and exporter fill
  * the projection and the event store; the live namespace is then wiped (Redis lost its data),
  * `dvc rebuild --force` runs as a process, and every series the exporter serves afterwards is
- * exactly what it served before.
+ * exactly what it served before. On the single Redis and on the Redis Cluster (REDIS_CLUSTER_URL).
  */
-describe('dvc rebuild restores every series from the event store', () => {
+describe.each(redisTargets())('dvc rebuild restores every series from the event store, on $name', ({ url }) => {
   const id = uniqueName('rebuild').replace(/[^a-z0-9]/g, '');
   // A replay of a June 2022 history: every reader (exporter, dvc rebuild's compare) pinned at its end.
-  const common: Record<string, string> = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED, CLOCK_AS_OF: '2022-06-30T17:00:00+07:00' };
+  const common: Record<string, string> = { ...serviceEnv(id), REDIS_URL: url, ...UNKNOWN_UNITS_ACCEPTED, CLOCK_AS_OF: '2022-06-30T17:00:00+07:00' };
   const env = stackEnv();
-  const redis = new Redis(env.redisUrl);
+  const redis = createRedisClient({ url, connectionName: `dvc-test-${id}` });
   const kafka = testKafka(id, env.kafkaBrokers.split(','));
   const units = [1, 2, 3, 4, 5, 6].map((k) => `rb.${id}.u${k}`);
   const events = history(units, 220);
   const services: ServiceProcess[] = [];
   let ingest: ServiceProcess;
   let exporter: ServiceProcess;
-
 
   beforeAll(async () => {
     services.push(await startService('projector', common, 'PROJECTOR_PORT'));

@@ -4,12 +4,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
 import { parsePostgresUrl } from '@dvc/eventstore';
 import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
 import { KEYS_FILE_VERSION, addKey, hashApiKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
+import { unlinkMatching, type RedisClient } from '@dvc/read-model';
 import { ProjectionStore } from '@dvc/redis';
 import { TEST_PRODUCER_KEY, spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
 
@@ -29,7 +29,14 @@ export const TEST_PRODUCER_HEADERS: Record<string, string> = { [PRODUCER_KEY_HEA
 export const RUN_DIR = stackRunDir(process.env);
 
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
-export function stackEnv(): { kafkaBrokers: string; redisUrl: string; prometheusUrl: string; alertmanagerUrl: string; targetsDir: string; postgresUrl: string } {
+export function stackEnv(): {
+  kafkaBrokers: string;
+  redisUrl: string;
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  targetsDir: string;
+  postgresUrl: string;
+} {
   const file = join(RUN_DIR, 'stack.env');
   const written = new Map<string, string>();
   if (existsSync(file)) {
@@ -182,7 +189,7 @@ export async function promQuery(query: string): Promise<{ metric: Record<string,
 }
 
 /** Applied and duplicate event counts straight from a projection namespace's meta hashes. */
-export async function projectionProgress(redis: Redis, namespace: string): Promise<{ applied: number; duplicates: number }> {
+export async function projectionProgress(redis: RedisClient, namespace: string): Promise<{ applied: number; duplicates: number }> {
   const store = new ProjectionStore(redis, namespace);
   let applied = 0;
   let duplicates = 0;
@@ -250,10 +257,8 @@ export function serviceEnv(id: string): Record<string, string> {
 export const UNKNOWN_UNITS_ACCEPTED: Record<string, string> = { ACCEPT_UNKNOWN_UNITS: 'true' };
 
 /** Deletes every key starting with `prefix` (a test's own namespace only; never a flush). */
-export async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-  }
+export async function unlinkPrefix(redis: RedisClient, prefix: string): Promise<void> {
+  await unlinkMatching(redis, `${prefix}*`);
 }
 
 const execFileAsync = promisify(execFile);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackRunDir } from '@dvc/config';
-import { unlinkMatching } from '@dvc/scenario';
+import { unlinkMatching } from '@dvc/read-model';
 import { freePort, parseExposition } from '@dvc/testing';
 
 /** The tests' free-port finder and exposition reader (@dvc/testing), for the benchmarks too. */

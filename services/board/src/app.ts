@@ -4,7 +4,7 @@ import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
-import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type LiveView, type Page, type QueueItem, type Redis } from '@dvc/read-model';
+import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type LiveView, type Page, type QueueItem, type RedisClient } from '@dvc/read-model';
 import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
@@ -12,7 +12,7 @@ import { counter, createServiceHttp, pingReady, sendJson, sendText, type BuildIn
 import type { StaticAsset } from './assets.js';
 
 export interface BoardDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** What is live and when now is, resolved per request (the configured clock and active namespace). */
   live: LiveView;
   prometheus: Prometheus;

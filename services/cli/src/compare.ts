@@ -1,4 +1,4 @@
-import { activeKey, type Redis } from '@dvc/read-model';
+import { activeKey, execGroups, scanKeys, type RedisClient } from '@dvc/read-model';
 import { epochKey } from '@dvc/redis';
 
 /** One way two projections differ: where, and each side's value ('absent' when missing). */
@@ -61,9 +61,7 @@ function canonicalJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonicalJson);
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(
-      entries.map(([k, v]) => [k, k === 'ids' && Array.isArray(v) ? [...(v as unknown[])].map(String).sort() : canonicalJson(v)]),
-    );
+    return Object.fromEntries(entries.map(([k, v]) => [k, k === 'ids' && Array.isArray(v) ? [...(v as unknown[])].map(String).sort() : canonicalJson(v)]));
   }
   return value;
 }
@@ -82,26 +80,28 @@ function canonicalState(raw: string): string {
   }
 }
 
-async function readValues(redis: Redis, keys: readonly string[]): Promise<Value[]> {
+async function readValues(redis: RedisClient, keys: readonly string[]): Promise<Value[]> {
   if (keys.length === 0) return [];
-  const typed = await redis.pipeline(keys.map((k) => ['type', k])).exec();
-  const types = (typed ?? []).map(([error, t]) => {
-    if (error) throw error;
-    return t as string;
-  });
-  const pipeline = redis.pipeline();
-  keys.forEach((key, i) => {
-    const type = types[i];
-    if (type === 'string') pipeline.get(key);
-    else if (type === 'hash') pipeline.hgetall(key);
-    else if (type === 'zset') pipeline.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'set') pipeline.smembers(key);
-    else pipeline.exists(key);
-  });
-  const results = (await pipeline.exec()) ?? [];
+  // One group per key: keys of any slots may be compared (on a cluster each is its own pipeline).
+  const types = (
+    await execGroups(
+      redis,
+      keys.map((key) => (pipeline) => pipeline.type(key)),
+    )
+  ).map(([t]) => t as string);
+  const results = await execGroups(
+    redis,
+    keys.map((key, i) => (pipeline) => {
+      const type = types[i];
+      if (type === 'string') pipeline.get(key);
+      else if (type === 'hash') pipeline.hgetall(key);
+      else if (type === 'zset') pipeline.zrange(key, 0, -1, 'WITHSCORES');
+      else if (type === 'set') pipeline.smembers(key);
+      else pipeline.exists(key);
+    }),
+  );
   return keys.map((key, i): Value => {
-    const [error, raw] = results[i] ?? [new Error('missing pipeline result'), null];
-    if (error) throw error;
+    const raw = results[i]?.[0];
     const type = types[i];
     if (type === 'string') return { type: 'string', value: canonicalState(raw as string) };
     if (type === 'hash') {
@@ -147,7 +147,19 @@ function diffValues(where: string, liveValue: Value, rebuiltValue: Value, out: D
     const members = [...new Set([...live.value.keys(), ...rebuilt.value.keys()])].sort();
     const differing = members.filter((m) => live.value.get(m) !== rebuilt.value.get(m));
     if (differing.length > 0) {
-      out.push({ where: `${where} (${differing.length} members)`, live: describeEntries(live.value, differing.filter((m) => live.value.has(m))) || 'none', rebuilt: describeEntries(rebuilt.value, differing.filter((m) => rebuilt.value.has(m))) || 'none' });
+      out.push({
+        where: `${where} (${differing.length} members)`,
+        live:
+          describeEntries(
+            live.value,
+            differing.filter((m) => live.value.has(m)),
+          ) || 'none',
+        rebuilt:
+          describeEntries(
+            rebuilt.value,
+            differing.filter((m) => rebuilt.value.has(m)),
+          ) || 'none',
+      });
     }
     return;
   }
@@ -162,16 +174,14 @@ function diffValues(where: string, liveValue: Value, rebuiltValue: Value, out: D
   out.push({ where, live: show(live), rebuilt: show(rebuilt) });
 }
 
-async function scanSuffixes(redis: Redis, namespace: string, batch: number, each: (suffixes: string[]) => Promise<void>): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', batch);
-    cursor = next;
+async function scanSuffixes(redis: RedisClient, namespace: string, batch: number, each: (suffixes: string[]) => Promise<void>): Promise<void> {
+  // On a cluster, on every master.
+  await scanKeys(redis, `${namespace}:*`, batch, async (keys) => {
     // The base's pointer lives under the base's prefix, and each namespace's epoch sentinel is
     // its own by design: neither is part of the projection.
     const suffixes = keys.filter((k) => k !== activeKey(namespace) && k !== epochKey(namespace)).map((k) => k.slice(namespace.length));
     if (suffixes.length > 0) await each(suffixes);
-  } while (cursor !== '0');
+  });
 }
 
 /**
@@ -181,16 +191,31 @@ async function scanSuffixes(redis: Redis, namespace: string, batch: number, each
  * (duplicate:*) are ignored; expiries are not compared
  * (they follow from the bucket names). Reads in SCAN batches, so memory stays bounded.
  */
-export async function diffProjections(redis: Redis, live: string, rebuilt: string, batch = 500): Promise<Difference[]> {
+export async function diffProjections(redis: RedisClient, live: string, rebuilt: string, batch = 500): Promise<Difference[]> {
   const out: Difference[] = [];
   await scanSuffixes(redis, live, batch, async (suffixes) => {
-    const [a, b] = await Promise.all([readValues(redis, suffixes.map((s) => live + s)), readValues(redis, suffixes.map((s) => rebuilt + s))]);
+    const [a, b] = await Promise.all([
+      readValues(
+        redis,
+        suffixes.map((s) => live + s),
+      ),
+      readValues(
+        redis,
+        suffixes.map((s) => rebuilt + s),
+      ),
+    ]);
     suffixes.forEach((suffix, i) => diffValues(suffix.slice(1), a[i] ?? { type: 'none' }, b[i] ?? { type: 'none' }, out));
   });
   await scanSuffixes(redis, rebuilt, batch, async (suffixes) => {
-    const exists = (await redis.pipeline(suffixes.map((s) => ['exists', live + s])).exec()) ?? [];
-    const missing = suffixes.filter((_, i) => exists[i]?.[1] === 0);
-    const values = await readValues(redis, missing.map((s) => rebuilt + s));
+    const exists = await execGroups(
+      redis,
+      suffixes.map((s) => (pipeline) => pipeline.exists(live + s)),
+    );
+    const missing = suffixes.filter((_, i) => exists[i]?.[0] === 0);
+    const values = await readValues(
+      redis,
+      missing.map((s) => rebuilt + s),
+    );
     missing.forEach((suffix, i) => diffValues(suffix.slice(1), { type: 'none' }, values[i] ?? { type: 'none' }, out));
   });
   return out.sort((x, y) => (x.where < y.where ? -1 : x.where > y.where ? 1 : 0));

@@ -1,7 +1,7 @@
 import { admissionSpec, clockSetting, clockSpec, dataSpec, loadConfig, projectionSpec, str, type Spec } from '@dvc/config';
 import { eventStoreSpec } from '@dvc/eventstore';
 import { kafkaSpec } from '@dvc/kafka';
-import { createLiveView, type LiveView, type Redis } from '@dvc/read-model';
+import { createLiveView, type LiveView, type RedisClient } from '@dvc/read-model';
 import { redisSpec } from '@dvc/redis';
 import type { CliIo } from './io.js';
 
@@ -36,6 +36,6 @@ export function cliConfig(env: Record<string, string | undefined>, overrides: Pa
  * What every command reads "live" and "now" from, as the exporter and notifier do: the namespace
  * `<REDIS_NAMESPACE>:active` names and the clock of CLOCK / CLOCK_AS_OF.
  */
-export function cliLiveView(config: CliConfig, redis: Redis, io: CliIo): LiveView {
+export function cliLiveView(config: CliConfig, redis: RedisClient, io: CliIo): LiveView {
   return createLiveView({ redis, base: config.REDIS_NAMESPACE, clock: clockSetting(config), wall: io.now });
 }

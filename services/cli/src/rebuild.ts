@@ -2,7 +2,7 @@ import type { ProjectionRules, ReferenceData } from '@dvc/config';
 import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
-import { listUnits, pinnedView, readSnapshots, type LiveState, type Redis } from '@dvc/read-model';
+import { listUnits, pinnedView, readSnapshots, type LiveState, type RedisClient } from '@dvc/read-model';
 import { applyEvents, type ProjectionStore } from '@dvc/redis';
 
 export interface ApplyHistoryOptions {
@@ -71,7 +71,7 @@ export function addSkipped(a: Skipped, b: Skipped): Skipped {
 }
 
 export interface SeriesOptions {
-  redis: Redis;
+  redis: RedisClient;
   reference: ReferenceData;
   namespace: string;
   /** One read of the live view: every namespace compared is computed at its now (and wall clock). */

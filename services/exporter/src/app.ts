@@ -4,13 +4,13 @@ import { describeClock, type Logger } from '@dvc/config';
 import type { DayIndexer, UnitDirectory, WorkCalendar } from '@dvc/domain';
 import { CalendarMetrics, ClockMetric, ProjectionTotals, scrapeWindows, selectExportedUnits } from '@dvc/metrics';
 import type { Targets } from '@dvc/config';
-import { listUnits, type LiveView, type Redis } from '@dvc/read-model';
+import { listUnits, type LiveView, type RedisClient } from '@dvc/read-model';
 import { createServiceHttp, gauge, histogram, pingReady, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { WHOLE, inShard, type Shard } from './shard.js';
 import { UnitSeriesCache } from './unit-cache.js';
 
 export interface ExporterDeps {
-  redis: Redis;
+  redis: RedisClient;
   /**
    * What is live and when now is, resolved once per scrape (`createLiveView` of @dvc/read-model):
    * the namespace `<base>:active` names, so a rebuild's switch takes effect on the next scrape,

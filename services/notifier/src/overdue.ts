@@ -1,5 +1,5 @@
 import type { ClockSetting } from '@dvc/config';
-import { readOverdue, type LiveView, type Redis } from '@dvc/read-model';
+import { readOverdue, type LiveView, type RedisClient } from '@dvc/read-model';
 import { OVERDUE_LIST_SIZE, type OverdueList } from './render.js';
 
 /** What one notice is written from, read once per notice. */
@@ -30,7 +30,7 @@ export interface OverdueReader {
  * Never throws: within `timeoutMs` or not at all, a notice goes out without the list rather than
  * not at all.
  */
-export function liveOverdueReader(redis: Redis, live: LiveView, timeoutMs: number): OverdueReader {
+export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs: number): OverdueReader {
   const pinned = live.clock.mode === 'as-of' ? live.clock.asOfMs : undefined;
   const read = async (unitIds: readonly string[]): Promise<OverdueReading> => {
     let timer: NodeJS.Timeout | undefined;

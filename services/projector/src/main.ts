@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
 import { DeadLetterPublisher, consumerGroupSpec, createBatchConsumer, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
-import { createRedisClient, redisSpec } from '@dvc/redis';
+import { createRedisClient, redisDurabilitySpec, redisSpec } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
-const spec = { ...redisSpec, ...admittingReferenceSpec, ...kafkaSpec, ...producerKeysSpec, ...consumerGroupSpec('projector'), ...listenSpec('projector', 9465), ...projectionSpec };
+const spec = {
+  ...redisSpec,
+  ...redisDurabilitySpec,
+  ...admittingReferenceSpec,
+  ...kafkaSpec,
+  ...producerKeysSpec,
+  ...consumerGroupSpec('projector'),
+  ...listenSpec('projector', 9465),
+  ...projectionSpec,
+};
 
 /** The composition root: configuration, then the projection handler in the batch consumer runtime and the HTTP shell. */
 await runMain('projector', {
@@ -23,7 +32,10 @@ await runMain('projector', {
     const deadLetters = new DeadLetterPublisher(kafka, config.DLQ_TOPIC);
     const projection = createProjection({
       redis,
-      store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace')),
+      store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace'), {
+        replicas: config.REDIS_WAIT_REPLICAS,
+        timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      }),
       deadLetters,
       rulesAt: (now) => {
         const { reference, admission } = data.current();

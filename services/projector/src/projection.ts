@@ -3,14 +3,14 @@ import type { Logger } from '@dvc/config';
 import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
 import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
-import { EpochGuard, ProjectionStore, applyEvents, type Redis } from '@dvc/redis';
+import { EpochGuard, ProjectionStore, applyEvents, type Durability, type RedisClient } from '@dvc/redis';
 import { counter, gauge } from '@dvc/service';
 
 export interface ProjectionDeps {
   /** The store of the namespace live right now (see activeStore); resolved once per batch. */
   store: () => Promise<ProjectionStore>;
   /** The Redis the stores write to (for the namespace's epoch sentinel). */
-  redis: Redis;
+  redis: RedisClient;
   deadLetters: DeadLetterPublisher;
   /**
    * The rules of a batch applied at wall-clock instant `now`, from the reference data current then
@@ -46,14 +46,14 @@ export interface Projection extends BatchHandler<BatchRules> {
  * a switch still lands there; the rebuild covers it by re-applying the event store's tail after
  * the archiver has passed the offsets seen at the switch.
  */
-export function activeStore(redis: Redis, base: string, onSwitch: (namespace: string) => void): () => Promise<ProjectionStore> {
+export function activeStore(redis: RedisClient, base: string, onSwitch: (namespace: string) => void, durability?: Durability): () => Promise<ProjectionStore> {
   const stores = new Map<string, ProjectionStore>();
   let current: string | undefined;
   return async () => {
     const namespace = await resolveActiveNamespace(redis, base);
     let store = stores.get(namespace);
     if (store === undefined) {
-      store = new ProjectionStore(redis, namespace);
+      store = new ProjectionStore(redis, namespace, durability);
       stores.set(namespace, store);
     }
     if (namespace !== current) {
@@ -94,7 +94,11 @@ export function createProjection(deps: ProjectionDeps): Projection {
     const store = await deps.store();
     const epoch = await epochs.check(store.keys.namespace);
     if (!epoch.ok) {
-      if (lost === undefined) deps.logger.error({ namespace: store.keys.namespace, reason: epoch.reason }, 'projection data lost: applying nothing until it is rebuilt (dvc rebuild --force)');
+      if (lost === undefined)
+        deps.logger.error(
+          { namespace: store.keys.namespace, reason: epoch.reason },
+          'projection data lost: applying nothing until it is rebuilt (dvc rebuild --force)',
+        );
       lost = epoch.reason;
       dataLossGauge.set(1);
       throw new ProjectionDataLostError(epoch.reason);

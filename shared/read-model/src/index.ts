@@ -32,4 +32,19 @@ export {
   type QueueItem,
   type DueItem,
 } from './queues.js';
-export type { Redis } from 'ioredis';
+export {
+  createRedisClient,
+  execGroups,
+  isCluster,
+  parseRedisTarget,
+  redisDurabilitySpec,
+  redisSpec,
+  scanKeys,
+  slotGroup,
+  unlinkKeys,
+  unlinkMatching,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisTarget,
+  type SeedNode,
+} from './client.js';

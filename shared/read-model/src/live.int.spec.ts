@@ -1,11 +1,11 @@
-import { Redis } from 'ioredis';
-import { uniqueName } from '@dvc/testing';
+import { createRedisClient, unlinkMatching } from './client.js';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import { activeKey, rebuildNamespace, switchActiveNamespace } from './namespaces.js';
 import { createLiveView, pinnedView } from './live.js';
 import { Keys } from './keys.js';
 
-describe('live view (namespace and clock) on a real Redis', () => {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+describe.each(redisTargets())('live view (namespace and clock) on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const base = uniqueName('live').replace(/[^a-z0-9-]/g, '');
   const rebuilt = rebuildNamespace(base, Date.parse('2026-12-03T02:00:00Z'));
   const wall = Date.parse('2026-12-03T09:00:00Z');
@@ -27,9 +27,7 @@ describe('live view (namespace and clock) on a real Redis', () => {
 
   afterAll(async () => {
     for (const prefix of [base, rebuilt]) {
-      for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-      }
+      await unlinkMatching(redis, `${prefix}:*`);
     }
     redis.disconnect();
   });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { execGroups, type RedisClient } from './client.js';
 import { eventWatermark, type ClockMode, type ClockSetting } from '@dvc/config';
 import { Keys } from './keys.js';
 import { assertNamespace, resolveActiveNamespace } from './namespaces.js';
@@ -20,7 +20,7 @@ export interface LiveState {
  * The one place readers of the projection learn what is live and what time it is. Each
  * `resolve()` reads the pointer afresh (one GET), so a switch by `dvc rebuild` shows on the next
  * read; with the event clock it also reads every unit's latest applied business time of that
- * namespace (one pipelined round trip) and takes their watermark.
+ * namespace (one pipelined round trip; one per unit, in parallel, on a cluster) and takes their watermark.
  */
 export interface LiveView {
   /** The configured clock (known without Redis). */
@@ -29,7 +29,7 @@ export interface LiveView {
 }
 
 export interface LiveViewOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The projection's base name (REDIS_NAMESPACE). */
   base: string;
   clock: ClockSetting;
@@ -38,17 +38,15 @@ export interface LiveViewOptions {
 }
 
 /** The latest applied business time (`lastEventMs`) of each unit of a namespace that has one. */
-async function latestEventTimes(redis: Redis, keys: Keys): Promise<number[]> {
+async function latestEventTimes(redis: RedisClient, keys: Keys): Promise<number[]> {
   const unitIds = await listUnits(redis, keys);
   if (unitIds.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const unitId of unitIds) pipeline.hget(keys.meta(unitId), 'lastEventMs');
-  const results = (await pipeline.exec()) ?? [];
+  const results = await execGroups(
+    redis,
+    unitIds.map((unitId) => (pipeline) => pipeline.hget(keys.meta(unitId), 'lastEventMs')),
+  );
   const out: number[] = [];
-  for (const [error, value] of results) {
-    if (error) throw error;
-    if (typeof value === 'string') out.push(Number(value));
-  }
+  for (const [value] of results) if (typeof value === 'string') out.push(Number(value));
   return out;
 }
 

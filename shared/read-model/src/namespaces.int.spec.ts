@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { uniqueName } from '@dvc/testing';
+import { createRedisClient, unlinkMatching } from './client.js';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import {
   NamespaceError,
   SwitchConflictError,
@@ -11,16 +11,14 @@ import {
   switchActiveNamespace,
 } from './namespaces.js';
 
-describe('active namespace pointer on a real Redis', () => {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+describe.each(redisTargets())('active namespace pointer on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const base = uniqueName('act').replace(/[^a-z0-9-]/g, '');
   const rebuilt = rebuildNamespace(base, Date.UTC(2026, 10, 30, 7, 5, 9));
 
   afterAll(async () => {
     for (const prefix of [base, rebuilt, `${base}.other`]) {
-      for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-      }
+      await unlinkMatching(redis, `${prefix}:*`);
     }
     redis.disconnect();
   });
@@ -62,6 +60,18 @@ describe('active namespace pointer on a real Redis', () => {
       expect(await listNamespaces(redis, base, await resolveActiveNamespace(redis, base))).toEqual([{ namespace: rebuilt, active: true, units: 1 }]);
     } finally {
       await redis.del(`${base}x:units`);
+    }
+  });
+
+  it('finds every key from a client that has just connected (a cluster SCANs each master once it knows them)', async () => {
+    const other = `${base}.other`;
+    const units = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const u of units) await redis.set(`${other}:{${u}}:meta`, '1');
+    const fresh = createRedisClient({ url, connectionName: 'dvc-test-fresh' });
+    try {
+      expect(await unlinkMatching(fresh, `${other}:*`)).toBe(units.length);
+    } finally {
+      fresh.disconnect();
     }
   });
 });

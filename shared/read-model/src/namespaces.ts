@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { execGroups, scanKeys, unlinkMatching, type RedisClient } from './client.js';
 import { Keys } from './keys.js';
 import { DvcError } from '@dvc/domain';
 
@@ -57,7 +57,7 @@ export function rebuildNamespace(base: string, nowMs: number): string {
  * when no switch ever happened. One GET; a pointer naming something that is not a projection of
  * this base is refused rather than followed.
  */
-export async function resolveActiveNamespace(redis: Redis, base: string): Promise<string> {
+export async function resolveActiveNamespace(redis: RedisClient, base: string): Promise<string> {
   const value = await redis.get(activeKey(base));
   if (value === null) return base;
   if (!NAMESPACE_PATTERN.test(value) || !belongsTo(base, value)) {
@@ -71,7 +71,7 @@ export async function resolveActiveNamespace(redis: Redis, base: string): Promis
  * happens while `expected` is still live (a script: read and write with nothing in between), so
  * two rebuilds finishing together cannot both win; the loser gets a SwitchConflictError.
  */
-export async function switchActiveNamespace(redis: Redis, base: string, next: string, expected?: string): Promise<void> {
+export async function switchActiveNamespace(redis: RedisClient, base: string, next: string, expected?: string): Promise<void> {
   assertNamespace(next);
   if (!belongsTo(base, next)) throw new NamespaceError(`'${next}' is not a namespace of '${base}'`);
   if (expected === undefined) {
@@ -96,46 +96,34 @@ export interface NamespaceInfo {
  * The base's namespaces that hold a projection (found by their unit set), plus the live one,
  * `active`, as a reader resolved it (`LiveView.resolve()`).
  */
-export async function listNamespaces(redis: Redis, base: string, active: string): Promise<NamespaceInfo[]> {
+export async function listNamespaces(redis: RedisClient, base: string, active: string): Promise<NamespaceInfo[]> {
   const found = new Set<string>([active]);
-  let cursor = '0';
-  do {
-    // The unit set of every namespace whose name starts with the base's.
-    const [next, keys] = await redis.scan(cursor, 'MATCH', new Keys(`${base}*`).units(), 'COUNT', 1000);
-    cursor = next;
+  // The unit set of every namespace whose name starts with the base's (on every master of a cluster).
+  await scanKeys(redis, new Keys(`${base}*`).units(), 1000, (keys) => {
     for (const key of keys) {
       const namespace = key.slice(0, -UNITS_SUFFIX.length);
       if (NAMESPACE_PATTERN.test(namespace) && belongsTo(base, namespace)) found.add(namespace);
     }
-  } while (cursor !== '0');
-  const names = [...found].sort();
-  const pipeline = redis.pipeline();
-  for (const namespace of names) pipeline.scard(new Keys(namespace).units());
-  const counts = (await pipeline.exec()) ?? [];
-  return names.map((namespace, i) => {
-    const [error, n] = counts[i] ?? [new Error('missing pipeline result'), 0];
-    if (error) throw error;
-    return { namespace, active: namespace === active, units: Number(n) };
+    return Promise.resolve();
   });
+  const names = [...found].sort();
+  // Each unit set is a key of its own slot: one group each.
+  const counts = await execGroups(
+    redis,
+    names.map((namespace) => (pipeline) => pipeline.scard(new Keys(namespace).units())),
+  );
+  return names.map((namespace, i) => ({ namespace, active: namespace === active, units: Number(counts[i]?.[0] ?? 0) }));
 }
 
 /**
  * Deletes every key of a namespace in batches (SCAN + UNLINK), never the live one and never the
  * base's pointer `<base>:active` (which lives under the base's prefix). Returns the keys deleted.
  */
-export async function dropNamespace(redis: Redis, base: string, namespace: string, batch = 1000): Promise<number> {
+export async function dropNamespace(redis: RedisClient, base: string, namespace: string, batch = 1000): Promise<number> {
   assertNamespace(namespace);
   if (!belongsTo(base, namespace)) throw new NamespaceError(`'${namespace}' is not a namespace of '${base}'`);
   const active = await resolveActiveNamespace(redis, base);
   if (namespace === active) throw new NamespaceError(`'${namespace}' is the live namespace of '${base}'; switch to another one first`);
   const pointer = activeKey(base);
-  let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', batch);
-    cursor = next;
-    const doomed = keys.filter((k) => k !== pointer);
-    if (doomed.length > 0) deleted += await redis.unlink(...doomed);
-  } while (cursor !== '0');
-  return deleted;
+  return unlinkMatching(redis, `${namespace}:*`, batch, (key) => key === pointer);
 }

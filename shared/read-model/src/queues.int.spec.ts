@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, unlinkMatching } from './client.js';
 import { SETS, emptyDossier, subjectKey, type DossierState } from '@dvc/domain';
-import { uniqueName } from '@dvc/testing';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import { CorruptStateError, Keys } from './keys.js';
 import { PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type Page, type PageRequest, type QueueItem } from './queues.js';
 import { readSnapshots } from './snapshot.js';
@@ -10,8 +10,8 @@ const DAY = 24 * H;
 const NOW = Date.parse('2022-06-22T17:00:00+07:00');
 const RECEIVED = NOW - 30 * DAY;
 
-describe('the lists of a unit on a real Redis: pages, cursors, states read with them', () => {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, states read with them', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const namespace = uniqueName('rmq').replace(/[^a-z0-9-]/g, '');
   const keys = new Keys(namespace);
   const at = { keys, nowMs: NOW };
@@ -38,9 +38,7 @@ describe('the lists of a unit on a real Redis: pages, cursors, states read with 
   };
 
   afterAll(async () => {
-    for await (const found of redis.scanStream({ match: `${namespace}:*`, count: 1000 })) {
-      if ((found as string[]).length > 0) await redis.unlink(...(found as string[]));
-    }
+    await unlinkMatching(redis, `${namespace}:*`);
     redis.disconnect();
   });
 
@@ -118,10 +116,13 @@ describe('the lists of a unit on a real Redis: pages, cursors, states read with 
     const third = await readOverdue(redis, at, u, { limit: 2, after: second.next });
     expect(ids(third)).toEqual(['s-e', 'z-next']);
     expect(third.next).toBeDefined();
-    expect(await readOverdue(redis, at, u, { limit: 2, after: third.next })).toEqual({ items: [expect.objectContaining({ dossierId: 's-c' })], next: undefined });
+    expect(await readOverdue(redis, at, u, { limit: 2, after: third.next })).toEqual({
+      items: [expect.objectContaining({ dossierId: 's-c' })],
+      next: undefined,
+    });
   });
 
-  it('refuses a bad limit or another list\'s cursor, and a member without a state', async () => {
+  it("refuses a bad limit or another list's cursor, and a member without a state", async () => {
     const u = 'refused';
     await put(u, 'p1', { dueAt: NOW, pausedSince: NOW - H, supplementRequests: 1 });
     await put(u, 'p2', { dueAt: NOW, pausedSince: NOW - 1, supplementRequests: 1 });
@@ -133,7 +134,9 @@ describe('the lists of a unit on a real Redis: pages, cursors, states read with 
     expect(ids(page)).toEqual(['p1']);
     await expect(readOverdue(redis, at, u, { limit: 1, after: page.next })).rejects.toThrow(/was not issued for the overdue list/);
     await redis.zadd(keys.set(u, SETS.open), NOW - DAY, 'ghost');
-    await expect(readOverdue(redis, at, u, { limit: 5 })).rejects.toThrow(new CorruptStateError(`state ${keys.state(u, 'dossier:ghost')} is missing, yet its dossier is in the unit's lists`));
+    await expect(readOverdue(redis, at, u, { limit: 5 })).rejects.toThrow(
+      new CorruptStateError(`state ${keys.state(u, 'dossier:ghost')} is missing, yet its dossier is in the unit's lists`),
+    );
   });
 
   it('lists the units of the namespace, sorted', async () => {

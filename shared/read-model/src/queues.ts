@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { DvcError, DUE_SOON_MS, SETS, daysOverdueAt, effectiveDueMs, subjectKey, type SetName } from '@dvc/domain';
 import { CorruptStateError, parseStoredState, type Keys } from './keys.js';
 
@@ -12,7 +13,7 @@ declare module 'ioredis' {
 }
 
 /** The units of a namespace (its unit set), sorted. */
-export async function listUnits(redis: Redis, keys: Keys): Promise<string[]> {
+export async function listUnits(redis: RedisClient, keys: Keys): Promise<string[]> {
   return (await redis.smembers(keys.units())).sort();
 }
 
@@ -116,7 +117,15 @@ export function decodeCursor(queue: Queue, cursor: string): { score: string; mem
   } catch {
     parsed = undefined;
   }
-  if (Array.isArray(parsed) && parsed.length === 3 && parsed[0] === queue && typeof parsed[1] === 'string' && SCORE.test(parsed[1]) && typeof parsed[2] === 'string' && parsed[2] !== '') {
+  if (
+    Array.isArray(parsed) &&
+    parsed.length === 3 &&
+    parsed[0] === queue &&
+    typeof parsed[1] === 'string' &&
+    SCORE.test(parsed[1]) &&
+    typeof parsed[2] === 'string' &&
+    parsed[2] !== ''
+  ) {
     return { score: parsed[1], member: parsed[2] };
   }
   throw new PageRequestError(`cursor '${cursor.slice(0, 80)}' was not issued for the ${queue} list`);
@@ -126,16 +135,23 @@ export function decodeCursor(queue: Queue, cursor: string): { score: string; mem
 export function queueItem(member: string, raw: string | null, key: string, nowMs: number): QueueItem {
   if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
   const { state } = parseStoredState(raw, key);
-  if (state.kind !== 'dossier' || state.receivedAt === undefined) throw new CorruptStateError(`state ${key} is not a received dossier, yet it is in the unit's lists`);
-  return { dossierId: member, procedureId: state.procedureId, receivedAtMs: state.receivedAt, dueMs: effectiveDueMs(state, nowMs), daysOverdue: daysOverdueAt(state, nowMs) };
+  if (state.kind !== 'dossier' || state.receivedAt === undefined)
+    throw new CorruptStateError(`state ${key} is not a received dossier, yet it is in the unit's lists`);
+  return {
+    dossierId: member,
+    procedureId: state.procedureId,
+    receivedAtMs: state.receivedAt,
+    dueMs: effectiveDueMs(state, nowMs),
+    daysOverdue: daysOverdueAt(state, nowMs),
+  };
 }
 
-async function readQueue(redis: Redis, at: ReadAt, unitId: string, queue: Queue, request: PageRequest): Promise<Page<QueueItem>> {
+async function readQueue(redis: RedisClient, at: ReadAt, unitId: string, queue: Queue, request: PageRequest): Promise<Page<QueueItem>> {
   if (!Number.isSafeInteger(request.limit) || request.limit < 1 || request.limit > MAX_PAGE_SIZE) {
     throw new PageRequestError(`limit ${request.limit} is not a whole number from 1 to ${MAX_PAGE_SIZE}`);
   }
   const cursor = request.after === undefined ? undefined : decodeCursor(queue, request.after);
-  if (typeof (redis as Partial<Redis>).dvcPage !== 'function') redis.defineCommand('dvcPage', { lua: PAGE_LUA });
+  if (typeof (redis as Partial<RedisClient>).dvcPage !== 'function') redis.defineCommand('dvcPage', { lua: PAGE_LUA });
   const range = queueRange(at.keys, unitId, queue, at.nowMs);
   const statePrefix = at.keys.state(unitId, subjectKey('dossier', ''));
   const reply = await redis.dvcPage(1, range.key, range.min, range.max, request.limit, cursor?.score ?? '', cursor?.member ?? '', statePrefix);
@@ -151,7 +167,7 @@ async function readQueue(redis: Redis, at: ReadAt, unitId: string, queue: Queue,
   return { items, next: reply[0] === 1 && last !== undefined ? encodeCursor(queue, lastScore, last.dossierId) : undefined };
 }
 
-async function readDue(redis: Redis, at: ReadAt, unitId: string, queue: 'overdue' | 'due-soon', request: PageRequest): Promise<Page<DueItem>> {
+async function readDue(redis: RedisClient, at: ReadAt, unitId: string, queue: 'overdue' | 'due-soon', request: PageRequest): Promise<Page<DueItem>> {
   const page = await readQueue(redis, at, unitId, queue, request);
   const items = page.items.map((item): DueItem => {
     if (item.dueMs === undefined) throw new CorruptStateError(`dossier ${item.dossierId} of unit ${unitId} is in the ${queue} list without a due time`);
@@ -164,16 +180,16 @@ async function readDue(redis: Redis, at: ReadAt, unitId: string, queue: 'overdue
  * The unit's open dossiers overdue at `at.nowMs` (`isOverdueAt`), the longest overdue (lowest
  * effective due time) first. One round trip: the page and its states are read by one script.
  */
-export function readOverdue(redis: Redis, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<DueItem>> {
+export function readOverdue(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<DueItem>> {
   return readDue(redis, at, unitId, 'overdue', request);
 }
 
 /** The unit's open dossiers due within 24 hours of `at.nowMs`, not overdue (`isDueSoonAt`), the soonest due first. */
-export function readDueSoon(redis: Redis, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<DueItem>> {
+export function readDueSoon(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<DueItem>> {
   return readDue(redis, at, unitId, 'due-soon', request);
 }
 
 /** The unit's dossiers waiting for a supplement (`isPaused`), the longest waiting (earliest pause start) first. */
-export function readPaused(redis: Redis, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<QueueItem>> {
+export function readPaused(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<QueueItem>> {
   return readQueue(redis, at, unitId, 'paused', request);
 }

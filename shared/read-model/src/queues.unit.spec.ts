@@ -31,7 +31,13 @@ describe('cursors', () => {
   });
 
   it('refuse what they did not issue, naming the list', () => {
-    for (const forged of ['', 'not-a-cursor', encodeCursor('overdue', 'inf', 'x'), encodeCursor('overdue', '1', ''), Buffer.from('["overdue",1,"x"]').toString('base64url')]) {
+    for (const forged of [
+      '',
+      'not-a-cursor',
+      encodeCursor('overdue', 'inf', 'x'),
+      encodeCursor('overdue', '1', ''),
+      Buffer.from('["overdue",1,"x"]').toString('base64url'),
+    ]) {
       expect(() => decodeCursor('overdue', forged)).toThrow(/was not issued for the overdue list/);
     }
     expect(decodeCursor('due-soon', encodeCursor('due-soon', '-1.5e+3', 'x'))).toEqual({ score: '-1.5e+3', member: 'x' });
@@ -41,16 +47,30 @@ describe('cursors', () => {
 describe('queueItem: ids and times of a stored dossier at now', () => {
   it('takes procedure, receipt, effective due and days overdue from the state', () => {
     const raw = stored({ receivedAt: NOW - 100 * H, procedureId: '1.004227', dueAt: NOW - 49 * H, pausedMs: H, channel: 'online', ids: ['e1'] });
-    expect(queueItem('D1', raw, 'k', NOW)).toEqual({ dossierId: 'D1', procedureId: '1.004227', receivedAtMs: NOW - 100 * H, dueMs: NOW - 48 * H, daysOverdue: 2 });
+    expect(queueItem('D1', raw, 'k', NOW)).toEqual({
+      dossierId: 'D1',
+      procedureId: '1.004227',
+      receivedAtMs: NOW - 100 * H,
+      dueMs: NOW - 48 * H,
+      daysOverdue: 2,
+    });
   });
 
   it('counts a running pause up to now in the due time', () => {
     const raw = stored({ receivedAt: NOW - 100 * H, dueAt: NOW - 50 * H, pausedSince: NOW - 10 * H, supplementRequests: 1 });
-    expect(queueItem('D2', raw, 'k', NOW)).toEqual({ dossierId: 'D2', procedureId: undefined, receivedAtMs: NOW - 100 * H, dueMs: NOW - 40 * H, daysOverdue: 1 });
+    expect(queueItem('D2', raw, 'k', NOW)).toEqual({
+      dossierId: 'D2',
+      procedureId: undefined,
+      receivedAtMs: NOW - 100 * H,
+      dueMs: NOW - 40 * H,
+      daysOverdue: 1,
+    });
   });
 
   it('refuses a missing, foreign or unreceived state, naming its key', () => {
-    expect(() => queueItem('D3', null, 'ns:{u}:s:dossier:D3', NOW)).toThrow(new CorruptStateError('state ns:{u}:s:dossier:D3 is missing, yet its dossier is in the unit\'s lists'));
+    expect(() => queueItem('D3', null, 'ns:{u}:s:dossier:D3', NOW)).toThrow(
+      new CorruptStateError("state ns:{u}:s:dossier:D3 is missing, yet its dossier is in the unit's lists"),
+    );
     expect(() => queueItem('D3', '1|{"kind":"payment"}', 'k3', NOW)).toThrow(/state k3 is not a received dossier/);
     expect(() => queueItem('D3', stored({}), 'k3', NOW)).toThrow(CorruptStateError);
   });

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { DUE_SOON_MS, SETS } from '@dvc/domain';
+import { execGroups, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
 import { queueRange } from './queues.js';
 
@@ -26,7 +27,7 @@ function numbers(record: Record<string, string>): Map<string, number> {
 /** What of a unit's snapshot moves with the clock alone: its open-set counts at now. */
 export type ClockCounts = Pick<UnitSnapshot, 'open' | 'paused' | 'resultOverdue' | 'receiptOverdue'>;
 
-type Pipeline = ReturnType<Redis['pipeline']>;
+type Pipeline = ChainableCommander;
 
 function queueClockCounts(pipeline: Pipeline, keys: Keys, unitId: string, nowMs: number): void {
   const overdue = queueRange(keys, unitId, 'overdue', nowMs);
@@ -50,13 +51,10 @@ function parseClockCounts(next: () => unknown): ClockCounts {
   return { open: { overdue, inTime: total - overdue, dueWithin24h }, paused, resultOverdue, receiptOverdue };
 }
 
-function reader(results: [Error | null, unknown][]): () => unknown {
+/** Reads one group's results (execGroups answers them unwrapped) in order. */
+function reader(results: readonly unknown[]): () => unknown {
   let i = 0;
-  return () => {
-    const [error, value] = results[i++] ?? [new Error('missing pipeline result'), null];
-    if (error) throw error;
-    return value;
-  };
+  return () => results[i++];
 }
 
 /**
@@ -66,7 +64,7 @@ function reader(results: [Error | null, unknown][]): () => unknown {
  * known due time included). Results and receipts are late when their deadline is before now.
  */
 export async function readSnapshots(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   unitIds: readonly string[],
   buckets: readonly string[],
@@ -82,7 +80,7 @@ export async function readSnapshots(
  * `nowMs` up to, not including, that horizon, as long as the unit's sets do not change.
  */
 export async function readSnapshotsWithHorizons(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   unitIds: readonly string[],
   buckets: readonly string[],
@@ -104,7 +102,7 @@ const firstScore = (reply: unknown): number => {
 };
 
 async function readSnapshotsAndHorizons(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   unitIds: readonly string[],
   buckets: readonly string[],
@@ -112,24 +110,27 @@ async function readSnapshotsAndHorizons(
   horizons: boolean,
 ): Promise<{ snapshot: UnitSnapshot; clockHoldsUntilMs: number }[]> {
   if (unitIds.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const unitId of unitIds) {
-    for (const bucket of buckets) pipeline.hgetall(keys.bucket(unitId, bucket));
-    pipeline.hgetall(keys.meta(unitId));
-    queueClockCounts(pipeline, keys, unitId, nowMs);
-    if (horizons) {
-      // overdue (score < now) and due soon (now <= score <= now + DUE_SOON_MS) lose a member
-      // when now passes the lowest open score >= now; due soon gains one when now + DUE_SOON_MS
-      // reaches the lowest open score above it; results and receipts (score < now) when now
-      // passes their lowest score >= now. The paused count does not move with the clock.
-      pipeline.zrangebyscore(keys.set(unitId, SETS.open), nowMs, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
-      pipeline.zrangebyscore(keys.set(unitId, SETS.open), `(${nowMs + DUE_SOON_MS}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
-      pipeline.zrangebyscore(keys.set(unitId, SETS.awaitingResult), nowMs, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
-      pipeline.zrangebyscore(keys.set(unitId, SETS.pendingReceipt), nowMs, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
-    }
-  }
-  const next = reader((await pipeline.exec()) ?? []);
-  return unitIds.map((unitId) => {
+  // A unit's keys share its hash tag: one group per unit (one pipeline in all on a single Redis).
+  const results = await execGroups(
+    redis,
+    unitIds.map((unitId) => (pipeline) => {
+      for (const bucket of buckets) pipeline.hgetall(keys.bucket(unitId, bucket));
+      pipeline.hgetall(keys.meta(unitId));
+      queueClockCounts(pipeline, keys, unitId, nowMs);
+      if (horizons) {
+        // overdue (score < now) and due soon (now <= score <= now + DUE_SOON_MS) lose a member
+        // when now passes the lowest open score >= now; due soon gains one when now + DUE_SOON_MS
+        // reaches the lowest open score above it; results and receipts (score < now) when now
+        // passes their lowest score >= now. The paused count does not move with the clock.
+        pipeline.zrangebyscore(keys.set(unitId, SETS.open), nowMs, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+        pipeline.zrangebyscore(keys.set(unitId, SETS.open), `(${nowMs + DUE_SOON_MS}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+        pipeline.zrangebyscore(keys.set(unitId, SETS.awaitingResult), nowMs, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+        pipeline.zrangebyscore(keys.set(unitId, SETS.pendingReceipt), nowMs, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+      }
+    }),
+  );
+  return unitIds.map((unitId, u) => {
+    const next = reader(results[u] ?? []);
     const bucketMap = new Map<string, Map<string, number>>();
     for (const bucket of buckets) bucketMap.set(bucket, numbers(next() as Record<string, string>));
     const meta = numbers(next() as Record<string, string>);
@@ -151,19 +152,21 @@ async function readSnapshotsAndHorizons(
  * with every batch it applies to the unit, in the same atomic step): an unchanged revision means
  * unchanged buckets, meta and sets. Undefined for a unit never written with a revision.
  */
-export async function readRevisions(redis: Redis, keys: Keys, unitIds: readonly string[]): Promise<(string | undefined)[]> {
+export async function readRevisions(redis: RedisClient, keys: Keys, unitIds: readonly string[]): Promise<(string | undefined)[]> {
   if (unitIds.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const unitId of unitIds) pipeline.hget(keys.meta(unitId), 'revision');
-  const next = reader((await pipeline.exec()) ?? []);
-  return unitIds.map(() => (next() as string | null) ?? undefined);
+  const results = await execGroups(
+    redis,
+    unitIds.map((unitId) => (pipeline) => pipeline.hget(keys.meta(unitId), 'revision')),
+  );
+  return results.map((group) => (group[0] as string | null) ?? undefined);
 }
 
 /** Reads the meta hash of each unit, in one pipelined round trip. */
-export async function readMeta(redis: Redis, keys: Keys, unitIds: readonly string[]): Promise<Map<string, number>[]> {
+export async function readMeta(redis: RedisClient, keys: Keys, unitIds: readonly string[]): Promise<Map<string, number>[]> {
   if (unitIds.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const unitId of unitIds) pipeline.hgetall(keys.meta(unitId));
-  const next = reader((await pipeline.exec()) ?? []);
-  return unitIds.map(() => numbers(next() as Record<string, string>));
+  const results = await execGroups(
+    redis,
+    unitIds.map((unitId) => (pipeline) => pipeline.hgetall(keys.meta(unitId))),
+  );
+  return results.map((group) => numbers(group[0] as Record<string, string>));
 }

@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
-import { uniqueName } from '@dvc/testing';
+import { createRedisClient, unlinkKeys } from '@dvc/read-model';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import { EpochGuard, createEpoch, epochKey, readEpoch } from './epoch.js';
 
-describe('the epoch sentinel of a projection namespace, on a real Redis', () => {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+describe.each(redisTargets())('the epoch sentinel of a projection namespace, on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const namespaces: string[] = [];
   const fresh = () => {
     const ns = uniqueName('epoch').replace(/[^a-z0-9-]/g, '');
@@ -13,7 +13,7 @@ describe('the epoch sentinel of a projection namespace, on a real Redis', () => 
   const now = () => 1_700_000_000_000;
 
   afterAll(async () => {
-    if (namespaces.length > 0) await redis.unlink(...namespaces.map(epochKey));
+    await unlinkKeys(redis, namespaces.map(epochKey));
     redis.disconnect();
   });
 

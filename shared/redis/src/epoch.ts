@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@dvc/read-model';
 
 /**
  * Every projection namespace carries a sentinel, `<namespace>:epoch`, written once when the
@@ -20,7 +20,7 @@ export interface Epoch {
 }
 
 /** Writes the namespace's sentinel unless it has one; returns the one that holds. */
-export async function createEpoch(redis: Redis, namespace: string, createdBy: string, nowMs: number): Promise<Epoch> {
+export async function createEpoch(redis: RedisClient, namespace: string, createdBy: string, nowMs: number): Promise<Epoch> {
   const epoch: Epoch = { id: randomUUID(), createdAtMs: nowMs, createdBy };
   await redis.set(epochKey(namespace), JSON.stringify(epoch), 'NX');
   const held = await readEpoch(redis, namespace);
@@ -28,7 +28,7 @@ export async function createEpoch(redis: Redis, namespace: string, createdBy: st
   return held;
 }
 
-export async function readEpoch(redis: Redis, namespace: string): Promise<Epoch | undefined> {
+export async function readEpoch(redis: RedisClient, namespace: string): Promise<Epoch | undefined> {
   const raw = await redis.get(epochKey(namespace));
   if (raw === null) return undefined;
   try {
@@ -53,7 +53,7 @@ export class EpochGuard {
   readonly #seen = new Map<string, string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly createdBy: string,
     /** True while this writer has never committed any progress (a fresh consumer group). */
     private readonly mayCreate: () => Promise<boolean>,
@@ -65,16 +65,25 @@ export class EpochGuard {
     const seen = this.#seen.get(namespace);
     if (found !== undefined) {
       if (seen !== undefined && seen !== found.id) {
-        return { ok: false, reason: `${epochKey(namespace)} changed from ${seen} to ${found.id}: the namespace was deleted and started again while this writer had data in it` };
+        return {
+          ok: false,
+          reason: `${epochKey(namespace)} changed from ${seen} to ${found.id}: the namespace was deleted and started again while this writer had data in it`,
+        };
       }
       this.#seen.set(namespace, found.id);
       return { ok: true, epoch: found };
     }
     if (seen !== undefined) {
-      return { ok: false, reason: `${epochKey(namespace)} (epoch ${seen}) is gone: Redis lost the projection (restart without persistence, flush or deleted keys)` };
+      return {
+        ok: false,
+        reason: `${epochKey(namespace)} (epoch ${seen}) is gone: Redis lost the projection (restart without persistence, flush or deleted keys)`,
+      };
     }
     if (!(await this.mayCreate())) {
-      return { ok: false, reason: `namespace ${namespace} has no ${epochKey(namespace)} although this consumer group has already committed progress: the projection was lost or never written here` };
+      return {
+        ok: false,
+        reason: `namespace ${namespace} has no ${epochKey(namespace)} although this consumer group has already committed progress: the projection was lost or never written here`,
+      };
     }
     const created = await createEpoch(this.redis, namespace, this.createdBy, this.now());
     this.#seen.set(namespace, created.id);

@@ -1,5 +1,14 @@
-export { ProjectionStore, type StateRead, type WriteOutcome } from './store.js';
+export { ProjectionStore, ReplicationError, type Durability, type StateRead, type WriteOutcome } from './store.js';
 export { applyEvents, ContendedWriteError, type ApplyStats } from './apply.js';
-export { createRedisClient, redisSpec, type RedisClientOptions } from './client.js';
 export { EpochGuard, createEpoch, epochKey, readEpoch, type Epoch, type EpochCheck } from './epoch.js';
-export type { Redis } from 'ioredis';
+// The connection is made where the key layout lives (@dvc/read-model): one factory for writers and readers.
+export {
+  createRedisClient,
+  parseRedisTarget,
+  redisDurabilitySpec,
+  redisSpec,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisTarget,
+  type SeedNode,
+} from '@dvc/read-model';

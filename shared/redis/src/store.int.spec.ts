@@ -1,12 +1,11 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, isCluster } from '@dvc/read-model';
 import { projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
 import { testProjectionContext } from '@dvc/domain/testing';
-import { uniqueName } from '@dvc/testing';
+import { redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
-import { ProjectionStore } from './store.js';
+import { ProjectionStore, ReplicationError } from './store.js';
 
 const ctx = testProjectionContext();
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved'): DvcEvent {
   const data =
@@ -27,8 +26,8 @@ function event(id: string, unit: string, dossier: string, type: 'received' | 're
   return result.event;
 }
 
-describe('ProjectionStore on a real Redis', () => {
-  const redis = new Redis(redisUrl);
+describe.each(redisTargets())('ProjectionStore on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
   const namespace = uniqueName('it').replace(/[^a-z0-9-]/g, '');
   const store = new ProjectionStore(redis, namespace);
 
@@ -81,6 +80,27 @@ describe('ProjectionStore on a real Redis', () => {
     expect(await redis.pttl(store.keys.bucket('x1', 'current'))).toBe(-1);
   });
 
+  it('counts a write as done only once the required replicas hold it (WAIT), and says so when they do not', async () => {
+    // The fewest replicas any master has (0 on a single Redis without replicas, 1 on the local cluster).
+    const masters = isCluster(redis) ? redis.nodes('master') : [redis];
+    const counts = await Promise.all(masters.map(async (m) => Number(/connected_slaves:(\d+)/.exec(await m.info('replication'))?.[1] ?? 0)));
+    const replicas = Math.min(...counts);
+    const durable = new ProjectionStore(redis, namespace, { replicas: Math.max(replicas, 1), timeoutMs: 2000 });
+    const units = ['w1', 'w2', 'w3', 'w4'];
+    const write = (s: ProjectionStore, n: string) =>
+      s.write(
+        units.map((u) => projectUnit(u, [event(`wait-${n}-${u}`, u, `W${n}`, 'received')], new Map(), ctx)),
+        new Map(),
+        1,
+      );
+    if (replicas > 0) expect(await write(durable, 'a')).toEqual({ applied: units, conflicted: [] });
+    const tooMany = new ProjectionStore(redis, namespace, { replicas: replicas + 1, timeoutMs: 100 });
+    await expect(write(tooMany, 'b')).rejects.toThrow(ReplicationError);
+    await expect(write(tooMany, 'c')).rejects.toThrow(`reached fewer than ${replicas + 1} replica(s) within 100 ms`);
+    // The writes themselves happened: retried, their events are recognised.
+    for (const u of units) expect(await redis.hget(store.keys.meta(u), 'applied:vn.dvc.dossier.received')).toBe(replicas > 0 ? '3' : '2');
+  });
+
   it('drops only its own namespace', async () => {
     const other = new ProjectionStore(redis, `${namespace}x`);
     const e = event('o-1', 'u9', 'O1', 'received');
@@ -94,4 +114,3 @@ describe('ProjectionStore on a real Redis', () => {
     expect(await redis.exists(other.keys.bucket('u9', '2022-06-20'))).toBe(0);
   });
 });
-

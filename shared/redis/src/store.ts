@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Redis, type Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { DvcEvent, SubjectState, UnitChanges } from '@dvc/domain';
 import { subjectKeysOf } from '@dvc/domain';
-import { Keys, assertNamespace, listUnits, parseStoredState } from '@dvc/read-model';
+import { DvcError } from '@dvc/domain';
+import { Keys, assertNamespace, execGroups, listUnits, parseStoredState, unlinkMatching, type RedisClient } from '@dvc/read-model';
 
 const APPLY_LUA = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
 
@@ -23,6 +24,25 @@ export interface StateRead {
 
 export type WriteOutcome = { applied: string[]; conflicted: string[] };
 
+/**
+ * How many replicas must hold a unit's write before it counts as done (Redis' WAIT after each
+ * unit's script, on the connection that wrote it): 0 (the default) waits for none. Redis
+ * replicates asynchronously, so a write the master acknowledged can be lost when a replica takes
+ * over; with `replicas` 1 and one replica per master, the write is on the replica that would be
+ * promoted before the batch's offsets are committed.
+ */
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** Thrown when fewer replicas than required confirmed a batch's writes in time: the batch stays uncommitted and is applied again (its events are then recognised). */
+export class ReplicationError extends DvcError {
+  readonly code = 'DVC_REDIS_REPLICATION';
+
+  readonly retriable = true;
+}
+
 /** `key\nvalue\nkey\nvalue…`; an infinite score is written as Redis' '+inf'. */
 function packPairs(pairs: ReadonlyMap<string, number>): string {
   let out = '';
@@ -34,36 +54,43 @@ function packPairs(pairs: ReadonlyMap<string, number>): string {
 
 /**
  * The projection store: reads the states a batch touches in one round trip, and writes each
- * unit's changes as one compare-and-set script, all units pipelined in one round trip.
+ * unit's changes as one compare-and-set script (all of a unit's keys on one hash slot), all units
+ * pipelined in one round trip (on a cluster, one pipeline per unit, all in flight together).
  */
 export class ProjectionStore {
   readonly keys: Keys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     namespace: string,
+    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
   ) {
     assertNamespace(namespace);
     this.keys = new Keys(namespace);
-    if (typeof (redis as Partial<Redis>).dvcApply !== 'function') {
+    if (typeof (redis as Partial<RedisClient>).dvcApply !== 'function') {
       redis.defineCommand('dvcApply', { lua: APPLY_LUA });
     }
   }
 
   /** Reads the current state of every subject the events touch, grouped by unit. */
   async readStates(groups: ReadonlyMap<string, readonly DvcEvent[]>): Promise<Map<string, StateRead>> {
-    // One MGET per unit (its keys share a slot), all pipelined: one round trip per batch.
+    // One MGET per unit (its keys share a slot), all pipelined: one round trip per batch (on a
+    // cluster one pipeline per unit, all in flight together).
     const wanted: { unitId: string; subjects: string[] }[] = [];
     for (const [unitId, events] of groups) {
       wanted.push({ unitId, subjects: [...new Set(events.flatMap(subjectKeysOf))] });
     }
-    const pipeline = this.redis.pipeline();
-    for (const { unitId, subjects } of wanted) pipeline.mget(subjects.map((s) => this.keys.state(unitId, s)));
-    const results = wanted.length === 0 ? [] : ((await pipeline.exec()) ?? []);
+    const results = await execGroups(
+      this.redis,
+      wanted.map(
+        ({ unitId, subjects }) =>
+          (pipeline) =>
+            pipeline.mget(subjects.map((s) => this.keys.state(unitId, s))),
+      ),
+    );
     const reads = new Map<string, StateRead>();
     wanted.forEach(({ unitId, subjects }, index) => {
-      const [error, values] = results[index] ?? [new Error('missing pipeline result'), null];
-      if (error) throw error;
+      const values = results[index]?.[0];
       const read: StateRead = { states: new Map(), revisions: new Map() };
       reads.set(unitId, read);
       subjects.forEach((subject, i) => {
@@ -90,44 +117,54 @@ export class ProjectionStore {
     appliedAtMs: number,
     expireAt: (bucket: string) => number | undefined = () => undefined,
   ): Promise<WriteOutcome> {
-    const pipeline = this.redis.pipeline();
+    // The unit set is a key of its own slot, apart from the units' keys: added first, so a unit
+    // whose keys exist is always listed (a listed unit without keys reads as zeros).
     const units = changes.map((c) => c.unitId);
-    if (units.length > 0) pipeline.sadd(this.keys.units(), ...units);
-    for (const change of changes) {
-      const read = reads.get(change.unitId);
-      const keys: string[] = [this.keys.meta(change.unitId)];
-      const args: (string | number)[] = [change.states.size, change.counters.size, change.sets.size, appliedAtMs, change.lastEventMs ?? ''];
-      for (const [subject, state] of change.states) {
-        keys.push(this.keys.state(change.unitId, subject));
-        const revision = read?.revisions.get(subject);
-        args.push(revision ?? '', `${(revision ?? 0) + 1}|${JSON.stringify(state)}`);
-      }
-      // Each bucket's increments, the meta increments and each set's changes travel as one
-      // packed argument ('\n'-separated; identifiers never hold control characters): far
-      // fewer arguments for the client to encode than one per field.
-      for (const [bucket, fields] of change.counters) {
-        keys.push(this.keys.bucket(change.unitId, bucket));
-        args.push(packPairs(fields), expireAt(bucket) ?? '');
-      }
-      const meta = new Map<string, number>();
-      for (const [type, n] of change.applied) meta.set(`applied:${type}`, n);
-      for (const [type, n] of change.duplicates) meta.set(`duplicate:${type}`, n);
-      args.push(packPairs(meta));
-      for (const [set, { upsert, remove }] of change.sets) {
-        keys.push(this.keys.set(change.unitId, set));
-        args.push(packPairs(upsert), [...remove].join('\n'));
-      }
-      pipeline.dvcApply(keys.length, ...keys, ...args);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const offset = units.length > 0 ? 1 : 0;
+    if (units.length > 0) await this.redis.sadd(this.keys.units(), ...units);
+    const results = await execGroups(
+      this.redis,
+      changes.map((change) => (pipeline) => {
+        const read = reads.get(change.unitId);
+        const keys: string[] = [this.keys.meta(change.unitId)];
+        const args: (string | number)[] = [change.states.size, change.counters.size, change.sets.size, appliedAtMs, change.lastEventMs ?? ''];
+        for (const [subject, state] of change.states) {
+          keys.push(this.keys.state(change.unitId, subject));
+          const revision = read?.revisions.get(subject);
+          args.push(revision ?? '', `${(revision ?? 0) + 1}|${JSON.stringify(state)}`);
+        }
+        // Each bucket's increments, the meta increments and each set's changes travel as one
+        // packed argument ('\n'-separated; identifiers never hold control characters): far
+        // fewer arguments for the client to encode than one per field.
+        for (const [bucket, fields] of change.counters) {
+          keys.push(this.keys.bucket(change.unitId, bucket));
+          args.push(packPairs(fields), expireAt(bucket) ?? '');
+        }
+        const meta = new Map<string, number>();
+        for (const [type, n] of change.applied) meta.set(`applied:${type}`, n);
+        for (const [type, n] of change.duplicates) meta.set(`duplicate:${type}`, n);
+        args.push(packPairs(meta));
+        for (const [set, { upsert, remove }] of change.sets) {
+          keys.push(this.keys.set(change.unitId, set));
+          args.push(packPairs(upsert), [...remove].join('\n'));
+        }
+        pipeline.dvcApply(keys.length, ...keys, ...args);
+        // Same pipeline, same node and connection: WAIT counts the replicas holding this write.
+        if (this.durability.replicas > 0) pipeline.call('WAIT', this.durability.replicas, this.durability.timeoutMs);
+      }),
+    );
     const outcome: WriteOutcome = { applied: [], conflicted: [] };
+    const unconfirmed: string[] = [];
     changes.forEach((change, index) => {
-      const [error, result] = results[index + offset] ?? [new Error('missing pipeline result'), null];
-      if (error) throw error;
+      const [result, replicas] = results[index] ?? [];
       if (result === 0) outcome.applied.push(change.unitId);
       else outcome.conflicted.push(change.unitId);
+      if (this.durability.replicas > 0 && Number(replicas) < this.durability.replicas) unconfirmed.push(`${change.unitId} (${String(replicas)})`);
     });
+    if (unconfirmed.length > 0) {
+      throw new ReplicationError(
+        `writes of units ${unconfirmed.join(', ')} reached fewer than ${this.durability.replicas} replica(s) within ${this.durability.timeoutMs} ms`,
+      );
+    }
     return outcome;
   }
 
@@ -138,13 +175,6 @@ export class ProjectionStore {
 
   /** Deletes every key of the namespace (tests and dropped rebuild namespaces only). */
   async dropNamespace(): Promise<number> {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keys.namespace}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
+    return unlinkMatching(this.redis, `${this.keys.namespace}:*`);
   }
 }

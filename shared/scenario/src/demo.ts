@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATA_DIR, dataSpec, int, str, type ConfigOf, type Logger } from '@dvc/config';
 import { eventStoreSpec, openEventStore, redactUrl } from '@dvc/eventstore';
 import { consumerLag, createKafka, kafkaSpec } from '@dvc/kafka';
-import { resolveActiveNamespace } from '@dvc/read-model';
-import { ProjectionStore, createRedisClient, redisSpec, type Redis } from '@dvc/redis';
+import { execGroups, resolveActiveNamespace, unlinkMatching } from '@dvc/read-model';
+import { ProjectionStore, createRedisClient, redisSpec, type RedisClient } from '@dvc/redis';
 import { DEMO_CASE, createMarker, dataGaps, parseMarker, settingsDrift, type DemoFacts, type DemoSettings } from './demo-state.js';
 
 /** The seed `npm start` loads the case with (the generator's default). */
@@ -42,7 +42,7 @@ export interface DemoContext {
   config: DemoConfig;
   markerFile: string;
   admin: Admin;
-  redis: Redis;
+  redis: RedisClient;
   say(line: string): void;
 }
 
@@ -55,7 +55,9 @@ function fingerprint(dataDirs: readonly string[]): string {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true })
       .sort((a, b) => a.name.localeCompare(b.name))
-      .flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.json') && entry.name !== 'recipients.json' ? [join(dir, entry.name)] : []));
+      .flatMap((entry) =>
+        entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.json') && entry.name !== 'recipients.json' ? [join(dir, entry.name)] : [],
+      );
   for (const dir of [...new Set(dataDirs.map((d) => resolve(d)))]) {
     for (const file of walk(dir)) hash.update(`data/${relative(dir, file)}\n`).update(readFileSync(file));
   }
@@ -83,14 +85,15 @@ function sqliteFile(url: string): string | undefined {
 }
 
 /** Sum of the applied-event counters of the live namespace of `base`. */
-async function appliedEvents(redis: Redis, base: string): Promise<number> {
+async function appliedEvents(redis: RedisClient, base: string): Promise<number> {
   const live = await resolveActiveNamespace(redis, base);
   const store = new ProjectionStore(redis, live);
-  const pipeline = redis.pipeline();
-  for (const unit of await store.units()) pipeline.hgetall(store.keys.meta(unit));
+  const metas = await execGroups(
+    redis,
+    (await store.units()).map((unit) => (pipeline) => pipeline.hgetall(store.keys.meta(unit))),
+  );
   let applied = 0;
-  for (const [error, meta] of (await pipeline.exec()) ?? []) {
-    if (error) throw error;
+  for (const [meta] of metas) {
     for (const [field, value] of Object.entries(meta as Record<string, string>)) if (field.startsWith('applied:')) applied += Number(value);
   }
   return applied;
@@ -100,7 +103,9 @@ async function appliedEvents(redis: Redis, base: string): Promise<number> {
 async function observe({ config, admin, redis }: DemoContext): Promise<DemoFacts> {
   const { clusterId } = await admin.describeCluster();
   const topics = new Set(await admin.listTopics());
-  const topicEnd = topics.has(config.EVENTS_TOPIC) ? (await admin.fetchTopicOffsets(config.EVENTS_TOPIC)).reduce((sum, p) => sum + Number(p.high), 0) : undefined;
+  const topicEnd = topics.has(config.EVENTS_TOPIC)
+    ? (await admin.fetchTopicOffsets(config.EVENTS_TOPIC)).reduce((sum, p) => sum + Number(p.high), 0)
+    : undefined;
   const applied = await appliedEvents(redis, config.REDIS_NAMESPACE);
   const file = sqliteFile(config.EVENTSTORE_URL);
   let storeHead = 0;
@@ -154,12 +159,16 @@ export async function markDemo(ctx: DemoContext, receiptFile: string, now: () =>
   let lastReport = 0;
   for (;;) {
     const lags = await Promise.all(
-      [config.PROJECTOR_GROUP, config.ARCHIVER_GROUP].map(async (group) => [...(await consumerLag(admin, group, config.EVENTS_TOPIC)).values()].reduce((a, b) => a + b, 0)),
+      [config.PROJECTOR_GROUP, config.ARCHIVER_GROUP].map(async (group) =>
+        [...(await consumerLag(admin, group, config.EVENTS_TOPIC)).values()].reduce((a, b) => a + b, 0),
+      ),
     );
     const [projectorLag, archiverLag] = lags as [number, number];
     if (projectorLag === 0 && archiverLag === 0) break;
     if (Date.now() > deadline) {
-      throw new DemoError(`the projector (lag ${fmt(projectorLag)}) and the archiver (lag ${fmt(archiverLag)}) did not reach the end of ${config.EVENTS_TOPIC} within ${config.DEMO_MARK_TIMEOUT_S} s`);
+      throw new DemoError(
+        `the projector (lag ${fmt(projectorLag)}) and the archiver (lag ${fmt(archiverLag)}) did not reach the end of ${config.EVENTS_TOPIC} within ${config.DEMO_MARK_TIMEOUT_S} s`,
+      );
     }
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
@@ -175,19 +184,9 @@ export async function markDemo(ctx: DemoContext, receiptFile: string, now: () =>
   writeFileSync(`${markerFile}.tmp`, `${JSON.stringify(marker, null, 2)}\n`);
   renameSync(`${markerFile}.tmp`, markerFile);
   rmSync(receiptFile, { force: true });
-  say(`loaded: ${fmt(events)} events sent, ${fmt(facts.applied)} applied in ${config.REDIS_NAMESPACE}, event store at ${fmt(facts.storeHead)}; later starts reuse it (marker ${markerFile})`);
-}
-
-/** Deletes the keys matching a pattern with SCAN + UNLINK (never a flush); returns how many. */
-export async function unlinkMatching(redis: Redis, pattern: string): Promise<number> {
-  let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
+  say(
+    `loaded: ${fmt(events)} events sent, ${fmt(facts.applied)} applied in ${config.REDIS_NAMESPACE}, event store at ${fmt(facts.storeHead)}; later starts reuse it (marker ${markerFile})`,
+  );
 }
 
 /** Deletes the demo's topics, consumer groups, Redis keys of its namespace, SQLite event store and marker; refused while a consumer runs. */
@@ -200,7 +199,9 @@ export async function resetDemo({ config, markerFile, admin, redis, say }: DemoC
   if (groups.length > 0) {
     const busy = (await admin.describeGroups(groups)).groups.filter((g) => g.members.length > 0);
     if (busy.length > 0) {
-      throw new DemoError(`consumer group(s) ${busy.map((g) => `${g.groupId} (${g.members.length} member(s))`).join(', ')} still consume the demo: stop its services first (npm run stop, same STACK_RUN_DIR)`);
+      throw new DemoError(
+        `consumer group(s) ${busy.map((g) => `${g.groupId} (${g.members.length} member(s))`).join(', ')} still consume the demo: stop its services first (npm run stop, same STACK_RUN_DIR)`,
+      );
     }
     await admin.deleteGroups(groups);
     done.push(`consumer groups ${groups.join(', ')}`);
@@ -224,7 +225,9 @@ export async function resetDemo({ config, markerFile, admin, redis, say }: DemoC
   if (keys > 0) done.push(`${fmt(keys)} Redis keys of namespace ${base}`);
   const file = sqliteFile(config.EVENTSTORE_URL);
   if (file === undefined) {
-    say(`EVENTSTORE_URL ${redactUrl(config.EVENTSTORE_URL)} is an EventStoreDB: its streams are left as they are (the next load's events are recognised as duplicates there)`);
+    say(
+      `EVENTSTORE_URL ${redactUrl(config.EVENTSTORE_URL)} is an EventStoreDB: its streams are left as they are (the next load's events are recognised as duplicates there)`,
+    );
   } else {
     const files = [file, `${file}-wal`, `${file}-shm`, `${file}-journal`].filter((f) => existsSync(f));
     for (const f of files) rmSync(f, { force: true });
@@ -238,7 +241,14 @@ export async function resetDemo({ config, markerFile, admin, redis, say }: DemoC
 }
 
 /** Connects to Kafka (admin) and Redis for one demo command, runs it, and disconnects. */
-export async function withDemoContext<T>(config: DemoConfig, markerFile: string, clientId: string, logger: Logger, say: (line: string) => void, run: (ctx: DemoContext) => Promise<T>): Promise<T> {
+export async function withDemoContext<T>(
+  config: DemoConfig,
+  markerFile: string,
+  clientId: string,
+  logger: Logger,
+  say: (line: string) => void,
+  run: (ctx: DemoContext) => Promise<T>,
+): Promise<T> {
   const admin = createKafka(config, clientId, logger).admin();
   const redis = createRedisClient({ url: config.REDIS_URL, connectionName: clientId });
   try {

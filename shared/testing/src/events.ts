@@ -34,10 +34,8 @@ export const ev = {
     testEvent('vn.dvc.dossier.supplement_requested', dossierId, { unit, time: at }, { dossierId, at }),
   supplementReceived: (unit: string, dossierId: string, at: string) =>
     testEvent('vn.dvc.dossier.supplement_received', dossierId, { unit, time: at }, { dossierId, at }),
-  digitized: (unit: string, dossierId: string, at: string) =>
-    testEvent('vn.dvc.dossier.digitized', dossierId, { unit, time: at }, { dossierId, at }),
-  withdrawn: (unit: string, dossierId: string, at: string) =>
-    testEvent('vn.dvc.dossier.withdrawn', dossierId, { unit, time: at }, { dossierId, at }),
+  digitized: (unit: string, dossierId: string, at: string) => testEvent('vn.dvc.dossier.digitized', dossierId, { unit, time: at }, { dossierId, at }),
+  withdrawn: (unit: string, dossierId: string, at: string) => testEvent('vn.dvc.dossier.withdrawn', dossierId, { unit, time: at }, { dossierId, at }),
   payment: (unit: string, paymentId: string, paidAt: string, kind: string, channel: string, amountVnd: number) =>
     testEvent('vn.dvc.payment.completed', paymentId, { unit, time: paidAt }, { paymentId, kind, channel, amountVnd, paidAt }),
   report: (unit: string, reportId: string, submittedAt: string, channel: string) =>

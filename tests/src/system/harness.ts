@@ -8,9 +8,8 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { consumerLag, ensureTopics, type KafkaClient } from '@dvc/kafka';
-import { ProjectionStore } from '@dvc/redis';
+import { ProjectionStore, createRedisClient, type RedisClient } from '@dvc/redis';
 import { producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
@@ -39,7 +38,7 @@ export interface Scenario {
   dlq: string;
   group: string;
   kafka: KafkaClient;
-  redis: Redis;
+  redis: RedisClient;
   history: History;
   expected: Map<string, number>;
   /** Set by dropScenario: background feeders and clients stop instead of outliving a failed test. */
@@ -52,10 +51,15 @@ export interface Scenario {
 /**
  * A scenario's own topics, consumer group and Redis namespace (all named after `id`), its
  * history (seeded) and the reference numbers of that history. `brokers` overrides the stack's
- * broker (a private one).
+ * broker (a private one), `redisUrl` the stack's Redis (the local Redis Cluster).
  */
-export async function createScenario(id: string, history: { seed: number; dossiers: number; units?: number }, brokers?: string): Promise<Scenario> {
-  const base = serviceEnv(id);
+export async function createScenario(
+  id: string,
+  history: { seed: number; dossiers: number; units?: number },
+  brokers?: string,
+  redisUrl?: string,
+): Promise<Scenario> {
+  const base = { ...serviceEnv(id), ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) };
   const env: Record<string, string> = {
     ...base,
     // The history's units are made up.
@@ -79,7 +83,20 @@ export async function createScenario(id: string, history: { seed: number; dossie
     fail = reject;
   });
   failed.catch(() => undefined);
-  return { id, env, topic, dlq, group: env.PROJECTOR_GROUP as string, kafka, redis: new Redis(stackEnv().redisUrl), history: h, expected, closed: false, failed, fail };
+  return {
+    id,
+    env,
+    topic,
+    dlq,
+    group: env.PROJECTOR_GROUP as string,
+    kafka,
+    redis: createRedisClient({ url: env.REDIS_URL as string, connectionName: `dvc-test-${id}` }),
+    history: h,
+    expected,
+    closed: false,
+    failed,
+    fail,
+  };
 }
 
 /** Waits for `wait`, failing at once with the error of a background feeder or client that failed meanwhile. */
@@ -122,7 +139,7 @@ export interface FaultFixture {
  */
 export function faultFixture(
   prefix: string,
-  options: { dossiers: number; projector: boolean; setUp?: (id: string) => Promise<string>; tearDown?: () => Promise<void> },
+  options: { dossiers: number; projector: boolean; redisUrl?: string; setUp?: (id: string) => Promise<string>; tearDown?: () => Promise<void> },
 ): FaultFixture {
   const id = uniqueName(prefix);
   const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000_000);
@@ -131,7 +148,7 @@ export function faultFixture(
   let exporter: ServiceProcess | undefined;
   beforeAll(async () => {
     const brokers = options.setUp === undefined ? undefined : await options.setUp(id);
-    scenario = await createScenario(id, { seed, dossiers: options.dossiers }, brokers);
+    scenario = await createScenario(id, { seed, dossiers: options.dossiers }, brokers, options.redisUrl);
     exporter = await startService('exporter', scenario.env, 'EXPORTER_PORT');
     processes.push(exporter);
     if (options.projector) processes.push(await startService('projector', scenario.env, 'PROJECTOR_PORT'));
@@ -287,7 +304,14 @@ async function postLane(s: Scenario, lane: readonly WireEvent[], ingestUrl: () =
 
 /** Waits until the clients of postStream have had `count` events accepted. */
 export function waitForAccepted(s: Scenario, stats: PostStats, count: number): Promise<true> {
-  return watched(s, waitFor(() => (stats.accepted >= count ? true : undefined), { intervalMs: 20, timeoutMs: SETTLE_MS, description: `${count} events accepted by the ingest in ${s.id}` }));
+  return watched(
+    s,
+    waitFor(() => (stats.accepted >= count ? true : undefined), {
+      intervalMs: 20,
+      timeoutMs: SETTLE_MS,
+      description: `${count} events accepted by the ingest in ${s.id}`,
+    }),
+  );
 }
 
 /** Events applied and recognised as duplicates, from the namespace's meta hashes. */
@@ -297,13 +321,16 @@ export function progress(s: Scenario): Promise<{ applied: number; duplicates: nu
 
 /** Waits until `applied` reaches `count` (a point of the stream), polling fast. */
 export async function waitForApplied(s: Scenario, count: number, timeoutMs = SETTLE_MS): Promise<{ applied: number; duplicates: number }> {
-  return watched(s, waitFor(
-    async () => {
-      const p = await progress(s);
-      return p.applied >= count ? p : undefined;
-    },
-    { intervalMs: 20, timeoutMs, description: `${count} events applied in ${s.id}` },
-  ));
+  return watched(
+    s,
+    waitFor(
+      async () => {
+        const p = await progress(s);
+        return p.applied >= count ? p : undefined;
+      },
+      { intervalMs: 20, timeoutMs, description: `${count} events applied in ${s.id}` },
+    ),
+  );
 }
 
 /** Records of the topic the group has not committed yet: work outstanding or in flight. */
