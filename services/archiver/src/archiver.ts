@@ -44,7 +44,12 @@ export interface Archiver {
  */
 export function createArchiver(deps: ArchiverDeps): Archiver {
   const { logger, registry } = deps;
-  const appended = new Counter({ name: 'dvc_archiver_events_appended_total', help: 'Events this instance appended to the event store', labelNames: ['type'], registers: [registry] });
+  const appended = new Counter({
+    name: 'dvc_archiver_events_appended_total',
+    help: 'Events this instance appended to the event store',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   const duplicates = new Counter({
     name: 'dvc_archiver_events_duplicate_total',
     help: 'Events this instance found already stored with the same body (redeliveries)',
@@ -69,7 +74,11 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     labelNames: ['stage', 'retriable'],
     registers: [registry],
   });
-  const lastPosition = new Gauge({ name: 'dvc_archiver_last_position', help: 'Highest event store position this instance appended (the store head at start)', registers: [registry] });
+  const lastPosition = new Gauge({
+    name: 'dvc_archiver_last_position',
+    help: 'Highest event store position this instance appended (the store head at start)',
+    registers: [registry],
+  });
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);
@@ -79,7 +88,11 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
 
   const append = async (archivable: readonly Archivable[], partition: number): Promise<AppendResult[]> => {
     try {
-      return await deps.store.append(archivable.map((a) => a.event));
+      // Each event keeps the producer key id its message named (header dvc-producer-key), if any.
+      return await deps.store.append(
+        archivable.map((a) => a.event),
+        { producerKeys: archivable.map((a) => a.producerKey) },
+      );
     } catch (error) {
       const retriable = error instanceof EventStoreError && error.retriable;
       failures.inc({ stage: 'store', retriable: String(retriable) });
@@ -94,7 +107,13 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const handler: BatchHandler<{ admission: AdmissionLimits }> = {
     rules: () => ({ admission: deps.admission() }),
     async handle({ topic, partition, admitted, refused }) {
-      const archivable: Archivable[] = admitted.map((m) => ({ event: m.event, key: m.key, value: m.value, offset: m.offset }));
+      const archivable: Archivable[] = admitted.map((m) => ({
+        event: m.event,
+        key: m.key,
+        value: m.value,
+        offset: m.offset,
+        ...(m.producerKey === undefined ? {} : { producerKey: m.producerKey }),
+      }));
       const outcome = classifyResults(archivable, await append(archivable, partition));
       for (const [type, n] of outcome.appended) appended.inc({ type }, n);
       for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);
@@ -110,7 +129,10 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
           );
         }
         try {
-          await deps.deadLetters.publish(outcome.conflicts.map((c) => conflictLetter(c, topic, partition)), new Date(deps.now()));
+          await deps.deadLetters.publish(
+            outcome.conflicts.map((c) => conflictLetter(c, topic, partition)),
+            new Date(deps.now()),
+          );
         } catch (error) {
           failures.inc({ stage: 'dead_letter', retriable: 'true' });
           logger.error({ err: error, partition, count: outcome.conflicts.length }, 'dead-letter publish failed; batch left uncommitted and delivered again');
@@ -120,7 +142,10 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
       }
       if (refused.length > 0) {
         for (const r of refused) skipped.inc({ reason: r.code });
-        logger.debug({ partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason }, 'invalid or inadmissible messages skipped');
+        logger.debug(
+          { partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason },
+          'invalid or inadmissible messages skipped',
+        );
       }
     },
   };
