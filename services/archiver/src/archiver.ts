@@ -44,12 +44,7 @@ export interface Archiver {
  */
 export function createArchiver(deps: ArchiverDeps): Archiver {
   const { logger, registry } = deps;
-  const appended = new Counter({
-    name: 'dvc_archiver_events_appended_total',
-    help: 'Events this instance appended to the event store',
-    labelNames: ['type'],
-    registers: [registry],
-  });
+  const appended = new Counter({ name: 'dvc_archiver_events_appended_total', help: 'Events this instance appended to the event store', labelNames: ['type'], registers: [registry] });
   const duplicates = new Counter({
     name: 'dvc_archiver_events_duplicate_total',
     help: 'Events this instance found already stored with the same body (redeliveries)',
@@ -74,11 +69,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
     labelNames: ['stage', 'retriable'],
     registers: [registry],
   });
-  const lastPosition = new Gauge({
-    name: 'dvc_archiver_last_position',
-    help: 'Highest event store position this instance appended (the store head at start)',
-    registers: [registry],
-  });
+  const lastPosition = new Gauge({ name: 'dvc_archiver_last_position', help: 'Highest event store position this instance appended (the store head at start)', registers: [registry] });
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);
@@ -107,13 +98,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const handler: BatchHandler<{ admission: AdmissionLimits }> = {
     rules: () => ({ admission: deps.admission() }),
     async handle({ topic, partition, admitted, refused }) {
-      const archivable: Archivable[] = admitted.map((m) => ({
-        event: m.event,
-        key: m.key,
-        value: m.value,
-        offset: m.offset,
-        ...(m.producerKey === undefined ? {} : { producerKey: m.producerKey }),
-      }));
+      const archivable: Archivable[] = admitted.map((m) => ({ event: m.event, key: m.key, value: m.value, offset: m.offset, ...(m.producerKey === undefined ? {} : { producerKey: m.producerKey }) }));
       const outcome = classifyResults(archivable, await append(archivable, partition));
       for (const [type, n] of outcome.appended) appended.inc({ type }, n);
       for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);
@@ -129,10 +114,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
           );
         }
         try {
-          await deps.deadLetters.publish(
-            outcome.conflicts.map((c) => conflictLetter(c, topic, partition)),
-            new Date(deps.now()),
-          );
+          await deps.deadLetters.publish(outcome.conflicts.map((c) => conflictLetter(c, topic, partition)), new Date(deps.now()));
         } catch (error) {
           failures.inc({ stage: 'dead_letter', retriable: 'true' });
           logger.error({ err: error, partition, count: outcome.conflicts.length }, 'dead-letter publish failed; batch left uncommitted and delivered again');
@@ -142,10 +124,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
       }
       if (refused.length > 0) {
         for (const r of refused) skipped.inc({ reason: r.code });
-        logger.debug(
-          { partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason },
-          'invalid or inadmissible messages skipped',
-        );
+        logger.debug({ partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason }, 'invalid or inadmissible messages skipped');
       }
     },
   };
