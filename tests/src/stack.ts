@@ -101,10 +101,17 @@ export function testProducerKeysFile(): string {
 /**
  * Starts a service's built main.js as a real process (spawnService) with its log in <run
  * folder>/logs/tests; a free port unless one is given. An ingest gets the tests' producer keys
- * file (TEST_PRODUCER_KEY, which postBatch sends) unless the env names INGEST_KEYS_FILE.
+ * file (TEST_PRODUCER_KEY, which postBatch sends) unless the env names INGEST_KEYS_FILE; a
+ * projector or an archiver gets it as PRODUCER_KEYS_FILE (they check producers by default, and
+ * accept the messages of TEST_PRODUCER_KEY_ID: the ingest's, and TEST_PRODUCER_HEADERS) unless the env names it.
  */
 export function startService(service: ServiceName, env: Record<string, string>, portVariable: string, port?: number): Promise<ServiceProcess> {
-  const keys = service === 'ingest' && env.INGEST_KEYS_FILE === undefined ? { INGEST_KEYS_FILE: testProducerKeysFile() } : {};
+  const keys =
+    service === 'ingest' && env.INGEST_KEYS_FILE === undefined
+      ? { INGEST_KEYS_FILE: testProducerKeysFile() }
+      : (service === 'projector' || service === 'archiver') && env.PRODUCER_KEYS_FILE === undefined
+        ? { PRODUCER_KEYS_FILE: testProducerKeysFile() }
+        : {};
   return spawnService({
     name: service,
     entry: join(REPO_ROOT, 'services', service, 'dist', 'main.js'),
