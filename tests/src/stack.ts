@@ -17,10 +17,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The producer key id the tests write straight to the events topic with (header dvc-producer-key),
- * as every producer must (ARCHITECTURE.md, "Who may write the events topic"). A consumer started
- * with PRODUCER_KEYS_FILE accepts these messages only from a keys file holding a producer key of
- * this id whose scope covers them: the tests' producer keys file (testProducerKeysFile) holds it,
- * as TEST_PRODUCER_KEY, the key postBatch sends to an ingest.
+ * as every producer must (ARCHITECTURE.md, "Who may write the events topic"). A projector or
+ * archiver (which check producers by default, PRODUCER_KEYS_FILE) accepts these messages only from
+ * a keys file holding a producer key of this id whose scope covers them: the tests' producer keys
+ * file (testProducerKeysFile, which startService gives them) holds it, as TEST_PRODUCER_KEY, the
+ * key postBatch sends to an ingest.
  */
 export const TEST_PRODUCER_KEY_ID = 'test-producer';
 export const TEST_PRODUCER_HEADERS: Record<string, string> = { [PRODUCER_KEY_HEADER]: TEST_PRODUCER_KEY_ID };
