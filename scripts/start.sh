@@ -218,6 +218,11 @@ if [ ! -s "$INGEST_DIR/producer-key" ] || ! has_key local-producer; then
   (umask 077 && printf '%s\n' "$producer_key" >"$INGEST_DIR/producer-key")
 fi
 ingest_key=$(cat "$INGEST_DIR/producer-key")
+# The projector and the archiver accept on the events topic only the messages of a producer key of
+# this same file (the header dvc-producer-key the ingest writes): PRODUCER_KEYS_FILE, unless set
+# (PRODUCER_KEYS_FILE=off turns the check off).
+export INGEST_KEYS_FILE="$keys_file"
+export PRODUCER_KEYS_FILE="${PRODUCER_KEYS_FILE:-$keys_file}"
 
 # The services read this environment (infra/supervisord.conf): the ports, the stack's addresses,
 # the demo's topic, namespace and clock, the replay secret, the pinned Node.js on PATH.
@@ -247,7 +252,7 @@ dvc is running on Node.js $(node -v)$([ "${DVC_NODE_SOURCE:-}" = fetched ] && ec
   ingest API      http://127.0.0.1:$INGEST_PORT/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
   metrics         http://127.0.0.1:$EXPORTER_PORT/metrics
   projector       http://127.0.0.1:$PROJECTOR_PORT/metrics
-  notifier        http://127.0.0.1:$NOTIFIER_PORT/v1/notices   (Alertmanager webhook; mail via $SMTP_URL)
+  notifier        http://127.0.0.1:$NOTIFIER_PORT/v1/notices   (Alertmanager webhook; mail via $SMTP_URL; reading the notices needs an operator key: node services/cli/dist/main.js keys create --role operator --id NAME --units '*' --types '*' --rate 600)
   archiver        http://127.0.0.1:$ARCHIVER_PORT/metrics   (every event into ${EVENTSTORE_URL:-the event store under $RUN/eventstore/})
   replay API      http://127.0.0.1:$REPLAY_PORT/v1/events   (NDJSON history for integrators; /v1/openapi.json)
   operator CLI    node services/cli/dist/main.js --help   (rebuild, replay, dlq, keys, namespaces)

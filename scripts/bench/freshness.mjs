@@ -117,8 +117,8 @@ async function freshnessRun(baseCtx, run, o) {
   const services = [];
   const producer = benchProducerKey(ctx, `producer-keys-r${run}.json`);
   services.push(await startService(ctx, 'ingest', { ...env, ...producer.env })); // creates the topics
-  services.push(await startService(ctx, 'projector', env));
-  services.push(await startService(ctx, 'archiver', env));
+  services.push(await startService(ctx, 'projector', { ...env, ...producer.consumerEnv }));
+  services.push(await startService(ctx, 'archiver', { ...env, ...producer.consumerEnv }));
   services.push(await startService(ctx, 'exporter', env));
   services.push(await startService(ctx, 'replay-api', { ...env, REPLAY_KEYS_FILE: keysFile, REPLAY_TOKEN_SECRETS: randomBytes(24).toString('hex') }));
   const byName = Object.fromEntries(services.map((s) => [s.name, s]));

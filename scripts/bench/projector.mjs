@@ -29,7 +29,7 @@ import {
   waitLazyFree as waitRedisLazyFree,
 } from './lib/common.mjs';
 import { machineDetails } from './lib/machine.mjs';
-import { SYNTHETIC_UNITS_ENV } from './lib/services.mjs';
+import { SYNTHETIC_UNITS_ENV, UNCHECKED_PRODUCERS_ENV } from './lib/services.mjs';
 import { appendSection } from './lib/runner.mjs';
 import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
 
@@ -347,6 +347,8 @@ async function projectorRun(run, dossiers, { profileDir, nodeFlags = NODE_FLAGS,
   const childEnv = {
     ...process.env,
     ...SYNTHETIC_UNITS_ENV,
+    // The pre-fill writes straight to Kafka without a producer key id.
+    ...UNCHECKED_PRODUCERS_ENV,
     NODE_OPTIONS: '',
     LOG_LEVEL: 'warn',
     KAFKA_BROKERS: env.kafkaBrokers,

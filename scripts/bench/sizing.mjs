@@ -9,7 +9,7 @@ import { createEventStream } from './lib/events.mjs';
 import { DOSSIERS_PER_DAY, EVENTS_PER_DOSSIER, PROVINCES, nationDirectory, slice, traffic, unitsFile, weightedPicker } from './lib/nation.mjs';
 import { progressBar } from './lib/progress.mjs';
 import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
-import { assertRunning, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
+import { UNCHECKED_PRODUCERS_ENV, assertRunning, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
 
@@ -83,7 +83,8 @@ await runBench({
 async function sizingRun(baseCtx, run, o) {
   const ctx = { ...baseCtx, prefix: `${baseCtx.prefix}-r${run}` };
   const { redis } = ctx;
-  const env = { ...benchServiceEnv(ctx, { partitions: o.partitions }), ACCEPT_UNKNOWN_UNITS: 'false', DATA_DIR: o.dataDir, CLOCK: 'wall' };
+  // The events go straight to Kafka without a producer key id: UNCHECKED_PRODUCERS_ENV.
+  const env = { ...benchServiceEnv(ctx, { partitions: o.partitions }), ...UNCHECKED_PRODUCERS_ENV, ACCEPT_UNKNOWN_UNITS: 'false', DATA_DIR: o.dataDir, CLOCK: 'wall' };
   const ns = env.REDIS_NAMESPACE;
   ctx.ownTopic(env.EVENTS_TOPIC);
   ctx.ownTopic(env.DLQ_TOPIC);

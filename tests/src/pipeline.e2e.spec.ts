@@ -1,6 +1,6 @@
 import { ProjectionStore, createRedisClient } from '@dvc/redis';
 import { ev, postBatch, producerAuth, redisTargets, uniqueName, waitFor } from '@dvc/testing';
-import { UNKNOWN_UNITS_ACCEPTED, promQuery, registerScrapeTarget, scrapeMetrics, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import { UNKNOWN_UNITS_ACCEPTED, promQuery, registerScrapeTarget, scrapeMetrics, startService, serviceEnv, type ServiceProcess } from './stack.js';
 
 /**
  * The whole path on the real stack: HTTP ingest → Kafka → projector → Redis → exporter →

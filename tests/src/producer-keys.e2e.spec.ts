@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EVENT_HEADERS } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
 import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
-import { RUN_DIR, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, type ServiceProcess } from './stack.js';
+import { RUN_DIR, removeEventStore, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, type ServiceProcess } from './stack.js';
 
 /**
  * Who may write, on the real stack: the ingest as a process with its keys file made by `dvc
@@ -12,7 +12,9 @@ import { RUN_DIR, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, typ
  * of Lộc Ninh and accepted for Đồng Xoài's communes; every accepted event's Kafka message
  * carries the key id in `dvc-producer-key` and nothing of a refused batch reaches the topic; the
  * key revoked with `dvc keys revoke` gets 401 within seconds, without a restart; the ingest
- * counts events by key id, unknown keys under one fixed label.
+ * counts events by key id, unknown keys under one fixed label. The archiver (a process reading
+ * the same keys file as PRODUCER_KEYS_FILE) stores each accepted event with its key id, and the
+ * replay API's lines name it.
  */
 describe('producer keys at the ingest (real Kafka)', () => {
   const id = uniqueName('pk').replace(/[^a-z0-9]/g, '');
@@ -23,6 +25,8 @@ describe('producer keys at the ingest (real Kafka)', () => {
   const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   const at = '2022-06-20T08:00:00+07:00';
   let ingest: ServiceProcess;
+  let archiver: ServiceProcess | undefined;
+  let replayApi: ServiceProcess | undefined;
   let portalKey: string;
   let provinceKey: string;
 
@@ -37,6 +41,9 @@ describe('producer keys at the ingest (real Kafka)', () => {
 
   afterAll(async () => {
     await ingest?.kill('SIGTERM');
+    await archiver?.kill('SIGTERM');
+    await replayApi?.kill('SIGTERM');
+    await removeEventStore(env.EVENTSTORE_URL as string);
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [topic, env.DLQ_TOPIC as string] }).catch(() => undefined);
@@ -89,6 +96,25 @@ describe('producer keys at the ingest (real Kafka)', () => {
       ...own.map((e) => ({ id: e.id, unit: e.unitid, key: 'portal-dongxoai' })),
       { id: marker.id, unit: 'bp.locninh.locan', key: 'province' },
     ]);
+
+    // Archived with the key id of each (the archiver checks them against the same keys file), and so replayed.
+    archiver = await startService('archiver', { ...env, PRODUCER_KEYS_FILE: keysFile }, 'ARCHIVER_PORT');
+    const readerKey = (await runCli(['keys', 'create', '--id', 'reader', '--units', '*', '--types', '*', '--rate', '600', '--file', keysFile], env)).stdout.trim();
+    replayApi = await startService('replay-api', { EVENTSTORE_URL: env.EVENTSTORE_URL as string, REPLAY_KEYS_FILE: keysFile, REPLAY_TOKEN_SECRETS: `${id}-secret` }, 'REPLAY_PORT');
+    const replayed = await waitFor(
+      async () => {
+        const response = await fetch(`${replayApi?.url}/v1/events?limit=100`, { headers: { authorization: `Bearer ${readerKey}` } });
+        if (!response.ok) return undefined;
+        const lines = (await response.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event?: { id: string }; producerKey?: string });
+        const events = lines.filter((l) => l.event !== undefined);
+        return events.length === 4 ? events.map((l) => ({ id: l.event?.id, key: l.producerKey })) : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, description: 'the 4 accepted events archived and replayed' },
+    );
+    expect(replayed).toEqual([...own.map((e) => ({ id: e.id, key: 'portal-dongxoai' })), { id: marker.id, key: 'province' }]);
+    const archived = await scrapeMetrics(archiver.url);
+    expect(archived.get('dvc_archiver_events_appended_total{type="vn.dvc.dossier.received"}')).toBe(4);
+    expect(archived.get('dvc_archiver_events_skipped_total{reason="unauthenticated"}') ?? 0).toBe(0);
 
     const metrics = await scrapeMetrics(ingest.url);
     expect(metrics.get('dvc_ingest_key_events_total{key="portal-dongxoai",outcome="accepted"}')).toBe(3);

@@ -17,10 +17,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The producer key id the tests write straight to the events topic with (header dvc-producer-key),
- * as every producer must (ARCHITECTURE.md, "Who may write the events topic"). A consumer started
- * with PRODUCER_KEYS_FILE accepts these messages only from a keys file holding a producer key of
- * this id whose scope covers them: the tests' producer keys file (testProducerKeysFile) holds it,
- * as TEST_PRODUCER_KEY, the key postBatch sends to an ingest.
+ * as every producer must (ARCHITECTURE.md, "Who may write the events topic"). A projector or
+ * archiver (which check producers by default, PRODUCER_KEYS_FILE) accepts these messages only from
+ * a keys file holding a producer key of this id whose scope covers them: the tests' producer keys
+ * file (testProducerKeysFile, which startService gives them) holds it, as TEST_PRODUCER_KEY, the
+ * key postBatch sends to an ingest.
  */
 export const TEST_PRODUCER_KEY_ID = 'test-producer';
 export const TEST_PRODUCER_HEADERS: Record<string, string> = { [PRODUCER_KEY_HEADER]: TEST_PRODUCER_KEY_ID };
@@ -108,10 +109,17 @@ export function testProducerKeysFile(): string {
 /**
  * Starts a service's built main.js as a real process (spawnService) with its log in <run
  * folder>/logs/tests; a free port unless one is given. An ingest gets the tests' producer keys
- * file (TEST_PRODUCER_KEY, which postBatch sends) unless the env names INGEST_KEYS_FILE.
+ * file (TEST_PRODUCER_KEY, which postBatch sends) unless the env names INGEST_KEYS_FILE; a
+ * projector or an archiver gets it as PRODUCER_KEYS_FILE (they check producers by default, and
+ * accept the messages of TEST_PRODUCER_KEY_ID: the ingest's, and TEST_PRODUCER_HEADERS) unless the env names it.
  */
 export function startService(service: ServiceName, env: Record<string, string>, portVariable: string, port?: number): Promise<ServiceProcess> {
-  const keys = service === 'ingest' && env.INGEST_KEYS_FILE === undefined ? { INGEST_KEYS_FILE: testProducerKeysFile() } : {};
+  const keys =
+    service === 'ingest' && env.INGEST_KEYS_FILE === undefined
+      ? { INGEST_KEYS_FILE: testProducerKeysFile() }
+      : (service === 'projector' || service === 'archiver') && env.PRODUCER_KEYS_FILE === undefined
+        ? { PRODUCER_KEYS_FILE: testProducerKeysFile() }
+        : {};
   return spawnService({
     name: service,
     entry: join(REPO_ROOT, 'services', service, 'dist', 'main.js'),

@@ -38,8 +38,16 @@ export function requireBuilt(...names) {
 export const SYNTHETIC_UNITS_ENV = { ACCEPT_UNKNOWN_UNITS: 'true', EXPORTER_MAX_UNKNOWN_UNITS: '10000' };
 
 /**
+ * For a benchmark that writes its events straight to Kafka (no ingest, so no producer key id in
+ * the header dvc-producer-key): the projector does not check producers (PRODUCER_KEYS_FILE=off;
+ * with the check on, every such message would be dead-lettered `unauthenticated`).
+ */
+export const UNCHECKED_PRODUCERS_ENV = { PRODUCER_KEYS_FILE: 'off' };
+
+/**
  * A producer key of every unit for the benchmark's ingest (dvc keys create --role producer) in
- * the run's work folder (a file of its own per call): `env` for the ingest (INGEST_KEYS_FILE) and `headers` for its posts.
+ * the run's work folder (a file of its own per call): `env` for the ingest (INGEST_KEYS_FILE) and `headers` for its posts;
+ * `consumerEnv` for the projector and the archiver (PRODUCER_KEYS_FILE, the same file), which accept the ingest's messages by the key id it writes.
  */
 export function benchProducerKey(ctx, fileName = 'producer-keys.json') {
   const file = join(ctx.workDir, fileName);
@@ -49,7 +57,7 @@ export function benchProducerKey(ctx, fileName = 'producer-keys.json') {
     stdio: ['ignore', 'pipe', 'ignore'],
   }).trim();
   if (!/^\S{20,}$/.test(key)) throw new Error(`dvc keys create printed no key: '${key}'`);
-  return { env: { INGEST_KEYS_FILE: file }, headers: { authorization: `Bearer ${key}` } };
+  return { env: { INGEST_KEYS_FILE: file }, consumerEnv: { PRODUCER_KEYS_FILE: file }, headers: { authorization: `Bearer ${key}` } };
 }
 
 export function benchServiceEnv(ctx, { partitions = 6, storeFile } = {}) {

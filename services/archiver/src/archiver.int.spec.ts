@@ -64,12 +64,12 @@ describe('archiver on real Kafka and SQLite', () => {
     await producer.connect();
     store = openEventStore(`sqlite:${join(dir, 'events.sqlite')}`);
     const flaky: EventStore = {
-      append: async (events) => {
+      append: async (events, options) => {
         if (failingAppends > 0) {
           failingAppends -= 1;
           throw new EventStoreError('event store append failed: database is locked', { retriable: true });
         }
-        return store.append(events);
+        return store.append(events, options);
       },
       read: (options) => store.read(options),
       readStream: (subject) => store.readStream(subject),
@@ -133,6 +133,8 @@ describe('archiver on real Kafka and SQLite', () => {
     const stored = await store.read();
     expect(stored.map((s) => s.position)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     expect(new Set(stored.map((s) => s.event.id))).toEqual(new Set(originals.map((e) => e.id)));
+    // Each event keeps the producer key id of its message's header dvc-producer-key.
+    expect(new Set(stored.map((s) => s.producerKey))).toEqual(new Set(['dvc-tests']));
     expect(stored.find((s) => s.event.id === originals[7]!.id)?.event).toEqual(originals[7]);
     expect(await metric('dvc_archiver_events_appended_total', { type: 'vn.dvc.dossier.received' })).toBe(300);
     expect(await metric('dvc_archiver_events_skipped_total', { reason: 'invalid' })).toBe(4);

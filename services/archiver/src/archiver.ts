@@ -54,7 +54,11 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
 
   const append = async (archivable: readonly Archivable[], partition: number): Promise<AppendResult[]> => {
     try {
-      return await deps.store.append(archivable.map((a) => a.event));
+      // Each event keeps the producer key id its message named (header dvc-producer-key), if any.
+      return await deps.store.append(
+        archivable.map((a) => a.event),
+        { producerKeys: archivable.map((a) => a.producerKey) },
+      );
     } catch (error) {
       const retriable = error instanceof EventStoreError && error.retriable;
       failures.inc({ stage: 'store', retriable: String(retriable) });
@@ -69,7 +73,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const handler: BatchHandler<{ admission: AdmissionLimits }> = {
     rules: () => ({ admission: deps.admission() }),
     async handle({ topic, partition, admitted, refused }) {
-      const archivable: Archivable[] = admitted.map((m) => ({ event: m.event, key: m.key, value: m.value, offset: m.offset }));
+      const archivable: Archivable[] = admitted.map((m) => ({ event: m.event, key: m.key, value: m.value, offset: m.offset, ...(m.producerKey === undefined ? {} : { producerKey: m.producerKey }) }));
       const outcome = classifyResults(archivable, await append(archivable, partition));
       for (const [type, n] of outcome.appended) appended.inc({ type }, n);
       for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);

@@ -8,6 +8,8 @@ export interface Archivable {
   key: Buffer | null;
   value: Buffer | null;
   offset: string;
+  /** The producer key id of its header dvc-producer-key, stored beside the event. */
+  producerKey?: string;
 }
 
 /** A new copy of an already stored event id whose body differs from the stored one. */

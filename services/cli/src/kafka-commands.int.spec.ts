@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
-import { DeadLetterPublisher, createKafka, ensureTopics, readTopicToEnd, type TopicMessage } from '@dvc/kafka';
+import { DeadLetterPublisher, PRODUCER_KEY_HEADER, createKafka, ensureTopics, readTopicToEnd, type TopicMessage } from '@dvc/kafka';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import { REDRIVEN_FROM_HEADER, type DeadLetterEntry } from './commands/dlq.js';
@@ -44,7 +44,7 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lists dead letters with their origin and re-drives the selected ones with the redriven-from header', async () => {
+  it('lists dead letters with their origin and re-drives the selected ones with the redriven-from header and their producer key id', async () => {
     const publisher = new DeadLetterPublisher(kafka, settings.DLQ_TOPIC);
     const letter = (n: number, reason: string) => ({
       key: Buffer.from(`k${n}`),
@@ -55,6 +55,8 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       sourceOffset: String(100 + n),
       stage: 'validation' as const,
       code: 'invalid' as const,
+      // The first was written with a producer key id; the others without one.
+      ...(n === 1 ? { producerKey: 'portal-u1' } : {}),
     });
     await publisher.publish([letter(1, 'data.dueAt: must be a date-time'), letter(2, 'not JSON'), letter(3, 'data.channel: unknown')], new Date('2026-11-30T07:00:00Z'));
     await publisher.close();
@@ -86,6 +88,11 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     expect(arrived.map(({ message }) => [message.key?.toString(), message.value?.toString(), message.headers?.[REDRIVEN_FROM_HEADER]?.toString()]).sort()).toEqual(
       chosen.map((e) => [e.key, e.valuePreview, `${settings.DLQ_TOPIC}:${position(e)}`]).sort(),
     );
+    // The producer key id the dead letter kept goes back on the message (none when it had none).
+    expect(arrived.map(({ message }) => [message.key?.toString(), message.headers?.[PRODUCER_KEY_HEADER]?.toString()]).sort()).toEqual([
+      ['k1', 'portal-u1'],
+      ['k3', undefined],
+    ]);
 
     const missing = bufferIo(env);
     expect(await run(['dlq', 'redrive', '--offsets', '0:999'], missing)).toBe(1);
@@ -143,7 +150,7 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       expect(both.out()).toContain('dry run: 1 of 4 dead letters selected');
       const bad = bufferIo(codeEnv);
       expect(await run(['dlq', 'redrive', '--code', 'unknown_unit'], bad)).toBe(2);
-      expect(bad.err()).toContain("--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, got 'unknown_unit'");
+      expect(bad.err()).toContain("--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, unauthenticated, forbidden, got 'unknown_unit'");
       expect(await run(['dlq', 'redrive', '--all', '--code', 'invalid'], bad)).toBe(2);
     } finally {
       const admin = kafka.admin();

@@ -1,5 +1,5 @@
 import { MetaTotals, UNIT_FAMILIES, UNIT_FAMILY_IDS, renderUnitSeries, type SeriesReference, type WindowSpec } from '@dvc/metrics';
-import { readMeta, readRevisions, readSnapshotsWithHorizons, type Redis } from '@dvc/read-model';
+import { readMeta, readRevisions, readSnapshotsWithHorizons, type RedisClient } from '@dvc/read-model';
 import type { Keys } from '@dvc/read-model';
 
 interface Entry {
@@ -16,7 +16,7 @@ interface Entry {
 
 /** What one scrape renders the per-unit families for. */
 export interface UnitScrape {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** The units whose series this exporter serves, in exposition order. */
   served: readonly string[];

@@ -117,7 +117,7 @@ export function judgeMessage(
   const verdict = admitMessage(message.value, message.timestamp, limits, wallMs);
   if (!verdict.ok) return { ok: false, refused: { ...consumed, code: verdict.code, reason: verdict.reason } };
   if (producer?.verdict.ok === true) {
-    const scope = producer.gate.scope(producer.verdict.key, verdict.event);
+    const scope = producer.gate.scope(producer.verdict.key, verdict.event, limits.units);
     if (!scope.ok) return { ok: false, refused: { ...consumed, code: scope.code, reason: scope.reason } };
   }
   return { ok: true, admitted: { ...consumed, event: verdict.event } };

@@ -29,4 +29,4 @@ export {
   type ProducerKey,
   type ProducerVerdict,
 } from './producers.js';
-export { producerGateFromFile, producerKeysSpec } from './producer-keys.js';
+export { PRODUCER_KEYS_OFF, producerGateFromFile, producerKeysSpec } from './producer-keys.js';

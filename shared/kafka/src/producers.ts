@@ -1,5 +1,6 @@
 import type { IHeaders } from 'kafkajs';
-import type { DvcEvent } from '@dvc/domain';
+import type { DvcEvent, EventType, UnitDirectory } from '@dvc/domain';
+import { typeInScope, unitInScope } from '@dvc/keys';
 import { EVENT_HEADERS } from './event-message.js';
 
 /**
@@ -20,16 +21,22 @@ export interface ProducerKey {
   id: string;
   /** Absent: the store's default role (`replay`), never a producer. */
   role?: string;
+  /** Unit ids, `tree:<unit id>` entries (the unit and everything under it in the directory), or '*'. */
   units: '*' | readonly string[];
-  types: '*' | readonly string[];
+  types: '*' | readonly EventType[];
 }
 
 export type ProducerVerdict = { ok: true; key: ProducerKey } | { ok: false; code: ProducerCode; reason: string };
 
-/** Judges the producer of each message: first the key id alone, then, once decoded, the event against the key's scope. */
+/**
+ * Judges the producer of each message: first the key id alone, then, once decoded, the event
+ * against the key's scope, with the rules of @dvc/keys (`unitInScope`, `typeInScope`) the ingest
+ * applies: a `tree:<unit>` entry covers the unit and every unit under it in `directory` (the unit
+ * directory the message was admitted with).
+ */
 export interface ProducerGate {
   identify(keyId: string | undefined): ProducerVerdict;
-  scope(key: ProducerKey, event: DvcEvent): { ok: true } | { ok: false; code: 'forbidden'; reason: string };
+  scope(key: ProducerKey, event: DvcEvent, directory: Pick<UnitDirectory, 'record'>): { ok: true } | { ok: false; code: 'forbidden'; reason: string };
 }
 
 /** The text of a header (the last value when repeated), or undefined. */
@@ -40,6 +47,9 @@ export function headerText(headers: IHeaders | undefined, name: string): string 
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
+/** A scope as a key lists it ('*' never reaches here: it covers everything). */
+const scopeText = (scope: '*' | readonly string[]): string => (scope === '*' ? '*' : scope.join(', '));
+
 /** A header value quoted for a reason: at most 64 characters, JSON-escaped (it is input, possibly hostile). */
 function quoted(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
@@ -47,7 +57,7 @@ function quoted(value: string): string {
 
 /**
  * The gate over a keys store: `lookup` returns the record of a key id as the store holds it now
- * (a revoked key is no longer there), read per message, so a key created or revoked with
+ * (`dvc keys revoke` removes the record, so a revoked key id is unknown), read per message, so a key created or revoked with
  * `dvc keys` counts from the next batch the file is reloaded for.
  */
 export function producerGate(lookup: (keyId: string) => ProducerKey | undefined): ProducerGate {
@@ -63,12 +73,12 @@ export function producerGate(lookup: (keyId: string) => ProducerKey | undefined)
       }
       return { ok: true, key };
     },
-    scope(key, event) {
-      if (key.units !== '*' && !key.units.includes(event.unitid)) {
-        return { ok: false, code: 'forbidden', reason: `producer key '${key.id}' may not write for unit '${event.unitid}' (its units: ${key.units.join(', ')})` };
+    scope(key, event, directory) {
+      if (!unitInScope(key.units, event.unitid, directory)) {
+        return { ok: false, code: 'forbidden', reason: `producer key '${key.id}' may not write for unit '${event.unitid}' (its units: ${scopeText(key.units)})` };
       }
-      if (key.types !== '*' && !key.types.includes(event.type)) {
-        return { ok: false, code: 'forbidden', reason: `producer key '${key.id}' may not write events of type '${event.type}' (its types: ${key.types.join(', ')})` };
+      if (!typeInScope(key.types, event.type)) {
+        return { ok: false, code: 'forbidden', reason: `producer key '${key.id}' may not write events of type '${event.type}' (its types: ${scopeText(key.types)})` };
       }
       return { ok: true };
     },

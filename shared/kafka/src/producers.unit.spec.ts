@@ -1,4 +1,5 @@
 import { createDayIndexer, createUnitDirectory, type AdmissionLimits } from '@dvc/domain';
+import { KeyRing, addKey, type KeysFile } from '@dvc/keys';
 import { testEvent } from '@dvc/testing';
 import { judgeMessage, refusalLetter } from './consumer.js';
 import { PRODUCER_KEY_HEADER, headerText, producerGate, type ProducerKey } from './producers.js';
@@ -93,6 +94,54 @@ describe('judgeMessage with producers', () => {
     });
     expect(judgeMessage(message(event('u2'), 'portal-all'), limits, wallMs, gate).ok).toBe(true);
     expect(refusalLetter('t', 0, !otherUnit.ok ? otherUnit.refused : (undefined as never)).stage).toBe('producer');
+  });
+
+  it('lets a tree: entry cover its unit and every unit under it in the admitting directory, and nothing else', () => {
+    const tree: ProducerKey = { id: 'district', role: 'producer', units: ['tree:d1'], types: '*' };
+    const treeGate = producerGate((id) => (id === tree.id ? tree : undefined));
+    const directory = createUnitDirectory(
+      [
+        { id: 'd1', name: 'Huyện 1', level: 'district', kind: 'district_desk' },
+        { id: 'd1.c1', name: 'Xã 1', level: 'commune', kind: 'commune_desk', parent: 'd1' },
+        { id: 'd1.c1.b', name: 'Điểm 1', level: 'commune', kind: 'branch', parent: 'd1.c1' },
+        { id: 'd2', name: 'Huyện 2', level: 'district', kind: 'district_desk' },
+        { id: 'd2.c1', name: 'Xã 2', level: 'commune', kind: 'commune_desk', parent: 'd2' },
+      ],
+      'v2',
+    );
+    const treeLimits: AdmissionLimits = { ...limits, units: directory };
+    const judged = ['d1', 'd1.c1', 'd1.c1.b', 'd2', 'd2.c1'].map((unit) => {
+      const verdict = judgeMessage(message(event(unit), 'district'), treeLimits, wallMs, treeGate);
+      return verdict.ok ? 'ok' : `${verdict.refused.code}: ${verdict.refused.reason}`;
+    });
+    expect(judged).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      "forbidden: producer key 'district' may not write for unit 'd2' (its units: tree:d1)",
+      "forbidden: producer key 'district' may not write for unit 'd2.c1' (its units: tree:d1)",
+    ]);
+    // A unit the directory does not know (admitted in pilot mode) is under no tree.
+    const pilot = judgeMessage(message(event('d1.new'), 'district'), { ...treeLimits, acceptUnknownUnits: true }, wallMs, treeGate);
+    expect(!pilot.ok && pilot.refused.code).toBe('forbidden');
+  });
+
+  it('treats a revoked key (removed from the store by `dvc keys revoke`) as unknown', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const empty: KeysFile = { version: 1, keys: [] };
+    const created = addKey(empty, { id: 'portal', role: 'producer', units: '*', types: '*', ratePerMinute: 60 }, now);
+    if (!created.ok) throw new Error(created.problems.join('; '));
+    let ring = new KeyRing(created.value.file.keys);
+    const ringGate = producerGate((id) => ring.byId(id));
+    expect(judgeMessage(message(event('u1'), 'portal'), limits, wallMs, ringGate).ok).toBe(true);
+    // What `dvc keys revoke --id portal` writes: the file without the key's record.
+    ring = new KeyRing(created.value.file.keys.filter((k) => k.id !== 'portal'));
+    const revoked = judgeMessage(message(event('u1'), 'portal'), limits, wallMs, ringGate);
+    expect(!revoked.ok && revoked.refused).toMatchObject({
+      code: 'unauthenticated',
+      reason: 'dvc-producer-key "portal" is no key of the keys store (unknown or revoked)',
+      producerKey: 'portal',
+    });
   });
 
   it('keeps validation and admission codes for a known producer, and accepts anyone without a gate', () => {

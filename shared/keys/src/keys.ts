@@ -19,8 +19,9 @@ const KEY_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
  * What a key is for. Each service accepts keys of its own role only: the replay API takes
- * `replay` keys, the ops board (services/board) `board` keys, the ingest `producer` keys.
- * `operator` is the name the next service will take; a file may already hold it.
+ * `replay` keys, the ops board (services/board) `board` keys, the ingest `producer` keys (and the
+ * projector and archiver accept on the events topic the messages naming a `producer` key's id),
+ * the notifier's `/v1/notices` `operator` keys.
  */
 export const KEY_ROLES = ['replay', 'producer', 'operator', 'board'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];

@@ -1,4 +1,4 @@
-import { DLQ_CODES, DLQ_HEADERS, createKafka, readTopicToEnd, type DlqCode, type TopicMessage } from '@dvc/kafka';
+import { DLQ_CODES, DLQ_HEADERS, PRODUCER_KEY_HEADER, createKafka, readTopicToEnd, type DlqCode, type TopicMessage } from '@dvc/kafka';
 import { UsageError, flagSpec, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
@@ -20,7 +20,9 @@ list     reads the dead-letter topic (DLQ_TOPIC, or --topic) from the beginning 
   --json        one JSON array (value preview as text, key as text)
 
 redrive  republishes the selected messages, original key and bytes, to the topic they came from
-         (or --to TOPIC), with the header ${REDRIVEN_FROM_HEADER}=<dlq-topic>:<partition>:<offset>.
+         (or --to TOPIC), with the header ${REDRIVEN_FROM_HEADER}=<dlq-topic>:<partition>:<offset>
+         and the producer key id the dead letter kept (header ${PRODUCER_KEY_HEADER}), so the
+         consumers check the original producer again.
          Re-driving twice is harmless: event ids are idempotent in the projection and the store.
   --offsets p:o,...   exactly these dead letters (partition:offset)
   --all               every dead letter
@@ -57,6 +59,15 @@ function header(message: TopicMessage, name: string): string | null {
   if (value === undefined) return null;
   const one = Array.isArray(value) ? value[0] : value;
   return one === undefined ? null : one.toString();
+}
+
+/**
+ * The headers of a re-driven message: where it came from, and the producer key id of its dead
+ * letter (the original writer's), so the consumers judge its producer as they did the first time.
+ */
+function redrivenHeaders(message: TopicMessage, from: string): Record<string, string> {
+  const producerKey = header(message, PRODUCER_KEY_HEADER);
+  return { [REDRIVEN_FROM_HEADER]: from, ...(producerKey === null ? {} : { [PRODUCER_KEY_HEADER]: producerKey }) };
 }
 
 /** What `list` shows of one dead letter, from its headers and the first bytes of its value. */
@@ -188,7 +199,7 @@ async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
           topic,
           messages: chunk
             .filter((p) => p.to === topic)
-            .map((p) => ({ key: p.message.key, value: p.message.value, headers: { [REDRIVEN_FROM_HEADER]: p.from } })),
+            .map((p) => ({ key: p.message.key, value: p.message.value, headers: redrivenHeaders(p.message, p.from) })),
         })),
       });
       progress.update(i + chunk.length);
