@@ -52,7 +52,7 @@ module.exports = {
     {
       name: 'no-deep-import',
       severity: 'error',
-      comment: "Another package is imported by its name (its package.json exports), never by a path into its src/ or dist/.",
+      comment: 'Another package is imported by its name (its package.json exports), never by a path into its src/ or dist/.',
       from: { path: '^(shared|services|tests)/([^/]+)/' },
       to: { path: '^(shared|services)/[^/]+/(src|dist)/', pathNot: ['^$1/$2/', '^(shared|services)/[^/]+/dist/(testing/)?index\\.(js|d\\.ts)$'] },
     },
@@ -76,16 +76,14 @@ module.exports = {
     {
       name: 'ioredis-only-in-redis-packages',
       severity: 'error',
-      comment:
-        'ioredis is imported only by @dvc/redis (the writer) and @dvc/read-model (the readers); others take their `Redis` type from them.',
+      comment: 'ioredis is imported only by @dvc/redis (the writer) and @dvc/read-model (the readers); others take their `Redis` type from them.',
       from: { pathNot: [...TEST_CODE, '^shared/(redis|read-model)/'] },
       to: { path: nodeModule(['ioredis']) },
     },
     {
       name: 'kafkajs-only-in-kafka-package',
       severity: 'error',
-      comment:
-        'kafkajs (types included) is imported only by @dvc/kafka, so that another Kafka client touches one package (tests use @dvc/kafka/testing).',
+      comment: 'kafkajs (types included) is imported only by @dvc/kafka, so that another Kafka client touches one package (tests use @dvc/kafka/testing).',
       from: { pathNot: [...TEST_CODE, '^shared/kafka/'] },
       to: { path: nodeModule(['kafkajs']) },
     },

@@ -9,7 +9,9 @@ import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { generateBinhPhuoc2022, loadUnits } from '@dvc/scenario';
 
 if (process.argv.includes('--help')) {
-  console.log('usage: node scripts/bench/apply-inprocess.mjs [--batch N] [--concurrency C] [--events FILE.ndjson]\nprojects the Bình Phước 2022 history in-process and prints the time per stage');
+  console.log(
+    'usage: node scripts/bench/apply-inprocess.mjs [--batch N] [--concurrency C] [--events FILE.ndjson]\nprojects the Bình Phước 2022 history in-process and prints the time per stage',
+  );
   process.exit(0);
 }
 const batchArg = process.argv.indexOf('--batch');
@@ -17,7 +19,10 @@ const batchSize = batchArg > 0 ? Number(process.argv[batchArg + 1]) : 5000;
 const fileArg = process.argv.indexOf('--events');
 const buffers =
   fileArg > 0
-    ? readFileSync(process.argv[fileArg + 1], 'utf8').split('\n').filter((l) => l !== '').map((l) => Buffer.from(l))
+    ? readFileSync(process.argv[fileArg + 1], 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => Buffer.from(l))
     : generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events.map((e) => Buffer.from(JSON.stringify(e)));
 const reference = loadReferenceData();
 const ctx = projectionContext(reference, { resultReturnWorkingDays: 2, receiptWorkingDays: 1 });

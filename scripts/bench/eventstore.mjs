@@ -29,7 +29,12 @@ await runBench({
   name: 'eventstore',
   title: 'Event store: SQLite and PostgreSQL',
   help: HELP,
-  options: { ...STORE_OPTIONS, batch: { type: 'string', default: '1000' }, writers: { type: 'string', default: '2' }, page: { type: 'string', default: '2000' } },
+  options: {
+    ...STORE_OPTIONS,
+    batch: { type: 'string', default: '1000' },
+    writers: { type: 'string', default: '2' },
+    page: { type: 'string', default: '2000' },
+  },
   async main(ctx) {
     const { opts } = ctx;
     const batch = count('batch', opts.batch);
@@ -74,7 +79,9 @@ await runBench({
     const lines = [
       `**Method.** ${fmtInt(events.length)} ${opts.source === 'scenario' ? 'events of the Bình Phước 2022 scenario (seed 2022)' : 'synthetic events'} appended through \`openEventStore(url).append\` in batches of ${fmtInt(batch)} (one transaction each) to a fresh store, the same batches appended again (all duplicates: the archiver's redelivery path), then read back with \`read({ after, limit: ${fmtInt(page)} })\` pages. ` +
         `SQLite: a WAL file with \`synchronous = FULL\` on the machine's disk. PostgreSQL: the local server (default settings, \`synchronous_commit\` on), a schema of the run's own. ` +
-        (writers > 1 ? `The parallel fill: ${writers} store instances append disjoint shares of the events at once into another fresh store (as ${writers} archivers would), positions staying dense.` : ''),
+        (writers > 1
+          ? `The parallel fill: ${writers} store instances append disjoint shares of the events at once into another fresh store (as ${writers} archivers would), positions staying dense.`
+          : ''),
       '',
       TABLE_HEAD,
       ...Object.entries(results).flatMap(([name, runs]) => [
@@ -112,7 +119,7 @@ async function fill(store, events, batch, label, { readPage }) {
     const duplicateSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
     let read = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await store.read({ after, limit: readPage });
       if (page.length === 0) break;
       read += page.length;

@@ -92,7 +92,9 @@ await runBench({
     for (let run = 1; run <= opts.runs; run++) {
       runs.push(await freshnessRun(ctx, run, o));
       const r = runs.at(-1);
-      log(`run ${run}: accepted ${fmtInt(r.acceptedRate)} ev/s of ${fmtInt(o.rate)}, freshness p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ${r.sustained ? 'sustained' : `NOT sustained (${r.why.join('; ')})`}`);
+      log(
+        `run ${run}: accepted ${fmtInt(r.acceptedRate)} ev/s of ${fmtInt(o.rate)}, freshness p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ${r.sustained ? 'sustained' : `NOT sustained (${r.why.join('; ')})`}`,
+      );
     }
     return { markdown: report(runs, o), raw: { options: o, runs } };
   },
@@ -109,11 +111,15 @@ async function freshnessRun(baseCtx, run, o) {
   const redis0 = await redisStats(redis);
 
   const keysFile = join(ctx.workDir, `keys-r${run}.json`);
-  const key = execFileSync(process.execPath, [serviceMain('cli'), 'keys', 'create', '--id', 'bench-tail', '--units', '*', '--types', '*', '--rate', '100000', '--file', keysFile], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).trim();
+  const key = execFileSync(
+    process.execPath,
+    [serviceMain('cli'), 'keys', 'create', '--id', 'bench-tail', '--units', '*', '--types', '*', '--rate', '100000', '--file', keysFile],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).trim();
   const services = [];
   const producer = benchProducerKey(ctx, `producer-keys-r${run}.json`);
   services.push(await startService(ctx, 'ingest', { ...env, ...producer.env })); // creates the topics
@@ -137,7 +143,16 @@ async function freshnessRun(baseCtx, run, o) {
     const unit = probeUnit(i % o.probeUnits);
     const subject = `PROBE-${ctx.tag}-r${run}-${i}`;
     const at = iso(Date.now() - 1000);
-    const event = { specversion: '1.0', id: `${subject}:rcv`, source: 'bench/probe', type: 'vn.dvc.dossier.received', time: at, subject, unitid: unit, data: { dossierId: subject, unitId: unit, procedureId: 'P-1', channel: 'online', receivedAt: at, processingDays: 5 } };
+    const event = {
+      specversion: '1.0',
+      id: `${subject}:rcv`,
+      source: 'bench/probe',
+      type: 'vn.dvc.dossier.received',
+      time: at,
+      subject,
+      unitid: unit,
+      data: { dossierId: subject, unitId: unit, procedureId: 'P-1', channel: 'online', receivedAt: at, processingDays: 5 },
+    };
     const probe = { unit, json: JSON.stringify(event) };
     if (!unitProbes.has(unit)) unitProbes.set(unit, []);
     unitProbes.get(unit).push(probe);
@@ -226,7 +241,11 @@ async function freshnessRun(baseCtx, run, o) {
     sends.push(send);
     if (probe) probe.postedAt = send.sent;
     inFlight += 1;
-    fetch(`${services[0].url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...producer.headers }, body: `[${values.join(',')}]` })
+    fetch(`${services[0].url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents-batch+json', ...producer.headers },
+      body: `[${values.join(',')}]`,
+    })
       .then(async (response) => {
         const text = await response.text();
         send.status = response.status;
@@ -281,8 +300,20 @@ async function freshnessRun(baseCtx, run, o) {
   const offeredSeconds = Math.max(loadEnd - t0, batches * interval) / 1000;
   const lags = sends.map((s) => s.sent - s.scheduled);
   const third = Math.floor(counted.length / 3);
-  const early = percentile(counted.slice(0, third).filter((p) => p.visibleAt).map((p) => p.visibleAt - p.postedAt), 50);
-  const late = percentile(counted.slice(-third).filter((p) => p.visibleAt).map((p) => p.visibleAt - p.postedAt), 50);
+  const early = percentile(
+    counted
+      .slice(0, third)
+      .filter((p) => p.visibleAt)
+      .map((p) => p.visibleAt - p.postedAt),
+    50,
+  );
+  const late = percentile(
+    counted
+      .slice(-third)
+      .filter((p) => p.visibleAt)
+      .map((p) => p.visibleAt - p.postedAt),
+    50,
+  );
   const refusedRequests = sends.filter((s) => s.status !== 202).length;
   const why = [];
   const acceptedRate = accepted / offeredSeconds;
@@ -291,9 +322,10 @@ async function freshnessRun(baseCtx, run, o) {
   if (blockedMs > 0) why.push(`${o.maxInFlight} requests in flight blocked the schedule for ${(blockedMs / 1000).toFixed(1)} s`);
   if (refusedRequests > 0) why.push(`${refusedRequests} requests refused or failed`);
   if (lost > 0) why.push(`${lost} probes not visible within ${o.drainTimeout} s after the load`);
-  if (third >= 3 && late > 3 * Math.max(early, 200)) why.push(`freshness grew from ${early.toFixed(0)} ms (first third) to ${late.toFixed(0)} ms (last third): the pipeline falls behind`);
+  if (third >= 3 && late > 3 * Math.max(early, 200))
+    why.push(`freshness grew from ${early.toFixed(0)} ms (first third) to ${late.toFixed(0)} ms (last third): the pipeline falls behind`);
   return {
-    offeredRate: (sends.reduce((s, x) => s + x.events, 0)) / offeredSeconds,
+    offeredRate: sends.reduce((s, x) => s + x.events, 0) / offeredSeconds,
     acceptedRate,
     accepted,
     p50: percentile(latencies, 50),
@@ -306,12 +338,24 @@ async function freshnessRun(baseCtx, run, o) {
     late,
     lagP99: percentile(lags, 99),
     blockedMs,
-    requestP50: percentile(sends.filter((s) => s.done).map((s) => s.done - s.sent), 50),
-    requestP99: percentile(sends.filter((s) => s.done).map((s) => s.done - s.sent), 99),
+    requestP50: percentile(
+      sends.filter((s) => s.done).map((s) => s.done - s.sent),
+      50,
+    ),
+    requestP99: percentile(
+      sends.filter((s) => s.done).map((s) => s.done - s.sent),
+      99,
+    ),
     statuses,
     drainSeconds: (drainedAt - answeredAt) / 1000,
-    scrapeP50: percentile(scrapes.map((s) => s.ms), 50),
-    scrapeP99: percentile(scrapes.map((s) => s.ms), 99),
+    scrapeP50: percentile(
+      scrapes.map((s) => s.ms),
+      50,
+    ),
+    scrapeP99: percentile(
+      scrapes.map((s) => s.ms),
+      99,
+    ),
     scrapes: scrapes.length,
     scrapeBytes: scrapes.at(-1)?.bytes ?? Number.NaN,
     cpuCores: Object.fromEntries(Object.entries(cpuLoad).map(([k, v]) => [k, v / loadSeconds])),
@@ -384,22 +428,45 @@ function report(runs, o) {
     row('Freshness p90', runs, (r) => r.p90, ms),
     row('Freshness p99', runs, (r) => r.p99, ms),
     row('Freshness max', runs, (r) => r.max, ms),
-    row('Freshness p50, first third of the probes → last third', runs, (r) => r.late, ms).replace(/\*\*(.+?)\*\*/, (m, x) => `**${ms(median(runs.map((r) => r.early)))} → ${x}**`),
+    row('Freshness p50, first third of the probes → last third', runs, (r) => r.late, ms).replace(
+      /\*\*(.+?)\*\*/,
+      (m, x) => `**${ms(median(runs.map((r) => r.early)))} → ${x}**`,
+    ),
     row('Probes counted / not visible at the end', runs, (r) => r.probes, fmtInt).replace(/ \|$/, ` (not visible: ${runs.map((r) => r.lost).join(' · ')}) |`),
     row('Offered rate', runs, (r) => r.offeredRate, rate),
     row('**Accepted rate** (202 answers)', runs, (r) => r.acceptedRate, rate),
     row('Sender behind schedule, p99', runs, (r) => r.lagP99, ms),
     row('POST latency p50 / p99', runs, (r) => r.requestP50, ms).replace(/\*\*(.+?)\*\*/, (m, x) => `**${x} / ${ms(median(runs.map((r) => r.requestP99)))}**`),
-    row('Drain: last answer → every probe visible', runs, (r) => r.drainSeconds, (x) => `${x.toFixed(1)} s`),
-    row('Scrape of /metrics during the load, p50 / p99', runs, (r) => r.scrapeP50, ms).replace(/\*\*(.+?)\*\*/, (m, x) => `**${x} / ${ms(median(runs.map((r) => r.scrapeP99)))}**`),
-    row('Scrape size at the end', runs, (r) => r.scrapeBytes, (x) => `${fmtInt(x)} B`),
+    row(
+      'Drain: last answer → every probe visible',
+      runs,
+      (r) => r.drainSeconds,
+      (x) => `${x.toFixed(1)} s`,
+    ),
+    row('Scrape of /metrics during the load, p50 / p99', runs, (r) => r.scrapeP50, ms).replace(
+      /\*\*(.+?)\*\*/,
+      (m, x) => `**${x} / ${ms(median(runs.map((r) => r.scrapeP99)))}**`,
+    ),
+    row(
+      'Scrape size at the end',
+      runs,
+      (r) => r.scrapeBytes,
+      (x) => `${fmtInt(x)} B`,
+    ),
     row('Events the replay tail received', runs, (r) => r.tailEvents, fmtInt),
   ];
   for (const name of SERVICES) lines.push(row(`CPU during the load: ${name} (of one core)`, runs, (r) => r.cpuCores[name], cores));
   lines.push(row('CPU during the load: Kafka broker', runs, (r) => r.kafkaCores, cores));
   lines.push(row('CPU during the load: redis-server', runs, (r) => r.redisCores, cores));
   lines.push(row('CPU during the load: this process (sender, scraper, replay tail)', runs, (r) => r.clientCores, cores));
-  lines.push(row('CPU during the load: whole machine (cores busy)', runs, (r) => r.machineCores, (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a')));
+  lines.push(
+    row(
+      'CPU during the load: whole machine (cores busy)',
+      runs,
+      (r) => r.machineCores,
+      (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a'),
+    ),
+  );
   lines.push(
     '',
     sustained === runs.length
@@ -426,13 +493,32 @@ function report(runs, o) {
     TABLE_HEAD,
   );
   for (const name of SERVICES) {
-    lines.push(row(`${name}: VmRSS median / max of samples`, runs, (r) => r.memory[name].medianMiB, mib).replace(/\*\*(.+?)\*\*/, (m, x) => `**${x} / ${mib(median(runs.map((r) => r.memory[name].maxMiB)))}**`));
+    lines.push(
+      row(`${name}: VmRSS median / max of samples`, runs, (r) => r.memory[name].medianMiB, mib).replace(
+        /\*\*(.+?)\*\*/,
+        (m, x) => `**${x} / ${mib(median(runs.map((r) => r.memory[name].maxMiB)))}**`,
+      ),
+    );
     lines.push(row(`${name}: VmHWM (peak)`, runs, (r) => r.memory[name].hwmMiB, mib));
   }
   lines.push(row('Redis `used_memory` delta', runs, (r) => r.redisDelta, fmtMiB));
   lines.push(row('Open dossiers at the end', runs, (r) => r.openDossiers, fmtInt));
-  lines.push(row('**Redis memory per open dossier**', runs, (r) => r.redisDelta / r.openDossiers, (x) => `${fmtInt(x)} B`));
-  lines.push(row('Redis memory per dossier received (open or not)', runs, (r) => r.redisDelta / r.dossiers, (x) => `${fmtInt(x)} B`));
+  lines.push(
+    row(
+      '**Redis memory per open dossier**',
+      runs,
+      (r) => r.redisDelta / r.openDossiers,
+      (x) => `${fmtInt(x)} B`,
+    ),
+  );
+  lines.push(
+    row(
+      'Redis memory per dossier received (open or not)',
+      runs,
+      (r) => r.redisDelta / r.dossiers,
+      (x) => `${fmtInt(x)} B`,
+    ),
+  );
   lines.push(row('Redis keys in the namespace', runs, (r) => r.keys, fmtInt));
   return lines.join('\n');
 }

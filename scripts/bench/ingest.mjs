@@ -44,7 +44,9 @@ await runBench({
     const ingest = await startService(ctx, 'ingest', { ...env, ...producer.env });
 
     // A pool of valid events; each posted copy gets a unique id prefix.
-    const pool = createEventStream({ total: Math.max(...batches) * 4, units: 160, tag: ctx.tag }).next(Math.max(...batches) * 4).map((m) => m.value);
+    const pool = createEventStream({ total: Math.max(...batches) * 4, units: 160, tag: ctx.tag })
+      .next(Math.max(...batches) * 4)
+      .map((m) => m.value);
     let seq = 0;
     const body = (size) => {
       const start = (seq * size) % (pool.length - size);
@@ -56,9 +58,19 @@ await runBench({
     const post = async (size) => {
       const payload = body(size);
       const t0 = performance.now();
-      const response = await fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...producer.headers }, body: payload });
+      const response = await fetch(`${ingest.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents-batch+json', ...producer.headers },
+        body: payload,
+      });
       const text = await response.text();
-      return { ms: performance.now() - t0, status: response.status, accepted: response.status === 202 ? JSON.parse(text).accepted : 0, bytes: payload.length, text };
+      return {
+        ms: performance.now() - t0,
+        status: response.status,
+        accepted: response.status === 202 ? JSON.parse(text).accepted : 0,
+        bytes: payload.length,
+        text,
+      };
     };
     const warm = await post(batches[0]);
     if (warm.status !== 202) throw new Error(`warm-up POST answered ${warm.status}: ${warm.text.slice(0, 500)}`);
@@ -87,16 +99,86 @@ await runBench({
     ];
     for (const size of batches) {
       const pick = (f) => (r) => f(r[size]);
-      lines.push(row(`Batches of ${fmtInt(size)}: accepted events/s`, runs, pick((m) => m.rate), rate));
-      lines.push(row(`Batches of ${fmtInt(size)}: requests/s`, runs, pick((m) => m.requestRate), (x) => x.toFixed(1)));
-      lines.push(row(`Batches of ${fmtInt(size)}: latency p50`, runs, pick((m) => m.p50), ms));
-      lines.push(row(`Batches of ${fmtInt(size)}: latency p99`, runs, pick((m) => m.p99), ms));
-      lines.push(row(`Batches of ${fmtInt(size)}: refused requests (non-202)`, runs, pick((m) => m.refused), fmtInt));
-      lines.push(row(`Batches of ${fmtInt(size)}: ingest CPU per event`, runs, pick((m) => m.ingestUsPerEvent), us));
-      lines.push(row(`Batches of ${fmtInt(size)}: ingest CPU (of one core)`, runs, pick((m) => m.ingestCores), cores));
-      lines.push(row(`Batches of ${fmtInt(size)}: Kafka broker CPU (of one core)`, runs, pick((m) => m.kafkaCores), cores));
-      lines.push(row(`Batches of ${fmtInt(size)}: client (this process) CPU (of one core)`, runs, pick((m) => m.clientCores), cores));
-      lines.push(row(`Batches of ${fmtInt(size)}: whole machine busy (cores)`, runs, pick((m) => m.machineCores), (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a')));
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: accepted events/s`,
+          runs,
+          pick((m) => m.rate),
+          rate,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: requests/s`,
+          runs,
+          pick((m) => m.requestRate),
+          (x) => x.toFixed(1),
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: latency p50`,
+          runs,
+          pick((m) => m.p50),
+          ms,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: latency p99`,
+          runs,
+          pick((m) => m.p99),
+          ms,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: refused requests (non-202)`,
+          runs,
+          pick((m) => m.refused),
+          fmtInt,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: ingest CPU per event`,
+          runs,
+          pick((m) => m.ingestUsPerEvent),
+          us,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: ingest CPU (of one core)`,
+          runs,
+          pick((m) => m.ingestCores),
+          cores,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: Kafka broker CPU (of one core)`,
+          runs,
+          pick((m) => m.kafkaCores),
+          cores,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: client (this process) CPU (of one core)`,
+          runs,
+          pick((m) => m.clientCores),
+          cores,
+        ),
+      );
+      lines.push(
+        row(
+          `Batches of ${fmtInt(size)}: whole machine busy (cores)`,
+          runs,
+          pick((m) => m.machineCores),
+          (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a'),
+        ),
+      );
     }
     const last = runs.map((r) => r[batches[batches.length - 1]]);
     const med = (f) => percentile(last.map(f), 50);
@@ -104,7 +186,7 @@ await runBench({
     lines.push(
       '',
       `**Bottleneck.** With batches of ${fmtInt(batches[batches.length - 1])}, the ingest process used ${cores(med((m) => m.ingestCores))} of a core, the broker ${cores(med((m) => m.kafkaCores))}, the clients ${cores(med((m) => m.clientCores))}, the whole machine ${med((m) => m.machineCores).toFixed(2)} cores: ` +
-        `${med((m) => m.ingestCores) >= 0.85 ? 'the ingest\'s single Node thread (JSON parsing and validation) is the limit; more instances behind a load balancer scale it' : med((m) => m.machineCores) >= 1.8 ? 'the machine is saturated (all processes share its cores), so the figure is a floor' : 'no process saturates a core; the per-request Kafka transaction (commit round trips) bounds each client, so more clients or bigger batches raise the rate'}.` +
+        `${med((m) => m.ingestCores) >= 0.85 ? "the ingest's single Node thread (JSON parsing and validation) is the limit; more instances behind a load balancer scale it" : med((m) => m.machineCores) >= 1.8 ? 'the machine is saturated (all processes share its cores), so the figure is a floor' : 'no process saturates a core; the per-request Kafka transaction (commit round trips) bounds each client, so more clients or bigger batches raise the rate'}.` +
         (statuses.length > 0 ? ` Non-202 answers seen: ${statuses.join(', ')}.` : ''),
     );
     return { markdown: lines.join('\n'), raw: { batches, clients, duration, partitions, runs } };

@@ -130,13 +130,15 @@ mkdirSync(logDir, { recursive: true });
 
 // kafkajs logs every retry; show each distinct problem at most once per 30 s.
 const lastLogged = new Map();
-const kafkaLog = () => ({ log: entry }) => {
-  const text = `${entry.message}${entry.error ? `: ${entry.error}` : ''}`;
-  const now = Date.now();
-  if (now - (lastLogged.get(text) ?? 0) < 30_000) return;
-  lastLogged.set(text, now);
-  log(`kafkajs: ${text}`);
-};
+const kafkaLog =
+  () =>
+  ({ log: entry }) => {
+    const text = `${entry.message}${entry.error ? `: ${entry.error}` : ''}`;
+    const now = Date.now();
+    if (now - (lastLogged.get(text) ?? 0) < 30_000) return;
+    lastLogged.set(text, now);
+    log(`kafkajs: ${text}`);
+  };
 const kafka = new Kafka({
   clientId: 'dvc-bench',
   brokers: env.kafkaBrokers.split(',').map((b) => b.trim()),
@@ -447,7 +449,7 @@ async function redisCeiling(run) {
   const size = 1000;
   const bar = progressBar(`redis   #${run}`, REDIS_OPS);
   const t0 = performance.now();
-  for (let done = 0; done < REDIS_OPS; ) {
+  for (let done = 0; done < REDIS_OPS;) {
     const n = Math.min(size, REDIS_OPS - done);
     const pipeline = redis.pipeline();
     for (let j = 0; j < n; j++) pipeline.hincrby(key, fields[j & 63], 1);
@@ -508,34 +510,96 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
   lines.push(row('Projector, process start → last applied event', proj, (r) => r.totalRate, rate));
   lines.push(row('Projector time to apply all events (first → last)', proj, (r) => r.steadySeconds, sec));
   lines.push(row('Projector start-up (spawn → first applied event)', proj, (r) => r.startupSeconds, sec));
-  lines.push(`| **Projector / bare consumer** (first → last) | **${(median(ratio) * 100).toFixed(1)} %** | ${ratio.map((x) => `${(x * 100).toFixed(1)} %`).join(' · ')} |`);
+  lines.push(
+    `| **Projector / bare consumer** (first → last) | **${(median(ratio) * 100).toFixed(1)} %** | ${ratio.map((x) => `${(x * 100).toFixed(1)} %`).join(' · ')} |`,
+  );
   lines.push(row('Redis ceiling: pipelined HINCRBY, 1 ioredis client, pipelines of 1,000', ceiling, (r) => r.rate, ops));
-  lines.push(row('Projector peak RSS (VmHWM)', proj, (r) => r.peakRssMiB, (x) => `${x.toFixed(0)} MiB`));
-  lines.push(row('Redis `used_memory` delta per dossier (all keys / dossiers)', proj, (r) => r.bytesPerDossier, (x) => `${fmtInt(x)} B`));
+  lines.push(
+    row(
+      'Projector peak RSS (VmHWM)',
+      proj,
+      (r) => r.peakRssMiB,
+      (x) => `${x.toFixed(0)} MiB`,
+    ),
+  );
+  lines.push(
+    row(
+      'Redis `used_memory` delta per dossier (all keys / dossiers)',
+      proj,
+      (r) => r.bytesPerDossier,
+      (x) => `${fmtInt(x)} B`,
+    ),
+  );
   lines.push(row('Redis `used_memory` delta, total', proj, (r) => r.memoryDelta, fmtMiB));
   lines.push(row('Redis keys written', proj, (r) => r.keys, fmtInt));
-  lines.push(row('Projector CPU time per event (user+sys, incl. start-up)', proj, (r) => r.cpuUsPerEvent, (x) => `${x.toFixed(1)} µs`));
+  lines.push(
+    row(
+      'Projector CPU time per event (user+sys, incl. start-up)',
+      proj,
+      (r) => r.cpuUsPerEvent,
+      (x) => `${x.toFixed(1)} µs`,
+    ),
+  );
   lines.push(row('CPU during projector run: projector process (of one core)', proj, (r) => r.cpuCores, cores));
   lines.push(row('CPU during projector run: redis-server', proj, (r) => r.redisCpuCores, cores));
   lines.push(row('CPU during projector run: Kafka broker', proj, (r) => r.kafkaCpuCores, cores));
   lines.push(row('CPU during projector run: this bench process (Redis polling)', proj, (r) => r.benchCpuCores, cores));
   lines.push(row('CPU during projector run: all other processes on the machine', proj, (r) => r.otherCpuCores, cores));
-  lines.push(row('Load average (1 min) at the end of the projector run', proj, (r) => r.loadAvg, (x) => x.toFixed(1)));
+  lines.push(
+    row(
+      'Load average (1 min) at the end of the projector run',
+      proj,
+      (r) => r.loadAvg,
+      (x) => x.toFixed(1),
+    ),
+  );
   lines.push(row('CPU of the bare consumer (bench process)', bare, (r) => r.cpuCores, cores));
   lines.push(row('Projector batches (eachBatch calls)', proj, (r) => r.batches, fmtInt));
   lines.push(row('Events per batch (mean)', proj, (r) => r.eventsPerBatch, fmtInt));
-  lines.push(row('Batch handling time (mean, decode + apply + commit)', proj, (r) => r.batchMs, (x) => `${x.toFixed(1)} ms`));
+  lines.push(
+    row(
+      'Batch handling time (mean, decode + apply + commit)',
+      proj,
+      (r) => r.batchMs,
+      (x) => `${x.toFixed(1)} ms`,
+    ),
+  );
   lines.push(row('Write conflicts / duplicates / dead letters', proj, (r) => r.conflicts + r.duplicates + r.dead, fmtInt));
   if (alt.length > 0) {
     const speedup = alt.map((a, i) => a.rate / proj[i].rate);
     lines.push(row(`Projector with node flags \`${COMPARE}\`, first → last`, alt, (r) => r.rate, rate));
-    lines.push(`| **Speed-up with node flags \`${COMPARE}\`** (paired per run) | **×${median(speedup).toFixed(2)}** | ${speedup.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`);
-    lines.push(row(`… peak RSS (VmHWM)`, alt, (r) => r.peakRssMiB, (x) => `${x.toFixed(0)} MiB`));
+    lines.push(
+      `| **Speed-up with node flags \`${COMPARE}\`** (paired per run) | **×${median(speedup).toFixed(2)}** | ${speedup.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`,
+    );
+    lines.push(
+      row(
+        `… peak RSS (VmHWM)`,
+        alt,
+        (r) => r.peakRssMiB,
+        (x) => `${x.toFixed(0)} MiB`,
+      ),
+    );
     const cpuRatio = alt.map((a, i) => a.cpuUsPerEvent / proj[i].cpuUsPerEvent);
-    lines.push(row(`… CPU time per event`, alt, (r) => r.cpuUsPerEvent, (x) => `${x.toFixed(1)} µs`));
-    lines.push(`| … CPU time per event, relative to default (paired per run) | **×${median(cpuRatio).toFixed(2)}** | ${cpuRatio.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`);
+    lines.push(
+      row(
+        `… CPU time per event`,
+        alt,
+        (r) => r.cpuUsPerEvent,
+        (x) => `${x.toFixed(1)} µs`,
+      ),
+    );
+    lines.push(
+      `| … CPU time per event, relative to default (paired per run) | **×${median(cpuRatio).toFixed(2)}** | ${cpuRatio.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`,
+    );
     lines.push(row(`… CPU of the projector process`, alt, (r) => r.cpuCores, cores));
-    lines.push(row(`… batch handling time (mean)`, alt, (r) => r.batchMs, (x) => `${x.toFixed(1)} ms`));
+    lines.push(
+      row(
+        `… batch handling time (mean)`,
+        alt,
+        (r) => r.batchMs,
+        (x) => `${x.toFixed(1)} ms`,
+      ),
+    );
     lines.push(row(`… CPU of all other processes`, alt, (r) => r.otherCpuCores, cores));
   }
   lines.push('');
@@ -551,10 +615,12 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
     lines.push('| Package / area | Self time | Share of busy |', '|---|---:|---:|');
     for (const c of profile.categories.slice(0, 12)) lines.push(`| ${c.category} | ${fmtInt(c.ms)} ms | ${((100 * c.ms) / profile.busyMs).toFixed(1)} % |`);
     lines.push('', '| Function | Where | Self time | Share of busy |', '|---|---|---:|---:|');
-    for (const f of profile.functions.slice(0, 20)) lines.push(`| \`${f.name}\` | ${f.where || f.category} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
+    for (const f of profile.functions.slice(0, 20))
+      lines.push(`| \`${f.name}\` | ${f.where || f.category} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
     lines.push('', 'Inclusive time of the workspace code (callees included, GC not attributed):', '');
     lines.push('| Function | Where | Inclusive | Share of busy |', '|---|---|---:|---:|');
-    for (const f of profile.inclusive.slice(0, 15)) lines.push(`| \`${f.name}\` | ${f.where} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
+    for (const f of profile.inclusive.slice(0, 15))
+      lines.push(`| \`${f.name}\` | ${f.where} | ${fmtInt(f.ms)} ms | ${((100 * f.ms) / profile.busyMs).toFixed(1)} % |`);
     lines.push('');
   }
   return lines.join('\n');
@@ -584,14 +650,18 @@ async function main() {
     }
     ceiling.push(await redisCeiling(run));
     const p = proj.at(-1);
-    log(`run ${run}: bare ${fmtRate(bare.at(-1).rate)}, projector ${fmtRate(p.rate)} (${((100 * p.rate) / bare.at(-1).rate).toFixed(1)} %), redis ${fmtRate(ceiling.at(-1).rate)}, RSS ${p.peakRssMiB.toFixed(0)} MiB`);
+    log(
+      `run ${run}: bare ${fmtRate(bare.at(-1).rate)}, projector ${fmtRate(p.rate)} (${((100 * p.rate) / bare.at(-1).rate).toFixed(1)} %), redis ${fmtRate(ceiling.at(-1).rate)}, RSS ${p.peakRssMiB.toFixed(0)} MiB`,
+    );
   }
   let profile;
   if (PROFILE) {
     const dir = join(resultsDir, 'profiles', prefix);
     mkdirSync(dir, { recursive: true });
     await projectorRun(R + 1, fill.stats.dossiers, { profileDir: dir });
-    const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f))[0];
+    const file = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(dir, f))[0];
     if (file) profile = { ...summariseProfile(file), file: relative(ROOT, file) };
     else log('profile: no .cpuprofile written (did the projector exit cleanly?)');
   }
@@ -608,7 +678,21 @@ async function main() {
     appendSection(output, { title: 'Projector throughput', markdown: body, machine, startedAt });
   }
   // Raw figures beside the report, for comparing runs later.
-  const raw = { startedAt, events: N, partitions: P, runs: R, concurrency: CONCURRENCY ?? null, nodeFlags: NODE_FLAGS, compareNodeFlags: COMPARE ?? null, machine: Object.fromEntries(machine), prefill: { seconds: fill.seconds, rate: fill.rate }, bare, projector: proj, projectorCompare: alt, redisCeiling: ceiling };
+  const raw = {
+    startedAt,
+    events: N,
+    partitions: P,
+    runs: R,
+    concurrency: CONCURRENCY ?? null,
+    nodeFlags: NODE_FLAGS,
+    compareNodeFlags: COMPARE ?? null,
+    machine: Object.fromEntries(machine),
+    prefill: { seconds: fill.seconds, rate: fill.rate },
+    bare,
+    projector: proj,
+    projectorCompare: alt,
+    redisCeiling: ceiling,
+  };
   writeFileSync(`${output.replace(/\.md$/, '')}${parsed.section === undefined ? '' : '-projector'}.json`, `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
   log(`report written to ${output.startsWith(ROOT) ? relative(ROOT, output) : output}`);

@@ -48,7 +48,9 @@ await runBench({
       const reads = {};
       for (const page of pages) reads[page] = await rawRead(openEventStore, store.url, page, store.events);
       runs.push({ ...cli, keys: removed, reads });
-      log(`run ${run}: rebuild apply ${fmtInt(cli.applyRate)} ev/s, whole command ${cli.wallSeconds.toFixed(1)} s; raw read ${pages.map((p) => `${p}: ${fmtInt(reads[p].rate)} ev/s`).join(', ')}`);
+      log(
+        `run ${run}: rebuild apply ${fmtInt(cli.applyRate)} ev/s, whole command ${cli.wallSeconds.toFixed(1)} s; raw read ${pages.map((p) => `${p}: ${fmtInt(reads[p].rate)} ev/s`).join(', ')}`,
+      );
     }
 
     const rate = (x) => `${fmtInt(x)} ev/s`;
@@ -58,13 +60,28 @@ await runBench({
         `Each run: \`node services/cli/dist/main.js rebuild --no-switch --namespace <fresh> --eventstore <store> --batch ${batch}\` as a process (the apply rate is the one the CLI prints: events / time from first read to last write; the command then scrapes and compares the new namespace with the empty live one, which lists differences, so it exits 1), then the store read in-process with \`read({ after, limit })\` pages until empty.`,
       '',
       TABLE_HEAD,
-      row('Rebuild: events applied per second (the CLI\'s own figure)', runs, (r) => r.applyRate, rate),
+      row("Rebuild: events applied per second (the CLI's own figure)", runs, (r) => r.applyRate, rate),
       row('Rebuild: apply phase', runs, (r) => r.applySeconds, sec),
       row('Rebuild: whole command (start, apply, scrape and compare, exit)', runs, (r) => r.wallSeconds, sec),
       row('Rebuild: whole command, events per second', runs, (r) => store.events / r.wallSeconds, rate),
-      row('Rebuild: CLI CPU (user+sys, last /proc sample) per event', runs, (r) => (r.cpuSeconds * 1e6) / store.events, (x) => `${x.toFixed(1)} µs`),
-      row('Rebuild: CLI CPU during the whole command (of one core)', runs, (r) => r.cpuSeconds / r.wallSeconds, (x) => `${(x * 100).toFixed(0)} %`),
-      row('Rebuild: CLI peak RSS (VmHWM, last /proc sample)', runs, (r) => r.hwmMiB, (x) => `${x.toFixed(0)} MiB`),
+      row(
+        'Rebuild: CLI CPU (user+sys, last /proc sample) per event',
+        runs,
+        (r) => (r.cpuSeconds * 1e6) / store.events,
+        (x) => `${x.toFixed(1)} µs`,
+      ),
+      row(
+        'Rebuild: CLI CPU during the whole command (of one core)',
+        runs,
+        (r) => r.cpuSeconds / r.wallSeconds,
+        (x) => `${(x * 100).toFixed(0)} %`,
+      ),
+      row(
+        'Rebuild: CLI peak RSS (VmHWM, last /proc sample)',
+        runs,
+        (r) => r.hwmMiB,
+        (x) => `${x.toFixed(0)} MiB`,
+      ),
       row('Rebuild: Redis keys written', runs, (r) => r.keys, fmtInt),
       ...pages.map((p) => row(`Raw store read, pages of ${fmtInt(p)} (in-process, no projection)`, runs, (r) => r.reads[p].rate, rate)),
       '',
@@ -109,7 +126,16 @@ async function rebuildProcess(ctx, url, base, batch) {
   if (!m) throw new Error(`dvc rebuild printed no "applied N events" line (exit ${exit.code}):\n${stdout}${stderr}`);
   const applied = Number(m[1]);
   const applyRate = m[3] === undefined ? Number.NaN : Number(m[3]);
-  return { applied, applyRate, applySeconds: applied / applyRate, wallSeconds, exitCode: exit.code, cpuSeconds, hwmMiB: hwmKb / 1024, summary: stdout.trim().split('\n').slice(0, 4) };
+  return {
+    applied,
+    applyRate,
+    applySeconds: applied / applyRate,
+    wallSeconds,
+    exitCode: exit.code,
+    cpuSeconds,
+    hwmMiB: hwmKb / 1024,
+    summary: stdout.trim().split('\n').slice(0, 4),
+  };
 }
 
 /** Reads the whole store in pages of `page` in-process; the raw rate without projection. */

@@ -41,10 +41,14 @@ await runBench({
     events.length = 0;
 
     const keysFile = join(ctx.workDir, 'keys.json');
-    const key = execFileSync(process.execPath, [serviceMain('cli'), 'keys', 'create', '--id', 'bench', '--units', '*', '--types', '*', '--rate', '100000', '--file', keysFile], {
-      encoding: 'utf8',
-      env: { ...process.env, NODE_OPTIONS: '' },
-    }).trim();
+    const key = execFileSync(
+      process.execPath,
+      [serviceMain('cli'), 'keys', 'create', '--id', 'bench', '--units', '*', '--types', '*', '--rate', '100000', '--file', keysFile],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    ).trim();
     if (!/^\S{20,}$/.test(key)) throw new Error(`dvc keys create printed no key: '${key}'`);
     const api = await startService(ctx, 'replay-api', {
       EVENTSTORE_URL: store.url,
@@ -59,13 +63,16 @@ await runBench({
       const result = { paged: {} };
       for (const limit of limits) {
         result.paged[limit] = await measure(api, () => paged(get, limit));
-        if (result.paged[limit].events !== store.events) throw new Error(`paged (limit ${limit}) streamed ${result.paged[limit].events} events, the store holds ${store.events}`);
+        if (result.paged[limit].events !== store.events)
+          throw new Error(`paged (limit ${limit}) streamed ${result.paged[limit].events} events, the store holds ${store.events}`);
       }
       result.single = await measure(api, () => single(get));
       if (result.single.events !== store.events) throw new Error(`one request streamed ${result.single.events} events, the store holds ${store.events}`);
       assertRunning([api]);
       runs.push(result);
-      log(`run ${run}: ${limits.map((l) => `limit ${l}: ${fmtInt(result.paged[l].rate)} ev/s`).join(', ')}, one request: ${fmtInt(result.single.rate)} ev/s, ${(result.single.mbps).toFixed(1)} MB/s`);
+      log(
+        `run ${run}: ${limits.map((l) => `limit ${l}: ${fmtInt(result.paged[l].rate)} ev/s`).join(', ')}, one request: ${fmtInt(result.single.rate)} ev/s, ${result.single.mbps.toFixed(1)} MB/s`,
+      );
     }
 
     const rate = (x) => `${fmtInt(x)} ev/s`;
@@ -80,15 +87,57 @@ await runBench({
     ];
     for (const limit of limits) {
       const pick = (f) => (r) => f(r.paged[limit]);
-      lines.push(row(`Paged, limit=${fmtInt(limit)}: events/s`, runs, pick((m) => m.rate), rate));
-      lines.push(row(`Paged, limit=${fmtInt(limit)}: MB/s`, runs, pick((m) => m.mbps), mbps));
-      lines.push(row(`Paged, limit=${fmtInt(limit)}: requests`, runs, pick((m) => m.requests), fmtInt));
-      lines.push(row(`Paged, limit=${fmtInt(limit)}: replay API CPU per event`, runs, pick((m) => m.apiUsPerEvent), us));
-      lines.push(row(`Paged, limit=${fmtInt(limit)}: replay API CPU (of one core)`, runs, pick((m) => m.apiCores), cores));
+      lines.push(
+        row(
+          `Paged, limit=${fmtInt(limit)}: events/s`,
+          runs,
+          pick((m) => m.rate),
+          rate,
+        ),
+      );
+      lines.push(
+        row(
+          `Paged, limit=${fmtInt(limit)}: MB/s`,
+          runs,
+          pick((m) => m.mbps),
+          mbps,
+        ),
+      );
+      lines.push(
+        row(
+          `Paged, limit=${fmtInt(limit)}: requests`,
+          runs,
+          pick((m) => m.requests),
+          fmtInt,
+        ),
+      );
+      lines.push(
+        row(
+          `Paged, limit=${fmtInt(limit)}: replay API CPU per event`,
+          runs,
+          pick((m) => m.apiUsPerEvent),
+          us,
+        ),
+      );
+      lines.push(
+        row(
+          `Paged, limit=${fmtInt(limit)}: replay API CPU (of one core)`,
+          runs,
+          pick((m) => m.apiCores),
+          cores,
+        ),
+      );
     }
     lines.push(row('One request (follow=true until caught up): events/s', runs, (r) => r.single.rate, rate));
     lines.push(row('One request: MB/s', runs, (r) => r.single.mbps, mbps));
-    lines.push(row('One request: time to first byte', runs, (r) => r.single.firstByteMs, (x) => `${x.toFixed(0)} ms`));
+    lines.push(
+      row(
+        'One request: time to first byte',
+        runs,
+        (r) => r.single.firstByteMs,
+        (x) => `${x.toFixed(0)} ms`,
+      ),
+    );
     lines.push(row('One request: replay API CPU per event', runs, (r) => r.single.apiUsPerEvent, us));
     lines.push(row('One request: replay API CPU (of one core)', runs, (r) => r.single.apiCores, cores));
     lines.push(row('One request: client (this process) CPU (of one core)', runs, (r) => r.single.clientCores, cores));
@@ -97,7 +146,7 @@ await runBench({
     lines.push(
       '',
       `**Bottleneck.** During the one long request the replay API used ${cores(apiCores)} of a core and the client ${cores(clientCores)}; ` +
-        `${apiCores >= 0.8 ? 'the service\'s single Node thread (store reads, JSON lines, tokens) is the limit' : clientCores >= 0.8 ? 'the client is the limit, so the service may go faster than shown' : 'neither process saturates a core, so the limit is elsewhere (the shared machine, SQLite I/O or socket backpressure)'}. ` +
+        `${apiCores >= 0.8 ? "the service's single Node thread (store reads, JSON lines, tokens) is the limit" : clientCores >= 0.8 ? 'the client is the limit, so the service may go faster than shown' : 'neither process saturates a core, so the limit is elsewhere (the shared machine, SQLite I/O or socket backpressure)'}. ` +
         'Small pages pay one request (authentication, rate limit, query parsing, a fresh store read) per page.',
     );
     return { markdown: lines.join('\n'), raw: { store: { events: store.events, bytes: store.bytes, source: opts.source }, limits, batch, runs } };

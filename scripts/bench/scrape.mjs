@@ -54,7 +54,13 @@ await runBench({
     const fill = await fillProjection(ns, { units, total, tag: ctx.tag, redis });
     const loadAtStart = loadavg();
     const periodDays = opts['period-days'] === undefined ? {} : { EXPORTER_PERIOD_DAYS_AFTER_END: String(count('period-days', opts['period-days'], 0)) };
-    const exporter = await startService(ctx, 'exporter', { ...SYNTHETIC_UNITS_ENV, ...periodDays, REDIS_URL: ctx.env.redisUrl, REDIS_NAMESPACE: ns, CLOCK: 'wall' });
+    const exporter = await startService(ctx, 'exporter', {
+      ...SYNTHETIC_UNITS_ENV,
+      ...periodDays,
+      REDIS_URL: ctx.env.redisUrl,
+      REDIS_NAMESPACE: ns,
+      CLOCK: 'wall',
+    });
     const coldCpu0 = procCpuSeconds(exporter.pid);
     const cold = await scrapeOnce(exporter.url); // the first: empty cache, code not yet compiled
     const coldCpuMs = (procCpuSeconds(exporter.pid) - coldCpu0) * 1000;
@@ -105,7 +111,9 @@ await runBench({
         cpuCores: cpu / wall,
         redisCpuMsPerScrape: (redisCpu * 1000) / scrapes,
       });
-      log(`run ${run}: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, ${fmtInt(last.bytes)} B, ${fmtInt(last.series)} series, CPU ${((cpu * 1000) / scrapes).toFixed(1)} ms/scrape`);
+      log(
+        `run ${run}: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, ${fmtInt(last.bytes)} B, ${fmtInt(last.series)} series, CPU ${((cpu * 1000) / scrapes).toFixed(1)} ms/scrape`,
+      );
     }
     const ms = (x) => `${x.toFixed(1)} ms`;
     const lines = [
@@ -118,9 +126,19 @@ await runBench({
       row('Scrape latency p99', runs, (r) => r.p99, ms),
       row('Scrape latency max', runs, (r) => r.max, ms),
       row('Exporter CPU per scrape', runs, (r) => r.cpuMsPerScrape, ms),
-      row('Exporter CPU while scraped back to back (of one core)', runs, (r) => r.cpuCores, (x) => `${(x * 100).toFixed(0)} %`),
+      row(
+        'Exporter CPU while scraped back to back (of one core)',
+        runs,
+        (r) => r.cpuCores,
+        (x) => `${(x * 100).toFixed(0)} %`,
+      ),
       row('Redis CPU per scrape (redis-server used_cpu delta; shared server, approximate)', runs, (r) => r.redisCpuMsPerScrape, ms),
-      row('Response size', runs, (r) => r.bytes, (x) => `${fmtInt(x)} B`),
+      row(
+        'Response size',
+        runs,
+        (r) => r.bytes,
+        (x) => `${fmtInt(x)} B`,
+      ),
       row('Series (all)', runs, (r) => r.series, fmtInt),
       row('Series `dvc_*`', runs, (r) => r.dvcSeries, fmtInt),
       row('Units with `dvc_dossiers_received` series', runs, (r) => r.unitsSeen, fmtInt),
@@ -130,10 +148,13 @@ await runBench({
       `**Bottleneck.** ${(() => {
         const cpu = median(runs.map((r) => r.cpuMsPerScrape));
         const p50 = median(runs.map((r) => r.p50));
-        return `The exporter spends ${cpu.toFixed(0)} ms of CPU for a ${p50.toFixed(0)} ms scrape (p50): ${cpu >= 0.7 * p50 ? 'the scrape is CPU-bound in the exporter (reading every unit\'s snapshot from Redis, computing the windows and rendering the exposition text)' : 'most of the scrape is spent waiting, on Redis reads or on a busy machine, not in the exporter\'s own CPU'}. With Prometheus scraping every 15 s this is ${((100 * cpu) / 15_000).toFixed(1)} % of a core.`;
+        return `The exporter spends ${cpu.toFixed(0)} ms of CPU for a ${p50.toFixed(0)} ms scrape (p50): ${cpu >= 0.7 * p50 ? "the scrape is CPU-bound in the exporter (reading every unit's snapshot from Redis, computing the windows and rendering the exposition text)" : "most of the scrape is spent waiting, on Redis reads or on a busy machine, not in the exporter's own CPU"}. With Prometheus scraping every 15 s this is ${((100 * cpu) / 15_000).toFixed(1)} % of a core.`;
       })()}`,
     ];
-    return { markdown: lines.join('\n'), raw: { units, fill, scrapes, changedPct, loadAtStart, cold: { ms: cold.ms, cpuMs: coldCpuMs, series: cold.series, bytes: cold.bytes }, runs } };
+    return {
+      markdown: lines.join('\n'),
+      raw: { units, fill, scrapes, changedPct, loadAtStart, cold: { ms: cold.ms, cpuMs: coldCpuMs, series: cold.series, bytes: cold.bytes }, runs },
+    };
   },
 });
 
@@ -169,7 +190,14 @@ async function changeUnits(ns, { redis, unitIds, share, tag, seed }) {
   const rules = projectionRules(loadReferenceData(), { RESULT_RETURN_WORKING_DAYS: 2, RECEIPT_WORKING_DAYS: 1, RETENTION_DAYS: 0 });
   let next = 0;
   // Each new dossier, payment or report goes to the next chosen unit in turn: two events per unit.
-  const stream = createEventStream({ total: 2 * chosen.length, tag, seed, startMs: Date.now() - 3_600_000, spanMs: 1_800_000, pickUnit: () => chosen[next++ % chosen.length] });
+  const stream = createEventStream({
+    total: 2 * chosen.length,
+    tag,
+    seed,
+    startMs: Date.now() - 3_600_000,
+    spanMs: 1_800_000,
+    pickUnit: () => chosen[next++ % chosen.length],
+  });
   const batch = stream.next(2 * chosen.length).map((m) => {
     const r = validateEvent(JSON.parse(m.value));
     if (!r.ok) throw new Error(`generated event is invalid: ${JSON.stringify(r.problems)}`);
@@ -190,7 +218,7 @@ async function fillProjection(ns, { units, total, tag, redis }) {
   const stream = createEventStream({ total, units, tag, startMs: Date.now() - 13 * DAY, spanMs: 13 * DAY - 3_600_000 });
   const bar = progressBar('projection', total);
   const t0 = performance.now();
-  for (let done = 0; done < total; ) {
+  for (let done = 0; done < total;) {
     const batch = stream.next(5000).map((m) => {
       const r = validateEvent(JSON.parse(m.value));
       if (!r.ok) throw new Error(`generated event is invalid: ${JSON.stringify(r.problems)}`);

@@ -69,12 +69,16 @@ await runBench({
     cpSync(join(ROOT, 'infra', 'data'), dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'units.json'), `${JSON.stringify(unitsFile(nationUnits, `sizing-${ctx.tag}`), null, 1)}\n`);
     const total = Math.round(part.eventsPerDay * o.days * o.scale);
-    log(`nation: ${fmtInt(nation.units)} units, ${fmtInt(nation.dossiersPerDay)} dossiers/day; slice: ${o.provinces} province(s), ${fmtInt(part.units)} units, ${fmtInt(total)} events`);
+    log(
+      `nation: ${fmtInt(nation.units)} units, ${fmtInt(nation.dossiersPerDay)} dossiers/day; slice: ${o.provinces} province(s), ${fmtInt(part.units)} units, ${fmtInt(total)} events`,
+    );
     const runs = [];
     for (let run = 1; run <= opts.runs; run++) {
       runs.push(await sizingRun(ctx, run, { ...o, units, total, dataDir }));
       const r = runs.at(-1);
-      log(`run ${run}: ${fmtInt(r.redisBytes)} B Redis, ${fmtInt(r.kafkaBytes)} B produced, ${fmtInt(r.series)} series, scrape ${r.scrapeMs.toFixed(0)} ms, projector ${r.cpuUsPerEvent.toFixed(1)} µs CPU/event`);
+      log(
+        `run ${run}: ${fmtInt(r.redisBytes)} B Redis, ${fmtInt(r.kafkaBytes)} B produced, ${fmtInt(r.series)} series, scrape ${r.scrapeMs.toFixed(0)} ms, projector ${r.cpuUsPerEvent.toFixed(1)} µs CPU/event`,
+      );
     }
     return { markdown: report(runs, { o, nation, part, total }), raw: { options: o, nation, slice: part, total, runs } };
   },
@@ -84,7 +88,13 @@ async function sizingRun(baseCtx, run, o) {
   const ctx = { ...baseCtx, prefix: `${baseCtx.prefix}-r${run}` };
   const { redis } = ctx;
   // The events go straight to Kafka without a producer key id: UNCHECKED_PRODUCERS_ENV.
-  const env = { ...benchServiceEnv(ctx, { partitions: o.partitions }), ...UNCHECKED_PRODUCERS_ENV, ACCEPT_UNKNOWN_UNITS: 'false', DATA_DIR: o.dataDir, CLOCK: 'wall' };
+  const env = {
+    ...benchServiceEnv(ctx, { partitions: o.partitions }),
+    ...UNCHECKED_PRODUCERS_ENV,
+    ACCEPT_UNKNOWN_UNITS: 'false',
+    DATA_DIR: o.dataDir,
+    CLOCK: 'wall',
+  };
   const ns = env.REDIS_NAMESPACE;
   ctx.ownTopic(env.EVENTS_TOPIC);
   ctx.ownTopic(env.DLQ_TOPIC);
@@ -97,12 +107,18 @@ async function sizingRun(baseCtx, run, o) {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: env.EVENTS_TOPIC, numPartitions: o.partitions, replicationFactor: -1 }] });
   const { validateEvent } = await import('@dvc/domain');
   const now = Date.now();
-  const stream = createEventStream({ total: o.total, tag: `${ctx.tag}r${run}`, startMs: now - o.days * DAY, spanMs: o.days * DAY - 3_600_000, pickUnit: weightedPicker(o.units) });
+  const stream = createEventStream({
+    total: o.total,
+    tag: `${ctx.tag}r${run}`,
+    startMs: now - o.days * DAY,
+    spanMs: o.days * DAY - 3_600_000,
+    pickUnit: weightedPicker(o.units),
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const bar = progressBar(`produce #${run}`, o.total);
   let kafkaBytes = 0;
-  for (let sent = 0; sent < o.total; ) {
+  for (let sent = 0; sent < o.total;) {
     const batch = stream.next(6000);
     if (sent === 0) {
       for (const m of batch.slice(0, 2000)) {
@@ -267,10 +283,15 @@ function report(runs, { o, nation, part, total }) {
   const ms = (x) => `${x.toFixed(0)} ms`;
   const perM = (x, r) => (x * 1e6) / r.events;
   const med = (pick) => {
-    const v = runs.map(pick).filter(Number.isFinite).sort((a, b) => a - b);
+    const v = runs
+      .map(pick)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     return v.length === 0 ? Number.NaN : v[Math.floor(v.length / 2)];
   };
-  const kinds = Object.entries(nation.byKind).map(([k, n]) => `${fmtInt(n)} ${k} (${DOSSIERS_PER_DAY[k]}/day)`).join(', ');
+  const kinds = Object.entries(nation.byKind)
+    .map(([k, n]) => `${fmtInt(n)} ${k} (${DOSSIERS_PER_DAY[k]}/day)`)
+    .join(', ');
   const lines = [
     `**Directory and traffic.** Nation: ${fmtInt(nation.units)} units in ${nation.provinces} provinces: ${kinds}; ${fmtInt(nation.dossiersPerDay)} dossiers and ${fmtInt(nation.eventsPerDay)} events per working day (${EVENTS_PER_DOSSIER.toFixed(1)} events per dossier; assumptions in \`scripts/bench/lib/nation.mjs\`). ` +
       `Slice measured: the first ${o.provinces} province(s), ${fmtInt(part.units)} units, ${o.days} day(s) of their traffic ×${o.scale} = ${fmtInt(total)} events (${fmtInt(runs[0].dossiers)} dossiers) over the last ${o.days} day(s), ${o.partitions} partitions; units.json of the whole nation in a DATA_DIR of the run's own (ACCEPT_UNKNOWN_UNITS=false).`,
@@ -278,30 +299,67 @@ function report(runs, { o, nation, part, total }) {
     `**Method.** Events produced (idempotent, acks=all, no compression) to a topic of the run's own, then the real projector (\`services/projector/dist/main.js\`, CLOCK=wall, default settings) folds them; CPU is its user+sys from /proc between /readyz and the last applied event. Redis memory is \`MEMORY USAGE … SAMPLES 0\` summed over every key of the run's namespace after the projector stopped. The real exporter then serves the namespace: one warm-up and ${o.scrapes} timed \`GET /metrics\`.`,
     '',
     TABLE_HEAD,
-    row('Events projected (dead letters)', runs, (r) => r.events, (x) => `${fmtInt(x)} (${fmtInt(runs[0].dead)})`),
+    row(
+      'Events projected (dead letters)',
+      runs,
+      (r) => r.events,
+      (x) => `${fmtInt(x)} (${fmtInt(runs[0].dead)})`,
+    ),
     row('Units with a projection', runs, (r) => r.unitsProjected, fmtInt),
-    row('Projector rate, /readyz → last applied (busy shared machine)', runs, (r) => r.projectRate, (x) => `${fmtInt(x)} ev/s`),
-    row('**Projector CPU per event**', runs, (r) => r.cpuUsPerEvent, (x) => `${x.toFixed(1)} µs`),
+    row(
+      'Projector rate, /readyz → last applied (busy shared machine)',
+      runs,
+      (r) => r.projectRate,
+      (x) => `${fmtInt(x)} ev/s`,
+    ),
+    row(
+      '**Projector CPU per event**',
+      runs,
+      (r) => r.cpuUsPerEvent,
+      (x) => `${x.toFixed(1)} µs`,
+    ),
     row('Kafka: produced key+value bytes', runs, (r) => r.kafkaBytes, mib),
-    row('Kafka: per event (produced)', runs, (r) => r.kafkaBytes / r.events, (x) => `${fmtInt(x)} B`),
+    row(
+      'Kafka: per event (produced)',
+      runs,
+      (r) => r.kafkaBytes / r.events,
+      (x) => `${fmtInt(x)} B`,
+    ),
     row('Kafka: log segments on disk', runs, (r) => r.kafkaDisk ?? Number.NaN, mib),
     row('**Kafka per 1M events** (on disk; produced when the log folder is not readable)', runs, (r) => perM(r.kafkaDisk ?? r.kafkaBytes, r), mib),
     row('Redis: keys of the namespace', runs, (r) => r.redisKeys, fmtInt),
     row('Redis: memory of the namespace', runs, (r) => r.redisBytes, mib),
     row('**Redis per unit** (all memory / units)', runs, (r) => r.redisBytes / r.unitsProjected, kib),
     row('**Redis per 1M events** (all memory / events)', runs, (r) => perM(r.redisBytes, r), mib),
-    row('Series on /metrics (all / `dvc_*`)', runs, (r) => r.series, (x) => `${fmtInt(x)} / ${fmtInt(runs[0].dvcSeries)}`),
-    row('**Series per unit** (`dvc_*`)', runs, (r) => r.dvcSeries / r.unitsProjected, (x) => x.toFixed(1)),
+    row(
+      'Series on /metrics (all / `dvc_*`)',
+      runs,
+      (r) => r.series,
+      (x) => `${fmtInt(x)} / ${fmtInt(runs[0].dvcSeries)}`,
+    ),
+    row(
+      '**Series per unit** (`dvc_*`)',
+      runs,
+      (r) => r.dvcSeries / r.unitsProjected,
+      (x) => x.toFixed(1),
+    ),
     row('Scrape: latency (median)', runs, (r) => r.scrapeMs, ms),
     row('Scrape: exporter CPU', runs, (r) => r.exporterCpuMs, ms),
     row('Scrape: bytes', runs, (r) => r.scrapeBytes, mib),
-    row('**Scrape per unit**: exporter CPU / bytes', runs, (r) => r.exporterCpuMs / r.unitsProjected, (x) => `${x.toFixed(2)} ms / ${fmtInt(med((r) => r.scrapeBytes / r.unitsProjected))} B`),
+    row(
+      '**Scrape per unit**: exporter CPU / bytes',
+      runs,
+      (r) => r.exporterCpuMs / r.unitsProjected,
+      (x) => `${x.toFixed(2)} ms / ${fmtInt(med((r) => r.scrapeBytes / r.unitsProjected))} B`,
+    ),
     '',
     'Redis memory by key class (first run; `{unit}` is the unit hash tag):',
     '',
     '| Key class | Keys | With a TTL | Memory | Share |',
     '|---|---:|---:|---:|---:|',
-    ...runs[0].keyClasses.slice(0, 10).map((c) => `| \`${c.name}\` | ${fmtInt(c.keys)} | ${fmtInt(c.expiring)} | ${mib(c.bytes)} | ${((100 * c.bytes) / runs[0].redisBytes).toFixed(1)} % |`),
+    ...runs[0].keyClasses
+      .slice(0, 10)
+      .map((c) => `| \`${c.name}\` | ${fmtInt(c.keys)} | ${fmtInt(c.expiring)} | ${mib(c.bytes)} | ${((100 * c.bytes) / runs[0].redisBytes).toFixed(1)} % |`),
   ];
   // Linear extrapolation to the nation: per-unit figures × units, per-event figures × events.
   const events14 = nation.eventsPerDay * 14;

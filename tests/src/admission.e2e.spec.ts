@@ -50,11 +50,13 @@ describe('admission: time is bounded and units are known, at every entry', () =>
   const missing = `dn.x${id.slice(-10)}`;
   const now = Date.now();
   const yesterday = isoLocal(now - DAY);
-  const baseline = Array.from({ length: 6 }, (_, i) => ev.received(known, `${id}-OK-${i}`, isoLocal(now - 2 * DAY + i * HOUR), 'online', { processingDays: 5 }));
+  const baseline = Array.from({ length: 6 }, (_, i) =>
+    ev.received(known, `${id}-OK-${i}`, isoLocal(now - 2 * DAY + i * HOUR), 'online', { processingDays: 5 }),
+  );
   const future = ev.received(known, `${id}-2099`, '2099-01-01T00:00:00+07:00', 'online', { processingDays: 5 });
   const past = ev.received(known, `${id}-1990`, '1990-01-01T08:00:00+07:00', 'online', { processingDays: 5 });
   const stranger = ev.received(missing, `${id}-NEW`, yesterday, 'direct', { processingDays: 3 });
-  const randomIds = Array.from({ length: 500 }, (_, i) => `rnd.${id.slice(-6)}.${(i * 2_654_435_761 % 2 ** 32).toString(36)}`);
+  const randomIds = Array.from({ length: 500 }, (_, i) => `rnd.${id.slice(-6)}.${((i * 2_654_435_761) % 2 ** 32).toString(36)}`);
   const crowd = randomIds.map((unit, i) => ev.received(unit, `${id}-RND-${i}`, yesterday, 'online', { processingDays: 5 }));
   const services: ServiceProcess[] = [];
   let ingest: ServiceProcess;
@@ -168,8 +170,12 @@ describe('admission: time is bounded and units are known, at every entry', () =>
     const byCode = new Map<string, number>();
     for (const l of letters) byCode.set(`${l.stage}/${l.code}`, (byCode.get(`${l.stage}/${l.code}`) ?? 0) + 1);
     expect(Object.fromEntries(byCode)).toEqual({ 'admission/future-time': 1, 'admission/before-history-start': 1, 'admission/unknown-unit': 501 });
-    expect(letters.find((l) => l.key === future.subject)?.reason).toMatch(/^\/time 2099-01-01T00:00:00\+07:00 is [\d,]+ days ahead of the clock; at most 5 minutes/);
-    expect(letters.find((l) => l.key === stranger.subject)?.reason).toBe(`/unitid unit '${missing}' is not in the unit directory (unit directory version ${unitsVersion()})`);
+    expect(letters.find((l) => l.key === future.subject)?.reason).toMatch(
+      /^\/time 2099-01-01T00:00:00\+07:00 is [\d,]+ days ahead of the clock; at most 5 minutes/,
+    );
+    expect(letters.find((l) => l.key === stranger.subject)?.reason).toBe(
+      `/unitid unit '${missing}' is not in the unit directory (unit directory version ${unitsVersion()})`,
+    );
 
     const p = await scrapeMetrics(projector.url);
     expect(p.get('dvc_projector_events_rejected_total{stage="admission",code="future-time"}')).toBe(1);

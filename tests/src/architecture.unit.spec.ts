@@ -54,7 +54,7 @@ describe('ARCHITECTURE.md', () => {
     expect(cited.filter((c) => !anchors.has(c.anchor))).toEqual([]);
   });
 
-  it("lists every package with the workspace packages its package.json depends on", () => {
+  it('lists every package with the workspace packages its package.json depends on', () => {
     const documented = new Map(sectionRows('## Packages and what each may import').map(([name, , imports]) => [name, imports]));
     const actual = new Map<string, string>();
     for (const dir of [...packageDirs, 'tests']) {

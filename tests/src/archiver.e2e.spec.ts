@@ -79,7 +79,9 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
         await producer.send({
           topic,
           acks: -1,
-          messages: events.slice(i, i + CHUNK).map((e) => ({ key: (e as TestEvent).subject ?? 'invalid', value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+          messages: events
+            .slice(i, i + CHUNK)
+            .map((e) => ({ key: (e as TestEvent).subject ?? 'invalid', value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
         });
         if (gapMs > 0) await delay(gapMs);
       }
@@ -91,7 +93,13 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }, { topic: dlq, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: PARTITIONS },
+        { topic: dlq, numPartitions: 1 },
+      ],
+    });
     await admin.disconnect();
     store = openEventStore(storeUrl);
   });

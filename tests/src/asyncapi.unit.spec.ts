@@ -60,7 +60,11 @@ describe('asyncapi.yaml', () => {
   });
 
   it('has one message per event type of the contract, and only those', () => {
-    expect(messagesOf('events').map((m) => m.name).sort()).toEqual([...EVENT_TYPE_NAMES].sort());
+    expect(
+      messagesOf('events')
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual([...EVENT_TYPE_NAMES].sort());
   });
 
   it("gives each event message its type's published JSON Schema, equal to the domain's", () => {
@@ -93,7 +97,9 @@ describe('asyncapi.yaml', () => {
 
   it("names the producer key header every event carries, the consumers' check and the codes it refuses with", () => {
     for (const message of messagesOf('events')) {
-      const traits = (message.traits ?? []).map((t) => local<{ headers?: { properties?: Record<string, Schema & { description: string; pattern: string }> } }>(t.$ref));
+      const traits = (message.traits ?? []).map((t) =>
+        local<{ headers?: { properties?: Record<string, Schema & { description: string; pattern: string }> } }>(t.$ref),
+      );
       const header = traits[0]?.headers?.properties?.[PRODUCER_KEY_HEADER];
       expect(header?.type).toBe('string');
       expect(header?.pattern).toBe('^[a-z0-9][a-z0-9._-]{0,63}$');

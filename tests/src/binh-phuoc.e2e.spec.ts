@@ -112,7 +112,13 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     console.log(`scenario: ${events.length} events generated and self-checked in ${Date.now() - started} ms`);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }, { topic: dlq, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: 6 },
+        { topic: dlq, numPartitions: 1 },
+      ],
+    });
     await admin.disconnect();
 
     // The whole history is in the topic before the projector starts: it then consumes in
@@ -192,10 +198,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     it('43,645 dossiers resolved, 1,265 of them overdue: 2.90%', async () => {
       await expectValue(`sum(dvc_dossiers_resolved{${sel},${W}})`, 43_645);
       await expectValue(`sum(dvc_dossiers_resolved{${sel},${W},timeliness="overdue"})`, 1_265);
-      await expectValue(
-        `round(sum(dvc_dossiers_resolved{${sel},${W},timeliness="overdue"}) / sum(dvc_dossiers_resolved{${sel},${W}}), 0.0001)`,
-        0.029,
-      );
+      await expectValue(`round(sum(dvc_dossiers_resolved{${sel},${W},timeliness="overdue"}) / sum(dvc_dossiers_resolved{${sel},${W}}), 0.0001)`, 0.029);
     });
     it('31 dossiers withdrawn', async () => {
       await expectValue(`sum(dvc_dossiers_withdrawn{${sel},${W}})`, 31);
@@ -413,21 +416,33 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       ev.received(unit, `${id}-2099`, '2099-01-01T00:00:00+07:00', 'online', { processingDays: 5 }),
       ev.received(unit, `${id}-1990`, '1990-01-01T08:00:00+07:00', 'online', { processingDays: 5 }),
       ev.received(`bp.x${id.slice(-8)}`, `${id}-NEW`, inCase, 'direct', { processingDays: 3 }),
-      ...Array.from({ length: 500 }, (_, i) => ev.received(`rnd.${id.slice(-6)}.${(i * 2_654_435_761 % 2 ** 32).toString(36)}`, `${id}-RND-${i}`, inCase, 'online', { processingDays: 5 })),
+      ...Array.from({ length: 500 }, (_, i) =>
+        ev.received(`rnd.${id.slice(-6)}.${((i * 2_654_435_761) % 2 ** 32).toString(36)}`, `${id}-RND-${i}`, inCase, 'online', { processingDays: 5 }),
+      ),
     ];
     /** What people see: the exported figures, the figures' rules, the alerts and the notices with their named overdue dossiers. */
     const observe = async () => {
-      const exported = [...(await scrapeMetrics(exporter!.url))].filter(([series]) => /^dvc_(dossiers|payments|reports|procedures|community|unknown_units)/.test(series));
+      const exported = [...(await scrapeMetrics(exporter!.url))].filter(([series]) =>
+        /^dvc_(dossiers|payments|reports|procedures|community|unknown_units)/.test(series),
+      );
       const line = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
       // The windowed burn-rate rules and alerts (increase over the last minutes) move with the wall clock by design.
       const rules = (await prom!.query('{__name__=~"dvc:.+", __name__!~"dvc:.+:(increase|last).+"}')).map((r) => `${line(r.metric)} ${r.value}`).sort();
       const active = (await prom!.alerts()).filter((a) => !/Burn/.test(a.labels.alertname ?? ''));
       const live = createLiveView({ redis, base: id, clock: { mode: 'as-of', asOfMs: Date.parse(CLOCK) }, wall: Date.now });
-      const reading = await liveOverdueReader(redis, live, 10_000).read([...new Set(active.flatMap((a) => (a.labels.unit === undefined ? [] : [a.labels.unit])))]);
+      const reading = await liveOverdueReader(redis, live, 10_000).read([
+        ...new Set(active.flatMap((a) => (a.labels.unit === undefined ? [] : [a.labels.unit]))),
+      ]);
       // The annotation lines carry the value Prometheus saw at its own last evaluation of each alert,
       // which trails the rules by an evaluation or more; the figures themselves are compared above.
       const notices = renderActiveNotices(active, reading.lists)
-        .map(({ notice }) => `${notice.subject}\n${notice.text.split('\n').filter((line) => !/^(Giá trị so với mục tiêu|Chi tiết): /.test(line)).join('\n')}`)
+        .map(
+          ({ notice }) =>
+            `${notice.subject}\n${notice.text
+              .split('\n')
+              .filter((line) => !/^(Giá trị so với mục tiêu|Chi tiết): /.test(line))
+              .join('\n')}`,
+        )
         .sort();
       return { exported: Object.fromEntries(exported), rules, alerts: active.map((a) => line(a.labels)).sort(), notices };
     };
@@ -459,13 +474,21 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       await producer.send({ topic, acks: -1, messages: bad.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
       await producer.disconnect();
       const sentAt = Date.now();
-      const rejected = async (code: string) => (await scrapeMetrics(projector!.url)).get(`dvc_projector_events_rejected_total{stage="admission",code="${code}"}`) ?? 0;
-      await waitFor(async () => ((await rejected('unknown-unit')) === 501 ? true : undefined), { timeoutMs: 60_000, description: '501 unknown-unit events dead-lettered' });
+      const rejected = async (code: string) =>
+        (await scrapeMetrics(projector!.url)).get(`dvc_projector_events_rejected_total{stage="admission",code="${code}"}`) ?? 0;
+      await waitFor(async () => ((await rejected('unknown-unit')) === 501 ? true : undefined), {
+        timeoutMs: 60_000,
+        description: '501 unknown-unit events dead-lettered',
+      });
       await waitForZeroLag(kafka, common.PROJECTOR_GROUP, topic, 60_000);
-      expect({ future: await rejected('future-time'), past: await rejected('before-history-start'), unknown: await rejected('unknown-unit') }).toEqual({ future: 1, past: 1, unknown: 501 });
+      expect({ future: await rejected('future-time'), past: await rejected('before-history-start'), unknown: await rejected('unknown-unit') }).toEqual({
+        future: 1,
+        past: 1,
+        unknown: 501,
+      });
       expect(await applied()).toBe(events.length);
       // A scrape and two rule evaluations after the last rejection, so the figures below are the new ones.
-      await waitFor(async () => ((await value(`timestamp(dvc_exporter_clock_timestamp_seconds{${sel}})`)) ?? 0) * 1000 > sentAt + 7_000 ? true : undefined, {
+      await waitFor(async () => (((await value(`timestamp(dvc_exporter_clock_timestamp_seconds{${sel}})`)) ?? 0) * 1000 > sentAt + 7_000 ? true : undefined), {
         timeoutMs: 60_000,
         intervalMs: 1_000,
         description: 'a scrape after the bad events',
@@ -475,7 +498,9 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       expect(after.rules).toEqual(before.rules);
       expect(after.alerts).toEqual(before.alerts);
       expect(after.notices).toEqual(before.notices);
-      console.log(`after 503 bad events: ${Object.keys(after.exported).length} series, ${after.rules.length} rule series, ${after.alerts.length} alerts, ${after.notices.length} notices unchanged`);
+      console.log(
+        `after 503 bad events: ${Object.keys(after.exported).length} series, ${after.rules.length} rule series, ${after.alerts.length} alerts, ${after.notices.length} notices unchanged`,
+      );
     }, 420_000);
   });
 });

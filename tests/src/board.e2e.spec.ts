@@ -96,12 +96,22 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     ({ events } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }, { topic: common.DLQ_TOPIC, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: 6 },
+        { topic: common.DLQ_TOPIC, numPartitions: 1 },
+      ],
+    });
     await admin.disconnect();
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+      });
     }
     await producer.disconnect();
 
@@ -190,7 +200,15 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       );
     };
     const api = await getJsonWhen<Overview>(`/v1/overview?window=${W}`, settled);
-    expect(api.counts).toMatchObject({ received: 40_689, carriedOver: 52_379, toResolve: 93_068, resolved: 43_645, resolvedOverdue: 1_265, openOverdueNow: 21, withdrawn: 31 });
+    expect(api.counts).toMatchObject({
+      received: 40_689,
+      carriedOver: 52_379,
+      toResolve: 93_068,
+      resolved: 43_645,
+      resolvedOverdue: 1_265,
+      openOverdueNow: 21,
+      withdrawn: 31,
+    });
     expect(api.balance).toEqual({ left: 93_068, right: 93_068, open: 49_392 });
     const overdue = api.kpis.find((k) => k.id === 'overdue_ratio')!;
     expect(overdue.value).toBeCloseTo(1_265 / 43_645, 12);
@@ -198,7 +216,10 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
 
     await openWhen(
       `#/tong-quan?window=${W}`,
-      async () => (await figure('received')) === number(api.counts.received!) && (await figure('overdue-ratio')) === percent(overdue.value!) && (await figure('open')) !== '–',
+      async () =>
+        (await figure('received')) === number(api.counts.received!) &&
+        (await figure('overdue-ratio')) === percent(overdue.value!) &&
+        (await figure('open')) !== '–',
       'the overview with the settled figures',
     );
     const shown = {
@@ -210,7 +231,15 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       open: await figure('open'),
       withdrawn: await figure('withdrawn'),
     };
-    expect(shown).toEqual({ received: '40.689', resolved: '43.645', resolvedOverdue: '1.265', ratio: '2,90%', openOverdue: '21', open: '49.392', withdrawn: '31' });
+    expect(shown).toEqual({
+      received: '40.689',
+      resolved: '43.645',
+      resolvedOverdue: '1.265',
+      ratio: '2,90%',
+      openOverdue: '21',
+      open: '49.392',
+      withdrawn: '31',
+    });
     expect(shown.received).toBe(number(api.counts.received!));
     expect(shown.ratio).toBe(percent(overdue.value!));
     expect(await page.locator('[data-kpi="overdue_ratio"] .badge').innerText()).toBe('Không đạt');
@@ -219,11 +248,18 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   });
 
   it('ranks units by overdue share, the same units and ratios as the API', async () => {
-    const api = await getJsonWhen<{ units: { unit: string; overdueRatio: number | null; openOverdueNow: number; rag: string }[] }>(`/v1/ranking?window=${W}`, (r) => r.units.length > 100);
+    const api = await getJsonWhen<{ units: { unit: string; overdueRatio: number | null; openOverdueNow: number; rag: string }[] }>(
+      `/v1/ranking?window=${W}`,
+      (r) => r.units.length > 100,
+    );
     expect(api.units.length).toBeGreaterThan(100);
     expect(api.units.reduce((n, u) => n + u.openOverdueNow, 0)).toBe(21);
     worstUnit = [...api.units].sort((a, b) => b.openOverdueNow - a.openOverdueNow || a.unit.localeCompare(b.unit))[0]!.unit;
-    await openWhen(`#/xep-hang?window=${W}`, async () => (await page.locator('table[data-group] tbody tr').count()) === api.units.length, 'the ranking with every unit');
+    await openWhen(
+      `#/xep-hang?window=${W}`,
+      async () => (await page.locator('table[data-group] tbody tr').count()) === api.units.length,
+      'the ranking with every unit',
+    );
     for (const u of api.units.slice(0, 5)) {
       const cells = await page.locator(`tr[data-unit="${u.unit}"] td`).allInnerTexts();
       expect(cells[4]).toBe(u.overdueRatio === null ? '–' : percent(u.overdueRatio));
@@ -245,7 +281,16 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     }
     const api = await getJsonWhen<{ rows: Row[] }>(`/v1/report?period=${W}`, (r) => r.rows.at(-1)!.received > 0);
     const total = api.rows.at(-1)!;
-    expect(total).toMatchObject({ unit: 'toan-tinh', received: 40_689, toResolve: 93_068, resolved: 43_645, resolvedOverdue: 1_265, open: 49_392, openOverdueNow: 21, withdrawn: 31 });
+    expect(total).toMatchObject({
+      unit: 'toan-tinh',
+      received: 40_689,
+      toResolve: 93_068,
+      resolved: 43_645,
+      resolvedOverdue: 1_265,
+      open: 49_392,
+      openOverdueNow: 21,
+      withdrawn: 31,
+    });
     await openWhen(`#/bao-cao?period=${W}`, async () => (await page.locator('tr.total td').nth(3).innerText()) !== '0', 'the report with data');
     const cells = await page.locator('tr.total td').allInnerTexts();
     expect(cells).toEqual(['Toàn tỉnh', '', '52.379', '40.689', '93.068', '43.645', '1.265', '2,90%', '49.392', '21', '31']);
@@ -263,7 +308,11 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect(csv.split('\r\n').at(-2)).toBe(`toan-tinh,Toàn tỉnh,,52379,40689,93068,43645,1265,${1265 / 43645},49392,21,31`);
     const xlsx = await get(`/v1/report?period=${W}&format=xlsx`);
     expect(xlsx.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    expect(Buffer.from(await xlsx.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+    expect(
+      Buffer.from(await xlsx.arrayBuffer())
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('#nav').isVisible()).toBe(false);
     await page.emulateMedia({ media: 'screen' });

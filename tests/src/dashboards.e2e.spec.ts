@@ -33,7 +33,16 @@ let sequence = 0;
 /** Event types the shared builders do not cover. */
 function envelope(type: string, subject: string, unit: string, time: string, data: Record<string, unknown>) {
   sequence += 1;
-  return { specversion: '1.0', id: `${subject}-${type.split('.').pop()}-x${sequence}`, source: 'test/portal', type, time, subject, unitid: unit, data: { ...data, unitId: unit } };
+  return {
+    specversion: '1.0',
+    id: `${subject}-${type.split('.').pop()}-x${sequence}`,
+    source: 'test/portal',
+    type,
+    time,
+    subject,
+    unitid: unit,
+    data: { ...data, unitId: unit },
+  };
 }
 
 const at = (day: string, hm = '08:00') => `2022-${day}T${hm}:00+07:00`;
@@ -92,7 +101,11 @@ function history(): unknown[] {
       envelope('vn.dvc.dossier.submitted', d(9), unit, at('06-20'), { dossierId: d(9), procedureId: p(1), submittedAt: at('06-20') }),
       // Apology letter, resolved after the first due time: extended and overdue.
       recv(10, '06-13', 'direct', at('06-16', '17:00')),
-      envelope('vn.dvc.dossier.deadline_extended', d(10), unit, at('06-16', '10:00'), { dossierId: d(10), at: at('06-16', '10:00'), newDueAt: at('06-18', '17:00') }),
+      envelope('vn.dvc.dossier.deadline_extended', d(10), unit, at('06-16', '10:00'), {
+        dossierId: d(10),
+        at: at('06-16', '10:00'),
+        newDueAt: at('06-18', '17:00'),
+      }),
       ev.resolved(unit, d(10), at('06-17', '10:00'), false),
       // Two supplement requests: overdue and an integrity flag.
       recv(11, '06-13', 'direct', at('06-20', '17:00')),
@@ -256,15 +269,21 @@ describe('Grafana dashboards: every panel query against the real Prometheus', ()
     expect(await value(107, 'B')).toBe(0.8);
   }, 240_000);
 
-  it.each(UNITS.map((u) => [u.unit, u.level]))('unit drill-down for %s (%s): every query succeeds, with data', async (unit, level) => {
-    await checkAll(panelQueries(spec('dvc-unit-drilldown'), { window: period, level, unit }, { matchers: matchers(), rateInterval: '1m' }));
-  }, 240_000);
+  it.each(UNITS.map((u) => [u.unit, u.level]))(
+    'unit drill-down for %s (%s): every query succeeds, with data',
+    async (unit, level) => {
+      await checkAll(panelQueries(spec('dvc-unit-drilldown'), { window: period, level, unit }, { matchers: matchers(), rateInterval: '1m' }));
+    },
+    240_000,
+  );
 
   it('unit drill-down: the unit variable lists the units of the chosen level', async () => {
     const [, , unitVar] = variableQueries(spec('dvc-unit-drilldown'), { level: 'district' });
     expect(unitVar?.query).toBe('label_values(dvc_dossiers_received{level="district"}, unit)');
     // label_values(<selector>, unit) is Prometheus's label-values API with a match[].
-    const res = await fetch(`${env.prometheusUrl}/api/v1/label/unit/values?match[]=${encodeURIComponent(`dvc_dossiers_received{level="district",test_id="${id}"}`)}`);
+    const res = await fetch(
+      `${env.prometheusUrl}/api/v1/label/unit/values?match[]=${encodeURIComponent(`dvc_dossiers_received{level="district",test_id="${id}"}`)}`,
+    );
     const body = (await res.json()) as { status: string; data: string[] };
     expect(body.status).toBe('success');
     expect(body.data.sort()).toEqual(['bp.dongxoai', 'bp.dongxoai.cnvpdd']);

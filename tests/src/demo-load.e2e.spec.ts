@@ -35,9 +35,13 @@ describe('the demo is loaded once, reused while complete, and reset on demand', 
   /** Runs `dvc-scenario demo <command>` with the test's environment: exit code and what it said. */
   const demo = async (command: string, extra: Record<string, string> = {}) => {
     try {
-      const { stderr } = await run(process.execPath, [join(REPO_ROOT, 'shared', 'scenario', 'dist', 'cli.js'), 'demo', command, ...(command === 'mark' ? ['--receipt', receiptFile] : [])], {
-        env: { ...process.env, NODE_OPTIONS: '', ...env, ...extra },
-      });
+      const { stderr } = await run(
+        process.execPath,
+        [join(REPO_ROOT, 'shared', 'scenario', 'dist', 'cli.js'), 'demo', command, ...(command === 'mark' ? ['--receipt', receiptFile] : [])],
+        {
+          env: { ...process.env, NODE_OPTIONS: '', ...env, ...extra },
+        },
+      );
       return { code: 0, said: stderr };
     } catch (error) {
       const e = error as { code?: number; stderr?: string };
@@ -93,7 +97,16 @@ describe('the demo is loaded once, reused while complete, and reset on demand', 
     const marked = await demo('mark');
     expect(marked).toEqual({ code: 0, said: expect.stringContaining('loaded: 20 events sent, 20 applied') as unknown });
     const marker = JSON.parse(readFileSync(markerFile, 'utf8')) as Record<string, unknown>;
-    expect(marker).toMatchObject({ events: 20, applied: 20, storeHead: 20, eventsTopic: topic, namespace: id, projectorGroup: projectorGroup, archiverGroup: archiverGroup, seed: 2022 });
+    expect(marker).toMatchObject({
+      events: 20,
+      applied: 20,
+      storeHead: 20,
+      eventsTopic: topic,
+      namespace: id,
+      projectorGroup: projectorGroup,
+      archiverGroup: archiverGroup,
+      seed: 2022,
+    });
     expect(marker.topicEnd).toBeGreaterThanOrEqual(20);
     expect(existsSync(receiptFile)).toBe(false);
 

@@ -23,7 +23,11 @@ interface Violation {
 function cruise(cwd: string, config: string, paths: string[]): Violation[] {
   let stdout: string;
   try {
-    stdout = execFileSync(process.execPath, [DEPCRUISE, '--config', config, '--output-type', 'json', ...paths], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    stdout = execFileSync(process.execPath, [DEPCRUISE, '--config', config, '--output-type', 'json', ...paths], {
+      cwd,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     // depcruise exits non-zero when it finds violations; the report is still on stdout.
     stdout = (error as { stdout: string }).stdout;
@@ -39,7 +43,11 @@ function write(root: string, path: string, text: string): void {
 }
 
 function workspacePackage(root: string, dir: string, name: string, manifest: Record<string, unknown> = {}): void {
-  write(root, `${dir}/package.json`, JSON.stringify({ name, type: 'module', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } }, ...manifest }));
+  write(
+    root,
+    `${dir}/package.json`,
+    JSON.stringify({ name, type: 'module', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } }, ...manifest }),
+  );
   write(root, `${dir}/dist/index.js`, 'export const x = 1;\n');
   write(root, `${dir}/dist/index.d.ts`, 'export declare const x: number;\n');
   write(root, `${dir}/src/index.ts`, 'export const x = 1;\n');
@@ -86,7 +94,11 @@ describe('the dependency rules', () => {
 
     // And these break none: tests may use dev dependencies, @dvc/testing and the clients; the
     // adapters import their client; a service imports a shared package by its name.
-    write(fixture, 'services/cli/src/uses-dev.unit.spec.ts', "import pad from 'left-pad';\nimport { x } from '@dvc/testing';\nimport type { Redis } from 'ioredis';\nimport type { Kafka } from 'kafkajs';\nexport type T = [typeof pad, typeof x, Redis, Kafka];\n");
+    write(
+      fixture,
+      'services/cli/src/uses-dev.unit.spec.ts',
+      "import pad from 'left-pad';\nimport { x } from '@dvc/testing';\nimport type { Redis } from 'ioredis';\nimport type { Kafka } from 'kafkajs';\nexport type T = [typeof pad, typeof x, Redis, Kafka];\n",
+    );
     write(fixture, 'shared/redis/src/client.ts', "import type { Redis } from 'ioredis';\nexport type R = Redis;\n");
     write(fixture, 'shared/kafka/src/client.ts', "import type { Kafka } from 'kafkajs';\nexport type K = Kafka;\n");
     write(fixture, 'services/cli/src/main.ts', "export { x } from '@dvc/config';\n");

@@ -41,7 +41,19 @@ describe('dvc dlq on the projector dead letters', () => {
   const bad = [
     { key: 'D-1', value: 'this is not JSON' },
     { key: 'D-2', value: JSON.stringify({ specversion: '1.0', id: 'x', type: 'vn.dvc.dossier.received' }) },
-    { key: 'D-3', value: JSON.stringify({ specversion: '1.0', id: 'y', source: 's', type: 'vn.dvc.nothing.happened', time: '2022-06-01T00:00:00Z', subject: 'D-3', unitid: 'u', data: {} }) },
+    {
+      key: 'D-3',
+      value: JSON.stringify({
+        specversion: '1.0',
+        id: 'y',
+        source: 's',
+        type: 'vn.dvc.nothing.happened',
+        time: '2022-06-01T00:00:00Z',
+        subject: 'D-3',
+        unitid: 'u',
+        data: {},
+      }),
+    },
   ];
 
   beforeAll(async () => {
@@ -63,10 +75,13 @@ describe('dvc dlq on the projector dead letters', () => {
     await producer.disconnect();
     await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', events);
 
-    const listed = await waitFor(async () => {
-      const entries = await list();
-      return entries.length === bad.length ? entries : undefined;
-    }, { description: 'three dead letters listed' });
+    const listed = await waitFor(
+      async () => {
+        const entries = await list();
+        return entries.length === bad.length ? entries : undefined;
+      },
+      { description: 'three dead letters listed' },
+    );
     const byKey = new Map(listed.map((e) => [e.key, e]));
     for (const { key, value } of bad) {
       expect(byKey.get(key)).toMatchObject({ stage: 'validation', sourceTopic: events, valuePreview: value.slice(0, 120) });
@@ -86,10 +101,13 @@ describe('dvc dlq on the projector dead letters', () => {
     await consumer.subscribe({ topic: events, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
     try {
-      const redriven = await waitFor(() => {
-        const found = seen.filter((m) => m.headers?.['dvc-redriven-from'] !== undefined);
-        return found.length === 2 ? found : undefined;
-      }, { description: 're-driven messages on the source topic' });
+      const redriven = await waitFor(
+        () => {
+          const found = seen.filter((m) => m.headers?.['dvc-redriven-from'] !== undefined);
+          return found.length === 2 ? found : undefined;
+        },
+        { description: 're-driven messages on the source topic' },
+      );
       expect(redriven.map((m) => [m.key?.toString(), m.value?.toString(), m.headers?.['dvc-redriven-from']?.toString()]).sort()).toEqual(
         [
           ['D-1', bad[0]?.value, `${dlq}:${chosen[0]}`],
@@ -101,10 +119,13 @@ describe('dvc dlq on the projector dead letters', () => {
     }
 
     // Still invalid, the projector dead-letters the copies again: five dead letters now.
-    const again = await waitFor(async () => {
-      const entries = await list();
-      return entries.length === 5 ? entries : undefined;
-    }, { description: 'copies dead-lettered again' });
+    const again = await waitFor(
+      async () => {
+        const entries = await list();
+        return entries.length === 5 ? entries : undefined;
+      },
+      { description: 'copies dead-lettered again' },
+    );
     expect(again.filter((e) => e.key === 'D-1' || e.key === 'D-3')).toHaveLength(4);
   });
 });

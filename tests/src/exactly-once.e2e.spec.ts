@@ -70,7 +70,6 @@ describe('exactly-once effect against real Kafka and Redis', () => {
   let exporter: ServiceProcess;
   const projectors: ServiceProcess[] = [];
 
-
   const progress = () => projectionProgress(redis, id);
 
   /** Waits until the group has committed everything produced: no batch is still in flight. */
@@ -99,7 +98,13 @@ describe('exactly-once effect against real Kafka and Redis', () => {
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }, { topic: `${id}.dlq`, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: 6 },
+        { topic: `${id}.dlq`, numPartitions: 1 },
+      ],
+    });
     await admin.disconnect();
     await produceAll(kafka, topic, events);
     exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');

@@ -8,11 +8,7 @@ describe('HTTP edge rate limit on a real service process (exporter)', () => {
   let exporter: ServiceProcess;
 
   beforeAll(async () => {
-    exporter = await startService(
-      'exporter',
-      { ...serviceEnv(id), HTTP_RATE_LIMIT_PER_SECOND: '1', HTTP_RATE_LIMIT_BURST: '2' },
-      'EXPORTER_PORT',
-    );
+    exporter = await startService('exporter', { ...serviceEnv(id), HTTP_RATE_LIMIT_PER_SECOND: '1', HTTP_RATE_LIMIT_BURST: '2' }, 'EXPORTER_PORT');
   }, 90_000);
 
   afterAll(async () => {

@@ -19,7 +19,11 @@ describe('the nation-sized unit directory', () => {
     expect(directory.size).toBe(4315);
     const shape = new RegExp(UNIT_ID_PATTERN);
     expect(file.units.filter((u) => !shape.test(u.id))).toEqual([]);
-    expect(directory.lookup('hanoi.snnmt.vpdkdd.cn01')).toEqual({ name: 'Chi nhánh 1 Văn phòng Đăng ký đất đai Thành phố Hà Nội', level: 'province', kind: 'land_registration_branch' });
+    expect(directory.lookup('hanoi.snnmt.vpdkdd.cn01')).toEqual({
+      name: 'Chi nhánh 1 Văn phòng Đăng ký đất đai Thành phố Hà Nội',
+      level: 'province',
+      kind: 'land_registration_branch',
+    });
     expect(directory.record('angiang.x0001')?.parent).toBe('angiang');
   });
 

@@ -53,10 +53,14 @@ describe('notices in the mail catcher, linking the ops board', () => {
     const logDir = join(RUN_DIR, 'logs', 'tests');
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `maildev-${webPort}.log`));
-    mailDev = spawn(process.execPath, [entry, '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--smtp', String(smtpPort), '--web', String(webPort), '--mail-directory', join(dir, 'mail')], {
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    mailDev = spawn(
+      process.execPath,
+      [entry, '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--smtp', String(smtpPort), '--web', String(webPort), '--mail-directory', join(dir, 'mail')],
+      {
+        env: { ...process.env, NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     mailDev.stdout!.pipe(log);
     mailDev.stderr!.pipe(log);
     const child = mailDev;
@@ -70,7 +74,9 @@ describe('notices in the mail catcher, linking the ops board', () => {
     // Eight open dossiers of the unit as the projector writes them, in no particular order: seven
     // overdue (due 1..7 days ago), one not yet due.
     const received = (suffix: string, dueMs: number): DvcEvent => {
-      const result = validateEvent(ev.received(UNIT, `HS-${id}-${suffix}`, new Date(NOW - 30 * 24 * HOUR).toISOString(), 'online', { dueAt: new Date(dueMs).toISOString() }));
+      const result = validateEvent(
+        ev.received(UNIT, `HS-${id}-${suffix}`, new Date(NOW - 30 * 24 * HOUR).toISOString(), 'online', { dueAt: new Date(dueMs).toISOString() }),
+      );
       if (!result.ok) throw new Error(JSON.stringify(result.problems));
       return result.event;
     };
@@ -90,7 +96,14 @@ describe('notices in the mail catcher, linking the ops board', () => {
     board = await startService('board', { ...common, BOARD_KEYS_FILE: join(dir, 'keys.json'), PROMETHEUS_URL: env.prometheusUrl }, 'BOARD_PORT');
 
     // The notifier sends to MailDev and links the board's page of the unit (what npm start sets).
-    writeFileSync(join(dir, 'recipients.json'), JSON.stringify({ fallback: { name: 'ops', emails: [`ops.${id}@example.gov.vn`], webhooks: [] }, levels: {}, units: { [UNIT]: { name: 'Lãnh đạo', emails: [head], webhooks: [] } } }));
+    writeFileSync(
+      join(dir, 'recipients.json'),
+      JSON.stringify({
+        fallback: { name: 'ops', emails: [`ops.${id}@example.gov.vn`], webhooks: [] },
+        levels: {},
+        units: { [UNIT]: { name: 'Lãnh đạo', emails: [head], webhooks: [] } },
+      }),
+    );
     auth = notifierAuth(dir, id);
     notifier = await startService(
       'notifier',
@@ -119,7 +132,10 @@ describe('notices in the mail catcher, linking the ops board', () => {
 
   it("delivers the notice to MailDev in Vietnamese, with the unit's oldest overdue dossiers and a working link to its board page", async () => {
     const labels = { alertname: 'OverdueRatioAboveTarget', unit: UNIT, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
-    const annotations = { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu', summary_vi: `${UNIT}: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)` };
+    const annotations = {
+      title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
+      summary_vi: `${UNIT}: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
+    };
     const payload = {
       version: '4',
       groupKey: `{}:{unit="${UNIT}",id="${id}"}`,
@@ -130,7 +146,17 @@ describe('notices in the mail catcher, linking the ops board', () => {
       commonAnnotations: annotations,
       externalURL: env.alertmanagerUrl,
       truncatedAlerts: 0,
-      alerts: [{ status: 'firing', labels, annotations, startsAt: new Date(NOW - HOUR).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://127.0.0.1:9090/graph', fingerprint: id.slice(0, 16) }],
+      alerts: [
+        {
+          status: 'firing',
+          labels,
+          annotations,
+          startsAt: new Date(NOW - HOUR).toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://127.0.0.1:9090/graph',
+          fingerprint: id.slice(0, 16),
+        },
+      ],
     };
     const posted = await fetch(`${notifier!.url}/v1/alertmanager`, {
       method: 'POST',

@@ -44,7 +44,8 @@ describe('notifier follows the live namespace and the pinned clock', () => {
   };
   const received = (letter: string, day: string, due: string) =>
     valid(ev.received(unit, dossier(letter), `2022-06-${day}T08:00:00+07:00`, 'online', { dueAt: due }));
-  const apply = (namespace: string, events: DvcEvent[]) => applyEvents(new ProjectionStore(redis, namespace), events, rules.ctxAt(wall), () => wall, rules.expireAt);
+  const apply = (namespace: string, events: DvcEvent[]) =>
+    applyEvents(new ProjectionStore(redis, namespace), events, rules.ctxAt(wall), () => wall, rules.expireAt);
 
   /** Posts a firing overdue-ratio alert of the unit (a new group each time) and returns the mail it produced. */
   const notice = async () => {
@@ -65,7 +66,16 @@ describe('notifier follows the live namespace and the pinned clock', () => {
         commonAnnotations: {},
         externalURL: env.alertmanagerUrl,
         truncatedAlerts: 0,
-        alerts: [{ status: 'firing', labels, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', fingerprint: `fp${id}${sequence}`.slice(-16) }],
+        alerts: [
+          {
+            status: 'firing',
+            labels,
+            annotations: {},
+            startsAt: new Date().toISOString(),
+            endsAt: '0001-01-01T00:00:00Z',
+            fingerprint: `fp${id}${sequence}`.slice(-16),
+          },
+        ],
       }),
     });
     expect(res.status).toBe(202);
@@ -80,7 +90,11 @@ describe('notifier follows the live namespace and the pinned clock', () => {
     dir = mkdtempSync(join(tmpdir(), `${id}-`));
     writeFileSync(
       join(dir, 'recipients.json'),
-      JSON.stringify({ fallback: { name: 'ops', emails: [`ops.${id}@example.gov.vn`], webhooks: [] }, levels: {}, units: { [unit]: { name: 'Lãnh đạo', emails: [head], webhooks: [] } } }),
+      JSON.stringify({
+        fallback: { name: 'ops', emails: [`ops.${id}@example.gov.vn`], webhooks: [] },
+        levels: {},
+        units: { [unit]: { name: 'Lãnh đạo', emails: [head], webhooks: [] } },
+      }),
     );
     await sink.start(await freePort());
     const admin = kafka.admin();

@@ -8,7 +8,17 @@ import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
-import { alertmanagerReceiver, freePort, notifierAuth, promQuery, registerScrapeTarget, stackEnv, startService, serviceEnv, type ServiceProcess } from './stack.js';
+import {
+  alertmanagerReceiver,
+  freePort,
+  notifierAuth,
+  promQuery,
+  registerScrapeTarget,
+  stackEnv,
+  startService,
+  serviceEnv,
+  type ServiceProcess,
+} from './stack.js';
 
 /**
  * The notifier as a process on the real stack: Redis for the overdue dossiers, the real
@@ -137,7 +147,9 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     // Seven open dossiers of bp.dongxoai in this run's namespace, written as the projector writes
     // them (states and open set): six overdue, one not yet due.
     const received = (suffix: number | string, dueMs: number): DvcEvent => {
-      const result = validateEvent(ev.received('bp.dongxoai', `HS-${id}-${suffix}`, new Date(NOW - 30 * 24 * HOUR).toISOString(), 'online', { dueAt: new Date(dueMs).toISOString() }));
+      const result = validateEvent(
+        ev.received('bp.dongxoai', `HS-${id}-${suffix}`, new Date(NOW - 30 * 24 * HOUR).toISOString(), 'online', { dueAt: new Date(dueMs).toISOString() }),
+      );
       if (!result.ok) throw new Error(JSON.stringify(result.problems));
       return result.event;
     };
@@ -282,7 +294,10 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
 
   it('through the real Alertmanager: one firing notice, then one resolved notice', async () => {
     const labels = { alertname: 'OverdueRatioAboveTarget', unit: amUnit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
-    const annotations = { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu', summary_vi: `${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)` };
+    const annotations = {
+      title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
+      summary_vi: `${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
+    };
     const startsAt = new Date().toISOString();
     const send = async (endsAt: string) => {
       const res = await fetch(`${ALERTMANAGER_URL}/api/v2/alerts`, {
@@ -293,7 +308,10 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       expect(res.status).toBe(200);
     };
     await send(new Date(Date.now() + 10 * 60_000).toISOString());
-    const firing = await waitFor(() => (sink.to(amHead).length >= 1 ? sink.to(amHead) : undefined), { timeoutMs: 60_000, description: 'firing email via Alertmanager' });
+    const firing = await waitFor(() => (sink.to(amHead).length >= 1 ? sink.to(amHead) : undefined), {
+      timeoutMs: 60_000,
+      description: 'firing email via Alertmanager',
+    });
     expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: đơn vị ${amUnit} (chưa có trong danh mục): Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
     expect(firing[0]!.body).toContain(`${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1%`);
     await send(new Date().toISOString());

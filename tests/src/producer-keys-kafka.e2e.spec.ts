@@ -7,7 +7,18 @@ import { addKey, readKeysFile, writeKeysFile } from '@dvc/keys';
 import { PRODUCER_KEY_HEADER } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
 import { ev, scrapeMetrics, uniqueName, waitFor } from '@dvc/testing';
-import { REPO_ROOT, RUN_DIR, UNKNOWN_UNITS_ACCEPTED, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, writeRoleKeys, type ServiceProcess } from './stack.js';
+import {
+  REPO_ROOT,
+  RUN_DIR,
+  UNKNOWN_UNITS_ACCEPTED,
+  serviceEnv,
+  stackEnv,
+  startService,
+  unlinkPrefix,
+  waitForZeroLag,
+  writeRoleKeys,
+  type ServiceProcess,
+} from './stack.js';
 
 const run = promisify(execFile);
 
@@ -39,7 +50,8 @@ describe('producer keys on the Kafka path (projector and archiver with PRODUCER_
   const cli = async (...args: string[]) =>
     run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env } });
   const list = async () => JSON.parse((await cli('dlq', 'list', '--json')).stdout) as Listed[];
-  const dossier = (n: string, u = unit) => JSON.stringify(ev.received(u, `HS-${id}-${n}`, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-30T17:00:00+07:00' }));
+  const dossier = (n: string, u = unit) =>
+    JSON.stringify(ev.received(u, `HS-${id}-${n}`, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-30T17:00:00+07:00' }));
   const send = async (messages: { key: string; value: string; headers?: Record<string, string> }[]) => {
     const producer = kafka.producer();
     await producer.connect();
@@ -83,10 +95,13 @@ describe('producer keys on the Kafka path (projector and archiver with PRODUCER_
       { key: 'other-unit', value: dossier('other', other), headers: { [PRODUCER_KEY_HEADER]: portal } },
     ]);
     await settled();
-    const letters = await waitFor(async () => {
-      const entries = await list();
-      return entries.length === 4 ? entries : undefined;
-    }, { description: 'four dead letters' });
+    const letters = await waitFor(
+      async () => {
+        const entries = await list();
+        return entries.length === 4 ? entries : undefined;
+      },
+      { description: 'four dead letters' },
+    );
     expect(letters.map((l) => [l.key, l.stage, l.code]).sort()).toEqual(
       [
         ['none', 'producer', 'unauthenticated'],
@@ -119,7 +134,11 @@ describe('producer keys on the Kafka path (projector and archiver with PRODUCER_
     await send([{ key: 'revoked', value: dossier('revoked'), headers: { [PRODUCER_KEY_HEADER]: portal } }]);
     await settled();
     const letter = await waitFor(async () => (await list()).find((l) => l.key === 'revoked'), { description: 'the revoked key event dead-lettered' });
-    expect(letter).toMatchObject({ stage: 'producer', code: 'unauthenticated', reason: `${PRODUCER_KEY_HEADER} "${portal}" is no key of the keys store (unknown or revoked)` });
+    expect(letter).toMatchObject({
+      stage: 'producer',
+      code: 'unauthenticated',
+      reason: `${PRODUCER_KEY_HEADER} "${portal}" is no key of the keys store (unknown or revoked)`,
+    });
     const [projector, archiver] = services;
     expect((await scrapeMetrics(projector!.url)).get('dvc_producer_keys_reloads_total{outcome="ok"}')).toBe(1);
     const a = await scrapeMetrics(archiver!.url);

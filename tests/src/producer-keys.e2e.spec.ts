@@ -30,7 +30,8 @@ describe('producer keys at the ingest (real Kafka)', () => {
   let portalKey: string;
   let provinceKey: string;
 
-  const create = async (args: string[]) => (await runCli(['keys', 'create', '--role', 'producer', '--types', '*', '--rate', '600', '--file', keysFile, ...args], env)).stdout.trim();
+  const create = async (args: string[]) =>
+    (await runCli(['keys', 'create', '--role', 'producer', '--types', '*', '--rate', '600', '--file', keysFile, ...args], env)).stdout.trim();
 
   beforeAll(async () => {
     portalKey = await create(['--id', 'portal-dongxoai', '--under', 'bp.dongxoai']);
@@ -72,10 +73,18 @@ describe('producer keys at the ingest (real Kafka)', () => {
   };
 
   it('refuses a request without a key with 401, and one from a district key for another district with 403 naming the unit; accepts its own communes', async () => {
-    const own = [ev.received('bp.dongxoai.tanbinh', `${id}-A`, at, 'online'), ev.received('bp.dongxoai.tanphu', `${id}-B`, at, 'online'), ev.received('bp.dongxoai', `${id}-C`, at, 'online')];
+    const own = [
+      ev.received('bp.dongxoai.tanbinh', `${id}-A`, at, 'online'),
+      ev.received('bp.dongxoai.tanphu', `${id}-B`, at, 'online'),
+      ev.received('bp.dongxoai', `${id}-C`, at, 'online'),
+    ];
 
     const anonymous = await postBatch(ingest.url, own, '');
-    const none = await fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(own) });
+    const none = await fetch(`${ingest.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body: JSON.stringify(own),
+    });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="dvc-ingest"');
     expect(anonymous.status).toBe(401);
@@ -84,7 +93,9 @@ describe('producer keys at the ingest (real Kafka)', () => {
     const foreign = await postBatch(ingest.url, [...mixed], portalKey);
     expect(foreign.status).toBe(403);
     const refusal = (await foreign.json()) as { error: string; outside: unknown[] };
-    expect(refusal.error).toBe("key 'portal-dongxoai' may not write 1 of the 2 events, e.g. unit 'bp.locninh.locan' (its units: tree:bp.dongxoai); nothing was accepted");
+    expect(refusal.error).toBe(
+      "key 'portal-dongxoai' may not write 1 of the 2 events, e.g. unit 'bp.locninh.locan' (its units: tree:bp.dongxoai); nothing was accepted",
+    );
     expect(refusal.outside).toEqual([{ index: 1, id: mixed[1].id, unit: 'bp.locninh.locan' }]);
 
     expect(await (await postBatch(ingest.url, own, portalKey)).json()).toEqual({ accepted: 3 });
@@ -99,13 +110,22 @@ describe('producer keys at the ingest (real Kafka)', () => {
 
     // Archived with the key id of each (the archiver checks them against the same keys file), and so replayed.
     archiver = await startService('archiver', { ...env, PRODUCER_KEYS_FILE: keysFile }, 'ARCHIVER_PORT');
-    const readerKey = (await runCli(['keys', 'create', '--id', 'reader', '--units', '*', '--types', '*', '--rate', '600', '--file', keysFile], env)).stdout.trim();
-    replayApi = await startService('replay-api', { EVENTSTORE_URL: env.EVENTSTORE_URL as string, REPLAY_KEYS_FILE: keysFile, REPLAY_TOKEN_SECRETS: `${id}-secret` }, 'REPLAY_PORT');
+    const readerKey = (
+      await runCli(['keys', 'create', '--id', 'reader', '--units', '*', '--types', '*', '--rate', '600', '--file', keysFile], env)
+    ).stdout.trim();
+    replayApi = await startService(
+      'replay-api',
+      { EVENTSTORE_URL: env.EVENTSTORE_URL as string, REPLAY_KEYS_FILE: keysFile, REPLAY_TOKEN_SECRETS: `${id}-secret` },
+      'REPLAY_PORT',
+    );
     const replayed = await waitFor(
       async () => {
         const response = await fetch(`${replayApi?.url}/v1/events?limit=100`, { headers: { authorization: `Bearer ${readerKey}` } });
         if (!response.ok) return undefined;
-        const lines = (await response.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event?: { id: string }; producerKey?: string });
+        const lines = (await response.text())
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as { event?: { id: string }; producerKey?: string });
         const events = lines.filter((l) => l.event !== undefined);
         return events.length === 4 ? events.map((l) => ({ id: l.event?.id, key: l.producerKey })) : undefined;
       },

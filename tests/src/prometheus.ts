@@ -98,7 +98,9 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
       );
     },
     async query(expr) {
-      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
+        `${url}/api/v1/query?query=${encodeURIComponent(expr)}`,
+      );
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
     async alerts() {

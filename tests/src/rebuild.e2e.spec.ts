@@ -19,7 +19,8 @@ import {
 
 /** Series a rebuild must reproduce: every dvc_ series but the wall-clock and exporter-internal ones. */
 function projectionSeries(metrics: Map<string, number>): Map<string, number> {
-  const wallClock = /^dvc_(projection_last_applied_timestamp_seconds|projection_freshness_seconds|exporter_scrape_seconds|exporter_namespace_info|exporter_units_recomputed)/;
+  const wallClock =
+    /^dvc_(projection_last_applied_timestamp_seconds|projection_freshness_seconds|exporter_scrape_seconds|exporter_namespace_info|exporter_units_recomputed)/;
   return new Map([...metrics].filter(([series]) => series.startsWith('dvc_') && !wallClock.test(series)));
 }
 

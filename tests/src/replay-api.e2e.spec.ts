@@ -69,7 +69,10 @@ describe.each(STORE_KINDS)('replay API (real process, real $name history)', ({ k
     expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     const text = await res.text();
     expect(text.endsWith('\n')).toBe(true);
-    return text.trimEnd().split('\n').map((l) => JSON.parse(l) as Line);
+    return text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
   }
 
   /** Every page of a read, following the end line's token, until caught up. */
@@ -275,7 +278,12 @@ describe.each(STORE_KINDS)('replay API (real process, real $name history)', ({ k
     });
     const again = await get('?follow=true&limit=1', keys.tails);
     expect(again.status).toBe(200);
-    expect((await again.text()).trimEnd().split('\n').map((l) => Object.keys(JSON.parse(l) as object)[0])).toEqual(['position', 'end']);
+    expect(
+      (await again.text())
+        .trimEnd()
+        .split('\n')
+        .map((l) => Object.keys(JSON.parse(l) as object)[0]),
+    ).toEqual(['position', 'end']);
   });
 
   it('(c) scopes: a unit or type outside the key is 403; a request naming neither gets only the key scope', async () => {
@@ -317,9 +325,7 @@ describe.each(STORE_KINDS)('replay API (real process, real $name history)', ({ k
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(20);
-    expect(((await limited.json()) as { error: string }).error).toBe(
-      `rate limit of 3 requests per minute reached for key 'slow'; retry in ${retryAfter} s`,
-    );
+    expect(((await limited.json()) as { error: string }).error).toBe(`rate limit of 3 requests per minute reached for key 'slow'; retry in ${retryAfter} s`);
   });
 
   it('(d) 400 for a bad token, types, dates or limit, each naming the problem', async () => {
@@ -329,7 +335,10 @@ describe.each(STORE_KINDS)('replay API (real process, real $name history)', ({ k
       ['?after=not*a*token', 'after is not a resume token: it must be base64url (A-Z, a-z, 0-9, - and _ only)'],
       ['?after=AQAAAAAAAAB7', 'after is not a resume token: it decodes to 9 bytes, a version 1 token has 21 (was it cut short?)'],
       [`?after=${forged.toString('base64url')}`, 'resume token signature does not match: it was altered, or issued by another deployment'],
-      [`?after=${signedToken(1_000_000)}`, `resume token position 1000000 is beyond the head of the history (${all.length}): it was issued by another event store`],
+      [
+        `?after=${signedToken(1_000_000)}`,
+        `resume token position 1000000 is beyond the head of the history (${all.length}): it was issued by another event store`,
+      ],
       ['?types=vn.dvc.dossier.recieved', "types: unknown event type 'vn.dvc.dossier.recieved' (did you mean 'vn.dvc.dossier.received'?); valid types: "],
       ['?from=yesterday', "from 'yesterday' must be an RFC 3339 date-time with an offset, e.g. 2022-06-22T08:30:00+07:00"],
       ['?to=2022-02-29T00:00:00Z', "to '2022-02-29T00:00:00Z' day 29 does not exist in 2022-02"],

@@ -74,7 +74,9 @@ describe('Prometheus rules and Alertmanager config', () => {
     const silent = new Set<string>();
     for (const file of ymlFiles(RULE_TESTS_DIR)) {
       // Each "- alertname: X" entry runs up to the next one (or the next test case).
-      const blocks = readFileSync(file, 'utf8').split(/^\s*- alertname:\s*/m).slice(1);
+      const blocks = readFileSync(file, 'utf8')
+        .split(/^\s*- alertname:\s*/m)
+        .slice(1);
       for (const block of blocks) {
         const name = /^(\S+)/.exec(block)?.[1];
         if (name === undefined) continue;

@@ -101,7 +101,17 @@ export function testProducerKeysFile(): string {
   const file = join(RUN_DIR, 'tests', 'producer-keys.json');
   writeKeysFile(file, {
     version: KEYS_FILE_VERSION,
-    keys: [{ id: TEST_PRODUCER_KEY_ID, hash: hashApiKey(TEST_PRODUCER_KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }],
+    keys: [
+      {
+        id: TEST_PRODUCER_KEY_ID,
+        hash: hashApiKey(TEST_PRODUCER_KEY),
+        units: '*',
+        types: '*',
+        ratePerMinute: 100_000,
+        role: 'producer',
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
+    ],
   });
   return file;
 }
@@ -168,9 +178,13 @@ export async function alertmanagerReceiver(alertmanagerUrl = stackEnv().alertman
   const res = await fetch(`${alertmanagerUrl}/api/v2/status`);
   const { config } = (await res.json()) as { config: { original: string } };
   const url = /\surl: http:\/\/127\.0\.0\.1:(\d+)\/v1\/alertmanager/.exec(config.original);
-  if (url?.[1] === undefined) throw new Error(`the Alertmanager at ${alertmanagerUrl} posts to no local notifier webhook; run scripts/stack.sh start alertmanager`);
+  if (url?.[1] === undefined)
+    throw new Error(`the Alertmanager at ${alertmanagerUrl} posts to no local notifier webhook; run scripts/stack.sh start alertmanager`);
   const token = /\scredentials_file: (\S+)/.exec(config.original);
-  if (token?.[1] === undefined) throw new Error(`the Alertmanager at ${alertmanagerUrl} sends the notifier no token (no http_config credentials_file); run scripts/stack.sh start alertmanager`);
+  if (token?.[1] === undefined)
+    throw new Error(
+      `the Alertmanager at ${alertmanagerUrl} sends the notifier no token (no http_config credentials_file); run scripts/stack.sh start alertmanager`,
+    );
   return { port: Number(url[1]), tokenFile: token[1] };
 }
 
@@ -217,7 +231,11 @@ export async function produceAll(kafka: KafkaClient, topic: string, events: read
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+      });
     }
   } finally {
     await producer.disconnect();

@@ -29,13 +29,22 @@ const PORT_VARIABLES = [
 type Ports = Record<(typeof PORT_VARIABLES)[number], number>;
 
 /** The seven services Prometheus must scrape, by the variable of their port. */
-const SERVICE_PORTS = { exporter: 'EXPORTER_PORT', projector: 'PROJECTOR_PORT', ingest: 'INGEST_PORT', notifier: 'NOTIFIER_PORT', archiver: 'ARCHIVER_PORT', 'replay-api': 'REPLAY_PORT', board: 'BOARD_PORT' } as const;
+const SERVICE_PORTS = {
+  exporter: 'EXPORTER_PORT',
+  projector: 'PROJECTOR_PORT',
+  ingest: 'INGEST_PORT',
+  notifier: 'NOTIFIER_PORT',
+  archiver: 'ARCHIVER_PORT',
+  'replay-api': 'REPLAY_PORT',
+  board: 'BOARD_PORT',
+} as const;
 
 /**
  * What the test's own environment may carry about the shared stack (its stack.env loaded, a
  * service's variables): none of it reaches the stacks started here, which get only their own.
  */
-const STACK_VARIABLE = /^(KAFKA_(?!LIBS_DIR$)|PROM|ALERTMANAGER_|AM_|STACK_RUN_DIR$|REDIS_NAMESPACE$|EVENTS_TOPIC$|DLQ_TOPIC$|PROJECTOR_|ARCHIVER_|EVENTSTORE_URL$|NOTIFIER_|REPLAY_|INGEST_|EXPORTER_|DEMO$|CLOCK|DATA_DIR$|SMTP_URL$|NODE_OPTIONS$|BOARD_|MAIL_|DASHBOARD_URL$)/;
+const STACK_VARIABLE =
+  /^(KAFKA_(?!LIBS_DIR$)|PROM|ALERTMANAGER_|AM_|STACK_RUN_DIR$|REDIS_NAMESPACE$|EVENTS_TOPIC$|DLQ_TOPIC$|PROJECTOR_|ARCHIVER_|EVENTSTORE_URL$|NOTIFIER_|REPLAY_|INGEST_|EXPORTER_|DEMO$|CLOCK|DATA_DIR$|SMTP_URL$|NODE_OPTIONS$|BOARD_|MAIL_|DASHBOARD_URL$)/;
 
 interface Stack {
   name: string;
@@ -201,7 +210,14 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     cpSync(join(REPO_ROOT, 'infra', 'data'), dataDir, { recursive: true });
     const directory = JSON.parse(readFileSync(join(dataDir, 'units.json'), 'utf8')) as { units: Record<string, unknown>[] };
     for (const [name, p] of Object.entries(plan)) {
-      directory.units.push({ id: p.unit, name: `Đơn vị thử nghiệm ${name.toUpperCase()}`, level: 'province', kind: 'department', parent: 'dn', validFrom: '2025-07-01' });
+      directory.units.push({
+        id: p.unit,
+        name: `Đơn vị thử nghiệm ${name.toUpperCase()}`,
+        level: 'province',
+        kind: 'department',
+        parent: 'dn',
+        validFrom: '2025-07-01',
+      });
     }
     writeFileSync(join(dataDir, 'units.json'), JSON.stringify(directory, null, 2));
 
@@ -260,7 +276,10 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
       const events = Array.from({ length: p.dossiers }, (_, i) => {
         const dossier = `${id}-${name}-${i}`;
         // Received 8 days ago; the overdue ones were due an hour later, the others are due in 5 days.
-        return [ev.received(p.unit, dossier, at(192 - i), 'online', { dueAt: i < p.overdue ? at(191 - i) : at(-120) }), ev.resolved(p.unit, dossier, at(48 - i), true)];
+        return [
+          ev.received(p.unit, dossier, at(192 - i), 'online', { dueAt: i < p.overdue ? at(191 - i) : at(-120) }),
+          ev.resolved(p.unit, dossier, at(48 - i), true),
+        ];
       }).flat();
       // The producer key npm start made for this stack (its sample used it too).
       const key = readFileSync(join(stacks[name].dir, 'ingest', 'producer-key'), 'utf8').trim();
@@ -295,7 +314,9 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
         .map(([service, variable]) => `${service} http://127.0.0.1:${stack.ports[variable]}/metrics up`)
         .sort();
       await expectValue(stack, 'targets', wanted, targets);
-      const managers = await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(`http://127.0.0.1:${stack.ports.PROMETHEUS_PORT}/api/v1/alertmanagers`);
+      const managers = await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(
+        `http://127.0.0.1:${stack.ports.PROMETHEUS_PORT}/api/v1/alertmanagers`,
+      );
       expect(managers.data.activeAlertmanagers.map((m) => m.url)).toEqual([`http://127.0.0.1:${stack.ports.ALERTMANAGER_PORT}/api/v2/alerts`]);
       const status = await getJson<{ config: { original: string } }>(`http://127.0.0.1:${stack.ports.ALERTMANAGER_PORT}/api/v2/status`);
       // Every URL the Alertmanager can post to (its built-in integrations' defaults are `<name>_url`).
@@ -306,10 +327,11 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
   it("each stack's alerts and notices concern its own unit only", async () => {
     // The overdue share of each unit is far above its 1 % target: OverdueRatioAboveTarget fires after its `for: 1m`.
     for (const stack of Object.values(stacks)) {
-      await waitFor(
-        async () => ((await notices(stack)).some((n) => n.status === 'firing' && n.groupKey.includes(`unit="${stack.unit}"`)) ? true : undefined),
-        { timeoutMs: 240_000, intervalMs: 2000, description: `stack ${stack.name}: a notice about ${stack.unit}` },
-      );
+      await waitFor(async () => ((await notices(stack)).some((n) => n.status === 'firing' && n.groupKey.includes(`unit="${stack.unit}"`)) ? true : undefined), {
+        timeoutMs: 240_000,
+        intervalMs: 2000,
+        description: `stack ${stack.name}: a notice about ${stack.unit}`,
+      });
     }
     for (const stack of Object.values(stacks)) {
       const other = stack.name === 'a' ? stacks.b : stacks.a;
@@ -341,7 +363,10 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     // The other stack runs on: all its targets up, its numbers unchanged.
     expect(a.start?.exitCode).toBeNull();
     const services = Object.keys(SERVICE_PORTS).length;
-    await waitFor(async () => ((await single(a, 'sum(up)')) === services ? true : undefined), { timeoutMs: 30_000, description: `stack a: ${services} targets up` });
+    await waitFor(async () => ((await single(a, 'sum(up)')) === services ? true : undefined), {
+      timeoutMs: 30_000,
+      description: `stack a: ${services} targets up`,
+    });
     expect(await single(a, 'sum(dvc_dossiers_resolved{window="14d"})')).toBe(plan.a.dossiers);
   }, 600_000);
 });

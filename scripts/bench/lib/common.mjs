@@ -34,7 +34,10 @@ export function count(name, text, min = 1) {
 
 /** A comma list of counts, e.g. "100,500,1000". */
 export function countList(name, text, min = 1) {
-  const items = String(text).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) {
     process.stderr.write(`--${name} must be a comma list of integers >= ${min}, got '${text}'\n`);
     process.exit(2);
@@ -146,7 +149,6 @@ export async function waitLazyFree(redis, timeoutMs = 60_000) {
     await sleep(100);
   }
 }
-
 
 export async function scrapeMetrics(port) {
   try {

@@ -50,7 +50,13 @@ export async function machineDetails(env, redis) {
     ['Kafka', `${kafkaVersion()}, single node KRaft at ${env.kafkaBrokers}`],
     ['Redis', `${infoField(redisInfo, 'redis_version') ?? '?'} at ${env.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`],
     ['Clients', `kafkajs ${packageVersion('kafkajs')}, ioredis ${packageVersion('ioredis')}`],
-    ['Load average (1/5/15 min) at the start', os.loadavg().map((x) => x.toFixed(1)).join(' / ')],
+    [
+      'Load average (1/5/15 min) at the start',
+      os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / '),
+    ],
   ];
 }
 

@@ -25,17 +25,39 @@ import { MIX } from './events.mjs';
 
 /** The 34 provincial units after the reform (28 provinces, 6 centrally-run cities). */
 export const PROVINCES = [
-  ['hanoi', 'Thành phố Hà Nội'], ['hue', 'Thành phố Huế'], ['haiphong', 'Thành phố Hải Phòng'],
-  ['danang', 'Thành phố Đà Nẵng'], ['hcm', 'Thành phố Hồ Chí Minh'], ['cantho', 'Thành phố Cần Thơ'],
-  ['tuyenquang', 'Tỉnh Tuyên Quang'], ['caobang', 'Tỉnh Cao Bằng'], ['laichau', 'Tỉnh Lai Châu'],
-  ['laocai', 'Tỉnh Lào Cai'], ['thainguyen', 'Tỉnh Thái Nguyên'], ['dienbien', 'Tỉnh Điện Biên'],
-  ['langson', 'Tỉnh Lạng Sơn'], ['sonla', 'Tỉnh Sơn La'], ['phutho', 'Tỉnh Phú Thọ'],
-  ['bacninh', 'Tỉnh Bắc Ninh'], ['quangninh', 'Tỉnh Quảng Ninh'], ['hungyen', 'Tỉnh Hưng Yên'],
-  ['ninhbinh', 'Tỉnh Ninh Bình'], ['thanhhoa', 'Tỉnh Thanh Hóa'], ['nghean', 'Tỉnh Nghệ An'],
-  ['hatinh', 'Tỉnh Hà Tĩnh'], ['quangtri', 'Tỉnh Quảng Trị'], ['quangngai', 'Tỉnh Quảng Ngãi'],
-  ['gialai', 'Tỉnh Gia Lai'], ['khanhhoa', 'Tỉnh Khánh Hòa'], ['lamdong', 'Tỉnh Lâm Đồng'],
-  ['daklak', 'Tỉnh Đắk Lắk'], ['dongnai', 'Tỉnh Đồng Nai'], ['tayninh', 'Tỉnh Tây Ninh'],
-  ['vinhlong', 'Tỉnh Vĩnh Long'], ['dongthap', 'Tỉnh Đồng Tháp'], ['camau', 'Tỉnh Cà Mau'],
+  ['hanoi', 'Thành phố Hà Nội'],
+  ['hue', 'Thành phố Huế'],
+  ['haiphong', 'Thành phố Hải Phòng'],
+  ['danang', 'Thành phố Đà Nẵng'],
+  ['hcm', 'Thành phố Hồ Chí Minh'],
+  ['cantho', 'Thành phố Cần Thơ'],
+  ['tuyenquang', 'Tỉnh Tuyên Quang'],
+  ['caobang', 'Tỉnh Cao Bằng'],
+  ['laichau', 'Tỉnh Lai Châu'],
+  ['laocai', 'Tỉnh Lào Cai'],
+  ['thainguyen', 'Tỉnh Thái Nguyên'],
+  ['dienbien', 'Tỉnh Điện Biên'],
+  ['langson', 'Tỉnh Lạng Sơn'],
+  ['sonla', 'Tỉnh Sơn La'],
+  ['phutho', 'Tỉnh Phú Thọ'],
+  ['bacninh', 'Tỉnh Bắc Ninh'],
+  ['quangninh', 'Tỉnh Quảng Ninh'],
+  ['hungyen', 'Tỉnh Hưng Yên'],
+  ['ninhbinh', 'Tỉnh Ninh Bình'],
+  ['thanhhoa', 'Tỉnh Thanh Hóa'],
+  ['nghean', 'Tỉnh Nghệ An'],
+  ['hatinh', 'Tỉnh Hà Tĩnh'],
+  ['quangtri', 'Tỉnh Quảng Trị'],
+  ['quangngai', 'Tỉnh Quảng Ngãi'],
+  ['gialai', 'Tỉnh Gia Lai'],
+  ['khanhhoa', 'Tỉnh Khánh Hòa'],
+  ['lamdong', 'Tỉnh Lâm Đồng'],
+  ['daklak', 'Tỉnh Đắk Lắk'],
+  ['dongnai', 'Tỉnh Đồng Nai'],
+  ['tayninh', 'Tỉnh Tây Ninh'],
+  ['vinhlong', 'Tỉnh Vĩnh Long'],
+  ['dongthap', 'Tỉnh Đồng Tháp'],
+  ['camau', 'Tỉnh Cà Mau'],
   ['angiang', 'Tỉnh An Giang'],
 ];
 
@@ -43,11 +65,23 @@ export const NATION_COMMUNES = 3321;
 
 /** Departments and sectors of a province that receive dossiers. */
 export const DEPARTMENTS = [
-  ['snv', 'Sở Nội vụ'], ['stp', 'Sở Tư pháp'], ['stc', 'Sở Tài chính'], ['sct', 'Sở Công Thương'],
-  ['snnmt', 'Sở Nông nghiệp và Môi trường'], ['sxd', 'Sở Xây dựng'], ['sgddt', 'Sở Giáo dục và Đào tạo'],
-  ['syt', 'Sở Y tế'], ['svhttdl', 'Sở Văn hóa, Thể thao và Du lịch'], ['skhcn', 'Sở Khoa học và Công nghệ'],
-  ['sdttg', 'Sở Dân tộc và Tôn giáo'], ['ttt', 'Thanh tra tỉnh'], ['vpubnd', 'Văn phòng UBND'],
-  ['bqlkcn', 'Ban Quản lý các khu công nghiệp'], ['ca', 'Công an'], ['bhxh', 'Bảo hiểm xã hội'], ['thue', 'Thuế'],
+  ['snv', 'Sở Nội vụ'],
+  ['stp', 'Sở Tư pháp'],
+  ['stc', 'Sở Tài chính'],
+  ['sct', 'Sở Công Thương'],
+  ['snnmt', 'Sở Nông nghiệp và Môi trường'],
+  ['sxd', 'Sở Xây dựng'],
+  ['sgddt', 'Sở Giáo dục và Đào tạo'],
+  ['syt', 'Sở Y tế'],
+  ['svhttdl', 'Sở Văn hóa, Thể thao và Du lịch'],
+  ['skhcn', 'Sở Khoa học và Công nghệ'],
+  ['sdttg', 'Sở Dân tộc và Tôn giáo'],
+  ['ttt', 'Thanh tra tỉnh'],
+  ['vpubnd', 'Văn phòng UBND'],
+  ['bqlkcn', 'Ban Quản lý các khu công nghiệp'],
+  ['ca', 'Công an'],
+  ['bhxh', 'Bảo hiểm xã hội'],
+  ['thue', 'Thuế'],
 ];
 
 /** Dossiers received per unit per working day, by kind (see the header for the calibration). */
@@ -78,7 +112,8 @@ export function nationDirectory({ seed = 7 } = {}) {
   const validFrom = '2025-07-01';
   const counts = communeCounts(seed);
   const units = [];
-  const add = (province, record) => units.push({ province, perDay: DOSSIERS_PER_DAY[record.kind] * (skew() / (0.3 + 1.4 / 3)), record: { ...record, validFrom } });
+  const add = (province, record) =>
+    units.push({ province, perDay: DOSSIERS_PER_DAY[record.kind] * (skew() / (0.3 + 1.4 / 3)), record: { ...record, validFrom } });
   PROVINCES.forEach(([p, name], i) => {
     add(p, { id: p, name: `UBND ${name.replace(/^Tỉnh/, 'tỉnh').replace(/^Thành phố/, 'thành phố')}`, level: 'province', kind: 'province' });
     for (const [code, dept] of DEPARTMENTS) add(p, { id: `${p}.${code}`, name: `${dept} ${name}`, level: 'province', kind: 'department', parent: p });
@@ -86,9 +121,16 @@ export function nationDirectory({ seed = 7 } = {}) {
     add(p, { id: office, name: `Văn phòng Đăng ký đất đai ${name}`, level: 'province', kind: 'land_registration_office', parent: `${p}.snnmt` });
     const branches = Math.ceil(counts[i] / COMMUNES_PER_BRANCH);
     for (let b = 1; b <= branches; b++) {
-      add(p, { id: `${office}.cn${String(b).padStart(2, '0')}`, name: `Chi nhánh ${b} Văn phòng Đăng ký đất đai ${name}`, level: 'province', kind: 'land_registration_branch', parent: office });
+      add(p, {
+        id: `${office}.cn${String(b).padStart(2, '0')}`,
+        name: `Chi nhánh ${b} Văn phòng Đăng ký đất đai ${name}`,
+        level: 'province',
+        kind: 'land_registration_branch',
+        parent: office,
+      });
     }
-    for (let c = 1; c <= counts[i]; c++) add(p, { id: `${p}.x${String(c).padStart(4, '0')}`, name: `UBND xã/phường ${c} ${name}`, level: 'commune', kind: 'commune_desk', parent: p });
+    for (let c = 1; c <= counts[i]; c++)
+      add(p, { id: `${p}.x${String(c).padStart(4, '0')}`, name: `UBND xã/phường ${c} ${name}`, level: 'commune', kind: 'commune_desk', parent: p });
   });
   return units;
 }
@@ -101,7 +143,13 @@ export function traffic(units) {
     byKind[u.record.kind] = (byKind[u.record.kind] ?? 0) + 1;
     perDay += u.perDay;
   }
-  return { units: units.length, provinces: new Set(units.map((u) => u.province)).size, byKind, dossiersPerDay: perDay, eventsPerDay: perDay * EVENTS_PER_DOSSIER };
+  return {
+    units: units.length,
+    provinces: new Set(units.map((u) => u.province)).size,
+    byKind,
+    dossiersPerDay: perDay,
+    eventsPerDay: perDay * EVENTS_PER_DOSSIER,
+  };
 }
 
 /** The first `provinces` provinces of the nation. */
@@ -133,7 +181,8 @@ export function weightedPicker(units) {
 export function unitsFile(units, version) {
   return {
     version,
-    about: 'Synthetic nation-sized unit directory written by scripts/bench/sizing.mjs (scripts/bench/lib/nation.mjs): 34 provinces after the 2025 reform, their departments, land registration office and branches, and 3,321 commune-level units with generated names. For sizing only.',
+    about:
+      'Synthetic nation-sized unit directory written by scripts/bench/sizing.mjs (scripts/bench/lib/nation.mjs): 34 provinces after the 2025 reform, their departments, land registration office and branches, and 3,321 commune-level units with generated names. For sizing only.',
     units: units.map((u) => u.record),
   };
 }

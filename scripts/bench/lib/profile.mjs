@@ -38,7 +38,12 @@ export function summariseProfile(file) {
     if (IDLE.has(name)) continue;
     busyUs += us;
     const category = categoryOf(url, name);
-    const short = url ? url.replace(/^file:\/\/.*?node_modules\//, '').replace(/^file:\/\/\/work\/main\//, '').replace(/^file:\/\/[^ ]*\/main\//, '') : '';
+    const short = url
+      ? url
+          .replace(/^file:\/\/.*?node_modules\//, '')
+          .replace(/^file:\/\/\/work\/main\//, '')
+          .replace(/^file:\/\/[^ ]*\/main\//, '')
+      : '';
     const where = short ? `${short}:${lineNumber + 1}` : '';
     const key = `${name}\t${where}`;
     const entry = functions.get(key) ?? { name, where, category, ms: 0 };

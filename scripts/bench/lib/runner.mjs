@@ -60,7 +60,13 @@ export const TABLE_HEAD = '| Measure | Median | Runs |\n|---|---:|---|';
  * }} spec
  */
 export async function runBench(spec) {
-  const parseOptions = { runs: { type: 'string' }, quick: { type: 'boolean', default: false }, output: { type: 'string' }, section: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } };
+  const parseOptions = {
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    output: { type: 'string' },
+    section: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  };
   for (const [key, o] of Object.entries(spec.options)) parseOptions[key] = { type: o.type };
   const helpText = `${spec.help.trimEnd()}\n\n${COMMON_HELP}`;
   let values;
@@ -113,12 +119,14 @@ export async function runBench(spec) {
           clientId: 'dvc-bench',
           brokers: env.kafkaBrokers.split(',').map((b) => b.trim()),
           logLevel: logLevel.ERROR,
-          logCreator: () => ({ log: entry }) => {
-            const text = `${entry.message}${entry.error ? `: ${entry.error}` : ''}`;
-            if (Date.now() - (lastLogged.get(text) ?? 0) < 30_000) return;
-            lastLogged.set(text, Date.now());
-            log(`kafkajs: ${text}`);
-          },
+          logCreator:
+            () =>
+            ({ log: entry }) => {
+              const text = `${entry.message}${entry.error ? `: ${entry.error}` : ''}`;
+              if (Date.now() - (lastLogged.get(text) ?? 0) < 30_000) return;
+              lastLogged.set(text, Date.now());
+              log(`kafkajs: ${text}`);
+            },
           connectionTimeout: 5000,
           requestTimeout: 30_000,
         });

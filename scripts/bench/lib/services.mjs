@@ -51,11 +51,15 @@ export const UNCHECKED_PRODUCERS_ENV = { PRODUCER_KEYS_FILE: 'off' };
  */
 export function benchProducerKey(ctx, fileName = 'producer-keys.json') {
   const file = join(ctx.workDir, fileName);
-  const key = execFileSync(process.execPath, [serviceMain('cli'), 'keys', 'create', '--id', 'bench-producer', '--role', 'producer', '--units', '*', '--types', '*', '--rate', '100000', '--file', file], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).trim();
+  const key = execFileSync(
+    process.execPath,
+    [serviceMain('cli'), 'keys', 'create', '--id', 'bench-producer', '--role', 'producer', '--units', '*', '--types', '*', '--rate', '100000', '--file', file],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).trim();
   if (!/^\S{20,}$/.test(key)) throw new Error(`dvc keys create printed no key: '${key}'`);
   return { env: { INGEST_KEYS_FILE: file }, consumerEnv: { PRODUCER_KEYS_FILE: file }, headers: { authorization: `Bearer ${key}` } };
 }
@@ -148,7 +152,12 @@ export function sampleRss(services, intervalMs = 1000) {
       for (const s of services) {
         const list = samples.get(s.name);
         const hwm = procStatusKb(s.pid, 'VmHWM');
-        out[s.name] = { medianMiB: median(list), maxMiB: list.length > 0 ? Math.max(...list) : Number.NaN, hwmMiB: hwm === undefined ? Number.NaN : hwm / 1024, samples: list.length };
+        out[s.name] = {
+          medianMiB: median(list),
+          maxMiB: list.length > 0 ? Math.max(...list) : Number.NaN,
+          hwmMiB: hwm === undefined ? Number.NaN : hwm / 1024,
+          samples: list.length,
+        };
       }
       return out;
     },

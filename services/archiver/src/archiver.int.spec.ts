@@ -46,9 +46,7 @@ describe('archiver on real Kafka and SQLite', () => {
   const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
     const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
     const values = (found?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
-    return values
-      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
-      .reduce((sum, v) => sum + v.value, 0);
+    return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((sum, v) => sum + v.value, 0);
   };
 
   // Written as every producer writes: with its producer key id (ARCHITECTURE.md, "Who may write the events topic").
@@ -58,7 +56,13 @@ describe('archiver on real Kafka and SQLite', () => {
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: dlq, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: 3 },
+        { topic: dlq, numPartitions: 1 },
+      ],
+    });
     await admin.disconnect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -78,7 +82,19 @@ describe('archiver on real Kafka and SQLite', () => {
       close: () => store.close(),
     };
     deadLetters = new DeadLetterPublisher(kafka, dlq);
-    archiver = createArchiver({ kafka, store: flaky, deadLetters, registry, logger, topic, groupId, admission: () => admission, now: Date.now, sessionTimeoutMs: 6000, lagIntervalMs: 200 });
+    archiver = createArchiver({
+      kafka,
+      store: flaky,
+      deadLetters,
+      registry,
+      logger,
+      topic,
+      groupId,
+      admission: () => admission,
+      now: Date.now,
+      sessionTimeoutMs: 6000,
+      lagIntervalMs: 200,
+    });
     await archiver.start();
     await waitFor(() => (archiver.isRunning() ? true : undefined), { description: 'archiver joined its group' });
   });
@@ -101,10 +117,11 @@ describe('archiver on real Kafka and SQLite', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await waitFor(
-        async () => ([...(await consumerLag(admin, groupId, topic)).values()].every((n) => n === 0) ? true : undefined),
-        { timeoutMs: 60_000, intervalMs: 50, description: 'consumer lag 0' },
-      );
+      await waitFor(async () => ([...(await consumerLag(admin, groupId, topic)).values()].every((n) => n === 0) ? true : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+        description: 'consumer lag 0',
+      });
     } finally {
       await admin.disconnect();
     }
@@ -128,7 +145,11 @@ describe('archiver on real Kafka and SQLite', () => {
     ];
     const messages = originals.map((e) => ({ key: e.subject, value: JSON.stringify(e) }));
     await send([...messages.slice(0, 150), ...invalid.slice(0, 2), ...messages.slice(150), ...invalid.slice(2)]);
-    await waitFor(async () => ((await metric('dvc_archiver_events_appended_total')) === 300 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '300 appended' });
+    await waitFor(async () => ((await metric('dvc_archiver_events_appended_total')) === 300 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      description: '300 appended',
+    });
     await settled();
     const stored = await store.read();
     expect(stored.map((s) => s.position)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
@@ -147,7 +168,11 @@ describe('archiver on real Kafka and SQLite', () => {
     // Same events, keys of each object in reverse order: equal as events, different as bytes.
     const again = originals.slice(0, 40).map((e) => Object.fromEntries(Object.entries(e).reverse()));
     await send(again.map((e) => ({ key: String(e.subject), value: JSON.stringify(e) })));
-    await waitFor(async () => ((await metric('dvc_archiver_events_duplicate_total')) === 40 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '40 duplicates' });
+    await waitFor(async () => ((await metric('dvc_archiver_events_duplicate_total')) === 40 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      description: '40 duplicates',
+    });
     await settled();
     expect(await store.head()).toBe(300);
     expect(await metric('dvc_archiver_events_appended_total')).toBe(300);
@@ -218,7 +243,11 @@ describe('archiver on real Kafka and SQLite', () => {
     const past = at(`${id}-1990`, '1990-01-01T08:00:00+07:00');
     const fine = received(`${id}-fine`);
     await send([future, past, fine].map((e) => ({ key: e.subject, value: JSON.stringify(e) })));
-    await waitFor(async () => ((await store.head()) === 311 ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: 'the admissible event stored' });
+    await waitFor(async () => ((await store.head()) === 311 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      description: 'the admissible event stored',
+    });
     await settled();
     expect(await metric('dvc_archiver_events_skipped_total', { reason: 'future-time' })).toBe(1);
     expect(await metric('dvc_archiver_events_skipped_total', { reason: 'before-history-start' })).toBe(1);

@@ -7,7 +7,10 @@ import { counter, gauge } from '@dvc/service';
 import { classifyResults, conflictLetter, type Archivable } from './classify.js';
 
 /** The batch consumer's own settings, passed through. */
-type ConsumerSettings = Pick<BatchConsumerOptions<{ admission: AdmissionLimits }>, 'partitionsConcurrently' | 'sessionTimeoutMs' | 'lagIntervalMs' | 'producers'>;
+type ConsumerSettings = Pick<
+  BatchConsumerOptions<{ admission: AdmissionLimits }>,
+  'partitionsConcurrently' | 'sessionTimeoutMs' | 'lagIntervalMs' | 'producers'
+>;
 
 export interface ArchiverDeps extends ConsumerSettings {
   kafka: KafkaClient;
@@ -40,10 +43,25 @@ export type Archiver = Pick<BatchConsumer, 'start' | 'isRunning' | 'stop'>;
 export function createArchiver(deps: ArchiverDeps): Archiver {
   const { logger, registry } = deps;
   const appended = counter(registry, 'dvc_archiver_events_appended_total', 'Events this instance appended to the event store', ['type']);
-  const duplicates = counter(registry, 'dvc_archiver_events_duplicate_total', 'Events this instance found already stored with the same body (redeliveries)', ['type']);
-  const skipped = counter(registry, 'dvc_archiver_events_skipped_total', 'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)', ['reason']);
-  const deadLettered = counter(registry, 'dvc_archiver_events_dead_lettered_total', 'Messages this instance dead-lettered: copies of a stored event id with a different body', ['reason']);
-  const failures = counter(registry, 'dvc_archiver_batch_failures_total', 'Batches that failed and were left uncommitted to be delivered again', ['stage', 'retriable']);
+  const duplicates = counter(registry, 'dvc_archiver_events_duplicate_total', 'Events this instance found already stored with the same body (redeliveries)', [
+    'type',
+  ]);
+  const skipped = counter(
+    registry,
+    'dvc_archiver_events_skipped_total',
+    'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)',
+    ['reason'],
+  );
+  const deadLettered = counter(
+    registry,
+    'dvc_archiver_events_dead_lettered_total',
+    'Messages this instance dead-lettered: copies of a stored event id with a different body',
+    ['reason'],
+  );
+  const failures = counter(registry, 'dvc_archiver_batch_failures_total', 'Batches that failed and were left uncommitted to be delivered again', [
+    'stage',
+    'retriable',
+  ]);
   const lastPosition = gauge(registry, 'dvc_archiver_last_position', 'Highest event store position this instance appended (the store head at start)');
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
@@ -73,7 +91,13 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const handler: BatchHandler<{ admission: AdmissionLimits }> = {
     rules: () => ({ admission: deps.admission() }),
     async handle({ topic, partition, admitted, refused }) {
-      const archivable: Archivable[] = admitted.map((m) => ({ event: m.event, key: m.key, value: m.value, offset: m.offset, ...(m.producerKey === undefined ? {} : { producerKey: m.producerKey }) }));
+      const archivable: Archivable[] = admitted.map((m) => ({
+        event: m.event,
+        key: m.key,
+        value: m.value,
+        offset: m.offset,
+        ...(m.producerKey === undefined ? {} : { producerKey: m.producerKey }),
+      }));
       const outcome = classifyResults(archivable, await append(archivable, partition));
       for (const [type, n] of outcome.appended) appended.inc({ type }, n);
       for (const [type, n] of outcome.duplicates) duplicates.inc({ type }, n);
@@ -89,7 +113,10 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
           );
         }
         try {
-          await deps.deadLetters.publish(outcome.conflicts.map((c) => conflictLetter(c, topic, partition)), new Date(deps.now()));
+          await deps.deadLetters.publish(
+            outcome.conflicts.map((c) => conflictLetter(c, topic, partition)),
+            new Date(deps.now()),
+          );
         } catch (error) {
           failures.inc({ stage: 'dead_letter', retriable: 'true' });
           logger.error({ err: error, partition, count: outcome.conflicts.length }, 'dead-letter publish failed; batch left uncommitted and delivered again');
@@ -99,7 +126,10 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
       }
       if (refused.length > 0) {
         for (const r of refused) skipped.inc({ reason: r.code });
-        logger.debug({ partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason }, 'invalid or inadmissible messages skipped');
+        logger.debug(
+          { partition, count: refused.length, firstOffset: refused[0]?.offset, first: refused[0]?.reason },
+          'invalid or inadmissible messages skipped',
+        );
       }
     },
   };

@@ -7,11 +7,23 @@ function event(id: string, type: 'received' | 'payment' = 'received', procedure 
   const result = validateEvent(
     type === 'received'
       ? {
-          specversion: '1.0', id, source: 'unit-test', type: 'vn.dvc.dossier.received', time, subject: `d-${id}`, unitid: 'u1',
+          specversion: '1.0',
+          id,
+          source: 'unit-test',
+          type: 'vn.dvc.dossier.received',
+          time,
+          subject: `d-${id}`,
+          unitid: 'u1',
           data: { dossierId: `d-${id}`, unitId: 'u1', procedureId: procedure, channel: 'online', receivedAt: time, processingDays: 5 },
         }
       : {
-          specversion: '1.0', id, source: 'unit-test', type: 'vn.dvc.payment.completed', time, subject: `p-${id}`, unitid: 'u1',
+          specversion: '1.0',
+          id,
+          source: 'unit-test',
+          type: 'vn.dvc.payment.completed',
+          time,
+          subject: `p-${id}`,
+          unitid: 'u1',
           data: { paymentId: `p-${id}`, unitId: 'u1', kind: 'fee', amountVnd: 1000, channel: 'online', paidAt: time },
         },
   );

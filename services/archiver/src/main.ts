@@ -5,7 +5,14 @@ import { DeadLetterPublisher, consumerGroupSpec, createKafka, ensureTopics, kafk
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
-const spec = { ...kafkaSpec, ...producerKeysSpec, ...eventStoreSpec, ...admittingReferenceSpec, ...consumerGroupSpec('archiver'), ...listenSpec('archiver', 9466) };
+const spec = {
+  ...kafkaSpec,
+  ...producerKeysSpec,
+  ...eventStoreSpec,
+  ...admittingReferenceSpec,
+  ...consumerGroupSpec('archiver'),
+  ...listenSpec('archiver', 9466),
+};
 
 /** The composition root: configuration, then the archiver's handler in the batch consumer runtime and the HTTP shell. */
 await runMain('archiver', {

@@ -43,7 +43,15 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     { id: 'town', name: 'UBND thị xã Bình Long', level: 'district', kind: 'district_desk' },
   ]);
   const parsed = parseTargets(
-    { periods: [], targets: ['overdue_ratio', 'online_dossier_share', 'online_service_utilization', 'digitization_share', 'online_report_share'].map((kpi) => ({ kpi, comparison: kpi === 'overdue_ratio' ? 'lt' : 'ge', value: 0.5, windows: ['14d'] })) },
+    {
+      periods: [],
+      targets: ['overdue_ratio', 'online_dossier_share', 'online_service_utilization', 'digitization_share', 'online_report_share'].map((kpi) => ({
+        kpi,
+        comparison: kpi === 'overdue_ratio' ? 'lt' : 'ge',
+        value: 0.5,
+        windows: ['14d'],
+      })),
+    },
     days,
     ['14d'],
   );
@@ -58,7 +66,11 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     role,
     createdAt: '2026-01-01T00:00:00Z',
   });
-  const ring = new KeyRing([record('all', 'key-all', '*', 'board'), record('ward', 'key-ward', ['ward'], 'board'), record('replay', 'key-replay', '*', 'replay')]);
+  const ring = new KeyRing([
+    record('all', 'key-all', '*', 'board'),
+    record('ward', 'key-ward', ['ward'], 'board'),
+    record('replay', 'key-replay', '*', 'replay'),
+  ]);
   let app: BoardApp;
   let base = '';
   const get = (path: string, key?: string) => fetch(`${base}${path}`, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
@@ -108,7 +120,13 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
   it('answers /healthz without a key, with the build info and the clock', async () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', service: 'board', version: '9.9.9', node: process.version, clock: { mode: 'as-of', asOf: new Date(NOW).toISOString() } });
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      service: 'board',
+      version: '9.9.9',
+      node: process.version,
+      clock: { mode: 'as-of', asOf: new Date(NOW).toISOString() },
+    });
   });
 
   it("lists the units a key may read, with the directory's names", async () => {
@@ -153,7 +171,11 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
   it('refuses a bad request with every problem: state, limit, unknown parameter', async () => {
     const { status, body } = await json('/v1/units/ward/dossiers?state=late&limit=0&page=2');
     expect(status).toBe(400);
-    expect(body.problems).toEqual(["unknown query parameter 'page'", 'state must be one of overdue, due_soon, paused', 'limit must be a whole number from 1 to 1000']);
+    expect(body.problems).toEqual([
+      "unknown query parameter 'page'",
+      'state must be one of overdue, due_soon, paused',
+      'limit must be a whole number from 1 to 1000',
+    ]);
     expect((await json('/v1/units/ward/other')).status).toBe(404);
   });
 

@@ -4,7 +4,18 @@ import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
-import { MAX_PAGE_SIZE, PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type LiveView, type Page, type QueueItem, type RedisClient } from '@dvc/read-model';
+import {
+  MAX_PAGE_SIZE,
+  PageRequestError,
+  listUnits,
+  readDueSoon,
+  readOverdue,
+  readPaused,
+  type LiveView,
+  type Page,
+  type QueueItem,
+  type RedisClient,
+} from '@dvc/read-model';
 import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
@@ -51,7 +62,13 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 
 /** A list item as the API writes it: ids and times only. */
 function itemJson(item: QueueItem) {
-  return { dossierId: item.dossierId, procedureId: item.procedureId ?? null, receivedAt: iso(item.receivedAtMs), dueAt: iso(item.dueMs), daysOverdue: item.daysOverdue };
+  return {
+    dossierId: item.dossierId,
+    procedureId: item.procedureId ?? null,
+    receivedAt: iso(item.receivedAtMs),
+    dueAt: iso(item.dueMs),
+    daysOverdue: item.daysOverdue,
+  };
 }
 
 export function createApp(deps: BoardDeps): BoardApp {
@@ -115,7 +132,10 @@ export function createApp(deps: BoardDeps): BoardApp {
       now: new Date(at.nowMs).toISOString(),
       clock: describeClock(deps.live.clock),
       namespace: at.namespace,
-      windows: [{ id: '14d', name: '14 ngày gần nhất', from: null, to: null }, ...targets.periodRecords.map((p) => ({ id: p.id, name: p.name, from: p.from, to: p.to }))],
+      windows: [
+        { id: '14d', name: '14 ngày gần nhất', from: null, to: null },
+        ...targets.periodRecords.map((p) => ({ id: p.id, name: p.name, from: p.from, to: p.to })),
+      ],
       key: { id: key.id, units: key.units },
     });
   });
@@ -226,7 +246,11 @@ export function createApp(deps: BoardDeps): BoardApp {
       reply(res, 'report', 200, { period, name, rows });
     } else if (format === 'csv') {
       requests.inc({ route: 'report', status: '200' });
-      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${file}.csv"`, 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${file}.csv"`,
+        'cache-control': 'no-store',
+      });
       res.end(reportCsv(rows));
     } else {
       const body = await reportXlsx(rows, `Báo cáo tình hình giải quyết hồ sơ – ${name}`);

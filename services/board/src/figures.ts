@@ -108,7 +108,10 @@ export async function readOverview(prom: Prometheus, thresholds: KpiThresholds, 
   const left = single(await prom.query(panelQuery(queries, BALANCE_PANEL, 'A')));
   const right = single(await prom.query(panelQuery(queries, BALANCE_PANEL, 'B')));
   const open = right === null || counts.resolved === null || counts.withdrawn === null ? null : right - counts.resolved - counts.withdrawn;
-  const [paymentCounts, paymentVnd] = await Promise.all([prom.query(panelQuery(queries, PAYMENT_COUNT_PANEL)), prom.query(panelQuery(queries, PAYMENT_VND_PANEL))]);
+  const [paymentCounts, paymentVnd] = await Promise.all([
+    prom.query(panelQuery(queries, PAYMENT_COUNT_PANEL)),
+    prom.query(panelQuery(queries, PAYMENT_VND_PANEL)),
+  ]);
   const payments = paymentCounts
     .map((s): Payment => {
       const kind = s.metric.kind ?? '';

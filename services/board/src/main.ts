@@ -16,12 +16,16 @@ const spec = {
   ...watchedDataSpec,
   ...clockSpec,
   BOARD_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`, role board); reloaded when it changes', DEFAULT_KEYS_FILE),
-  PROMETHEUS_URL: url('Prometheus whose HTTP API the aggregates are read from (the recording rules of infra/prometheus/rules)', 'http://127.0.0.1:9090', ['http:', 'https:']),
+  PROMETHEUS_URL: url('Prometheus whose HTTP API the aggregates are read from (the recording rules of infra/prometheus/rules)', 'http://127.0.0.1:9090', [
+    'http:',
+    'https:',
+  ]),
   BOARD_PROMETHEUS_TIMEOUT_MS: int('longest wait for one Prometheus query (ms)', 10_000, 100, 120_000),
 };
 
 await runMain('board', {
-  description: 'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
+  description:
+    'the ops board: a Vietnamese page (province overview, units ranked by overdue share, worklists, meeting report) and the read API of per-unit dossier lists (scoped keys, role board)',
   spec,
   start: async ({ config, limits, registry, logger }) => {
     const clock = clockSetting(config);
@@ -47,7 +51,10 @@ await runMain('board', {
     return {
       server: app.server,
       listening: (port) =>
-        logger.info({ port, url: `http://${config.BOARD_HOST}:${port}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL }, 'board listening'),
+        logger.info(
+          { port, url: `http://${config.BOARD_HOST}:${port}/`, clock: describeClock(clock), base: config.REDIS_NAMESPACE, prometheus: config.PROMETHEUS_URL },
+          'board listening',
+        ),
       close: async () => {
         await app.close();
         data.close();

@@ -32,6 +32,18 @@ describe('openapi.json of the board', () => {
   });
 
   it('documents every API path the service serves', () => {
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/context', '/v1/openapi.json', '/v1/overview', '/v1/ranking', '/v1/report', '/v1/trend', '/v1/units', '/v1/units/{unit}/dossiers']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/healthz',
+      '/metrics',
+      '/readyz',
+      '/v1/context',
+      '/v1/openapi.json',
+      '/v1/overview',
+      '/v1/ranking',
+      '/v1/report',
+      '/v1/trend',
+      '/v1/units',
+      '/v1/units/{unit}/dossiers',
+    ]);
   });
 });

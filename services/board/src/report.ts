@@ -29,7 +29,8 @@ export const PROVINCE_ROW_ID = 'toan-tinh';
 /** The report's lines: one per unit, by unit id, then the province total (sums; the ratio of the sums). */
 export function reportRows(units: readonly UnitFigures[], nameOf: (unit: string) => string): ReportRow[] {
   const rows = units.map((u): ReportRow => ({ ...u, name: nameOf(u.unit), toResolve: u.carriedOver + u.received }));
-  const sum = (key: 'carriedOver' | 'received' | 'resolved' | 'resolvedOverdue' | 'open' | 'openOverdueNow' | 'withdrawn') => rows.reduce((total, r) => total + r[key], 0);
+  const sum = (key: 'carriedOver' | 'received' | 'resolved' | 'resolvedOverdue' | 'open' | 'openOverdueNow' | 'withdrawn') =>
+    rows.reduce((total, r) => total + r[key], 0);
   const resolved = sum('resolved');
   const total: ReportRow = {
     unit: PROVINCE_ROW_ID,

@@ -1,7 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DvcError } from '@dvc/domain';
 
-
 /** Thrown for a command line that cannot be understood; the CLI prints it with exit code 2. */
 export class UsageError extends DvcError {
   readonly code = 'DVC_USAGE';
@@ -19,7 +18,12 @@ export type FlagValues<O extends Options> = { [K in keyof O]?: O[K]['type'] exte
 export function parseFlags<O extends Options>(argv: readonly string[], options: O, maxPositionals = 0): { values: FlagValues<O>; positionals: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } } as ParseArgsConfig['options'], strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } } as ParseArgsConfig['options'],
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
     // Node appends advice about '--' to unknown options; the option's name is what matters here.
     throw new UsageError((error as Error).message.replace(/\. To specify a positional[\s\S]*$/, ''));
@@ -61,7 +65,10 @@ export function instantFlag(name: string, raw: string | undefined): number | und
 /** A comma-separated list flag, empty items dropped. */
 export function listFlag(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** Kafka positions `partition:offset[,partition:offset...]`. */

@@ -89,7 +89,8 @@ export function checkCalendarFile(text: string, fileName: string, days: DayIndex
       for (const k of Object.keys(item)) if (!ENTRY_FIELDS.has(k)) problems.push(`${where}: unknown field "${k}"`);
       const { date, name } = item;
       if (typeof name !== 'string' || name.trim() === '') problems.push(`${where}: name is missing`);
-      else if (!/\(.+\)/.test(name)) problems.push(`${where}: name "${name}" must be Vietnamese with the English in parentheses, e.g. "Tết Dương lịch (New Year's Day)"`);
+      else if (!/\(.+\)/.test(name))
+        problems.push(`${where}: name "${name}" must be Vietnamese with the English in parentheses, e.g. "Tết Dương lịch (New Year's Day)"`);
       if (typeof date !== 'string') {
         problems.push(`${where}: date is missing`);
         return;
@@ -106,7 +107,8 @@ export function checkCalendarFile(text: string, fileName: string, days: DayIndex
       seen.set(date, where);
       if (result.year !== undefined) {
         const inside = date.startsWith(`${result.year}-`) || (key === 'daysOff' && date.startsWith(`${result.year - 1}-12-`));
-        if (!inside) problems.push(`${where}: ${date} is outside ${result.year}${key === 'daysOff' ? ` (a day off may also be in December ${result.year - 1})` : ''}`);
+        if (!inside)
+          problems.push(`${where}: ${date} is outside ${result.year}${key === 'daysOff' ? ` (a day off may also be in December ${result.year - 1})` : ''}`);
       }
       const weekday = weekdayOf(day);
       if (key === 'daysOff' && (weekday === 0 || weekday === 6)) {

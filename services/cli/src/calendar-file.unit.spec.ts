@@ -104,8 +104,8 @@ describe('checkCalendarFile', () => {
       'daysOff[7] must be an object { "date", "name" }',
       'workingSaturdays[0]: unknown field "note"',
       'workingSaturdays[0]: 2027-02-07 is a Sunday, not a Saturday',
-      "2027-04-30 Ngày Giải phóng miền Nam, thống nhất đất nước (Reunification Day) is a day off by law (Labour Code 2019, Art. 112) and a weekday, but the file does not list it",
-      "2027-09-02 Quốc khánh (National Day) is a day off by law (Labour Code 2019, Art. 112) and a weekday, but the file does not list it",
+      '2027-04-30 Ngày Giải phóng miền Nam, thống nhất đất nước (Reunification Day) is a day off by law (Labour Code 2019, Art. 112) and a weekday, but the file does not list it',
+      '2027-09-02 Quốc khánh (National Day) is a day off by law (Labour Code 2019, Art. 112) and a weekday, but the file does not list it',
     ]);
   });
 
@@ -202,7 +202,12 @@ describe('dvc calendar', () => {
   });
 
   it('prints its help with --help and dvc help calendar', async () => {
-    for (const argv of [['calendar', '--help'], ['calendar', 'check', '--help'], ['calendar', 'show', '--help'], ['help', 'calendar']]) {
+    for (const argv of [
+      ['calendar', '--help'],
+      ['calendar', 'check', '--help'],
+      ['calendar', 'show', '--help'],
+      ['help', 'calendar'],
+    ]) {
       const io = bufferIo();
       expect(await run(argv, io)).toBe(0);
       expect(io.out()).toContain('Usage:\n  dvc calendar check <file>\n  dvc calendar show [--year YYYY] [--data-dir DIR]');

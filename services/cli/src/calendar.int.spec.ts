@@ -53,7 +53,20 @@ describe('the working-day calendar at the end of 2026, through the projection an
     // The test's unit is made up (not in units.json): pilot mode admits it.
     ACCEPT_UNKNOWN_UNITS: 'true',
   };
-  const kafka = createKafka({ KAFKA_BROKERS: [brokers], KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'none', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', EVENTS_TOPIC: '', DLQ_TOPIC: '', TOPIC_PARTITIONS: 1 }, 'cli-test', logger);
+  const kafka = createKafka(
+    {
+      KAFKA_BROKERS: [brokers],
+      KAFKA_SSL: false,
+      KAFKA_SASL_MECHANISM: 'none',
+      KAFKA_SASL_USERNAME: '',
+      KAFKA_SASL_PASSWORD: '',
+      EVENTS_TOPIC: '',
+      DLQ_TOPIC: '',
+      TOPIC_PARTITIONS: 1,
+    },
+    'cli-test',
+    logger,
+  );
   const receivedAt = '2026-12-31T09:00:00+07:00';
   const parsed = validateEvent({
     specversion: '1.0',
@@ -72,7 +85,14 @@ describe('the working-day calendar at the end of 2026, through the projection an
     const out: string[] = [];
     const err: string[] = [];
     let t = now;
-    return { env, now: () => t++, stdout: { write: (c: string) => out.push(c) }, stderr: { write: (c: string) => err.push(c) }, out: () => out.join(''), err: () => err.join('') };
+    return {
+      env,
+      now: () => t++,
+      stdout: { write: (c: string) => out.push(c) },
+      stderr: { write: (c: string) => err.push(c) },
+      out: () => out.join(''),
+      err: () => err.join(''),
+    };
   };
   const storedDueAt = async (namespace: string): Promise<number> => {
     const raw = await redis.get(new ProjectionStore(redis, namespace).keys.state(unit, `dossier:${dossier}`));
@@ -80,7 +100,12 @@ describe('the working-day calendar at the end of 2026, through the projection an
     return (JSON.parse(raw.slice(raw.indexOf('|') + 1)) as { dueAt: number }).dueAt;
   };
   const openStates = async (reference: ReferenceData, namespace: string, at: string) => {
-    const series = await namespaceSeries({ redis, reference, namespace, at: { namespace, keys: new Keys(namespace), nowMs: Date.parse(at), wallMs: Date.parse(at), clockMode: 'wall' } });
+    const series = await namespaceSeries({
+      redis,
+      reference,
+      namespace,
+      at: { namespace, keys: new Keys(namespace), nowMs: Date.parse(at), wallMs: Date.parse(at), clockMode: 'wall' },
+    });
     const open = (state: string) => series.get(`dvc_dossiers_open{unit="${unit}",level="unknown",state="${state}"}`);
     return { in_time: open('in_time'), overdue: open('overdue') };
   };
@@ -89,7 +114,8 @@ describe('the working-day calendar at the end of 2026, through the projection an
     // DATA_DIR with the repository's reference data and only the calendar files of 2022–2026.
     mkdirSync(join(dataDir, 'calendar'), { recursive: true });
     for (const f of ['units.json', 'targets.json', 'procedures.json']) copyFileSync(join(DEFAULT_DATA_DIR, f), join(dataDir, f));
-    for (const year of [2022, 2023, 2024, 2025, 2026]) copyFileSync(join(DEFAULT_DATA_DIR, 'calendar', `${year}.json`), join(dataDir, 'calendar', `${year}.json`));
+    for (const year of [2022, 2023, 2024, 2025, 2026])
+      copyFileSync(join(DEFAULT_DATA_DIR, 'calendar', `${year}.json`), join(dataDir, 'calendar', `${year}.json`));
     const store = openEventStore(storeUrl);
     await store.append(events);
     await store.close();
@@ -118,7 +144,7 @@ describe('the working-day calendar at the end of 2026, through the projection an
     expect(await openStates(reference, base, '2027-01-05T00:01:00+07:00')).toEqual({ in_time: 0, overdue: 1 });
   });
 
-  it("after a 2027 file is checked and deployed, dvc rebuild shows the new due date and --force switches to it", async () => {
+  it('after a 2027 file is checked and deployed, dvc rebuild shows the new due date and --force switches to it', async () => {
     // A test notice (not a real one): the fallback's days off plus Monday 4/1/2027 swapped with Saturday 9/1/2027.
     const file = join(dataDir, 'calendar', '2027.json');
     writeFileSync(

@@ -22,7 +22,11 @@ const COMMANDS: Record<string, Entry> = {
   replay: { summary: "republish a filtered range of the event store's history to a Kafka topic", help: REPLAY_HELP, run: replayCommand },
   keys: { summary: 'create, list and revoke API keys (replay API, ops board, ingest producers)', help: KEYS_HELP, run: keysCommand },
   namespaces: { summary: 'list the projection namespaces and which one is live', help: NAMESPACES_HELP, run: namespacesCommand },
-  calendar: { summary: "check a working-day calendar file before deploying it; show a year's days off and their source", help: CALENDAR_HELP, run: calendarCommand },
+  calendar: {
+    summary: "check a working-day calendar file before deploying it; show a year's days off and their source",
+    help: CALENDAR_HELP,
+    run: calendarCommand,
+  },
 };
 
 export function usage(): string {

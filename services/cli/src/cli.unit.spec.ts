@@ -4,7 +4,14 @@ import type { CliIo } from './io.js';
 function bufferIo(): CliIo & { out: () => string; err: () => string } {
   const out: string[] = [];
   const err: string[] = [];
-  return { env: {}, now: () => 0, stdout: { write: (c: string) => out.push(c) }, stderr: { write: (c: string) => err.push(c) }, out: () => out.join(''), err: () => err.join('') };
+  return {
+    env: {},
+    now: () => 0,
+    stdout: { write: (c: string) => out.push(c) },
+    stderr: { write: (c: string) => err.push(c) },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
 }
 
 describe('dvc dispatcher', () => {

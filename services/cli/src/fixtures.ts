@@ -22,17 +22,40 @@ export function history(units: readonly string[], dossiers: number): DvcEvent[] 
       const day = 1 + (i % 28);
       const received = `2022-06-${pad(day)}T08:00:00+07:00`;
       const due = `2022-06-${pad(Math.min(30, day + 2))}T17:00:00+07:00`;
-      out.push(event('vn.dvc.dossier.received', `${d}-rcv`, d, unit, received, { dossierId: d, procedureId: 'P-TEST', channel: i % 2 === 0 ? 'online' : 'direct', receivedAt: received, dueAt: due }));
+      out.push(
+        event('vn.dvc.dossier.received', `${d}-rcv`, d, unit, received, {
+          dossierId: d,
+          procedureId: 'P-TEST',
+          channel: i % 2 === 0 ? 'online' : 'direct',
+          receivedAt: received,
+          dueAt: due,
+        }),
+      );
       if (i % 5 === 4) {
         const at = `2022-06-${pad(day)}T10:00:00+07:00`;
         out.push(event('vn.dvc.dossier.supplement_requested', `${d}-sup`, d, unit, at, { dossierId: d, at }));
       } else if (i % 3 !== 2) {
         const resolved = `2022-06-${pad(Math.min(30, day + (i % 4)))}T09:00:00+07:00`;
-        out.push(event('vn.dvc.dossier.resolved', `${d}-res`, d, unit, resolved, { dossierId: d, resolvedAt: resolved, outcome: 'approved', processedOnline: i % 2 === 0 }));
+        out.push(
+          event('vn.dvc.dossier.resolved', `${d}-res`, d, unit, resolved, {
+            dossierId: d,
+            resolvedAt: resolved,
+            outcome: 'approved',
+            processedOnline: i % 2 === 0,
+          }),
+        );
       }
       if (i % 4 === 0) {
         const paidAt = `2022-06-${pad(day)}T09:30:00+07:00`;
-        out.push(event('vn.dvc.payment.completed', `${d}-pay`, `${d}-P`, unit, paidAt, { paymentId: `${d}-P`, kind: 'fee', channel: 'online', amountVnd: 50_000, paidAt }));
+        out.push(
+          event('vn.dvc.payment.completed', `${d}-pay`, `${d}-P`, unit, paidAt, {
+            paymentId: `${d}-P`,
+            kind: 'fee',
+            channel: 'online',
+            amountVnd: 50_000,
+            paidAt,
+          }),
+        );
       }
     }
   }

@@ -15,17 +15,38 @@ const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 function bufferIo(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
   const out: string[] = [];
   const err: string[] = [];
-  return { env, now: Date.now, stdout: { write: (c: string) => out.push(c) }, stderr: { write: (c: string) => err.push(c) }, out: () => out.join(''), err: () => err.join('') };
+  return {
+    env,
+    now: Date.now,
+    stdout: { write: (c: string) => out.push(c) },
+    stderr: { write: (c: string) => err.push(c) },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
 }
 
 describe('dvc dlq and dvc replay on a real Kafka', () => {
   const id = uniqueName('clik').replace(/[^a-z0-9-]/g, '');
   const logger = createLogger('test', 'silent');
-  const settings = { KAFKA_BROKERS: [brokers], KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'none' as const, KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', EVENTS_TOPIC: `${id}.events`, DLQ_TOPIC: `${id}.dlq`, TOPIC_PARTITIONS: 2 };
+  const settings = {
+    KAFKA_BROKERS: [brokers],
+    KAFKA_SSL: false,
+    KAFKA_SASL_MECHANISM: 'none' as const,
+    KAFKA_SASL_USERNAME: '',
+    KAFKA_SASL_PASSWORD: '',
+    EVENTS_TOPIC: `${id}.events`,
+    DLQ_TOPIC: `${id}.dlq`,
+    TOPIC_PARTITIONS: 2,
+  };
   const kafka = createKafka(settings, 'cli-test', logger);
   const replayTopic = `${id}.replay`;
   const dir = mkdtempSync(join(tmpdir(), 'dvc-cli-kafka-'));
-  const env = { KAFKA_BROKERS: brokers, EVENTS_TOPIC: settings.EVENTS_TOPIC, DLQ_TOPIC: settings.DLQ_TOPIC, EVENTSTORE_URL: `sqlite:${join(dir, 'events.sqlite')}` };
+  const env = {
+    KAFKA_BROKERS: brokers,
+    EVENTS_TOPIC: settings.EVENTS_TOPIC,
+    DLQ_TOPIC: settings.DLQ_TOPIC,
+    EVENTSTORE_URL: `sqlite:${join(dir, 'events.sqlite')}`,
+  };
 
   const read = async (topic: string) => {
     const messages: { partition: number; message: TopicMessage }[] = [];
@@ -58,7 +79,10 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       // The first was written with a producer key id; the others without one.
       ...(n === 1 ? { producerKey: 'portal-u1' } : {}),
     });
-    await publisher.publish([letter(1, 'data.dueAt: must be a date-time'), letter(2, 'not JSON'), letter(3, 'data.channel: unknown')], new Date('2026-11-30T07:00:00Z'));
+    await publisher.publish(
+      [letter(1, 'data.dueAt: must be a date-time'), letter(2, 'not JSON'), letter(3, 'data.channel: unknown')],
+      new Date('2026-11-30T07:00:00Z'),
+    );
     await publisher.close();
 
     const listed = bufferIo(env);
@@ -66,7 +90,16 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     const entries = JSON.parse(listed.out()) as DeadLetterEntry[];
     expect(entries.map((e) => e.reason).sort()).toEqual(['data.channel: unknown', 'data.dueAt: must be a date-time', 'not JSON']);
     const two = entries.find((e) => e.reason === 'not JSON');
-    expect(two).toMatchObject({ stage: 'validation', code: 'invalid', sourceTopic: settings.EVENTS_TOPIC, sourcePartition: 0, sourceOffset: '102', rejectedAt: '2026-11-30T07:00:00.000Z', key: 'k2', valueBytes: 300 });
+    expect(two).toMatchObject({
+      stage: 'validation',
+      code: 'invalid',
+      sourceTopic: settings.EVENTS_TOPIC,
+      sourcePartition: 0,
+      sourceOffset: '102',
+      rejectedAt: '2026-11-30T07:00:00.000Z',
+      key: 'k2',
+      valueBytes: 300,
+    });
     expect(two?.valuePreview).toBe('x'.repeat(120));
 
     const text = bufferIo(env);
@@ -85,9 +118,9 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     expect(await run(['dlq', 'redrive', '--offsets', chosen.map(position).join(',')], redrive)).toBe(0);
     expect(redrive.out()).toContain(`re-drove 2 of 3 dead letters (2 to ${settings.EVENTS_TOPIC})`);
     const arrived = await read(settings.EVENTS_TOPIC);
-    expect(arrived.map(({ message }) => [message.key?.toString(), message.value?.toString(), message.headers?.[REDRIVEN_FROM_HEADER]?.toString()]).sort()).toEqual(
-      chosen.map((e) => [e.key, e.valuePreview, `${settings.DLQ_TOPIC}:${position(e)}`]).sort(),
-    );
+    expect(
+      arrived.map(({ message }) => [message.key?.toString(), message.value?.toString(), message.headers?.[REDRIVEN_FROM_HEADER]?.toString()]).sort(),
+    ).toEqual(chosen.map((e) => [e.key, e.valuePreview, `${settings.DLQ_TOPIC}:${position(e)}`]).sort());
     // The producer key id the dead letter kept goes back on the message (none when it had none).
     expect(arrived.map(({ message }) => [message.key?.toString(), message.headers?.[PRODUCER_KEY_HEADER]?.toString()]).sort()).toEqual([
       ['k1', 'portal-u1'],
@@ -150,7 +183,9 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       expect(both.out()).toContain('dry run: 1 of 4 dead letters selected');
       const bad = bufferIo(codeEnv);
       expect(await run(['dlq', 'redrive', '--code', 'unknown_unit'], bad)).toBe(2);
-      expect(bad.err()).toContain("--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, unauthenticated, forbidden, got 'unknown_unit'");
+      expect(bad.err()).toContain(
+        "--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, unauthenticated, forbidden, got 'unknown_unit'",
+      );
       expect(await run(['dlq', 'redrive', '--all', '--code', 'invalid'], bad)).toBe(2);
     } finally {
       const admin = kafka.admin();

@@ -49,7 +49,20 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
   const logger = createLogger('test', 'silent');
   const events = history([`${base}-u1`, `${base}-u2`, `${base}-u3`], 40);
   const wallMs = Date.parse('2022-06-25T03:00:00Z');
-  const kafka = createKafka({ KAFKA_BROKERS: [brokers], KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'none', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', EVENTS_TOPIC: '', DLQ_TOPIC: '', TOPIC_PARTITIONS: 1 }, 'cli-test', logger);
+  const kafka = createKafka(
+    {
+      KAFKA_BROKERS: [brokers],
+      KAFKA_SSL: false,
+      KAFKA_SASL_MECHANISM: 'none',
+      KAFKA_SASL_USERNAME: '',
+      KAFKA_SASL_PASSWORD: '',
+      EVENTS_TOPIC: '',
+      DLQ_TOPIC: '',
+      TOPIC_PARTITIONS: 1,
+    },
+    'cli-test',
+    logger,
+  );
   const env = {
     REDIS_URL: redisUrl,
     KAFKA_BROKERS: brokers,
@@ -87,7 +100,16 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     const batches: number[] = [];
     try {
       // The rebuild runs after the fixtures' last event (30 June): none is ahead of its clock.
-      const built = await applyHistory({ events: store, projection: target, rules, admission, now: () => Date.parse('2022-07-01T00:00:00Z'), after: 0, batchSize: 50, onBatch: (_, n) => batches.push(n) });
+      const built = await applyHistory({
+        events: store,
+        projection: target,
+        rules,
+        admission,
+        now: () => Date.parse('2022-07-01T00:00:00Z'),
+        after: 0,
+        batchSize: 50,
+        onBatch: (_, n) => batches.push(n),
+      });
       expect(built).toEqual({ position: events.length, events: events.length, skipped: {} });
       expect(batches).toEqual([50, 100, 150, 200, events.length]);
     } finally {
@@ -160,7 +182,13 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
   it('without --force a rebuild that differs exits 1 and leaves the live namespace', async () => {
     const active = await resolveActiveNamespace(redis, base);
     await redis.srem(`${active}:units`, `${base}-u3`);
-    const io = bufferIo(env, (() => { let t = Date.now() + 2000; return () => t++; })());
+    const io = bufferIo(
+      env,
+      (() => {
+        let t = Date.now() + 2000;
+        return () => t++;
+      })(),
+    );
     expect(await run(['rebuild', '--switch'], io)).toBe(1);
     expect(io.out()).toContain(`not switched:`);
     expect(io.out()).toContain(`units (1 members): live none, rebuilt ${base}-u3`);

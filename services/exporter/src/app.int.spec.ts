@@ -15,7 +15,10 @@ const ctx = testProjectionContext((days) => [{ id: 'june', fromDay: days.dayFrom
 const { days } = ctx;
 
 /** Official (data files, no day off) for 2022 and 2023 only. */
-const calendar = createWorkCalendar([2022, 2023].map((year) => ({ year, zone: days.zone, daysOff: [], workingSaturdays: [] })), days);
+const calendar = createWorkCalendar(
+  [2022, 2023].map((year) => ({ year, zone: days.zone, daysOff: [], workingSaturdays: [] })),
+  days,
+);
 
 function received(id: string, unit: string, receivedAt: string, dueAt: string): DvcEvent {
   const result = validateEvent({
@@ -38,7 +41,12 @@ describe('exporter windows and clocks on a real Redis', () => {
   const store = new ProjectionStore(redis, namespace);
   // wm1–wm3: the units of the watermark test.
   const units = createUnitDirectory(
-    ['ward', 'wm1', 'wm2', 'wm3'].map((id) => ({ id, name: id === 'ward' ? 'Phường' : `Phường ${id}`, level: 'commune' as const, kind: 'commune_desk' as const })),
+    ['ward', 'wm1', 'wm2', 'wm3'].map((id) => ({
+      id,
+      name: id === 'ward' ? 'Phường' : `Phường ${id}`,
+      level: 'commune' as const,
+      kind: 'commune_desk' as const,
+    })),
   );
   const parsed = parseTargets(
     {
@@ -58,7 +66,8 @@ describe('exporter windows and clocks on a real Redis', () => {
       reference: () => ({ units, targets, calendar }),
       maxUnknownUnits: 20,
       logger: pino({ level: 'silent' }),
-      build: BUILD, processRegistry: new Registry(),
+      build: BUILD,
+      processRegistry: new Registry(),
     });
 
   beforeAll(async () => {
@@ -146,7 +155,12 @@ describe('exporter windows and clocks on a real Redis', () => {
         await createApp({
           redis,
           live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
-          days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), build: BUILD, processRegistry: new Registry(),
+          days,
+          reference: () => ({ units, targets, calendar }),
+          maxUnknownUnits: 20,
+          logger: pino({ level: 'silent' }),
+          build: BUILD,
+          processRegistry: new Registry(),
         }).scrape(),
       );
     try {
@@ -200,13 +214,29 @@ describe('exporter windows and clocks on a real Redis', () => {
     const app = build('event', () => Date.parse('2030-01-01T00:00:00Z'));
     const pinned = createApp({
       redis,
-      live: pinnedView(await createLiveView({ redis, base: namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), namespace),
-      days, reference: () => ({ units, targets, calendar }), maxUnknownUnits: 20, logger: pino({ level: 'silent' }), build: BUILD, processRegistry: new Registry(),
+      live: pinnedView(
+        await createLiveView({ redis, base: namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(),
+        namespace,
+      ),
+      days,
+      reference: () => ({ units, targets, calendar }),
+      maxUnknownUnits: 20,
+      logger: pino({ level: 'silent' }),
+      build: BUILD,
+      processRegistry: new Registry(),
     });
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {
       expect(parseExposition(await app.scrape()).get(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(1);
-      await applyEvents(rebuilt, [received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'), received('D', 'ward', '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00')], ctx, () => 0);
+      await applyEvents(
+        rebuilt,
+        [
+          received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'),
+          received('D', 'ward', '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00'),
+        ],
+        ctx,
+        () => 0,
+      );
       await switchActiveNamespace(redis, namespace, rebuilt.keys.namespace, namespace);
       const after = parseExposition(await app.scrape());
       expect(after.get(series)).toBe(2);
@@ -229,17 +259,38 @@ describe('exporter windows and clocks on a real Redis', () => {
       () => 0,
     );
     let reference = { units, targets, calendar };
-    const live = pinnedView(await createLiveView({ redis, base: crowd.keys.namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(), crowd.keys.namespace);
-    const app = createApp({ redis, live, days, reference: () => reference, maxUnknownUnits: 20, logger: pino({ level: 'silent' }), build: BUILD, processRegistry: new Registry() });
+    const live = pinnedView(
+      await createLiveView({ redis, base: crowd.keys.namespace, clock: { mode: 'event' }, wall: () => Date.parse('2030-01-01T00:00:00Z') }).resolve(),
+      crowd.keys.namespace,
+    );
+    const app = createApp({
+      redis,
+      live,
+      days,
+      reference: () => reference,
+      maxUnknownUnits: 20,
+      logger: pino({ level: 'silent' }),
+      build: BUILD,
+      processRegistry: new Registry(),
+    });
     const exportedUnits = (metrics: Map<string, number>) =>
-      [...metrics.keys()].filter((k) => k.startsWith('dvc_dossiers_open{') && k.includes('state="in_time"')).map((k) => /unit="([^"]+)",level="([^"]+)"/.exec(k)?.slice(1).join(' '));
+      [...metrics.keys()]
+        .filter((k) => k.startsWith('dvc_dossiers_open{') && k.includes('state="in_time"'))
+        .map((k) => /unit="([^"]+)",level="([^"]+)"/.exec(k)?.slice(1).join(' '));
     try {
       const first = parseExposition(await app.scrape());
       expect(exportedUnits(first)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`)]);
       expect(first.get('dvc_exporter_unknown_units{state="exported"}')).toBe(20);
       expect(first.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(5);
       // x24 is added to the directory: the next scrape labels it and drops one stranger fewer.
-      reference = { units: createUnitDirectory([{ id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' }, { id: 'x24', name: 'Xã 24', level: 'commune', kind: 'commune_desk' }]), targets, calendar };
+      reference = {
+        units: createUnitDirectory([
+          { id: 'ward', name: 'Phường', level: 'commune', kind: 'commune_desk' },
+          { id: 'x24', name: 'Xã 24', level: 'commune', kind: 'commune_desk' },
+        ]),
+        targets,
+        calendar,
+      };
       const second = parseExposition(await app.scrape());
       expect(exportedUnits(second)).toEqual(['ward commune', ...strangers.slice(0, 20).map((u) => `${u} unknown`), 'x24 commune']);
       expect(second.get('dvc_exporter_unknown_units{state="dropped"}')).toBe(4);

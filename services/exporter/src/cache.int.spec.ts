@@ -13,7 +13,10 @@ const BUILD = { service: 'exporter', version: '0.0.0-test', node: process.versio
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const days = createDayIndexer('Asia/Ho_Chi_Minh');
-const calendar = createWorkCalendar([2022, 2023].map((year) => ({ year, zone: days.zone, daysOff: [], workingSaturdays: [] })), days);
+const calendar = createWorkCalendar(
+  [2022, 2023].map((year) => ({ year, zone: days.zone, daysOff: [], workingSaturdays: [] })),
+  days,
+);
 const ctx = {
   days,
   calendar,
@@ -49,7 +52,16 @@ function random(seed: number): () => number {
 }
 
 function event(type: string, id: string, unit: string, dossierId: string, time: number, data: Record<string, unknown>): DvcEvent {
-  const result = validateEvent({ specversion: '1.0', id, source: 'test', type, time: new Date(time).toISOString(), subject: dossierId, unitid: unit, data: { dossierId, unitId: unit, ...data } });
+  const result = validateEvent({
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type,
+    time: new Date(time).toISOString(),
+    subject: dossierId,
+    unitid: unit,
+    data: { dossierId, unitId: unit, ...data },
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.event;
 }
@@ -111,11 +123,24 @@ describe('the exporter cache: what it serves equals a from-scratch computation',
           const pending = open.findIndex((o) => o.unit === unit);
           if (roll < 0.3 && pending >= 0) {
             const [{ dossier: resolvedId } = { dossier }] = open.splice(pending, 1);
-            events.push(event('vn.dvc.dossier.resolved', `e${seq}`, unit, resolvedId, nowMs - HOUR, { resolvedAt: new Date(nowMs - HOUR).toISOString(), outcome: 'approved', processedOnline: rnd() < 0.5 }));
+            events.push(
+              event('vn.dvc.dossier.resolved', `e${seq}`, unit, resolvedId, nowMs - HOUR, {
+                resolvedAt: new Date(nowMs - HOUR).toISOString(),
+                outcome: 'approved',
+                processedOnline: rnd() < 0.5,
+              }),
+            );
           } else {
             // Due between a few hours and a few days after now: overdue and due-soon move with the clock.
             const due = Math.max(at + HOUR, nowMs + Math.floor((rnd() * 5 - 1) * DAY));
-            events.push(event('vn.dvc.dossier.received', `e${seq}`, unit, dossier, at, { procedureId: 'P', channel: rnd() < 0.5 ? 'online' : 'direct', receivedAt: new Date(at).toISOString(), dueAt: new Date(due).toISOString() }));
+            events.push(
+              event('vn.dvc.dossier.received', `e${seq}`, unit, dossier, at, {
+                procedureId: 'P',
+                channel: rnd() < 0.5 ? 'online' : 'direct',
+                receivedAt: new Date(at).toISOString(),
+                dueAt: new Date(due).toISOString(),
+              }),
+            );
             open.push({ unit, dossier });
           }
         }
@@ -131,7 +156,7 @@ describe('the exporter cache: what it serves equals a from-scratch computation',
     for (let step = 0; step < 24; step++) {
       const moved = rnd();
       // Half the steps move the clock: by minutes, hours or days (crossing local midnight and due times).
-      if (moved < 0.5) nowMs += Math.floor((moved < 0.2 ? rnd() * 30 * 60_000 : moved < 0.4 ? rnd() * 12 * HOUR : rnd() * 3 * DAY));
+      if (moved < 0.5) nowMs += Math.floor(moved < 0.2 ? rnd() * 30 * 60_000 : moved < 0.4 ? rnd() * 12 * HOUR : rnd() * 3 * DAY);
       const changed = [...UNITS, 'z1', 'z2'].filter(() => rnd() < 0.25);
       await changeUnits(changed);
       const served = await scrape();
@@ -146,8 +171,30 @@ describe('the exporter cache: what it serves equals a from-scratch computation',
     const first = parseExposition(await exporter.scrape());
     expect(first.get('dvc_exporter_units_recomputed')).toBe(10);
     expect(parseExposition(await exporter.scrape()).get('dvc_exporter_units_recomputed')).toBe(0);
-    await applyEvents(store, [event('vn.dvc.dossier.received', 'still-1', 'u3', 'still-1', nowMs - HOUR, { procedureId: 'P', channel: 'online', receivedAt: new Date(nowMs - HOUR).toISOString() })], ctx, () => nowMs);
-    await applyEvents(store, [event('vn.dvc.dossier.received', 'still-2', 'z2', 'still-2', nowMs - HOUR, { procedureId: 'P', channel: 'online', receivedAt: new Date(nowMs - HOUR).toISOString() })], ctx, () => nowMs);
+    await applyEvents(
+      store,
+      [
+        event('vn.dvc.dossier.received', 'still-1', 'u3', 'still-1', nowMs - HOUR, {
+          procedureId: 'P',
+          channel: 'online',
+          receivedAt: new Date(nowMs - HOUR).toISOString(),
+        }),
+      ],
+      ctx,
+      () => nowMs,
+    );
+    await applyEvents(
+      store,
+      [
+        event('vn.dvc.dossier.received', 'still-2', 'z2', 'still-2', nowMs - HOUR, {
+          procedureId: 'P',
+          channel: 'online',
+          receivedAt: new Date(nowMs - HOUR).toISOString(),
+        }),
+      ],
+      ctx,
+      () => nowMs,
+    );
     const after = parseExposition(await exporter.scrape());
     expect(after.get('dvc_exporter_units_recomputed')).toBe(2);
     expect(contractPart(after)).toEqual(await fromScratch());
@@ -160,7 +207,19 @@ describe('the exporter cache: what it serves equals a from-scratch computation',
     const exporter = app();
     nowMs = Date.parse('2022-09-01T08:00:00+07:00');
     const due = nowMs + 2 * HOUR;
-    await applyEvents(store, [event('vn.dvc.dossier.received', 'cross-1', 'u5', 'cross-1', nowMs - HOUR, { procedureId: 'P', channel: 'online', receivedAt: new Date(nowMs - HOUR).toISOString(), dueAt: new Date(due).toISOString() })], ctx, () => nowMs);
+    await applyEvents(
+      store,
+      [
+        event('vn.dvc.dossier.received', 'cross-1', 'u5', 'cross-1', nowMs - HOUR, {
+          procedureId: 'P',
+          channel: 'online',
+          receivedAt: new Date(nowMs - HOUR).toISOString(),
+          dueAt: new Date(due).toISOString(),
+        }),
+      ],
+      ctx,
+      () => nowMs,
+    );
     const at = async (ms: number) => {
       nowMs = ms;
       const series = parseExposition(await exporter.scrape());
@@ -186,9 +245,13 @@ describe('the exporter cache: what it serves equals a from-scratch computation',
     const union = shards.flatMap(perUnit);
     expect(new Map(union)).toEqual(new Map([...whole].filter(([key]) => key.includes('unit="'))));
     expect(union.length).toBe([...whole.keys()].filter((key) => key.includes('unit="')).length);
-    expect(shards.map((s) => s.get('dvc_exporter_units_served'))).toEqual(shards.map((s) => new Set(perUnit(s).map(([key]) => /unit="([^"]+)"/.exec(key)?.[1])).size));
+    expect(shards.map((s) => s.get('dvc_exporter_units_served'))).toEqual(
+      shards.map((s) => new Set(perUnit(s).map(([key]) => /unit="([^"]+)"/.exec(key)?.[1])).size),
+    );
     expect(shards[0]?.get('dvc_projection_units')).toBe(10);
-    expect(shards[0]?.get('dvc_projection_events_applied_total{type="vn.dvc.dossier.received"}')).toBe(whole.get('dvc_projection_events_applied_total{type="vn.dvc.dossier.received"}'));
+    expect(shards[0]?.get('dvc_projection_events_applied_total{type="vn.dvc.dossier.received"}')).toBe(
+      whole.get('dvc_projection_events_applied_total{type="vn.dvc.dossier.received"}'),
+    );
     expect(shards.slice(1).map((s) => [...s.keys()].filter((key) => key.startsWith('dvc_projection_')))).toEqual([[], []]);
     expect(shards.map((s) => s.get('dvc_exporter_clock_timestamp_seconds'))).toEqual([nowMs / 1000, nowMs / 1000, nowMs / 1000]);
   });

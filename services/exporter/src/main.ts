@@ -11,9 +11,21 @@ const spec = {
   ...watchedDataSpec,
   ...clockSpec,
   ...listenSpec('exporter', 9464, 'HTTP port of /metrics'),
-  EXPORTER_SHARD: shardSpec('i/n: serve the units whose id hashes to i modulo n (n exporters behind one Prometheus job); shard 0 also serves the projection-wide dvc_projection_* totals'),
-  EXPORTER_PERIOD_DAYS_AFTER_END: int('fixed periods of targets.json are exported until this many days after their last day (then left out: their figures no longer move)', 92, 0, 36_500),
-  EXPORTER_MAX_UNKNOWN_UNITS: int('most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)', 20, 0, 10_000),
+  EXPORTER_SHARD: shardSpec(
+    'i/n: serve the units whose id hashes to i modulo n (n exporters behind one Prometheus job); shard 0 also serves the projection-wide dvc_projection_* totals',
+  ),
+  EXPORTER_PERIOD_DAYS_AFTER_END: int(
+    'fixed periods of targets.json are exported until this many days after their last day (then left out: their figures no longer move)',
+    92,
+    0,
+    36_500,
+  ),
+  EXPORTER_MAX_UNKNOWN_UNITS: int(
+    'most units missing from units.json exported (the lowest ids; the others are counted in dvc_exporter_unknown_units{state="dropped"}, not exported)',
+    20,
+    0,
+    10_000,
+  ),
 };
 
 await runMain('exporter', {
@@ -39,7 +51,10 @@ await runMain('exporter', {
     return {
       server: app.server,
       listening: (port) =>
-        logger.info({ port, clock: describeClock(clock), base: config.REDIS_NAMESPACE, shard: `${config.EXPORTER_SHARD.index}/${config.EXPORTER_SHARD.count}` }, 'exporter listening: serving the namespace <base>:active names at the configured clock'),
+        logger.info(
+          { port, clock: describeClock(clock), base: config.REDIS_NAMESPACE, shard: `${config.EXPORTER_SHARD.index}/${config.EXPORTER_SHARD.count}` },
+          'exporter listening: serving the namespace <base>:active names at the configured clock',
+        ),
       close: async () => {
         await app.close();
         data.close();

@@ -40,7 +40,9 @@ export interface UnitScrapeResult {
   metaRead: number;
 }
 
-const HEADERS = UNIT_FAMILY_IDS.map((id) => Buffer.from(`# HELP ${UNIT_FAMILIES[id].name} ${UNIT_FAMILIES[id].help}\n# TYPE ${UNIT_FAMILIES[id].name} gauge\n`));
+const HEADERS = UNIT_FAMILY_IDS.map((id) =>
+  Buffer.from(`# HELP ${UNIT_FAMILIES[id].name} ${UNIT_FAMILIES[id].help}\n# TYPE ${UNIT_FAMILIES[id].name} gauge\n`),
+);
 const NEWLINE = Buffer.from('\n');
 const EMPTY = Buffer.alloc(0);
 
@@ -85,7 +87,13 @@ export class UnitSeriesCache {
       } else if (same) kept.set(unitId, { ...entry, chunks: undefined });
       else metaOnly.push({ unitId, revision });
     });
-    const snapshots = await readSnapshotsWithHorizons(redis, keys, render.map((r) => r.unitId), buckets, nowMs);
+    const snapshots = await readSnapshotsWithHorizons(
+      redis,
+      keys,
+      render.map((r) => r.unitId),
+      buckets,
+      nowMs,
+    );
     snapshots.forEach(({ snapshot, clockHoldsUntilMs }, i) => {
       const info = reference.units.lookup(snapshot.unitId);
       kept.set(snapshot.unitId, {
@@ -97,7 +105,11 @@ export class UnitSeriesCache {
         meta: MetaTotals.of(snapshot.meta),
       });
     });
-    const metas = await readMeta(redis, keys, metaOnly.map((m) => m.unitId));
+    const metas = await readMeta(
+      redis,
+      keys,
+      metaOnly.map((m) => m.unitId),
+    );
     metas.forEach((meta, i) => {
       const head = metaOnly[i];
       if (head !== undefined) kept.set(head.unitId, { revision: head.revision, fromMs: nowMs, untilMs: nowMs, chunks: undefined, meta: MetaTotals.of(meta) });

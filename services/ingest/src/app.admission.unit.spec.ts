@@ -8,7 +8,12 @@ import { createApp, type IngestApp } from './app.js';
 
 /** The producer key every request of this file carries: every unit, every type. */
 const KEY = 'dvcr_test-producer';
-const keys = { current: () => new KeyRing([{ id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }]) };
+const keys = {
+  current: () =>
+    new KeyRing([
+      { id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' },
+    ]),
+};
 
 /**
  * Admission at the HTTP edge, with the repository's unit directory and the default settings and

@@ -8,7 +8,12 @@ import { createApp, type IngestApp } from './app.js';
 
 /** The producer key every request of this file carries: every unit, every type. */
 const KEY = 'dvcr_test-producer';
-const keys = { current: () => new KeyRing([{ id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }]) };
+const keys = {
+  current: () =>
+    new KeyRing([
+      { id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' },
+    ]),
+};
 
 /**
  * The edge as a client sees it, on a loopback port with an in-memory publisher (the app's own
@@ -104,7 +109,11 @@ describe('ingest edge under hostile input', () => {
     expect(await metric('dvc_http_refused_total', { reason: 'rate_limited' })).toBe(5);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const again = () =>
-      fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${KEY}` }, body: JSON.stringify(event('after')) });
+      fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(event('after')),
+      });
     expect((await again()).status).toBe(429);
     t += 100; // one token back at 10 per second
     expect((await again()).status).toBe(202);

@@ -10,10 +10,20 @@ import { createApp, type IngestApp } from './app.js';
 
 /** The producer key every request of this file carries: every unit, every type. */
 const KEY = 'dvcr_test-producer';
-const keys = { current: () => new KeyRing([{ id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' }]) };
+const keys = {
+  current: () =>
+    new KeyRing([
+      { id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' },
+    ]),
+};
 import { kafkaEventPublisher } from './kafka-publisher.js';
 
-const event = testEvent('vn.dvc.dossier.withdrawn', 'D1', { id: 'e-503', source: 'test', unit: 'u1', time: '2022-06-22T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-22T08:00:00+07:00' });
+const event = testEvent(
+  'vn.dvc.dossier.withdrawn',
+  'D1',
+  { id: 'e-503', source: 'test', unit: 'u1', time: '2022-06-22T08:00:00+07:00' },
+  { dossierId: 'D1', at: '2022-06-22T08:00:00+07:00' },
+);
 
 describe('ingest when Kafka is unavailable', () => {
   let app: IngestApp;

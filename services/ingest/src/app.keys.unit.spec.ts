@@ -26,7 +26,16 @@ let sequence = 0;
 function withdrawn(unit: string, type: 'vn.dvc.dossier.withdrawn' = 'vn.dvc.dossier.withdrawn'): DvcEvent {
   sequence += 1;
   const id = `W-${sequence}`;
-  return { specversion: '1.0', id: `e-${sequence}`, source: 'portal', type, time: '2022-06-22T08:00:00+07:00', subject: id, unitid: unit, data: { dossierId: id, unitId: unit, at: '2022-06-22T08:00:00+07:00' } } as DvcEvent;
+  return {
+    specversion: '1.0',
+    id: `e-${sequence}`,
+    source: 'portal',
+    type,
+    time: '2022-06-22T08:00:00+07:00',
+    subject: id,
+    unitid: unit,
+    data: { dossierId: id, unitId: unit, at: '2022-06-22T08:00:00+07:00' },
+  } as DvcEvent;
 }
 const report = (unit: string): DvcEvent => {
   sequence += 1;

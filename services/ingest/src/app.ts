@@ -54,10 +54,30 @@ export interface IngestApp {
 export function createApp(deps: IngestDeps): IngestApp {
   const requests = counter(deps.registry, 'dvc_ingest_requests_total', 'Requests to POST /v1/events by response status', ['status']);
   const events = counter(deps.registry, 'dvc_ingest_events_total', 'Events seen at the edge by outcome (accepted, rejected, unavailable)', ['outcome']);
-  const rejections = counter(deps.registry, 'dvc_ingest_rejections_total', 'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side', ['reason']);
-  const publishSeconds = histogram(deps.registry, 'dvc_ingest_publish_seconds', 'Time to commit one request to Kafka', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
-  const keyRequests = counter(deps.registry, 'dvc_ingest_key_requests_total', `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`, ['key', 'status']);
-  const keyEvents = counter(deps.registry, 'dvc_ingest_key_events_total', 'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)', ['key', 'outcome']);
+  const rejections = counter(
+    deps.registry,
+    'dvc_ingest_rejections_total',
+    'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side',
+    ['reason'],
+  );
+  const publishSeconds = histogram(
+    deps.registry,
+    'dvc_ingest_publish_seconds',
+    'Time to commit one request to Kafka',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  const keyRequests = counter(
+    deps.registry,
+    'dvc_ingest_key_requests_total',
+    `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`,
+    ['key', 'status'],
+  );
+  const keyEvents = counter(
+    deps.registry,
+    'dvc_ingest_key_events_total',
+    'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)',
+    ['key', 'outcome'],
+  );
   keyRequests.inc({ key: UNKNOWN_KEY_LABEL, status: '401' }, 0);
   let accepting = true;
 
@@ -82,7 +102,15 @@ export function createApp(deps: IngestDeps): IngestApp {
   ) => {
     for (const r of new Set([reason, ...codes])) rejections.inc({ reason: r });
     deps.logger.info(
-      { status, reason, codes, key: keyOf.get(res), client: req.socket.remoteAddress, error: String(body.error).slice(0, 300), invalidCount: body.invalidCount },
+      {
+        status,
+        reason,
+        codes,
+        key: keyOf.get(res),
+        client: req.socket.remoteAddress,
+        error: String(body.error).slice(0, 300),
+        invalidCount: body.invalidCount,
+      },
       'request refused',
     );
     reply(res, status, body, headers);
@@ -96,21 +124,31 @@ export function createApp(deps: IngestDeps): IngestApp {
       return undefined;
     };
     const header = req.headers.authorization;
-    if (header === undefined) return refuse(401, 'unauthenticated', 'missing producer key: send the header Authorization: Bearer <key>', { 'www-authenticate': CHALLENGE });
+    if (header === undefined)
+      return refuse(401, 'unauthenticated', 'missing producer key: send the header Authorization: Bearer <key>', { 'www-authenticate': CHALLENGE });
     const presented = BEARER.exec(header)?.[1];
     if (presented === undefined) {
-      return refuse(401, 'unauthenticated', 'malformed Authorization header: expected Bearer <key>', { 'www-authenticate': `${CHALLENGE}, error="invalid_request"` });
+      return refuse(401, 'unauthenticated', 'malformed Authorization header: expected Bearer <key>', {
+        'www-authenticate': `${CHALLENGE}, error="invalid_request"`,
+      });
     }
     const key = deps.keys.current().verify(presented);
-    if (key === undefined) return refuse(401, 'unauthenticated', 'unknown or revoked producer key', { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
+    if (key === undefined)
+      return refuse(401, 'unauthenticated', 'unknown or revoked producer key', { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
     keyOf.set(res, key.id);
     const role = keyRole(key);
-    if (role !== 'producer') return refuse(403, 'wrong_role', `key '${key.id}' has the role '${role}'; the ingest takes only keys with the role 'producer'`, {});
+    if (role !== 'producer')
+      return refuse(403, 'wrong_role', `key '${key.id}' has the role '${role}'; the ingest takes only keys with the role 'producer'`, {});
     const rate = deps.limiter.take(key.id, key.ratePerMinute);
     if (!rate.ok) {
-      return refuse(429, 'key_rate_limited', `rate limit of ${key.ratePerMinute} requests per minute reached for key '${key.id}'; retry in ${rate.retryAfterSeconds} s`, {
-        'retry-after': String(rate.retryAfterSeconds),
-      });
+      return refuse(
+        429,
+        'key_rate_limited',
+        `rate limit of ${key.ratePerMinute} requests per minute reached for key '${key.id}'; retry in ${rate.retryAfterSeconds} s`,
+        {
+          'retry-after': String(rate.retryAfterSeconds),
+        },
+      );
     }
     return key;
   };
@@ -147,7 +185,15 @@ export function createApp(deps: IngestDeps): IngestApp {
       // All or nothing: every event of a refused request is counted as rejected, valid ones included.
       events.inc({ outcome: 'rejected' }, Math.max(1, parsed.eventCount));
       keyEvents.inc({ key: key.id, outcome: 'refused' }, Math.max(1, parsed.eventCount));
-      reject(req, res, parsed.status, parsed.reason, { error: parsed.message, invalid: parsed.invalid, invalidCount: parsed.invalidCount }, undefined, parsed.codes);
+      reject(
+        req,
+        res,
+        parsed.status,
+        parsed.reason,
+        { error: parsed.message, invalid: parsed.invalid, invalidCount: parsed.invalidCount },
+        undefined,
+        parsed.codes,
+      );
       return;
     }
     // The key's scope, with the same unit directory admission used: one event outside it refuses the whole batch.

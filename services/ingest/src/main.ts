@@ -13,12 +13,16 @@ const spec = {
   ...listenSpec('ingest', 8080, 'HTTP port of the ingest API'),
   INGEST_MAX_BODY_BYTES: int('largest request body accepted (413 above)', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INGEST_MAX_EVENTS: int('most events in one request (413 above)', 10_000, 1, 1_000_000),
-  INGEST_KEYS_FILE: str('producer keys file (JSON, hashes only; managed with `dvc keys create --role producer`); every POST needs one of its producer keys; reloaded within a second when it changes', DEFAULT_KEYS_FILE),
+  INGEST_KEYS_FILE: str(
+    'producer keys file (JSON, hashes only; managed with `dvc keys create --role producer`); every POST needs one of its producer keys; reloaded within a second when it changes',
+    DEFAULT_KEYS_FILE,
+  ),
   INGEST_TRANSACTIONAL_ID: str('Kafka transactional id, unique per ingest instance and stable across its restarts', `dvc-ingest-${hostname()}`),
 };
 
 await runMain('ingest', {
-  description: "accepts CloudEvents over HTTP (POST /v1/events) from producers with a key, validates and admits them, checks the key's scope, and publishes each batch to Kafka all-or-nothing",
+  description:
+    "accepts CloudEvents over HTTP (POST /v1/events) from producers with a key, validates and admits them, checks the key's scope, and publishes each batch to Kafka all-or-nothing",
   spec,
   start: async ({ config, limits, registry, logger }) => {
     // Bad reference data or settings stop the start before anything connects.

@@ -3,7 +3,12 @@ import { BYTE_MUTATIONS, mutateBytes, testEvent } from '@dvc/testing';
 import { MAX_LISTED_INVALID, parseBody, type BodyKind, type ParsedBody } from './parse.js';
 
 const event = (id: string, patch: Record<string, unknown> = {}) => ({
-  ...testEvent('vn.dvc.report.submitted', id, { id, source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { reportId: id, channel: 'online', submittedAt: '2022-06-20T08:00:00+07:00' }),
+  ...testEvent(
+    'vn.dvc.report.submitted',
+    id,
+    { id, source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' },
+    { reportId: id, channel: 'online', submittedAt: '2022-06-20T08:00:00+07:00' },
+  ),
   ...patch,
 });
 
@@ -66,7 +71,12 @@ describe('parseBody on hostile bodies', () => {
   it.each([
     ['UTF-16', Buffer.from(JSON.stringify(event('a')), 'utf16le'), 'encoding', 'body NUL byte at offset 1 (this looks like UTF-16 or UTF-32): send UTF-8 JSON'],
     ['an empty body', Buffer.alloc(0), 'empty', 'body empty: a JSON value is required'],
-    ['a truncated body', Buffer.from(JSON.stringify(event('a')).slice(0, 50)), 'malformed_json', 'malformed JSON: Unterminated string in JSON at position 50 (line 1 column 51)'],
+    [
+      'a truncated body',
+      Buffer.from(JSON.stringify(event('a')).slice(0, 50)),
+      'malformed_json',
+      'malformed JSON: Unterminated string in JSON at position 50 (line 1 column 51)',
+    ],
   ])('%s is refused as %s with the reason', (_name, body, reason, message) => {
     expect(parseBody(body, 'single', 10)).toEqual({ ok: false, status: 400, reason, codes: [], message, invalid: [], invalidCount: 0, eventCount: 1 });
   });

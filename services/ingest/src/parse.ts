@@ -1,4 +1,13 @@
-import { ADMISSION_CODES, jsonBytesProblem, parseJson, validateEvent, type AdmissionCode, type AdmissionResult, type DvcEvent, type Problem } from '@dvc/domain';
+import {
+  ADMISSION_CODES,
+  jsonBytesProblem,
+  parseJson,
+  validateEvent,
+  type AdmissionCode,
+  type AdmissionResult,
+  type DvcEvent,
+  type Problem,
+} from '@dvc/domain';
 
 export const CONTENT_TYPES = {
   single: 'application/cloudevents+json',
@@ -15,7 +24,10 @@ export function bodyKindOf(contentType: string | undefined): { ok: true; kind: B
   const accepted = `${CONTENT_TYPES.single}, ${CONTENT_TYPES.batch} or ${CONTENT_TYPES.ndjson}`;
   if (contentType === undefined) return { ok: false, message: `Content-Type is required: ${accepted}` };
   const [mediaType = '', ...params] = contentType.split(';').map((s) => s.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     return { ok: false, message: `charset ${charset} is not supported; send UTF-8` };
   }
@@ -150,10 +162,7 @@ export function parseBody(body: Buffer, kind: BodyKind, maxEvents: number, admit
     const found = ADMISSION_CODES.filter((c) => codes.has(c));
     const first = found[0];
     const reason = first !== undefined && inadmissible === invalidCount ? first : unparsable === invalidCount ? 'malformed_json' : 'invalid_events';
-    const what =
-      inadmissible === 0
-        ? 'are invalid'
-        : `are refused (${invalidCount - inadmissible} invalid, ${inadmissible} not admitted: ${found.join(', ')})`;
+    const what = inadmissible === 0 ? 'are invalid' : `are refused (${invalidCount - inadmissible} invalid, ${inadmissible} not admitted: ${found.join(', ')})`;
     return {
       ok: false,
       status: 400,

@@ -58,9 +58,20 @@ const BODY_LIMIT = 4 * 1024 * 1024;
 
 export function createApp(deps: NotifierDeps): NotifierApp {
   const registry = new Registry();
-  const received = counter(registry, 'dvc_notifier_webhooks_total', 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)', ['status', 'outcome']);
-  const attempts = counter(registry, 'dvc_notifier_delivery_attempts_total', 'Delivery attempts by channel and outcome (sent, retry, failed)', ['channel', 'outcome']);
-  const refused = counter(registry, 'dvc_notifier_refused_total', 'Requests refused before any work, by route (alertmanager, notices) and reason (missing: no bearer credential; invalid: wrong token or unknown key; role: a key of another role)', ['route', 'reason']);
+  const received = counter(registry, 'dvc_notifier_webhooks_total', 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)', [
+    'status',
+    'outcome',
+  ]);
+  const attempts = counter(registry, 'dvc_notifier_delivery_attempts_total', 'Delivery attempts by channel and outcome (sent, retry, failed)', [
+    'channel',
+    'outcome',
+  ]);
+  const refused = counter(
+    registry,
+    'dvc_notifier_refused_total',
+    'Requests refused before any work, by route (alertmanager, notices) and reason (missing: no bearer credential; invalid: wrong token or unknown key; role: a key of another role)',
+    ['route', 'reason'],
+  );
   new Gauge({
     name: 'dvc_notifier_clock_info',
     help: 'The clock notices are written at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
@@ -70,7 +81,12 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       this.set({ mode: deps.overdue.clock.mode }, 1);
     },
   });
-  const served = gauge(registry, 'dvc_notifier_namespace_info', 'The Redis namespace the last notice read its overdue dossiers from (value 1; the <base>:active pointer resolved for that notice)', ['namespace']);
+  const served = gauge(
+    registry,
+    'dvc_notifier_namespace_info',
+    'The Redis namespace the last notice read its overdue dossiers from (value 1; the <base>:active pointer resolved for that notice)',
+    ['namespace'],
+  );
   new Gauge({
     name: 'dvc_notifier_deliveries',
     help: 'Deliveries in the outbox by state (pending, sent, failed)',
@@ -113,7 +129,10 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         text: rendered.text,
         alerts: payload.alerts.map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt })),
       },
-      recipients: resolveRecipients(recipients, payload.alerts.map((a) => a.labels)),
+      recipients: resolveRecipients(
+        recipients,
+        payload.alerts.map((a) => a.labels),
+      ),
     });
     received.inc({ status: payload.status, outcome: outcome.kind });
     deps.logger.info(
@@ -150,7 +169,14 @@ export function createApp(deps: NotifierDeps): NotifierApp {
           const next = deps.outbox.markFailed(d.id, message, retriable);
           attempts.inc({ channel: d.channel, outcome: retriable ? 'retry' : 'failed' });
           deps.logger.warn(
-            { noticeId: d.noticeId, channel: d.channel, target: d.target, attempt: d.attempts + 1, err: message, nextAttemptAt: next === undefined ? null : new Date(next).toISOString() },
+            {
+              noticeId: d.noticeId,
+              channel: d.channel,
+              target: d.target,
+              attempt: d.attempts + 1,
+              err: message,
+              nextAttemptAt: next === undefined ? null : new Date(next).toISOString(),
+            },
             retriable ? 'delivery failed; will retry' : 'delivery failed permanently',
           );
         }
@@ -193,7 +219,14 @@ export function createApp(deps: NotifierDeps): NotifierApp {
    * Refuses a request (401, or 403 for a key of another role), counted and logged. The body is
    * left unread and discarded, so a refused webhook records and sends nothing.
    */
-  const refuse = (req: IncomingMessage, res: ServerResponse, route: 'alertmanager' | 'notices', reason: 'missing' | 'invalid' | 'role', message: string, realm: string): void => {
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: 'alertmanager' | 'notices',
+    reason: 'missing' | 'invalid' | 'role',
+    message: string,
+    realm: string,
+  ): void => {
     refused.inc({ route, reason });
     deps.logger.warn({ route: `/v1/${route}`, reason, remote: req.socket.remoteAddress ?? null }, 'request refused');
     req.resume();
@@ -211,7 +244,14 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         const presented = bearerCredential(req.headers.authorization);
         if (!deps.alertmanagerToken(presented)) {
           return presented === undefined
-            ? refuse(req, res, 'alertmanager', 'missing', "missing token: Alertmanager sends Authorization: Bearer <the token of NOTIFIER_TOKEN_FILE> (its receiver's http_config)", 'dvc-notifier-alertmanager')
+            ? refuse(
+                req,
+                res,
+                'alertmanager',
+                'missing',
+                "missing token: Alertmanager sends Authorization: Bearer <the token of NOTIFIER_TOKEN_FILE> (its receiver's http_config)",
+                'dvc-notifier-alertmanager',
+              )
             : refuse(req, res, 'alertmanager', 'invalid', 'wrong token', 'dvc-notifier-alertmanager');
         }
         const body = await readBody(req, BODY_LIMIT);
@@ -234,10 +274,19 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       },
       '/v1/notices': (req, res) => {
         const presented = bearerCredential(req.headers.authorization);
-        if (presented === undefined) return refuse(req, res, 'notices', 'missing', 'missing API key: send Authorization: Bearer <key> with a key of the role operator', 'dvc-notifier');
+        if (presented === undefined)
+          return refuse(req, res, 'notices', 'missing', 'missing API key: send Authorization: Bearer <key> with a key of the role operator', 'dvc-notifier');
         const key = deps.keys.current().verify(presented);
         if (key === undefined) return refuse(req, res, 'notices', 'invalid', 'unknown API key', 'dvc-notifier');
-        if (keyRole(key) !== 'operator') return refuse(req, res, 'notices', 'role', `key '${key.id}' has the role '${keyRole(key)}'; /v1/notices takes only keys with the role 'operator'`, 'dvc-notifier');
+        if (keyRole(key) !== 'operator')
+          return refuse(
+            req,
+            res,
+            'notices',
+            'role',
+            `key '${key.id}' has the role '${keyRole(key)}'; /v1/notices takes only keys with the role 'operator'`,
+            'dvc-notifier',
+          );
         const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
         const limit = Math.min(Math.max(Number(params.get('limit') ?? '100') || 100, 1), 1000);
         const groupKey = params.get('groupKey') ?? undefined;

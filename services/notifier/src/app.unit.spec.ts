@@ -24,7 +24,16 @@ function payload(status: 'firing' | 'resolved', unit: string): AmPayload {
     groupKey: `g-${unit}`,
     status,
     commonLabels: labels,
-    alerts: [{ status, labels, annotations: { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu' }, startsAt: '2026-11-30T07:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: `fp-${unit}` }],
+    alerts: [
+      {
+        status,
+        labels,
+        annotations: { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu' },
+        startsAt: '2026-11-30T07:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: `fp-${unit}`,
+      },
+    ],
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   return parsed.payload;
@@ -54,7 +63,9 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     app = createApp({
       outbox,
       reference: () => ({
-        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        units: createUnitDirectory([
+          { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' },
+        ]),
         recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
       }),
       overdue: {
@@ -82,8 +93,15 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     await app.accept(payload('firing', 'bp.dongxoai'));
     await app.accept(payload('firing', 'xx.unknown'));
     expect(await app.dispatchDue()).toBe(3);
-    expect(sent.map((d) => d.target).sort()).toEqual(['kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn', 'kiemsoat.tthc@example.gov.vn'].sort());
-    const ops = await app.accept({ ...payload('firing', 'x'), groupKey: 'pipeline', commonLabels: {}, alerts: [{ ...payload('firing', 'x').alerts[0]!, labels: { alertname: 'ExporterDown' } }] });
+    expect(sent.map((d) => d.target).sort()).toEqual(
+      ['kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn', 'kiemsoat.tthc@example.gov.vn'].sort(),
+    );
+    const ops = await app.accept({
+      ...payload('firing', 'x'),
+      groupKey: 'pipeline',
+      commonLabels: {},
+      alerts: [{ ...payload('firing', 'x').alerts[0]!, labels: { alertname: 'ExporterDown' } }],
+    });
     expect(ops.kind).toBe('queued');
     await app.dispatchDue();
     expect(sent.at(-1)?.target).toBe('vanhanh.ttpvhcc@example.gov.vn');
@@ -147,7 +165,9 @@ describe('notifier app with a pinned clock', () => {
     app = createApp({
       outbox,
       reference: () => ({
-        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        units: createUnitDirectory([
+          { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' },
+        ]),
         recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
       }),
       overdue,
@@ -212,10 +232,15 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
     app = createApp({
       outbox,
       reference: () => ({
-        units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+        units: createUnitDirectory([
+          { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' },
+        ]),
         recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
       }),
-      overdue: { clock: { mode: 'wall' }, read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }) },
+      overdue: {
+        clock: { mode: 'wall' },
+        read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
+      },
       senders: { email: async () => undefined, webhook: async () => undefined },
       dashboardUrl: 'http://grafana.example/d/x',
       now: () => Date.parse('2026-11-30T08:00:00Z'),
@@ -259,7 +284,10 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
     expect((await post(`Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`)).status).toBe(401);
     expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 0 });
     expect(outbox.list(10)).toEqual([]);
-    expect(await refusals()).toEqual(['dvc_notifier_refused_total{route="alertmanager",reason="invalid"} 1', 'dvc_notifier_refused_total{route="alertmanager",reason="missing"} 2']);
+    expect(await refusals()).toEqual([
+      'dvc_notifier_refused_total{route="alertmanager",reason="invalid"} 1',
+      'dvc_notifier_refused_total{route="alertmanager",reason="missing"} 2',
+    ]);
     expect(await (await fetch(`${base}/metrics`)).text()).not.toContain('dvc_notifier_webhooks_total{');
   });
 

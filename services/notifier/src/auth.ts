@@ -34,7 +34,8 @@ export function readTokenFile(file: string, variable: string): string {
   const problems: string[] = [];
   if ((mode & 0o077) !== 0) problems.push(`${variable}: ${file} is readable or writable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
   if (!/^[\x21-\x7e]+$/.test(text)) problems.push(`${variable}: ${file} must hold one token of printable ASCII characters without spaces`);
-  else if (text.length < MIN_TOKEN_LENGTH) problems.push(`${variable}: the token in ${file} has ${text.length} characters; at least ${MIN_TOKEN_LENGTH} are needed`);
+  else if (text.length < MIN_TOKEN_LENGTH)
+    problems.push(`${variable}: the token in ${file} has ${text.length} characters; at least ${MIN_TOKEN_LENGTH} are needed`);
   if (problems.length > 0) throw new ConfigError(problems);
   return text;
 }

@@ -46,7 +46,10 @@ const spec = {
     "file holding the bearer token Alertmanager sends to /v1/alertmanager (its receiver's http_config credentials_file; at least 32 characters, mode 0600; scripts/stack.sh creates it); read at start",
     join(stackRunDir(process.env), 'notifier', 'alertmanager-token'),
   ),
-  NOTIFIER_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`): /v1/notices takes keys of the role operator; reloaded when it changes', DEFAULT_KEYS_FILE),
+  NOTIFIER_KEYS_FILE: str(
+    'API keys file (JSON, hashes only; managed with `dvc keys`): /v1/notices takes keys of the role operator; reloaded when it changes',
+    DEFAULT_KEYS_FILE,
+  ),
   NOTIFIER_POLL_MS: int('how often the outbox is checked for due deliveries (ms)', 1000, 50, 60_000),
   NOTIFIER_RETRY_BASE_MS: int('delay after the first failed delivery attempt; doubles per failure (ms)', 5000, 10, 3_600_000),
   NOTIFIER_RETRY_MAX_MS: int('longest delay between delivery attempts (ms)', 600_000, 10, 86_400_000),
@@ -125,7 +128,10 @@ await runMain('notifier', {
       server: app.server,
       listening: (port) => {
         app.start();
-        logger.info({ port, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE }, 'notifier listening');
+        logger.info(
+          { port, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE },
+          'notifier listening',
+        );
       },
       close: async () => {
         await app.close();

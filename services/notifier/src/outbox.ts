@@ -207,7 +207,16 @@ export class Outbox {
       groupKey === undefined
         ? this.db.prepare('SELECT * FROM notices ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
         : this.db.prepare('SELECT * FROM notices WHERE group_key = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(groupKey, limit)
-    ) as { id: string; group_key: string; status: 'firing' | 'resolved'; subject: string; text: string; webhook_body: string; created_at: number; duplicates: number }[];
+    ) as {
+      id: string;
+      group_key: string;
+      status: 'firing' | 'resolved';
+      subject: string;
+      text: string;
+      webhook_body: string;
+      created_at: number;
+      duplicates: number;
+    }[];
     const deliveries = this.db.prepare('SELECT * FROM deliveries WHERE notice_id = ? ORDER BY id');
     return notices.map((n) => ({
       id: n.id,

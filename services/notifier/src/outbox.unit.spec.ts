@@ -40,7 +40,11 @@ describe('Outbox', () => {
   });
 
   it("lists each notice's distinct alert names (from its webhook body), for operators", () => {
-    const alerts = [{ labels: { alertname: 'OverdueRatioAboveTarget' } }, { labels: { alertname: 'OverdueRatioAboveTarget' } }, { labels: { alertname: 'IngestDown' } }];
+    const alerts = [
+      { labels: { alertname: 'OverdueRatioAboveTarget' } },
+      { labels: { alertname: 'OverdueRatioAboveTarget' } },
+      { labels: { alertname: 'IngestDown' } },
+    ];
     outbox.enqueue({ ...notice('n3'), webhookBody: { alerts } });
     outbox.enqueue(notice('n4'));
     expect(outbox.list(10).map((n) => [n.id, n.alertNames])).toEqual([
@@ -80,7 +84,12 @@ describe('Outbox', () => {
   });
 
   it('delivers to each recipient separately, and survives a reopen', () => {
-    outbox.enqueue(notice('n1', [{ channel: 'email', target: 'a@example.gov.vn' }, { channel: 'webhook', target: 'http://127.0.0.1:1/hook' }]));
+    outbox.enqueue(
+      notice('n1', [
+        { channel: 'email', target: 'a@example.gov.vn' },
+        { channel: 'webhook', target: 'http://127.0.0.1:1/hook' },
+      ]),
+    );
     const [first] = outbox.due(10);
     outbox.markSent(first!.id);
     outbox.close();

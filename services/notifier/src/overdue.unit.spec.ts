@@ -11,7 +11,11 @@ describe('liveOverdueReader when the live view cannot be read', () => {
   afterAll(() => redis.disconnect());
 
   it('still answers, with the reason per unit and the pinned instant', async () => {
-    const reader = liveOverdueReader(redis, failing({ mode: 'as-of', asOfMs }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))), 1000);
+    const reader = liveOverdueReader(
+      redis,
+      failing({ mode: 'as-of', asOfMs }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))),
+      1000,
+    );
     expect(reader.clock).toEqual({ mode: 'as-of', asOfMs });
     expect(await reader.read(['u1', 'u2'])).toEqual({
       namespace: undefined,
@@ -24,7 +28,15 @@ describe('liveOverdueReader when the live view cannot be read', () => {
   });
 
   it('gives up after the timeout; without a readable watermark the notice falls back to wall-clock wording', async () => {
-    const reader = liveOverdueReader(redis, failing({ mode: 'event' }, () => new Promise(() => undefined)), 50);
-    expect(await reader.read(['u1'])).toEqual({ namespace: undefined, asOf: undefined, lists: new Map([['u1', { ok: false, reason: 'Redis did not answer within 50 ms' }]]) });
+    const reader = liveOverdueReader(
+      redis,
+      failing({ mode: 'event' }, () => new Promise(() => undefined)),
+      50,
+    );
+    expect(await reader.read(['u1'])).toEqual({
+      namespace: undefined,
+      asOf: undefined,
+      lists: new Map([['u1', { ok: false, reason: 'Redis did not answer within 50 ms' }]]),
+    });
   });
 });

@@ -44,7 +44,8 @@ function parseEntry(raw: unknown, where: string, problems: string[]): RecipientE
       continue;
     }
     list.forEach((item: unknown, i) => {
-      if (typeof item !== 'string' || !check(item)) problems.push(`${where}.${field}[${i}] is not a valid ${field === 'emails' ? 'email address' : 'http(s) URL'}: ${JSON.stringify(item)}`);
+      if (typeof item !== 'string' || !check(item))
+        problems.push(`${where}.${field}[${i}] is not a valid ${field === 'emails' ? 'email address' : 'http(s) URL'}: ${JSON.stringify(item)}`);
       else entry[field].push(item);
     });
   }
@@ -102,5 +103,8 @@ export function resolveRecipients(book: RecipientBook, labelSets: readonly Recor
     if (labels.level !== undefined) add(book.levels[labels.level]);
   }
   if (emails.size + webhooks.size === 0) add(book.fallback);
-  return [...[...emails].sort().map((target) => ({ channel: 'email' as const, target })), ...[...webhooks].sort().map((target) => ({ channel: 'webhook' as const, target }))];
+  return [
+    ...[...emails].sort().map((target) => ({ channel: 'email' as const, target })),
+    ...[...webhooks].sort().map((target) => ({ channel: 'webhook' as const, target })),
+  ];
 }

@@ -187,7 +187,11 @@ export function renderNotice(input: RenderInput): RenderedNotice {
         : `${firingCount} trong ${payload.alerts.length} cảnh báo của nhóm dưới đây đang vi phạm.`,
     );
   } else {
-    lines.push(payload.alerts.length === 1 ? 'Cảnh báo dưới đây đã hết: chỉ tiêu đã trở lại đạt mục tiêu.' : `Cả ${payload.alerts.length} cảnh báo của nhóm dưới đây đã hết.`);
+    lines.push(
+      payload.alerts.length === 1
+        ? 'Cảnh báo dưới đây đã hết: chỉ tiêu đã trở lại đạt mục tiêu.'
+        : `Cả ${payload.alerts.length} cảnh báo của nhóm dưới đây đã hết.`,
+    );
   }
   // Firing first, then by unit, so a long group reads from what needs action.
   const alerts = [...payload.alerts].sort(

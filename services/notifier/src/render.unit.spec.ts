@@ -145,15 +145,33 @@ describe('renderNotice', () => {
     const resolved = renderNotice({ payload: payload('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
     expect(resolved).toContain('Tình trạng: đã trở lại bình thường, tính đến 17:00 ngày 22/06/2022\n');
     expect(resolved).not.toContain('vi phạm từ');
-    const none = renderNotice({ payload: payload('firing'), units, overdue: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]), dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
+    const none = renderNotice({
+      payload: payload('firing'),
+      units,
+      overdue: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+      asOf,
+    }).text;
     expect(none).toContain('Đơn vị hiện không có hồ sơ đang mở đã quá hạn (tính đến 17:00 ngày 22/06/2022).');
   });
 
   it('says when the dossier list could not be read, and names units missing from the directory', () => {
     const p = payload('firing');
     const alert = p.alerts[0]!;
-    const unknown: AmPayload = { ...p, commonLabels: { ...p.commonLabels, unit: 'xx.nowhere' }, groupLabels: { ...p.groupLabels, unit: 'xx.nowhere' }, alerts: [{ ...alert, labels: { ...alert.labels, unit: 'xx.nowhere', level: 'unknown' } }] };
-    const notice = renderNotice({ payload: unknown, units, overdue: new Map([['xx.nowhere', { ok: false, reason: 'Redis did not answer within 2000 ms' }]]), dashboardUrl: DASHBOARD, now: NOW });
+    const unknown: AmPayload = {
+      ...p,
+      commonLabels: { ...p.commonLabels, unit: 'xx.nowhere' },
+      groupLabels: { ...p.groupLabels, unit: 'xx.nowhere' },
+      alerts: [{ ...alert, labels: { ...alert.labels, unit: 'xx.nowhere', level: 'unknown' } }],
+    };
+    const notice = renderNotice({
+      payload: unknown,
+      units,
+      overdue: new Map([['xx.nowhere', { ok: false, reason: 'Redis did not answer within 2000 ms' }]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    });
     expect(notice.subject).toContain('đơn vị xx.nowhere (chưa có trong danh mục)');
     expect(notice.text).toContain('Đơn vị: đơn vị xx.nowhere (chưa có trong danh mục) (mã xx.nowhere, cấp chưa xác định)');
     expect(notice.text).toContain('Không đọc được danh sách hồ sơ quá hạn của đơn vị (Redis did not answer within 2000 ms).');
@@ -167,6 +185,8 @@ describe('dashboardLink', () => {
     expect(dashboardLink(board, { alertname: 'DvcOverdueRatioProvinceWide', window: '14d' })).toBe('http://127.0.0.1:8088/');
   });
   it('appends var-unit, var-level and var-window to a Grafana panel', () => {
-    expect(dashboardLink('http://grafana.example/d/x?orgId=1', { unit: 'u1', level: 'commune', window: '14d' })).toBe('http://grafana.example/d/x?orgId=1&var-unit=u1&var-level=commune&var-window=14d');
+    expect(dashboardLink('http://grafana.example/d/x?orgId=1', { unit: 'u1', level: 'commune', window: '14d' })).toBe(
+      'http://grafana.example/d/x?orgId=1&var-unit=u1&var-level=commune&var-window=14d',
+    );
   });
 });

@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
-import { DeadLetterPublisher, consumerGroupSpec, createBatchConsumer, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
+import {
+  DeadLetterPublisher,
+  consumerGroupSpec,
+  createBatchConsumer,
+  createKafka,
+  ensureTopics,
+  kafkaSpec,
+  producerGateFromFile,
+  producerKeysSpec,
+} from '@dvc/kafka';
 import { createRedisClient, redisDurabilitySpec, redisSpec } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
@@ -65,7 +74,10 @@ await runMain('projector', {
       ...(producers === undefined ? {} : { producers }),
     });
     const ready = async (): Promise<Readiness> => {
-      const redisUp = await redis.ping().then(() => true, () => false);
+      const redisUp = await redis.ping().then(
+        () => true,
+        () => false,
+      );
       const dataLoss = projection.dataLoss();
       return {
         ready: redisUp && consumer.isRunning() && dataLoss === undefined,

@@ -151,7 +151,12 @@ describe('GET /v1/events by key role', () => {
       store,
       keys: {
         current: () =>
-          new KeyRing([record('plain', 'dvcr_plain'), record('reader', 'dvcr_reader', 'replay'), record('sender', 'dvcr_sender', 'producer'), record('wall', 'dvcr_wall', 'board')]),
+          new KeyRing([
+            record('plain', 'dvcr_plain'),
+            record('reader', 'dvcr_reader', 'replay'),
+            record('sender', 'dvcr_sender', 'producer'),
+            record('wall', 'dvcr_wall', 'board'),
+          ]),
       },
       tokens: createTokenCodec(['roles-secret']),
       limiter: new KeyRateLimiter(Date.now),
@@ -180,7 +185,10 @@ describe('GET /v1/events by key role', () => {
     for (const key of ['dvcr_plain', 'dvcr_reader']) {
       const res = await get(key);
       expect(res.status).toBe(200);
-      const lines = (await res.text()).trim().split('\n').map((line) => JSON.parse(line) as { event?: { id: string }; end?: string });
+      const lines = (await res.text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { event?: { id: string }; end?: string });
       expect(lines.map((l) => l.event?.id ?? l.end)).toEqual(['bp-1', 'bp-2', 'caught-up']);
     }
   });

@@ -137,7 +137,10 @@ export function createApp(deps: ReplayDeps): ReplayApp {
     if (query.follow) {
       const open = tailsByKey.get(key.id) ?? 0;
       if (open >= deps.maxTailsPerKey) {
-        refuse(res, 429, `key '${key.id}' already holds ${open} live tails, the most allowed; close one first`, { headers: { 'retry-after': '5' }, key: key.id });
+        refuse(res, 429, `key '${key.id}' already holds ${open} live tails, the most allowed; close one first`, {
+          headers: { 'retry-after': '5' },
+          key: key.id,
+        });
         return;
       }
       tailsByKey.set(key.id, open + 1);

@@ -122,7 +122,12 @@ export async function streamEvents(o: StreamOptions): Promise<StreamResult> {
         cursor = row.position;
         if (!passesPlan(o.plan, row.event)) continue;
         // producerKey: the id of the key the ingest accepted the event with, when the archive has it.
-        const line: StreamLine = { position: row.position, token: o.tokens.encode(row.position), event: row.event, ...(row.producerKey === undefined ? {} : { producerKey: row.producerKey }) };
+        const line: StreamLine = {
+          position: row.position,
+          token: o.tokens.encode(row.position),
+          event: row.event,
+          ...(row.producerKey === undefined ? {} : { producerKey: row.producerKey }),
+        };
         buffer += `${JSON.stringify(line)}\n`;
         buffered += 1;
         sent += 1;

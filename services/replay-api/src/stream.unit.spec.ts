@@ -42,7 +42,11 @@ async function run(store: ReturnType<typeof memoryStore>, plan: ReadPlan, overri
     onStreamed: () => undefined,
     ...overrides,
   });
-  const lines = chunks.join('').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = chunks
+    .join('')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { result, lines };
 }
 
@@ -56,7 +60,7 @@ describe('stream loop', () => {
     expect(store.reads.map((r) => r.after)).toEqual([0, 3, 6]);
   });
 
-  it("names the producer key of each event the archive has one for, and no key for the others", async () => {
+  it('names the producer key of each event the archive has one for, and no key for the others', async () => {
     const store = memoryStore(['a', 'b', 'a']);
     store.rows[0] = { ...store.rows[0]!, producerKey: 'portal-a' };
     store.rows[2] = { ...store.rows[2]!, producerKey: 'portal-b' };
@@ -170,7 +174,13 @@ describe('stream loop', () => {
       },
       onStreamed: () => undefined,
     });
-    expect(chunks.join('').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      chunks
+        .join('')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { position: 2, token: tokens.encode(2), event: store.rows[1]?.event },
       { heartbeat: '2026-01-01T00:00:00.000Z', position: 2, token: tokens.encode(2) },
     ]);

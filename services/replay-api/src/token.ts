@@ -46,7 +46,10 @@ export function createTokenCodec(secrets: readonly string[]): TokenCodec {
       if (!BASE64URL.test(token)) return { ok: false, problem: 'after is not a resume token: it must be base64url (A-Z, a-z, 0-9, - and _ only)' };
       const bytes = Buffer.from(token, 'base64url');
       if (bytes.length !== TOKEN_BYTES) {
-        return { ok: false, problem: `after is not a resume token: it decodes to ${bytes.length} bytes, a version ${TOKEN_VERSION} token has ${TOKEN_BYTES} (was it cut short?)` };
+        return {
+          ok: false,
+          problem: `after is not a resume token: it decodes to ${bytes.length} bytes, a version ${TOKEN_VERSION} token has ${TOKEN_BYTES} (was it cut short?)`,
+        };
       }
       // Re-encoding must give the same text: stray trailing characters decode to nothing.
       if (bytes.toString('base64url') !== token) {

@@ -65,7 +65,9 @@ const CALENDAR_FILE = /^\d{4}\.json$/;
 
 function calendarFiles(calendarDir: string): string[] {
   try {
-    return readdirSync(calendarDir).filter((f) => CALENDAR_FILE.test(f)).sort();
+    return readdirSync(calendarDir)
+      .filter((f) => CALENDAR_FILE.test(f))
+      .sort();
   } catch (error) {
     throw new DataFileError(`cannot list calendar folder ${calendarDir}: ${(error as Error).message}`);
   }
@@ -74,7 +76,11 @@ function calendarFiles(calendarDir: string): string[] {
 /** Every file the reference data is read from, for change detection (the calendar folder's year files included). */
 export function referenceDataPaths(dataDir: string = DEFAULT_DATA_DIR): string[] {
   const calendarDir = join(dataDir, 'calendar');
-  return [calendarDir, ...calendarFiles(calendarDir).map((f) => join(calendarDir, f)), ...['units.json', 'targets.json', 'procedures.json'].map((f) => join(dataDir, f))];
+  return [
+    calendarDir,
+    ...calendarFiles(calendarDir).map((f) => join(calendarDir, f)),
+    ...['units.json', 'targets.json', 'procedures.json'].map((f) => join(dataDir, f)),
+  ];
 }
 
 /** The rolling windows every service knows; fixed periods come from targets.json. */
@@ -120,7 +126,11 @@ export function loadReferenceData(dataDir: string = DEFAULT_DATA_DIR): Reference
   const unitsVersion = versions[versions.length - 1]?.version;
   const units = inFile(unitsFile, () => createUnitDirectory(unitsJson.units as UnitRecord[], unitsVersion));
   const targetsFile = join(dataDir, 'targets.json');
-  const targets = parseTargets(read('targets.json'), days, ROLLING_WINDOWS.map((w) => w.id));
+  const targets = parseTargets(
+    read('targets.json'),
+    days,
+    ROLLING_WINDOWS.map((w) => w.id),
+  );
   if (!targets.ok) throw new DataFileError(`${targetsFile} is invalid:\n  - ${targets.problems.join('\n  - ')}`);
   const proceduresFile = join(dataDir, 'procedures.json');
   const procedures = read('procedures.json') as { feeBearing?: unknown };
@@ -138,10 +148,7 @@ export function loadReferenceData(dataDir: string = DEFAULT_DATA_DIR): Reference
 }
 
 /** The pure projection context from the reference data and the two working-day rules. */
-export function projectionContext(
-  reference: ReferenceData,
-  rules: { resultReturnWorkingDays: number; receiptWorkingDays: number },
-): ProjectionContext {
+export function projectionContext(reference: ReferenceData, rules: { resultReturnWorkingDays: number; receiptWorkingDays: number }): ProjectionContext {
   return {
     days: reference.days,
     calendar: reference.calendar,

@@ -66,7 +66,10 @@ export const list = (doc: string, fallback: string[]): VarSpec<string[]> => ({
   doc,
   default: fallback,
   parse: (raw) => {
-    const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     return items.length === 0 ? { ok: false, reason: 'must list at least one value' } : { ok: true, value: items };
   },
 });
@@ -128,7 +131,14 @@ export function loadConfig<S extends Spec>(spec: S, env: Record<string, string |
 /** The `--help` text of a service: what it does and every variable with its default. */
 export function describeConfig(title: string, spec: Spec): string {
   const lines = Object.entries(spec).map(([name, v]) => {
-    const dflt = v.defaultText !== undefined ? ` [default: ${v.defaultText}]` : !('default' in v) ? ' [required]' : v.default === undefined ? ' [default: unset]' : ` [default: ${JSON.stringify(v.default)}]`;
+    const dflt =
+      v.defaultText !== undefined
+        ? ` [default: ${v.defaultText}]`
+        : !('default' in v)
+          ? ' [required]'
+          : v.default === undefined
+            ? ' [default: unset]'
+            : ` [default: ${JSON.stringify(v.default)}]`;
     return `  ${name.padEnd(28)} ${v.doc}${dflt}`;
   });
   return `${title}\n\nConfiguration (environment variables):\n${lines.join('\n')}\n`;

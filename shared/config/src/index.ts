@@ -1,4 +1,20 @@
-export { loadConfig, describeConfig, ConfigError, str, int, port, bool, oneOf, list, url, optionalDate, type Spec, type ConfigOf, type VarSpec, type Parser } from './env.js';
+export {
+  loadConfig,
+  describeConfig,
+  ConfigError,
+  str,
+  int,
+  port,
+  bool,
+  oneOf,
+  list,
+  url,
+  optionalDate,
+  type Spec,
+  type ConfigOf,
+  type VarSpec,
+  type Parser,
+} from './env.js';
 export {
   loadReferenceData,
   readDataFile,

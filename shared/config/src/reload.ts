@@ -8,7 +8,12 @@ import type { Logger } from './log.js';
 
 /** How often services look for changed reference data files. */
 export const reloadSpec = {
-  DATA_RELOAD_INTERVAL_SECONDS: int('how often the reference data files (DATA_DIR, recipients) are checked for changes and reloaded; 0 = only on SIGHUP', 10, 0, 86_400),
+  DATA_RELOAD_INTERVAL_SECONDS: int(
+    'how often the reference data files (DATA_DIR, recipients) are checked for changes and reloaded; 0 = only on SIGHUP',
+    10,
+    0,
+    86_400,
+  ),
 };
 
 /** The variables watchReferenceData reads: the data directory and how often it is checked. */

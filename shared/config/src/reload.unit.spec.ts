@@ -122,7 +122,10 @@ describe('reloading reference data', () => {
       expect(await unitsVersion()).toEqual([{ labels: { file: 'units.json', version: 'test-2' }, value: 1 }]);
       const loaded = records.filter((r) => r.msg === 'reference data loaded');
       expect(loaded).toHaveLength(2);
-      expect(loaded[1]).toMatchObject({ trigger: 'change', versions: { 'units.json': 'test-2', 'calendar/2026.json': expect.stringMatching(/^[0-9a-f]{12}$/) } });
+      expect(loaded[1]).toMatchObject({
+        trigger: 'change',
+        versions: { 'units.json': 'test-2', 'calendar/2026.json': expect.stringMatching(/^[0-9a-f]{12}$/) },
+      });
       expect(data.poll()).toBe(false);
     } finally {
       data.close();

@@ -31,7 +31,11 @@ export interface Targets {
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Validates the targets file; every problem is named with its place in the file. */
-export function parseTargets(json: unknown, days: DayIndexer, rollingWindows: readonly string[]): { ok: true; targets: Targets } | { ok: false; problems: string[] } {
+export function parseTargets(
+  json: unknown,
+  days: DayIndexer,
+  rollingWindows: readonly string[],
+): { ok: true; targets: Targets } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const doc = json as { periods?: unknown; targets?: unknown };
   const periodRecords = Array.isArray(doc.periods) ? (doc.periods as PeriodRecord[]) : [];
@@ -76,9 +80,7 @@ export function parseTargets(json: unknown, days: DayIndexer, rollingWindows: re
       forUnit: (unit, window) =>
         targets.filter(
           (t) =>
-            t.windows.includes(window) &&
-            (t.levels === undefined || t.levels.includes(unit.level)) &&
-            (t.kinds === undefined || t.kinds.includes(unit.kind)),
+            t.windows.includes(window) && (t.levels === undefined || t.levels.includes(unit.level)) && (t.kinds === undefined || t.kinds.includes(unit.kind)),
         ),
     },
   };

@@ -83,14 +83,18 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           { targetExpr: `max(dvc:target:by_unit{kpi="online_dossier_share",${W}})` },
         ),
         kpi(115, 'Tỷ lệ hồ sơ được xử lý trực tuyến / Share of resolved dossiers processed online', `dvc:processed_online_share:province{${W}}`, undefined, {
-          description: 'Resolved in the window through the electronic workflow, over all resolved, every unit (dvc:processed_online_share:province). No target: the 25% target is the online dossier share.',
+          description:
+            'Resolved in the window through the electronic workflow, over all resolved, every unit (dvc:processed_online_share:province). No target: the 25% target is the online dossier share.',
         }),
         kpi(
           103,
           `DVCTT có hồ sơ – CN VPĐKĐĐ (mục tiêu ≥ ${percent(t.online_service_utilization.value)}) / Online-service utilization – land registration branches`,
           `sum(dvc:procedures_with_online_dossiers:sum_by_unit{${W},${landBranches}}) / (sum(dvc:procedures_online_capable:sum_by_unit{${landBranches}}) > 0)`,
           t.online_service_utilization,
-          { description: 'Online-capable procedures of the land registration branches with at least one online dossier in the window, over all their online-capable procedures.' },
+          {
+            description:
+              'Online-capable procedures of the land registration branches with at least one online dossier in the window, over all their online-capable procedures.',
+          },
         ),
         kpi(
           104,
@@ -103,14 +107,17 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           'DVCTT có hồ sơ – cấp tỉnh (sở, ban, ngành) / Online-service utilization – province-level units',
           `dvc:online_service_utilization:province_level{${W}}`,
           undefined,
-          { description: 'Online-capable procedures of the province-level units (departments and sectors) with at least one online dossier in the window: the seed article\'s "cấp tỉnh" figure (dvc:online_service_utilization:province_level).' },
+          {
+            description:
+              'Online-capable procedures of the province-level units (departments and sectors) with at least one online dossier in the window: the seed article\'s "cấp tỉnh" figure (dvc:online_service_utilization:province_level).',
+          },
         ),
         kpi(
           105,
           'DVCTT có hồ sơ – mọi đơn vị trong tỉnh / Online-service utilization – every unit of the province',
           `dvc:online_service_utilization:province_wide{${W}}`,
           undefined,
-          { description: 'Every unit of the province, all levels (dvc:online_service_utilization:province_wide); not the article\'s province-level figure.' },
+          { description: "Every unit of the province, all levels (dvc:online_service_utilization:province_wide); not the article's province-level figure." },
         ),
         kpi(
           106,
@@ -129,7 +136,13 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
         kpi(108, 'Số hóa hồ sơ – toàn tỉnh / Digitization – province-wide', `dvc:digitization_share:province{${W}}`, undefined),
         byLevel(109, 'Tỷ lệ trễ hạn theo cấp / Overdue ratio by level', 'overdue_ratio', t.overdue_ratio),
         byLevel(110, 'Tỷ lệ hồ sơ trực tuyến theo cấp / Online dossier share by level', 'online_dossier_share', t.online_dossier_share),
-        byLevel(111, 'Số hóa theo cấp (tỉnh, huyện) / Digitization by level (province, district)', 'digitization_share', t.digitization_share, 'province|district'),
+        byLevel(
+          111,
+          'Số hóa theo cấp (tỉnh, huyện) / Digitization by level (province, district)',
+          'digitization_share',
+          t.digitization_share,
+          'province|district',
+        ),
         byLevel(112, 'Báo cáo trực tuyến theo cấp / Online report share by level', 'online_report_share', t.online_report_share),
         byLevel(113, 'DVCTT có hồ sơ theo cấp / Online-service utilization by level', 'online_service_utilization', t.online_service_utilization),
       ]),
@@ -145,7 +158,8 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
         panel.stat({
           id: 127,
           title: 'Cân đối: tồn kỳ trước + tiếp nhận = giải quyết + đang giải quyết + rút / Balance: carried over + received = resolved + open + withdrawn',
-          description: 'Left: carried over + received. Right: resolved + open (at the period end for fixed periods, now for the rolling window) + withdrawn. Difference should be 0.',
+          description:
+            'Left: carried over + received. Right: resolved + open (at the period end for fixed periods, now for the rolling window) + withdrawn. Difference should be 0.',
           unit: 'short',
           decimals: 0,
           w: 24,
@@ -171,7 +185,13 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
           title: 'Giải quyết theo tiến độ và cách xử lý / Resolved by timeliness and processing',
           unit: 'short',
           decimals: 0,
-          queries: [query('A', sumRaw('dvc_dossiers_resolved', W, ['window', 'timeliness', 'processing'], ['timeliness', 'processing']), '{{timeliness}} {{processing}}')],
+          queries: [
+            query(
+              'A',
+              sumRaw('dvc_dossiers_resolved', W, ['window', 'timeliness', 'processing'], ['timeliness', 'processing']),
+              '{{timeliness}} {{processing}}',
+            ),
+          ],
         }),
         panel.timeseries({
           id: 130,
@@ -258,7 +278,8 @@ export function unitDrilldown(t: KpiThresholds): DashboardSpec {
   return dashboard({
     uid: 'dvc-unit-drilldown',
     title: 'DVC – Chi tiết đơn vị / Unit drill-down',
-    description: 'The seed KPIs of one unit against its targets, open dossiers by state, dossiers due soon, integrity flags and late receipt (choose level, unit and window).',
+    description:
+      'The seed KPIs of one unit against its targets, open dossiers by state, dossiers due soon, integrity flags and late receipt (choose level, unit and window).',
     tags: ['dvc', 'unit'],
     from: 'now-14d',
     refresh: '1m',
@@ -270,7 +291,13 @@ export function unitDrilldown(t: KpiThresholds): DashboardSpec {
     rows: [
       row(200, 'Chỉ tiêu của đơn vị / Unit KPIs against targets', [
         kpi(201, `Tỷ lệ hồ sơ trễ hạn (mục tiêu < ${percent(t.overdue_ratio.value)}) / Overdue ratio`, 'overdue_ratio', 'overdue_ratio', t.overdue_ratio, true),
-        kpi(202, `Tỷ lệ hồ sơ trực tuyến (mục tiêu ≥ ${percent(t.online_dossier_share.value)}) / Online dossier share`, 'online_dossier_share', 'online_dossier_share', t.online_dossier_share),
+        kpi(
+          202,
+          `Tỷ lệ hồ sơ trực tuyến (mục tiêu ≥ ${percent(t.online_dossier_share.value)}) / Online dossier share`,
+          'online_dossier_share',
+          'online_dossier_share',
+          t.online_dossier_share,
+        ),
         kpi(
           203,
           `DVCTT có hồ sơ (mục tiêu ≥ ${percent(t.online_service_utilization.value)}) / Online-service utilization`,
@@ -278,8 +305,20 @@ export function unitDrilldown(t: KpiThresholds): DashboardSpec {
           'online_service_utilization',
           t.online_service_utilization,
         ),
-        kpi(204, `Số hóa hồ sơ (mục tiêu ${percent(t.digitization_share.value)}) / Digitization share`, 'digitization_share', 'digitization_share', t.digitization_share),
-        kpi(205, `Báo cáo trực tuyến (mục tiêu ≥ ${percent(t.online_report_share.value)}) / Online report share`, 'online_report_share', 'online_report_share', t.online_report_share),
+        kpi(
+          204,
+          `Số hóa hồ sơ (mục tiêu ${percent(t.digitization_share.value)}) / Digitization share`,
+          'digitization_share',
+          'digitization_share',
+          t.digitization_share,
+        ),
+        kpi(
+          205,
+          `Báo cáo trực tuyến (mục tiêu ≥ ${percent(t.online_report_share.value)}) / Online report share`,
+          'online_report_share',
+          'online_report_share',
+          t.online_report_share,
+        ),
         panel.table({
           id: 206,
           title: 'Chỉ tiêu áp dụng cho đơn vị / Targets that apply to the unit',
@@ -378,7 +417,8 @@ export function pipelineHealth(): DashboardSpec {
   return dashboard({
     uid: 'dvc-pipeline-health',
     title: 'DVC – Sức khỏe hệ thống / Pipeline health',
-    description: 'Ingest → Kafka → projector → Redis → exporter → Prometheus: events applied and duplicate, dead letters, consumer lag, freshness, scrape duration, targets up, alerts.',
+    description:
+      'Ingest → Kafka → projector → Redis → exporter → Prometheus: events applied and duplicate, dead letters, consumer lag, freshness, scrape duration, targets up, alerts.',
     tags: ['dvc', 'pipeline'],
     from: 'now-6h',
     refresh: '30s',

@@ -60,7 +60,10 @@ describe('committed dashboards', () => {
       for (const p of panels) {
         const where = `${name} panel ${p.id} (${p.title})`;
         expect({ where, uid: p.datasource?.uid }).toEqual({ where, uid });
-        expect({ where, queries: (p.targets ?? []).filter((t) => t.datasource?.uid === uid && t.expr.length > 0).length > 0 }).toEqual({ where, queries: true });
+        expect({ where, queries: (p.targets ?? []).filter((t) => t.datasource?.uid === uid && t.expr.length > 0).length > 0 }).toEqual({
+          where,
+          queries: true,
+        });
         expect({ where, unit: typeof p.fieldConfig?.defaults.unit }).toEqual({ where, unit: 'string' });
         expect(p.title).toMatch(/ \/ /); // Vietnamese / English
         for (const t of p.targets ?? []) expect(t.expr).not.toContain('{{sel}}');
@@ -117,15 +120,19 @@ describe('dashboards', () => {
   });
 
   it('read only recording rules that infra/prometheus/rules/recording.yml records', () => {
-    const recorded = new Set([...readFileSync(join(REPO_ROOT, 'infra/prometheus/rules/recording.yml'), 'utf8').matchAll(/^\s*- record:\s*(\S+)\s*$/gm)].map((m) => m[1]));
+    const recorded = new Set(
+      [...readFileSync(join(REPO_ROOT, 'infra/prometheus/rules/recording.yml'), 'utf8').matchAll(/^\s*- record:\s*(\S+)\s*$/gm)].map((m) => m[1]),
+    );
     const read = buildDashboards().flatMap((spec) =>
-      panelQueries(spec, { window: '14d', level: 'province', unit: 'bp' }).flatMap((q) => [...q.expr.matchAll(/dvc:[a-z0-9_]+:[a-z0-9_]+/g)].map((m) => `${q.panelId} ${m[0]}`)),
+      panelQueries(spec, { window: '14d', level: 'province', unit: 'bp' }).flatMap((q) =>
+        [...q.expr.matchAll(/dvc:[a-z0-9_]+:[a-z0-9_]+/g)].map((m) => `${q.panelId} ${m[0]}`),
+      ),
     );
     expect(read.length).toBeGreaterThan(20);
     expect(read.filter((r) => !recorded.has(r.split(' ')[1]))).toEqual([]);
   });
 
-  it('show the seed article\'s figures on the province overview through the series named for them', () => {
+  it("show the seed article's figures on the province overview through the series named for them", () => {
     const expr = (panelId: number) => panelQueries(overview!, { window: 'bp-2022-report' }).find((q) => q.panelId === panelId && q.refId === 'A')?.expr;
     expect(expr(114)).toBe('dvc:online_service_utilization:province_level{window="bp-2022-report"}');
     expect(expr(105)).toBe('dvc:online_service_utilization:province_wide{window="bp-2022-report"}');

@@ -84,19 +84,5 @@ export {
   type SetChanges,
   type UnitChanges,
 } from './projection/project.js';
-export {
-  createUnitDirectory,
-  UnitDirectoryError,
-  UNKNOWN_UNIT,
-  type UnitDirectory,
-  type UnitInfo,
-  type UnitRecord,
-} from './units/directory.js';
-export {
-  INTEGRITY_REASONS,
-  integrityFlags,
-  resultReturnDeadline,
-  workingDayDeadline,
-  type IntegrityReason,
-  type IntegrityRules,
-} from './integrity/rules.js';
+export { createUnitDirectory, UnitDirectoryError, UNKNOWN_UNIT, type UnitDirectory, type UnitInfo, type UnitRecord } from './units/directory.js';
+export { INTEGRITY_REASONS, integrityFlags, resultReturnDeadline, workingDayDeadline, type IntegrityReason, type IntegrityRules } from './integrity/rules.js';

@@ -187,7 +187,6 @@ export function esdbError(what: string, error: unknown): EventStoreError {
   if (error instanceof EventStoreError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   // Cluster discovery failing (no node answered gossip) is a plain Error of the client.
-  const retriable =
-    error instanceof Error && (isCommandError(error) ? RETRIABLE_TYPES.has(error.type) : /^Failed to discover/.test(error.message));
+  const retriable = error instanceof Error && (isCommandError(error) ? RETRIABLE_TYPES.has(error.type) : /^Failed to discover/.test(error.message));
   return new EventStoreError(`event store ${what} failed: ${reason}`, { retriable, cause: error });
 }

@@ -1,10 +1,4 @@
-import {
-  AccessDeniedError,
-  START,
-  StreamNotFoundError,
-  UnavailableError,
-  WrongExpectedVersionError,
-} from '@eventstore/db-client';
+import { AccessDeniedError, START, StreamNotFoundError, UnavailableError, WrongExpectedVersionError } from '@eventstore/db-client';
 import { timestampMs } from '@dvc/domain';
 import { DEFAULT_STREAM_PREFIX, checkStreamPrefix, esdbEventId, nameBasedUuid, streamName, subjectOfStream } from './esdb-codec.js';
 import { compareEsdbPositions, esdbError, esdbPositionAfter, isStreamNotFound, isWrongExpectedVersion, matchesFilter } from './esdb-codec.js';
@@ -164,7 +158,11 @@ describe('errors of the client', () => {
 
 describe('EVENTSTORE_URL', () => {
   it('opens EventStoreDB for esdb:// and esdb+discover:// connection strings, without connecting yet', async () => {
-    for (const url of ['esdb://127.0.0.1:2113?tls=false', ' esdb+discover://node1:2113,node2:2113?tls=false ', 'esdb://admin:changeit@127.0.0.1:2113?tls=false']) {
+    for (const url of [
+      'esdb://127.0.0.1:2113?tls=false',
+      ' esdb+discover://node1:2113,node2:2113?tls=false ',
+      'esdb://admin:changeit@127.0.0.1:2113?tls=false',
+    ]) {
       expect(isEsdbUrl(url)).toBe(true);
       const store = openEventStore(url);
       expect(store).toBeInstanceOf(EsdbEventStore);
@@ -191,7 +189,9 @@ describe('EVENTSTORE_URL', () => {
 
   it('refuses a bad stream prefix and other schemes, and keeps sqlite as it was', async () => {
     expect(() => openEventStore('esdb://127.0.0.1:2113?tls=false', { streamPrefix: 'a-b' })).toThrow(EventStoreError);
-    expect(() => openEventStore('http://127.0.0.1:2113')).toThrow(/sqlite:<path>, postgres:\/\/user@host:5432\/database, esdb:\/\/host:2113\?tls=false or esdb\+discover/);
+    expect(() => openEventStore('http://127.0.0.1:2113')).toThrow(
+      /sqlite:<path>, postgres:\/\/user@host:5432\/database, esdb:\/\/host:2113\?tls=false or esdb\+discover/,
+    );
     expect(() => openEventStore('esdb:/127.0.0.1')).toThrow(EventStoreUrlError);
     expect(() => openEventStore('sqlite:')).toThrow(/names no file/);
     const sqlite = openEventStore('sqlite::memory:');

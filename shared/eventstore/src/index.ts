@@ -4,4 +4,14 @@ export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite.js';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.js';
 export { DEFAULT_POSTGRES_SCHEMA, PostgresEventStore, type PostgresEventStoreOptions } from './postgres.js';
 export { DEFAULT_STREAM_PREFIX, esdbEventId, streamName } from './esdb-codec.js';
-export { DEFAULT_EVENTSTORE_FILE, EventStoreUrlError, eventStoreSpec, isEsdbUrl, isPostgresUrl, openEventStore, parsePostgresUrl, redactUrl, type OpenOptions } from './open.js';
+export {
+  DEFAULT_EVENTSTORE_FILE,
+  EventStoreUrlError,
+  eventStoreSpec,
+  isEsdbUrl,
+  isPostgresUrl,
+  openEventStore,
+  parsePostgresUrl,
+  redactUrl,
+  type OpenOptions,
+} from './open.js';

@@ -63,7 +63,9 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   }
   const schema = parsed.searchParams.get('schema') ?? DEFAULT_POSTGRES_SCHEMA;
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new EventStoreUrlError(`EVENTSTORE_URL '${redactUrl(url)}': schema '${schema}' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)`);
+    throw new EventStoreUrlError(
+      `EVENTSTORE_URL '${redactUrl(url)}': schema '${schema}' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)`,
+    );
   }
   parsed.searchParams.delete('schema');
   return { connectionString: parsed.toString(), schema };

@@ -55,8 +55,7 @@ export function storedEvent(position: Position, body: string, producerKey: strin
  * ignored).
  */
 export type AppendResult =
-  | { outcome: 'appended'; id: string; position: Position }
-  | { outcome: 'duplicate'; id: string; position: Position; sameBody: boolean };
+  { outcome: 'appended'; id: string; position: Position } | { outcome: 'duplicate'; id: string; position: Position; sameBody: boolean };
 
 /** Which events a read or a subscription wants; every given criterion must hold. */
 export interface EventFilter {

@@ -43,7 +43,9 @@ describe('PostgresEventStore specifics', () => {
     try {
       expect(store).toBeInstanceOf(PostgresEventStore);
       expect(await store.append([contractEvent({ id: 'e1' })])).toEqual([{ outcome: 'appended', id: 'e1', position: 1 }]);
-      const tables = await admin.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+      const tables = await admin.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [
+        schema,
+      ]);
       expect(tables.rows.map((r) => r.table_name)).toEqual(['events', 'head']);
     } finally {
       await store.close();

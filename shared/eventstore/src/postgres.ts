@@ -110,7 +110,13 @@ export class PostgresEventStore implements EventStore {
     const producerKey = producerKeysOf(events, options);
     let prepared: { event: DvcEvent; hash: string; timeMs: number; body: string; producerKey: string | null }[];
     try {
-      prepared = events.map((event, i) => ({ event, hash: bodyHash(event), timeMs: timestampMs(event.time), body: JSON.stringify(event), producerKey: producerKey(i) ?? null }));
+      prepared = events.map((event, i) => ({
+        event,
+        hash: bodyHash(event),
+        timeMs: timestampMs(event.time),
+        body: JSON.stringify(event),
+        producerKey: producerKey(i) ?? null,
+      }));
     } catch (error) {
       throw new EventStoreError(`event store append failed: ${error instanceof Error ? error.message : String(error)}`, { retriable: false, cause: error });
     }

@@ -37,8 +37,7 @@ function gapped(inner: EventStore): EventStore {
   const stored = (s: StoredEvent): StoredEvent => ({ ...s, position: out(s.position) });
   return {
     append: async (events, options) => (await inner.append(events, options)).map((r) => ({ ...r, position: out(r.position) })),
-    read: async (options = {}) =>
-      (await inner.read({ ...options, ...(options.after === undefined ? {} : { after: into(options.after) }) })).map(stored),
+    read: async (options = {}) => (await inner.read({ ...options, ...(options.after === undefined ? {} : { after: into(options.after) }) })).map(stored),
     readStream: async (subject) => (await inner.readStream(subject)).map(stored),
     head: async () => out(await inner.head()),
     subscribe: (options) => {
@@ -90,7 +89,9 @@ describe('SqliteEventStore specifics', () => {
     old.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL,
       unit TEXT NOT NULL, time_ms INTEGER NOT NULL, body_hash TEXT NOT NULL, body TEXT NOT NULL)`);
     const before = contractEvent({ id: 'old-1' });
-    old.prepare('INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)').run(before.id, before.type, before.subject, before.unitid, 0, 'x', JSON.stringify(before));
+    old
+      .prepare('INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(before.id, before.type, before.subject, before.unitid, 0, 'x', JSON.stringify(before));
     old.close();
     const store = new SqliteEventStore({ file });
     await store.append([contractEvent({ id: 'new-1' })], { producerKeys: ['portal'] });

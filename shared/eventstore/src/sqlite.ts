@@ -77,14 +77,12 @@ export class SqliteEventStore implements EventStore {
       this.#db.pragma('synchronous = FULL');
       this.#db.exec(SCHEMA);
       // A file made before producer keys were kept gets the column (null for its events).
-      const columns = this.#db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'events\')').all();
+      const columns = this.#db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
       if (!columns.some((c) => c.name === 'producer_key')) this.#db.exec('ALTER TABLE events ADD COLUMN producer_key TEXT');
     } catch (error) {
       throw wrap('open', error);
     }
-    const find = this.#db.prepare<[string], { position: number; body_hash: string }>(
-      'SELECT position, body_hash FROM events WHERE id = ?',
-    );
+    const find = this.#db.prepare<[string], { position: number; body_hash: string }>('SELECT position, body_hash FROM events WHERE id = ?');
     const insert = this.#db.prepare<[string, string, string, string, number, string, string, string | null]>(
       'INSERT INTO events (id, type, subject, unit, time_ms, body_hash, body, producer_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -98,7 +96,16 @@ export class SqliteEventStore implements EventStore {
         if (existing !== undefined) {
           return { outcome: 'duplicate', id: event.id, position: existing.position, sameBody: existing.body_hash === hash };
         }
-        const info = insert.run(event.id, event.type, event.subject, event.unitid, timestampMs(event.time), hash, JSON.stringify(event), producerKey(i) ?? null);
+        const info = insert.run(
+          event.id,
+          event.type,
+          event.subject,
+          event.unitid,
+          timestampMs(event.time),
+          hash,
+          JSON.stringify(event),
+          producerKey(i) ?? null,
+        );
         return { outcome: 'appended', id: event.id, position: Number(info.lastInsertRowid) };
       }),
     );

@@ -12,7 +12,16 @@ const admission = admissionLimits(loadConfig(admissionSpec, { ACCEPT_UNKNOWN_UNI
 
 function withdrawn(id: string, time = '2022-06-22T08:00:00+07:00') {
   const dossierId = `d-${id}`;
-  return { specversion: '1.0', id, source: 'consumer-int', type: 'vn.dvc.dossier.withdrawn', time, subject: dossierId, unitid: 'u1', data: { dossierId, unitId: 'u1', at: time } };
+  return {
+    specversion: '1.0',
+    id,
+    source: 'consumer-int',
+    type: 'vn.dvc.dossier.withdrawn',
+    time,
+    subject: dossierId,
+    unitid: 'u1',
+    data: { dossierId, unitId: 'u1', at: time },
+  };
 }
 
 describe('createBatchConsumer on a real broker', () => {
@@ -90,7 +99,11 @@ describe('createBatchConsumer on a real broker', () => {
         { key: 'late', value: JSON.stringify(withdrawn(`${id}-future`, '2099-01-01T08:00:00+07:00')), partition: 1 },
       ].map((m) => ({ ...m, headers: { [PRODUCER_KEY_HEADER]: 'dvc-tests' } })),
     });
-    await waitFor(() => (admittedIds().length === 20 && batches.some((b) => b.partition === 1) ? true : undefined), { timeoutMs: 60_000, intervalMs: 50, description: '20 admitted, partition 1 seen' });
+    await waitFor(() => (admittedIds().length === 20 && batches.some((b) => b.partition === 1) ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      description: '20 admitted, partition 1 seen',
+    });
     // The failed batch was delivered again: every event handed over once, in offset order.
     expect(failed).toBe(1);
     expect(admittedIds()).toEqual(valid.map((e) => e.id));

@@ -113,7 +113,8 @@ export function judgeMessage(
   const keyId = headerText(message.headers, PRODUCER_KEY_HEADER);
   const consumed: ConsumedMessage = { key: message.key, value: message.value, offset: message.offset, ...(keyId === undefined ? {} : { producerKey: keyId }) };
   const producer = producers === undefined ? undefined : { gate: producers, verdict: producers.identify(keyId) };
-  if (producer !== undefined && !producer.verdict.ok) return { ok: false, refused: { ...consumed, code: producer.verdict.code, reason: producer.verdict.reason } };
+  if (producer !== undefined && !producer.verdict.ok)
+    return { ok: false, refused: { ...consumed, code: producer.verdict.code, reason: producer.verdict.reason } };
   const verdict = admitMessage(message.value, message.timestamp, limits, wallMs);
   if (!verdict.ok) return { ok: false, refused: { ...consumed, code: verdict.code, reason: verdict.reason } };
   if (producer?.verdict.ok === true) {
@@ -133,7 +134,12 @@ export function judgeMessage(
 export function createBatchConsumer<R extends { admission: AdmissionLimits }>(options: BatchConsumerOptions<R>): BatchConsumer {
   const { kafka, topic, groupId, handler, registry, logger } = options;
   const batchSeconds = new Histogram({ ...options.batchSeconds, registers: [registry] });
-  const lagGauge = new Gauge({ name: 'dvc_consumer_lag', help: 'Messages not yet committed by the group, per partition', labelNames: ['topic', 'group', 'partition'], registers: [registry] });
+  const lagGauge = new Gauge({
+    name: 'dvc_consumer_lag',
+    help: 'Messages not yet committed by the group, per partition',
+    labelNames: ['topic', 'group', 'partition'],
+    registers: [registry],
+  });
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer: Consumer = kafka.consumer({
     groupId,

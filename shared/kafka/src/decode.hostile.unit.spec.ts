@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { BYTE_MUTATIONS, mutateBytes, testEvent } from '@dvc/testing';
 import { decodeEventBytes } from './decode.js';
 
-const valid = testEvent('vn.dvc.dossier.digitized', 'D1', { id: 'e1', source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' });
+const valid = testEvent(
+  'vn.dvc.dossier.digitized',
+  'D1',
+  { id: 'e1', source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' },
+  { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' },
+);
 const json = JSON.stringify(valid);
 
 describe('decodeEventBytes on hostile bytes', () => {
@@ -10,10 +15,18 @@ describe('decodeEventBytes on hostile bytes', () => {
     ['an empty value', Buffer.alloc(0), 'value empty: a JSON value is required'],
     ['UTF-16 with a byte order mark', Buffer.from(`\ufeff${json}`, 'utf16le'), 'value starts with a UTF-16 byte order mark: send UTF-8'],
     ['UTF-16 without one', Buffer.from(json, 'utf16le'), 'value NUL byte at offset 1 (this looks like UTF-16 or UTF-32): send UTF-8 JSON'],
-    ['invalid UTF-8 inside a string', Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 'value not valid UTF-8 at byte offset 7'],
+    [
+      'invalid UTF-8 inside a string',
+      Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+      'value not valid UTF-8 at byte offset 7',
+    ],
     ['a truncated event', Buffer.from(json.slice(0, 40)), 'malformed JSON: Unexpected end of JSON input'],
     ['JSON that is not an object', Buffer.from('[1,2]'), '/ an event must be a JSON object'],
-    ['a misspelled type', Buffer.from(JSON.stringify({ ...valid, type: 'vn.dvc.dossier.digitised' })), "/type unknown event type 'vn.dvc.dossier.digitised' (did you mean 'vn.dvc.dossier.digitized'?)"],
+    [
+      'a misspelled type',
+      Buffer.from(JSON.stringify({ ...valid, type: 'vn.dvc.dossier.digitised' })),
+      "/type unknown event type 'vn.dvc.dossier.digitised' (did you mean 'vn.dvc.dossier.digitized'?)",
+    ],
   ])('%s is refused: %s', (_name, value, reason) => {
     expect(decodeEventBytes(value)).toEqual({ ok: false, reason });
   });
@@ -34,10 +47,16 @@ describe('decodeEventBytes on hostile bytes', () => {
 
   it('never throws on arbitrary buffers, and every refusal carries a reason', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.string({ unit: 'binary', maxLength: 512 }).map((s) => new TextEncoder().encode(s))), (bytes) => {
-        const decoded = decodeEventBytes(Buffer.from(bytes));
-        if (!decoded.ok) expect(decoded.reason.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 512 }),
+          fc.string({ unit: 'binary', maxLength: 512 }).map((s) => new TextEncoder().encode(s)),
+        ),
+        (bytes) => {
+          const decoded = decodeEventBytes(Buffer.from(bytes));
+          if (!decoded.ok) expect(decoded.reason.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -2,7 +2,12 @@ import { createDayIndexer, createUnitDirectory, type AdmissionLimits } from '@dv
 import { testEvent } from '@dvc/testing';
 import { admitMessage, decodeEventBytes } from './decode.js';
 
-const valid = testEvent('vn.dvc.dossier.digitized', 'D1', { id: 'e1', source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' });
+const valid = testEvent(
+  'vn.dvc.dossier.digitized',
+  'D1',
+  { id: 'e1', source: 'portal', unit: 'u1', time: '2022-06-20T08:00:00+07:00' },
+  { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' },
+);
 
 describe('decodeEventBytes', () => {
   it('accepts a valid event', () => {
@@ -40,7 +45,11 @@ describe('admitMessage', () => {
 
   it('admits a valid, admissible event and files an invalid one under `invalid`', () => {
     expect(admitMessage(bytes(valid), String(at), limits, at)).toMatchObject({ ok: true, event: { id: 'e1' } });
-    expect(admitMessage(Buffer.from('{"id":'), String(at), limits, at)).toMatchObject({ ok: false, code: 'invalid', reason: expect.stringMatching(/^malformed JSON/) });
+    expect(admitMessage(Buffer.from('{"id":'), String(at), limits, at)).toMatchObject({
+      ok: false,
+      code: 'invalid',
+      reason: expect.stringMatching(/^malformed JSON/),
+    });
   });
 
   it('judges the time as of the earlier of the message timestamp and the wall clock', () => {

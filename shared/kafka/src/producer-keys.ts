@@ -25,7 +25,9 @@ export const producerKeysSpec = {
  */
 export function producerGateFromFile(file: string, options: { logger: Logger; registry: Registry; now: () => number }): ProducerGate | undefined {
   if (file === PRODUCER_KEYS_OFF) {
-    options.logger.warn(`PRODUCER_KEYS_FILE=${PRODUCER_KEYS_OFF}: the producers of the events topic are not checked; any system that can write the topic is accepted`);
+    options.logger.warn(
+      `PRODUCER_KEYS_FILE=${PRODUCER_KEYS_OFF}: the producers of the events topic are not checked; any system that can write the topic is accepted`,
+    );
     return undefined;
   }
   const reloads = new Counter({
@@ -51,7 +53,9 @@ export function producerGateFromFile(file: string, options: { logger: Logger; re
     return producerGate((id) => keys.current().byId(id));
   } catch (error) {
     if (error instanceof KeysFileError) {
-      throw new ConfigError([`PRODUCER_KEYS_FILE: ${error.message} (create a producer key with \`dvc keys create --role producer\`, or set PRODUCER_KEYS_FILE=${PRODUCER_KEYS_OFF} to accept every producer)`]);
+      throw new ConfigError([
+        `PRODUCER_KEYS_FILE: ${error.message} (create a producer key with \`dvc keys create --role producer\`, or set PRODUCER_KEYS_FILE=${PRODUCER_KEYS_OFF} to accept every producer)`,
+      ]);
     }
     throw error;
   }

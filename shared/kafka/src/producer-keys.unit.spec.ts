@@ -41,7 +41,11 @@ describe('PRODUCER_KEYS_FILE', () => {
 
   it('checks producers against the file when it exists', () => {
     const file = join(dir, 'keys.json');
-    const created = addKey({ version: 1, keys: [] }, { id: 'portal', role: 'producer', units: '*', types: '*', ratePerMinute: 60 }, new Date('2026-01-01T00:00:00Z'));
+    const created = addKey(
+      { version: 1, keys: [] },
+      { id: 'portal', role: 'producer', units: '*', types: '*', ratePerMinute: 60 },
+      new Date('2026-01-01T00:00:00Z'),
+    );
     if (!created.ok) throw new Error(created.problems.join('; '));
     writeKeysFile(file, created.value.file);
     const gate = producerGateFromFile(file, { logger: pino({ level: 'silent' }), registry: new Registry(), now: Date.now });

@@ -67,18 +67,31 @@ export function producerGate(lookup: (keyId: string) => ProducerKey | undefined)
         return { ok: false, code: 'unauthenticated', reason: `no producer key id: the header ${PRODUCER_KEY_HEADER} is missing or empty` };
       }
       const key = lookup(keyId);
-      if (key === undefined) return { ok: false, code: 'unauthenticated', reason: `${PRODUCER_KEY_HEADER} ${quoted(keyId)} is no key of the keys store (unknown or revoked)` };
+      if (key === undefined)
+        return { ok: false, code: 'unauthenticated', reason: `${PRODUCER_KEY_HEADER} ${quoted(keyId)} is no key of the keys store (unknown or revoked)` };
       if (key.role !== 'producer') {
-        return { ok: false, code: 'unauthenticated', reason: `${PRODUCER_KEY_HEADER} ${quoted(keyId)} names a key of the role '${key.role ?? 'replay'}', not 'producer'` };
+        return {
+          ok: false,
+          code: 'unauthenticated',
+          reason: `${PRODUCER_KEY_HEADER} ${quoted(keyId)} names a key of the role '${key.role ?? 'replay'}', not 'producer'`,
+        };
       }
       return { ok: true, key };
     },
     scope(key, event, directory) {
       if (!unitInScope(key.units, event.unitid, directory)) {
-        return { ok: false, code: 'forbidden', reason: `producer key '${key.id}' may not write for unit '${event.unitid}' (its units: ${scopeText(key.units)})` };
+        return {
+          ok: false,
+          code: 'forbidden',
+          reason: `producer key '${key.id}' may not write for unit '${event.unitid}' (its units: ${scopeText(key.units)})`,
+        };
       }
       if (!typeInScope(key.types, event.type)) {
-        return { ok: false, code: 'forbidden', reason: `producer key '${key.id}' may not write events of type '${event.type}' (its types: ${scopeText(key.types)})` };
+        return {
+          ok: false,
+          code: 'forbidden',
+          reason: `producer key '${key.id}' may not write events of type '${event.type}' (its types: ${scopeText(key.types)})`,
+        };
       }
       return { ok: true };
     },

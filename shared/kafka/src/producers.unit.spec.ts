@@ -6,8 +6,18 @@ import { PRODUCER_KEY_HEADER, headerText, producerGate, type ProducerKey } from 
 
 const event = (unit: string, type: 'vn.dvc.dossier.digitized' | 'vn.dvc.dossier.withdrawn' = 'vn.dvc.dossier.digitized') =>
   type === 'vn.dvc.dossier.digitized'
-    ? testEvent(type, 'D1', { id: `e-${unit}`, source: 'portal', unit, time: '2022-06-20T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' })
-    : testEvent(type, 'D1', { id: `w-${unit}`, source: 'portal', unit, time: '2022-06-20T08:00:00+07:00' }, { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' });
+    ? testEvent(
+        type,
+        'D1',
+        { id: `e-${unit}`, source: 'portal', unit, time: '2022-06-20T08:00:00+07:00' },
+        { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' },
+      )
+    : testEvent(
+        type,
+        'D1',
+        { id: `w-${unit}`, source: 'portal', unit, time: '2022-06-20T08:00:00+07:00' },
+        { dossierId: 'D1', at: '2022-06-20T08:00:00+07:00' },
+      );
 
 const KEYS: ProducerKey[] = [
   { id: 'portal-u1', role: 'producer', units: ['u1'], types: ['vn.dvc.dossier.digitized'] },
@@ -42,11 +52,27 @@ const message = (value: unknown, producerKey?: string | Buffer) => ({
 describe('producer gate', () => {
   it('knows only producer keys of the store, by id', () => {
     expect(gate.identify('portal-u1')).toEqual({ ok: true, key: KEYS[0] });
-    expect(gate.identify(undefined)).toEqual({ ok: false, code: 'unauthenticated', reason: 'no producer key id: the header dvc-producer-key is missing or empty' });
+    expect(gate.identify(undefined)).toEqual({
+      ok: false,
+      code: 'unauthenticated',
+      reason: 'no producer key id: the header dvc-producer-key is missing or empty',
+    });
     expect(gate.identify('')).toMatchObject({ ok: false, code: 'unauthenticated' });
-    expect(gate.identify('revoked-one')).toEqual({ ok: false, code: 'unauthenticated', reason: 'dvc-producer-key "revoked-one" is no key of the keys store (unknown or revoked)' });
-    expect(gate.identify('reader')).toEqual({ ok: false, code: 'unauthenticated', reason: `dvc-producer-key "reader" names a key of the role 'replay', not 'producer'` });
-    expect(gate.identify('legacy')).toEqual({ ok: false, code: 'unauthenticated', reason: `dvc-producer-key "legacy" names a key of the role 'replay', not 'producer'` });
+    expect(gate.identify('revoked-one')).toEqual({
+      ok: false,
+      code: 'unauthenticated',
+      reason: 'dvc-producer-key "revoked-one" is no key of the keys store (unknown or revoked)',
+    });
+    expect(gate.identify('reader')).toEqual({
+      ok: false,
+      code: 'unauthenticated',
+      reason: `dvc-producer-key "reader" names a key of the role 'replay', not 'producer'`,
+    });
+    expect(gate.identify('legacy')).toEqual({
+      ok: false,
+      code: 'unauthenticated',
+      reason: `dvc-producer-key "legacy" names a key of the role 'replay', not 'producer'`,
+    });
     expect(gate.identify(`x"\n${'y'.repeat(100)}`)).toEqual({
       ok: false,
       code: 'unauthenticated',

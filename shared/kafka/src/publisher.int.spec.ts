@@ -26,9 +26,7 @@ describe('TransactionalPublisher on a real broker', () => {
 
   it('makes concurrent batches visible to read-committed consumers, each message once', async () => {
     const publisher = new TransactionalPublisher(kafka, topic, uniqueName('tx'), logger);
-    const batches = Array.from({ length: 20 }, (_, b) =>
-      Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 7}`, value: `${b}-${i}` })),
-    );
+    const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 7}`, value: `${b}-${i}` })));
     await Promise.all(batches.map((messages) => publisher.publish(messages)));
     await publisher.close();
 
@@ -47,7 +45,7 @@ describe('TransactionalPublisher on a real broker', () => {
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
 
-  it('publishes one batch far over the broker\'s 1 MiB record-batch limit, every message once', async () => {
+  it("publishes one batch far over the broker's 1 MiB record-batch limit, every message once", async () => {
     const publisher = new TransactionalPublisher(kafka, topic, uniqueName('tx'), logger);
     const pad = 'x'.repeat(600);
     // 6,000 messages of ~620 bytes, all on one key: ~3.6 MiB for a single partition.

@@ -184,7 +184,8 @@ export function parseKeysFile(text: string): Parsed<KeysFile> {
       problems.push(`${name}.ratePerMinute must be an integer from 1 to ${MAX_RATE_PER_MINUTE}`);
     }
     if (e.role !== undefined && !isKeyRole(e.role)) problems.push(`${name}.role must be one of ${KEY_ROLES.join(', ')} (or absent for ${DEFAULT_KEY_ROLE})`);
-    else if (units !== undefined && hasTreeEntry(units) && e.role !== 'producer') problems.push(`${name}.units: ${UNIT_TREE_PREFIX} entries are taken by producer keys only`);
+    else if (units !== undefined && hasTreeEntry(units) && e.role !== 'producer')
+      problems.push(`${name}.units: ${UNIT_TREE_PREFIX} entries are taken by producer keys only`);
     if (typeof e.createdAt !== 'string') problems.push(`${name}.createdAt must be a string`);
     if (problems.length === before && id !== undefined && units !== undefined && types !== undefined) {
       keys.push({
@@ -262,7 +263,8 @@ export function addKey(file: KeysFile, spec: NewKey, now: Date, random?: (size: 
     problems.push(`rate must be an integer from 1 to ${MAX_RATE_PER_MINUTE} requests per minute, got ${spec.ratePerMinute}`);
   }
   if (spec.role !== undefined && !isKeyRole(spec.role)) problems.push(`role '${String(spec.role)}' must be one of ${KEY_ROLES.join(', ')}`);
-  else if (hasTreeEntry(spec.units) && spec.role !== 'producer') problems.push(`a unit and everything under it (${UNIT_TREE_PREFIX}) is a scope of producer keys only (--role producer)`);
+  else if (hasTreeEntry(spec.units) && spec.role !== 'producer')
+    problems.push(`a unit and everything under it (${UNIT_TREE_PREFIX}) is a scope of producer keys only (--role producer)`);
   if (problems.length > 0) return { ok: false, problems };
   const key = generateApiKey(random);
   const record: ApiKeyRecord = {

@@ -57,7 +57,10 @@ describe('API key hashing', () => {
 
 describe('keys file', () => {
   it('round-trips through its text form', () => {
-    const file: KeysFile = { version: 1, keys: [record(), record({ id: 'x', hash: hashApiKey('k2'), units: ['u1'], types: ['vn.dvc.report.submitted'], ratePerMinute: 5 })] };
+    const file: KeysFile = {
+      version: 1,
+      keys: [record(), record({ id: 'x', hash: hashApiKey('k2'), units: ['u1'], types: ['vn.dvc.report.submitted'], ratePerMinute: 5 })],
+    };
     expect(parseKeysFile(serializeKeysFile(file))).toEqual({ ok: true, value: file });
   });
 
@@ -107,7 +110,9 @@ describe('keys file', () => {
     if (!added.ok) return;
     const { key, file } = added.value;
     expect(key).toBe(generateApiKey(fixed(1)));
-    expect(file.keys).toEqual([{ id: 'auditor', hash: hashApiKey(key), units: ['u1', 'u2'], types: '*', ratePerMinute: 30, createdAt: '2026-01-02T03:04:05.000Z' }]);
+    expect(file.keys).toEqual([
+      { id: 'auditor', hash: hashApiKey(key), units: ['u1', 'u2'], types: '*', ratePerMinute: 30, createdAt: '2026-01-02T03:04:05.000Z' },
+    ]);
     expect(serializeKeysFile(file)).not.toContain(key);
     expect(new KeyRing(file.keys).verify(key)?.id).toBe('auditor');
   });
@@ -243,7 +248,10 @@ describe('producer scopes over the unit directory', () => {
     const producer = record({ id: 'portal', hash: hashApiKey('portal'), units: ['tree:p.d1'], role: 'producer' });
     expect(parseKeysFile(serializeKeysFile({ version: 1, keys: [producer] }))).toEqual({ ok: true, value: { version: 1, keys: [producer] } });
     const reader = { ...producer, role: 'replay' };
-    expect(parseKeysFile(JSON.stringify({ version: 1, keys: [reader] }))).toEqual({ ok: false, problems: ['keys[0] (portal).units: tree: entries are taken by producer keys only'] });
+    expect(parseKeysFile(JSON.stringify({ version: 1, keys: [reader] }))).toEqual({
+      ok: false,
+      problems: ['keys[0] (portal).units: tree: entries are taken by producer keys only'],
+    });
     expect(addKey(empty, { id: 'r', units: ['tree:p'], types: '*', ratePerMinute: 1 }, NOW)).toEqual({
       ok: false,
       problems: ['a unit and everything under it (tree:) is a scope of producer keys only (--role producer)'],

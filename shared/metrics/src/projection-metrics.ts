@@ -63,7 +63,11 @@ export class ProjectionTotals {
     this.applied = gauge('dvc_projection_events_applied_total', 'Events applied to the projection, all units', ['type']);
     this.duplicates = gauge('dvc_projection_events_duplicate_total', 'Events recognised as already applied (same id), all units', ['type']);
     this.lastApplied = gauge('dvc_projection_last_applied_timestamp_seconds', 'Wall-clock time of the latest projection write', []);
-    this.lastEvent = gauge('dvc_projection_last_event_timestamp_seconds', 'Latest business time applied by any unit (a signal, not the clock: see dvc_exporter_clock_timestamp_seconds)', []);
+    this.lastEvent = gauge(
+      'dvc_projection_last_event_timestamp_seconds',
+      'Latest business time applied by any unit (a signal, not the clock: see dvc_exporter_clock_timestamp_seconds)',
+      [],
+    );
     this.freshness = gauge('dvc_projection_freshness_seconds', 'Seconds since the latest projection write', []);
     this.units = gauge('dvc_projection_units', 'Units known to the projection', []);
   }
@@ -86,7 +90,11 @@ export class ClockMetric {
   private readonly clock: Gauge;
 
   constructor(registry: Registry) {
-    this.clock = new Gauge({ name: 'dvc_exporter_clock_timestamp_seconds', help: 'The "now" the windows and open states were computed for', registers: [registry] });
+    this.clock = new Gauge({
+      name: 'dvc_exporter_clock_timestamp_seconds',
+      help: 'The "now" the windows and open states were computed for',
+      registers: [registry],
+    });
   }
 
   update(nowMs: number): void {

@@ -28,12 +28,16 @@ describe('ProjectionMetrics', () => {
     const metrics = new ProjectionMetrics(registry);
     metrics.update(
       [
-        snapshot('ward-1', {
-          '2022-06-21': { 'rcv:online': 3, 'res:on_time:online': 5, 'res:overdue:paper': 1, 'pay:fee:online': 2, 'vnd:fee:online': 30000 },
-          '2022-06-22': { 'rcv:online': 4, 'res:overdue:online': 1, dig: 2 },
-          '2022-06-23': { 'rcv:online': 100 },
-          current: { 'team:commune': 1, 'members:commune': 9 },
-        }, { 'applied:vn.dvc.dossier.received': 7, lastAppliedMs: 10_000, lastEventMs: 5_000 }),
+        snapshot(
+          'ward-1',
+          {
+            '2022-06-21': { 'rcv:online': 3, 'res:on_time:online': 5, 'res:overdue:paper': 1, 'pay:fee:online': 2, 'vnd:fee:online': 30000 },
+            '2022-06-22': { 'rcv:online': 4, 'res:overdue:online': 1, dig: 2 },
+            '2022-06-23': { 'rcv:online': 100 },
+            current: { 'team:commune': 1, 'members:commune': 9 },
+          },
+          { 'applied:vn.dvc.dossier.received': 7, lastAppliedMs: 10_000, lastEventMs: 5_000 },
+        ),
         snapshot('stranger', {}),
       ],
       [{ kind: 'rolling', id: '14d', buckets: ['2022-06-21', '2022-06-22'] }],
@@ -81,7 +85,11 @@ describe('selectExportedUnits', () => {
     const ids = ['zz-9', 'ward-2', 'aa-3', 'ward-1', 'mm-1', 'aa-10'];
     expect(selectExportedUnits(ids, units, 2)).toEqual({ unitIds: ['aa-10', 'aa-3', 'ward-1', 'ward-2'], unknownExported: 2, unknownDropped: 2 });
     expect(selectExportedUnits(ids, units, 0)).toEqual({ unitIds: ['ward-1', 'ward-2'], unknownExported: 0, unknownDropped: 4 });
-    expect(selectExportedUnits(ids, units, 20)).toEqual({ unitIds: ['aa-10', 'aa-3', 'mm-1', 'ward-1', 'ward-2', 'zz-9'], unknownExported: 4, unknownDropped: 0 });
+    expect(selectExportedUnits(ids, units, 20)).toEqual({
+      unitIds: ['aa-10', 'aa-3', 'mm-1', 'ward-1', 'ward-2', 'zz-9'],
+      unknownExported: 4,
+      unknownDropped: 0,
+    });
   });
 
   it('chooses the same units whatever the order it is given them in', () => {

@@ -27,9 +27,17 @@ export interface ScrapeWindows {
  * whose last day is more than that many local days before now's is left out (it ended long ago:
  * its figures no longer move, and the exporter need not serve them for every unit for ever).
  */
-export function scrapeWindows(reference: Pick<SeriesReference, 'days' | 'targets'>, nowMs: number, periodDaysAfterEnd = Number.POSITIVE_INFINITY): ScrapeWindows {
+export function scrapeWindows(
+  reference: Pick<SeriesReference, 'days' | 'targets'>,
+  nowMs: number,
+  periodDaysAfterEnd = Number.POSITIVE_INFINITY,
+): ScrapeWindows {
   const today = reference.days.dayOf(nowMs);
-  const rolling: WindowSpec[] = ROLLING_WINDOWS.map((w) => ({ kind: 'rolling', id: w.id, buckets: rollingWindowDays(today, w.days).map((d) => reference.days.isoDate(d)) }));
+  const rolling: WindowSpec[] = ROLLING_WINDOWS.map((w) => ({
+    kind: 'rolling',
+    id: w.id,
+    buckets: rollingWindowDays(today, w.days).map((d) => reference.days.isoDate(d)),
+  }));
   const periods: WindowSpec[] = reference.targets.periods
     .filter((p) => today - p.toDay <= periodDaysAfterEnd)
     .map((p) => ({ kind: 'period', id: p.id, buckets: [periodBucket(p.id)] }));
@@ -65,7 +73,9 @@ export class ContractMetrics {
 
   update(input: SeriesInput): void {
     const { reference } = input;
-    this.projection.update(input.snapshots, input.windows, input.nowMs, input.wallMs, reference.units, (unit, window) => reference.targets.forUnit(unit, window));
+    this.projection.update(input.snapshots, input.windows, input.nowMs, input.wallMs, reference.units, (unit, window) =>
+      reference.targets.forUnit(unit, window),
+    );
     this.calendar.update(reference.calendar, reference.days, input.nowMs);
   }
 }

@@ -26,7 +26,13 @@ describe('seriesOf: a registry as series, without exposition text', () => {
     new Gauge({ name: 'dvc_x', help: 'x', labelNames: ['unit', 'level'], registers: [registry] }).set({ unit: 'a', level: 'commune' }, 3);
     new Gauge({ name: 'dvc_y', help: 'y', registers: [registry] }).set(0.25);
     new Gauge({ name: 'dvc_z', help: 'z', registers: [registry] }).set(Number.NaN);
-    expect(await seriesOf(registry)).toEqual(new Map([['dvc_x{unit="a",level="commune"}', 3], ['dvc_y', 0.25], ['dvc_z', Number.NaN]]));
+    expect(await seriesOf(registry)).toEqual(
+      new Map([
+        ['dvc_x{unit="a",level="commune"}', 3],
+        ['dvc_y', 0.25],
+        ['dvc_z', Number.NaN],
+      ]),
+    );
   });
 
   it('equals the exposition text line for line, escaped label values and histogram series included', async () => {

@@ -30,10 +30,22 @@ const UNIT = ['unit', 'level'] as const;
  */
 export const UNIT_FAMILIES = {
   received: { name: 'dvc_dossiers_received', help: 'Dossiers received in the window, by receivedAt', labelNames: [...UNIT, 'window', 'channel'] },
-  resolved: { name: 'dvc_dossiers_resolved', help: 'Dossiers resolved in the window, by resolvedAt', labelNames: [...UNIT, 'window', 'timeliness', 'processing'] },
-  overdueRatio: { name: 'dvc_overdue_ratio', help: 'Overdue share of dossiers resolved in the window (absent when none resolved)', labelNames: [...UNIT, 'window'] },
+  resolved: {
+    name: 'dvc_dossiers_resolved',
+    help: 'Dossiers resolved in the window, by resolvedAt',
+    labelNames: [...UNIT, 'window', 'timeliness', 'processing'],
+  },
+  overdueRatio: {
+    name: 'dvc_overdue_ratio',
+    help: 'Overdue share of dossiers resolved in the window (absent when none resolved)',
+    labelNames: [...UNIT, 'window'],
+  },
   open: { name: 'dvc_dossiers_open', help: 'Open dossiers now, by state', labelNames: [...UNIT, 'state'] },
-  dueSoon: { name: 'dvc_dossiers_due_soon', help: 'Open dossiers, not overdue, whose effective due time is within the period', labelNames: [...UNIT, 'within'] },
+  dueSoon: {
+    name: 'dvc_dossiers_due_soon',
+    help: 'Open dossiers, not overdue, whose effective due time is within the period',
+    labelNames: [...UNIT, 'within'],
+  },
   withdrawn: { name: 'dvc_dossiers_withdrawn', help: 'Dossiers withdrawn in the window, by withdrawal time', labelNames: [...UNIT, 'window'] },
   digitized: { name: 'dvc_dossiers_digitized', help: 'Of the dossiers received in the window, how many are digitized', labelNames: [...UNIT, 'window'] },
   payments: { name: 'dvc_payments', help: 'Payments completed in the window, by paidAt', labelNames: [...UNIT, 'window', 'kind', 'channel'] },
@@ -42,16 +54,28 @@ export const UNIT_FAMILIES = {
   proceduresOnline: { name: 'dvc_procedures_online_capable', help: 'Procedures published as online-capable, now', labelNames: [...UNIT] },
   teams: { name: 'dvc_community_teams', help: 'Community technology teams registered, now', labelNames: [...UNIT, 'team_level'] },
   teamMembers: { name: 'dvc_community_team_members', help: 'Members of community technology teams, now', labelNames: [...UNIT, 'team_level'] },
-  carriedOver: { name: 'dvc_dossiers_carried_over', help: 'Dossiers open when the window starts (received before it, not yet resolved or withdrawn)', labelNames: [...UNIT, 'window'] },
+  carriedOver: {
+    name: 'dvc_dossiers_carried_over',
+    help: 'Dossiers open when the window starts (received before it, not yet resolved or withdrawn)',
+    labelNames: [...UNIT, 'window'],
+  },
   openAtEnd: { name: 'dvc_dossiers_open_at_end', help: 'Fixed periods: dossiers open when the period ends', labelNames: [...UNIT, 'window'] },
   receivedLate: {
     name: 'dvc_dossiers_received_late',
     help: 'Online submissions officially received more than the allowed working days after submission (Decree 118/2025), by receivedAt',
     labelNames: [...UNIT, 'window'],
   },
-  receiptOverdue: { name: 'dvc_dossiers_receipt_overdue', help: 'Online submissions past their receipt deadline and still not received, now', labelNames: [...UNIT] },
+  receiptOverdue: {
+    name: 'dvc_dossiers_receipt_overdue',
+    help: 'Online submissions past their receipt deadline and still not received, now',
+    labelNames: [...UNIT],
+  },
   extended: { name: 'dvc_dossiers_extended', help: 'Deadline extensions with an apology letter, by extension time', labelNames: [...UNIT, 'window'] },
-  integrity: { name: 'dvc_integrity_flags', help: 'Suspicious completions by reason (see docs/metrics.md for each rule)', labelNames: [...UNIT, 'window', 'reason'] },
+  integrity: {
+    name: 'dvc_integrity_flags',
+    help: 'Suspicious completions by reason (see docs/metrics.md for each rule)',
+    labelNames: [...UNIT, 'window', 'reason'],
+  },
   proceduresWithOnline: {
     name: 'dvc_procedures_with_online_dossiers',
     help: 'Online-capable procedures that received at least one online dossier in the window',
@@ -81,7 +105,13 @@ const PROC_CAPABLE = Field.procedureCapable('');
  * derived; every series carries unit and level. Only the snapshot's `open`, `paused`,
  * `resultOverdue` and `receiptOverdue` depend on the clock's now beyond the windows' buckets.
  */
-export function unitSeries(snap: UnitSnapshot, info: UnitInfo, windows: readonly WindowSpec[], targets: (window: string) => readonly TargetValue[], emit: EmitSeries): void {
+export function unitSeries(
+  snap: UnitSnapshot,
+  info: UnitInfo,
+  windows: readonly WindowSpec[],
+  targets: (window: string) => readonly TargetValue[],
+  emit: EmitSeries,
+): void {
   const base = { unit: snap.unitId, level: info.level };
   const current = snap.buckets.get(CURRENT_BUCKET);
   const capable: string[] = [];
@@ -166,7 +196,12 @@ function formatValue(value: number): string {
  * The exposition lines of one unit, one string per family of UNIT_FAMILY_IDS (each line ended by
  * '\n'; '' when the unit has none in that family), written as prom-client writes them.
  */
-export function renderUnitSeries(snap: UnitSnapshot, info: UnitInfo, windows: readonly WindowSpec[], targets: (window: string) => readonly TargetValue[]): string[] {
+export function renderUnitSeries(
+  snap: UnitSnapshot,
+  info: UnitInfo,
+  windows: readonly WindowSpec[],
+  targets: (window: string) => readonly TargetValue[],
+): string[] {
   const chunks = new Map<UnitFamilyId, string>();
   unitSeries(snap, info, windows, targets, (family, labels, value) => {
     let line = `${UNIT_FAMILIES[family].name}{`;

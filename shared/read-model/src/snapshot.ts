@@ -143,7 +143,15 @@ async function readSnapshotsAndHorizons(
     // A score s >= now leaves its ranges when now passes it: the counts hold up to s included,
     // i.e. before s + 1 when s is now itself (clocks are whole milliseconds); otherwise s, a
     // millisecond early at worst (an early horizon only costs a recomputation).
-    return { snapshot, clockHoldsUntilMs: Math.min(leaves === nowMs ? leaves + 1 : leaves, enters, result === nowMs ? result + 1 : result, receipt === nowMs ? receipt + 1 : receipt) };
+    return {
+      snapshot,
+      clockHoldsUntilMs: Math.min(
+        leaves === nowMs ? leaves + 1 : leaves,
+        enters,
+        result === nowMs ? result + 1 : result,
+        receipt === nowMs ? receipt + 1 : receipt,
+      ),
+    };
   });
 }
 

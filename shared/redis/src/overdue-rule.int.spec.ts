@@ -13,7 +13,17 @@ import {
   type DvcEvent,
 } from '@dvc/domain';
 import { testProjectionContext } from '@dvc/domain/testing';
-import { parseStoredState, readDueSoon, readOverdue, readPaused, readSnapshots, type Page, type PageRequest, type QueueItem, type ReadAt } from '@dvc/read-model';
+import {
+  parseStoredState,
+  readDueSoon,
+  readOverdue,
+  readPaused,
+  readSnapshots,
+  type Page,
+  type PageRequest,
+  type QueueItem,
+  type ReadAt,
+} from '@dvc/read-model';
 import { redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
 import { ProjectionStore } from './store.js';

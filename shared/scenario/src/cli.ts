@@ -78,7 +78,7 @@ Load-once bookkeeping of the ${DEMO_CASE} demo of \`DEMO=${DEMO_CASE} npm start\
 Marker: <run folder>/demo/${DEMO_CASE}.json (run folder: STACK_RUN_DIR, default <repo>/.run).
 Exit codes: 0 done (check: reusable), 1 check: must be loaded, 2 bad usage or configuration,
 3 failed (Kafka, Redis or the event store not reachable, reset refused, mark timed out).
-${describeConfig('The services\' own variables say where the demo is; DEMO_MARK_TIMEOUT_S how long mark waits.', demoSpec)}`;
+${describeConfig("The services' own variables say where the demo is; DEMO_MARK_TIMEOUT_S how long mark waits.", demoSpec)}`;
 
 const SAMPLE_HELP = `usage: dvc-scenario sample [--ingest URL] [--dossiers N] [--seed S]
 

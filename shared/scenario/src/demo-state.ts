@@ -64,7 +64,17 @@ const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number
  * position) held at that moment.
  */
 export function createMarker(settings: DemoSettings, facts: DemoFacts & { topicEnd: number }, events: number, loadedAt: string): DemoMarker {
-  return { version: MARKER_VERSION, case: DEMO_CASE, ...settings, events, kafkaClusterId: facts.kafkaClusterId, topicEnd: facts.topicEnd, applied: facts.applied, storeHead: facts.storeHead, loadedAt };
+  return {
+    version: MARKER_VERSION,
+    case: DEMO_CASE,
+    ...settings,
+    events,
+    kafkaClusterId: facts.kafkaClusterId,
+    topicEnd: facts.topicEnd,
+    applied: facts.applied,
+    storeHead: facts.storeHead,
+    loadedAt,
+  };
 }
 
 /** A marker file's text: `{ marker }`, or `{ problem }` saying why it cannot be used. */
@@ -95,7 +105,11 @@ export function settingsDrift(marker: DemoMarker, settings: DemoSettings): strin
   const reasons: string[] = [];
   for (const [key, name] of Object.entries(SETTING_NAMES) as [keyof DemoSettings, string][]) {
     if (marker[key] !== settings[key]) {
-      reasons.push(key === 'fingerprint' ? `${name} changed since the load` : `${name} is ${JSON.stringify(settings[key])} now, the case was loaded with ${JSON.stringify(marker[key])}`);
+      reasons.push(
+        key === 'fingerprint'
+          ? `${name} changed since the load`
+          : `${name} is ${JSON.stringify(settings[key])} now, the case was loaded with ${JSON.stringify(marker[key])}`,
+      );
     }
   }
   return reasons;
@@ -112,8 +126,10 @@ export function dataGaps(marker: DemoMarker, facts: DemoFacts): string[] {
     gaps.push(`Kafka is another cluster (id ${facts.kafkaClusterId}) than the one the case was loaded into (id ${marker.kafkaClusterId})`);
   }
   if (facts.topicEnd === undefined) gaps.push(`topic ${marker.eventsTopic} does not exist`);
-  else if (facts.topicEnd < marker.topicEnd) gaps.push(`topic ${marker.eventsTopic} ends at ${facts.topicEnd} records, it held ${marker.topicEnd} after the load`);
-  if (facts.applied < marker.applied) gaps.push(`the projection ${marker.namespace} has applied ${facts.applied} events, it had ${marker.applied} after the load`);
+  else if (facts.topicEnd < marker.topicEnd)
+    gaps.push(`topic ${marker.eventsTopic} ends at ${facts.topicEnd} records, it held ${marker.topicEnd} after the load`);
+  if (facts.applied < marker.applied)
+    gaps.push(`the projection ${marker.namespace} has applied ${facts.applied} events, it had ${marker.applied} after the load`);
   if (facts.storeHead < marker.storeHead) gaps.push(`the event store is at position ${facts.storeHead}, it was at ${marker.storeHead} after the load`);
   return gaps;
 }

@@ -36,16 +36,12 @@ describe('the Bình Phước 2022 demo is reused only when it is completely wher
       expect(reasons).toHaveLength(1);
       expect(reasons[0]).toContain(SETTING_NAMES[key]);
     }
-    expect(settingsDrift(marker, { ...settings, namespace: 'other' })).toEqual([
-      'REDIS_NAMESPACE is "other" now, the case was loaded with "dvc-demo-bp2022"',
-    ]);
+    expect(settingsDrift(marker, { ...settings, namespace: 'other' })).toEqual(['REDIS_NAMESPACE is "other" now, the case was loaded with "dvc-demo-bp2022"']);
     expect(settingsDrift(marker, { ...settings, fingerprint: 'sha256:bb' })).toEqual(['the scenario generator and reference data changed since the load']);
   });
 
   it('a half-loaded or lost case is loaded again: every missing part is named', () => {
-    expect(dataGaps(marker, { ...loaded, kafkaClusterId: 'c2' })).toEqual([
-      'Kafka is another cluster (id c2) than the one the case was loaded into (id c1)',
-    ]);
+    expect(dataGaps(marker, { ...loaded, kafkaClusterId: 'c2' })).toEqual(['Kafka is another cluster (id c2) than the one the case was loaded into (id c1)']);
     expect(dataGaps(marker, { ...loaded, topicEnd: undefined })).toEqual(['topic dvc.demo.bp2022.events does not exist']);
     expect(dataGaps(marker, { ...loaded, topicEnd: 455_939 })).toEqual(['topic dvc.demo.bp2022.events ends at 455939 records, it held 455940 after the load']);
     // Redis restarted without persistence: the projection is gone although Kafka still holds the topic.

@@ -138,7 +138,17 @@ export const PLAN = Object.freeze({
   reports: { offline: 31, onlineBefore: 6, offlineBefore: 44 },
 });
 
-const DOSSIER_STEPS = ['submitted', 'received', 'supplement_requested', 'supplement_received', 'deadline_extended', 'resolved', 'result_returned', 'withdrawn', 'digitized'] as const;
+const DOSSIER_STEPS = [
+  'submitted',
+  'received',
+  'supplement_requested',
+  'supplement_received',
+  'deadline_extended',
+  'resolved',
+  'result_returned',
+  'withdrawn',
+  'digitized',
+] as const;
 type DossierStep = (typeof DOSSIER_STEPS)[number];
 const DOSSIER_TYPE = Object.fromEntries(DOSSIER_STEPS.map((k) => [k, `vn.dvc.dossier.${k}`])) as Record<DossierStep, string>;
 const SOURCE = {
@@ -223,7 +233,14 @@ function buildCatalogs(rng: Rng, groups: Record<GroupName, UnitRecord[]>): Catal
     return `${prefix}.00${String(2000 + code).padStart(4, '0')}.000.00.00.H10`;
   };
   const pickDays = rng.weighted([1, 3, 5, 7, 10, 12, 15, 20, 30], [1, 3, 4, 3, 5, 2, 4, 3, 2]);
-  const proc = (id: string, days: number, onlineCapable: boolean, obligation: boolean, weight: number): Procedure => ({ id, days, onlineCapable, obligation, weight, noOnline: false });
+  const proc = (id: string, days: number, onlineCapable: boolean, obligation: boolean, weight: number): Procedure => ({
+    id,
+    days,
+    onlineCapable,
+    obligation,
+    weight,
+    noOnline: false,
+  });
 
   // Province level: every department its own procedures; 271 online-capable in all.
   const deptWeights = groups.dept.map(() => rng.logNormal(0, 0.6));
@@ -344,7 +361,10 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
   /** A working day from [from, to] (local dates) with weights by position, at office hours. */
   const dayPicker = (from: string, to: string, weightAt: (x: number) => number): (() => number) => {
     const days = workingDays.filter((d) => d >= dayFromIso(from) && d <= dayFromIso(to));
-    return rng.weighted(days, days.map((_, i) => weightAt(days.length === 1 ? 1 : i / (days.length - 1))));
+    return rng.weighted(
+      days,
+      days.map((_, i) => weightAt(days.length === 1 ? 1 : i / (days.length - 1))),
+    );
   };
 
   // ---- units -----------------------------------------------------------------------------
@@ -368,13 +388,25 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
     let picker = pickerCache.get(key);
     if (picker === undefined) {
       const list = catalogOf(group, unit).filter((p) => !online || (p.onlineCapable && !p.noOnline));
-      picker = list.length === 0 ? null : rng.weighted(list, list.map((p) => p.weight));
+      picker =
+        list.length === 0
+          ? null
+          : rng.weighted(
+              list,
+              list.map((p) => p.weight),
+            );
       pickerCache.set(key, picker);
     }
     return picker;
   };
   const unitPickers = Object.fromEntries(
-    Object.entries(groups).map(([name, list]) => [name, rng.weighted(list, list.map(() => rng.logNormal(0, 0.5)))]),
+    Object.entries(groups).map(([name, list]) => [
+      name,
+      rng.weighted(
+        list,
+        list.map(() => rng.logNormal(0, 0.5)),
+      ),
+    ]),
   );
   // Per group: share of dossiers by origin, channel mix, digitization, fee-bearing share.
   const G: Record<GroupName, { shares: Record<Origin, number>; online: number; postal: number; digitized: number }> = {
@@ -385,7 +417,13 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
   };
   const groupNames = Object.keys(G) as GroupName[];
   const groupPicker = Object.fromEntries(
-    (['new', 'carried', 'history'] as const).map((origin) => [origin, rng.weighted(groupNames, groupNames.map((g) => G[g].shares[origin]))]),
+    (['new', 'carried', 'history'] as const).map((origin) => [
+      origin,
+      rng.weighted(
+        groupNames,
+        groupNames.map((g) => G[g].shares[origin]),
+      ),
+    ]),
   );
   const receiptDay = {
     new: dayPicker('2022-05-01', '2022-06-22', (x) => 1 + 0.25 * x),
@@ -413,7 +451,8 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
   const makeDossier = (origin: Origin, fixed: { group?: GroupName; unit?: UnitRecord; channel?: Channel; proc?: Procedure; R?: number } = {}): Dossier => {
     const group = fixed.group ?? (groupPicker[origin] as () => GroupName)();
     let unit = fixed.unit ?? (unitPickers[group] as () => UnitRecord)();
-    let channel: Channel = fixed.channel ?? (rng.chance(G[group].online) ? 'online' : rng.chance(G[group].postal / (1 - G[group].online)) ? 'postal' : 'direct');
+    let channel: Channel =
+      fixed.channel ?? (rng.chance(G[group].online) ? 'online' : rng.chance(G[group].postal / (1 - G[group].online)) ? 'postal' : 'direct');
     let proc: Procedure;
     if (channel === 'online' && origin === 'new' && group === 'dept' && mustReceiveOnline.length > 0 && fixed.proc === undefined) {
       const forced = mustReceiveOnline.pop() as { unitId: string; p: Procedure };
@@ -434,9 +473,22 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
     }
     const received: number = R;
     const d: Dossier = {
-      origin, group, unit, channel, proc, R: received, id: dossierId(unit, received),
+      origin,
+      group,
+      unit,
+      channel,
+      proc,
+      R: received,
+      id: dossierId(unit, received),
       dueMode: proc.days === 0 ? (received - dayStart(dayOf(received)) <= 15 * HOUR ? 'dueAt' : 'days') : rng.chance(0.25) ? 'days' : 'dueAt',
-      dueAtMs: 0, D0: 0, supp: [], ext: undefined, T: undefined, W: undefined, fate: undefined, overdue: false,
+      dueAtMs: 0,
+      D0: 0,
+      supp: [],
+      ext: undefined,
+      T: undefined,
+      W: undefined,
+      fate: undefined,
+      overdue: false,
     };
     dueFor(d);
     return d;
@@ -637,7 +689,16 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
   const emitted: ScenarioEvent[] = [];
   const times: number[] = [];
   /** Appends one event; data already carries unitId (last, as upstream systems send it). */
-  const emit = (type: string, subject: string, unitId: string, ms: number, time: string, data: ScenarioEvent['data'], source: string, idSuffix: string): void => {
+  const emit = (
+    type: string,
+    subject: string,
+    unitId: string,
+    ms: number,
+    time: string,
+    data: ScenarioEvent['data'],
+    source: string,
+    idSuffix: string,
+  ): void => {
     if (ms > CLOCK_MS) throw new Error(`event ${type} of ${subject} after the clock`);
     emitted.push({ specversion: '1.0', id: `${subject}:${idSuffix}`, source, type, time, subject, unitid: unitId, data });
     times.push(ms);
@@ -690,8 +751,16 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
     paySeq += 1;
     const paymentId = `BP-TT-${yymmdd(paidAt)}-${String(paySeq).padStart(6, '0')}`;
     const t = iso(paidAt);
-    emit('vn.dvc.payment.completed', paymentId, d.unit.id, paidAt, t,
-      { paymentId, dossierId: d.id, kind, amountVnd, channel, paidAt: t, unitId: d.unit.id }, SOURCE.payment, 'completed');
+    emit(
+      'vn.dvc.payment.completed',
+      paymentId,
+      d.unit.id,
+      paidAt,
+      t,
+      { paymentId, dossierId: d.id, kind, amountVnd, channel, paidAt: t, unitId: d.unit.id },
+      SOURCE.payment,
+      'completed',
+    );
   };
   const endOf = (d: Dossier): number => Math.min(d.T ?? d.W ?? LAST, LAST);
   const feeTable = [10_000, 15_000, 20_000, 30_000, 50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000];
@@ -720,7 +789,12 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
       const [lo, hi] = inPeriodWindow(d);
       payment(d, 'land_obligation', 'offline', landAmount(), must(officeBetween(lo, hi), 'offline obligation'));
     }
-    const before = take(obligated, PLAN.landObligationOffline.before + PLAN.landObligationOnlineBefore, (x) => usable(beforeWindow(x)), 'land dossiers paid before the period');
+    const before = take(
+      obligated,
+      PLAN.landObligationOffline.before + PLAN.landObligationOnlineBefore,
+      (x) => usable(beforeWindow(x)),
+      'land dossiers paid before the period',
+    );
     before.forEach((d, i) => {
       const [lo, hi] = beforeWindow(d);
       const channel = i < PLAN.landObligationOnlineBefore ? 'online' : 'offline';
@@ -731,7 +805,12 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
   {
     const feeUnits = rng.shuffle(all.filter((d) => d.group !== 'land'));
     const windowAfterReceipt = (d: Dossier): [number, number] => [d.R + 5 * MIN, Math.min(d.R + 2 * HOUR, endOf(d) - MIN)];
-    const onlineFee = take(feeUnits, FIGURES.feeOnline.count, (d) => d.channel === 'online' && d.R >= PERIOD_START && windowAfterReceipt(d)[1] > windowAfterReceipt(d)[0] + 5 * MIN, 'online dossiers for fees');
+    const onlineFee = take(
+      feeUnits,
+      FIGURES.feeOnline.count,
+      (d) => d.channel === 'online' && d.R >= PERIOD_START && windowAfterReceipt(d)[1] > windowAfterReceipt(d)[0] + 5 * MIN,
+      'online dossiers for fees',
+    );
     // Fees from the fee schedule; the last one takes the remainder (still a plausible fee).
     let amounts: number[];
     do {
@@ -779,7 +858,16 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
   {
     const publish = (unit: UnitRecord, p: Procedure): void => {
       const t = at('2022-01-04T08:00:00') + rng.int(0, 3) * DAY + rng.int(0, 8 * 3600) * SEC;
-      emit('vn.dvc.procedure.published', p.id, unit.id, t, iso(t), { procedureId: p.id, onlineCapable: p.onlineCapable, unitId: unit.id }, SOURCE.catalog, `${unit.id}:published`);
+      emit(
+        'vn.dvc.procedure.published',
+        p.id,
+        unit.id,
+        t,
+        iso(t),
+        { procedureId: p.id, onlineCapable: p.onlineCapable, unitId: unit.id },
+        SOURCE.catalog,
+        `${unit.id}:published`,
+      );
     };
     for (const unit of groups.dept) for (const p of catalogs.dept.get(unit.id) as Procedure[]) publish(unit, p);
     for (const name of ['district', 'land', 'commune'] as const) for (const unit of groups[name]) for (const p of catalogs[name]) publish(unit, p);
@@ -791,18 +879,44 @@ export function generateBinhPhuoc2022(options: GenerateOptions = {}): { events: 
     const communes = groups.commune;
     const register = (unit: UnitRecord, teamId: string, teamLevel: 'commune' | 'village', members: number): void => {
       const t = must(officeBetween(at('2022-03-01T07:30:00'), at('2022-06-20T17:00:00')), 'team registration');
-      emit('vn.dvc.community_team.registered', teamId, unit.id, t, iso(t), { teamId, teamLevel, members, unitId: unit.id }, SOURCE.community, `${unit.id}:registered`);
+      emit(
+        'vn.dvc.community_team.registered',
+        teamId,
+        unit.id,
+        t,
+        iso(t),
+        { teamId, teamLevel, members, unitId: unit.id },
+        SOURCE.community,
+        `${unit.id}:registered`,
+      );
     };
-    const communeMembers = exactSum(rng, Array.from({ length: T.commune.teams }, () => rng.int(6, 14)), T.commune.members, 5, 15);
+    const communeMembers = exactSum(
+      rng,
+      Array.from({ length: T.commune.teams }, () => rng.int(6, 14)),
+      T.commune.members,
+      5,
+      15,
+    );
     for (let i = 0; i < T.commune.teams; i++) {
       const unit = communes[i % communes.length] as UnitRecord;
       register(unit, `TCNCD-${unit.id}-${String(Math.floor(i / communes.length) + 1).padStart(2, '0')}`, 'commune', communeMembers[i] as number);
     }
-    const villagesPer = largestRemainder(T.village.teams, communes.map(() => rng.logNormal(0, 0.35)), Math.min(1, Math.floor(T.village.teams / communes.length)));
-    const villageMembers = exactSum(rng, Array.from({ length: T.village.teams }, () => rng.int(4, 10)), T.village.members, 3, 12);
+    const villagesPer = largestRemainder(
+      T.village.teams,
+      communes.map(() => rng.logNormal(0, 0.35)),
+      Math.min(1, Math.floor(T.village.teams / communes.length)),
+    );
+    const villageMembers = exactSum(
+      rng,
+      Array.from({ length: T.village.teams }, () => rng.int(4, 10)),
+      T.village.members,
+      3,
+      12,
+    );
     let v = 0;
     communes.forEach((unit, ci) => {
-      for (let k = 1; k <= (villagesPer[ci] as number); k++) register(unit, `TCNCD-${unit.id}-ap${String(k).padStart(3, '0')}`, 'village', villageMembers[v++] as number);
+      for (let k = 1; k <= (villagesPer[ci] as number); k++)
+        register(unit, `TCNCD-${unit.id}-ap${String(k).padStart(3, '0')}`, 'village', villageMembers[v++] as number);
     });
   }
 

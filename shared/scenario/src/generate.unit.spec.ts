@@ -20,8 +20,14 @@ describe('the Bình Phước 2022 scenario, seed 2022', () => {
   it('has its expected figures, byte for byte', () => {
     expect(sha256(expected)).toBe('ce5ae4a672585e16bd089b2d6f193c37227d96343c925234859a4ee89562feb3');
     expect(expected.clock).toBe(CLOCK);
-    expect([expected.received, expected.carriedOver, expected.resolved, expected.resolvedOverdue, expected.open, expected.openOverdue, expected.withdrawn]).toEqual([
-      FIGURES.received, FIGURES.carriedOver, FIGURES.resolved, FIGURES.resolvedOverdue, FIGURES.open, FIGURES.openOverdue, FIGURES.withdrawn,
-    ]);
+    expect([
+      expected.received,
+      expected.carriedOver,
+      expected.resolved,
+      expected.resolvedOverdue,
+      expected.open,
+      expected.openOverdue,
+      expected.withdrawn,
+    ]).toEqual([FIGURES.received, FIGURES.carriedOver, FIGURES.resolved, FIGURES.resolvedOverdue, FIGURES.open, FIGURES.openOverdue, FIGURES.withdrawn]);
   });
 });

@@ -90,7 +90,11 @@ interface DossierTally {
 
 const DATA_FIELDS: Record<string, { subject: string; required: string[]; optional: string[] }> = {
   'vn.dvc.dossier.submitted': { subject: 'dossierId', required: ['dossierId', 'unitId', 'procedureId', 'submittedAt'], optional: [] },
-  'vn.dvc.dossier.received': { subject: 'dossierId', required: ['dossierId', 'unitId', 'procedureId', 'channel', 'receivedAt'], optional: ['dueAt', 'processingDays'] },
+  'vn.dvc.dossier.received': {
+    subject: 'dossierId',
+    required: ['dossierId', 'unitId', 'procedureId', 'channel', 'receivedAt'],
+    optional: ['dueAt', 'processingDays'],
+  },
   'vn.dvc.dossier.supplement_requested': { subject: 'dossierId', required: ['dossierId', 'unitId', 'at'], optional: [] },
   'vn.dvc.dossier.supplement_received': { subject: 'dossierId', required: ['dossierId', 'unitId', 'at'], optional: [] },
   'vn.dvc.dossier.deadline_extended': { subject: 'dossierId', required: ['dossierId', 'unitId', 'at', 'newDueAt'], optional: [] },
@@ -136,7 +140,7 @@ export function referenceDueRule(calendarYears: readonly CalendarYear[]): (recei
     let due = cache.get(key);
     if (due === undefined) {
       let date = start;
-      for (let counted = 0; counted < processingDays; ) {
+      for (let counted = 0; counted < processingDays;) {
         date = nextDate(date);
         if (calendar.isWorkingDay(days.dayFromIso(date))) counted += 1;
       }
@@ -150,7 +154,10 @@ export function referenceDueRule(calendarYears: readonly CalendarYear[]): (recei
  * Every figure of a scenario recounted from its events (in output order), and the problems
  * found in them (at most 50).
  */
-export function countFigures(events: readonly ScenarioEvent[], { units, calendarYears, period, clock }: CountOptions): { problems: string[]; figures: Figures } {
+export function countFigures(
+  events: readonly ScenarioEvent[],
+  { units, calendarYears, period, clock }: CountOptions,
+): { problems: string[]; figures: Figures } {
   const problems: string[] = [];
   const problem = (msg: string): void => {
     if (problems.length < 50) problems.push(msg);
@@ -278,8 +285,18 @@ export function countFigures(events: readonly ScenarioEvent[], { units, calendar
   const closedPause = (s: DossierTally): number => s.receipts.reduce((sum, x, i) => sum + (x - (s.requests[i] as number)), 0);
 
   const blank = (): LevelFigures => ({
-    received: 0, receivedOnline: 0, digitized: 0, carriedOver: 0, resolved: 0, resolvedOverdue: 0, processedOnline: 0,
-    open: 0, openOverdue: 0, openPaused: 0, openInTime: 0, withdrawn: 0,
+    received: 0,
+    receivedOnline: 0,
+    digitized: 0,
+    carriedOver: 0,
+    resolved: 0,
+    resolvedOverdue: 0,
+    processedOnline: 0,
+    open: 0,
+    openOverdue: 0,
+    openPaused: 0,
+    openInTime: 0,
+    withdrawn: 0,
   });
   const total = blank();
   const byLevel: Record<string, LevelFigures> = {};
@@ -297,9 +314,22 @@ export function countFigures(events: readonly ScenarioEvent[], { units, calendar
   };
   const windows: Record<string, WindowFigures> = {};
   for (const [id, w] of Object.entries(windowDefs)) {
-    windows[id] = { from: w.from, to: w.to, received: {}, resolved: { on_time: 0, overdue: 0 }, processedOnline: 0, withdrawn: 0, digitized: 0, payments: {}, reports: { online: 0, offline: 0 } };
+    windows[id] = {
+      from: w.from,
+      to: w.to,
+      received: {},
+      resolved: { on_time: 0, overdue: 0 },
+      processedOnline: 0,
+      withdrawn: 0,
+      digitized: 0,
+      payments: {},
+      reports: { online: 0, offline: 0 },
+    };
   }
-  const windowsOf = (date: string): WindowFigures[] => Object.entries(windowDefs).filter(([, w]) => date >= w.from && date <= w.to).map(([id]) => windows[id] as WindowFigures);
+  const windowsOf = (date: string): WindowFigures[] =>
+    Object.entries(windowDefs)
+      .filter(([, w]) => date >= w.from && date <= w.to)
+      .map(([id]) => windows[id] as WindowFigures);
   const resolvedByMonth: Figures['resolvedByMonth'] = {};
   const onlineReceipts = new Set<string>();
   let closedBeforePeriod = 0;
@@ -369,7 +399,8 @@ export function countFigures(events: readonly ScenarioEvent[], { units, calendar
     if (p.dossierId !== undefined) {
       const s = dossiers.get(p.dossierId);
       if (s === undefined || s.unit !== p.unit) problem(`payment of unknown dossier ${p.dossierId}`);
-      else if (p.t < (s.receivedAt as number) || (s.resolvedAt !== undefined && p.t > s.resolvedAt)) problem(`payment for ${p.dossierId} outside its processing`);
+      else if (p.t < (s.receivedAt as number) || (s.resolvedAt !== undefined && p.t > s.resolvedAt))
+        problem(`payment for ${p.dossierId} outside its processing`);
     }
     const key = `${p.kind}:${p.channel}`;
     for (const w of windowsOf(p.date)) {

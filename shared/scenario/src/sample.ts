@@ -27,14 +27,29 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions
   const run = now.toString(36);
   const events: ScenarioEvent[] = [];
   const push = (type: string, subject: string, unit: string, time: number, data: Record<string, unknown>): void => {
-    events.push({ specversion: '1.0', id: `${subject}-${type.split('.').pop()}-${events.length}`, source: 'sample/portal', type, time: iso(time), subject, unitid: unit, data: { ...data, unitId: unit } });
+    events.push({
+      specversion: '1.0',
+      id: `${subject}-${type.split('.').pop()}-${events.length}`,
+      source: 'sample/portal',
+      type,
+      time: iso(time),
+      subject,
+      unitid: unit,
+      data: { ...data, unitId: unit },
+    });
   };
   for (let i = 0; i < dossiers; i++) {
     const unit = SAMPLE_UNITS[i % SAMPLE_UNITS.length] as string;
     const id = `SAMPLE-${run}-${i}`;
     const received = now - rng.int(0, 10 * 24 - 1) * HOUR - HOUR;
     const due = received + rng.int(2, 6) * 24 * HOUR;
-    push('vn.dvc.dossier.received', id, unit, received, { dossierId: id, procedureId: `P${i % 12}`, channel: rng.chance(0.6) ? 'online' : 'direct', receivedAt: iso(received), dueAt: iso(due) });
+    push('vn.dvc.dossier.received', id, unit, received, {
+      dossierId: id,
+      procedureId: `P${i % 12}`,
+      channel: rng.chance(0.6) ? 'online' : 'direct',
+      receivedAt: iso(received),
+      dueAt: iso(due),
+    });
     if (rng.chance(0.7)) push('vn.dvc.dossier.digitized', id, unit, received + HOUR / 2, { dossierId: id, at: iso(received + HOUR / 2) });
     const roll = rng.next();
     if (roll < 0.1) {
@@ -44,17 +59,34 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions
     } else if (roll < 0.8) {
       // Mostly on time; about one in thirty a little late.
       const resolved = rng.chance(0.033) ? due + 3 * HOUR : received + Math.floor(rng.next() * (due - received) * 0.9);
-      if (resolved < now) push('vn.dvc.dossier.resolved', id, unit, resolved, { dossierId: id, resolvedAt: iso(resolved), outcome: 'approved', processedOnline: rng.chance(0.4) });
+      if (resolved < now)
+        push('vn.dvc.dossier.resolved', id, unit, resolved, {
+          dossierId: id,
+          resolvedAt: iso(resolved),
+          outcome: 'approved',
+          processedOnline: rng.chance(0.4),
+        });
     }
     if (i % 4 === 0) {
       const paid = received + HOUR;
       const kind = i % 8 === 0 ? 'land_obligation' : 'fee';
-      push('vn.dvc.payment.completed', `PAY-${id}`, unit, paid, { paymentId: `PAY-${id}`, dossierId: id, kind, amountVnd: kind === 'fee' ? 150_000 : 15_000_000, channel: rng.chance(0.5) ? 'online' : 'offline', paidAt: iso(paid) });
+      push('vn.dvc.payment.completed', `PAY-${id}`, unit, paid, {
+        paymentId: `PAY-${id}`,
+        dossierId: id,
+        kind,
+        amountVnd: kind === 'fee' ? 150_000 : 15_000_000,
+        channel: rng.chance(0.5) ? 'online' : 'offline',
+        paidAt: iso(paid),
+      });
     }
   }
   for (let r = 0; r < 6; r++) {
     const at = now - r * 24 * HOUR - HOUR;
-    push('vn.dvc.report.submitted', `REPORT-${run}-${r}`, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, { reportId: `REPORT-${run}-${r}`, channel: r % 3 === 0 ? 'offline' : 'online', submittedAt: iso(at) });
+    push('vn.dvc.report.submitted', `REPORT-${run}-${r}`, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, {
+      reportId: `REPORT-${run}-${r}`,
+      channel: r % 3 === 0 ? 'offline' : 'online',
+      submittedAt: iso(at),
+    });
   }
   return events;
 }

@@ -130,8 +130,7 @@ export interface RateLimiter {
  */
 export function createRateLimiter(ratePerSecond: number, burst: number, now: () => number, maxClients = 10_000): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
-  const refill = (bucket: { tokens: number; at: number }, t: number) =>
-    Math.min(burst, bucket.tokens + ((t - bucket.at) / 1000) * ratePerSecond);
+  const refill = (bucket: { tokens: number; at: number }, t: number) => Math.min(burst, bucket.tokens + ((t - bucket.at) / 1000) * ratePerSecond);
   const sweep = (t: number) => {
     for (const [client, bucket] of buckets) if (refill(bucket, t) >= burst) buckets.delete(client);
     for (const client of buckets.keys()) {

@@ -237,11 +237,9 @@ describe('readBody past the limit (loopback server)', () => {
 
 describe('createHttpServer with prefix routes', () => {
   it('answers a path under a prefix from its route, an exact route first, anything else 404', async () => {
-    const server = createHttpServer(
-      { '/items/exact': (_req, res) => sendText(res, 200, 'exact') },
-      () => undefined,
-      { prefixRoutes: [['/items/', (req, res) => sendText(res, 200, `prefix ${req.url ?? ''}`)]] },
-    );
+    const server = createHttpServer({ '/items/exact': (_req, res) => sendText(res, 200, 'exact') }, () => undefined, {
+      prefixRoutes: [['/items/', (req, res) => sendText(res, 200, `prefix ${req.url ?? ''}`)]],
+    });
     const port = await listen(server, 0, '127.0.0.1');
     try {
       const get = async (path: string) => {

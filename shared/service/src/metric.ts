@@ -11,6 +11,12 @@ export function gauge<L extends string = never>(registry: Registry, name: string
 }
 
 /** A histogram in `registry` with its bucket bounds (seconds for a `_seconds` histogram) and label names (none by default). */
-export function histogram<L extends string = never>(registry: Registry, name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
+export function histogram<L extends string = never>(
+  registry: Registry,
+  name: string,
+  help: string,
+  buckets: number[],
+  labelNames: readonly L[] = [],
+): Histogram<L> {
   return new Histogram({ name, help, buckets, labelNames, registers: [registry] });
 }

@@ -77,7 +77,13 @@ export function hostileCases(unit: string): HostileCase[] {
     body('empty', Buffer.alloc(0), 'empty', /empty: a JSON value is required/),
     { name: 'tombstone', bytes: null, message: /^empty message \(tombstone\)$/, kafka: true },
     bad('JSON null', null, '', /an event must be a JSON object/),
-    { name: 'an array sent as one event', bytes: json([received(unit)]), message: /send arrays as application\/cloudevents-batch\+json|an event must be a JSON object/, http: { status: 400, reason: 'not_a_batch' }, kafka: true },
+    {
+      name: 'an array sent as one event',
+      bytes: json([received(unit)]),
+      message: /send arrays as application\/cloudevents-batch\+json|an event must be a JSON object/,
+      http: { status: 400, reason: 'not_a_batch' },
+      kafka: true,
+    },
     {
       name: 'body over the size limit (2 MiB)',
       bytes: json({ ...received(unit), blob: 'x'.repeat(2 * 1024 * 1024) }),
@@ -85,14 +91,34 @@ export function hostileCases(unit: string): HostileCase[] {
       http: { status: 413, reason: 'too_large' },
       kafka: false,
     },
-    bad('huge string (600 KB) in an extension attribute', { ...received(unit), blob: 'x'.repeat(600_000) }, '/blob', /extension attribute must be a string of at most 2048/),
+    bad(
+      'huge string (600 KB) in an extension attribute',
+      { ...received(unit), blob: 'x'.repeat(600_000) },
+      '/blob',
+      /extension attribute must be a string of at most 2048/,
+    ),
     bad('huge id (10 KB)', event({ id: 'i'.repeat(10_000) }), '/id', /expected string length less or equal to 256/),
     // Encodings
     body('UTF-16LE with a byte order mark', Buffer.from(`\ufeff${valid}`, 'utf16le'), 'encoding', /starts with a UTF-16 byte order mark: send UTF-8/),
     body('UTF-16LE without a byte order mark', Buffer.from(valid, 'utf16le'), 'encoding', /NUL byte at offset 1 \(this looks like UTF-16 or UTF-32\)/),
-    body('invalid UTF-8 (Latin-1 text)', Buffer.from(JSON.stringify(event({ source: 'cổng-dịch-vụ-công' })), 'latin1'), 'encoding', /not valid UTF-8 at byte offset \d+/),
-    body('lone continuation byte', Buffer.concat([Buffer.from(valid.slice(0, 20)), Buffer.from([0x80]), Buffer.from(valid.slice(20))]), 'encoding', /not valid UTF-8 at byte offset 20/),
-    body('raw NUL byte', Buffer.concat([Buffer.from(valid.slice(0, 10)), Buffer.from([0]), Buffer.from(valid.slice(10))]), 'encoding', /NUL byte at offset 10: send UTF-8 JSON/),
+    body(
+      'invalid UTF-8 (Latin-1 text)',
+      Buffer.from(JSON.stringify(event({ source: 'cổng-dịch-vụ-công' })), 'latin1'),
+      'encoding',
+      /not valid UTF-8 at byte offset \d+/,
+    ),
+    body(
+      'lone continuation byte',
+      Buffer.concat([Buffer.from(valid.slice(0, 20)), Buffer.from([0x80]), Buffer.from(valid.slice(20))]),
+      'encoding',
+      /not valid UTF-8 at byte offset 20/,
+    ),
+    body(
+      'raw NUL byte',
+      Buffer.concat([Buffer.from(valid.slice(0, 10)), Buffer.from([0]), Buffer.from(valid.slice(10))]),
+      'encoding',
+      /NUL byte at offset 10: send UTF-8 JSON/,
+    ),
     bad('escaped NUL in the id', event({ id: 'evt\u0000drop' }), '/id', CONTROL),
     bad('newline in the subject (log injection)', withData({ dossierId: 'H-1\nlevel=error' }), '/data/dossierId', CONTROL),
     // Deep nesting
@@ -129,7 +155,12 @@ export function hostileCases(unit: string): HostileCase[] {
     bad('offset +15:00', withData({ receivedAt: '2022-06-20T08:00:00+15:00' }), '/data/receivedAt', /offset \+15:00 is outside -12:00…\+14:00/),
     bad('offset +25:00', event({ time: '2022-06-20T08:00:00+25:00' }), '/time', /offset \+25:00 does not exist/),
     bad('no offset', withData({ receivedAt: '2022-06-20T08:00:00' }), '/data/receivedAt', /must be an RFC 3339 date-time with an offset/),
-    bad('time zone name instead of an offset', withData({ receivedAt: '2022-06-20T08:00:00 Asia/Ho_Chi_Minh' }), '/data/receivedAt', /must be an RFC 3339 date-time with an offset/),
+    bad(
+      'time zone name instead of an offset',
+      withData({ receivedAt: '2022-06-20T08:00:00 Asia/Ho_Chi_Minh' }),
+      '/data/receivedAt',
+      /must be an RFC 3339 date-time with an offset/,
+    ),
     bad('year 9999', withData({ receivedAt: '9999-06-20T08:00:00Z' }), '/data/receivedAt', /year 9999 is outside 1990–2100/),
     bad('due before receipt', withData({ dueAt: '2022-06-19T08:00:00+07:00' }), '/data/dueAt', /must not be earlier than receivedAt/),
     // Amounts

@@ -3,7 +3,17 @@ import { DLQ_HEADERS, type KafkaClient, type TopicMessage } from '@dvc/kafka';
 import { ProjectionStore } from '@dvc/redis';
 import { ev, producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { TEST_PRODUCER_HEADERS, UNKNOWN_UNITS_ACCEPTED, projectionProgress, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import {
+  TEST_PRODUCER_HEADERS,
+  UNKNOWN_UNITS_ACCEPTED,
+  projectionProgress,
+  scrapeMetrics,
+  serviceEnv,
+  stackEnv,
+  startService,
+  waitForZeroLag,
+  type ServiceProcess,
+} from '../stack.js';
 import { hostileCases, type HostileCase } from './corpus.js';
 
 /**
@@ -72,10 +82,7 @@ describe('hostile input on the real stack', () => {
       const res = await post(c.bytes);
       const answer = (await res.json()) as { error: string; invalid?: { problems: { path: string; message: string }[] }[] };
       const problems = answer.invalid?.[0]?.problems ?? [];
-      const where =
-        c.path === undefined
-          ? c.message.test(answer.error)
-          : problems.some((p) => p.path === c.path && c.message.test(p.message));
+      const where = c.path === undefined ? c.message.test(answer.error) : problems.some((p) => p.path === c.path && c.message.test(p.message));
       expect({ case: c.name, status: res.status, found: where }).toEqual({ case: c.name, status: c.http.status, found: true });
     }
     expect((await post(JSON.stringify(validEvent('H')))).status).toBe(202);
@@ -97,7 +104,11 @@ describe('hostile input on the real stack', () => {
     const where = new Map<string, HostileCase>();
     for (const [i, c] of kafkaCases.entries()) {
       await producer.send({ topic, acks: -1, messages: [{ key: `K-OK-${i}`, value: JSON.stringify(validEvent('K')), headers: TEST_PRODUCER_HEADERS }] });
-      const [sent] = await producer.send({ topic, acks: -1, messages: [{ key: Buffer.from([0xff, 0x00, i]), value: c.bytes, headers: TEST_PRODUCER_HEADERS }] });
+      const [sent] = await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: Buffer.from([0xff, 0x00, i]), value: c.bytes, headers: TEST_PRODUCER_HEADERS }],
+      });
       where.set(`${sent?.partition}/${sent?.baseOffset}`, c);
     }
     await producer.send({ topic, acks: -1, messages: [{ key: 'K-OK-last', value: JSON.stringify(validEvent('K')), headers: TEST_PRODUCER_HEADERS }] });

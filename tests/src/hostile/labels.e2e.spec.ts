@@ -17,7 +17,12 @@ describe('metric labels carry no ids or personal data', () => {
   let services: ServiceProcess[] = [];
 
   const T = (day: number, hour = 8) => `2022-06-${day}T${String(hour).padStart(2, '0')}:00:00+07:00`;
-  const applicant = { applicantname: 'Nguyễn Thị Hồng Nhung', applicantphone: '0912345678', applicantidnumber: '079203004512', applicantemail: 'nhung.nguyen@example.vn' };
+  const applicant = {
+    applicantname: 'Nguyễn Thị Hồng Nhung',
+    applicantphone: '0912345678',
+    applicantidnumber: '079203004512',
+    applicantemail: 'nhung.nguyen@example.vn',
+  };
   const dossier = (n: number) => `000.00.${String(n).padStart(2, '0')}.H10-220620-${String(1000 + n).padStart(4, '0')}`;
   const history = [
     ...[1, 2, 3, 4].map((n) => ({ ...ev.received(unit, dossier(n), T(20), n % 2 === 0 ? 'online' : 'direct', { dueAt: T(24, 17) }), ...applicant })),
@@ -62,7 +67,8 @@ describe('metric labels carry no ids or personal data', () => {
   };
   history.forEach((e) => collect(e));
   // Enumerations the contract turns into labels on purpose (channel, kind, team level, outcome) are not ids.
-  for (const allowed of ['online', 'direct', 'postal', 'offline', 'fee', 'land_obligation', 'village', 'commune', 'approved', 'rejected']) forbidden.delete(allowed);
+  for (const allowed of ['online', 'direct', 'postal', 'offline', 'fee', 'land_obligation', 'village', 'commune', 'approved', 'rejected'])
+    forbidden.delete(allowed);
 
   beforeAll(async () => {
     services = await Promise.all([

@@ -25,7 +25,9 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
     processes.push(ingest);
     const stats: PostStats = { batches: 0, retries: 0, accepted: 0 };
     const points = faultPoints(scenario.history.events.length, SCALE, rand);
-    console.log(`${id}: seed ${seed}, broker ${broker?.brokers}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), restart after ${points.join(', ')} accepted`);
+    console.log(
+      `${id}: seed ${seed}, broker ${broker?.brokers}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), restart after ${points.join(', ')} accepted`,
+    );
     const clients = postStream(scenario, () => ingest.url, { clients: 2, batch: 250, stats });
     for (const point of points) {
       await waitForAccepted(scenario, stats, point);
@@ -39,6 +41,8 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
     await clients;
     expect(stats.retries).toBeGreaterThan(0);
     const done = await expectExact(scenario, exporter);
-    console.log(`${id}: ${stats.batches} batches, ${stats.retries} retried; applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} through retries and redelivery)`);
+    console.log(
+      `${id}: ${stats.batches} batches, ${stats.retries} retried; applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} through retries and redelivery)`,
+    );
   });
 });

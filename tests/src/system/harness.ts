@@ -14,7 +14,19 @@ import { producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import { CLOCK, generateHistory, type History, type WireEvent } from './history.js';
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
-import { TEST_PRODUCER_HEADERS, UNKNOWN_UNITS_ACCEPTED, freePort, startService, projectionProgress, REPO_ROOT, RUN_DIR, scrapeMetrics, serviceEnv, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import {
+  TEST_PRODUCER_HEADERS,
+  UNKNOWN_UNITS_ACCEPTED,
+  freePort,
+  startService,
+  projectionProgress,
+  REPO_ROOT,
+  RUN_DIR,
+  scrapeMetrics,
+  serviceEnv,
+  waitForZeroLag,
+  type ServiceProcess,
+} from '../stack.js';
 import { createRng } from '@dvc/scenario';
 
 /**

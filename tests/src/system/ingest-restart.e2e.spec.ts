@@ -17,7 +17,9 @@ describe('fault suite: ingest restarted while clients post', () => {
     const signals: NodeJS.Signals[] = [];
     for (let r = 0; r < SCALE; r++) signals.push('SIGTERM', 'SIGKILL');
     const points = faultPoints(scenario.history.events.length, signals.length, rand);
-    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${signals.map((sig, k) => `${sig}@${points[k]}`).join(', ')} accepted`);
+    console.log(
+      `${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${signals.map((sig, k) => `${sig}@${points[k]}`).join(', ')} accepted`,
+    );
     const clients = postStream(scenario, () => ingest.url, { clients: 3, batch: 250, stats });
     for (const [k, signal] of signals.entries()) {
       await waitForAccepted(scenario, stats, points[k] as number);
@@ -31,6 +33,8 @@ describe('fault suite: ingest restarted while clients post', () => {
     // The clients did see the restarts.
     expect(stats.retries).toBeGreaterThan(0);
     const done = await expectExact(scenario, exporter);
-    console.log(`${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} landed twice through retries)`);
+    console.log(
+      `${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} landed twice through retries)`,
+    );
   });
 });

@@ -30,6 +30,8 @@ describe('fault suite: projector SIGKILLed repeatedly mid-stream', () => {
     expect(outstanding.some((n) => n > 0)).toBe(true);
     const done = await expectExact(scenario, exporter);
     // Duplicates beyond the stream's own resends: batches written but not committed before a kill.
-    console.log(`${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} redelivered after the kills)`);
+    console.log(
+      `${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} redelivered after the kills)`,
+    );
   });
 });

@@ -21,7 +21,9 @@ describe('fault suite: projector group rebalancing mid-stream', () => {
     const steps: ('SIGTERM' | 'SIGKILL' | 'join')[] = [];
     for (let r = 0; r < SCALE; r++) steps.push('SIGTERM', 'join', 'SIGKILL', 'join');
     const points = faultPoints(scenario.history.events.length, steps.length, rand);
-    console.log(`${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${steps.map((step, k) => `${step}@${points[k]}`).join(', ')} sent`);
+    console.log(
+      `${id}: seed ${seed}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), ${steps.map((step, k) => `${step}@${points[k]}`).join(', ')} sent`,
+    );
     const faults: Fault[] = steps.map((step, k) => ({
       at: points[k] as number,
       run: async () => {
@@ -40,6 +42,8 @@ describe('fault suite: projector group rebalancing mid-stream', () => {
     expect(outstanding.some((n) => n > 0)).toBe(true);
     expect(members.length).toBe(3);
     const done = await expectExact(scenario, exporter);
-    console.log(`${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} redelivered after rebalances)`);
+    console.log(
+      `${id}: applied ${done.applied}, duplicates ${done.duplicates} (${scenario.history.resent} resent by the stream, ${done.duplicates - scenario.history.resent} redelivered after rebalances)`,
+    );
   });
 });

@@ -5,7 +5,18 @@ import { resolveActiveNamespace } from '@dvc/read-model';
 import { epochKey, readEpoch } from '@dvc/redis';
 import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { RUN_DIR, UNKNOWN_UNITS_ACCEPTED, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, unlinkPrefix, waitForZeroLag, type ServiceProcess } from '../stack.js';
+import {
+  RUN_DIR,
+  UNKNOWN_UNITS_ACCEPTED,
+  runCli,
+  scrapeMetrics,
+  serviceEnv,
+  stackEnv,
+  startService,
+  unlinkPrefix,
+  waitForZeroLag,
+  type ServiceProcess,
+} from '../stack.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

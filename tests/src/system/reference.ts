@@ -129,7 +129,13 @@ export function referenceSeries(events: readonly WireEvent[], data: ReferenceDat
           throw new Error(`reference: no rule for ${e.type}`);
       }
     } else if (e.type === 'vn.dvc.payment.completed') {
-      payments.push({ unit: e.unitid, date: localDate(Date.parse(d.paidAt as string)), kind: d.kind as string, channel: d.channel as string, amount: d.amountVnd as number });
+      payments.push({
+        unit: e.unitid,
+        date: localDate(Date.parse(d.paidAt as string)),
+        kind: d.kind as string,
+        channel: d.channel as string,
+        amount: d.amountVnd as number,
+      });
     } else if (e.type === 'vn.dvc.report.submitted') {
       reports.push({ unit: e.unitid, date: localDate(Date.parse(d.submittedAt as string)), channel: d.channel as string });
     } else {
@@ -152,10 +158,7 @@ export function referenceSeries(events: readonly WireEvent[], data: ReferenceDat
     out.set(key, (out.get(key) ?? 0) + by);
   };
   const clockDate = localDate(clock);
-  const windows = [
-    { id: '14d', from: addDays(clockDate, -13), to: clockDate, period: false },
-    ...data.periods.map((p) => ({ ...p, period: true })),
-  ];
+  const windows = [{ id: '14d', from: addDays(clockDate, -13), to: clockDate, period: false }, ...data.periods.map((p) => ({ ...p, period: true }))];
   const resolvedCounts = new Map<string, { unit: string; window: string; all: number; overdue: number }>();
 
   for (const s of dossiers.values()) {

@@ -75,7 +75,9 @@ function show(io: CliIo, argv: readonly string[]): number {
   const file = join(config.DATA_DIR, 'calendar', `${year}.json`);
   io.stdout.write(`${year}: ${data.source === 'official' ? `official (${file})` : `fallback (Labour Code 2019 rules; no file ${file})`}\n`);
   const until = calendar.officialUntilDay;
-  io.stdout.write(`official data: ${calendar.years.length === 0 ? 'none' : `${calendar.years.join(', ')}; unbroken up to ${until === undefined ? '?' : vnDate(days.isoDate(until))}`}\n`);
+  io.stdout.write(
+    `official data: ${calendar.years.length === 0 ? 'none' : `${calendar.years.join(', ')}; unbroken up to ${until === undefined ? '?' : vnDate(days.isoDate(until))}`}\n`,
+  );
   io.stdout.write('weekdays off:\n');
   for (const d of data.daysOff) io.stdout.write(`  ${d.date} ${WEEKDAY[new Date(days.dayFromIso(d.date) * 86_400_000).getUTCDay()]}  ${d.name}\n`);
   io.stdout.write(`make-up working Saturdays:${data.workingSaturdays.length === 0 ? ' none' : ''}\n`);

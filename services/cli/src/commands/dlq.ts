@@ -165,7 +165,9 @@ async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
     selected = wanted.map((w) => byPosition.get(`${w.partition}:${w.offset}`)).filter((m) => m !== undefined);
   } else if (filtering) {
     selected = messages.filter(
-      (m) => (reason === undefined || reason.test(header(m.message, DLQ_HEADERS.reason) ?? '')) && (code === undefined || header(m.message, DLQ_HEADERS.code) === code),
+      (m) =>
+        (reason === undefined || reason.test(header(m.message, DLQ_HEADERS.reason) ?? '')) &&
+        (code === undefined || header(m.message, DLQ_HEADERS.code) === code),
     );
   }
 

@@ -64,7 +64,11 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     return 0;
   }
   const file = values.file ?? io.env.REPLAY_KEYS_FILE ?? DEFAULT_KEYS_FILE;
-  const allowed: Record<string, readonly string[]> = { create: ['id', 'units', 'under', 'types', 'rate', 'role', 'file'], list: ['json', 'file'], revoke: ['id', 'file'] };
+  const allowed: Record<string, readonly string[]> = {
+    create: ['id', 'units', 'under', 'types', 'rate', 'role', 'file'],
+    list: ['json', 'file'],
+    revoke: ['id', 'file'],
+  };
   const flags = allowed[action];
   if (flags === undefined) throw new UsageError(`unknown action '${action}'; actions: create, list, revoke`);
   const stray = Object.keys(values).filter((name) => !flags.includes(name));
@@ -87,7 +91,13 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
       ...records.map((r) => [r.id, ...(roles ? [keyRole(r)] : []), scopeText(r.units), scopeText(r.types), String(r.ratePerMinute), r.createdAt]),
     ];
     const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-    for (const row of rows) io.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}\n`);
+    for (const row of rows)
+      io.stdout.write(
+        `${row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
     return 0;
   }
 
@@ -103,7 +113,8 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
     return 0;
   }
 
-  if (values.units === undefined && values.under === undefined) throw new UsageError('keys create needs --units (comma-separated unit ids, or * for all) or --under (a unit and everything under it)');
+  if (values.units === undefined && values.under === undefined)
+    throw new UsageError('keys create needs --units (comma-separated unit ids, or * for all) or --under (a unit and everything under it)');
   if (values.types === undefined) throw new UsageError('keys create needs --types (comma-separated event types, or * for all)');
   const listed = values.units === undefined ? ({ ok: true, value: [] } as const) : parseUnitsScope(values.units);
   const under = values.under === undefined ? ({ ok: true, value: [] } as const) : parseUnderScope(values.under);

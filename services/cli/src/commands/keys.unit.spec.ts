@@ -32,7 +32,10 @@ describe('dvc keys', () => {
 
   it('create prints the key once on stdout and stores only its hash and scope', async () => {
     const h = harness();
-    const code = await keysCommand(['create', '--id', 'auditor', '--units', 'u1,u2', '--types', 'vn.dvc.dossier.received', '--rate', '30', '--file', file], h.io);
+    const code = await keysCommand(
+      ['create', '--id', 'auditor', '--units', 'u1,u2', '--types', 'vn.dvc.dossier.received', '--rate', '30', '--file', file],
+      h.io,
+    );
     expect(code).toBe(0);
     const key = h.out().trim();
     expect(key).toMatch(/^dvcr_[A-Za-z0-9_-]{43}$/);
@@ -43,7 +46,14 @@ describe('dvc keys', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const stored = readKeysFile(file);
     expect(stored.keys).toEqual([
-      { id: 'auditor', hash: expect.stringMatching(/^sha256:/), units: ['u1', 'u2'], types: ['vn.dvc.dossier.received'], ratePerMinute: 30, createdAt: '2026-03-04T05:06:07.000Z' },
+      {
+        id: 'auditor',
+        hash: expect.stringMatching(/^sha256:/),
+        units: ['u1', 'u2'],
+        types: ['vn.dvc.dossier.received'],
+        ratePerMinute: 30,
+        createdAt: '2026-03-04T05:06:07.000Z',
+      },
     ]);
     expect(new KeyRing(stored.keys).verify(key)?.id).toBe('auditor');
   });
@@ -101,14 +111,36 @@ describe('dvc keys', () => {
     expect(await keysCommand(['create', '--id', 'ops', '--units', 'u1', '--types', '*', '--role', 'board'], h.io)).toBe(0);
     expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'ops', units: ['u1'], role: 'board' });
     expect(h.err()).toContain('with the role board');
-    await expect(keysCommand(['create', '--id', 'x', '--units', '*', '--types', '*', '--role', 'admin'], harness({ REPLAY_KEYS_FILE: file }).io)).rejects.toThrow('--role must be one of replay, producer, operator, board');
+    await expect(
+      keysCommand(['create', '--id', 'x', '--units', '*', '--types', '*', '--role', 'admin'], harness({ REPLAY_KEYS_FILE: file }).io),
+    ).rejects.toThrow('--role must be one of replay, producer, operator, board');
   });
 
   it('create --role producer --under stores the unit trees; list shows roles and scopes', async () => {
     const h = harness({ REPLAY_KEYS_FILE: file });
-    const argv = ['create', '--id', 'portal-dx', '--role', 'producer', '--under', 'bp.dongxoai', '--units', 'bp.stnmt', '--types', 'vn.dvc.dossier.received', '--rate', '600'];
+    const argv = [
+      'create',
+      '--id',
+      'portal-dx',
+      '--role',
+      'producer',
+      '--under',
+      'bp.dongxoai',
+      '--units',
+      'bp.stnmt',
+      '--types',
+      'vn.dvc.dossier.received',
+      '--rate',
+      '600',
+    ];
     expect(await keysCommand(argv, h.io)).toBe(0);
-    expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'portal-dx', role: 'producer', units: ['bp.stnmt', 'tree:bp.dongxoai'], types: ['vn.dvc.dossier.received'], ratePerMinute: 600 });
+    expect(readKeysFile(file).keys[0]).toMatchObject({
+      id: 'portal-dx',
+      role: 'producer',
+      units: ['bp.stnmt', 'tree:bp.dongxoai'],
+      types: ['vn.dvc.dossier.received'],
+      ratePerMinute: 600,
+    });
     expect(h.err()).toContain("created key 'portal-dx' (units bp.stnmt,tree:bp.dongxoai; types vn.dvc.dossier.received; 600/min)");
     await keysCommand(['create', '--id', 'reader', '--units', '*', '--types', '*'], h.io);
     const list = harness({ REPLAY_KEYS_FILE: file });
@@ -125,9 +157,15 @@ describe('dvc keys', () => {
 
   it('--under is for producer keys, needs unit ids, and cannot widen --units *', async () => {
     const h = harness({ REPLAY_KEYS_FILE: file });
-    await expect(keysCommand(['create', '--id', 'r', '--under', 'bp', '--types', '*'], h.io)).rejects.toThrow('a unit and everything under it (tree:) is a scope of producer keys only (--role producer)');
-    await expect(keysCommand(['create', '--id', 'p', '--under', 'BP!', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow("under: 'BP!' is not a unit id");
-    await expect(keysCommand(['create', '--id', 'p', '--units', '*', '--under', 'bp', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow('--units * already names every unit; drop --under');
+    await expect(keysCommand(['create', '--id', 'r', '--under', 'bp', '--types', '*'], h.io)).rejects.toThrow(
+      'a unit and everything under it (tree:) is a scope of producer keys only (--role producer)',
+    );
+    await expect(keysCommand(['create', '--id', 'p', '--under', 'BP!', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow(
+      "under: 'BP!' is not a unit id",
+    );
+    await expect(keysCommand(['create', '--id', 'p', '--units', '*', '--under', 'bp', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow(
+      '--units * already names every unit; drop --under',
+    );
     await expect(keysCommand(['create', '--id', 'p', '--types', '*', '--role', 'producer'], h.io)).rejects.toThrow('keys create needs --units');
   });
 

@@ -64,7 +64,11 @@ async function drop(io: CliIo, base: string | undefined, namespace: string | und
 }
 
 export async function rebuildCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(argv, flagSpec(['namespace', 'eventstore', 'batch', 'max-diffs', 'catch-up-timeout'], ['switch', 'force', 'no-switch']), 2);
+  const { values, positionals } = parseFlags(
+    argv,
+    flagSpec(['namespace', 'eventstore', 'batch', 'max-diffs', 'catch-up-timeout'], ['switch', 'force', 'no-switch']),
+    2,
+  );
   if (values.help === true) {
     io.stdout.write(REBUILD_HELP);
     return 0;

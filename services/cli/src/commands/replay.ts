@@ -119,7 +119,9 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     });
     progress.update(limit !== undefined && result.published === limit ? result.position - after : head - after);
     progress.finish();
-    io.stdout.write(`replayed ${result.published} events to ${topic} (store positions ${after + 1}..${result.position}; resume with --after ${result.position})\n`);
+    io.stdout.write(
+      `replayed ${result.published} events to ${topic} (store positions ${after + 1}..${result.position}; resume with --after ${result.position})\n`,
+    );
     return 0;
   } finally {
     await producer.disconnect();

@@ -83,7 +83,12 @@ export function describeDuration(ms: number): string {
   let seconds = Math.ceil(ms / SECOND_MS);
   if (seconds <= 0) return '0 seconds';
   const parts: string[] = [];
-  for (const [unit, size] of [['day', 86_400], ['hour', 3600], ['minute', 60], ['second', 1]] as const) {
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ] as const) {
     const n = Math.floor(seconds / size);
     seconds -= n * size;
     if (n > 0) parts.push(plural(n, unit));

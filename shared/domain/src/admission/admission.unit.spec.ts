@@ -94,7 +94,7 @@ describe('admitEvent: times that happened', () => {
     });
   });
 
-  it('refuses the issue\'s 2099 event by each of its times, in days', () => {
+  it("refuses the issue's 2099 event by each of its times, in days", () => {
     const event = received('dn.snnmt', '2026-12-02T08:00:00+07:00', { receivedAt: '2099-01-01T00:00:00+07:00', processingDays: 3 });
     expect(admitEvent(event, policy)).toEqual({
       ok: false,
@@ -134,7 +134,11 @@ describe('admitEvent: times that happened', () => {
       ok: false,
       code: 'before-history-start',
       problems: [
-        { path: '/time', code: 'before-history-start', message: `${before} is before the history start 2022-01-01 (HISTORY_START): the figures and the working-day calendar begin there` },
+        {
+          path: '/time',
+          code: 'before-history-start',
+          message: `${before} is before the history start 2022-01-01 (HISTORY_START): the figures and the working-day calendar begin there`,
+        },
         { path: '/data/resolvedAt', code: 'before-history-start' },
       ],
     });

@@ -135,7 +135,7 @@ export function createWorkCalendar(years: readonly CalendarYear[], days: DayInde
       const cached = cache.get(key);
       if (cached !== undefined) return cached;
       let d = day;
-      for (let counted = 0; counted < n; ) {
+      for (let counted = 0; counted < n;) {
         d += 1;
         if (isWorkingDay(d)) counted += 1;
       }

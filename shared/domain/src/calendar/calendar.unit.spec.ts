@@ -64,10 +64,16 @@ describe('calendar data files (infra/data/calendar)', () => {
   it('has 11 public holidays worth of weekdays off in 2022 and no make-up Saturday', () => {
     expect(data[0]?.daysOff.map((x) => x.date)).toEqual([
       '2022-01-03',
-      '2022-01-31', '2022-02-01', '2022-02-02', '2022-02-03', '2022-02-04',
+      '2022-01-31',
+      '2022-02-01',
+      '2022-02-02',
+      '2022-02-03',
+      '2022-02-04',
       '2022-04-11',
-      '2022-05-02', '2022-05-03',
-      '2022-09-01', '2022-09-02',
+      '2022-05-02',
+      '2022-05-03',
+      '2022-09-01',
+      '2022-09-02',
     ]);
     expect(data[0]?.workingSaturdays).toEqual([]);
   });
@@ -135,7 +141,10 @@ describe('official and fallback years', () => {
   });
 
   it('a missing year ends the official data, and no file means no official data', () => {
-    const gap = createWorkCalendar([data[0], data[2], data[3]].map((y) => y as CalendarYear), days);
+    const gap = createWorkCalendar(
+      [data[0], data[2], data[3]].map((y) => y as CalendarYear),
+      days,
+    );
     expect(gap.years).toEqual([2022, 2024, 2025]);
     expect(gap.officialUntilDay).toBe(d('2022-12-31'));
     expect(gap.sourceOf(2023)).toBe('fallback');
@@ -239,7 +248,12 @@ describe('calendar data errors', () => {
   });
 
   it('a date listed twice', () => {
-    const twice = year({ daysOff: [{ date: '2024-04-18', name: 'a' }, { date: '2024-04-18', name: 'b' }] });
+    const twice = year({
+      daysOff: [
+        { date: '2024-04-18', name: 'a' },
+        { date: '2024-04-18', name: 'b' },
+      ],
+    });
     expect(() => createWorkCalendar([twice], days)).toThrow(CalendarDataError);
   });
 

@@ -40,25 +40,33 @@ describe('Tết and Hùng Kings’ day, as the official calendars 2022–2026 ha
     expect(iso(lunarToSolarDay(year, 3, 10))).toBe(hung);
   });
 
-  it.each(official)("%d: the data file's days off agree: every weekday of the lunar Tết days is off, and Hùng Kings' day or its compensatory day", (year, tet, hung) => {
-    const file = calendarFile(year);
-    const tetOff = file.daysOff.filter((d) => d.name.startsWith('Tết Nguyên đán')).map((d) => d.date);
-    const lunarTet = [-1, 0, 1, 2, 3].map((offset) => days.dayFromIso(tet) + offset);
-    expect(lunarTet.filter((d) => weekday(d) >= 1 && weekday(d) <= 5).map(iso).every((date) => tetOff.includes(date))).toBe(true);
-    const hungDay = days.dayFromIso(hung);
-    const hungOff = file.daysOff.filter((d) => d.name.includes('Giỗ Tổ Hùng Vương'));
-    if (weekday(hungDay) >= 1 && weekday(hungDay) <= 5) {
-      expect(hungOff.map((d) => d.date)).toEqual([hung]);
-    } else {
-      // On a weekend: a compensatory day ("Nghỉ bù") within the next week.
-      expect(hungOff.length).toBeGreaterThan(0);
-      for (const d of hungOff) {
-        expect(d.name).toMatch(/^Nghỉ bù/);
-        expect(days.dayFromIso(d.date) - hungDay).toBeGreaterThan(0);
-        expect(days.dayFromIso(d.date) - hungDay).toBeLessThan(7);
+  it.each(official)(
+    "%d: the data file's days off agree: every weekday of the lunar Tết days is off, and Hùng Kings' day or its compensatory day",
+    (year, tet, hung) => {
+      const file = calendarFile(year);
+      const tetOff = file.daysOff.filter((d) => d.name.startsWith('Tết Nguyên đán')).map((d) => d.date);
+      const lunarTet = [-1, 0, 1, 2, 3].map((offset) => days.dayFromIso(tet) + offset);
+      expect(
+        lunarTet
+          .filter((d) => weekday(d) >= 1 && weekday(d) <= 5)
+          .map(iso)
+          .every((date) => tetOff.includes(date)),
+      ).toBe(true);
+      const hungDay = days.dayFromIso(hung);
+      const hungOff = file.daysOff.filter((d) => d.name.includes('Giỗ Tổ Hùng Vương'));
+      if (weekday(hungDay) >= 1 && weekday(hungDay) <= 5) {
+        expect(hungOff.map((d) => d.date)).toEqual([hung]);
+      } else {
+        // On a weekend: a compensatory day ("Nghỉ bù") within the next week.
+        expect(hungOff.length).toBeGreaterThan(0);
+        for (const d of hungOff) {
+          expect(d.name).toMatch(/^Nghỉ bù/);
+          expect(days.dayFromIso(d.date) - hungDay).toBeGreaterThan(0);
+          expect(days.dayFromIso(d.date) - hungDay).toBeLessThan(7);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('lunar dates of the public record', () => {

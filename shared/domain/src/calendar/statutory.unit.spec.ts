@@ -77,8 +77,16 @@ describe('statutoryDaysOff', () => {
   });
 
   it('New Year on a Saturday gives Monday 3 January (2022), on a Sunday Monday 2 January (2023)', () => {
-    expect(statutoryDaysOff(2022).filter((d) => d.holiday === 'new_year').map((d) => iso(d.day))).toEqual(['2022-01-03']);
-    expect(statutoryDaysOff(2023).filter((d) => d.holiday === 'new_year').map((d) => iso(d.day))).toEqual(['2023-01-02']);
+    expect(
+      statutoryDaysOff(2022)
+        .filter((d) => d.holiday === 'new_year')
+        .map((d) => iso(d.day)),
+    ).toEqual(['2022-01-03']);
+    expect(
+      statutoryDaysOff(2023)
+        .filter((d) => d.holiday === 'new_year')
+        .map((d) => iso(d.day)),
+    ).toEqual(['2023-01-02']);
   });
 
   it('from 1950 to 2200: ten holidays on ten different days, one weekday off for each, all inside the year', () => {

@@ -50,9 +50,7 @@ export function parseEventTypes(raw: string, what: string): { ok: true; types: E
   if (unknown.length > 0) {
     return {
       ok: false,
-      problems: unknown.map(
-        (t) => `${what}: unknown event type '${t}' (did you mean '${closestEventType(t)}'?); valid types: ${EVENT_TYPE_NAMES.join(', ')}`,
-      ),
+      problems: unknown.map((t) => `${what}: unknown event type '${t}' (did you mean '${closestEventType(t)}'?); valid types: ${EVENT_TYPE_NAMES.join(', ')}`),
     };
   }
   return { ok: true, types: [...new Set(items)] as EventType[] };

@@ -8,8 +8,7 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 export const UNIT_ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
 
 /** RFC 3339 date-time with a mandatory offset (Z or ±hh:mm); checked further in validate.ts. */
-const Timestamp = (description: string) =>
-  Type.String({ format: 'date-time', maxLength: 40, description });
+const Timestamp = (description: string) => Type.String({ format: 'date-time', maxLength: 40, description });
 
 /**
  * Identifiers are free text but never carry control characters (C0, DEL, C1): they end up in
@@ -25,11 +24,7 @@ const UnitId = Type.String({ pattern: UNIT_ID_PATTERN, description: 'unit id fro
  * a nested object there would be carried through every stage (and a deeply nested one cannot
  * even be serialised again), so anything else is refused.
  */
-const ExtensionValue = Type.Union([
-  Type.String({ maxLength: 2048 }),
-  Type.Integer({ minimum: -2147483648, maximum: 2147483647 }),
-  Type.Boolean(),
-]);
+const ExtensionValue = Type.Union([Type.String({ maxLength: 2048 }), Type.Integer({ minimum: -2147483648, maximum: 2147483647 }), Type.Boolean()]);
 
 /** Known attributes plus at most this many extensions. */
 export const MAX_ENVELOPE_ATTRIBUTES = 32;
@@ -53,9 +48,7 @@ export const DossierReceived = dossierData({
   channel: DossierChannel,
   receivedAt: Timestamp('official receipt time'),
   dueAt: Type.Optional(Timestamp('appointment (due) time on the receipt slip')),
-  processingDays: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: 365, description: 'statutory working days, used when dueAt is absent' }),
-  ),
+  processingDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'statutory working days, used when dueAt is absent' })),
 });
 
 export const DossierSupplementRequested = dossierData({ at: Timestamp('request time') });

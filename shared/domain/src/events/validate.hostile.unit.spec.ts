@@ -30,7 +30,12 @@ function deeplyNested(levels: number): unknown {
 const JSON_POINTER = /^(\/([^~/]|~[01])*)*$/;
 
 function tokensOf(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** True when every token but the last resolves in `value`: the pointer names a real place (or a missing member of a real object). */

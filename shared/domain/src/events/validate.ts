@@ -15,9 +15,7 @@ export type ValidationResult = { ok: true; event: DvcEvent } | { ok: false; prob
 
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => parseTimestamp(value).ok);
 
-const checkers = new Map<EventType, TypeCheck<TObject>>(
-  EVENT_TYPE_NAMES.map((type) => [type, TypeCompiler.Compile(envelopeSchema(type))]),
-);
+const checkers = new Map<EventType, TypeCheck<TObject>>(EVENT_TYPE_NAMES.map((type) => [type, TypeCompiler.Compile(envelopeSchema(type))]));
 
 function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(EVENT_TYPES, value);

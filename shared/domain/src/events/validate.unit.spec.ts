@@ -111,9 +111,7 @@ describe('validateEvent: malformed input', () => {
   });
 
   it('names a type that is not a string', () => {
-    expect(problemsOf({ ...eventOf('vn.dvc.dossier.received'), type: 7 })).toEqual([
-      { path: '/type', message: 'must be a string naming an event type' },
-    ]);
+    expect(problemsOf({ ...eventOf('vn.dvc.dossier.received'), type: 7 })).toEqual([{ path: '/type', message: 'must be a string naming an event type' }]);
   });
 
   it('suggests the intended type for a misspelling', () => {
@@ -134,18 +132,14 @@ describe('validateEvent: malformed input', () => {
 
   it('truncates a very long unknown type in the message', () => {
     const type = 'x'.repeat(500);
-    expect(problemsOf({ ...eventOf('vn.dvc.dossier.received'), type })).toEqual([
-      { path: '/type', message: `unknown event type '${'x'.repeat(80)}…'` },
-    ]);
+    expect(problemsOf({ ...eventOf('vn.dvc.dossier.received'), type })).toEqual([{ path: '/type', message: `unknown event type '${'x'.repeat(80)}…'` }]);
   });
 });
 
 describe('validateEvent: schema violations name their path', () => {
   it('a missing required data field', () => {
     const { receivedAt: _r, ...data } = DATA['vn.dvc.dossier.received'];
-    expect(problemsOf(eventOf('vn.dvc.dossier.received', data))).toEqual([
-      { path: '/data/receivedAt', message: 'expected required property' },
-    ]);
+    expect(problemsOf(eventOf('vn.dvc.dossier.received', data))).toEqual([{ path: '/data/receivedAt', message: 'expected required property' }]);
   });
 
   it('a missing envelope field', () => {
@@ -154,9 +148,7 @@ describe('validateEvent: schema violations name their path', () => {
   });
 
   it('a wrong specversion', () => {
-    expect(problemsOf(eventOf('vn.dvc.dossier.received', undefined, { specversion: '0.3' })).map((p) => p.path)).toEqual([
-      '/specversion',
-    ]);
+    expect(problemsOf(eventOf('vn.dvc.dossier.received', undefined, { specversion: '0.3' })).map((p) => p.path)).toEqual(['/specversion']);
   });
 
   it('a field of the wrong type', () => {
@@ -232,10 +224,14 @@ describe('validateEvent: semantic rules', () => {
   });
 
   it('reports every semantic problem at once', () => {
-    const event = eventOf('vn.dvc.dossier.received', { ...DATA['vn.dvc.dossier.received'], dueAt: '2022-06-01T00:00:00Z' }, {
-      subject: 'S-2',
-      unitid: 'other',
-    });
+    const event = eventOf(
+      'vn.dvc.dossier.received',
+      { ...DATA['vn.dvc.dossier.received'], dueAt: '2022-06-01T00:00:00Z' },
+      {
+        subject: 'S-2',
+        unitid: 'other',
+      },
+    );
     expect(problemsOf(event).map((p) => p.path)).toEqual(['/subject', '/unitid', '/data/dueAt']);
   });
 });

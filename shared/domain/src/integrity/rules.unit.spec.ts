@@ -152,9 +152,7 @@ describe('integrityFlags', () => {
       expect(flags({ resolvedAt: lateEvening, lastActivityAt: lateEvening, returnedAt: deadline + 1 })).toEqual(['result_returned_late']);
       // 16:59:59.999Z on 30 August is still the 30th locally: one working day earlier (Mon 5 September).
       const lastMsOf30th = Date.parse('2022-08-30T16:59:59.999Z');
-      expect(flags({ resolvedAt: lastMsOf30th, lastActivityAt: lastMsOf30th, returnedAt: endOf('2022-09-05') + 1 })).toEqual([
-        'result_returned_late',
-      ]);
+      expect(flags({ resolvedAt: lastMsOf30th, lastActivityAt: lastMsOf30th, returnedAt: endOf('2022-09-05') + 1 })).toEqual(['result_returned_late']);
     });
 
     it('not returned yet: no flag', () => {
@@ -219,16 +217,11 @@ describe('activity_after_resolution (delivery order, via evolve)', () => {
   });
 
   it('a supplement received after the resolution is applied: flagged', () => {
-    expect(flagsAfter([received, supReq('2022-06-21T08:00:00+07:00'), resolved, supRcv('2022-06-21T09:00:00+07:00')])).toEqual([
-      'activity_after_resolution',
-    ]);
+    expect(flagsAfter([received, supReq('2022-06-21T08:00:00+07:00'), resolved, supRcv('2022-06-21T09:00:00+07:00')])).toEqual(['activity_after_resolution']);
   });
 
   it('an activity dated after the resolution also shows the resolution was dated before it', () => {
-    expect(flagsAfter([received, resolved, supReq('2022-06-22T10:00:00.001+07:00')])).toEqual([
-      'activity_after_resolution',
-      'resolved_before_last_activity',
-    ]);
+    expect(flagsAfter([received, resolved, supReq('2022-06-22T10:00:00.001+07:00')])).toEqual(['activity_after_resolution', 'resolved_before_last_activity']);
     // Dated exactly at the resolution: only the delivery-order signal.
     expect(flagsAfter([received, resolved, supReq('2022-06-22T10:00:00+07:00')])).toEqual(['activity_after_resolution']);
   });

@@ -325,7 +325,14 @@ describe('projectUnit: exact counter deltas', () => {
     const store = emptyStore();
     applyBatch(store, [
       ev('vn.dvc.payment.completed', 'p1', { paymentId: 'PAY1', unitId: U, kind: 'fee', amountVnd: 50_000, channel: 'online', paidAt: '2022-06-22T23:00:00Z' }),
-      ev('vn.dvc.payment.completed', 'p2', { paymentId: 'PAY2', unitId: U, kind: 'fee', amountVnd: 30_000, channel: 'online', paidAt: '2022-06-23T08:00:00+07:00' }),
+      ev('vn.dvc.payment.completed', 'p2', {
+        paymentId: 'PAY2',
+        unitId: U,
+        kind: 'fee',
+        amountVnd: 30_000,
+        channel: 'online',
+        paidAt: '2022-06-23T08:00:00+07:00',
+      }),
       ev('vn.dvc.report.submitted', 'r1', { reportId: 'R1', unitId: U, channel: 'offline', submittedAt: '2022-06-22T08:00:00+07:00' }),
       ev('vn.dvc.procedure.published', 'c1', { procedureId: 'P1', unitId: U, onlineCapable: true }),
       ev('vn.dvc.procedure.published', 'c2', { procedureId: 'P2', unitId: U, onlineCapable: false }),
@@ -425,9 +432,7 @@ describe('projectUnit: duplicates and batching', () => {
       ev('vn.dvc.payment.completed', 'e2', { paymentId: 'X1', unitId: U, kind: 'fee', amountVnd: 1, channel: 'offline', paidAt: '2022-06-22T08:00:00+07:00' }),
     ]);
     expect([...(store.states.get(U)?.keys() ?? [])].sort()).toEqual([subjectKey('dossier', 'X1'), subjectKey('payment', 'X1')]);
-    expect(() => evolve(store.states.get(U)?.get('payment:X1'), received('e3', 'X1', '2022-06-22T08:00:00+07:00'), ctx)).toThrow(
-      StateKindMismatchError,
-    );
+    expect(() => evolve(store.states.get(U)?.get('payment:X1'), received('e3', 'X1', '2022-06-22T08:00:00+07:00'), ctx)).toThrow(StateKindMismatchError);
   });
 
   it('does not mutate the states it was given', () => {
@@ -546,9 +551,11 @@ describe('projectUnit: target periods (carried, open_end, fields inside the peri
   const direct = { channel: 'direct' };
 
   it('received the day before the start and resolved on the start day: carried 1, resolution counted in the period', () => {
-    expect(
-      june([received('e1', 'D1', '2022-05-31T10:00:00+07:00', direct), resolved('e2', 'D1', '2022-06-01T00:00:00+07:00')]),
-    ).toEqual({ carried: 1, 'res:on_time:online': 1, flow_out: 1 });
+    expect(june([received('e1', 'D1', '2022-05-31T10:00:00+07:00', direct), resolved('e2', 'D1', '2022-06-01T00:00:00+07:00')])).toEqual({
+      carried: 1,
+      'res:on_time:online': 1,
+      flow_out: 1,
+    });
   });
 
   it('resolved the last millisecond before the start: neither carried nor open at the end, nothing in the period', () => {
@@ -556,15 +563,20 @@ describe('projectUnit: target periods (carried, open_end, fields inside the peri
   });
 
   it('received on the start day: counted as received, not carried', () => {
-    expect(
-      june([received('e1', 'D1', '2022-06-01T00:00:00+07:00', direct), resolved('e2', 'D1', '2022-06-02T10:00:00+07:00')]),
-    ).toEqual({ 'rcv:direct': 1, flow_in: 1, 'res:on_time:online': 1, flow_out: 1 });
+    expect(june([received('e1', 'D1', '2022-06-01T00:00:00+07:00', direct), resolved('e2', 'D1', '2022-06-02T10:00:00+07:00')])).toEqual({
+      'rcv:direct': 1,
+      flow_in: 1,
+      'res:on_time:online': 1,
+      flow_out: 1,
+    });
   });
 
   it('received on the last day and resolved the day after: open_end 1, the resolution is outside the period', () => {
-    expect(
-      june([received('e1', 'D1', iso(endOf('2022-06-30')), direct), resolved('e2', 'D1', '2022-07-01T00:00:00+07:00')]),
-    ).toEqual({ open_end: 1, 'rcv:direct': 1, flow_in: 1 });
+    expect(june([received('e1', 'D1', iso(endOf('2022-06-30')), direct), resolved('e2', 'D1', '2022-07-01T00:00:00+07:00')])).toEqual({
+      open_end: 1,
+      'rcv:direct': 1,
+      flow_in: 1,
+    });
   });
 
   it('received and resolved on the last day: not open at the end', () => {
@@ -698,11 +710,28 @@ describe('projectUnit: payments linked to dossiers', () => {
   it('paidAt keeps the earliest linked payment, and a payment may arrive before any event of its dossier', () => {
     const store = emptyStore();
     const [first] = applyBatch(store, [payment('p1', 'PAY1', '2022-06-21T09:00:00+07:00', { dossierId: 'D1' })], FEE);
-    expect(first?.states.get('dossier:D1')).toEqual({ kind: 'dossier', ids: [], pausedMs: 0, supplementRequests: 0, paidAt: Date.parse('2022-06-21T02:00:00Z') });
+    expect(first?.states.get('dossier:D1')).toEqual({
+      kind: 'dossier',
+      ids: [],
+      pausedMs: 0,
+      supplementRequests: 0,
+      paidAt: Date.parse('2022-06-21T02:00:00Z'),
+    });
     expect(first?.sets.size).toBe(0);
-    applyBatch(store, [payment('p2', 'PAY2', '2022-06-20T09:00:00+07:00', { dossierId: 'D1' }), payment('p3', 'PAY3', '2022-06-23T09:00:00+07:00', { dossierId: 'D1' })], FEE);
-    applyBatch(store, [received('e1', 'D1', '2022-06-22T08:00:00+07:00', { procedureId: 'FEE', channel: 'direct' }), resolved('e2', 'D1', '2022-06-22T10:00:00+07:00')], FEE);
-    expect(store.states.get(U)?.get('dossier:D1')).toMatchObject({ paidAt: Date.parse('2022-06-20T02:00:00Z'), receivedAt: Date.parse('2022-06-22T01:00:00Z') });
+    applyBatch(
+      store,
+      [payment('p2', 'PAY2', '2022-06-20T09:00:00+07:00', { dossierId: 'D1' }), payment('p3', 'PAY3', '2022-06-23T09:00:00+07:00', { dossierId: 'D1' })],
+      FEE,
+    );
+    applyBatch(
+      store,
+      [received('e1', 'D1', '2022-06-22T08:00:00+07:00', { procedureId: 'FEE', channel: 'direct' }), resolved('e2', 'D1', '2022-06-22T10:00:00+07:00')],
+      FEE,
+    );
+    expect(store.states.get(U)?.get('dossier:D1')).toMatchObject({
+      paidAt: Date.parse('2022-06-20T02:00:00Z'),
+      receivedAt: Date.parse('2022-06-22T01:00:00Z'),
+    });
     expect(view(store).counters[U]?.['2022-06-22']).toEqual({ 'rcv:direct': 1, flow_in: 1, 'res:on_time:online': 1, flow_out: 1 });
   });
 
@@ -768,7 +797,10 @@ const paymentArb = fc.record({
 
 const reportArb = fc.record({ at: fc.integer({ min: YEAR_START, max: YEAR_END }), channel: fc.constantFrom('online', 'offline') });
 const procedureArb = fc.array(fc.boolean(), { minLength: 1, maxLength: 3 });
-const teamArb = fc.record({ level: fc.constantFrom('commune', 'village'), members: fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 2 }) });
+const teamArb = fc.record({
+  level: fc.constantFrom('commune', 'village'),
+  members: fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 2 }),
+});
 
 const unitArb = fc.record({
   dossiers: fc.array(dossierArb, { maxLength: 6 }),
@@ -811,13 +843,27 @@ function buildHistories(units: readonly UnitHistory[]): DvcEvent[][] {
         t += s.gap;
         const at = iso(t);
         switch (s.t) {
-          case 'supReq': seq.push(ev('vn.dvc.dossier.supplement_requested', id(), { dossierId, unitId, at })); break;
-          case 'supRcv': seq.push(ev('vn.dvc.dossier.supplement_received', id(), { dossierId, unitId, at })); break;
-          case 'dig': seq.push(ev('vn.dvc.dossier.digitized', id(), { dossierId, unitId, at })); break;
-          case 'ext': seq.push(ev('vn.dvc.dossier.deadline_extended', id(), { dossierId, unitId, at, newDueAt: iso(t + DAY) })); break;
-          case 'ret': seq.push(ev('vn.dvc.dossier.result_returned', id(), { dossierId, unitId, at })); break;
-          case 'wdr': seq.push(ev('vn.dvc.dossier.withdrawn', id(), { dossierId, unitId, at })); break;
-          case 'reopen': seq.push(ev('vn.dvc.dossier.reopened', id(), { dossierId, unitId, at })); break;
+          case 'supReq':
+            seq.push(ev('vn.dvc.dossier.supplement_requested', id(), { dossierId, unitId, at }));
+            break;
+          case 'supRcv':
+            seq.push(ev('vn.dvc.dossier.supplement_received', id(), { dossierId, unitId, at }));
+            break;
+          case 'dig':
+            seq.push(ev('vn.dvc.dossier.digitized', id(), { dossierId, unitId, at }));
+            break;
+          case 'ext':
+            seq.push(ev('vn.dvc.dossier.deadline_extended', id(), { dossierId, unitId, at, newDueAt: iso(t + DAY) }));
+            break;
+          case 'ret':
+            seq.push(ev('vn.dvc.dossier.result_returned', id(), { dossierId, unitId, at }));
+            break;
+          case 'wdr':
+            seq.push(ev('vn.dvc.dossier.withdrawn', id(), { dossierId, unitId, at }));
+            break;
+          case 'reopen':
+            seq.push(ev('vn.dvc.dossier.reopened', id(), { dossierId, unitId, at }));
+            break;
           case 'res': {
             const data: Record<string, unknown> = { dossierId, unitId, resolvedAt: at, outcome: s.outcome, processedOnline: s.online };
             if (s.dueGap !== null) data['dueAt'] = iso(Math.max(YEAR_START, t + s.dueGap));
@@ -833,7 +879,12 @@ function buildHistories(units: readonly UnitHistory[]): DvcEvent[][] {
       const seq: DvcEvent[] = [];
       for (let r = 0; r < p.repeats; r++) {
         const data: Record<string, unknown> = {
-          paymentId, unitId, kind: p.kind, amountVnd: p.amount + r, channel: p.channel, paidAt: iso(p.at + r * DAY),
+          paymentId,
+          unitId,
+          kind: p.kind,
+          amountVnd: p.amount + r,
+          channel: p.channel,
+          paidAt: iso(p.at + r * DAY),
         };
         if (p.dossier !== null) data['dossierId'] = `D${ui}-${p.dossier}`;
         seq.push(ev('vn.dvc.payment.completed', `${unitId}/${paymentId}/${r}`, data));
@@ -844,7 +895,9 @@ function buildHistories(units: readonly UnitHistory[]): DvcEvent[][] {
       out.push([ev('vn.dvc.report.submitted', `${unitId}/R${ri}`, { reportId: `R${ui}-${ri}`, unitId, channel: r.channel, submittedAt: iso(r.at) })]);
     });
     u.procedures.forEach((flags, pi) => {
-      out.push(flags.map((onlineCapable, k) => ev('vn.dvc.procedure.published', `${unitId}/PROC${pi}/${k}`, { procedureId: `PROC${pi}`, unitId, onlineCapable })));
+      out.push(
+        flags.map((onlineCapable, k) => ev('vn.dvc.procedure.published', `${unitId}/PROC${pi}/${k}`, { procedureId: `PROC${pi}`, unitId, onlineCapable })),
+      );
     });
     u.teams.forEach((team, ti) => {
       out.push(
@@ -961,10 +1014,25 @@ describe('projectUnit: order, duplicates and batching do not change the outcome 
     );
     expect([...seen].sort()).toEqual(
       expect.arrayContaining([
-        'carried', 'open_end', 'period bucket', 'flow_in', 'flow_out', 'rcv_late', 'ext', 'proc_online', 'proc_capable', 'paidAt',
-        'flag:multiple_supplement_requests', 'flag:activity_after_resolution', 'flag:resolved_before_last_activity',
-        'flag:fee_unpaid', 'flag:result_returned_late',
-        'set:open', 'set:paused', 'set:awaiting_result', 'set:pending_receipt',
+        'carried',
+        'open_end',
+        'period bucket',
+        'flow_in',
+        'flow_out',
+        'rcv_late',
+        'ext',
+        'proc_online',
+        'proc_capable',
+        'paidAt',
+        'flag:multiple_supplement_requests',
+        'flag:activity_after_resolution',
+        'flag:resolved_before_last_activity',
+        'flag:fee_unpaid',
+        'flag:result_returned_late',
+        'set:open',
+        'set:paused',
+        'set:awaiting_result',
+        'set:pending_receipt',
       ]),
     );
   });

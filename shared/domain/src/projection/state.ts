@@ -198,20 +198,14 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
       return withId(next, event.id);
     }
     case 'vn.dvc.report.submitted':
-      return withId(
-        { kind: 'report', ids: [...(state?.ids ?? [])], submittedAt: timestampMs(event.data.submittedAt), channel: event.data.channel },
-        event.id,
-      );
+      return withId({ kind: 'report', ids: [...(state?.ids ?? [])], submittedAt: timestampMs(event.data.submittedAt), channel: event.data.channel }, event.id);
     case 'vn.dvc.procedure.published':
       return withId(
         { kind: 'procedure', ids: [...(state?.ids ?? [])], procedureId: event.data.procedureId, onlineCapable: event.data.onlineCapable },
         event.id,
       );
     case 'vn.dvc.community_team.registered':
-      return withId(
-        { kind: 'team', ids: [...(state?.ids ?? [])], teamLevel: event.data.teamLevel, members: event.data.members },
-        event.id,
-      );
+      return withId({ kind: 'team', ids: [...(state?.ids ?? [])], teamLevel: event.data.teamLevel, members: event.data.members }, event.id);
   }
 }
 

@@ -154,7 +154,11 @@ describe('isOverdueAt, isDueSoonAt, isPaused, daysOverdueAt: the open dossier at
     expect(isOverdueAt(noDue, DUE + 1000 * H)).toBe(false);
     expect(isDueSoonAt(noDue, DUE)).toBe(false);
     expect(daysOverdueAt(noDue, DUE + 1000 * H)).toBe(0);
-    for (const closed of [dossier({ resolvedAt: RECEIVED + H }), dossier({ withdrawnAt: RECEIVED + H, pausedSince: RECEIVED }), { ...emptyDossier(), dueAt: DUE }]) {
+    for (const closed of [
+      dossier({ resolvedAt: RECEIVED + H }),
+      dossier({ withdrawnAt: RECEIVED + H, pausedSince: RECEIVED }),
+      { ...emptyDossier(), dueAt: DUE },
+    ]) {
       expect(isOverdueAt(closed, DUE + 1)).toBe(false);
       expect(isDueSoonAt(closed, DUE)).toBe(false);
       expect(isPaused(closed)).toBe(false);

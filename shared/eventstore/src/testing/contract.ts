@@ -141,8 +141,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         onCaughtUp: (position: Position) => {
           caughtUpAt = position;
         },
-        until: (count: number, what: string) =>
-          eventually(() => (received.length >= count ? true : undefined), what),
+        until: (count: number, what: string) => eventually(() => (received.length >= count ? true : undefined), what),
       };
     }
 
@@ -287,7 +286,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         expect(await store.read({ after: pos(6) })).toEqual([]);
         expect(await store.read({ limit: 0 })).toEqual([]);
         const paged: StoredEvent[] = [];
-        for (let after = 0; ; ) {
+        for (let after = 0; ;) {
           const page = await store.read({ after, limit: 4 });
           if (page.length === 0) break;
           paged.push(...page);
