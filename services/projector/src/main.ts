@@ -10,7 +10,7 @@ import {
   producerGateFromFile,
   producerKeysSpec,
 } from '@dvc/kafka';
-import { createRedisClient, redisDurabilitySpec, redisSpec } from '@dvc/redis';
+import { createRedisClient, redisDurabilitySpec, redisSpec, replicasToWait } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
@@ -42,7 +42,7 @@ await runMain('projector', {
     const projection = createProjection({
       redis,
       store: activeStore(redis, config.REDIS_NAMESPACE, (namespace) => logger.info({ base: config.REDIS_NAMESPACE, namespace }, 'projecting into namespace'), {
-        replicas: config.REDIS_WAIT_REPLICAS,
+        replicas: replicasToWait(config),
         timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
       }),
       deadLetters,

@@ -139,16 +139,34 @@ export const redisSpec = {
   REDIS_NAMESPACE: str('key prefix of the projection in Redis', 'dvc'),
 };
 
-/** The writers' durability settings (projector, rebuild): Redis' WAIT after each unit's write. */
+/** REDIS_WAIT_REPLICAS: `auto` or a whole number of replicas from 0 to 16. */
+function waitReplicas(doc: string): VarSpec<number | 'auto'> {
+  return {
+    doc,
+    default: 'auto',
+    parse: (raw) => {
+      const text = raw.trim();
+      if (text === 'auto') return { ok: true, value: 'auto' };
+      if (!/^\d+$/.test(text) || Number(text) > 16) return { ok: false, reason: `must be auto or a whole number from 0 to 16, got '${raw}'` };
+      return { ok: true, value: Number(text) };
+    },
+  };
+}
+
+/** The writers' durability settings (the projector): Redis' WAIT after each unit's write. */
 export const redisDurabilitySpec = {
-  REDIS_WAIT_REPLICAS: int(
-    'replicas that must hold each unit write (Redis WAIT) before a batch counts as done: 0 waits for none; 1 on a cluster with one replica per master keeps acknowledged writes through a failover',
-    0,
-    0,
-    16,
+  REDIS_WAIT_REPLICAS: waitReplicas(
+    'replicas that must hold each unit write (Redis WAIT) before a batch counts as done: auto = 1 on a Redis Cluster (acknowledged writes survive a failover; ARCHITECTURE.md#redis-cluster) and 0 on one Redis (no replica to wait for); 0 waits for none',
   ),
   REDIS_WAIT_TIMEOUT_MS: int('how long a write waits for REDIS_WAIT_REPLICAS replicas before the batch fails and is retried', 2000, 10, 60_000),
 };
+
+/** The replicas a writer waits for: REDIS_WAIT_REPLICAS, its `auto` resolved by the kind of REDIS_URL. */
+export function replicasToWait(config: { REDIS_URL: string; REDIS_WAIT_REPLICAS: number | 'auto' }): number {
+  if (config.REDIS_WAIT_REPLICAS !== 'auto') return config.REDIS_WAIT_REPLICAS;
+  const parsed = parseRedisTarget(config.REDIS_URL);
+  return parsed.ok && parsed.target.kind === 'cluster' ? 1 : 0;
+}
 
 export interface RedisClientOptions {
   /** A REDIS_URL: one Redis or a cluster (see RedisTarget); TLS and user/password come from it. */

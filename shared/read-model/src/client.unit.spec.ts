@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@dvc/config';
-import { bySlotGroup, parseRedisTarget, redisSpec, slotGroup } from './client.js';
+import { bySlotGroup, parseRedisTarget, redisDurabilitySpec, redisSpec, replicasToWait, slotGroup } from './client.js';
 
 describe('REDIS_URL: one Redis or a cluster seed list', () => {
   it('reads one Redis as the URL it is', () => {
@@ -63,6 +63,30 @@ describe('REDIS_URL: one Redis or a cluster seed list', () => {
       `REDIS_URL seed node 2 ('b') has no port (each seed is host:port; a cluster has no default port) (${redisSpec.REDIS_URL.doc})`,
     ]);
     expect(loadConfig(redisSpec, { REDIS_URL: 'redis-cluster://a:1,b:2' }).REDIS_URL).toBe('redis-cluster://a:1,b:2');
+  });
+});
+
+describe('REDIS_WAIT_REPLICAS: how many replicas a write waits for', () => {
+  const spec = { ...redisSpec, ...redisDurabilitySpec };
+  const waitFor = (env: Record<string, string>) => replicasToWait(loadConfig(spec, env));
+
+  it('waits for one replica on a cluster and none on one Redis by default (auto)', () => {
+    expect(waitFor({})).toBe(0);
+    expect(waitFor({ REDIS_URL: 'redis://h:6379' })).toBe(0);
+    expect(waitFor({ REDIS_URL: 'redis-cluster://h:7001,h:7002' })).toBe(1);
+    expect(waitFor({ REDIS_URL: 'rediss-cluster://h:7001', REDIS_WAIT_REPLICAS: 'auto' })).toBe(1);
+  });
+
+  it('takes a number as given, 0 on a cluster included', () => {
+    expect(waitFor({ REDIS_URL: 'redis-cluster://h:7001', REDIS_WAIT_REPLICAS: '0' })).toBe(0);
+    expect(waitFor({ REDIS_WAIT_REPLICAS: '2' })).toBe(2);
+  });
+
+  it('names anything else', () => {
+    for (const raw of ['-1', '17', 'one', '1.5']) {
+      expect(() => loadConfig(spec, { REDIS_WAIT_REPLICAS: raw })).toThrow(ConfigError);
+      expect(() => loadConfig(spec, { REDIS_WAIT_REPLICAS: raw })).toThrow(`REDIS_WAIT_REPLICAS must be auto or a whole number from 0 to 16, got '${raw}'`);
+    }
   });
 });
 

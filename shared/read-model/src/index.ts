@@ -38,6 +38,7 @@ export {
   isCluster,
   parseRedisTarget,
   redisDurabilitySpec,
+  replicasToWait,
   redisSpec,
   scanKeys,
   slotGroup,

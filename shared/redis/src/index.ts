@@ -6,6 +6,7 @@ export {
   createRedisClient,
   parseRedisTarget,
   redisDurabilitySpec,
+  replicasToWait,
   redisSpec,
   type RedisClient,
   type RedisClientOptions,
