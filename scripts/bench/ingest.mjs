@@ -3,7 +3,7 @@
 // several sizes from N concurrent clients, against the real services/ingest process.
 import { count, countList, fmtInt, kafkaPid, log, machineBusySeconds, percentile, procCpuSeconds, sleep } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, fixed, row, runBench } from './lib/runner.mjs';
 import { assertRunning, benchProducerKey, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
 
 const HELP = `Usage: node scripts/bench/ingest.mjs [options]    (or: npm run bench -- --only ingest)
@@ -112,7 +112,7 @@ await runBench({
           `Batches of ${fmtInt(size)}: requests/s`,
           runs,
           pick((m) => m.requestRate),
-          (x) => x.toFixed(1),
+          fixed(1),
         ),
       );
       lines.push(
@@ -176,7 +176,7 @@ await runBench({
           `Batches of ${fmtInt(size)}: whole machine busy (cores)`,
           runs,
           pick((m) => m.machineCores),
-          (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a'),
+          fixed(2),
         ),
       );
     }

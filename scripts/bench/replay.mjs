@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { count, countList, fmtInt, log, median, procCpuSeconds } from './lib/common.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, fixed, row, runBench } from './lib/runner.mjs';
 import { assertRunning, requireBuilt, serviceMain, startService } from './lib/services.mjs';
 import { STORE_HELP, STORE_OPTIONS, benchEvents, fillStore, storeSource } from './lib/store.mjs';
 
@@ -130,14 +130,7 @@ await runBench({
     }
     lines.push(row('One request (follow=true until caught up): events/s', runs, (r) => r.single.rate, rate));
     lines.push(row('One request: MB/s', runs, (r) => r.single.mbps, mbps));
-    lines.push(
-      row(
-        'One request: time to first byte',
-        runs,
-        (r) => r.single.firstByteMs,
-        (x) => `${x.toFixed(0)} ms`,
-      ),
-    );
+    lines.push(row('One request: time to first byte', runs, (r) => r.single.firstByteMs, fixed(0, 'ms')));
     lines.push(row('One request: replay API CPU per event', runs, (r) => r.single.apiUsPerEvent, us));
     lines.push(row('One request: replay API CPU (of one core)', runs, (r) => r.single.apiCores, cores));
     lines.push(row('One request: client (this process) CPU (of one core)', runs, (r) => r.single.clientCores, cores));

@@ -7,7 +7,7 @@ import { sampleLines } from '@dvc/testing';
 import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, redisStats } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, bytes, row, runBench } from './lib/runner.mjs';
 import { SYNTHETIC_UNITS_ENV, assertRunning, requireBuilt, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
@@ -133,12 +133,7 @@ await runBench({
         (x) => `${(x * 100).toFixed(0)} %`,
       ),
       row('Redis CPU per scrape (redis-server used_cpu delta; shared server, approximate)', runs, (r) => r.redisCpuMsPerScrape, ms),
-      row(
-        'Response size',
-        runs,
-        (r) => r.bytes,
-        (x) => `${fmtInt(x)} B`,
-      ),
+      row('Response size', runs, (r) => r.bytes, bytes),
       row('Series (all)', runs, (r) => r.series, fmtInt),
       row('Series `dvc_*`', runs, (r) => r.dvcSeries, fmtInt),
       row('Units with `dvc_dossiers_received` series', runs, (r) => r.unitsSeen, fmtInt),

@@ -8,7 +8,7 @@ import { ROOT, RUN_DIR, count, dropNamespace, fmtInt, log, procCpuSeconds, sleep
 import { createEventStream } from './lib/events.mjs';
 import { DOSSIERS_PER_DAY, EVENTS_PER_DOSSIER, PROVINCES, nationDirectory, slice, traffic, unitsFile, weightedPicker } from './lib/nation.mjs';
 import { progressBar } from './lib/progress.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, bytes, fixed, row, runBench } from './lib/runner.mjs';
 import { UNCHECKED_PRODUCERS_ENV, assertRunning, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
@@ -312,19 +312,9 @@ function report(runs, { o, nation, part, total }) {
       (r) => r.projectRate,
       (x) => `${fmtInt(x)} ev/s`,
     ),
-    row(
-      '**Projector CPU per event**',
-      runs,
-      (r) => r.cpuUsPerEvent,
-      (x) => `${x.toFixed(1)} µs`,
-    ),
+    row('**Projector CPU per event**', runs, (r) => r.cpuUsPerEvent, fixed(1, 'µs')),
     row('Kafka: produced key+value bytes', runs, (r) => r.kafkaBytes, mib),
-    row(
-      'Kafka: per event (produced)',
-      runs,
-      (r) => r.kafkaBytes / r.events,
-      (x) => `${fmtInt(x)} B`,
-    ),
+    row('Kafka: per event (produced)', runs, (r) => r.kafkaBytes / r.events, bytes),
     row('Kafka: log segments on disk', runs, (r) => r.kafkaDisk ?? Number.NaN, mib),
     row('**Kafka per 1M events** (on disk; produced when the log folder is not readable)', runs, (r) => perM(r.kafkaDisk ?? r.kafkaBytes, r), mib),
     row('Redis: keys of the namespace', runs, (r) => r.redisKeys, fmtInt),
@@ -337,12 +327,7 @@ function report(runs, { o, nation, part, total }) {
       (r) => r.series,
       (x) => `${fmtInt(x)} / ${fmtInt(runs[0].dvcSeries)}`,
     ),
-    row(
-      '**Series per unit** (`dvc_*`)',
-      runs,
-      (r) => r.dvcSeries / r.unitsProjected,
-      (x) => x.toFixed(1),
-    ),
+    row('**Series per unit** (`dvc_*`)', runs, (r) => r.dvcSeries / r.unitsProjected, fixed(1)),
     row('Scrape: latency (median)', runs, (r) => r.scrapeMs, ms),
     row('Scrape: exporter CPU', runs, (r) => r.exporterCpuMs, ms),
     row('Scrape: bytes', runs, (r) => r.scrapeBytes, mib),
