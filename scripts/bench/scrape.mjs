@@ -3,8 +3,7 @@
 // projections of --units units through applyEvents, then timed sequential scrapes, each after
 // --changed-pct % of the units received new events.
 import { loadavg } from 'node:os';
-import { sampleLines } from '@dvc/testing';
-import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, redisStats } from './lib/common.mjs';
+import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, redisStats, timedScrape } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
 import { TABLE_HEAD, bytes, row, runBench } from './lib/runner.mjs';
@@ -153,20 +152,11 @@ await runBench({
   },
 });
 
+/** A timed scrape, with the exporter's own count of the units it recomputed. */
 async function scrapeOnce(url) {
-  const t0 = performance.now();
-  const response = await fetch(`${url}/metrics`);
-  const text = await response.text();
-  const ms = performance.now() - t0;
-  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
-  let series = 0;
-  let dvcSeries = 0;
-  for (const line of sampleLines(text)) {
-    series += 1;
-    if (line.startsWith('dvc_')) dvcSeries += 1;
-  }
-  const recomputed = /^dvc_exporter_units_recomputed (\S+)$/m.exec(text);
-  return { ms, text, bytes: Buffer.byteLength(text), series, dvcSeries, recomputed: recomputed === null ? undefined : Number(recomputed[1]) };
+  const scraped = await timedScrape(url);
+  const recomputed = /^dvc_exporter_units_recomputed (\S+)$/m.exec(scraped.text);
+  return { ...scraped, recomputed: recomputed === null ? undefined : Number(recomputed[1]) };
 }
 
 /**

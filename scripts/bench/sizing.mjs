@@ -4,7 +4,7 @@
 // scrape cost and projector CPU, per unit and per million events, and what a nation needs.
 import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, RUN_DIR, count, dropNamespace, fmtInt, log, procCpuSeconds, sleep, waitLazyFree } from './lib/common.mjs';
+import { ROOT, RUN_DIR, count, dropNamespace, fmtInt, log, procCpuSeconds, sleep, timedScrape, waitLazyFree } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { DOSSIERS_PER_DAY, EVENTS_PER_DOSSIER, PROVINCES, nationDirectory, slice, traffic, unitsFile, weightedPicker } from './lib/nation.mjs';
 import { progressBar } from './lib/progress.mjs';
@@ -261,20 +261,10 @@ function topicDiskBytes(logDir, topic) {
   return found ? bytes : undefined;
 }
 
+/** A timed scrape's figures (not its text, which the raw results need not keep). */
 async function scrape(url) {
-  const t0 = performance.now();
-  const response = await fetch(`${url}/metrics`);
-  const text = await response.text();
-  const ms = performance.now() - t0;
-  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
-  let series = 0;
-  let dvcSeries = 0;
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    series += 1;
-    if (line.startsWith('dvc_')) dvcSeries += 1;
-  }
-  return { ms, bytes: Buffer.byteLength(text), series, dvcSeries };
+  const { ms, bytes, series, dvcSeries } = await timedScrape(url);
+  return { ms, bytes, series, dvcSeries };
 }
 
 function report(runs, { o, nation, part, total }) {
