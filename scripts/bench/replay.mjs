@@ -85,48 +85,16 @@ await runBench({
       '',
       TABLE_HEAD,
     ];
+    /** Per page size: what each row shows, the figure of one run, and its format. */
+    const measures = [
+      ['events/s', (m) => m.rate, rate],
+      ['MB/s', (m) => m.mbps, mbps],
+      ['requests', (m) => m.requests, fmtInt],
+      ['replay API CPU per event', (m) => m.apiUsPerEvent, us],
+      ['replay API CPU (of one core)', (m) => m.apiCores, cores],
+    ];
     for (const limit of limits) {
-      const pick = (f) => (r) => f(r.paged[limit]);
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: events/s`,
-          runs,
-          pick((m) => m.rate),
-          rate,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: MB/s`,
-          runs,
-          pick((m) => m.mbps),
-          mbps,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: requests`,
-          runs,
-          pick((m) => m.requests),
-          fmtInt,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: replay API CPU per event`,
-          runs,
-          pick((m) => m.apiUsPerEvent),
-          us,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: replay API CPU (of one core)`,
-          runs,
-          pick((m) => m.apiCores),
-          cores,
-        ),
-      );
+      for (const [label, figure, fmt] of measures) lines.push(row(`Paged, limit=${fmtInt(limit)}: ${label}`, runs, (r) => figure(r.paged[limit]), fmt));
     }
     lines.push(row('One request (follow=true until caught up): events/s', runs, (r) => r.single.rate, rate));
     lines.push(row('One request: MB/s', runs, (r) => r.single.mbps, mbps));
