@@ -30,3 +30,10 @@ export async function createTestTopics(kafka: KafkaClient, partitions: Readonly<
     await admin.disconnect();
   }
 }
+
+/** Deletes a test's own topics (a failure is left to the broker's retention). */
+export async function deleteTestTopics(kafka: KafkaClient, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [...topics] }).finally(() => admin.disconnect());
+}
