@@ -1,5 +1,5 @@
-import { pino } from 'pino';
 import type { Registry } from 'prom-client';
+import { createLogger } from '@dvc/config';
 import type { DvcEvent } from '@dvc/domain';
 import { KeyRing, hashApiKey } from '@dvc/keys';
 import { listen } from '@dvc/service';
@@ -28,7 +28,7 @@ export async function startTestApp({ published = [], ...deps }: TestAppDeps): Pr
   const app = createApp({
     publisher: { publish: async (events) => void published.push(...events) },
     isReady: async () => true,
-    logger: pino({ level: 'silent' }),
+    logger: createLogger('ingest-test', 'silent'),
     build: { service: 'ingest', version: '0.0.0-test', node: process.version },
     maxBodyBytes: 1024 * 1024,
     maxEventsPerRequest: 1000,
