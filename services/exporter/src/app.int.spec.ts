@@ -58,10 +58,11 @@ describe('exporter windows and clocks on a real Redis', () => {
   );
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const targets = parsed.targets;
-  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number) =>
+  /** An exporter of the namespace `base` (the suite's own by default) on this clock. */
+  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number, base = namespace) =>
     createApp({
       redis,
-      live: createLiveView({ redis, base: namespace, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
+      live: createLiveView({ redis, base, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
       days,
       reference: () => ({ units, targets, calendar }),
       maxUnknownUnits: 20,
@@ -150,19 +151,7 @@ describe('exporter windows and clocks on a real Redis', () => {
     const base = `${namespace}-wm`;
     const outlier = new ProjectionStore(redis, base);
     const app = build('event', () => Date.parse('2026-12-03T09:00:00Z'));
-    const scrapeOf = async () =>
-      parseExposition(
-        await createApp({
-          redis,
-          live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
-          days,
-          reference: () => ({ units, targets, calendar }),
-          maxUnknownUnits: 20,
-          logger: pino({ level: 'silent' }),
-          build: BUILD,
-          processRegistry: new Registry(),
-        }).scrape(),
-      );
+    const scrapeOf = async () => parseExposition(await build('event', () => Date.parse('2026-12-03T09:00:00Z'), base).scrape());
     try {
       // Three units whose latest business times are 20, 21 and 22 June 08:00: the watermark is 21 June.
       await applyEvents(
