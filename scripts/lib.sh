@@ -40,6 +40,24 @@ ensure_cmd() {
   command -v "$cmd" >/dev/null 2>&1 || die "installed $pkg but '$cmd' is still not on PATH"
 }
 
+# --- kafka ------------------------------------------------------------------
+
+# detect_external_kafka IF_UP IF_DOWN : sets external_kafka=1 when KAFKA_BROKERS names a cluster
+# that answers (then no local broker is needed), else 0; logs IF_UP or warns IF_DOWN, what the
+# caller does in each case.
+detect_external_kafka() {
+  local brokers=${KAFKA_BROKERS:-}
+  external_kafka=0
+  [ -n "$brokers" ] || return 0
+  ensure_cmd kcat kcat
+  if kcat -b "$brokers" -L -m 3 >/dev/null 2>&1; then
+    external_kafka=1
+    log "kafka: KAFKA_BROKERS=$brokers answers; $1"
+  else
+    warn "kafka: KAFKA_BROKERS=$brokers does not answer; $2"
+  fi
+}
+
 # --- processes --------------------------------------------------------------
 
 # pid_running PID : alive and not a zombie.

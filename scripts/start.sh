@@ -102,17 +102,7 @@ use_project_node "$ROOT"
 # no-op that re-renders the scrape targets and the webhook with this run's ports); only those
 # this run started are recorded, for npm run stop. --reset-demo needs Kafka and Redis only, and
 # stops again what it started.
-user_kafka=${KAFKA_BROKERS:-}
-external_kafka=0
-if [ -n "$user_kafka" ]; then
-  ensure_cmd kcat kcat
-  if kcat -b "$user_kafka" -L -m 3 >/dev/null 2>&1; then
-    external_kafka=1
-    log "kafka: KAFKA_BROKERS=$user_kafka answers; using it, no local broker"
-  else
-    warn "kafka: KAFKA_BROKERS=$user_kafka does not answer; using this stack's own broker instead"
-  fi
-fi
+detect_external_kafka "using it, no local broker" "using this stack's own broker instead"
 # The stack components are the kind=stack processes of infra/supervisord.conf.
 mapfile -t components < <(bash scripts/stack.sh names stack)
 [ "$mode" = reset-demo ] && components=(kafka redis)

@@ -26,17 +26,7 @@ bash scripts/setup.sh
 . "$SCRIPT_DIR/node-runtime.sh"
 use_project_node "$ROOT"
 
-user_kafka=${KAFKA_BROKERS:-}
-external_kafka=0
-if [ -n "$user_kafka" ]; then
-  ensure_cmd kcat kcat
-  if kcat -b "$user_kafka" -L -m 3 >/dev/null 2>&1; then
-    external_kafka=1
-    log "kafka: KAFKA_BROKERS=$user_kafka answers; the tests use it, no local broker is started"
-  else
-    warn "kafka: KAFKA_BROKERS=$user_kafka does not answer; the tests use this stack's own broker"
-  fi
-fi
+detect_external_kafka "the tests use it, no local broker is started" "the tests use this stack's own broker"
 
 # Remember what was already running so that only what this run starts is stopped.
 running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')

@@ -24,7 +24,7 @@ import {
 } from './lib/common.mjs';
 import { createEventStream, iso } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, bytes, fixed, row, runBench } from './lib/runner.mjs';
 import { assertRunning, benchProducerKey, benchServiceEnv, requireBuilt, sampleRss, serviceMain, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
@@ -437,36 +437,19 @@ function report(runs, o) {
     row('**Accepted rate** (202 answers)', runs, (r) => r.acceptedRate, rate),
     row('Sender behind schedule, p99', runs, (r) => r.lagP99, ms),
     row('POST latency p50 / p99', runs, (r) => r.requestP50, ms).replace(/\*\*(.+?)\*\*/, (m, x) => `**${x} / ${ms(median(runs.map((r) => r.requestP99)))}**`),
-    row(
-      'Drain: last answer → every probe visible',
-      runs,
-      (r) => r.drainSeconds,
-      (x) => `${x.toFixed(1)} s`,
-    ),
+    row('Drain: last answer → every probe visible', runs, (r) => r.drainSeconds, fixed(1, 's')),
     row('Scrape of /metrics during the load, p50 / p99', runs, (r) => r.scrapeP50, ms).replace(
       /\*\*(.+?)\*\*/,
       (m, x) => `**${x} / ${ms(median(runs.map((r) => r.scrapeP99)))}**`,
     ),
-    row(
-      'Scrape size at the end',
-      runs,
-      (r) => r.scrapeBytes,
-      (x) => `${fmtInt(x)} B`,
-    ),
+    row('Scrape size at the end', runs, (r) => r.scrapeBytes, bytes),
     row('Events the replay tail received', runs, (r) => r.tailEvents, fmtInt),
   ];
   for (const name of SERVICES) lines.push(row(`CPU during the load: ${name} (of one core)`, runs, (r) => r.cpuCores[name], cores));
   lines.push(row('CPU during the load: Kafka broker', runs, (r) => r.kafkaCores, cores));
   lines.push(row('CPU during the load: redis-server', runs, (r) => r.redisCores, cores));
   lines.push(row('CPU during the load: this process (sender, scraper, replay tail)', runs, (r) => r.clientCores, cores));
-  lines.push(
-    row(
-      'CPU during the load: whole machine (cores busy)',
-      runs,
-      (r) => r.machineCores,
-      (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a'),
-    ),
-  );
+  lines.push(row('CPU during the load: whole machine (cores busy)', runs, (r) => r.machineCores, fixed(2)));
   lines.push(
     '',
     sustained === runs.length
@@ -503,22 +486,8 @@ function report(runs, o) {
   }
   lines.push(row('Redis `used_memory` delta', runs, (r) => r.redisDelta, fmtMiB));
   lines.push(row('Open dossiers at the end', runs, (r) => r.openDossiers, fmtInt));
-  lines.push(
-    row(
-      '**Redis memory per open dossier**',
-      runs,
-      (r) => r.redisDelta / r.openDossiers,
-      (x) => `${fmtInt(x)} B`,
-    ),
-  );
-  lines.push(
-    row(
-      'Redis memory per dossier received (open or not)',
-      runs,
-      (r) => r.redisDelta / r.dossiers,
-      (x) => `${fmtInt(x)} B`,
-    ),
-  );
+  lines.push(row('**Redis memory per open dossier**', runs, (r) => r.redisDelta / r.openDossiers, bytes));
+  lines.push(row('Redis memory per dossier received (open or not)', runs, (r) => r.redisDelta / r.dossiers, bytes));
   lines.push(row('Redis keys in the namespace', runs, (r) => r.keys, fmtInt));
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
 // several sizes from N concurrent clients, against the real services/ingest process.
 import { count, countList, fmtInt, kafkaPid, log, machineBusySeconds, percentile, procCpuSeconds, sleep } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, fixed, row, runBench } from './lib/runner.mjs';
 import { assertRunning, benchProducerKey, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
 
 const HELP = `Usage: node scripts/bench/ingest.mjs [options]    (or: npm run bench -- --only ingest)
@@ -97,88 +97,21 @@ await runBench({
       '',
       TABLE_HEAD,
     ];
+    /** Per batch size: what each row shows, the figure of one run, and its format. */
+    const measures = [
+      ['accepted events/s', (m) => m.rate, rate],
+      ['requests/s', (m) => m.requestRate, fixed(1)],
+      ['latency p50', (m) => m.p50, ms],
+      ['latency p99', (m) => m.p99, ms],
+      ['refused requests (non-202)', (m) => m.refused, fmtInt],
+      ['ingest CPU per event', (m) => m.ingestUsPerEvent, us],
+      ['ingest CPU (of one core)', (m) => m.ingestCores, cores],
+      ['Kafka broker CPU (of one core)', (m) => m.kafkaCores, cores],
+      ['client (this process) CPU (of one core)', (m) => m.clientCores, cores],
+      ['whole machine busy (cores)', (m) => m.machineCores, fixed(2)],
+    ];
     for (const size of batches) {
-      const pick = (f) => (r) => f(r[size]);
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: accepted events/s`,
-          runs,
-          pick((m) => m.rate),
-          rate,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: requests/s`,
-          runs,
-          pick((m) => m.requestRate),
-          (x) => x.toFixed(1),
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: latency p50`,
-          runs,
-          pick((m) => m.p50),
-          ms,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: latency p99`,
-          runs,
-          pick((m) => m.p99),
-          ms,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: refused requests (non-202)`,
-          runs,
-          pick((m) => m.refused),
-          fmtInt,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: ingest CPU per event`,
-          runs,
-          pick((m) => m.ingestUsPerEvent),
-          us,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: ingest CPU (of one core)`,
-          runs,
-          pick((m) => m.ingestCores),
-          cores,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: Kafka broker CPU (of one core)`,
-          runs,
-          pick((m) => m.kafkaCores),
-          cores,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: client (this process) CPU (of one core)`,
-          runs,
-          pick((m) => m.clientCores),
-          cores,
-        ),
-      );
-      lines.push(
-        row(
-          `Batches of ${fmtInt(size)}: whole machine busy (cores)`,
-          runs,
-          pick((m) => m.machineCores),
-          (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a'),
-        ),
-      );
+      for (const [label, figure, fmt] of measures) lines.push(row(`Batches of ${fmtInt(size)}: ${label}`, runs, (r) => figure(r[size]), fmt));
     }
     const last = runs.map((r) => r[batches[batches.length - 1]]);
     const med = (f) => percentile(last.map(f), 50);

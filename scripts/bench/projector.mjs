@@ -30,7 +30,7 @@ import {
 } from './lib/common.mjs';
 import { machineDetails } from './lib/machine.mjs';
 import { SYNTHETIC_UNITS_ENV, UNCHECKED_PRODUCERS_ENV } from './lib/services.mjs';
-import { appendSection } from './lib/runner.mjs';
+import { appendSection, bytes, fixed } from './lib/runner.mjs';
 import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
 
 const PROJECTOR_MAIN = join(ROOT, 'services', 'projector', 'dist', 'main.js');
@@ -514,56 +514,21 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
     `| **Projector / bare consumer** (first → last) | **${(median(ratio) * 100).toFixed(1)} %** | ${ratio.map((x) => `${(x * 100).toFixed(1)} %`).join(' · ')} |`,
   );
   lines.push(row('Redis ceiling: pipelined HINCRBY, 1 ioredis client, pipelines of 1,000', ceiling, (r) => r.rate, ops));
-  lines.push(
-    row(
-      'Projector peak RSS (VmHWM)',
-      proj,
-      (r) => r.peakRssMiB,
-      (x) => `${x.toFixed(0)} MiB`,
-    ),
-  );
-  lines.push(
-    row(
-      'Redis `used_memory` delta per dossier (all keys / dossiers)',
-      proj,
-      (r) => r.bytesPerDossier,
-      (x) => `${fmtInt(x)} B`,
-    ),
-  );
+  lines.push(row('Projector peak RSS (VmHWM)', proj, (r) => r.peakRssMiB, fixed(0, 'MiB')));
+  lines.push(row('Redis `used_memory` delta per dossier (all keys / dossiers)', proj, (r) => r.bytesPerDossier, bytes));
   lines.push(row('Redis `used_memory` delta, total', proj, (r) => r.memoryDelta, fmtMiB));
   lines.push(row('Redis keys written', proj, (r) => r.keys, fmtInt));
-  lines.push(
-    row(
-      'Projector CPU time per event (user+sys, incl. start-up)',
-      proj,
-      (r) => r.cpuUsPerEvent,
-      (x) => `${x.toFixed(1)} µs`,
-    ),
-  );
+  lines.push(row('Projector CPU time per event (user+sys, incl. start-up)', proj, (r) => r.cpuUsPerEvent, fixed(1, 'µs')));
   lines.push(row('CPU during projector run: projector process (of one core)', proj, (r) => r.cpuCores, cores));
   lines.push(row('CPU during projector run: redis-server', proj, (r) => r.redisCpuCores, cores));
   lines.push(row('CPU during projector run: Kafka broker', proj, (r) => r.kafkaCpuCores, cores));
   lines.push(row('CPU during projector run: this bench process (Redis polling)', proj, (r) => r.benchCpuCores, cores));
   lines.push(row('CPU during projector run: all other processes on the machine', proj, (r) => r.otherCpuCores, cores));
-  lines.push(
-    row(
-      'Load average (1 min) at the end of the projector run',
-      proj,
-      (r) => r.loadAvg,
-      (x) => x.toFixed(1),
-    ),
-  );
+  lines.push(row('Load average (1 min) at the end of the projector run', proj, (r) => r.loadAvg, fixed(1)));
   lines.push(row('CPU of the bare consumer (bench process)', bare, (r) => r.cpuCores, cores));
   lines.push(row('Projector batches (eachBatch calls)', proj, (r) => r.batches, fmtInt));
   lines.push(row('Events per batch (mean)', proj, (r) => r.eventsPerBatch, fmtInt));
-  lines.push(
-    row(
-      'Batch handling time (mean, decode + apply + commit)',
-      proj,
-      (r) => r.batchMs,
-      (x) => `${x.toFixed(1)} ms`,
-    ),
-  );
+  lines.push(row('Batch handling time (mean, decode + apply + commit)', proj, (r) => r.batchMs, fixed(1, 'ms')));
   lines.push(row('Write conflicts / duplicates / dead letters', proj, (r) => r.conflicts + r.duplicates + r.dead, fmtInt));
   if (alt.length > 0) {
     const speedup = alt.map((a, i) => a.rate / proj[i].rate);
@@ -571,35 +536,14 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
     lines.push(
       `| **Speed-up with node flags \`${COMPARE}\`** (paired per run) | **×${median(speedup).toFixed(2)}** | ${speedup.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`,
     );
-    lines.push(
-      row(
-        `… peak RSS (VmHWM)`,
-        alt,
-        (r) => r.peakRssMiB,
-        (x) => `${x.toFixed(0)} MiB`,
-      ),
-    );
+    lines.push(row(`… peak RSS (VmHWM)`, alt, (r) => r.peakRssMiB, fixed(0, 'MiB')));
     const cpuRatio = alt.map((a, i) => a.cpuUsPerEvent / proj[i].cpuUsPerEvent);
-    lines.push(
-      row(
-        `… CPU time per event`,
-        alt,
-        (r) => r.cpuUsPerEvent,
-        (x) => `${x.toFixed(1)} µs`,
-      ),
-    );
+    lines.push(row(`… CPU time per event`, alt, (r) => r.cpuUsPerEvent, fixed(1, 'µs')));
     lines.push(
       `| … CPU time per event, relative to default (paired per run) | **×${median(cpuRatio).toFixed(2)}** | ${cpuRatio.map((x) => `×${x.toFixed(2)}`).join(' · ')} |`,
     );
     lines.push(row(`… CPU of the projector process`, alt, (r) => r.cpuCores, cores));
-    lines.push(
-      row(
-        `… batch handling time (mean)`,
-        alt,
-        (r) => r.batchMs,
-        (x) => `${x.toFixed(1)} ms`,
-      ),
-    );
+    lines.push(row(`… batch handling time (mean)`, alt, (r) => r.batchMs, fixed(1, 'ms')));
     lines.push(row(`… CPU of all other processes`, alt, (r) => r.otherCpuCores, cores));
   }
   lines.push('');

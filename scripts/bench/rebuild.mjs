@@ -3,7 +3,7 @@
 // store, next to the raw store read rate (store.read in pages).
 import { spawn } from 'node:child_process';
 import { count, dropKeys, fmtInt, log, median, procCpuSeconds, procStatusKb, sleep } from './lib/common.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, fixed, row, runBench } from './lib/runner.mjs';
 import { SYNTHETIC_UNITS_ENV, requireBuilt, serviceMain } from './lib/services.mjs';
 import { STORE_HELP, STORE_OPTIONS, benchEvents, fillStore, storeSource } from './lib/store.mjs';
 
@@ -64,24 +64,14 @@ await runBench({
       row('Rebuild: apply phase', runs, (r) => r.applySeconds, sec),
       row('Rebuild: whole command (start, apply, scrape and compare, exit)', runs, (r) => r.wallSeconds, sec),
       row('Rebuild: whole command, events per second', runs, (r) => store.events / r.wallSeconds, rate),
-      row(
-        'Rebuild: CLI CPU (user+sys, last /proc sample) per event',
-        runs,
-        (r) => (r.cpuSeconds * 1e6) / store.events,
-        (x) => `${x.toFixed(1)} µs`,
-      ),
+      row('Rebuild: CLI CPU (user+sys, last /proc sample) per event', runs, (r) => (r.cpuSeconds * 1e6) / store.events, fixed(1, 'µs')),
       row(
         'Rebuild: CLI CPU during the whole command (of one core)',
         runs,
         (r) => r.cpuSeconds / r.wallSeconds,
         (x) => `${(x * 100).toFixed(0)} %`,
       ),
-      row(
-        'Rebuild: CLI peak RSS (VmHWM, last /proc sample)',
-        runs,
-        (r) => r.hwmMiB,
-        (x) => `${x.toFixed(0)} MiB`,
-      ),
+      row('Rebuild: CLI peak RSS (VmHWM, last /proc sample)', runs, (r) => r.hwmMiB, fixed(0, 'MiB')),
       row('Rebuild: Redis keys written', runs, (r) => r.keys, fmtInt),
       ...pages.map((p) => row(`Raw store read, pages of ${fmtInt(p)} (in-process, no projection)`, runs, (r) => r.reads[p].rate, rate)),
       '',

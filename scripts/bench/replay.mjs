@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { count, countList, fmtInt, log, median, procCpuSeconds } from './lib/common.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, fixed, row, runBench } from './lib/runner.mjs';
 import { assertRunning, requireBuilt, serviceMain, startService } from './lib/services.mjs';
 import { STORE_HELP, STORE_OPTIONS, benchEvents, fillStore, storeSource } from './lib/store.mjs';
 
@@ -85,59 +85,20 @@ await runBench({
       '',
       TABLE_HEAD,
     ];
+    /** Per page size: what each row shows, the figure of one run, and its format. */
+    const measures = [
+      ['events/s', (m) => m.rate, rate],
+      ['MB/s', (m) => m.mbps, mbps],
+      ['requests', (m) => m.requests, fmtInt],
+      ['replay API CPU per event', (m) => m.apiUsPerEvent, us],
+      ['replay API CPU (of one core)', (m) => m.apiCores, cores],
+    ];
     for (const limit of limits) {
-      const pick = (f) => (r) => f(r.paged[limit]);
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: events/s`,
-          runs,
-          pick((m) => m.rate),
-          rate,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: MB/s`,
-          runs,
-          pick((m) => m.mbps),
-          mbps,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: requests`,
-          runs,
-          pick((m) => m.requests),
-          fmtInt,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: replay API CPU per event`,
-          runs,
-          pick((m) => m.apiUsPerEvent),
-          us,
-        ),
-      );
-      lines.push(
-        row(
-          `Paged, limit=${fmtInt(limit)}: replay API CPU (of one core)`,
-          runs,
-          pick((m) => m.apiCores),
-          cores,
-        ),
-      );
+      for (const [label, figure, fmt] of measures) lines.push(row(`Paged, limit=${fmtInt(limit)}: ${label}`, runs, (r) => figure(r.paged[limit]), fmt));
     }
     lines.push(row('One request (follow=true until caught up): events/s', runs, (r) => r.single.rate, rate));
     lines.push(row('One request: MB/s', runs, (r) => r.single.mbps, mbps));
-    lines.push(
-      row(
-        'One request: time to first byte',
-        runs,
-        (r) => r.single.firstByteMs,
-        (x) => `${x.toFixed(0)} ms`,
-      ),
-    );
+    lines.push(row('One request: time to first byte', runs, (r) => r.single.firstByteMs, fixed(0, 'ms')));
     lines.push(row('One request: replay API CPU per event', runs, (r) => r.single.apiUsPerEvent, us));
     lines.push(row('One request: replay API CPU (of one core)', runs, (r) => r.single.apiCores, cores));
     lines.push(row('One request: client (this process) CPU (of one core)', runs, (r) => r.single.clientCores, cores));

@@ -3,11 +3,10 @@
 // projections of --units units through applyEvents, then timed sequential scrapes, each after
 // --changed-pct % of the units received new events.
 import { loadavg } from 'node:os';
-import { sampleLines } from '@dvc/testing';
-import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, redisStats } from './lib/common.mjs';
+import { count, dropNamespace, fmtInt, log, median, percentile, procCpuSeconds, redisStats, timedScrape } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { progressBar } from './lib/progress.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, bytes, row, runBench } from './lib/runner.mjs';
 import { SYNTHETIC_UNITS_ENV, assertRunning, requireBuilt, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
@@ -133,12 +132,7 @@ await runBench({
         (x) => `${(x * 100).toFixed(0)} %`,
       ),
       row('Redis CPU per scrape (redis-server used_cpu delta; shared server, approximate)', runs, (r) => r.redisCpuMsPerScrape, ms),
-      row(
-        'Response size',
-        runs,
-        (r) => r.bytes,
-        (x) => `${fmtInt(x)} B`,
-      ),
+      row('Response size', runs, (r) => r.bytes, bytes),
       row('Series (all)', runs, (r) => r.series, fmtInt),
       row('Series `dvc_*`', runs, (r) => r.dvcSeries, fmtInt),
       row('Units with `dvc_dossiers_received` series', runs, (r) => r.unitsSeen, fmtInt),
@@ -158,20 +152,11 @@ await runBench({
   },
 });
 
+/** A timed scrape, with the exporter's own count of the units it recomputed. */
 async function scrapeOnce(url) {
-  const t0 = performance.now();
-  const response = await fetch(`${url}/metrics`);
-  const text = await response.text();
-  const ms = performance.now() - t0;
-  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
-  let series = 0;
-  let dvcSeries = 0;
-  for (const line of sampleLines(text)) {
-    series += 1;
-    if (line.startsWith('dvc_')) dvcSeries += 1;
-  }
-  const recomputed = /^dvc_exporter_units_recomputed (\S+)$/m.exec(text);
-  return { ms, text, bytes: Buffer.byteLength(text), series, dvcSeries, recomputed: recomputed === null ? undefined : Number(recomputed[1]) };
+  const scraped = await timedScrape(url);
+  const recomputed = /^dvc_exporter_units_recomputed (\S+)$/m.exec(scraped.text);
+  return { ...scraped, recomputed: recomputed === null ? undefined : Number(recomputed[1]) };
 }
 
 /**

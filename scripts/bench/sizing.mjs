@@ -4,11 +4,11 @@
 // scrape cost and projector CPU, per unit and per million events, and what a nation needs.
 import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, RUN_DIR, count, dropNamespace, fmtInt, log, procCpuSeconds, sleep, waitLazyFree } from './lib/common.mjs';
+import { ROOT, RUN_DIR, count, dropNamespace, fmtInt, log, procCpuSeconds, sleep, timedScrape, waitLazyFree } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 import { DOSSIERS_PER_DAY, EVENTS_PER_DOSSIER, PROVINCES, nationDirectory, slice, traffic, unitsFile, weightedPicker } from './lib/nation.mjs';
 import { progressBar } from './lib/progress.mjs';
-import { TABLE_HEAD, row, runBench } from './lib/runner.mjs';
+import { TABLE_HEAD, bytes, fixed, row, runBench } from './lib/runner.mjs';
 import { UNCHECKED_PRODUCERS_ENV, assertRunning, benchServiceEnv, requireBuilt, startService } from './lib/services.mjs';
 
 const DAY = 86_400_000;
@@ -261,20 +261,10 @@ function topicDiskBytes(logDir, topic) {
   return found ? bytes : undefined;
 }
 
+/** A timed scrape's figures (not its text, which the raw results need not keep). */
 async function scrape(url) {
-  const t0 = performance.now();
-  const response = await fetch(`${url}/metrics`);
-  const text = await response.text();
-  const ms = performance.now() - t0;
-  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
-  let series = 0;
-  let dvcSeries = 0;
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    series += 1;
-    if (line.startsWith('dvc_')) dvcSeries += 1;
-  }
-  return { ms, bytes: Buffer.byteLength(text), series, dvcSeries };
+  const { ms, bytes, series, dvcSeries } = await timedScrape(url);
+  return { ms, bytes, series, dvcSeries };
 }
 
 function report(runs, { o, nation, part, total }) {
@@ -312,19 +302,9 @@ function report(runs, { o, nation, part, total }) {
       (r) => r.projectRate,
       (x) => `${fmtInt(x)} ev/s`,
     ),
-    row(
-      '**Projector CPU per event**',
-      runs,
-      (r) => r.cpuUsPerEvent,
-      (x) => `${x.toFixed(1)} µs`,
-    ),
+    row('**Projector CPU per event**', runs, (r) => r.cpuUsPerEvent, fixed(1, 'µs')),
     row('Kafka: produced key+value bytes', runs, (r) => r.kafkaBytes, mib),
-    row(
-      'Kafka: per event (produced)',
-      runs,
-      (r) => r.kafkaBytes / r.events,
-      (x) => `${fmtInt(x)} B`,
-    ),
+    row('Kafka: per event (produced)', runs, (r) => r.kafkaBytes / r.events, bytes),
     row('Kafka: log segments on disk', runs, (r) => r.kafkaDisk ?? Number.NaN, mib),
     row('**Kafka per 1M events** (on disk; produced when the log folder is not readable)', runs, (r) => perM(r.kafkaDisk ?? r.kafkaBytes, r), mib),
     row('Redis: keys of the namespace', runs, (r) => r.redisKeys, fmtInt),
@@ -337,12 +317,7 @@ function report(runs, { o, nation, part, total }) {
       (r) => r.series,
       (x) => `${fmtInt(x)} / ${fmtInt(runs[0].dvcSeries)}`,
     ),
-    row(
-      '**Series per unit** (`dvc_*`)',
-      runs,
-      (r) => r.dvcSeries / r.unitsProjected,
-      (x) => x.toFixed(1),
-    ),
+    row('**Series per unit** (`dvc_*`)', runs, (r) => r.dvcSeries / r.unitsProjected, fixed(1)),
     row('Scrape: latency (median)', runs, (r) => r.scrapeMs, ms),
     row('Scrape: exporter CPU', runs, (r) => r.exporterCpuMs, ms),
     row('Scrape: bytes', runs, (r) => r.scrapeBytes, mib),

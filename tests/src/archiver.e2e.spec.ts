@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { ev, type TestEvent, uniqueName, waitFor } from '@dvc/testing';
-import { testKafka } from '@dvc/kafka/testing';
+import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import {
   TEST_PRODUCER_HEADERS,
   STORE_KINDS,
@@ -91,16 +91,7 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
   };
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: PARTITIONS },
-        { topic: dlq, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
+    await createTestTopics(kafka, { [topic]: PARTITIONS, [dlq]: 1 });
     store = openEventStore(storeUrl);
   });
 

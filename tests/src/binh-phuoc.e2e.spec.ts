@@ -5,7 +5,7 @@ import { createUnitDirectory } from '@dvc/domain';
 import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, type OverdueList } from '@dvc/notifier';
 import { createLiveView } from '@dvc/read-model';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
-import { testKafka } from '@dvc/kafka/testing';
+import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '@dvc/scenario';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
 import { TEST_PRODUCER_HEADERS, produceAll, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
@@ -110,16 +110,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     const started = Date.now();
     ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
     console.log(`scenario: ${events.length} events generated and self-checked in ${Date.now() - started} ms`);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 6 },
-        { topic: dlq, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
+    await createTestTopics(kafka, { [topic]: 6, [dlq]: 1 });
 
     // The whole history is in the topic before the projector starts: it then consumes in
     // large batches instead of competing with the producer for the CPU.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
-import { testKafka } from '@dvc/kafka/testing';
+import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ScenarioEvent } from '@dvc/scenario';
@@ -94,16 +94,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
 
   beforeAll(async () => {
     ({ events } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 6 },
-        { topic: common.DLQ_TOPIC, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
+    await createTestTopics(kafka, { [topic]: 6, [common.DLQ_TOPIC]: 1 });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let i = 0; i < events.length; i += 5000) {

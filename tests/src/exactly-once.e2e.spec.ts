@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
-import { testKafka } from '@dvc/kafka/testing';
+import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import { UNKNOWN_UNITS_ACCEPTED, produceAll, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 const DOSSIERS = 15_000;
@@ -96,16 +96,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
   };
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 6 },
-        { topic: `${id}.dlq`, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
+    await createTestTopics(kafka, { [topic]: 6, [`${id}.dlq`]: 1 });
     await produceAll(kafka, topic, events);
     exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
   });

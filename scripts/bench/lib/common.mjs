@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackRunDir } from '@dvc/config';
 import { unlinkMatching } from '@dvc/read-model';
-import { freePort, parseExposition } from '@dvc/testing';
+import { freePort, parseExposition, sampleLines } from '@dvc/testing';
 
 /** The tests' free-port finder and exposition reader (@dvc/testing), for the benchmarks too. */
 export { freePort, parseExposition };
@@ -156,6 +156,22 @@ export async function scrapeMetrics(port) {
   } catch {
     return new Map();
   }
+}
+
+/** One GET of `<url>/metrics`, timed: the text, its size, and how many samples (all, and `dvc_*`) it holds. */
+export async function timedScrape(url) {
+  const t0 = performance.now();
+  const response = await fetch(`${url}/metrics`);
+  const text = await response.text();
+  const ms = performance.now() - t0;
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  let series = 0;
+  let dvcSeries = 0;
+  for (const line of sampleLines(text)) {
+    series += 1;
+    if (line.startsWith('dvc_')) dvcSeries += 1;
+  }
+  return { ms, text, bytes: Buffer.byteLength(text), series, dvcSeries };
 }
 
 export const sumMetric = (metrics, name) => [...metrics].filter(([k]) => k === name || k.startsWith(`${name}{`)).reduce((s, [, v]) => s + v, 0);

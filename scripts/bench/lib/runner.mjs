@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, RESULTS_DIR, RUN_DIR, cleanUpOnInterrupt, count, log, median, randomTag, stackEnv } from './common.mjs';
+import { ROOT, RESULTS_DIR, RUN_DIR, cleanUpOnInterrupt, count, fmtInt, log, median, randomTag, stackEnv } from './common.mjs';
 import { machineDetails, machineTable } from './machine.mjs';
 
 const COMMON_HELP = `Common options:
@@ -41,6 +41,15 @@ function defaultOutput(name) {
   for (let i = 2; existsSync(file); i++) file = join(RESULTS_DIR, `${name}-${date}-${i}.md`);
   return file;
 }
+
+/** A row formatter: the number with `digits` decimals, then ` unit` when given ('n/a' when not finite). */
+export const fixed =
+  (digits, unit = '') =>
+  (x) =>
+    Number.isFinite(x) ? `${x.toFixed(digits)}${unit === '' ? '' : ` ${unit}`}` : 'n/a';
+
+/** A row formatter for sizes in bytes: `12,345 B`. */
+export const bytes = (x) => `${fmtInt(x)} B`;
 
 /** `| label | **median** | run · run · run |` */
 export function row(label, list, pick, fmt) {

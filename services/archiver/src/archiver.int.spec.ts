@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData } from '@dvc/config';
 import { EventStoreError, openEventStore, type EventStore } from '@dvc/eventstore';
 import { DLQ_HEADERS, DeadLetterPublisher, PRODUCER_KEY_HEADER, consumerLag, createKafka, kafkaSpec, type KafkaProducer } from '@dvc/kafka';
+import { createTestTopics } from '@dvc/kafka/testing';
 import { uniqueName, waitFor } from '@dvc/testing';
 import { createArchiver, type Archiver } from './archiver.js';
 
@@ -54,16 +55,7 @@ describe('archiver on real Kafka and SQLite', () => {
     producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m, headers: { [PRODUCER_KEY_HEADER]: 'dvc-tests' } })) });
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 3 },
-        { topic: dlq, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
+    await createTestTopics(kafka, { [topic]: 3, [dlq]: 1 });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     store = openEventStore(`sqlite:${join(dir, 'events.sqlite')}`);

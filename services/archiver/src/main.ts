@@ -1,18 +1,11 @@
 #!/usr/bin/env node
 import { admittingReferenceSpec, watchAdmittingReference } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
-import { DeadLetterPublisher, consumerGroupSpec, createKafka, ensureTopics, kafkaSpec, producerGateFromFile, producerKeysSpec } from '@dvc/kafka';
+import { DeadLetterPublisher, createKafka, ensureTopics, eventConsumerSpec, producerGateFromFile } from '@dvc/kafka';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { createArchiver } from './archiver.js';
 
-const spec = {
-  ...kafkaSpec,
-  ...producerKeysSpec,
-  ...eventStoreSpec,
-  ...admittingReferenceSpec,
-  ...consumerGroupSpec('archiver'),
-  ...listenSpec('archiver', 9466),
-};
+const spec = { ...eventConsumerSpec('archiver'), ...eventStoreSpec, ...admittingReferenceSpec, ...listenSpec('archiver', 9466) };
 
 /** The composition root: configuration, then the archiver's handler in the batch consumer runtime and the HTTP shell. */
 await runMain('archiver', {

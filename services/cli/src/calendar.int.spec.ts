@@ -2,11 +2,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { DEFAULT_DATA_DIR, createLogger, loadReferenceData, projectionRules, type ReferenceData } from '@dvc/config';
+import { createLogger, DEFAULT_DATA_DIR, loadConfig, loadReferenceData, projectionRules, type ReferenceData } from '@dvc/config';
 import { statutoryDaysOff, validateEvent, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
-import { createKafka, ensureTopics } from '@dvc/kafka';
-import { Keys, resolveActiveNamespace } from '@dvc/read-model';
+import { createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { deleteTestTopics } from '@dvc/kafka/testing';
+import { Keys, resolveActiveNamespace, unlinkMatching } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
@@ -18,12 +19,6 @@ const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 
 /** The end (23:59:59.999, Vietnam time) of a local day, as the projection stores due times. */
 const endOf = (date: string): number => Date.parse(`${date}T23:59:59.999+07:00`);
-
-async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-  }
-}
 
 /**
  * Issue 10's done-when through the real projection: with only the calendar files of 2022–2026,
@@ -53,20 +48,7 @@ describe('the working-day calendar at the end of 2026, through the projection an
     // The test's unit is made up (not in units.json): pilot mode admits it.
     ACCEPT_UNKNOWN_UNITS: 'true',
   };
-  const kafka = createKafka(
-    {
-      KAFKA_BROKERS: [brokers],
-      KAFKA_SSL: false,
-      KAFKA_SASL_MECHANISM: 'none',
-      KAFKA_SASL_USERNAME: '',
-      KAFKA_SASL_PASSWORD: '',
-      EVENTS_TOPIC: '',
-      DLQ_TOPIC: '',
-      TOPIC_PARTITIONS: 1,
-    },
-    'cli-test',
-    logger,
-  );
+  const kafka = createKafka(loadConfig(kafkaSpec, { KAFKA_BROKERS: brokers }), 'cli-test', logger);
   const receivedAt = '2026-12-31T09:00:00+07:00';
   const parsed = validateEvent({
     specversion: '1.0',
@@ -123,12 +105,10 @@ describe('the working-day calendar at the end of 2026, through the projection an
   });
 
   afterAll(async () => {
-    await unlinkPrefix(redis, `${base}:`);
-    await unlinkPrefix(redis, `${base}.`);
+    // The test's namespaces: <base>:… and <base>.<suffix>:…
+    await unlinkMatching(redis, `${base}[:.]*`);
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [env.EVENTS_TOPIC] }).finally(() => admin.disconnect());
+    await deleteTestTopics(kafka, [env.EVENTS_TOPIC]);
     rmSync(dir, { recursive: true, force: true });
   });
 

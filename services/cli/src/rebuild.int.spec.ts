@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { admissionLimits, admissionSpec, createLogger, loadConfig, loadReferenceData, projectionRules } from '@dvc/config';
 import { openEventStore } from '@dvc/eventstore';
-import { createKafka, ensureTopics } from '@dvc/kafka';
-import { activeKey, createLiveView, listNamespaces, resolveActiveNamespace } from '@dvc/read-model';
+import { createKafka, ensureTopics, kafkaSpec } from '@dvc/kafka';
+import { deleteTestTopics } from '@dvc/kafka/testing';
+import { activeKey, createLiveView, listNamespaces, resolveActiveNamespace, unlinkMatching } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import type { DvcEvent } from '@dvc/domain';
 import { uniqueName } from '@dvc/testing';
@@ -31,12 +32,6 @@ function bufferIo(env: Record<string, string>, now: () => number = Date.now): Cl
   };
 }
 
-async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-  }
-}
-
 describe('rebuild and compare on a real Redis and SQLite store', () => {
   const redis = new Redis(redisUrl);
   const base = uniqueName('rb').replace(/[^a-z0-9-]/g, '');
@@ -49,20 +44,7 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
   const logger = createLogger('test', 'silent');
   const events = history([`${base}-u1`, `${base}-u2`, `${base}-u3`], 40);
   const wallMs = Date.parse('2022-06-25T03:00:00Z');
-  const kafka = createKafka(
-    {
-      KAFKA_BROKERS: [brokers],
-      KAFKA_SSL: false,
-      KAFKA_SASL_MECHANISM: 'none',
-      KAFKA_SASL_USERNAME: '',
-      KAFKA_SASL_PASSWORD: '',
-      EVENTS_TOPIC: '',
-      DLQ_TOPIC: '',
-      TOPIC_PARTITIONS: 1,
-    },
-    'cli-test',
-    logger,
-  );
+  const kafka = createKafka(loadConfig(kafkaSpec, { KAFKA_BROKERS: brokers }), 'cli-test', logger);
   const env = {
     REDIS_URL: redisUrl,
     KAFKA_BROKERS: brokers,
@@ -85,12 +67,10 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
   });
 
   afterAll(async () => {
-    await unlinkPrefix(redis, `${base}:`);
-    await unlinkPrefix(redis, `${base}.`);
+    // The test's namespaces: <base>:… and <base>.<suffix>:…
+    await unlinkMatching(redis, `${base}[:.]*`);
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [env.EVENTS_TOPIC] }).finally(() => admin.disconnect());
+    await deleteTestTopics(kafka, [env.EVENTS_TOPIC]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -222,6 +202,6 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     expect(await run(['rebuild', '--no-switch'], io)).toBe(0);
     expect(io.out()).toContain(`applied ${clean.length} events (last position ${clean.length + 2})`);
     expect(io.out()).toContain('inadmissible events skipped (not applied): 2 (future-time 1, before-history-start 1)\n');
-    await unlinkPrefix(redis, `${dirty}.`);
+    await unlinkMatching(redis, `${dirty}.*`);
   });
 });

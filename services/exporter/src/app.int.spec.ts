@@ -58,10 +58,11 @@ describe('exporter windows and clocks on a real Redis', () => {
   );
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const targets = parsed.targets;
-  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number) =>
+  /** An exporter of the namespace `base` (the suite's own by default) on this clock. */
+  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number, base = namespace) =>
     createApp({
       redis,
-      live: createLiveView({ redis, base: namespace, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
+      live: createLiveView({ redis, base, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
       days,
       reference: () => ({ units, targets, calendar }),
       maxUnknownUnits: 20,
@@ -70,19 +71,17 @@ describe('exporter windows and clocks on a real Redis', () => {
       processRegistry: new Registry(),
     });
 
+  /** Applies `events` to `target` as the projector does, at wall time 0. */
+  const project = (target: ProjectionStore, events: DvcEvent[]) => applyEvents(target, events, ctx, () => 0);
+
   beforeAll(async () => {
-    await applyEvents(
-      store,
-      [
-        // 2022-06-20 local; falls out of the window that starts 2022-06-21.
-        received('A', 'ward', '2022-06-20T23:59:00+07:00', '2022-07-10T17:00:00+07:00'),
-        // 2022-06-20T17:30Z is 2022-06-21 00:30 local: inside.
-        received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'),
-        received('C', 'ward', '2022-07-01T08:00:00+07:00', '2022-07-05T06:00:00+07:00'),
-      ],
-      ctx,
-      () => 0,
-    );
+    await project(store, [
+      // 2022-06-20 local; falls out of the window that starts 2022-06-21.
+      received('A', 'ward', '2022-06-20T23:59:00+07:00', '2022-07-10T17:00:00+07:00'),
+      // 2022-06-20T17:30Z is 2022-06-21 00:30 local: inside.
+      received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'),
+      received('C', 'ward', '2022-07-01T08:00:00+07:00', '2022-07-05T06:00:00+07:00'),
+    ]);
   });
 
   afterAll(async () => {
@@ -150,38 +149,21 @@ describe('exporter windows and clocks on a real Redis', () => {
     const base = `${namespace}-wm`;
     const outlier = new ProjectionStore(redis, base);
     const app = build('event', () => Date.parse('2026-12-03T09:00:00Z'));
-    const scrapeOf = async () =>
-      parseExposition(
-        await createApp({
-          redis,
-          live: createLiveView({ redis, base, clock: { mode: 'event' }, wall: () => Date.parse('2026-12-03T09:00:00Z') }),
-          days,
-          reference: () => ({ units, targets, calendar }),
-          maxUnknownUnits: 20,
-          logger: pino({ level: 'silent' }),
-          build: BUILD,
-          processRegistry: new Registry(),
-        }).scrape(),
-      );
+    const scrapeOf = async () => parseExposition(await build('event', () => Date.parse('2026-12-03T09:00:00Z'), base).scrape());
     try {
       // Three units whose latest business times are 20, 21 and 22 June 08:00: the watermark is 21 June.
-      await applyEvents(
-        outlier,
-        [
-          received('W1', 'wm1', '2022-06-20T08:00:00+07:00', '2022-06-21T07:00:00+07:00'),
-          received('W2', 'wm2', '2022-06-21T08:00:00+07:00', '2022-06-30T17:00:00+07:00'),
-          received('W3', 'wm3', '2022-06-22T08:00:00+07:00', '2022-06-30T17:00:00+07:00'),
-        ],
-        ctx,
-        () => 0,
-      );
+      await project(outlier, [
+        received('W1', 'wm1', '2022-06-20T08:00:00+07:00', '2022-06-21T07:00:00+07:00'),
+        received('W2', 'wm2', '2022-06-21T08:00:00+07:00', '2022-06-30T17:00:00+07:00'),
+        received('W3', 'wm3', '2022-06-22T08:00:00+07:00', '2022-06-30T17:00:00+07:00'),
+      ]);
       const before = await scrapeOf();
       const june21 = Date.parse('2022-06-21T08:00:00+07:00') / 1000;
       expect(before.get('dvc_exporter_clock_timestamp_seconds')).toBe(june21);
       expect(before.get('dvc_dossiers_open{unit="wm1",level="commune",state="overdue"}')).toBe(1);
       expect(before.get('dvc_dossiers_received{unit="wm1",level="commune",window="14d",channel="online"}')).toBe(1);
 
-      await applyEvents(outlier, [received('W99', 'wm3', '2099-01-01T08:00:00+07:00', '2099-01-10T17:00:00+07:00')], ctx, () => 0);
+      await project(outlier, [received('W99', 'wm3', '2099-01-01T08:00:00+07:00', '2099-01-10T17:00:00+07:00')]);
       const after = await scrapeOf();
       // The outlier is visible as the latest business time applied, and moves nothing else.
       expect(after.get('dvc_projection_last_event_timestamp_seconds')).toBe(Date.parse('2099-01-01T08:00:00+07:00') / 1000);
@@ -228,15 +210,10 @@ describe('exporter windows and clocks on a real Redis', () => {
     const series = 'dvc_dossiers_received{unit="ward",level="commune",window="june",channel="online"}';
     try {
       expect(parseExposition(await app.scrape()).get(`dvc_exporter_namespace_info{namespace="${namespace}"}`)).toBe(1);
-      await applyEvents(
-        rebuilt,
-        [
-          received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'),
-          received('D', 'ward', '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00'),
-        ],
-        ctx,
-        () => 0,
-      );
+      await project(rebuilt, [
+        received('B', 'ward', '2022-06-20T17:30:00Z', '2022-07-04T08:00:00+07:00'),
+        received('D', 'ward', '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00'),
+      ]);
       await switchActiveNamespace(redis, namespace, rebuilt.keys.namespace, namespace);
       const after = parseExposition(await app.scrape());
       expect(after.get(series)).toBe(2);
@@ -252,11 +229,9 @@ describe('exporter windows and clocks on a real Redis', () => {
   it('exports at most maxUnknownUnits units missing from the directory (the lowest ids), counts the others, and follows a directory reload', async () => {
     const crowd = new ProjectionStore(redis, `${namespace}.crowd`);
     const strangers = Array.from({ length: 25 }, (_, i) => `x${String(i).padStart(2, '0')}`);
-    await applyEvents(
+    await project(
       crowd,
       ['ward', ...strangers].map((unit, i) => received(`crowd-${i}`, unit, '2022-06-22T08:00:00+07:00', '2022-07-04T08:00:00+07:00')),
-      ctx,
-      () => 0,
     );
     let reference = { units, targets, calendar };
     const live = pinnedView(

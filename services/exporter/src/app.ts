@@ -56,6 +56,17 @@ export interface ExporterApp {
   close(): Promise<void>;
 }
 
+/** The help texts of this module's metric families, kept apart so each declaration reads on one line. */
+const HELP = {
+  clockInfo: 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
+  unknownUnits:
+    'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
+  recomputedUnits:
+    "Units whose series the last scrape computed again (changed since the scrape before, or moved by the clock); the others were served from the exporter's cache",
+  servedUnits: "Units whose series this exporter served at the last scrape (its shard's part of the exported units)",
+  scrapeSeconds: 'Time to read the projection and render /metrics',
+} as const;
+
 export function createApp(deps: ExporterDeps): ExporterApp {
   const shard = deps.shard ?? WHOLE;
   // The per-unit families are rendered by the cache; the registry holds the few series computed
@@ -66,34 +77,11 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const calendarMetrics = new CalendarMetrics(registry);
   const cache = new UnitSeriesCache();
   const served = gauge(deps.processRegistry, 'dvc_exporter_namespace_info', 'The Redis namespace the last scrape was computed from (value 1)', ['namespace']);
-  const clockInfo = gauge(
-    deps.processRegistry,
-    'dvc_exporter_clock_info',
-    'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
-    ['mode'],
-  );
-  const unknownUnits = gauge(
-    deps.processRegistry,
-    'dvc_exporter_unknown_units',
-    'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
-    ['state'],
-  );
-  const recomputedUnits = gauge(
-    deps.processRegistry,
-    'dvc_exporter_units_recomputed',
-    "Units whose series the last scrape computed again (changed since the scrape before, or moved by the clock); the others were served from the exporter's cache",
-  );
-  const servedUnits = gauge(
-    deps.processRegistry,
-    'dvc_exporter_units_served',
-    "Units whose series this exporter served at the last scrape (its shard's part of the exported units)",
-  );
-  const scrapeSeconds = histogram(
-    deps.processRegistry,
-    'dvc_exporter_scrape_seconds',
-    'Time to read the projection and render /metrics',
-    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  );
+  const clockInfo = gauge(deps.processRegistry, 'dvc_exporter_clock_info', HELP.clockInfo, ['mode']);
+  const unknownUnits = gauge(deps.processRegistry, 'dvc_exporter_unknown_units', HELP.unknownUnits, ['state']);
+  const recomputedUnits = gauge(deps.processRegistry, 'dvc_exporter_units_recomputed', HELP.recomputedUnits);
+  const servedUnits = gauge(deps.processRegistry, 'dvc_exporter_units_served', HELP.servedUnits);
+  const scrapeSeconds = histogram(deps.processRegistry, 'dvc_exporter_scrape_seconds', HELP.scrapeSeconds, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   // Scrapes arriving while one is computed share its result instead of piling onto Redis.
   let inFlight: Promise<Buffer> | undefined;
 

@@ -1,19 +1,12 @@
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
-import { listen } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
-import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
-import { createApp, type IngestApp } from './app.js';
+import { KeyRateLimiter } from '@dvc/keys';
+import type { IngestApp } from './app.js';
+import { PRODUCER_KEY, metricValue, producerKeys, startTestApp } from './test-app.js';
 
 /** The producer key every request of this file carries: every unit, every type. */
-const KEY = 'dvcr_test-producer';
-const keys = {
-  current: () =>
-    new KeyRing([
-      { id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' },
-    ]),
-};
+const KEY = PRODUCER_KEY;
 
 /**
  * Admission at the HTTP edge, with the repository's unit directory and the default settings and
@@ -56,20 +49,14 @@ describe('ingest admission', () => {
   let url: string;
 
   beforeAll(async () => {
-    app = createApp({
-      publisher: { publish: async (events) => void published.push(...events) },
-      isReady: async () => true,
+    ({ app, url } = await startTestApp({
+      published,
       registry,
-      logger: pino({ level: 'silent' }),
-      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
-      maxBodyBytes: 1024 * 1024,
-      maxEventsPerRequest: 1000,
       admission: () => admission,
       now: () => NOW,
-      keys,
+      keys: producerKeys,
       limiter: new KeyRateLimiter(() => NOW),
-    });
-    url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
+    }));
   });
   afterAll(() => app.close());
 
@@ -82,8 +69,7 @@ describe('ingest admission', () => {
     });
     return { status: res.status, answer: (await res.json()) as Answer };
   };
-  const metric = async (name: string, labels: Record<string, string>) =>
-    (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+  const metric = (name: string, labels: Record<string, string>) => metricValue(registry, name, labels);
 
   it('accepts an event of a current unit up to the skew limit', async () => {
     const at = '2026-12-03T08:05:00+07:00';

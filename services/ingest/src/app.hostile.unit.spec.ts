@@ -1,19 +1,13 @@
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
-import { DEFAULT_HTTP_LIMITS, listen } from '@dvc/service';
+import { DEFAULT_HTTP_LIMITS } from '@dvc/service';
 import type { DvcEvent } from '@dvc/domain';
-import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
-import { createApp, type IngestApp } from './app.js';
+import { KeyRateLimiter } from '@dvc/keys';
+import type { IngestApp } from './app.js';
+import { PRODUCER_KEY, metricValue, producerKeys, startTestApp } from './test-app.js';
 
 /** The producer key every request of this file carries: every unit, every type. */
-const KEY = 'dvcr_test-producer';
-const keys = {
-  current: () =>
-    new KeyRing([
-      { id: 'portal', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 100_000, role: 'producer', createdAt: '2026-01-01T00:00:00.000Z' },
-    ]),
-};
+const KEY = PRODUCER_KEY;
 
 /**
  * The edge as a client sees it, on a loopback port with an in-memory publisher (the app's own
@@ -41,21 +35,17 @@ describe('ingest edge under hostile input', () => {
   let url: string;
 
   beforeAll(async () => {
-    app = createApp({
-      publisher: { publish: async (events) => void published.push(...events) },
-      isReady: async () => true,
+    ({ app, url } = await startTestApp({
+      published,
       registry,
-      logger: pino({ level: 'silent' }),
-      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
       maxBodyBytes: 64 * 1024,
       maxEventsPerRequest: 100,
       admission: () => admission,
       limits: { ...DEFAULT_HTTP_LIMITS, ratePerSecond: 10, burst: 20 },
       now: () => t,
-      keys,
+      keys: producerKeys,
       limiter: new KeyRateLimiter(() => t),
-    });
-    url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
+    }));
   });
   afterAll(() => app.close());
 
@@ -63,8 +53,7 @@ describe('ingest edge under hostile input', () => {
     t += 1000; // a fresh second each time: these requests are not about the rate limit
     return fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${KEY}` }, body });
   };
-  const metric = async (name: string, labels: Record<string, string>) =>
-    (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+  const metric = (name: string, labels: Record<string, string>) => metricValue(registry, name, labels);
 
   it('refuses each hostile body with its reason and counts it, publishing only the valid events around them', async () => {
     const cases: [string | Buffer, string, number, string][] = [

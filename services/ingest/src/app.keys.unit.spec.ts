@@ -1,10 +1,9 @@
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { admissionLimits, admissionSpec, loadConfig, loadReferenceData } from '@dvc/config';
 import type { DvcEvent } from '@dvc/domain';
 import { KeyRateLimiter, KeyRing, hashApiKey, type ApiKeyRecord } from '@dvc/keys';
-import { listen } from '@dvc/service';
-import { UNKNOWN_KEY_LABEL, createApp, type IngestApp } from './app.js';
+import { UNKNOWN_KEY_LABEL, type IngestApp } from './app.js';
+import { metricValue, startTestApp } from './test-app.js';
 
 /**
  * Producer keys at the edge, with the repository's unit directory, an injected clock and an
@@ -65,20 +64,14 @@ describe('ingest producer keys', () => {
   let url: string;
 
   beforeAll(async () => {
-    app = createApp({
+    ({ app, url } = await startTestApp({
       publisher: { publish: async (events, key) => void published.push({ events: [...events], key }) },
-      isReady: async () => true,
       registry,
-      logger: pino({ level: 'silent' }),
-      build: { service: 'ingest', version: '0.0.0-test', node: process.version },
-      maxBodyBytes: 1024 * 1024,
-      maxEventsPerRequest: 1000,
       admission: () => admission,
       now: () => t,
       keys: { current: () => new KeyRing(records) },
       limiter: new KeyRateLimiter(() => t),
-    });
-    url = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
+    }));
   });
   afterAll(() => app.close());
   beforeEach(() => {
@@ -93,8 +86,7 @@ describe('ingest producer keys', () => {
     });
     return { status: res.status, headers: res.headers, answer: (await res.json()) as Record<string, unknown> };
   };
-  const metric = async (name: string, labels: Record<string, string>) =>
-    (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+  const metric = (name: string, labels: Record<string, string>) => metricValue(registry, name, labels);
 
   it('refuses a request without a key, with a malformed header or an unknown key with 401 and a Bearer challenge', async () => {
     const missing = await post([withdrawn('bp.dongxoai')]);

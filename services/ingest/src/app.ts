@@ -51,33 +51,22 @@ export interface IngestApp {
   close(): Promise<void>;
 }
 
+/** The help texts of this module's metric families, kept apart so each declaration reads on one line. */
+const HELP = {
+  rejections:
+    'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side',
+  publishSeconds: 'Time to commit one request to Kafka',
+  keyRequests: `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`,
+  keyEvents: 'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)',
+} as const;
+
 export function createApp(deps: IngestDeps): IngestApp {
   const requests = counter(deps.registry, 'dvc_ingest_requests_total', 'Requests to POST /v1/events by response status', ['status']);
   const events = counter(deps.registry, 'dvc_ingest_events_total', 'Events seen at the edge by outcome (accepted, rejected, unavailable)', ['outcome']);
-  const rejections = counter(
-    deps.registry,
-    'dvc_ingest_rejections_total',
-    'Requests to POST /v1/events refused, by reason; a request refused by admission counts once under each code its events break (future-time, before-history-start, due-too-far, unknown-unit); the client gets the problems in the answer, nothing is kept server-side',
-    ['reason'],
-  );
-  const publishSeconds = histogram(
-    deps.registry,
-    'dvc_ingest_publish_seconds',
-    'Time to commit one request to Kafka',
-    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  );
-  const keyRequests = counter(
-    deps.registry,
-    'dvc_ingest_key_requests_total',
-    `Requests to POST /v1/events by producer key id and response status; a request without a known key counts under key="${UNKNOWN_KEY_LABEL}" (never the presented text)`,
-    ['key', 'status'],
-  );
-  const keyEvents = counter(
-    deps.registry,
-    'dvc_ingest_key_events_total',
-    'Events of authenticated requests by producer key id and outcome (accepted, refused: the whole batch, unavailable)',
-    ['key', 'outcome'],
-  );
+  const rejections = counter(deps.registry, 'dvc_ingest_rejections_total', HELP.rejections, ['reason']);
+  const publishSeconds = histogram(deps.registry, 'dvc_ingest_publish_seconds', HELP.publishSeconds, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const keyRequests = counter(deps.registry, 'dvc_ingest_key_requests_total', HELP.keyRequests, ['key', 'status']);
+  const keyEvents = counter(deps.registry, 'dvc_ingest_key_events_total', HELP.keyEvents, ['key', 'outcome']);
   keyRequests.inc({ key: UNKNOWN_KEY_LABEL, status: '401' }, 0);
   let accepting = true;
 

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { createUnitDirectory } from '@dvc/domain';
 import { KeyRing, addKey, type KeysFile } from '@dvc/keys';
 import { loadRecipients } from './recipients.js';
-import { createApp, type NotifierApp } from './app.js';
+import { createApp, type NotifierApp, type NotifierDeps } from './app.js';
 import { DeliveryError } from './delivery.js';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { tokenChecker } from './auth.js';
@@ -17,6 +17,40 @@ const REPO_DATA = new URL('../../../infra/data/', import.meta.url);
 const BUILD = { service: 'notifier', version: '0.0.0-test', node: process.version };
 const TOKEN = 'am-token-0123456789abcdef0123456789abcdef';
 const NO_KEYS = { current: () => new KeyRing([]) };
+
+/** The Đồng Xoài district desk and the repository's recipients: the reference every app here reads. */
+const REFERENCE = () => ({
+  units: createUnitDirectory([{ id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' }]),
+  recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
+});
+
+/** An overdue reader on the wall clock that finds no overdue dossier in any unit. */
+const NO_OVERDUE: OverdueReader = {
+  clock: { mode: 'wall' },
+  read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
+};
+
+/** The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token and no operator keys, with what each suite varies. */
+function testApp(deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys'>>): NotifierApp {
+  return createApp({
+    reference: REFERENCE,
+    dashboardUrl: 'http://grafana.example/d/x',
+    logger: pino({ level: 'silent' }),
+    build: BUILD,
+    processRegistry: new Registry(),
+    pollMs: 1000,
+    alertmanagerToken: tokenChecker(TOKEN),
+    keys: NO_KEYS,
+    ...deps,
+  });
+}
+
+/** Closes the app, then its outbox, and removes the outbox's folder. */
+async function closeTestApp(app: NotifierApp, outbox: Outbox, dir: string): Promise<void> {
+  await app.close();
+  outbox.close();
+  rmSync(dir, { recursive: true, force: true });
+}
 
 function payload(status: 'firing' | 'resolved', unit: string): AmPayload {
   const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
@@ -60,34 +94,14 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
       }
       sent.push(d);
     };
-    app = createApp({
+    app = testApp({
       outbox,
-      reference: () => ({
-        units: createUnitDirectory([
-          { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' },
-        ]),
-        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
-      }),
-      overdue: {
-        clock: { mode: 'wall' },
-        read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
-      },
+      overdue: NO_OVERDUE,
       senders: { email, webhook: email },
-      dashboardUrl: 'http://grafana.example/d/x',
       now: () => now,
-      logger: pino({ level: 'silent' }),
-      build: BUILD,
-      processRegistry: new Registry(),
-      pollMs: 1000,
-      alertmanagerToken: tokenChecker(TOKEN),
-      keys: NO_KEYS,
     });
   });
-  afterEach(async () => {
-    await app.close();
-    outbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeTestApp(app, outbox, dir));
 
   it('routes by unit and level from infra/data/recipients.json, unknown units to the operations team', async () => {
     await app.accept(payload('firing', 'bp.dongxoai'));
@@ -162,31 +176,14 @@ describe('notifier app with a pinned clock', () => {
         };
       },
     };
-    app = createApp({
+    app = testApp({
       outbox,
-      reference: () => ({
-        units: createUnitDirectory([
-          { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' },
-        ]),
-        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
-      }),
       overdue,
       senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
-      dashboardUrl: 'http://grafana.example/d/x',
       now: () => wall,
-      logger: pino({ level: 'silent' }),
-      build: BUILD,
-      processRegistry: new Registry(),
-      pollMs: 1000,
-      alertmanagerToken: tokenChecker(TOKEN),
-      keys: NO_KEYS,
     });
   });
-  afterEach(async () => {
-    await app.close();
-    outbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeTestApp(app, outbox, dir));
 
   it('writes the notice from one reading: days overdue from the clock, "tính đến" instead of wall dates', async () => {
     await app.accept(payload('firing', 'bp.dongxoai'));
@@ -229,37 +226,18 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
       file = added.value.file;
     }
     const ring = new KeyRing(file.keys);
-    app = createApp({
+    app = testApp({
       outbox,
-      reference: () => ({
-        units: createUnitDirectory([
-          { id: 'bp.dongxoai', name: 'UBND thành phố Đồng Xoài', level: 'district', kind: 'district_desk', validFrom: '2020-01-01' },
-        ]),
-        recipients: loadRecipients(new URL('recipients.json', REPO_DATA).pathname).book,
-      }),
-      overdue: {
-        clock: { mode: 'wall' },
-        read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
-      },
+      overdue: NO_OVERDUE,
       senders: { email: async () => undefined, webhook: async () => undefined },
-      dashboardUrl: 'http://grafana.example/d/x',
       now: () => Date.parse('2026-11-30T08:00:00Z'),
-      logger: pino({ level: 'silent' }),
-      build: BUILD,
-      processRegistry: new Registry(),
-      pollMs: 1000,
-      alertmanagerToken: tokenChecker(TOKEN),
       keys: { current: () => ring },
     });
     await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
     const address = app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
   });
-  afterEach(async () => {
-    await app.close();
-    outbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeTestApp(app, outbox, dir));
 
   const post = (authorization?: string) =>
     fetch(`${base}/v1/alertmanager`, {

@@ -42,24 +42,18 @@ function payload(status: 'firing' | 'resolved'): AmPayload {
 const NOW = Date.parse('2026-11-30T08:15:00Z');
 const DASHBOARD = 'http://grafana.example/d/dvc-units?orgId=1';
 
+/** The overdue list of Đồng Xoài alone: each dossier's code and due time. */
+function dongXoaiOverdue(...dossiers: [code: string, due: string][]): Map<string, OverdueList> {
+  return new Map([['bp.dongxoai', { ok: true, dossiers: dossiers.map(([code, due]) => ({ code, dueMs: Date.parse(due) })) }]]);
+}
+
 describe('renderNotice', () => {
   it('formats times in Asia/Ho_Chi_Minh', () => {
     expect(formatVnTime(Date.parse('2026-11-30T17:30:00Z'))).toBe('00:30 ngày 01/12/2026');
   });
 
   it('writes the firing notice: unit name, KPI, value against target, window, oldest overdue dossiers, link', () => {
-    const overdue = new Map<string, OverdueList>([
-      [
-        'bp.dongxoai',
-        {
-          ok: true,
-          dossiers: [
-            { code: 'H12.34-261101-0001', dueMs: Date.parse('2026-11-20T01:00:00Z') },
-            { code: 'H12.34-261125-0007', dueMs: Date.parse('2026-11-30T05:45:00Z') },
-          ],
-        },
-      ],
-    ]);
+    const overdue = dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z'], ['H12.34-261125-0007', '2026-11-30T05:45:00Z']);
     const notice = renderNotice({ payload: payload('firing'), units, overdue, dashboardUrl: DASHBOARD, now: NOW });
     expect(notice.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
     expect(notice.text).toBe(
@@ -119,18 +113,7 @@ describe('renderNotice', () => {
 
   it('with a clock pinned in 2022, counts days overdue from it and writes no wall-clock date in the status', () => {
     const asOf = Date.parse('2022-06-22T17:00:00+07:00');
-    const overdue = new Map<string, OverdueList>([
-      [
-        'bp.dongxoai',
-        {
-          ok: true,
-          dossiers: [
-            { code: 'H12.34-220601-0001', dueMs: Date.parse('2022-06-10T17:00:00+07:00') },
-            { code: 'H12.34-220615-0002', dueMs: Date.parse('2022-06-22T08:00:00+07:00') },
-          ],
-        },
-      ],
-    ]);
+    const overdue = dongXoaiOverdue(['H12.34-220601-0001', '2022-06-10T17:00:00+07:00'], ['H12.34-220615-0002', '2022-06-22T08:00:00+07:00']);
     const firing = renderNotice({ payload: payload('firing'), units, overdue, dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
     expect(firing).toContain('Tình trạng: đang vi phạm, tính đến 17:00 ngày 22/06/2022\n');
     expect(firing).toContain(

@@ -1,26 +1,15 @@
 #!/usr/bin/env node
 import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
-import {
-  DeadLetterPublisher,
-  consumerGroupSpec,
-  createBatchConsumer,
-  createKafka,
-  ensureTopics,
-  kafkaSpec,
-  producerGateFromFile,
-  producerKeysSpec,
-} from '@dvc/kafka';
+import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, eventConsumerSpec, producerGateFromFile } from '@dvc/kafka';
 import { createRedisClient, redisDurabilitySpec, redisSpec, replicasToWait } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
 const spec = {
+  ...eventConsumerSpec('projector'),
   ...redisSpec,
   ...redisDurabilitySpec,
   ...admittingReferenceSpec,
-  ...kafkaSpec,
-  ...producerKeysSpec,
-  ...consumerGroupSpec('projector'),
   ...listenSpec('projector', 9465),
   ...projectionSpec,
 };

@@ -69,6 +69,14 @@ export class ProjectionDataLostError extends DvcError {
   readonly code = 'DVC_PROJECTION_DATA_LOST';
 }
 
+/** The help texts of this module's metric families, kept apart so each declaration reads on one line. */
+const HELP = {
+  rejected:
+    'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
+  beyond: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
+  dataLossGauge: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
+} as const;
+
 /**
  * The projector's batch handler: the admitted events of a batch are applied to Redis with
  * exactly-once effect, the invalid and inadmissible messages dead-lettered (with their code).
@@ -79,27 +87,13 @@ export class ProjectionDataLostError extends DvcError {
 export function createProjection(deps: ProjectionDeps): Projection {
   const applied = counter(deps.registry, 'dvc_projector_events_applied_total', 'Events applied by this instance', ['type']);
   const duplicates = counter(deps.registry, 'dvc_projector_events_duplicate_total', 'Events this instance found already applied', ['type']);
-  const rejected = counter(
-    deps.registry,
-    'dvc_projector_events_rejected_total',
-    'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
-    ['stage', 'code'],
-  );
+  const rejected = counter(deps.registry, 'dvc_projector_events_rejected_total', HELP.rejected, ['stage', 'code']);
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
   const conflicts = counter(deps.registry, 'dvc_projector_write_conflicts_total', 'Unit writes that lost a compare-and-set race and were recomputed');
-  const beyond = counter(
-    deps.registry,
-    'dvc_projector_events_beyond_retention_total',
-    'Events older than the retention horizon: applied to states and periods, not to day buckets',
-    ['type'],
-  );
-  const dataLossGauge = gauge(
-    deps.registry,
-    'dvc_projector_data_loss',
-    '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
-  );
+  const beyond = counter(deps.registry, 'dvc_projector_events_beyond_retention_total', HELP.beyond, ['type']);
+  const dataLossGauge = gauge(deps.registry, 'dvc_projector_data_loss', HELP.dataLossGauge);
   let lost: string | undefined;
   // A namespace without its sentinel is a birth only while this group has never committed.
   const epochs = new EpochGuard(deps.redis, deps.group.epochOwner, deps.group.neverCommitted, deps.now);

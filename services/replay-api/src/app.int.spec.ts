@@ -9,11 +9,35 @@ import type { DvcEvent } from '@dvc/domain';
 import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
 import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
 import { waitFor } from '@dvc/testing';
-import { createApp, type ReplayApp } from './app.js';
+import { createApp, type ReplayApp, type ReplayDeps } from './app.js';
 import { createTokenCodec } from './token.js';
 
 const EVENTS = 30_000;
 const KEY = 'dvcr_backpressure-test';
+
+/** The replay API on a loopback port with the settings every suite here shares; `deps` gives its store, keys, token codec and registry. */
+async function startTestApp(deps: Pick<ReplayDeps, 'store' | 'keys' | 'tokens' | 'registry'>): Promise<{ app: ReplayApp; port: number }> {
+  const app = createApp({
+    limiter: new KeyRateLimiter(Date.now),
+    logger: pino({ level: 'silent' }),
+    build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
+    openapi: '{}',
+    now: Date.now,
+    batchSize: 500,
+    pollMs: 20,
+    heartbeatMs: 10_000,
+    maxTailsPerKey: 4,
+    ...deps,
+  });
+  return { app, port: await listen(app.server, 0, '127.0.0.1') };
+}
+
+/** Closes the app, then its store, and removes the store's folder. */
+async function stopTestApp(app: ReplayApp, store: SqliteEventStore, dir: string): Promise<void> {
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
 
 function event(i: number): DvcEvent {
   const at = `2022-06-${String(10 + (i % 10)).padStart(2, '0')}T08:00:00+07:00`;
@@ -41,7 +65,7 @@ describe('GET /v1/events against a real SQLite store', () => {
     store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
     for (let i = 0; i < EVENTS; i += 5000) await store.append(Array.from({ length: 5000 }, (_, j) => event(i + j)));
     const registry = new Registry();
-    app = createApp({
+    ({ app, port } = await startTestApp({
       store: {
         head: () => store.head(),
         read: async (options?: ReadOptions) => {
@@ -52,25 +76,11 @@ describe('GET /v1/events against a real SQLite store', () => {
       },
       keys: { current: () => new KeyRing([{ id: 'bp', hash: hashApiKey(KEY), units: '*', types: '*', ratePerMinute: 1000, createdAt: '' }]) },
       tokens: createTokenCodec(['backpressure-secret']),
-      limiter: new KeyRateLimiter(Date.now),
       registry,
-      logger: pino({ level: 'silent' }),
-      build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
-      openapi: '{}',
-      now: Date.now,
-      batchSize: 500,
-      pollMs: 20,
-      heartbeatMs: 10_000,
-      maxTailsPerKey: 4,
-    });
-    port = await listen(app.server, 0, '127.0.0.1');
+    }));
   });
 
-  afterAll(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopTestApp(app, store, dir));
 
   it('stops reading the store while the client does not read, resumes when it does, and stops when it leaves', async () => {
     rowsRead = 0;
@@ -147,7 +157,7 @@ describe('GET /v1/events by key role', () => {
     dir = mkdtempSync(join(tmpdir(), 'replay-roles-'));
     store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
     await store.append([event(1), event(2)]);
-    app = createApp({
+    ({ app, port } = await startTestApp({
       store,
       keys: {
         current: () =>
@@ -159,25 +169,11 @@ describe('GET /v1/events by key role', () => {
           ]),
       },
       tokens: createTokenCodec(['roles-secret']),
-      limiter: new KeyRateLimiter(Date.now),
       registry: new Registry(),
-      logger: pino({ level: 'silent' }),
-      build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
-      openapi: '{}',
-      now: Date.now,
-      batchSize: 500,
-      pollMs: 20,
-      heartbeatMs: 10_000,
-      maxTailsPerKey: 4,
-    });
-    port = await listen(app.server, 0, '127.0.0.1');
+    }));
   });
 
-  afterAll(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopTestApp(app, store, dir));
 
   const get = (key: string) => fetch(`http://127.0.0.1:${port}/v1/events`, { headers: { authorization: `Bearer ${key}` } });
 

@@ -21,20 +21,24 @@ function memoryStore(units: string[]) {
 }
 
 const tokens = createTokenCodec(['stream-unit-secret']);
+/** The settings of every stream here unless a test says otherwise: from the start, no limit, no follow, 3 events a read, a clock at 0. */
+const DEFAULTS = {
+  after: 0,
+  limit: undefined,
+  follow: false,
+  tokens,
+  batchSize: 3,
+  pollMs: 5,
+  heartbeatMs: 1000,
+  now: () => 0,
+} satisfies Partial<StreamOptions>;
 
 async function run(store: ReturnType<typeof memoryStore>, plan: ReadPlan, overrides: Partial<StreamOptions> = {}) {
   const chunks: string[] = [];
   const result = await streamEvents({
     store,
     plan,
-    after: 0,
-    limit: undefined,
-    follow: false,
-    tokens,
-    batchSize: 3,
-    pollMs: 5,
-    heartbeatMs: 1000,
-    now: () => 0,
+    ...DEFAULTS,
     signal: new AbortController().signal,
     write: async (chunk) => {
       chunks.push(chunk);
@@ -101,14 +105,7 @@ describe('stream loop', () => {
     const result = await streamEvents({
       store,
       plan: { filter: {} },
-      after: 0,
-      limit: undefined,
-      follow: false,
-      tokens,
-      batchSize: 3,
-      pollMs: 5,
-      heartbeatMs: 1000,
-      now: () => 0,
+      ...DEFAULTS,
       signal: controller.signal,
       write: async () => {
         writes += 1;
@@ -134,14 +131,9 @@ describe('stream loop', () => {
         },
       },
       plan: { filter: {} },
-      after: 0,
-      limit: undefined,
+      ...DEFAULTS,
       follow: true,
-      tokens,
       batchSize: 10,
-      pollMs: 5,
-      heartbeatMs: 1000,
-      now: () => 0,
       signal: controller.signal,
       write: async (chunk) => {
         written.push(chunk);
@@ -159,13 +151,9 @@ describe('stream loop', () => {
     const result = await streamEvents({
       store,
       plan: { filter: { unit: 'b' } },
-      after: 0,
-      limit: undefined,
+      ...DEFAULTS,
       follow: true,
-      tokens,
       batchSize: 10,
-      pollMs: 5,
-      heartbeatMs: 1000,
       now: () => Date.UTC(2026, 0, 1),
       signal: controller.signal,
       write: async (chunk) => {

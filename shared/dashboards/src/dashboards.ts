@@ -15,6 +15,19 @@ const UW = `${U},${W}`;
 
 const windowVariable = variable('window', 'Cửa sổ / Window', 'label_values(dvc_dossiers_received, window)', '14d');
 
+/** What each dashboard shows, as Grafana displays it under the title. */
+const DESCRIPTIONS = {
+  overview:
+    'Each seed KPI of the June 2022 Bình Phước meeting against its target, dossier counts and balance, payments and community teams: the series of every figure of the seed article (infra/data/targets.json, shared/metrics/README.md).',
+  drilldown:
+    'The seed KPIs of one unit against its targets, open dossiers by state, dossiers due soon, integrity flags and late receipt (choose level, unit and window).',
+  pipeline:
+    'Ingest → Kafka → projector → Redis → exporter → Prometheus: events applied and duplicate, dead letters, consumer lag, freshness, scrape duration, targets up, alerts.',
+} as const;
+
+/** A dashboard's uid, title, tags (`dvc` and its own) and the time range it opens on. */
+const header = (uid: string, title: string, tag: string, range: { from: string; refresh: string }) => ({ uid, title, tags: ['dvc', tag], ...range });
+
 /** A sum over units of a raw per-unit gauge, de-duplicated across replicas first. */
 const sumRaw = (metric: string, matchers: string, keep: string[] = [], by: string[] = []) =>
   `sum${by.length > 0 ? ` by (${by.join(', ')})` : ''} (max by (${['unit', 'level', ...keep].join(', ')}) (${sel(metric, matchers)}))`;
@@ -60,13 +73,8 @@ export function provinceOverview(t: KpiThresholds): DashboardSpec {
     });
 
   return dashboard({
-    uid: 'dvc-province-overview',
-    title: 'DVC – Tổng quan tỉnh / Province overview',
-    description:
-      'Each seed KPI of the June 2022 Bình Phước meeting against its target, dossier counts and balance, payments and community teams: the series of every figure of the seed article (infra/data/targets.json, shared/metrics/README.md).',
-    tags: ['dvc', 'province'],
-    from: 'now-14d',
-    refresh: '1m',
+    ...header('dvc-province-overview', 'DVC – Tổng quan tỉnh / Province overview', 'province', { from: 'now-14d', refresh: '1m' }),
+    description: DESCRIPTIONS.overview,
     variables: [windowVariable],
     rows: [
       row(100, 'Chỉ tiêu / Targets', [
@@ -276,13 +284,8 @@ export function unitDrilldown(t: KpiThresholds): DashboardSpec {
   const raw = (metric: string, matchers: string, keep: string[] = []) => sumRaw(metric, matchers, keep);
 
   return dashboard({
-    uid: 'dvc-unit-drilldown',
-    title: 'DVC – Chi tiết đơn vị / Unit drill-down',
-    description:
-      'The seed KPIs of one unit against its targets, open dossiers by state, dossiers due soon, integrity flags and late receipt (choose level, unit and window).',
-    tags: ['dvc', 'unit'],
-    from: 'now-14d',
-    refresh: '1m',
+    ...header('dvc-unit-drilldown', 'DVC – Chi tiết đơn vị / Unit drill-down', 'unit', { from: 'now-14d', refresh: '1m' }),
+    description: DESCRIPTIONS.drilldown,
     variables: [
       windowVariable,
       variable('level', 'Cấp / Level', 'label_values(dvc_dossiers_received, level)', 'province'),
@@ -415,13 +418,8 @@ export function unitDrilldown(t: KpiThresholds): DashboardSpec {
 export function pipelineHealth(): DashboardSpec {
   const rate = (metric: string, by: string) => `sum by (${by}) (rate(${sel(metric)}[$__rate_interval]))`;
   return dashboard({
-    uid: 'dvc-pipeline-health',
-    title: 'DVC – Sức khỏe hệ thống / Pipeline health',
-    description:
-      'Ingest → Kafka → projector → Redis → exporter → Prometheus: events applied and duplicate, dead letters, consumer lag, freshness, scrape duration, targets up, alerts.',
-    tags: ['dvc', 'pipeline'],
-    from: 'now-6h',
-    refresh: '30s',
+    ...header('dvc-pipeline-health', 'DVC – Sức khỏe hệ thống / Pipeline health', 'pipeline', { from: 'now-6h', refresh: '30s' }),
+    description: DESCRIPTIONS.pipeline,
     variables: [],
     rows: [
       row(300, 'Sự kiện / Events', [

@@ -1,6 +1,7 @@
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
 import { esdbError, positionFromEsdb, storedFromRecord, matchesFilter } from './esdb-codec.js';
-import { EventStoreError, type Position, type SubscribeOptions, type Subscription } from './port.js';
+import { EventStoreError, type Position, type SubscribeOptions } from './port.js';
+import { LoopSubscription, type SubscriptionLoop } from './subscription.js';
 
 /** Where the last handled position of a named subscriber is kept (see EsdbEventStoreOptions.checkpointStream). */
 export interface CheckpointWriter {
@@ -32,36 +33,25 @@ const HIGH_WATER = 256;
  * paused while the queue is long), and an event at or before the last handled position is
  * dropped, so a start position that the server treats as inclusive delivers nothing twice.
  */
-export class EsdbSubscription implements Subscription {
-  readonly done: Promise<void>;
-  #position: Position;
-  #closed = false;
+export class EsdbSubscription extends LoopSubscription {
   #stop: (() => void) | undefined;
 
   constructor(
     private readonly source: SubscriptionSource,
     private readonly options: SubscribeOptions,
   ) {
-    this.#position = options.after;
-    this.done = this.#run();
-    // The caller may never look at `done`; a failure is still reported to whoever does.
-    this.done.catch(() => undefined);
+    super();
+    this.start(options.after, (loop) => this.#run(loop));
   }
 
-  get position(): Position {
-    return this.#position;
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
+  protected wake(): void {
     this.#stop?.();
-    await this.done.catch(() => undefined);
   }
 
-  async #run(): Promise<void> {
+  async #run(loop: SubscriptionLoop): Promise<void> {
     let failure: { error: unknown } | undefined;
     try {
-      await this.#deliver();
+      await this.#deliver(loop);
     } catch (error) {
       failure = { error };
     }
@@ -74,7 +64,7 @@ export class EsdbSubscription implements Subscription {
     if (failure !== undefined) throw failure.error;
   }
 
-  async #deliver(): Promise<void> {
+  async #deliver(loop: SubscriptionLoop): Promise<void> {
     const head = await this.source.head().catch((error: unknown) => {
       throw esdbError('subscription head', error);
     });
@@ -82,29 +72,29 @@ export class EsdbSubscription implements Subscription {
     const caughtUpAt = async (position: Position) => {
       caughtUp = true;
       await this.source.checkpoint?.flush();
-      if (!this.#closed) await this.options.onCaughtUp?.(position);
+      if (!loop.closed) await this.options.onCaughtUp?.(position);
     };
-    if (this.#closed) return;
-    if (head <= this.#position) await caughtUpAt(this.#position);
-    if (this.#closed) return;
+    if (loop.closed) return;
+    if (head <= loop.position) await caughtUpAt(loop.position);
+    if (loop.closed) return;
 
     const filter = this.options.filter ?? {};
-    await this.#consume(this.source.open(this.#position), async (resolved) => {
+    await this.#consume(loop, this.source.open(loop.position), async (resolved) => {
       const record = resolved.event;
       if (record === undefined || !this.source.owns(record.streamId)) return;
       const position = positionFromEsdb(record.position);
-      if (position <= this.#position) return;
+      if (position <= loop.position) return;
       const stored = storedFromRecord(record);
-      if (this.#closed) return;
+      if (loop.closed) return;
       if (matchesFilter(filter, stored.event)) await this.options.onEvent(stored);
-      this.#position = position;
+      loop.position = position;
       await this.source.checkpoint?.advanced(position);
       if (!caughtUp && position >= head) await caughtUpAt(position);
     });
   }
 
   /** Hands each event to `handle`, one at a time; settles on close, on a throw, or when the server stream fails. */
-  #consume(stream: AllStreamSubscription, handle: (resolved: AllStreamResolvedEvent) => Promise<void>): Promise<void> {
+  #consume(loop: SubscriptionLoop, stream: AllStreamSubscription, handle: (resolved: AllStreamResolvedEvent) => Promise<void>): Promise<void> {
     return new Promise((resolve, reject) => {
       let chain: Promise<void> = Promise.resolve();
       let queued = 0;
@@ -138,7 +128,7 @@ export class EsdbSubscription implements Subscription {
       });
       stream.on('error', (error: Error) => finish(esdbError('subscription', error)));
       stream.on('end', () => finish(new EventStoreError('event store subscription failed: EventStoreDB ended it', { retriable: true })));
-      if (this.#closed) finish();
+      if (loop.closed) finish();
     });
   }
 }

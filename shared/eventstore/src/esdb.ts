@@ -94,7 +94,8 @@ interface Lookup {
  */
 export class EsdbEventStore implements EventStore {
   readonly #client: EventStoreDBClient;
-  readonly #prefix: string;
+  /** The prefix of this store's stream names. */
+  readonly streamPrefix: string;
   readonly #streamPrefix: string;
   readonly #checkpointStream: string | undefined;
   readonly #checkpointEvery: number;
@@ -104,8 +105,8 @@ export class EsdbEventStore implements EventStore {
   #closed = false;
 
   constructor(options: EsdbEventStoreOptions) {
-    this.#prefix = checkStreamPrefix(options.streamPrefix ?? DEFAULT_STREAM_PREFIX);
-    this.#streamPrefix = streamNamePrefix(this.#prefix);
+    this.streamPrefix = checkStreamPrefix(options.streamPrefix ?? DEFAULT_STREAM_PREFIX);
+    this.#streamPrefix = streamNamePrefix(this.streamPrefix);
     const checkpoint = options.checkpointStream;
     if (checkpoint !== undefined && (checkpoint === '' || checkpoint.startsWith('$') || checkpoint.startsWith(this.#streamPrefix))) {
       throw new EventStoreError(
@@ -117,11 +118,6 @@ export class EsdbEventStore implements EventStore {
     this.#checkpointEvery = Math.max(1, Math.floor(options.checkpointEvery ?? 100));
     this.#pageSize = Math.max(2, Math.floor(options.pageSize ?? 1000));
     this.#client = options.client;
-  }
-
-  /** The prefix of this store's stream names. */
-  get streamPrefix(): string {
-    return this.#prefix;
   }
 
   async append(events: readonly DvcEvent[], options?: AppendOptions): Promise<AppendResult[]> {
@@ -165,7 +161,7 @@ export class EsdbEventStore implements EventStore {
     this.#open();
     const stored: StoredEvent[] = [];
     try {
-      for await (const resolved of this.#client.readStream(streamName(this.#prefix, subject))) {
+      for await (const resolved of this.#client.readStream(streamName(this.streamPrefix, subject))) {
         if (resolved.event !== undefined) stored.push(storedFromRecord(resolved.event));
       }
     } catch (error) {
@@ -261,7 +257,7 @@ export class EsdbEventStore implements EventStore {
 
   async #appendOne(item: Prepared): Promise<{ result: AppendResult; storedHash: string | undefined }> {
     const { event, uuid, hash } = item;
-    const stream = streamName(this.#prefix, event.subject);
+    const stream = streamName(this.streamPrefix, event.subject);
     const metadata: EsdbEventMetadata = { eventId: event.id, bodySha256: hash, ...(item.producerKey === undefined ? {} : { producerKey: item.producerKey }) };
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       const lookup = await this.#lookup(stream, uuid);

@@ -72,7 +72,8 @@ interface Row {
  */
 export class PostgresEventStore implements EventStore {
   readonly #pool: pg.Pool;
-  readonly #schema: string;
+  /** The schema the tables live in. */
+  readonly schema: string;
   readonly #channel: string;
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
@@ -88,7 +89,7 @@ export class PostgresEventStore implements EventStore {
     if (!SCHEMA_NAME.test(schema)) {
       throw new EventStoreError(`schema '${schema}' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)`, { retriable: false });
     }
-    this.#schema = schema;
+    this.schema = schema;
     this.#channel = `${schema}_appended`;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#batchSize = options.subscriptionBatchSize ?? 500;
@@ -96,11 +97,6 @@ export class PostgresEventStore implements EventStore {
     this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
     // An idle connection that the server drops must not crash the process; the next query reconnects.
     this.#pool.on('error', () => undefined);
-  }
-
-  /** The schema the tables live in. */
-  get schema(): string {
-    return this.#schema;
   }
 
   async append(events: readonly DvcEvent[], options?: AppendOptions): Promise<AppendResult[]> {
@@ -121,7 +117,7 @@ export class PostgresEventStore implements EventStore {
       throw new EventStoreError(`event store append failed: ${error instanceof Error ? error.message : String(error)}`, { retriable: false, cause: error });
     }
     await this.#init();
-    const s = this.#schema;
+    const s = this.schema;
     let client: pg.PoolClient | undefined;
     try {
       client = await this.#pool.connect();
@@ -197,20 +193,20 @@ export class PostgresEventStore implements EventStore {
 
   async read(options: ReadOptions = {}): Promise<StoredEvent[]> {
     this.#open();
-    const query = eventsReadQuery(`${this.#schema}.events`, options, (n) => `$${n}`);
+    const query = eventsReadQuery(`${this.schema}.events`, options, (n) => `$${n}`);
     return query === undefined ? [] : this.#query(query.sql, query.params);
   }
 
   async readStream(subject: string): Promise<StoredEvent[]> {
     this.#open();
-    return this.#query(`SELECT position, body, producer_key FROM ${this.#schema}.events WHERE subject = $1 ORDER BY position`, [subject]);
+    return this.#query(`SELECT position, body, producer_key FROM ${this.schema}.events WHERE subject = $1 ORDER BY position`, [subject]);
   }
 
   async head(): Promise<Position> {
     this.#open();
     await this.#init();
     try {
-      const result = await this.#pool.query<{ position: string }>(`SELECT position FROM ${this.#schema}.head`);
+      const result = await this.#pool.query<{ position: string }>(`SELECT position FROM ${this.schema}.head`);
       return Number(result.rows[0]?.position ?? 0);
     } catch (error) {
       throw wrap('head', error);
@@ -236,7 +232,7 @@ export class PostgresEventStore implements EventStore {
   /** Creates the schema, tables and append-only guard once per instance (and once per database under an advisory lock). */
   #init(): Promise<void> {
     if (this.#ready === undefined) {
-      const s = this.#schema;
+      const s = this.schema;
       this.#ready = (async () => {
         const client = await this.#pool.connect();
         try {

@@ -1,5 +1,5 @@
 export { createKafka, ensureTopics, kafkaSpec, KafkaConfigError, type KafkaClient, type KafkaProducer, type KafkaSettings } from './client.js';
-export { consumerGroupSpec, type ConsumerGroupSpec } from './group-spec.js';
+export { consumerGroupSpec, eventConsumerSpec, type ConsumerGroupSpec } from './group-spec.js';
 export { TransactionalPublisher, PublishError, requestChunks } from './publisher.js';
 export { EVENT_HEADERS, eventMessage } from './event-message.js';
 export { DeadLetterPublisher, DLQ_HEADERS, DLQ_CODES, type DeadLetter, type DlqCode } from './dead-letter.js';

@@ -24,6 +24,15 @@ describe('TransactionalPublisher on a real broker', () => {
     await admin.disconnect();
   });
 
+  /** A read-committed consumer of the whole topic, handing each message's value to `onValue`. */
+  const readCommitted = async (onValue: (value: string) => void) => {
+    const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => onValue(message.value?.toString() ?? '') });
+    return consumer;
+  };
+
   it('makes concurrent batches visible to read-committed consumers, each message once', async () => {
     const publisher = new TransactionalPublisher(kafka, topic, uniqueName('tx'), logger);
     const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 7}`, value: `${b}-${i}` })));
@@ -31,15 +40,7 @@ describe('TransactionalPublisher on a real broker', () => {
     await publisher.close();
 
     const seen = new Map<string, number>();
-    const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = message.value?.toString() ?? '';
-        seen.set(value, (seen.get(value) ?? 0) + 1);
-      },
-    });
+    const consumer = await readCommitted((value) => seen.set(value, (seen.get(value) ?? 0) + 1));
     await waitFor(() => (seen.size === 1000 ? true : undefined), { timeoutMs: 60_000, description: '1000 messages read' });
     await consumer.disconnect();
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
@@ -54,14 +55,8 @@ describe('TransactionalPublisher on a real broker', () => {
     await publisher.close();
 
     const seen = new Set<string>();
-    const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = message.value?.toString() ?? '';
-        if (value.startsWith('big-')) seen.add(value.slice(0, value.indexOf('-x')));
-      },
+    const consumer = await readCommitted((value) => {
+      if (value.startsWith('big-')) seen.add(value.slice(0, value.indexOf('-x')));
     });
     await waitFor(() => (seen.size === 6000 ? true : undefined), { timeoutMs: 60_000, description: '6000 large messages read' });
     await consumer.disconnect();

@@ -1,34 +1,4 @@
-export {
-  DEFAULT_KEYS_FILE,
-  DEFAULT_KEY_ROLE,
-  KEY_PREFIX,
-  KEY_ROLES,
-  KEYS_FILE_VERSION,
-  MAX_RATE_PER_MINUTE,
-  UNIT_TREE_PREFIX,
-  KeyRing,
-  KeysFileError,
-  addKey,
-  generateApiKey,
-  hashApiKey,
-  keyRole,
-  parseKeysFile,
-  parseTypesScope,
-  parseUnderScope,
-  parseUnitsScope,
-  readKeysFile,
-  serializeKeysFile,
-  typeInScope,
-  unitInScope,
-  watchedKeysFile,
-  writeKeysFile,
-  type ApiKeyRecord,
-  type KeyRole,
-  type KeyScope,
-  type KeysFile,
-  type KeysSource,
-  type NewKey,
-  type Parsed,
-} from './keys.js';
+// keys.ts is the package's core: every name it exports is public.
+export * from './keys.js';
 export { KeyRateLimiter, type KeyRateDecision } from './rate.js';
 export { KEYS_RELOADS_HELP, serviceKeysFile, type ServiceKeysOptions } from './service-keys.js';

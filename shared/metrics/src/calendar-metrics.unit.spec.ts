@@ -10,6 +10,9 @@ async function lines(registry: Registry): Promise<string[]> {
   return sampleLines(await registry.metrics());
 }
 
+/** The `dvc_calendar_year_info` lines of these years, all from one source. */
+const yearInfo = (source: 'official' | 'fallback', ...years: number[]) => years.map((y) => `dvc_calendar_year_info{year="${y}",source="${source}"} 1`);
+
 describe('CalendarMetrics', () => {
   it('files 2022–2026, clock on 3 December 2026: ends at the end of 31/12/2026, 2027 is fallback', async () => {
     const registry = new Registry();
@@ -17,12 +20,8 @@ describe('CalendarMetrics', () => {
     metrics.update(createWorkCalendar([2022, 2023, 2024, 2025, 2026].map(year), days), days, Date.parse('2026-12-03T09:00:00+07:00'));
     expect(await lines(registry)).toEqual([
       'dvc_calendar_end_timestamp_seconds 1798736400', // 2027-01-01T00:00:00+07:00
-      'dvc_calendar_year_info{year="2022",source="official"} 1',
-      'dvc_calendar_year_info{year="2023",source="official"} 1',
-      'dvc_calendar_year_info{year="2024",source="official"} 1',
-      'dvc_calendar_year_info{year="2025",source="official"} 1',
-      'dvc_calendar_year_info{year="2026",source="official"} 1',
-      'dvc_calendar_year_info{year="2027",source="fallback"} 1',
+      ...yearInfo('official', 2022, 2023, 2024, 2025, 2026),
+      ...yearInfo('fallback', 2027),
     ]);
   });
 
@@ -31,15 +30,12 @@ describe('CalendarMetrics', () => {
     const metrics = new CalendarMetrics(registry);
     const calendar = createWorkCalendar([2022, 2023, 2024, 2025, 2026].map(year), days);
     metrics.update(calendar, days, Date.parse('2022-06-22T17:00:00+07:00'));
-    expect((await lines(registry)).filter((l) => l.startsWith('dvc_calendar_year_info'))).toEqual([
-      'dvc_calendar_year_info{year="2022",source="official"} 1',
-      'dvc_calendar_year_info{year="2023",source="official"} 1',
-    ]);
+    expect((await lines(registry)).filter((l) => l.startsWith('dvc_calendar_year_info'))).toEqual([...yearInfo('official', 2022, 2023)]);
     // 2026-12-31T17:30Z is already 1 January 2027 in Vietnam: 2028 appears, nothing stays behind.
     metrics.update(calendar, days, Date.parse('2026-12-31T17:30:00Z'));
     const info = (await lines(registry)).filter((l) => l.startsWith('dvc_calendar_year_info'));
     expect(info).toHaveLength(7);
-    expect(info.slice(-2)).toEqual(['dvc_calendar_year_info{year="2027",source="fallback"} 1', 'dvc_calendar_year_info{year="2028",source="fallback"} 1']);
+    expect(info.slice(-2)).toEqual(yearInfo('fallback', 2027, 2028));
   });
 
   it('a gap ends the official data; a clock before the first file lists its own year as fallback; no file at all ends at 0', async () => {
@@ -48,21 +44,17 @@ describe('CalendarMetrics', () => {
     metrics.update(createWorkCalendar([year(2022), year(2024)], days), days, Date.parse('2024-03-01T00:00:00+07:00'));
     expect(await lines(registry)).toEqual([
       'dvc_calendar_end_timestamp_seconds 1672506000', // 2023-01-01T00:00:00+07:00
-      'dvc_calendar_year_info{year="2022",source="official"} 1',
-      'dvc_calendar_year_info{year="2023",source="fallback"} 1',
-      'dvc_calendar_year_info{year="2024",source="official"} 1',
-      'dvc_calendar_year_info{year="2025",source="fallback"} 1',
+      ...yearInfo('official', 2022),
+      ...yearInfo('fallback', 2023),
+      ...yearInfo('official', 2024),
+      ...yearInfo('fallback', 2025),
     ]);
     metrics.update(createWorkCalendar([year(2022)], days), days, Date.parse('2021-05-01T00:00:00+07:00'));
     expect((await lines(registry)).filter((l) => l.startsWith('dvc_calendar_year_info'))).toEqual([
-      'dvc_calendar_year_info{year="2021",source="fallback"} 1',
-      'dvc_calendar_year_info{year="2022",source="official"} 1',
+      ...yearInfo('fallback', 2021),
+      ...yearInfo('official', 2022),
     ]);
     metrics.update(createWorkCalendar([], days), days, Date.parse('2027-01-05T00:00:00+07:00'));
-    expect(await lines(registry)).toEqual([
-      'dvc_calendar_end_timestamp_seconds 0',
-      'dvc_calendar_year_info{year="2027",source="fallback"} 1',
-      'dvc_calendar_year_info{year="2028",source="fallback"} 1',
-    ]);
+    expect(await lines(registry)).toEqual(['dvc_calendar_end_timestamp_seconds 0', ...yearInfo('fallback', 2027, 2028)]);
   });
 });

@@ -22,6 +22,9 @@ export interface UnitFamily {
 
 const UNIT = ['unit', 'level'] as const;
 
+/** A per-unit family: its labels are `unit`, `level`, then `labels`. */
+const family = (name: string, help: string, ...labels: string[]): UnitFamily => ({ name, help, labelNames: [...UNIT, ...labels] });
+
 /**
  * The per-unit families of the metrics contract, in exposition order. Each series is a pure
  * function of one unit's snapshot, its directory entry, the windows and the targets
@@ -29,60 +32,36 @@ const UNIT = ['unit', 'level'] as const;
  * those moves.
  */
 export const UNIT_FAMILIES = {
-  received: { name: 'dvc_dossiers_received', help: 'Dossiers received in the window, by receivedAt', labelNames: [...UNIT, 'window', 'channel'] },
-  resolved: {
-    name: 'dvc_dossiers_resolved',
-    help: 'Dossiers resolved in the window, by resolvedAt',
-    labelNames: [...UNIT, 'window', 'timeliness', 'processing'],
-  },
-  overdueRatio: {
-    name: 'dvc_overdue_ratio',
-    help: 'Overdue share of dossiers resolved in the window (absent when none resolved)',
-    labelNames: [...UNIT, 'window'],
-  },
-  open: { name: 'dvc_dossiers_open', help: 'Open dossiers now, by state', labelNames: [...UNIT, 'state'] },
-  dueSoon: {
-    name: 'dvc_dossiers_due_soon',
-    help: 'Open dossiers, not overdue, whose effective due time is within the period',
-    labelNames: [...UNIT, 'within'],
-  },
-  withdrawn: { name: 'dvc_dossiers_withdrawn', help: 'Dossiers withdrawn in the window, by withdrawal time', labelNames: [...UNIT, 'window'] },
-  digitized: { name: 'dvc_dossiers_digitized', help: 'Of the dossiers received in the window, how many are digitized', labelNames: [...UNIT, 'window'] },
-  payments: { name: 'dvc_payments', help: 'Payments completed in the window, by paidAt', labelNames: [...UNIT, 'window', 'kind', 'channel'] },
-  paymentsVnd: { name: 'dvc_payments_vnd', help: 'Amount paid in the window in VND, by paidAt', labelNames: [...UNIT, 'window', 'kind', 'channel'] },
-  reports: { name: 'dvc_reports_submitted', help: 'Reports submitted in the window, by submittedAt', labelNames: [...UNIT, 'window', 'channel'] },
-  proceduresOnline: { name: 'dvc_procedures_online_capable', help: 'Procedures published as online-capable, now', labelNames: [...UNIT] },
-  teams: { name: 'dvc_community_teams', help: 'Community technology teams registered, now', labelNames: [...UNIT, 'team_level'] },
-  teamMembers: { name: 'dvc_community_team_members', help: 'Members of community technology teams, now', labelNames: [...UNIT, 'team_level'] },
-  carriedOver: {
-    name: 'dvc_dossiers_carried_over',
-    help: 'Dossiers open when the window starts (received before it, not yet resolved or withdrawn)',
-    labelNames: [...UNIT, 'window'],
-  },
-  openAtEnd: { name: 'dvc_dossiers_open_at_end', help: 'Fixed periods: dossiers open when the period ends', labelNames: [...UNIT, 'window'] },
-  receivedLate: {
-    name: 'dvc_dossiers_received_late',
-    help: 'Online submissions officially received more than the allowed working days after submission (Decree 118/2025), by receivedAt',
-    labelNames: [...UNIT, 'window'],
-  },
-  receiptOverdue: {
-    name: 'dvc_dossiers_receipt_overdue',
-    help: 'Online submissions past their receipt deadline and still not received, now',
-    labelNames: [...UNIT],
-  },
-  extended: { name: 'dvc_dossiers_extended', help: 'Deadline extensions with an apology letter, by extension time', labelNames: [...UNIT, 'window'] },
-  integrity: {
-    name: 'dvc_integrity_flags',
-    help: 'Suspicious completions by reason (see docs/metrics.md for each rule)',
-    labelNames: [...UNIT, 'window', 'reason'],
-  },
-  proceduresWithOnline: {
-    name: 'dvc_procedures_with_online_dossiers',
-    help: 'Online-capable procedures that received at least one online dossier in the window',
-    labelNames: [...UNIT, 'window'],
-  },
-  target: { name: 'dvc_target', help: 'Target of a KPI for the unit in the window, from the targets file', labelNames: [...UNIT, 'kpi', 'window'] },
-} as const satisfies Record<string, UnitFamily>;
+  received: family('dvc_dossiers_received', 'Dossiers received in the window, by receivedAt', 'window', 'channel'),
+  resolved: family('dvc_dossiers_resolved', 'Dossiers resolved in the window, by resolvedAt', 'window', 'timeliness', 'processing'),
+  overdueRatio: family('dvc_overdue_ratio', 'Overdue share of dossiers resolved in the window (absent when none resolved)', 'window'),
+  open: family('dvc_dossiers_open', 'Open dossiers now, by state', 'state'),
+  dueSoon: family('dvc_dossiers_due_soon', 'Open dossiers, not overdue, whose effective due time is within the period', 'within'),
+  withdrawn: family('dvc_dossiers_withdrawn', 'Dossiers withdrawn in the window, by withdrawal time', 'window'),
+  digitized: family('dvc_dossiers_digitized', 'Of the dossiers received in the window, how many are digitized', 'window'),
+  payments: family('dvc_payments', 'Payments completed in the window, by paidAt', 'window', 'kind', 'channel'),
+  paymentsVnd: family('dvc_payments_vnd', 'Amount paid in the window in VND, by paidAt', 'window', 'kind', 'channel'),
+  reports: family('dvc_reports_submitted', 'Reports submitted in the window, by submittedAt', 'window', 'channel'),
+  proceduresOnline: family('dvc_procedures_online_capable', 'Procedures published as online-capable, now'),
+  teams: family('dvc_community_teams', 'Community technology teams registered, now', 'team_level'),
+  teamMembers: family('dvc_community_team_members', 'Members of community technology teams, now', 'team_level'),
+  carriedOver: family('dvc_dossiers_carried_over', 'Dossiers open when the window starts (received before it, not yet resolved or withdrawn)', 'window'),
+  openAtEnd: family('dvc_dossiers_open_at_end', 'Fixed periods: dossiers open when the period ends', 'window'),
+  receivedLate: family(
+    'dvc_dossiers_received_late',
+    'Online submissions officially received more than the allowed working days after submission (Decree 118/2025), by receivedAt',
+    'window',
+  ),
+  receiptOverdue: family('dvc_dossiers_receipt_overdue', 'Online submissions past their receipt deadline and still not received, now'),
+  extended: family('dvc_dossiers_extended', 'Deadline extensions with an apology letter, by extension time', 'window'),
+  integrity: family('dvc_integrity_flags', 'Suspicious completions by reason (see docs/metrics.md for each rule)', 'window', 'reason'),
+  proceduresWithOnline: family(
+    'dvc_procedures_with_online_dossiers',
+    'Online-capable procedures that received at least one online dossier in the window',
+    'window',
+  ),
+  target: family('dvc_target', 'Target of a KPI for the unit in the window, from the targets file', 'kpi', 'window'),
+} satisfies Record<string, UnitFamily>;
 
 export type UnitFamilyId = keyof typeof UNIT_FAMILIES;
 export const UNIT_FAMILY_IDS = Object.keys(UNIT_FAMILIES) as UnitFamilyId[];

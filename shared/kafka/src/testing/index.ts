@@ -19,3 +19,21 @@ export function testKafka(clientId: string, brokers: readonly string[], options:
     ...(options.failFast === true ? { connectionTimeout: 300, retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 } } : {}),
   });
 }
+
+/** Creates a test's own topics (name → partitions) and waits for their leaders. */
+export async function createTestTopics(kafka: KafkaClient, partitions: Readonly<Record<string, number>>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: Object.entries(partitions).map(([topic, numPartitions]) => ({ topic, numPartitions })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes a test's own topics (a failure is left to the broker's retention). */
+export async function deleteTestTopics(kafka: KafkaClient, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [...topics] }).finally(() => admin.disconnect());
+}
