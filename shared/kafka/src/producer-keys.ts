@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
-import { ConfigError, str, type Logger } from '@dvc/config';
-import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile } from '@dvc/keys';
+import { str, type Logger } from '@dvc/config';
+import { DEFAULT_KEYS_FILE, KEYS_RELOADS_HELP, serviceKeysFile } from '@dvc/keys';
 import { producerGate, type ProducerGate } from './producers.js';
 
 /** The value of PRODUCER_KEYS_FILE that turns the check off. */
@@ -30,33 +30,13 @@ export function producerGateFromFile(file: string, options: { logger: Logger; re
     );
     return undefined;
   }
-  const reloads = new Counter({
-    name: 'dvc_producer_keys_reloads_total',
-    help: 'Reloads of the producer keys file after it changed, by outcome (ok, invalid: previous keys kept)',
-    labelNames: ['outcome'],
-    registers: [options.registry],
+  const reloads = new Counter({ name: 'dvc_producer_keys_reloads_total', help: KEYS_RELOADS_HELP, labelNames: ['outcome'], registers: [options.registry] });
+  const keys = serviceKeysFile('PRODUCER_KEYS_FILE', file, {
+    logger: options.logger,
+    now: options.now,
+    reloaded: (outcome) => reloads.inc({ outcome }),
+    hint: `create a producer key with \`dvc keys create --role producer\`, or set PRODUCER_KEYS_FILE=${PRODUCER_KEYS_OFF} to accept every producer`,
   });
-  try {
-    const keys = watchedKeysFile(file, {
-      now: options.now,
-      checkIntervalMs: 1000,
-      onReload: (count) => {
-        reloads.inc({ outcome: 'ok' });
-        options.logger.info({ file, keys: count }, 'producer keys file reloaded');
-      },
-      onError: (error) => {
-        reloads.inc({ outcome: 'invalid' });
-        options.logger.error({ file: error.file, problems: error.problems }, 'producer keys file changed but is invalid; previous keys kept');
-      },
-    });
-    options.logger.info({ file, keys: keys.current().size }, 'producers checked against the keys file');
-    return producerGate((id) => keys.current().byId(id));
-  } catch (error) {
-    if (error instanceof KeysFileError) {
-      throw new ConfigError([
-        `PRODUCER_KEYS_FILE: ${error.message} (create a producer key with \`dvc keys create --role producer\`, or set PRODUCER_KEYS_FILE=${PRODUCER_KEYS_OFF} to accept every producer)`,
-      ]);
-    }
-    throw error;
-  }
+  options.logger.info({ file, keys: keys.current().size }, 'producers checked against the keys file');
+  return producerGate((id) => keys.current().byId(id));
 }

@@ -9,6 +9,8 @@ export interface ServiceKeysOptions {
   now: () => number;
   /** Each reload after the file changed: `ok`, or `invalid` (the previous keys stay in force). */
   reloaded: (outcome: 'ok' | 'invalid') => void;
+  /** Appended to the ConfigError of a file invalid at start: what to do about it. */
+  hint?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export function serviceKeysFile(variable: string, file: string, options: Service
       },
     });
   } catch (error) {
-    if (error instanceof KeysFileError) throw new ConfigError([`${variable}: ${error.message}`]);
+    if (error instanceof KeysFileError) throw new ConfigError([`${variable}: ${error.message}${options.hint === undefined ? '' : ` (${options.hint})`}`]);
     throw error;
   }
 }
