@@ -1,4 +1,4 @@
-import { activeKey, execGroups, scanKeys, type RedisClient } from '@dvc/read-model';
+import { Keys, activeKey, execGroups, scanKeys, type RedisClient } from '@dvc/read-model';
 import { epochKey } from '@dvc/redis';
 
 /** One way two projections differ: where, and each side's value ('absent' when missing). */
@@ -179,7 +179,11 @@ async function scanSuffixes(redis: RedisClient, namespace: string, batch: number
   await scanKeys(redis, `${namespace}:*`, batch, async (keys) => {
     // The base's pointer lives under the base's prefix, and each namespace's epoch sentinel is
     // its own by design: neither is part of the projection.
-    const suffixes = keys.filter((k) => k !== activeKey(namespace) && k !== epochKey(namespace)).map((k) => k.slice(namespace.length));
+    // Neither are the writers' ownership records (which projector owns what, since when).
+    const layout = new Keys(namespace);
+    const suffixes = keys
+      .filter((k) => k !== activeKey(namespace) && k !== epochKey(namespace) && !layout.isBookkeeping(k))
+      .map((k) => k.slice(namespace.length));
     if (suffixes.length > 0) await each(suffixes);
   });
 }

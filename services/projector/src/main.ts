@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { admittingReferenceSpec, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
+import { admittingReferenceSpec, int, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
 import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, eventConsumerSpec, producerGateFromFile } from '@dvc/kafka';
 import { createRedisClient, redisDurabilitySpec, redisSpec, replicasToWait } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
@@ -12,6 +12,12 @@ const spec = {
   ...admittingReferenceSpec,
   ...listenSpec('projector', 9465),
   ...projectionSpec,
+  PROJECTOR_MAX_STATES_PER_PARTITION: int(
+    'open-dossier states held in memory per owned partition; past it the partition reads them from Redis again',
+    1_000_000,
+    1000,
+    100_000_000,
+  ),
 };
 
 /** The composition root: configuration, then the projection handler in the batch consumer runtime and the HTTP shell. */
@@ -44,6 +50,7 @@ await runMain('projector', {
       registry,
       logger,
       now: Date.now,
+      maxStatesPerPartition: config.PROJECTOR_MAX_STATES_PER_PARTITION,
     });
     const consumer = createBatchConsumer({
       kafka,
@@ -59,6 +66,8 @@ await runMain('projector', {
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       },
       partitionsConcurrently: config.PROJECTOR_CONCURRENCY,
+      // A rejoin may have handed this instance's partitions to another one meanwhile: take them over afresh.
+      onAssignment: () => projection.release(),
       sessionTimeoutMs: config.PROJECTOR_SESSION_TIMEOUT_MS,
       ...(producers === undefined ? {} : { producers }),
     });

@@ -3,7 +3,7 @@ import type { Logger } from '@dvc/config';
 import { DvcError, ADMISSION_CODES, beyondRetention, type AdmissionLimits, type ProjectionContext } from '@dvc/domain';
 import { refusalLetter, type AdmittedBatch, type BatchHandler, type DeadLetterPublisher } from '@dvc/kafka';
 import { resolveActiveNamespace } from '@dvc/read-model';
-import { EpochGuard, ProjectionStore, applyEvents, type Durability, type RedisClient } from '@dvc/redis';
+import { EpochGuard, OwnedStates, ProjectionStore, type Durability, type RedisClient } from '@dvc/redis';
 import { counter, gauge } from '@dvc/service';
 
 export interface ProjectionDeps {
@@ -26,6 +26,8 @@ export interface ProjectionDeps {
   logger: Logger;
   /** Wall clock, for the "last applied" health timestamp and dead-letter headers. */
   now: () => number;
+  /** At most this many states held in memory per owned partition (PROJECTOR_MAX_STATES_PER_PARTITION). */
+  maxStatesPerPartition: number;
 }
 
 /** What one batch is decoded, admitted and folded with: one snapshot of the reference data. */
@@ -37,6 +39,8 @@ export interface BatchRules {
 export interface Projection extends BatchHandler<BatchRules> {
   /** Why the live namespace is known to have lost data (nothing is applied until it is rebuilt), or undefined. */
   dataLoss(): string | undefined;
+  /** Forgets the partitions owned so far (the consumer rejoined its group: each is taken over again on its next batch). */
+  release(): void;
 }
 
 /**
@@ -75,6 +79,10 @@ const HELP = {
     'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
   beyond: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
   dataLossGauge: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
+  conflicts: 'Unit writes refused because a writer that owns no partition (a rebuild tail, a tool) changed the unit since it was read: re-read and recomputed',
+  statesRead: 'Subject states read from Redis because memory did not hold them (first touch after a take-over, closed dossiers, other subjects)',
+  held: 'Subject states held in memory for the partitions this instance owns (open dossiers)',
+  takeovers: 'Partitions this instance took over (a new fencing epoch): after a start, a rebalance or a failed batch',
 } as const;
 
 /**
@@ -91,7 +99,11 @@ export function createProjection(deps: ProjectionDeps): Projection {
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
   for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
-  const conflicts = counter(deps.registry, 'dvc_projector_write_conflicts_total', 'Unit writes that lost a compare-and-set race and were recomputed');
+  const conflicts = counter(deps.registry, 'dvc_projector_write_conflicts_total', HELP.conflicts);
+  const statesRead = counter(deps.registry, 'dvc_projector_states_read_total', HELP.statesRead);
+  const takeovers = counter(deps.registry, 'dvc_projector_partition_takeovers_total', HELP.takeovers);
+  let owned: OwnedStates | undefined;
+  const held = gauge(deps.registry, 'dvc_projector_states_held', HELP.held);
   const beyond = counter(deps.registry, 'dvc_projector_events_beyond_retention_total', HELP.beyond, ['type']);
   const dataLossGauge = gauge(deps.registry, 'dvc_projector_data_loss', HELP.dataLossGauge);
   let lost: string | undefined;
@@ -116,7 +128,12 @@ export function createProjection(deps: ProjectionDeps): Projection {
     dataLossGauge.set(0);
     const events = admitted.map((m) => m.event);
     for (const event of events) if (beyondRetention(event, rules.ctx)) beyond.inc({ type: event.type });
-    const stats = await applyEvents(store, events, rules.ctx, deps.now, deps.expireAt);
+    // The partitions are owned per namespace: after a rebuild's switch the new one is taken over.
+    if (owned?.namespace !== store.keys.namespace) owned = new OwnedStates(store, { maxStatesPerPartition: deps.maxStatesPerPartition });
+    const stats = await owned.apply(partition, events, rules.ctx, deps.now, deps.expireAt);
+    statesRead.inc(stats.reads);
+    if (stats.tookOver) takeovers.inc();
+    held.set(owned.held());
     if (refused.length > 0) {
       const letters = refused.map((r) => refusalLetter(topic, partition, r));
       await deps.deadLetters.publish(letters, new Date(deps.now()));
@@ -132,5 +149,5 @@ export function createProjection(deps: ProjectionDeps): Projection {
     if (stats.conflicts > 0) conflicts.inc(stats.conflicts);
   };
 
-  return { rules: deps.rulesAt, handle, dataLoss: () => lost };
+  return { rules: deps.rulesAt, handle, dataLoss: () => lost, release: () => owned?.release() };
 }

@@ -61,6 +61,11 @@ export interface BatchConsumerOptions<R extends { admission: AdmissionLimits }> 
   sessionTimeoutMs?: number;
   lagIntervalMs?: number;
   /**
+   * Called each time this instance (re)joins its group, before any batch of the new assignment:
+   * partitions it held may have been someone else's meanwhile (kafkajs rebalances eagerly).
+   */
+  onAssignment?: () => void;
+  /**
    * Who may write (`PRODUCER_KEYS_FILE`): a message without a known producer key id in its header
    * dvc-producer-key is refused `unauthenticated` before it is decoded, an admitted event outside
    * its key's units or types `forbidden` (`judgeMessage`). Absent: every producer is accepted.
@@ -178,6 +183,7 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        options.onAssignment?.();
         running = true;
         logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
       });

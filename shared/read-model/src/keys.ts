@@ -25,6 +25,22 @@ export class Keys {
   meta(unitId: string): string {
     return `${this.unit(unitId)}:meta`;
   }
+  /**
+   * The unit's writer bookkeeping (not part of the projection): field `<partition>` holds the
+   * fencing epoch of the projector that owns that partition's share of the unit, field `ext`
+   * counts writes by writers that own no partition (a rebuild's tail, tools).
+   */
+  owners(unitId: string): string {
+    return `${this.unit(unitId)}:own`;
+  }
+  /** The fencing epoch counter of one partition of the events topic (INCR on every take-over). */
+  partitionOwner(partition: number): string {
+    return `${this.namespace}:partition:${partition}:owner`;
+  }
+  /** True for the writers' bookkeeping keys (owners, partition epochs), which hold no projection data. */
+  isBookkeeping(key: string): boolean {
+    return key.endsWith(':own') || key.startsWith(`${this.namespace}:partition:`);
+  }
 }
 
 /** Thrown when a stored state is not `<revision>|<JSON>`: the namespace was written by something else. */

@@ -1,45 +1,27 @@
 -- Applies one projection batch to one unit atomically, or nothing at all.
 -- Every key belongs to the same unit hash tag, so this also runs on Redis Cluster.
 --
--- KEYS[1] meta hash, then nStates subject state strings, nBuckets bucket hashes and
--- nSets sorted sets, in ARGV order.
+-- KEYS[1] meta hash, KEYS[2] the unit's owners hash, then nStates subject state strings,
+-- nBuckets bucket hashes and nSets sorted sets, in ARGV order.
 -- ARGV: nStates, nBuckets, nSets, appliedAtMs, lastEventMs ('' when none), then
 --   per state:  expected revision ('' = absent), new value '<revision>|<JSON>'
 --   per bucket: packed increments 'field\nn\nfield\nn…', expiry ('' = none, else epoch ms)
 --   meta:       packed increments
 --   per set:    packed upserts 'member\nscore…', packed removals 'member\nmember…'
--- The meta hash gets lastAppliedMs, lastEventMs (the latest) and revision (+1 per applied call).
+-- The meta hash gets lastAppliedMs, lastEventMs (the latest) and revision (+1 per applied call);
+-- the owners hash's `ext` gets +1: this writer owns no partition, so the projectors that own
+-- partitions of the unit learn that their in-memory states of it may be stale (owned.lua).
 -- Returns 0 when applied, or the 1-based index of the first state whose revision differs
 -- from the expected one (another writer got there first: re-read and retry).
 local nStates = tonumber(ARGV[1])
 local nBuckets = tonumber(ARGV[2])
 local nSets = tonumber(ARGV[3])
 
--- Calls fn(a, b) for each pair of a packed 'a\nb\na\nb…' argument.
-local function eachPair(packed, fn)
-  local pos = 1
-  local len = #packed
-  while pos <= len do
-    local sep = string.find(packed, '\n', pos, true)
-    local stop = string.find(packed, '\n', sep + 1, true) or (len + 1)
-    fn(string.sub(packed, pos, sep - 1), string.sub(packed, sep + 1, stop - 1))
-    pos = stop + 1
-  end
-end
-
-local function eachItem(packed, fn)
-  local pos = 1
-  local len = #packed
-  while pos <= len do
-    local stop = string.find(packed, '\n', pos, true) or (len + 1)
-    fn(string.sub(packed, pos, stop - 1))
-    pos = stop + 1
-  end
-end
+-- eachPair and eachItem come from packed.lua.
 
 local i = 6
 for s = 1, nStates do
-  local current = redis.call('GET', KEYS[1 + s])
+  local current = redis.call('GET', KEYS[2 + s])
   local revision = ''
   if current then revision = string.sub(current, 1, string.find(current, '|', 1, true) - 1) end
   if revision ~= ARGV[i] then return s end
@@ -47,10 +29,10 @@ for s = 1, nStates do
 end
 i = 6
 for s = 1, nStates do
-  redis.call('SET', KEYS[1 + s], ARGV[i + 1])
+  redis.call('SET', KEYS[2 + s], ARGV[i + 1])
   i = i + 2
 end
-local k = 1 + nStates
+local k = 2 + nStates
 for _ = 1, nBuckets do
   k = k + 1
   local key = KEYS[k]
@@ -72,6 +54,7 @@ redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[4])
 -- reader that saw the same revision before knows the unit's keys are unchanged (the exporter's
 -- per-unit cache).
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
+redis.call('HINCRBY', KEYS[2], 'ext', 1)
 if ARGV[5] ~= '' then
   local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
   if tonumber(ARGV[5]) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', ARGV[5]) end

@@ -13,3 +13,4 @@ export {
   type RedisTarget,
   type SeedNode,
 } from '@dvc/read-model';
+export { OwnedStates, PartitionFencedError, ForeignWritesError, type OwnedApplyStats, type OwnedStatesOptions } from './owned.js';

@@ -5,12 +5,42 @@ import { subjectKeysOf } from '@dvc/domain';
 import { DvcError } from '@dvc/domain';
 import { Keys, assertNamespace, execGroups, listUnits, parseStoredState, unlinkMatching, type RedisClient } from '@dvc/read-model';
 
-const APPLY_LUA = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
+/** A write script's source: the shared helpers of packed.lua, then the script itself. */
+export function writeScript(name: string): string {
+  const read = (file: string) => readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+  return `${read('packed.lua')}\n${read(name)}`;
+}
+
+const APPLY_LUA = writeScript('apply.lua');
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     dvcApply(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
   }
+}
+
+/**
+ * The keys and arguments of a unit's changes beyond its states, in the order both write
+ * scripts take them (apply.lua, owned.lua): each bucket's packed increments and expiry, the
+ * meta increments, each set's packed upserts and removals. Packed arguments ('\n'-separated;
+ * identifiers never hold control characters) are far fewer for the client to encode than one
+ * per field.
+ */
+export function changeBody(keys: Keys, change: UnitChanges, expireAt: (bucket: string) => number | undefined): { keys: string[]; args: (string | number)[] } {
+  const out: { keys: string[]; args: (string | number)[] } = { keys: [], args: [] };
+  for (const [bucket, fields] of change.counters) {
+    out.keys.push(keys.bucket(change.unitId, bucket));
+    out.args.push(packPairs(fields), expireAt(bucket) ?? '');
+  }
+  const meta = new Map<string, number>();
+  for (const [type, n] of change.applied) meta.set(`applied:${type}`, n);
+  for (const [type, n] of change.duplicates) meta.set(`duplicate:${type}`, n);
+  out.args.push(packPairs(meta));
+  for (const [set, { upsert, remove }] of change.sets) {
+    out.keys.push(keys.set(change.unitId, set));
+    out.args.push(packPairs(upsert), [...remove].join('\n'));
+  }
+  return out;
 }
 
 /**
@@ -43,6 +73,24 @@ export class ReplicationError extends DvcError {
   readonly retriable = true;
 }
 
+/**
+ * Throws ReplicationError unless every unit's write (first reply of its group) was followed by a
+ * WAIT (second reply) that counted the required replicas.
+ */
+export function confirmReplicas(durability: Durability, units: readonly string[], results: readonly (readonly unknown[] | undefined)[]): void {
+  if (durability.replicas === 0) return;
+  const unconfirmed: string[] = [];
+  units.forEach((unitId, index) => {
+    const replicas = results[index]?.[1];
+    if (Number(replicas) < durability.replicas) unconfirmed.push(`${unitId} (${String(replicas)})`);
+  });
+  if (unconfirmed.length > 0) {
+    throw new ReplicationError(
+      `writes of units ${unconfirmed.join(', ')} reached fewer than ${durability.replicas} replica(s) within ${durability.timeoutMs} ms`,
+    );
+  }
+}
+
 /** `key\nvalue\nkey\nvalue…`; an infinite score is written as Redis' '+inf'. */
 function packPairs(pairs: ReadonlyMap<string, number>): string {
   let out = '';
@@ -61,9 +109,9 @@ export class ProjectionStore {
   readonly keys: Keys;
 
   constructor(
-    private readonly redis: RedisClient,
+    readonly redis: RedisClient,
     namespace: string,
-    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
+    readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
   ) {
     assertNamespace(namespace);
     this.keys = new Keys(namespace);
@@ -125,46 +173,31 @@ export class ProjectionStore {
       this.redis,
       changes.map((change) => (pipeline) => {
         const read = reads.get(change.unitId);
-        const keys: string[] = [this.keys.meta(change.unitId)];
+        const keys: string[] = [this.keys.meta(change.unitId), this.keys.owners(change.unitId)];
         const args: (string | number)[] = [change.states.size, change.counters.size, change.sets.size, appliedAtMs, change.lastEventMs ?? ''];
         for (const [subject, state] of change.states) {
           keys.push(this.keys.state(change.unitId, subject));
           const revision = read?.revisions.get(subject);
           args.push(revision ?? '', `${(revision ?? 0) + 1}|${JSON.stringify(state)}`);
         }
-        // Each bucket's increments, the meta increments and each set's changes travel as one
-        // packed argument ('\n'-separated; identifiers never hold control characters): far
-        // fewer arguments for the client to encode than one per field.
-        for (const [bucket, fields] of change.counters) {
-          keys.push(this.keys.bucket(change.unitId, bucket));
-          args.push(packPairs(fields), expireAt(bucket) ?? '');
-        }
-        const meta = new Map<string, number>();
-        for (const [type, n] of change.applied) meta.set(`applied:${type}`, n);
-        for (const [type, n] of change.duplicates) meta.set(`duplicate:${type}`, n);
-        args.push(packPairs(meta));
-        for (const [set, { upsert, remove }] of change.sets) {
-          keys.push(this.keys.set(change.unitId, set));
-          args.push(packPairs(upsert), [...remove].join('\n'));
-        }
+        const body = changeBody(this.keys, change, expireAt);
+        keys.push(...body.keys);
+        args.push(...body.args);
         pipeline.dvcApply(keys.length, ...keys, ...args);
         // Same pipeline, same node and connection: WAIT counts the replicas holding this write.
         if (this.durability.replicas > 0) pipeline.call('WAIT', this.durability.replicas, this.durability.timeoutMs);
       }),
     );
+    confirmReplicas(
+      this.durability,
+      changes.map((c) => c.unitId),
+      results,
+    );
     const outcome: WriteOutcome = { applied: [], conflicted: [] };
-    const unconfirmed: string[] = [];
     changes.forEach((change, index) => {
-      const [result, replicas] = results[index] ?? [];
-      if (result === 0) outcome.applied.push(change.unitId);
+      if (results[index]?.[0] === 0) outcome.applied.push(change.unitId);
       else outcome.conflicted.push(change.unitId);
-      if (this.durability.replicas > 0 && Number(replicas) < this.durability.replicas) unconfirmed.push(`${change.unitId} (${String(replicas)})`);
     });
-    if (unconfirmed.length > 0) {
-      throw new ReplicationError(
-        `writes of units ${unconfirmed.join(', ')} reached fewer than ${this.durability.replicas} replica(s) within ${this.durability.timeoutMs} ms`,
-      );
-    }
     return outcome;
   }
 

@@ -1,0 +1,118 @@
+import { createRedisClient } from '@dvc/read-model';
+import { validateEvent, type DvcEvent } from '@dvc/domain';
+import { testProjectionContext } from '@dvc/domain/testing';
+import { redisTargets, uniqueName } from '@dvc/testing';
+import { applyEvents } from './apply.js';
+import { OwnedStates, PartitionFencedError } from './owned.js';
+import { ProjectionStore } from './store.js';
+
+const ctx = testProjectionContext();
+const LIMITS = { maxStatesPerPartition: 1000 };
+
+function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved', day = 20): DvcEvent {
+  const data =
+    type === 'received'
+      ? {
+          dossierId: dossier,
+          unitId: unit,
+          procedureId: 'P',
+          channel: 'online',
+          receivedAt: `2022-06-${day}T08:00:00+07:00`,
+          dueAt: '2022-06-28T08:00:00+07:00',
+        }
+      : { dossierId: dossier, unitId: unit, resolvedAt: '2022-06-22T08:00:00+07:00', outcome: 'approved', processedOnline: false };
+  const result = validateEvent({
+    specversion: '1.0',
+    id,
+    source: 'test',
+    type: `vn.dvc.dossier.${type}`,
+    time: '2022-06-22T08:00:00+07:00',
+    subject: dossier,
+    unitid: unit,
+    data,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.event;
+}
+
+const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
+  const redis = createRedisClient({ url, connectionName: 'dvc-test' });
+  const namespace = uniqueName('own').replace(/[^a-z0-9-]/g, '');
+  const store = new ProjectionStore(redis, namespace);
+  const online = (unit: string, day: number) => redis.hget(store.keys.bucket(unit, `2022-06-${day}`), 'rcv:online');
+
+  afterAll(async () => {
+    await store.dropNamespace();
+    redis.disconnect();
+  });
+
+  it('writes without reading what it holds, and counts a redelivered batch once', async () => {
+    const owner = new OwnedStates(store, LIMITS);
+    const batch = [event('a-1', 'a', 'A1', 'received'), event('a-2', 'a', 'A2', 'received')];
+    const first = await owner.apply(0, batch, ctx, () => 1);
+    expect({ applied: sum(first.applied), reads: first.reads, tookOver: first.tookOver }).toEqual({ applied: 2, reads: 2, tookOver: true });
+    // Both dossiers are open: held, so the redelivery reads nothing and finds both ids.
+    const again = await owner.apply(0, batch, ctx, () => 2);
+    expect({ applied: sum(again.applied), duplicates: sum(again.duplicates), reads: again.reads, tookOver: again.tookOver }).toEqual({
+      applied: 0,
+      duplicates: 2,
+      reads: 0,
+      tookOver: false,
+    });
+    expect(await online('a', 20)).toBe('2');
+    // Resolved dossiers leave memory; a late copy of an event is still recognised (read again).
+    await owner.apply(0, [event('a-3', 'a', 'A1', 'resolved')], ctx, () => 3);
+    expect(owner.held()).toBe(1);
+    const late = await owner.apply(0, [event('a-1', 'a', 'A1', 'received')], ctx, () => 4);
+    expect({ duplicates: sum(late.duplicates), reads: late.reads }).toEqual({ duplicates: 1, reads: 1 });
+    expect(await online('a', 20)).toBe('2');
+  });
+
+  it("refuses a previous owner's late write once another instance took the partition over", async () => {
+    const old = new OwnedStates(store, LIMITS);
+    await old.apply(1, [event('b-1', 'b', 'B1', 'received')], ctx, () => 1);
+    const next = new OwnedStates(store, LIMITS);
+    const taken = await next.apply(1, [event('b-2', 'b', 'B2', 'received')], ctx, () => 2);
+    expect(taken.tookOver).toBe(true);
+    // The old owner still believes it owns partition 1: its write to unit b is refused, whole.
+    await expect(old.apply(1, [event('b-3', 'b', 'B3', 'received')], ctx, () => 3)).rejects.toBeInstanceOf(PartitionFencedError);
+    expect(await online('b', 20)).toBe('2');
+    expect(await redis.exists(store.keys.state('b', 'dossier:B3'))).toBe(0);
+    // Another partition's share of the same unit is not affected by that take-over.
+    await old.apply(2, [event('b-4', 'b', 'B4', 'received')], ctx, () => 4);
+    expect(await online('b', 20)).toBe('3');
+    // The new owner goes on; once the old one rejoins and takes over again, it goes on too.
+    await next.apply(1, [event('b-5', 'b', 'B5', 'received')], ctx, () => 5);
+    old.release();
+    const back = await old.apply(1, [event('b-3', 'b', 'B3', 'received'), event('b-5', 'b', 'B5', 'received')], ctx, () => 6);
+    expect({ applied: sum(back.applied), duplicates: sum(back.duplicates), tookOver: back.tookOver }).toEqual({ applied: 1, duplicates: 1, tookOver: true });
+    expect(await online('b', 20)).toBe('5');
+  });
+
+  it("re-reads a unit another kind of writer changed behind its back, and loses none of that writer's events", async () => {
+    const owner = new OwnedStates(store, LIMITS);
+    await owner.apply(3, [event('c-1', 'c', 'C1', 'received')], ctx, () => 1);
+    // A writer that owns no partition (a rebuild's tail) resolves C1 through the compare-and-set path.
+    await applyEvents(store, [event('c-2', 'c', 'C1', 'resolved')], ctx, () => 2);
+    // The owner's memory says C1 is open; the unit's `ext` moved, so it is read again first.
+    const stats = await owner.apply(3, [event('c-2', 'c', 'C1', 'resolved'), event('c-3', 'c', 'C2', 'received')], ctx, () => 3);
+    expect({ applied: sum(stats.applied), duplicates: sum(stats.duplicates), conflicts: stats.conflicts }).toEqual({ applied: 1, duplicates: 1, conflicts: 0 });
+    const state = JSON.parse((await redis.get(store.keys.state('c', 'dossier:C1')))!.replace(/^\d+\|/, '')) as { ids: string[]; resolvedAt?: number };
+    expect({ ids: state.ids, resolved: state.resolvedAt !== undefined }).toEqual({ ids: ['c-1', 'c-2'], resolved: true });
+    expect(await redis.hget(store.keys.bucket('c', '2022-06-22'), 'flow_out')).toBe('1');
+  });
+
+  it('recomputes when the other writer strikes between what it holds and its write', async () => {
+    const owner = new OwnedStates(store, LIMITS);
+    await owner.apply(4, [event('d-1', 'd', 'D1', 'received')], ctx, () => 1);
+    // Another dossier of the unit, through the compare-and-set path: the unit's `ext` moves.
+    await applyEvents(store, [event('d-2', 'd', 'D2', 'received')], ctx, () => 2);
+    // D1 is held, so nothing is read: the write is refused, the unit read again and recomputed.
+    const stats = await owner.apply(4, [event('d-3', 'd', 'D1', 'resolved')], ctx, () => 3);
+    expect({ applied: sum(stats.applied), conflicts: stats.conflicts, reads: stats.reads }).toEqual({ applied: 1, conflicts: 1, reads: 1 });
+    expect(await online('d', 20)).toBe('2');
+    expect(await redis.hget(store.keys.bucket('d', '2022-06-22'), 'flow_out')).toBe('1');
+  });
+});

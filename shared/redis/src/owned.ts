@@ -1,0 +1,313 @@
+import type { Result } from 'ioredis';
+import { DvcError, groupByUnit, projectUnit, subjectKeysOf, type DvcEvent, type EventType, type ProjectionContext, type SubjectState } from '@dvc/domain';
+import { execGroups, parseStoredState } from '@dvc/read-model';
+import type { ApplyStats } from './apply.js';
+import { changeBody, confirmReplicas, writeScript, type ProjectionStore } from './store.js';
+
+const FENCE_LUA = writeScript('fence.lua');
+const OWNED_LUA = writeScript('owned.lua');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    dvcFence(numKeys: number, ...args: (string | number)[]): Result<number | [number, (string | null)[]], Context>;
+    dvcOwned(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+/** Thrown when another projector took a partition over: this one must stop writing it (the batch stays uncommitted). */
+export class PartitionFencedError extends DvcError {
+  readonly code = 'DVC_PARTITION_FENCED';
+
+  readonly retriable = true;
+}
+
+/** Thrown when a unit keeps being rewritten by writers that own no partition (a rebuild's tail) faster than this one can re-read it. */
+export class ForeignWritesError extends DvcError {
+  readonly code = 'DVC_FOREIGN_WRITES';
+
+  readonly retriable = true;
+}
+
+/** A state as the owner holds it: the stored revision it was read or last written at, and the content (undefined: absent). */
+interface Held {
+  revision: number;
+  state: SubjectState | undefined;
+}
+
+/** One unit's share of a partition: its states held in memory and the `ext` count they are current for. */
+interface HeldUnit {
+  ext: number;
+  states: Map<string, Held>;
+}
+
+/** A partition this instance owns in one namespace: its fencing epoch and the states it holds. */
+interface Owned {
+  epoch: number;
+  units: Map<string, HeldUnit>;
+  /** States held, over all units. */
+  size: number;
+}
+
+/** What a batch of one partition did, beyond ApplyStats. */
+export interface OwnedApplyStats extends ApplyStats {
+  /** States that were not in memory and were read from Redis. */
+  reads: number;
+  /** True when this batch took the partition over (a new fencing epoch). */
+  tookOver: boolean;
+}
+
+export interface OwnedStatesOptions {
+  /** At most this many states are held per partition; past it the partition's memory is cleared (and refilled by reads). */
+  maxStatesPerPartition: number;
+}
+
+const MAX_ATTEMPTS = 20;
+
+/** Open dossiers are what later events change; every other state is read again on the rare event that touches it. */
+function worthHolding(state: SubjectState | undefined): boolean {
+  return state !== undefined && state.kind === 'dossier' && state.resolvedAt === undefined && state.withdrawnAt === undefined;
+}
+
+function add(map: Map<EventType, number>, from: ReadonlyMap<EventType, number>): void {
+  for (const [type, n] of from) map.set(type, (map.get(type) ?? 0) + n);
+}
+
+/**
+ * The projector's write path for partitions it owns. Every event that changes a subject is keyed
+ * by the subject's routing key (a payment by its dossier), so one partition's events are the
+ * only ones that change its subjects' states: the instance that owns the partition keeps those
+ * states in memory, folds each batch into them, and writes each unit's share of the batch as one
+ * atomic script on the unit's hash tag (owned.lua) without reading a single state.
+ *
+ * Ownership is fenced. Taking a partition increments its epoch counter; the first read of a unit
+ * (fence.lua) records that epoch in the unit's owners hash, and a unit refuses writes of that
+ * partition by any other epoch, so a previous owner's late write is refused instead of
+ * overwriting newer states. Writers that own no partition (apply.lua: a rebuild's tail, tools)
+ * count their writes in the owners hash (`ext`); a unit whose count moved since it was read is
+ * re-read and recomputed, so their writes are never overwritten either.
+ *
+ * Only open dossiers stay in memory after a write; anything else (and anything a restart,
+ * rebalance or failure dropped) is read again the first time a batch touches it.
+ */
+export class OwnedStates {
+  readonly #owned = new Map<number, Owned>();
+
+  constructor(
+    private readonly store: ProjectionStore,
+    private readonly options: OwnedStatesOptions,
+  ) {
+    const redis = store.redis;
+    if (typeof (redis as { dvcFence?: unknown }).dvcFence !== 'function') redis.defineCommand('dvcFence', { lua: FENCE_LUA });
+    if (typeof (redis as { dvcOwned?: unknown }).dvcOwned !== 'function') redis.defineCommand('dvcOwned', { lua: OWNED_LUA });
+  }
+
+  /** The namespace written. */
+  get namespace(): string {
+    return this.store.keys.namespace;
+  }
+
+  /** Forgets every partition (after a rebalance: each one is taken over again on its next batch). */
+  release(): void {
+    this.#owned.clear();
+  }
+
+  /** States held in memory, over all partitions. */
+  held(): number {
+    let n = 0;
+    for (const owned of this.#owned.values()) n += owned.size;
+    return n;
+  }
+
+  /**
+   * Applies one batch of one partition (events in offset order) with exactly-once effect. On any
+   * failure the partition's memory is dropped (states may have been folded in place), so the
+   * retried batch starts from what Redis holds.
+   */
+  async apply(
+    partition: number,
+    events: readonly DvcEvent[],
+    ctx: ProjectionContext,
+    now: () => number,
+    expireAt: (bucket: string) => number | undefined = () => undefined,
+  ): Promise<OwnedApplyStats> {
+    try {
+      return await this.#apply(partition, events, ctx, now, expireAt);
+    } catch (error) {
+      this.#owned.delete(partition);
+      throw error;
+    }
+  }
+
+  async #apply(
+    partition: number,
+    events: readonly DvcEvent[],
+    ctx: ProjectionContext,
+    now: () => number,
+    expireAt: (bucket: string) => number | undefined,
+  ): Promise<OwnedApplyStats> {
+    const stats: OwnedApplyStats = { applied: new Map(), duplicates: new Map(), conflicts: 0, reads: 0, tookOver: false };
+    let owned = this.#owned.get(partition);
+    if (owned === undefined) {
+      const epoch = await this.store.redis.incr(this.store.keys.partitionOwner(partition));
+      owned = { epoch, units: new Map(), size: 0 };
+      this.#owned.set(partition, owned);
+      stats.tookOver = true;
+    }
+    let pending = groupByUnit(events);
+    const listed = new Set<string>();
+    for (let attempt = 1; pending.size > 0; attempt++) {
+      if (attempt > MAX_ATTEMPTS) {
+        throw new ForeignWritesError(`units ${[...pending.keys()].join(', ')} kept being rewritten by other writers for ${MAX_ATTEMPTS} attempts`);
+      }
+      stats.reads += await this.#load(partition, owned, pending);
+      const changes = [...pending].map(([unitId, unitEvents]) => {
+        const unit = owned.units.get(unitId);
+        const before = new Map<string, SubjectState | undefined>();
+        for (const event of unitEvents) for (const key of subjectKeysOf(event)) before.set(key, unit?.states.get(key)?.state);
+        return projectUnit(unitId, unitEvents, before, ctx);
+      });
+      // The unit set lives on its own slot: added first, so a unit whose keys exist is always listed.
+      const unlisted = changes.map((c) => c.unitId).filter((u) => !listed.has(u));
+      if (unlisted.length > 0) {
+        await this.store.redis.sadd(this.store.keys.units(), ...unlisted);
+        for (const u of unlisted) listed.add(u);
+      }
+      const results = await this.#write(partition, owned, changes, now(), expireAt);
+      const retry = new Map<string, DvcEvent[]>();
+      changes.forEach((change, index) => {
+        const result = results[index]?.[0];
+        const unit = owned.units.get(change.unitId);
+        if (result === -1) {
+          throw new PartitionFencedError(
+            `partition ${partition} of ${this.namespace} is no longer owned by epoch ${owned.epoch} (unit ${change.unitId} names another owner): another projector took it over`,
+          );
+        }
+        if (result !== 0 || unit === undefined) {
+          // Written by a writer that owns no partition since it was read: read it again.
+          owned.size -= unit?.states.size ?? 0;
+          owned.units.delete(change.unitId);
+          retry.set(change.unitId, pending.get(change.unitId) ?? []);
+          stats.conflicts += 1;
+          return;
+        }
+        for (const [key, state] of change.states) {
+          const held = unit.states.get(key);
+          const revision = (held?.revision ?? 0) + 1;
+          if (worthHolding(state)) {
+            if (held === undefined) owned.size += 1;
+            unit.states.set(key, { revision, state });
+          } else if (held !== undefined) {
+            unit.states.delete(key);
+            owned.size -= 1;
+          }
+        }
+        add(stats.applied, change.applied);
+        add(stats.duplicates, change.duplicates);
+      });
+      pending = retry;
+    }
+    if (owned.size > this.options.maxStatesPerPartition) {
+      // Past the bound the memory is cleared; the fence stays, the states are read again.
+      owned.units.clear();
+      owned.size = 0;
+    }
+    return stats;
+  }
+
+  /**
+   * Reads (and fences) what the batch needs and memory does not hold: one fence.lua per unit with
+   * missing states, all pipelined. A unit whose `ext` moved (another kind of writer wrote it) is
+   * dropped from memory and read whole. Returns the states read.
+   */
+  async #load(partition: number, owned: Owned, groups: ReadonlyMap<string, readonly DvcEvent[]>): Promise<number> {
+    const wanted: { unitId: string; subjects: string[] }[] = [];
+    for (const [unitId, events] of groups) {
+      const unit = owned.units.get(unitId);
+      const subjects = new Set<string>();
+      for (const event of events) for (const key of subjectKeysOf(event)) if (unit?.states.has(key) !== true) subjects.add(key);
+      if (unit === undefined || subjects.size > 0) wanted.push({ unitId, subjects: [...subjects] });
+    }
+    if (wanted.length === 0) return 0;
+    const keys = this.store.keys;
+    const results = await execGroups(
+      this.store.redis,
+      wanted.map(
+        ({ unitId, subjects }) =>
+          (pipeline) =>
+            pipeline.dvcFence(1 + subjects.length, keys.owners(unitId), ...subjects.map((s) => keys.state(unitId, s)), partition, owned.epoch),
+      ),
+    );
+    let reads = 0;
+    const stale: string[] = [];
+    wanted.forEach(({ unitId, subjects }, index) => {
+      const reply = results[index]?.[0] as number | [number, (string | null)[]];
+      if (reply === -1 || !Array.isArray(reply)) {
+        throw new PartitionFencedError(`partition ${partition} of ${this.namespace}: unit ${unitId} is held by a newer owner than epoch ${owned.epoch}`);
+      }
+      const [ext, values] = reply;
+      let unit = owned.units.get(unitId);
+      if (unit !== undefined && unit.ext !== ext) {
+        owned.size -= unit.states.size;
+        owned.units.delete(unitId);
+        stale.push(unitId);
+        return;
+      }
+      if (unit === undefined) owned.units.set(unitId, (unit = { ext, states: new Map() }));
+      subjects.forEach((subject, i) => {
+        const raw = values[i] ?? null;
+        const held: Held = raw === null ? { revision: 0, state: undefined } : parseStoredState(raw, keys.state(unitId, subject));
+        unit.states.set(subject, held);
+        owned.size += 1;
+        reads += 1;
+      });
+    });
+    if (stale.length > 0) {
+      const again = new Map<string, readonly DvcEvent[]>();
+      for (const unitId of stale) again.set(unitId, groups.get(unitId) ?? []);
+      reads += await this.#load(partition, owned, again);
+    }
+    return reads;
+  }
+
+  /** Writes each unit's changes with owned.lua (no state read), all pipelined; WAIT after each when replicas are required. */
+  async #write(
+    partition: number,
+    owned: Owned,
+    changes: readonly ReturnType<typeof projectUnit>[],
+    appliedAtMs: number,
+    expireAt: (bucket: string) => number | undefined,
+  ): Promise<unknown[][]> {
+    const keys = this.store.keys;
+    const durability = this.store.durability;
+    const results = await execGroups(
+      this.store.redis,
+      changes.map((change) => (pipeline) => {
+        const unit = owned.units.get(change.unitId);
+        const head: string[] = [keys.meta(change.unitId), keys.owners(change.unitId)];
+        const args: (string | number)[] = [
+          partition,
+          owned.epoch,
+          unit?.ext ?? 0,
+          change.states.size,
+          change.counters.size,
+          change.sets.size,
+          appliedAtMs,
+          change.lastEventMs ?? '',
+        ];
+        for (const [subject, state] of change.states) {
+          head.push(keys.state(change.unitId, subject));
+          args.push(`${(unit?.states.get(subject)?.revision ?? 0) + 1}|${JSON.stringify(state)}`);
+        }
+        const body = changeBody(keys, change, expireAt);
+        pipeline.dvcOwned(head.length + body.keys.length, ...head, ...body.keys, ...args, ...body.args);
+        if (durability.replicas > 0) pipeline.call('WAIT', durability.replicas, durability.timeoutMs);
+      }),
+    );
+    confirmReplicas(
+      durability,
+      changes.map((c) => c.unitId),
+      results,
+    );
+    return results;
+  }
+}
