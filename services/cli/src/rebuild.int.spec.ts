@@ -88,6 +88,7 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
         now: () => Date.parse('2022-07-01T00:00:00Z'),
         after: 0,
         batchSize: 50,
+        sole: true,
         onBatch: (_, n) => batches.push(n),
       });
       expect(built).toEqual({ position: events.length, events: events.length, skipped: {} });
@@ -191,7 +192,7 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     const built = new ProjectionStore(redis, `${dirty}.built`);
     const expected = new ProjectionStore(redis, `${dirty}.expected`);
     try {
-      const result = await applyHistory({ events: store, projection: built, rules, admission, now: () => wallMs, after: 0, batchSize: 4 });
+      const result = await applyHistory({ events: store, projection: built, rules, admission, now: () => wallMs, after: 0, batchSize: 4, sole: true });
       expect(result).toEqual({ position: clean.length + 2, events: clean.length + 2, skipped: { 'future-time': 1, 'before-history-start': 1 } });
       await applyEvents(expected, clean, rules.ctxAt(wallMs), () => wallMs, rules.expireAt);
       expect(await diffProjections(redis, `${dirty}.expected`, `${dirty}.built`)).toEqual([]);

@@ -3,7 +3,7 @@ import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, 
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
 import { listUnits, pinnedView, readSnapshots, type LiveState, type RedisClient } from '@dvc/read-model';
-import { applyEvents, type ProjectionStore } from '@dvc/redis';
+import { OwnedStates, applyEvents, type ProjectionStore } from '@dvc/redis';
 
 export interface ApplyHistoryOptions {
   events: EventStore;
@@ -22,20 +22,36 @@ export interface ApplyHistoryOptions {
   batchSize: number;
   /** Called after each batch with the last position applied and the events applied so far. */
   onBatch?: (position: Position, events: number) => void;
+  /**
+   * True while nothing else writes the namespace (a rebuild before its switch): the history is
+   * applied on the projector's own path, its states held in memory as a projector holds an owned
+   * partition's (`REBUILD_PARTITION`), nothing read back. False once projectors write it too (the
+   * tail after a switch): the compare-and-set path, which re-reads every state and which the
+   * projectors notice (their states of a unit it wrote are read again).
+   */
+  sole: boolean;
 }
+
+/** The partition number a rebuild owns in its own namespace: no Kafka partition has it. */
+export const REBUILD_PARTITION = -1;
+
+/** States a rebuild holds in memory at most (open dossiers; past it they are read back). */
+const REBUILD_MAX_STATES = 2_000_000;
 
 /** Events of the store not applied because admission refuses them, by code. */
 export type Skipped = Partial<Record<AdmissionCode, number>>;
 
 /**
  * Applies the store's history after `after`, in position order and in batches, exactly as the
- * projector applies a Kafka batch (same admission, same context, same expiry). Returns the last
+ * projector applies a Kafka batch (same admission, same context, same expiry, same write path
+ * while `sole`). Returns the last
  * position read (`after` when there was nothing), how many events were read and how many of
  * them were skipped as inadmissible, by code.
  */
 export async function applyHistory(options: ApplyHistoryOptions): Promise<{ position: Position; events: number; skipped: Skipped }> {
   let position = options.after;
   let count = 0;
+  const owned = options.sole ? new OwnedStates(options.projection, { maxStatesPerPartition: REBUILD_MAX_STATES }) : undefined;
   const skipped: Skipped = {};
   for (;;) {
     const batch = await options.events.read({ after: position, limit: options.batchSize });
@@ -48,7 +64,9 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
       if (verdict.ok) admitted.push(event);
       else skipped[verdict.code] = (skipped[verdict.code] ?? 0) + 1;
     }
-    await applyEvents(options.projection, admitted, options.rules.ctxAt(now), options.now, options.rules.expireAt);
+    const ctx = options.rules.ctxAt(now);
+    if (owned === undefined) await applyEvents(options.projection, admitted, ctx, options.now, options.rules.expireAt);
+    else await owned.apply(REBUILD_PARTITION, admitted, ctx, options.now, options.rules.expireAt);
     position = batch[batch.length - 1]?.position ?? position;
     count += batch.length;
     options.onBatch?.(position, count);
