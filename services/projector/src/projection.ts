@@ -72,7 +72,7 @@ export class ProjectionDataLostError extends DvcError {
 /** The help texts of this module's metric families, kept apart so each declaration reads on one line. */
 const HELP = {
   rejected:
-    'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
+    'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, misrouted: Kafka key not the routing key, unauthenticated, forbidden)',
   beyond: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
   dataLossGauge: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
 } as const;
@@ -90,7 +90,7 @@ export function createProjection(deps: ProjectionDeps): Projection {
   const rejected = counter(deps.registry, 'dvc_projector_events_rejected_total', HELP.rejected, ['stage', 'code']);
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
-  for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
+  for (const code of [...ADMISSION_CODES, 'misrouted']) rejected.inc({ stage: 'admission', code }, 0);
   const conflicts = counter(deps.registry, 'dvc_projector_write_conflicts_total', 'Unit writes that lost a compare-and-set race and were recomputed');
   const beyond = counter(deps.registry, 'dvc_projector_events_beyond_retention_total', HELP.beyond, ['type']);
   const dataLossGauge = gauge(deps.registry, 'dvc_projector_data_loss', HELP.dataLossGauge);
