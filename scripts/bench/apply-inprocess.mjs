@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { loadReferenceData, projectionContext } from '@dvc/config';
-import { groupByUnit, projectUnit, validateEvent } from '@dvc/domain';
+import { groupByUnit, projectUnit, routingKeyOf, validateEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { generateBinhPhuoc2022, loadUnits } from '@dvc/scenario';
 
@@ -48,13 +48,14 @@ for (let i = 0; i < decoded.length; i += batchSize) {
 const projectMs = performance.now() - t;
 const projectCpu = process.cpuUsage(cpu);
 
-// Partitions by subject as Kafka would, applied concurrently like partitionsConsumedConcurrently.
+// Partitions by routing key as Kafka would, applied concurrently like partitionsConsumedConcurrently.
 const concurrencyArg = process.argv.indexOf('--concurrency');
 const concurrency = concurrencyArg > 0 ? Number(process.argv[concurrencyArg + 1]) : 1;
 const partitions = Array.from({ length: concurrency }, () => []);
 for (const e of decoded) {
+  const key = routingKeyOf(e);
   let h = 0;
-  for (let i = 0; i < e.subject.length; i++) h = (h * 31 + e.subject.charCodeAt(i)) | 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
   partitions[Math.abs(h) % concurrency].push(e);
 }
 t = performance.now();

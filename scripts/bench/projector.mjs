@@ -496,7 +496,7 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
   lines.push('## Workload', '');
   lines.push(
     `Topic \`${topic}\` (deleted afterwards): ${fmtInt(N)} CloudEvents, ${fmtMiB(stats.bytes)} of JSON (${Math.round(stats.bytes / N)} B/event average), ` +
-      `key = subject, ${P} partitions (${fill.partitionSizes.map(fmtInt).join(' / ')} messages), no compression; ` +
+      `key = routing key, ${P} partitions (${fill.partitionSizes.map(fmtInt).join(' / ')} messages), no compression; ` +
       `${fmtInt(UNITS)} units (\`bench.u0000\`…), ${fmtInt(stats.dossiers)} dossiers, ${fmtInt(stats.payments)} payments, ${fmtInt(stats.reports)} reports; times in June 2022.`,
     '',
   );

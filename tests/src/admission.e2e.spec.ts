@@ -6,7 +6,18 @@ import { openEventStore } from '@dvc/eventstore';
 import { ProjectionStore } from '@dvc/redis';
 import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
-import { REPO_ROOT, TEST_PRODUCER_HEADERS, runCli, scrapeMetrics, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import {
+  REPO_ROOT,
+  TEST_PRODUCER_HEADERS,
+  routingKey,
+  runCli,
+  scrapeMetrics,
+  serviceEnv,
+  stackEnv,
+  startService,
+  waitForZeroLag,
+  type ServiceProcess,
+} from './stack.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -77,11 +88,11 @@ describe('admission: time is bounded and units are known, at every entry', () =>
       await store.close();
     }
   };
-  const produce = async (events: readonly { subject: string }[]) => {
+  const produce = async (events: readonly { type: string; subject: string; data: object }[]) => {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
-      await producer.send({ topic, acks: -1, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
+      await producer.send({ topic, acks: -1, messages: events.map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
     } finally {
       await producer.disconnect();
     }

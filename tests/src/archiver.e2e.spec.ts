@@ -4,6 +4,7 @@ import { ev, type TestEvent, uniqueName, waitFor } from '@dvc/testing';
 import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import {
   TEST_PRODUCER_HEADERS,
+  routingKey,
   STORE_KINDS,
   UNKNOWN_UNITS_ACCEPTED,
   eventStoreUrl,
@@ -79,9 +80,7 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
         await producer.send({
           topic,
           acks: -1,
-          messages: events
-            .slice(i, i + CHUNK)
-            .map((e) => ({ key: (e as TestEvent).subject ?? 'invalid', value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+          messages: events.slice(i, i + CHUNK).map((e) => ({ key: routingKey(e as TestEvent), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
         });
         if (gapMs > 0) await delay(gapMs);
       }

@@ -8,7 +8,17 @@ import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '@dvc/scenario';
 import { startPrometheus, type ActiveAlert, type PrivatePrometheus } from './prometheus.js';
-import { TEST_PRODUCER_HEADERS, produceAll, scrapeMetrics, stackEnv, startService, projectionProgress, waitForZeroLag, type ServiceProcess } from './stack.js';
+import {
+  TEST_PRODUCER_HEADERS,
+  routingKey,
+  produceAll,
+  scrapeMetrics,
+  stackEnv,
+  startService,
+  projectionProgress,
+  waitForZeroLag,
+  type ServiceProcess,
+} from './stack.js';
 
 /**
  * The June 2022 Bình Phước meeting, replayed: the scenario's whole history (about 450k events
@@ -462,7 +472,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       expect(before.notices.some((n) => n.includes('hồ sơ quá hạn lâu nhất'))).toBe(true);
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
-      await producer.send({ topic, acks: -1, messages: bad.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
+      await producer.send({ topic, acks: -1, messages: bad.map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })) });
       await producer.disconnect();
       const sentAt = Date.now();
       const rejected = async (code: string) =>

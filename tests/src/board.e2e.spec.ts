@@ -10,7 +10,7 @@ import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type Scenario
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { launchChromium, screenshotDir } from './browser.js';
 import { startPrometheus, type PrivatePrometheus } from './prometheus.js';
-import { TEST_PRODUCER_HEADERS, projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { TEST_PRODUCER_HEADERS, routingKey, projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /**
  * The ops board in a real browser (Debian's Chromium through playwright-core) on the real
@@ -101,7 +101,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       await producer.send({
         topic,
         acks: -1,
-        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+        messages: events.slice(i, i + 5000).map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
       });
     }
     await producer.disconnect();
@@ -323,7 +323,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     await producer.connect();
     const late = ev.received(worstUnit, dossierId, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-21T17:00:00+07:00' });
     const sentAt = Date.now();
-    await producer.send({ topic, acks: -1, messages: [{ key: late.subject, value: JSON.stringify(late), headers: TEST_PRODUCER_HEADERS }] });
+    await producer.send({ topic, acks: -1, messages: [{ key: routingKey(late), value: JSON.stringify(late), headers: TEST_PRODUCER_HEADERS }] });
     await producer.disconnect();
     await page.locator(`tr[data-dossier="${dossierId}"]`).waitFor({ timeout: 30_000 });
     const seconds = (Date.now() - sentAt) / 1000;

@@ -88,7 +88,7 @@ describe('producer keys on the Kafka path (projector and archiver with PRODUCER_
 
   it('applies and archives only the event of a known producer key in its scope; dead-letters the others unauthenticated or forbidden', async () => {
     await send([
-      { key: 'ok', value: dossier('ok'), headers: { [PRODUCER_KEY_HEADER]: portal } },
+      { key: `HS-${id}-ok`, value: dossier('ok'), headers: { [PRODUCER_KEY_HEADER]: portal } },
       { key: 'none', value: dossier('none') },
       { key: 'unknown', value: dossier('unknown'), headers: { [PRODUCER_KEY_HEADER]: `${id}-nobody` } },
       { key: 'reader', value: dossier('reader'), headers: { [PRODUCER_KEY_HEADER]: `${id}-replay` } },

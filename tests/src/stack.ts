@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
+import { routingKeyOf, type DvcEvent } from '@dvc/domain';
 import { parsePostgresUrl } from '@dvc/eventstore';
 import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
 import { KEYS_FILE_VERSION, addKey, hashApiKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
@@ -25,6 +26,15 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 export const TEST_PRODUCER_KEY_ID = 'test-producer';
 export const TEST_PRODUCER_HEADERS: Record<string, string> = { [PRODUCER_KEY_HEADER]: TEST_PRODUCER_KEY_ID };
+
+/**
+ * The Kafka key a producer writes a test event with, as the ingest does: its routing key
+ * (routingKeyOf of @dvc/domain: the dossier a payment names, else the subject). A consumer refuses
+ * any other key as `misrouted`.
+ */
+export function routingKey(event: { type: string; subject: string; data: object }): string {
+  return routingKeyOf(event as DvcEvent);
+}
 
 /** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
 export const RUN_DIR = stackRunDir(process.env);
@@ -225,8 +235,8 @@ export async function projectionProgress(redis: RedisClient, namespace: string):
   return { applied, duplicates };
 }
 
-/** Produces events to a topic in order, 5,000 a request, keyed by subject (idempotent producer, acks -1), as the ingest would. */
-export async function produceAll(kafka: KafkaClient, topic: string, events: readonly { subject: string }[]): Promise<void> {
+/** Produces events to a topic in order, 5,000 a request, keyed by their routing key (idempotent producer, acks -1), as the ingest would. */
+export async function produceAll(kafka: KafkaClient, topic: string, events: readonly { type: string; subject: string; data: object }[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -234,7 +244,7 @@ export async function produceAll(kafka: KafkaClient, topic: string, events: read
       await producer.send({
         topic,
         acks: -1,
-        messages: events.slice(i, i + 5000).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+        messages: events.slice(i, i + 5000).map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
       });
     }
   } finally {

@@ -3,8 +3,10 @@
 // a given seed.
 //
 // Every dossier's events come out in business order (received first, then supplement
-// pairs / digitization / resolution), and the Kafka key is the subject, so one dossier's
-// events stay in order on one partition.
+// pairs / digitization / resolution), and the Kafka key is the routing key (routingKeyOf of
+// @dvc/domain: the subject, or the dossier a payment names), as the ingest writes it, so one
+// dossier's events stay in order on one partition.
+import { routingKeyOf } from '@dvc/domain';
 import { createRng } from '@dvc/scenario';
 
 /** Target share of each event type (the generator falls back to `received` when no dossier qualifies). */
@@ -164,7 +166,7 @@ export function createEventStream({ total, units, tag, seed = 42, startMs = JUNE
         const value = JSON.stringify(event);
         stats.bytes += value.length;
         stats.byType.set(event.type, (stats.byType.get(event.type) ?? 0) + 1);
-        out.push({ key: event.subject, value });
+        out.push({ key: routingKeyOf(event), value });
       }
       stats.produced = end;
       return out;

@@ -49,7 +49,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const skipped = counter(
     registry,
     'dvc_archiver_events_skipped_total',
-    'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)',
+    'Messages not stored, by reason: invalid, future-time, before-history-start, due-too-far, unknown-unit, misrouted (Kafka key not the routing key), and with PRODUCER_KEYS_FILE unauthenticated, forbidden (the projector dead-letters them)',
     ['reason'],
   );
   const deadLettered = counter(
@@ -65,7 +65,7 @@ export function createArchiver(deps: ArchiverDeps): Archiver {
   const lastPosition = gauge(registry, 'dvc_archiver_last_position', 'Highest event store position this instance appended (the store head at start)');
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   skipped.inc({ reason: 'invalid' }, 0);
-  for (const code of ADMISSION_CODES) skipped.inc({ reason: code }, 0);
+  for (const code of [...ADMISSION_CODES, 'misrouted']) skipped.inc({ reason: code }, 0);
   deadLettered.inc({ reason: 'different_body' }, 0);
 
   let highest = 0;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@dvc/config';
+import { routingKeyOf, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, PRODUCER_KEY_HEADER, createKafka, ensureTopics, readTopicToEnd, type TopicMessage } from '@dvc/kafka';
 import { uniqueName } from '@dvc/testing';
@@ -184,7 +185,7 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
       const bad = bufferIo(codeEnv);
       expect(await run(['dlq', 'redrive', '--code', 'unknown_unit'], bad)).toBe(2);
       expect(bad.err()).toContain(
-        "--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, unauthenticated, forbidden, got 'unknown_unit'",
+        "--code must be one of invalid, future-time, before-history-start, due-too-far, unknown-unit, conflict, unauthenticated, forbidden, misrouted, got 'unknown_unit'",
       );
       expect(await run(['dlq', 'redrive', '--all', '--code', 'invalid'], bad)).toBe(2);
     } finally {
@@ -194,31 +195,38 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     }
   });
 
-  it('replays a filtered range of the store to a topic, keyed by subject, resumable by position', async () => {
+  it('replays a filtered range of the store to a topic, keyed by routing key, resumable by position', async () => {
     const unit = `${id}-u1`;
-    const events = history([unit, `${id}-u2`], 30);
+    // One payment names its dossier: it is keyed by the dossier, the other payments by their own id.
+    const linked = `${unit}-D0`;
+    const events = history([unit, `${id}-u2`], 30).map((e) =>
+      e.type === 'vn.dvc.payment.completed' && e.subject === `${linked}-P` ? { ...e, data: { ...e.data, dossierId: linked } } : e,
+    );
     const store = openEventStore(env.EVENTSTORE_URL);
     // Every third event was accepted with a producer key; the replay carries it in dvc-producer-key.
     const producerKeyOf = (i: number) => (i % 3 === 0 ? `portal-${i % 2}` : undefined);
     await store.append(events, { producerKeys: events.map((_, i) => producerKeyOf(i)) });
     await store.close();
     const keyById = new Map(events.map((e, i) => [e.id, producerKeyOf(i)]));
-    const expected = events.filter((e) => e.unitid === unit && e.type === 'vn.dvc.dossier.resolved');
+    const expected = events.filter((e) => e.unitid === unit && (e.type === 'vn.dvc.dossier.resolved' || e.type === 'vn.dvc.payment.completed'));
 
     const first = bufferIo(env);
-    expect(await run(['replay', '--to', replayTopic, '--types', 'resolved', '--unit', unit, '--limit', '5', '--batch', '2'], first)).toBe(0);
+    expect(await run(['replay', '--to', replayTopic, '--types', 'resolved,payment.completed', '--unit', unit, '--limit', '5', '--batch', '2'], first)).toBe(0);
     const resume = /resume with --after (\d+)/.exec(first.out())?.[1];
     expect(first.out()).toContain(`replayed 5 events to ${replayTopic}`);
     const rest = bufferIo(env);
-    expect(await run(['replay', '--to', replayTopic, '--types', 'resolved', '--unit', unit, '--after', resume ?? 'x'], rest)).toBe(0);
+    expect(await run(['replay', '--to', replayTopic, '--types', 'resolved,payment.completed', '--unit', unit, '--after', resume ?? 'x'], rest)).toBe(0);
     expect(rest.out()).toContain(`replayed ${expected.length - 5} events`);
 
     const messages = await read(replayTopic);
     const ids = messages.map(({ message }) => (JSON.parse(message.value?.toString() ?? '{}') as { id: string }).id);
     expect(ids.sort()).toEqual(expected.map((e) => e.id).sort());
+    const keyOf = new Map(messages.map(({ message }) => [(JSON.parse(message.value?.toString() ?? '{}') as { id: string }).id, message.key?.toString()]));
+    expect(keyOf.get(`${linked}-pay`)).toBe(linked);
+    expect(keyOf.get(`${unit}-D4-pay`)).toBe(`${unit}-D4-P`);
     for (const { message } of messages) {
-      const event = JSON.parse(message.value?.toString() ?? '{}') as { subject: string; id: string };
-      expect(message.key?.toString()).toBe(event.subject);
+      const event = JSON.parse(message.value?.toString() ?? '{}') as DvcEvent;
+      expect(message.key?.toString()).toBe(routingKeyOf(event));
       expect(message.headers?.ce_id?.toString()).toBe(event.id);
       expect(message.headers?.['dvc-producer-key']?.toString()).toBe(keyById.get(event.id));
     }

@@ -76,7 +76,7 @@ export class ProjectionDataLostError extends DvcError {
 /** The help texts of this module's metric families, kept apart so each declaration reads on one line. */
 const HELP = {
   rejected:
-    'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, unauthenticated, forbidden)',
+    'Events dead-lettered by this instance, by stage (validation, admission, producer) and code (invalid, future-time, before-history-start, due-too-far, unknown-unit, misrouted: Kafka key not the routing key, unauthenticated, forbidden)',
   beyond: 'Events older than the retention horizon: applied to states and periods, not to day buckets',
   dataLossGauge: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
   conflicts: 'Unit writes refused because a writer that owns no partition (a rebuild tail, a tool) changed the unit since it was read: re-read and recomputed',
@@ -98,7 +98,7 @@ export function createProjection(deps: ProjectionDeps): Projection {
   const rejected = counter(deps.registry, 'dvc_projector_events_rejected_total', HELP.rejected, ['stage', 'code']);
   // Zero from the start, so a dashboard tells "none yet" from "not exported".
   rejected.inc({ stage: 'validation', code: 'invalid' }, 0);
-  for (const code of ADMISSION_CODES) rejected.inc({ stage: 'admission', code }, 0);
+  for (const code of [...ADMISSION_CODES, 'misrouted']) rejected.inc({ stage: 'admission', code }, 0);
   const conflicts = counter(deps.registry, 'dvc_projector_write_conflicts_total', HELP.conflicts);
   const statesRead = counter(deps.registry, 'dvc_projector_states_read_total', HELP.statesRead);
   const takeovers = counter(deps.registry, 'dvc_projector_partition_takeovers_total', HELP.takeovers);

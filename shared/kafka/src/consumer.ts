@@ -1,11 +1,11 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
-import type { AdmissionLimits, DvcEvent } from '@dvc/domain';
+import { routingKeyOf, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { DeadLetter, DlqCode } from './dead-letter.js';
 import { admitMessage } from './decode.js';
 import { watchLag, type LagWatch } from './lag.js';
-import { PRODUCER_KEY_HEADER, headerText, type ProducerGate } from './producers.js';
+import { PRODUCER_KEY_HEADER, headerText, quoted, type ProducerGate } from './producers.js';
 
 /** One message of a batch as it was read: key and bytes untouched, its offset in the partition. */
 export interface ConsumedMessage {
@@ -83,7 +83,7 @@ export interface BatchConsumer {
   stop(): Promise<void>;
 }
 
-/** The stage a refusal code belongs to: `validation` for an invalid message, `producer` for who wrote it, `admission` for the others. */
+/** The stage a refusal code belongs to: `validation` for an invalid message, `producer` for who wrote it, `admission` for the others (`misrouted` too). */
 export function refusalStage(code: RefusedMessage['code']): 'validation' | 'producer' | 'admission' {
   if (code === 'invalid') return 'validation';
   return code === 'unauthenticated' || code === 'forbidden' ? 'producer' : 'admission';
@@ -105,9 +105,24 @@ export function refusalLetter(topic: string, partition: number, refused: Refused
 }
 
 /**
+ * Why a message of the events topic is on the wrong key: the sentence of a `misrouted` refusal
+ * when its Kafka key (compared as bytes) is not the event's routing key or is missing, else
+ * undefined.
+ */
+export function misrouting(key: Buffer | null, event: DvcEvent): string | undefined {
+  const expected = routingKeyOf(event);
+  if (key !== null && key.equals(Buffer.from(expected, 'utf8'))) return undefined;
+  const found = key === null ? 'The message has no Kafka key, not' : `Kafka key ${quoted(key.toString('utf8'))} is not`;
+  const rule = expected === event.subject ? 'an event is keyed by its subject' : 'a payment is keyed by the dossier it pays for';
+  return `${found} the event's routing key ${quoted(expected)} (${rule}); re-drive it with dvc dlq redrive`;
+}
+
+/**
  * Judges one message: who wrote it (when `producers` is given: the key id alone, before decoding),
- * whether it is a valid and admissible event (`admitMessage`), whether its key's scope covers it,
- * in that order; the first refusal wins.
+ * whether it is a valid and admissible event (`admitMessage`), whether its producer key's scope
+ * covers it, whether its Kafka key is the event's routing key (`misrouted` otherwise), in that
+ * order; the first refusal wins. The routing check comes last because a re-drive fixes it (`dvc
+ * dlq redrive` re-keys the event), so a letter filed `misrouted` has nothing else wrong with it.
  */
 export function judgeMessage(
   message: { key: Buffer | null; value: Buffer | null; offset: string; timestamp?: string; headers?: IHeaders },
@@ -126,13 +141,15 @@ export function judgeMessage(
     const scope = producer.gate.scope(producer.verdict.key, verdict.event, limits.units);
     if (!scope.ok) return { ok: false, refused: { ...consumed, code: scope.code, reason: scope.reason } };
   }
+  const misrouted = misrouting(message.key, verdict.event);
+  if (misrouted !== undefined) return { ok: false, refused: { ...consumed, code: 'misrouted', reason: misrouted } };
   return { ok: true, admitted: { ...consumed, event: verdict.event } };
 }
 
 /**
  * The batch consumer every consumer of the event topic runs (projector, archiver): read-committed,
- * each Kafka batch (one partition) decoded and admitted with `admitMessage` (so every consumer keeps
- * and refuses the same events), handed to the handler, and only then its offset resolved and
+ * each Kafka batch (one partition) judged with `judgeMessage` (so every consumer keeps and refuses
+ * the same events, a misrouted one included), handed to the handler, and only then its offset resolved and
  * committed. A crash anywhere before the commit delivers the batch again. Reports
  * `dvc_consumer_lag{topic,group,partition}` every `lagIntervalMs` (5 s) and the batch duration.
  */

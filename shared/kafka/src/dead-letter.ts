@@ -7,10 +7,11 @@ import { PRODUCER_CODES, PRODUCER_KEY_HEADER, type ProducerCode } from './produc
  * `dvc dlq redrive --code`): `invalid` for a contract violation (validation), each admission code
  * of `@dvc/domain`, `conflict` for an event id the archiver already stored with another body,
  * `unauthenticated` and `forbidden` for a message without a known producer key id or outside its
- * key's scope (`PRODUCER_KEYS_FILE`).
+ * key's scope (`PRODUCER_KEYS_FILE`), `misrouted` for a message whose Kafka key is not its event's
+ * routing key (`routingKeyOf`; stage admission, fixed by a re-drive).
  */
-export const DLQ_CODES = ['invalid', ...ADMISSION_CODES, 'conflict', ...PRODUCER_CODES] as const;
-export type DlqCode = 'invalid' | AdmissionCode | 'conflict' | ProducerCode;
+export const DLQ_CODES = ['invalid', ...ADMISSION_CODES, 'conflict', ...PRODUCER_CODES, 'misrouted'] as const;
+export type DlqCode = 'invalid' | AdmissionCode | 'conflict' | ProducerCode | 'misrouted';
 
 /** A message that could not be applied, with where it came from and why. */
 export interface DeadLetter {

@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import type { DvcEvent } from '@dvc/domain';
+import { routingKeyOf, type DvcEvent } from '@dvc/domain';
 
 /**
  * The headers of a message of the events topic (asyncapi.yaml, trait `eventMessage`). The value
@@ -14,10 +14,14 @@ export const EVENT_HEADERS = {
   producerKey: 'dvc-producer-key',
 } as const;
 
-/** One Kafka message per event: key = subject (per-dossier order), value = the CloudEvent JSON, the headers of EVENT_HEADERS. */
+/**
+ * One Kafka message per event: key = its routing key (`routingKeyOf`: the dossier it changes, so a
+ * dossier's events keep their order on one partition), value = the CloudEvent JSON, the headers of
+ * EVENT_HEADERS.
+ */
 export function eventMessage(event: DvcEvent, producerKey?: string): Message {
   return {
-    key: event.subject,
+    key: routingKeyOf(event),
     value: JSON.stringify(event),
     headers: {
       [EVENT_HEADERS.contentType]: 'application/cloudevents+json',

@@ -51,7 +51,8 @@ export function headerText(headers: IHeaders | undefined, name: string): string 
 const scopeText = (scope: '*' | readonly string[]): string => (scope === '*' ? '*' : scope.join(', '));
 
 /** A header value quoted for a reason: at most 64 characters, JSON-escaped (it is input, possibly hostile). */
-function quoted(value: string): string {
+/** A text for a reason sentence: JSON-quoted (control characters escaped), cut at 64 characters. */
+export function quoted(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
 

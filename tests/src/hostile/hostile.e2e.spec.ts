@@ -5,6 +5,7 @@ import { ev, producerAuth, uniqueName, waitFor } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 import {
   TEST_PRODUCER_HEADERS,
+  routingKey,
   UNKNOWN_UNITS_ACCEPTED,
   projectionProgress,
   scrapeMetrics,
@@ -103,7 +104,8 @@ describe('hostile input on the real stack', () => {
     await producer.connect();
     const where = new Map<string, HostileCase>();
     for (const [i, c] of kafkaCases.entries()) {
-      await producer.send({ topic, acks: -1, messages: [{ key: `K-OK-${i}`, value: JSON.stringify(validEvent('K')), headers: TEST_PRODUCER_HEADERS }] });
+      const valid = validEvent('K');
+      await producer.send({ topic, acks: -1, messages: [{ key: routingKey(valid), value: JSON.stringify(valid), headers: TEST_PRODUCER_HEADERS }] });
       const [sent] = await producer.send({
         topic,
         acks: -1,
@@ -111,7 +113,8 @@ describe('hostile input on the real stack', () => {
       });
       where.set(`${sent?.partition}/${sent?.baseOffset}`, c);
     }
-    await producer.send({ topic, acks: -1, messages: [{ key: 'K-OK-last', value: JSON.stringify(validEvent('K')), headers: TEST_PRODUCER_HEADERS }] });
+    const last = validEvent('K');
+    await producer.send({ topic, acks: -1, messages: [{ key: routingKey(last), value: JSON.stringify(last), headers: TEST_PRODUCER_HEADERS }] });
     await producer.disconnect();
     await waitForZeroLag(kafka, group, topic, 60_000);
     await expectHealthy();

@@ -16,6 +16,7 @@ import { CLOCK, generateHistory, type History, type WireEvent } from './history.
 import { compareWithReference, loadReferenceData, referenceSeries } from './reference.js';
 import {
   TEST_PRODUCER_HEADERS,
+  routingKey,
   UNKNOWN_UNITS_ACCEPTED,
   freePort,
   startService,
@@ -231,7 +232,7 @@ async function produce(s: Scenario, options: { chunk: number; faults: readonly F
       await producer.send({
         topic: s.topic,
         acks: -1,
-        messages: s.history.events.slice(i, i + options.chunk).map((e) => ({ key: e.subject, value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+        messages: s.history.events.slice(i, i + options.chunk).map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
       });
       while (faults.length > 0 && (faults[0] as Fault).at < i + options.chunk) {
         const fault = faults.shift() as Fault;

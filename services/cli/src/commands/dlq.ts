@@ -1,4 +1,5 @@
-import { DLQ_CODES, DLQ_HEADERS, PRODUCER_KEY_HEADER, createKafka, readTopicToEnd, type DlqCode, type TopicMessage } from '@dvc/kafka';
+import { routingKeyOf } from '@dvc/domain';
+import { DLQ_CODES, DLQ_HEADERS, PRODUCER_KEY_HEADER, createKafka, decodeEventBytes, readTopicToEnd, type DlqCode, type TopicMessage } from '@dvc/kafka';
 import { UsageError, flagSpec, intFlag, offsetsFlag, parseFlags, regexFlag } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
@@ -19,10 +20,12 @@ list     reads the dead-letter topic (DLQ_TOPIC, or --topic) from the beginning 
   --limit N     only the first N messages (default: all)
   --json        one JSON array (value preview as text, key as text)
 
-redrive  republishes the selected messages, original key and bytes, to the topic they came from
+redrive  republishes the selected messages, original bytes, to the topic they came from
          (or --to TOPIC), with the header ${REDRIVEN_FROM_HEADER}=<dlq-topic>:<partition>:<offset>
          and the producer key id the dead letter kept (header ${PRODUCER_KEY_HEADER}), so the
-         consumers check the original producer again.
+         consumers check the original producer again. The key is the event's routing key when
+         the value is a valid event (so a misrouted letter lands on its dossier's partition),
+         else the original key.
          Re-driving twice is harmless: event ids are idempotent in the projection and the store.
   --offsets p:o,...   exactly these dead letters (partition:offset)
   --all               every dead letter
@@ -68,6 +71,15 @@ function header(message: TopicMessage, name: string): string | null {
 function redrivenHeaders(message: TopicMessage, from: string): Record<string, string> {
   const producerKey = header(message, PRODUCER_KEY_HEADER);
   return { [REDRIVEN_FROM_HEADER]: from, ...(producerKey === null ? {} : { [PRODUCER_KEY_HEADER]: producerKey }) };
+}
+
+/**
+ * The Kafka key a dead letter is re-driven with: the routing key of its event (`routingKeyOf`) when
+ * its value decodes as a valid event, which fixes a `misrouted` letter; else its original key.
+ */
+export function redriveKey(message: Pick<TopicMessage, 'key' | 'value'>): Buffer | string | null {
+  const decoded = decodeEventBytes(message.value);
+  return decoded.ok ? routingKeyOf(decoded.event) : message.key;
 }
 
 /** What `list` shows of one dead letter, from its headers and the first bytes of its value. */
@@ -201,7 +213,7 @@ async function redrive(argv: readonly string[], io: CliIo): Promise<number> {
           topic,
           messages: chunk
             .filter((p) => p.to === topic)
-            .map((p) => ({ key: p.message.key, value: p.message.value, headers: redrivenHeaders(p.message, p.from) })),
+            .map((p) => ({ key: redriveKey(p.message), value: p.message.value, headers: redrivenHeaders(p.message, p.from) })),
         })),
       });
       progress.update(i + chunk.length);

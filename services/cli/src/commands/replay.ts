@@ -12,8 +12,8 @@ Usage:
   dvc replay --to TOPIC [--types a,b] [--unit U] [--from ISO] [--until ISO] [--after POS] [--limit N]
 
 Events are read from the store (EVENTSTORE_URL) in position order and published with an
-idempotent producer, keyed by subject as the ingest does (per-dossier order kept), value the
-CloudEvent JSON. Consumers recognise events by id, so replaying into a live topic only adds
+idempotent producer, keyed by routing key as the ingest does (the subject, or the dossier a
+payment names: a dossier's events stay in order on one partition), value the CloudEvent JSON. Consumers recognise events by id, so replaying into a live topic only adds
 duplicates that change nothing.
 
   --to TOPIC       destination topic (must exist)

@@ -109,7 +109,8 @@ export const CommunityTeamRegistered = data({
 
 /**
  * Every event type: its data schema and the data field that must equal the CloudEvents
- * `subject` (the Kafka key, hence the ordering unit).
+ * `subject`. The Kafka key is the subject, except for a payment that names its dossier, which is
+ * keyed by that dossier (routingKeyOf): a dossier's events share one partition.
  */
 export const EVENT_TYPES = {
   'vn.dvc.dossier.submitted': { data: DossierSubmitted, subjectField: 'dossierId' },
@@ -141,7 +142,12 @@ export function envelopeSchema<T extends EventType>(type: T): TObject {
       source: Type.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL_PATTERN, description: 'the emitting system (URI-reference)' }),
       type: Type.Literal(type),
       time: Timestamp('when it happened'),
-      subject: Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL_PATTERN, description: 'dossier/payment/report id; the Kafka key' }),
+      subject: Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: NO_CONTROL_PATTERN,
+        description: 'dossier/payment/report id; the Kafka key but for a payment that names its dossier',
+      }),
       unitid: UnitId,
       datacontenttype: Type.Optional(Type.Literal('application/json')),
       dataschema: Type.Optional(Type.String({ maxLength: 512 })),
