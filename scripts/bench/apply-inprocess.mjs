@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { loadReferenceData, projectionContext } from '@dvc/config';
 import { groupByUnit, projectUnit, routingKeyOf, validateEvent } from '@dvc/domain';
-import { ProjectionStore, applyEvents } from '@dvc/redis';
+import { OwnedStates, ProjectionStore, applyEvents } from '@dvc/redis';
 import { generateBinhPhuoc2022, loadUnits } from '@dvc/scenario';
 
 if (process.argv.includes('--help')) {
@@ -58,21 +58,43 @@ for (const e of decoded) {
   for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
   partitions[Math.abs(h) % concurrency].push(e);
 }
-t = performance.now();
-cpu = process.cpuUsage();
-await Promise.all(
-  partitions.map(async (part) => {
-    for (let i = 0; i < part.length; i += batchSize) await applyEvents(store, part.slice(i, i + batchSize), ctx, Date.now);
-  }),
-);
-const applyMs = performance.now() - t;
-const applyCpu = process.cpuUsage(cpu);
+/** Redis' own CPU so far (INFO cpu), in µs: the server is shared, so run this on a quiet Redis. */
+async function redisCpuUs() {
+  const info = await redis.info('cpu');
+  const read = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+}
+
+/** Applies every partition, all concurrently, each batch by `apply(partition, batch)`; returns wall ms, Node CPU and Redis CPU. */
+async function measure(apply) {
+  const redisBefore = await redisCpuUs();
+  const start = performance.now();
+  const cpuBefore = process.cpuUsage();
+  await Promise.all(
+    partitions.map(async (part, p) => {
+      for (let i = 0; i < part.length; i += batchSize) await apply(p, part.slice(i, i + batchSize));
+    }),
+  );
+  return { ms: performance.now() - start, cpu: process.cpuUsage(cpuBefore), redisUs: (await redisCpuUs()) - redisBefore };
+}
+
+const shared = await measure((_p, batch) => applyEvents(store, batch, ctx, Date.now));
+const ownedStore = new ProjectionStore(redis, `${namespace}-owned`);
+const owner = new OwnedStates(ownedStore, { maxStatesPerPartition: 10_000_000 });
+const owned = await measure((p, batch) => owner.apply(p, batch, ctx, Date.now));
 
 const rate = (ms, used) =>
   `${Math.round(decoded.length / (ms / 1000)).toLocaleString('en-US')} ev/s, ${((used.user + used.system) / decoded.length).toFixed(1)} µs CPU/event`;
 console.log(`events ${decoded.length}, batch ${batchSize}, concurrency ${concurrency}`);
 console.log(`decode+validate   ${decodeMs.toFixed(0)} ms  ${rate(decodeMs, decodeCpu)}`);
 console.log(`project (no I/O)  ${projectMs.toFixed(0)} ms  ${rate(projectMs, projectCpu)}  (empty prior states)`);
-console.log(`applyEvents       ${applyMs.toFixed(0)} ms  ${rate(applyMs, applyCpu)}  (read states, project, Lua write)`);
+const perEvent = (us) => (us / decoded.length).toFixed(1);
+console.log(
+  `applyEvents       ${shared.ms.toFixed(0)} ms  ${rate(shared.ms, shared.cpu)}, Redis ${perEvent(shared.redisUs)} µs CPU/event  (compare-and-set: read states, project, Lua write)`,
+);
+console.log(
+  `OwnedStates       ${owned.ms.toFixed(0)} ms  ${rate(owned.ms, owned.cpu)}, Redis ${perEvent(owned.redisUs)} µs CPU/event  (owned partitions: project in memory, one Lua write per unit)`,
+);
 await store.dropNamespace();
+await ownedStore.dropNamespace();
 redis.disconnect();

@@ -35,8 +35,8 @@ export interface ApplyHistoryOptions {
 /** The partition number a rebuild owns in its own namespace: no Kafka partition has it. */
 export const REBUILD_PARTITION = -1;
 
-/** States a rebuild holds in memory at most (open dossiers; past it they are read back). */
-const REBUILD_MAX_STATES = 2_000_000;
+/** States a rebuild holds in memory at most (the least recently used are forgotten first and read back when touched). */
+const REBUILD_MAX_STATES = 500_000;
 
 /** Events of the store not applied because admission refuses them, by code. */
 export type Skipped = Partial<Record<AdmissionCode, number>>;

@@ -13,8 +13,8 @@ const spec = {
   ...listenSpec('projector', 9465),
   ...projectionSpec,
   PROJECTOR_MAX_STATES_PER_PARTITION: int(
-    'open-dossier states held in memory per owned partition; past it the partition reads them from Redis again',
-    1_000_000,
+    'subject states held in memory per owned partition (about 0.8 KB of heap each); past it the least recently used are forgotten and read again when touched',
+    200_000,
     1000,
     100_000_000,
   ),

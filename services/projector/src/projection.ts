@@ -81,7 +81,7 @@ const HELP = {
   dataLossGauge: '1 while the live namespace has lost data (its epoch sentinel is gone): nothing is applied until `dvc rebuild --force`',
   conflicts: 'Unit writes refused because a writer that owns no partition (a rebuild tail, a tool) changed the unit since it was read: re-read and recomputed',
   statesRead: 'Subject states read from Redis because memory did not hold them (first touch after a take-over, closed dossiers, other subjects)',
-  held: 'Subject states held in memory for the partitions this instance owns (open dossiers)',
+  held: 'Subject states held in memory for the partitions this instance owns',
   takeovers: 'Partitions this instance took over (a new fencing epoch): after a start, a rebalance or a failed batch',
 } as const;
 

@@ -62,12 +62,17 @@ describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
       tookOver: false,
     });
     expect(await online('a', 20)).toBe('2');
-    // Resolved dossiers leave memory; a late copy of an event is still recognised (read again).
-    await owner.apply(0, [event('a-3', 'a', 'A1', 'resolved')], ctx, () => 3);
-    expect(owner.held()).toBe(1);
-    const late = await owner.apply(0, [event('a-1', 'a', 'A1', 'received')], ctx, () => 4);
-    expect({ duplicates: sum(late.duplicates), reads: late.reads }).toEqual({ duplicates: 1, reads: 1 });
-    expect(await online('a', 20)).toBe('2');
+  });
+
+  it('holds at most its bound: the least recently used state is forgotten, read again when touched and still recognised', async () => {
+    const owner = new OwnedStates(store, { maxStatesPerPartition: 2 });
+    await owner.apply(0, [event('e-1', 'e', 'E1', 'received'), event('e-2', 'e', 'E2', 'received')], ctx, () => 1);
+    const third = await owner.apply(0, [event('e-3', 'e', 'E3', 'received')], ctx, () => 2);
+    expect({ reads: third.reads, held: owner.held() }).toEqual({ reads: 1, held: 2 });
+    // E2 and E3 are held; E1 was forgotten: its late copy is read again and found applied.
+    const late = await owner.apply(0, [event('e-2', 'e', 'E2', 'received'), event('e-1', 'e', 'E1', 'received')], ctx, () => 3);
+    expect({ duplicates: sum(late.duplicates), reads: late.reads, held: owner.held() }).toEqual({ duplicates: 2, reads: 1, held: 2 });
+    expect(await online('e', 20)).toBe('3');
   });
 
   it("refuses a previous owner's late write once another instance took the partition over", async () => {

@@ -40,12 +40,44 @@ interface HeldUnit {
   states: Map<string, Held>;
 }
 
-/** A partition this instance owns in one namespace: its fencing epoch and the states it holds. */
-interface Owned {
-  epoch: number;
-  units: Map<string, HeldUnit>;
-  /** States held, over all units. */
-  size: number;
+/**
+ * A partition this instance owns in one namespace: its fencing epoch and the states it holds,
+ * least recently used first (a Map keeps insertion order; a touched state is moved to the end).
+ */
+class Owned {
+  readonly units = new Map<string, HeldUnit>();
+  readonly #recency = new Map<string, HeldUnit>();
+
+  constructor(readonly epoch: number) {}
+
+  get size(): number {
+    return this.#recency.size;
+  }
+
+  /** Holds (or refreshes) one state of a unit: it becomes the most recently used. */
+  hold(unitId: string, unit: HeldUnit, subject: string, held: Held): void {
+    const key = `${unitId}\n${subject}`;
+    this.#recency.delete(key);
+    this.#recency.set(key, unit);
+    unit.states.set(subject, held);
+  }
+
+  /** Forgets a unit's states (they are read again when needed). */
+  drop(unitId: string): void {
+    const unit = this.units.get(unitId);
+    if (unit === undefined) return;
+    for (const subject of unit.states.keys()) this.#recency.delete(`${unitId}\n${subject}`);
+    this.units.delete(unitId);
+  }
+
+  /** Forgets the least recently used states beyond `max`. */
+  trim(max: number): void {
+    for (const [key, unit] of this.#recency) {
+      if (this.#recency.size <= max) return;
+      this.#recency.delete(key);
+      unit.states.delete(key.slice(key.indexOf('\n') + 1));
+    }
+  }
 }
 
 /** What a batch of one partition did, beyond ApplyStats. */
@@ -57,16 +89,11 @@ export interface OwnedApplyStats extends ApplyStats {
 }
 
 export interface OwnedStatesOptions {
-  /** At most this many states are held per partition; past it the partition's memory is cleared (and refilled by reads). */
+  /** At most this many states are held per partition; past it the least recently used are forgotten (and read again when touched). */
   maxStatesPerPartition: number;
 }
 
 const MAX_ATTEMPTS = 20;
-
-/** Open dossiers are what later events change; every other state is read again on the rare event that touches it. */
-function worthHolding(state: SubjectState | undefined): boolean {
-  return state !== undefined && state.kind === 'dossier' && state.resolvedAt === undefined && state.withdrawnAt === undefined;
-}
 
 function add(map: Map<EventType, number>, from: ReadonlyMap<EventType, number>): void {
   for (const [type, n] of from) map.set(type, (map.get(type) ?? 0) + n);
@@ -86,8 +113,9 @@ function add(map: Map<EventType, number>, from: ReadonlyMap<EventType, number>):
  * count their writes in the owners hash (`ext`); a unit whose count moved since it was read is
  * re-read and recomputed, so their writes are never overwritten either.
  *
- * Only open dossiers stay in memory after a write; anything else (and anything a restart,
- * rebalance or failure dropped) is read again the first time a batch touches it.
+ * At most `maxStatesPerPartition` states are held per partition, the least recently used
+ * forgotten first; a state not held (forgotten, or dropped by a restart, rebalance or failure) is
+ * read again the first time a batch touches it.
  */
 export class OwnedStates {
   readonly #owned = new Map<number, Owned>();
@@ -149,7 +177,7 @@ export class OwnedStates {
     let owned = this.#owned.get(partition);
     if (owned === undefined) {
       const epoch = await this.store.redis.incr(this.store.keys.partitionOwner(partition));
-      owned = { epoch, units: new Map(), size: 0 };
+      owned = new Owned(epoch);
       this.#owned.set(partition, owned);
       stats.tookOver = true;
     }
@@ -184,33 +212,18 @@ export class OwnedStates {
         }
         if (result !== 0 || unit === undefined) {
           // Written by a writer that owns no partition since it was read: read it again.
-          owned.size -= unit?.states.size ?? 0;
-          owned.units.delete(change.unitId);
+          owned.drop(change.unitId);
           retry.set(change.unitId, pending.get(change.unitId) ?? []);
           stats.conflicts += 1;
           return;
         }
-        for (const [key, state] of change.states) {
-          const held = unit.states.get(key);
-          const revision = (held?.revision ?? 0) + 1;
-          if (worthHolding(state)) {
-            if (held === undefined) owned.size += 1;
-            unit.states.set(key, { revision, state });
-          } else if (held !== undefined) {
-            unit.states.delete(key);
-            owned.size -= 1;
-          }
-        }
+        for (const [key, state] of change.states) owned.hold(change.unitId, unit, key, { revision: (unit.states.get(key)?.revision ?? 0) + 1, state });
         add(stats.applied, change.applied);
         add(stats.duplicates, change.duplicates);
       });
       pending = retry;
     }
-    if (owned.size > this.options.maxStatesPerPartition) {
-      // Past the bound the memory is cleared; the fence stays, the states are read again.
-      owned.units.clear();
-      owned.size = 0;
-    }
+    owned.trim(this.options.maxStatesPerPartition);
     return stats;
   }
 
@@ -247,8 +260,7 @@ export class OwnedStates {
       const [ext, values] = reply;
       let unit = owned.units.get(unitId);
       if (unit !== undefined && unit.ext !== ext) {
-        owned.size -= unit.states.size;
-        owned.units.delete(unitId);
+        owned.drop(unitId);
         stale.push(unitId);
         return;
       }
@@ -256,8 +268,7 @@ export class OwnedStates {
       subjects.forEach((subject, i) => {
         const raw = values[i] ?? null;
         const held: Held = raw === null ? { revision: 0, state: undefined } : parseStoredState(raw, keys.state(unitId, subject));
-        unit.states.set(subject, held);
-        owned.size += 1;
+        owned.hold(unitId, unit, subject, held);
         reads += 1;
       });
     });
