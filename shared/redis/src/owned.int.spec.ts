@@ -83,6 +83,8 @@ describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
     expect(taken.tookOver).toBe(true);
     // The old owner still believes it owns partition 1: its write to unit b is refused, whole.
     await expect(old.apply(1, [event('b-3', 'b', 'B3', 'received')], ctx, () => 3)).rejects.toBeInstanceOf(PartitionFencedError);
+    // Nor does it take the partition back by itself (that would fence out the rightful owner) before its group reassigns it.
+    await expect(old.apply(1, [event('b-3', 'b', 'B3', 'received')], ctx, () => 3)).rejects.toThrow('not written until the group assigns it again');
     expect(await online('b', 20)).toBe('2');
     expect(await redis.exists(store.keys.state('b', 'dossier:B3'))).toBe(0);
     // Another partition's share of the same unit is not affected by that take-over.
@@ -94,6 +96,19 @@ describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
     const back = await old.apply(1, [event('b-3', 'b', 'B3', 'received'), event('b-5', 'b', 'B5', 'received')], ctx, () => 6);
     expect({ applied: sum(back.applied), duplicates: sum(back.duplicates), tookOver: back.tookOver }).toEqual({ applied: 1, duplicates: 1, tookOver: true });
     expect(await online('b', 20)).toBe('5');
+  });
+
+  it('a batch still in flight across a rejoin does not lock the instance out of the partition it was given again', async () => {
+    const owner = new OwnedStates(store, LIMITS);
+    const first = owner.apply(5, [event('f-1', 'f', 'F1', 'received')], ctx, () => 1);
+    // The group rebalanced while the batch was in flight and gave partition 5 back to this instance.
+    owner.release();
+    const second = owner.apply(5, [event('f-2', 'f', 'F2', 'received')], ctx, () => 2);
+    await Promise.allSettled([first, second]);
+    // Whether the first batch landed or was refused, the partition is still this instance's.
+    const third = await owner.apply(5, [event('f-3', 'f', 'F3', 'received'), event('f-1', 'f', 'F1', 'received')], ctx, () => 3);
+    expect(third.tookOver).toBe(false);
+    expect(await online('f', 20)).toBe('3');
   });
 
   it("re-reads a unit another kind of writer changed behind its back, and loses none of that writer's events", async () => {

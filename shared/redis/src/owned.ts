@@ -119,6 +119,8 @@ function add(map: Map<EventType, number>, from: ReadonlyMap<EventType, number>):
  */
 export class OwnedStates {
   readonly #owned = new Map<number, Owned>();
+  /** Partitions another instance took over: not taken back before `release()` (the group's next assignment). */
+  readonly #fenced = new Set<number>();
 
   constructor(
     private readonly store: ProjectionStore,
@@ -134,9 +136,10 @@ export class OwnedStates {
     return this.store.keys.namespace;
   }
 
-  /** Forgets every partition (after a rebalance: each one is taken over again on its next batch). */
+  /** Forgets every partition, fenced ones included (after a rejoin of the group: each one is taken over again on its next batch). */
   release(): void {
     this.#owned.clear();
+    this.#fenced.clear();
   }
 
   /** States held in memory, over all partitions. */
@@ -158,29 +161,40 @@ export class OwnedStates {
     now: () => number,
     expireAt: (bucket: string) => number | undefined = () => undefined,
   ): Promise<OwnedApplyStats> {
+    if (this.#fenced.has(partition)) {
+      throw new PartitionFencedError(
+        `partition ${partition} of ${this.namespace} was taken over by another instance: not written until the group assigns it again`,
+      );
+    }
+    let owned = this.#owned.get(partition);
+    const tookOver = owned === undefined;
+    if (owned === undefined) {
+      owned = new Owned(await this.store.redis.incr(this.store.keys.partitionOwner(partition)));
+      this.#owned.set(partition, owned);
+    }
     try {
-      return await this.#apply(partition, events, ctx, now, expireAt);
+      return { ...(await this.#apply(partition, owned, events, ctx, now, expireAt)), tookOver };
     } catch (error) {
-      this.#owned.delete(partition);
+      // Only the take-over that failed is forgotten: a batch still in flight from before a
+      // release() must not drop (or fence) the partition as taken over again since.
+      if (this.#owned.get(partition) === owned) {
+        this.#owned.delete(partition);
+        // Taking it back at once would fence out the instance the group gave it to; wait for the next assignment.
+        if (error instanceof PartitionFencedError) this.#fenced.add(partition);
+      }
       throw error;
     }
   }
 
   async #apply(
     partition: number,
+    owned: Owned,
     events: readonly DvcEvent[],
     ctx: ProjectionContext,
     now: () => number,
     expireAt: (bucket: string) => number | undefined,
-  ): Promise<OwnedApplyStats> {
-    const stats: OwnedApplyStats = { applied: new Map(), duplicates: new Map(), conflicts: 0, reads: 0, tookOver: false };
-    let owned = this.#owned.get(partition);
-    if (owned === undefined) {
-      const epoch = await this.store.redis.incr(this.store.keys.partitionOwner(partition));
-      owned = new Owned(epoch);
-      this.#owned.set(partition, owned);
-      stats.tookOver = true;
-    }
+  ): Promise<Omit<OwnedApplyStats, 'tookOver'>> {
+    const stats: Omit<OwnedApplyStats, 'tookOver'> = { applied: new Map(), duplicates: new Map(), conflicts: 0, reads: 0 };
     let pending = groupByUnit(events);
     const listed = new Set<string>();
     for (let attempt = 1; pending.size > 0; attempt++) {
