@@ -202,13 +202,13 @@ async function renderRanking(params) {
     <h2>Xếp hạng đơn vị theo tỷ lệ trễ hạn</h2>
     <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select>
     <span class="muted">Xanh: đạt mục tiêu; vàng: dưới 2 lần mục tiêu; đỏ: từ 2 lần mục tiêu trở lên.</span></div>
+    <p class="muted" id="trend-note">${esc(trendNote(trend))}</p>
     ${groups.map((g) => `
       <h3>${esc(g.name)}</h3>
       <div class="chart" id="trend-${g.id}"></div>
       <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th><th class="num">Dấu hiệu bất thường</th></tr></thead><tbody>
       ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td><td class="num" title="${esc(signalText(u.integrity))}">${fmt.number(signalCount(u.integrity))}</td></tr>`).join('')}
-      </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}
-    <p class="muted" id="trend-note">${esc(trendNote(trend))}</p>`;
+      </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}`;
   for (const g of groups) trendChart($(`#trend-${g.id}`), trend, g.units.slice(0, 8).map((u) => u.unit));
   $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
 }
