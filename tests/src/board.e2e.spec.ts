@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
-import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ScenarioEvent } from '@dvc/scenario';
+import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '@dvc/scenario';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { launchChromium, screenshotDir } from './browser.js';
 import { startPrometheus, type PrivatePrometheus } from './prometheus.js';
@@ -38,6 +38,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   const shots = screenshotDir();
   const W = PERIOD.id;
   let events: ScenarioEvent[] = [];
+  let expected: ExpectedFigures;
   let projector: ServiceProcess | undefined;
   let exporter: ServiceProcess | undefined;
   let board: ServiceProcess | undefined;
@@ -86,6 +87,35 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       { timeoutMs: 90_000, intervalMs: 2_000, description: `${path} with data` },
     );
   const figure = (name: string) => page.locator(`[data-figure="${name}"]`).innerText();
+  interface Overview {
+    counts: Record<string, number | null>;
+    kpis: { id: string; value: number | null; met: boolean | null }[];
+    balance: { left: number; right: number; open: number };
+    payments: { kind: string; channel: string; count: number; vnd: number }[];
+  }
+  /**
+   * Whether an overview has settled: every count there, the ratio rule evaluated on the same
+   * counts (rule groups are evaluated one after another, so a ratio may trail its counts by one
+   * evaluation), and the counts unchanged for longer than a scrape and an evaluation (on a loaded
+   * machine a scrape of the exporter may still carry the figures of before the last events were
+   * applied). One predicate per poll loop: it remembers the counts it saw and since when.
+   */
+  const settledOverview = () => {
+    let seen = '';
+    let seenSince = 0;
+    return (o: Overview) => {
+      const ratio = o.kpis.find((k) => k.id === 'overdue_ratio')?.value;
+      const now = Date.now();
+      const key = JSON.stringify(o.counts);
+      if (key !== seen) [seen, seenSince] = [key, now];
+      return (
+        now - seenSince >= 25_000 &&
+        Object.values(o.counts).every((v) => v !== null) &&
+        o.balance.right !== null &&
+        ratio === o.counts.resolvedOverdue! / o.counts.resolved!
+      );
+    };
+  };
   /** The whole page, and what the window shows (the README's pictures: services/board/docs). */
   const screenshot = async (name: string) => {
     await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -93,7 +123,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   };
 
   beforeAll(async () => {
-    ({ events } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
+    ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
     await createTestTopics(kafka, { [topic]: 6, [common.DLQ_TOPIC]: 1 });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -167,30 +197,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   });
 
   it(`overview of ${W}: the article's figures, on the page as in the API`, async () => {
-    interface Overview {
-      counts: Record<string, number | null>;
-      kpis: { id: string; value: number | null; met: boolean | null }[];
-      balance: { left: number; right: number; open: number };
-    }
-    // Settled: every count there, the ratio rule evaluated on the same counts (rule groups are
-    // evaluated one after another, so a ratio may trail its counts by one evaluation), and the
-    // counts unchanged for longer than a scrape and an evaluation (on a loaded machine a scrape of
-    // the exporter may still carry the figures of before the last events were applied).
-    let seen = '';
-    let seenSince = 0;
-    const settled = (o: Overview) => {
-      const ratio = o.kpis.find((k) => k.id === 'overdue_ratio')?.value;
-      const now = Date.now();
-      const key = JSON.stringify(o.counts);
-      if (key !== seen) [seen, seenSince] = [key, now];
-      return (
-        now - seenSince >= 25_000 &&
-        Object.values(o.counts).every((v) => v !== null) &&
-        o.balance.right !== null &&
-        ratio === o.counts.resolvedOverdue! / o.counts.resolved!
-      );
-    };
-    const api = await getJsonWhen<Overview>(`/v1/overview?window=${W}`, settled);
+    const api = await getJsonWhen<Overview>(`/v1/overview?window=${W}`, settledOverview());
     expect(api.counts).toMatchObject({
       received: 40_689,
       carriedOver: 52_379,
@@ -238,6 +245,60 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     await screenshot('board-overview');
   });
 
+  it('overview of 14d (9–22 June, the rolling window at the pinned clock): the figures the reference counter recounts from the events, on the page as in the API', async () => {
+    const w = expected.windows['14d']!;
+    const recounted = {
+      received: Object.values(w.received).reduce((a, b) => a + b, 0),
+      resolved: w.resolved.on_time + w.resolved.overdue,
+      resolvedOverdue: w.resolved.overdue,
+      withdrawn: w.withdrawn,
+    };
+    // The reference counter's figures, spelled out so that a change of the scenario shows here.
+    expect({ from: w.from, to: w.to, ...recounted }).toEqual({
+      from: '2022-06-09',
+      to: '2022-06-22',
+      received: 12_155,
+      resolved: 9_718,
+      resolvedOverdue: 230,
+      withdrawn: 20,
+    });
+    const api = await getJsonWhen<Overview>('/v1/overview?window=14d', settledOverview());
+    // Open (now, which is the window's end) and open overdue are the case's; carried over is what the balance leaves.
+    expect(api.counts).toEqual({
+      ...recounted,
+      carriedOver: 46_975,
+      toResolve: 59_130,
+      openNow: 49_392,
+      openOverdueNow: 21,
+    });
+    expect(api.balance).toEqual({ left: 59_130, right: 59_130, open: 49_392 });
+    const overdue = api.kpis.find((k) => k.id === 'overdue_ratio')!;
+    expect(overdue.value).toBeCloseTo(230 / 9_718, 12);
+    expect(overdue.met).toBe(false);
+    expect(api.payments).toEqual(
+      Object.entries(w.payments)
+        .map(([key, amount]) => ({ kind: key.split(':')[0]!, channel: key.split(':')[1]!, count: amount.count, vnd: amount.vnd }))
+        .sort((a, b) => a.kind.localeCompare(b.kind) || a.channel.localeCompare(b.channel)),
+    );
+
+    await openWhen(
+      '#/tong-quan?window=14d',
+      async () => (await figure('received')) === number(12_155) && (await figure('open')) !== '–',
+      'the 14-day overview with data',
+    );
+    expect({
+      received: await figure('received'),
+      resolved: await figure('resolved'),
+      resolvedOverdue: await figure('resolved-overdue'),
+      ratio: await figure('overdue-ratio'),
+      openOverdue: await figure('open-overdue'),
+      open: await figure('open'),
+      withdrawn: await figure('withdrawn'),
+    }).toEqual({ received: '12.155', resolved: '9.718', resolvedOverdue: '230', ratio: '2,37%', openOverdue: '21', open: '49.392', withdrawn: '20' });
+    expect(await page.locator('[data-kpi="overdue_ratio"] .badge').innerText()).toBe('Không đạt');
+    expect(await page.locator('[data-figure="balance"]').innerText()).toContain('59.130');
+  });
+
   it('ranks units by overdue share, the same units and ratios as the API', async () => {
     const api = await getJsonWhen<{ units: { unit: string; overdueRatio: number | null; openOverdueNow: number; rag: string }[] }>(
       `/v1/ranking?window=${W}`,
@@ -256,6 +317,48 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       expect(cells[4]).toBe(u.overdueRatio === null ? '–' : percent(u.overdueRatio));
     }
     await screenshot('board-ranking');
+  });
+
+  it('the trend is the last 14 days of the wall clock as Prometheus recorded them, and the page says the pinned clock is not its axis', async () => {
+    interface Trend {
+      window: string;
+      from: string;
+      to: string;
+      clock: { mode: string; asOf?: string };
+      series: { unit: string; points: [number, number][] }[];
+    }
+    // The units with a 14-day share (the ratio rule is absent where nothing was resolved).
+    const ranking = await getJsonWhen<{ units: { unit: string; overdueRatio: number | null }[] }>('/v1/ranking?window=14d', (r) =>
+      r.units.some((u) => u.overdueRatio !== null),
+    );
+    const ratios = new Map(ranking.units.filter((u) => u.overdueRatio !== null).map((u) => [u.unit, u.overdueRatio]));
+    const before = Date.now();
+    const trend = await getJsonWhen<Trend>('/v1/trend', (t) => t.series.length === ratios.size);
+    const after = Date.now();
+    const to = Date.parse(trend.to);
+    expect(to >= before && to <= after).toBe(true);
+    expect(Date.parse(trend.from)).toBe(to - 14 * 86_400_000);
+    expect(trend.clock).toEqual({ mode: 'as-of', asOf: new Date(CLOCK).toISOString() });
+    const outside = trend.series.flatMap((s) => s.points.filter(([t]) => t < Date.parse(trend.from) || t > to).map(([t]) => `${s.unit}@${t}`));
+    expect(outside).toEqual([]);
+    // Each unit's latest point is its share in the 14-day window as of the pinned clock: the ranking's.
+    const differing = trend.series.filter((s) => s.points.at(-1)![1] !== ratios.get(s.unit)).map((s) => s.unit);
+    expect(differing).toEqual([]);
+    console.log(`trend: ${trend.series.length} units, ${trend.series.reduce((n, s) => n + s.points.length, 0)} points from ${trend.from} to ${trend.to}`);
+
+    await openWhen('#/xep-hang?window=14d', async () => (await page.locator('table[data-group] tbody tr').count()) > 100, 'the 14-day ranking');
+    const note = await page.locator('#trend-note').innerText();
+    const span = /\((\d\d)\/(\d\d)\/(\d{4}) (\d\d:\d\d) – (\d\d)\/(\d\d)\/(\d{4}) (\d\d:\d\d)\)/.exec(note);
+    expect(note).toContain(
+      'Đồng hồ của hệ thống đang cố định tại 22/06/2022 17:00, nên trục thời gian không phải ngày của hồ sơ: biểu đồ là lịch sử Prometheus đã ghi nhận trong 14 ngày vận hành gần nhất (',
+    );
+    expect(span).not.toBeNull();
+    // The page's span is its own request's: it ends at the wall clock (to the minute), 14 days after it starts.
+    const [, d1, m1, y1, t1, d2, m2, y2, t2] = span!;
+    const shownFrom = Date.parse(`${y1}-${m1}-${d1}T${t1}:00+07:00`);
+    const shownTo = Date.parse(`${y2}-${m2}-${d2}T${t2}:00+07:00`);
+    expect(shownTo - shownFrom).toBe(14 * 86_400_000);
+    expect(Math.abs(shownTo - Date.now())).toBeLessThan(5 * 60_000);
   });
 
   it(`meeting report of ${W}: the province line equals the article; CSV and XLSX download`, async () => {

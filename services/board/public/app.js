@@ -149,8 +149,8 @@ function groupOf(unit) {
   return GROUPS.find((g) => g.test(unit));
 }
 
-function trendChart(element, series, units) {
-  const wanted = series.filter((s) => units.includes(s.unit));
+function trendChart(element, trend, units) {
+  const wanted = trend.series.filter((s) => units.includes(s.unit));
   if (wanted.length === 0 || typeof uPlot === 'undefined') {
     element.innerHTML = '<p class="muted">Chưa có dữ liệu xu hướng trong Prometheus.</p>';
     return;
@@ -166,15 +166,32 @@ function trendChart(element, series, units) {
       width: Math.min(element.clientWidth || 900, 1100),
       height: 260,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), ZONE),
-      series: [{ label: 'Thời điểm', value: (_u, v) => (v === null ? '–' : fmt.dateTime(new Date(v * 1000).toISOString())) }, ...wanted.map((s, i) => ({ label: s.unit, stroke: colours[i % colours.length], width: 2, value: (_u, v) => (v === null ? '–' : fmt.percent(v / 100)) }))],
-      // The last 14 days of Prometheus' time axis, whatever it holds; a y axis wide enough for "12,5 %".
-      scales: { x: { time: true, range: () => [Date.now() / 1000 - 14 * 86_400, Date.now() / 1000] } },
+      series: [{ label: 'Thời điểm ghi nhận', value: (_u, v) => (v === null ? '–' : fmt.dateTime(new Date(v * 1000).toISOString())) }, ...wanted.map((s, i) => ({ label: s.unit, stroke: colours[i % colours.length], width: 2, value: (_u, v) => (v === null ? '–' : fmt.percent(v / 100)) }))],
+      // The range the server read (the last 14 days of Prometheus' time axis, whatever it holds); a y axis wide enough for "12,5 %".
+      scales: { x: { time: true, range: () => [Date.parse(trend.from) / 1000, Date.parse(trend.to) / 1000] } },
       axes: [{ values: (_u, ticks) => ticks.map((t) => dayMonth(t * 1000)) }, { size: 64, values: (_u, ticks) => ticks.map((v) => `${NUMBER.format(v)} %`) }],
     },
     data,
     element,
   );
   charts.push(chart);
+}
+
+/**
+ * What the trend's time axis is. Prometheus stamps each figure when it records it (the wall
+ * clock); with a pinned or event clock that is not the date the figure is about, so the page says so.
+ */
+function trendNote(trend) {
+  const span = `${fmt.dateTime(trend.from)} – ${fmt.dateTime(trend.to)}`;
+  const lead = 'Biểu đồ: tỷ lệ trễ hạn 14 ngày của tối đa 8 đơn vị cao nhất mỗi nhóm';
+  if (trend.clock.mode === 'as-of') {
+    const asOf = fmt.dateTime(trend.clock.asOf);
+    return `${lead}. Đồng hồ của hệ thống đang cố định tại ${asOf}, nên trục thời gian không phải ngày của hồ sơ: biểu đồ là lịch sử Prometheus đã ghi nhận trong 14 ngày vận hành gần nhất (${span}), mỗi điểm là tỷ lệ 14 ngày tính đến ${asOf} tại thời điểm ghi.`;
+  }
+  if (trend.clock.mode === 'event') {
+    return `${lead}. Đồng hồ theo thời gian sự kiện, nên trục thời gian không phải ngày của hồ sơ: biểu đồ là lịch sử Prometheus đã ghi nhận trong 14 ngày vận hành gần nhất (${span}), mỗi điểm là tỷ lệ 14 ngày tính đến mốc thời gian sự kiện lúc ghi.`;
+  }
+  return `${lead}, theo số liệu Prometheus đã ghi nhận trong 14 ngày qua (${span}).`;
 }
 
 async function renderRanking(params) {
@@ -185,14 +202,14 @@ async function renderRanking(params) {
     <h2>Xếp hạng đơn vị theo tỷ lệ trễ hạn</h2>
     <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select>
     <span class="muted">Xanh: đạt mục tiêu; vàng: dưới 2 lần mục tiêu; đỏ: từ 2 lần mục tiêu trở lên.</span></div>
+    <p class="muted" id="trend-note">${esc(trendNote(trend))}</p>
     ${groups.map((g) => `
       <h3>${esc(g.name)}</h3>
       <div class="chart" id="trend-${g.id}"></div>
       <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th><th class="num">Dấu hiệu bất thường</th></tr></thead><tbody>
       ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td><td class="num" title="${esc(signalText(u.integrity))}">${fmt.number(signalCount(u.integrity))}</td></tr>`).join('')}
-      </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}
-    <p class="muted">Biểu đồ: tỷ lệ trễ hạn 14 ngày của tối đa 8 đơn vị cao nhất mỗi nhóm, theo số liệu Prometheus đã ghi trong 14 ngày qua.</p>`;
-  for (const g of groups) trendChart($(`#trend-${g.id}`), trend.series, g.units.slice(0, 8).map((u) => u.unit));
+      </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}`;
+  for (const g of groups) trendChart($(`#trend-${g.id}`), trend, g.units.slice(0, 8).map((u) => u.unit));
   $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
 }
 

@@ -10,9 +10,9 @@ import { activeKey, createLiveView } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { listen } from '@dvc/service';
 import { uniqueName } from '@dvc/testing';
-import { createApp, type BoardApp } from './app.js';
+import { createApp, type BoardApp, type BoardDeps } from './app.js';
 import { loadAssets } from './assets.js';
-import { prometheusClient } from './prometheus.js';
+import { prometheusClient, type Prometheus } from './prometheus.js';
 
 const ctx = testProjectionContext();
 const { days } = ctx;
@@ -79,6 +79,22 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
+  /** The board's dependencies at the pinned clock, with this Prometheus and wall clock. */
+  const deps = (prometheus: Prometheus, wall: () => number): BoardDeps => ({
+    redis,
+    live: createLiveView({ redis, base: namespace, clock: { mode: 'as-of', asOfMs: Date.parse(NOW) }, wall }),
+    prometheus,
+    keys: { current: () => ring },
+    reference: () => ({ units, targets }),
+    thresholds: () => thresholdsFrom(targets),
+    assets: loadAssets(),
+    openapi: '{}',
+    registry: new Registry(),
+    logger: pino({ level: 'silent' }),
+    build: { service: 'board', version: '9.9.9', node: process.version },
+    wall,
+  });
+
   beforeAll(async () => {
     await applyEvents(
       store,
@@ -93,20 +109,7 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
       ctx,
       () => 0,
     );
-    app = createApp({
-      redis,
-      live: createLiveView({ redis, base: namespace, clock: { mode: 'as-of', asOfMs: Date.parse(NOW) }, wall: Date.now }),
-      prometheus: prometheusClient('http://127.0.0.1:9', 1000),
-      keys: { current: () => ring },
-      reference: () => ({ units, targets }),
-      thresholds: () => thresholdsFrom(targets),
-      assets: loadAssets(),
-      openapi: '{}',
-      registry: new Registry(),
-      logger: pino({ level: 'silent' }),
-      build: { service: 'board', version: '9.9.9', node: process.version },
-      wall: Date.now,
-    });
+    app = createApp(deps(prometheusClient('http://127.0.0.1:9', 1000), Date.now));
     base = `http://127.0.0.1:${await listen(app.server, 0, '127.0.0.1')}`;
   });
 
@@ -193,6 +196,29 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect(status).toBe(502);
     expect(String(body.error)).toMatch(/^không đọc được Prometheus: Prometheus did not answer/);
     expect((await json('/v1/overview?window=nope')).status).toBe(400);
+    expect((await json('/v1/trend')).status).toBe(502);
+  });
+
+  it("the trend reads the last 14 days of Prometheus' time axis (the wall clock), not of the pinned clock, and names the board's clock", async () => {
+    // The shared stack's Prometheus: its samples are stamped at wall times, as every Prometheus'.
+    const wall = Date.parse('2026-12-04T06:00:00Z');
+    const real = createApp(deps(prometheusClient(process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090', 10_000), () => wall));
+    try {
+      const port = await listen(real.server, 0, '127.0.0.1');
+      const res = await fetch(`http://127.0.0.1:${port}/v1/trend`, { headers: { authorization: 'Bearer key-all' } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { window: string; from: string; to: string; clock: unknown; series: { points: [number, number][] }[] };
+      expect({ window: body.window, from: body.from, to: body.to, clock: body.clock }).toEqual({
+        window: '14d',
+        from: '2026-11-20T06:00:00.000Z',
+        to: '2026-12-04T06:00:00.000Z',
+        clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' },
+      });
+      const outside = body.series.flatMap((s) => s.points).filter(([t]) => t < wall - 14 * 86_400_000 || t > wall);
+      expect(outside).toEqual([]);
+    } finally {
+      await real.close();
+    }
   });
 
   it('serves the Vietnamese page and every asset itself: nothing is loaded from another host', async () => {

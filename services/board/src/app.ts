@@ -16,7 +16,7 @@ import {
   type QueueItem,
   type RedisClient,
 } from '@dvc/read-model';
-import { isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
+import { TREND_SPAN_MS, isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
 import { counter, createServiceHttp, pingReady, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
@@ -224,9 +224,17 @@ export function createApp(deps: BoardDeps): BoardApp {
     reply(res, 'ranking', 200, { window, units: rows });
   });
 
+  // The range is on Prometheus' time axis (the wall clock), whatever the board's clock: see readTrend.
   const trend = guarded('trend', async (_req, res, key) => {
-    const series = (await readTrend(deps.prometheus, deps.wall())).filter((s) => mayRead(key, s.metric.unit ?? ''));
-    reply(res, 'trend', 200, { window: '14d', series: series.map((s) => ({ unit: s.metric.unit ?? '', level: s.metric.level ?? '', points: s.points })) });
+    const toMs = deps.wall();
+    const series = (await readTrend(deps.prometheus, toMs)).filter((s) => mayRead(key, s.metric.unit ?? ''));
+    reply(res, 'trend', 200, {
+      window: '14d',
+      from: new Date(toMs - TREND_SPAN_MS).toISOString(),
+      to: new Date(toMs).toISOString(),
+      clock: describeClock(deps.live.clock),
+      series: series.map((s) => ({ unit: s.metric.unit ?? '', level: s.metric.level ?? '', points: s.points })),
+    });
   });
 
   const report = guarded('report', async (_req, res, key, params) => {

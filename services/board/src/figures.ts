@@ -209,9 +209,18 @@ export function ragOf(ratio: number | null, target: number | null): Rag {
   return ratio < 2 * target ? 'amber' : 'red';
 }
 
-/** The 14-day trend of every unit's overdue share in the rolling window, as Prometheus recorded it (at most 200 points). */
+/** The span of the trend: the last 14 days of Prometheus' time axis. */
+export const TREND_SPAN_MS = 14 * 86_400_000;
+
+/**
+ * The 14-day trend of every unit's overdue share in the rolling window, as Prometheus recorded it
+ * (at most 200 points) from `endMs - TREND_SPAN_MS` to `endMs`. Prometheus stamps every sample
+ * with the wall time it scraped or evaluated it, whatever the board's clock, so `endMs` is the
+ * wall clock (the instant the overview's queries are evaluated at): with a pinned clock
+ * (`CLOCK_AS_OF`) the samples are the figures as of the pinned instant, recorded over the days
+ * the system ran, and a range ending at the pinned instant would hold none of them.
+ */
 export async function readTrend(prom: Prometheus, endMs: number): Promise<RangeSeries[]> {
-  const spanMs = 14 * 86_400_000;
-  const step = Math.max(60, Math.ceil(spanMs / 1000 / 200));
-  return prom.queryRange('dvc:overdue_ratio:by_unit{window="14d"}', endMs - spanMs, endMs, step);
+  const step = Math.max(60, Math.ceil(TREND_SPAN_MS / 1000 / 200));
+  return prom.queryRange('dvc:overdue_ratio:by_unit{window="14d"}', endMs - TREND_SPAN_MS, endMs, step);
 }
