@@ -79,12 +79,15 @@ describe('asyncapi.yaml', () => {
     }
   });
 
-  it('keys every event by its subject', () => {
+  it('keys every event by its routing key, and names the code of a message on another key', () => {
     for (const message of messagesOf('events')) {
       const traits = (message.traits ?? []).map((t) => local<{ bindings: { kafka: { key: Schema & { description: string } } } }>(t.$ref));
       expect(traits.map((t) => t.bindings.kafka.key.type)).toEqual(['string']);
-      expect(traits[0]?.bindings.kafka.key.description).toMatch(/^the event's `subject`/);
+      const description = traits[0]?.bindings.kafka.key.description ?? '';
+      expect(description).toMatch(/^the event's routing key \(routingKeyOf of @dvc\/domain\): `data.dossierId` for a vn.dvc.payment.completed/);
+      expect(description).toContain('misrouted');
     }
+    expect(DLQ_CODES).toContain('misrouted');
   });
 
   it('names the headers of every event message, the producer key id among them', () => {

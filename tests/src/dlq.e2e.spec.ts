@@ -2,10 +2,22 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { uniqueName, waitFor } from '@dvc/testing';
+import { ev, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import type { TopicMessage } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
-import { REPO_ROOT, RUN_DIR, TEST_PRODUCER_HEADERS, serviceEnv, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import {
+  REPO_ROOT,
+  RUN_DIR,
+  TEST_PRODUCER_HEADERS,
+  UNKNOWN_UNITS_ACCEPTED,
+  routingKey,
+  scrapeMetrics,
+  serviceEnv,
+  stackEnv,
+  startService,
+  waitForZeroLag,
+  type ServiceProcess,
+} from './stack.js';
 
 const run = promisify(execFile);
 
@@ -13,6 +25,7 @@ interface Listed {
   partition: number;
   offset: string;
   stage: string;
+  code: string;
   reason: string;
   sourceTopic: string;
   sourcePartition: number;
@@ -26,14 +39,17 @@ interface Listed {
  * dead-lettered by the real projector; `dvc dlq list --json` shows them with their reasons and
  * origin; `dvc dlq redrive --offsets` puts the chosen ones back on the source topic with the
  * redriven-from header, where the projector sees (and, still invalid, dead-letters) them again.
+ * A payment written on its own id instead of its dossier's is refused `misrouted` by the projector
+ * and the archiver alike, and a redrive (which re-keys it) gets it applied and stored.
  */
 describe('dvc dlq on the projector dead letters', () => {
   const id = uniqueName('dlq').replace(/[^a-z0-9]/g, '');
-  const common = serviceEnv(id);
+  const common = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED };
   const events = common.EVENTS_TOPIC ?? '';
   const dlq = common.DLQ_TOPIC ?? '';
   const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
   let projector: ServiceProcess;
+  let archiver: ServiceProcess;
   const cli = async (...args: string[]) =>
     run(process.execPath, [join(REPO_ROOT, 'services', 'cli', 'dist', 'main.js'), ...args], { env: { ...process.env, NODE_OPTIONS: '', ...common } });
   const list = async () => JSON.parse((await cli('dlq', 'list', '--json')).stdout) as Listed[];
@@ -58,10 +74,11 @@ describe('dvc dlq on the projector dead letters', () => {
 
   beforeAll(async () => {
     projector = await startService('projector', common, 'PROJECTOR_PORT');
+    archiver = await startService('archiver', common, 'ARCHIVER_PORT');
   });
 
   afterAll(async () => {
-    await projector?.kill('SIGTERM');
+    await Promise.all([projector?.kill('SIGTERM'), archiver?.kill('SIGTERM')]);
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [events, dlq] }).finally(() => admin.disconnect());
@@ -127,5 +144,74 @@ describe('dvc dlq on the projector dead letters', () => {
       { description: 'copies dead-lettered again' },
     );
     expect(again.filter((e) => e.key === 'D-1' || e.key === 'D-3')).toHaveLength(4);
+  });
+
+  it('refuses a payment keyed by its own id as misrouted in both consumers, and applies it once re-driven with its dossier as key', async () => {
+    const unit = `e2e.${id}.u`;
+    const dossier = `HS-${id}`;
+    const paymentId = `PAY-${id}`;
+    const received = ev.received(unit, dossier, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-30T17:00:00+07:00' });
+    const payment = testEvent(
+      'vn.dvc.payment.completed',
+      paymentId,
+      { unit, time: '2022-06-20T09:00:00+07:00' },
+      { paymentId, dossierId: dossier, kind: 'fee', channel: 'online', amountVnd: 50_000, paidAt: '2022-06-20T09:00:00+07:00' },
+    );
+    expect(routingKey(payment)).toBe(dossier);
+    const before = (await list()).length;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: events,
+      acks: -1,
+      messages: [
+        { key: routingKey(received), value: JSON.stringify(received), headers: TEST_PRODUCER_HEADERS },
+        { key: paymentId, value: JSON.stringify(payment), headers: TEST_PRODUCER_HEADERS },
+      ],
+    });
+    await producer.disconnect();
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', events);
+    await waitForZeroLag(kafka, common.ARCHIVER_GROUP ?? '', events);
+
+    const letters = await waitFor(
+      async () => {
+        const entries = await list();
+        return entries.length === before + 1 ? entries : undefined;
+      },
+      { description: 'the misrouted payment dead-lettered' },
+    );
+    const misrouted = letters.filter((l) => l.code === 'misrouted');
+    expect(misrouted).toHaveLength(1);
+    expect(misrouted[0]).toMatchObject({
+      key: paymentId,
+      stage: 'admission',
+      sourceTopic: events,
+      reason: `Kafka key "${paymentId}" is not the event's routing key "${dossier}" (a payment is keyed by the dossier it pays for); re-drive it with dvc dlq redrive`,
+    });
+    const p = await scrapeMetrics(projector.url);
+    expect(p.get('dvc_projector_events_rejected_total{stage="admission",code="misrouted"}')).toBe(1);
+    expect(p.get('dvc_projector_events_applied_total{type="vn.dvc.dossier.received"}')).toBe(1);
+    expect(p.get('dvc_projector_events_applied_total{type="vn.dvc.payment.completed"}') ?? 0).toBe(0);
+    const a = await scrapeMetrics(archiver.url);
+    expect(a.get('dvc_archiver_events_skipped_total{reason="misrouted"}')).toBe(1);
+    expect(a.get('dvc_archiver_events_appended_total{type="vn.dvc.payment.completed"}') ?? 0).toBe(0);
+
+    const { stdout } = await cli('dlq', 'redrive', '--code', 'misrouted');
+    expect(stdout).toContain(`re-drove 1 of ${before + 1} dead letters (1 to ${events})`);
+    await waitFor(
+      async () => ((await scrapeMetrics(projector.url)).get('dvc_projector_events_applied_total{type="vn.dvc.payment.completed"}') === 1 ? true : undefined),
+      {
+        description: 'the re-driven payment applied',
+      },
+    );
+    await waitForZeroLag(kafka, common.PROJECTOR_GROUP ?? '', events);
+    await waitForZeroLag(kafka, common.ARCHIVER_GROUP ?? '', events);
+    const after = await scrapeMetrics(projector.url);
+    expect(after.get('dvc_projector_events_rejected_total{stage="admission",code="misrouted"}')).toBe(1);
+    expect(after.get('dvc_projector_events_applied_total{type="vn.dvc.payment.completed"}')).toBe(1);
+    const stored = await scrapeMetrics(archiver.url);
+    expect(stored.get('dvc_archiver_events_skipped_total{reason="misrouted"}')).toBe(1);
+    expect(stored.get('dvc_archiver_events_appended_total{type="vn.dvc.payment.completed"}')).toBe(1);
+    expect(await list()).toHaveLength(before + 1);
   });
 });

@@ -2,7 +2,7 @@ import type { Message } from 'kafkajs';
 import { routingKeyOf, type DvcEvent } from '@dvc/domain';
 
 /**
- * The headers of a message of the events topic (asyncapi.yaml, trait `eventMessage`). The value
+ * The headers of a message of the events topic (asyncapi.yaml, trait `keyedByRoutingKey`). The value
  * is the CloudEvent; the headers repeat its type and id for tools that do not parse it, and
  * `dvc-producer-key` names the producer key the ingest authenticated the sender with (the key's
  * id, never the key).
