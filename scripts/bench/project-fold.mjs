@@ -3,20 +3,29 @@
 // projectUnit per unit in batches, states kept in memory between batches as the projector
 // keeps them. Prints the CPU per event and the share of that time spent in garbage collection.
 import { readFileSync } from 'node:fs';
-import { GCProfiler } from 'node:v8';
+import { GCProfiler, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
 import { loadReferenceData, projectionContext } from '@dvc/config';
 import { groupByUnit, projectUnit, subjectKeysOf, validateEvent } from '@dvc/domain';
 import { generateBinhPhuoc2022, loadUnits } from '@dvc/scenario';
 
-const HELP = `Usage: node scripts/bench/project-fold.mjs [--batch N] [--runs R] [--events FILE.ndjson]
+const HELP = `Usage: node scripts/bench/project-fold.mjs [--batch N] [--runs R] [--events FILE.ndjson] [--copy]
 
 Folds the Bình Phước 2022 history (generated in memory, or read from FILE.ndjson) through
 projectUnit, batch by batch, keeping the states in memory; repeats R times (default 3) from
-empty states and prints, per run and as the median, the CPU µs per event and the GC share.`;
+empty states and prints, per run and as the median, the CPU µs per event and the GC share.
+The states are handed over to projectUnit to be evolved in place, as the projector does;
+--copy leaves them untouched instead (projectUnit copies each subject once per batch).`;
 
 const { values: args } = parseArgs({
-  options: { batch: { type: 'string', default: '5000' }, runs: { type: 'string', default: '3' }, events: { type: 'string' }, help: { type: 'boolean' } },
+  options: {
+    batch: { type: 'string', default: '5000' },
+    runs: { type: 'string', default: '3' },
+    events: { type: 'string' },
+    copy: { type: 'boolean' },
+    help: { type: 'boolean' },
+  },
 });
 if (args.help) {
   console.log(HELP);
@@ -27,52 +36,78 @@ const runs = Number(args.runs);
 if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch must be a positive integer, got '${args.batch}'`);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got '${args.runs}'`);
 
-const raw =
-  args.events === undefined
-    ? generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events.map((e) => JSON.stringify(e))
-    : readFileSync(args.events, 'utf8')
-        .split('\n')
-        .filter((l) => l !== '');
-const events = raw.map((line) => {
-  const r = validateEvent(JSON.parse(line));
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.event;
-});
+/** The history decoded as the projector decodes it (the lines are dropped once parsed). */
+function decode() {
+  const lines =
+    args.events === undefined
+      ? generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }).events.map((e) => JSON.stringify(e))
+      : readFileSync(args.events, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '');
+  return lines.map((line) => {
+    const r = validateEvent(JSON.parse(line));
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    return r.event;
+  });
+}
+const events = decode();
+const options = { inPlace: args.copy !== true };
 const ctx = projectionContext(loadReferenceData(), { resultReturnWorkingDays: 2, receiptWorkingDays: 1 });
 
-/** One fold from empty states; returns CPU µs and the main thread's GC pauses (ms) in it. */
+// A full collection before each run, so no run pays for the garbage of the one before.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc');
+
+const threadMs = (since) => {
+  const used = process.threadCpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
+
+/**
+ * One fold from empty states: the main thread's CPU inside projectUnit and in the whole fold,
+ * the process CPU of the fold (with the collector's helper threads), and the main thread's GC
+ * pauses. CPU time, not wall time: the numbers hold on a busy machine.
+ */
 function fold() {
+  collect();
   const states = new Map(); // unit -> subject key -> state
   let cells = 0;
+  let projectMs = 0;
   const profiler = new GCProfiler();
   profiler.start();
   const cpu = process.cpuUsage();
+  const thread = process.threadCpuUsage();
   for (let i = 0; i < events.length; i += batchSize) {
     for (const [unit, unitEvents] of groupByUnit(events.slice(i, i + batchSize))) {
       let owned = states.get(unit);
       if (owned === undefined) states.set(unit, (owned = new Map()));
       const before = new Map();
       for (const e of unitEvents) for (const key of subjectKeysOf(e)) before.set(key, owned.get(key));
-      const changes = projectUnit(unit, unitEvents, before, ctx);
+      const t = process.threadCpuUsage();
+      const changes = projectUnit(unit, unitEvents, before, ctx, options);
+      projectMs += threadMs(t);
       for (const [key, state] of changes.states) owned.set(key, state);
       for (const fields of changes.counters.values()) cells += fields.size;
     }
   }
+  const mainMs = threadMs(thread);
   const used = process.cpuUsage(cpu);
-  const gcUs = profiler.stop().statistics.reduce((sum, gc) => sum + gc.cost, 0);
-  return { cpuUs: used.user + used.system, gcMs: gcUs / 1000, cells };
+  const gcMs = profiler.stop().statistics.reduce((sum, gc) => sum + gc.cost, 0) / 1000;
+  return { cpuMs: (used.user + used.system) / 1000, mainMs, projectMs, gcMs, cells };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const perEvent = [];
-const gcShare = [];
-console.log(`events ${events.length}, batch ${batchSize}, node ${process.version}`);
+const us = (ms) => ((1000 * ms) / events.length).toFixed(2);
+const rows = [];
+console.log(`events ${events.length}, batch ${batchSize}, states ${options.inPlace ? 'evolved in place' : 'copied'}, node ${process.version}`);
 for (let r = 1; r <= runs; r++) {
-  const { cpuUs, gcMs: gc, cells } = fold();
-  perEvent.push(cpuUs / events.length);
-  gcShare.push(gc / (cpuUs / 1000));
+  const run = fold();
+  rows.push(run);
   console.log(
-    `run ${r}: ${(cpuUs / 1000).toFixed(0)} ms CPU, ${(cpuUs / events.length).toFixed(2)} µs/event, GC ${gc.toFixed(0)} ms (${(100 * (gc / (cpuUs / 1000))).toFixed(1)} %), ${cells} counter cells written`,
+    `run ${r}: projectUnit ${us(run.projectMs)} µs CPU/event; fold: main thread ${us(run.mainMs)}, process ${us(run.cpuMs)} µs CPU/event, GC pauses ${run.gcMs.toFixed(0)} ms = ${((100 * run.gcMs) / run.mainMs).toFixed(1)} % of the main thread; ${run.cells} counter cells written`,
   );
 }
-console.log(`median: ${median(perEvent).toFixed(2)} µs CPU/event, GC ${(100 * median(gcShare)).toFixed(1)} % of it`);
+const mid = (f) => median(rows.map(f));
+console.log(
+  `median: projectUnit ${us(mid((r) => r.projectMs))} µs CPU/event; fold: main thread ${us(mid((r) => r.mainMs))}, process ${us(mid((r) => r.cpuMs))} µs CPU/event, GC ${(100 * mid((r) => r.gcMs / r.mainMs)).toFixed(1)} % of the main thread`,
+);

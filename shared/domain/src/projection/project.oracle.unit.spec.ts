@@ -481,11 +481,16 @@ describe('projectUnit returns exactly the changes of the former implementation (
             const store = stores.get(unitId) ?? new Map<string, SubjectState>();
             oracleStores.set(unitId, oracleStore);
             stores.set(unitId, store);
-            const expected = oracleProject(unitId, events, readBefore(oracleStore, events), ctx);
-            // The projector's way: the states it owns in memory are handed over and may be evolved in place.
-            const actual = projectUnit(unitId, events, readBefore(store, events), ctx);
+            const stored = readBefore(oracleStore, events);
+            const snapshot = json(stored);
+            const expected = oracleProject(unitId, events, stored, ctx);
+            // The projector's way: the states it owns in memory are handed over and evolved in place.
+            const actual = projectUnit(unitId, events, readBefore(store, events), ctx, { inPlace: true });
             expect(json(actual)).toBe(json(expected));
             expect(actual).toEqual(expected);
+            // By default the states given are copied, not changed.
+            expect(json(projectUnit(unitId, events, stored, ctx))).toBe(json(expected));
+            expect(json(stored)).toBe(snapshot);
             record(expected);
             for (const [key, state] of expected.states) oracleStore.set(key, JSON.parse(JSON.stringify(state)) as SubjectState);
             for (const [key, state] of actual.states) store.set(key, state);
