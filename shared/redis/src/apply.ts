@@ -38,7 +38,8 @@ export async function applyEvents(
       throw new ContendedWriteError(`units ${[...pending.keys()].join(', ')} still contended after ${MAX_ATTEMPTS} attempts`);
     }
     const reads = await store.readStates(pending);
-    const changes = [...pending].map(([unitId, unitEvents]) => projectUnit(unitId, unitEvents, reads.get(unitId)?.states ?? new Map(), ctx));
+    // The states were parsed for this attempt alone (the write needs only their revisions): handed over, evolved in place.
+    const changes = [...pending].map(([unitId, unitEvents]) => projectUnit(unitId, unitEvents, reads.get(unitId)?.states ?? new Map(), ctx, { inPlace: true }));
     const outcome = await store.write(changes, reads, now(), expireAt);
     const applied = new Set(outcome.applied);
     for (const change of changes) {

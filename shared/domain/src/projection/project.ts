@@ -2,7 +2,16 @@ import type { DvcEvent, EventType } from '../events/schemas.js';
 import { timestampMs } from '../events/timestamp.js';
 import { integrityFlags, resultReturnDeadline, workingDayDeadline } from '../integrity/rules.js';
 import { openMembership, resolutionTimeliness, type DossierState } from '../timeliness/dossier.js';
-import { evolve, linkPayment, subjectKindOf, type ProjectionContext, type SubjectKind, type SubjectState } from './state.js';
+import {
+  copyState,
+  evolveInPlace,
+  linkPaymentInPlace,
+  subjectKindOf,
+  type Period,
+  type ProjectionContext,
+  type SubjectKind,
+  type SubjectState,
+} from './state.js';
 
 /**
  * Bucket of a counter: a local day 'YYYY-MM-DD' (rolling windows), 'p:<period id>' (a fixed
@@ -12,24 +21,51 @@ export type Bucket = string;
 export const CURRENT_BUCKET = 'current';
 export const periodBucket = (periodId: string): Bucket => `p:${periodId}`;
 
+/** Field names are kept per argument: the same string each time, no concatenation per event. */
+const NAME_CACHE_LIMIT = 10_000;
+
+function named(make: (a: string) => string): (a: string) => string {
+  const cache = new Map<string, string>();
+  return (a) => {
+    let name = cache.get(a);
+    if (name === undefined) {
+      if (cache.size >= NAME_CACHE_LIMIT) cache.clear();
+      cache.set(a, (name = make(a)));
+    }
+    return name;
+  };
+}
+
+function named2(make: (a: string, b: string) => string): (a: string, b: string) => string {
+  const byFirst = new Map<string, (b: string) => string>();
+  return (a, b) => {
+    let second = byFirst.get(a);
+    if (second === undefined) {
+      if (byFirst.size >= NAME_CACHE_LIMIT) byFirst.clear();
+      byFirst.set(a, (second = named((x) => make(a, x))));
+    }
+    return second(b);
+  };
+}
+
 /** Counter field names inside a bucket; the exporter reads exactly these. */
 export const Field = {
-  received: (channel: string) => `rcv:${channel}`,
-  resolved: (timeliness: string, processing: string) => `res:${timeliness}:${processing}`,
+  received: named((channel) => `rcv:${channel}`),
+  resolved: named2((timeliness, processing) => `res:${timeliness}:${processing}`),
   withdrawn: 'wdr',
   digitized: 'dig',
   receivedLate: 'rcv_late',
   extended: 'ext',
-  flag: (reason: string) => `flag:${reason}`,
-  payments: (kind: string, channel: string) => `pay:${kind}:${channel}`,
-  paymentsVnd: (kind: string, channel: string) => `vnd:${kind}:${channel}`,
-  reports: (channel: string) => `rep:${channel}`,
+  flag: named((reason) => `flag:${reason}`),
+  payments: named2((kind, channel) => `pay:${kind}:${channel}`),
+  paymentsVnd: named2((kind, channel) => `vnd:${kind}:${channel}`),
+  reports: named((channel) => `rep:${channel}`),
   /** Online dossiers received for a procedure (distinct procedures are counted at scrape). */
-  procedureOnline: (procedureId: string) => `proc_online:${procedureId}`,
+  procedureOnline: named((procedureId) => `proc_online:${procedureId}`),
   /** An online-capable procedure (current bucket). */
-  procedureCapable: (procedureId: string) => `proc_capable:${procedureId}`,
-  teams: (level: string) => `team:${level}`,
-  teamMembers: (level: string) => `members:${level}`,
+  procedureCapable: named((procedureId) => `proc_capable:${procedureId}`),
+  teams: named((level) => `team:${level}`),
+  teamMembers: named((level) => `members:${level}`),
   /** Dossiers with a known receipt entering (day of receipt) and leaving (day of resolution or withdrawal) the open set. */
   flowIn: 'flow_in',
   flowOut: 'flow_out',
@@ -51,101 +87,216 @@ export const SETS = {
 } as const;
 export type SetName = (typeof SETS)[keyof typeof SETS];
 
-type Contribution = Map<string, number>; // `${bucket}\n${field}` -> amount
-
-function add(c: Contribution, bucket: Bucket, field: string, amount: number): void {
-  const key = `${bucket}\n${field}`;
-  c.set(key, (c.get(key) ?? 0) + amount);
+/** Where a subject's contribution goes: a local day past the horizon, a target period, or the current bucket. */
+interface Sink {
+  day(day: number, field: string, amount: number): void;
+  period(period: Period, field: string, amount: number): void;
+  current(field: string, amount: number): void;
 }
 
-/**
- * Adds `amount` to the field on the local day of `ms` (unless beyond retention) and in every
- * period containing that day.
- */
-function addOnDay(c: Contribution, ctx: ProjectionContext, ms: number, field: string, amount: number): void {
-  const day = ctx.days.dayOf(ms);
-  if (day >= ctx.horizonDay) add(c, ctx.days.isoDate(day), field, amount);
-  for (const p of ctx.periods) if (day >= p.fromDay && day <= p.toDay) add(c, periodBucket(p.id), field, amount);
+/** Adds `amount` to the field on local day `day` (unless beyond retention) and in every period containing it. */
+function addOnDay(sink: Sink, ctx: ProjectionContext, day: number, field: string, amount: number): void {
+  if (day >= ctx.horizonDay) sink.day(day, field, amount);
+  for (const p of ctx.periods) if (day >= p.fromDay && day <= p.toDay) sink.period(p, field, amount);
 }
 
-function dossierContributions(state: DossierState, ctx: ProjectionContext, c: Contribution): void {
+const isResolved = (state: DossierState): state is DossierState & { resolvedAt: number } => state.resolvedAt !== undefined;
+
+function dossierContributions(state: DossierState, ctx: ProjectionContext, sink: Sink): void {
   const received = state.receivedAt;
   const closedAt = state.resolvedAt ?? state.withdrawnAt;
+  const closedDay = closedAt === undefined ? Number.POSITIVE_INFINITY : ctx.days.dayOf(closedAt);
   if (received !== undefined && state.channel !== undefined) {
-    addOnDay(c, ctx, received, Field.received(state.channel), 1);
+    const receivedDay = ctx.days.dayOf(received);
+    addOnDay(sink, ctx, receivedDay, Field.received(state.channel), 1);
     // Received-cohort KPIs count on the day the dossier was received.
-    if (state.digitizedAt !== undefined) addOnDay(c, ctx, received, Field.digitized, 1);
-    if (state.channel === 'online' && state.procedureId !== undefined) addOnDay(c, ctx, received, Field.procedureOnline(state.procedureId), 1);
+    if (state.digitizedAt !== undefined) addOnDay(sink, ctx, receivedDay, Field.digitized, 1);
+    if (state.channel === 'online' && state.procedureId !== undefined) addOnDay(sink, ctx, receivedDay, Field.procedureOnline(state.procedureId), 1);
     if (state.submittedAt !== undefined && received > workingDayDeadline(state.submittedAt, ctx.rules.receiptWorkingDays, ctx.days, ctx.calendar)) {
-      addOnDay(c, ctx, received, Field.receivedLate, 1);
+      addOnDay(sink, ctx, receivedDay, Field.receivedLate, 1);
     }
     // Flows give the rolling window's carried-over count: open at the start = all in − all out before it.
-    addOnDay(c, ctx, received, Field.flowIn, 1);
-    add(c, CURRENT_BUCKET, Field.flowIn, 1);
+    addOnDay(sink, ctx, receivedDay, Field.flowIn, 1);
+    sink.current(Field.flowIn, 1);
     if (closedAt !== undefined) {
-      addOnDay(c, ctx, closedAt, Field.flowOut, 1);
-      add(c, CURRENT_BUCKET, Field.flowOut, 1);
+      addOnDay(sink, ctx, closedDay, Field.flowOut, 1);
+      sink.current(Field.flowOut, 1);
     }
-    const receivedDay = ctx.days.dayOf(received);
-    const closedDay = closedAt === undefined ? Number.POSITIVE_INFINITY : ctx.days.dayOf(closedAt);
     for (const p of ctx.periods) {
-      if (receivedDay < p.fromDay && closedDay >= p.fromDay) add(c, periodBucket(p.id), Field.carriedOver, 1);
-      if (receivedDay <= p.toDay && closedDay > p.toDay) add(c, periodBucket(p.id), Field.openAtEnd, 1);
+      if (receivedDay < p.fromDay && closedDay >= p.fromDay) sink.period(p, Field.carriedOver, 1);
+      if (receivedDay <= p.toDay && closedDay > p.toDay) sink.period(p, Field.openAtEnd, 1);
     }
   }
-  if (state.resolvedAt !== undefined) {
-    const resolved = { ...state, resolvedAt: state.resolvedAt };
-    const timeliness = resolutionTimeliness(resolved);
-    addOnDay(c, ctx, state.resolvedAt, Field.resolved(timeliness, state.processedOnline === true ? 'online' : 'paper'), 1);
-    for (const reason of integrityFlags(resolved, ctx.rules, ctx.days, ctx.calendar)) addOnDay(c, ctx, state.resolvedAt, Field.flag(reason), 1);
+  if (isResolved(state)) {
+    const timeliness = resolutionTimeliness(state);
+    addOnDay(sink, ctx, closedDay, Field.resolved(timeliness, state.processedOnline === true ? 'online' : 'paper'), 1);
+    for (const reason of integrityFlags(state, ctx.rules, ctx.days, ctx.calendar)) addOnDay(sink, ctx, closedDay, Field.flag(reason), 1);
   } else if (state.withdrawnAt !== undefined) {
-    addOnDay(c, ctx, state.withdrawnAt, Field.withdrawn, 1);
+    addOnDay(sink, ctx, closedDay, Field.withdrawn, 1);
   }
-  if (state.extendedAt !== undefined) addOnDay(c, ctx, state.extendedAt, Field.extended, 1);
+  if (state.extendedAt !== undefined) addOnDay(sink, ctx, ctx.days.dayOf(state.extendedAt), Field.extended, 1);
+}
+
+function contribute(state: SubjectState | undefined, ctx: ProjectionContext, sink: Sink): void {
+  if (state === undefined) return;
+  switch (state.kind) {
+    case 'dossier':
+      dossierContributions(state, ctx, sink);
+      return;
+    case 'payment': {
+      const day = ctx.days.dayOf(state.paidAt);
+      addOnDay(sink, ctx, day, Field.payments(state.payKind, state.channel), 1);
+      addOnDay(sink, ctx, day, Field.paymentsVnd(state.payKind, state.channel), state.amountVnd);
+      return;
+    }
+    case 'report':
+      addOnDay(sink, ctx, ctx.days.dayOf(state.submittedAt), Field.reports(state.channel), 1);
+      return;
+    case 'procedure':
+      if (state.onlineCapable) sink.current(Field.procedureCapable(state.procedureId), 1);
+      return;
+    case 'team':
+      sink.current(Field.teams(state.teamLevel), 1);
+      sink.current(Field.teamMembers(state.teamLevel), state.members);
+      return;
+  }
 }
 
 /**
- * What one subject's state contributes to the counters. Counters are always the sum of these
- * over all subjects, so applying the difference of a subject's contribution before and after
- * a batch keeps them exact whatever order the events came in.
+ * What one subject's state contributes to the counters, keyed `${bucket}\n${field}`. Counters
+ * are always the sum of these over all subjects, so applying the difference of a subject's
+ * contribution before and after a batch keeps them exact whatever order the events came in.
  */
-export function contributions(state: SubjectState | undefined, ctx: ProjectionContext): Contribution {
-  const c: Contribution = new Map();
-  if (state === undefined) return c;
-  switch (state.kind) {
-    case 'dossier':
-      dossierContributions(state, ctx, c);
-      return c;
-    case 'payment':
-      addOnDay(c, ctx, state.paidAt, Field.payments(state.payKind, state.channel), 1);
-      addOnDay(c, ctx, state.paidAt, Field.paymentsVnd(state.payKind, state.channel), state.amountVnd);
-      return c;
-    case 'report':
-      addOnDay(c, ctx, state.submittedAt, Field.reports(state.channel), 1);
-      return c;
-    case 'procedure':
-      if (state.onlineCapable) add(c, CURRENT_BUCKET, Field.procedureCapable(state.procedureId), 1);
-      return c;
-    case 'team':
-      add(c, CURRENT_BUCKET, Field.teams(state.teamLevel), 1);
-      add(c, CURRENT_BUCKET, Field.teamMembers(state.teamLevel), state.members);
-      return c;
+export function contributions(state: SubjectState | undefined, ctx: ProjectionContext): Map<string, number> {
+  const c = new Map<string, number>();
+  const add = (bucket: Bucket, field: string, amount: number): void => {
+    const key = `${bucket}\n${field}`;
+    c.set(key, (c.get(key) ?? 0) + amount);
+  };
+  contribute(state, ctx, {
+    day: (day, field, amount) => add(ctx.days.isoDate(day), field, amount),
+    period: (period, field, amount) => add(periodBucket(period.id), field, amount),
+    current: (field, amount) => add(CURRENT_BUCKET, field, amount),
+  });
+  return c;
+}
+
+/** One counter (bucket, field), kept per context so that a subject's delta is summed without building keys. */
+interface Cell {
+  readonly bucket: Bucket;
+  readonly field: string;
+  amount: number;
+  touched: boolean;
+}
+
+/** Cells kept per context before they are forgotten (between two subjects). */
+const CELL_LIMIT = 200_000;
+
+/**
+ * Sums one subject's contribution after the batch minus its contribution before (`sign`) in
+ * interned cells, then adds the non-zero differences to the unit's counters: the same
+ * increments as subtracting two maps keyed `${bucket}\n${field}`, without a map or a key per event.
+ */
+class DeltaSink implements Sink {
+  sign = 1;
+  private readonly byDay = new Map<number, Map<string, Cell>>();
+  private readonly byBucket = new Map<Period | Bucket, Map<string, Cell>>();
+  private readonly touched: Cell[] = [];
+  private size = 0;
+
+  constructor(private readonly ctx: ProjectionContext) {}
+
+  day(day: number, field: string, amount: number): void {
+    let fields = this.byDay.get(day);
+    if (fields === undefined) this.byDay.set(day, (fields = new Map()));
+    this.add(fields.get(field) ?? this.cell(fields, this.ctx.days.isoDate(day), field), amount);
+  }
+
+  period(period: Period, field: string, amount: number): void {
+    let fields = this.byBucket.get(period);
+    if (fields === undefined) this.byBucket.set(period, (fields = new Map()));
+    this.add(fields.get(field) ?? this.cell(fields, periodBucket(period.id), field), amount);
+  }
+
+  current(field: string, amount: number): void {
+    let fields = this.byBucket.get(CURRENT_BUCKET);
+    if (fields === undefined) this.byBucket.set(CURRENT_BUCKET, (fields = new Map()));
+    this.add(fields.get(field) ?? this.cell(fields, CURRENT_BUCKET, field), amount);
+  }
+
+  /** Adds the subject's non-zero differences to `counters` and starts over for the next subject. */
+  flush(counters: Map<Bucket, Map<string, number>>): void {
+    for (const cell of this.touched) {
+      if (cell.amount !== 0) {
+        let fields = counters.get(cell.bucket);
+        if (fields === undefined) counters.set(cell.bucket, (fields = new Map()));
+        increment(fields, cell.field, cell.amount);
+      }
+      cell.amount = 0;
+      cell.touched = false;
+    }
+    this.touched.length = 0;
+    this.sign = 1;
+    if (this.size > CELL_LIMIT) {
+      this.byDay.clear();
+      this.byBucket.clear();
+      this.size = 0;
+    }
+  }
+
+  private cell(fields: Map<string, Cell>, bucket: Bucket, field: string): Cell {
+    const cell: Cell = { bucket, field, amount: 0, touched: false };
+    fields.set(field, cell);
+    this.size++;
+    return cell;
+  }
+
+  private add(cell: Cell, amount: number): void {
+    if (!cell.touched) {
+      cell.touched = true;
+      this.touched.push(cell);
+    }
+    cell.amount += this.sign * amount;
+  }
+}
+
+const deltaSinks = new WeakMap<ProjectionContext, DeltaSink>();
+
+function deltaSinkOf(ctx: ProjectionContext): DeltaSink {
+  let sink = deltaSinks.get(ctx);
+  if (sink === undefined) deltaSinks.set(ctx, (sink = new DeltaSink(ctx)));
+  return sink;
+}
+
+/** The sets in the order their changes are listed. */
+const SET_ORDER: readonly SetName[] = [SETS.open, SETS.paused, SETS.awaitingResult, SETS.pendingReceipt];
+
+/** A subject's score in each set; NaN where it is not a member. */
+type Scores = Record<SetName, number>;
+
+const noScores = (): Scores => ({ open: Number.NaN, paused: Number.NaN, awaiting_result: Number.NaN, pending_receipt: Number.NaN });
+
+/** Writes a subject's score in each set into `scores`, NaN where it is not a member. */
+function membershipScores(state: SubjectState | undefined, ctx: ProjectionContext, scores: Scores): void {
+  for (const set of SET_ORDER) scores[set] = Number.NaN;
+  if (state?.kind !== 'dossier') return;
+  const open = openMembership(state);
+  if (open.set === 'open') scores[SETS.open] = open.dueMs ?? Number.POSITIVE_INFINITY;
+  if (open.set === 'paused' && state.pausedSince !== undefined) scores[SETS.paused] = state.pausedSince;
+  if (state.resolvedAt !== undefined && state.returnedAt === undefined) {
+    scores[SETS.awaitingResult] = resultReturnDeadline(state.resolvedAt, ctx.rules, ctx.days, ctx.calendar);
+  }
+  if (state.submittedAt !== undefined && state.receivedAt === undefined && state.withdrawnAt === undefined && state.resolvedAt === undefined) {
+    scores[SETS.pendingReceipt] = workingDayDeadline(state.submittedAt, ctx.rules.receiptWorkingDays, ctx.days, ctx.calendar);
   }
 }
 
 /** The sorted sets a subject belongs to, with its score in each. */
 export function memberships(state: SubjectState | undefined, ctx: ProjectionContext): Map<SetName, number> {
+  const scores = noScores();
+  membershipScores(state, ctx, scores);
   const sets = new Map<SetName, number>();
-  if (state?.kind !== 'dossier') return sets;
-  const open = openMembership(state);
-  if (open.set === 'open') sets.set(SETS.open, open.dueMs ?? Number.POSITIVE_INFINITY);
-  if (open.set === 'paused' && state.pausedSince !== undefined) sets.set(SETS.paused, state.pausedSince);
-  if (state.resolvedAt !== undefined && state.returnedAt === undefined) {
-    sets.set(SETS.awaitingResult, resultReturnDeadline(state.resolvedAt, ctx.rules, ctx.days, ctx.calendar));
-  }
-  if (state.submittedAt !== undefined && state.receivedAt === undefined && state.withdrawnAt === undefined && state.resolvedAt === undefined) {
-    sets.set(SETS.pendingReceipt, workingDayDeadline(state.submittedAt, ctx.rules.receiptWorkingDays, ctx.days, ctx.calendar));
-  }
+  for (const set of SET_ORDER) if (!Number.isNaN(scores[set])) sets.set(set, scores[set]);
   return sets;
 }
 
@@ -198,16 +349,46 @@ function setChanges(changes: UnitChanges, set: SetName): SetChanges {
   return c;
 }
 
+/** How projectUnit may treat the states it is given. */
+export interface ProjectOptions {
+  /**
+   * The caller owns the state objects in `before` (states it keeps in memory, or freshly parsed
+   * for this batch) and hands them over: they are evolved in place and become the states of
+   * `changes.states`, instead of being copied first. Their contributions and memberships before
+   * the batch are still what the deltas start from. Default false: `before` is left untouched.
+   */
+  inPlace?: boolean;
+}
+
+/** One subject a batch changes: its state before the batch (fields only) and the state it is evolving into. */
+interface Touched {
+  readonly subject: string;
+  readonly prior: SubjectState | undefined;
+  state: SubjectState | undefined;
+}
+
+/**
+ * The prior state as the deltas need it, taken before `state` is changed in place: a dossier's
+ * fields are copied (not its ids, which contributions and memberships never read); the other
+ * families are replaced by new objects, so their own fields stay as they were.
+ */
+const priorFields = (state: SubjectState | undefined): SubjectState | undefined => (state?.kind === 'dossier' ? { ...state } : state);
+
 /**
  * Folds one unit's events (in delivery order) into the states read before the batch and
  * returns the changes. Duplicate event ids are detected against each subject's applied ids,
  * including duplicates inside the batch itself.
+ *
+ * With `options.inPlace`, the state objects found in `before` may be mutated (they are evolved
+ * in place and returned in `changes.states`); without it, each subject is copied once per batch
+ * and `before` is left as it was. The returned changes are the same either way.
  */
 export function projectUnit(
   unitId: string,
   events: readonly DvcEvent[],
   before: ReadonlyMap<string, SubjectState | undefined>,
   ctx: ProjectionContext,
+  options: ProjectOptions = {},
 ): UnitChanges {
   const changes: UnitChanges = {
     unitId,
@@ -218,44 +399,50 @@ export function projectUnit(
     duplicates: new Map(),
     lastEventMs: undefined,
   };
-  const current = new Map<string, SubjectState | undefined>();
-  const stateOf = (key: string) => (current.has(key) ? current.get(key) : before.get(key));
+  const inPlace = options.inPlace === true;
+  const touched = new Map<string, Touched>();
+  /** The subject's entry, made when the batch first changes it. */
+  const touch = (key: string, subject: string, state: SubjectState | undefined): Touched => {
+    let entry = touched.get(key);
+    if (entry === undefined) {
+      entry = inPlace ? { subject, prior: priorFields(state), state } : { subject, prior: state, state: state === undefined ? undefined : copyState(state) };
+      touched.set(key, entry);
+    }
+    return entry;
+  };
   for (const event of events) {
     if (event.unitid !== unitId) throw new Error(`event ${event.id} of unit ${event.unitid} projected into unit ${unitId}`);
     const key = subjectKeyOf(event);
-    const state = stateOf(key);
+    const state = touched.has(key) ? touched.get(key)?.state : before.get(key);
     if (state !== undefined && state.ids.includes(event.id)) {
       increment(changes.duplicates, event.type);
       continue;
     }
-    current.set(key, evolve(state, event, ctx));
+    const own = touch(key, event.subject, state);
+    own.state = evolveInPlace(own.state, event, ctx);
     if (event.type === 'vn.dvc.payment.completed' && event.data.dossierId !== undefined) {
       const dossierKey = subjectKey('dossier', event.data.dossierId);
-      current.set(dossierKey, linkPayment(stateOf(dossierKey), timestampMs(event.data.paidAt)));
+      const dossier = touch(dossierKey, event.data.dossierId, before.get(dossierKey));
+      dossier.state = linkPaymentInPlace(dossier.state, timestampMs(event.data.paidAt));
     }
     increment(changes.applied, event.type);
     const eventMs = timestampMs(event.time);
     if (changes.lastEventMs === undefined || eventMs > changes.lastEventMs) changes.lastEventMs = eventMs;
   }
-  for (const [key, after] of current) {
+  const sink = deltaSinkOf(ctx);
+  const was = noScores();
+  const now = noScores();
+  for (const [key, { subject, prior, state: after }] of touched) {
     if (after === undefined) continue;
-    const prior = before.get(key);
-    const subject = key.slice(key.indexOf(':') + 1);
     changes.states.set(key, after);
-    const delta = contributions(after, ctx);
-    for (const [k, amount] of contributions(prior, ctx)) delta.set(k, (delta.get(k) ?? 0) - amount);
-    for (const [k, amount] of delta) {
-      if (amount === 0) continue;
-      const split = k.indexOf('\n');
-      const bucket = k.slice(0, split);
-      let fields = changes.counters.get(bucket);
-      if (fields === undefined) changes.counters.set(bucket, (fields = new Map()));
-      increment(fields, k.slice(split + 1), amount);
-    }
-    const was = memberships(prior, ctx);
-    const now = memberships(after, ctx);
-    for (const [set, score] of now) if (was.get(set) !== score) setChanges(changes, set).upsert.set(subject, score);
-    for (const set of was.keys()) if (!now.has(set)) setChanges(changes, set).remove.add(subject);
+    contribute(after, ctx, sink);
+    sink.sign = -1;
+    contribute(prior, ctx, sink);
+    sink.flush(changes.counters);
+    membershipScores(prior, ctx, was);
+    membershipScores(after, ctx, now);
+    for (const set of SET_ORDER) if (!Number.isNaN(now[set]) && was[set] !== now[set]) setChanges(changes, set).upsert.set(subject, now[set]);
+    for (const set of SET_ORDER) if (!Number.isNaN(was[set]) && Number.isNaN(now[set])) setChanges(changes, set).remove.add(subject);
   }
   return changes;
 }

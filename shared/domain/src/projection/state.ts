@@ -78,9 +78,15 @@ export class StateKindMismatchError extends DvcError {
   readonly code = 'DVC_STATE_KIND_MISMATCH';
 }
 
+/** The dossier itself (to be changed in place), or a new empty one. */
 function dossierOf(state: SubjectState | undefined): DossierState {
   if (state === undefined) return emptyDossier();
   if (state.kind !== 'dossier') throw new StateKindMismatchError(`dossier event applied to ${state.kind} state`);
+  return state;
+}
+
+/** A copy that shares nothing mutable with `state` (its fields are numbers, strings and booleans, besides the ids). */
+export function copyState<S extends SubjectState>(state: S): S {
   return { ...state, ids: [...state.ids] };
 }
 
@@ -106,6 +112,14 @@ function activity(state: DossierState, at: number, countsAfterResolution: boolea
  * field keeps a deterministic choice (first receipt, latest resolution) rather than "last write".
  */
 export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: ProjectionContext): SubjectState {
+  return evolveInPlace(state === undefined ? undefined : copyState(state), event, ctx);
+}
+
+/**
+ * evolve without the copy, for a caller that owns `state`: a dossier is changed in place and
+ * returned; the other families get a new object that takes over `state`'s ids array (pushed to).
+ */
+export function evolveInPlace(state: SubjectState | undefined, event: DvcEvent, ctx: ProjectionContext): SubjectState {
   switch (event.type) {
     case 'vn.dvc.dossier.submitted': {
       const next = dossierOf(state);
@@ -188,7 +202,7 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
       const d = event.data;
       const next: PaymentState = {
         kind: 'payment',
-        ids: [...(state?.ids ?? [])],
+        ids: state?.ids ?? [],
         paidAt: timestampMs(d.paidAt),
         payKind: d.kind,
         channel: d.channel,
@@ -198,14 +212,11 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
       return withId(next, event.id);
     }
     case 'vn.dvc.report.submitted':
-      return withId({ kind: 'report', ids: [...(state?.ids ?? [])], submittedAt: timestampMs(event.data.submittedAt), channel: event.data.channel }, event.id);
+      return withId({ kind: 'report', ids: state?.ids ?? [], submittedAt: timestampMs(event.data.submittedAt), channel: event.data.channel }, event.id);
     case 'vn.dvc.procedure.published':
-      return withId(
-        { kind: 'procedure', ids: [...(state?.ids ?? [])], procedureId: event.data.procedureId, onlineCapable: event.data.onlineCapable },
-        event.id,
-      );
+      return withId({ kind: 'procedure', ids: state?.ids ?? [], procedureId: event.data.procedureId, onlineCapable: event.data.onlineCapable }, event.id);
     case 'vn.dvc.community_team.registered':
-      return withId({ kind: 'team', ids: [...(state?.ids ?? [])], teamLevel: event.data.teamLevel, members: event.data.members }, event.id);
+      return withId({ kind: 'team', ids: state?.ids ?? [], teamLevel: event.data.teamLevel, members: event.data.members }, event.id);
   }
 }
 
@@ -214,6 +225,11 @@ export function evolve(state: SubjectState | undefined, event: DvcEvent, ctx: Pr
  * The payment event's id is kept by the payment's own state, which is what dedupes it.
  */
 export function linkPayment(state: SubjectState | undefined, paidAt: number): DossierState {
+  return linkPaymentInPlace(state === undefined ? undefined : copyState(state), paidAt);
+}
+
+/** linkPayment without the copy, for a caller that owns `state`. */
+export function linkPaymentInPlace(state: SubjectState | undefined, paidAt: number): DossierState {
   const next = dossierOf(state);
   next.paidAt = earliest(next.paidAt, paidAt);
   return next;

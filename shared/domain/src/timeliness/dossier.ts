@@ -71,11 +71,13 @@ export function resolutionTimeliness(state: DossierState & { resolvedAt: number 
 /** Where an unresolved dossier sits in the open set. */
 export type OpenMembership = { set: 'none' } | { set: 'paused' } | { set: 'open'; dueMs: number | undefined };
 
+/** The answers that carry no value are shared (the projection asks twice per subject and batch). */
+const NOT_OPEN: OpenMembership = Object.freeze({ set: 'none' });
+const PAUSED: OpenMembership = Object.freeze({ set: 'paused' });
+
 export function openMembership(state: DossierState): OpenMembership {
-  if (state.receivedAt === undefined || state.resolvedAt !== undefined || state.withdrawnAt !== undefined) {
-    return { set: 'none' };
-  }
-  if (state.pausedSince !== undefined) return { set: 'paused' };
+  if (state.receivedAt === undefined || state.resolvedAt !== undefined || state.withdrawnAt !== undefined) return NOT_OPEN;
+  if (state.pausedSince !== undefined) return PAUSED;
   // Not paused: the running-pause term is zero whatever instant is passed.
   return { set: 'open', dueMs: effectiveDueMs(state, 0) };
 }
