@@ -206,7 +206,9 @@ export class OwnedStates {
         const unit = owned.units.get(unitId);
         const before = new Map<string, SubjectState | undefined>();
         for (const event of unitEvents) for (const key of subjectKeysOf(event)) before.set(key, unit?.states.get(key)?.state);
-        return projectUnit(unitId, unitEvents, before, ctx);
+        // The held states are this instance's own: evolved in place. Should the write fail, the
+        // unit (or the whole partition) is forgotten and read again, so nothing half-folded stays.
+        return projectUnit(unitId, unitEvents, before, ctx, { inPlace: true });
       });
       // The unit set lives on its own slot: added first, so a unit whose keys exist is always listed.
       const unlisted = changes.map((c) => c.unitId).filter((u) => !listed.has(u));
