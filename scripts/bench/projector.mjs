@@ -520,7 +520,10 @@ async function projectorRun(run, dossiers, { instances = 1, profileDir, nodeFlag
     dead: final.dead,
     batches,
     // How the group spread the work: a process that got no partition shows 0.
-    batchesEach: metrics.map((m) => sumMetric(m, 'dvc_projector_batch_seconds_count')),
+    appliedEach: metrics.map((m) => sumMetric(m, 'dvc_projector_events_applied_total')),
+    // Owned partition state: each take-over (start, rebalance) reads its subjects' states again.
+    takeovers: total('dvc_projector_partition_takeovers_total'),
+    statesRead: total('dvc_projector_states_read_total'),
     eventsPerBatch: batches > 0 ? N / batches : Number.NaN,
     batchMs: batches > 0 ? (1000 * total('dvc_projector_batch_seconds_sum')) / batches : Number.NaN,
     conflicts: total('dvc_projector_write_conflicts_total'),
@@ -698,8 +701,12 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
     lines.push(row('CPU during projector run: all other processes on the machine', list, (r) => r.otherCpuCores, cores));
     lines.push(row('Load average (1 min) at the end of the projector run', list, (r) => r.loadAvg, fixed(1)));
     lines.push(row(`Projector batches (eachBatch calls${n === 1 ? '' : ', all processes'})`, list, (r) => r.batches, fmtInt));
-    if (n > 1)
-      lines.push(`| Batches per process (how the group spread the partitions) | | ${list.map((r) => r.batchesEach.map(fmtInt).join(' / ')).join(' · ')} |`);
+    if (n > 1) {
+      const spread = list.map((r) => r.appliedEach.map(fmtInt).join(' / ')).join(' · ');
+      lines.push(`| Events applied per process (\`dvc_projector_events_applied_total\`: how the group spread the partitions) | | ${spread} |`);
+    }
+    lines.push(row('Partition take-overs (start-up and rebalances, all processes)', list, (r) => r.takeovers, fmtInt));
+    lines.push(row('Subject states read from Redis (after take-overs)', list, (r) => r.statesRead, fmtInt));
     lines.push(row('Events per batch (mean)', list, (r) => r.eventsPerBatch, fmtInt));
     lines.push(row('Batch handling time (mean, decode + apply + commit)', list, (r) => r.batchMs, fixed(1, 'ms')));
     lines.push(row('Write conflicts / duplicates / dead letters', list, (r) => r.conflicts + r.duplicates + r.dead, fmtInt));
