@@ -23,7 +23,7 @@
 #   --quick           small sizes and one run each: proves the runners work, not for quoting
 #   --runs N          runs per measurement for every runner (each figure is the median)
 #   --output FILE     the combined report (default bench/results/<date>.md, git-ignored)
-#   NAME:OPTION       an option for one runner only, e.g. projector:--events=100k
+#   NAME:OPTION       an option for one runner only, e.g. projector:--instances=1,2
 #                     freshness:--rate=2000 (see node scripts/bench/NAME.mjs --help)
 #   -h, --help        this text
 #

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { stackRunDir } from '@dvc/config';
 import { unlinkMatching } from '@dvc/read-model';
 import { freePort, parseExposition, sampleLines } from '@dvc/testing';
+import { listeningPid } from './listener.mjs';
 
 /** The tests' free-port finder and exposition reader (@dvc/testing), for the benchmarks too. */
 export { freePort, parseExposition };
@@ -112,13 +113,21 @@ export function procStatusKb(pid, field) {
   }
 }
 
+/**
+ * The Kafka broker's pid: the pid file of a broker started without supervisord, else the process
+ * listening on the first broker address when that address is on this machine (supervisord writes
+ * no pid file). Undefined when neither is found, e.g. a remote broker; a broker in a container is
+ * seen through whatever listens for it on this machine (a port proxy), so its CPU is not the broker's.
+ */
 export function kafkaPid() {
   try {
     const pid = readFileSync(join(RUN_DIR, 'kafka', 'kafka.pid'), 'utf8').replace(/\D/g, '');
-    return pid === '' ? undefined : Number(pid);
+    if (pid !== '') return Number(pid);
   } catch {
-    return undefined;
+    // no pid file: look for the listener below
   }
+  const m = /^(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(stackEnv().kafkaBrokers.split(',')[0].trim());
+  return m ? listeningPid(Number(m[1])) : undefined;
 }
 
 export function infoField(info, field) {
