@@ -40,13 +40,20 @@ interface HeldUnit {
   states: Map<string, Held>;
 }
 
+/** Where a held state sits, so the least recently used can be forgotten without building keys. */
+interface Place {
+  unit: HeldUnit;
+  subject: string;
+}
+
 /**
  * A partition this instance owns in one namespace: its fencing epoch and the states it holds,
- * least recently used first (a Map keeps insertion order; a touched state is moved to the end).
+ * least recently used first (a Map keeps insertion order; a touched state is moved to the end,
+ * keyed by the held object itself, so touching one builds no string).
  */
 class Owned {
   readonly units = new Map<string, HeldUnit>();
-  readonly #recency = new Map<string, HeldUnit>();
+  readonly #recency = new Map<Held, Place>();
 
   constructor(readonly epoch: number) {}
 
@@ -55,10 +62,10 @@ class Owned {
   }
 
   /** Holds (or refreshes) one state of a unit: it becomes the most recently used. */
-  hold(unitId: string, unit: HeldUnit, subject: string, held: Held): void {
-    const key = `${unitId}\n${subject}`;
-    this.#recency.delete(key);
-    this.#recency.set(key, unit);
+  hold(unit: HeldUnit, subject: string, held: Held): void {
+    const before = unit.states.get(subject);
+    if (before !== undefined) this.#recency.delete(before);
+    this.#recency.set(held, { unit, subject });
     unit.states.set(subject, held);
   }
 
@@ -66,16 +73,16 @@ class Owned {
   drop(unitId: string): void {
     const unit = this.units.get(unitId);
     if (unit === undefined) return;
-    for (const subject of unit.states.keys()) this.#recency.delete(`${unitId}\n${subject}`);
+    for (const held of unit.states.values()) this.#recency.delete(held);
     this.units.delete(unitId);
   }
 
   /** Forgets the least recently used states beyond `max`. */
   trim(max: number): void {
-    for (const [key, unit] of this.#recency) {
+    for (const [held, { unit, subject }] of this.#recency) {
       if (this.#recency.size <= max) return;
-      this.#recency.delete(key);
-      unit.states.delete(key.slice(key.indexOf('\n') + 1));
+      this.#recency.delete(held);
+      unit.states.delete(subject);
     }
   }
 }
@@ -233,7 +240,7 @@ export class OwnedStates {
           stats.conflicts += 1;
           return;
         }
-        for (const [key, state] of change.states) owned.hold(change.unitId, unit, key, { revision: (unit.states.get(key)?.revision ?? 0) + 1, state });
+        for (const [key, state] of change.states) owned.hold(unit, key, { revision: (unit.states.get(key)?.revision ?? 0) + 1, state });
         add(stats.applied, change.applied);
         add(stats.duplicates, change.duplicates);
       });
@@ -284,7 +291,7 @@ export class OwnedStates {
       subjects.forEach((subject, i) => {
         const raw = values[i] ?? null;
         const held: Held = raw === null ? { revision: 0, state: undefined } : parseStoredState(raw, keys.state(unitId, subject));
-        owned.hold(unitId, unit, subject, held);
+        owned.hold(unit, subject, held);
         reads += 1;
       });
     });

@@ -76,12 +76,12 @@ export function parseTimestamp(text: string): TimestampResult {
     const offHours = digits(text, at + 1, 2);
     const offMinutes = digits(text, at + 4, 2);
     if (offHours < 0 || offMinutes < 0) return { ok: false, reason: SHAPE_REASON };
-    const sign = zone === 45 ? '-' : '+';
-    const shown = `${sign}${text.slice(at + 1, at + 3)}:${text.slice(at + 4, at + 6)}`;
-    if (offHours > 23 || offMinutes > 59) return { ok: false, reason: `offset ${shown} does not exist` };
+    // Built only for a refusal: a valid timestamp allocates no string.
+    const shown = () => `${zone === 45 ? '-' : '+'}${text.slice(at + 1, at + 3)}:${text.slice(at + 4, at + 6)}`;
+    if (offHours > 23 || offMinutes > 59) return { ok: false, reason: `offset ${shown()} does not exist` };
     offsetMinutes = (offHours * 60 + offMinutes) * (zone === 45 ? -1 : 1);
     if (offsetMinutes < MIN_OFFSET_MINUTES || offsetMinutes > MAX_OFFSET_MINUTES) {
-      return { ok: false, reason: `offset ${shown} is outside -12:00…+14:00` };
+      return { ok: false, reason: `offset ${shown()} is outside -12:00…+14:00` };
     }
   } else {
     return { ok: false, reason: SHAPE_REASON };
@@ -95,9 +95,33 @@ export function parseTimestamp(text: string): TimestampResult {
   return { ok: true, ms };
 }
 
+/**
+ * The instants of the timestamps parsed last: validation parses every timestamp of an event and
+ * the reducers read the same strings again a moment later. Bounded: cleared when full.
+ */
+const recent = new Map<string, number>();
+const RECENT_MAX = 16_384;
+
+/** The instant of a valid timestamp (remembered among the recent ones), or undefined. */
+function validMs(text: string): number | undefined {
+  const known = recent.get(text);
+  if (known !== undefined) return known;
+  const result = parseTimestamp(text);
+  if (!result.ok) return undefined;
+  if (recent.size >= RECENT_MAX) recent.clear();
+  recent.set(text, result.ms);
+  return result.ms;
+}
+
+/** True for a valid RFC 3339 timestamp with an offset (validation's format check; the reducers then find it parsed). */
+export function isTimestamp(text: string): boolean {
+  return validMs(text) !== undefined;
+}
+
 /** Parses a timestamp already accepted by validation; throws on a bug (an unvalidated value). */
 export function timestampMs(text: string): number {
+  const ms = validMs(text);
+  if (ms !== undefined) return ms;
   const result = parseTimestamp(text);
-  if (!result.ok) throw new Error(`unvalidated timestamp '${text}': ${result.reason}`);
-  return result.ms;
+  throw new Error(`unvalidated timestamp '${text}': ${result.ok ? 'valid after all' : result.reason}`);
 }
