@@ -95,33 +95,9 @@ export function parseTimestamp(text: string): TimestampResult {
   return { ok: true, ms };
 }
 
-/**
- * The instants of the timestamps parsed last: validation parses every timestamp of an event and
- * the reducers read the same strings again a moment later. Bounded: cleared when full.
- */
-const recent = new Map<string, number>();
-const RECENT_MAX = 16_384;
-
-/** The instant of a valid timestamp (remembered among the recent ones), or undefined. */
-function validMs(text: string): number | undefined {
-  const known = recent.get(text);
-  if (known !== undefined) return known;
-  const result = parseTimestamp(text);
-  if (!result.ok) return undefined;
-  if (recent.size >= RECENT_MAX) recent.clear();
-  recent.set(text, result.ms);
-  return result.ms;
-}
-
-/** True for a valid RFC 3339 timestamp with an offset (validation's format check; the reducers then find it parsed). */
-export function isTimestamp(text: string): boolean {
-  return validMs(text) !== undefined;
-}
-
 /** Parses a timestamp already accepted by validation; throws on a bug (an unvalidated value). */
 export function timestampMs(text: string): number {
-  const ms = validMs(text);
-  if (ms !== undefined) return ms;
   const result = parseTimestamp(text);
-  throw new Error(`unvalidated timestamp '${text}': ${result.ok ? 'valid after all' : result.reason}`);
+  if (!result.ok) throw new Error(`unvalidated timestamp '${text}': ${result.reason}`);
+  return result.ms;
 }

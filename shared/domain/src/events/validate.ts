@@ -3,7 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { EVENT_TYPE_NAMES, EVENT_TYPES, NO_CONTROL_PATTERN, UNIT_ID_PATTERN, envelopeSchema, type DvcEvent, type EventType } from './schemas.js';
 import { editDistance } from './names.js';
-import { isTimestamp, parseTimestamp } from './timestamp.js';
+import { parseTimestamp } from './timestamp.js';
 
 /** One thing wrong with an event: a JSON Pointer into it and a sentence saying what. */
 export interface Problem {
@@ -13,7 +13,7 @@ export interface Problem {
 
 export type ValidationResult = { ok: true; event: DvcEvent } | { ok: false; problems: Problem[] };
 
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isTimestamp);
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => parseTimestamp(value).ok);
 
 const checkers = new Map<EventType, TypeCheck<TObject>>(EVENT_TYPE_NAMES.map((type) => [type, TypeCompiler.Compile(envelopeSchema(type))]));
 
