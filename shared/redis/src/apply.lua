@@ -17,7 +17,7 @@ local nStates = tonumber(ARGV[1])
 local nBuckets = tonumber(ARGV[2])
 local nSets = tonumber(ARGV[3])
 
--- eachPair and eachItem come from packed.lua.
+-- eachPair, variadic and applySet come from packed.lua.
 
 local i = 6
 for s = 1, nStates do
@@ -45,8 +45,7 @@ i = i + 1
 for _ = 1, nSets do
   k = k + 1
   local key = KEYS[k]
-  eachPair(ARGV[i], function(member, score) redis.call('ZADD', key, score, member) end)
-  eachItem(ARGV[i + 1], function(member) redis.call('ZREM', key, member) end)
+  applySet(key, ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[4])

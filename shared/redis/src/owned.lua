@@ -21,13 +21,16 @@ local nSets = tonumber(ARGV[6])
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return -1 end
 if tonumber(redis.call('HGET', KEYS[2], 'ext') or '0') ~= tonumber(ARGV[3]) then return -2 end
 
--- eachPair and eachItem come from packed.lua.
+-- eachPair, variadic and applySet come from packed.lua.
 
 local i = 9
+local states = {}
 for s = 1, nStates do
-  redis.call('SET', KEYS[2 + s], ARGV[i])
+  states[#states + 1] = KEYS[2 + s]
+  states[#states + 1] = ARGV[i]
   i = i + 1
 end
+variadic('MSET', false, states)
 local k = 2 + nStates
 for _ = 1, nBuckets do
   k = k + 1
@@ -41,8 +44,7 @@ i = i + 1
 for _ = 1, nSets do
   k = k + 1
   local key = KEYS[k]
-  eachPair(ARGV[i], function(member, score) redis.call('ZADD', key, score, member) end)
-  eachItem(ARGV[i + 1], function(member) redis.call('ZREM', key, member) end)
+  applySet(key, ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[7])
