@@ -13,4 +13,4 @@ export {
   type RedisTarget,
   type SeedNode,
 } from '@dvc/read-model';
-export { OwnedStates, PartitionFencedError, ForeignWritesError, type OwnedApplyStats, type OwnedStatesOptions } from './owned.js';
+export { OwnedStates, PartitionFencedError, FenceLostError, ForeignWritesError, type OwnedApplyStats, type OwnedStatesOptions } from './owned.js';

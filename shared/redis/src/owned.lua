@@ -2,36 +2,52 @@
 -- projector that owns the partition (its states are in its memory, so none is read here).
 -- Every key belongs to the same unit hash tag, so this also runs on Redis Cluster.
 --
--- KEYS[1] meta hash, KEYS[2] the unit's owners hash, then nStates subject state strings,
--- nBuckets bucket hashes and nSets sorted sets, in ARGV order.
--- ARGV: partition, epoch, ext, nStates, nBuckets, nSets, appliedAtMs, lastEventMs ('' when
---   none), then
+-- KEYS[1] meta hash, KEYS[2] the unit's owners hash, then nAbsent state strings that must not
+-- exist (subjects the caller takes for new without having read them), nStates subject state
+-- strings, nBuckets bucket hashes and nSets sorted sets, in ARGV order.
+-- ARGV: partition, epoch, ext ('' when the caller has read nothing of the unit yet), nAbsent,
+--   nStates, nBuckets, nSets, appliedAtMs, lastEventMs ('' when none), then
 --   per state:  new value '<revision>|<JSON>'
 --   per bucket: packed increments 'field\nn\nfield\nn…', expiry ('' = none, else epoch ms)
 --   meta:       packed increments
 --   per set:    packed upserts 'member\nscore…', packed removals 'member\nmember…'
--- Returns 0 when applied; -1 when the owners hash does not name this epoch for the partition
--- (another projector took the partition over, or Redis lost the fence: reload and retry);
--- -2 when a writer that owns no partition wrote the unit since the caller read it (`ext`
--- moved: the caller's states of the unit may be stale; re-read them and recompute).
-local nStates = tonumber(ARGV[4])
-local nBuckets = tonumber(ARGV[5])
-local nSets = tonumber(ARGV[6])
+-- Returns the unit's `ext` (>= 0) when applied, or nothing applied and:
+--   -1 a newer owner holds the partition (another projector took it over);
+--   -2 `ext` moved: a writer that owns no partition wrote the unit since the caller read it;
+--   -3 a state taken for new exists: the caller must read it;
+--   -4 the epoch the caller recorded is gone (Redis lost writes): reload and retry.
+local nAbsent = tonumber(ARGV[4])
+local nStates = tonumber(ARGV[5])
+local nBuckets = tonumber(ARGV[6])
+local nSets = tonumber(ARGV[7])
 
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return -1 end
-if tonumber(redis.call('HGET', KEYS[2], 'ext') or '0') ~= tonumber(ARGV[3]) then return -2 end
+local owner = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local epoch = tonumber(ARGV[2])
+if owner > epoch then return -1 end
+local ext = tonumber(redis.call('HGET', KEYS[2], 'ext') or '0')
+if ARGV[3] == '' then
+  -- First contact: nothing of the unit was read, so every state written is checked new below;
+  -- the fence is taken here, in the same step.
+  if owner < epoch then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+else
+  if owner < epoch then return -4 end
+  if ext ~= tonumber(ARGV[3]) then return -2 end
+end
+for a = 1, nAbsent do
+  if redis.call('EXISTS', KEYS[2 + a]) == 1 then return -3 end
+end
 
 -- eachPair, variadic and applySet come from packed.lua.
 
-local i = 9
+local i = 10
 local states = {}
 for s = 1, nStates do
-  states[#states + 1] = KEYS[2 + s]
+  states[#states + 1] = KEYS[2 + nAbsent + s]
   states[#states + 1] = ARGV[i]
   i = i + 1
 end
 variadic('MSET', false, states)
-local k = 2 + nStates
+local k = 2 + nAbsent + nStates
 for _ = 1, nBuckets do
   k = k + 1
   local key = KEYS[k]
@@ -47,11 +63,11 @@ for _ = 1, nSets do
   applySet(key, ARGV[i], ARGV[i + 1])
   i = i + 2
 end
-redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[7])
+redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[8])
 -- The unit's revision, as apply.lua keeps it: the exporter's per-unit cache reads it.
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
-if ARGV[8] ~= '' then
+if ARGV[9] ~= '' then
   local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
-  if tonumber(ARGV[8]) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', ARGV[8]) end
+  if tonumber(ARGV[9]) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', ARGV[9]) end
 end
-return 0
+return ext

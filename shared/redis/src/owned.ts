@@ -1,5 +1,15 @@
 import type { Result } from 'ioredis';
-import { DvcError, groupByUnit, projectUnit, subjectKeysOf, type DvcEvent, type EventType, type ProjectionContext, type SubjectState } from '@dvc/domain';
+import {
+  DvcError,
+  groupByUnit,
+  projectUnit,
+  subjectKeyOf,
+  subjectKeysOf,
+  type DvcEvent,
+  type EventType,
+  type ProjectionContext,
+  type SubjectState,
+} from '@dvc/domain';
 import { execGroups, parseStoredState } from '@dvc/read-model';
 import type { ApplyStats } from './apply.js';
 import { changeBody, confirmReplicas, writeScript, type ProjectionStore } from './store.js';
@@ -21,6 +31,13 @@ export class PartitionFencedError extends DvcError {
   readonly retriable = true;
 }
 
+/** Thrown when a unit no longer records this owner's epoch although nothing newer took it (Redis lost writes): the partition is taken over again. */
+export class FenceLostError extends DvcError {
+  readonly code = 'DVC_FENCE_LOST';
+
+  readonly retriable = true;
+}
+
 /** Thrown when a unit keeps being rewritten by writers that own no partition (a rebuild's tail) faster than this one can re-read it. */
 export class ForeignWritesError extends DvcError {
   readonly code = 'DVC_FOREIGN_WRITES';
@@ -32,11 +49,14 @@ export class ForeignWritesError extends DvcError {
 interface Held {
   revision: number;
   state: SubjectState | undefined;
+  /** Taken for new without a read (its first event creates it): the write checks it does not exist. */
+  unverified?: true;
 }
 
 /** One unit's share of a partition: its states held in memory and the `ext` count they are current for. */
 interface HeldUnit {
-  ext: number;
+  /** Undefined until the unit was read or written once (only subjects taken for new are held). */
+  ext: number | undefined;
   states: Map<string, Held>;
 }
 
@@ -101,6 +121,16 @@ export interface OwnedStatesOptions {
 }
 
 const MAX_ATTEMPTS = 20;
+
+/** Events that begin their subject's life: a subject not held whose first event is one is taken for new, not read (the write checks it). */
+const CREATING: ReadonlySet<EventType> = new Set<EventType>([
+  'vn.dvc.dossier.submitted',
+  'vn.dvc.dossier.received',
+  'vn.dvc.payment.completed',
+  'vn.dvc.report.submitted',
+  'vn.dvc.procedure.published',
+  'vn.dvc.community_team.registered',
+]);
 
 function add(map: Map<EventType, number>, from: ReadonlyMap<EventType, number>): void {
   for (const [type, n] of from) map.set(type, (map.get(type) ?? 0) + n);
@@ -204,11 +234,13 @@ export class OwnedStates {
     const stats: Omit<OwnedApplyStats, 'tookOver'> = { applied: new Map(), duplicates: new Map(), conflicts: 0, reads: 0 };
     let pending = groupByUnit(events);
     const listed = new Set<string>();
+    // Units whose states must all be read (a state taken for new existed, or another writer wrote them).
+    const mustRead = new Set<string>();
     for (let attempt = 1; pending.size > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS) {
         throw new ForeignWritesError(`units ${[...pending.keys()].join(', ')} kept being rewritten by other writers for ${MAX_ATTEMPTS} attempts`);
       }
-      stats.reads += await this.#load(partition, owned, pending);
+      stats.reads += await this.#load(partition, owned, pending, mustRead);
       const changes = [...pending].map(([unitId, unitEvents]) => {
         const unit = owned.units.get(unitId);
         const before = new Map<string, SubjectState | undefined>();
@@ -226,20 +258,28 @@ export class OwnedStates {
       const results = await this.#write(partition, owned, changes, now(), expireAt);
       const retry = new Map<string, DvcEvent[]>();
       changes.forEach((change, index) => {
-        const result = results[index]?.[0];
+        const result = Number(results[index]?.[0]);
         const unit = owned.units.get(change.unitId);
         if (result === -1) {
           throw new PartitionFencedError(
             `partition ${partition} of ${this.namespace} is no longer owned by epoch ${owned.epoch} (unit ${change.unitId} names another owner): another projector took it over`,
           );
         }
-        if (result !== 0 || unit === undefined) {
-          // Written by a writer that owns no partition since it was read: read it again.
+        if (result === -4) {
+          throw new FenceLostError(
+            `unit ${change.unitId} no longer records epoch ${owned.epoch} of partition ${partition} of ${this.namespace}: Redis lost writes; taking the partition over again`,
+          );
+        }
+        if (result < 0 || unit === undefined) {
+          // -2: written by a writer that owns no partition since it was read; -3: a state taken
+          // for new exists. Read the unit again and recompute it.
           owned.drop(change.unitId);
+          mustRead.add(change.unitId);
           retry.set(change.unitId, pending.get(change.unitId) ?? []);
           stats.conflicts += 1;
           return;
         }
+        unit.ext = result;
         for (const [key, state] of change.states) owned.hold(unit, key, { revision: (unit.states.get(key)?.revision ?? 0) + 1, state });
         add(stats.applied, change.applied);
         add(stats.duplicates, change.duplicates);
@@ -252,16 +292,30 @@ export class OwnedStates {
 
   /**
    * Reads (and fences) what the batch needs and memory does not hold: one fence.lua per unit with
-   * missing states, all pipelined. A unit whose `ext` moved (another kind of writer wrote it) is
-   * dropped from memory and read whole. Returns the states read.
+   * missing states, all pipelined. A subject whose first event in the batch creates it is taken for
+   * new instead of read (unless its unit is in `mustRead`); the write checks it does not exist. A
+   * unit whose `ext` moved (another kind of writer wrote it) is dropped from memory and read whole.
+   * Returns the states read.
    */
-  async #load(partition: number, owned: Owned, groups: ReadonlyMap<string, readonly DvcEvent[]>): Promise<number> {
+  async #load(partition: number, owned: Owned, groups: ReadonlyMap<string, readonly DvcEvent[]>, mustRead: ReadonlySet<string>): Promise<number> {
     const wanted: { unitId: string; subjects: string[] }[] = [];
     for (const [unitId, events] of groups) {
-      const unit = owned.units.get(unitId);
-      const subjects = new Set<string>();
-      for (const event of events) for (const key of subjectKeysOf(event)) if (unit?.states.has(key) !== true) subjects.add(key);
-      if (unit === undefined || subjects.size > 0) wanted.push({ unitId, subjects: [...subjects] });
+      let unit = owned.units.get(unitId);
+      const read = new Set<string>();
+      const fresh = new Set<string>();
+      const guess = !mustRead.has(unitId);
+      for (const event of events) {
+        for (const key of subjectKeysOf(event)) {
+          if (unit?.states.has(key) === true || read.has(key) || fresh.has(key)) continue;
+          if (guess && CREATING.has(event.type) && key === subjectKeyOf(event)) fresh.add(key);
+          else read.add(key);
+        }
+      }
+      if (fresh.size > 0) {
+        if (unit === undefined) owned.units.set(unitId, (unit = { ext: undefined, states: new Map() }));
+        for (const key of fresh) owned.hold(unit, key, { revision: 0, state: undefined, unverified: true });
+      }
+      if (read.size > 0) wanted.push({ unitId, subjects: [...read] });
     }
     if (wanted.length === 0) return 0;
     const keys = this.store.keys;
@@ -282,12 +336,14 @@ export class OwnedStates {
       }
       const [ext, values] = reply;
       let unit = owned.units.get(unitId);
-      if (unit !== undefined && unit.ext !== ext) {
+      if (unit !== undefined && unit.ext !== undefined && unit.ext !== ext) {
         owned.drop(unitId);
         stale.push(unitId);
         return;
       }
       if (unit === undefined) owned.units.set(unitId, (unit = { ext, states: new Map() }));
+      // States taken for new stay checked by the write; those read are current as of `ext`.
+      unit.ext = ext;
       subjects.forEach((subject, i) => {
         const raw = values[i] ?? null;
         const held: Held = raw === null ? { revision: 0, state: undefined } : parseStoredState(raw, keys.state(unitId, subject));
@@ -298,7 +354,7 @@ export class OwnedStates {
     if (stale.length > 0) {
       const again = new Map<string, readonly DvcEvent[]>();
       for (const unitId of stale) again.set(unitId, groups.get(unitId) ?? []);
-      reads += await this.#load(partition, owned, again);
+      reads += await this.#load(partition, owned, again, new Set([...mustRead, ...stale]));
     }
     return reads;
   }
@@ -318,20 +374,27 @@ export class OwnedStates {
       changes.map((change) => (pipeline) => {
         const unit = owned.units.get(change.unitId);
         const head: string[] = [keys.meta(change.unitId), keys.owners(change.unitId)];
+        const stateKeys: string[] = [];
+        const values: string[] = [];
+        for (const [subject, state] of change.states) {
+          const held = unit?.states.get(subject);
+          if (held?.unverified === true) head.push(keys.state(change.unitId, subject));
+          stateKeys.push(keys.state(change.unitId, subject));
+          values.push(`${(held?.revision ?? 0) + 1}|${JSON.stringify(state)}`);
+        }
         const args: (string | number)[] = [
           partition,
           owned.epoch,
-          unit?.ext ?? 0,
+          unit?.ext ?? '',
+          head.length - 2,
           change.states.size,
           change.counters.size,
           change.sets.size,
           appliedAtMs,
           change.lastEventMs ?? '',
+          ...values,
         ];
-        for (const [subject, state] of change.states) {
-          head.push(keys.state(change.unitId, subject));
-          args.push(`${(unit?.states.get(subject)?.revision ?? 0) + 1}|${JSON.stringify(state)}`);
-        }
+        head.push(...stateKeys);
         const body = changeBody(keys, change, expireAt);
         pipeline.dvcOwned(head.length + body.keys.length, ...head, ...body.keys, ...args, ...body.args);
         if (durability.replicas > 0) pipeline.call('WAIT', durability.replicas, durability.timeoutMs);
