@@ -18,14 +18,14 @@ append, then per run:
 
 Options:
 ${STORE_HELP}
-  --batch N         the CLI's --batch (events per batch; default 2000)
+  --batch N         the CLI's --batch (events per batch; default 10000, the CLI's own)
   --pages LIST      page sizes of the raw read (default 500,2000)`;
 
 await runBench({
   name: 'rebuild',
   title: 'Rebuild from the event store',
   help: HELP,
-  options: { ...STORE_OPTIONS, batch: { type: 'string', default: '2000' }, pages: { type: 'string', default: '500,2000' } },
+  options: { ...STORE_OPTIONS, batch: { type: 'string', default: '10000' }, pages: { type: 'string', default: '500,2000' } },
   async main(ctx) {
     requireBuilt('cli');
     const { opts } = ctx;
@@ -75,7 +75,7 @@ await runBench({
       row('Rebuild: Redis keys written', runs, (r) => r.keys, fmtInt),
       ...pages.map((p) => row(`Raw store read, pages of ${fmtInt(p)} (in-process, no projection)`, runs, (r) => r.reads[p].rate, rate)),
       '',
-      `**Bottleneck.** The rebuild applies with the projector's own path (\`applyEvents\`: read states, pure reducers, one compare-and-set script per unit) and runs ${(median(runs.map((r) => r.reads[pages[pages.length - 1]].rate)) / median(runs.map((r) => r.applyRate))).toFixed(0)}× below the raw read rate, so reading the store is not what limits it. ` +
+      `**Bottleneck.** The rebuild applies with the projector's own path (\`OwnedStates\` in 4 lanes by routing key: states held in memory, receipts not read, pure reducers evolving states in place, one \`owned.lua\` write per unit and lane) and runs ${(median(runs.map((r) => r.reads[pages[pages.length - 1]].rate)) / median(runs.map((r) => r.applyRate))).toFixed(0)}× below the raw read rate, so reading the store is not what limits it. ` +
         `The CLI process used ${(median(runs.map((r) => r.cpuSeconds / r.wallSeconds)) * 100).toFixed(0)} % of a core over the command: near or above 100 % (V8 garbage collection threads count too) means its Node thread (projection, building the Redis scripts) is the limit; well below means it waits on Redis round trips or on a busy machine.`,
     ];
     return { markdown: lines.join('\n'), raw: { store: { events: store.events, bytes: store.bytes, fillRate: store.rate, source: opts.source }, runs } };

@@ -1,5 +1,5 @@
 import type { ProjectionRules, ReferenceData } from '@dvc/config';
-import { ADMISSION_CODES, admitEvent, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
+import { ADMISSION_CODES, admitEvent, routingKeyOf, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
 import { listUnits, pinnedView, readSnapshots, type LiveState, type RedisClient } from '@dvc/read-model';
@@ -24,19 +24,31 @@ export interface ApplyHistoryOptions {
   onBatch?: (position: Position, events: number) => void;
   /**
    * True while nothing else writes the namespace (a rebuild before its switch): the history is
-   * applied on the projector's own path, its states held in memory as a projector holds an owned
-   * partition's (`REBUILD_PARTITION`), nothing read back. False once projectors write it too (the
+   * applied on the projector's own path, its states held in memory as a projector holds owned
+   * partitions' (`REBUILD_LANES` lanes, partitions -1, -2, …, by routing key), nothing read back. False once projectors write it too (the
    * tail after a switch): the compare-and-set path, which re-reads every state and which the
    * projectors notice (their states of a unit it wrote are read again).
    */
   sole: boolean;
 }
 
-/** The partition number a rebuild owns in its own namespace: no Kafka partition has it. */
-export const REBUILD_PARTITION = -1;
+/**
+ * Lanes a rebuild applies at once, each like an owned partition (numbered -1, -2, …: no Kafka
+ * partition has them), an event's lane fixed by its routing key so each subject stays in one:
+ * one lane's Redis round trip overlaps the others' folding.
+ */
+export const REBUILD_LANES = 4;
 
-/** States a rebuild holds in memory at most (the least recently used are forgotten first and read back when touched). */
-const REBUILD_MAX_STATES = 500_000;
+/** States a rebuild holds in memory at most, per lane (the least recently used are forgotten first and read back when touched). */
+const REBUILD_MAX_STATES = 200_000;
+
+/** The lane of an event: a string hash of its routing key. */
+function laneOf(event: DvcEvent): number {
+  const key = routingKeyOf(event);
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return (h >>> 0) % REBUILD_LANES;
+}
 
 /** Events of the store not applied because admission refuses them, by code. */
 export type Skipped = Partial<Record<AdmissionCode, number>>;
@@ -66,7 +78,13 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
     }
     const ctx = options.rules.ctxAt(now);
     if (owned === undefined) await applyEvents(options.projection, admitted, ctx, options.now, options.rules.expireAt);
-    else await owned.apply(REBUILD_PARTITION, admitted, ctx, options.now, options.rules.expireAt);
+    else {
+      const lanes: DvcEvent[][] = Array.from({ length: REBUILD_LANES }, () => []);
+      for (const event of admitted) lanes[laneOf(event)]?.push(event);
+      await Promise.all(
+        lanes.map((events, lane) => (events.length === 0 ? undefined : owned.apply(-1 - lane, events, ctx, options.now, options.rules.expireAt))),
+      );
+    }
     position = batch[batch.length - 1]?.position ?? position;
     count += batch.length;
     options.onBatch?.(position, count);
