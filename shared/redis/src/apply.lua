@@ -17,7 +17,7 @@ local nStates = tonumber(ARGV[1])
 local nBuckets = tonumber(ARGV[2])
 local nSets = tonumber(ARGV[3])
 
--- eachPair, variadic and applySet come from packed.lua.
+-- eachPair, variadic and applyBody come from packed.lua.
 
 local i = 6
 for s = 1, nStates do
@@ -32,30 +32,6 @@ for s = 1, nStates do
   redis.call('SET', KEYS[2 + s], ARGV[i + 1])
   i = i + 2
 end
-local k = 2 + nStates
-for _ = 1, nBuckets do
-  k = k + 1
-  local key = KEYS[k]
-  eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', key, field, n) end)
-  if ARGV[i + 1] ~= '' then redis.call('PEXPIREAT', key, ARGV[i + 1]) end
-  i = i + 2
-end
-eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', KEYS[1], field, n) end)
-i = i + 1
-for _ = 1, nSets do
-  k = k + 1
-  local key = KEYS[k]
-  applySet(key, ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[4])
--- The unit's revision: one more per applied batch, in the same atomic step as its changes, so a
--- reader that saw the same revision before knows the unit's keys are unchanged (the exporter's
--- per-unit cache).
-redis.call('HINCRBY', KEYS[1], 'revision', 1)
+applyBody(2 + nStates, i, nBuckets, nSets, ARGV[4], ARGV[5])
 redis.call('HINCRBY', KEYS[2], 'ext', 1)
-if ARGV[5] ~= '' then
-  local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
-  if tonumber(ARGV[5]) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', ARGV[5]) end
-end
 return 0

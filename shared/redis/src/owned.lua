@@ -37,7 +37,7 @@ for a = 1, nAbsent do
   if redis.call('EXISTS', KEYS[2 + a]) == 1 then return -3 end
 end
 
--- eachPair, variadic and applySet come from packed.lua.
+-- eachPair, variadic and applyBody come from packed.lua.
 
 local i = 10
 local states = {}
@@ -47,27 +47,5 @@ for s = 1, nStates do
   i = i + 1
 end
 variadic('MSET', false, states)
-local k = 2 + nAbsent + nStates
-for _ = 1, nBuckets do
-  k = k + 1
-  local key = KEYS[k]
-  eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', key, field, n) end)
-  if ARGV[i + 1] ~= '' then redis.call('PEXPIREAT', key, ARGV[i + 1]) end
-  i = i + 2
-end
-eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', KEYS[1], field, n) end)
-i = i + 1
-for _ = 1, nSets do
-  k = k + 1
-  local key = KEYS[k]
-  applySet(key, ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-redis.call('HSET', KEYS[1], 'lastAppliedMs', ARGV[8])
--- The unit's revision, as apply.lua keeps it: the exporter's per-unit cache reads it.
-redis.call('HINCRBY', KEYS[1], 'revision', 1)
-if ARGV[9] ~= '' then
-  local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
-  if tonumber(ARGV[9]) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', ARGV[9]) end
-end
+applyBody(2 + nAbsent + nStates, i, nBuckets, nSets, ARGV[8], ARGV[9])
 return ext

@@ -48,3 +48,33 @@ local function applySet(key, upserts, removals)
   eachItem(removals, function(member) members[#members + 1] = member end)
   variadic('ZREM', key, members)
 end
+
+-- Applies what both write scripts apply after the states: each bucket's increments (and
+-- expiry), the meta increments, each sorted set's changes, then the meta hash's lastAppliedMs,
+-- revision (+1: in the same atomic step as the changes, so a reader that saw the same revision
+-- knows the unit's keys are unchanged: the exporter's per-unit cache) and lastEventMs (the
+-- latest). KEYS[1] is the meta hash; the buckets' then the sets' keys follow KEYS[k]; their
+-- arguments start at ARGV[i] (per bucket: packed increments, expiry or ''; the meta's packed
+-- increments; per set: packed upserts, packed removals).
+local function applyBody(k, i, nBuckets, nSets, appliedAtMs, lastEventMs)
+  for _ = 1, nBuckets do
+    k = k + 1
+    local key = KEYS[k]
+    eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', key, field, n) end)
+    if ARGV[i + 1] ~= '' then redis.call('PEXPIREAT', key, ARGV[i + 1]) end
+    i = i + 2
+  end
+  eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', KEYS[1], field, n) end)
+  i = i + 1
+  for _ = 1, nSets do
+    k = k + 1
+    applySet(KEYS[k], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  redis.call('HSET', KEYS[1], 'lastAppliedMs', appliedAtMs)
+  redis.call('HINCRBY', KEYS[1], 'revision', 1)
+  if lastEventMs ~= '' then
+    local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
+    if tonumber(lastEventMs) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', lastEventMs) end
+  end
+end
