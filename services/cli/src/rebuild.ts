@@ -81,9 +81,8 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
     else {
       const lanes: DvcEvent[][] = Array.from({ length: REBUILD_LANES }, () => []);
       for (const event of admitted) lanes[laneOf(event)]?.push(event);
-      await Promise.all(
-        lanes.map((events, lane) => (events.length === 0 ? undefined : owned.apply(-1 - lane, events, ctx, options.now, options.rules.expireAt))),
-      );
+      const busy = lanes.flatMap((events, lane) => (events.length === 0 ? [] : [{ events, partition: -1 - lane }]));
+      await Promise.all(busy.map(({ events, partition }) => owned.apply(partition, events, ctx, options.now, options.rules.expireAt)));
     }
     position = batch[batch.length - 1]?.position ?? position;
     count += batch.length;
