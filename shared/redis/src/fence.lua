@@ -8,11 +8,12 @@
 -- Returns -1 when a newer owner holds the partition, else { ext, { state or false, ... } }:
 -- `ext` counts writes by writers that own no partition, so the caller can tell later whether
 -- what it read was overwritten behind its back.
-local owner = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local fence = redis.call('HMGET', KEYS[1], ARGV[1], 'ext')
+local owner = tonumber(fence[1] or '0')
 local epoch = tonumber(ARGV[2])
 if owner > epoch then return -1 end
 if owner < epoch then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-local ext = tonumber(redis.call('HGET', KEYS[1], 'ext') or '0')
+local ext = tonumber(fence[2] or '0')
 local states = {}
 if #KEYS > 1 then states = redis.call('MGET', unpack(KEYS, 2)) end
 return { ext, states }

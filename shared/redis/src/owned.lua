@@ -21,10 +21,11 @@ local nStates = tonumber(ARGV[5])
 local nBuckets = tonumber(ARGV[6])
 local nSets = tonumber(ARGV[7])
 
-local owner = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local fence = redis.call('HMGET', KEYS[2], ARGV[1], 'ext')
+local owner = tonumber(fence[1] or '0')
 local epoch = tonumber(ARGV[2])
 if owner > epoch then return -1 end
-local ext = tonumber(redis.call('HGET', KEYS[2], 'ext') or '0')
+local ext = tonumber(fence[2] or '0')
 if ARGV[3] == '' then
   -- First contact: nothing of the unit was read, so every state written is checked new below;
   -- the fence is taken here, in the same step.
@@ -33,11 +34,8 @@ else
   if owner < epoch then return -4 end
   if ext ~= tonumber(ARGV[3]) then return -2 end
 end
-for a = 1, nAbsent do
-  if redis.call('EXISTS', KEYS[2 + a]) == 1 then return -3 end
-end
-
--- eachPair, variadic and applyBody come from packed.lua.
+-- eachPair, variadic, existing and applyBody come from packed.lua.
+if existing(3, 2 + nAbsent) > 0 then return -3 end
 
 local i = 10
 local states = {}

@@ -1,15 +1,5 @@
 import type { Result } from 'ioredis';
-import {
-  DvcError,
-  groupByUnit,
-  projectUnit,
-  subjectKeyOf,
-  subjectKeysOf,
-  type DvcEvent,
-  type EventType,
-  type ProjectionContext,
-  type SubjectState,
-} from '@dvc/domain';
+import { DvcError, groupByUnit, projectUnit, subjectKeysOf, type DvcEvent, type EventType, type ProjectionContext, type SubjectState } from '@dvc/domain';
 import { execGroups, parseStoredState } from '@dvc/read-model';
 import type { ApplyStats } from './apply.js';
 import { changeBody, confirmReplicas, writeScript, type ProjectionStore } from './store.js';
@@ -240,11 +230,12 @@ export class OwnedStates {
       if (attempt > MAX_ATTEMPTS) {
         throw new ForeignWritesError(`units ${[...pending.keys()].join(', ')} kept being rewritten by other writers for ${MAX_ATTEMPTS} attempts`);
       }
-      stats.reads += await this.#load(partition, owned, pending, mustRead);
+      const touched = new Map<string, Set<string>>();
+      stats.reads += await this.#load(partition, owned, pending, mustRead, touched);
       const changes = [...pending].map(([unitId, unitEvents]) => {
         const unit = owned.units.get(unitId);
         const before = new Map<string, SubjectState | undefined>();
-        for (const event of unitEvents) for (const key of subjectKeysOf(event)) before.set(key, unit?.states.get(key)?.state);
+        for (const key of touched.get(unitId) ?? []) before.set(key, unit?.states.get(key)?.state);
         // The held states are this instance's own: evolved in place. Should the write fail, the
         // unit (or the whole partition) is forgotten and read again, so nothing half-folded stays.
         return projectUnit(unitId, unitEvents, before, ctx, { inPlace: true });
@@ -295,19 +286,31 @@ export class OwnedStates {
    * missing states, all pipelined. A subject whose first event in the batch creates it is taken for
    * new instead of read (unless its unit is in `mustRead`); the write checks it does not exist. A
    * unit whose `ext` moved (another kind of writer wrote it) is dropped from memory and read whole.
-   * Returns the states read.
+   * Returns the states read; `touched` gets each unit's subjects the events touch.
    */
-  async #load(partition: number, owned: Owned, groups: ReadonlyMap<string, readonly DvcEvent[]>, mustRead: ReadonlySet<string>): Promise<number> {
+  async #load(
+    partition: number,
+    owned: Owned,
+    groups: ReadonlyMap<string, readonly DvcEvent[]>,
+    mustRead: ReadonlySet<string>,
+    touched: Map<string, Set<string>>,
+  ): Promise<number> {
     const wanted: { unitId: string; subjects: string[] }[] = [];
     for (const [unitId, events] of groups) {
       let unit = owned.units.get(unitId);
       const read = new Set<string>();
       const fresh = new Set<string>();
+      const subjects = new Set<string>();
+      touched.set(unitId, subjects);
       const guess = !mustRead.has(unitId);
       for (const event of events) {
-        for (const key of subjectKeysOf(event)) {
-          if (unit?.states.has(key) === true || read.has(key) || fresh.has(key)) continue;
-          if (guess && CREATING.has(event.type) && key === subjectKeyOf(event)) fresh.add(key);
+        const keys = subjectKeysOf(event);
+        for (const key of keys) {
+          if (subjects.has(key)) continue;
+          subjects.add(key);
+          if (unit?.states.has(key) === true) continue;
+          // subjectKeysOf lists the event's own subject first.
+          if (guess && CREATING.has(event.type) && key === keys[0]) fresh.add(key);
           else read.add(key);
         }
       }
@@ -354,7 +357,7 @@ export class OwnedStates {
     if (stale.length > 0) {
       const again = new Map<string, readonly DvcEvent[]>();
       for (const unitId of stale) again.set(unitId, groups.get(unitId) ?? []);
-      reads += await this.#load(partition, owned, again, new Set([...mustRead, ...stale]));
+      reads += await this.#load(partition, owned, again, new Set([...mustRead, ...stale]), touched);
     }
     return reads;
   }

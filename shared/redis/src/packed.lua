@@ -36,6 +36,15 @@ local function variadic(command, prefix, args)
   end
 end
 
+-- How many of KEYS[first..last] exist: one EXISTS per 4,000 keys instead of one per key.
+local function existing(first, last)
+  local n = 0
+  for from = first, last, 4000 do
+    n = n + redis.call('EXISTS', unpack(KEYS, from, math.min(from + 3999, last)))
+  end
+  return n
+end
+
 -- Applies one sorted set's packed upserts ('member\nscore…') and removals ('member\nmember…').
 local function applySet(key, upserts, removals)
   local scored = {}
@@ -71,10 +80,10 @@ local function applyBody(k, i, nBuckets, nSets, appliedAtMs, lastEventMs)
     applySet(KEYS[k], ARGV[i], ARGV[i + 1])
     i = i + 2
   end
-  redis.call('HSET', KEYS[1], 'lastAppliedMs', appliedAtMs)
   redis.call('HINCRBY', KEYS[1], 'revision', 1)
-  if lastEventMs ~= '' then
-    local seen = tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0')
-    if tonumber(lastEventMs) > seen then redis.call('HSET', KEYS[1], 'lastEventMs', lastEventMs) end
+  if lastEventMs ~= '' and tonumber(lastEventMs) > tonumber(redis.call('HGET', KEYS[1], 'lastEventMs') or '0') then
+    redis.call('HSET', KEYS[1], 'lastAppliedMs', appliedAtMs, 'lastEventMs', lastEventMs)
+  else
+    redis.call('HSET', KEYS[1], 'lastAppliedMs', appliedAtMs)
   end
 end
