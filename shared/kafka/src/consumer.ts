@@ -111,10 +111,21 @@ export function refusalLetter(topic: string, partition: number, refused: Refused
  */
 export function misrouting(key: Buffer | null, event: DvcEvent): string | undefined {
   const expected = routingKeyOf(event);
-  if (key !== null && key.equals(Buffer.from(expected, 'utf8'))) return undefined;
+  if (key !== null && holdsText(key, expected)) return undefined;
   const found = key === null ? 'The message has no Kafka key, not' : `Kafka key ${quoted(key.toString('utf8'))} is not`;
   const rule = expected === event.subject ? 'an event is keyed by its subject' : 'a payment is keyed by the dossier it pays for';
   return `${found} the event's routing key ${quoted(expected)} (${rule}); re-drive it with dvc dlq redrive`;
+}
+
+/** Whether `bytes` are the UTF-8 encoding of `text`, without allocating when the text is ASCII (as routing keys are). */
+function holdsText(bytes: Buffer, text: string): boolean {
+  if (bytes.length !== text.length) return bytes.equals(Buffer.from(text, 'utf8'));
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return bytes.equals(Buffer.from(text, 'utf8'));
+    if (bytes[i] !== code) return false;
+  }
+  return true;
 }
 
 /**

@@ -52,6 +52,15 @@ describe('misrouting', () => {
     expect(misrouting(Buffer.from('HS-9'), digitized)).toBeUndefined();
   });
 
+  it('compares bytes with the UTF-8 encoding of the routing key, non-ASCII keys included', () => {
+    const hoSo = (id: string) => contract(testEvent('vn.dvc.dossier.digitized', id, { id: `dig-${id}`, unit: 'u1', time: T }, { dossierId: id, at: T }));
+    expect(misrouting(Buffer.from('HS-Đ1'), hoSo('HS-Đ1'))).toBeUndefined();
+    // Same number of bytes as characters, one byte off; and a Latin-1 byte where UTF-8 has two.
+    expect(misrouting(Buffer.from('HS-8'), digitized)).toContain('Kafka key "HS-8" is not');
+    expect(misrouting(Buffer.from([0x48, 0x53, 0x2d, 0xc8]), hoSo('HS-È'))).toContain(`is not the event's routing key "HS-È"`);
+    expect(misrouting(Buffer.from([0x48, 0x53, 0x2d, 0xc8, 0x31]), hoSo('HS-È1'))).toContain(`is not the event's routing key "HS-È1"`);
+  });
+
   it('names the key found and the key expected', () => {
     expect(misrouting(Buffer.from('PAY-1'), payment('HS-9'))).toBe(
       `Kafka key "PAY-1" is not the event's routing key "HS-9" (a payment is keyed by the dossier it pays for); re-drive it with dvc dlq redrive`,
