@@ -269,21 +269,35 @@ export async function execGroups(redis: RedisClient, groups: readonly ((pipeline
       }),
     );
   }
-  const pipeline = redis.pipeline();
-  const sizes: number[] = [];
-  for (const add of groups) {
-    const before = pipeline.length;
-    add(pipeline);
-    sizes.push(pipeline.length - before);
+  // Pipelines of at most PIPELINE_GROUPS groups, each sent as soon as it is built, all in flight
+  // together on the one connection (Redis runs them in order): the client never holds one huge
+  // request, which it would build, keep alive and copy as a whole.
+  const sent: Promise<unknown[][]>[] = [];
+  for (let first = 0; first < groups.length; first += PIPELINE_GROUPS) {
+    const pipeline = redis.pipeline();
+    const sizes: number[] = [];
+    for (const add of groups.slice(first, first + PIPELINE_GROUPS)) {
+      const before = pipeline.length;
+      add(pipeline);
+      sizes.push(pipeline.length - before);
+    }
+    sent.push(
+      pipeline.exec().then((results) => {
+        const flat = unwrap(results, pipeline.length);
+        let at = 0;
+        return sizes.map((n) => {
+          const part = flat.slice(at, at + n);
+          at += n;
+          return part;
+        });
+      }),
+    );
   }
-  const flat = unwrap(await pipeline.exec(), pipeline.length);
-  let at = 0;
-  return sizes.map((n) => {
-    const part = flat.slice(at, at + n);
-    at += n;
-    return part;
-  });
+  return (await Promise.all(sent)).flat();
 }
+
+/** Groups per pipeline in execGroups on one Redis. */
+const PIPELINE_GROUPS = 100;
 
 /** The masters of a cluster, once the client knows the slot map (a PING waits for it). */
 async function masters(cluster: Cluster): Promise<Redis[]> {
