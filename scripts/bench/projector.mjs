@@ -30,7 +30,7 @@ import {
   waitLazyFree as waitRedisLazyFree,
 } from './lib/common.mjs';
 import { machineDetails } from './lib/machine.mjs';
-import { SYNTHETIC_UNITS_ENV, UNCHECKED_PRODUCERS_ENV } from './lib/services.mjs';
+import { SYNTHETIC_UNITS_ENV, UNCHECKED_PRODUCERS_ENV, shippedProjectorFlags } from './lib/services.mjs';
 import { appendSection, bytes, fixed } from './lib/runner.mjs';
 import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
 
@@ -62,7 +62,9 @@ Options:
   --concurrency C   PROJECTOR_CONCURRENCY for the projector, and partitionsConsumedConcurrently
                     of the bare consumer (default: the projector's own default, 2)
   --node-flags=S    node/V8 flags for the projector processes (space-separated, put on their
-                    command line), e.g. --node-flags=--max-semi-space-size=64
+                    command line); default: the flags the stack starts the projector with
+                    (PROJECTOR_NODE_FLAGS' default in infra/supervisord.conf); --node-flags=
+                    runs it with none
   --compare-node-flags=S
                     A/B: each run also runs the projector with flags S (order alternating),
                     and reports the paired speed-up and CPU per event (at the first count of
@@ -90,7 +92,7 @@ try {
       units: { type: 'string', default: '2000' },
       instances: { type: 'string', default: '1' },
       concurrency: { type: 'string' },
-      'node-flags': { type: 'string', default: '' },
+      'node-flags': { type: 'string' },
       'compare-node-flags': { type: 'string' },
       'redis-ops': { type: 'string', default: '1000000' },
       profile: { type: 'boolean', default: false },
@@ -115,7 +117,7 @@ const INSTANCES = [...new Set(countList('instances', parsed.instances))];
 const CONCURRENCY = parsed.concurrency === undefined ? undefined : count('concurrency', parsed.concurrency);
 const REDIS_OPS = count('redis-ops', parsed['redis-ops'], 1000);
 const PROFILE = parsed.profile;
-const NODE_FLAGS = parsed['node-flags'];
+const NODE_FLAGS = parsed['node-flags'] ?? shippedProjectorFlags();
 const COMPARE = parsed['compare-node-flags'];
 const splitFlags = (text) => text.split(/\s+/).filter((f) => f !== '');
 

@@ -1,7 +1,7 @@
 // The services as real processes (services/<name>/dist/main.js) with the benchmark's own
 // topics, groups, namespace and store file, plus RSS sampling from /proc.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT, freePort, log, median, procStatusKb, sleep, stopChild } from './common.mjs';
 
@@ -14,6 +14,17 @@ const PORT_VARIABLE = {
 };
 
 export const serviceMain = (name) => join(ROOT, 'services', name, 'dist', 'main.js');
+
+/**
+ * The Node flags the stack starts the projector with (the default of PROJECTOR_NODE_FLAGS in
+ * infra/supervisord.conf), so the benchmark measures the projector as it is run.
+ */
+export function shippedProjectorFlags() {
+  const conf = readFileSync(join(ROOT, 'infra', 'supervisord.conf'), 'utf8');
+  const found = /\$\{PROJECTOR_NODE_FLAGS-([^}]*)\}/.exec(conf);
+  if (found === null) throw new Error('infra/supervisord.conf no longer gives PROJECTOR_NODE_FLAGS a default: update shippedProjectorFlags');
+  return found[1];
+}
 
 /** Exits with a clear message when a service (or the CLI) has not been built. */
 export function requireBuilt(...names) {
