@@ -179,8 +179,12 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     readUncommitted: false,
     sessionTimeout,
     heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    // Large fetches make large batches when there is a backlog (a restart, a replay): the
+    // projector writes each unit once per batch, so its cost per event falls as a unit gets more
+    // events per batch (measured: 4 MiB ≈ 9,400 events per batch, 16 MiB ≈ 25,000 with a 346-byte
+    // average, Redis CPU per event 15.8 → 8.9 µs). Live traffic makes small batches either way.
+    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
   });
   const admin = kafka.admin();
   let running = false;
