@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -39,6 +39,74 @@ export function routingKey(event: { type: string; subject: string; data: object 
 /** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
 export const RUN_DIR = stackRunDir(process.env);
 
+/** The `NAME=value` lines of a stack.env file (comments and other lines skipped). */
+export function parseStackEnv(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) values.set(m[1], m[2]);
+  }
+  return values;
+}
+
+/**
+ * Why this checkout's scripts/stack.sh must not restart parts of the stack in use, or undefined
+ * when it may. scripts/stack.sh works on the run folder STACK_RUN_DIR, default `<checkout>/.run`
+ * (scripts/lib.sh resolve_run_dir); a fault spec that starts a stopped node with it from a checkout
+ * that did not start the running stack starts a stray node in the wrong folder instead. So:
+ * - STACK_RUN_DIR set (as `npm test` sets it): it must be this checkout's own `.run`;
+ * - STACK_RUN_DIR not set (a spec run by hand with the addresses of some stack.env): this
+ *   checkout's `.run/stack.env` must exist, that is, this checkout started a stack;
+ * - and then each of `addresses` (the variables naming what the spec restarts) set in the
+ *   environment must be the one of this checkout's stack.env, when that file is given.
+ * `ownStackEnv` is the text of `<checkout>/.run/stack.env`, undefined when there is none; a relative
+ * STACK_RUN_DIR is taken against `cwd`, as scripts/stack.sh takes it.
+ */
+export function foreignStackProblem(input: {
+  checkout: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  ownStackEnv: string | undefined;
+  addresses: readonly string[];
+}): string | undefined {
+  const own = resolve(input.checkout, '.run');
+  const set = input.env.STACK_RUN_DIR?.trim();
+  const inUse = set === undefined || set === '' ? undefined : resolve(input.cwd, set);
+  const refuse = (why: string) =>
+    `refusing to restart stack parts: ${why}. scripts/stack.sh of this checkout (${resolve(input.checkout)}) owns only the stack of ${own}; ` +
+    `with another stack it would start stray nodes or mix two checkouts' settings. Run this spec from the checkout that started the stack in use, with STACK_RUN_DIR set to its .run.`;
+  if (inUse !== undefined && inUse !== own) return refuse(`the stack in use is the one of ${inUse} (STACK_RUN_DIR), not this checkout's ${own}`);
+  if (input.ownStackEnv === undefined)
+    return refuse(
+      `${inUse === undefined ? 'STACK_RUN_DIR is not set and' : "STACK_RUN_DIR is this checkout's run folder, but"} ${join(own, 'stack.env')} does not exist: the stack in use was started from another run folder than ${own}`,
+    );
+  const written = parseStackEnv(input.ownStackEnv);
+  for (const name of input.addresses) {
+    const wanted = input.env[name];
+    if (wanted !== undefined && written.get(name) !== wanted)
+      return refuse(
+        `${name} is ${wanted}, but this checkout's stack (${join(own, 'stack.env')}) has ${written.get(name) ?? 'none'}: the stack in use was started from another run folder than ${own}${inUse === undefined ? ' (STACK_RUN_DIR not set)' : ''}`,
+      );
+  }
+  return undefined;
+}
+
+/**
+ * Throws foreignStackProblem's message for this checkout and process, for a spec about to restart
+ * stack parts with scripts/stack.sh (call it before anything starts).
+ */
+export function refuseForeignStack(addresses: readonly string[]): void {
+  const ownEnvFile = join(REPO_ROOT, '.run', 'stack.env');
+  const problem = foreignStackProblem({
+    checkout: REPO_ROOT,
+    env: process.env,
+    cwd: process.cwd(),
+    ownStackEnv: existsSync(ownEnvFile) ? readFileSync(ownEnvFile, 'utf8') : undefined,
+    addresses,
+  });
+  if (problem !== undefined) throw new Error(problem);
+}
+
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
 export function stackEnv(): {
   kafkaBrokers: string;
@@ -49,13 +117,7 @@ export function stackEnv(): {
   postgresUrl: string;
 } {
   const file = join(RUN_DIR, 'stack.env');
-  const written = new Map<string, string>();
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-      if (m?.[1] !== undefined && m[2] !== undefined) written.set(m[1], m[2]);
-    }
-  }
+  const written = existsSync(file) ? parseStackEnv(readFileSync(file, 'utf8')) : new Map<string, string>();
   const get = (name: string, fallback: string) => process.env[name] ?? written.get(name) ?? fallback;
   return {
     kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'),
