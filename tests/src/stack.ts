@@ -12,7 +12,8 @@ import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
 import { KEYS_FILE_VERSION, addKey, hashApiKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
 import { unlinkMatching, type RedisClient } from '@dvc/read-model';
 import { ProjectionStore } from '@dvc/redis';
-import { TEST_PRODUCER_KEY, spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
+import { TEST_PRODUCER_KEY, spawnService, uniqueName, waitFor, type ServiceProcess } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -344,6 +345,63 @@ export function serviceEnv(id: string): Record<string, string> {
     PROJECTOR_GROUP: `${id}.projector`,
     ARCHIVER_GROUP: `${id}.archiver`,
     EVENTSTORE_URL: eventStoreUrl('sqlite', id),
+  };
+}
+
+/** What a spec running services on the shared stack starts from (testStack). */
+export interface TestStack {
+  /** uniqueName(prefix), letters and digits only: the namespace, the topics' and groups' prefix. */
+  id: string;
+  /** serviceEnv(id) with the spec's own variables over it. */
+  env: Record<string, string>;
+  topic: string;
+  dlq: string;
+  /** A Kafka client of the spec (client id `id`) on the stack's brokers. */
+  kafka: KafkaClient;
+  /** The value of a variable of `env`; throws naming it when there is none. */
+  setting(name: string): string;
+  /**
+   * Deletes what the services of `env` leave behind: the topics, the projector's and archiver's
+   * groups, the event store (the SQLite folder or the PostgreSQL schema) and the spec's folder
+   * under <run folder>/tests. Stop the services first.
+   */
+  cleanUp(): Promise<void>;
+}
+
+/**
+ * The set-up the e2e specs share: a unique id, the services' environment for it (serviceEnv plus
+ * `extra`, given the id when it depends on it), its topics and a Kafka client, and the clean-up.
+ */
+export function testStack(prefix: string, extra: Record<string, string> | ((id: string) => Record<string, string>) = {}): TestStack {
+  const id = uniqueName(prefix).replace(/[^a-z0-9]/g, '');
+  const env: Record<string, string> = { ...serviceEnv(id), ...(typeof extra === 'function' ? extra(id) : extra) };
+  const setting = (name: string): string => {
+    const value = env[name];
+    if (value === undefined) throw new Error(`${id}: no ${name} in the services' environment`);
+    return value;
+  };
+  const topic = setting('EVENTS_TOPIC');
+  const dlq = setting('DLQ_TOPIC');
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
+  return {
+    id,
+    env,
+    topic,
+    dlq,
+    kafka,
+    setting,
+    async cleanUp() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+        await admin.deleteGroups([setting('PROJECTOR_GROUP'), setting('ARCHIVER_GROUP')]).catch(() => undefined);
+      } finally {
+        await admin.disconnect();
+      }
+      await removeEventStore(setting('EVENTSTORE_URL'));
+      rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
+    },
   };
 }
 
