@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -61,7 +61,8 @@ export function parseStackEnv(text: string): Map<string, string> {
  * - and then each of `addresses` (the variables naming what the spec restarts) set in the
  *   environment must be the one of this checkout's stack.env, when that file is given.
  * `ownStackEnv` is the text of `<checkout>/.run/stack.env`, undefined when there is none; a relative
- * STACK_RUN_DIR is taken against `cwd`, as scripts/stack.sh takes it.
+ * STACK_RUN_DIR is taken against `cwd`, as scripts/stack.sh takes it, and both folders are compared
+ * as `canonical` gives them (scripts/lib.sh resolves STACK_RUN_DIR with realpath; the identity by default).
  */
 export function foreignStackProblem(input: {
   checkout: string;
@@ -69,10 +70,12 @@ export function foreignStackProblem(input: {
   cwd: string;
   ownStackEnv: string | undefined;
   addresses: readonly string[];
+  canonical?: (path: string) => string;
 }): string | undefined {
-  const own = resolve(input.checkout, '.run');
+  const canonical = input.canonical ?? ((path: string) => path);
+  const own = canonical(resolve(input.checkout, '.run'));
   const set = input.env.STACK_RUN_DIR?.trim();
-  const inUse = set === undefined || set === '' ? undefined : resolve(input.cwd, set);
+  const inUse = set === undefined || set === '' ? undefined : canonical(resolve(input.cwd, set));
   const refuse = (why: string) =>
     `refusing to restart stack parts: ${why}. scripts/stack.sh of this checkout (${resolve(input.checkout)}) owns only the stack of ${own}; ` +
     `with another stack it would start stray nodes or mix two checkouts' settings. Run this spec from the checkout that started the stack in use, with STACK_RUN_DIR set to its .run.`;
@@ -104,6 +107,7 @@ export function refuseForeignStack(addresses: readonly string[]): void {
     cwd: process.cwd(),
     ownStackEnv: existsSync(ownEnvFile) ? readFileSync(ownEnvFile, 'utf8') : undefined,
     addresses,
+    canonical: (path) => (existsSync(path) ? realpathSync(path) : path),
   });
   if (problem !== undefined) throw new Error(problem);
 }

@@ -13,6 +13,12 @@ describe('foreignStackProblem: whether this checkout may restart parts of the st
     ).toBeUndefined();
   });
 
+  it('compares the folders as canonical gives them (a checkout reached through a symbolic link)', () => {
+    const canonical = (path: string) => path.replace(/^\/link-to-a\//, '/srv/a/');
+    expect(foreignStackProblem({ ...base, checkout: '/link-to-a', canonical, env: { STACK_RUN_DIR: '/srv/a/.run' } })).toBeUndefined();
+    expect(foreignStackProblem({ ...base, checkout: '/link-to-a', env: { STACK_RUN_DIR: '/srv/a/.run' } })).toContain("not this checkout's /link-to-a/.run");
+  });
+
   it('refuses another run folder in STACK_RUN_DIR, naming both folders', () => {
     const problem = foreignStackProblem({ ...base, env: { STACK_RUN_DIR: '/srv/main/.run' } });
     expect(problem).toContain("the stack in use is the one of /srv/main/.run (STACK_RUN_DIR), not this checkout's /srv/a/.run");
