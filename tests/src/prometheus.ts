@@ -29,10 +29,10 @@ export interface PrivatePrometheus {
   /** The rule groups (`GET /api/v1/rules`): whether each records, and when its last evaluation started and how long it took. */
   ruleGroups(): Promise<RuleGroupState[]>;
   /**
-   * Resolves once `rounds` rounds of rule evaluation have passed after `sinceMs` (evaluationRounds);
-   * fails naming the groups still behind after `timeoutMs`.
+   * Resolves once `rounds` rounds of rule evaluation have passed after `sinceMs` (nextRoundEnd),
+   * with the groups as the last round left them; fails naming the groups still behind after `timeoutMs`.
    */
-  evaluationRounds(rounds: number, sinceMs: number, timeoutMs?: number): Promise<void>;
+  evaluationRounds(rounds: number, sinceMs: number, timeoutMs?: number): Promise<RuleGroupState[]>;
   stop(): Promise<void>;
 }
 
@@ -168,8 +168,9 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
     async evaluationRounds(rounds, sinceMs, timeoutMs = 180_000) {
       const deadline = Date.now() + timeoutMs;
       let threshold = sinceMs;
+      let groups: RuleGroupState[] = [];
       for (let round = 1; round <= rounds;) {
-        const groups = await ruleGroups();
+        groups = await ruleGroups();
         const end = nextRoundEnd(groups, threshold);
         if (end !== undefined) {
           threshold = end;
@@ -184,6 +185,7 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
+      return groups;
     },
     async stop() {
       if (!ended) child.kill('SIGTERM');
