@@ -4,17 +4,16 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { openEventStore } from '@dvc/eventstore';
 import { ProjectionStore } from '@dvc/redis';
-import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
-import { testKafka } from '@dvc/kafka/testing';
+import { ev, postBatch, waitFor } from '@dvc/testing';
 import {
   REPO_ROOT,
   TEST_PRODUCER_HEADERS,
   routingKey,
   runCli,
   scrapeMetrics,
-  serviceEnv,
   stackEnv,
   startService,
+  testStack,
   waitForZeroLag,
   type ServiceProcess,
 } from './stack.js';
@@ -48,12 +47,9 @@ interface Refusal {
  * admitted, while the 500 random ids are dead-lettered again.
  */
 describe('admission: time is bounded and units are known, at every entry', () => {
-  const id = uniqueName('adm').replace(/[^a-z0-9]/g, '');
-  const dataDir = mkdtempSync(join(tmpdir(), `${id}-data-`));
-  const env: Record<string, string> = { ...serviceEnv(id), DATA_DIR: dataDir, DATA_RELOAD_INTERVAL_SECONDS: '1' };
-  const topic = env.EVENTS_TOPIC as string;
-  const dlq = env.DLQ_TOPIC as string;
-  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
+  const stack = testStack('adm', (name) => ({ DATA_DIR: mkdtempSync(join(tmpdir(), `${name}-data-`)), DATA_RELOAD_INTERVAL_SECONDS: '1' }));
+  const { id, env, topic, kafka } = stack;
+  const dataDir = stack.setting('DATA_DIR');
   const redis = new Redis(stackEnv().redisUrl);
   const projection = new ProjectionStore(redis, id);
   const known = 'dn.snnmt';
@@ -117,13 +113,8 @@ describe('admission: time is bounded and units are known, at every entry', () =>
     await Promise.all(services.map((s) => s.kill('SIGTERM')));
     await projection.dropNamespace();
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
-    await admin.deleteGroups([env.PROJECTOR_GROUP as string, env.ARCHIVER_GROUP as string]).catch(() => undefined);
-    await admin.disconnect();
+    await stack.cleanUp();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(join(REPO_ROOT, '.run', 'tests', id), { recursive: true, force: true });
   });
 
   it('HTTP: refuses each with 400 naming the field, the limit, the unit and the directory version, and writes nothing', async () => {

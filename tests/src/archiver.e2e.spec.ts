@@ -1,18 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
-import { ev, type TestEvent, uniqueName, waitFor } from '@dvc/testing';
-import { createTestTopics, testKafka } from '@dvc/kafka/testing';
+import { ev, type TestEvent, waitFor } from '@dvc/testing';
+import { createTestTopics } from '@dvc/kafka/testing';
 import {
   TEST_PRODUCER_HEADERS,
   routingKey,
   STORE_KINDS,
   UNKNOWN_UNITS_ACCEPTED,
   eventStoreUrl,
-  removeEventStore,
   scrapeMetrics,
-  serviceEnv,
-  stackEnv,
   startService,
+  testStack,
   waitForZeroLag,
   type ServiceProcess,
 } from './stack.js';
@@ -48,26 +46,17 @@ const sumOf = (metrics: Map<string, number>, name: string) =>
  * archivers that finish the stream are two at once, sharing the partitions and the database.
  */
 describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once through SIGKILLs', ({ kind }) => {
-  const id = uniqueName('arche2e').replace(/[^a-z0-9]/g, '');
   const finishers = kind === 'postgres' ? 2 : 1;
   // A killed archiver holds its partitions until its session expires; keep that short here.
-  const env: Record<string, string> = {
-    ...serviceEnv(id),
+  const stack = testStack('arche2e', (name) => ({
     ...UNKNOWN_UNITS_ACCEPTED,
-    EVENTSTORE_URL: eventStoreUrl(kind, id),
+    EVENTSTORE_URL: eventStoreUrl(kind, name),
     TOPIC_PARTITIONS: String(PARTITIONS),
     ARCHIVER_SESSION_TIMEOUT_MS: '6000',
-  };
-  const setting = (name: string): string => {
-    const value = env[name];
-    if (value === undefined) throw new Error(`serviceEnv gave no ${name}`);
-    return value;
-  };
-  const topic = setting('EVENTS_TOPIC');
-  const dlq = setting('DLQ_TOPIC');
-  const group = setting('ARCHIVER_GROUP');
-  const storeUrl = setting('EVENTSTORE_URL');
-  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
+  }));
+  const { id, env, topic, dlq, kafka } = stack;
+  const group = stack.setting('ARCHIVER_GROUP');
+  const storeUrl = stack.setting('EVENTSTORE_URL');
   const stream = buildStream(`ae.${id}`);
   const archivers: ServiceProcess[] = [];
   let store: EventStore;
@@ -97,12 +86,7 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
   afterAll(async () => {
     await Promise.all(archivers.map((a) => a.kill('SIGKILL')));
     await store?.close();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
-    await admin.deleteGroups([group]).catch(() => undefined);
-    await admin.disconnect();
-    await removeEventStore(storeUrl);
+    await stack.cleanUp();
   });
 
   it('stores a stream produced while the archiver is SIGKILLed twice exactly once, gapless, and its metrics agree', async () => {

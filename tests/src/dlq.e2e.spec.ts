@@ -1,20 +1,16 @@
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ev, testEvent, uniqueName, waitFor } from '@dvc/testing';
+import { ev, testEvent, waitFor } from '@dvc/testing';
 import type { TopicMessage } from '@dvc/kafka';
-import { testKafka } from '@dvc/kafka/testing';
 import {
   REPO_ROOT,
-  RUN_DIR,
   TEST_PRODUCER_HEADERS,
   UNKNOWN_UNITS_ACCEPTED,
   routingKey,
   scrapeMetrics,
-  serviceEnv,
-  stackEnv,
   startService,
+  testStack,
   waitForZeroLag,
   type ServiceProcess,
 } from './stack.js';
@@ -43,11 +39,8 @@ interface Listed {
  * and the archiver alike, and a redrive (which re-keys it) gets it applied and stored.
  */
 describe('dvc dlq on the projector dead letters', () => {
-  const id = uniqueName('dlq').replace(/[^a-z0-9]/g, '');
-  const common = { ...serviceEnv(id), ...UNKNOWN_UNITS_ACCEPTED };
-  const events = common.EVENTS_TOPIC ?? '';
-  const dlq = common.DLQ_TOPIC ?? '';
-  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
+  const stack = testStack('dlq', UNKNOWN_UNITS_ACCEPTED);
+  const { id, env: common, topic: events, dlq, kafka } = stack;
   let projector: ServiceProcess;
   let archiver: ServiceProcess;
   const cli = async (...args: string[]) =>
@@ -79,10 +72,7 @@ describe('dvc dlq on the projector dead letters', () => {
 
   afterAll(async () => {
     await Promise.all([projector?.kill('SIGTERM'), archiver?.kill('SIGTERM')]);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [events, dlq] }).finally(() => admin.disconnect());
-    rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
+    await stack.cleanUp();
   });
 
   it('lists the dead letters with their reasons and re-drives the chosen ones to the source topic', async () => {

@@ -26,7 +26,53 @@ export interface PrivatePrometheus {
   registerExporter(id: string, port: number): void;
   query(expr: string): Promise<{ metric: Record<string, string>; value: number }[]>;
   alerts(): Promise<ActiveAlert[]>;
+  /** The rule groups (`GET /api/v1/rules`): whether each records, and when its last evaluation started and how long it took. */
+  ruleGroups(): Promise<RuleGroupState[]>;
+  /**
+   * Resolves once `rounds` rounds of rule evaluation have passed after `sinceMs` (nextRoundEnd),
+   * with the groups as the last round left them; fails naming the groups still behind after `timeoutMs`.
+   */
+  evaluationRounds(rounds: number, sinceMs: number, timeoutMs?: number): Promise<RuleGroupState[]>;
   stop(): Promise<void>;
+}
+
+/** A rule group's last evaluation, as `GET /api/v1/rules` reports it (times in ms; startedMs < 0 before the first). */
+export interface RuleGroupState {
+  name: string;
+  /** Whether the group holds a recording rule (its output is another group's input). */
+  recording: boolean;
+  startedMs: number;
+  tookMs: number;
+  intervalMs: number;
+}
+
+/**
+ * How many rounds of rule evaluation a value needs to travel from a scraped series to an alert:
+ * one per recording group (each may read the one before, evaluated in its own cycle, at its own
+ * offset) and one for the alerting groups. A round (nextRoundStart) is over when every group has
+ * started an evaluation after the previous round ended.
+ */
+export function evaluationChainDepth(groups: readonly RuleGroupState[]): number {
+  return groups.filter((g) => g.recording).length + 1;
+}
+
+/**
+ * Whether a group's last evaluation read the data as it was after `threshold` (ms). An evaluation
+ * queries at its scheduled tick, which is up to one interval before the moment it started (a late
+ * group catches up from its tick), so it must have started more than an interval after `threshold`.
+ */
+export function evaluatedAfter(group: RuleGroupState, threshold: number): boolean {
+  return group.startedMs - group.intervalMs > threshold;
+}
+
+/**
+ * When the round of rule evaluation that follows `threshold` (ms) ended: the latest end of the
+ * groups' last evaluations, once every group has evaluated after `threshold` (evaluatedAfter);
+ * undefined while a group has not.
+ */
+export function nextRoundEnd(groups: readonly RuleGroupState[], threshold: number): number | undefined {
+  if (groups.length === 0 || !groups.every((g) => evaluatedAfter(g, threshold))) return undefined;
+  return Math.max(...groups.map((g) => g.startedMs + g.tookMs));
 }
 
 /** The template with every `${NAME}` replaced; fails naming any placeholder left unresolved. */
@@ -89,6 +135,18 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
     },
     { timeoutMs: 60_000, description: 'private Prometheus /-/ready' },
   );
+  const ruleGroups = async (): Promise<RuleGroupState[]> => {
+    const data = await api<{
+      groups: { name: string; interval: number; rules: { type: string }[]; lastEvaluation: string; evaluationTime: number }[];
+    }>(`${url}/api/v1/rules`);
+    return data.groups.map((g) => ({
+      name: g.name,
+      recording: g.rules.some((r) => r.type === 'recording'),
+      startedMs: Date.parse(g.lastEvaluation),
+      tookMs: g.evaluationTime * 1000,
+      intervalMs: g.interval * 1000,
+    }));
+  };
   return {
     url,
     registerExporter(testId, exporterPort) {
@@ -105,6 +163,29 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
     },
     async alerts() {
       return (await api<{ alerts: ActiveAlert[] }>(`${url}/api/v1/alerts`)).alerts;
+    },
+    ruleGroups,
+    async evaluationRounds(rounds, sinceMs, timeoutMs = 180_000) {
+      const deadline = Date.now() + timeoutMs;
+      let threshold = sinceMs;
+      let groups: RuleGroupState[] = [];
+      for (let round = 1; round <= rounds;) {
+        groups = await ruleGroups();
+        const end = nextRoundEnd(groups, threshold);
+        if (end !== undefined) {
+          threshold = end;
+          round++;
+          continue;
+        }
+        if (Date.now() > deadline) {
+          const behind = groups.filter((g) => !evaluatedAfter(g, threshold)).map((g) => g.name);
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for rule evaluation round ${round} of ${rounds} after ${new Date(threshold).toISOString()}; groups behind: ${behind.join(', ') || 'none listed'}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return groups;
     },
     async stop() {
       if (!ended) child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -12,7 +12,8 @@ import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
 import { KEYS_FILE_VERSION, addKey, hashApiKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
 import { unlinkMatching, type RedisClient } from '@dvc/read-model';
 import { ProjectionStore } from '@dvc/redis';
-import { TEST_PRODUCER_KEY, spawnService, waitFor, type ServiceProcess } from '@dvc/testing';
+import { TEST_PRODUCER_KEY, spawnService, uniqueName, waitFor, type ServiceProcess } from '@dvc/testing';
+import { testKafka } from '@dvc/kafka/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,6 +40,78 @@ export function routingKey(event: { type: string; subject: string; data: object 
 /** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
 export const RUN_DIR = stackRunDir(process.env);
 
+/** The `NAME=value` lines of a stack.env file (comments and other lines skipped). */
+export function parseStackEnv(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) values.set(m[1], m[2]);
+  }
+  return values;
+}
+
+/**
+ * Why this checkout's scripts/stack.sh must not restart parts of the stack in use, or undefined
+ * when it may. scripts/stack.sh works on the run folder STACK_RUN_DIR, default `<checkout>/.run`
+ * (scripts/lib.sh resolve_run_dir); a fault spec that starts a stopped node with it from a checkout
+ * that did not start the running stack starts a stray node in the wrong folder instead. So:
+ * - STACK_RUN_DIR set (as `npm test` sets it): it must be this checkout's own `.run`;
+ * - STACK_RUN_DIR not set (a spec run by hand with the addresses of some stack.env): this
+ *   checkout's `.run/stack.env` must exist, that is, this checkout started a stack;
+ * - and then each of `addresses` (the variables naming what the spec restarts) set in the
+ *   environment must be the one of this checkout's stack.env, when that file is given.
+ * `ownStackEnv` is the text of `<checkout>/.run/stack.env`, undefined when there is none; a relative
+ * STACK_RUN_DIR is taken against `cwd`, as scripts/stack.sh takes it, and both folders are compared
+ * as `canonical` gives them (scripts/lib.sh resolves STACK_RUN_DIR with realpath; the identity by default).
+ */
+export function foreignStackProblem(input: {
+  checkout: string;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  ownStackEnv: string | undefined;
+  addresses: readonly string[];
+  canonical?: (path: string) => string;
+}): string | undefined {
+  const canonical = input.canonical ?? ((path: string) => path);
+  const own = canonical(resolve(input.checkout, '.run'));
+  const set = input.env.STACK_RUN_DIR?.trim();
+  const inUse = set === undefined || set === '' ? undefined : canonical(resolve(input.cwd, set));
+  const refuse = (why: string) =>
+    `refusing to restart stack parts: ${why}. scripts/stack.sh of this checkout (${resolve(input.checkout)}) owns only the stack of ${own}; ` +
+    `with another stack it would start stray nodes or mix two checkouts' settings. Run this spec from the checkout that started the stack in use, with STACK_RUN_DIR set to its .run.`;
+  if (inUse !== undefined && inUse !== own) return refuse(`the stack in use is the one of ${inUse} (STACK_RUN_DIR), not this checkout's ${own}`);
+  if (input.ownStackEnv === undefined)
+    return refuse(
+      `${inUse === undefined ? 'STACK_RUN_DIR is not set and' : "STACK_RUN_DIR is this checkout's run folder, but"} ${join(own, 'stack.env')} does not exist: the stack in use was started from another run folder than ${own}`,
+    );
+  const written = parseStackEnv(input.ownStackEnv);
+  for (const name of input.addresses) {
+    const wanted = input.env[name];
+    if (wanted !== undefined && written.get(name) !== wanted)
+      return refuse(
+        `${name} is ${wanted}, but this checkout's stack (${join(own, 'stack.env')}) has ${written.get(name) ?? 'none'}: the stack in use was started from another run folder than ${own}${inUse === undefined ? ' (STACK_RUN_DIR not set)' : ''}`,
+      );
+  }
+  return undefined;
+}
+
+/**
+ * Throws foreignStackProblem's message for this checkout and process, for a spec about to restart
+ * stack parts with scripts/stack.sh (call it before anything starts).
+ */
+export function refuseForeignStack(addresses: readonly string[]): void {
+  const ownEnvFile = join(REPO_ROOT, '.run', 'stack.env');
+  const problem = foreignStackProblem({
+    checkout: REPO_ROOT,
+    env: process.env,
+    cwd: process.cwd(),
+    ownStackEnv: existsSync(ownEnvFile) ? readFileSync(ownEnvFile, 'utf8') : undefined,
+    addresses,
+    canonical: (path) => (existsSync(path) ? realpathSync(path) : path),
+  });
+  if (problem !== undefined) throw new Error(problem);
+}
+
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
 export function stackEnv(): {
   kafkaBrokers: string;
@@ -49,13 +122,7 @@ export function stackEnv(): {
   postgresUrl: string;
 } {
   const file = join(RUN_DIR, 'stack.env');
-  const written = new Map<string, string>();
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-      if (m?.[1] !== undefined && m[2] !== undefined) written.set(m[1], m[2]);
-    }
-  }
+  const written = existsSync(file) ? parseStackEnv(readFileSync(file, 'utf8')) : new Map<string, string>();
   const get = (name: string, fallback: string) => process.env[name] ?? written.get(name) ?? fallback;
   return {
     kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'),
@@ -282,6 +349,63 @@ export function serviceEnv(id: string): Record<string, string> {
     PROJECTOR_GROUP: `${id}.projector`,
     ARCHIVER_GROUP: `${id}.archiver`,
     EVENTSTORE_URL: eventStoreUrl('sqlite', id),
+  };
+}
+
+/** What a spec running services on the shared stack starts from (testStack). */
+export interface TestStack {
+  /** uniqueName(prefix), letters and digits only: the namespace, the topics' and groups' prefix. */
+  id: string;
+  /** serviceEnv(id) with the spec's own variables over it. */
+  env: Record<string, string>;
+  topic: string;
+  dlq: string;
+  /** A Kafka client of the spec (client id `id`) on the stack's brokers. */
+  kafka: KafkaClient;
+  /** The value of a variable of `env`; throws naming it when there is none. */
+  setting(name: string): string;
+  /**
+   * Deletes what the services of `env` leave behind: the topics, the projector's and archiver's
+   * groups, the event store (the SQLite folder or the PostgreSQL schema) and the spec's folder
+   * under <run folder>/tests. Stop the services first.
+   */
+  cleanUp(): Promise<void>;
+}
+
+/**
+ * The set-up the e2e specs share: a unique id, the services' environment for it (serviceEnv plus
+ * `extra`, given the id when it depends on it), its topics and a Kafka client, and the clean-up.
+ */
+export function testStack(prefix: string, extra: Record<string, string> | ((id: string) => Record<string, string>) = {}): TestStack {
+  const id = uniqueName(prefix).replace(/[^a-z0-9]/g, '');
+  const env: Record<string, string> = { ...serviceEnv(id), ...(typeof extra === 'function' ? extra(id) : extra) };
+  const setting = (name: string): string => {
+    const value = env[name];
+    if (value === undefined) throw new Error(`${id}: no ${name} in the services' environment`);
+    return value;
+  };
+  const topic = setting('EVENTS_TOPIC');
+  const dlq = setting('DLQ_TOPIC');
+  const kafka = testKafka(id, stackEnv().kafkaBrokers.split(','));
+  return {
+    id,
+    env,
+    topic,
+    dlq,
+    kafka,
+    setting,
+    async cleanUp() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+        await admin.deleteGroups([setting('PROJECTOR_GROUP'), setting('ARCHIVER_GROUP')]).catch(() => undefined);
+      } finally {
+        await admin.disconnect();
+      }
+      await removeEventStore(setting('EVENTSTORE_URL'));
+      rmSync(join(RUN_DIR, 'tests', id), { recursive: true, force: true });
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ProjectionRules, ReferenceData } from '@dvc/config';
-import { ADMISSION_CODES, admitEvent, routingKeyOf, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
+import { ADMISSION_CODES, admitEvent, laneOf, type AdmissionCode, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
 import { listUnits, pinnedView, readSnapshots, type LiveState, type RedisClient } from '@dvc/read-model';
@@ -34,21 +34,13 @@ export interface ApplyHistoryOptions {
 
 /**
  * Lanes a rebuild applies at once, each like an owned partition (numbered -1, -2, …: no Kafka
- * partition has them), an event's lane fixed by its routing key so each subject stays in one:
+ * partition has them), an event's lane fixed by its routing key (laneOf of @dvc/domain) so each subject stays in one:
  * one lane's Redis round trip overlaps the others' folding.
  */
 export const REBUILD_LANES = 4;
 
 /** States a rebuild holds in memory at most, per lane (the least recently used are forgotten first and read back when touched). */
 const REBUILD_MAX_STATES = 200_000;
-
-/** The lane of an event: a string hash of its routing key. */
-function laneOf(event: DvcEvent): number {
-  const key = routingKeyOf(event);
-  let h = 0;
-  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
-  return (h >>> 0) % REBUILD_LANES;
-}
 
 /** Events of the store not applied because admission refuses them, by code. */
 export type Skipped = Partial<Record<AdmissionCode, number>>;
@@ -80,7 +72,7 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
     if (owned === undefined) await applyEvents(options.projection, admitted, ctx, options.now, options.rules.expireAt);
     else {
       const lanes: DvcEvent[][] = Array.from({ length: REBUILD_LANES }, () => []);
-      for (const event of admitted) lanes[laneOf(event)]?.push(event);
+      for (const event of admitted) lanes[laneOf(event, REBUILD_LANES)]?.push(event);
       const busy = lanes.flatMap((events, lane) => (events.length === 0 ? [] : [{ events, partition: -1 - lane }]));
       await Promise.all(busy.map(({ events, partition }) => owned.apply(partition, events, ctx, options.now, options.rules.expireAt)));
     }

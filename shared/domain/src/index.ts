@@ -84,6 +84,6 @@ export {
   type SetChanges,
   type UnitChanges,
 } from './projection/project.js';
-export { routingKeyOf } from './projection/routing.js';
+export { laneOf, routingKeyOf } from './projection/routing.js';
 export { createUnitDirectory, UnitDirectoryError, UNKNOWN_UNIT, type UnitDirectory, type UnitInfo, type UnitRecord } from './units/directory.js';
 export { INTEGRITY_REASONS, integrityFlags, resultReturnDeadline, workingDayDeadline, type IntegrityReason, type IntegrityRules } from './integrity/rules.js';

@@ -1,7 +1,7 @@
 import { createRedisClient } from '@dvc/read-model';
-import { validateEvent, type DvcEvent } from '@dvc/domain';
+import { validateEvent } from '@dvc/domain';
 import { testProjectionContext } from '@dvc/domain/testing';
-import { redisTargets, uniqueName } from '@dvc/testing';
+import { dossierEvents, redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
 import { OwnedStates, PartitionFencedError } from './owned.js';
 import { ProjectionStore } from './store.js';
@@ -9,31 +9,7 @@ import { ProjectionStore } from './store.js';
 const ctx = testProjectionContext();
 const LIMITS = { maxStatesPerPartition: 1000 };
 
-function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved', day = 20): DvcEvent {
-  const data =
-    type === 'received'
-      ? {
-          dossierId: dossier,
-          unitId: unit,
-          procedureId: 'P',
-          channel: 'online',
-          receivedAt: `2022-06-${day}T08:00:00+07:00`,
-          dueAt: '2022-06-28T08:00:00+07:00',
-        }
-      : { dossierId: dossier, unitId: unit, resolvedAt: '2022-06-22T08:00:00+07:00', outcome: 'approved', processedOnline: false };
-  const result = validateEvent({
-    specversion: '1.0',
-    id,
-    source: 'test',
-    type: `vn.dvc.dossier.${type}`,
-    time: '2022-06-22T08:00:00+07:00',
-    subject: dossier,
-    unitid: unit,
-    data,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.event;
-}
+const event = dossierEvents(validateEvent);
 
 const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 

@@ -1,30 +1,14 @@
 import { createRedisClient, isCluster } from '@dvc/read-model';
 import { projectUnit, validateEvent, type DvcEvent } from '@dvc/domain';
 import { testProjectionContext } from '@dvc/domain/testing';
-import { redisTargets, uniqueName } from '@dvc/testing';
+import { dossierEvents, redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
 import { ProjectionStore, ReplicationError } from './store.js';
 
 const ctx = testProjectionContext();
 
-function event(id: string, unit: string, dossier: string, type: 'received' | 'resolved'): DvcEvent {
-  const data =
-    type === 'received'
-      ? { dossierId: dossier, unitId: unit, procedureId: 'P', channel: 'online', receivedAt: '2022-06-20T08:00:00+07:00', dueAt: '2022-06-21T08:00:00+07:00' }
-      : { dossierId: dossier, unitId: unit, resolvedAt: '2022-06-22T08:00:00+07:00', outcome: 'approved', processedOnline: false };
-  const result = validateEvent({
-    specversion: '1.0',
-    id,
-    source: 'test',
-    type: `vn.dvc.dossier.${type}`,
-    time: '2022-06-22T08:00:00+07:00',
-    subject: dossier,
-    unitid: unit,
-    data,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.event;
-}
+// Due the day after the receipt, resolved the day after that: overdue.
+const event = dossierEvents(validateEvent, { dueAt: '2022-06-21T08:00:00+07:00' });
 
 describe.each(redisTargets())('ProjectionStore on $name', ({ url }) => {
   const redis = createRedisClient({ url, connectionName: 'dvc-test' });

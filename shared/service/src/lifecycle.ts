@@ -54,7 +54,9 @@ export interface ServiceMain<S extends Spec> {
  * It does `--help`, reads the configuration from the environment (errors as a clear message with
  * exit code 2), hands the edge limits, the process registry and the logger to `start`, listens
  * with the returned server on `<PREFIX>_PORT`/`<PREFIX>_HOST`, and shuts down gracefully on
- * SIGTERM/SIGINT.
+ * SIGTERM/SIGINT (exit code 0 once `close` resolved). A signal during start-up is handled too:
+ * the start runs to its next step (`start` resolves; `listening` finishes if it began), nothing
+ * further starts, and the service closes what it started, within `shutdownTimeoutMs` as always.
  */
 export async function runMain<N extends string, S extends Spec & ListenSpec<N>>(name: N, main: ServiceMain<S>): Promise<void> {
   const title = `dvc-${name}`;
@@ -63,35 +65,14 @@ export async function runMain<N extends string, S extends Spec & ListenSpec<N>>(
     return;
   }
   const logger = createLogger(name);
-  let running: Running;
-  try {
-    const config = loadConfig(main.spec, process.env);
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    const serving = await main.start({ config, limits: httpLimits(config), registry, logger });
-    running = serving;
-    const prefix = prefixOf(name);
-    const address = config as Record<string, unknown>;
-    await serving.listening(await listen(serving.server, address[`${prefix}_PORT`] as number, address[`${prefix}_HOST`] as string));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${title}: ${error.message}\nRun with --help to see every variable.\n`);
-      process.exit(2);
-    }
-    logger.fatal({ err: error }, 'failed to start');
-    process.exit(1);
-  }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.error('graceful shutdown timed out; exiting');
-      process.exit(1);
-    }, main.shutdownTimeoutMs ?? 20_000);
-    timer.unref();
-    running.close().then(
+  // The signal handlers come first: a SIGTERM during start-up (a rollout, a supervisor giving up)
+  // must not kill the process halfway, with a consumer joining its group it never leaves (the
+  // group would wait out the session timeout) and its connections dropped.
+  let running: Running | undefined;
+  let started = false;
+  let signalled: string | undefined;
+  const shutDown = (serving: Running) => {
+    serving.close().then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -102,6 +83,42 @@ export async function runMain<N extends string, S extends Spec & ListenSpec<N>>(
       },
     );
   };
+  const stop = (signal: string) => {
+    if (signalled !== undefined) return;
+    signalled = signal;
+    logger.info({ signal, ...(started ? {} : { during: 'start-up' }) }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, main.shutdownTimeoutMs ?? 20_000);
+    timer.unref();
+    // During start-up the start sequence stops at its next step and closes what it started.
+    if (started && running !== undefined) shutDown(running);
+  };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    const config = loadConfig(main.spec, process.env);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const serving = await main.start({ config, limits: httpLimits(config), registry, logger });
+    running = serving;
+    const prefix = prefixOf(name);
+    const address = config as Record<string, unknown>;
+    // Signalled meanwhile: no listening, no consumer started; a consumer already starting has
+    // finished starting (joined or joining) and leaves its group on close.
+    if (signalled === undefined) {
+      const port = await listen(serving.server, address[`${prefix}_PORT`] as number, address[`${prefix}_HOST`] as string);
+      if (signalled === undefined) await serving.listening(port);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${title}: ${error.message}\nRun with --help to see every variable.\n`);
+      process.exit(2);
+    }
+    logger.fatal({ err: error }, 'failed to start');
+    process.exit(1);
+  }
+  started = true;
+  if (signalled !== undefined) shutDown(running);
 }

@@ -44,6 +44,37 @@ export const ev = {
 
 export type TestEvent = ReturnType<typeof ev.received>;
 
+/** A contract validator: `validateEvent` of @dvc/domain (which @dvc/testing cannot import: @dvc/domain's own tests use @dvc/testing). */
+export type EventValidator<E> = (value: unknown) => { ok: true; event: E } | { ok: false; problems: unknown };
+
+/**
+ * A builder of the two dossier events the projection store specs fold, checked by `validate` (a
+ * problem throws): `received` online on 20 June 2022 08:00 (+07:00), due at `dueAt` (default 28
+ * June 08:00, so the resolution is on time), and `resolved` (approved, on paper) on 22 June 08:00.
+ * The id is the caller's, so a test can deliver the same event again.
+ */
+export function dossierEvents<E>(validate: EventValidator<E>, options: { dueAt?: string } = {}) {
+  const dueAt = options.dueAt ?? '2022-06-28T08:00:00+07:00';
+  return (id: string, unit: string, dossier: string, type: 'received' | 'resolved'): E => {
+    const data =
+      type === 'received'
+        ? { dossierId: dossier, unitId: unit, procedureId: 'P', channel: 'online', receivedAt: '2022-06-20T08:00:00+07:00', dueAt }
+        : { dossierId: dossier, unitId: unit, resolvedAt: '2022-06-22T08:00:00+07:00', outcome: 'approved', processedOnline: false };
+    const result = validate({
+      specversion: '1.0',
+      id,
+      source: 'test',
+      type: `vn.dvc.dossier.${type}`,
+      time: '2022-06-22T08:00:00+07:00',
+      subject: dossier,
+      unitid: unit,
+      data,
+    });
+    if (!result.ok) throw new Error(`${id}: ${JSON.stringify(result.problems)}`);
+    return result.event;
+  };
+}
+
 /**
  * The producer key of the tests: the ingest processes the tests start are given a keys file in
  * which it is a producer key of every unit and type (tests/src/stack.ts), and postBatch sends it.

@@ -1,4 +1,4 @@
-import { startService } from '../stack.js';
+import { refuseForeignStack, startService } from '../stack.js';
 import { SCALE, expectExact, faultFixture, faultPoints, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker } from './harness.js';
 
 /**
@@ -7,6 +7,9 @@ import { SCALE, expectExact, faultFixture, faultPoints, postStream, privateBroke
  * and the clients come through it, and every number on the exporter is exactly the reference's.
  */
 describe('fault suite: Kafka broker restarted mid-stream', () => {
+  // The private broker is run by this checkout's scripts/stack.sh, in a folder under the run folder
+  // and with the Kafka jars of this checkout's .run: only from the checkout that runs the stack.
+  refuseForeignStack([]);
   let broker: PrivateBroker | undefined;
   const { id, seed, processes, ready } = faultFixture('sysb', {
     dossiers: 6_000 * SCALE,

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Keys, parseRedisTarget } from '@dvc/read-model';
 import { waitFor } from '@dvc/testing';
-import { REPO_ROOT, scrapeMetrics, startService } from '../stack.js';
+import { REPO_ROOT, refuseForeignStack, scrapeMetrics, startService } from '../stack.js';
 import { expectExact, faultFixture, faultPoints, produceStream, progress, type Fault } from './harness.js';
 
 const run = promisify(execFile);
@@ -62,6 +62,8 @@ async function call(port: number, ...args: string[]): Promise<unknown> {
  * catches up. Every number ends exact and the epoch sentinel never reports a loss.
  */
 (clusterUrl === undefined ? describe.skip : describe)('fault suite: a Redis Cluster master SIGKILLed mid-stream (REDIS_WAIT_REPLICAS=1)', () => {
+  // The killed node is started again with this checkout's scripts/stack.sh: only if it runs this stack.
+  if (clusterUrl !== undefined) refuseForeignStack(['REDIS_CLUSTER_URL']);
   const parsed = parseRedisTarget(clusterUrl ?? '');
   const seeds = parsed.ok && parsed.target.kind === 'cluster' ? parsed.target.seeds.map((s) => s.port) : [];
   const first = Math.min(...seeds);

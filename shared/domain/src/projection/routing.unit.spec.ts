@@ -1,7 +1,7 @@
 import { EVENT_TYPE_NAMES, type DvcEvent, type EventType } from '../events/schemas.js';
 import { validateEvent } from '../events/validate.js';
 import { subjectKey, subjectKeysOf } from './project.js';
-import { routingKeyOf } from './routing.js';
+import { laneOf, routingKeyOf } from './routing.js';
 
 const T = '2022-06-22T08:30:00+07:00';
 const UNIT = 'so-tu-phap';
@@ -24,15 +24,15 @@ const DATA: Record<EventType, Record<string, unknown>> = {
   'vn.dvc.community_team.registered': { teamId: 'S-1', unitId: UNIT, teamLevel: 'village', members: 7 },
 };
 
-/** A contract event checked by the real validator, subject 'S-1'. */
-function eventOf(type: EventType, patch: Record<string, unknown> = {}): DvcEvent {
+/** A contract event checked by the real validator, subject 'S-1' unless given. */
+function eventOf(type: EventType, patch: Record<string, unknown> = {}, subject = 'S-1'): DvcEvent {
   const result = validateEvent({
     specversion: '1.0',
     id: `evt-${type}`,
     source: 'test',
     type,
     time: T,
-    subject: 'S-1',
+    subject,
     unitid: UNIT,
     data: { ...DATA[type], ...patch },
   });
@@ -60,5 +60,41 @@ describe('routingKeyOf', () => {
       expect(dossiers.length).toBeLessThanOrEqual(1);
       if (dossiers.length === 1) expect(dossiers[0]).toBe(subjectKey('dossier', routingKeyOf(event)));
     }
+  });
+});
+
+describe('laneOf', () => {
+  /** The events of dossier `id`: each dossier type, and a payment (its own id) naming the dossier. */
+  const dossierEvents = (id: string) => [
+    ...EVENT_TYPE_NAMES.filter((t) => t.startsWith('vn.dvc.dossier.')).map((t) => eventOf(t, { dossierId: id }, id)),
+    eventOf('vn.dvc.payment.completed', { paymentId: `P-${id}`, dossierId: id }, `P-${id}`),
+  ];
+
+  it('puts every event of a dossier in one lane, a payment that names it included, whatever the number of lanes', () => {
+    for (const lanes of [1, 2, 4, 7]) {
+      for (const id of ['HS-1', 'HS-9', '000.00.12.H10-220622-0001']) {
+        const seen = new Set(dossierEvents(id).map((e) => laneOf(e, lanes)));
+        expect({ id, lanes, seen: seen.size }).toEqual({ id, lanes, seen: 1 });
+        const [lane] = seen;
+        expect(lane).toBeGreaterThanOrEqual(0);
+        expect(lane).toBeLessThan(lanes);
+      }
+    }
+  });
+
+  it('spreads distinct dossiers over every lane', () => {
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 2000; i++) {
+      const lane = laneOf(eventOf('vn.dvc.dossier.received', { dossierId: `HS-${i}` }, `HS-${i}`), 4);
+      counts[lane] = (counts[lane] ?? 0) + 1;
+    }
+    // 500 each on average; a hash blind to the key, or a broken one, leaves lanes empty or nearly so.
+    expect(counts.every((n) => n > 400 && n < 600)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(2000);
+  });
+
+  it('has one lane when there is one, and refuses a count that is not a positive integer', () => {
+    expect(laneOf(eventOf('vn.dvc.dossier.received'), 1)).toBe(0);
+    for (const lanes of [0, -1, 2.5, Number.NaN]) expect(() => laneOf(eventOf('vn.dvc.dossier.received'), lanes)).toThrow(RangeError);
   });
 });
