@@ -254,9 +254,10 @@ function unwrap(results: [Error | null, unknown][] | null, expected: number): un
 
 /**
  * Runs groups of commands, each group's keys on one hash slot (a unit's keys, or one key), and
- * returns each group's results in order (the first error is thrown). On one Redis all groups go
- * in one pipeline: one round trip. On a cluster each group is its own pipeline, sent to the node
- * serving its slot, all in flight together: one round trip per node's share, in parallel.
+ * returns each group's results in order (the first error is thrown). On one Redis the groups go
+ * in pipelines of PIPELINE_GROUPS, all in flight together on the connection: about one round trip.
+ * On a cluster each group is its own pipeline, sent to the node serving its slot, all in flight
+ * together: one round trip per node's share, in parallel.
  */
 export async function execGroups(redis: RedisClient, groups: readonly ((pipeline: ChainableCommander) => void)[]): Promise<unknown[][]> {
   if (groups.length === 0) return [];

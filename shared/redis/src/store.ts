@@ -103,7 +103,7 @@ function packPairs(pairs: ReadonlyMap<string, number>): string {
 /**
  * The projection store: reads the states a batch touches in one round trip, and writes each
  * unit's changes as one compare-and-set script (all of a unit's keys on one hash slot), all units
- * pipelined in one round trip (on a cluster, one pipeline per unit, all in flight together).
+ * pipelined in about one round trip (`execGroups`: on a cluster, one pipeline per unit, all in flight together).
  */
 export class ProjectionStore {
   readonly keys: Keys;
@@ -122,8 +122,8 @@ export class ProjectionStore {
 
   /** Reads the current state of every subject the events touch, grouped by unit. */
   async readStates(groups: ReadonlyMap<string, readonly DvcEvent[]>): Promise<Map<string, StateRead>> {
-    // One MGET per unit (its keys share a slot), all pipelined: one round trip per batch (on a
-    // cluster one pipeline per unit, all in flight together).
+    // One MGET per unit (its keys share a slot), all pipelined: about one round trip per batch (on
+    // a cluster one pipeline per unit, all in flight together).
     const wanted: { unitId: string; subjects: string[] }[] = [];
     for (const [unitId, events] of groups) {
       wanted.push({ unitId, subjects: [...new Set(events.flatMap(subjectKeysOf))] });
