@@ -18,14 +18,14 @@ append, then per run:
 
 Options:
 ${STORE_HELP}
-  --batch N         the CLI's --batch (events per batch; default 10000, the CLI's own)
+  --batch N         the CLI's --batch (events per batch; default 40000, the CLI's own)
   --pages LIST      page sizes of the raw read (default 500,2000)`;
 
 await runBench({
   name: 'rebuild',
   title: 'Rebuild from the event store',
   help: HELP,
-  options: { ...STORE_OPTIONS, batch: { type: 'string', default: '10000' }, pages: { type: 'string', default: '500,2000' } },
+  options: { ...STORE_OPTIONS, batch: { type: 'string', default: '40000' }, pages: { type: 'string', default: '500,2000' } },
   async main(ctx) {
     requireBuilt('cli');
     const { opts } = ctx;

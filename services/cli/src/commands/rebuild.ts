@@ -32,7 +32,7 @@ the exporter reads it (the event-time watermark is taken from the live namespace
   --no-switch             only build and compare (the default)
   --namespace BASE        projection base name (overrides REDIS_NAMESPACE)
   --eventstore URL        event store (overrides EVENTSTORE_URL)
-  --batch N               events per batch (default 10000)
+  --batch N               events per batch (default 40000)
   --max-diffs N           differences listed (default 50; all are counted)
   --catch-up-timeout S    seconds to wait after the switch for the archiver to reach the topic end (default 300)
 
@@ -77,7 +77,7 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
   if (positionals[0] === 'drop') return drop(io, values.namespace, positionals[1]);
   const modes = [values.switch, values.force, values['no-switch']].filter((v) => v === true).length;
   if (modes > 1) throw new UsageError('--switch, --force and --no-switch exclude each other');
-  const batchSize = intFlag('batch', values.batch, 1, 100_000) ?? 10_000;
+  const batchSize = intFlag('batch', values.batch, 1, 100_000) ?? 40_000;
   const maxDiffs = intFlag('max-diffs', values['max-diffs'], 0) ?? 50;
   const catchUpMs = (intFlag('catch-up-timeout', values['catch-up-timeout'], 1) ?? 300) * 1000;
   const config = cliConfig(io.env, { REDIS_NAMESPACE: values.namespace, EVENTSTORE_URL: values.eventstore });
