@@ -1,3 +1,4 @@
+import { waitFor } from '@dvc/testing';
 import { refuseForeignStack, startService } from '../stack.js';
 import { SCALE, expectExact, faultFixture, faultPoints, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker } from './harness.js';
 
@@ -36,8 +37,15 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
       await waitForAccepted(scenario, stats, point);
       const before = stats.retries;
       await (broker as PrivateBroker).stop();
-      // Clients are refused (503) while the broker is away; then it comes back on the same data.
-      await new Promise((resolve) => setTimeout(resolve, 500 + Math.floor(rand() * 1000)));
+      // Clients are refused (503) while the broker is away: it stays away until one was (the
+      // ingest's producer retries for about 2 s, so a shorter outage may never reach a client),
+      // and a little longer; then it comes back on the same data.
+      await waitFor(() => (stats.retries > before ? true : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        description: `a client refused while the broker of ${id} is stopped`,
+      });
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 1000)));
       await (broker as PrivateBroker).start();
       console.log(`${id}: broker restarted, ${stats.retries - before} attempts retried meanwhile`);
     }
