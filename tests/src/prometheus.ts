@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { waitFor } from '@dvc/testing';
 import { freePort, REPO_ROOT } from './stack.js';
 
@@ -150,10 +150,10 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
   return {
     url,
     registerExporter(testId, exporterPort) {
-      writeFileSync(
-        join(targetsDir, `${testId}.json`),
-        JSON.stringify([{ targets: [`127.0.0.1:${exporterPort}`], labels: { job: 'dvc-exporter', test_id: testId } }]),
-      );
+      // Written aside and renamed into place (Prometheus reads only *.json): it never reads half a file.
+      const aside = join(targetsDir, `.${testId}.json.tmp`);
+      writeFileSync(aside, JSON.stringify([{ targets: [`127.0.0.1:${exporterPort}`], labels: { job: 'dvc-exporter', test_id: testId } }]));
+      renameSync(aside, join(targetsDir, `${testId}.json`));
     },
     async query(expr) {
       const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
@@ -191,6 +191,13 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
       if (!ended) child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
+      // The test's folder goes too, unless the test keeps other files in it.
+      try {
+        rmdirSync(dirname(dir));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'ENOENT') throw error;
+      }
     },
   };
 }
