@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { loadReferenceData, projectionContext } from '@dvc/config';
-import { groupByUnit, projectUnit, routingKeyOf, validateEvent } from '@dvc/domain';
+import { groupByUnit, laneOf, projectUnit, validateEvent } from '@dvc/domain';
 import { OwnedStates, ProjectionStore, applyEvents } from '@dvc/redis';
 import { generateBinhPhuoc2022, loadUnits } from '@dvc/scenario';
 
@@ -52,12 +52,7 @@ const projectCpu = process.cpuUsage(cpu);
 const concurrencyArg = process.argv.indexOf('--concurrency');
 const concurrency = concurrencyArg > 0 ? Number(process.argv[concurrencyArg + 1]) : 1;
 const partitions = Array.from({ length: concurrency }, () => []);
-for (const e of decoded) {
-  const key = routingKeyOf(e);
-  let h = 0;
-  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-  partitions[Math.abs(h) % concurrency].push(e);
-}
+for (const e of decoded) partitions[laneOf(e, concurrency)].push(e);
 /** Redis' own CPU so far (INFO cpu), in µs: the server is shared, so run this on a quiet Redis. */
 async function redisCpuUs() {
   const info = await redis.info('cpu');
