@@ -25,6 +25,7 @@ case "${1:-}" in
     echo "SMTP_URL (unset: a local MailDev on MAIL_SMTP_PORT (1025), web UI on MAIL_WEB_PORT (1080)), the stack's"
     echo "ports (bash scripts/stack.sh --help), EVENTSTORE_URL (sqlite:<run folder>/eventstore/events.sqlite),"
     echo "PROJECTOR_NODE_FLAGS (--max-semi-space-size=64: Node flags of the projector process),"
+    echo "PROJECTOR_GLIBC_TUNABLES (glibc.malloc.hugetlb=1: the projector's GLIBC_TUNABLES),"
     echo "DEMO: sample (default: a small sample dated over the last ten days, wall clock),"
     echo "      binh-phuoc-2022 (the province's 1 May - 22 June 2022 history with the article's exact"
     echo "      figures, on its own topic and Redis namespace, every reader's clock pinned by CLOCK_AS_OF"

@@ -30,7 +30,7 @@ import {
   waitLazyFree as waitRedisLazyFree,
 } from './lib/common.mjs';
 import { machineDetails } from './lib/machine.mjs';
-import { SYNTHETIC_UNITS_ENV, UNCHECKED_PRODUCERS_ENV, shippedProjectorFlags } from './lib/services.mjs';
+import { SYNTHETIC_UNITS_ENV, UNCHECKED_PRODUCERS_ENV, projectorFlags, projectorTunables, splitFlags } from './lib/services.mjs';
 import { appendSection, bytes, fixed } from './lib/runner.mjs';
 import { fmtDuration, fmtRate, progressBar } from './lib/progress.mjs';
 
@@ -63,8 +63,9 @@ Options:
                     of the bare consumer (default: the projector's own default, 2)
   --node-flags=S    node/V8 flags for the projector processes (space-separated, put on their
                     command line); default: the flags the stack starts the projector with
-                    (PROJECTOR_NODE_FLAGS' default in infra/supervisord.conf); --node-flags=
-                    runs it with none
+                    (PROJECTOR_NODE_FLAGS, else its default in infra/supervisord.conf);
+                    --node-flags= runs it with none. Its GLIBC_TUNABLES are the stack's too
+                    (PROJECTOR_GLIBC_TUNABLES, else that file's default; empty: none)
   --compare-node-flags=S
                     A/B: each run also runs the projector with flags S (order alternating),
                     and reports the paired speed-up and CPU per event (at the first count of
@@ -117,9 +118,9 @@ const INSTANCES = [...new Set(countList('instances', parsed.instances))];
 const CONCURRENCY = parsed.concurrency === undefined ? undefined : count('concurrency', parsed.concurrency);
 const REDIS_OPS = count('redis-ops', parsed['redis-ops'], 1000);
 const PROFILE = parsed.profile;
-const NODE_FLAGS = parsed['node-flags'] ?? shippedProjectorFlags();
+const NODE_FLAGS = parsed['node-flags'] ?? projectorFlags();
+const TUNABLES = projectorTunables();
 const COMPARE = parsed['compare-node-flags'];
-const splitFlags = (text) => text.split(/\s+/).filter((f) => f !== '');
 
 // Loaded only now so that --help works before `npm ci`.
 const { Kafka, logLevel, Partitioners, CompressionTypes } = (await import('kafkajs')).default;
@@ -411,6 +412,7 @@ async function projectorRun(run, dossiers, { instances = 1, profileDir, nodeFlag
     // The pre-fill writes straight to Kafka without a producer key id.
     ...UNCHECKED_PRODUCERS_ENV,
     NODE_OPTIONS: '',
+    GLIBC_TUNABLES: TUNABLES,
     LOG_LEVEL: 'warn',
     KAFKA_BROKERS: env.kafkaBrokers,
     REDIS_URL: env.redisUrl,
@@ -731,7 +733,7 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
   }
   lines.push('');
   lines.push(
-    `Projector: the real service (\`node services/projector/dist/main.js\`, PROJECTOR_CONCURRENCY=${CONCURRENCY ?? 'default (2)'} per process, node flags ${NODE_FLAGS === '' ? 'none' : `\`${NODE_FLAGS}\``}), fresh group and Redis namespace per run; ` +
+    `Projector: the real service (\`node services/projector/dist/main.js\`, PROJECTOR_CONCURRENCY=${CONCURRENCY ?? 'default (2)'} per process, node flags ${NODE_FLAGS === '' ? 'none' : `\`${NODE_FLAGS}\``}, GLIBC_TUNABLES ${TUNABLES === '' ? 'none' : `\`${TUNABLES}\``}), fresh group and Redis namespace per run; ` +
       'with several processes, all start together in one consumer group and write into the one namespace; ' +
       `done when the \`applied:*\` fields of every \`<ns>:{unit}:meta\` hash plus the DLQ size reach ${fmtInt(N)}. ` +
       "That progress poll (one HGETALL per unit every 250 ms) loads Redis too: its cost per poll is measured on the run's final namespace once the projectors have stopped, and deducted from redis-server's figure for the projector. " +

@@ -15,15 +15,32 @@ const PORT_VARIABLE = {
 
 export const serviceMain = (name) => join(ROOT, 'services', name, 'dist', 'main.js');
 
-/**
- * The Node flags the stack starts the projector with (the default of PROJECTOR_NODE_FLAGS in
- * infra/supervisord.conf), so the benchmark measures the projector as it is run.
- */
-export function shippedProjectorFlags() {
+/** The default infra/supervisord.conf gives `variable` on the projector's command line (`${VARIABLE-default}`). */
+function shippedDefault(variable) {
   const conf = readFileSync(join(ROOT, 'infra', 'supervisord.conf'), 'utf8');
-  const found = /\$\{PROJECTOR_NODE_FLAGS-([^}]*)\}/.exec(conf);
-  if (found === null) throw new Error('infra/supervisord.conf no longer gives PROJECTOR_NODE_FLAGS a default: update shippedProjectorFlags');
+  const found = new RegExp(`\\$\\{${variable}-([^}]*)\\}`).exec(conf);
+  if (found === null) throw new Error(`infra/supervisord.conf no longer gives ${variable} a default: update scripts/bench/lib/services.mjs`);
   return found[1];
+}
+
+/**
+ * The Node flags the stack starts the projector with: PROJECTOR_NODE_FLAGS when set (as for the
+ * stack), else its default in infra/supervisord.conf, so the benchmark measures the projector as
+ * it is run.
+ */
+export function projectorFlags() {
+  return process.env.PROJECTOR_NODE_FLAGS ?? shippedDefault('PROJECTOR_NODE_FLAGS');
+}
+
+/** Space-separated command-line flags as a list. */
+export const splitFlags = (text) => text.split(/\s+/).filter((f) => f !== '');
+
+/**
+ * The GLIBC_TUNABLES the stack starts the projector with: PROJECTOR_GLIBC_TUNABLES when set (as
+ * for the stack; empty turns them off), else its default in infra/supervisord.conf.
+ */
+export function projectorTunables() {
+  return process.env.PROJECTOR_GLIBC_TUNABLES ?? shippedDefault('PROJECTOR_GLIBC_TUNABLES');
 }
 
 /** Exits with a clear message when a service (or the CLI) has not been built. */
@@ -99,8 +116,18 @@ export async function startService(ctx, name, env, { ready = true, timeoutMs = 9
   const port = await freePort();
   const logFile = join(ctx.logDir, `${ctx.prefix}-${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [serviceMain(name)], {
-    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env, [PORT_VARIABLE[name]]: String(port) },
+  // The projector runs as the stack runs it: its shipped Node flags and glibc tunables.
+  const projector = name === 'projector';
+  const nodeArgs = projector ? splitFlags(projectorFlags()) : [];
+  const child = spawn(process.execPath, [...nodeArgs, serviceMain(name)], {
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      LOG_LEVEL: 'warn',
+      ...(projector ? { GLIBC_TUNABLES: projectorTunables() } : {}),
+      ...env,
+      [PORT_VARIABLE[name]]: String(port),
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
