@@ -58,6 +58,18 @@ describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
     expect(await online('e', 20)).toBe('3');
   });
 
+  it('forgets the state touched longest ago, not the one held longest', async () => {
+    const owner = new OwnedStates(store, { maxStatesPerPartition: 2 });
+    await owner.apply(0, [event('g-1', 'g', 'G1', 'received'), event('g-2', 'g', 'G2', 'received')], ctx, () => 1);
+    // G1 is touched again (resolved): G2 is now the least recently used, and the third dossier forgets it.
+    await owner.apply(0, [event('g-3', 'g', 'G1', 'resolved')], ctx, () => 2);
+    await owner.apply(0, [event('g-4', 'g', 'G3', 'received')], ctx, () => 3);
+    // G1 is still held (nothing read); G2 was forgotten, so its next event reads it.
+    const g1 = await owner.apply(0, [event('g-5', 'g', 'G1', 'resolved')], ctx, () => 4);
+    const g2 = await owner.apply(0, [event('g-6', 'g', 'G2', 'resolved')], ctx, () => 5);
+    expect({ g1: g1.reads, g2: g2.reads, held: owner.held() }).toEqual({ g1: 0, g2: 1, held: 2 });
+  });
+
   it("refuses a previous owner's late write once another instance took the partition over", async () => {
     const old = new OwnedStates(store, LIMITS);
     await old.apply(1, [event('b-1', 'b', 'B1', 'received')], ctx, () => 1);

@@ -7,7 +7,8 @@
 -- strings, nBuckets bucket hashes and nSets sorted sets, in ARGV order.
 -- ARGV: partition, epoch, ext ('' when the caller has read nothing of the unit yet), nAbsent,
 --   nStates, nBuckets, nSets, appliedAtMs, lastEventMs ('' when none), then
---   per state:  new value '<revision>|<JSON>'
+--   the states' new values, packed: '<revision>|<JSON>\n<revision>|<JSON>…' (JSON text holds no
+--     raw line feed), in the order of their keys
 --   per bucket: packed increments 'field\nn\nfield\nn…', expiry ('' = none, else epoch ms)
 --   meta:       packed increments
 --   per set:    packed upserts 'member\nscore…', packed removals 'member\nmember…'
@@ -37,13 +38,15 @@ end
 -- eachPair, variadic, existing and applyBody come from packed.lua.
 if existing(3, 2 + nAbsent) > 0 then return -3 end
 
-local i = 10
 local states = {}
-for s = 1, nStates do
+local s = 0
+eachItem(ARGV[10], function(value)
+  s = s + 1
   states[#states + 1] = KEYS[2 + nAbsent + s]
-  states[#states + 1] = ARGV[i]
-  i = i + 1
-end
+  states[#states + 1] = value
+end)
+-- Checked before anything is written: a script that fails half-way is not undone.
+if s ~= nStates then return redis.error_reply('owned.lua: ' .. s .. ' state values for ' .. nStates .. ' state keys') end
 variadic('MSET', false, states)
-applyBody(2 + nAbsent + nStates, i, nBuckets, nSets, ARGV[8], ARGV[9])
+applyBody(2 + nAbsent + nStates, 11, nBuckets, nSets, ARGV[8], ARGV[9])
 return ext

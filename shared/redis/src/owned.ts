@@ -35,65 +35,101 @@ export class ForeignWritesError extends DvcError {
   readonly retriable = true;
 }
 
-/** A state as the owner holds it: the stored revision it was read or last written at, and the content (undefined: absent). */
+/**
+ * A state as the owner holds it: the stored revision it was read or last written at, and the
+ * content (undefined: absent). It is also a link of its partition's recency list, so touching it
+ * allocates nothing.
+ */
 interface Held {
   revision: number;
   state: SubjectState | undefined;
   /** Taken for new without a read (its first event creates it): the write checks it does not exist. */
-  unverified?: true;
+  unverified: boolean;
+  readonly unit: HeldUnit;
+  readonly subject: string;
+  /** Less recently used neighbour (undefined: the least recently used). */
+  older: Held | undefined;
+  /** More recently used neighbour (undefined: the most recently used). */
+  newer: Held | undefined;
 }
 
 /** One unit's share of a partition: its states held in memory and the `ext` count they are current for. */
 interface HeldUnit {
+  readonly id: string;
   /** Undefined until the unit was read or written once (only subjects taken for new are held). */
   ext: number | undefined;
   states: Map<string, Held>;
 }
 
-/** Where a held state sits, so the least recently used can be forgotten without building keys. */
-interface Place {
-  unit: HeldUnit;
-  subject: string;
-}
-
 /**
  * A partition this instance owns in one namespace: its fencing epoch and the states it holds,
- * least recently used first (a Map keeps insertion order; a touched state is moved to the end,
- * keyed by the held object itself, so touching one builds no string).
+ * in a list from the least to the most recently used (the states link each other: holding or
+ * touching one moves it to the end without building a key or allocating an entry).
  */
 class Owned {
   readonly units = new Map<string, HeldUnit>();
-  readonly #recency = new Map<Held, Place>();
+  #size = 0;
+  #oldest: Held | undefined;
+  #newest: Held | undefined;
 
   constructor(readonly epoch: number) {}
 
   get size(): number {
-    return this.#recency.size;
+    return this.#size;
   }
 
-  /** Holds (or refreshes) one state of a unit: it becomes the most recently used. */
-  hold(unit: HeldUnit, subject: string, held: Held): void {
-    const before = unit.states.get(subject);
-    if (before !== undefined) this.#recency.delete(before);
-    this.#recency.set(held, { unit, subject });
-    unit.states.set(subject, held);
+  /** The unit's share, created empty when there is none. */
+  unit(unitId: string, ext: number | undefined): HeldUnit {
+    let unit = this.units.get(unitId);
+    if (unit === undefined) this.units.set(unitId, (unit = { id: unitId, ext, states: new Map() }));
+    return unit;
+  }
+
+  /** Holds one state of a unit with this revision and content: it becomes the most recently used. */
+  hold(unit: HeldUnit, subject: string, revision: number, state: SubjectState | undefined, unverified: boolean): void {
+    let held = unit.states.get(subject);
+    if (held === undefined) {
+      held = { revision, state, unverified, unit, subject, older: undefined, newer: undefined };
+      unit.states.set(subject, held);
+      this.#size += 1;
+    } else {
+      held.revision = revision;
+      held.state = state;
+      held.unverified = unverified;
+      this.#unlink(held);
+    }
+    held.older = this.#newest;
+    if (this.#newest === undefined) this.#oldest = held;
+    else this.#newest.newer = held;
+    this.#newest = held;
   }
 
   /** Forgets a unit's states (they are read again when needed). */
   drop(unitId: string): void {
     const unit = this.units.get(unitId);
     if (unit === undefined) return;
-    for (const held of unit.states.values()) this.#recency.delete(held);
+    for (const held of unit.states.values()) this.#unlink(held);
+    this.#size -= unit.states.size;
     this.units.delete(unitId);
   }
 
   /** Forgets the least recently used states beyond `max`. */
   trim(max: number): void {
-    for (const [held, { unit, subject }] of this.#recency) {
-      if (this.#recency.size <= max) return;
-      this.#recency.delete(held);
-      unit.states.delete(subject);
+    while (this.#size > max && this.#oldest !== undefined) {
+      const held = this.#oldest;
+      this.#unlink(held);
+      held.unit.states.delete(held.subject);
+      this.#size -= 1;
     }
+  }
+
+  #unlink(held: Held): void {
+    if (held.older === undefined) this.#oldest = held.newer;
+    else held.older.newer = held.newer;
+    if (held.newer === undefined) this.#newest = held.older;
+    else held.newer.older = held.older;
+    held.older = undefined;
+    held.newer = undefined;
   }
 }
 
@@ -230,8 +266,8 @@ export class OwnedStates {
       if (attempt > MAX_ATTEMPTS) {
         throw new ForeignWritesError(`units ${[...pending.keys()].join(', ')} kept being rewritten by other writers for ${MAX_ATTEMPTS} attempts`);
       }
-      const touched = new Map<string, Set<string>>();
-      stats.reads += await this.#load(partition, owned, pending, mustRead, touched);
+      const { reads, touched } = await this.#load(partition, owned, pending, mustRead);
+      stats.reads += reads;
       const changes = [...pending].map(([unitId, unitEvents]) => {
         const unit = owned.units.get(unitId);
         const before = new Map<string, SubjectState | undefined>();
@@ -271,7 +307,7 @@ export class OwnedStates {
           return;
         }
         unit.ext = result;
-        for (const [key, state] of change.states) owned.hold(unit, key, { revision: (unit.states.get(key)?.revision ?? 0) + 1, state });
+        for (const [key, state] of change.states) owned.hold(unit, key, (unit.states.get(key)?.revision ?? 0) + 1, state, false);
         add(stats.applied, change.applied);
         add(stats.duplicates, change.duplicates);
       });
@@ -286,20 +322,20 @@ export class OwnedStates {
    * missing states, all pipelined. A subject whose first event in the batch creates it is taken for
    * new instead of read (unless its unit is in `mustRead`); the write checks it does not exist. A
    * unit whose `ext` moved (another kind of writer wrote it) is dropped from memory and read whole.
-   * Returns the states read; `touched` gets each unit's subjects the events touch.
+   * Returns how many states were read, and each unit's subjects the events touch.
    */
   async #load(
     partition: number,
     owned: Owned,
     groups: ReadonlyMap<string, readonly DvcEvent[]>,
     mustRead: ReadonlySet<string>,
-    touched: Map<string, Set<string>>,
-  ): Promise<number> {
+  ): Promise<{ reads: number; touched: Map<string, Set<string>> }> {
+    const touched = new Map<string, Set<string>>();
     const wanted: { unitId: string; subjects: string[] }[] = [];
     for (const [unitId, events] of groups) {
-      let unit = owned.units.get(unitId);
-      const read = new Set<string>();
-      const fresh = new Set<string>();
+      const held = owned.units.get(unitId);
+      const read: string[] = [];
+      const fresh: string[] = [];
       const subjects = new Set<string>();
       touched.set(unitId, subjects);
       const guess = !mustRead.has(unitId);
@@ -308,19 +344,19 @@ export class OwnedStates {
         for (const key of keys) {
           if (subjects.has(key)) continue;
           subjects.add(key);
-          if (unit?.states.has(key) === true) continue;
+          if (held?.states.has(key) === true) continue;
           // subjectKeysOf lists the event's own subject first.
-          if (guess && CREATING.has(event.type) && key === keys[0]) fresh.add(key);
-          else read.add(key);
+          if (guess && CREATING.has(event.type) && key === keys[0]) fresh.push(key);
+          else read.push(key);
         }
       }
-      if (fresh.size > 0) {
-        if (unit === undefined) owned.units.set(unitId, (unit = { ext: undefined, states: new Map() }));
-        for (const key of fresh) owned.hold(unit, key, { revision: 0, state: undefined, unverified: true });
+      if (fresh.length > 0) {
+        const unit = held ?? owned.unit(unitId, undefined);
+        for (const key of fresh) owned.hold(unit, key, 0, undefined, true);
       }
-      if (read.size > 0) wanted.push({ unitId, subjects: [...read] });
+      if (read.length > 0) wanted.push({ unitId, subjects: read });
     }
-    if (wanted.length === 0) return 0;
+    if (wanted.length === 0) return { reads: 0, touched };
     const keys = this.store.keys;
     const results = await execGroups(
       this.store.redis,
@@ -338,28 +374,33 @@ export class OwnedStates {
         throw new PartitionFencedError(`partition ${partition} of ${this.namespace}: unit ${unitId} is held by a newer owner than epoch ${owned.epoch}`);
       }
       const [ext, values] = reply;
-      let unit = owned.units.get(unitId);
-      if (unit !== undefined && unit.ext !== undefined && unit.ext !== ext) {
+      const before = owned.units.get(unitId);
+      if (before !== undefined && before.ext !== undefined && before.ext !== ext) {
         owned.drop(unitId);
         stale.push(unitId);
         return;
       }
-      if (unit === undefined) owned.units.set(unitId, (unit = { ext, states: new Map() }));
+      const unit = before ?? owned.unit(unitId, ext);
       // States taken for new stay checked by the write; those read are current as of `ext`.
       unit.ext = ext;
       subjects.forEach((subject, i) => {
         const raw = values[i] ?? null;
-        const held: Held = raw === null ? { revision: 0, state: undefined } : parseStoredState(raw, keys.state(unitId, subject));
-        owned.hold(unit, subject, held);
+        if (raw === null) owned.hold(unit, subject, 0, undefined, false);
+        else {
+          const { revision, state } = parseStoredState(raw, keys.state(unitId, subject));
+          owned.hold(unit, subject, revision, state, false);
+        }
         reads += 1;
       });
     });
     if (stale.length > 0) {
       const again = new Map<string, readonly DvcEvent[]>();
       for (const unitId of stale) again.set(unitId, groups.get(unitId) ?? []);
-      reads += await this.#load(partition, owned, again, new Set([...mustRead, ...stale]), touched);
+      const reread = await this.#load(partition, owned, again, new Set([...mustRead, ...stale]));
+      reads += reread.reads;
+      for (const [unitId, subjects] of reread.touched) touched.set(unitId, subjects);
     }
-    return reads;
+    return { reads, touched };
   }
 
   /** Writes each unit's changes with owned.lua (no state read), all pipelined; WAIT after each when replicas are required. */
@@ -381,8 +422,9 @@ export class OwnedStates {
         const values: string[] = [];
         for (const [subject, state] of change.states) {
           const held = unit?.states.get(subject);
-          if (held?.unverified === true) head.push(keys.state(change.unitId, subject));
-          stateKeys.push(keys.state(change.unitId, subject));
+          const key = keys.state(change.unitId, subject);
+          if (held?.unverified === true) head.push(key);
+          stateKeys.push(key);
           values.push(`${(held?.revision ?? 0) + 1}|${JSON.stringify(state)}`);
         }
         const args: (string | number)[] = [
@@ -395,7 +437,8 @@ export class OwnedStates {
           change.sets.size,
           appliedAtMs,
           change.lastEventMs ?? '',
-          ...values,
+          // One argument for all states: each argument costs the client several string pieces to encode.
+          values.join('\n'),
         ];
         head.push(...stateKeys);
         const body = changeBody(keys, change, expireAt);

@@ -91,13 +91,14 @@ export function confirmReplicas(durability: Durability, units: readonly string[]
   }
 }
 
-/** `key\nvalue\nkey\nvalue…`; an infinite score is written as Redis' '+inf'. */
+/**
+ * `key\nvalue\nkey\nvalue…`; an infinite score is written as Redis' '+inf'. Joined, not
+ * concatenated piece by piece: the result is one flat string for the client to encode.
+ */
 function packPairs(pairs: ReadonlyMap<string, number>): string {
-  let out = '';
-  for (const [key, value] of pairs) {
-    out += `${out === '' ? '' : '\n'}${key}\n${value === Number.POSITIVE_INFINITY ? '+inf' : value}`;
-  }
-  return out;
+  const parts: (string | number)[] = [];
+  for (const [key, value] of pairs) parts.push(key, value === Number.POSITIVE_INFINITY ? '+inf' : value);
+  return parts.join('\n');
 }
 
 /**
