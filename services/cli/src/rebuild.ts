@@ -57,9 +57,17 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
   let count = 0;
   const owned = options.sole ? new OwnedStates(options.projection, { maxStatesPerPartition: REBUILD_MAX_STATES }) : undefined;
   const skipped: Skipped = {};
+  let next = options.events.read({ after: position, limit: options.batchSize });
   for (;;) {
-    const batch = await options.events.read({ after: position, limit: options.batchSize });
+    const batch = await next;
     if (batch.length === 0) break;
+    // The next batch is read while this one is applied. An embedded store reads synchronously:
+    // scheduled with setImmediate, its read runs once every lane waits on Redis (the writes sent),
+    // so the store's read and Redis' work on this batch overlap on the two cores.
+    const after = batch[batch.length - 1]?.position ?? position;
+    next = new Promise((resolve, reject) => setImmediate(() => options.events.read({ after, limit: options.batchSize }).then(resolve, reject)));
+    // Should this batch fail, the read under way is not awaited: its failure, if any, is not reported twice.
+    next.catch(() => undefined);
     const now = options.now();
     const policy = { ...options.admission, referenceMs: now };
     const admitted: DvcEvent[] = [];
@@ -76,7 +84,7 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
       const busy = lanes.flatMap((events, lane) => (events.length === 0 ? [] : [{ events, partition: -1 - lane }]));
       await Promise.all(busy.map(({ events, partition }) => owned.apply(partition, events, ctx, options.now, options.rules.expireAt)));
     }
-    position = batch[batch.length - 1]?.position ?? position;
+    position = after;
     count += batch.length;
     options.onBatch?.(position, count);
   }
