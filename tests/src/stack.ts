@@ -12,7 +12,7 @@ import { PRODUCER_KEY_HEADER, consumerLag, type KafkaClient } from '@dvc/kafka';
 import { KEYS_FILE_VERSION, addKey, hashApiKey, writeKeysFile, type KeyRole, type KeysFile } from '@dvc/keys';
 import { unlinkMatching, type RedisClient } from '@dvc/read-model';
 import { ProjectionStore } from '@dvc/redis';
-import { TEST_PRODUCER_KEY, spawnService, uniqueName, waitFor, type ServiceProcess } from '@dvc/testing';
+import { TEST_PRODUCER_KEY, parseStackEnv, spawnService, uniqueName, waitFor, type ServiceProcess } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,16 +39,6 @@ export function routingKey(event: { type: string; subject: string; data: object 
 
 /** The run folder of the stack the tests use (STACK_RUN_DIR, default <repo>/.run): its stack.env, the tests' logs and scratch files. */
 export const RUN_DIR = stackRunDir(process.env);
-
-/** The `NAME=value` lines of a stack.env file (comments and other lines skipped). */
-export function parseStackEnv(text: string): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined && m[2] !== undefined) values.set(m[1], m[2]);
-  }
-  return values;
-}
 
 /**
  * Why this checkout's scripts/stack.sh must not restart parts of the stack in use, or undefined

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackRunDir } from '@dvc/config';
 import { unlinkMatching } from '@dvc/read-model';
-import { freePort, parseExposition, sampleLines } from '@dvc/testing';
+import { freePort, parseExposition, parseStackEnv, sampleLines } from '@dvc/testing';
 import { listeningPid } from './listener.mjs';
 
 /** The tests' free-port finder and exposition reader (@dvc/testing), for the benchmarks too. */
@@ -62,13 +62,7 @@ export function percentile(values, p) {
 /** Addresses of the running stack: environment first, then what scripts/stack.sh wrote. */
 export function stackEnv() {
   const file = join(RUN_DIR, 'stack.env');
-  const written = new Map();
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-      if (m) written.set(m[1], m[2]);
-    }
-  }
+  const written = existsSync(file) ? parseStackEnv(readFileSync(file, 'utf8')) : new Map();
   const get = (name, fallback) => process.env[name] ?? written.get(name) ?? fallback;
   return { kafkaBrokers: get('KAFKA_BROKERS', '127.0.0.1:19092'), redisUrl: get('REDIS_URL', 'redis://127.0.0.1:6379') };
 }

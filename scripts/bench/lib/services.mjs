@@ -55,10 +55,6 @@ export function requireBuilt(...names) {
 }
 
 /**
- * The environment shared by the services of one benchmark: the stack's addresses and names
- * of its own (topics, groups, namespace, store file, transactional id).
- */
-/**
  * The benchmarks' synthetic units (bench.u0000 …) are not in the unit directory: the services
  * run in pilot mode (admitted), and the exporter exports all of them so a scrape's cost is
  * measured with every unit.
@@ -92,6 +88,10 @@ export function benchProducerKey(ctx, fileName = 'producer-keys.json') {
   return { env: { INGEST_KEYS_FILE: file }, consumerEnv: { PRODUCER_KEYS_FILE: file }, headers: { authorization: `Bearer ${key}` } };
 }
 
+/**
+ * The environment shared by the services of one benchmark: the stack's addresses and names
+ * of its own (topics, groups, namespace, store file, transactional id), with SYNTHETIC_UNITS_ENV.
+ */
 export function benchServiceEnv(ctx, { partitions = 6, storeFile } = {}) {
   return {
     ...SYNTHETIC_UNITS_ENV,

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError, createLogger, describeConfig, loadConfig, port, str, type ConfigOf, type Logger, type Spec, type VarSpec } from '@dvc/config';
 import { httpLimits, httpSpec, listen, type HttpLimits } from './http.js';
+import { logProcessWarnings } from './warnings.js';
 
 /** The prefix of a service's listen variables: its short name's first word in capitals (`replay-api`: REPLAY). */
 type Prefix<N extends string> = Uppercase<N extends `${infer First}-${string}` ? First : N>;
@@ -53,7 +54,8 @@ export interface ServiceMain<S extends Spec> {
  * the logger's name, `dvc-<name>` in `--help` and errors, the prefix of the listen variables.
  * It does `--help`, reads the configuration from the environment (errors as a clear message with
  * exit code 2), hands the edge limits, the process registry and the logger to `start`, listens
- * with the returned server on `<PREFIX>_PORT`/`<PREFIX>_HOST`, and shuts down gracefully on
+ * with the returned server on `<PREFIX>_PORT`/`<PREFIX>_HOST`, logs process warnings as records of
+ * its log (logProcessWarnings) instead of Node.js's text on stderr, and shuts down gracefully on
  * SIGTERM/SIGINT (exit code 0 once `close` resolved). A signal during start-up is handled too:
  * the start runs to its next step (`start` resolves; `listening` finishes if it began), nothing
  * further starts, and the service closes what it started, within `shutdownTimeoutMs` as always.
@@ -65,6 +67,7 @@ export async function runMain<N extends string, S extends Spec & ListenSpec<N>>(
     return;
   }
   const logger = createLogger(name);
+  logProcessWarnings(logger);
   // The signal handlers come first: a SIGTERM during start-up (a rollout, a supervisor giving up)
   // must not kill the process halfway, with a consumer joining its group it never leaves (the
   // group would wait out the session timeout) and its connections dropped.

@@ -16,3 +16,4 @@ export {
   type TestEvent,
 } from './events.js';
 export { redisTargets, type RedisTargetForTests } from './redis.js';
+export { parseStackEnv } from './stack-env.js';
