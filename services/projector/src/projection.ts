@@ -28,6 +28,8 @@ export interface ProjectionDeps {
   now: () => number;
   /** At most this many states held in memory per owned partition (PROJECTOR_MAX_STATES_PER_PARTITION). */
   maxStatesPerPartition: number;
+  /** At most this many over all owned partitions, shared equally (PROJECTOR_MAX_STATES). */
+  maxStates: number;
 }
 
 /** What one batch is decoded, admitted and folded with: one snapshot of the reference data. */
@@ -129,7 +131,8 @@ export function createProjection(deps: ProjectionDeps): Projection {
     const events = admitted.map((m) => m.event);
     for (const event of events) if (beyondRetention(event, rules.ctx)) beyond.inc({ type: event.type });
     // The partitions are owned per namespace: after a rebuild's switch the new one is taken over.
-    if (owned?.namespace !== store.keys.namespace) owned = new OwnedStates(store, { maxStatesPerPartition: deps.maxStatesPerPartition });
+    if (owned?.namespace !== store.keys.namespace)
+      owned = new OwnedStates(store, { maxStatesPerPartition: deps.maxStatesPerPartition, maxStates: deps.maxStates });
     const stats = await owned.apply(partition, events, rules.ctx, deps.now, deps.expireAt);
     statesRead.inc(stats.reads);
     if (stats.tookOver) takeovers.inc();

@@ -70,6 +70,18 @@ describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
     expect({ g1: g1.reads, g2: g2.reads, held: owner.held() }).toEqual({ g1: 0, g2: 1, held: 2 });
   });
 
+  it('shares the bound over all its partitions: taking one more over shrinks what each holds', async () => {
+    const owner = new OwnedStates(store, { maxStatesPerPartition: 1000, maxStates: 4 });
+    await owner.apply(6, [event('h-1', 'h', 'H1', 'received'), event('h-2', 'h', 'H2', 'received'), event('h-3', 'h', 'H3', 'received')], ctx, () => 1);
+    expect(owner.held()).toBe(3);
+    // A second partition: each may hold 2, so partition 6 forgets its least recently used (H1) at once.
+    await owner.apply(7, [event('h-4', 'h', 'H4', 'received'), event('h-5', 'h', 'H5', 'received'), event('h-6', 'h', 'H6', 'received')], ctx, () => 2);
+    expect(owner.held()).toBe(4);
+    const h1 = await owner.apply(6, [event('h-7', 'h', 'H1', 'resolved')], ctx, () => 3);
+    const h3 = await owner.apply(6, [event('h-8', 'h', 'H3', 'resolved')], ctx, () => 4);
+    expect({ h1: h1.reads, h3: h3.reads, held: owner.held() }).toEqual({ h1: 1, h3: 0, held: 4 });
+  });
+
   it("refuses a previous owner's late write once another instance took the partition over", async () => {
     const old = new OwnedStates(store, LIMITS);
     await old.apply(1, [event('b-1', 'b', 'B1', 'received')], ctx, () => 1);

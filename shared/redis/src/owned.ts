@@ -144,6 +144,12 @@ export interface OwnedApplyStats extends ApplyStats {
 export interface OwnedStatesOptions {
   /** At most this many states are held per partition; past it the least recently used are forgotten (and read again when touched). */
   maxStatesPerPartition: number;
+  /**
+   * At most this many over all the partitions owned: each holds at most an equal share, so an
+   * instance that takes over many partitions (its peers failed) holds fewer of each instead of
+   * running out of heap. Absent: only the bound per partition.
+   */
+  maxStates?: number;
 }
 
 const MAX_ATTEMPTS = 20;
@@ -176,9 +182,10 @@ function add(map: Map<EventType, number>, from: ReadonlyMap<EventType, number>):
  * count their writes in the owners hash (`ext`); a unit whose count moved since it was read is
  * re-read and recomputed, so their writes are never overwritten either.
  *
- * At most `maxStatesPerPartition` states are held per partition, the least recently used
- * forgotten first; a state not held (forgotten, or dropped by a restart, rebalance or failure) is
- * read again the first time a batch touches it.
+ * At most `maxStatesPerPartition` states are held per partition, and at most an equal share of
+ * `maxStates` (over all partitions owned), the least recently used forgotten first; a state not
+ * held (forgotten, or dropped by a restart, rebalance or failure) is read again the first time a
+ * batch touches it.
  */
 export class OwnedStates {
   readonly #owned = new Map<number, Owned>();
@@ -234,6 +241,9 @@ export class OwnedStates {
     if (owned === undefined) {
       owned = new Owned(await this.store.redis.incr(this.store.keys.partitionOwner(partition)));
       this.#owned.set(partition, owned);
+      // One more partition: every partition's share of the bound shrinks.
+      const share = this.#share();
+      for (const other of this.#owned.values()) other.trim(share);
     }
     try {
       return { ...(await this.#apply(partition, owned, events, ctx, now, expireAt)), tookOver };
@@ -313,8 +323,14 @@ export class OwnedStates {
       });
       pending = retry;
     }
-    owned.trim(this.options.maxStatesPerPartition);
+    owned.trim(this.#share());
     return stats;
+  }
+
+  /** The states one owned partition may hold: the bound per partition, or its equal share of the bound over all, the smaller. */
+  #share(): number {
+    const { maxStatesPerPartition, maxStates } = this.options;
+    return maxStates === undefined ? maxStatesPerPartition : Math.min(maxStatesPerPartition, Math.floor(maxStates / Math.max(1, this.#owned.size)));
   }
 
   /**
