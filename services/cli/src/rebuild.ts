@@ -65,7 +65,7 @@ export async function applyHistory(options: ApplyHistoryOptions): Promise<{ posi
     // scheduled with setImmediate, its read runs once every lane waits on Redis (the writes sent),
     // so the store's read and Redis' work on this batch overlap on the two cores.
     const after = batch[batch.length - 1]?.position ?? position;
-    next = new Promise((resolve, reject) => setImmediate(() => options.events.read({ after, limit: options.batchSize }).then(resolve, reject)));
+    next = new Promise<void>((resolve) => setImmediate(resolve)).then(() => options.events.read({ after, limit: options.batchSize }));
     // Should this batch fail, the read under way is not awaited: its failure, if any, is not reported twice.
     next.catch(() => undefined);
     const now = options.now();
