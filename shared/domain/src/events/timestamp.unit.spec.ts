@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MAX_YEAR, MIN_YEAR, parseTimestamp, timestampMs } from './timestamp.js';
+import { MAX_YEAR, MIN_YEAR, parseTimestamp, timestampMs, validTimestampMs } from './timestamp.js';
 
 const ms = (text: string): number => {
   const r = parseTimestamp(text);
@@ -151,6 +151,23 @@ describe('parseTimestamp: the character parser accepts exactly the RFC 3339 gram
         expect(result.ms).toBe(Date.parse(text.toUpperCase()));
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('validTimestampMs and timestampMs: the same parser without a result object', () => {
+  it('answer what parseTimestamp answers for any string', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom('2022-06-22T08:30:00+07:00', '2022-02-30T08:30:00Z', '2022-06-22T08:30:00+15:00'), fc.string({ maxLength: 30 })),
+        (text) => {
+          const parsed = parseTimestamp(text);
+          expect(validTimestampMs(text)).toBe(parsed.ok ? parsed.ms : undefined);
+          if (parsed.ok) expect(timestampMs(text)).toBe(parsed.ms);
+          else expect(() => timestampMs(text)).toThrow(`unvalidated timestamp '${text}': ${parsed.reason}`);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -3,7 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { EVENT_TYPE_NAMES, EVENT_TYPES, NO_CONTROL_PATTERN, UNIT_ID_PATTERN, envelopeSchema, type DvcEvent, type EventType } from './schemas.js';
 import { editDistance } from './names.js';
-import { parseTimestamp } from './timestamp.js';
+import { parseTimestamp, validTimestampMs } from './timestamp.js';
 
 /** One thing wrong with an event: a JSON Pointer into it and a sentence saying what. */
 export interface Problem {
@@ -13,7 +13,7 @@ export interface Problem {
 
 export type ValidationResult = { ok: true; event: DvcEvent } | { ok: false; problems: Problem[] };
 
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => parseTimestamp(value).ok);
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => validTimestampMs(value) !== undefined);
 
 const checkers = new Map<EventType, TypeCheck<TObject>>(EVENT_TYPE_NAMES.map((type) => [type, TypeCompiler.Compile(envelopeSchema(type))]));
 
@@ -42,9 +42,9 @@ function semanticProblems(event: DvcEvent): Problem[] {
     problems.push({ path: '/unitid', message: `must equal data.unitId ('${event.data.unitId}')` });
   }
   if (event.type === 'vn.dvc.dossier.received' && event.data.dueAt !== undefined) {
-    const received = parseTimestamp(event.data.receivedAt);
-    const due = parseTimestamp(event.data.dueAt);
-    if (received.ok && due.ok && due.ms < received.ms) {
+    const received = validTimestampMs(event.data.receivedAt);
+    const due = validTimestampMs(event.data.dueAt);
+    if (received !== undefined && due !== undefined && due < received) {
       problems.push({ path: '/data/dueAt', message: 'must not be earlier than receivedAt' });
     }
   }
