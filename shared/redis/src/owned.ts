@@ -55,7 +55,6 @@ interface Held {
 
 /** One unit's share of a partition: its states held in memory and the `ext` count they are current for. */
 interface HeldUnit {
-  readonly id: string;
   /** Undefined until the unit was read or written once (only subjects taken for new are held). */
   ext: number | undefined;
   states: Map<string, Held>;
@@ -81,7 +80,7 @@ class Owned {
   /** The unit's share, created empty when there is none. */
   unit(unitId: string, ext: number | undefined): HeldUnit {
     let unit = this.units.get(unitId);
-    if (unit === undefined) this.units.set(unitId, (unit = { id: unitId, ext, states: new Map() }));
+    if (unit === undefined) this.units.set(unitId, (unit = { ext, states: new Map() }));
     return unit;
   }
 
