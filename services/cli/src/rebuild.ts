@@ -3,7 +3,7 @@ import { ADMISSION_CODES, admitEvent, laneOf, type AdmissionCode, type Admission
 import type { EventStore, Position } from '@dvc/eventstore';
 import { scrapeWindows, snapshotSeries } from '@dvc/metrics';
 import { listUnits, pinnedView, readSnapshots, type LiveState, type RedisClient } from '@dvc/read-model';
-import { OwnedStates, applyEvents, type ProjectionStore } from '@dvc/redis';
+import { OwnedStates, applyEvents, statesInHalfTheHeap, type ProjectionStore } from '@dvc/redis';
 
 export interface ApplyHistoryOptions {
   events: EventStore;
@@ -39,7 +39,10 @@ export interface ApplyHistoryOptions {
  */
 export const REBUILD_LANES = 4;
 
-/** States a rebuild holds in memory at most, per lane (the least recently used are forgotten first and read back when touched). */
+/**
+ * States a rebuild holds in memory at most, per lane, and over all lanes as many as fill half the
+ * heap (as the projector): the least recently used are forgotten first and read back when touched.
+ */
 const REBUILD_MAX_STATES = 200_000;
 
 /** Events of the store not applied because admission refuses them, by code. */
@@ -55,7 +58,7 @@ export type Skipped = Partial<Record<AdmissionCode, number>>;
 export async function applyHistory(options: ApplyHistoryOptions): Promise<{ position: Position; events: number; skipped: Skipped }> {
   let position = options.after;
   let count = 0;
-  const owned = options.sole ? new OwnedStates(options.projection, { maxStatesPerPartition: REBUILD_MAX_STATES }) : undefined;
+  const owned = options.sole ? new OwnedStates(options.projection, { maxStatesPerPartition: REBUILD_MAX_STATES, maxStates: statesInHalfTheHeap() }) : undefined;
   const skipped: Skipped = {};
   let next = options.events.read({ after: position, limit: options.batchSize });
   for (;;) {

@@ -1,15 +1,11 @@
 #!/usr/bin/env node
-import { getHeapStatistics } from 'node:v8';
 import { admittingReferenceSpec, int, projectionRules, projectionSpec, watchAdmittingReference } from '@dvc/config';
 import { DeadLetterPublisher, createBatchConsumer, createKafka, ensureTopics, eventConsumerSpec, producerGateFromFile } from '@dvc/kafka';
-import { createRedisClient, redisDurabilitySpec, redisSpec, replicasToWait } from '@dvc/redis';
+import { createRedisClient, redisDurabilitySpec, redisSpec, replicasToWait, statesInHalfTheHeap } from '@dvc/redis';
 import { buildInfo, createServiceHttp, listenSpec, runMain, type Readiness } from '@dvc/service';
 import { activeStore, createProjection } from './projection.js';
 
-/** Heap one held state takes, rounded up (about 0.8 KB measured on the Bình Phước history). */
-const HEAP_PER_STATE = 1024;
-/** The states that fill half this process's heap limit (Node's default for the machine, or --max-old-space-size). */
-const STATES_IN_HALF_THE_HEAP = Math.floor(getHeapStatistics().heap_size_limit / 2 / HEAP_PER_STATE);
+const STATES_IN_HALF_THE_HEAP = statesInHalfTheHeap();
 
 const spec = {
   ...eventConsumerSpec('projector'),

@@ -13,4 +13,12 @@ export {
   type RedisTarget,
   type SeedNode,
 } from '@dvc/read-model';
-export { OwnedStates, PartitionFencedError, FenceLostError, ForeignWritesError, type OwnedApplyStats, type OwnedStatesOptions } from './owned.js';
+export {
+  OwnedStates,
+  PartitionFencedError,
+  FenceLostError,
+  ForeignWritesError,
+  statesInHalfTheHeap,
+  type OwnedApplyStats,
+  type OwnedStatesOptions,
+} from './owned.js';

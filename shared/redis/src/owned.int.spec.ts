@@ -3,7 +3,7 @@ import { validateEvent } from '@dvc/domain';
 import { testProjectionContext } from '@dvc/domain/testing';
 import { dossierEvents, redisTargets, uniqueName } from '@dvc/testing';
 import { applyEvents } from './apply.js';
-import { OwnedStates, PartitionFencedError } from './owned.js';
+import { OwnedStates, PartitionFencedError, statesInHalfTheHeap } from './owned.js';
 import { ProjectionStore } from './store.js';
 
 const ctx = testProjectionContext();
@@ -142,5 +142,12 @@ describe.each(redisTargets())('OwnedStates on $name', ({ url }) => {
     expect({ applied: sum(stats.applied), conflicts: stats.conflicts, reads: stats.reads }).toEqual({ applied: 1, conflicts: 1, reads: 1 });
     expect(await online('d', 20)).toBe('2');
     expect(await redis.hget(store.keys.bucket('d', '2022-06-22'), 'flow_out')).toBe('1');
+  });
+});
+
+describe('statesInHalfTheHeap', () => {
+  it('counts the states of about 1 KB each that fill half a heap limit', () => {
+    expect([statesInHalfTheHeap(4 * 1024 ** 3), statesInHalfTheHeap(704 * 1024 ** 2)]).toEqual([2_097_152, 360_448]);
+    expect(statesInHalfTheHeap()).toBeGreaterThan(0);
   });
 });
