@@ -1,6 +1,17 @@
 import { waitFor } from '@dvc/testing';
 import { refuseForeignStack, startService } from '../stack.js';
-import { SCALE, expectExact, faultFixture, faultPoints, postStream, privateBroker, waitForAccepted, type PostStats, type PrivateBroker } from './harness.js';
+import {
+  PostGate,
+  SCALE,
+  expectExact,
+  faultFixture,
+  faultPoints,
+  postStream,
+  privateBroker,
+  waitForAccepted,
+  type PostStats,
+  type PrivateBroker,
+} from './harness.js';
 
 /**
  * The Kafka broker restarted mid-stream (a private broker of this test: the shared one is never
@@ -32,11 +43,19 @@ describe('fault suite: Kafka broker restarted mid-stream', () => {
     console.log(
       `${id}: seed ${seed}, broker ${broker?.brokers}, ${scenario.history.events.length} events (${scenario.history.unique} distinct), restart after ${points.join(', ')} accepted`,
     );
-    const clients = postStream(scenario, () => ingest.url, { clients: 2, batch: 250, stats });
+    const gate = new PostGate();
+    const clients = postStream(scenario, () => ingest.url, { clients: 2, batch: 250, stats, gate });
     for (const point of points) {
       await waitForAccepted(scenario, stats, point);
+      // The clients wait while the broker stops (a controlled shutdown takes seconds, in which fast
+      // clients could send every remaining event): the outage then meets a stream still flowing.
+      gate.close();
       const before = stats.retries;
-      await (broker as PrivateBroker).stop();
+      try {
+        await (broker as PrivateBroker).stop();
+      } finally {
+        gate.open();
+      }
       // Clients are refused (503) while the broker is away: it stays away until one was (the
       // ingest's producer retries for about 2 s, so a shorter outage may never reach a client),
       // and a little longer; then it comes back on the same data.

@@ -257,17 +257,47 @@ export interface PostStats {
 }
 
 /**
+ * Holds the clients of postStream between two batches: while closed, each client finishes the
+ * batch it is sending (retries included) and waits before the next. A fault can so be put in
+ * place while events remain to be sent, however fast the clients are.
+ */
+export class PostGate {
+  #opened: Promise<void> | undefined;
+  #open: (() => void) | undefined;
+
+  close(): void {
+    this.#opened ??= new Promise((resolve) => (this.#open = resolve));
+  }
+
+  open(): void {
+    this.#open?.();
+    this.#opened = undefined;
+    this.#open = undefined;
+  }
+
+  /** Resolves at once while open, else when opened. */
+  passed(): Promise<void> {
+    return this.#opened ?? Promise.resolve();
+  }
+}
+
+/**
  * Posts the stream through the ingest like several portal clients: the events are split by
  * subject over `clients` concurrent clients (a subject's events keep their order), each posting
  * batches one after the other and retrying a batch on 503 or a connection error until it is
  * accepted, against whatever `ingestUrl()` names at that moment (the ingest may be restarted
- * on another port). Any other answer (400, 413, ...) fails the scenario.
+ * on another port). Any other answer (400, 413, ...) fails the scenario. With `gate`, a client
+ * sends its next batch only once the gate is open.
  */
-export function postStream(s: Scenario, ingestUrl: () => string, options: { clients: number; batch: number; stats: PostStats }): Promise<void> {
+export function postStream(
+  s: Scenario,
+  ingestUrl: () => string,
+  options: { clients: number; batch: number; stats: PostStats; gate?: PostGate },
+): Promise<void> {
   const lanes: WireEvent[][] = Array.from({ length: options.clients }, () => []);
   for (const e of s.history.events) (lanes[laneOf(e.subject, options.clients)] as WireEvent[]).push(e);
   return handled(
-    Promise.all(lanes.map((lane) => postLane(s, lane, ingestUrl, options.batch, options.stats))).then(
+    Promise.all(lanes.map((lane) => postLane(s, lane, ingestUrl, options.batch, options.stats, options.gate))).then(
       () => undefined,
       (error: unknown) => {
         s.fail(error);
@@ -283,8 +313,9 @@ function laneOf(subject: string, lanes: number): number {
   return h % lanes;
 }
 
-async function postLane(s: Scenario, lane: readonly WireEvent[], ingestUrl: () => string, batch: number, stats: PostStats): Promise<void> {
+async function postLane(s: Scenario, lane: readonly WireEvent[], ingestUrl: () => string, batch: number, stats: PostStats, gate?: PostGate): Promise<void> {
   for (let i = 0; i < lane.length && !s.closed; i += batch) {
+    await gate?.passed();
     const body = JSON.stringify(lane.slice(i, i + batch));
     stats.batches += 1;
     for (let attempt = 1; !s.closed; attempt++) {
