@@ -98,10 +98,21 @@ class Owned {
       held.unverified = unverified;
       this.#unlink(held);
     }
-    held.older = this.#newest;
-    if (this.#newest === undefined) this.#oldest = held;
-    else this.#newest.newer = held;
-    this.#newest = held;
+    this.#append(held);
+  }
+
+  /** Holds a state just written: one revision past the one held (0 when none), checked to exist now; it becomes the most recently used. */
+  written(unit: HeldUnit, subject: string, state: SubjectState): void {
+    const held = unit.states.get(subject);
+    if (held === undefined) {
+      this.hold(unit, subject, 1, state, false);
+      return;
+    }
+    held.revision += 1;
+    held.state = state;
+    held.unverified = false;
+    this.#unlink(held);
+    this.#append(held);
   }
 
   /** Forgets a unit's states (they are read again when needed). */
@@ -121,6 +132,13 @@ class Owned {
       held.unit.states.delete(held.subject);
       this.#size -= 1;
     }
+  }
+
+  #append(held: Held): void {
+    held.older = this.#newest;
+    if (this.#newest === undefined) this.#oldest = held;
+    else this.#newest.newer = held;
+    this.#newest = held;
   }
 
   #unlink(held: Held): void {
@@ -328,7 +346,7 @@ export class OwnedStates {
           return;
         }
         unit.ext = result;
-        for (const [key, state] of change.states) owned.hold(unit, key, (unit.states.get(key)?.revision ?? 0) + 1, state, false);
+        for (const [key, state] of change.states) owned.written(unit, key, state);
         add(stats.applied, change.applied);
         add(stats.duplicates, change.duplicates);
       });
