@@ -96,7 +96,21 @@ function scan(text: string): number {
   const monthDays = month === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 31);
   if (day < 1 || day > monthDays) return NO_DAY;
   if (hour > 23 || minute > 59 || second > 59) return NO_TIME;
-  return Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMinutes * 60_000;
+  return (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes) * 60 + second) * 1000 + fraction;
+}
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (year ≥ 0), in integer arithmetic: the
+ * calendar counted in 400-year eras of 146,097 days, years starting on 1 March so that the leap
+ * day ends them. Date.UTC gives the same number and costs several times more per call.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** The sentence for a negative result of `scan`, its values read back from the text's fixed positions. */
