@@ -106,49 +106,52 @@ const localDate = (ms: number, days: DayIndexer): string => days.isoDate(days.da
 export function admitEvent(event: DvcEvent, policy: AdmissionPolicy): AdmissionResult {
   const problems: AdmissionProblem[] = [];
   const latestMs = policy.referenceMs + policy.maxFutureSkewMs;
-  const happened = (path: string, text: string, ms: number) => {
+  // Paths and sentences are built only for a refusal: every admitted event passes here.
+  const pathOf = (name: string | undefined) => (name === undefined ? '/time' : `/data/${name}`);
+  const happened = (name: string | undefined, text: string, ms: number) => {
     if (ms > latestMs) {
       problems.push({
-        path,
+        path: pathOf(name),
         code: 'future-time',
         message:
           `${text} is ${describeDuration(ms - policy.referenceMs)} ahead of the clock; ` +
           `at most ${describeDuration(policy.maxFutureSkewMs)} ahead is accepted (EVENT_MAX_FUTURE_SKEW_SECONDS)`,
       });
     } else if (ms < policy.historyStartMs) {
-      problems.push({ path, code: 'before-history-start', message: beforeHistory(text, policy) });
+      problems.push({ path: pathOf(name), code: 'before-history-start', message: beforeHistory(text, policy) });
     }
   };
 
   const envelopeMs = timestampMs(event.time);
-  happened('/time', event.time, envelopeMs);
+  happened(undefined, event.time, envelopeMs);
   const fields = EVENT_TIME_FIELDS[event.type];
   const data = event.data as Record<string, unknown>;
   let businessMs = envelopeMs;
-  let businessPath = '/time';
-  fields.happened.forEach((name, i) => {
+  let businessName: string | undefined;
+  let index = 0;
+  for (const name of fields.happened) {
+    const first = index++ === 0;
     const text = data[name];
-    if (typeof text !== 'string') return;
+    if (typeof text !== 'string') continue;
     const ms = timestampMs(text);
-    if (i === 0) {
+    if (first) {
       businessMs = ms;
-      businessPath = `/data/${name}`;
+      businessName = name;
     }
-    happened(`/data/${name}`, text, ms);
-  });
+    happened(name, text, ms);
+  }
   for (const name of fields.due) {
     const text = data[name];
     if (typeof text !== 'string') continue;
     const ms = timestampMs(text);
-    const path = `/data/${name}`;
     if (ms < policy.historyStartMs) {
-      problems.push({ path, code: 'before-history-start', message: beforeHistory(text, policy) });
+      problems.push({ path: pathOf(name), code: 'before-history-start', message: beforeHistory(text, policy) });
     } else if (ms > businessMs + policy.maxDueHorizonDays * DAY_MS) {
       problems.push({
-        path,
+        path: pathOf(name),
         code: 'due-too-far',
         message:
-          `${text} is ${describeDuration(ms - businessMs)} after the event's business time (${businessPath}); ` +
+          `${text} is ${describeDuration(ms - businessMs)} after the event's business time (${pathOf(businessName)}); ` +
           `a due time at most ${plural(policy.maxDueHorizonDays, 'day')} after it is accepted (EVENT_MAX_DUE_DAYS)`,
       });
     }
@@ -168,13 +171,13 @@ function beforeHistory(text: string, policy: AdmissionPolicy): string {
 /** The unit must be listed and valid on the event's local business date; pilot mode admits unlisted units only. */
 function unitAdmission(unitId: string, date: string, policy: AdmissionPolicy): AdmissionProblem | undefined {
   const record = policy.units.record(unitId);
-  const version = `unit directory version ${policy.units.version}`;
+  const version = () => `unit directory version ${policy.units.version}`;
   if (record === undefined) {
     if (policy.acceptUnknownUnits) return undefined;
-    return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not in the unit directory (${version})` };
+    return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not in the unit directory (${version()})` };
   }
   const { validFrom, validTo, successor } = record;
   if ((validFrom === undefined || validFrom <= date) && (validTo === undefined || date <= validTo)) return undefined;
   const validity = `valid ${validFrom ?? '…'}–${validTo ?? '…'}${successor === undefined ? '' : `, successor ${successor}`}`;
-  return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not valid on ${date} (${validity}; ${version})` };
+  return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not valid on ${date} (${validity}; ${version()})` };
 }
