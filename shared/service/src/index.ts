@@ -1,3 +1,4 @@
+export { logProcessWarnings } from './warnings.js';
 export { listenSpec, runMain, type ListenSpec, type Running, type ServiceMain, type Serving, type Started } from './lifecycle.js';
 export {
   createHttpServer,
