@@ -58,6 +58,22 @@ local function applySet(key, upserts, removals)
   variadic('ZREM', key, members)
 end
 
+-- Runs HINCRBY key field n for each pair of a packed 'field\nn\nfield\nn…' argument: eachPair's
+-- loop without a closure per key or a call per pair (these are most of a write's calls).
+local function increments(key, packed)
+  local call = redis.call
+  local find = string.find
+  local sub = string.sub
+  local pos = 1
+  local len = #packed
+  while pos <= len do
+    local sep = find(packed, '\n', pos, true)
+    local stop = find(packed, '\n', sep + 1, true) or (len + 1)
+    call('HINCRBY', key, sub(packed, pos, sep - 1), sub(packed, sep + 1, stop - 1))
+    pos = stop + 1
+  end
+end
+
 -- Applies what both write scripts apply after the states: each bucket's increments (and
 -- expiry), the meta increments, each sorted set's changes, then the meta hash's lastAppliedMs,
 -- revision (+1: in the same atomic step as the changes, so a reader that saw the same revision
@@ -69,11 +85,11 @@ local function applyBody(k, i, nBuckets, nSets, appliedAtMs, lastEventMs)
   for _ = 1, nBuckets do
     k = k + 1
     local key = KEYS[k]
-    eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', key, field, n) end)
+    increments(key, ARGV[i])
     if ARGV[i + 1] ~= '' then redis.call('PEXPIREAT', key, ARGV[i + 1]) end
     i = i + 2
   end
-  eachPair(ARGV[i], function(field, n) redis.call('HINCRBY', KEYS[1], field, n) end)
+  increments(KEYS[1], ARGV[i])
   i = i + 1
   for _ = 1, nSets do
     k = k + 1
