@@ -125,7 +125,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     // The whole history is in the topic before the projector starts: it then consumes in
     // large batches instead of competing with the producer for the CPU.
     const produceStart = Date.now();
-    await produceAll(kafka, topic, events);
+    await produceAll(topic, events);
     const producedInMs = Date.now() - produceStart;
 
     const applyStart = Date.now();

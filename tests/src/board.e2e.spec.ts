@@ -10,7 +10,7 @@ import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type Expected
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { launchChromium, screenshotDir } from './browser.js';
 import { startPrometheus, type PrivatePrometheus } from './prometheus.js';
-import { TEST_PRODUCER_HEADERS, routingKey, projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
+import { TEST_PRODUCER_HEADERS, routingKey, produceAll, projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
 
 /**
  * The ops board in a real browser (Debian's Chromium through playwright-core) on the real
@@ -125,16 +125,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   beforeAll(async () => {
     ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
     await createTestTopics(kafka, { [topic]: 6, [common.DLQ_TOPIC]: 1 });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: events.slice(i, i + 5000).map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
-      });
-    }
-    await producer.disconnect();
+    await produceAll(topic, events);
 
     let file: KeysFile = { version: KEYS_FILE_VERSION, keys: [] };
     const now = new Date();
