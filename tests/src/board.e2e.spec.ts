@@ -127,7 +127,6 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   beforeAll(async () => {
     ({ events, expected } = generateBinhPhuoc2022({ seed: 2022, units: loadUnits() }));
     await createTestTopics(kafka, { [topic]: 6, [common.DLQ_TOPIC]: 1 });
-    await produceAll(topic, events);
 
     let file: KeysFile = { version: KEYS_FILE_VERSION, keys: [] };
     const now = new Date();
@@ -142,12 +141,23 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     }
     writeKeysFile(join(keysDir, 'keys.json'), file);
 
-    // A 10 s scrape interval (and timeout): a scrape of the whole province takes seconds on a loaded machine.
-    prom = await startPrometheus(id, '10s');
+    // The producer runs in a worker thread: Prometheus, the exporter and the board start meanwhile;
+    // the projector starts once the whole history is in the topic (it then consumes in large batches).
+    await Promise.all([
+      produceAll(topic, events),
+      (async () => {
+        // A 10 s scrape interval (and timeout): a scrape of the whole province takes seconds on a loaded machine.
+        prom = await startPrometheus(id, '10s');
+        exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
+        prom.registerExporter(id, exporter.port);
+        board = await startService(
+          'board',
+          { ...common, CLOCK_AS_OF: CLOCK, PROMETHEUS_URL: prom.url, BOARD_KEYS_FILE: join(keysDir, 'keys.json') },
+          'BOARD_PORT',
+        );
+      })(),
+    ]);
     projector = await startService('projector', common, 'PROJECTOR_PORT');
-    exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
-    prom.registerExporter(id, exporter.port);
-    board = await startService('board', { ...common, CLOCK_AS_OF: CLOCK, PROMETHEUS_URL: prom.url, BOARD_KEYS_FILE: join(keysDir, 'keys.json') }, 'BOARD_PORT');
     await waitFor(async () => ((await projectionProgress(redis, id)).applied === events.length ? true : undefined), {
       timeoutMs: 300_000,
       intervalMs: 1_000,
