@@ -123,17 +123,21 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     await createTestTopics(kafka, { [topic]: 6, [dlq]: 1 });
 
     // The whole history is in the topic before the projector starts: it then consumes in
-    // large batches instead of competing with the producer for the CPU.
+    // large batches instead of competing with the producer for the CPU. Prometheus and the
+    // exporter start meanwhile (the producer runs in a worker thread).
     const produceStart = Date.now();
-    await produceAll(kafka, topic, events);
-    const producedInMs = Date.now() - produceStart;
+    const [producedInMs] = await Promise.all([
+      produceAll(topic, events).then(() => Date.now() - produceStart),
+      (async () => {
+        prom = await startPrometheus(id);
+        // As the demo runs (scripts/start.sh): the clock pinned at the instant the figures are computed at.
+        exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
+        prom.registerExporter(id, exporter.port);
+      })(),
+    ]);
 
     const applyStart = Date.now();
-    prom = await startPrometheus(id);
     projector = await startService('projector', common, 'PROJECTOR_PORT');
-    // As the demo runs (scripts/start.sh): the clock pinned at the instant the figures are computed at.
-    exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
-    prom.registerExporter(id, exporter.port);
     await waitFor(async () => ((await applied()) === events.length ? true : undefined), {
       timeoutMs: 240_000,
       intervalMs: 1_000,
@@ -149,7 +153,9 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       },
       { timeoutMs: 90_000, intervalMs: 1_000, description: 'a Prometheus scrape with every event applied' },
     );
-    console.log(`produced in ${producedInMs} ms; projector started, everything applied and scraped in ${Date.now() - applyStart} ms`);
+    console.log(
+      `produced in ${producedInMs} ms (Prometheus and the exporter started meanwhile); projector started, everything applied and scraped in ${Date.now() - applyStart} ms`,
+    );
   }, 420_000);
 
   afterAll(async () => {

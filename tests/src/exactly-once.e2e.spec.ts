@@ -97,7 +97,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
 
   beforeAll(async () => {
     await createTestTopics(kafka, { [topic]: 6, [`${id}.dlq`]: 1 });
-    await produceAll(kafka, topic, events);
+    await produceAll(topic, events);
     exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
   });
 
@@ -138,7 +138,7 @@ describe('exactly-once effect against real Kafka and Redis', () => {
 
   it('keeps every number exact when the whole history is delivered a second time', async () => {
     const before = await settled();
-    await produceAll(kafka, topic, events);
+    await produceAll(topic, events);
     const after = await settled();
     expect(after.duplicates).toBe(before.duplicates + events.length);
     expect(after.applied).toBe(events.length);

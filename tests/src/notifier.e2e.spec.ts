@@ -17,6 +17,7 @@ import {
   stackEnv,
   startService,
   serviceEnv,
+  type ServiceName,
   type ServiceProcess,
 } from './stack.js';
 
@@ -60,6 +61,13 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   const fullHead = `phuson.${id}@example.gov.vn`;
   const NOW = Date.now();
   const HOUR = 3_600_000;
+  /** The whole-path test's projector, exporter and ingest, its exporter's scrape target (removed by unregister) and its ingest's URL. */
+  const pipeline: ServiceProcess[] = [];
+  let unregister: () => void = () => undefined;
+  let pipelineIngest = '';
+  /** Its dossiers' due time and ids. */
+  const due = '2022-06-21T17:00:00+07:00';
+  const dossier = (n: number) => `PS-${id}-${String(n).padStart(3, '0')}`;
 
   const payload = (status: 'firing' | 'resolved', groupKey: string, unit = 'bp.dongxoai', startsAt = new Date(NOW - HOUR).toISOString()) => {
     const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
@@ -173,10 +181,35 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
     };
     notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', receiver.port);
+
+    // The whole-path test's pipeline and first events (the last test): the alert they raise fires
+    // after its `for: 1m`, which then runs while the tests before that one do.
+    const common = serviceEnv(id);
+    const start = async (service: ServiceName, serviceEnvironment: Record<string, string>, portVariable: string) => {
+      const started = await startService(service, serviceEnvironment, portVariable);
+      pipeline.push(started);
+      return started;
+    };
+    const [, exporter, ingest] = await Promise.all([
+      start('projector', { ...common, PROJECTOR_GROUP: `${id}-projector` }, 'PROJECTOR_PORT'),
+      start('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT'),
+      start('ingest', { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest` }, 'INGEST_PORT'),
+    ]);
+    await waitFor(async () => ((await fetch(`${ingest.url}/readyz`)).ok ? true : undefined), { description: 'ingest ready' });
+    unregister = registerScrapeTarget(id, exporter.port);
+    pipelineIngest = ingest.url;
+    // 20 resolved, 1 of them late: 5%, at the rule's volume guard of 20. Two stay open past due.
+    const first = [
+      ...Array.from({ length: 22 }, (_, i) => ev.received(fullUnit, dossier(i), '2022-06-20T08:00:00+07:00', 'online', { dueAt: due })),
+      ...Array.from({ length: 19 }, (_, i) => ev.resolved(fullUnit, dossier(i), '2022-06-21T10:00:00+07:00', true)),
+      ev.resolved(fullUnit, dossier(19), '2022-06-22T09:00:00+07:00', true),
+    ];
+    expect((await postBatch(ingest.url, first)).status).toBe(202);
   });
 
   afterAll(async () => {
-    await notifier?.kill('SIGTERM');
+    unregister();
+    await Promise.all([notifier?.kill('SIGTERM'), ...pipeline.map((s) => s.kill('SIGTERM'))]);
     await sink.stop();
     await new Promise<void>((resolve) => (hookServer ? hookServer.close(() => resolve()) : resolve()));
     await new ProjectionStore(redis, id).dropNamespace();
@@ -324,70 +357,45 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   });
 
   // The whole path: events → ingest → Kafka → projector → Redis → exporter → Prometheus rule
-  // OverdueRatioAboveTarget (for: 1m) → Alertmanager → notifier → mail. Then enough on-time
-  // resolutions bring the share under 1% and the resolved notice follows.
+  // OverdueRatioAboveTarget (for: 1m) → Alertmanager → notifier → mail (the pipeline and the
+  // first events from beforeAll). Then enough on-time resolutions bring the share under 1% and
+  // the resolved notice follows.
   it('events push a unit over 1%: exactly one firing email, then exactly one resolved email', async () => {
-    const common = {
-      ...serviceEnv(id),
-    };
-    const services: ServiceProcess[] = [];
-    let unregister: () => void = () => undefined;
-    try {
-      services.push(await startService('projector', { ...common, PROJECTOR_GROUP: `${id}-projector` }, 'PROJECTOR_PORT'));
-      const exporter = await startService('exporter', { ...common, CLOCK: 'event' }, 'EXPORTER_PORT');
-      services.push(exporter);
-      const ingest = await startService('ingest', { ...common, INGEST_TRANSACTIONAL_ID: `${id}-ingest` }, 'INGEST_PORT');
-      services.push(ingest);
-      await waitFor(async () => ((await fetch(`${ingest.url}/readyz`)).ok ? true : undefined), { description: 'ingest ready' });
-      unregister = registerScrapeTarget(id, exporter.port);
+    // The first events were posted in beforeAll, and their alert's `for:` has been running since.
+    const firing = await waitFor(() => (sink.to(fullHead).length >= 1 ? sink.to(fullHead) : undefined), {
+      timeoutMs: 240_000,
+      intervalMs: 500,
+      description: `firing email for ${fullUnit} (Prometheus for: 1m, then Alertmanager)`,
+    });
+    expect(firing).toHaveLength(1);
+    expect(firing[0]!.subject).toBe('[DVC] CẢNH BÁO: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); no
+    // English alert name anywhere in the notice (issue 12: the technical line is gone).
+    expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
+    expect(firing[0]!.body).not.toContain('OverdueRatioAboveTarget');
+    expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: ${fullUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`);
+    expect(firing[0]!.body).toContain('2 hồ sơ quá hạn lâu nhất của đơn vị');
+    expect(firing[0]!.body).toContain(`1. ${dossier(20)}: hạn 17:00 ngày 21/06/2022`);
 
-      // 20 resolved, 1 of them late: 5%, at the rule's volume guard of 20. Two stay open past due.
-      const due = '2022-06-21T17:00:00+07:00';
-      const dossier = (n: number) => `PS-${id}-${String(n).padStart(3, '0')}`;
-      const first = [
-        ...Array.from({ length: 22 }, (_, i) => ev.received(fullUnit, dossier(i), '2022-06-20T08:00:00+07:00', 'online', { dueAt: due })),
-        ...Array.from({ length: 19 }, (_, i) => ev.resolved(fullUnit, dossier(i), '2022-06-21T10:00:00+07:00', true)),
-        ev.resolved(fullUnit, dossier(19), '2022-06-22T09:00:00+07:00', true),
-      ];
-      expect((await postBatch(ingest.url, first)).status).toBe(202);
-      const firing = await waitFor(() => (sink.to(fullHead).length >= 1 ? sink.to(fullHead) : undefined), {
-        timeoutMs: 240_000,
-        intervalMs: 500,
-        description: `firing email for ${fullUnit} (Prometheus for: 1m, then Alertmanager)`,
-      });
-      expect(firing).toHaveLength(1);
-      expect(firing[0]!.subject).toBe('[DVC] CẢNH BÁO: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
-      // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); no
-      // English alert name anywhere in the notice (issue 12: the technical line is gone).
-      expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
-      expect(firing[0]!.body).not.toContain('OverdueRatioAboveTarget');
-      expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: ${fullUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`);
-      expect(firing[0]!.body).toContain('2 hồ sơ quá hạn lâu nhất của đơn vị');
-      expect(firing[0]!.body).toContain(`1. ${dossier(20)}: hạn 17:00 ngày 21/06/2022`);
-
-      // 101 more on time: 1 late of 121 resolved, under 1%.
-      const more = Array.from({ length: 101 }, (_, i) => i + 100);
-      const second = [
-        ...more.map((n) => ev.received(fullUnit, dossier(n), '2022-06-20T08:00:00+07:00', 'online', { dueAt: due })),
-        ...more.map((n) => ev.resolved(fullUnit, dossier(n), '2022-06-21T11:00:00+07:00', true)),
-      ];
-      expect((await postBatch(ingest.url, second)).status).toBe(202);
-      await waitFor(async () => ((await promQuery(`dvc:overdue_ratio:by_unit{unit="${fullUnit}",window="14d"} < 0.01`)).length === 1 ? true : undefined), {
-        timeoutMs: 120_000,
-        intervalMs: 500,
-        description: 'overdue share under 1% in Prometheus',
-      });
-      await waitFor(() => (sink.to(fullHead).length >= 2 ? true : undefined), { timeoutMs: 180_000, intervalMs: 500, description: 'resolved email' });
-      const mails = sink.to(fullHead);
-      expect(mails).toHaveLength(2);
-      expect(mails[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
-      const recorded = ((await (await operatorGet('/v1/notices?limit=1000')).json()) as { notices: NoticeView[] }).notices.filter((n) =>
-        n.deliveries.some((d) => d.target === fullHead),
-      );
-      expect(recorded.map((n) => n.status).sort()).toEqual(['firing', 'resolved']);
-    } finally {
-      unregister();
-      await Promise.all(services.map((s) => s.kill('SIGTERM')));
-    }
+    // 101 more on time: 1 late of 121 resolved, under 1%.
+    const more = Array.from({ length: 101 }, (_, i) => i + 100);
+    const second = [
+      ...more.map((n) => ev.received(fullUnit, dossier(n), '2022-06-20T08:00:00+07:00', 'online', { dueAt: due })),
+      ...more.map((n) => ev.resolved(fullUnit, dossier(n), '2022-06-21T11:00:00+07:00', true)),
+    ];
+    expect((await postBatch(pipelineIngest, second)).status).toBe(202);
+    await waitFor(async () => ((await promQuery(`dvc:overdue_ratio:by_unit{unit="${fullUnit}",window="14d"} < 0.01`)).length === 1 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      description: 'overdue share under 1% in Prometheus',
+    });
+    await waitFor(() => (sink.to(fullHead).length >= 2 ? true : undefined), { timeoutMs: 180_000, intervalMs: 500, description: 'resolved email' });
+    const mails = sink.to(fullHead);
+    expect(mails).toHaveLength(2);
+    expect(mails[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    const recorded = ((await (await operatorGet('/v1/notices?limit=1000')).json()) as { notices: NoticeView[] }).notices.filter((n) =>
+      n.deliveries.some((d) => d.target === fullHead),
+    );
+    expect(recorded.map((n) => n.status).sort()).toEqual(['firing', 'resolved']);
   }, 600_000);
 });

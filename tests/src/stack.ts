@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { stackRunDir } from '@dvc/config';
 import { routingKeyOf, type DvcEvent } from '@dvc/domain';
@@ -14,6 +15,7 @@ import { unlinkMatching, type RedisClient } from '@dvc/read-model';
 import { ProjectionStore } from '@dvc/redis';
 import { TEST_PRODUCER_KEY, parseStackEnv, spawnService, uniqueName, waitFor, type ServiceProcess } from '@dvc/testing';
 import { testKafka } from '@dvc/kafka/testing';
+import type { ProduceJob } from './produce-worker.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -292,21 +294,26 @@ export async function projectionProgress(redis: RedisClient, namespace: string):
   return { applied, duplicates };
 }
 
-/** Produces events to a topic in order, 5,000 a request, keyed by their routing key (idempotent producer, acks -1), as the ingest would. */
-export async function produceAll(kafka: KafkaClient, topic: string, events: readonly { type: string; subject: string; data: object }[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    for (let i = 0; i < events.length; i += 5000) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: events.slice(i, i + 5000).map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
-      });
-    }
-  } finally {
-    await producer.disconnect();
-  }
+/**
+ * Produces events to a topic in order, 5,000 a request, keyed by their routing key (idempotent
+ * producer, acks -1), as the ingest would. The producer runs in a worker thread
+ * (./produce-worker.ts): inside jest's VM context kafkajs's record encoding costs about three times
+ * its CPU (the Bình Phước history, 455,847 events: 29 s there, about 10 s in the worker).
+ */
+export async function produceAll(topic: string, events: readonly { type: string; subject: string; data: object }[]): Promise<void> {
+  const job: ProduceJob = {
+    brokers: stackEnv().kafkaBrokers.split(','),
+    clientId: `${topic}-producer`,
+    topic,
+    keys: events.map(routingKey),
+    values: events.map((e) => JSON.stringify(e)),
+    headers: TEST_PRODUCER_HEADERS,
+  };
+  const worker = new Worker(new URL('./produce-worker.ts', import.meta.url), { workerData: job });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`produceAll to ${topic}: the producer worker exited with code ${code}`))));
+  });
 }
 
 /** Waits until a consumer group has committed everything in the topic: no batch in flight. */

@@ -144,7 +144,8 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
   };
   const stacks: Record<'a' | 'b', Stack> = {} as Record<'a' | 'b', Stack>;
 
-  const startStack = async (stack: Stack) => {
+  /** Runs `bash scripts/start.sh` for the stack, its output collected (and logged beside its run folder). */
+  const startStack = (stack: Stack) => {
     const log = createWriteStream(join(stack.dir, '..', `${stack.name}-start.log`));
     const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'start.sh')], { cwd: REPO_ROOT, env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
     stack.start = child;
@@ -155,16 +156,20 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
         log.write(chunk);
       });
     }
+  };
+
+  /** Waits until the stack's start.sh has printed `text`; fails with its output if it exits first. */
+  const startedUntil = async (stack: Stack, text: string) => {
     let exited = false;
-    void stack.startExit.then(() => {
+    void stack.startExit?.then(() => {
       exited = true;
     });
     await waitFor(
       () => {
         if (exited) throw new Error(`start.sh of stack ${stack.name} exited:\n${stack.output.slice(-4000)}`);
-        return stack.output.includes('dvc is running') ? true : undefined;
+        return stack.output.includes(text) ? true : undefined;
       },
-      { timeoutMs: 400_000, intervalMs: 500, description: `stack ${stack.name} running` },
+      { timeoutMs: 400_000, intervalMs: 500, description: `stack ${stack.name}: ${text}` },
     );
   };
 
@@ -254,9 +259,13 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
         },
       };
     }
-    // One after the other: both run the same setup (npm ci check, turbo build) first.
-    await startStack(stacks.a);
-    await startStack(stacks.b);
+    // Both run the same setup first (npm ci check, turbo build) and, on a fresh clone, fetch the
+    // same Kafka jars into the checkout: b starts once a is past them (its Kafka starting), and
+    // then both come up side by side.
+    startStack(stacks.a);
+    await startedUntil(stacks.a, 'kafka: starting');
+    startStack(stacks.b);
+    await Promise.all([startedUntil(stacks.a, 'dvc is running'), startedUntil(stacks.b, 'dvc is running')]);
   }, 900_000);
 
   afterAll(async () => {

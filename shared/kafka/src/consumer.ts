@@ -186,6 +186,10 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     // from this alone). Live traffic makes small batches either way.
     maxBytesPerPartition: 16 * 1024 * 1024,
     maxBytes: 64 * 1024 * 1024,
+    // An idle fetch waits this long for data (data returns it at once); kafkajs's default is 5 s,
+    // and a graceful stop waits for the fetch in flight, so SIGTERM took about 5 s. 500 ms is the
+    // Java client's fetch.max.wait.ms.
+    maxWaitTimeInMs: 500,
   });
   const admin = kafka.admin();
   let running = false;
