@@ -105,25 +105,9 @@ const localDate = (ms: number, days: DayIndexer): string => days.isoDate(days.da
  */
 export function admitEvent(event: DvcEvent, policy: AdmissionPolicy): AdmissionResult {
   const problems: AdmissionProblem[] = [];
-  const latestMs = policy.referenceMs + policy.maxFutureSkewMs;
-  // Paths and sentences are built only for a refusal: every admitted event passes here.
-  const pathOf = (name: string | undefined) => (name === undefined ? '/time' : `/data/${name}`);
-  const happened = (name: string | undefined, text: string, ms: number) => {
-    if (ms > latestMs) {
-      problems.push({
-        path: pathOf(name),
-        code: 'future-time',
-        message:
-          `${text} is ${describeDuration(ms - policy.referenceMs)} ahead of the clock; ` +
-          `at most ${describeDuration(policy.maxFutureSkewMs)} ahead is accepted (EVENT_MAX_FUTURE_SKEW_SECONDS)`,
-      });
-    } else if (ms < policy.historyStartMs) {
-      problems.push({ path: pathOf(name), code: 'before-history-start', message: beforeHistory(text, policy) });
-    }
-  };
-
   const envelopeMs = timestampMs(event.time);
-  happened(undefined, event.time, envelopeMs);
+  const envelopeProblem = happenedProblem(undefined, event.time, envelopeMs, policy);
+  if (envelopeProblem !== undefined) problems.push(envelopeProblem);
   const fields = EVENT_TIME_FIELDS[event.type];
   const data = event.data as Record<string, unknown>;
   let businessMs = envelopeMs;
@@ -138,7 +122,8 @@ export function admitEvent(event: DvcEvent, policy: AdmissionPolicy): AdmissionR
       businessMs = ms;
       businessName = name;
     }
-    happened(name, text, ms);
+    const problem = happenedProblem(name, text, ms, policy);
+    if (problem !== undefined) problems.push(problem);
   }
   for (const name of fields.due) {
     const text = data[name];
@@ -162,6 +147,26 @@ export function admitEvent(event: DvcEvent, policy: AdmissionPolicy): AdmissionR
   if (problems.length === 0) return { ok: true };
   const code = ADMISSION_CODES.find((c) => problems.some((p) => p.code === c)) ?? 'unknown-unit';
   return { ok: false, code, problems };
+}
+
+/** The JSON Pointer of an event time: the envelope's (no name) or a data field's. Built only for a refusal. */
+function pathOf(name: string | undefined): string {
+  return name === undefined ? '/time' : `/data/${name}`;
+}
+
+/** Why a time of something that happened is refused (ahead of the clock, or before the history start), or undefined. */
+function happenedProblem(name: string | undefined, text: string, ms: number, policy: AdmissionPolicy): AdmissionProblem | undefined {
+  if (ms > policy.referenceMs + policy.maxFutureSkewMs) {
+    return {
+      path: pathOf(name),
+      code: 'future-time',
+      message:
+        `${text} is ${describeDuration(ms - policy.referenceMs)} ahead of the clock; ` +
+        `at most ${describeDuration(policy.maxFutureSkewMs)} ahead is accepted (EVENT_MAX_FUTURE_SKEW_SECONDS)`,
+    };
+  }
+  if (ms < policy.historyStartMs) return { path: pathOf(name), code: 'before-history-start', message: beforeHistory(text, policy) };
+  return undefined;
 }
 
 function beforeHistory(text: string, policy: AdmissionPolicy): string {
