@@ -1,13 +1,11 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { openEventStore, type EventStore } from '@dvc/eventstore';
 import { ev, type TestEvent, waitFor } from '@dvc/testing';
 import { createTestTopics } from '@dvc/kafka/testing';
 import {
-  TEST_PRODUCER_HEADERS,
-  routingKey,
   STORE_KINDS,
   UNKNOWN_UNITS_ACCEPTED,
   eventStoreUrl,
+  produceAll,
   scrapeMetrics,
   startService,
   testStack,
@@ -61,22 +59,8 @@ describe.each(STORE_KINDS)('archiver on $name: every event stored exactly once t
   const archivers: ServiceProcess[] = [];
   let store: EventStore;
 
-  const produce = async (events: readonly unknown[], gapMs: number) => {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      for (let i = 0; i < events.length; i += CHUNK) {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: events.slice(i, i + CHUNK).map((e) => ({ key: routingKey(e as TestEvent), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
-        });
-        if (gapMs > 0) await delay(gapMs);
-      }
-    } finally {
-      await producer.disconnect();
-    }
-  };
+  /** The stream's messages (invalid ones included: the cast only types the routing key's reading). */
+  const produce = (events: readonly unknown[], gapMs: number) => produceAll(topic, events as TestEvent[], { chunk: CHUNK, gapMs });
 
   beforeAll(async () => {
     await createTestTopics(kafka, { [topic]: PARTITIONS, [dlq]: 1 });

@@ -295,12 +295,17 @@ export async function projectionProgress(redis: RedisClient, namespace: string):
 }
 
 /**
- * Produces events to a topic in order, 5,000 a request, keyed by their routing key (idempotent
- * producer, acks -1), as the ingest would. The producer runs in a worker thread
- * (./produce-worker.ts): inside jest's VM context kafkajs's record encoding costs about three times
- * its CPU (the Bình Phước history, 455,847 events: 29 s there, about 10 s in the worker).
+ * Produces events to a topic in order, `chunk` (default 5,000) a request with `gapMs` between
+ * requests (default none), keyed by their routing key (idempotent producer, acks -1), as the
+ * ingest would. The producer runs in a worker thread (./produce-worker.ts): inside jest's VM
+ * context kafkajs's record encoding costs about three times its CPU (the Bình Phước history,
+ * 455,847 events: 29 s there, about 10 s in the worker).
  */
-export async function produceAll(topic: string, events: readonly { type: string; subject: string; data: object }[]): Promise<void> {
+export async function produceAll(
+  topic: string,
+  events: readonly { type: string; subject: string; data: object }[],
+  { chunk = 5000, gapMs = 0 }: { chunk?: number; gapMs?: number } = {},
+): Promise<void> {
   const job: ProduceJob = {
     brokers: stackEnv().kafkaBrokers.split(','),
     clientId: `${topic}-producer`,
@@ -308,6 +313,8 @@ export async function produceAll(topic: string, events: readonly { type: string;
     keys: events.map(routingKey),
     values: events.map((e) => JSON.stringify(e)),
     headers: TEST_PRODUCER_HEADERS,
+    chunk,
+    gapMs,
   };
   const worker = new Worker(new URL('./produce-worker.ts', import.meta.url), { workerData: job });
   await new Promise<void>((resolve, reject) => {
