@@ -6,8 +6,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
 
-/** A free TCP port on 127.0.0.1 (the kernel's choice). */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out already: a port is closed again before its user binds it, so
+ * the kernel may offer it twice (a broker's client and controller ports once came out equal). */
+const handedOut = new Set<number>();
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -16,6 +19,18 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel's choice), never one this process was given before. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = await kernelPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: the kernel offered only ports this process was given before (100 tries)');
 }
 
 export interface ServiceProcess {
