@@ -20,7 +20,9 @@ import {
   machineBusySeconds,
   median,
   procCpuSeconds,
+  procMinorFaults,
   procStatusKb,
+  redisCommandStats,
   redisStats as redisServerStats,
   scrapeMetrics,
   sleep,
@@ -378,6 +380,37 @@ async function dlqSize(dlq) {
 
 const redisStats = () => redisServerStats(redis);
 
+/** This bench's own commands (its progress poll, INFO): left out of the projector's command counts. */
+const BENCH_COMMANDS = new Set(['info', 'smembers', 'hgetall']);
+
+/**
+ * What Redis ran for the projector between two INFO commandstats: calls and µs per event of each
+ * command (a script's inner calls are counted as commands of their own, and their time is inside
+ * the script's), the most called first.
+ */
+function commandsPerEvent(before, after) {
+  const out = [];
+  for (const [name, { calls, usec }] of after) {
+    if (BENCH_COMMANDS.has(name)) continue;
+    const was = before.get(name) ?? { calls: 0, usec: 0 };
+    if (calls > was.calls) out.push({ name, calls: (calls - was.calls) / N, us: (usec - was.usec) / N });
+  }
+  return out.sort((a, b) => b.calls - a.calls);
+}
+
+const sumOf = (commands, field) => commands.reduce((sum, c) => sum + c[field], 0);
+
+/** Each command's median calls per event over the runs, as 'HINCRBY 3.57 · ZADD 0.19 · …' (under 0.005 left out). */
+function commandMix(list) {
+  const names = new Set(list.flatMap((r) => r.commands.map((c) => c.name)));
+  return [...names]
+    .map((name) => ({ name, calls: median(list.map((r) => r.commands.find((c) => c.name === name)?.calls ?? 0)) }))
+    .filter((c) => c.calls >= 0.005)
+    .sort((a, b) => b.calls - a.calls)
+    .map((c) => `${c.name.toUpperCase()} ${c.calls.toFixed(2)}`)
+    .join(' · ');
+}
+
 /**
  * redis-server CPU seconds of one progress poll (appliedSoFar), measured on the run's final
  * namespace once the projectors have stopped: the mean of a few polls. The namespace holds every
@@ -402,6 +435,7 @@ async function projectorRun(run, dossiers, { instances = 1, profileDir, nodeFlag
   for (let i = 0; i < instances; i++) ports.push(await freePort());
   await waitLazyFree();
   const redis0 = await redisStats();
+  const commands0 = await redisCommandStats(redis);
   const kpid = kafkaPid();
   const kafkaCpu0 = kpid === undefined ? undefined : procCpuSeconds(kpid);
   const machine0 = machineBusySeconds();
@@ -469,8 +503,12 @@ async function projectorRun(run, dossiers, { instances = 1, profileDir, nodeFlag
   bar.done();
   const peakRssKb = procs.map((p) => procStatusKb(p.child.pid, 'VmHWM'));
   const cpuEach = procs.map((p) => procCpuSeconds(p.child.pid));
+  const faultsEach = procs.map((p) => procMinorFaults(p.child.pid));
   const cpuSeconds = cpuEach.some((c) => c === undefined) ? undefined : cpuEach.reduce((a, b) => a + b, 0);
   const redis1 = await redisStats();
+  const commands = commandsPerEvent(commands0, await redisCommandStats(redis));
+  const scripts = commands.filter((c) => c.name === 'evalsha' || c.name === 'eval');
+  const scriptCalls = scripts.reduce((sum, c) => sum + c.calls, 0);
   const kafkaCpu1 = kpid === undefined ? undefined : procCpuSeconds(kpid);
   const machine1 = machineBusySeconds();
   const self = process.cpuUsage(self0);
@@ -503,6 +541,8 @@ async function projectorRun(run, dossiers, { instances = 1, profileDir, nodeFlag
     peakRssMiB: peakRssKb.some((kb) => kb === undefined) ? Number.NaN : peakRssKb.reduce((a, b) => a + b, 0) / 1024,
     cpuCores: projectorCpu / wall,
     cpuSecondsEach: cpuEach.map((c) => c ?? null),
+    // Pages the kernel mapped for the projector(s) on first touch, start-up included: fresh buffers cost this.
+    faultsPerEvent: faultsEach.some((f) => f === undefined) ? Number.NaN : faultsEach.reduce((a, b) => a + b, 0) / N,
     // CPU time per event is far less sensitive to a busy machine than the wall-clock rate.
     cpuUsPerEvent: perEvent(projectorCpu),
     redisUsPerEvent: perEvent(redisCpu),
@@ -517,6 +557,11 @@ async function projectorRun(run, dossiers, { instances = 1, profileDir, nodeFlag
     redisCpuCores: redisCpu / wall,
     kafkaCpuCores: kafkaCpu / wall,
     memoryDelta: redis1.usedMemory - redis0.usedMemory,
+    // Redis' side in commands: how many events one unit's write script carries, and what it calls.
+    commands,
+    eventsPerScript: scriptCalls > 0 ? 1 / scriptCalls : Number.NaN,
+    scriptUsPerEvent: scripts.reduce((sum, c) => sum + c.us, 0),
+    innerUsPerEvent: commands.filter((c) => !scripts.includes(c)).reduce((sum, c) => sum + c.us, 0),
     bytesPerDossier: (redis1.usedMemory - redis0.usedMemory) / dossiers,
     keys: removed,
     units: final.units,
@@ -694,10 +739,18 @@ function report({ machine, fill, bare, proj, alt, ceiling, profile, startedAt, w
     lines.push(row('Kafka broker CPU per event', list, (r) => r.kafkaUsPerEvent, us));
     lines.push(row('Projector + Redis (poll deducted) + broker CPU per event', list, (r) => r.stackUsPerEvent, us));
     lines.push(row('Machine total CPU per event (every process on the machine)', list, (r) => r.machineUsPerEvent, us));
+    lines.push(row(`Minor page faults per event, ${all} (start-up included)`, list, (r) => r.faultsPerEvent, fixed(2)));
     lines.push(row(`Projector peak RSS (VmHWM${n === 1 ? '' : ', sum over the processes'})`, list, (r) => r.peakRssMiB, fixed(0, 'MiB')));
     lines.push(row('Redis `used_memory` delta per dossier (all keys / dossiers)', list, (r) => r.bytesPerDossier, bytes));
     lines.push(row('Redis `used_memory` delta, total', list, (r) => r.memoryDelta, fmtMiB));
     lines.push(row('Redis keys written', list, (r) => r.keys, fmtInt));
+    lines.push(row('Events per unit write (events / write scripts run)', list, (r) => r.eventsPerScript, fixed(1)));
+    lines.push(
+      row('Redis calls per event, all commands (INFO commandstats; a script and each call it makes count)', list, (r) => sumOf(r.commands, 'calls'), fixed(2)),
+    );
+    lines.push(`| … by command (median of the runs; the most called first) | ${commandMix(list)} | |`);
+    lines.push(row('Redis time per event in the write scripts (commandstats, their calls included)', list, (r) => r.scriptUsPerEvent, us));
+    lines.push(row("… of which the commands' own time (the rest is Lua and the calls' overhead)", list, (r) => r.innerUsPerEvent, us));
     lines.push(row(`CPU during projector run: ${all} (of one core)`, list, (r) => r.cpuCores, cores));
     lines.push(row('CPU during projector run: redis-server', list, (r) => r.redisCpuCores, cores));
     lines.push(row('CPU during projector run: Kafka broker', list, (r) => r.kafkaCpuCores, cores));

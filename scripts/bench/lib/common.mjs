@@ -86,6 +86,16 @@ export function procCpuSeconds(pid) {
   }
 }
 
+/** Minor page faults of a process so far (the kernel mapping a page on first touch), from /proc; undefined when unreadable. */
+export function procMinorFaults(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]); // minflt (field 10)
+  } catch {
+    return undefined;
+  }
+}
+
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 export function machineBusySeconds() {
   try {
@@ -136,6 +146,15 @@ export async function redisStats(redis) {
     usedMemory: Number(infoField(info, 'used_memory')),
     cpu: Number(infoField(info, 'used_cpu_user')) + Number(infoField(info, 'used_cpu_sys')),
   };
+}
+
+/** Calls and microseconds so far of each command the Redis server ran (INFO commandstats), by name. */
+export async function redisCommandStats(redis) {
+  const stats = new Map();
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    stats.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
+  }
+  return stats;
 }
 
 /** UNLINKs every key matching `match` (SCAN + UNLINK, never a flush); returns the count. */
