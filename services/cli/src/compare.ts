@@ -80,6 +80,18 @@ function canonicalState(raw: string): string {
   }
 }
 
+/**
+ * Bucket fields that earlier versions wrote and no reader reads, so that a live namespace written
+ * before the change compares equal to its rebuild: `flow_in` outside the current bucket (a day's
+ * entries are the sum of its `rcv:<channel>` receipts) and `flow_out` in period buckets.
+ */
+function retiredBucketField(key: string, field: string): boolean {
+  const at = key.lastIndexOf(':b:');
+  if (at < 0) return false;
+  const bucket = key.slice(at + 3);
+  return (field === 'flow_in' && bucket !== 'current') || (field === 'flow_out' && bucket.startsWith('p:'));
+}
+
 async function readValues(redis: RedisClient, keys: readonly string[]): Promise<Value[]> {
   if (keys.length === 0) return [];
   // One group per key: keys of any slots may be compared (on a cluster each is its own pipeline).
@@ -106,7 +118,7 @@ async function readValues(redis: RedisClient, keys: readonly string[]): Promise<
     if (type === 'string') return { type: 'string', value: canonicalState(raw as string) };
     if (type === 'hash') {
       const meta = key.endsWith(':meta');
-      const fields = Object.entries(raw as Record<string, string>).filter(([f]) => !(meta && ignoredMetaField(f)));
+      const fields = Object.entries(raw as Record<string, string>).filter(([f]) => !(meta ? ignoredMetaField(f) : retiredBucketField(key, f)));
       return { type: 'hash', value: new Map(fields) };
     }
     if (type === 'zset') {
@@ -191,8 +203,8 @@ async function scanSuffixes(redis: RedisClient, namespace: string, batch: number
 /**
  * Compares two projection namespaces key by key: the unit set, each unit's states (canonical
  * JSON), bucket hashes, sets with their scores and meta counters. Wall-clock-only fields
- * (lastAppliedMs), write counts (revision, one per applied batch) and redelivery counts
- * (duplicate:*) are ignored; expiries are not compared
+ * (lastAppliedMs), write counts (revision, one per applied batch), redelivery counts
+ * (duplicate:*) and bucket fields no version writes any more are ignored; expiries are not compared
  * (they follow from the bucket names). Reads in SCAN batches, so memory stays bounded.
  */
 export async function diffProjections(redis: RedisClient, live: string, rebuilt: string, batch = 500): Promise<Difference[]> {

@@ -130,6 +130,23 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     expect(series.map((d) => d.where)).toContain('dvc_projection_units');
   });
 
+  it('ignores the bucket fields earlier versions wrote and no reader reads (flow_in of days, flows of periods), and only those', async () => {
+    const old = new ProjectionStore(redis, `${base}.old`);
+    await applyEvents(old, events, rules.ctxAt(wallMs), () => wallMs, rules.expireAt);
+    const unit = `${base}-u1`;
+    await redis.hincrby(old.keys.bucket(unit, '2022-06-03'), 'flow_in', 4);
+    await redis.hincrby(old.keys.bucket(unit, 'p:bp-2022-report'), 'flow_in', 9);
+    await redis.hincrby(old.keys.bucket(unit, 'p:bp-2022-report'), 'flow_out', 7);
+    expect(await diffProjections(redis, base, `${base}.old`)).toEqual([]);
+    // The fields still written are compared: the current bucket's entries and a day's exits.
+    await redis.hincrby(old.keys.bucket(unit, 'current'), 'flow_in', 1);
+    await redis.hincrby(old.keys.bucket(unit, '2022-06-03'), 'flow_out', 1);
+    expect((await diffProjections(redis, base, `${base}.old`)).map((d) => d.where).sort()).toEqual([
+      `{${unit}}:b:2022-06-03 flow_out`,
+      `{${unit}}:b:current flow_in`,
+    ]);
+  });
+
   it('dvc rebuild --switch builds, finds no difference, switches and catches up; drop refuses the live namespace', async () => {
     await ensureTopics(kafka, [env.EVENTS_TOPIC], 1);
     // Pinned at the instant the live projection was written: both sides are computed at it.

@@ -65,6 +65,21 @@ describe('ProjectionMetrics', () => {
     expect(v.get('dvc_projection_last_event_timestamp_seconds')).toBe(5);
   });
 
+  it("carries over into a rolling window what is open now less the window's own flows, its entries being its receipts on every channel", async () => {
+    const registry = new Registry();
+    const metrics = new ProjectionMetrics(registry);
+    const days = {
+      // flow_in in a day bucket is what an earlier version wrote there: not read any more.
+      '2022-06-21': { 'rcv:online': 3, 'rcv:direct': 2, flow_out: 4, flow_in: 50 },
+      '2022-06-22': { 'rcv:postal': 1, flow_out: 1 },
+      '2022-06-23': { 'rcv:online': 7, flow_out: 2 },
+      current: { flow_in: 20, flow_out: 9 },
+    };
+    metrics.update([snapshot('ward-1', days)], [{ kind: 'rolling', id: '14d', buckets: ['2022-06-21', '2022-06-22'] }], 0, 0, directory);
+    // Open now 20 − 9 = 11; the window took in 3 + 2 + 1 = 6 and let out 4 + 1 = 5: 11 − (6 − 5) = 10.
+    expect((await values(registry)).get('dvc_dossiers_carried_over{unit="ward-1",level="commune",window="14d"}')).toBe(10);
+  });
+
   it('forgets series of a previous scrape', async () => {
     const registry = new Registry();
     const metrics = new ProjectionMetrics(registry);

@@ -130,9 +130,12 @@ export function unitSeries(
       emit('integrity', { ...labels, reason }, sum(Field.flag(reason)));
     }
     if (w.kind === 'rolling') {
-      // Open at the start = everything that ever entered minus left, less the window's own flows.
+      // Open at the start = everything that ever entered minus left, less the window's own flows
+      // (its entries are its receipts: day buckets keep no flow_in of their own).
       const net = (current?.get(Field.flowIn) ?? 0) - (current?.get(Field.flowOut) ?? 0);
-      emit('carriedOver', labels, net - (sum(Field.flowIn) - sum(Field.flowOut)));
+      let entered = 0;
+      for (const channel of CHANNELS) entered += sum(Field.received(channel));
+      emit('carriedOver', labels, net - (entered - sum(Field.flowOut)));
       // Outstanding results are a now-signal: reported with the rolling window.
       emit('integrity', { ...labels, reason: 'result_not_returned' }, snap.resultOverdue);
     } else {

@@ -173,10 +173,11 @@ function contributionsOf(state: SubjectState | undefined, ctx: ProjectionContext
         if (state.submittedAt !== undefined && received > workingDayDeadline(state.submittedAt, ctx.rules.receiptWorkingDays, ctx.days, ctx.calendar)) {
           addOnDay(c, ctx, received, 'rcv_late', 1);
         }
-        addOnDay(c, ctx, received, 'flow_in', 1);
+        // Entries only in the current bucket (a day's are its rcv:*), exits in days and current.
         add(c, 'current', 'flow_in', 1);
         if (closedAt !== undefined) {
-          addOnDay(c, ctx, closedAt, 'flow_out', 1);
+          const closedDay = ctx.days.dayOf(closedAt);
+          if (closedDay >= ctx.horizonDay) add(c, ctx.days.isoDate(closedDay), 'flow_out', 1);
           add(c, 'current', 'flow_out', 1);
         }
         const receivedDay = ctx.days.dayOf(received);

@@ -66,7 +66,14 @@ export const Field = {
   procedureCapable: named((procedureId) => `proc_capable:${procedureId}`),
   teams: named((level) => `team:${level}`),
   teamMembers: named((level) => `members:${level}`),
-  /** Dossiers with a known receipt entering (day of receipt) and leaving (day of resolution or withdrawal) the open set. */
+  /**
+   * Dossiers with a known receipt entering and leaving (day of resolution or withdrawal) the open
+   * set: both in the current bucket, only the exits in day buckets. A day's entries are its
+   * receipts, the sum of its `rcv:<channel>` fields, so they are not written again (one field
+   * increment less per receiving unit and day); periods read neither (they have `carried` and
+   * `open_end`). Buckets written before that kept `flow_in` in days and both flows in periods;
+   * no reader looks at them there.
+   */
   flowIn: 'flow_in',
   flowOut: 'flow_out',
   /** Period buckets only: open when the period starts, and when it ends. */
@@ -115,11 +122,11 @@ function dossierContributions(state: DossierState, ctx: ProjectionContext, sink:
     if (state.submittedAt !== undefined && received > workingDayDeadline(state.submittedAt, ctx.rules.receiptWorkingDays, ctx.days, ctx.calendar)) {
       addOnDay(sink, ctx, receivedDay, Field.receivedLate, 1);
     }
-    // Flows give the rolling window's carried-over count: open at the start = all in − all out before it.
-    addOnDay(sink, ctx, receivedDay, Field.flowIn, 1);
+    // Flows give the rolling window's carried-over count: open at the start = all in − all out
+    // before it. A day's entries are its receipts (rcv:<channel> above), so only exits go to days.
     sink.current(Field.flowIn, 1);
     if (closedAt !== undefined) {
-      addOnDay(sink, ctx, closedDay, Field.flowOut, 1);
+      if (closedDay >= ctx.horizonDay) sink.day(closedDay, Field.flowOut, 1);
       sink.current(Field.flowOut, 1);
     }
     for (const p of ctx.periods) {
