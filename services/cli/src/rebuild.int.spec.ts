@@ -177,6 +177,20 @@ describe('rebuild and compare on a real Redis and SQLite store', () => {
     expect(await redis.get(activeKey(base))).toBe(active);
   });
 
+  it("a rebuild in the same second as the last one waits for the next second's name instead of refusing", async () => {
+    const active = await resolveActiveNamespace(redis, base);
+    const [, y, mo, d, h, mi, se] = /\.r(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(active)!.map(Number);
+    const second = Date.UTC(y!, mo! - 1, d, h, mi, se);
+    // Two readings in the second the live namespace was named in, then the next second's.
+    const readings = [second + 100, second + 600];
+    const started = Date.now();
+    const io = bufferIo(env, () => readings.shift() ?? second + 1000 + (Date.now() - started));
+    expect(await run(['rebuild', '--no-switch'], io)).toBe(0);
+    const next = new Date(second + 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    expect(io.out()).toContain(`into ${base}.r${next} (live: ${active})`);
+    expect(io.err()).not.toContain('already holds a projection');
+  });
+
   it('without --force a rebuild that differs exits 1 and leaves the live namespace', async () => {
     const active = await resolveActiveNamespace(redis, base);
     await redis.srem(`${active}:units`, `${base}-u3`);

@@ -92,12 +92,19 @@ export async function rebuildCommand(argv: readonly string[], io: CliIo): Promis
   try {
     const at = await cliLiveView(config, redis, io).resolve();
     const live = at.namespace;
-    const target = rebuildNamespace(base, io.now());
-    const projection = new ProjectionStore(redis, target);
-    if ((await projection.units()).length > 0) {
-      io.stderr.write(`dvc rebuild: namespace ${target} already holds a projection (another rebuild this second?); run again\n`);
+    // Named by the second: a rebuild within the same second (one that has just switched, or one
+    // still running) holds this second's name, so wait (up to 2 s) for the next second's.
+    const holdsProjection = async (namespace: string) => (await new ProjectionStore(redis, namespace).units()).length > 0;
+    let target = rebuildNamespace(base, io.now());
+    for (let waitedMs = 0; waitedMs < 2000 && (await holdsProjection(target)); waitedMs += 50) {
+      await sleep(50);
+      target = rebuildNamespace(base, io.now());
+    }
+    if (await holdsProjection(target)) {
+      io.stderr.write(`dvc rebuild: namespace ${target} already holds a projection (another rebuild running?); run again\n`);
       return 1;
     }
+    const projection = new ProjectionStore(redis, target);
     const head = await events.head();
     io.stdout.write(`rebuilding ${base}: ${head} events from ${config.EVENTSTORE_URL} into ${target} (live: ${live})\n`);
     const startedAt = io.now();
