@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { addKey, readKeysFile, writeKeysFile } from '@dvc/keys';
+import { KEYS_FILE_CHECK_MS, addKey, readKeysFile, writeKeysFile } from '@dvc/keys';
 import { PRODUCER_KEY_HEADER } from '@dvc/kafka';
 import { testKafka } from '@dvc/kafka/testing';
 import { ev, scrapeMetrics, uniqueName, waitFor } from '@dvc/testing';
@@ -129,8 +129,14 @@ describe('producer keys on the Kafka path (projector and archiver with PRODUCER_
 
   it('dead-letters the events of a revoked producer key as unauthenticated once the keys file is reloaded', async () => {
     const file = readKeysFile(keysFile);
+    const writtenAt = Date.now();
     writeKeysFile(keysFile, { ...file, keys: file.keys.filter((k) => k.id !== portal) });
-    // The file is looked at (at most once a second) when a message is judged: the next one finds the key gone.
+    // The file is looked at when a message is judged, at most once per check interval. Both
+    // services last looked before the write, so a message judged an interval after it finds the
+    // key gone (one sent at once may be judged with the keys of a look just before the write).
+    await waitFor(async () => (Date.now() - writtenAt >= KEYS_FILE_CHECK_MS ? true : undefined), {
+      description: 'one keys-file check interval after the change',
+    });
     await send([{ key: 'revoked', value: dossier('revoked'), headers: { [PRODUCER_KEY_HEADER]: portal } }]);
     await settled();
     const letter = await waitFor(async () => (await list()).find((l) => l.key === 'revoked'), { description: 'the revoked key event dead-lettered' });
