@@ -102,7 +102,12 @@ export function unitSeries(
       return total;
     };
     const labels = { ...base, window: w.id };
-    for (const channel of CHANNELS) emit('received', { ...labels, channel }, sum(Field.received(channel)));
+    let received = 0;
+    for (const channel of CHANNELS) {
+      const n = sum(Field.received(channel));
+      emit('received', { ...labels, channel }, n);
+      received += n;
+    }
     let resolved = 0;
     let overdue = 0;
     for (const timeliness of TIMELINESS) {
@@ -133,9 +138,7 @@ export function unitSeries(
       // Open at the start = everything that ever entered minus left, less the window's own flows
       // (its entries are its receipts: day buckets keep no flow_in of their own).
       const net = (current?.get(Field.flowIn) ?? 0) - (current?.get(Field.flowOut) ?? 0);
-      let entered = 0;
-      for (const channel of CHANNELS) entered += sum(Field.received(channel));
-      emit('carriedOver', labels, net - (entered - sum(Field.flowOut)));
+      emit('carriedOver', labels, net - (received - sum(Field.flowOut)));
       // Outstanding results are a now-signal: reported with the rolling window.
       emit('integrity', { ...labels, reason: 'result_not_returned' }, snap.resultOverdue);
     } else {
