@@ -112,13 +112,12 @@ export function admitEvent(event: DvcEvent, policy: AdmissionPolicy): AdmissionR
   const data = event.data as Record<string, unknown>;
   let businessMs = envelopeMs;
   let businessName: string | undefined;
-  let index = 0;
-  for (const name of fields.happened) {
-    const first = index++ === 0;
+  for (let i = 0; i < fields.happened.length; i++) {
+    const name = fields.happened[i]!;
     const text = data[name];
     if (typeof text !== 'string') continue;
     const ms = timestampMs(text);
-    if (first) {
+    if (i === 0) {
       businessMs = ms;
       businessName = name;
     }
@@ -176,13 +175,17 @@ function beforeHistory(text: string, policy: AdmissionPolicy): string {
 /** The unit must be listed and valid on the event's local business date; pilot mode admits unlisted units only. */
 function unitAdmission(unitId: string, date: string, policy: AdmissionPolicy): AdmissionProblem | undefined {
   const record = policy.units.record(unitId);
-  const version = () => `unit directory version ${policy.units.version}`;
   if (record === undefined) {
     if (policy.acceptUnknownUnits) return undefined;
-    return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not in the unit directory (${version()})` };
+    return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not in the unit directory (${directoryVersion(policy)})` };
   }
   const { validFrom, validTo, successor } = record;
   if ((validFrom === undefined || validFrom <= date) && (validTo === undefined || date <= validTo)) return undefined;
   const validity = `valid ${validFrom ?? '…'}–${validTo ?? '…'}${successor === undefined ? '' : `, successor ${successor}`}`;
-  return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not valid on ${date} (${validity}; ${version()})` };
+  return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not valid on ${date} (${validity}; ${directoryVersion(policy)})` };
+}
+
+/** Names the directory a unit refusal was judged against. Built only for a refusal. */
+function directoryVersion(policy: AdmissionPolicy): string {
+  return `unit directory version ${policy.units.version}`;
 }
