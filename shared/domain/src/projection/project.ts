@@ -101,9 +101,14 @@ interface Sink {
   current(field: string, amount: number): void;
 }
 
+/** Adds `amount` to the field on local day `day`, unless the day is beyond retention. */
+function addToDay(sink: Sink, ctx: ProjectionContext, day: number, field: string, amount: number): void {
+  if (day >= ctx.horizonDay) sink.day(day, field, amount);
+}
+
 /** Adds `amount` to the field on local day `day` (unless beyond retention) and in every period containing it. */
 function addOnDay(sink: Sink, ctx: ProjectionContext, day: number, field: string, amount: number): void {
-  if (day >= ctx.horizonDay) sink.day(day, field, amount);
+  addToDay(sink, ctx, day, field, amount);
   for (const p of ctx.periods) if (day >= p.fromDay && day <= p.toDay) sink.period(p, field, amount);
 }
 
@@ -126,7 +131,7 @@ function dossierContributions(state: DossierState, ctx: ProjectionContext, sink:
     // before it. A day's entries are its receipts (rcv:<channel> above), so only exits go to days.
     sink.current(Field.flowIn, 1);
     if (closedAt !== undefined) {
-      if (closedDay >= ctx.horizonDay) sink.day(closedDay, Field.flowOut, 1);
+      addToDay(sink, ctx, closedDay, Field.flowOut, 1);
       sink.current(Field.flowOut, 1);
     }
     for (const p of ctx.periods) {
