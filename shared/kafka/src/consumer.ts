@@ -4,7 +4,7 @@ import type { Logger } from '@dvc/config';
 import { routingKeyOf, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { DeadLetter, DlqCode } from './dead-letter.js';
 import { admitMessage } from './decode.js';
-import { watchLag, type LagWatch } from './lag.js';
+import { retryingRetriable, watchLag, type LagWatch } from './lag.js';
 import { PRODUCER_KEY_HEADER, headerText, quoted, type ProducerGate } from './producers.js';
 
 /** One message of a batch as it was read: key and bytes untouched, its offset in the partition. */
@@ -250,7 +250,8 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     },
     isRunning: () => running,
     async neverCommitted() {
-      const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+      // Asked at start-up too, when a broker that just started may still be loading the group's offsets.
+      const offsets = await retryingRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }));
       return offsets.every((t) => t.partitions.every((p) => p.offset === '-1'));
     },
     async stop() {

@@ -1,4 +1,35 @@
-import type { Admin } from 'kafkajs';
+import { KafkaJSError, type Admin } from 'kafkajs';
+
+/** How long a group request is tried again while the broker answers with a retriable error. */
+export interface RetryBudget {
+  budgetMs: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const GROUP_REQUEST_RETRY: RetryBudget = {
+  budgetMs: 30_000,
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Runs a request again while it fails with an error kafkajs marks retriable (a group
+ * coordinator still loading its offsets just after a broker started, or moving to another
+ * broker: kafkajs' admin does not retry these itself), waiting 100 ms and then twice as long each
+ * time (at most 2 s), for at most the budget; then, or on any other error, the error is thrown.
+ */
+export async function retryingRetriable<T>(request: () => Promise<T>, retry: RetryBudget = GROUP_REQUEST_RETRY): Promise<T> {
+  const deadline = retry.now() + retry.budgetMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!(error instanceof KafkaJSError) || !error.retriable || retry.now() + delay > deadline) throw error;
+      await retry.sleep(delay);
+    }
+  }
+}
 
 /** Per-partition lag of a consumer group: high watermark minus committed offset. */
 export async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
@@ -46,7 +77,7 @@ export function watchLag(
 
 /** Per partition, whether the group's committed offset has reached the given end offset. */
 export async function groupReached(admin: Admin, groupId: string, topic: string, ends: ReadonlyMap<number, number>): Promise<boolean> {
-  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const committed = await retryingRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }));
   const byPartition = new Map<number, number>();
   for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
   for (const [partition, end] of ends) {
