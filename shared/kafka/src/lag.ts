@@ -1,4 +1,8 @@
-import { KafkaJSError, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+
+// kafkajs is CommonJS and spreads its error classes into its exports, which Node cannot name for
+// an ES module import: they are read from the module object.
+const { KafkaJSError } = kafkajs;
 
 /** How long a group request is tried again while the broker answers with a retriable error. */
 export interface RetryBudget {
