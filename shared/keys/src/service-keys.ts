@@ -1,10 +1,10 @@
 import { ConfigError, type Logger } from '@dvc/config';
 import { KeysFileError, watchedKeysFile, type KeysSource } from './keys.js';
 
-/** The help of a service's `dvc_<service>_keys_reloads_total{outcome}` counter, the same in every service. */
 /** How often, at most, a service looks at its keys file for changes (when it next uses its keys). */
 export const KEYS_FILE_CHECK_MS = 1000;
 
+/** The help of a service's `dvc_<service>_keys_reloads_total{outcome}` counter, the same in every service. */
 export const KEYS_RELOADS_HELP = 'Reloads of the keys file after it changed, by outcome (ok, invalid: previous keys kept)';
 
 export interface ServiceKeysOptions {
