@@ -18,7 +18,8 @@ for (const file of files) {
   failed += r.failed;
   skipped += r.skipped;
   if (r.node) runtimes.add(r.node);
-  console.log(`  ${`${r.package} ${r.tier ?? ''}`.padEnd(16)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  const label = `${r.package} ${r.tier ?? ''}${r.lane ? ` lane ${r.lane}` : ''}`;
+  console.log(`  ${label.padEnd(16)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
   for (const title of r.skippedTitles ?? []) console.log(`      skipped: ${title}`);
 }
 // Every jest process (and the services and CLIs the tests spawn with its process.execPath) ran on these.

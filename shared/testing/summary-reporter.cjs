@@ -23,6 +23,8 @@ class SummaryReporter {
         package: basename(this.rootDir),
         node: process.version,
         tier,
+        // scripts/e2e-lanes.mjs runs the e2e tier in two jest processes and names each.
+        ...(process.env.DVC_TEST_LANE ? { lane: process.env.DVC_TEST_LANE } : {}),
         skippedTitles,
         passed: results.numPassedTests,
         failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
