@@ -27,8 +27,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TESTS = join(ROOT, 'tests');
 
 /**
- * Lane 2, paths under tests/src. The longest first: jest orders a lane's files by their last
- * duration when its cache knows it, otherwise by file size.
+ * Lane 2, paths under tests/src. The order here does not matter: jest runs a lane's longest
+ * files first (by their last duration when its cache knows it, otherwise by file size).
  */
 export const SELF_CONTAINED = [
   // Two whole `npm start` stacks on their own ports; mostly the wait for their alerts.
@@ -77,7 +77,8 @@ function runJest(args, lane, output) {
         console.error(`e2e lane ${lane}: could not start jest: ${error.message}`);
         resolve(1);
       });
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+      // 'close', not 'exit': lane 2's output is all in its file only once the pipes have closed.
+      child.once('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     }),
   };
 }
