@@ -35,6 +35,24 @@ function packageVersion(name) {
 }
 
 /**
+ * This Node.js, and whether it is the release .nvmrc pins (the one npm start runs the services
+ * on, and npm run bench uses). The benchmarks spawn the services with their own Node.js, so a
+ * run started with another one measures another runtime: said in the report and on stderr.
+ */
+function nodeRuntime() {
+  let pinned;
+  try {
+    pinned = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim().replace(/^v/, '');
+  } catch {
+    return process.version;
+  }
+  if (process.version === `v${pinned}`) return `${process.version} (pinned by .nvmrc)`;
+  const note = `not v${pinned}, the release .nvmrc pins and the stack runs the services on: these figures are another runtime's (npm run bench uses the pinned one)`;
+  console.error(`bench: Node.js ${process.version} is ${note}`);
+  return `${process.version}, **${note}**`;
+}
+
+/**
  * Rows [label, value] describing the machine and the stack the figures come from.
  * @param {{ kafkaBrokers: string, redisUrl: string }} env
  * @param {import('ioredis').Redis} redis
@@ -46,7 +64,7 @@ export async function machineDetails(env, redis) {
     ['CPU', `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`],
     ['Memory', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`],
     ['OS', `${os.type()} ${os.release()} ${os.arch()}`],
-    ['Node', process.version],
+    ['Node', nodeRuntime()],
     ['Kafka', `${kafkaVersion()}, single node KRaft at ${env.kafkaBrokers}`],
     ['Redis', `${infoField(redisInfo, 'redis_version') ?? '?'} at ${env.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`],
     ['Clients', `kafkajs ${packageVersion('kafkajs')}, ioredis ${packageVersion('ioredis')}`],
