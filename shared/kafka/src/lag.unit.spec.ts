@@ -1,5 +1,8 @@
-import { KafkaJSError, KafkaJSProtocolError } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { retryingRetriable, type RetryBudget } from './lag.js';
+
+// Read from the module object, as lag.ts does: Node cannot name kafkajs' spread error exports.
+const { KafkaJSError, KafkaJSProtocolError } = kafkajs;
 
 /** A clock that only moves when the code under test sleeps; the sleeps are recorded. */
 function fakeTime(budgetMs: number): RetryBudget & { slept: number[] } {
@@ -17,7 +20,7 @@ function fakeTime(budgetMs: number): RetryBudget & { slept: number[] } {
 }
 
 /** What a broker answers while a group coordinator loads its offsets (Kafka error code 14), as kafkajs raises it. */
-function coordinatorLoading(): KafkaJSProtocolError {
+function coordinatorLoading(): InstanceType<typeof KafkaJSProtocolError> {
   return new KafkaJSProtocolError({
     type: 'GROUP_LOAD_IN_PROGRESS',
     code: 14,
