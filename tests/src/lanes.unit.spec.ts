@@ -30,7 +30,11 @@ function sources(file: string, seen = new Set<string>()): Map<string, string> {
 
 /** What jest runs for the given arguments: --testPathPatterns kept, --testPathIgnorePatterns dropped (both matched against absolute paths). */
 function selected(args: string[], files: string[]): string[] {
-  const value = (flag: string) => new RegExp(args[args.indexOf(flag) + 1] ?? '');
+  const value = (flag: string) => {
+    const at = args.indexOf(flag);
+    if (at < 0 || args[at + 1] === undefined) throw new Error(`no ${flag} value in ${args.join(' ')}`);
+    return new RegExp(args[at + 1]!);
+  };
   const keep = value('--testPathPatterns');
   const ignore = value('--testPathIgnorePatterns');
   return files.filter((f) => keep.test(join(SRC, f)) && !ignore.test(join(SRC, f)));
