@@ -17,10 +17,10 @@
 // results (DVC_TEST_RESULTS_DIR, else the system's temporary folder) and printed whole when
 // lane 1 is done, so the two never interleave. Exit status: 0 only when both lanes pass.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,12 +53,41 @@ export function laneArguments() {
   };
 }
 
+/**
+ * The spec files named among the arguments (as `npm run test:e2e -w @dvc/tests -- src/board.e2e.spec.ts`
+ * gives them), as absolute paths, and the other arguments (jest options, passed on as they are).
+ * An argument names a file when it does not start with '-' and is a file relative to `cwd`,
+ * tests/ or tests/src. Throws naming each such file that is not an e2e spec, and each `.ts`
+ * argument that is no file.
+ */
+export function chosenSpecs(args, cwd = process.cwd()) {
+  const files = [];
+  const options = [];
+  const problems = [];
+  for (const arg of args) {
+    const path = arg.startsWith('-')
+      ? undefined
+      : [cwd, TESTS, join(TESTS, 'src')].map((dir) => resolve(dir, arg)).find((p) => existsSync(p) && statSync(p).isFile());
+    if (path !== undefined) files.push(path);
+    // A misspelt spec is refused rather than passed on: jest would ignore it and run every spec.
+    else if (!arg.startsWith('-') && arg.endsWith('.ts')) problems.push(`no such file: ${arg}`);
+    else options.push(arg);
+  }
+  for (const file of files) if (!file.endsWith('.e2e.spec.ts')) problems.push(`not an end-to-end spec (*.e2e.spec.ts): ${file}`);
+  if (problems.length > 0) throw new Error(`${problems.join('; ')} (unit and integration specs run with npm test -w <package>)`);
+  return { files, options };
+}
+
 function runJest(args, lane, output) {
   // jest's own launcher, as the tests package resolves it, under this Node.js.
   const jest = createRequire(join(TESTS, 'package.json')).resolve('jest/bin/jest');
-  const child = spawn(process.execPath, [jest, ...args, ...process.argv.slice(2)], {
+  const child = spawn(process.execPath, [jest, ...args], {
     cwd: TESTS,
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim(), DVC_TEST_LANE: lane },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim(),
+      ...(lane === undefined ? {} : { DVC_TEST_LANE: lane }),
+    },
     stdio: output === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'],
   });
   if (output !== undefined) {
@@ -69,7 +98,7 @@ function runJest(args, lane, output) {
     child,
     done: new Promise((resolve) => {
       child.once('error', (error) => {
-        console.error(`e2e lane ${lane}: could not start jest: ${error.message}`);
+        console.error(`e2e ${lane === undefined ? 'specs' : `lane ${lane}`}: could not start jest: ${error.message}`);
         resolve(1);
       });
       // 'close', not 'exit': lane 2's output is all in its file only once the pipes have closed.
@@ -80,12 +109,29 @@ function runJest(args, lane, output) {
 
 async function main() {
   if (process.argv.includes('--help')) {
-    console.log(`usage: node scripts/e2e-lanes.mjs [jest options]
+    console.log(`usage: node scripts/e2e-lanes.mjs [spec file…] [jest options]
 Runs the end-to-end specs of tests/ in two jest processes side by side (lane 2: the
 self-contained specs listed in this script; lane 1: all the others), each --runInBand, and
 exits 0 only when both pass. Further options go to both jest processes. Lane 2's output is
 printed when lane 1 is done (kept in DVC_TEST_RESULTS_DIR, else the temporary folder).
+With spec files named (relative to the current folder, tests/ or tests/src), only those run,
+in one jest process:
+  npm run test:e2e -w @dvc/tests -- src/board.e2e.spec.ts -t 'overdue'
 Needs what the e2e specs need: the stack of npm test (scripts/test.sh) and built packages.`);
+    return;
+  }
+  let chosen;
+  try {
+    chosen = chosenSpecs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`e2e-lanes: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { files, options } = chosen;
+  if (files.length > 0) {
+    // Only the named specs, one after another in one process (no lanes: nothing to balance).
+    process.exitCode = await runJest(['--runInBand', ...options, '--runTestsByPath', ...files]).done;
     return;
   }
   const dir = process.env.DVC_TEST_RESULTS_DIR ?? tmpdir();
@@ -93,7 +139,7 @@ Needs what the e2e specs need: the stack of npm test (scripts/test.sh) and built
   const file = join(dir, `e2e-lane-2-${process.pid}.log`);
   const log = createWriteStream(file);
   const { one, two } = laneArguments();
-  const lanes = [runJest(one, '1'), runJest(two, '2', log)];
+  const lanes = [runJest([...one, ...options], '1'), runJest([...two, ...options], '2', log)];
   const stop = (signal) => {
     for (const { child } of lanes) if (child.exitCode === null) child.kill(signal);
   };

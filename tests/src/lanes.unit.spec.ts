@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SELF_CONTAINED, laneArguments } from '../../scripts/e2e-lanes.mjs';
+import { SELF_CONTAINED, chosenSpecs, laneArguments } from '../../scripts/e2e-lanes.mjs';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 
@@ -65,5 +65,24 @@ describe('the two e2e lanes', () => {
       /\b(registerScrapeTarget|promQuery|prometheusUrl|alertmanagerUrl|alertmanagerReceiver|ALERTMANAGER_URL|REDIS_CLUSTER\w*|clusterUrl|clusterNodes)\b/g;
     const uses = [...sources(file)].flatMap(([name, text]) => [...text.matchAll(shared)].map((m) => `${name}: ${m[1]}`));
     expect(uses).toEqual([]);
+  });
+});
+
+describe('naming specs to run', () => {
+  const TESTS = join(SRC, '..');
+
+  it('takes the named e2e specs, relative to the folder it runs in, tests/ or tests/src, and passes the rest on', () => {
+    expect(chosenSpecs(['src/board.e2e.spec.ts', '-t', 'overdue', 'system/broker-restart.e2e.spec.ts'], TESTS)).toEqual({
+      files: [join(SRC, 'board.e2e.spec.ts'), join(SRC, 'system/broker-restart.e2e.spec.ts')],
+      options: ['-t', 'overdue'],
+    });
+    expect(chosenSpecs(['tests/src/archiver.e2e.spec.ts'], join(TESTS, '..')).files).toEqual([join(SRC, 'archiver.e2e.spec.ts')]);
+    expect(chosenSpecs(['--ci', '--bail'], TESTS)).toEqual({ files: [], options: ['--ci', '--bail'] });
+  });
+
+  it('refuses a misspelt spec and one that is not end-to-end, naming each, instead of running every spec', () => {
+    expect(() => chosenSpecs(['src/bord.e2e.spec.ts', 'src/lanes.unit.spec.ts'], TESTS)).toThrow(
+      `no such file: src/bord.e2e.spec.ts; not an end-to-end spec (*.e2e.spec.ts): ${join(SRC, 'lanes.unit.spec.ts')}`,
+    );
   });
 });
