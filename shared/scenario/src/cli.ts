@@ -11,7 +11,7 @@ import { DEMO_CASE } from './demo-state.js';
 import { CLOCK, FIGURES, PERIOD, PLAN, generateBinhPhuoc2022 } from './generate.js';
 import { PRODUCER_KEY_VARIABLE, postEvents } from './ingest.js';
 import { progressBar } from './progress.js';
-import { sampleEvents } from './sample.js';
+import { localDayStart, sampleEvents } from './sample.js';
 import { DvcError, type UnitRecord } from '@dvc/domain';
 
 const HELP = `usage: dvc-scenario <command> [options]
@@ -84,8 +84,10 @@ const SAMPLE_HELP = `usage: dvc-scenario sample [--ingest URL] [--dossiers N] [-
 
 Posts a sample history (received, supplements, resolutions on time and overdue, withdrawals,
 digitization, payments, reports) for five post-reform Đồng Nai units of infra/data/units.json,
-dated over the last ten days, to URL/v1/events (default http://127.0.0.1:8080), with the
-producer key in INGEST_KEY (Authorization: Bearer; a key of role producer for those units).
+dated over the ten days before today (local time, UTC+7), to URL/v1/events (default
+http://127.0.0.1:8080), with the producer key in INGEST_KEY (Authorization: Bearer; a key of
+role producer for those units). Every run of one day sends the same events, ids included, so a
+second start that day adds nothing: the projector and the event store count each event once.
 Exit codes: 0 accepted, 1 refused by the ingest, 2 bad usage.`;
 
 /** Bad usage: exit code 2 with the message and a pointer to --help. */
@@ -218,7 +220,8 @@ async function sample(args: string[]): Promise<number> {
   const dossiers = integer('dossiers', values.dossiers as string | undefined, 240, 1, 100_000);
   const key = producerKey();
   const seed = integer('seed', values.seed as string | undefined, DEMO_SEED, 0, 2 ** 32 - 1);
-  const events = sampleEvents({ dossiers, seed, now: Date.now() });
+  const now = Date.now();
+  const events = sampleEvents({ dossiers, seed, now });
   const bar = progressBar('sample', events.length);
   try {
     await postEvents((values.ingest as string | undefined) ?? 'http://127.0.0.1:8080', key, events, 5000, bar);
@@ -227,7 +230,8 @@ async function sample(args: string[]): Promise<number> {
     return 1;
   }
   bar.finish();
-  console.log(`sample: ${events.length} events accepted (${dossiers} dossiers)`);
+  const day = new Date(localDayStart(now) + 7 * 3_600_000).toISOString().slice(0, 10);
+  console.log(`sample: ${events.length} events accepted (${dossiers} dossiers), the sample of ${day}: the same events at every start that day, counted once`);
   return 0;
 }
 

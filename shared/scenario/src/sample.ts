@@ -1,4 +1,4 @@
-// A small sample of dossier, payment and report events for the last ten days, so the
+// A small sample of dossier, payment and report events for the ten days before today, so the
 // dashboards of a fresh `npm start` are not empty.
 import { createRng } from './rng.js';
 import type { ScenarioEvent } from './event.js';
@@ -6,9 +6,13 @@ import type { ScenarioEvent } from './event.js';
 export interface SampleOptions {
   /** How many dossiers (default 240). */
   dossiers?: number;
-  /** PRNG seed (default 2022): same seed and clock, same sample. */
+  /** PRNG seed (default 2022): same seed and day, same sample. */
   seed?: number;
-  /** The instant the sample ends at (ms). */
+  /**
+   * The wall clock (ms). The sample ends at the start of its local day (Asia/Ho_Chi_Minh), so
+   * every instant of one day gives the same events, ids included: a second `npm start` the same
+   * day sends events the projector and the event store already hold, and they count once.
+   */
   now: number;
 }
 
@@ -19,12 +23,22 @@ export interface SampleOptions {
 export const SAMPLE_UNITS = ['dn.snnmt', 'dn.stc', 'dn.sxd', 'dn.dongxoai', 'dn.tranbien'] as const;
 
 const HOUR = 3_600_000;
-const iso = (ms: number): string => new Date(ms + 7 * HOUR).toISOString().replace(/\.\d{3}Z$/, '+07:00');
+const DAY = 24 * HOUR;
+/** Vietnam's offset from UTC (no daylight saving time). */
+const OFFSET = 7 * HOUR;
+const iso = (ms: number): string => new Date(ms + OFFSET).toISOString().replace(/\.\d{3}Z$/, '+07:00');
+
+/** The start (00:00, UTC+7) of the local day holding `ms`. */
+export function localDayStart(ms: number): number {
+  return Math.floor((ms + OFFSET) / DAY) * DAY - OFFSET;
+}
 
 /** Received, digitized, supplements, resolutions on time and overdue, withdrawals, payments and six reports. */
 export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions): ScenarioEvent[] {
   const rng = createRng(seed);
-  const run = now.toString(36);
+  const end = localDayStart(now);
+  // The day's tag in every id: one day's sample is one set of events, another day's another.
+  const run = iso(end).slice(0, 10).replaceAll('-', '');
   const events: ScenarioEvent[] = [];
   const push = (type: string, subject: string, unit: string, time: number, data: Record<string, unknown>): void => {
     events.push({
@@ -41,7 +55,7 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions
   for (let i = 0; i < dossiers; i++) {
     const unit = SAMPLE_UNITS[i % SAMPLE_UNITS.length] as string;
     const id = `SAMPLE-${run}-${i}`;
-    const received = now - rng.int(0, 10 * 24 - 1) * HOUR - HOUR;
+    const received = end - rng.int(0, 10 * 24 - 1) * HOUR - HOUR;
     const due = received + rng.int(2, 6) * 24 * HOUR;
     push('vn.dvc.dossier.received', id, unit, received, {
       dossierId: id,
@@ -59,7 +73,7 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions
     } else if (roll < 0.8) {
       // Mostly on time; about one in thirty a little late.
       const resolved = rng.chance(0.033) ? due + 3 * HOUR : received + Math.floor(rng.next() * (due - received) * 0.9);
-      if (resolved < now)
+      if (resolved < end)
         push('vn.dvc.dossier.resolved', id, unit, resolved, {
           dossierId: id,
           resolvedAt: iso(resolved),
@@ -81,7 +95,7 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions
     }
   }
   for (let r = 0; r < 6; r++) {
-    const at = now - r * 24 * HOUR - HOUR;
+    const at = end - r * 24 * HOUR - HOUR;
     push('vn.dvc.report.submitted', `REPORT-${run}-${r}`, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, {
       reportId: `REPORT-${run}-${r}`,
       channel: r % 3 === 0 ? 'offline' : 'online',
