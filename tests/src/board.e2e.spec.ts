@@ -45,6 +45,8 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
   let prom: PrivatePrometheus | undefined;
   let browser: Browser | undefined;
   let page: Page;
+  /** What went wrong in the browser while the page loaded and showed its first view: failed requests, console and script errors. */
+  const pageProblems: string[] = [];
   const keys: Record<'all' | 'unit' | 'replay', string> = { all: '', unit: '', replay: '' };
   /** The unit with the most open overdue dossiers at the meeting, and the unit the scoped key reads. */
   let worstUnit = '';
@@ -176,6 +178,14 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     const login = async () => {
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+      page.on('response', (response) => {
+        if (response.status() >= 400) pageProblems.push(`${response.status()} ${response.url()}`);
+      });
+      page.on('requestfailed', (request) => pageProblems.push(`failed ${request.url()}: ${request.failure()?.errorText ?? ''}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') pageProblems.push(`console: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => pageProblems.push(`script error: ${error.message}`));
       await page.goto(board!.url);
       await page.fill('#key-input', keys.all);
       await page.click('#login-form button[type=submit]');
@@ -205,6 +215,10 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect(await page.title()).toBe('Bảng điều hành dịch vụ công');
     expect(await page.evaluate('[sessionStorage.length, localStorage.length, document.cookie]')).toEqual([1, 0, '']);
     expect(await page.locator('#clock').innerText()).toContain('22/06/2022 17:00');
+  });
+
+  it('loaded and showed its first view without a failed request, a console error or a script error', () => {
+    expect(pageProblems).toEqual([]);
   });
 
   it(`overview of ${W}: the article's figures, on the page as in the API`, async () => {

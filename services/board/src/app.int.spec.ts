@@ -225,7 +225,10 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     const html = await (await get('/')).text();
     expect(html).toMatch(/^<!doctype html>\n<html lang="vi">/);
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
-    for (const path of ['/assets/app.js', '/assets/board.css', '/assets/uplot.js', '/assets/uplot.css']) {
+    // Every file the page links is served (the icon too: without its link, browsers ask for /favicon.ico and log a 404).
+    const linked = [...html.matchAll(/(?:src|href)="(\/[^"#]*)"/g)].map((m) => m[1]!);
+    expect(linked.sort()).toEqual(['/assets/app.js', '/assets/board.css', '/assets/favicon.svg', '/assets/uplot.css', '/assets/uplot.js']);
+    for (const path of linked) {
       const res = await get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
       expect(await res.text()).not.toMatch(/import\s[^;]*from\s*['"]https?:/);

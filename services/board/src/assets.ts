@@ -27,6 +27,8 @@ export function loadAssets(): Map<string, StaticAsset> {
     ['/index.html', html],
     ['/assets/app.js', own('app.js', 'text/javascript; charset=utf-8')],
     ['/assets/board.css', own('board.css', 'text/css; charset=utf-8')],
+    // Linked from the page, so browsers do not ask for /favicon.ico (a 404 in every console).
+    ['/assets/favicon.svg', own('favicon.svg', 'image/svg+xml')],
     ['/assets/uplot.js', { contentType: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')) }],
     ['/assets/uplot.css', { contentType: 'text/css; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')) }],
   ]);
