@@ -46,6 +46,32 @@ function alertRules(): AlertRule[] {
   return rules;
 }
 
+/** Every Vietnamese annotation (`*_vi:`, on one line or folded over several) of the rule files: its alert and its text. */
+function vietnameseAnnotations(): { alert: string; key: string; text: string }[] {
+  const found: { alert: string; key: string; text: string }[] = [];
+  for (const file of readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml'))) {
+    let alert = '';
+    let open: { indent: number; entry: { alert: string; key: string; text: string } } | undefined;
+    for (const line of readFileSync(new URL(file, RULES_DIR), 'utf8').split('\n')) {
+      const indent = line.length - line.trimStart().length;
+      if (open !== undefined && line.trim() !== '' && indent > open.indent) {
+        open.entry.text += ` ${line.trim()}`;
+        continue;
+      }
+      open = undefined;
+      const rule = /^\s*- alert:\s*(\S+)/.exec(line);
+      if (rule !== null) alert = rule[1] ?? '';
+      const annotation = /^(\s+)(\w+_vi):\s*(.*?)\s*$/.exec(line);
+      if (annotation !== null) {
+        const entry = { alert, key: annotation[2] ?? '', text: /^[>|]/.test(annotation[3] ?? '') ? '' : scalar(annotation[3] ?? '') };
+        found.push(entry);
+        open = { indent: annotation[1]?.length ?? 0, entry };
+      }
+    }
+  }
+  return found;
+}
+
 const VIETNAMESE = /[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]/i;
 
 const units = createUnitDirectory([{ id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' }]);
@@ -116,5 +142,28 @@ describe('Vietnamese alert titles', () => {
     expect(mixed.subject).toBe('[DVC] CẢNH BÁO: Hệ thống theo dõi: nhiều cảnh báo');
     expect(mixed.text).toContain('\nCẢNH BÁO: Dịch vụ xuất số liệu (exporter) không hoạt động\n');
     expect(mixed.text).toContain('\nCẢNH BÁO: Dịch vụ tiếp nhận sự kiện (ingest) không hoạt động\n');
+  });
+});
+
+describe('numbers in the Vietnamese annotations', () => {
+  const annotations = vietnameseAnnotations();
+  const COMMA = '| reReplaceAll `[.]` `,`';
+
+  it('reads every Vietnamese annotation, folded ones whole', () => {
+    const burn = annotations.find((a) => a.alert === 'OverdueBudgetFastBurn' && a.key === 'summary_vi');
+    expect(burn?.text).toContain('(ngưỡng 6,72%, gấp 6,72 lần mục tiêu 1%)');
+    expect(annotations.length).toBeGreaterThan(40);
+  });
+
+  it('write decimals with a comma, as the board does (4,76%): a Vietnamese reader takes 4.762 for four thousand', () => {
+    const outsideTemplates = (text: string) => text.replace(/\{\{.*?\}\}/g, '');
+    // Fixed text: no decimal point. Printed values: every humanize and humanizePercentage turns its point into a comma.
+    const dotted = annotations.filter((a) => /\d\.\d/.test(outsideTemplates(a.text))).map((a) => `${a.alert} ${a.key}`);
+    const printed = annotations.flatMap((a) =>
+      [...a.text.matchAll(/\|\s*(humanizePercentage|humanize)\b([^}]*)\}\}/g)]
+        .filter((m) => !(m[2] ?? '').trim().startsWith(COMMA))
+        .map(() => `${a.alert} ${a.key}`),
+    );
+    expect({ dotted, printed }).toEqual({ dotted: [], printed: [] });
   });
 });
