@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
-import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, type OverdueList } from '@dvc/notifier';
+import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, worklistOf, type DossierList } from '@dvc/notifier';
 import { createLiveView } from '@dvc/read-model';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { createTestTopics, testKafka } from '@dvc/kafka/testing';
@@ -80,9 +80,9 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
   /**
    * The notices of the active alerts as the notifier writes them: grouped as Alertmanager groups
    * them (infra/alertmanager/alertmanager.yml), each group's webhook payload parsed and rendered
-   * by the notifier's own code with the given overdue lists, the clock at the case's instant.
+   * by the notifier's own code with the given worklists, the clock at the case's instant.
    */
-  const renderActiveNotices = (active: readonly ActiveAlert[], overdue: ReadonlyMap<string, OverdueList>) => {
+  const renderActiveNotices = (active: readonly ActiveAlert[], overdue: ReadonlyMap<string, DossierList>, dueSoon?: ReadonlyMap<string, DossierList>) => {
     const by = ['alertname', 'unit', 'level', 'window'];
     const groups = new Map<string, ActiveAlert[]>();
     for (const a of active) {
@@ -108,6 +108,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
         payload: parsed.payload,
         units,
         overdue,
+        ...(dueSoon === undefined ? {} : { dueSoon }),
         dashboardUrl: 'http://grafana.example/d/dvc-unit-drilldown',
         now: Date.parse(CLOCK),
         asOf: Date.parse(CLOCK),
@@ -437,17 +438,17 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       const rules = (await prom!.query('{__name__=~"dvc:.+", __name__!~"dvc:.+:(increase|last).+"}')).map((r) => `${line(r.metric)} ${r.value}`).sort();
       const active = (await prom!.alerts()).filter((a) => !/Burn/.test(a.labels.alertname ?? ''));
       const live = createLiveView({ redis, base: id, clock: { mode: 'as-of', asOfMs: Date.parse(CLOCK) }, wall: Date.now });
-      const reading = await liveOverdueReader(redis, live, 10_000).read([
-        ...new Set(active.flatMap((a) => (a.labels.unit === undefined ? [] : [a.labels.unit]))),
-      ]);
+      // The worklists the notifier reads for these alerts (worklistOf).
+      const listed = (kind: 'overdue' | 'due-soon') => [...new Set(active.filter((a) => worklistOf(a.labels) === kind).map((a) => a.labels.unit!))];
+      const reading = await liveOverdueReader(redis, live, 10_000).read(listed('overdue'), listed('due-soon'));
       // The annotation lines carry the value Prometheus saw at its own last evaluation of each alert,
       // which trails the rules by an evaluation or more; the figures themselves are compared above.
-      const notices = renderActiveNotices(active, reading.lists)
+      const notices = renderActiveNotices(active, reading.lists, reading.dueSoon)
         .map(
           ({ notice }) =>
             `${notice.subject}\n${notice.text
               .split('\n')
-              .filter((line) => !/^(Giá trị so với mục tiêu|Chi tiết): /.test(line))
+              .filter((line) => !/^(Giá trị so với mục tiêu|Tóm tắt|Chi tiết): /.test(line))
               .join('\n')}`,
         )
         .sort();

@@ -73,8 +73,8 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
     const annotations = {
       title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-      summary_vi: `${unit}: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
-      description_vi: `Trong cửa sổ 14d, ${unit} (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).`,
+      summary_vi: `${unit}: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
+      description_vi: `Trong cửa sổ 14d, ${unit} (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).`,
     };
     return {
       version: '4',
@@ -272,7 +272,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const mail = mails[0]!;
     expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
     expect(mail.body).toContain('Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)');
-    expect(mail.body).toContain('Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)');
+    expect(mail.body).toContain('Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)');
     expect(mail.body).toContain('5 hồ sơ quá hạn lâu nhất của đơn vị');
     // The five oldest overdue, oldest first; the sixth and the one not yet due are left out.
     const listed = [...mail.body.matchAll(/^ {2}\d\. (HS-\S+):/gm)].map((m) => m[1]);
@@ -287,6 +287,36 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     expect(after[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
     expect(after[1]!.body).toContain('Tình trạng: đã trở lại bình thường lúc');
     expect(after[1]!.body).not.toContain('hồ sơ quá hạn lâu nhất');
+  });
+
+  it('names the dossiers in the notices about dossiers: the soonest due for DossiersDueSoon, the oldest overdue for OpenDossiersOverdue', async () => {
+    const notify = async (alertname: string, title: string, severity: string) => {
+      const groupKey = `{}:{unit="bp.dongxoai",test="${id}-${alertname}"}`;
+      const base = payload('firing', groupKey);
+      const labels = { alertname, unit: 'bp.dongxoai', level: 'district', severity };
+      const annotations = { title_vi: title, summary_vi: `bp.dongxoai: ${alertname}` };
+      const body = {
+        ...base,
+        groupLabels: { alertname, unit: 'bp.dongxoai' },
+        commonLabels: labels,
+        commonAnnotations: annotations,
+        alerts: base.alerts.map((a) => ({ ...a, labels, annotations })),
+      };
+      expect((await post(body)).status).toBe(202);
+      await waitDelivered(groupKey, 'firing');
+      const mail = sink.to(head).find((m) => m.subject.endsWith(`: ${title}`));
+      if (mail === undefined) throw new Error(`no mail titled ${title}`);
+      return { body: mail.body, listed: [...mail.body.matchAll(/^ {2}\d\. (HS-\S+):/gm)].map((m) => m[1]) };
+    };
+    // The one dossier of the unit due within 24 hours (HS-…-future), not the overdue ones.
+    const dueSoon = await notify('DossiersDueSoon', 'Có hồ sơ sắp đến hạn trong 24 giờ tới', 'info');
+    expect(dueSoon.listed).toEqual([`HS-${id}-future`]);
+    expect(dueSoon.body).toContain('Cảnh báo dưới đây đang diễn ra.');
+    expect(dueSoon.body).toContain('1 hồ sơ sắp đến hạn sớm nhất của đơn vị');
+    expect(dueSoon.body).toMatch(new RegExp(`HS-${id}-future: hạn [0-9:]+ ngày [0-9/]+, còn 2[34] giờ\n`));
+    expect(dueSoon.body).not.toContain('vi phạm');
+    const open = await notify('OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', 'warning');
+    expect(open.listed).toEqual([6, 5, 4, 3, 2].map((i) => `HS-${id}-${i}`));
   });
 
   it('keeps a notice pending while the mail server is down and delivers it once when it is back', async () => {

@@ -10,7 +10,7 @@ import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
 import type { EnqueueOutcome, Outbox } from './outbox.js';
 import { resolveRecipients, type RecipientBook } from './recipients.js';
-import { renderNotice } from './render.js';
+import { renderNotice, worklistOf } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
@@ -100,8 +100,11 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
     const now = deps.now();
     const { units, recipients } = deps.reference();
-    const firingUnits = [...new Set(payload.alerts.filter((a) => a.status === 'firing' && a.labels.unit !== undefined).map((a) => a.labels.unit as string))];
-    const reading = await deps.overdue.read(firingUnits);
+    // The worklists the notice names (worklistOf): read only for the firing alerts that name one.
+    const listed = (kind: 'overdue' | 'due-soon') => [
+      ...new Set(payload.alerts.filter((a) => a.status === 'firing' && worklistOf(a.labels) === kind).map((a) => a.labels.unit as string)),
+    ];
+    const reading = await deps.overdue.read(listed('overdue'), listed('due-soon'));
     if (reading.namespace !== undefined) {
       served.reset();
       served.set({ namespace: reading.namespace }, 1);
@@ -110,6 +113,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       payload,
       units,
       overdue: reading.lists,
+      ...(reading.dueSoon === undefined ? {} : { dueSoon: reading.dueSoon }),
       dashboardUrl: deps.dashboardUrl,
       now,
       ...(reading.asOf === undefined ? {} : { asOf: reading.asOf }),

@@ -153,6 +153,70 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
   });
 });
 
+describe('notifier app: the worklists a notification names', () => {
+  const wall = Date.parse('2026-11-30T08:15:00Z');
+  let dir: string;
+  let outbox: Outbox;
+  let app: NotifierApp;
+  const asked: { overdue: string[]; dueSoon: string[] }[] = [];
+  const sent: Delivery[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-lists-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => wall, { baseMs: 1000, maxMs: 8000 });
+    const overdue: OverdueReader = {
+      clock: { mode: 'wall' },
+      read: async (unitIds, dueSoonUnitIds = []) => {
+        asked.push({ overdue: [...unitIds], dueSoon: [...dueSoonUnitIds] });
+        const list = (code: string, due: string) => ({ ok: true as const, dossiers: [{ code, dueMs: Date.parse(due) }] });
+        return {
+          namespace: 'dvc',
+          asOf: undefined,
+          lists: new Map(unitIds.map((u) => [u, list(`OVERDUE-${u}`, '2026-11-29T08:00:00Z')])),
+          dueSoon: new Map(dueSoonUnitIds.map((u) => [u, list(`DUE-${u}`, '2026-11-30T20:15:00Z')])),
+        };
+      },
+    };
+    app = testApp({ outbox, overdue, senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) }, now: () => wall });
+  });
+  afterEach(() => closeTestApp(app, outbox, dir));
+
+  it('reads the overdue list for the overdue alerts, the due-soon list for the due-soon alert, nothing for the others, and names them', async () => {
+    const alert = (alertname: string, extra: Record<string, string> = {}) => ({
+      status: 'firing',
+      labels: { alertname, unit: 'bp.dongxoai', level: 'district', severity: 'warning', ...extra },
+      annotations: { title_vi: `tiêu đề ${alertname}` },
+      startsAt: '2026-11-30T07:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      fingerprint: `fp-${alertname}`,
+    });
+    const group = (alerts: ReturnType<typeof alert>[]) => {
+      const parsed = parseAlertmanagerPayload({
+        groupKey: `g-${alerts[0]!.labels.alertname}`,
+        status: 'firing',
+        commonLabels: { unit: 'bp.dongxoai' },
+        alerts,
+      });
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+      return parsed.payload;
+    };
+    await app.accept(group([alert('OpenDossiersOverdue')]));
+    await app.accept(group([alert('DossiersDueSoon', { severity: 'info' })]));
+    await app.accept(group([alert('OnlineDossierShareBelowTarget', { kpi: 'online_dossier_share', window: '14d' })]));
+    expect(asked).toEqual([
+      { overdue: ['bp.dongxoai'], dueSoon: [] },
+      { overdue: [], dueSoon: ['bp.dongxoai'] },
+      { overdue: [], dueSoon: [] },
+    ]);
+    await app.dispatchDue();
+    const texts = sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn').map((d) => d.text);
+    expect(texts).toHaveLength(3);
+    expect(texts[0]).toContain('\n  1. OVERDUE-bp.dongxoai: hạn 15:00 ngày 29/11/2026, đã quá 1 ngày\n');
+    expect(texts[1]).toContain('\n  1. DUE-bp.dongxoai: hạn 03:15 ngày 01/12/2026, còn 12 giờ\n');
+    expect(texts[2]).not.toContain('bp.dongxoai: hạn');
+  });
+});
+
 describe('notifier app with a pinned clock', () => {
   const asOf = Date.parse('2022-06-22T17:00:00+07:00');
   const wall = Date.parse('2026-12-03T09:00:00Z');

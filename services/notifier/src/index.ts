@@ -2,14 +2,15 @@ export { createApp, type NotifierApp, type NotifierDeps } from './app.js';
 export { parseAlertmanagerPayload, noticeKey, labelFingerprint, type AmAlert, type AmPayload, type ParseResult } from './alertmanager.js';
 export {
   renderNotice,
+  worklistOf,
   formatVnTime,
   dashboardLink,
   OVERDUE_LIST_SIZE,
   UNTITLED_ALERT,
   type RenderInput,
   type RenderedNotice,
-  type OverdueDossier,
-  type OverdueList,
+  type ListedDossier,
+  type DossierList,
 } from './render.js';
 export {
   Outbox,

@@ -1,6 +1,6 @@
 import type { ClockSetting } from '@dvc/config';
-import { readOverdue, type LiveView, type RedisClient } from '@dvc/read-model';
-import { OVERDUE_LIST_SIZE, type OverdueList } from './render.js';
+import { readDueSoon, readOverdue, type LiveView, type RedisClient } from '@dvc/read-model';
+import { OVERDUE_LIST_SIZE, type DossierList } from './render.js';
 
 /** What one notice is written from, read once per notice. */
 export interface OverdueReading {
@@ -13,41 +13,51 @@ export interface OverdueReading {
    */
   asOf: number | undefined;
   /** Per unit asked for: its oldest overdue open dossiers, or why they could not be read. */
-  lists: Map<string, OverdueList>;
+  lists: Map<string, DossierList>;
+  /** Per unit asked for due soon: its open dossiers due soonest within 24 hours, or why they could not be read. */
+  dueSoon?: Map<string, DossierList>;
 }
 
-/** Resolves what is live and when now is, then reads the oldest overdue dossiers of each unit. */
+/** Resolves what is live and when now is, then reads the worklists the notice names: the oldest overdue dossiers of some units, the soonest due of others. */
 export interface OverdueReader {
   /** The configured clock of the live view (reported by the notifier). */
   readonly clock: ClockSetting;
-  read(unitIds: readonly string[]): Promise<OverdueReading>;
+  read(unitIds: readonly string[], dueSoonUnitIds?: readonly string[]): Promise<OverdueReading>;
 }
 
 /**
  * From the live view (`createLiveView` of @dvc/read-model: the namespace `<base>:active` names,
- * read afresh per notice, and the configured clock), each unit's first page of `readOverdue`:
- * its open dossiers overdue at that now (the domain's `isOverdueAt`), the longest overdue first.
- * Never throws: within `timeoutMs` or not at all, a notice goes out without the list rather than
- * not at all.
+ * read afresh per notice, and the configured clock), each unit's first page of `readOverdue`
+ * (its open dossiers overdue at that now, the domain's `isOverdueAt`, the longest overdue first),
+ * and for the units asked for due soon the first page of `readDueSoon` (due within 24 hours,
+ * the soonest first). Never throws: within `timeoutMs` or not at all, a notice goes out without
+ * the lists rather than not at all.
  */
 export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs: number): OverdueReader {
   const pinned = live.clock.mode === 'as-of' ? live.clock.asOfMs : undefined;
-  const read = async (unitIds: readonly string[]): Promise<OverdueReading> => {
+  const read = async (unitIds: readonly string[], dueSoonUnitIds: readonly string[] = []): Promise<OverdueReading> => {
     let timer: NodeJS.Timeout | undefined;
     try {
       const reading = (async (): Promise<OverdueReading> => {
         const state = await live.resolve();
-        const entries = await Promise.all(
-          unitIds.map(async (unitId): Promise<[string, OverdueList]> => {
-            try {
-              const page = await readOverdue(redis, state, unitId, { limit: OVERDUE_LIST_SIZE });
-              return [unitId, { ok: true, dossiers: page.items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs })) }];
-            } catch (error) {
-              return [unitId, { ok: false, reason: (error as Error).message }];
-            }
-          }),
-        );
-        return { namespace: state.namespace, asOf: state.clockMode === 'wall' ? undefined : state.nowMs, lists: new Map(entries) };
+        const lists = (units: readonly string[], readPage: typeof readOverdue) =>
+          Promise.all(
+            units.map(async (unitId): Promise<[string, DossierList]> => {
+              try {
+                const page = await readPage(redis, state, unitId, { limit: OVERDUE_LIST_SIZE });
+                return [unitId, { ok: true, dossiers: page.items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs })) }];
+              } catch (error) {
+                return [unitId, { ok: false, reason: (error as Error).message }];
+              }
+            }),
+          );
+        const [overdue, dueSoon] = await Promise.all([lists(unitIds, readOverdue), lists(dueSoonUnitIds, readDueSoon)]);
+        return {
+          namespace: state.namespace,
+          asOf: state.clockMode === 'wall' ? undefined : state.nowMs,
+          lists: new Map(overdue),
+          ...(dueSoonUnitIds.length === 0 ? {} : { dueSoon: new Map(dueSoon) }),
+        };
       })();
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
@@ -55,7 +65,8 @@ export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs:
       return await Promise.race([reading, timeout]);
     } catch (error) {
       const reason = (error as Error).message;
-      return { namespace: undefined, asOf: pinned, lists: new Map(unitIds.map((u) => [u, { ok: false, reason }])) };
+      const failed = (units: readonly string[]) => new Map(units.map((u): [string, DossierList] => [u, { ok: false, reason }]));
+      return { namespace: undefined, asOf: pinned, lists: failed(unitIds), ...(dueSoonUnitIds.length === 0 ? {} : { dueSoon: failed(dueSoonUnitIds) }) };
     } finally {
       clearTimeout(timer);
     }

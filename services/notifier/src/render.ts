@@ -1,20 +1,34 @@
 import type { UnitDirectory } from '@dvc/domain';
 import type { AmAlert, AmPayload } from './alertmanager.js';
 
-/** An open dossier past its effective due time, as read from the projection. */
-export interface OverdueDossier {
+/** An open dossier of a worklist (overdue, or due soon) with its effective due time, as read from the projection. */
+export interface ListedDossier {
   code: string;
   dueMs: number;
 }
 
-/** The oldest overdue dossiers of a unit, or why they could not be read. */
-export type OverdueList = { ok: true; dossiers: OverdueDossier[] } | { ok: false; reason: string };
+/** The first dossiers of one of a unit's worklists, or why they could not be read. */
+export type DossierList = { ok: true; dossiers: ListedDossier[] } | { ok: false; reason: string };
+
+/**
+ * The worklist a firing alert about one unit names in its notice, so the head of the unit reads
+ * which dossiers to act on: the oldest overdue ones for the overdue share and for open overdue
+ * dossiers, the soonest due for dossiers due within 24 hours. Undefined: the alert names none.
+ */
+export function worklistOf(labels: Record<string, string>): 'overdue' | 'due-soon' | undefined {
+  if (labels.unit === undefined) return undefined;
+  if (labels.kpi === 'overdue_ratio' || labels.alertname === 'OpenDossiersOverdue') return 'overdue';
+  if (labels.alertname === 'DossiersDueSoon') return 'due-soon';
+  return undefined;
+}
 
 export interface RenderInput {
   payload: AmPayload;
   units: UnitDirectory;
-  /** Per unit id named by a firing alert. */
-  overdue: ReadonlyMap<string, OverdueList>;
+  /** The oldest overdue dossiers, per unit id whose firing alert names them (`worklistOf`). */
+  overdue: ReadonlyMap<string, DossierList>;
+  /** The dossiers due soonest, per unit id whose firing alert names them (`worklistOf`). */
+  dueSoon?: ReadonlyMap<string, DossierList>;
   /** Base URL of the dashboard panel; unit and window are added as var-unit / var-window. */
   dashboardUrl: string;
   /** Wall clock: when the notice is written. */
@@ -114,10 +128,39 @@ export function dashboardLink(base: string, labels: Record<string, string>): str
   return url.toString();
 }
 
+/**
+ * How a notice speaks of an alert: one on a target (a `kpi` label) is a breach ("vi phạm") that
+ * ends when the target is met again; any other (dossiers due soon, a service down, the calendar
+ * ending) is a situation that is going on ("đang diễn ra").
+ */
+function isTargetBreach(labels: Record<string, string>): boolean {
+  return labels.kpi !== undefined;
+}
+
+function renderList(lines: string[], kind: 'overdue' | 'due-soon', list: DossierList | undefined, now: number, until: string): void {
+  const what = kind === 'overdue' ? 'quá hạn' : 'sắp đến hạn';
+  lines.push('');
+  if (list === undefined || !list.ok) {
+    lines.push(`Không đọc được danh sách hồ sơ ${what} của đơn vị${list === undefined ? '' : ` (${list.reason})`}.`);
+  } else if (list.dossiers.length === 0) {
+    lines.push(
+      kind === 'overdue' ? `Đơn vị hiện không có hồ sơ đang mở đã quá hạn (${until}).` : `Đơn vị hiện không có hồ sơ đến hạn trong 24 giờ tới (${until}).`,
+    );
+  } else {
+    lines.push(`${list.dossiers.length} hồ sơ ${kind === 'overdue' ? 'quá hạn lâu nhất' : 'sắp đến hạn sớm nhất'} của đơn vị (${until}):`);
+    list.dossiers.forEach((d, i) => {
+      const when = kind === 'overdue' ? `đã quá ${formatDuration(now - d.dueMs)}` : `còn ${formatDuration(d.dueMs - now)}`;
+      lines.push(`  ${i + 1}. ${d.code}: hạn ${formatVnTime(d.dueMs)}, ${when}`);
+    });
+  }
+}
+
 function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   const { labels, annotations } = alert;
   const lines: string[] = [];
   const firing = alert.status === 'firing';
+  const breach = isTargetBreach(labels);
+  const active = breach ? 'đang vi phạm' : 'đang diễn ra';
   lines.push(`${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${alertTitle(annotations)}`);
   if (labels.unit !== undefined) {
     const info = input.units.lookup(labels.unit);
@@ -134,33 +177,27 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   if (labels.severity !== undefined) lines.push(`Mức độ: ${SEVERITY_NAMES[labels.severity] ?? labels.severity}`);
   const started = Date.parse(alert.startsAt);
   if (input.asOf !== undefined) {
-    lines.push(`Tình trạng: ${firing ? 'đang vi phạm' : 'đã trở lại bình thường'}, tính đến ${formatVnTime(input.asOf)}`);
+    lines.push(`Tình trạng: ${firing ? active : 'đã trở lại bình thường'}, tính đến ${formatVnTime(input.asOf)}`);
   } else if (firing) {
-    lines.push(`Tình trạng: đang vi phạm từ ${formatVnTime(started)}`);
+    lines.push(`Tình trạng: ${active} từ ${formatVnTime(started)}`);
   } else {
     const ended = Date.parse(alert.endsAt);
     const endText = Number.isNaN(ended) ? formatVnTime(input.now) : formatVnTime(ended);
-    lines.push(`Tình trạng: đã trở lại bình thường lúc ${endText} (vi phạm từ ${formatVnTime(started)})`);
+    lines.push(`Tình trạng: đã trở lại bình thường lúc ${endText} (${breach ? 'vi phạm' : 'bắt đầu'} từ ${formatVnTime(started)})`);
   }
   const summary = annotations.summary_vi ?? annotations.summary;
-  if (summary !== undefined) lines.push(`${firing ? 'Giá trị so với mục tiêu' : 'Lần vi phạm này'}: ${summary}`);
+  if (summary !== undefined) {
+    const label = firing ? (breach ? 'Giá trị so với mục tiêu' : 'Tóm tắt') : breach ? 'Lần vi phạm này' : 'Lần cảnh báo này';
+    lines.push(`${label}: ${summary}`);
+  }
   const description = annotations.description_vi ?? annotations.description;
   if (description !== undefined) lines.push(`Chi tiết: ${description}`);
-  if (firing && labels.unit !== undefined && labels.kpi === 'overdue_ratio') {
-    const list = input.overdue.get(labels.unit);
+  const worklist = worklistOf(labels);
+  if (firing && worklist !== undefined && labels.unit !== undefined) {
     const now = input.asOf ?? input.now;
     const until = `${input.asOf === undefined ? 'đến' : 'tính đến'} ${formatVnTime(now)}`;
-    lines.push('');
-    if (list === undefined || !list.ok) {
-      lines.push(`Không đọc được danh sách hồ sơ quá hạn của đơn vị${list === undefined ? '' : ` (${list.reason})`}.`);
-    } else if (list.dossiers.length === 0) {
-      lines.push(`Đơn vị hiện không có hồ sơ đang mở đã quá hạn (${until}).`);
-    } else {
-      lines.push(`${list.dossiers.length} hồ sơ quá hạn lâu nhất của đơn vị (${until}):`);
-      list.dossiers.forEach((d, i) => {
-        lines.push(`  ${i + 1}. ${d.code}: hạn ${formatVnTime(d.dueMs)}, đã quá ${formatDuration(now - d.dueMs)}`);
-      });
-    }
+    const lists = worklist === 'overdue' ? input.overdue : input.dueSoon;
+    renderList(lines, worklist, lists?.get(labels.unit), now, until);
   }
   lines.push('');
   lines.push(`Bảng điều khiển: ${dashboardLink(input.dashboardUrl, labels)}`);
@@ -180,18 +217,17 @@ export function renderNotice(input: RenderInput): RenderedNotice {
   const lines: string[] = [];
   lines.push('Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:');
   lines.push('');
+  const breach = payload.alerts.every((a) => isTargetBreach(a.labels));
   if (firing) {
+    const single = breach ? 'Chỉ tiêu dưới đây đang không đạt mục tiêu.' : 'Cảnh báo dưới đây đang diễn ra.';
     lines.push(
       payload.alerts.length === 1
-        ? 'Chỉ tiêu dưới đây đang không đạt mục tiêu.'
-        : `${firingCount} trong ${payload.alerts.length} cảnh báo của nhóm dưới đây đang vi phạm.`,
+        ? single
+        : `${firingCount} trong ${payload.alerts.length} cảnh báo của nhóm dưới đây ${breach ? 'đang vi phạm' : 'đang diễn ra'}.`,
     );
   } else {
-    lines.push(
-      payload.alerts.length === 1
-        ? 'Cảnh báo dưới đây đã hết: chỉ tiêu đã trở lại đạt mục tiêu.'
-        : `Cả ${payload.alerts.length} cảnh báo của nhóm dưới đây đã hết.`,
-    );
+    const single = breach ? 'Cảnh báo dưới đây đã hết: chỉ tiêu đã trở lại đạt mục tiêu.' : 'Cảnh báo dưới đây đã hết.';
+    lines.push(payload.alerts.length === 1 ? single : `Cả ${payload.alerts.length} cảnh báo của nhóm dưới đây đã hết.`);
   }
   // Firing first, then by unit, so a long group reads from what needs action.
   const alerts = [...payload.alerts].sort(

@@ -1,6 +1,6 @@
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
-import { dashboardLink, formatVnTime, renderNotice, type OverdueList } from './render.js';
+import { dashboardLink, formatVnTime, renderNotice, type DossierList } from './render.js';
 
 const units = createUnitDirectory([
   { id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' },
@@ -10,8 +10,8 @@ const units = createUnitDirectory([
 const labels = { alertname: 'OverdueRatioAboveTarget', unit: 'bp.dongxoai', level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
 const annotations = {
   title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-  summary_vi: 'bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
-  description_vi: 'Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
+  summary_vi: 'bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
+  description_vi: 'Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
 };
 
 function payload(status: 'firing' | 'resolved'): AmPayload {
@@ -43,7 +43,7 @@ const NOW = Date.parse('2026-11-30T08:15:00Z');
 const DASHBOARD = 'http://grafana.example/d/dvc-units?orgId=1';
 
 /** The overdue list of Đồng Xoài alone: each dossier's code and due time. */
-function dongXoaiOverdue(...dossiers: [code: string, due: string][]): Map<string, OverdueList> {
+function dongXoaiOverdue(...dossiers: [code: string, due: string][]): Map<string, DossierList> {
   return new Map([['bp.dongxoai', { ok: true, dossiers: dossiers.map(([code, due]) => ({ code, dueMs: Date.parse(due) })) }]]);
 }
 
@@ -68,8 +68,8 @@ describe('renderNotice', () => {
         'Cửa sổ: 14 ngày gần nhất (14d)',
         'Mức độ: cảnh báo',
         'Tình trạng: đang vi phạm từ 14:05 ngày 30/11/2026',
-        'Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
-        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
+        'Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
+        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
         '',
         '2 hồ sơ quá hạn lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):',
         '  1. H12.34-261101-0001: hạn 08:00 ngày 20/11/2026, đã quá 10 ngày 7 giờ',
@@ -99,8 +99,8 @@ describe('renderNotice', () => {
         'Cửa sổ: 14 ngày gần nhất (14d)',
         'Mức độ: cảnh báo',
         'Tình trạng: đã trở lại bình thường lúc 15:10 ngày 30/11/2026 (vi phạm từ 14:05 ngày 30/11/2026)',
-        'Lần vi phạm này: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4.762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
-        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4.762%; mục tiêu dưới 1%).',
+        'Lần vi phạm này: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
+        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
         '',
         'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
         '',
@@ -158,6 +158,122 @@ describe('renderNotice', () => {
     expect(notice.subject).toContain('đơn vị xx.nowhere (chưa có trong danh mục)');
     expect(notice.text).toContain('Đơn vị: đơn vị xx.nowhere (chưa có trong danh mục) (mã xx.nowhere, cấp chưa xác định)');
     expect(notice.text).toContain('Không đọc được danh sách hồ sơ quá hạn của đơn vị (Redis did not answer within 2000 ms).');
+  });
+});
+
+/** A one-alert notification of `alertname` about Đồng Xoài, as Alertmanager posts it. */
+function unitAlert(status: 'firing' | 'resolved', alertname: string, title: string, summary: string): AmPayload {
+  const alertLabels = { alertname, unit: 'bp.dongxoai', level: 'district', severity: alertname === 'DossiersDueSoon' ? 'info' : 'warning' };
+  const alertAnnotations = { title_vi: title, summary_vi: summary };
+  const parsed = parseAlertmanagerPayload({
+    version: '4',
+    groupKey: `{}:{alertname="${alertname}", unit="bp.dongxoai"}`,
+    status,
+    receiver: 'dvc-notifier',
+    groupLabels: { alertname, unit: 'bp.dongxoai' },
+    commonLabels: alertLabels,
+    commonAnnotations: alertAnnotations,
+    externalURL: 'http://127.0.0.1:9093',
+    alerts: [
+      {
+        status,
+        labels: alertLabels,
+        annotations: alertAnnotations,
+        startsAt: '2026-11-30T07:05:00Z',
+        endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-30T08:10:00Z',
+        fingerprint: '0f1e2d3c4b5a6978',
+      },
+    ],
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  return parsed.payload;
+}
+
+describe('notices about dossiers name them; notices about no target say "going on", not "breach"', () => {
+  const dueSoon = (status: 'firing' | 'resolved') =>
+    unitAlert(status, 'DossiersDueSoon', 'Có hồ sơ sắp đến hạn trong 24 giờ tới', 'bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới');
+
+  it('dossiers due soon: the soonest due, each with the time left, and the situation going on', () => {
+    const list: DossierList = {
+      ok: true,
+      dossiers: [
+        { code: 'H12.34-261129-0003', dueMs: Date.parse('2026-11-30T10:15:00Z') },
+        { code: 'H12.34-261129-0009', dueMs: Date.parse('2026-12-01T02:00:00Z') },
+      ],
+    };
+    const notice = renderNotice({
+      payload: dueSoon('firing'),
+      units,
+      overdue: new Map(),
+      dueSoon: new Map([['bp.dongxoai', list]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    });
+    expect(notice.text).toContain(
+      [
+        'Cảnh báo dưới đây đang diễn ra.',
+        '',
+        'CẢNH BÁO: Có hồ sơ sắp đến hạn trong 24 giờ tới',
+        'Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)',
+        'Mức độ: thông tin',
+        'Tình trạng: đang diễn ra từ 14:05 ngày 30/11/2026',
+        'Tóm tắt: bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới',
+        '',
+        '2 hồ sơ sắp đến hạn sớm nhất của đơn vị (đến 15:15 ngày 30/11/2026):',
+        '  1. H12.34-261129-0003: hạn 17:15 ngày 30/11/2026, còn 2 giờ',
+        '  2. H12.34-261129-0009: hạn 09:00 ngày 01/12/2026, còn 17 giờ',
+        '',
+      ].join('\n'),
+    );
+    expect(notice.text).not.toContain('vi phạm');
+    expect(notice.text).not.toContain('mục tiêu');
+  });
+
+  it('dossiers due soon whose list could not be read, or is empty by now, say so', () => {
+    const unread = renderNotice({ payload: dueSoon('firing'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    expect(unread).toContain('\nKhông đọc được danh sách hồ sơ sắp đến hạn của đơn vị.\n');
+    const empty = renderNotice({
+      payload: dueSoon('firing'),
+      units,
+      overdue: new Map(),
+      dueSoon: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    }).text;
+    expect(empty).toContain('\nĐơn vị hiện không có hồ sơ đến hạn trong 24 giờ tới (đến 15:15 ngày 30/11/2026).\n');
+  });
+
+  it('open dossiers overdue: the oldest overdue ones, as for the overdue share', () => {
+    const notice = renderNotice({
+      payload: unitAlert('firing', 'OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', 'bp.dongxoai: 1 hồ sơ đang giải quyết đã quá hạn'),
+      units,
+      overdue: dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z']),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    });
+    expect(notice.text).toContain(
+      '\n1 hồ sơ quá hạn lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. H12.34-261101-0001: hạn 08:00 ngày 20/11/2026, đã quá 10 ngày 7 giờ\n',
+    );
+  });
+
+  it('a situation that ended: "it began", not "breach since"; no list', () => {
+    const notice = renderNotice({ payload: dueSoon('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    expect(notice).toContain('\nCảnh báo dưới đây đã hết.\n');
+    expect(notice).toContain('\nTình trạng: đã trở lại bình thường lúc 15:10 ngày 30/11/2026 (bắt đầu từ 14:05 ngày 30/11/2026)\n');
+    expect(notice).toContain('\nLần cảnh báo này: bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới\n');
+    expect(notice).not.toContain('hồ sơ sắp đến hạn sớm nhất');
+  });
+
+  it('an alert on another target names no dossier', () => {
+    const notice = renderNotice({
+      payload: unitAlert('firing', 'OnlineDossierShareBelowTarget', 'Tỷ lệ hồ sơ trực tuyến chưa đạt mục tiêu', 'bp.dongxoai: 12%'),
+      units,
+      overdue: dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z']),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    }).text;
+    expect(notice).not.toContain('H12.34-261101-0001');
+    expect(notice).not.toContain('danh sách');
   });
 });
 
