@@ -11,7 +11,7 @@ import { DEMO_CASE } from './demo-state.js';
 import { CLOCK, FIGURES, PERIOD, PLAN, generateBinhPhuoc2022 } from './generate.js';
 import { PRODUCER_KEY_VARIABLE, postEvents } from './ingest.js';
 import { progressBar } from './progress.js';
-import { localDayStart, sampleEvents } from './sample.js';
+import { sampleDay, sampleEvents } from './sample.js';
 import { DvcError, type UnitRecord } from '@dvc/domain';
 
 const HELP = `usage: dvc-scenario <command> [options]
@@ -230,8 +230,9 @@ async function sample(args: string[]): Promise<number> {
     return 1;
   }
   bar.finish();
-  const day = new Date(localDayStart(now) + 7 * 3_600_000).toISOString().slice(0, 10);
-  console.log(`sample: ${events.length} events accepted (${dossiers} dossiers), the sample of ${day}: the same events at every start that day, counted once`);
+  console.log(
+    `sample: ${events.length} events accepted (${dossiers} dossiers), the sample of ${sampleDay(now)}: the same events at every start that day, counted once`,
+  );
   return 0;
 }
 

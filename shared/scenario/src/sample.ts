@@ -33,12 +33,17 @@ export function localDayStart(ms: number): number {
   return Math.floor((ms + OFFSET) / DAY) * DAY - OFFSET;
 }
 
+/** The local day (YYYY-MM-DD, UTC+7) whose sample `now` gives. */
+export function sampleDay(now: number): string {
+  return iso(localDayStart(now)).slice(0, 10);
+}
+
 /** Received, digitized, supplements, resolutions on time and overdue, withdrawals, payments and six reports. */
 export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions): ScenarioEvent[] {
   const rng = createRng(seed);
   const end = localDayStart(now);
   // The day's tag in every id: one day's sample is one set of events, another day's another.
-  const run = iso(end).slice(0, 10).replaceAll('-', '');
+  const run = sampleDay(now).replaceAll('-', '');
   const events: ScenarioEvent[] = [];
   const push = (type: string, subject: string, unit: string, time: number, data: Record<string, unknown>): void => {
     events.push({

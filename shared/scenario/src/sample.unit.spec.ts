@@ -1,5 +1,5 @@
 import { validateEvent } from '@dvc/domain';
-import { SAMPLE_UNITS, localDayStart, sampleEvents } from './sample.js';
+import { SAMPLE_UNITS, localDayStart, sampleDay, sampleEvents } from './sample.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -34,5 +34,6 @@ describe('the start-up sample', () => {
     // 17:00 UTC on 4 December is 00:00 on 5 December in Vietnam.
     expect(localDayStart(at('2026-12-04T17:00:00Z'))).toBe(at('2026-12-05T00:00:00+07:00'));
     expect(localDayStart(at('2026-12-04T16:59:59.999Z'))).toBe(at('2026-12-04T00:00:00+07:00'));
+    expect(sampleDay(at('2026-12-04T17:00:00Z'))).toBe('2026-12-05');
   });
 });
