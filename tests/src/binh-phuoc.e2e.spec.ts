@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
-import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, worklistOf, type DossierList } from '@dvc/notifier';
+import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, worklistOf, type OverdueReading, type Worklist } from '@dvc/notifier';
 import { createLiveView } from '@dvc/read-model';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { createTestTopics, testKafka } from '@dvc/kafka/testing';
@@ -82,7 +82,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
    * them (infra/alertmanager/alertmanager.yml), each group's webhook payload parsed and rendered
    * by the notifier's own code with the given worklists, the clock at the case's instant.
    */
-  const renderActiveNotices = (active: readonly ActiveAlert[], overdue: ReadonlyMap<string, DossierList>, dueSoon?: ReadonlyMap<string, DossierList>) => {
+  const renderActiveNotices = (active: readonly ActiveAlert[], reading?: Pick<OverdueReading, 'lists' | 'dueSoon' | 'receiptOverdue'>) => {
     const by = ['alertname', 'unit', 'level', 'window'];
     const groups = new Map<string, ActiveAlert[]>();
     for (const a of active) {
@@ -107,8 +107,9 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       const notice = renderNotice({
         payload: parsed.payload,
         units,
-        overdue,
-        ...(dueSoon === undefined ? {} : { dueSoon }),
+        overdue: reading?.lists ?? new Map(),
+        ...(reading?.dueSoon === undefined ? {} : { dueSoon: reading.dueSoon }),
+        ...(reading?.receiptOverdue === undefined ? {} : { receiptOverdue: reading.receiptOverdue }),
         dashboardUrl: 'http://grafana.example/d/dvc-unit-drilldown',
         now: Date.parse(CLOCK),
         asOf: Date.parse(CLOCK),
@@ -374,7 +375,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
     );
     const wrong: string[] = [];
     const names = new Map<string, number>();
-    for (const { groupKey, name, title, notice } of renderActiveNotices(active, new Map())) {
+    for (const { groupKey, name, title, notice } of renderActiveNotices(active)) {
       names.set(name, (names.get(name) ?? 0) + 1);
       const heading = notice.text.split('\n').find((line) => line.startsWith('CẢNH BÁO: '));
       if (title === UNTITLED_ALERT || notice.subject.includes(name) || !notice.subject.includes(`: ${title}`) || heading !== `CẢNH BÁO: ${title}`) {
@@ -439,11 +440,14 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       const active = (await prom!.alerts()).filter((a) => !/Burn/.test(a.labels.alertname ?? ''));
       const live = createLiveView({ redis, base: id, clock: { mode: 'as-of', asOfMs: Date.parse(CLOCK) }, wall: Date.now });
       // The worklists the notifier reads for these alerts (worklistOf).
-      const listed = (kind: 'overdue' | 'due-soon') => [...new Set(active.filter((a) => worklistOf(a.labels) === kind).map((a) => a.labels.unit!))];
-      const reading = await liveOverdueReader(redis, live, 10_000).read(listed('overdue'), listed('due-soon'));
+      const listed = (kind: Worklist) => [...new Set(active.filter((a) => worklistOf(a.labels) === kind).map((a) => a.labels.unit!))];
+      const reading = await liveOverdueReader(redis, live, 10_000).read(listed('overdue'), {
+        dueSoon: listed('due-soon'),
+        receiptOverdue: listed('receipt-overdue'),
+      });
       // The annotation lines carry the value Prometheus saw at its own last evaluation of each alert,
       // which trails the rules by an evaluation or more; the figures themselves are compared above.
-      const notices = renderActiveNotices(active, reading.lists, reading.dueSoon)
+      const notices = renderActiveNotices(active, reading)
         .map(
           ({ notice }) =>
             `${notice.subject}\n${notice.text

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { loadReferenceData, projectionRules } from '@dvc/config';
 import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
-import { ev, postBatch, uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import {
   alertmanagerReceiver,
@@ -163,7 +163,23 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     };
     const rules = projectionRules(loadReferenceData(), { RESULT_RETURN_WORKING_DAYS: 2, RECEIPT_WORKING_DAYS: 1, RETENTION_DAYS: 0 });
     const dossiers = [1, 2, 3, 4, 5, 6].map((i) => received(i, NOW - i * 24 * HOUR));
-    await applyEvents(new ProjectionStore(redis, id), [...dossiers, received('future', NOW + 24 * HOUR)], rules.ctxAt(NOW), () => NOW, rules.expireAt);
+    // And one online submission of ten days ago never received: past its receipt deadline (1 working day).
+    const submitted = validateEvent(
+      testEvent(
+        'vn.dvc.dossier.submitted',
+        `HS-${id}-online`,
+        { unit: 'bp.dongxoai', time: new Date(NOW - 10 * 24 * HOUR).toISOString() },
+        { dossierId: `HS-${id}-online`, procedureId: 'P-TEST', submittedAt: new Date(NOW - 10 * 24 * HOUR).toISOString() },
+      ),
+    );
+    if (!submitted.ok) throw new Error(JSON.stringify(submitted.problems));
+    await applyEvents(
+      new ProjectionStore(redis, id),
+      [...dossiers, received('future', NOW + 24 * HOUR), submitted.event],
+      rules.ctxAt(NOW),
+      () => NOW,
+      rules.expireAt,
+    );
     // On the port the running Alertmanager posts to, with the token it sends, so the Alertmanager path reaches it too.
     const receiver = await alertmanagerReceiver(ALERTMANAGER_URL);
     auth = notifierAuth(dir, id, receiver.tokenFile);
@@ -289,7 +305,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     expect(after[1]!.body).not.toContain('hồ sơ quá hạn lâu nhất');
   });
 
-  it('names the dossiers in the notices about dossiers: the soonest due for DossiersDueSoon, the oldest overdue for OpenDossiersOverdue', async () => {
+  it('names the dossiers in the notices about dossiers: the soonest due, the oldest overdue, the online submissions received late', async () => {
     const notify = async (alertname: string, title: string, severity: string) => {
       const groupKey = `{}:{unit="bp.dongxoai",test="${id}-${alertname}"}`;
       const base = payload('firing', groupKey);
@@ -317,6 +333,10 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     expect(dueSoon.body).not.toContain('vi phạm');
     const open = await notify('OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', 'warning');
     expect(open.listed).toEqual([6, 5, 4, 3, 2].map((i) => `HS-${id}-${i}`));
+    const late = await notify('OnlineSubmissionsReceiptOverdue', 'Hồ sơ nộp trực tuyến chậm tiếp nhận', 'warning');
+    expect(late.listed).toEqual([`HS-${id}-online`]);
+    expect(late.body).toContain('1 hồ sơ nộp trực tuyến chậm tiếp nhận lâu nhất của đơn vị');
+    expect(late.body).toMatch(new RegExp(`HS-${id}-online: hạn tiếp nhận [0-9:]+ ngày [0-9/]+, đã quá \\d+ ngày`));
   });
 
   it('keeps a notice pending while the mail server is down and delivers it once when it is back', async () => {

@@ -158,7 +158,7 @@ describe('notifier app: the worklists a notification names', () => {
   let dir: string;
   let outbox: Outbox;
   let app: NotifierApp;
-  const asked: { overdue: string[]; dueSoon: string[] }[] = [];
+  const asked: { overdue: string[]; dueSoon: string[]; receiptOverdue: string[] }[] = [];
   const sent: Delivery[] = [];
 
   beforeEach(() => {
@@ -166,14 +166,15 @@ describe('notifier app: the worklists a notification names', () => {
     outbox = new Outbox(join(dir, 'outbox.db'), () => wall, { baseMs: 1000, maxMs: 8000 });
     const overdue: OverdueReader = {
       clock: { mode: 'wall' },
-      read: async (unitIds, dueSoonUnitIds = []) => {
-        asked.push({ overdue: [...unitIds], dueSoon: [...dueSoonUnitIds] });
+      read: async (unitIds, { dueSoon = [], receiptOverdue = [] } = {}) => {
+        asked.push({ overdue: [...unitIds], dueSoon: [...dueSoon], receiptOverdue: [...receiptOverdue] });
         const list = (code: string, due: string) => ({ ok: true as const, dossiers: [{ code, dueMs: Date.parse(due) }] });
         return {
           namespace: 'dvc',
           asOf: undefined,
           lists: new Map(unitIds.map((u) => [u, list(`OVERDUE-${u}`, '2026-11-29T08:00:00Z')])),
-          dueSoon: new Map(dueSoonUnitIds.map((u) => [u, list(`DUE-${u}`, '2026-11-30T20:15:00Z')])),
+          dueSoon: new Map(dueSoon.map((u) => [u, list(`DUE-${u}`, '2026-11-30T20:15:00Z')])),
+          receiptOverdue: new Map(receiptOverdue.map((u) => [u, list(`ONLINE-${u}`, '2026-11-30T05:15:00Z')])),
         };
       },
     };
@@ -181,7 +182,7 @@ describe('notifier app: the worklists a notification names', () => {
   });
   afterEach(() => closeTestApp(app, outbox, dir));
 
-  it('reads the overdue list for the overdue alerts, the due-soon list for the due-soon alert, nothing for the others, and names them', async () => {
+  it('reads the overdue list for the overdue alerts, the due-soon and late-receipt lists for theirs, nothing for the others, and names them', async () => {
     const alert = (alertname: string, extra: Record<string, string> = {}) => ({
       status: 'firing',
       labels: { alertname, unit: 'bp.dongxoai', level: 'district', severity: 'warning', ...extra },
@@ -202,18 +203,23 @@ describe('notifier app: the worklists a notification names', () => {
     };
     await app.accept(group([alert('OpenDossiersOverdue')]));
     await app.accept(group([alert('DossiersDueSoon', { severity: 'info' })]));
+    await app.accept(group([alert('OnlineSubmissionsReceiptOverdue')]));
     await app.accept(group([alert('OnlineDossierShareBelowTarget', { kpi: 'online_dossier_share', window: '14d' })]));
     expect(asked).toEqual([
-      { overdue: ['bp.dongxoai'], dueSoon: [] },
-      { overdue: [], dueSoon: ['bp.dongxoai'] },
-      { overdue: [], dueSoon: [] },
+      { overdue: ['bp.dongxoai'], dueSoon: [], receiptOverdue: [] },
+      { overdue: [], dueSoon: ['bp.dongxoai'], receiptOverdue: [] },
+      { overdue: [], dueSoon: [], receiptOverdue: ['bp.dongxoai'] },
+      { overdue: [], dueSoon: [], receiptOverdue: [] },
     ]);
     await app.dispatchDue();
     const texts = sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn').map((d) => d.text);
-    expect(texts).toHaveLength(3);
+    expect(texts).toHaveLength(4);
     expect(texts[0]).toContain('\n  1. OVERDUE-bp.dongxoai: hạn 15:00 ngày 29/11/2026, đã quá 1 ngày\n');
     expect(texts[1]).toContain('\n  1. DUE-bp.dongxoai: hạn 03:15 ngày 01/12/2026, còn 12 giờ\n');
-    expect(texts[2]).not.toContain('bp.dongxoai: hạn');
+    expect(texts[2]).toContain(
+      '\n1 hồ sơ nộp trực tuyến chậm tiếp nhận lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. ONLINE-bp.dongxoai: hạn tiếp nhận 12:15 ngày 30/11/2026, đã quá 3 giờ\n',
+    );
+    expect(texts[3]).not.toContain('bp.dongxoai: hạn');
   });
 });
 

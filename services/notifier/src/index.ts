@@ -11,6 +11,7 @@ export {
   type RenderedNotice,
   type ListedDossier,
   type DossierList,
+  type Worklist,
 } from './render.js';
 export {
   Outbox,
@@ -33,4 +34,4 @@ export {
   type Recipient,
 } from './recipients.js';
 export { createSmtpSender, createWebhookSender, DeliveryError, type Sender, type SmtpOptions } from './delivery.js';
-export { liveOverdueReader, type OverdueReader, type OverdueReading } from './overdue.js';
+export { liveOverdueReader, type OtherWorklists, type OverdueReader, type OverdueReading } from './overdue.js';

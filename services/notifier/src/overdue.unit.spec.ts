@@ -27,17 +27,18 @@ describe('liveOverdueReader when the live view cannot be read', () => {
     });
   });
 
-  it('answers for the due-soon lists asked for too, with the same reason', async () => {
+  it('answers for the due-soon and late-receipt lists asked for too, with the same reason', async () => {
     const reader = liveOverdueReader(
       redis,
       failing({ mode: 'wall' }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))),
       1000,
     );
-    expect(await reader.read(['u1'], ['u2'])).toEqual({
+    expect(await reader.read(['u1'], { dueSoon: ['u2'], receiptOverdue: ['u3'] })).toEqual({
       namespace: undefined,
       asOf: undefined,
       lists: new Map([['u1', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]]),
       dueSoon: new Map([['u2', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]]),
+      receiptOverdue: new Map([['u3', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]]),
     });
   });
 

@@ -10,15 +10,20 @@ export interface ListedDossier {
 /** The first dossiers of one of a unit's worklists, or why they could not be read. */
 export type DossierList = { ok: true; dossiers: ListedDossier[] } | { ok: false; reason: string };
 
+/** The worklists a notice can name. */
+export type Worklist = 'overdue' | 'due-soon' | 'receipt-overdue';
+
 /**
  * The worklist a firing alert about one unit names in its notice, so the head of the unit reads
  * which dossiers to act on: the oldest overdue ones for the overdue share and for open overdue
- * dossiers, the soonest due for dossiers due within 24 hours. Undefined: the alert names none.
+ * dossiers, the soonest due for dossiers due within 24 hours, the online submissions longest
+ * past their receipt deadline for those. Undefined: the alert names none.
  */
-export function worklistOf(labels: Record<string, string>): 'overdue' | 'due-soon' | undefined {
+export function worklistOf(labels: Record<string, string>): Worklist | undefined {
   if (labels.unit === undefined) return undefined;
   if (labels.kpi === 'overdue_ratio' || labels.alertname === 'OpenDossiersOverdue') return 'overdue';
   if (labels.alertname === 'DossiersDueSoon') return 'due-soon';
+  if (labels.alertname === 'OnlineSubmissionsReceiptOverdue') return 'receipt-overdue';
   return undefined;
 }
 
@@ -29,6 +34,8 @@ export interface RenderInput {
   overdue: ReadonlyMap<string, DossierList>;
   /** The dossiers due soonest, per unit id whose firing alert names them (`worklistOf`). */
   dueSoon?: ReadonlyMap<string, DossierList>;
+  /** The online submissions longest past their receipt deadline (`dueMs`: the deadline), per unit id whose firing alert names them. */
+  receiptOverdue?: ReadonlyMap<string, DossierList>;
   /** Base URL of the dashboard panel; unit and window are added as var-unit / var-window. */
   dashboardUrl: string;
   /** Wall clock: when the notice is written. */
@@ -137,20 +144,31 @@ function isTargetBreach(labels: Record<string, string>): boolean {
   return labels.kpi !== undefined;
 }
 
-function renderList(lines: string[], kind: 'overdue' | 'due-soon', list: DossierList | undefined, now: number, until: string): void {
-  const what = kind === 'overdue' ? 'quá hạn' : 'sắp đến hạn';
+/** How a notice writes each worklist: what it lists, its heading, its empty line, the deadline's name, and whether the deadline has passed. */
+const WORKLIST_TEXT: Record<Worklist, { what: string; heading: string; none: string; deadline: string; late: boolean }> = {
+  overdue: { what: 'quá hạn', heading: 'quá hạn lâu nhất', none: 'hồ sơ đang mở đã quá hạn', deadline: 'hạn', late: true },
+  'due-soon': { what: 'sắp đến hạn', heading: 'sắp đến hạn sớm nhất', none: 'hồ sơ đến hạn trong 24 giờ tới', deadline: 'hạn', late: false },
+  'receipt-overdue': {
+    what: 'nộp trực tuyến chậm tiếp nhận',
+    heading: 'nộp trực tuyến chậm tiếp nhận lâu nhất',
+    none: 'hồ sơ nộp trực tuyến chậm tiếp nhận',
+    deadline: 'hạn tiếp nhận',
+    late: true,
+  },
+};
+
+function renderList(lines: string[], kind: Worklist, list: DossierList | undefined, now: number, until: string): void {
+  const text = WORKLIST_TEXT[kind];
   lines.push('');
   if (list === undefined || !list.ok) {
-    lines.push(`Không đọc được danh sách hồ sơ ${what} của đơn vị${list === undefined ? '' : ` (${list.reason})`}.`);
+    lines.push(`Không đọc được danh sách hồ sơ ${text.what} của đơn vị${list === undefined ? '' : ` (${list.reason})`}.`);
   } else if (list.dossiers.length === 0) {
-    lines.push(
-      kind === 'overdue' ? `Đơn vị hiện không có hồ sơ đang mở đã quá hạn (${until}).` : `Đơn vị hiện không có hồ sơ đến hạn trong 24 giờ tới (${until}).`,
-    );
+    lines.push(`Đơn vị hiện không có ${text.none} (${until}).`);
   } else {
-    lines.push(`${list.dossiers.length} hồ sơ ${kind === 'overdue' ? 'quá hạn lâu nhất' : 'sắp đến hạn sớm nhất'} của đơn vị (${until}):`);
+    lines.push(`${list.dossiers.length} hồ sơ ${text.heading} của đơn vị (${until}):`);
     list.dossiers.forEach((d, i) => {
-      const when = kind === 'overdue' ? `đã quá ${formatDuration(now - d.dueMs)}` : `còn ${formatDuration(d.dueMs - now)}`;
-      lines.push(`  ${i + 1}. ${d.code}: hạn ${formatVnTime(d.dueMs)}, ${when}`);
+      const when = text.late ? `đã quá ${formatDuration(now - d.dueMs)}` : `còn ${formatDuration(d.dueMs - now)}`;
+      lines.push(`  ${i + 1}. ${d.code}: ${text.deadline} ${formatVnTime(d.dueMs)}, ${when}`);
     });
   }
 }
@@ -196,7 +214,7 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   if (firing && worklist !== undefined && labels.unit !== undefined) {
     const now = input.asOf ?? input.now;
     const until = `${input.asOf === undefined ? 'đến' : 'tính đến'} ${formatVnTime(now)}`;
-    const lists = worklist === 'overdue' ? input.overdue : input.dueSoon;
+    const lists = worklist === 'overdue' ? input.overdue : worklist === 'due-soon' ? input.dueSoon : input.receiptOverdue;
     renderList(lines, worklist, lists?.get(labels.unit), now, until);
   }
   lines.push('');

@@ -256,6 +256,37 @@ describe('notices about dossiers name them; notices about no target say "going o
     );
   });
 
+  it('online submissions received late: the earliest receipt deadlines, how long past, or why there is no list', () => {
+    const late = unitAlert(
+      'firing',
+      'OnlineSubmissionsReceiptOverdue',
+      'Hồ sơ nộp trực tuyến chậm tiếp nhận',
+      'bp.dongxoai: 1 hồ sơ nộp trực tuyến chậm tiếp nhận',
+    );
+    const listed = renderNotice({
+      payload: late,
+      units,
+      overdue: new Map(),
+      receiptOverdue: new Map([['bp.dongxoai', { ok: true, dossiers: [{ code: 'H12.34-261127-0001', dueMs: Date.parse('2026-11-28T10:00:00Z') }] }]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    }).text;
+    expect(listed).toContain(
+      '\n1 hồ sơ nộp trực tuyến chậm tiếp nhận lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. H12.34-261127-0001: hạn tiếp nhận 17:00 ngày 28/11/2026, đã quá 1 ngày 22 giờ\n',
+    );
+    const none = renderNotice({
+      payload: late,
+      units,
+      overdue: new Map(),
+      receiptOverdue: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    });
+    expect(none.text).toContain('\nĐơn vị hiện không có hồ sơ nộp trực tuyến chậm tiếp nhận (đến 15:15 ngày 30/11/2026).\n');
+    const unread = renderNotice({ payload: late, units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    expect(unread).toContain('\nKhông đọc được danh sách hồ sơ nộp trực tuyến chậm tiếp nhận của đơn vị.\n');
+  });
+
   it('a situation that ended: "it began", not "breach since"; no list', () => {
     const notice = renderNotice({ payload: dueSoon('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(notice).toContain('\nCảnh báo dưới đây đã hết.\n');

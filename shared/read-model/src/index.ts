@@ -21,6 +21,7 @@ export {
   readOverdue,
   readDueSoon,
   readPaused,
+  readReceiptOverdue,
   PageRequestError,
   QUEUES,
   MAX_PAGE_SIZE,
@@ -31,6 +32,7 @@ export {
   type Page,
   type QueueItem,
   type DueItem,
+  type ReceiptOverdueItem,
 } from './queues.js';
 export {
   createRedisClient,

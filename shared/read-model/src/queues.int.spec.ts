@@ -2,7 +2,17 @@ import { createRedisClient, unlinkMatching } from './client.js';
 import { SETS, emptyDossier, subjectKey, type DossierState } from '@dvc/domain';
 import { redisTargets, uniqueName } from '@dvc/testing';
 import { CorruptStateError, Keys } from './keys.js';
-import { PageRequestError, listUnits, readDueSoon, readOverdue, readPaused, type Page, type PageRequest, type QueueItem } from './queues.js';
+import {
+  PageRequestError,
+  listUnits,
+  readDueSoon,
+  readOverdue,
+  readPaused,
+  readReceiptOverdue,
+  type Page,
+  type PageRequest,
+  type QueueItem,
+} from './queues.js';
 import { readSnapshots } from './snapshot.js';
 
 const H = 3_600_000;
@@ -81,6 +91,21 @@ describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, sta
     expect(snapshot).toMatchObject({ open: { overdue: 2, inTime: 5, dueWithin24h: 3 }, paused: 2 });
   });
 
+  it('lists the online submissions past their receipt deadline, the earliest first, as the snapshot counts them', async () => {
+    const u = 'receipts';
+    const pending = keys.set(u, SETS.pendingReceipt);
+    await redis.zadd(pending, NOW - DAY, 'late-1d', NOW - 1, 'late-1ms', NOW, 'deadline-now', NOW + H, 'in-time');
+    await redis.sadd(keys.units(), u);
+    expect(await readReceiptOverdue(redis, at, u, 10)).toEqual([
+      { dossierId: 'late-1d', deadlineMs: NOW - DAY },
+      { dossierId: 'late-1ms', deadlineMs: NOW - 1 },
+    ]);
+    expect(await readReceiptOverdue(redis, at, u, 1)).toEqual([{ dossierId: 'late-1d', deadlineMs: NOW - DAY }]);
+    const [snapshot] = await readSnapshots(redis, keys, [u], [], NOW);
+    expect(snapshot).toMatchObject({ receiptOverdue: 2 });
+    await expect(readReceiptOverdue(redis, at, u, 0)).rejects.toThrow(PageRequestError);
+  });
+
   it('pages in (due, id) order and the pages add up to the list', async () => {
     const u = 'pages';
     const due = NOW - 2 * DAY;
@@ -140,7 +165,7 @@ describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, sta
   });
 
   it('lists the units of the namespace, sorted', async () => {
-    expect(await listUnits(redis, keys)).toEqual(['edges', 'moving', 'pages', 'refused']);
+    expect(await listUnits(redis, keys)).toEqual(['edges', 'moving', 'pages', 'receipts', 'refused']);
     expect(await listUnits(redis, new Keys(`${namespace}-none`))).toEqual([]);
   });
 });

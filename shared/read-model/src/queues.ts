@@ -193,3 +193,25 @@ export function readDueSoon(redis: RedisClient, at: ReadAt, unitId: string, requ
 export function readPaused(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<QueueItem>> {
   return readQueue(redis, at, unitId, 'paused', request);
 }
+
+/** An online submission past its receipt deadline and still not officially received. */
+export interface ReceiptOverdueItem {
+  dossierId: string;
+  /** The receipt deadline (the pending-receipt set's score: submission + RECEIPT_WORKING_DAYS working days). */
+  deadlineMs: number;
+}
+
+/**
+ * The unit's online submissions whose receipt deadline is before `at.nowMs` and that are still
+ * not received, the earliest deadline first, at most `limit`: the list behind the exporter's
+ * `dvc_dossiers_receipt_overdue` (the same range of the pending-receipt set). The set's score is
+ * all a notice needs, so no state is read.
+ */
+export async function readReceiptOverdue(redis: RedisClient, at: ReadAt, unitId: string, limit: number): Promise<ReceiptOverdueItem[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+    throw new PageRequestError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${limit}`);
+  const reply = await redis.zrangebyscore(at.keys.set(unitId, SETS.pendingReceipt), '-inf', `(${at.nowMs}`, 'WITHSCORES', 'LIMIT', 0, limit);
+  const items: ReceiptOverdueItem[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) items.push({ dossierId: reply[i]!, deadlineMs: Number(reply[i + 1]) });
+  return items;
+}
