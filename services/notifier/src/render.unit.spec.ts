@@ -243,15 +243,18 @@ describe('notices about dossiers name them; notices about no target say "going o
     expect(empty).toContain('\nĐơn vị hiện không có hồ sơ đến hạn trong 24 giờ tới (đến 15:15 ngày 30/11/2026).\n');
   });
 
-  it('open dossiers overdue: the oldest overdue ones, as for the overdue share', () => {
-    const notice = renderNotice({
-      payload: unitAlert('firing', 'OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', 'bp.dongxoai: 1 hồ sơ đang giải quyết đã quá hạn'),
+  /** The firing notice of `alertname` about Đồng Xoài, with one overdue dossier in the unit's overdue list. */
+  const withOneOverdue = (alertname: string, title: string, summary: string) =>
+    renderNotice({
+      payload: unitAlert('firing', alertname, title, summary),
       units,
       overdue: dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z']),
       dashboardUrl: DASHBOARD,
       now: NOW,
-    });
-    expect(notice.text).toContain(
+    }).text;
+
+  it('open dossiers overdue: the oldest overdue ones, as for the overdue share', () => {
+    expect(withOneOverdue('OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', 'bp.dongxoai: 1 hồ sơ đang giải quyết đã quá hạn')).toContain(
       '\n1 hồ sơ quá hạn lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. H12.34-261101-0001: hạn 08:00 ngày 20/11/2026, đã quá 10 ngày 7 giờ\n',
     );
   });
@@ -296,13 +299,7 @@ describe('notices about dossiers name them; notices about no target say "going o
   });
 
   it('an alert on another target names no dossier', () => {
-    const notice = renderNotice({
-      payload: unitAlert('firing', 'OnlineDossierShareBelowTarget', 'Tỷ lệ hồ sơ trực tuyến chưa đạt mục tiêu', 'bp.dongxoai: 12%'),
-      units,
-      overdue: dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z']),
-      dashboardUrl: DASHBOARD,
-      now: NOW,
-    }).text;
+    const notice = withOneOverdue('OnlineDossierShareBelowTarget', 'Tỷ lệ hồ sơ trực tuyến chưa đạt mục tiêu', 'bp.dongxoai: 12%');
     expect(notice).not.toContain('H12.34-261101-0001');
     expect(notice).not.toContain('danh sách');
   });
