@@ -26,7 +26,7 @@ export interface OtherWorklists {
   receiptOverdue?: readonly string[];
 }
 
-/** Resolves what is live and when now is, then reads the worklists the notice names: the oldest overdue dossiers of some units, the soonest due of others. */
+/** Resolves what is live and when now is, then reads the worklists a notice names: the oldest overdue dossiers, the soonest due and the late-received online submissions of the units whose alerts name them. */
 export interface OverdueReader {
   /** The configured clock of the live view (reported by the notifier). */
   readonly clock: ClockSetting;
