@@ -7,7 +7,7 @@ import { createTestTopics, testKafka } from '@dvc/kafka/testing';
 import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
 import { ProjectionStore } from '@dvc/redis';
 import { CLOCK, FIGURES, PERIOD, generateBinhPhuoc2022, loadUnits, type ExpectedFigures, type ScenarioEvent } from '@dvc/scenario';
-import { ev, uniqueName, waitFor } from '@dvc/testing';
+import { ev, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import { launchChromium, screenshotDir } from './browser.js';
 import { startPrometheus, type PrivatePrometheus } from './prometheus.js';
 import { TEST_PRODUCER_HEADERS, routingKey, produceAll, projectionProgress, stackEnv, startService, waitForZeroLag, type ServiceProcess } from './stack.js';
@@ -459,6 +459,34 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect(seconds).toBeLessThan(30);
     const row = await page.locator(`tr[data-dossier="${dossierId}"] td`).allInnerTexts();
     expect(row).toEqual([dossierId, 'P-TEST', '20/06/2022 08:00', '21/06/2022 17:00', '1']);
+  });
+
+  it('lists the online submissions not received in time, as the read API does, with their own columns', async () => {
+    // Submitted online on Friday 17 June, never received: its receipt deadline (one working day) was the end of Monday 20 June.
+    const dossierId = `${id}-online`;
+    const submitted = testEvent(
+      'vn.dvc.dossier.submitted',
+      dossierId,
+      { unit: worstUnit, time: '2022-06-17T08:00:00+07:00' },
+      { dossierId, procedureId: 'P-TEST', submittedAt: '2022-06-17T08:00:00+07:00' },
+    );
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ key: routingKey(submitted), value: JSON.stringify(submitted), headers: TEST_PRODUCER_HEADERS }] });
+    await producer.disconnect();
+    const table = page.locator('table[data-list="receipt_overdue"]');
+    await table.locator(`tr[data-dossier="${dossierId}"]`).waitFor({ timeout: 30_000 });
+    expect(await table.locator('thead th').allInnerTexts()).toEqual(['Mã hồ sơ', 'Thủ tục', 'Nộp trực tuyến', 'Hạn tiếp nhận', 'Số ngày quá hạn']);
+    expect(await table.locator(`tr[data-dossier="${dossierId}"] td`).allInnerTexts()).toEqual([
+      dossierId,
+      'P-TEST',
+      '17/06/2022 08:00',
+      '20/06/2022 23:59',
+      '1',
+    ]);
+    const api = await getJson<{ items: { dossierId: string }[] }>(`/v1/units/${worstUnit}/dossiers?state=receipt_overdue&limit=100`);
+    const shown = await table.locator('tbody tr[data-dossier]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-dossier')));
+    expect(shown).toEqual(api.items.map((i) => i.dossierId));
   });
 
   it("a key scoped to one unit reads that unit only: another unit's list is 403; a replay key is 403; no key is 401", async () => {

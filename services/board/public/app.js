@@ -33,9 +33,11 @@ const GROUPS = [
 ];
 const RAG = { green: 'Đạt', amber: 'Gần đạt', red: 'Không đạt', none: 'Chưa có số liệu' };
 const STATES = [
-  { id: 'overdue', title: 'Quá hạn hiện tại' },
-  { id: 'due_soon', title: 'Đến hạn trong 24 giờ' },
-  { id: 'paused', title: 'Tạm dừng chờ bổ sung' },
+  { id: 'overdue', title: 'Quá hạn hiện tại', since: 'Tiếp nhận', due: 'Hạn xử lý' },
+  { id: 'due_soon', title: 'Đến hạn trong 24 giờ', since: 'Tiếp nhận', due: 'Hạn xử lý' },
+  { id: 'paused', title: 'Tạm dừng chờ bổ sung', since: 'Tiếp nhận', due: 'Hạn xử lý' },
+  // Online submissions not received within the receipt deadline (Decree 118/2025): not yet received, so the submission time and the receipt deadline.
+  { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận' },
 ];
 const SIGNALS = {
   multiple_supplement_requests: 'Yêu cầu bổ sung nhiều lần',
@@ -215,7 +217,8 @@ async function renderRanking(params) {
 
 function dossierRows(items, state) {
   if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
-  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${state === 'overdue' ? fmt.number(d.daysOverdue) : '–'}</td></tr>`).join('');
+  const late = state === 'overdue' || state === 'receipt_overdue';
+  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${late ? fmt.number(d.daysOverdue) : '–'}</td></tr>`).join('');
 }
 
 async function renderWorklist(unit) {
@@ -246,7 +249,7 @@ async function renderWorklist(unit) {
   const paint = () => {
     lists.innerHTML = STATES.map((s) => `
       <h3>${s.title} <span class="muted" data-count="${s.id}">(${fmt.number(pages[s.id].items.length)}${pages[s.id].next ? '+' : ''} hồ sơ)</span></h3>
-      <table data-list="${s.id}"><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Tiếp nhận</th><th>Hạn xử lý</th><th class="num">Số ngày quá hạn</th></tr></thead>
+      <table data-list="${s.id}"><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>${s.since}</th><th>${s.due}</th><th class="num">Số ngày quá hạn</th></tr></thead>
       <tbody>${dossierRows(pages[s.id].items, s.id)}</tbody></table>
       ${pages[s.id].next ? `<button type="button" class="no-print" data-more="${s.id}">Xem thêm</button>` : ''}`).join('');
     for (const button of lists.querySelectorAll('[data-more]')) {

@@ -32,6 +32,22 @@ function received(id: string, unit: string, receivedAt: string, dueAt: string): 
   return result.event;
 }
 
+/** An online submission (not yet officially received) as the portal sends it. */
+function submitted(id: string, unit: string, submittedAt: string): DvcEvent {
+  const result = validateEvent({
+    specversion: '1.0',
+    id: `${id}-submitted`,
+    source: 'board-int',
+    type: 'vn.dvc.dossier.submitted',
+    time: submittedAt,
+    subject: id,
+    unitid: unit,
+    data: { dossierId: id, unitId: unit, procedureId: `P-${id}`, submittedAt },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.event;
+}
+
 const NOW = '2022-06-22T17:00:00+07:00';
 
 describe('the board read API on a real Redis, at a pinned clock', () => {
@@ -105,6 +121,10 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
         received('soon', 'ward', '2022-06-20T08:00:00+07:00', '2022-06-23T08:00:00+07:00'),
         received('later', 'ward', '2022-06-20T09:00:00+07:00', '2022-06-30T17:00:00+07:00'),
         received('town-late', 'town', '2022-06-01T08:00:00+07:00', '2022-06-10T17:00:00+07:00'),
+        // Submitted online on Friday 17 June and Wednesday 22 June: to be received within one working
+        // day, so by the end of Monday 20 June and of Thursday 23 June; the first is late at NOW.
+        submitted('online-late', 'ward', '2022-06-17T08:00:00+07:00'),
+        submitted('online-in-time', 'ward', '2022-06-22T08:00:00+07:00'),
       ],
       ctx,
       () => 0,
@@ -160,6 +180,21 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect((await json('/v1/units/ward/dossiers?state=paused')).body.items).toEqual([]);
   });
 
+  it('lists the online submissions past their receipt deadline: not yet received, due at the deadline, days late', async () => {
+    const { status, body } = await json('/v1/units/ward/dossiers?state=receipt_overdue');
+    expect(status).toBe(200);
+    expect(body.items).toEqual([
+      {
+        dossierId: 'online-late',
+        procedureId: 'P-online-late',
+        submittedAt: '2022-06-17T01:00:00.000Z',
+        receivedAt: null,
+        dueAt: '2022-06-20T16:59:59.999Z',
+        daysOverdue: 1,
+      },
+    ]);
+  });
+
   it('pages with a cursor: limit 1 then after=next', async () => {
     const first = await json('/v1/units/ward/dossiers?state=overdue&limit=1');
     expect((first.body.items as { dossierId: string }[]).map((i) => i.dossierId)).toEqual(['late-4']);
@@ -176,7 +211,7 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect(status).toBe(400);
     expect(body.problems).toEqual([
       "unknown query parameter 'page'",
-      'state must be one of overdue, due_soon, paused',
+      'state must be one of overdue, due_soon, paused, receipt_overdue',
       'limit must be a whole number from 1 to 1000',
     ]);
     expect((await json('/v1/units/ward/other')).status).toBe(404);

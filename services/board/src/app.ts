@@ -11,9 +11,13 @@ import {
   readDueSoon,
   readOverdue,
   readPaused,
+  readReceiptOverdue,
   type LiveView,
   type Page,
+  type PageRequest,
   type QueueItem,
+  type ReadAt,
+  type ReceiptItem,
   type RedisClient,
 } from '@dvc/read-model';
 import { TREND_SPAN_MS, isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
@@ -49,7 +53,7 @@ export interface BoardApp {
 }
 
 /** The lists of GET /v1/units/{unit}/dossiers, by the `state` parameter's value. */
-export const DOSSIER_STATES = ['overdue', 'due_soon', 'paused'] as const;
+export const DOSSIER_STATES = ['overdue', 'due_soon', 'paused', 'receipt_overdue'] as const;
 type DossierState = (typeof DOSSIER_STATES)[number];
 export const DEFAULT_PAGE_SIZE = 100;
 export const DOSSIERS_QUERY_PARAMETERS = ['state', 'limit', 'after'] as const;
@@ -70,6 +74,29 @@ function itemJson(item: QueueItem) {
     daysOverdue: item.daysOverdue,
   };
 }
+
+/** An online submission not received in time, in the same shape: not yet received, due at its receipt deadline. */
+function receiptJson(item: ReceiptItem) {
+  return {
+    dossierId: item.dossierId,
+    procedureId: item.procedureId ?? null,
+    submittedAt: iso(item.submittedAtMs),
+    receivedAt: null,
+    dueAt: iso(item.deadlineMs),
+    daysOverdue: item.daysLate,
+  };
+}
+
+/** A page with its items as the API writes them. */
+const pageJson = <T>(page: Page<T>, json: (item: T) => unknown): Page<unknown> => ({ items: page.items.map(json), next: page.next });
+
+/** Each list of the API: one page read at the board's clock, its items written as the API does. */
+const LISTS: Record<DossierState, (redis: RedisClient, at: ReadAt, unit: string, request: PageRequest) => Promise<Page<unknown>>> = {
+  overdue: async (...args) => pageJson(await readOverdue(...args), itemJson),
+  due_soon: async (...args) => pageJson(await readDueSoon(...args), itemJson),
+  paused: async (...args) => pageJson(await readPaused(...args), itemJson),
+  receipt_overdue: async (...args) => pageJson(await readReceiptOverdue(...args), receiptJson),
+};
 
 export function createApp(deps: BoardDeps): BoardApp {
   const requests = counter(deps.registry, 'dvc_board_requests_total', 'Requests to the board API (/v1/...) by route and response status', ['route', 'status']);
@@ -179,10 +206,9 @@ export function createApp(deps: BoardDeps): BoardApp {
     }
     const at = await deps.live.resolve();
     const request = { limit, after: params.get('after') ?? undefined };
-    const read = { overdue: readOverdue, due_soon: readDueSoon, paused: readPaused }[state as DossierState];
-    let page: Page<QueueItem>;
+    let page: Page<unknown>;
     try {
-      page = await read(deps.redis, at, unit, request);
+      page = await LISTS[state as DossierState](deps.redis, at, unit, request);
     } catch (error) {
       if (!(error instanceof PageRequestError)) throw error;
       reply(res, 'dossiers', 400, { error: error.message, problems: [error.message] });
@@ -193,7 +219,7 @@ export function createApp(deps: BoardDeps): BoardApp {
       state,
       now: new Date(at.nowMs).toISOString(),
       namespace: at.namespace,
-      items: page.items.map(itemJson),
+      items: page.items,
       next: page.next ?? null,
     });
   });

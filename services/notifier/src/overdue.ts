@@ -50,7 +50,7 @@ export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs:
   const dueSoon: ReadList = async (at, unitId) =>
     (await readDueSoon(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs }));
   const receipts: ReadList = async (at, unitId) =>
-    (await readReceiptOverdue(redis, at, unitId, OVERDUE_LIST_SIZE)).map((d) => ({ code: d.dossierId, dueMs: d.deadlineMs }));
+    (await readReceiptOverdue(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.deadlineMs }));
   const read = async (unitIds: readonly string[], others: OtherWorklists = {}): Promise<OverdueReading> => {
     const dueSoonUnits = others.dueSoon ?? [];
     const receiptUnits = others.receiptOverdue ?? [];

@@ -32,7 +32,7 @@ export {
   type Page,
   type QueueItem,
   type DueItem,
-  type ReceiptOverdueItem,
+  type ReceiptItem,
 } from './queues.js';
 export {
   createRedisClient,

@@ -91,19 +91,34 @@ describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, sta
     expect(snapshot).toMatchObject({ open: { overdue: 2, inTime: 5, dueWithin24h: 3 }, paused: 2 });
   });
 
-  it('lists the online submissions past their receipt deadline, the earliest first, as the snapshot counts them', async () => {
+  it('lists the online submissions past their receipt deadline, the earliest first, paged, as the snapshot counts them', async () => {
     const u = 'receipts';
-    const pending = keys.set(u, SETS.pendingReceipt);
-    await redis.zadd(pending, NOW - DAY, 'late-1d', NOW - 1, 'late-1ms', NOW, 'deadline-now', NOW + H, 'in-time');
+    /** An online submission not yet received, as the projector stores it: its state, and its receipt deadline in the pending-receipt set. */
+    const submit = async (id: string, submittedAt: number, deadline: number) => {
+      const state: DossierState = { ...emptyDossier(), submittedAt, procedureId: `P-${id}` };
+      await redis.set(keys.state(u, subjectKey('dossier', id)), `1|${JSON.stringify(state)}`);
+      await redis.zadd(keys.set(u, SETS.pendingReceipt), deadline, id);
+    };
+    await submit('late-2d', NOW - 4 * DAY, NOW - 2 * DAY - H);
+    await submit('late-1ms', NOW - 2 * DAY, NOW - 1);
+    await submit('deadline-now', NOW - DAY, NOW);
+    await submit('in-time', NOW - H, NOW + DAY);
     await redis.sadd(keys.units(), u);
-    expect(await readReceiptOverdue(redis, at, u, 10)).toEqual([
-      { dossierId: 'late-1d', deadlineMs: NOW - DAY },
-      { dossierId: 'late-1ms', deadlineMs: NOW - 1 },
-    ]);
-    expect(await readReceiptOverdue(redis, at, u, 1)).toEqual([{ dossierId: 'late-1d', deadlineMs: NOW - DAY }]);
+    const late2d = { dossierId: 'late-2d', procedureId: 'P-late-2d', submittedAtMs: NOW - 4 * DAY, deadlineMs: NOW - 2 * DAY - H, daysLate: 2 };
+    const late1ms = { dossierId: 'late-1ms', procedureId: 'P-late-1ms', submittedAtMs: NOW - 2 * DAY, deadlineMs: NOW - 1, daysLate: 0 };
+    expect(await readReceiptOverdue(redis, at, u, { limit: 10 })).toEqual({ items: [late2d, late1ms], next: undefined });
+    const first = await readReceiptOverdue(redis, at, u, { limit: 1 });
+    expect(first.items).toEqual([late2d]);
+    expect(await readReceiptOverdue(redis, at, u, { limit: 1, after: first.next })).toEqual({ items: [late1ms], next: undefined });
     const [snapshot] = await readSnapshots(redis, keys, [u], [], NOW);
     expect(snapshot).toMatchObject({ receiptOverdue: 2 });
-    await expect(readReceiptOverdue(redis, at, u, 0)).rejects.toThrow(PageRequestError);
+    // A received dossier in the pending-receipt set is refused as corrupt, naming its key.
+    await redis.zadd(keys.set(u, SETS.pendingReceipt), NOW - 3 * DAY, 'received-already');
+    await redis.set(
+      keys.state(u, subjectKey('dossier', 'received-already')),
+      `1|${JSON.stringify({ ...emptyDossier(), submittedAt: NOW - 5 * DAY, receivedAt: NOW - 4 * DAY })}`,
+    );
+    await expect(readReceiptOverdue(redis, at, u, { limit: 10 })).rejects.toThrow(/not an online submission waiting for receipt/);
   });
 
   it('pages in (due, id) order and the pages add up to the list', async () => {

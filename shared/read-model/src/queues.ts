@@ -17,8 +17,8 @@ export async function listUnits(redis: RedisClient, keys: Keys): Promise<string[
   return (await redis.smembers(keys.units())).sort();
 }
 
-/** The lists of a unit's open dossiers that readers ask for. */
-export const QUEUES = ['overdue', 'due-soon', 'paused'] as const;
+/** The lists of a unit's dossiers that readers ask for: open ones by due time or pause, and online submissions past their receipt deadline. */
+export const QUEUES = ['overdue', 'due-soon', 'paused', 'receipt-overdue'] as const;
 export type Queue = (typeof QUEUES)[number];
 
 interface Question {
@@ -42,6 +42,8 @@ const QUESTIONS: Record<Queue, Question> = {
   'due-soon': { set: SETS.open, min: (nowMs) => String(nowMs), max: (nowMs) => String(nowMs + DUE_SOON_MS) },
   // isPaused(state): every member of the paused set, the longest waiting (earliest pause) first.
   paused: { set: SETS.paused, min: () => '-inf', max: () => '+inf' },
+  // Not yet received, receipt deadline (the score) before now: what dvc_dossiers_receipt_overdue counts.
+  'receipt-overdue': { set: SETS.pendingReceipt, min: () => '-inf', max: (nowMs) => `(${nowMs}` },
 };
 
 /** A score range of one sorted set, as ZCOUNT and ZRANGE BYSCORE take it. */
@@ -146,7 +148,17 @@ export function queueItem(member: string, raw: string | null, key: string, nowMs
   };
 }
 
-async function readQueue(redis: RedisClient, at: ReadAt, unitId: string, queue: Queue, request: PageRequest): Promise<Page<QueueItem>> {
+/** Builds a list's item from its member, its stored state (null when missing), the state's key, the list's now and the member's score. */
+type ItemOf<T> = (member: string, raw: string | null, key: string, nowMs: number, score: number) => T;
+
+async function readQueue<T extends { dossierId: string }>(
+  redis: RedisClient,
+  at: ReadAt,
+  unitId: string,
+  queue: Queue,
+  request: PageRequest,
+  itemOf: ItemOf<T>,
+): Promise<Page<T>> {
   if (!Number.isSafeInteger(request.limit) || request.limit < 1 || request.limit > MAX_PAGE_SIZE) {
     throw new PageRequestError(`limit ${request.limit} is not a whole number from 1 to ${MAX_PAGE_SIZE}`);
   }
@@ -155,20 +167,20 @@ async function readQueue(redis: RedisClient, at: ReadAt, unitId: string, queue: 
   const range = queueRange(at.keys, unitId, queue, at.nowMs);
   const statePrefix = at.keys.state(unitId, subjectKey('dossier', ''));
   const reply = await redis.dvcPage(1, range.key, range.min, range.max, request.limit, cursor?.score ?? '', cursor?.member ?? '', statePrefix);
-  const items: QueueItem[] = [];
+  const items: T[] = [];
   let lastScore = '';
   for (let i = 1; i + 2 < reply.length; i += 3) {
     const member = String(reply[i]);
     lastScore = String(reply[i + 1]);
     const raw = reply[i + 2];
-    items.push(queueItem(member, typeof raw === 'string' ? raw : null, `${statePrefix}${member}`, at.nowMs));
+    items.push(itemOf(member, typeof raw === 'string' ? raw : null, `${statePrefix}${member}`, at.nowMs, Number(lastScore)));
   }
   const last = items[items.length - 1];
   return { items, next: reply[0] === 1 && last !== undefined ? encodeCursor(queue, lastScore, last.dossierId) : undefined };
 }
 
 async function readDue(redis: RedisClient, at: ReadAt, unitId: string, queue: 'overdue' | 'due-soon', request: PageRequest): Promise<Page<DueItem>> {
-  const page = await readQueue(redis, at, unitId, queue, request);
+  const page = await readQueue(redis, at, unitId, queue, request, queueItem);
   const items = page.items.map((item): DueItem => {
     if (item.dueMs === undefined) throw new CorruptStateError(`dossier ${item.dossierId} of unit ${unitId} is in the ${queue} list without a due time`);
     return { ...item, dueMs: item.dueMs };
@@ -191,27 +203,41 @@ export function readDueSoon(redis: RedisClient, at: ReadAt, unitId: string, requ
 
 /** The unit's dossiers waiting for a supplement (`isPaused`), the longest waiting (earliest pause start) first. */
 export function readPaused(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<QueueItem>> {
-  return readQueue(redis, at, unitId, 'paused', request);
+  return readQueue(redis, at, unitId, 'paused', request, queueItem);
 }
 
 /** An online submission past its receipt deadline and still not officially received. */
-export interface ReceiptOverdueItem {
+export interface ReceiptItem {
   dossierId: string;
+  procedureId: string | undefined;
+  submittedAtMs: number;
   /** The receipt deadline (the pending-receipt set's score: submission + RECEIPT_WORKING_DAYS working days). */
   deadlineMs: number;
+  /** Whole 24-hour days past the receipt deadline at the list's now. */
+  daysLate: number;
+}
+
+/** The item of a pending-receipt member from its stored state and its score (the receipt deadline), read at `nowMs`. */
+export function receiptItem(member: string, raw: string | null, key: string, nowMs: number, deadlineMs: number): ReceiptItem {
+  if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
+  const { state } = parseStoredState(raw, key);
+  if (state.kind !== 'dossier' || state.submittedAt === undefined || state.receivedAt !== undefined)
+    throw new CorruptStateError(`state ${key} is not an online submission waiting for receipt, yet it is in the unit's pending-receipt list`);
+  return {
+    dossierId: member,
+    procedureId: state.procedureId,
+    submittedAtMs: state.submittedAt,
+    deadlineMs,
+    daysLate: Math.max(0, Math.floor((nowMs - deadlineMs) / 86_400_000)),
+  };
 }
 
 /**
  * The unit's online submissions whose receipt deadline is before `at.nowMs` and that are still
- * not received, the earliest deadline first, at most `limit`: the list behind the exporter's
- * `dvc_dossiers_receipt_overdue` (the same range of the pending-receipt set). The set's score is
- * all a notice needs, so no state is read.
+ * not received, the earliest deadline first: the list behind the exporter's
+ * `dvc_dossiers_receipt_overdue` (the same range of the pending-receipt set). Paged as the other
+ * lists, the states read with the page.
  */
-export async function readReceiptOverdue(redis: RedisClient, at: ReadAt, unitId: string, limit: number): Promise<ReceiptOverdueItem[]> {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
-    throw new PageRequestError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${limit}`);
-  const reply = await redis.zrangebyscore(at.keys.set(unitId, SETS.pendingReceipt), '-inf', `(${at.nowMs}`, 'WITHSCORES', 'LIMIT', 0, limit);
-  const items: ReceiptOverdueItem[] = [];
-  for (let i = 0; i + 1 < reply.length; i += 2) items.push({ dossierId: reply[i]!, deadlineMs: Number(reply[i + 1]) });
-  return items;
+export function readReceiptOverdue(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<ReceiptItem>> {
+  return readQueue(redis, at, unitId, 'receipt-overdue', request, receiptItem);
 }
