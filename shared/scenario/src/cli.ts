@@ -83,7 +83,7 @@ ${describeConfig("The services' own variables say where the demo is; DEMO_MARK_T
 const SAMPLE_HELP = `usage: dvc-scenario sample [--ingest URL] [--dossiers N] [--seed S]
 
 Posts a sample history (received, supplements, resolutions on time and overdue, withdrawals,
-digitization, payments, reports) for five post-reform Đồng Nai units of infra/data/units.json,
+digitization, payments, reports, online submissions never received) for five post-reform Đồng Nai units of infra/data/units.json,
 dated over the ten days before today (local time, UTC+7), to URL/v1/events (default
 http://127.0.0.1:8080), with the producer key in INGEST_KEY (Authorization: Bearer; a key of
 role producer for those units). Every run of one day sends the same events, ids included, so a

@@ -38,7 +38,7 @@ export function sampleDay(now: number): string {
   return iso(localDayStart(now)).slice(0, 10);
 }
 
-/** Received, digitized, supplements, resolutions on time and overdue, withdrawals, payments and six reports. */
+/** Received, digitized, supplements, resolutions on time and overdue, withdrawals, payments, six reports and five online submissions never received. */
 export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions): ScenarioEvent[] {
   const rng = createRng(seed);
   const end = localDayStart(now);
@@ -106,6 +106,14 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now }: SampleOptions
       channel: r % 3 === 0 ? 'offline' : 'online',
       submittedAt: iso(at),
     });
+  }
+  // Five online submissions never officially received, submitted 3 to 7 days before the end: past
+  // their receipt deadline (one working day) unless a weekend or holiday still covers it, so the
+  // board's late-receipt list and its notice have something to show.
+  for (let r = 0; r < 5; r++) {
+    const at = end - (3 + r) * 24 * HOUR - 3 * HOUR;
+    const id = `SAMPLE-${run}-online-${r}`;
+    push('vn.dvc.dossier.submitted', id, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, { dossierId: id, procedureId: `P${r}`, submittedAt: iso(at) });
   }
   return events;
 }

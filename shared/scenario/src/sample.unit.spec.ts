@@ -21,7 +21,10 @@ describe('the start-up sample', () => {
   });
 
   it('covers the ten days before the local day, every event valid under the contract, each id once', () => {
-    expect(morning).toHaveLength(627);
+    expect(morning).toHaveLength(632);
+    expect(morning.filter((e) => e.type === 'vn.dvc.dossier.submitted').map((e) => e.subject)).toEqual(
+      [0, 1, 2, 3, 4].map((r) => `SAMPLE-20261205-online-${r}`),
+    );
     const times = morning.map((e) => Date.parse(e.time));
     expect(Math.max(...times)).toBeLessThan(at('2026-12-05T00:00:00+07:00'));
     expect(Math.min(...times)).toBeGreaterThanOrEqual(at('2026-11-25T00:00:00+07:00'));
