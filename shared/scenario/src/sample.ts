@@ -1,5 +1,7 @@
 // A small sample of dossier, payment and report events for the ten days before today, so the
 // dashboards of a fresh `npm start` are not empty.
+import { ZONE } from '@dvc/config';
+import { createDayIndexer } from '@dvc/domain';
 import { createRng } from './rng.js';
 import type { ScenarioEvent } from './event.js';
 
@@ -23,19 +25,18 @@ export interface SampleOptions {
 export const SAMPLE_UNITS = ['dn.snnmt', 'dn.stc', 'dn.sxd', 'dn.dongxoai', 'dn.tranbien'] as const;
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-/** Vietnam's offset from UTC (no daylight saving time). */
-const OFFSET = 7 * HOUR;
-const iso = (ms: number): string => new Date(ms + OFFSET).toISOString().replace(/\.\d{3}Z$/, '+07:00');
+const iso = (ms: number): string => new Date(ms + 7 * HOUR).toISOString().replace(/\.\d{3}Z$/, '+07:00');
+/** The deployment's local days (the domain's, as the services count them). */
+const DAYS = createDayIndexer(ZONE);
 
-/** The start (00:00, UTC+7) of the local day holding `ms`. */
+/** The start (00:00 local) of the local day holding `ms`. */
 export function localDayStart(ms: number): number {
-  return Math.floor((ms + OFFSET) / DAY) * DAY - OFFSET;
+  return DAYS.startOfDayMs(DAYS.dayOf(ms));
 }
 
-/** The local day (YYYY-MM-DD, UTC+7) whose sample `now` gives. */
+/** The local day (YYYY-MM-DD) whose sample `now` gives. */
 export function sampleDay(now: number): string {
-  return iso(localDayStart(now)).slice(0, 10);
+  return DAYS.isoDate(DAYS.dayOf(now));
 }
 
 /** Received, digitized, supplements, resolutions on time and overdue, withdrawals, payments, six reports and five online submissions never received. */
