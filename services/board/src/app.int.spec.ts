@@ -9,7 +9,7 @@ import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys'
 import { activeKey, createLiveView } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { listen } from '@dvc/service';
-import { uniqueName } from '@dvc/testing';
+import { testEvent, uniqueName } from '@dvc/testing';
 import { createApp, type BoardApp, type BoardDeps } from './app.js';
 import { loadAssets } from './assets.js';
 import { prometheusClient, type Prometheus } from './prometheus.js';
@@ -34,16 +34,7 @@ function received(id: string, unit: string, receivedAt: string, dueAt: string): 
 
 /** An online submission (not yet officially received) as the portal sends it. */
 function submitted(id: string, unit: string, submittedAt: string): DvcEvent {
-  const result = validateEvent({
-    specversion: '1.0',
-    id: `${id}-submitted`,
-    source: 'board-int',
-    type: 'vn.dvc.dossier.submitted',
-    time: submittedAt,
-    subject: id,
-    unitid: unit,
-    data: { dossierId: id, unitId: unit, procedureId: `P-${id}`, submittedAt },
-  });
+  const result = validateEvent(testEvent('vn.dvc.dossier.submitted', id, { unit, time: submittedAt }, { dossierId: id, procedureId: `P-${id}`, submittedAt }));
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.event;
 }
