@@ -461,6 +461,28 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect(row).toEqual([dossierId, 'P-TEST', '20/06/2022 08:00', '21/06/2022 17:00', '1']);
   });
 
+  it("a link to a unit the key cannot list names it and shows no lists: never another unit's name over empty lists", async () => {
+    const missing = `${id}.nosuch`;
+    await open(`#/don-vi/${missing}`);
+    expect(await page.locator('#unit-unlisted').innerText()).toBe(
+      `Không có đơn vị “${missing}” trong số liệu mà khóa này được xem. Hãy chọn một đơn vị trong danh sách.`,
+    );
+    expect(await page.locator('table[data-list]').count()).toBe(0);
+    expect(await page.locator('#unit').inputValue()).toBe('');
+    expect((await get(`/v1/units/${missing}/dossiers?state=overdue`)).status).toBe(404);
+    // Choosing a unit from the menu shows its lists.
+    await page.locator('#unit').selectOption(worstUnit);
+    await page.waitForFunction(
+      `document.querySelector('#view')?.dataset.ready === 'true' && document.querySelector('table[data-list="overdue"]') !== null`,
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
+    expect(await page.locator('#unit').inputValue()).toBe(worstUnit);
+    await open(`#/don-vi/${worstUnit}`);
+  });
+
   it('lists the online submissions not received in time, as the read API does, with their own columns', async () => {
     // Submitted online on Friday 17 June, never received: its receipt deadline (one working day) was the end of Monday 20 June.
     const dossierId = `${id}-online`;

@@ -223,11 +223,14 @@ function dossierRows(items, state) {
 
 async function renderWorklist(unit) {
   const { units } = await api('/v1/units');
-  const chosen = unit ?? units[0]?.id;
+  // A unit the key cannot list (a typo, an old link, another key's unit) is named, never shown as
+  // the first unit of the menu with lists that are not that unit's.
+  const unlisted = unit !== undefined && !units.some((u) => u.id === unit);
+  const chosen = unlisted ? undefined : (unit ?? units[0]?.id);
   const options = units.map((u) => `<option value="${esc(u.id)}"${u.id === chosen ? ' selected' : ''}>${esc(u.name || u.id)} (${esc(u.id)})</option>`).join('');
   view.innerHTML = `
     <h2>Danh sách hồ sơ theo đơn vị</h2>
-    <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${options}</select>
+    <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${unlisted ? '<option value="" selected disabled>Chọn đơn vị</option>' : ''}${options}</select>
     <span class="muted">Tự cập nhật mỗi ${REFRESH_MS / 1000} giây. Chỉ có mã hồ sơ và thời gian, không có thông tin cá nhân.</span></div>
     <p class="error" id="list-error" role="alert"></p>
     <div id="lists"></div>
@@ -235,7 +238,10 @@ async function renderWorklist(unit) {
     <p id="signals" class="muted">Đang tải…</p>`;
   $('#unit').addEventListener('change', (e) => (location.hash = `#/don-vi/${encodeURIComponent(e.target.value)}`));
   if (chosen === undefined) {
-    $('#lists').innerHTML = '<p>Khóa này không được xem đơn vị nào.</p>';
+    $('#lists').innerHTML = unlisted
+      ? `<p class="error" id="unit-unlisted">Không có đơn vị “${esc(unit)}” trong số liệu mà khóa này được xem. Hãy chọn một đơn vị trong danh sách.</p>`
+      : '<p>Khóa này không được xem đơn vị nào.</p>';
+    $('#signals').textContent = '–';
     return;
   }
   const lists = $('#lists');

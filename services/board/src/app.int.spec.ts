@@ -48,6 +48,8 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
   const units = createUnitDirectory([
     { id: 'ward', name: 'Phường Tân Phú', level: 'commune', kind: 'commune_desk' },
     { id: 'town', name: 'UBND thị xã Bình Long', level: 'district', kind: 'district_desk' },
+    // In the directory, nothing projected: its lists are empty, truly.
+    { id: 'quiet', name: 'UBND xã Thanh Lương', level: 'commune', kind: 'commune_desk' },
   ]);
   const parsed = parseTargets(
     {
@@ -206,6 +208,31 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
       'limit must be a whole number from 1 to 1000',
     ]);
     expect((await json('/v1/units/ward/other')).status).toBe(404);
+  });
+
+  it('a unit nobody measures is 404, not empty lists; a unit of the directory with nothing projected has empty lists', async () => {
+    expect(await json('/v1/units/nosuch.unit/dossiers?state=overdue')).toEqual({
+      status: 404,
+      body: { error: "không có đơn vị 'nosuch.unit' trong số liệu và danh mục đơn vị (unknown unit)" },
+    });
+    const quiet = await json('/v1/units/quiet/dossiers?state=overdue');
+    expect({ status: quiet.status, items: quiet.body.items }).toEqual({ status: 200, items: [] });
+    // Out of a scoped key's units, known or not: 403 first (the key learns nothing of other units).
+    expect((await json('/v1/units/nosuch.unit/dossiers?state=overdue', 'key-ward')).status).toBe(403);
+  });
+
+  it('a unit segment that is not a unit id is a 400 naming it, with the other problems', async () => {
+    expect(await json('/v1/units/%E0%A4%A/dossiers?state=overdue')).toEqual({
+      status: 400,
+      body: { error: "the unit '%E0%A4%A' is not valid percent-encoding", problems: ["the unit '%E0%A4%A' is not valid percent-encoding"] },
+    });
+    const long = await json(`/v1/units/${'x'.repeat(300)}/dossiers?state=late`);
+    expect(long.status).toBe(400);
+    expect(long.body.problems).toEqual([
+      `the unit '${'x'.repeat(80)}' is not a unit id (^[a-z0-9][a-z0-9._-]{0,63}$)`,
+      'state must be one of overdue, due_soon, paused, receipt_overdue',
+    ]);
+    expect((await json('/v1/units/a%2Fb/dossiers?state=overdue')).body.problems).toEqual(["the unit 'a/b' is not a unit id (^[a-z0-9][a-z0-9._-]{0,63}$)"]);
   });
 
   it('keys: none is 401, an unknown one 401, a replay key 403, a key scoped to one unit 403 for another', async () => {

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
-import type { UnitDirectory } from '@dvc/domain';
+import { UNIT_ID_PATTERN, isUnitId, type UnitDirectory } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
 import {
   MAX_PAGE_SIZE,
@@ -57,6 +57,17 @@ export const DOSSIER_STATES = ['overdue', 'due_soon', 'paused', 'receipt_overdue
 type DossierState = (typeof DOSSIER_STATES)[number];
 export const DEFAULT_PAGE_SIZE = 100;
 export const DOSSIERS_QUERY_PARAMETERS = ['state', 'limit', 'after'] as const;
+
+/** The unit of a list's path: its percent-decoded segment, or why it is not a unit id (echoed at most 80 characters). */
+function unitOfPath(segment: string): { id?: string; problem?: string } {
+  let id: string;
+  try {
+    id = decodeURIComponent(segment);
+  } catch {
+    return { problem: `the unit '${segment.slice(0, 80)}' is not valid percent-encoding` };
+  }
+  return isUnitId(id) ? { id } : { problem: `the unit '${id.slice(0, 80)}' is not a unit id (${UNIT_ID_PATTERN})` };
+}
 
 const CHALLENGE = 'Bearer realm="dvc-board"';
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
@@ -188,8 +199,9 @@ export function createApp(deps: BoardDeps): BoardApp {
       reply(res, 'dossiers', 404, { error: `no such path: ${path.slice(0, 200)}` });
       return;
     }
-    const unit = decodeURIComponent(match[1]!);
     const problems: string[] = [];
+    const unit = unitOfPath(match[1]!);
+    if (unit.problem !== undefined) problems.push(unit.problem);
     for (const name of params.keys()) if (!(DOSSIERS_QUERY_PARAMETERS as readonly string[]).includes(name)) problems.push(`unknown query parameter '${name}'`);
     const state = params.get('state');
     if (state === null || !(DOSSIER_STATES as readonly string[]).includes(state)) problems.push(`state must be one of ${DOSSIER_STATES.join(', ')}`);
@@ -200,22 +212,29 @@ export function createApp(deps: BoardDeps): BoardApp {
       reply(res, 'dossiers', 400, { error: problems.join('; '), problems });
       return;
     }
-    if (!mayRead(key, unit)) {
-      reply(res, 'dossiers', 403, { error: `đơn vị '${unit}' nằm ngoài phạm vi của khóa '${key.id}'` });
+    const unitId = unit.id!;
+    if (!mayRead(key, unitId)) {
+      reply(res, 'dossiers', 403, { error: `đơn vị '${unitId}' nằm ngoài phạm vi của khóa '${key.id}'` });
       return;
     }
     const at = await deps.live.resolve();
+    // A unit neither projected nor in the directory (a typo, an id from elsewhere) is not answered
+    // with empty lists: that would read as "nothing overdue" for a unit nobody measures.
+    if (!deps.reference().units.has(unitId) && (await deps.redis.sismember(at.keys.units(), unitId)) === 0) {
+      reply(res, 'dossiers', 404, { error: `không có đơn vị '${unitId}' trong số liệu và danh mục đơn vị (unknown unit)` });
+      return;
+    }
     const request = { limit, after: params.get('after') ?? undefined };
     let page: Page<unknown>;
     try {
-      page = await LISTS[state as DossierState](deps.redis, at, unit, request);
+      page = await LISTS[state as DossierState](deps.redis, at, unitId, request);
     } catch (error) {
       if (!(error instanceof PageRequestError)) throw error;
       reply(res, 'dossiers', 400, { error: error.message, problems: [error.message] });
       return;
     }
     reply(res, 'dossiers', 200, {
-      unit,
+      unit: unitId,
       state,
       now: new Date(at.nowMs).toISOString(),
       namespace: at.namespace,

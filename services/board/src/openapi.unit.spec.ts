@@ -28,7 +28,7 @@ describe('openapi.json of the board', () => {
   });
 
   it('documents every status the dossier lists answer with', () => {
-    expect(Object.keys(dossiers?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '405']);
+    expect(Object.keys(dossiers?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '405']);
   });
 
   it('documents every API path the service serves', () => {
