@@ -56,6 +56,25 @@ export interface NotifierApp {
 
 const BODY_LIMIT = 4 * 1024 * 1024;
 
+/** The query parameters of GET /v1/notices: a page size and one notice group. */
+const NOTICES_QUERY_PARAMETERS = ['limit', 'groupKey'] as const;
+
+/**
+ * The notices a request asks for, or every problem of its query: a parameter not known, a limit
+ * that is not a whole number from 1 to 1000 (a typo is refused, not read as the default).
+ */
+function noticesQuery(params: URLSearchParams): { limit: number; groupKey?: string } | { problems: string[] } {
+  const problems: string[] = [];
+  for (const name of new Set(params.keys()))
+    if (!(NOTICES_QUERY_PARAMETERS as readonly string[]).includes(name)) problems.push(`unknown query parameter '${name.slice(0, 80)}'`);
+  const limitText = params.get('limit') ?? '100';
+  const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= 1000)) problems.push('limit must be a whole number from 1 to 1000');
+  const groupKey = params.get('groupKey') ?? undefined;
+  if (problems.length > 0) return { problems };
+  return groupKey === undefined ? { limit } : { limit, groupKey };
+}
+
 export function createApp(deps: NotifierDeps): NotifierApp {
   const registry = new Registry();
   const received = counter(registry, 'dvc_notifier_webhooks_total', 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)', [
@@ -292,10 +311,9 @@ export function createApp(deps: NotifierDeps): NotifierApp {
             `key '${key.id}' has the role '${keyRole(key)}'; /v1/notices takes only keys with the role 'operator'`,
             'dvc-notifier',
           );
-        const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-        const limit = Math.min(Math.max(Number(params.get('limit') ?? '100') || 100, 1), 1000);
-        const groupKey = params.get('groupKey') ?? undefined;
-        sendJson(res, 200, { counts: deps.outbox.counts(), notices: deps.outbox.list(limit, groupKey) });
+        const query = noticesQuery(new URL(req.url ?? '/', 'http://localhost').searchParams);
+        if ('problems' in query) return sendJson(res, 400, { error: query.problems.join('; '), problems: query.problems });
+        sendJson(res, 200, { counts: deps.outbox.counts(), notices: deps.outbox.list(query.limit, query.groupKey) });
       },
     },
     metrics: async () => `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`,

@@ -364,4 +364,20 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
       'dvc_notifier_refused_total{route="notices",reason="role"} 1',
     ]);
   });
+
+  it('refuses a /v1/notices query it cannot read with every problem, instead of answering the default page', async () => {
+    await post(`Bearer ${TOKEN}`);
+    const get = (query: string) => fetch(`${base}/v1/notices${query}`, { headers: { authorization: `Bearer ${keys.operator}` } });
+    const bad = await get('?limit=ten&group=g-bp.dongxoai');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({
+      error: "unknown query parameter 'group'; limit must be a whole number from 1 to 1000",
+      problems: ["unknown query parameter 'group'", 'limit must be a whole number from 1 to 1000'],
+    });
+    for (const limit of ['0', '1001', '-1', '1.5', '']) expect({ limit, status: (await get(`?limit=${limit}`)).status }).toEqual({ limit, status: 400 });
+    const one = await get('?limit=1&groupKey=g-bp.dongxoai');
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { notices: { groupKey: string }[] }).notices.map((n) => n.groupKey)).toEqual(['g-bp.dongxoai']);
+    expect(((await (await get('?groupKey=another')).json()) as { notices: unknown[] }).notices).toEqual([]);
+  });
 });
