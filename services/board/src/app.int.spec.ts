@@ -235,6 +235,25 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect((await json('/v1/units/a%2Fb/dossiers?state=overdue')).body.problems).toEqual(["the unit 'a/b' is not a unit id (^[a-z0-9][a-z0-9._-]{0,63}$)"]);
   });
 
+  it('every route refuses a parameter it does not take or one given twice, with every problem, before reading anything', async () => {
+    const refused = (problems: string[]) => ({ status: 400, body: { error: problems.join('; '), problems } });
+    expect(await json('/v1/units?unit=ward')).toEqual(refused(["unknown query parameter 'unit'"]));
+    expect(await json('/v1/context?x=1')).toEqual(refused(["unknown query parameter 'x'"]));
+    expect(await json('/v1/trend?window=30d')).toEqual(refused(["unknown query parameter 'window'"]));
+    expect(await json('/v1/overview?windwo=bp&window=nope')).toEqual(
+      refused(["unknown query parameter 'windwo'", 'window must be 14d or a period id of the targets file']),
+    );
+    expect(await json('/v1/ranking?window=14d&window=14d')).toEqual(refused(["query parameter 'window' is given more than once"]));
+    expect(await json('/v1/report?period=nope&format=pdf&fromat=csv')).toEqual(
+      refused(["unknown query parameter 'fromat'", 'period must be 14d or a period id of the targets file', 'format must be json, csv or xlsx']),
+    );
+    expect(await json('/v1/units/ward/dossiers?state=overdue&state=paused&state=due_soon')).toEqual(
+      refused(["query parameter 'state' is given more than once"]),
+    );
+    // Refused before Prometheus is asked (it is unreachable here: a read would be a 502).
+    expect((await json('/v1/overview?window=14d')).status).toBe(502);
+  });
+
   it('keys: none is 401, an unknown one 401, a replay key 403, a key scoped to one unit 403 for another', async () => {
     expect((await get('/v1/units/ward/dossiers?state=overdue')).status).toBe(401);
     expect((await get('/v1/units/ward/dossiers?state=overdue', 'nope')).status).toBe(401);

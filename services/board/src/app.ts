@@ -69,6 +69,26 @@ function unitOfPath(segment: string): { id?: string; problem?: string } {
   return isUnitId(id) ? { id } : { problem: `the unit '${id.slice(0, 80)}' is not a unit id (${UNIT_ID_PATTERN})` };
 }
 
+/**
+ * What every route refuses in a query, each named once: a parameter it does not take (a typo read
+ * as the default would answer another question), or one given more than once (only one would be read).
+ */
+function queryProblems(params: URLSearchParams, accepted: readonly string[]): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of params.keys()) {
+    if (!seen.has(name)) {
+      seen.add(name);
+      if (!accepted.includes(name)) problems.push(`unknown query parameter '${name.slice(0, 80)}'`);
+    } else if (accepted.includes(name) && !repeated.has(name)) {
+      repeated.add(name);
+      problems.push(`query parameter '${name}' is given more than once`);
+    }
+  }
+  return problems;
+}
+
 const CHALLENGE = 'Bearer realm="dvc-board"';
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
 const DOSSIERS_PATH = /^\/v1\/units\/([^/]+)\/dossiers$/;
@@ -138,9 +158,24 @@ export function createApp(deps: BoardDeps): BoardApp {
   };
   const mayRead = (key: ApiKeyRecord, unit: string) => key.units === '*' || key.units.includes(unit);
 
-  /** Runs an authenticated GET; a Prometheus failure is a 502 with its reason. */
+  /** A 400 naming every problem of the request, when it has any; true when sent. */
+  const refused = (res: ServerResponse, route: string, problems: readonly string[]): boolean => {
+    if (problems.length === 0) return false;
+    reply(res, route, 400, { error: problems.join('; '), problems });
+    return true;
+  };
+
+  /**
+   * Runs an authenticated GET whose query may hold only `accepted` parameters, each once: the
+   * handler gets the query's problems (an unknown or repeated parameter) to add its own to and
+   * refuse together. A Prometheus failure is a 502 with its reason.
+   */
   const guarded =
-    (route: string, handler: (req: IncomingMessage, res: ServerResponse, key: ApiKeyRecord, params: URLSearchParams) => Promise<void>) =>
+    (
+      route: string,
+      accepted: readonly string[],
+      handler: (req: IncomingMessage, res: ServerResponse, key: ApiKeyRecord, params: URLSearchParams, problems: string[]) => Promise<void>,
+    ) =>
     async (req: IncomingMessage, res: ServerResponse) => {
       if (req.method !== 'GET') {
         reply(res, route, 405, { error: 'use GET' }, { allow: 'GET' });
@@ -148,8 +183,9 @@ export function createApp(deps: BoardDeps): BoardApp {
       }
       const key = authenticate(req, res, route);
       if (key === undefined) return;
+      const params = new URL(req.url ?? '/', 'http://board').searchParams;
       try {
-        await handler(req, res, key, new URL(req.url ?? '/', 'http://board').searchParams);
+        await handler(req, res, key, params, queryProblems(params, accepted));
       } catch (error) {
         if (!(error instanceof PrometheusError)) throw error;
         deps.logger.warn({ err: error, route }, 'Prometheus query failed');
@@ -157,13 +193,17 @@ export function createApp(deps: BoardDeps): BoardApp {
       }
     };
 
-  const windowOf = (params: URLSearchParams, name: string): string | undefined => {
+  /** The window a parameter names (14d when absent), or undefined with its problem added. */
+  const windowOf = (params: URLSearchParams, name: string, problems: string[]): string | undefined => {
     const window = params.get(name) ?? '14d';
     const known = window === '14d' || deps.reference().targets.periodRecords.some((p) => p.id === window);
-    return known && isWindowId(window) ? window : undefined;
+    if (known && isWindowId(window)) return window;
+    problems.push(`${name} must be 14d or a period id of the targets file`);
+    return undefined;
   };
 
-  const context = guarded('context', async (_req, res, key) => {
+  const context = guarded('context', [], async (_req, res, key, _params, problems) => {
+    if (refused(res, 'context', problems)) return;
     const at = await deps.live.resolve();
     const { targets } = deps.reference();
     reply(res, 'context', 200, {
@@ -178,7 +218,8 @@ export function createApp(deps: BoardDeps): BoardApp {
     });
   });
 
-  const units = guarded('units', async (_req, res, key) => {
+  const units = guarded('units', [], async (_req, res, key, _params, problems) => {
+    if (refused(res, 'units', problems)) return;
     const at = await deps.live.resolve();
     const directory = deps.reference().units;
     const ids = (await listUnits(deps.redis, at.keys)).filter((unit) => mayRead(key, unit));
@@ -192,26 +233,21 @@ export function createApp(deps: BoardDeps): BoardApp {
     });
   });
 
-  const dossiers = guarded('dossiers', async (req, res, key, params) => {
+  const dossiers = guarded('dossiers', DOSSIERS_QUERY_PARAMETERS, async (req, res, key, params, problems) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const match = DOSSIERS_PATH.exec(path);
     if (match === null) {
       reply(res, 'dossiers', 404, { error: `no such path: ${path.slice(0, 200)}` });
       return;
     }
-    const problems: string[] = [];
     const unit = unitOfPath(match[1]!);
-    if (unit.problem !== undefined) problems.push(unit.problem);
-    for (const name of params.keys()) if (!(DOSSIERS_QUERY_PARAMETERS as readonly string[]).includes(name)) problems.push(`unknown query parameter '${name}'`);
+    if (unit.problem !== undefined) problems.unshift(unit.problem);
     const state = params.get('state');
     if (state === null || !(DOSSIER_STATES as readonly string[]).includes(state)) problems.push(`state must be one of ${DOSSIER_STATES.join(', ')}`);
     const limitText = params.get('limit') ?? String(DEFAULT_PAGE_SIZE);
     const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-    if (problems.length > 0) {
-      reply(res, 'dossiers', 400, { error: problems.join('; '), problems });
-      return;
-    }
+    if (refused(res, 'dossiers', problems)) return;
     const unitId = unit.id!;
     if (!mayRead(key, unitId)) {
       reply(res, 'dossiers', 403, { error: `đơn vị '${unitId}' nằm ngoài phạm vi của khóa '${key.id}'` });
@@ -243,21 +279,15 @@ export function createApp(deps: BoardDeps): BoardApp {
     });
   });
 
-  const overview = guarded('overview', async (_req, res, _key, params) => {
-    const window = windowOf(params, 'window');
-    if (window === undefined) {
-      reply(res, 'overview', 400, { error: `window must be 14d or a period id of the targets file` });
-      return;
-    }
+  const overview = guarded('overview', ['window'], async (_req, res, _key, params, problems) => {
+    const window = windowOf(params, 'window', problems);
+    if (refused(res, 'overview', problems) || window === undefined) return;
     reply(res, 'overview', 200, await readOverview(deps.prometheus, deps.thresholds(), window));
   });
 
-  const ranking = guarded('ranking', async (_req, res, key, params) => {
-    const window = windowOf(params, 'window');
-    if (window === undefined) {
-      reply(res, 'ranking', 400, { error: `window must be 14d or a period id of the targets file` });
-      return;
-    }
+  const ranking = guarded('ranking', ['window'], async (_req, res, key, params, problems) => {
+    const window = windowOf(params, 'window', problems);
+    if (refused(res, 'ranking', problems) || window === undefined) return;
     const directory = deps.reference().units;
     const rows = (await readUnitFigures(deps.prometheus, window))
       .filter((u) => mayRead(key, u.unit))
@@ -270,7 +300,8 @@ export function createApp(deps: BoardDeps): BoardApp {
   });
 
   // The range is on Prometheus' time axis (the wall clock), whatever the board's clock: see readTrend.
-  const trend = guarded('trend', async (_req, res, key) => {
+  const trend = guarded('trend', [], async (_req, res, key, _params, problems) => {
+    if (refused(res, 'trend', problems)) return;
     const toMs = deps.wall();
     const series = (await readTrend(deps.prometheus, toMs)).filter((s) => mayRead(key, s.metric.unit ?? ''));
     reply(res, 'trend', 200, {
@@ -282,13 +313,11 @@ export function createApp(deps: BoardDeps): BoardApp {
     });
   });
 
-  const report = guarded('report', async (_req, res, key, params) => {
-    const period = windowOf(params, 'period');
+  const report = guarded('report', ['period', 'format'], async (_req, res, key, params, problems) => {
+    const period = windowOf(params, 'period', problems);
     const format = params.get('format') ?? 'json';
-    if (period === undefined || !['json', 'csv', 'xlsx'].includes(format)) {
-      reply(res, 'report', 400, { error: 'period must be 14d or a period id of the targets file; format json, csv or xlsx' });
-      return;
-    }
+    if (!['json', 'csv', 'xlsx'].includes(format)) problems.push('format must be json, csv or xlsx');
+    if (refused(res, 'report', problems) || period === undefined) return;
     const { units: directory, targets } = deps.reference();
     const figures = (await readUnitFigures(deps.prometheus, period)).filter((u) => mayRead(key, u.unit));
     const rows = reportRows(figures, (unit) => directory.lookup(unit).name);

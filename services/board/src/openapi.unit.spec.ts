@@ -31,6 +31,11 @@ describe('openapi.json of the board', () => {
     expect(Object.keys(dossiers?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '405']);
   });
 
+  it('documents the 400 of every keyed route: each refuses a parameter it does not take, or one given twice', () => {
+    const keyed = Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/') && path !== '/v1/openapi.json');
+    expect(keyed.filter(([, item]) => item.get?.responses['400'] === undefined).map(([path]) => path)).toEqual([]);
+  });
+
   it('documents every API path the service serves', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
