@@ -81,6 +81,30 @@ describe('ingest edge under hostile input', () => {
     expect(await metric('dvc_ingest_events_total', { outcome: 'accepted' })).toBe(3);
   });
 
+  it('refuses a POST with query parameters (dryRun=true is not honoured, so it must not publish), naming them, counted', async () => {
+    const before = published.length;
+    for (const [query, named] of [
+      ['?dryRun=true', "'dryRun'"],
+      ['?validate=1&validate=2&x=', "'validate', 'x'"],
+      ['?', null],
+    ] as const) {
+      t += 1000;
+      const res = await fetch(`${url}/v1/events${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(event(`q${query}`)),
+      });
+      if (named === null) {
+        expect(res.status).toBe(202);
+        continue;
+      }
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: `POST /v1/events takes no query parameters (got ${named}); nothing was accepted` });
+    }
+    expect(published.length).toBe(before + 1);
+    expect(await metric('dvc_ingest_rejections_total', { reason: 'query' })).toBe(2);
+  });
+
   it('answers 429 with Retry-After once a client passes its burst, counts it, and lets it back after the wait', async () => {
     t += 10_000;
     const statuses: number[] = [];

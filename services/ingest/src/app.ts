@@ -84,7 +84,7 @@ export function createApp(deps: IngestDeps): IngestApp {
     req: IncomingMessage,
     res: ServerResponse,
     status: number,
-    reason: RejectReason | AdmissionCode | KeyRefusal | 'method' | 'unsupported_media_type' | 'too_large',
+    reason: RejectReason | AdmissionCode | KeyRefusal | 'method' | 'query' | 'unsupported_media_type' | 'too_large',
     body: Record<string, unknown>,
     headers?: Record<string, string>,
     codes: readonly AdmissionCode[] = [],
@@ -154,6 +154,17 @@ export function createApp(deps: IngestDeps): IngestApp {
     }
     const key = authenticate(req, res);
     if (key === undefined) return;
+    // No parameter changes what a POST does: one a client believes in (dryRun=true, validate=1)
+    // is refused, not ignored while the events are published.
+    const query = (req.url ?? '').split('?').slice(1).join('?');
+    if (query !== '') {
+      req.resume();
+      const names = [...new Set([...new URLSearchParams(query).keys()])].map((n) => `'${n.slice(0, 80)}'`);
+      reject(req, res, 400, 'query', {
+        error: `POST /v1/events takes no query parameters (got ${names.join(', ') || `'${query.slice(0, 80)}'`}); nothing was accepted`,
+      });
+      return;
+    }
     const kind = bodyKindOf(req.headers['content-type']);
     if (!kind.ok) {
       req.resume();
