@@ -93,6 +93,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   UNIQUE (notice_id, channel, target)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_target ON deliveries (channel, target, state);
 `;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -134,13 +135,23 @@ export class Outbox {
     return tx.immediate();
   }
 
-  /** Pending deliveries whose next attempt is due, oldest first. */
+  /**
+   * Pending deliveries whose next attempt is due, oldest first. Each recipient gets a group's
+   * notices in the order they were written: a delivery waits while an older notice of its group
+   * to the same recipient is still pending (its retry due later), so a "firing" whose first
+   * attempt failed never lands after the "resolved" that followed it (deliveries are numbered in
+   * the order notices are written: one transaction each).
+   */
   due(limit: number): Delivery[] {
     const rows = this.db
       .prepare(
         `SELECT d.id, d.notice_id, d.channel, d.target, d.attempts, n.subject, n.text, n.webhook_body
            FROM deliveries d JOIN notices n ON n.id = d.notice_id
           WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+            AND NOT EXISTS (
+              SELECT 1 FROM deliveries e JOIN notices m ON m.id = e.notice_id
+               WHERE e.channel = d.channel AND e.target = d.target AND e.state = 'pending'
+                 AND e.id < d.id AND m.group_key = n.group_key)
           ORDER BY d.next_attempt_at, d.id LIMIT ?`,
       )
       .all(this.now(), limit) as {
@@ -185,12 +196,6 @@ export class Outbox {
       .prepare('UPDATE deliveries SET attempts = ?, last_error = ?, state = ?, next_attempt_at = ? WHERE id = ?')
       .run(attempts, error.slice(0, 2000), retriable ? 'pending' : 'failed', next, deliveryId);
     return next ?? undefined;
-  }
-
-  /** When the earliest pending delivery is due (ms), if any. */
-  nextDueAt(): number | undefined {
-    const row = this.db.prepare("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'").get() as { at: number | null };
-    return row.at ?? undefined;
   }
 
   counts(): Record<DeliveryState, number> {

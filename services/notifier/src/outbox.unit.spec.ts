@@ -97,6 +97,41 @@ describe('Outbox', () => {
     expect(outbox.due(10).map((d) => d.channel)).toEqual(['webhook']);
   });
 
+  it("delivers a group's notices to a recipient in the order they were written: a newer one waits while an older one retries", () => {
+    const a = { channel: 'email', target: 'a@example.gov.vn' } as const;
+    const b = { channel: 'email', target: 'b@example.gov.vn' } as const;
+    outbox.enqueue({ ...notice('firing', [a, b]), groupKey: 'down' });
+    const [firingA, firingB] = outbox.due(10);
+    outbox.markSent(firingB!.id);
+    // The mail server refused the first attempt to a (retried after 1 s); the alert resolved 0.5 s later.
+    const retryAt = outbox.markFailed(firingA!.id, 'connect ECONNREFUSED', true)!;
+    now += 500;
+    outbox.enqueue({ ...notice('resolved', [a, b]), groupKey: 'down', status: 'resolved' });
+    outbox.enqueue({ ...notice('other', [a]), groupKey: 'another group' });
+    // b had the firing: it gets the resolved now; a gets the other group's notice, not this group's resolved.
+    expect(outbox.due(10).map((d) => [d.noticeId, d.target])).toEqual([
+      ['resolved', 'b@example.gov.vn'],
+      ['other', 'a@example.gov.vn'],
+    ]);
+    now = retryAt;
+    expect(outbox.due(10).map((d) => [d.noticeId, d.target])).toEqual([
+      ['resolved', 'b@example.gov.vn'],
+      ['other', 'a@example.gov.vn'],
+      ['firing', 'a@example.gov.vn'],
+    ]);
+    outbox.markSent(firingA!.id);
+    const rest = outbox.due(10);
+    expect(rest.map((d) => d.noticeId)).toEqual(['resolved', 'resolved', 'other']);
+    for (const d of rest) outbox.markSent(d.id);
+    // A permanent failure does not hold the newer notices back.
+    outbox.enqueue({ ...notice('firing-2', [a]), groupKey: 'down' });
+    outbox.enqueue({ ...notice('resolved-2', [a]), groupKey: 'down', status: 'resolved' });
+    const firing2 = outbox.due(10).find((d) => d.noticeId === 'firing-2')!;
+    expect(outbox.due(10).map((d) => d.noticeId)).not.toContain('resolved-2');
+    outbox.markFailed(firing2.id, '550 no such user', false);
+    expect(outbox.due(10).map((d) => d.noticeId)).toContain('resolved-2');
+  });
+
   it('backoffMs doubles from the base up to the cap', () => {
     expect([1, 2, 3, 10, 100].map((n) => backoffMs(n, retry))).toEqual([1000, 2000, 4000, 60000, 60000]);
   });
