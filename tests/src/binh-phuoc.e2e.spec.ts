@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { ProjectionStore } from '@dvc/redis';
 import { buildDashboards, panelQueries } from '@dvc/dashboards';
 import { createUnitDirectory } from '@dvc/domain';
-import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, worklistOf, type OverdueReading, type Worklist } from '@dvc/notifier';
+import { liveOverdueReader, parseAlertmanagerPayload, renderNotice, UNTITLED_ALERT, worklistUnits, type OverdueReading } from '@dvc/notifier';
 import { createLiveView } from '@dvc/read-model';
 import { ev, uniqueName, waitFor } from '@dvc/testing';
 import { createTestTopics, testKafka } from '@dvc/kafka/testing';
@@ -82,7 +82,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
    * them (infra/alertmanager/alertmanager.yml), each group's webhook payload parsed and rendered
    * by the notifier's own code with the given worklists, the clock at the case's instant.
    */
-  const renderActiveNotices = (active: readonly ActiveAlert[], reading?: Pick<OverdueReading, 'lists' | 'dueSoon' | 'receiptOverdue'>) => {
+  const renderActiveNotices = (active: readonly ActiveAlert[], reading?: Pick<OverdueReading, 'worklists'>) => {
     const by = ['alertname', 'unit', 'level', 'window'];
     const groups = new Map<string, ActiveAlert[]>();
     for (const a of active) {
@@ -107,9 +107,7 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       const notice = renderNotice({
         payload: parsed.payload,
         units,
-        overdue: reading?.lists ?? new Map(),
-        ...(reading?.dueSoon === undefined ? {} : { dueSoon: reading.dueSoon }),
-        ...(reading?.receiptOverdue === undefined ? {} : { receiptOverdue: reading.receiptOverdue }),
+        worklists: reading?.worklists ?? new Map(),
         dashboardUrl: 'http://grafana.example/d/dvc-unit-drilldown',
         now: Date.parse(CLOCK),
         asOf: Date.parse(CLOCK),
@@ -439,12 +437,8 @@ describe('Bình Phước 1 May – 22 June 2022: the meeting figures through Kaf
       const rules = (await prom!.query('{__name__=~"dvc:.+", __name__!~"dvc:.+:(increase|last).+"}')).map((r) => `${line(r.metric)} ${r.value}`).sort();
       const active = (await prom!.alerts()).filter((a) => !/Burn/.test(a.labels.alertname ?? ''));
       const live = createLiveView({ redis, base: id, clock: { mode: 'as-of', asOfMs: Date.parse(CLOCK) }, wall: Date.now });
-      // The worklists the notifier reads for these alerts (worklistOf).
-      const listed = (kind: Worklist) => [...new Set(active.filter((a) => worklistOf(a.labels) === kind).map((a) => a.labels.unit!))];
-      const reading = await liveOverdueReader(redis, live, 10_000).read(listed('overdue'), {
-        dueSoon: listed('due-soon'),
-        receiptOverdue: listed('receipt-overdue'),
-      });
+      // The worklists the notifier reads for these alerts (worklistUnits).
+      const reading = await liveOverdueReader(redis, live, 10_000).read(worklistUnits(active.map((a) => ({ status: 'firing', labels: a.labels }))));
       // The annotation lines carry the value Prometheus saw at its own last evaluation of each alert,
       // which trails the rules by an evaluation or more; the figures themselves are compared above.
       const notices = renderActiveNotices(active, reading)

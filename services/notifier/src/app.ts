@@ -10,7 +10,7 @@ import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
 import type { EnqueueOutcome, Outbox } from './outbox.js';
 import { resolveRecipients, type RecipientBook } from './recipients.js';
-import { renderNotice, worklistOf, type Worklist } from './render.js';
+import { renderNotice, worklistUnits } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
@@ -119,11 +119,8 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
     const now = deps.now();
     const { units, recipients } = deps.reference();
-    // The worklists the notice names (worklistOf): read only for the firing alerts that name one.
-    const listed = (kind: Worklist) => [
-      ...new Set(payload.alerts.filter((a) => a.status === 'firing' && worklistOf(a.labels) === kind).map((a) => a.labels.unit as string)),
-    ];
-    const reading = await deps.overdue.read(listed('overdue'), { dueSoon: listed('due-soon'), receiptOverdue: listed('receipt-overdue') });
+    // The worklists the notice names: read only for the firing alerts that name one.
+    const reading = await deps.overdue.read(worklistUnits(payload.alerts));
     if (reading.namespace !== undefined) {
       served.reset();
       served.set({ namespace: reading.namespace }, 1);
@@ -131,9 +128,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     const rendered = renderNotice({
       payload,
       units,
-      overdue: reading.lists,
-      ...(reading.dueSoon === undefined ? {} : { dueSoon: reading.dueSoon }),
-      ...(reading.receiptOverdue === undefined ? {} : { receiptOverdue: reading.receiptOverdue }),
+      worklists: reading.worklists,
       dashboardUrl: deps.dashboardUrl,
       now,
       ...(reading.asOf === undefined ? {} : { asOf: reading.asOf }),

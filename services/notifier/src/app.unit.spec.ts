@@ -12,6 +12,7 @@ import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { tokenChecker } from './auth.js';
 import { Outbox, type Delivery } from './outbox.js';
 import type { OverdueReader } from './overdue.js';
+import type { DossierList, Worklist } from './render.js';
 
 const REPO_DATA = new URL('../../../infra/data/', import.meta.url);
 const BUILD = { service: 'notifier', version: '0.0.0-test', node: process.version };
@@ -27,7 +28,11 @@ const REFERENCE = () => ({
 /** An overdue reader on the wall clock that finds no overdue dossier in any unit. */
 const NO_OVERDUE: OverdueReader = {
   clock: { mode: 'wall' },
-  read: async (unitIds) => ({ namespace: 'dvc', asOf: undefined, lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [] }])) }),
+  read: async (wanted) => ({
+    namespace: 'dvc',
+    asOf: undefined,
+    worklists: new Map([...wanted].map(([kind, units]) => [kind, new Map(units.map((u) => [u, { ok: true, dossiers: [] }]))])),
+  }),
 };
 
 /** The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token and no operator keys, with what each suite varies. */
@@ -158,7 +163,7 @@ describe('notifier app: the worklists a notification names', () => {
   let dir: string;
   let outbox: Outbox;
   let app: NotifierApp;
-  const asked: { overdue: string[]; dueSoon: string[]; receiptOverdue: string[] }[] = [];
+  const asked: [Worklist, string[]][][] = [];
   const sent: Delivery[] = [];
 
   beforeEach(() => {
@@ -166,15 +171,17 @@ describe('notifier app: the worklists a notification names', () => {
     outbox = new Outbox(join(dir, 'outbox.db'), () => wall, { baseMs: 1000, maxMs: 8000 });
     const overdue: OverdueReader = {
       clock: { mode: 'wall' },
-      read: async (unitIds, { dueSoon = [], receiptOverdue = [] } = {}) => {
-        asked.push({ overdue: [...unitIds], dueSoon: [...dueSoon], receiptOverdue: [...receiptOverdue] });
-        const list = (code: string, due: string) => ({ ok: true as const, dossiers: [{ code, dueMs: Date.parse(due) }] });
+      read: async (wanted) => {
+        asked.push([...wanted].map(([kind, units]) => [kind, [...units]]));
+        const list: Record<Worklist, (u: string) => DossierList> = {
+          overdue: (u) => ({ ok: true, dossiers: [{ code: `OVERDUE-${u}`, dueMs: Date.parse('2026-11-29T08:00:00Z') }] }),
+          'due-soon': (u) => ({ ok: true, dossiers: [{ code: `DUE-${u}`, dueMs: Date.parse('2026-11-30T20:15:00Z') }] }),
+          'receipt-overdue': (u) => ({ ok: true, dossiers: [{ code: `ONLINE-${u}`, dueMs: Date.parse('2026-11-30T05:15:00Z') }] }),
+        };
         return {
           namespace: 'dvc',
           asOf: undefined,
-          lists: new Map(unitIds.map((u) => [u, list(`OVERDUE-${u}`, '2026-11-29T08:00:00Z')])),
-          dueSoon: new Map(dueSoon.map((u) => [u, list(`DUE-${u}`, '2026-11-30T20:15:00Z')])),
-          receiptOverdue: new Map(receiptOverdue.map((u) => [u, list(`ONLINE-${u}`, '2026-11-30T05:15:00Z')])),
+          worklists: new Map([...wanted].map(([kind, units]) => [kind, new Map(units.map((u) => [u, list[kind](u)]))])),
         };
       },
     };
@@ -205,12 +212,7 @@ describe('notifier app: the worklists a notification names', () => {
     await app.accept(group([alert('DossiersDueSoon', { severity: 'info' })]));
     await app.accept(group([alert('OnlineSubmissionsReceiptOverdue')]));
     await app.accept(group([alert('OnlineDossierShareBelowTarget', { kpi: 'online_dossier_share', window: '14d' })]));
-    expect(asked).toEqual([
-      { overdue: ['bp.dongxoai'], dueSoon: [], receiptOverdue: [] },
-      { overdue: [], dueSoon: ['bp.dongxoai'], receiptOverdue: [] },
-      { overdue: [], dueSoon: [], receiptOverdue: ['bp.dongxoai'] },
-      { overdue: [], dueSoon: [], receiptOverdue: [] },
-    ]);
+    expect(asked).toEqual([[['overdue', ['bp.dongxoai']]], [['due-soon', ['bp.dongxoai']]], [['receipt-overdue', ['bp.dongxoai']]], []]);
     await app.dispatchDue();
     const texts = sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn').map((d) => d.text);
     expect(texts).toHaveLength(4);
@@ -229,7 +231,7 @@ describe('notifier app with a pinned clock', () => {
   let dir: string;
   let outbox: Outbox;
   let app: NotifierApp;
-  const asked: string[][] = [];
+  const asked: [Worklist, string[]][][] = [];
   const sent: Delivery[] = [];
 
   beforeEach(() => {
@@ -237,12 +239,13 @@ describe('notifier app with a pinned clock', () => {
     outbox = new Outbox(join(dir, 'outbox.db'), () => wall, { baseMs: 1000, maxMs: 8000 });
     const overdue: OverdueReader = {
       clock: { mode: 'as-of', asOfMs: asOf },
-      read: async (unitIds) => {
-        asked.push([...unitIds]);
+      read: async (wanted) => {
+        asked.push([...wanted].map(([kind, units]) => [kind, [...units]]));
+        const list: DossierList = { ok: true, dossiers: [{ code: 'HS-1', dueMs: Date.parse('2022-06-10T17:00:00+07:00') }] };
         return {
           namespace: 'dvc.r20261203T020000',
           asOf,
-          lists: new Map(unitIds.map((u) => [u, { ok: true, dossiers: [{ code: 'HS-1', dueMs: Date.parse('2022-06-10T17:00:00+07:00') }] }])),
+          worklists: new Map([...wanted].map(([kind, units]) => [kind, new Map(units.map((u) => [u, list]))])),
         };
       },
     };
@@ -258,7 +261,7 @@ describe('notifier app with a pinned clock', () => {
   it('writes the notice from one reading: days overdue from the clock, "tính đến" instead of wall dates', async () => {
     await app.accept(payload('firing', 'bp.dongxoai'));
     await app.accept(payload('resolved', 'bp.dongxoai'));
-    expect(asked).toEqual([['bp.dongxoai'], []]);
+    expect(asked).toEqual([[['overdue', ['bp.dongxoai']]], []]);
     await app.dispatchDue();
     const [firing, resolved] = sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn');
     expect(firing?.text).toContain('Tình trạng: đang vi phạm, tính đến 17:00 ngày 22/06/2022\n');

@@ -3,6 +3,7 @@ export { parseAlertmanagerPayload, noticeKey, labelFingerprint, type AmAlert, ty
 export {
   renderNotice,
   worklistOf,
+  worklistUnits,
   formatVnTime,
   dashboardLink,
   OVERDUE_LIST_SIZE,
@@ -12,6 +13,7 @@ export {
   type ListedDossier,
   type DossierList,
   type Worklist,
+  type Worklists,
 } from './render.js';
 export {
   Outbox,
@@ -34,4 +36,4 @@ export {
   type Recipient,
 } from './recipients.js';
 export { createSmtpSender, createWebhookSender, DeliveryError, type Sender, type SmtpOptions } from './delivery.js';
-export { liveOverdueReader, type OtherWorklists, type OverdueReader, type OverdueReading } from './overdue.js';
+export { liveOverdueReader, type OverdueReader, type OverdueReading } from './overdue.js';

@@ -1,6 +1,6 @@
 import type { ClockSetting } from '@dvc/config';
 import { readDueSoon, readOverdue, readReceiptOverdue, type LiveView, type ReadAt, type RedisClient } from '@dvc/read-model';
-import { OVERDUE_LIST_SIZE, type DossierList, type ListedDossier } from './render.js';
+import { OVERDUE_LIST_SIZE, type DossierList, type ListedDossier, type Worklist } from './render.js';
 
 /** What one notice is written from, read once per notice. */
 export interface OverdueReading {
@@ -12,25 +12,20 @@ export interface OverdueReading {
    * the wall clock, and for the watermark when Redis did not answer.
    */
   asOf: number | undefined;
-  /** Per unit asked for: its oldest overdue open dossiers, or why they could not be read. */
-  lists: Map<string, DossierList>;
-  /** Per unit asked for due soon: its open dossiers due soonest within 24 hours, or why they could not be read. */
-  dueSoon?: Map<string, DossierList>;
-  /** Per unit asked for late receipts: its online submissions longest past their receipt deadline, or why they could not be read. */
-  receiptOverdue?: Map<string, DossierList>;
-}
-
-/** The units whose other worklists a notice names, besides the overdue ones. */
-export interface OtherWorklists {
-  dueSoon?: readonly string[];
-  receiptOverdue?: readonly string[];
+  /**
+   * Per worklist asked for, per unit asked for: its first dossiers (the oldest overdue, the
+   * soonest due within 24 hours, the online submissions longest past their receipt deadline), or
+   * why they could not be read.
+   */
+  worklists: Map<Worklist, Map<string, DossierList>>;
 }
 
 /** Resolves what is live and when now is, then reads the worklists a notice names: the oldest overdue dossiers, the soonest due and the late-received online submissions of the units whose alerts name them. */
 export interface OverdueReader {
   /** The configured clock of the live view (reported by the notifier). */
   readonly clock: ClockSetting;
-  read(unitIds: readonly string[], others?: OtherWorklists): Promise<OverdueReading>;
+  /** Reads the lists of the units asked for in each worklist (`worklistUnits` of a notice's alerts). */
+  read(wanted: ReadonlyMap<Worklist, readonly string[]>): Promise<OverdueReading>;
 }
 
 /**
@@ -45,45 +40,39 @@ export interface OverdueReader {
 export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs: number): OverdueReader {
   const pinned = live.clock.mode === 'as-of' ? live.clock.asOfMs : undefined;
   type ReadList = (at: ReadAt, unitId: string) => Promise<ListedDossier[]>;
-  const overdue: ReadList = async (at, unitId) =>
-    (await readOverdue(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs }));
-  const dueSoon: ReadList = async (at, unitId) =>
-    (await readDueSoon(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs }));
-  const receipts: ReadList = async (at, unitId) =>
-    (await readReceiptOverdue(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.deadlineMs }));
-  const read = async (unitIds: readonly string[], others: OtherWorklists = {}): Promise<OverdueReading> => {
-    const dueSoonUnits = others.dueSoon ?? [];
-    const receiptUnits = others.receiptOverdue ?? [];
+  const readers: Record<Worklist, ReadList> = {
+    overdue: async (at, unitId) =>
+      (await readOverdue(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs })),
+    'due-soon': async (at, unitId) =>
+      (await readDueSoon(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs })),
+    'receipt-overdue': async (at, unitId) =>
+      (await readReceiptOverdue(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.deadlineMs })),
+  };
+  const read = async (wanted: ReadonlyMap<Worklist, readonly string[]>): Promise<OverdueReading> => {
     // Only the worklists asked for appear in the reading.
-    const optional = (units: readonly string[], lists: Map<string, DossierList>, name: 'dueSoon' | 'receiptOverdue') =>
-      units.length === 0 ? {} : { [name]: lists };
+    const asked = [...wanted].filter(([, units]) => units.length > 0);
     let timer: NodeJS.Timeout | undefined;
     try {
       const reading = (async (): Promise<OverdueReading> => {
         const state = await live.resolve();
-        const lists = async (units: readonly string[], readList: ReadList) =>
+        const lists = async (kind: Worklist, units: readonly string[]): Promise<[Worklist, Map<string, DossierList>]> => [
+          kind,
           new Map(
             await Promise.all(
               units.map(async (unitId): Promise<[string, DossierList]> => {
                 try {
-                  return [unitId, { ok: true, dossiers: await readList(state, unitId) }];
+                  return [unitId, { ok: true, dossiers: await readers[kind](state, unitId) }];
                 } catch (error) {
                   return [unitId, { ok: false, reason: (error as Error).message }];
                 }
               }),
             ),
-          );
-        const [overdueLists, dueSoonLists, receiptLists] = await Promise.all([
-          lists(unitIds, overdue),
-          lists(dueSoonUnits, dueSoon),
-          lists(receiptUnits, receipts),
-        ]);
+          ),
+        ];
         return {
           namespace: state.namespace,
           asOf: state.clockMode === 'wall' ? undefined : state.nowMs,
-          lists: overdueLists,
-          ...optional(dueSoonUnits, dueSoonLists, 'dueSoon'),
-          ...optional(receiptUnits, receiptLists, 'receiptOverdue'),
+          worklists: new Map(await Promise.all(asked.map(([kind, units]) => lists(kind, units)))),
         };
       })();
       const timeout = new Promise<never>((_, reject) => {
@@ -93,13 +82,7 @@ export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs:
     } catch (error) {
       const reason = (error as Error).message;
       const failed = (units: readonly string[]) => new Map(units.map((u): [string, DossierList] => [u, { ok: false, reason }]));
-      return {
-        namespace: undefined,
-        asOf: pinned,
-        lists: failed(unitIds),
-        ...optional(dueSoonUnits, failed(dueSoonUnits), 'dueSoon'),
-        ...optional(receiptUnits, failed(receiptUnits), 'receiptOverdue'),
-      };
+      return { namespace: undefined, asOf: pinned, worklists: new Map(asked.map(([kind, units]) => [kind, failed(units)])) };
     } finally {
       clearTimeout(timer);
     }

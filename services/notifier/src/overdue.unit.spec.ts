@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { LiveView } from '@dvc/read-model';
 import { liveOverdueReader } from './overdue.js';
+import type { Worklist } from './render.js';
 
 describe('liveOverdueReader when the live view cannot be read', () => {
   // Never connects: the live view fails before any command is sent.
@@ -17,12 +18,17 @@ describe('liveOverdueReader when the live view cannot be read', () => {
       1000,
     );
     expect(reader.clock).toEqual({ mode: 'as-of', asOfMs });
-    expect(await reader.read(['u1', 'u2'])).toEqual({
+    expect(await reader.read(new Map([['overdue', ['u1', 'u2']]]))).toEqual({
       namespace: undefined,
       asOf: asOfMs,
-      lists: new Map([
-        ['u1', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }],
-        ['u2', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }],
+      worklists: new Map([
+        [
+          'overdue',
+          new Map([
+            ['u1', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }],
+            ['u2', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }],
+          ]),
+        ],
       ]),
     });
   });
@@ -33,13 +39,22 @@ describe('liveOverdueReader when the live view cannot be read', () => {
       failing({ mode: 'wall' }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))),
       1000,
     );
-    expect(await reader.read(['u1'], { dueSoon: ['u2'], receiptOverdue: ['u3'] })).toEqual({
+    const wanted = new Map<Worklist, string[]>([
+      ['overdue', ['u1']],
+      ['due-soon', ['u2']],
+      ['receipt-overdue', ['u3']],
+    ]);
+    expect(await reader.read(wanted)).toEqual({
       namespace: undefined,
       asOf: undefined,
-      lists: new Map([['u1', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]]),
-      dueSoon: new Map([['u2', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]]),
-      receiptOverdue: new Map([['u3', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]]),
+      worklists: new Map([
+        ['overdue', new Map([['u1', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]])],
+        ['due-soon', new Map([['u2', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]])],
+        ['receipt-overdue', new Map([['u3', { ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:6379' }]])],
+      ]),
     });
+    // A worklist asked for no unit is not in the reading.
+    expect((await reader.read(new Map([['due-soon', []]]))).worklists).toEqual(new Map());
   });
 
   it('gives up after the timeout; without a readable watermark the notice falls back to wall-clock wording', async () => {
@@ -48,10 +63,10 @@ describe('liveOverdueReader when the live view cannot be read', () => {
       failing({ mode: 'event' }, () => new Promise(() => undefined)),
       50,
     );
-    expect(await reader.read(['u1'])).toEqual({
+    expect(await reader.read(new Map([['overdue', ['u1']]]))).toEqual({
       namespace: undefined,
       asOf: undefined,
-      lists: new Map([['u1', { ok: false, reason: 'Redis did not answer within 50 ms' }]]),
+      worklists: new Map([['overdue', new Map([['u1', { ok: false, reason: 'Redis did not answer within 50 ms' }]])]]),
     });
   });
 });

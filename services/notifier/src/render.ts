@@ -27,15 +27,30 @@ export function worklistOf(labels: Record<string, string>): Worklist | undefined
   return undefined;
 }
 
+/** A unit's list per unit id, for each worklist read. */
+export type Worklists = ReadonlyMap<Worklist, ReadonlyMap<string, DossierList>>;
+
+/** The units whose lists a notice names, per worklist: those of its firing alerts that name one (`worklistOf`), each once. */
+export function worklistUnits(alerts: readonly Pick<AmAlert, 'status' | 'labels'>[]): Map<Worklist, string[]> {
+  const wanted = new Map<Worklist, Set<string>>();
+  for (const alert of alerts) {
+    const kind = alert.status === 'firing' ? worklistOf(alert.labels) : undefined;
+    if (kind === undefined) continue;
+    const units = wanted.get(kind) ?? new Set<string>();
+    wanted.set(kind, units.add(alert.labels.unit as string));
+  }
+  return new Map([...wanted].map(([kind, units]) => [kind, [...units]]));
+}
+
 export interface RenderInput {
   payload: AmPayload;
   units: UnitDirectory;
-  /** The oldest overdue dossiers, per unit id whose firing alert names them (`worklistOf`). */
-  overdue: ReadonlyMap<string, DossierList>;
-  /** The dossiers due soonest, per unit id whose firing alert names them (`worklistOf`). */
-  dueSoon?: ReadonlyMap<string, DossierList>;
-  /** The online submissions longest past their receipt deadline (`dueMs`: the deadline), per unit id whose firing alert names them. */
-  receiptOverdue?: ReadonlyMap<string, DossierList>;
+  /**
+   * The first dossiers of each worklist, per unit id whose firing alert names it (`worklistOf`):
+   * the oldest overdue, the soonest due, the online submissions longest past their receipt
+   * deadline (`dueMs`: the deadline). A list missing here is written as unread.
+   */
+  worklists: Worklists;
   /** Base URL of the dashboard panel; unit and window are added as var-unit / var-window. */
   dashboardUrl: string;
   /** Wall clock: when the notice is written. */
@@ -214,8 +229,7 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
   if (firing && worklist !== undefined && labels.unit !== undefined) {
     const now = input.asOf ?? input.now;
     const until = `${input.asOf === undefined ? 'đến' : 'tính đến'} ${formatVnTime(now)}`;
-    const lists = worklist === 'overdue' ? input.overdue : worklist === 'due-soon' ? input.dueSoon : input.receiptOverdue;
-    renderList(lines, worklist, lists?.get(labels.unit), now, until);
+    renderList(lines, worklist, input.worklists.get(worklist)?.get(labels.unit), now, until);
   }
   lines.push('');
   lines.push(`Bảng điều khiển: ${dashboardLink(input.dashboardUrl, labels)}`);

@@ -1,6 +1,6 @@
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
-import { dashboardLink, formatVnTime, renderNotice, type DossierList } from './render.js';
+import { dashboardLink, formatVnTime, renderNotice, worklistUnits, type DossierList, type Worklists } from './render.js';
 
 const units = createUnitDirectory([
   { id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' },
@@ -43,9 +43,34 @@ const NOW = Date.parse('2026-11-30T08:15:00Z');
 const DASHBOARD = 'http://grafana.example/d/dvc-units?orgId=1';
 
 /** The overdue list of Đồng Xoài alone: each dossier's code and due time. */
-function dongXoaiOverdue(...dossiers: [code: string, due: string][]): Map<string, DossierList> {
-  return new Map([['bp.dongxoai', { ok: true, dossiers: dossiers.map(([code, due]) => ({ code, dueMs: Date.parse(due) })) }]]);
+function dongXoaiOverdue(...dossiers: [code: string, due: string][]): Worklists {
+  const list: DossierList = { ok: true, dossiers: dossiers.map(([code, due]) => ({ code, dueMs: Date.parse(due) })) };
+  return new Map([['overdue', new Map([['bp.dongxoai', list]])]]);
 }
+
+describe('worklistUnits', () => {
+  it('names each unit once per worklist its firing alerts name; resolved alerts, alerts without a unit or a worklist name none', () => {
+    const alert = (status: 'firing' | 'resolved', labels: Record<string, string>) => ({ status, labels });
+    expect(
+      worklistUnits([
+        alert('firing', { alertname: 'OverdueRatioAboveTarget', kpi: 'overdue_ratio', unit: 'a' }),
+        alert('firing', { alertname: 'OpenDossiersOverdue', unit: 'a' }),
+        alert('firing', { alertname: 'OpenDossiersOverdue', unit: 'b' }),
+        alert('firing', { alertname: 'DossiersDueSoon', unit: 'b' }),
+        alert('resolved', { alertname: 'OnlineSubmissionsReceiptOverdue', unit: 'c' }),
+        alert('firing', { alertname: 'OnlineSubmissionsReceiptOverdue', unit: 'd' }),
+        alert('firing', { alertname: 'OverdueRatioAboveTargetByLevel', kpi: 'overdue_ratio', level: 'commune' }),
+        alert('firing', { alertname: 'OnlineDossierShareBelowTarget', kpi: 'online_dossier_share', unit: 'e' }),
+      ]),
+    ).toEqual(
+      new Map([
+        ['overdue', ['a', 'b']],
+        ['due-soon', ['b']],
+        ['receipt-overdue', ['d']],
+      ]),
+    );
+  });
+});
 
 describe('renderNotice', () => {
   it('formats times in Asia/Ho_Chi_Minh', () => {
@@ -53,8 +78,8 @@ describe('renderNotice', () => {
   });
 
   it('writes the firing notice: unit name, KPI, value against target, window, oldest overdue dossiers, link', () => {
-    const overdue = dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z'], ['H12.34-261125-0007', '2026-11-30T05:45:00Z']);
-    const notice = renderNotice({ payload: payload('firing'), units, overdue, dashboardUrl: DASHBOARD, now: NOW });
+    const worklists = dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z'], ['H12.34-261125-0007', '2026-11-30T05:45:00Z']);
+    const notice = renderNotice({ payload: payload('firing'), units, worklists, dashboardUrl: DASHBOARD, now: NOW });
     expect(notice.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
     expect(notice.text).toBe(
       [
@@ -85,7 +110,7 @@ describe('renderNotice', () => {
   });
 
   it('writes the resolved notice, without the dossier list', () => {
-    const notice = renderNotice({ payload: payload('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW });
+    const notice = renderNotice({ payload: payload('resolved'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW });
     expect(notice.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
     expect(notice.text).toBe(
       [
@@ -113,8 +138,8 @@ describe('renderNotice', () => {
 
   it('with a clock pinned in 2022, counts days overdue from it and writes no wall-clock date in the status', () => {
     const asOf = Date.parse('2022-06-22T17:00:00+07:00');
-    const overdue = dongXoaiOverdue(['H12.34-220601-0001', '2022-06-10T17:00:00+07:00'], ['H12.34-220615-0002', '2022-06-22T08:00:00+07:00']);
-    const firing = renderNotice({ payload: payload('firing'), units, overdue, dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
+    const worklists = dongXoaiOverdue(['H12.34-220601-0001', '2022-06-10T17:00:00+07:00'], ['H12.34-220615-0002', '2022-06-22T08:00:00+07:00']);
+    const firing = renderNotice({ payload: payload('firing'), units, worklists, dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
     expect(firing).toContain('Tình trạng: đang vi phạm, tính đến 17:00 ngày 22/06/2022\n');
     expect(firing).toContain(
       [
@@ -125,13 +150,13 @@ describe('renderNotice', () => {
     );
     expect(firing).toContain('lập lúc 15:15 ngày 30/11/2026; số liệu tính đến 17:00 ngày 22/06/2022. Vui lòng không trả lời thư này.');
     expect(firing).not.toContain('vi phạm từ');
-    const resolved = renderNotice({ payload: payload('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
+    const resolved = renderNotice({ payload: payload('resolved'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW, asOf }).text;
     expect(resolved).toContain('Tình trạng: đã trở lại bình thường, tính đến 17:00 ngày 22/06/2022\n');
     expect(resolved).not.toContain('vi phạm từ');
     const none = renderNotice({
       payload: payload('firing'),
       units,
-      overdue: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]),
+      worklists: new Map([['overdue', new Map([['bp.dongxoai', { ok: true, dossiers: [] }]])]]),
       dashboardUrl: DASHBOARD,
       now: NOW,
       asOf,
@@ -151,7 +176,7 @@ describe('renderNotice', () => {
     const notice = renderNotice({
       payload: unknown,
       units,
-      overdue: new Map([['xx.nowhere', { ok: false, reason: 'Redis did not answer within 2000 ms' }]]),
+      worklists: new Map([['overdue', new Map([['xx.nowhere', { ok: false, reason: 'Redis did not answer within 2000 ms' }]])]]),
       dashboardUrl: DASHBOARD,
       now: NOW,
     });
@@ -204,8 +229,7 @@ describe('notices about dossiers name them; notices about no target say "going o
     const notice = renderNotice({
       payload: dueSoon('firing'),
       units,
-      overdue: new Map(),
-      dueSoon: new Map([['bp.dongxoai', list]]),
+      worklists: new Map([['due-soon', new Map([['bp.dongxoai', list]])]]),
       dashboardUrl: DASHBOARD,
       now: NOW,
     });
@@ -230,13 +254,12 @@ describe('notices about dossiers name them; notices about no target say "going o
   });
 
   it('dossiers due soon whose list could not be read, or is empty by now, say so', () => {
-    const unread = renderNotice({ payload: dueSoon('firing'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    const unread = renderNotice({ payload: dueSoon('firing'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(unread).toContain('\nKhông đọc được danh sách hồ sơ sắp đến hạn của đơn vị.\n');
     const empty = renderNotice({
       payload: dueSoon('firing'),
       units,
-      overdue: new Map(),
-      dueSoon: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]),
+      worklists: new Map([['due-soon', new Map([['bp.dongxoai', { ok: true, dossiers: [] }]])]]),
       dashboardUrl: DASHBOARD,
       now: NOW,
     }).text;
@@ -248,7 +271,7 @@ describe('notices about dossiers name them; notices about no target say "going o
     renderNotice({
       payload: unitAlert('firing', alertname, title, summary),
       units,
-      overdue: dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z']),
+      worklists: dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z']),
       dashboardUrl: DASHBOARD,
       now: NOW,
     }).text;
@@ -269,8 +292,9 @@ describe('notices about dossiers name them; notices about no target say "going o
     const listed = renderNotice({
       payload: late,
       units,
-      overdue: new Map(),
-      receiptOverdue: new Map([['bp.dongxoai', { ok: true, dossiers: [{ code: 'H12.34-261127-0001', dueMs: Date.parse('2026-11-28T10:00:00Z') }] }]]),
+      worklists: new Map([
+        ['receipt-overdue', new Map([['bp.dongxoai', { ok: true, dossiers: [{ code: 'H12.34-261127-0001', dueMs: Date.parse('2026-11-28T10:00:00Z') }] }]])],
+      ]),
       dashboardUrl: DASHBOARD,
       now: NOW,
     }).text;
@@ -280,18 +304,17 @@ describe('notices about dossiers name them; notices about no target say "going o
     const none = renderNotice({
       payload: late,
       units,
-      overdue: new Map(),
-      receiptOverdue: new Map([['bp.dongxoai', { ok: true, dossiers: [] }]]),
+      worklists: new Map([['receipt-overdue', new Map([['bp.dongxoai', { ok: true, dossiers: [] }]])]]),
       dashboardUrl: DASHBOARD,
       now: NOW,
     });
     expect(none.text).toContain('\nĐơn vị hiện không có hồ sơ nộp trực tuyến chậm tiếp nhận (đến 15:15 ngày 30/11/2026).\n');
-    const unread = renderNotice({ payload: late, units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    const unread = renderNotice({ payload: late, units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(unread).toContain('\nKhông đọc được danh sách hồ sơ nộp trực tuyến chậm tiếp nhận của đơn vị.\n');
   });
 
   it('a situation that ended: "it began", not "breach since"; no list', () => {
-    const notice = renderNotice({ payload: dueSoon('resolved'), units, overdue: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    const notice = renderNotice({ payload: dueSoon('resolved'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(notice).toContain('\nCảnh báo dưới đây đã hết.\n');
     expect(notice).toContain('\nTình trạng: đã trở lại bình thường lúc 15:10 ngày 30/11/2026 (bắt đầu từ 14:05 ngày 30/11/2026)\n');
     expect(notice).toContain('\nLần cảnh báo này: bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới\n');

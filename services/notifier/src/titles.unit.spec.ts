@@ -94,7 +94,7 @@ function payload(alerts: { labels: Record<string, string>; annotations: Record<s
   return parsed.payload;
 }
 
-const render = (p: AmPayload) => renderNotice({ payload: p, units, overdue: new Map(), dashboardUrl: 'http://grafana.example/d/x', now: NOW });
+const render = (p: AmPayload) => renderNotice({ payload: p, units, worklists: new Map(), dashboardUrl: 'http://grafana.example/d/x', now: NOW });
 
 describe('Vietnamese alert titles', () => {
   const rules = alertRules();
