@@ -239,7 +239,7 @@ stop_command="npm run stop"
 cat <<INFO
 
 dvc is running on Node.js $(node -v)$([ "${DVC_NODE_SOURCE:-}" = fetched ] && echo " (the project's pinned runtime, .run/runtime/)") (run folder $RUN)
-  ops board       http://127.0.0.1:$BOARD_PORT/   (Vietnamese: province overview, ranking, worklists, meeting report; /v1/openapi.json)
+  ops board       http://127.0.0.1:$BOARD_PORT/   (Vietnamese: province overview, ranking, worklists, meeting report; /v1/openapi.json; a unit head's key, which the unit's notices link to: node services/cli/dist/main.js keys create --role board --id NAME --units UNIT --types '*' --rate 600)
   notices (mail)  ${mail_ui:-sent to $SMTP_URL}
   ingest API      http://127.0.0.1:$INGEST_PORT/v1/events   (POST CloudEvents; /healthz, /readyz, /metrics)
   metrics         http://127.0.0.1:$EXPORTER_PORT/metrics
