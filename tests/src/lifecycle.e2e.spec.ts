@@ -115,3 +115,38 @@ describe('a consumer service stopped (SIGTERM) during its start-up', () => {
     if (at === 'joined consumer group') expect(described?.state).toBe('Empty');
   });
 });
+
+/**
+ * A service whose log reader went away (the pipe its stdout writes to closed: a log shipper
+ * restarted, a `| tee` killed, a test runner gone) still stops on SIGTERM. With pino's
+ * asynchronous stdout, "stopped" stayed buffered and the exit flush retried the broken pipe for
+ * ever: the service never exited and only SIGKILL ended it.
+ */
+describe('a service whose log reader went away', () => {
+  it('still exits 0 on SIGTERM', async () => {
+    const id = uniqueName('life-pipe').replace(/[^a-z0-9]/g, '');
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', 'exporter', 'dist', 'main.js')], {
+      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', ...serviceEnv(id), EXPORTER_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('utf8');
+        if (seen.includes('"msg":"exporter listening')) resolve();
+      });
+      void exited.then(() => reject(new Error(`the exporter exited before running: ${seen.slice(-500)}`)));
+    });
+    // The reader goes away: every later write of the service fails with EPIPE.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.kill('SIGTERM');
+    const timeout = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref());
+    const outcome = await Promise.race([exited, timeout]);
+    if (outcome === 'still running') child.kill('SIGKILL');
+    expect(outcome).toEqual({ code: 0, signal: null });
+  });
+});
