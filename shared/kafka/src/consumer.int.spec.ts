@@ -32,8 +32,9 @@ describe('createBatchConsumer on a real broker', () => {
   const registry = new Registry();
   const batches: AdmittedBatch<{ admission: AdmissionLimits; seq: number }>[] = [];
   let rulesRead = 0;
-  /** Batches the handler fails (thrown after seeing them) before it accepts again. */
+  /** Batches the handler fails (thrown after seeing them) before it accepts again, and with what. */
   let failNext = 0;
+  let failWith: () => Error = () => new Error('handler failure: the batch stays uncommitted');
   let failed = 0;
   let producer: KafkaProducer;
   let consumer: BatchConsumer;
@@ -62,7 +63,7 @@ describe('createBatchConsumer on a real broker', () => {
           if (failNext > 0) {
             failNext -= 1;
             failed += 1;
-            throw new Error('handler failure: the batch stays uncommitted');
+            throw failWith();
           }
           batches.push(batch);
         },
@@ -141,5 +142,25 @@ describe('createBatchConsumer on a real broker', () => {
     const timed = (await metric('test_batch_seconds')).find((v) => v.labels.le === '+Inf');
     // Only the batches handed over are timed: the failed one is not.
     expect(timed?.value).toBe(batches.length);
+  });
+
+  it('restarts a consumer kafkajs gives up on (a TypeError: unrecoverable to kafkajs), and the batch comes again', async () => {
+    const before = batches.length;
+    const restartsBefore = (await metric('dvc_consumer_restarts_total'))[0]?.value ?? 0;
+    failNext = 1;
+    failWith = () => new TypeError('a bug in a handler: kafkajs does not restart after this');
+    const event = withdrawn(`${id}-again`);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: event.subject, value: JSON.stringify(event), partition: 0, headers: { [PRODUCER_KEY_HEADER]: 'dvc-tests' } }],
+    });
+    await waitFor(() => (batches.slice(before).some((b) => b.admitted.some((m) => m.event.id === event.id)) ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      description: 'the batch handed over again after the restart',
+    });
+    expect(await metric('dvc_consumer_restarts_total')).toEqual([{ labels: { group: groupId }, value: restartsBefore + 1 }]);
+    await waitFor(() => (consumer.isRunning() ? true : undefined), { timeoutMs: 30_000, description: 'joined again' });
   });
 });

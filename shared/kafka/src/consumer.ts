@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@dvc/config';
 import { routingKeyOf, type AdmissionLimits, type DvcEvent } from '@dvc/domain';
 import type { DeadLetter, DlqCode } from './dead-letter.js';
@@ -196,7 +196,18 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
   });
   const admin = kafka.admin();
   let running = false;
+  let stopping = false;
   let lagWatch: LagWatch | undefined;
+  const restarts = new Counter({
+    name: 'dvc_consumer_restarts_total',
+    help: 'Consumer restarts after a crash kafkajs gives up on (restart: false), by group',
+    labelNames: ['group'],
+    registers: [registry],
+  });
+  restarts.inc({ group: groupId }, 0);
+  /** The restart after a crash kafkajs does not restart from, while one is scheduled; its attempt (1, 2, …) sets the delay. */
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restartAttempt = 0;
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
@@ -217,6 +228,39 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     timer();
   };
 
+  const run = () =>
+    consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 2,
+      eachBatch,
+    });
+  /**
+   * kafkajs restarts its consumer after a retriable crash, but gives up on some (a broker away
+   * longer than its retries: "Failed to find group coordinator") and leaves the process consuming
+   * nothing for ever. Those are restarted here, connecting again after 1 s, doubling up to 30 s
+   * while it fails, until the group is joined again (or the consumer is stopped).
+   */
+  const scheduleRestart = () => {
+    if (stopping || restartTimer !== undefined) return;
+    restartAttempt += 1;
+    const delayMs = Math.min(1000 * 2 ** (restartAttempt - 1), 30_000);
+    logger.warn({ attempt: restartAttempt, delayMs }, 'kafkajs gave up on the consumer: restarting it');
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      restarts.inc({ group: groupId });
+      consumer
+        .connect()
+        .then(run)
+        .catch((error: unknown) => {
+          logger.error({ err: error, attempt: restartAttempt }, 'consumer restart failed');
+          scheduleRestart();
+        });
+    }, delayMs);
+  };
+
   return {
     async start() {
       await admin.connect();
@@ -225,19 +269,15 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         options.onAssignment?.();
         running = true;
+        restartAttempt = 0;
         logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
       });
       consumer.on(consumer.events.CRASH, (e) => {
         running = false;
         logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+        if (!e.payload.restart) scheduleRestart();
       });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        autoCommitInterval: 1000,
-        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 2,
-        eachBatch,
-      });
+      await run();
       lagWatch = watchLag(
         admin,
         groupId,
@@ -255,6 +295,8 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
       return offsets.every((t) => t.partitions.every((p) => p.offset === '-1'));
     },
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
       lagWatch?.stop();
       running = false;
       await consumer.disconnect();
