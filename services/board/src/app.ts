@@ -59,14 +59,14 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const DOSSIERS_QUERY_PARAMETERS = ['state', 'limit', 'after'] as const;
 
 /** The unit of a list's path: its percent-decoded segment, or why it is not a unit id (echoed at most 80 characters). */
-function unitOfPath(segment: string): { id?: string; problem?: string } {
+function unitOfPath(segment: string): { ok: true; id: string } | { ok: false; problem: string } {
   let id: string;
   try {
     id = decodeURIComponent(segment);
   } catch {
-    return { problem: `the unit '${segment.slice(0, 80)}' is not valid percent-encoding` };
+    return { ok: false, problem: `the unit '${segment.slice(0, 80)}' is not valid percent-encoding` };
   }
-  return isUnitId(id) ? { id } : { problem: `the unit '${id.slice(0, 80)}' is not a unit id (${UNIT_ID_PATTERN})` };
+  return isUnitId(id) ? { ok: true, id } : { ok: false, problem: `the unit '${id.slice(0, 80)}' is not a unit id (${UNIT_ID_PATTERN})` };
 }
 
 /**
@@ -241,14 +241,14 @@ export function createApp(deps: BoardDeps): BoardApp {
       return;
     }
     const unit = unitOfPath(match[1]!);
-    if (unit.problem !== undefined) problems.unshift(unit.problem);
+    if (!unit.ok) problems.unshift(unit.problem);
     const state = params.get('state');
     if (state === null || !(DOSSIER_STATES as readonly string[]).includes(state)) problems.push(`state must be one of ${DOSSIER_STATES.join(', ')}`);
     const limitText = params.get('limit') ?? String(DEFAULT_PAGE_SIZE);
     const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-    if (refused(res, 'dossiers', problems)) return;
-    const unitId = unit.id!;
+    if (refused(res, 'dossiers', problems) || !unit.ok) return;
+    const unitId = unit.id;
     if (!mayRead(key, unitId)) {
       reply(res, 'dossiers', 403, { error: `đơn vị '${unitId}' nằm ngoài phạm vi của khóa '${key.id}'` });
       return;
