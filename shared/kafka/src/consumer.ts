@@ -226,6 +226,7 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     await commitOffsetsIfNecessary();
     await heartbeat();
     timer();
+    restartAttempt = 0;
   };
 
   const run = () =>
@@ -238,9 +239,10 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
     });
   /**
    * kafkajs restarts its consumer after a retriable crash, but gives up on some (a broker away
-   * longer than its retries: "Failed to find group coordinator") and leaves the process consuming
-   * nothing for ever. Those are restarted here, connecting again after 1 s, doubling up to 30 s
-   * while it fails, until the group is joined again (or the consumer is stopped).
+   * longer than its retries: "Failed to find group coordinator"; an error it deems unrecoverable,
+   * such as a TypeError in a handler) and leaves the process consuming nothing for ever. Those are
+   * restarted here, after 1 s, doubling up to 30 s until a batch is handled again (a batch that
+   * fails every time is retried every 30 s, not in a tight loop), or the consumer is stopped.
    */
   const scheduleRestart = () => {
     if (stopping || restartTimer !== undefined) return;
@@ -269,7 +271,6 @@ export function createBatchConsumer<R extends { admission: AdmissionLimits }>(op
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         options.onAssignment?.();
         running = true;
-        restartAttempt = 0;
         logger.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
       });
       consumer.on(consumer.events.CRASH, (e) => {
