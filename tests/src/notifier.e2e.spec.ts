@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { ev, postBatch, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import {
+  REPO_ROOT,
   alertmanagerReceiver,
   freePort,
   notifierAuth,
@@ -56,8 +57,11 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   const ops = `vanhanh.${id}@example.gov.vn`;
   const amUnit = `e2e.${id}`;
   const amHead = `am.${id}@example.gov.vn`;
-  // A commune no other test uses: Prometheus's recording rules take the max over exporters.
-  const fullUnit = 'bp.budang.phuson';
+  // A commune of this run alone, added to a copy of the unit directory: Prometheus's recording
+  // rules take the max over exporters, and Alertmanager remembers what it notified per group (a
+  // rerun on the same stack with a fixed unit got no new firing notice within the repeat interval).
+  const fullUnit = `bp.budang.e2e${id.slice(-10)}`;
+  const fullName = `UBND xã thử nghiệm ${id.slice(-10)}, huyện Bù Đăng`;
   const fullHead = `phuson.${id}@example.gov.vn`;
   const NOW = Date.now();
   const HOUR = 3_600_000;
@@ -128,6 +132,24 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-e2e-'));
+    // The reference data with this run's commune (the calendar and the other files as they are).
+    const dataDir = join(dir, 'data');
+    const source = join(REPO_ROOT, 'infra', 'data');
+    mkdirSync(dataDir);
+    symlinkSync(join(source, 'calendar'), join(dataDir, 'calendar'));
+    for (const file of ['targets.json', 'procedures.json']) copyFileSync(join(source, file), join(dataDir, file));
+    const directory = JSON.parse(readFileSync(join(source, 'units.json'), 'utf8')) as { version: string; units: Record<string, unknown>[] };
+    directory.version = `${directory.version}+${id}`;
+    directory.units.push({
+      id: fullUnit,
+      name: fullName,
+      level: 'commune',
+      kind: 'commune_desk',
+      parent: 'bp.budang',
+      validFrom: '2020-01-01',
+      validTo: '2025-06-30',
+    });
+    writeFileSync(join(dataDir, 'units.json'), JSON.stringify(directory));
     await sink.start(await freePort());
     hookServer = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -185,6 +207,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     auth = notifierAuth(dir, id, receiver.tokenFile);
     notifierEnv = {
       ...auth.env,
+      DATA_DIR: dataDir,
       NOTIFIER_DB: join(dir, 'outbox.db'),
       RECIPIENTS_FILE: join(dir, 'recipients.json'),
       REDIS_URL: env.redisUrl,
@@ -200,7 +223,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
 
     // The whole-path test's pipeline and first events (the last test): the alert they raise fires
     // after its `for: 1m`, which then runs while the tests before that one do.
-    const common = serviceEnv(id);
+    const common = { ...serviceEnv(id), DATA_DIR: dataDir };
     const start = async (service: ServiceName, serviceEnvironment: Record<string, string>, portVariable: string) => {
       const started = await startService(service, serviceEnvironment, portVariable);
       pipeline.push(started);
@@ -418,7 +441,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       description: `firing email for ${fullUnit} (Prometheus for: 1m, then Alertmanager)`,
     });
     expect(firing).toHaveLength(1);
-    expect(firing[0]!.subject).toBe('[DVC] CẢNH BÁO: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: ${fullName}: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
     // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); no
     // English alert name anywhere in the notice (issue 12: the technical line is gone).
     expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
@@ -442,7 +465,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     await waitFor(() => (sink.to(fullHead).length >= 2 ? true : undefined), { timeoutMs: 180_000, intervalMs: 500, description: 'resolved email' });
     const mails = sink.to(fullHead);
     expect(mails).toHaveLength(2);
-    expect(mails[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND xã Phú Sơn, huyện Bù Đăng: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(mails[1]!.subject).toBe(`[DVC] ĐÃ KHẮC PHỤC: ${fullName}: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
     const recorded = ((await (await operatorGet('/v1/notices?limit=1000')).json()) as { notices: NoticeView[] }).notices.filter((n) =>
       n.deliveries.some((d) => d.target === fullHead),
     );
