@@ -1,6 +1,7 @@
 import {
   DEFAULT_KEYS_FILE,
   KEY_PREFIX,
+  UNIT_TREE_PREFIX,
   KEY_ROLES,
   MAX_RATE_PER_MINUTE,
   addKey,
@@ -13,7 +14,9 @@ import {
   type ApiKeyRecord,
   type KeyRole,
 } from '@dvc/keys';
+import { loadReferenceData } from '@dvc/config';
 import { UsageError, flagSpec, intFlag, parseFlags } from '../args.js';
+import { cliConfig } from '../config.js';
 import type { CliIo } from '../io.js';
 
 export const KEYS_HELP = `dvc keys: API keys of the replay API, the ops board and the ingest (only their hashes are stored)
@@ -44,6 +47,28 @@ Giving a portal its key: dvc keys create --role producer --id portal-dongxoai --
 
 function scopeText(scope: '*' | readonly string[]): string {
   return scope === '*' ? '*' : scope.join(',');
+}
+
+/**
+ * A warning for the units of a scope the unit directory (DATA_DIR) does not list, empty when it
+ * lists them all: a misspelt unit makes a key that reads nothing (the board shows a unit head no
+ * unit), so it is named; not refused, as pilot mode (ACCEPT_UNKNOWN_UNITS) projects such units.
+ */
+function unlistedUnitsWarning(scope: readonly string[], io: CliIo): string {
+  const units = scope.map((u) => (u.startsWith(UNIT_TREE_PREFIX) ? u.slice(UNIT_TREE_PREFIX.length) : u));
+  let dataDir = '';
+  try {
+    dataDir = cliConfig(io.env).DATA_DIR;
+    const directory = loadReferenceData(dataDir).units;
+    const unlisted = units.filter((u) => !directory.has(u));
+    if (unlisted.length === 0) return '';
+    return (
+      `warning: not in the unit directory (${dataDir}/units.json, version ${directory.version}): ${unlisted.join(', ')}; ` +
+      `the key reads nothing of ${unlisted.length === 1 ? 'it' : 'them'} until ${unlisted.length === 1 ? 'it is' : 'they are'} projected (ACCEPT_UNKNOWN_UNITS) or listed: check the spelling\n`
+    );
+  } catch (error) {
+    return `warning: the units were not checked against the unit directory${dataDir === '' ? '' : ` (${dataDir})`}: ${(error as Error).message}\n`;
+  }
 }
 
 function publicView(record: ApiKeyRecord): Omit<ApiKeyRecord, 'hash'> {
@@ -136,7 +161,8 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
   io.stdout.write(`${added.value.key}\n`);
   io.stderr.write(
     `created key '${values.id}' (units ${scopeText(units.value)}; types ${scopeText(types.value)}; ${ratePerMinute}/min) in ${file}${role === undefined ? '' : ` with the role ${role}`}\n` +
-      `the key above (${KEY_PREFIX}...) is shown only this once: only its hash is stored\n`,
+      `the key above (${KEY_PREFIX}...) is shown only this once: only its hash is stored\n` +
+      (units.value === '*' ? '' : unlistedUnitsWarning(units.value, io)),
   );
   return 0;
 }

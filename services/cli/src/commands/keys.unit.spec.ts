@@ -116,6 +116,28 @@ describe('dvc keys', () => {
     ).rejects.toThrow('--role must be one of replay, producer, operator, board');
   });
 
+  it('create names the units the unit directory does not list (a misspelt unit reads nothing), and still makes the key', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['create', '--id', 'head', '--role', 'board', '--units', 'dn.dongxoai,dn.dongxaoi', '--types', '*'], h.io)).toBe(0);
+    expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'head', units: ['dn.dongxoai', 'dn.dongxaoi'] });
+    expect(h.err()).toMatch(
+      /\nwarning: not in the unit directory \(.+\/units\.json, version [^)]+\): dn\.dongxaoi; the key reads nothing of it until it is projected \(ACCEPT_UNKNOWN_UNITS\) or listed: check the spelling\n$/,
+    );
+    // Trees are checked by their unit; a scope the directory lists says nothing more.
+    const listed = harness({ REPLAY_KEYS_FILE: file });
+    expect(
+      await keysCommand(['create', '--id', 'portal', '--role', 'producer', '--under', 'bp.dongxoai', '--units', 'dn.stc', '--types', '*'], listed.io),
+    ).toBe(0);
+    expect(listed.err()).not.toContain('warning');
+    const tree = harness({ REPLAY_KEYS_FILE: file });
+    expect(await keysCommand(['create', '--id', 'portal2', '--role', 'producer', '--under', 'bp.nowhere', '--types', '*'], tree.io)).toBe(0);
+    expect(tree.err()).toContain('): bp.nowhere; the key reads nothing of it');
+    // A directory that cannot be read is said, and the key is made.
+    const broken = harness({ REPLAY_KEYS_FILE: file, DATA_DIR: join(dir, 'no-such-data') });
+    expect(await keysCommand(['create', '--id', 'other', '--units', 'u1', '--types', '*'], broken.io)).toBe(0);
+    expect(broken.err()).toContain(`warning: the units were not checked against the unit directory (${join(dir, 'no-such-data')}): `);
+  });
+
   it('create --role producer --under stores the unit trees; list shows roles and scopes', async () => {
     const h = harness({ REPLAY_KEYS_FILE: file });
     const argv = [
