@@ -23,7 +23,7 @@ import {
 import { TREND_SPAN_MS, isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
-import { counter, createServiceHttp, pingReady, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, pingReady, queryProblems, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import type { StaticAsset } from './assets.js';
 
 export interface BoardDeps {
@@ -67,26 +67,6 @@ function unitOfPath(segment: string): { ok: true; id: string } | { ok: false; pr
     return { ok: false, problem: `the unit '${segment.slice(0, 80)}' is not valid percent-encoding` };
   }
   return isUnitId(id) ? { ok: true, id } : { ok: false, problem: `the unit '${id.slice(0, 80)}' is not a unit id (${UNIT_ID_PATTERN})` };
-}
-
-/**
- * What every route refuses in a query, each named once: a parameter it does not take (a typo read
- * as the default would answer another question), or one given more than once (only one would be read).
- */
-function queryProblems(params: URLSearchParams, accepted: readonly string[]): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  const repeated = new Set<string>();
-  for (const name of params.keys()) {
-    if (!seen.has(name)) {
-      seen.add(name);
-      if (!accepted.includes(name)) problems.push(`unknown query parameter '${name.slice(0, 80)}'`);
-    } else if (accepted.includes(name) && !repeated.has(name)) {
-      repeated.add(name);
-      problems.push(`query parameter '${name}' is given more than once`);
-    }
-  }
-  return problems;
 }
 
 const CHALLENGE = 'Bearer realm="dvc-board"';

@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import { describeClock, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type KeysSource } from '@dvc/keys';
-import { counter, createServiceHttp, gauge, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, gauge, queryProblems, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { bearerCredential } from './auth.js';
 import { DeliveryError, type Sender } from './delivery.js';
@@ -60,13 +60,11 @@ const BODY_LIMIT = 4 * 1024 * 1024;
 const NOTICES_QUERY_PARAMETERS = ['limit', 'groupKey'] as const;
 
 /**
- * The notices a request asks for, or every problem of its query: a parameter not known, a limit
- * that is not a whole number from 1 to 1000 (a typo is refused, not read as the default).
+ * The notices a request asks for, or every problem of its query: a parameter not known or given
+ * twice, a limit that is not a whole number from 1 to 1000 (a typo is refused, not read as the default).
  */
 function noticesQuery(params: URLSearchParams): { limit: number; groupKey?: string } | { problems: string[] } {
-  const problems: string[] = [];
-  for (const name of new Set(params.keys()))
-    if (!(NOTICES_QUERY_PARAMETERS as readonly string[]).includes(name)) problems.push(`unknown query parameter '${name.slice(0, 80)}'`);
+  const problems = queryProblems(params, NOTICES_QUERY_PARAMETERS);
   const limitText = params.get('limit') ?? '100';
   const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
   if (!(limit >= 1 && limit <= 1000)) problems.push('limit must be a whole number from 1 to 1000');

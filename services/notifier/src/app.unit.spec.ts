@@ -374,10 +374,11 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
     const bad = await get('?limit=ten&group=g-bp.dongxoai');
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({
-      error: "unknown query parameter 'group'; limit must be a whole number from 1 to 1000",
-      problems: ["unknown query parameter 'group'", 'limit must be a whole number from 1 to 1000'],
+      error: "unknown query parameter 'group'; accepted: limit, groupKey; limit must be a whole number from 1 to 1000",
+      problems: ["unknown query parameter 'group'; accepted: limit, groupKey", 'limit must be a whole number from 1 to 1000'],
     });
     for (const limit of ['0', '1001', '-1', '1.5', '']) expect({ limit, status: (await get(`?limit=${limit}`)).status }).toEqual({ limit, status: 400 });
+    expect(((await (await get('?limit=1&limit=2')).json()) as { problems: string[] }).problems).toEqual(['limit is given 2 times; give it once']);
     const one = await get('?limit=1&groupKey=g-bp.dongxoai');
     expect(one.status).toBe(200);
     expect(((await one.json()) as { notices: { groupKey: string }[] }).notices.map((n) => n.groupKey)).toEqual(['g-bp.dongxoai']);

@@ -1,5 +1,6 @@
 import { UNIT_ID_PATTERN, isUnitId, parseEventTypes, parseTimestamp, type EventType } from '@dvc/domain';
 import type { Position } from '@dvc/eventstore';
+import { queryProblems } from '@dvc/service';
 import type { TokenCodec } from './token.js';
 
 /** Every query parameter GET /v1/events accepts; anything else is a 400 (and openapi.json lists exactly these). */
@@ -26,17 +27,12 @@ export type QueryResult = { ok: true; query: EventsQuery } | { ok: false; proble
 
 /** Validates the query string of GET /v1/events, reporting every problem at once. */
 export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec): QueryResult {
-  const problems: string[] = [];
-  const accepted = new Set<string>(QUERY_PARAMETERS);
+  const problems = queryProblems(params, QUERY_PARAMETERS);
+  // The parameters given once: a repeated one is a problem above and is not read.
   const single = new Map<QueryParameter, string>();
-  for (const name of new Set(params.keys())) {
-    if (!accepted.has(name)) {
-      problems.push(`unknown query parameter '${name}'; accepted: ${QUERY_PARAMETERS.join(', ')}`);
-      continue;
-    }
+  for (const name of QUERY_PARAMETERS) {
     const values = params.getAll(name);
-    if (values.length > 1) problems.push(`${name} is given ${values.length} times; give it once`);
-    else single.set(name as QueryParameter, values[0] ?? '');
+    if (values.length === 1) single.set(name, values[0] ?? '');
   }
 
   const query: EventsQuery = { after: 0, follow: false };
