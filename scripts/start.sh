@@ -265,7 +265,7 @@ if [ -n "$producer_key" ]; then
   echo "Producer key 'local-producer' (role producer, every unit; shown once; the sample and the demo send it from $INGEST_DIR/producer-key):"
   echo "  $producer_key"
   echo "  curl -X POST -H 'Authorization: Bearer $producer_key' -H 'content-type: application/cloudevents+json' -d @event.json http://127.0.0.1:$INGEST_PORT/v1/events"
-  echo "  A portal gets a key of its own: node services/cli/dist/main.js keys create --role producer --id portal-dongxoai --under bp.dongxoai --types '*' --rate 600"
+  echo "  A portal gets a key of its own: node services/cli/dist/main.js keys create --role producer --id portal-dongxoai --units dn.dongxoai --types '*' --rate 600"
 fi
 
 if [ -n "$board_key" ]; then

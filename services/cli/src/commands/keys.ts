@@ -34,13 +34,13 @@ Usage:
   --id NAME     key id, ^[a-z0-9][a-z0-9._-]{0,63}$ (shown in logs, errors and the producer key id of each event instead of the key)
   --units LIST  unit ids the key may read (or, for a producer, write), comma-separated, or * for every unit
   --under LIST  producer keys: each unit and every unit under it in the unit directory (stored as tree:<unit>;
-                e.g. --under bp.dongxoai is the district and its communes); may be given with --units
+                e.g. --under dn is the province and every unit under it); may be given with --units
   --types LIST  event types the key may read or write, comma-separated, or * for every type
   --rate N      requests per minute (token bucket, bursts up to N), 1-${MAX_RATE_PER_MINUTE}; default 60
   --role R      what the key is for: ${KEY_ROLES.join(', ')}; default replay (the replay API); board for the ops board;
                 producer for a system that sends events to the ingest (POST /v1/events)
 
-Giving a portal its key: dvc keys create --role producer --id portal-dongxoai --under bp.dongxoai --types '*' --rate 600
+Giving a portal its key: dvc keys create --role producer --id portal-dongxoai --units dn.dongxoai --types '*' --rate 600
   --file F      keys file (overrides REPLAY_KEYS_FILE; default ${DEFAULT_KEYS_FILE})
   --json        list as one JSON array
 `;
@@ -50,21 +50,37 @@ function scopeText(scope: '*' | readonly string[]): string {
 }
 
 /**
- * A warning for the units of a scope the unit directory (DATA_DIR) does not list, empty when it
- * lists them all: a misspelt unit makes a key that reads nothing (the board shows a unit head no
- * unit), so it is named; not refused, as pilot mode (ACCEPT_UNKNOWN_UNITS) projects such units.
+ * Warnings for the units of a scope, empty when the unit directory (DATA_DIR) lists them all as
+ * valid today. A unit it does not list is named: a misspelt unit makes a key that reads nothing
+ * (the board shows a unit head no unit); not refused, as pilot mode (ACCEPT_UNKNOWN_UNITS)
+ * projects such units. A unit that ended before today (a pre-reform district) is named with its
+ * validity and successor: events after its end are refused, so the key serves only its history;
+ * not refused either, as a backfill of that history or a demo on a pinned clock needs such keys.
  */
-function unlistedUnitsWarning(scope: readonly string[], io: CliIo): string {
+function scopeUnitsWarning(scope: readonly string[], io: CliIo): string {
   const units = scope.map((u) => (u.startsWith(UNIT_TREE_PREFIX) ? u.slice(UNIT_TREE_PREFIX.length) : u));
   let dataDir = '';
   try {
     dataDir = cliConfig(io.env).DATA_DIR;
-    const directory = loadReferenceData(dataDir).units;
+    const { units: directory, days } = loadReferenceData(dataDir);
+    const where = `${dataDir}/units.json, version ${directory.version}`;
+    const today = days.isoDate(days.dayOf(io.now()));
     const unlisted = units.filter((u) => !directory.has(u));
-    if (unlisted.length === 0) return '';
+    const ended = units.flatMap((u) => {
+      const record = directory.record(u);
+      if (record?.validTo === undefined || record.validTo >= today) return [];
+      return [`${u} (valid ${record.validFrom ?? '…'}–${record.validTo}${record.successor === undefined ? '' : `, successor ${record.successor}`})`];
+    });
+    const one = (list: readonly unknown[], singular: string, plural: string): string => (list.length === 1 ? singular : plural);
     return (
-      `warning: not in the unit directory (${dataDir}/units.json, version ${directory.version}): ${unlisted.join(', ')}; ` +
-      `the key reads nothing of ${unlisted.length === 1 ? 'it' : 'them'} until ${unlisted.length === 1 ? 'it is' : 'they are'} projected (ACCEPT_UNKNOWN_UNITS) or listed: check the spelling\n`
+      (unlisted.length === 0
+        ? ''
+        : `warning: not in the unit directory (${where}): ${unlisted.join(', ')}; ` +
+          `the key reads nothing of ${one(unlisted, 'it', 'them')} until ${one(unlisted, 'it is', 'they are')} projected (ACCEPT_UNKNOWN_UNITS) or listed: check the spelling\n`) +
+      (ended.length === 0
+        ? ''
+        : `warning: ended before today (${today}) in the unit directory (${where}): ${ended.join(', ')}; ` +
+          `events dated after ${one(ended, 'its', 'their')} end are refused, so the key serves only ${one(ended, 'its', 'their')} history: for today's work name the ${one(ended, 'unit that took it over', 'units that took them over')}\n`)
     );
   } catch (error) {
     return `warning: the units were not checked against the unit directory${dataDir === '' ? '' : ` (${dataDir})`}: ${(error as Error).message}\n`;
@@ -162,7 +178,7 @@ export async function keysCommand(argv: readonly string[], io: CliIo): Promise<n
   io.stderr.write(
     `created key '${values.id}' (units ${scopeText(units.value)}; types ${scopeText(types.value)}; ${ratePerMinute}/min) in ${file}${role === undefined ? '' : ` with the role ${role}`}\n` +
       `the key above (${KEY_PREFIX}...) is shown only this once: only its hash is stored\n` +
-      (units.value === '*' ? '' : unlistedUnitsWarning(units.value, io)),
+      (units.value === '*' ? '' : scopeUnitsWarning(units.value, io)),
   );
   return 0;
 }

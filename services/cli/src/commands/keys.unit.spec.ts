@@ -8,14 +8,14 @@ import type { CliIo } from '../io.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
 
 // Hermetic: each test works on a keys file in its own temporary folder.
-function harness(env: Record<string, string | undefined> = {}) {
+function harness(env: Record<string, string | undefined> = {}, now = Date.parse('2026-03-04T05:06:07Z')) {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
     env,
     stdout: { write: (s: string) => out.push(s) },
     stderr: { write: (s: string) => err.push(s) },
-    now: () => Date.parse('2026-03-04T05:06:07Z'),
+    now: () => now,
   };
   return { io, out: () => out.join(''), err: () => err.join('') };
 }
@@ -125,9 +125,7 @@ describe('dvc keys', () => {
     );
     // Trees are checked by their unit; a scope the directory lists says nothing more.
     const listed = harness({ REPLAY_KEYS_FILE: file });
-    expect(
-      await keysCommand(['create', '--id', 'portal', '--role', 'producer', '--under', 'bp.dongxoai', '--units', 'dn.stc', '--types', '*'], listed.io),
-    ).toBe(0);
+    expect(await keysCommand(['create', '--id', 'portal', '--role', 'producer', '--under', 'dn', '--units', 'dn.stc', '--types', '*'], listed.io)).toBe(0);
     expect(listed.err()).not.toContain('warning');
     const tree = harness({ REPLAY_KEYS_FILE: file });
     expect(await keysCommand(['create', '--id', 'portal2', '--role', 'producer', '--under', 'bp.nowhere', '--types', '*'], tree.io)).toBe(0);
@@ -136,6 +134,27 @@ describe('dvc keys', () => {
     const broken = harness({ REPLAY_KEYS_FILE: file, DATA_DIR: join(dir, 'no-such-data') });
     expect(await keysCommand(['create', '--id', 'other', '--units', 'u1', '--types', '*'], broken.io)).toBe(0);
     expect(broken.err()).toContain(`warning: the units were not checked against the unit directory (${join(dir, 'no-such-data')}): `);
+  });
+
+  it('create names the units that ended before today with their validity and successor (a pre-reform district serves only its history), and still makes the key', async () => {
+    const h = harness({ REPLAY_KEYS_FILE: file });
+    expect(
+      await keysCommand(['create', '--id', 'portal', '--role', 'producer', '--under', 'bp.dongxoai', '--units', 'dn.dongxoai,bp.stnmt', '--types', '*'], h.io),
+    ).toBe(0);
+    expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'portal', units: ['dn.dongxoai', 'bp.stnmt', 'tree:bp.dongxoai'] });
+    expect(h.err()).toMatch(
+      /\nwarning: ended before today \(2026-03-04\) in the unit directory \(.+\/units\.json, version [^)]+\): bp\.stnmt \(valid 2020-01-01–2025-06-30, successor dn\.snnmt\), bp\.dongxoai \(valid 2020-01-01–2025-06-30, successor dn\); events dated after their end are refused, so the key serves only their history: for today's work name the units that took them over\n$/,
+    );
+    // Today is Vietnam's date: 30 June 2025 17:00 UTC is already 1 July there.
+    const atEnd = harness({ REPLAY_KEYS_FILE: file }, Date.parse('2025-06-30T16:59:59Z'));
+    expect(await keysCommand(['create', '--id', 'head', '--role', 'board', '--units', 'bp.dongxoai', '--types', '*'], atEnd.io)).toBe(0);
+    expect(atEnd.err()).not.toContain('warning');
+    const after = harness({ REPLAY_KEYS_FILE: file }, Date.parse('2025-06-30T17:00:00Z'));
+    expect(await keysCommand(['create', '--id', 'head2', '--role', 'board', '--units', 'bp.dongxoai', '--types', '*'], after.io)).toBe(0);
+    expect(after.err()).toContain('warning: ended before today (2025-07-01) in the unit directory');
+    expect(after.err()).toContain(
+      "): bp.dongxoai (valid 2020-01-01–2025-06-30, successor dn); events dated after its end are refused, so the key serves only its history: for today's work name the unit that took it over\n",
+    );
   });
 
   it('create --role producer --under stores the unit trees; list shows roles and scopes', async () => {
