@@ -59,8 +59,9 @@ describe('exporter windows and clocks on a real Redis', () => {
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const targets = parsed.targets;
   /** An exporter of the namespace `base` (the suite's own by default) on this clock. */
-  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number, base = namespace) =>
+  const build = (clock: ClockSetting['mode'] | ClockSetting, wall: () => number, base = namespace, periodDaysAfterEnd?: number) =>
     createApp({
+      ...(periodDaysAfterEnd === undefined ? {} : { periodDaysAfterEnd }),
       redis,
       live: createLiveView({ redis, base, clock: typeof clock === 'string' ? ({ mode: clock } as ClockSetting) : clock, wall }),
       days,
@@ -189,6 +190,18 @@ describe('exporter windows and clocks on a real Redis', () => {
     expect(metrics.get('dvc_dossiers_carried_over{unit="ward",level="commune",window="14d"}')).toBe(0);
     expect(metrics.get('dvc_target{unit="ward",level="commune",window="june",kpi="overdue_ratio"}')).toBe(0.01);
     expect(metrics.get('dvc_target{unit="ward",level="commune",window="14d",kpi="overdue_ratio"}')).toBe(0.01);
+  });
+
+  it('says which windows it exported: a period ended more than periodDaysAfterEnd days before now is left out, series and all', async () => {
+    // 2022-09-30 is 92 local days after the period's last day (2022-06-30): still exported.
+    const within = parseExposition(await build({ mode: 'as-of', asOfMs: Date.parse('2022-09-30T12:00:00+07:00') }, () => 0, namespace, 92).scrape());
+    expect(within.get('dvc_exporter_window_info{window="14d",kind="rolling"}')).toBe(1);
+    expect(within.get('dvc_exporter_window_info{window="june",kind="period"}')).toBe(1);
+    expect(within.get('dvc_dossiers_open_at_end{unit="ward",level="commune",window="june"}')).toBe(2);
+    // A day later it is 93 days: the period, its series and its line in dvc_exporter_window_info are gone.
+    const after = parseExposition(await build({ mode: 'as-of', asOfMs: Date.parse('2022-10-01T12:00:00+07:00') }, () => 0, namespace, 92).scrape());
+    expect(after.get('dvc_exporter_window_info{window="14d",kind="rolling"}')).toBe(1);
+    expect([...after.keys()].filter((series) => series.includes('window="june"'))).toEqual([]);
   });
 
   it('serves the namespace the pointer names from the next scrape on, and says which', async () => {

@@ -59,6 +59,8 @@ export interface ExporterApp {
 /** The help texts of this module's metric families, kept apart so each declaration reads on one line. */
 const HELP = {
   clockInfo: 'The clock the last scrape was computed at (value 1): wall, event (watermark) or as-of (pinned by CLOCK_AS_OF)',
+  windowInfo:
+    'The windows the last scrape exported (value 1): each rolling window, and each fixed period of the targets file not ended more than EXPORTER_PERIOD_DAYS_AFTER_END days before its now',
   unknownUnits:
     'Units in the projection but not in the unit directory at the last scrape: exported (at most EXPORTER_MAX_UNKNOWN_UNITS, lowest ids) or dropped (counted, not exported)',
   recomputedUnits:
@@ -78,6 +80,7 @@ export function createApp(deps: ExporterDeps): ExporterApp {
   const cache = new UnitSeriesCache();
   const served = gauge(deps.processRegistry, 'dvc_exporter_namespace_info', 'The Redis namespace the last scrape was computed from (value 1)', ['namespace']);
   const clockInfo = gauge(deps.processRegistry, 'dvc_exporter_clock_info', HELP.clockInfo, ['mode']);
+  const windowInfo = gauge(deps.processRegistry, 'dvc_exporter_window_info', HELP.windowInfo, ['window', 'kind']);
   const unknownUnits = gauge(deps.processRegistry, 'dvc_exporter_unknown_units', HELP.unknownUnits, ['state']);
   const recomputedUnits = gauge(deps.processRegistry, 'dvc_exporter_units_recomputed', HELP.recomputedUnits);
   const servedUnits = gauge(deps.processRegistry, 'dvc_exporter_units_served', HELP.servedUnits);
@@ -98,6 +101,8 @@ export function createApp(deps: ExporterDeps): ExporterApp {
     unknownUnits.set({ state: 'exported' }, exported.unknownExported);
     unknownUnits.set({ state: 'dropped' }, exported.unknownDropped);
     const { windows, buckets } = scrapeWindows(reference, now, deps.periodDaysAfterEnd);
+    windowInfo.reset();
+    for (const window of windows) windowInfo.set({ window: window.id, kind: window.kind }, 1);
     const servedIds = shard.count === 1 ? exported.unitIds : exported.unitIds.filter((unitId) => inShard(shard, unitId));
     const result = await cache.scrape({
       redis: deps.redis,
