@@ -150,7 +150,9 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       (async () => {
         // A 10 s scrape interval (and timeout): a scrape of the whole province takes seconds on a loaded machine.
         prom = await startPrometheus(id, '10s');
-        exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK }, 'EXPORTER_PORT');
+        // bp-2022-may ended 22 days before the pinned clock: with a horizon of 21 days the exporter
+        // no longer exports it (the board marks it), while the report period and the plan stay.
+        exporter = await startService('exporter', { ...common, CLOCK_AS_OF: CLOCK, EXPORTER_PERIOD_DAYS_AFTER_END: '21' }, 'EXPORTER_PORT');
         prom.registerExporter(id, exporter.port);
         board = await startService(
           'board',
@@ -435,6 +437,32 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('#nav').isVisible()).toBe(false);
     await page.emulateMedia({ media: 'screen' });
+  });
+
+  it("a period the exporter no longer exports is marked and shows no figure: never zeros, never today's open dossiers as open at its end", async () => {
+    const MAY = 'bp-2022-may';
+    const context = await getJsonWhen<{ windows: { id: string; exported: boolean | null }[] }>('/v1/context', (c) =>
+      c.windows.every((w) => w.exported !== null),
+    );
+    expect(Object.fromEntries(context.windows.map((w) => [w.id, w.exported]))).toEqual({ '14d': true, [W]: true, [MAY]: false, 'bp-2022-14d-plan': true });
+    for (const path of [`/v1/overview?window=${MAY}`, `/v1/ranking?window=${MAY}`, `/v1/report?period=${MAY}&format=csv`]) {
+      const res = await get(path);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        new RegExp(`^kỳ '${MAY}' \\(2022-05-01 – 2022-05-31\\) không còn được bộ xuất số liệu \\(exporter\\) đưa lên Prometheus: `),
+      );
+    }
+    for (const hash of [`#/tong-quan?window=${MAY}`, `#/xep-hang?window=${MAY}`, `#/bao-cao?period=${MAY}`]) {
+      await open(hash);
+      expect(await page.locator('#unexported').innerText()).toContain('đã kết thúc từ lâu nên bộ xuất số liệu không còn đưa số liệu của kỳ lên Prometheus');
+      expect(await page.locator('[data-figure], table').count()).toBe(0);
+      expect(await page.locator(`option[value="${MAY}"]`).innerText()).toBe('Trước chiến dịch 01/5/2022 – 31/5/2022 (không còn số liệu)');
+      expect(await page.locator(`option[value="${W}"]`).innerText()).toBe('Kỳ báo cáo 01/5/2022 – 22/6/2022');
+    }
+    await screenshot('board-unexported-period');
+    // The meeting report opens on the first period with figures.
+    await open('#/bao-cao');
+    expect(await page.locator('#period').inputValue()).toBe(W);
   });
 
   it("a unit's worklist equals the read API, and a new dossier past due shows within seconds", async () => {

@@ -91,7 +91,18 @@ function windowName(w) {
 }
 
 function windowOptions(selected) {
-  return context.windows.map((w) => `<option value="${esc(w.id)}"${w.id === selected ? ' selected' : ''}>${esc(windowName(w))}</option>`).join('');
+  return context.windows.map((w) => `<option value="${esc(w.id)}"${w.id === selected ? ' selected' : ''}>${esc(windowName(w))}${w.exported === false ? ' (không còn số liệu)' : ''}</option>`).join('');
+}
+
+/**
+ * What the page says instead of a window's figures when the exporters no longer export it (a
+ * period that ended long ago: Prometheus has none of its series), '' otherwise. Its figures
+ * would otherwise read as zeros, as if nothing had happened in it.
+ */
+function unexportedNotice(id) {
+  const w = context.windows.find((x) => x.id === id);
+  if (w?.exported !== false) return '';
+  return `<p class="error" id="unexported" role="alert">Kỳ đã chọn (“${esc(windowName(w))}”) đã kết thúc từ lâu nên bộ xuất số liệu không còn đưa số liệu của kỳ lên Prometheus (EXPORTER_PERIOD_DAYS_AFTER_END). Chọn kỳ khác; muốn xem lại kỳ này, quản trị viên tăng EXPORTER_PERIOD_DAYS_AFTER_END của exporter.</p>`;
 }
 
 function route() {
@@ -115,10 +126,17 @@ function card(id, label, value, text) {
 
 async function renderOverview(params) {
   const window = params.get('window') ?? '14d';
+  const notice = unexportedNotice(window);
+  if (notice !== '') {
+    view.innerHTML = `<h2>Tổng quan tỉnh</h2>
+    <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>${notice}`;
+    $('#window').addEventListener('change', (e) => (location.hash = `#/tong-quan?window=${e.target.value}`));
+    return;
+  }
   const data = await api(`/v1/overview?window=${encodeURIComponent(window)}`);
   const c = data.counts;
   const overdue = data.kpis.find((k) => k.id === 'overdue_ratio');
-  const inBalance = data.balance.left !== null && data.balance.left === data.balance.right;
+  const balanced = data.balance.left === null || data.balance.right === null ? null : data.balance.left === data.balance.right;
   view.innerHTML = `
     <h2>Tổng quan tỉnh</h2>
     <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>
@@ -138,8 +156,8 @@ async function renderOverview(params) {
       ${card('open-overdue', 'Đang giải quyết đã quá hạn (hiện tại)', c.openOverdueNow, fmt.number(c.openOverdueNow))}
       ${card('withdrawn', 'Rút hồ sơ, không giải quyết', c.withdrawn, fmt.number(c.withdrawn))}
     </div>
-    <p class="balance${inBalance ? '' : ' off'}" data-figure="balance">Cân đối: tồn kỳ trước + tiếp nhận = <strong>${fmt.number(data.balance.left)}</strong>;
-      đã giải quyết + đang giải quyết + rút = <strong>${fmt.number(data.balance.right)}</strong> — ${inBalance ? 'khớp' : 'không khớp'}.</p>
+    <p class="balance${balanced === null ? ' none' : balanced ? '' : ' off'}" data-figure="balance">Cân đối: tồn kỳ trước + tiếp nhận = <strong>${fmt.number(data.balance.left)}</strong>;
+      đã giải quyết + đang giải quyết + rút = <strong>${fmt.number(data.balance.right)}</strong> — ${balanced === null ? 'chưa có số liệu' : balanced ? 'khớp' : 'không khớp'}.</p>
     <h3>Thanh toán</h3>
     <table><thead><tr><th>Loại</th><th>Kênh</th><th class="num">Số giao dịch</th><th class="num">Số tiền</th></tr></thead><tbody>
     ${data.payments.map((p) => `<tr><td>${p.kind === 'fee' ? 'Phí, lệ phí' : p.kind === 'land_obligation' ? 'Nghĩa vụ tài chính đất đai' : esc(p.kind)}</td><td>${p.channel === 'online' ? 'Trực tuyến' : 'Trực tiếp'}</td><td class="num">${fmt.number(p.count)}</td><td class="num">${fmt.vnd(p.vnd)}</td></tr>`).join('') || '<tr><td colspan="4">Chưa có giao dịch.</td></tr>'}
@@ -198,6 +216,13 @@ function trendNote(trend) {
 
 async function renderRanking(params) {
   const window = params.get('window') ?? '14d';
+  const notice = unexportedNotice(window);
+  if (notice !== '') {
+    view.innerHTML = `<h2>Xếp hạng đơn vị theo tỷ lệ trễ hạn</h2>
+    <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>${notice}`;
+    $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
+    return;
+  }
   const [ranking, trend] = await Promise.all([api(`/v1/ranking?window=${encodeURIComponent(window)}`), api('/v1/trend')]);
   const groups = GROUPS.map((g) => ({ ...g, units: ranking.units.filter((u) => groupOf(u) === g) })).filter((g) => g.units.length > 0);
   view.innerHTML = `
@@ -305,7 +330,15 @@ async function download(period, format) {
 }
 
 async function renderReport(params) {
-  const period = params.get('period') ?? context.windows.find((w) => w.id !== '14d')?.id ?? '14d';
+  // By default the first period with figures: a period the exporters no longer export has none.
+  const period = params.get('period') ?? context.windows.find((w) => w.id !== '14d' && w.exported !== false)?.id ?? '14d';
+  const notice = unexportedNotice(period);
+  if (notice !== '') {
+    view.innerHTML = `<h2>Báo cáo giao ban</h2>
+    <div class="controls"><label for="period">Kỳ báo cáo</label><select id="period">${windowOptions(period)}</select></div>${notice}`;
+    $('#period').addEventListener('change', (e) => (location.hash = `#/bao-cao?period=${e.target.value}`));
+    return;
+  }
   const report = await api(`/v1/report?period=${encodeURIComponent(period)}`);
   const cells = (r) => `<td>${esc(r.name || r.unit)}</td><td>${esc(LEVEL_NAMES[r.level] ?? r.level)}</td><td class="num">${fmt.number(r.carriedOver)}</td><td class="num">${fmt.number(r.received)}</td><td class="num">${fmt.number(r.toResolve)}</td><td class="num">${fmt.number(r.resolved)}</td><td class="num">${fmt.number(r.resolvedOverdue)}</td><td class="num">${fmt.percent(r.overdueRatio)}</td><td class="num">${fmt.number(r.open)}</td><td class="num">${fmt.number(r.openOverdueNow)}</td><td class="num">${fmt.number(r.withdrawn)}</td>`;
   const total = report.rows[report.rows.length - 1];

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -271,6 +272,28 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect(String(body.error)).toMatch(/^không đọc được Prometheus: Prometheus did not answer/);
     expect((await json('/v1/overview?window=nope')).status).toBe(400);
     expect((await json('/v1/trend')).status).toBe(502);
+  });
+
+  it('the context answers without Prometheus: whether each window is exported is then unknown (null), the worklists need none of it', async () => {
+    const { status, body } = await json('/v1/context');
+    expect(status).toBe(200);
+    expect(body.windows).toEqual([{ id: '14d', name: '14 ngày gần nhất', from: null, to: null, exported: null }]);
+    // A Prometheus that accepts and never answers holds the context 1.5 s at most, not its query timeout.
+    const silent = createServer(() => undefined);
+    const silentPort = await listen(silent, 0, '127.0.0.1');
+    const slow = createApp(deps(prometheusClient(`http://127.0.0.1:${silentPort}`, 60_000), Date.now));
+    try {
+      const port = await listen(slow.server, 0, '127.0.0.1');
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${port}/v1/context`, { headers: { authorization: 'Bearer key-all' } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { windows: { exported: unknown }[] }).windows.map((w) => w.exported)).toEqual([null]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await slow.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 
   it("the trend reads the last 14 days of Prometheus' time axis (the wall clock), not of the pinned clock, and names the board's clock", async () => {

@@ -20,7 +20,7 @@ import {
   type ReceiptItem,
   type RedisClient,
 } from '@dvc/read-model';
-import { TREND_SPAN_MS, isWindowId, ragOf, readOverview, readTrend, readUnitFigures } from './figures.js';
+import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
 import { counter, createServiceHttp, pingReady, queryProblems, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
@@ -109,6 +109,19 @@ const LISTS: Record<DossierState, (redis: RedisClient, at: ReadAt, unit: string,
   receipt_overdue: async (...args) => pageJson(await readReceiptOverdue(...args), receiptJson),
 };
 
+/** How long the context waits for Prometheus to say which windows it has (every page starts with the context). */
+const CONTEXT_PROMETHEUS_WAIT_MS = 1_500;
+
+/** What `promise` gives, or undefined once `ms` have passed first. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createApp(deps: BoardDeps): BoardApp {
   const requests = counter(deps.registry, 'dvc_board_requests_total', 'Requests to the board API (/v1/...) by route and response status', ['route', 'status']);
 
@@ -182,17 +195,48 @@ export function createApp(deps: BoardDeps): BoardApp {
     return undefined;
   };
 
+  /**
+   * Why a window's figures cannot be shown, or undefined when they can: a fixed period the
+   * exporters no longer export (it ended more than their EXPORTER_PERIOD_DAYS_AFTER_END days
+   * ago) has no series in Prometheus, and its figures would read as zeros ("nothing happened")
+   * and today's open dossiers as open at its end. When Prometheus holds no exporter scrape at
+   * all, nothing is known and the figures are read as they are (null where missing).
+   */
+  const notExported = async (window: string): Promise<string | undefined> => {
+    if (isRollingWindow(window)) return undefined;
+    const exported = await readExportedWindows(deps.prometheus);
+    if (exported.size === 0 || exported.has(window)) return undefined;
+    const period = deps.reference().targets.periodRecords.find((p) => p.id === window);
+    return (
+      `kỳ '${window}'${period === undefined ? '' : ` (${period.from} – ${period.to})`} không còn được bộ xuất số liệu (exporter) đưa lên Prometheus: ` +
+      'kỳ đã kết thúc quá EXPORTER_PERIOD_DAYS_AFTER_END ngày; muốn xem lại, tăng EXPORTER_PERIOD_DAYS_AFTER_END của exporter ' +
+      `(period not exported: ended more than EXPORTER_PERIOD_DAYS_AFTER_END days ago)`
+    );
+  };
+
   const context = guarded('context', [], async (_req, res, key, _params, problems) => {
     if (refused(res, 'context', problems)) return;
     const at = await deps.live.resolve();
     const { targets } = deps.reference();
+    // Which windows Prometheus has figures of; null for each when it cannot be read in time or
+    // holds no exporter scrape: the context still answers at once, as every page starts with it
+    // and the worklists do not need Prometheus.
+    const exported =
+      (await within(
+        readExportedWindows(deps.prometheus).catch((error: unknown) => {
+          if (error instanceof PrometheusError) return undefined;
+          throw error;
+        }),
+        CONTEXT_PROMETHEUS_WAIT_MS,
+      )) ?? new Set<string>();
+    const isExported = (id: string) => (exported.size === 0 ? null : exported.has(id));
     reply(res, 'context', 200, {
       now: new Date(at.nowMs).toISOString(),
       clock: describeClock(deps.live.clock),
       namespace: at.namespace,
       windows: [
-        { id: '14d', name: '14 ngày gần nhất', from: null, to: null },
-        ...targets.periodRecords.map((p) => ({ id: p.id, name: p.name, from: p.from, to: p.to })),
+        { id: '14d', name: '14 ngày gần nhất', from: null, to: null, exported: isExported('14d') },
+        ...targets.periodRecords.map((p) => ({ id: p.id, name: p.name, from: p.from, to: p.to, exported: isExported(p.id) })),
       ],
       key: { id: key.id, units: key.units },
     });
@@ -262,12 +306,22 @@ export function createApp(deps: BoardDeps): BoardApp {
   const overview = guarded('overview', ['window'], async (_req, res, _key, params, problems) => {
     const window = windowOf(params, 'window', problems);
     if (refused(res, 'overview', problems) || window === undefined) return;
+    const missing = await notExported(window);
+    if (missing !== undefined) {
+      reply(res, 'overview', 404, { error: missing });
+      return;
+    }
     reply(res, 'overview', 200, await readOverview(deps.prometheus, deps.thresholds(), window));
   });
 
   const ranking = guarded('ranking', ['window'], async (_req, res, key, params, problems) => {
     const window = windowOf(params, 'window', problems);
     if (refused(res, 'ranking', problems) || window === undefined) return;
+    const missing = await notExported(window);
+    if (missing !== undefined) {
+      reply(res, 'ranking', 404, { error: missing });
+      return;
+    }
     const directory = deps.reference().units;
     const rows = (await readUnitFigures(deps.prometheus, window))
       .filter((u) => mayRead(key, u.unit))
@@ -298,6 +352,11 @@ export function createApp(deps: BoardDeps): BoardApp {
     const format = params.get('format') ?? 'json';
     if (!['json', 'csv', 'xlsx'].includes(format)) problems.push('format must be json, csv or xlsx');
     if (refused(res, 'report', problems) || period === undefined) return;
+    const missing = await notExported(period);
+    if (missing !== undefined) {
+      reply(res, 'report', 404, { error: missing });
+      return;
+    }
     const { units: directory, targets } = deps.reference();
     const figures = (await readUnitFigures(deps.prometheus, period)).filter((u) => mayRead(key, u.unit));
     const rows = reportRows(figures, (unit) => directory.lookup(unit).name);

@@ -1,3 +1,4 @@
+import { ROLLING_WINDOWS } from '@dvc/config';
 import { panelQueries, provinceOverview, type KpiThresholds, type PanelQuery } from '@dvc/dashboards';
 import type { Prometheus, RangeSeries, Sample } from './prometheus.js';
 
@@ -70,6 +71,18 @@ export interface Overview {
 }
 
 const WINDOW = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Whether `window` is a rolling window (`14d`), not a fixed period of the targets file. */
+export const isRollingWindow = (window: string): boolean => ROLLING_WINDOWS.some((w) => w.id === window);
+
+/**
+ * The windows the exporters exported at their last scrape (`dvc_exporter_window_info`): a fixed
+ * period that ended long ago (EXPORTER_PERIOD_DAYS_AFTER_END) is not among them. Empty when
+ * Prometheus holds no exporter scrape at all (an exporter down or not yet scraped).
+ */
+export async function readExportedWindows(prom: Prometheus): Promise<ReadonlySet<string>> {
+  return new Set((await prom.query('max by (window) (dvc_exporter_window_info)')).map((s) => s.metric.window ?? ''));
+}
 
 /** Whether `window` may be put into a query (a window id of the targets file or `14d`). */
 export function isWindowId(window: string): boolean {
@@ -175,7 +188,8 @@ export async function readUnitFigures(prom: Prometheus, window: string): Promise
   };
   const units = new Map<string, string>();
   for (const samples of [received, resolved, carried, openNow]) for (const s of samples) units.set(s.metric.unit ?? '', s.metric.level ?? '');
-  const periodEnds = openAtEnd.length > 0;
+  // A fixed period's open count is the one at its end, never today's, even where a unit has none of it.
+  const periodEnds = !isRollingWindow(window);
   const signals = new Map<string, Record<string, number>>();
   for (const s of integrity) {
     const unit = s.metric.unit ?? '';

@@ -36,6 +36,10 @@ describe('openapi.json of the board', () => {
     expect(keyed.filter(([, item]) => item.get?.responses['400'] === undefined).map(([path]) => path)).toEqual([]);
   });
 
+  it('documents the 404 of the routes of a window: a period the exporters no longer export', () => {
+    for (const path of ['/v1/overview', '/v1/ranking', '/v1/report']) expect(doc.paths[path]?.get?.responses['404']).toBeDefined();
+  });
+
   it('documents every API path the service serves', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
