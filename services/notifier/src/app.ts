@@ -9,7 +9,7 @@ import { bearerCredential } from './auth.js';
 import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
 import type { EnqueueOutcome, Outbox } from './outbox.js';
-import { resolveRecipients, type RecipientBook } from './recipients.js';
+import { localDateOf, recipientCoverage, resolveRecipients, type RecipientBook } from './recipients.js';
 import { renderNotice, worklistUnits } from './render.js';
 
 export interface NotifierDeps {
@@ -96,6 +96,18 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     registers: [registry],
     collect() {
       this.set({ mode: deps.overdue.clock.mode }, 1);
+    },
+  });
+  new Gauge({
+    name: 'dvc_notifier_recipient_units',
+    help: "Units by whom the recipients file names: headed (valid at the notifier's clock, with an entry of their own), unheaded (valid, without one: their notices reach only their level's entry or the fallback), unlisted (unit entries the unit directory does not list: a misspelt unit, whose head is never told)",
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const { units, recipients } = deps.reference();
+      const clock = deps.overdue.clock;
+      const coverage = recipientCoverage(recipients, units, localDateOf(clock.mode === 'as-of' ? clock.asOfMs : deps.now()));
+      for (const state of ['headed', 'unheaded', 'unlisted'] as const) this.set({ state }, coverage[state].length);
     },
   });
   const served = gauge(

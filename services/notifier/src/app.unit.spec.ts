@@ -278,6 +278,11 @@ describe('notifier app with a pinned clock', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
     expect(metrics).toContain('dvc_notifier_namespace_info{namespace="dvc.r20261203T020000"} 1\n');
+    // Whom the recipients name, at the clock's date: the fixture's directory lists bp.dongxoai alone,
+    // so the repository's twelve other unit entries are unlisted here.
+    expect(metrics).toContain('dvc_notifier_recipient_units{state="headed"} 1\n');
+    expect(metrics).toContain('dvc_notifier_recipient_units{state="unheaded"} 0\n');
+    expect(metrics).toContain('dvc_notifier_recipient_units{state="unlisted"} 12\n');
   });
 });
 

@@ -26,7 +26,7 @@ import { readTokenFile, tokenChecker } from './auth.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
 import { liveOverdueReader } from './overdue.js';
-import { loadRecipients } from './recipients.js';
+import { loadRecipients, localDateOf, recipientCoverage } from './recipients.js';
 
 const spec = {
   ...redisSpec,
@@ -93,6 +93,13 @@ await runMain('notifier', {
       load: () => {
         const reference = loadReferenceData(config.DATA_DIR);
         const recipients = loadRecipients(config.RECIPIENTS_FILE);
+        const { unlisted } = recipientCoverage(recipients.book, reference.units, localDateOf(Date.now()));
+        if (unlisted.length > 0) {
+          logger.warn(
+            { file: config.RECIPIENTS_FILE, units: unlisted, directory: reference.units.version },
+            'the recipients file names units the unit directory does not list: their heads are never told (check the spelling)',
+          );
+        }
         return {
           value: { units: reference.units, recipients: recipients.book },
           files: [...reference.files, { file: basename(config.RECIPIENTS_FILE), version: recipients.version }],

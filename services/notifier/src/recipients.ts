@@ -1,5 +1,5 @@
-import { readDataFile } from '@dvc/config';
-import { DvcError } from '@dvc/domain';
+import { ZONE, readDataFile } from '@dvc/config';
+import { DvcError, type UnitDirectory } from '@dvc/domain';
 
 /** Who receives notices for one unit, one level, or the fallback (province operations team). */
 export interface RecipientEntry {
@@ -107,4 +107,36 @@ export function resolveRecipients(book: RecipientBook, labelSets: readonly Recor
     ...[...emails].sort().map((target) => ({ channel: 'email' as const, target })),
     ...[...webhooks].sort().map((target) => ({ channel: 'webhook' as const, target })),
   ];
+}
+
+/** Who of the unit directory the book reaches by name, on one local date. */
+export interface RecipientCoverage {
+  /** Unit entries the directory does not list: a misspelt unit, whose head is never told. */
+  unlisted: string[];
+  /** Units valid on the date with an entry of their own. */
+  headed: string[];
+  /** Units valid on the date without one: their notices reach only their level's entry (or the fallback). */
+  unheaded: string[];
+}
+
+const LOCAL_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** The local date (Asia/Ho_Chi_Minh) of an instant, YYYY-MM-DD: what unit validity is compared with. */
+export const localDateOf = (ms: number): string => LOCAL_DATE.format(ms);
+
+/** Which units of the directory valid on `date` (YYYY-MM-DD) the book names, and which unit entries it cannot place. */
+export function recipientCoverage(book: RecipientBook, directory: UnitDirectory, date: string): RecipientCoverage {
+  const coverage: RecipientCoverage = {
+    unlisted: Object.keys(book.units)
+      .filter((unit) => !directory.has(unit))
+      .sort(),
+    headed: [],
+    unheaded: [],
+  };
+  for (const unit of directory.ids()) {
+    const record = directory.record(unit);
+    if ((record?.validFrom ?? '') > date || (record?.validTo !== undefined && record.validTo < date)) continue;
+    (Object.hasOwn(book.units, unit) ? coverage.headed : coverage.unheaded).push(unit);
+  }
+  return coverage;
 }

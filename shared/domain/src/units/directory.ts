@@ -30,6 +30,8 @@ export interface UnitDirectory {
   readonly version: string;
   lookup(unitId: string): UnitInfo;
   has(unitId: string): boolean;
+  /** Every unit id listed, in the file's order. */
+  ids(): readonly string[];
   /** The unit's full record (validity, parent, successor), or undefined for a unit not listed. */
   record(unitId: string): Readonly<UnitRecord> | undefined;
 }
@@ -69,11 +71,13 @@ export function createUnitDirectory(records: readonly UnitRecord[], version = 'u
       throw new UnitDirectoryError(`unit '${r.id}': successor '${r.successor}' is not in the unit directory`);
     }
   }
+  const ids = [...byId.keys()];
   return {
     size: byId.size,
     version,
     lookup: (unitId) => byId.get(unitId) ?? UNKNOWN_UNIT,
     has: (unitId) => byId.has(unitId),
+    ids: () => ids,
     record: (unitId) => recordsById.get(unitId),
   };
 }

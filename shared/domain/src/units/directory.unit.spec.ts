@@ -26,6 +26,7 @@ describe('createUnitDirectory', () => {
     expect(directory.lookup('tran-bien')).toEqual({ name: 'Phường Trấn Biên', level: 'commune', kind: 'ward' });
     expect(directory.lookup('bien-hoa')).toEqual({ name: 'Thành phố Biên Hòa', level: 'district', kind: 'city' });
     expect(directory.has('dong-nai')).toBe(true);
+    expect(directory.ids()).toEqual(['tran-bien', 'bien-hoa', 'dong-nai']);
   });
 
   it("answers level 'unknown' for a unit missing from the directory", () => {
