@@ -478,8 +478,14 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const late = ev.received(worstUnit, dossierId, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-21T17:00:00+07:00' });
+    // Due eight hours before the clock: overdue less than a day, which the page writes "< 1", not 0.
+    const justLate = ev.received(worstUnit, `${dossierId}-hours`, '2022-06-20T08:00:00+07:00', 'online', { dueAt: '2022-06-22T09:00:00+07:00' });
     const sentAt = Date.now();
-    await producer.send({ topic, acks: -1, messages: [{ key: routingKey(late), value: JSON.stringify(late), headers: TEST_PRODUCER_HEADERS }] });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [late, justLate].map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+    });
     await producer.disconnect();
     await page.locator(`tr[data-dossier="${dossierId}"]`).waitFor({ timeout: 30_000 });
     const seconds = (Date.now() - sentAt) / 1000;
@@ -487,6 +493,14 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect(seconds).toBeLessThan(30);
     const row = await page.locator(`tr[data-dossier="${dossierId}"] td`).allInnerTexts();
     expect(row).toEqual([dossierId, 'P-TEST', '20/06/2022 08:00', '21/06/2022 17:00', '1']);
+    await page.locator(`tr[data-dossier="${dossierId}-hours"]`).waitFor({ timeout: 30_000 });
+    expect(await page.locator(`tr[data-dossier="${dossierId}-hours"] td`).allInnerTexts()).toEqual([
+      `${dossierId}-hours`,
+      'P-TEST',
+      '20/06/2022 08:00',
+      '22/06/2022 09:00',
+      '< 1',
+    ]);
   });
 
   it("a link to a unit the key cannot list names it and shows no lists: never another unit's name over empty lists", async () => {

@@ -240,10 +240,15 @@ async function renderRanking(params) {
   $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
 }
 
+/** Whole days overdue; under one day reads "< 1", never 0 on a list of overdue dossiers. */
+function daysOverdue(days) {
+  return days === 0 ? '&lt; 1' : fmt.number(days);
+}
+
 function dossierRows(items, state) {
   if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
   const late = state === 'overdue' || state === 'receipt_overdue';
-  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${late ? fmt.number(d.daysOverdue) : '–'}</td></tr>`).join('');
+  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${late ? daysOverdue(d.daysOverdue) : '–'}</td></tr>`).join('');
 }
 
 async function renderWorklist(unit) {
