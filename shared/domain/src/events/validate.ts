@@ -1,7 +1,16 @@
-import { FormatRegistry, type TObject } from '@sinclair/typebox';
+import { FormatRegistry, Type, type TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { EVENT_TYPE_NAMES, EVENT_TYPES, NO_CONTROL_PATTERN, UNIT_ID_PATTERN, envelopeSchema, type DvcEvent, type EventType } from './schemas.js';
+import {
+  EVENT_TYPE_NAMES,
+  EVENT_TYPES,
+  MAX_ENVELOPE_ATTRIBUTES,
+  NO_CONTROL_PATTERN,
+  UNIT_ID_PATTERN,
+  envelopeSchema,
+  type DvcEvent,
+  type EventType,
+} from './schemas.js';
 import { editDistance } from './names.js';
 import { parseTimestamp, validTimestampMs } from './timestamp.js';
 
@@ -16,6 +25,21 @@ export type ValidationResult = { ok: true; event: DvcEvent } | { ok: false; prob
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => validTimestampMs(value) !== undefined);
 
 const checkers = new Map<EventType, TypeCheck<TObject>>(EVENT_TYPE_NAMES.map((type) => [type, TypeCompiler.Compile(envelopeSchema(type))]));
+
+/**
+ * The envelope of an event whose type is missing or not the contract's: every other attribute
+ * checked as for any type, `data` only as an object, so that a careless client learns all that
+ * is wrong with its envelope at once instead of one problem per attempt.
+ */
+const untypedEnvelope = (() => {
+  const schema = envelopeSchema(EVENT_TYPE_NAMES[0]!);
+  return TypeCompiler.Compile(
+    Type.Object(
+      { ...schema.properties, type: Type.Unknown(), data: Type.Object({}) },
+      { additionalProperties: schema.additionalProperties, maxProperties: MAX_ENVELOPE_ATTRIBUTES },
+    ),
+  );
+})();
 
 function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(EVENT_TYPES, value);
@@ -72,6 +96,17 @@ function schemaMessage(error: ValueError): string {
   return error.message.toLowerCase();
 }
 
+/** `first`, then the checker's problems of `value` (one per path, those paths excepted), at most MAX_PROBLEMS in all. */
+function schemaProblems(checker: TypeCheck<TObject>, value: unknown, first: Problem[]): Problem[] {
+  const problems = [...first];
+  if (checker.Check(value)) return problems;
+  for (const error of checker.Errors(value)) {
+    if (problems.length >= MAX_PROBLEMS) break;
+    if (!problems.some((p) => p.path === error.path)) problems.push({ path: error.path, message: schemaMessage(error) });
+  }
+  return problems;
+}
+
 /**
  * Validates one parsed JSON value against the contract. Every problem is named with its
  * path; nothing is thrown for bad input.
@@ -81,17 +116,10 @@ export function validateEvent(value: unknown): ValidationResult {
     return { ok: false, problems: [{ path: '', message: 'an event must be a JSON object' }] };
   }
   const type = (value as { type?: unknown }).type;
-  if (!isEventType(type)) return { ok: false, problems: [unknownTypeProblem(type)] };
+  if (!isEventType(type)) return { ok: false, problems: schemaProblems(untypedEnvelope, value, [unknownTypeProblem(type)]) };
   const checker = checkers.get(type);
   if (checker === undefined) throw new Error(`no checker compiled for ${type}`);
-  if (!checker.Check(value)) {
-    const problems: Problem[] = [];
-    for (const error of checker.Errors(value)) {
-      if (!problems.some((p) => p.path === error.path)) problems.push({ path: error.path, message: schemaMessage(error) });
-      if (problems.length >= MAX_PROBLEMS) break;
-    }
-    return { ok: false, problems };
-  }
+  if (!checker.Check(value)) return { ok: false, problems: schemaProblems(checker, value, []) };
   const event = value as unknown as DvcEvent;
   const problems = semanticProblems(event);
   return problems.length === 0 ? { ok: true, event } : { ok: false, problems };

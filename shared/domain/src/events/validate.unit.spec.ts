@@ -110,6 +110,25 @@ describe('validateEvent: malformed input', () => {
     expect(problemsOf(rest)).toEqual([{ path: '/type', message: 'is required' }]);
   });
 
+  it('without a type, still names every other problem of the envelope at once (a careless client learns them in one attempt)', () => {
+    expect(problemsOf({ specversion: '1.0' })).toEqual([
+      { path: '/type', message: 'is required' },
+      { path: '/id', message: 'expected required property' },
+      { path: '/source', message: 'expected required property' },
+      { path: '/time', message: 'expected required property' },
+      { path: '/subject', message: 'expected required property' },
+      { path: '/unitid', message: 'expected required property' },
+      { path: '/data', message: 'expected required property' },
+    ]);
+    const { type: _type, ...rest } = eventOf('vn.dvc.dossier.received');
+    expect(problemsOf({ ...rest, type: 'vn.dvc.dossier.recieved', time: '2022-06-20T08:00:00', unitid: 'Bad Unit', data: [] })).toEqual([
+      { path: '/type', message: "unknown event type 'vn.dvc.dossier.recieved' (did you mean 'vn.dvc.dossier.received'?)" },
+      { path: '/time', message: expect.stringContaining('offset') },
+      { path: '/unitid', message: expect.stringMatching(/^must be a unit id/) },
+      { path: '/data', message: 'expected object' },
+    ]);
+  });
+
   it('names a type that is not a string', () => {
     expect(problemsOf({ ...eventOf('vn.dvc.dossier.received'), type: 7 })).toEqual([{ path: '/type', message: 'must be a string naming an event type' }]);
   });
