@@ -95,14 +95,18 @@ function windowOptions(selected) {
 }
 
 /**
- * What the page says instead of a window's figures when the exporters no longer export it (a
- * period that ended long ago: Prometheus has none of its series), '' otherwise. Its figures
- * would otherwise read as zeros, as if nothing had happened in it.
+ * When the exporters no longer export the chosen window (a period that ended long ago: Prometheus
+ * has none of its series), draws the view's heading, its window menu and a notice saying so
+ * instead of figures that would read as zeros, as if nothing had happened; true when it did.
  */
-function unexportedNotice(id) {
+function showUnexported(heading, menu, id) {
   const w = context.windows.find((x) => x.id === id);
-  if (w?.exported !== false) return '';
-  return `<p class="error" id="unexported" role="alert">Kỳ đã chọn (“${esc(windowName(w))}”) đã kết thúc từ lâu nên bộ xuất số liệu không còn đưa số liệu của kỳ lên Prometheus (EXPORTER_PERIOD_DAYS_AFTER_END). Chọn kỳ khác; muốn xem lại kỳ này, quản trị viên tăng EXPORTER_PERIOD_DAYS_AFTER_END của exporter.</p>`;
+  if (w?.exported !== false) return false;
+  view.innerHTML = `<h2>${esc(heading)}</h2>
+    <div class="controls"><label for="${menu.param}">${esc(menu.label)}</label><select id="${menu.param}">${windowOptions(id)}</select></div>
+    <p class="error" id="unexported" role="alert">Kỳ đã chọn (“${esc(windowName(w))}”) đã kết thúc từ lâu nên bộ xuất số liệu không còn đưa số liệu của kỳ lên Prometheus (EXPORTER_PERIOD_DAYS_AFTER_END). Chọn kỳ khác; muốn xem lại kỳ này, quản trị viên tăng EXPORTER_PERIOD_DAYS_AFTER_END của exporter.</p>`;
+  $(`#${menu.param}`).addEventListener('change', (e) => (location.hash = `${menu.view}?${menu.param}=${e.target.value}`));
+  return true;
 }
 
 function route() {
@@ -126,13 +130,7 @@ function card(id, label, value, text) {
 
 async function renderOverview(params) {
   const window = params.get('window') ?? '14d';
-  const notice = unexportedNotice(window);
-  if (notice !== '') {
-    view.innerHTML = `<h2>Tổng quan tỉnh</h2>
-    <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>${notice}`;
-    $('#window').addEventListener('change', (e) => (location.hash = `#/tong-quan?window=${e.target.value}`));
-    return;
-  }
+  if (showUnexported('Tổng quan tỉnh', { label: 'Kỳ', param: 'window', view: '#/tong-quan' }, window)) return;
   const data = await api(`/v1/overview?window=${encodeURIComponent(window)}`);
   const c = data.counts;
   const overdue = data.kpis.find((k) => k.id === 'overdue_ratio');
@@ -216,13 +214,7 @@ function trendNote(trend) {
 
 async function renderRanking(params) {
   const window = params.get('window') ?? '14d';
-  const notice = unexportedNotice(window);
-  if (notice !== '') {
-    view.innerHTML = `<h2>Xếp hạng đơn vị theo tỷ lệ trễ hạn</h2>
-    <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>${notice}`;
-    $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
-    return;
-  }
+  if (showUnexported('Xếp hạng đơn vị theo tỷ lệ trễ hạn', { label: 'Kỳ', param: 'window', view: '#/xep-hang' }, window)) return;
   const [ranking, trend] = await Promise.all([api(`/v1/ranking?window=${encodeURIComponent(window)}`), api('/v1/trend')]);
   const groups = GROUPS.map((g) => ({ ...g, units: ranking.units.filter((u) => groupOf(u) === g) })).filter((g) => g.units.length > 0);
   view.innerHTML = `
@@ -337,13 +329,7 @@ async function download(period, format) {
 async function renderReport(params) {
   // By default the first period with figures: a period the exporters no longer export has none.
   const period = params.get('period') ?? context.windows.find((w) => w.id !== '14d' && w.exported !== false)?.id ?? '14d';
-  const notice = unexportedNotice(period);
-  if (notice !== '') {
-    view.innerHTML = `<h2>Báo cáo giao ban</h2>
-    <div class="controls"><label for="period">Kỳ báo cáo</label><select id="period">${windowOptions(period)}</select></div>${notice}`;
-    $('#period').addEventListener('change', (e) => (location.hash = `#/bao-cao?period=${e.target.value}`));
-    return;
-  }
+  if (showUnexported('Báo cáo giao ban', { label: 'Kỳ báo cáo', param: 'period', view: '#/bao-cao' }, period)) return;
   const report = await api(`/v1/report?period=${encodeURIComponent(period)}`);
   const cells = (r) => `<td>${esc(r.name || r.unit)}</td><td>${esc(LEVEL_NAMES[r.level] ?? r.level)}</td><td class="num">${fmt.number(r.carriedOver)}</td><td class="num">${fmt.number(r.received)}</td><td class="num">${fmt.number(r.toResolve)}</td><td class="num">${fmt.number(r.resolved)}</td><td class="num">${fmt.number(r.resolvedOverdue)}</td><td class="num">${fmt.percent(r.overdueRatio)}</td><td class="num">${fmt.number(r.open)}</td><td class="num">${fmt.number(r.openOverdueNow)}</td><td class="num">${fmt.number(r.withdrawn)}</td>`;
   const total = report.rows[report.rows.length - 1];

@@ -196,22 +196,24 @@ export function createApp(deps: BoardDeps): BoardApp {
   };
 
   /**
-   * Why a window's figures cannot be shown, or undefined when they can: a fixed period the
-   * exporters no longer export (it ended more than their EXPORTER_PERIOD_DAYS_AFTER_END days
-   * ago) has no series in Prometheus, and its figures would read as zeros ("nothing happened")
-   * and today's open dossiers as open at its end. When Prometheus holds no exporter scrape at
-   * all, nothing is known and the figures are read as they are (null where missing).
+   * Refuses with 404 and the reason a window whose figures cannot be shown; true when sent. A
+   * fixed period the exporters no longer export (it ended more than their
+   * EXPORTER_PERIOD_DAYS_AFTER_END days ago) has no series in Prometheus: its figures would read
+   * as zeros ("nothing happened") and today's open dossiers as open at its end. When Prometheus
+   * holds no exporter scrape at all, nothing is known and the figures are read as they are (null
+   * where missing).
    */
-  const notExported = async (window: string): Promise<string | undefined> => {
-    if (isRollingWindow(window)) return undefined;
+  const refusedUnexported = async (res: ServerResponse, route: string, window: string): Promise<boolean> => {
+    if (isRollingWindow(window)) return false;
     const exported = await readExportedWindows(deps.prometheus);
-    if (exported.size === 0 || exported.has(window)) return undefined;
+    if (exported.size === 0 || exported.has(window)) return false;
     const period = deps.reference().targets.periodRecords.find((p) => p.id === window);
-    return (
+    const error =
       `kỳ '${window}'${period === undefined ? '' : ` (${period.from} – ${period.to})`} không còn được bộ xuất số liệu (exporter) đưa lên Prometheus: ` +
       'kỳ đã kết thúc quá EXPORTER_PERIOD_DAYS_AFTER_END ngày; muốn xem lại, tăng EXPORTER_PERIOD_DAYS_AFTER_END của exporter ' +
-      `(period not exported: ended more than EXPORTER_PERIOD_DAYS_AFTER_END days ago)`
-    );
+      '(period not exported: ended more than EXPORTER_PERIOD_DAYS_AFTER_END days ago)';
+    reply(res, route, 404, { error });
+    return true;
   };
 
   const context = guarded('context', [], async (_req, res, key, _params, problems) => {
@@ -306,22 +308,14 @@ export function createApp(deps: BoardDeps): BoardApp {
   const overview = guarded('overview', ['window'], async (_req, res, _key, params, problems) => {
     const window = windowOf(params, 'window', problems);
     if (refused(res, 'overview', problems) || window === undefined) return;
-    const missing = await notExported(window);
-    if (missing !== undefined) {
-      reply(res, 'overview', 404, { error: missing });
-      return;
-    }
+    if (await refusedUnexported(res, 'overview', window)) return;
     reply(res, 'overview', 200, await readOverview(deps.prometheus, deps.thresholds(), window));
   });
 
   const ranking = guarded('ranking', ['window'], async (_req, res, key, params, problems) => {
     const window = windowOf(params, 'window', problems);
     if (refused(res, 'ranking', problems) || window === undefined) return;
-    const missing = await notExported(window);
-    if (missing !== undefined) {
-      reply(res, 'ranking', 404, { error: missing });
-      return;
-    }
+    if (await refusedUnexported(res, 'ranking', window)) return;
     const directory = deps.reference().units;
     const rows = (await readUnitFigures(deps.prometheus, window))
       .filter((u) => mayRead(key, u.unit))
@@ -352,11 +346,7 @@ export function createApp(deps: BoardDeps): BoardApp {
     const format = params.get('format') ?? 'json';
     if (!['json', 'csv', 'xlsx'].includes(format)) problems.push('format must be json, csv or xlsx');
     if (refused(res, 'report', problems) || period === undefined) return;
-    const missing = await notExported(period);
-    if (missing !== undefined) {
-      reply(res, 'report', 404, { error: missing });
-      return;
-    }
+    if (await refusedUnexported(res, 'report', period)) return;
     const { units: directory, targets } = deps.reference();
     const figures = (await readUnitFigures(deps.prometheus, period)).filter((u) => mayRead(key, u.unit));
     const rows = reportRows(figures, (unit) => directory.lookup(unit).name);

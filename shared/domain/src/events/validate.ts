@@ -99,7 +99,6 @@ function schemaMessage(error: ValueError): string {
 /** `first`, then the checker's problems of `value` (one per path, those paths excepted), at most MAX_PROBLEMS in all. */
 function schemaProblems(checker: TypeCheck<TObject>, value: unknown, first: Problem[]): Problem[] {
   const problems = [...first];
-  if (checker.Check(value)) return problems;
   for (const error of checker.Errors(value)) {
     if (problems.length >= MAX_PROBLEMS) break;
     if (!problems.some((p) => p.path === error.path)) problems.push({ path: error.path, message: schemaMessage(error) });
