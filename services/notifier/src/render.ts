@@ -21,11 +21,20 @@ export type Worklist = 'overdue' | 'due-soon' | 'receipt-overdue';
  */
 export function worklistOf(labels: Record<string, string>): Worklist | undefined {
   if (labels.unit === undefined) return undefined;
-  if (labels.kpi === 'overdue_ratio' || labels.alertname === 'OpenDossiersOverdue') return 'overdue';
-  if (labels.alertname === 'DossiersDueSoon') return 'due-soon';
-  if (labels.alertname === 'OnlineSubmissionsReceiptOverdue') return 'receipt-overdue';
-  return undefined;
+  if (labels.kpi === 'overdue_ratio') return 'overdue';
+  return labels.alertname === undefined ? undefined : WORKLIST_ALERTS.get(labels.alertname);
 }
+
+/**
+ * The alerting rules (infra/prometheus/rules, by name) whose notices name a worklist, beside the
+ * rules of the overdue share (label kpi="overdue_ratio"). A rule renamed without this table
+ * would send notices without their dossiers; a unit spec checks each name against the rule files.
+ */
+export const WORKLIST_ALERTS: ReadonlyMap<string, Worklist> = new Map([
+  ['OpenDossiersOverdue', 'overdue'],
+  ['DossiersDueSoon', 'due-soon'],
+  ['OnlineSubmissionsReceiptOverdue', 'receipt-overdue'],
+]);
 
 /** A unit's list per unit id, for each worklist read. */
 export type Worklists = ReadonlyMap<Worklist, ReadonlyMap<string, DossierList>>;

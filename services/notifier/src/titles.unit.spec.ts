@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
-import { renderNotice, UNTITLED_ALERT } from './render.js';
+import { renderNotice, UNTITLED_ALERT, WORKLIST_ALERTS } from './render.js';
 
 /**
  * Every alert of infra/prometheus/rules has a Vietnamese title (`title_vi`), and the notice of
@@ -111,6 +111,15 @@ describe('Vietnamese alert titles', () => {
     expect(title).not.toContain('{{'); // no template: the same title for every alert of the rule
     expect(title).toMatch(VIETNAMESE);
     expect(title.toLowerCase()).not.toContain(name.toLowerCase());
+  });
+
+  it('names only alerts of the rule files among those whose notices list dossiers, and the overdue share rules carry kpi="overdue_ratio"', () => {
+    expect([...WORKLIST_ALERTS.keys()].filter((name) => !rules.some((r) => r.name === name))).toEqual([]);
+    const ruleText = readdirSync(RULES_DIR)
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => readFileSync(new URL(f, RULES_DIR), 'utf8'))
+      .join('\n');
+    expect(ruleText).toMatch(/^\s+kpi: overdue_ratio$/m);
   });
 
   it('gives every alert a different title', () => {
