@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadReferenceData, projectionContext } from '@dvc/config';
 import { groupByUnit, laneOf, projectUnit, subjectKeysOf, validateEvent } from '@dvc/domain';
-import { count } from './lib/common.mjs';
+import { count, monthStart } from './lib/common.mjs';
 import { createEventStream } from './lib/events.mjs';
 
 const HELP = `Usage: node scripts/bench/field-increments.mjs [--events N] [--batch B] [--lanes L] [--units U] [--month YYYY-MM]
@@ -42,12 +42,7 @@ const total = count('events', args.events);
 const batch = count('batch', args.batch);
 const lanes = count('lanes', args.lanes);
 const units = count('units', args.units);
-const month = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(args.month);
-if (month === null) {
-  process.stderr.write(`--month must be YYYY-MM, got '${args.month}'\n`);
-  process.exit(2);
-}
-const startMs = Date.UTC(Number(month[1]), Number(month[2]) - 1, 1) - 7 * 3_600_000;
+const startMs = monthStart('month', args.month);
 
 const stream = createEventStream({ total, units, tag: 'fields', startMs, spanMs: 30 * 86_400_000 - 1000 });
 const byLane = Array.from({ length: lanes }, () => []);

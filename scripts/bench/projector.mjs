@@ -19,6 +19,7 @@ import {
   log,
   machineBusySeconds,
   median,
+  monthStart,
   procCpuSeconds,
   procMinorFaults,
   procStatusKb,
@@ -121,13 +122,7 @@ const N = count('events', parsed.events);
 const P = count('partitions', parsed.partitions);
 const R = count('runs', parsed.runs);
 const UNITS = count('units', parsed.units);
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(parsed.month);
-if (MONTH === null) {
-  process.stderr.write(`--month must be YYYY-MM, got '${parsed.month}'\n`);
-  process.exit(2);
-}
-/** The first instant of the month in Asia/Ho_Chi_Minh (UTC+7, no daylight saving time). */
-const MONTH_START = Date.UTC(Number(MONTH[1]), Number(MONTH[2]) - 1, 1) - 7 * 3_600_000;
+const MONTH_START = monthStart('month', parsed.month);
 const INSTANCES = [...new Set(countList('instances', parsed.instances))];
 const CONCURRENCY = parsed.concurrency === undefined ? undefined : count('concurrency', parsed.concurrency);
 const REDIS_OPS = count('redis-ops', parsed['redis-ops'], 1000);

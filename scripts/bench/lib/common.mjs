@@ -33,6 +33,19 @@ export function count(name, text, min = 1) {
   return value;
 }
 
+/**
+ * The first instant of a month given as YYYY-MM in Asia/Ho_Chi_Minh (UTC+7, no daylight saving
+ * time), epoch ms; exits with a message naming the option.
+ */
+export function monthStart(name, text) {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(String(text));
+  if (m === null) {
+    process.stderr.write(`--${name} must be YYYY-MM, got '${text}'\n`);
+    process.exit(2);
+  }
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, 1) - 7 * 3_600_000;
+}
+
 /** A comma list of counts, e.g. "100,500,1000". */
 export function countList(name, text, min = 1) {
   const items = String(text)
