@@ -26,7 +26,7 @@ import { readTokenFile, tokenChecker } from './auth.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
 import { liveOverdueReader } from './overdue.js';
-import { loadRecipients, localDateOf, recipientCoverage } from './recipients.js';
+import { loadRecipients, unlistedRecipientUnits } from './recipients.js';
 
 const spec = {
   ...redisSpec,
@@ -93,7 +93,7 @@ await runMain('notifier', {
       load: () => {
         const reference = loadReferenceData(config.DATA_DIR);
         const recipients = loadRecipients(config.RECIPIENTS_FILE);
-        const { unlisted } = recipientCoverage(recipients.book, reference.units, localDateOf(Date.now()));
+        const unlisted = unlistedRecipientUnits(recipients.book, reference.units);
         if (unlisted.length > 0) {
           logger.warn(
             { file: config.RECIPIENTS_FILE, units: unlisted, directory: reference.units.version },

@@ -1,5 +1,5 @@
 import { ZONE, readDataFile } from '@dvc/config';
-import { DvcError, type UnitDirectory } from '@dvc/domain';
+import { DvcError, createDayIndexer, validOn, type UnitDirectory } from '@dvc/domain';
 
 /** Who receives notices for one unit, one level, or the fallback (province operations team). */
 export interface RecipientEntry {
@@ -119,24 +119,24 @@ export interface RecipientCoverage {
   unheaded: string[];
 }
 
-const LOCAL_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+const DAYS = createDayIndexer(ZONE);
 
 /** The local date (Asia/Ho_Chi_Minh) of an instant, YYYY-MM-DD: what unit validity is compared with. */
-export const localDateOf = (ms: number): string => LOCAL_DATE.format(ms);
+export const localDateOf = (ms: number): string => DAYS.isoDate(DAYS.dayOf(ms));
+
+/** The unit entries of a book the directory does not list (a misspelt unit, whose head is never told), sorted. */
+export function unlistedRecipientUnits(book: RecipientBook, directory: UnitDirectory): string[] {
+  return Object.keys(book.units)
+    .filter((unit) => !directory.has(unit))
+    .sort();
+}
 
 /** Which units of the directory valid on `date` (YYYY-MM-DD) the book names, and which unit entries it cannot place. */
 export function recipientCoverage(book: RecipientBook, directory: UnitDirectory, date: string): RecipientCoverage {
-  const coverage: RecipientCoverage = {
-    unlisted: Object.keys(book.units)
-      .filter((unit) => !directory.has(unit))
-      .sort(),
-    headed: [],
-    unheaded: [],
-  };
+  const coverage: RecipientCoverage = { unlisted: unlistedRecipientUnits(book, directory), headed: [], unheaded: [] };
   for (const unit of directory.ids()) {
     const record = directory.record(unit);
-    if ((record?.validFrom ?? '') > date || (record?.validTo !== undefined && record.validTo < date)) continue;
-    (Object.hasOwn(book.units, unit) ? coverage.headed : coverage.unheaded).push(unit);
+    if (record !== undefined && validOn(record, date)) (Object.hasOwn(book.units, unit) ? coverage.headed : coverage.unheaded).push(unit);
   }
   return coverage;
 }

@@ -85,5 +85,14 @@ export {
   type UnitChanges,
 } from './projection/project.js';
 export { laneOf, routingKeyOf } from './projection/routing.js';
-export { createUnitDirectory, UnitDirectoryError, UNKNOWN_UNIT, type UnitDirectory, type UnitInfo, type UnitRecord } from './units/directory.js';
+export {
+  createUnitDirectory,
+  UnitDirectoryError,
+  UNKNOWN_UNIT,
+  validOn,
+  validityText,
+  type UnitDirectory,
+  type UnitInfo,
+  type UnitRecord,
+} from './units/directory.js';
 export { INTEGRITY_REASONS, integrityFlags, resultReturnDeadline, workingDayDeadline, type IntegrityReason, type IntegrityRules } from './integrity/rules.js';

@@ -15,6 +15,7 @@ import {
   type KeyRole,
 } from '@dvc/keys';
 import { loadReferenceData } from '@dvc/config';
+import { validityText } from '@dvc/domain';
 import { UsageError, flagSpec, intFlag, parseFlags } from '../args.js';
 import { cliConfig } from '../config.js';
 import type { CliIo } from '../io.js';
@@ -68,8 +69,7 @@ function scopeUnitsWarning(scope: readonly string[], io: CliIo): string {
     const unlisted = units.filter((u) => !directory.has(u));
     const ended = units.flatMap((u) => {
       const record = directory.record(u);
-      if (record?.validTo === undefined || record.validTo >= today) return [];
-      return [`${u} (valid ${record.validFrom ?? '…'}–${record.validTo}${record.successor === undefined ? '' : `, successor ${record.successor}`})`];
+      return record?.validTo !== undefined && record.validTo < today ? [`${u} (${validityText(record)})`] : [];
     });
     const one = (list: readonly unknown[], singular: string, plural: string): string => (list.length === 1 ? singular : plural);
     return (

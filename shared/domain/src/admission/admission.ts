@@ -1,7 +1,7 @@
 import type { DvcEvent, EventType } from '../events/schemas.js';
 import { timestampMs } from '../events/timestamp.js';
 import type { Problem } from '../events/validate.js';
-import type { UnitDirectory } from '../units/directory.js';
+import { validOn, validityText, type UnitDirectory } from '../units/directory.js';
 import type { DayIndexer } from '../windows/days.js';
 
 /**
@@ -179,10 +179,8 @@ function unitAdmission(unitId: string, date: string, policy: AdmissionPolicy): A
     if (policy.acceptUnknownUnits) return undefined;
     return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not in the unit directory (${directoryVersion(policy)})` };
   }
-  const { validFrom, validTo, successor } = record;
-  if ((validFrom === undefined || validFrom <= date) && (validTo === undefined || date <= validTo)) return undefined;
-  const validity = `valid ${validFrom ?? '…'}–${validTo ?? '…'}${successor === undefined ? '' : `, successor ${successor}`}`;
-  return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not valid on ${date} (${validity}; ${directoryVersion(policy)})` };
+  if (validOn(record, date)) return undefined;
+  return { path: '/unitid', code: 'unknown-unit', message: `unit '${unitId}' is not valid on ${date} (${validityText(record)}; ${directoryVersion(policy)})` };
 }
 
 /** Names the directory a unit refusal was judged against. Built only for a refusal. */

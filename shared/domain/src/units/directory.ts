@@ -41,6 +41,16 @@ export class UnitDirectoryError extends DvcError {
   readonly code = 'DVC_UNIT_DIRECTORY';
 }
 
+/** Whether a unit existed on a local date (YYYY-MM-DD): from its validFrom to its validTo, both included. */
+export function validOn(record: Readonly<UnitRecord>, date: string): boolean {
+  return (record.validFrom === undefined || record.validFrom <= date) && (record.validTo === undefined || date <= record.validTo);
+}
+
+/** A unit's validity as refusals and warnings name it: `valid 2020-01-01–2025-06-30, successor dn`. */
+export function validityText(record: Readonly<UnitRecord>): string {
+  return `valid ${record.validFrom ?? '…'}–${record.validTo ?? '…'}${record.successor === undefined ? '' : `, successor ${record.successor}`}`;
+}
+
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 export function createUnitDirectory(records: readonly UnitRecord[], version = 'unversioned'): UnitDirectory {
