@@ -158,6 +158,8 @@ describe.each(STORE_KINDS)('replay API (real process, real $name history)', ({ k
         REPLAY_POLL_MS: '50',
         REPLAY_HEARTBEAT_MS: '300',
         REPLAY_MAX_TAILS_PER_KEY: '2',
+        // The history's units (u-a…u-d) are in no directory: a pilot's history.
+        ACCEPT_UNKNOWN_UNITS: 'true',
       },
       'REPLAY_PORT',
     );

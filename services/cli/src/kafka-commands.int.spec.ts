@@ -214,6 +214,10 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     expect(await run(['replay', '--to', replayTopic, '--types', 'resolved,payment.completed', '--unit', unit, '--limit', '5', '--batch', '2'], first)).toBe(0);
     const resume = /resume with --after (\d+)/.exec(first.out())?.[1];
     expect(first.out()).toContain(`replayed 5 events to ${replayTopic}`);
+    // The history's unit is in no directory (a pilot's): replayed, with a warning that names it.
+    expect(first.err()).toContain(
+      `): ${unit}; the history holds events of unlisted units only if they were taken in pilot mode (ACCEPT_UNKNOWN_UNITS): check the spelling\n`,
+    );
     const rest = bufferIo(env);
     expect(await run(['replay', '--to', replayTopic, '--types', 'resolved,payment.completed', '--unit', unit, '--after', resume ?? 'x'], rest)).toBe(0);
     expect(rest.out()).toContain(`replayed ${expected.length - 5} events`);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { listen } from '@dvc/service';
-import type { DvcEvent } from '@dvc/domain';
+import { loadReferenceData } from '@dvc/config';
+import { createUnitDirectory, type DvcEvent } from '@dvc/domain';
 import { SqliteEventStore, type ReadOptions } from '@dvc/eventstore';
 import { KeyRateLimiter, KeyRing, hashApiKey } from '@dvc/keys';
 import { waitFor } from '@dvc/testing';
@@ -16,8 +17,12 @@ const EVENTS = 30_000;
 const KEY = 'dvcr_backpressure-test';
 
 /** The replay API on a loopback port with the settings every suite here shares; `deps` gives its store, keys, token codec and registry. */
-async function startTestApp(deps: Pick<ReplayDeps, 'store' | 'keys' | 'tokens' | 'registry'>): Promise<{ app: ReplayApp; port: number }> {
+async function startTestApp(
+  deps: Pick<ReplayDeps, 'store' | 'keys' | 'tokens' | 'registry'> & Partial<Pick<ReplayDeps, 'units'>>,
+): Promise<{ app: ReplayApp; port: number }> {
   const app = createApp({
+    // The suites' events are of units no directory lists: pilot mode, unless a suite gives its own.
+    units: () => ({ directory: createUnitDirectory([]), acceptUnknownUnits: true }),
     limiter: new KeyRateLimiter(Date.now),
     logger: pino({ level: 'silent' }),
     build: { service: 'replay-api', version: '0.0.0-test', node: process.version },
@@ -39,7 +44,7 @@ async function stopTestApp(app: ReplayApp, store: SqliteEventStore, dir: string)
   rmSync(dir, { recursive: true, force: true });
 }
 
-function event(i: number): DvcEvent {
+function event(i: number, unit = `u${i % 3}`): DvcEvent {
   const at = `2022-06-${String(10 + (i % 10)).padStart(2, '0')}T08:00:00+07:00`;
   return {
     specversion: '1.0',
@@ -48,8 +53,8 @@ function event(i: number): DvcEvent {
     type: 'vn.dvc.dossier.digitized',
     time: at,
     subject: `D-${i}`,
-    unitid: `u${i % 3}`,
-    data: { dossierId: `D-${i}`, unitId: `u${i % 3}`, at, note: 'x'.repeat(200) },
+    unitid: unit,
+    data: { dossierId: `D-${i}`, unitId: unit, at, note: 'x'.repeat(200) },
   } as unknown as DvcEvent;
 }
 
@@ -200,5 +205,53 @@ describe('GET /v1/events by key role', () => {
     }
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^dvc_replay_requests_total\{status="403"\} 2$/m);
+  });
+});
+
+describe('GET /v1/events?unit= and the unit directory', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let app: ReplayApp;
+  let port: number;
+  let pilot = false;
+  const directory = loadReferenceData().units;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'replay-units-'));
+    store = new SqliteEventStore({ file: join(dir, 'events.sqlite') });
+    await store.append([event(1, 'dn.dongxoai'), event(2, 'u-pilot'), event(3, 'dn.dongxoai')]);
+    ({ app, port } = await startTestApp({
+      store,
+      keys: { current: () => new KeyRing([{ id: 'reader', hash: hashApiKey('dvcr_reader'), units: '*', types: '*', ratePerMinute: 1000, createdAt: '' }]) },
+      tokens: createTokenCodec(['units-secret']),
+      registry: new Registry(),
+      units: () => ({ directory, acceptUnknownUnits: pilot }),
+    }));
+  });
+
+  afterAll(() => stopTestApp(app, store, dir));
+
+  const get = (query: string) => fetch(`http://127.0.0.1:${port}/v1/events?${query}`, { headers: { authorization: 'Bearer dvcr_reader' } });
+  const ids = async (res: Response) =>
+    (await res.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event?: { id: string }; end?: string })
+      .map((l) => l.event?.id ?? l.end);
+
+  it("refuses a misspelt unit with a 400 naming the directory's closest unit, instead of an empty history", async () => {
+    const res = await get('unit=dn.dongxaoi&follow=true');
+    expect(res.status).toBe(400);
+    const problem = `unit 'dn.dongxaoi' is not in the unit directory (version ${directory.version}; did you mean 'dn.dongxoai'?), and the history holds events of unlisted units only in pilot mode (ACCEPT_UNKNOWN_UNITS), which is off`;
+    expect(await res.json()).toEqual({ error: problem, problems: [problem] });
+    expect(await ids(await get('unit=dn.dongxoai'))).toEqual(['bp-1', 'bp-3', 'caught-up']);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^dvc_replay_requests_total\{status="400"\} 1$/m);
+  });
+
+  it('reads an unlisted unit in pilot mode, where the ingest admits it', async () => {
+    expect((await get('unit=u-pilot')).status).toBe(400);
+    pilot = true;
+    expect(await ids(await get('unit=u-pilot'))).toEqual(['bp-2', 'caught-up']);
   });
 });

@@ -4,7 +4,7 @@ import type { Logger } from '@dvc/config';
 import type { EventStore } from '@dvc/eventstore';
 import { keyRole, type ApiKeyRecord, type KeyRateLimiter, type KeysSource } from '@dvc/keys';
 import { counter, createServiceHttp, gauge, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
-import { parseEventsQuery } from './query.js';
+import { parseEventsQuery, type UnitCheck } from './query.js';
 import { planRead } from './scope.js';
 import { endLine, streamEvents, type StreamResult } from './stream.js';
 import type { TokenCodec } from './token.js';
@@ -20,6 +20,8 @@ export interface ReplayDeps {
   build: BuildInfo;
   /** The OpenAPI document, served as is at /v1/openapi.json. */
   openapi: string;
+  /** The unit directory current now (reloaded without a restart) and pilot mode: which units `unit=` may name. */
+  units: () => UnitCheck;
   now: () => number;
   batchSize: number;
   pollMs: number;
@@ -110,7 +112,7 @@ export function createApp(deps: ReplayDeps): ReplayApp {
       return;
     }
     const params = new URL(req.url ?? '/', 'http://replay').searchParams;
-    const parsed = parseEventsQuery(params, deps.tokens);
+    const parsed = parseEventsQuery(params, deps.tokens, deps.units());
     if (!parsed.ok) {
       refuse(res, 400, parsed.problems.join('; '), { body: { problems: parsed.problems }, key: key.id });
       return;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { int, str, type VarSpec } from '@dvc/config';
+import { admissionSpec, int, str, watchReferenceData, watchedDataSpec, type VarSpec } from '@dvc/config';
 import { eventStoreSpec, openEventStore } from '@dvc/eventstore';
 import { DEFAULT_KEYS_FILE, KEYS_RELOADS_HELP, KeyRateLimiter, serviceKeysFile } from '@dvc/keys';
 import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
@@ -21,6 +21,8 @@ const secrets: VarSpec<string[]> = {
 
 const spec = {
   ...eventStoreSpec,
+  ...watchedDataSpec,
+  ACCEPT_UNKNOWN_UNITS: admissionSpec.ACCEPT_UNKNOWN_UNITS,
   ...listenSpec('replay-api', 8091, 'HTTP port of the replay API'),
   REPLAY_KEYS_FILE: str('API keys file (JSON, hashes only; managed with `dvc keys`); reloaded when it changes', DEFAULT_KEYS_FILE),
   REPLAY_TOKEN_SECRETS: secrets,
@@ -36,6 +38,8 @@ await runMain('replay-api', {
   start: async ({ config, limits, registry, logger }) => {
     const reloads = counter(registry, 'dvc_replay_keys_reloads_total', KEYS_RELOADS_HELP, ['outcome']);
     const keys = serviceKeysFile('REPLAY_KEYS_FILE', config.REPLAY_KEYS_FILE, { logger, now: Date.now, reloaded: (outcome) => reloads.inc({ outcome }) });
+    // Bad reference data stops the start before the store opens.
+    const data = watchReferenceData(config, { logger, registry });
     const store = openEventStore(config.EVENTSTORE_URL);
     const app = createApp({
       store,
@@ -46,6 +50,7 @@ await runMain('replay-api', {
       logger,
       build: buildInfo('replay-api', new URL('../package.json', import.meta.url)),
       openapi: readFileSync(OPENAPI_FILE, 'utf8'),
+      units: () => ({ directory: data.current().units, acceptUnknownUnits: config.ACCEPT_UNKNOWN_UNITS }),
       now: Date.now,
       batchSize: config.REPLAY_BATCH_SIZE,
       pollMs: config.REPLAY_POLL_MS,
@@ -58,6 +63,7 @@ await runMain('replay-api', {
       listening: async (port) => logger.info({ port, keys: keys.current().size, head: await store.head() }, 'replay API listening'),
       close: async () => {
         await app.close();
+        data.close();
         await store.close();
       },
     };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createUnitDirectory } from '@dvc/domain';
 import { QUERY_PARAMETERS, parseEventsQuery } from './query.js';
 import { OPENAPI_FILE } from './openapi.js';
 import { createTokenCodec } from './token.js';
@@ -28,7 +29,7 @@ describe('openapi.json', () => {
   it('every documented parameter passes the parser as a known name', () => {
     const tokens = createTokenCodec(['openapi-test-secret']);
     for (const p of documented) {
-      const result = parseEventsQuery(new URLSearchParams({ [p.name]: 'x' }), tokens);
+      const result = parseEventsQuery(new URLSearchParams({ [p.name]: 'x' }), tokens, { directory: createUnitDirectory([]), acceptUnknownUnits: false });
       const problems = result.ok ? [] : result.problems;
       expect(problems.filter((text) => text.startsWith('unknown query parameter'))).toEqual([]);
     }

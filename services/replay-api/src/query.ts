@@ -1,4 +1,4 @@
-import { UNIT_ID_PATTERN, isUnitId, parseEventTypes, parseTimestamp, type EventType } from '@dvc/domain';
+import { UNIT_ID_PATTERN, closestUnitId, isUnitId, parseEventTypes, parseTimestamp, type EventType, type UnitDirectory } from '@dvc/domain';
 import type { Position } from '@dvc/eventstore';
 import { queryProblems } from '@dvc/service';
 import type { TokenCodec } from './token.js';
@@ -23,10 +23,21 @@ export interface EventsQuery {
   follow: boolean;
 }
 
+/** Which units a `unit=` filter may name: those the directory lists, or any in pilot mode. */
+export interface UnitCheck {
+  directory: Pick<UnitDirectory, 'has' | 'ids' | 'version'>;
+  /** ACCEPT_UNKNOWN_UNITS: the ingest admits units the directory does not list, so the history may hold them. */
+  acceptUnknownUnits: boolean;
+}
+
 export type QueryResult = { ok: true; query: EventsQuery } | { ok: false; problems: string[] };
 
-/** Validates the query string of GET /v1/events, reporting every problem at once. */
-export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec): QueryResult {
+/**
+ * Validates the query string of GET /v1/events, reporting every problem at once. A unit the
+ * directory does not list is refused outside pilot mode: the history holds no event of it, and a
+ * misspelt unit would otherwise read as a unit without events.
+ */
+export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec, units: UnitCheck): QueryResult {
   const problems = queryProblems(params, QUERY_PARAMETERS);
   // The parameters given once: a repeated one is a problem above and is not read.
   const single = new Map<QueryParameter, string>();
@@ -59,8 +70,9 @@ export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec): Q
 
   const unit = single.get('unit');
   if (unit !== undefined) {
-    if (isUnitId(unit)) query.unit = unit;
-    else problems.push(`unit '${unit}' is not a unit id (${UNIT_ID_PATTERN})`);
+    if (!isUnitId(unit)) problems.push(`unit '${unit}' is not a unit id (${UNIT_ID_PATTERN})`);
+    else if (units.acceptUnknownUnits || units.directory.has(unit)) query.unit = unit;
+    else problems.push(unlistedUnitProblem(unit, units.directory));
   }
 
   for (const name of ['from', 'to'] as const) {
@@ -84,4 +96,10 @@ export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec): Q
   }
 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, query };
+}
+
+function unlistedUnitProblem(unit: string, directory: UnitCheck['directory']): string {
+  const closest = closestUnitId(directory, unit);
+  const hint = closest === undefined ? '' : `; did you mean '${closest}'?`;
+  return `unit '${unit}' is not in the unit directory (version ${directory.version}${hint}), and the history holds events of unlisted units only in pilot mode (ACCEPT_UNKNOWN_UNITS), which is off`;
 }

@@ -1,9 +1,18 @@
-import { EVENT_TYPE_NAMES } from '@dvc/domain';
-import { DEFAULT_LIMIT, MAX_LIMIT, QUERY_PARAMETERS, parseEventsQuery, type QueryResult } from './query.js';
+import { EVENT_TYPE_NAMES, createUnitDirectory } from '@dvc/domain';
+import { DEFAULT_LIMIT, MAX_LIMIT, QUERY_PARAMETERS, parseEventsQuery, type QueryResult, type UnitCheck } from './query.js';
 import { createTokenCodec } from './token.js';
 
 const tokens = createTokenCodec(['query-test-secret-xyz']);
-const parse = (qs: string): QueryResult => parseEventsQuery(new URLSearchParams(qs), tokens);
+const directory = createUnitDirectory(
+  [
+    { id: 'dn', name: 'Tỉnh Đồng Nai', level: 'province', kind: 'province' },
+    { id: 'dn.dongxoai', name: 'Phường Đồng Xoài', level: 'commune', kind: 'ward', parent: 'dn' },
+    { id: 'xa-tan-thanh', name: 'Xã Tân Thành', level: 'commune', kind: 'commune', parent: 'dn' },
+  ],
+  'v-test',
+);
+const listedOnly: UnitCheck = { directory, acceptUnknownUnits: false };
+const parse = (qs: string, units = listedOnly): QueryResult => parseEventsQuery(new URLSearchParams(qs), tokens, units);
 const problems = (qs: string): string[] => {
   const result = parse(qs);
   if (result.ok) throw new Error(`expected problems for ${qs}`);
@@ -32,6 +41,23 @@ describe('GET /v1/events query', () => {
         limit: 25,
         follow: false,
       },
+    });
+  });
+
+  it('refuses a unit the directory does not list, naming the closest listed one, with every other problem', () => {
+    expect(problems('unit=dn.dongxaoi&limit=0')).toEqual([
+      "unit 'dn.dongxaoi' is not in the unit directory (version v-test; did you mean 'dn.dongxoai'?), and the history holds events of unlisted units only in pilot mode (ACCEPT_UNKNOWN_UNITS), which is off",
+      `limit must be an integer from 1 to ${MAX_LIMIT}, got '0'`,
+    ]);
+    expect(problems('unit=xa-khong-co')).toEqual([
+      "unit 'xa-khong-co' is not in the unit directory (version v-test), and the history holds events of unlisted units only in pilot mode (ACCEPT_UNKNOWN_UNITS), which is off",
+    ]);
+  });
+
+  it('reads an unlisted unit in pilot mode, where the history may hold its events', () => {
+    expect(parse('unit=u-pilot', { directory, acceptUnknownUnits: true })).toEqual({
+      ok: true,
+      query: { after: 0, follow: false, limit: DEFAULT_LIMIT, unit: 'u-pilot' },
     });
   });
 

@@ -86,6 +86,7 @@ export {
 } from './projection/project.js';
 export { laneOf, routingKeyOf } from './projection/routing.js';
 export {
+  closestUnitId,
   createUnitDirectory,
   UnitDirectoryError,
   UNKNOWN_UNIT,

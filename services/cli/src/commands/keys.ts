@@ -14,11 +14,10 @@ import {
   type ApiKeyRecord,
   type KeyRole,
 } from '@dvc/keys';
-import { loadReferenceData } from '@dvc/config';
 import { validityText } from '@dvc/domain';
 import { UsageError, flagSpec, intFlag, parseFlags } from '../args.js';
-import { cliConfig } from '../config.js';
 import type { CliIo } from '../io.js';
+import { referenceForWarnings, unlistedUnitText } from '../units.js';
 
 export const KEYS_HELP = `dvc keys: API keys of the replay API, the ops board and the ingest (only their hashes are stored)
 
@@ -60,31 +59,27 @@ function scopeText(scope: '*' | readonly string[]): string {
  */
 function scopeUnitsWarning(scope: readonly string[], io: CliIo): string {
   const units = scope.map((u) => (u.startsWith(UNIT_TREE_PREFIX) ? u.slice(UNIT_TREE_PREFIX.length) : u));
-  let dataDir = '';
-  try {
-    dataDir = cliConfig(io.env).DATA_DIR;
-    const { units: directory, days } = loadReferenceData(dataDir);
-    const where = `${dataDir}/units.json, version ${directory.version}`;
-    const today = days.isoDate(days.dayOf(io.now()));
-    const unlisted = units.filter((u) => !directory.has(u));
-    const ended = units.flatMap((u) => {
-      const record = directory.record(u);
-      return record?.validTo !== undefined && record.validTo < today ? [`${u} (${validityText(record)})`] : [];
-    });
-    const one = (list: readonly unknown[], singular: string, plural: string): string => (list.length === 1 ? singular : plural);
-    return (
-      (unlisted.length === 0
-        ? ''
-        : `warning: not in the unit directory (${where}): ${unlisted.join(', ')}; ` +
-          `the key reads nothing of ${one(unlisted, 'it', 'them')} until ${one(unlisted, 'it is', 'they are')} projected (ACCEPT_UNKNOWN_UNITS) or listed: check the spelling\n`) +
-      (ended.length === 0
-        ? ''
-        : `warning: ended before today (${today}) in the unit directory (${where}): ${ended.join(', ')}; ` +
-          `events dated after ${one(ended, 'its', 'their')} end are refused, so the key serves only ${one(ended, 'its', 'their')} history: for today's work name the ${one(ended, 'unit that took it over', 'units that took them over')}\n`)
-    );
-  } catch (error) {
-    return `warning: the units were not checked against the unit directory${dataDir === '' ? '' : ` (${dataDir})`}: ${(error as Error).message}\n`;
-  }
+  const loaded = referenceForWarnings(io);
+  if (!loaded.ok) return loaded.warning;
+  const { reference, where } = loaded;
+  const { units: directory, days } = reference;
+  const today = days.isoDate(days.dayOf(io.now()));
+  const unlisted = units.filter((u) => !directory.has(u));
+  const ended = units.flatMap((u) => {
+    const record = directory.record(u);
+    return record?.validTo !== undefined && record.validTo < today ? [`${u} (${validityText(record)})`] : [];
+  });
+  const one = (list: readonly unknown[], singular: string, plural: string): string => (list.length === 1 ? singular : plural);
+  return (
+    (unlisted.length === 0
+      ? ''
+      : `warning: not in the unit directory (${where}): ${unlisted.map((u) => unlistedUnitText(directory, u)).join(', ')}; ` +
+        `the key reads nothing of ${one(unlisted, 'it', 'them')} until ${one(unlisted, 'it is', 'they are')} projected (ACCEPT_UNKNOWN_UNITS) or listed: check the spelling\n`) +
+    (ended.length === 0
+      ? ''
+      : `warning: ended before today (${today}) in the unit directory (${where}): ${ended.join(', ')}; ` +
+        `events dated after ${one(ended, 'its', 'their')} end are refused, so the key serves only ${one(ended, 'its', 'their')} history: for today's work name the ${one(ended, 'unit that took it over', 'units that took them over')}\n`)
+  );
 }
 
 function publicView(record: ApiKeyRecord): Omit<ApiKeyRecord, 'hash'> {

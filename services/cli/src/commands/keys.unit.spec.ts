@@ -121,7 +121,7 @@ describe('dvc keys', () => {
     expect(await keysCommand(['create', '--id', 'head', '--role', 'board', '--units', 'dn.dongxoai,dn.dongxaoi', '--types', '*'], h.io)).toBe(0);
     expect(readKeysFile(file).keys[0]).toMatchObject({ id: 'head', units: ['dn.dongxoai', 'dn.dongxaoi'] });
     expect(h.err()).toMatch(
-      /\nwarning: not in the unit directory \(.+\/units\.json, version [^)]+\): dn\.dongxaoi; the key reads nothing of it until it is projected \(ACCEPT_UNKNOWN_UNITS\) or listed: check the spelling\n$/,
+      /\nwarning: not in the unit directory \(.+\/units\.json, version [^)]+\): dn\.dongxaoi \(did you mean dn\.dongxoai\?\); the key reads nothing of it until it is projected \(ACCEPT_UNKNOWN_UNITS\) or listed: check the spelling\n$/,
     );
     // Trees are checked by their unit; a scope the directory lists says nothing more.
     const listed = harness({ REPLAY_KEYS_FILE: file });

@@ -5,6 +5,7 @@ import { UsageError, flagSpec, instantFlag, intFlag, listFlag, parseFlags } from
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
 import { Progress } from '../progress.js';
+import { referenceForWarnings, unlistedUnitText } from '../units.js';
 
 export const REPLAY_HELP = `dvc replay: republish a filtered range of the event store's history to a Kafka topic
 
@@ -68,6 +69,20 @@ export async function replayHistory(options: ReplayOptions): Promise<{ position:
   return { position, published };
 }
 
+/**
+ * A warning for a unit the unit directory does not list: the history holds its events only if it
+ * was taken in pilot mode (ACCEPT_UNKNOWN_UNITS), so a misspelt unit would replay nothing, silently.
+ */
+function unitWarning(unit: string, io: CliIo): string {
+  const loaded = referenceForWarnings(io);
+  if (!loaded.ok) return loaded.warning;
+  if (loaded.reference.units.has(unit)) return '';
+  return (
+    `warning: not in the unit directory (${loaded.where}): ${unlistedUnitText(loaded.reference.units, unit)}; ` +
+    'the history holds events of unlisted units only if they were taken in pilot mode (ACCEPT_UNKNOWN_UNITS): check the spelling\n'
+  );
+}
+
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(argv, flagSpec(['to', 'types', 'unit', 'from', 'until', 'after', 'limit', 'batch', 'eventstore']));
   if (values.help === true) {
@@ -78,7 +93,10 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const filter: EventFilter = {};
   const types = listFlag(values.types);
   if (types !== undefined) filter.types = eventTypes(types);
-  if (values.unit !== undefined) filter.unit = values.unit;
+  if (values.unit !== undefined) {
+    filter.unit = values.unit;
+    io.stderr.write(unitWarning(values.unit, io));
+  }
   const from = instantFlag('from', values.from);
   const until = instantFlag('until', values.until);
   if (from !== undefined) filter.from = from;

@@ -4,6 +4,7 @@
  * province/district/commune to province/commune on 1 July 2025.
  */
 import { DvcError } from '../errors/dvc-error.js';
+import { editDistance } from '../events/names.js';
 
 export interface UnitRecord {
   id: string;
@@ -49,6 +50,26 @@ export function validOn(record: Readonly<UnitRecord>, date: string): boolean {
 /** A unit's validity as refusals and warnings name it: `valid 2020-01-01–2025-06-30, successor dn`. */
 export function validityText(record: Readonly<UnitRecord>): string {
   return `valid ${record.validFrom ?? '…'}–${record.validTo ?? '…'}${record.successor === undefined ? '' : `, successor ${record.successor}`}`;
+}
+
+/**
+ * The listed unit an unlisted id was most likely meant to be (a misspelt 'dn.dongxaoi' for
+ * 'dn.dongxoai'): the first in the file's order at the smallest edit distance, if that is at most
+ * 3; undefined when none is that close. One pass over the directory: for a refusal, not per event.
+ */
+export function closestUnitId(directory: Pick<UnitDirectory, 'ids'>, unitId: string): string | undefined {
+  const typed = unitId.slice(0, 80);
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const id of directory.ids()) {
+    if (Math.abs(id.length - typed.length) >= bestDistance) continue;
+    const d = editDistance(typed, id);
+    if (d < bestDistance) {
+      best = id;
+      bestDistance = d;
+    }
+  }
+  return best;
 }
 
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;

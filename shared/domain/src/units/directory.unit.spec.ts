@@ -1,4 +1,4 @@
-import { UNKNOWN_UNIT, UnitDirectoryError, createUnitDirectory, type UnitRecord } from './directory.js';
+import { UNKNOWN_UNIT, UnitDirectoryError, closestUnitId, createUnitDirectory, type UnitRecord } from './directory.js';
 
 const PROVINCE: UnitRecord = { id: 'dong-nai', name: 'Tỉnh Đồng Nai', level: 'province', kind: 'province' };
 const WARD: UnitRecord = {
@@ -85,5 +85,24 @@ describe('createUnitDirectory', () => {
     expect(directory.record('bien-hoa')).toEqual(OLD_CITY);
     expect(directory.record('xa-khong-co')).toBeUndefined();
     expect(createUnitDirectory([PROVINCE]).version).toBe('unversioned');
+  });
+});
+
+describe('closestUnitId', () => {
+  const directory = createUnitDirectory([PROVINCE, OLD_CITY, WARD, { ...WARD, id: 'tran-bienh' }]);
+
+  it('names the listed unit a misspelt id was meant to be: the first in file order at the smallest distance, at most 3', () => {
+    expect(closestUnitId(directory, 'tran-bein')).toBe('tran-bien');
+    expect(closestUnitId(directory, 'tran-bienhh')).toBe('tran-bienh');
+    expect(closestUnitId(directory, 'tran-bie')).toBe('tran-bien');
+    expect(closestUnitId(directory, 'dongnai')).toBe('dong-nai');
+    expect(closestUnitId(directory, 'bienhoa-x')).toBe('bien-hoa');
+  });
+
+  it('names none when no listed unit is within 3 edits, however long the id', () => {
+    expect(closestUnitId(directory, 'xa-khong-co')).toBeUndefined();
+    expect(closestUnitId(directory, 'tr')).toBeUndefined();
+    expect(closestUnitId(directory, 'x'.repeat(10_000))).toBeUndefined();
+    expect(closestUnitId(createUnitDirectory([]), 'tran-bien')).toBeUndefined();
   });
 });
