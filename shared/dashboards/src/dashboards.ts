@@ -289,7 +289,8 @@ export function unitDrilldown(t: KpiThresholds): DashboardSpec {
     variables: [
       windowVariable,
       variable('level', 'Cấp / Level', 'label_values(dvc_dossiers_received, level)', 'province'),
-      variable('unit', 'Đơn vị / Unit', 'label_values(dvc_dossiers_received{level="$level"}, unit)', 'bp'),
+      // Opens on today's province (Bình Phước, 'bp', ended on 30 June 2025 and merged into it).
+      variable('unit', 'Đơn vị / Unit', 'label_values(dvc_dossiers_received{level="$level"}, unit)', 'dn'),
     ],
     rows: [
       row(200, 'Chỉ tiêu của đơn vị / Unit KPIs against targets', [

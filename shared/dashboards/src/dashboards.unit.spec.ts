@@ -101,6 +101,15 @@ describe('dashboards', () => {
     ]);
   });
 
+  it("open the unit drill-down on a province of today's unit directory at the default level", () => {
+    const units = (JSON.parse(readFileSync(join(REPO_ROOT, 'infra/data/units.json'), 'utf8')) as { units: { id: string; level: string; validTo?: string }[] })
+      .units;
+    const current = (name: string) => drilldown!.variables.find((v) => v.name === name)?.current;
+    const unit = units.find((u) => u.id === current('unit'));
+    expect(unit).toMatchObject({ level: current('level') });
+    expect(unit?.validTo).toBeUndefined();
+  });
+
   it('lists every panel query with the variables substituted and extra matchers injected', () => {
     const queries = panelQueries(drilldown!, { window: 'bp-2022-report', level: 'commune', unit: 'bp.dongxoai.tanbinh' }, { matchers: 'test_id="t1"' });
     expect(queries.length).toBeGreaterThan(panelsOf(drilldown!).length - 1);
