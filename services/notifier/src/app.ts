@@ -170,12 +170,13 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         groupKey: payload.groupKey,
         status: payload.status,
         outcome: outcome.kind,
+        deliveries: outcome.deliveries,
         namespace: reading.namespace ?? null,
         asOf: reading.asOf === undefined ? null : new Date(reading.asOf).toISOString(),
       },
       'alertmanager notification',
     );
-    if (outcome.kind === 'queued') kick();
+    if (outcome.deliveries > 0) kick();
     return outcome;
   };
 

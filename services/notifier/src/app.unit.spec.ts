@@ -36,7 +36,7 @@ const NO_OVERDUE: OverdueReader = {
 };
 
 /** The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token and no operator keys, with what each suite varies. */
-function testApp(deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys'>>): NotifierApp {
+function testApp(deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys' | 'reference'>>): NotifierApp {
   return createApp({
     reference: REFERENCE,
     dashboardUrl: 'http://grafana.example/d/x',
@@ -124,6 +124,33 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     expect(ops.kind).toBe('queued');
     await app.dispatchDue();
     expect(sent.at(-1)?.target).toBe('vanhanh.ttpvhcc@example.gov.vn');
+  });
+
+  it("tells a head added to the recipients while the alert fires at Alertmanager's next repeat, and no one twice", async () => {
+    const { units, recipients } = REFERENCE();
+    const { 'bp.dongxoai': _head, ...others } = recipients.units;
+    let book = { ...recipients, units: others };
+    await closeTestApp(app, outbox, dir);
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    app = testApp({
+      outbox,
+      overdue: NO_OVERDUE,
+      senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
+      now: () => now,
+      reference: () => ({ units, recipients: book }),
+    });
+    expect(await app.accept(payload('firing', 'bp.dongxoai'))).toMatchObject({ kind: 'queued', deliveries: 1 });
+    await app.dispatchDue();
+    expect(sent.map((d) => d.target)).toEqual(['kiemsoat.tthc@example.gov.vn']);
+
+    book = recipients;
+    expect(await app.accept(payload('firing', 'bp.dongxoai'))).toMatchObject({ kind: 'duplicate', deliveries: 1 });
+    await app.dispatchDue();
+    expect(await app.accept(payload('firing', 'bp.dongxoai'))).toMatchObject({ kind: 'duplicate', deliveries: 0 });
+    await app.dispatchDue();
+    expect(sent.map((d) => d.target)).toEqual(['kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn']);
+    expect(sent[1]?.subject).toBe(sent[0]?.subject);
   });
 
   it('suppresses duplicate webhooks and sends the resolved notice once', async () => {

@@ -16,7 +16,11 @@ export interface NewNotice {
   recipients: readonly Recipient[];
 }
 
-export type EnqueueOutcome = { kind: 'queued'; id: string; deliveries: number } | { kind: 'duplicate'; id: string };
+/**
+ * `deliveries`: deliveries added. A duplicate of a firing notice adds one for each recipient the
+ * notice has not been addressed to yet (a head added to the recipients while the alert fires).
+ */
+export type EnqueueOutcome = { kind: 'queued' | 'duplicate'; id: string; deliveries: number };
 
 export interface Delivery {
   id: number;
@@ -123,14 +127,16 @@ export class Outbox {
       const inserted = this.db
         .prepare('INSERT OR IGNORE INTO notices (id, group_key, status, subject, text, webhook_body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(notice.id, notice.groupKey, notice.status, notice.subject, notice.text, JSON.stringify(notice.webhookBody), at);
+      const add = this.db.prepare("INSERT OR IGNORE INTO deliveries (notice_id, channel, target, state, next_attempt_at) VALUES (?, ?, ?, 'pending', ?)");
+      const addAll = () => notice.recipients.reduce((n, r) => n + add.run(notice.id, r.channel, r.target, at).changes, 0);
       if (inserted.changes === 0) {
         this.db.prepare('UPDATE notices SET duplicates = duplicates + 1 WHERE id = ?').run(notice.id);
-        return { kind: 'duplicate', id: notice.id };
+        // Alertmanager repeats a firing group until it resolves: a recipient added to the file
+        // since (or whose address was corrected) is told then, with the notice as first written.
+        // Not for a resolved notice: an all-clear of an alert the recipient never heard of.
+        return { kind: 'duplicate', id: notice.id, deliveries: notice.status === 'firing' ? addAll() : 0 };
       }
-      const add = this.db.prepare("INSERT OR IGNORE INTO deliveries (notice_id, channel, target, state, next_attempt_at) VALUES (?, ?, ?, 'pending', ?)");
-      let deliveries = 0;
-      for (const r of notice.recipients) deliveries += add.run(notice.id, r.channel, r.target, at).changes;
-      return { kind: 'queued', id: notice.id, deliveries };
+      return { kind: 'queued', id: notice.id, deliveries: addAll() };
     });
     return tx.immediate();
   }

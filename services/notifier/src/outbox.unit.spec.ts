@@ -29,9 +29,30 @@ describe('Outbox', () => {
 
   it('stores a notice once: the same id again is a duplicate with no new delivery', () => {
     expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'queued', id: 'n1', deliveries: 1 });
-    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'duplicate', id: 'n1' });
+    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 0 });
     expect(outbox.due(10)).toHaveLength(1);
     expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 1 });
+  });
+
+  it('addresses a repeated firing notice to the recipients added since, and no one else; a repeated resolved notice to no one new', () => {
+    const a = { channel: 'email', target: 'a@example.gov.vn' } as const;
+    const b = { channel: 'email', target: 'b@example.gov.vn' } as const;
+    outbox.enqueue(notice('n1', [a]));
+    const [first] = outbox.due(10);
+    outbox.markSent(first!.id);
+    expect(outbox.enqueue(notice('n1', [a, b]))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 1 });
+    expect(outbox.due(10).map((d) => [d.noticeId, d.target])).toEqual([['n1', 'b@example.gov.vn']]);
+    expect(outbox.enqueue(notice('n1', [a, b]))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 0 });
+    expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 2 });
+
+    outbox.enqueue({ ...notice('n2', [a]), status: 'resolved' });
+    expect(outbox.enqueue({ ...notice('n2', [a, b]), status: 'resolved' })).toEqual({ kind: 'duplicate', id: 'n2', deliveries: 0 });
+    expect(
+      outbox
+        .list(10)
+        .find((n) => n.id === 'n2')
+        ?.deliveries.map((d) => d.target),
+    ).toEqual(['a@example.gov.vn']);
   });
 
   it('lists each notice with its subject and text, as the e-mail carries them', () => {
