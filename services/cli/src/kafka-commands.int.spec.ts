@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createLogger } from '@dvc/config';
 import { routingKeyOf, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
@@ -12,6 +15,22 @@ import { history } from './fixtures.js';
 import type { CliIo } from './io.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+const CLI_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/**
+ * A `node` on PATH of another major than this one (which is the pinned runtime), as an operator's
+ * shell finds it: the machine's Node.js, beside the runtime npm test put first on PATH.
+ */
+function otherNodeOnPath(): string | undefined {
+  const major = process.versions.node.split('.')[0];
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const node = join(dir, 'node');
+    if (dir === '' || dir.includes(`${sep}.run${sep}runtime${sep}`) || !existsSync(node)) continue;
+    const version = execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+    if (version.split('.')[0] !== major) return node;
+  }
+  return undefined;
+}
 
 function bufferIo(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
   const out: string[] = [];
@@ -239,5 +258,16 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
     const missing = bufferIo(env);
     expect(await run(['replay', '--to', `${id}.nowhere`], missing)).toBe(1);
     expect(missing.err()).toContain('does not exist');
+  });
+
+  it('runs on the pinned Node.js when started by the node an operator has on PATH (its SQLite store crashed Node.js 20 without a word)', async () => {
+    const unit = `${id}-u9`;
+    const store = openEventStore(env.EVENTSTORE_URL);
+    await store.append(history([unit], 3));
+    await store.close();
+    // Where the machine's node is the pinned major, this runs the CLI on it as it is.
+    const node = otherNodeOnPath() ?? process.execPath;
+    const { stdout } = await promisify(execFile)(node, [CLI_MAIN, 'replay', '--to', replayTopic, '--unit', unit, '--limit', '2'], { env });
+    expect(stdout).toMatch(new RegExp(`^replayed 2 events to ${replayTopic} \\(store positions 1\\.\\.\\d+; resume with --after \\d+\\)\\n$`));
   });
 });
