@@ -43,6 +43,8 @@ export class Progress {
   private total: number | undefined;
   private lastDrawn = Number.NEGATIVE_INFINITY;
   private drawnWidth = 0;
+  /** The count and total of the last line drawn. */
+  private drawn: { done: number; total: number | undefined } | undefined;
   private finished = false;
 
   constructor(private readonly options: ProgressOptions) {
@@ -68,8 +70,11 @@ export class Progress {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.draw(this.options.now());
-    if (this.options.stream.isTTY === true) this.options.stream.write('\n');
+    const tty = this.options.stream.isTTY === true;
+    // Off a terminal, a line that already showed the final count is not printed again (a short
+    // job's first update is its last).
+    if (tty || this.drawn?.done !== this.done || this.drawn.total !== this.total) this.draw(this.options.now());
+    if (tty) this.options.stream.write('\n');
   }
 
   /** The line as it would be drawn at instant `now`. */
@@ -94,6 +99,7 @@ export class Progress {
 
   private draw(now: number): void {
     this.lastDrawn = now;
+    this.drawn = { done: this.done, total: this.total };
     const line = this.render(now);
     if (this.options.stream.isTTY === true) {
       this.options.stream.write(`\r${line}${' '.repeat(Math.max(0, this.drawnWidth - line.length))}`);

@@ -46,6 +46,18 @@ describe('progress', () => {
     expect(chunks[4]).toBe('events [########################] 100/100 100.0% 5.0/s elapsed 20s ETA 0s\n');
   });
 
+  it('does not print the final line twice off a terminal when the last line drawn already showed it', () => {
+    let now = 0;
+    const { stream, chunks } = sink(false);
+    const progress = new Progress({ stream, now: () => now, label: 'events', total: 632 });
+    now += 30;
+    progress.update(632);
+    now += 5;
+    progress.finish();
+    progress.finish();
+    expect(chunks).toEqual(['events [########################] 632/632 100.0% 21.1k/s elapsed 0s ETA 0s\n']);
+  });
+
   it('redraws one line in place on a terminal and ends it once', () => {
     let now = 0;
     const { stream, chunks } = sink(true);
