@@ -30,6 +30,13 @@ detect_external_kafka "the tests use it, no local broker is started" "the tests 
 
 # Remember what was already running so that only what this run starts is stopped.
 running_before=$(bash scripts/stack.sh status | awk '$4 ~ /^up/ {print $1}')
+# npm start's services hold the ports the end-to-end tests start their own on (the notifier on
+# NOTIFIER_PORT, where this stack's Alertmanager posts), and they would read and mail the alerts
+# of the tests' units: the tests run beside npm start's stack parts, not beside its services.
+services_up=$(grep -xF -f <(bash scripts/stack.sh names services) <<<"$running_before" | tr '\n' ' ' || true)
+[ -z "$services_up" ] ||
+  die "npm start is running in $RUN (services up: ${services_up% }); its services would answer in place of the ones the end-to-end tests start (the notifier on NOTIFIER_PORT). Stop it first with 'npm run stop'"
+
 started=()
 cleanup() {
   local code=$?

@@ -33,6 +33,15 @@ export async function freePort(): Promise<number> {
   throw new Error('freePort: the kernel offered only ports this process was given before (100 tries)');
 }
 
+/** Whether something listens on 127.0.0.1:port already (binding it fails with EADDRINUSE). */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(true) : reject(error)));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
 export interface ServiceProcess {
   name: string;
   port: number;
@@ -64,6 +73,11 @@ export interface SpawnOptions {
 /** Starts a service's built entry point as a real process and waits until its /healthz answers 200. */
 export async function spawnService(options: SpawnOptions): Promise<ServiceProcess> {
   const { name, entry, env, portVariable, logDir } = options;
+  // A fixed port held by another process (npm start's notifier on the port Alertmanager posts
+  // to) would answer the health check in place of the child, and the test would talk to it.
+  if (options.port !== undefined && (await portInUse(options.port))) {
+    throw new Error(`${name}: port ${options.port} (${portVariable}) is in use by another process (npm start's ${name}? stop it with npm run stop)`);
+  }
   const port = options.port ?? (await freePort());
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}-${port}.log`);
