@@ -257,7 +257,32 @@ describe('dvc dlq and dvc replay on a real Kafka', () => {
 
     const missing = bufferIo(env);
     expect(await run(['replay', '--to', `${id}.nowhere`], missing)).toBe(1);
-    expect(missing.err()).toContain('does not exist');
+    expect(missing.err()).toBe(`dvc replay: topic ${id}.nowhere does not exist (the broker does not create topics); add --create to create it\n`);
+  });
+
+  it('creates a missing destination topic with --create, with the partitions of TOPIC_PARTITIONS, and replays into it', async () => {
+    const unit = `${id}-u7`;
+    const events = history([unit], 4);
+    const store = openEventStore(env.EVENTSTORE_URL);
+    await store.append(events);
+    await store.close();
+    const topic = `${id}.created`;
+    const io = bufferIo({ ...env, TOPIC_PARTITIONS: '3' });
+    expect(await run(['replay', '--to', topic, '--create', '--unit', unit], io)).toBe(0);
+    expect(io.err()).toContain(`created topic ${topic} (3 partitions, TOPIC_PARTITIONS)\n`);
+    expect(io.out()).toContain(`replayed ${events.length} events to ${topic}`);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [described] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      expect(described?.partitions).toHaveLength(3);
+      expect((await read(topic)).map(({ message }) => (JSON.parse(message.value?.toString() ?? '{}') as { id: string }).id).sort()).toEqual(
+        events.map((e) => e.id).sort(),
+      );
+      await admin.deleteTopics({ topics: [topic] });
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('runs on the pinned Node.js when started by the node an operator has on PATH (its SQLite store crashed Node.js 20 without a word)', async () => {

@@ -1,6 +1,6 @@
 import { EVENT_TYPES, type EventType } from '@dvc/domain';
 import { openEventStore, type EventFilter, type EventStore, type Position, type StoredEvent } from '@dvc/eventstore';
-import { createKafka, eventMessage } from '@dvc/kafka';
+import { createKafka, ensureTopics, eventMessage } from '@dvc/kafka';
 import { UsageError, flagSpec, instantFlag, intFlag, listFlag, parseFlags } from '../args.js';
 import { cliConfig } from '../config.js';
 import { cliLogger, type CliIo } from '../io.js';
@@ -10,14 +10,16 @@ import { referenceForWarnings, unlistedUnitText } from '../units.js';
 export const REPLAY_HELP = `dvc replay: republish a filtered range of the event store's history to a Kafka topic
 
 Usage:
-  dvc replay --to TOPIC [--types a,b] [--unit U] [--from ISO] [--until ISO] [--after POS] [--limit N]
+  dvc replay --to TOPIC [--create] [--types a,b] [--unit U] [--from ISO] [--until ISO] [--after POS] [--limit N]
 
 Events are read from the store (EVENTSTORE_URL) in position order and published with an
 idempotent producer, keyed by routing key as the ingest does (the subject, or the dossier a
 payment names: a dossier's events stay in order on one partition), value the CloudEvent JSON. Consumers recognise events by id, so replaying into a live topic only adds
 duplicates that change nothing.
 
-  --to TOPIC       destination topic (must exist)
+  --to TOPIC       destination topic (must exist, unless --create)
+  --create         create the destination topic when it does not exist, with TOPIC_PARTITIONS
+                   partitions (as the services create theirs)
   --types a,b      only these event types (full name, or its last part: resolved,payment.completed)
   --unit U         only events of this unit (unitid)
   --from ISO       business time at or after (e.g. 2022-06-01 or 2022-06-01T00:00:00+07:00)
@@ -84,7 +86,7 @@ function unitWarning(unit: string, io: CliIo): string {
 }
 
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, flagSpec(['to', 'types', 'unit', 'from', 'until', 'after', 'limit', 'batch', 'eventstore']));
+  const { values } = parseFlags(argv, flagSpec(['to', 'types', 'unit', 'from', 'until', 'after', 'limit', 'batch', 'eventstore'], ['create']));
   if (values.help === true) {
     io.stdout.write(REPLAY_HELP);
     return 0;
@@ -112,9 +114,13 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const admin = kafka.admin();
   await admin.connect();
   const exists = (await admin.listTopics().finally(() => admin.disconnect())).includes(topic);
-  if (!exists) {
-    io.stderr.write(`dvc replay: topic ${topic} does not exist (the broker does not create topics); create it first\n`);
+  if (!exists && values.create !== true) {
+    io.stderr.write(`dvc replay: topic ${topic} does not exist (the broker does not create topics); add --create to create it\n`);
     return 1;
+  }
+  if (!exists) {
+    await ensureTopics(kafka, [topic], config.TOPIC_PARTITIONS);
+    io.stderr.write(`created topic ${topic} (${config.TOPIC_PARTITIONS} partitions, TOPIC_PARTITIONS)\n`);
   }
   const events = openEventStore(config.EVENTSTORE_URL);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
