@@ -36,10 +36,13 @@ interface NoticeView {
   status: 'firing' | 'resolved';
   subject: string;
   duplicates: number;
+  createdAt: string;
   deliveries: { channel: string; target: string; state: string; attempts: number; lastError: string | null; sentAt: string | null }[];
 }
 
 const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
+/** How long the notifier here holds a unit's resolution before sending it (NOTIFIER_RESOLVED_HOLD_SECONDS). */
+const HOLD_SECONDS = 3;
 
 describe('notifier: Alertmanager webhooks → Vietnamese notices by email and webhook', () => {
   const id = uniqueName('ntf').replace(/[^a-z0-9]/g, '');
@@ -215,6 +218,8 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
       DASHBOARD_URL: 'http://127.0.0.1:3000/d/dvc-units?orgId=1',
       NOTIFIER_POLL_MS: '100',
+      // A unit's resolution waits this long, so a gap in the data is not sent as an all-clear.
+      NOTIFIER_RESOLVED_HOLD_SECONDS: String(HOLD_SECONDS),
       NOTIFIER_RETRY_BASE_MS: '200',
       NOTIFIER_RETRY_MAX_MS: '1000',
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
@@ -328,6 +333,32 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     expect(after[1]!.body).not.toContain('hồ sơ quá hạn lâu nhất');
   });
 
+  it("sends no all-clear and no second warning when a unit's alert resolves and fires again within the hold (an exporter restart), and the real end after it", async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-gap"}`;
+    const ofGroup = () => hooks.filter((h) => (h as { groupKey?: string }).groupKey === groupKey).map((h) => (h as { status: string }).status);
+    expect((await post(payload('firing', groupKey))).body).toMatchObject({ kind: 'queued', deliveries: 2 });
+    await waitDelivered(groupKey, 'firing');
+    // The exporter restarts: every series vanishes, the alert resolves, and fires again with a new start once it is back.
+    expect((await post(payload('resolved', groupKey))).body).toMatchObject({ kind: 'queued', deliveries: 2, canceled: 0 });
+    const refired = new Date(NOW).toISOString();
+    expect((await post(payload('firing', groupKey, 'bp.dongxoai', refired))).body).toMatchObject({ kind: 'queued', deliveries: 0, canceled: 4 });
+    // Then the breach really ends: that resolution is sent once its hold has passed.
+    expect((await post(payload('resolved', groupKey, 'bp.dongxoai', refired))).body).toMatchObject({ kind: 'queued', deliveries: 2, canceled: 0 });
+    const ended = await waitDelivered(groupKey, 'resolved', 30_000 + HOLD_SECONDS * 1000);
+    expect(ofGroup()).toEqual(['firing', 'resolved']);
+    const recorded = await notices(groupKey);
+    expect(recorded.map((n) => [n.status, n.deliveries.map((d) => d.state)])).toEqual([
+      ['resolved', ['sent', 'sent']],
+      ['firing', ['canceled', 'canceled']],
+      ['resolved', ['canceled', 'canceled']],
+      ['firing', ['sent', 'sent']],
+    ]);
+    expect(recorded[1]!.deliveries[0]!.lastError).toBe(
+      `not sent: the same alerts as notice ${recorded[3]!.id}, still firing; the resolution between them was not sent (notice ${recorded[2]!.id})`,
+    );
+    expect(Date.parse(ended.deliveries[0]!.sentAt ?? '') - Date.parse(ended.createdAt)).toBeGreaterThanOrEqual(HOLD_SECONDS * 1000);
+  });
+
   it('names the dossiers in the notices about dossiers: the soonest due, the oldest overdue, the online submissions received late', async () => {
     const notify = async (alertname: string, title: string, severity: string) => {
       const groupKey = `{}:{unit="bp.dongxoai",test="${id}-${alertname}"}`;
@@ -384,6 +415,8 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   it('delivers a notice still pending at shutdown once after a restart', async () => {
     const groupKey = `{}:{unit="bp.dongxoai",test="${id}-c"}`;
     const before = sink.to(head).length;
+    const allClears = () => sink.to(head).filter((m) => m.subject.includes('ĐÃ KHẮC PHỤC')).length;
+    const allClearsBefore = allClears();
     await sink.stop();
     expect((await post(payload('firing', groupKey, 'bp.dongxoai', new Date(NOW - 3 * HOUR).toISOString()))).status).toBe(202);
     await waitFor(async () => ((await notices(groupKey))[0]?.deliveries.find((d) => d.channel === 'email')?.attempts ?? 0) >= 1 || undefined, {
@@ -395,7 +428,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     await waitDelivered(groupKey, 'firing');
     expect(sink.to(head).length - before).toBe(1);
     // Nothing delivered before is sent again by the restarted process.
-    expect(sink.to(head).filter((m) => m.subject.includes('ĐÃ KHẮC PHỤC'))).toHaveLength(1);
+    expect(allClears()).toBe(allClearsBefore);
   });
 
   it('through the real Alertmanager: one firing notice, then one resolved notice', async () => {

@@ -32,6 +32,11 @@ export interface NotifierDeps {
   processRegistry: Registry;
   /** How often the dispatcher looks for due deliveries (it is also woken by new notices). */
   pollMs: number;
+  /**
+   * How long a resolved notice about units (alerts with a `unit` or `kpi` label) waits before it
+   * is sent (ms); a firing notice of its group within that time cancels it (NOTIFIER_RESOLVED_HOLD_SECONDS).
+   */
+  resolvedHoldMs: number;
   /** Readiness extras (e.g. Redis); reported, never a reason to refuse webhooks. */
   redisPing?: () => Promise<boolean>;
   /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
@@ -118,7 +123,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   );
   new Gauge({
     name: 'dvc_notifier_deliveries',
-    help: 'Deliveries in the outbox by state (pending, sent, failed)',
+    help: 'Deliveries in the outbox by state (pending, sent, failed, canceled)',
     labelNames: ['state'],
     registers: [registry],
     collect() {
@@ -162,6 +167,10 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         recipients,
         payload.alerts.map((a) => a.labels),
       ),
+      // A unit's alert resolves when its series vanish (an exporter or Prometheus restart) and
+      // fires again when they are back: its resolution waits, so that a gap is not an all-clear.
+      // Pipeline alerts (no unit, no KPI) go to the operations team at once.
+      ...(payload.alerts.some((a) => a.labels.unit !== undefined || a.labels.kpi !== undefined) ? { holdMs: deps.resolvedHoldMs } : {}),
     });
     received.inc({ status: payload.status, outcome: outcome.kind });
     deps.logger.info(
@@ -171,6 +180,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         status: payload.status,
         outcome: outcome.kind,
         deliveries: outcome.deliveries,
+        canceled: outcome.canceled,
         namespace: reading.namespace ?? null,
         asOf: reading.asOf === undefined ? null : new Date(reading.asOf).toISOString(),
       },

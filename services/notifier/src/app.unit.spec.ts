@@ -36,7 +36,9 @@ const NO_OVERDUE: OverdueReader = {
 };
 
 /** The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token and no operator keys, with what each suite varies. */
-function testApp(deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys' | 'reference'>>): NotifierApp {
+function testApp(
+  deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys' | 'reference' | 'resolvedHoldMs'>>,
+): NotifierApp {
   return createApp({
     reference: REFERENCE,
     dashboardUrl: 'http://grafana.example/d/x',
@@ -44,6 +46,7 @@ function testApp(deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'no
     build: BUILD,
     processRegistry: new Registry(),
     pollMs: 1000,
+    resolvedHoldMs: 0,
     alertmanagerToken: tokenChecker(TOKEN),
     keys: NO_KEYS,
     ...deps,
@@ -151,6 +154,41 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     await app.dispatchDue();
     expect(sent.map((d) => d.target)).toEqual(['kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn']);
     expect(sent[1]?.subject).toBe(sent[0]?.subject);
+  });
+
+  it("holds a unit alert's resolution and drops it when the alert fires again (a gap in the data); a pipeline alert's is sent at once", async () => {
+    await closeTestApp(app, outbox, dir);
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    const send = async (d: Delivery) => void sent.push(d);
+    app = testApp({ outbox, overdue: NO_OVERDUE, senders: { email: send, webhook: send }, now: () => now, resolvedHoldMs: 600_000 });
+    const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    await app.dispatchDue();
+    // The exporter restarts: the series vanish, the alert resolves, then fires again (a new start).
+    expect(await app.accept(payload('resolved', 'bp.dongxoai'))).toMatchObject({ kind: 'queued', deliveries: 2, canceled: 0 });
+    now += 60_000;
+    expect(await app.dispatchDue()).toBe(0);
+    const again = payload('firing', 'bp.dongxoai');
+    expect(await app.accept({ ...again, alerts: again.alerts.map((a) => ({ ...a, startsAt: '2026-11-30T08:01:00Z' })) })).toMatchObject({
+      kind: 'queued',
+      deliveries: 0,
+      canceled: 4,
+    });
+    now += 600_000;
+    expect(await app.dispatchDue()).toBe(0);
+    expect(subjects()).toEqual(['kiemsoat.tthc@example.gov.vn [DVC] CẢNH BÁO', 'lanhdao.dongxoai@example.gov.vn [DVC] CẢNH BÁO']);
+
+    const pipeline = (status: 'firing' | 'resolved') => ({
+      ...payload(status, 'x'),
+      groupKey: 'pipeline',
+      commonLabels: {},
+      alerts: [{ ...payload(status, 'x').alerts[0]!, labels: { alertname: 'ExporterDown', severity: 'critical' } }],
+    });
+    await app.accept(pipeline('firing'));
+    await app.accept(pipeline('resolved'));
+    expect(await app.dispatchDue()).toBe(2);
+    expect(subjects().slice(2)).toEqual(['vanhanh.ttpvhcc@example.gov.vn [DVC] CẢNH BÁO', 'vanhanh.ttpvhcc@example.gov.vn [DVC] ĐÃ KHẮC PHỤC']);
   });
 
   it('suppresses duplicate webhooks and sends the resolved notice once', async () => {
@@ -365,7 +403,7 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
     expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="dvc-notifier-alertmanager", error="invalid_token"');
     expect(await wrong.json()).toEqual({ error: 'wrong token' });
     expect((await post(`Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`)).status).toBe(401);
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 0, canceled: 0 });
     expect(outbox.list(10)).toEqual([]);
     expect(await refusals()).toEqual([
       'dvc_notifier_refused_total{route="alertmanager",reason="invalid"} 1',

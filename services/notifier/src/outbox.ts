@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import type { Recipient } from './recipients.js';
 
-export type DeliveryState = 'pending' | 'sent' | 'failed';
+/** `canceled`: never sent, on purpose (a held resolution the alert outlived, and the firing notice that continued it); its reason is in lastError. */
+export type DeliveryState = 'pending' | 'sent' | 'failed' | 'canceled';
 
 /** A notice as the outbox stores it: rendered once, delivered to each recipient separately. */
 export interface NewNotice {
@@ -14,13 +15,20 @@ export interface NewNotice {
   /** JSON body posted to webhook recipients. */
   webhookBody: unknown;
   recipients: readonly Recipient[];
+  /**
+   * A resolved notice only: its deliveries wait this long (ms) before their first attempt. If its
+   * group fires again meanwhile, they are canceled: the alert did not end, its data had a gap.
+   */
+  holdMs?: number;
 }
 
 /**
- * `deliveries`: deliveries added. A duplicate of a firing notice adds one for each recipient the
- * notice has not been addressed to yet (a head added to the recipients while the alert fires).
+ * `deliveries`: deliveries added to be sent. A duplicate of a firing notice adds one for each
+ * recipient the notice has not been addressed to yet (a head added to the recipients while the
+ * alert fires). `canceled`: deliveries canceled by a firing notice (the held resolution it
+ * outlived, and its own deliveries that would only repeat a firing notice already sent).
  */
-export type EnqueueOutcome = { kind: 'queued' | 'duplicate'; id: string; deliveries: number };
+export type EnqueueOutcome = { kind: 'queued' | 'duplicate'; id: string; deliveries: number; canceled: number };
 
 export interface Delivery {
   id: number;
@@ -127,18 +135,86 @@ export class Outbox {
       const inserted = this.db
         .prepare('INSERT OR IGNORE INTO notices (id, group_key, status, subject, text, webhook_body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(notice.id, notice.groupKey, notice.status, notice.subject, notice.text, JSON.stringify(notice.webhookBody), at);
-      const add = this.db.prepare("INSERT OR IGNORE INTO deliveries (notice_id, channel, target, state, next_attempt_at) VALUES (?, ?, ?, 'pending', ?)");
-      const addAll = () => notice.recipients.reduce((n, r) => n + add.run(notice.id, r.channel, r.target, at).changes, 0);
+      const add = this.db.prepare(
+        'INSERT OR IGNORE INTO deliveries (notice_id, channel, target, state, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      const firstAttempt = at + (notice.status === 'resolved' ? (notice.holdMs ?? 0) : 0);
+      // Recipients whose held resolution of this group this firing notice cancels, with why
+      // their own delivery of it is not sent (undefined: it is).
+      const { canceled: heldCanceled, continued } =
+        notice.status === 'firing' && inserted.changes === 1
+          ? this.cancelHeldResolutions(notice, at)
+          : { canceled: 0, continued: new Map<string, string | undefined>() };
+      let deliveries = 0;
+      let canceled = heldCanceled;
+      const addAll = () => {
+        for (const r of notice.recipients) {
+          const why = continued.get(`${r.channel}\u0000${r.target}`);
+          const added = add.run(
+            notice.id,
+            r.channel,
+            r.target,
+            why === undefined ? 'pending' : 'canceled',
+            why === undefined ? firstAttempt : null,
+            why ?? null,
+          ).changes;
+          if (why === undefined) deliveries += added;
+          else canceled += added;
+        }
+      };
       if (inserted.changes === 0) {
         this.db.prepare('UPDATE notices SET duplicates = duplicates + 1 WHERE id = ?').run(notice.id);
         // Alertmanager repeats a firing group until it resolves: a recipient added to the file
         // since (or whose address was corrected) is told then, with the notice as first written.
         // Not for a resolved notice: an all-clear of an alert the recipient never heard of.
-        return { kind: 'duplicate', id: notice.id, deliveries: notice.status === 'firing' ? addAll() : 0 };
+        if (notice.status === 'firing') addAll();
+        return { kind: 'duplicate', id: notice.id, deliveries, canceled: 0 };
       }
-      return { kind: 'queued', id: notice.id, deliveries: addAll() };
+      addAll();
+      return { kind: 'queued', id: notice.id, deliveries, canceled };
     });
     return tx.immediate();
+  }
+
+  /**
+   * A firing notice of a group whose resolution is still held (not yet attempted): the alert did
+   * not end, its data had a gap (an exporter or Prometheus restart makes every series vanish for
+   * a while, and the alert resolves), so the held deliveries are canceled. Returns, per recipient
+   * (`channel\0target`) whose resolution was canceled, why the new notice is not sent to them
+   * either when it only repeats the firing notice they were last sent or are still to be sent
+   * (the same alerts), or undefined when it says something new (other alerts) and is sent; and
+   * how many deliveries were canceled.
+   */
+  private cancelHeldResolutions(notice: NewNotice, at: number): { canceled: number; continued: Map<string, string | undefined> } {
+    const held = this.db
+      .prepare(
+        `SELECT d.id, d.channel, d.target, n.id AS notice_id, n.created_at FROM deliveries d JOIN notices n ON n.id = d.notice_id
+          WHERE n.group_key = ? AND n.status = 'resolved' AND d.state = 'pending' AND d.attempts = 0 AND d.next_attempt_at > ?`,
+      )
+      .all(notice.groupKey, at) as { id: number; channel: string; target: string; notice_id: string; created_at: number }[];
+    const out = new Map<string, string | undefined>();
+    if (held.length === 0) return { canceled: 0, continued: out };
+    const cancel = this.db.prepare("UPDATE deliveries SET state = 'canceled', next_attempt_at = NULL, last_error = ? WHERE id = ?");
+    const lastFiring = this.db.prepare(
+      `SELECT n.id, n.webhook_body FROM deliveries d JOIN notices n ON n.id = d.notice_id
+        WHERE n.group_key = ? AND n.status = 'firing' AND d.channel = ? AND d.target = ? AND d.state IN ('sent', 'pending') AND n.id <> ?
+        ORDER BY d.id DESC LIMIT 1`,
+    );
+    const alerts = alertSetOf(JSON.stringify(notice.webhookBody));
+    for (const h of held) {
+      cancel.run(
+        `not sent: the alert fired again ${Math.round((at - h.created_at) / 1000)} s after this resolution, before its hold ended: a gap in the data (such as an exporter restart), not a fix`,
+        h.id,
+      );
+      const previous = lastFiring.get(notice.groupKey, h.channel, h.target, notice.id) as { id: string; webhook_body: string } | undefined;
+      out.set(
+        `${h.channel}\u0000${h.target}`,
+        previous !== undefined && alertSetOf(previous.webhook_body) === alerts
+          ? `not sent: the same alerts as notice ${previous.id}, still firing; the resolution between them was not sent (notice ${h.notice_id})`
+          : undefined,
+      );
+    }
+    return { canceled: held.length, continued: out };
   }
 
   /**
@@ -205,7 +281,7 @@ export class Outbox {
   }
 
   counts(): Record<DeliveryState, number> {
-    const out: Record<DeliveryState, number> = { pending: 0, sent: 0, failed: 0 };
+    const out: Record<DeliveryState, number> = { pending: 0, sent: 0, failed: 0, canceled: 0 };
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state').all() as { state: DeliveryState; n: number }[]) {
       out[r.state] = r.n;
     }
@@ -272,6 +348,13 @@ export class Outbox {
   close(): void {
     this.db.close();
   }
+}
+
+/** Which alerts a stored webhook body holds, as one comparable text: each alert's labels, sorted. */
+function alertSetOf(webhookBody: string): string {
+  const body = JSON.parse(webhookBody) as { alerts?: { labels?: Record<string, string> }[] };
+  const each = (body.alerts ?? []).map((a) => JSON.stringify(Object.entries(a.labels ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))));
+  return JSON.stringify(each.sort());
 }
 
 /** The distinct `alertname` labels of the alerts of a stored webhook body (none when it has no alerts). */

@@ -28,8 +28,8 @@ describe('Outbox', () => {
   });
 
   it('stores a notice once: the same id again is a duplicate with no new delivery', () => {
-    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'queued', id: 'n1', deliveries: 1 });
-    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 0 });
+    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'queued', id: 'n1', deliveries: 1, canceled: 0 });
+    expect(outbox.enqueue(notice('n1'))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 0, canceled: 0 });
     expect(outbox.due(10)).toHaveLength(1);
     expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 1 });
   });
@@ -40,19 +40,97 @@ describe('Outbox', () => {
     outbox.enqueue(notice('n1', [a]));
     const [first] = outbox.due(10);
     outbox.markSent(first!.id);
-    expect(outbox.enqueue(notice('n1', [a, b]))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 1 });
+    expect(outbox.enqueue(notice('n1', [a, b]))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 1, canceled: 0 });
     expect(outbox.due(10).map((d) => [d.noticeId, d.target])).toEqual([['n1', 'b@example.gov.vn']]);
-    expect(outbox.enqueue(notice('n1', [a, b]))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 0 });
+    expect(outbox.enqueue(notice('n1', [a, b]))).toEqual({ kind: 'duplicate', id: 'n1', deliveries: 0, canceled: 0 });
     expect(outbox.list(10)[0]).toMatchObject({ id: 'n1', duplicates: 2 });
 
     outbox.enqueue({ ...notice('n2', [a]), status: 'resolved' });
-    expect(outbox.enqueue({ ...notice('n2', [a, b]), status: 'resolved' })).toEqual({ kind: 'duplicate', id: 'n2', deliveries: 0 });
+    expect(outbox.enqueue({ ...notice('n2', [a, b]), status: 'resolved' })).toEqual({ kind: 'duplicate', id: 'n2', deliveries: 0, canceled: 0 });
     expect(
       outbox
         .list(10)
         .find((n) => n.id === 'n2')
         ?.deliveries.map((d) => d.target),
     ).toEqual(['a@example.gov.vn']);
+  });
+
+  describe('a resolution held while the data may only have a gap', () => {
+    const a = { channel: 'email', target: 'a@example.gov.vn' } as const;
+    const b = { channel: 'email', target: 'b@example.gov.vn' } as const;
+    const alert = (unit: string) => ({ labels: { alertname: 'OverdueRatioAboveTarget', unit } });
+    const firing = (id: string, units = ['dn.dongxoai'], recipients: NewNotice['recipients'] = [a, b]): NewNotice => ({
+      ...notice(id, recipients),
+      webhookBody: { alerts: units.map(alert) },
+    });
+    const resolved = (id: string, holdMs: number): NewNotice => ({ ...firing(id), status: 'resolved', holdMs });
+    const sendDue = () => outbox.due(10).map((d) => (outbox.markSent(d.id), `${d.noticeId} ${d.target}`));
+    const states = (id: string) =>
+      outbox
+        .list(50)
+        .find((n) => n.id === id)
+        ?.deliveries.map((d) => [d.target, d.state, d.lastError]);
+
+    it('sends a resolution once its hold has passed, and a firing notice at once', () => {
+      outbox.enqueue(firing('f1'));
+      expect(sendDue()).toEqual(['f1 a@example.gov.vn', 'f1 b@example.gov.vn']);
+      expect(outbox.enqueue(resolved('r1', 1_800_000))).toEqual({ kind: 'queued', id: 'r1', deliveries: 2, canceled: 0 });
+      now += 1_799_999;
+      expect(sendDue()).toEqual([]);
+      now += 1;
+      expect(sendDue()).toEqual(['r1 a@example.gov.vn', 'r1 b@example.gov.vn']);
+    });
+
+    it('cancels a held resolution when its group fires again, and does not repeat the same firing notice', () => {
+      outbox.enqueue(firing('f1'));
+      sendDue();
+      outbox.enqueue(resolved('r1', 1_800_000));
+      now += 120_000;
+      // The exporter is back: the same alert fires again, with a new start (a new notice id).
+      expect(outbox.enqueue(firing('f2'))).toEqual({ kind: 'queued', id: 'f2', deliveries: 0, canceled: 4 });
+      now += 1_800_000;
+      expect(sendDue()).toEqual([]);
+      expect(states('r1')).toEqual([
+        [
+          'a@example.gov.vn',
+          'canceled',
+          'not sent: the alert fired again 120 s after this resolution, before its hold ended: a gap in the data (such as an exporter restart), not a fix',
+        ],
+        [
+          'b@example.gov.vn',
+          'canceled',
+          'not sent: the alert fired again 120 s after this resolution, before its hold ended: a gap in the data (such as an exporter restart), not a fix',
+        ],
+      ]);
+      expect(states('f2')?.map(([, state, why]) => [state, why])).toEqual([
+        ['canceled', 'not sent: the same alerts as notice f1, still firing; the resolution between them was not sent (notice r1)'],
+        ['canceled', 'not sent: the same alerts as notice f1, still firing; the resolution between them was not sent (notice r1)'],
+      ]);
+      expect(outbox.counts()).toEqual({ pending: 0, sent: 2, failed: 0, canceled: 4 });
+      // The alert really ends later: that resolution is sent after its own hold.
+      outbox.enqueue(resolved('r2', 1_800_000));
+      now += 1_800_000;
+      expect(sendDue()).toEqual(['r2 a@example.gov.vn', 'r2 b@example.gov.vn']);
+    });
+
+    it('sends the new firing notice when it says something new (other alerts), and to a recipient that was not told before', () => {
+      outbox.enqueue(firing('f1', ['dn.dongxoai'], [a]));
+      sendDue();
+      outbox.enqueue({ ...resolved('r1', 60_000), recipients: [a] });
+      now += 1_000;
+      expect(outbox.enqueue(firing('f2', ['dn.dongxoai', 'dn.tranbien'], [a, b]))).toEqual({ kind: 'queued', id: 'f2', deliveries: 2, canceled: 1 });
+      expect(sendDue()).toEqual(['f2 a@example.gov.vn', 'f2 b@example.gov.vn']);
+    });
+
+    it('leaves a resolution that was sent alone: a firing notice after it is a new breach', () => {
+      outbox.enqueue(firing('f1', ['dn.dongxoai'], [a]));
+      sendDue();
+      outbox.enqueue({ ...resolved('r1', 60_000), recipients: [a] });
+      now += 60_000;
+      expect(sendDue()).toEqual(['r1 a@example.gov.vn']);
+      expect(outbox.enqueue(firing('f2', ['dn.dongxoai'], [a]))).toEqual({ kind: 'queued', id: 'f2', deliveries: 1, canceled: 0 });
+      expect(sendDue()).toEqual(['f2 a@example.gov.vn']);
+    });
   });
 
   it('lists each notice with its subject and text, as the e-mail carries them', () => {
@@ -92,7 +170,7 @@ describe('Outbox', () => {
     expect(view).toMatchObject({ state: 'pending', attempts: 8, lastError: 'refused 7' });
     outbox.markSent(id);
     expect(outbox.list(1)[0]!.deliveries[0]).toMatchObject({ state: 'sent', attempts: 9, sentAt: new Date(now).toISOString(), nextAttemptAt: null });
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 1, failed: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 1, failed: 0, canceled: 0 });
   });
 
   it('keeps a permanent failure as failed, never retried', () => {
@@ -101,7 +179,7 @@ describe('Outbox', () => {
     expect(outbox.markFailed(id, '550 no such user', false)).toBeUndefined();
     now += 86_400_000;
     expect(outbox.due(10)).toHaveLength(0);
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, canceled: 0 });
   });
 
   it('delivers to each recipient separately, and survives a reopen', () => {
