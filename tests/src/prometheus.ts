@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { waitFor } from '@dvc/testing';
+import { spawnPrometheus } from '@dvc/testing';
 import { freePort, REPO_ROOT } from './stack.js';
 
 /** One active alert of `GET /api/v1/alerts` (pending or firing), annotations expanded. */
@@ -105,36 +104,8 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
       TARGETS_DIR: targetsDir,
     }),
   );
-  const port = await freePort();
-  const logDir = join(REPO_ROOT, '.run', 'logs', 'tests');
-  mkdirSync(logDir, { recursive: true });
-  const logFile = join(logDir, `prometheus-${id}.log`);
-  const log = createWriteStream(logFile);
-  const child = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  let ended = false;
-  const exited = new Promise<void>((resolve) => {
-    const done = () => {
-      ended = true;
-      resolve();
-    };
-    child.once('exit', done);
-    child.once('error', (error) => {
-      log.write(`prometheus could not be started: ${error.message}\n`);
-      done();
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (ended) throw new Error(`prometheus exited during start-up (is it on PATH?); see ${logFile}`);
-      return (await fetch(`${url}/-/ready`)).ok ? true : undefined;
-    },
-    { timeoutMs: 60_000, description: 'private Prometheus /-/ready' },
-  );
+  const prometheus = await spawnPrometheus(config, join(dir, 'data'), join(REPO_ROOT, '.run', 'logs', 'tests', `prometheus-${id}.log`));
+  const url = prometheus.url;
   const ruleGroups = async (): Promise<RuleGroupState[]> => {
     const data = await api<{
       groups: { name: string; interval: number; rules: { type: string }[]; lastEvaluation: string; evaluationTime: number }[];
@@ -188,8 +159,7 @@ export async function startPrometheus(id: string, scrapeInterval = '3s'): Promis
       return groups;
     },
     async stop() {
-      if (!ended) child.kill('SIGTERM');
-      await exited;
+      await prometheus.stop();
       rmSync(dir, { recursive: true, force: true });
       // The test's folder goes too, unless the test keeps other files in it.
       try {

@@ -79,6 +79,7 @@ async function api(path, as = 'json') {
 
 function showLogin(message = '') {
   $('#nav').hidden = true;
+  $('#health').hidden = true;
   $('#login').hidden = false;
   view.innerHTML = '';
   $('#login-error').textContent = message;
@@ -357,6 +358,21 @@ function fail(error) {
   view.innerHTML = `<p class="error" role="alert">${esc(error.message)}</p>`;
 }
 
+/**
+ * The system's own alerts firing now (the context's `health`), above every page: critical ones say
+ * the figures below may be missing or out of date; the others are for the operations team.
+ */
+function renderHealth(health) {
+  const alerts = health ?? [];
+  const item = (a) => `<li data-alert="${esc(a.name)}">${esc(a.summary || a.title)} <span class="muted">(từ ${esc(fmt.dateTime(a.since))})</span></li>`;
+  const block = (list, cls, heading) =>
+    list.length === 0 ? '' : `<div class="health ${cls}" role="${cls === 'critical' ? 'alert' : 'status'}"><strong>${heading}</strong><ul>${list.map(item).join('')}</ul></div>`;
+  $('#health').innerHTML =
+    block(alerts.filter((a) => a.severity === 'critical'), 'critical', 'Số liệu dưới đây có thể thiếu hoặc đã cũ:') +
+    block(alerts.filter((a) => a.severity !== 'critical'), 'warning', 'Cảnh báo của hệ thống theo dõi:');
+  $('#health').hidden = alerts.length === 0;
+}
+
 async function render() {
   clearInterval(timer);
   while (charts.length > 0) charts.pop().destroy();
@@ -372,6 +388,7 @@ async function render() {
   }
   $('#login').hidden = true;
   $('#nav').hidden = false;
+  renderHealth(context.health);
   $('#clock').textContent = `Số liệu tại ${fmt.dateTime(context.now)} (giờ Việt Nam) · đồng hồ: ${context.clock.mode === 'as-of' ? 'cố định' : context.clock.mode === 'event' ? 'theo sự kiện' : 'thời gian thực'} · khóa: ${context.key.id}`;
   const { name, arg, params } = route();
   for (const link of document.querySelectorAll('#nav a')) link.classList.toggle('active', link.dataset.view === name);

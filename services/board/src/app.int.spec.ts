@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -10,7 +13,7 @@ import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys'
 import { activeKey, createLiveView } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { listen } from '@dvc/service';
-import { testEvent, uniqueName } from '@dvc/testing';
+import { startRulesPrometheus, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import { createApp, type BoardApp, type BoardDeps } from './app.js';
 import { loadAssets } from './assets.js';
 import { prometheusClient, type Prometheus } from './prometheus.js';
@@ -294,6 +297,61 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
       silent.closeAllConnections();
       silent.close();
     }
+  });
+
+  it("the context lists the system's own alerts firing now (a real Prometheus of the test's own): every one for the province's keys, the critical ones for a unit's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'board-health-'));
+    const rule = (name: string, severity: string, extra: string, annotations: string) =>
+      `      - alert: ${name}\n        expr: vector(1)\n        labels: { severity: ${severity}${extra} }\n        annotations: { ${annotations} }\n`;
+    const prometheus = await startRulesPrometheus(
+      dir,
+      'groups:\n  - name: health\n    rules:\n' +
+        rule(
+          'ExporterDown',
+          'critical',
+          '',
+          'title_vi: "Dịch vụ xuất số liệu (exporter) không hoạt động", summary_vi: "Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động"',
+        ) +
+        rule('DvcCalendarEnding', 'warning', '', 'title_vi: "Lịch ngày làm việc chính thức sắp hết dữ liệu"') +
+        rule('OverdueRatioAboveTarget', 'warning', ', unit: ward, kpi: overdue_ratio', 'title_vi: "Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu"'),
+    );
+    const watched = createApp(deps(prometheusClient(prometheus.url, 10_000), Date.now));
+    try {
+      const port = await listen(watched.server, 0, '127.0.0.1');
+      const health = async (key: string) =>
+        (
+          (await (await fetch(`http://127.0.0.1:${port}/v1/context`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+            health: { name: string }[] | null;
+          }
+        ).health;
+      const all = await waitFor(async () => ((await health('key-all'))?.length === 2 ? await health('key-all') : undefined), {
+        timeoutMs: 30_000,
+        description: 'the two system alerts to fire',
+      });
+      expect(all).toEqual([
+        {
+          name: 'ExporterDown',
+          severity: 'critical',
+          title: 'Dịch vụ xuất số liệu (exporter) không hoạt động',
+          summary: 'Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động',
+          since: expect.stringMatching(/^\d{4}-/),
+        },
+        {
+          name: 'DvcCalendarEnding',
+          severity: 'warning',
+          title: 'Lịch ngày làm việc chính thức sắp hết dữ liệu',
+          summary: '',
+          since: expect.stringMatching(/^\d{4}-/),
+        },
+      ]);
+      expect((await health('key-ward'))?.map((a) => a.name)).toEqual(['ExporterDown']);
+    } finally {
+      await watched.close();
+      await prometheus.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Without Prometheus, unknown: null, not an all-clear.
+    expect((await json('/v1/context')).body.health).toBeNull();
   });
 
   it("the trend reads the last 14 days of Prometheus' time axis (the wall clock), not of the pinned clock, and names the board's clock", async () => {

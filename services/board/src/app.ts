@@ -22,6 +22,7 @@ import {
 } from '@dvc/read-model';
 import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows, readOverview, readTrend, readUnitFigures } from './figures.js';
 import { PrometheusError, type Prometheus } from './prometheus.js';
+import { systemAlerts } from './health.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
 import { counter, createServiceHttp, pingReady, queryProblems, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
 import type { StaticAsset } from './assets.js';
@@ -220,17 +221,19 @@ export function createApp(deps: BoardDeps): BoardApp {
     if (refused(res, 'context', problems)) return;
     const at = await deps.live.resolve();
     const { targets } = deps.reference();
-    // Which windows Prometheus has figures of; null for each when it cannot be read in time or
-    // holds no exporter scrape: the context still answers at once, as every page starts with it
-    // and the worklists do not need Prometheus.
-    const exported =
-      (await within(
-        readExportedWindows(deps.prometheus).catch((error: unknown) => {
-          if (error instanceof PrometheusError) return undefined;
-          throw error;
-        }),
-        CONTEXT_PROMETHEUS_WAIT_MS,
-      )) ?? new Set<string>();
+    // Which windows Prometheus has figures of (null for each when it cannot be read in time or
+    // holds no exporter scrape), and the system's own alerts firing now (null when unknown): the
+    // context still answers at once, as every page starts with it and the worklists do not need
+    // Prometheus.
+    const unanswered = (error: unknown) => {
+      if (error instanceof PrometheusError) return undefined;
+      throw error;
+    };
+    const [exportedRead, alerts] = await Promise.all([
+      within(readExportedWindows(deps.prometheus).catch(unanswered), CONTEXT_PROMETHEUS_WAIT_MS),
+      within(deps.prometheus.alerts().catch(unanswered), CONTEXT_PROMETHEUS_WAIT_MS),
+    ]);
+    const exported = exportedRead ?? new Set<string>();
     const isExported = (id: string) => (exported.size === 0 ? null : exported.has(id));
     reply(res, 'context', 200, {
       now: new Date(at.nowMs).toISOString(),
@@ -241,6 +244,7 @@ export function createApp(deps: BoardDeps): BoardApp {
         ...targets.periodRecords.map((p) => ({ id: p.id, name: p.name, from: p.from, to: p.to, exported: isExported(p.id) })),
       ],
       key: { id: key.id, units: key.units },
+      health: alerts === undefined ? null : systemAlerts(alerts, key.units === '*'),
     });
   });
 

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { freePort } from './spawn.js';
+import { waitFor } from './wait.js';
+
+/** A `prometheus` process started by a test. */
+export interface PrometheusProcess {
+  url: string;
+  /** Stops the process and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real `prometheus` program on PATH (as the stack runs it) with `config`, its data
+ * under `dataDir` and its output in `logFile`, on a free port; resolves once it is ready.
+ */
+export async function spawnPrometheus(config: string, dataDir: string, logFile: string): Promise<PrometheusProcess> {
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dirname(logFile), { recursive: true });
+  const port = await freePort();
+  const log = createWriteStream(logFile);
+  const child = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let ended = false;
+  const exited = new Promise<void>((resolve) => {
+    const done = () => {
+      ended = true;
+      resolve();
+    };
+    child.once('exit', done);
+    child.once('error', (error) => {
+      log.write(`prometheus could not be started: ${error.message}\n`);
+      done();
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (ended) throw new Error(`prometheus exited during start-up (is it on PATH?); see ${logFile}`);
+      return (await fetch(`${url}/-/ready`)).ok ? true : undefined;
+    },
+    { timeoutMs: 60_000, description: 'private Prometheus /-/ready' },
+  );
+  return {
+    url,
+    stop: async () => {
+      if (!ended) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * A Prometheus of a test's own that evaluates `rules` (the text of one rule file) every second
+ * and scrapes nothing, its files under `dir`: for alerts a test needs firing without touching the
+ * shared stack's Prometheus, whose alerts every other test reads.
+ */
+export async function startRulesPrometheus(dir: string, rules: string): Promise<PrometheusProcess> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'rules.yml'), rules);
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\nrule_files:\n  - ${join(dir, 'rules.yml')}\n`);
+  return spawnPrometheus(join(dir, 'prometheus.yml'), join(dir, 'data'), join(dir, 'prometheus.log'));
+}
