@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { addKey, writeKeysFile, KEYS_FILE_VERSION, type KeysFile } from '@dvc/keys';
-import { startRulesPrometheus, uniqueName, waitFor, type PrometheusProcess } from '@dvc/testing';
+import { startFiringPrometheus, uniqueName, waitFor, type PrometheusProcess } from '@dvc/testing';
 import { launchChromium, screenshotDir } from './browser.js';
 import { stackEnv, startService, type ServiceProcess } from './stack.js';
 
@@ -23,27 +23,27 @@ describe("the board shows the monitoring system's own alerts above every page, i
   let board: ServiceProcess | undefined;
   let browser: Browser | undefined;
 
-  const rule = (name: string, severity: string, extra: string, annotations: string) =>
-    `      - alert: ${name}\n        expr: vector(1)\n        labels: { severity: ${severity}${extra} }\n        annotations: { ${annotations} }\n`;
-
   beforeAll(async () => {
-    prom = await startRulesPrometheus(
-      join(dir, 'prometheus'),
-      'groups:\n  - name: health\n    rules:\n' +
-        rule(
-          'ExporterDown',
-          'critical',
-          '',
-          'title_vi: "Dịch vụ xuất số liệu (exporter) không hoạt động", summary_vi: "Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động"',
-        ) +
-        rule(
-          'DvcCalendarEnding',
-          'warning',
-          '',
-          'title_vi: "Lịch ngày làm việc chính thức sắp hết dữ liệu", summary_vi: "Lịch ngày làm việc chính thức chỉ có đến 31/12/2026"',
-        ) +
-        rule('OverdueRatioAboveTarget', 'warning', ', unit: dn.dongxoai, kpi: overdue_ratio', 'title_vi: "Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu"'),
-    );
+    prom = await startFiringPrometheus(join(dir, 'prometheus'), [
+      {
+        alert: 'ExporterDown',
+        labels: { severity: 'critical' },
+        annotations: {
+          title_vi: 'Dịch vụ xuất số liệu (exporter) không hoạt động',
+          summary_vi: 'Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động',
+        },
+      },
+      {
+        alert: 'DvcCalendarEnding',
+        labels: { severity: 'warning' },
+        annotations: { title_vi: 'Lịch ngày làm việc chính thức sắp hết dữ liệu', summary_vi: 'Lịch ngày làm việc chính thức chỉ có đến 31/12/2026' },
+      },
+      {
+        alert: 'OverdueRatioAboveTarget',
+        labels: { severity: 'warning', unit: 'dn.dongxoai', kpi: 'overdue_ratio' },
+        annotations: { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu' },
+      },
+    ]);
     let file: KeysFile = { version: KEYS_FILE_VERSION, keys: [] };
     for (const [name, units] of [
       ['all', '*'],

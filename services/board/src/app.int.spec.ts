@@ -13,7 +13,7 @@ import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys'
 import { activeKey, createLiveView } from '@dvc/read-model';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
 import { listen } from '@dvc/service';
-import { startRulesPrometheus, testEvent, uniqueName, waitFor } from '@dvc/testing';
+import { startFiringPrometheus, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import { createApp, type BoardApp, type BoardDeps } from './app.js';
 import { loadAssets } from './assets.js';
 import { prometheusClient, type Prometheus } from './prometheus.js';
@@ -301,20 +301,22 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
 
   it("the context lists the system's own alerts firing now (a real Prometheus of the test's own): every one for the province's keys, the critical ones for a unit's", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'board-health-'));
-    const rule = (name: string, severity: string, extra: string, annotations: string) =>
-      `      - alert: ${name}\n        expr: vector(1)\n        labels: { severity: ${severity}${extra} }\n        annotations: { ${annotations} }\n`;
-    const prometheus = await startRulesPrometheus(
-      dir,
-      'groups:\n  - name: health\n    rules:\n' +
-        rule(
-          'ExporterDown',
-          'critical',
-          '',
-          'title_vi: "Dịch vụ xuất số liệu (exporter) không hoạt động", summary_vi: "Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động"',
-        ) +
-        rule('DvcCalendarEnding', 'warning', '', 'title_vi: "Lịch ngày làm việc chính thức sắp hết dữ liệu"') +
-        rule('OverdueRatioAboveTarget', 'warning', ', unit: ward, kpi: overdue_ratio', 'title_vi: "Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu"'),
-    );
+    const prometheus = await startFiringPrometheus(dir, [
+      {
+        alert: 'ExporterDown',
+        labels: { severity: 'critical' },
+        annotations: {
+          title_vi: 'Dịch vụ xuất số liệu (exporter) không hoạt động',
+          summary_vi: 'Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động',
+        },
+      },
+      { alert: 'DvcCalendarEnding', labels: { severity: 'warning' }, annotations: { title_vi: 'Lịch ngày làm việc chính thức sắp hết dữ liệu' } },
+      {
+        alert: 'OverdueRatioAboveTarget',
+        labels: { severity: 'warning', unit: 'ward', kpi: 'overdue_ratio' },
+        annotations: { title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu' },
+      },
+    ]);
     const watched = createApp(deps(prometheusClient(prometheus.url, 10_000), Date.now));
     try {
       const port = await listen(watched.server, 0, '127.0.0.1');

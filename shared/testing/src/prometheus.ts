@@ -54,14 +54,27 @@ export async function spawnPrometheus(config: string, dataDir: string, logFile: 
   };
 }
 
+/** An alert a test wants firing: its rule name, labels and annotations. */
+export interface FiringAlert {
+  alert: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
 /**
- * A Prometheus of a test's own that evaluates `rules` (the text of one rule file) every second
- * and scrapes nothing, its files under `dir`: for alerts a test needs firing without touching the
- * shared stack's Prometheus, whose alerts every other test reads.
+ * A Prometheus of a test's own whose rules fire `alerts` from their first evaluation (each rule's
+ * expression is `vector(1)`, evaluated every second) and that scrapes nothing, its files under
+ * `dir`: for alerts a test needs firing without touching the shared stack's Prometheus, whose
+ * alerts every other test reads.
  */
-export async function startRulesPrometheus(dir: string, rules: string): Promise<PrometheusProcess> {
+export async function startFiringPrometheus(dir: string, alerts: readonly FiringAlert[]): Promise<PrometheusProcess> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'rules.yml'), rules);
+  // JSON is YAML: the labels and annotations are written as flow mappings, quoted as JSON quotes them.
+  const rules = alerts.map(
+    (a) =>
+      `      - alert: ${a.alert}\n        expr: vector(1)\n        labels: ${JSON.stringify(a.labels)}\n        annotations: ${JSON.stringify(a.annotations)}\n`,
+  );
+  writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: firing\n    rules:\n${rules.join('')}`);
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\nrule_files:\n  - ${join(dir, 'rules.yml')}\n`);
   return spawnPrometheus(join(dir, 'prometheus.yml'), join(dir, 'data'), join(dir, 'prometheus.log'));
 }
