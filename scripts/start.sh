@@ -277,16 +277,29 @@ if [ "$DEMO" = binh-phuoc-2022 ]; then
   echo "The demo's clock is pinned at $CLOCK_AS_OF. The operator CLI on the demo:"
   echo "  REDIS_NAMESPACE=$REDIS_NAMESPACE EVENTS_TOPIC=$EVENTS_TOPIC DLQ_TOPIC=$DLQ_TOPIC ARCHIVER_GROUP=$ARCHIVER_GROUP EVENTSTORE_URL=$EVENTSTORE_URL CLOCK_AS_OF=$CLOCK_AS_OF node services/cli/dist/main.js namespaces"
 fi
-# Until stopped: a service (or the mail catcher) that stops by itself (crash, kill) is reported
-# and stops the rest.
+# Until stopped: a service (or the mail catcher) that stops by itself (crash, kill: EXITED,
+# FATAL, BACKOFF) is reported and stops the rest. One an operator stopped (scripts/stack.sh stop
+# NAME, supervisorctl stop: STOPPED) or is restarting (STOPPING, STARTING) is theirs: said once,
+# the rest runs on.
 mapfile -t services < <(bash scripts/stack.sh names "${processes[@]}")
+declare -A stopped_by_hand=()
 while :; do
-  stopped=$(supervisorctl -c infra/supervisord.conf status "${services[@]}" 2>/dev/null | awk '$2 != "RUNNING"' || true)
-  if [ -n "$stopped" ]; then
-    echo "$stopped" | awk -v logs="$LOGS" '{ name = $1; $1 = ""; print name " stopped by itself:" $0 "; see " logs "/" name ".log" }' >&2
+  status=$(supervisorctl -c infra/supervisord.conf status "${services[@]}" 2>/dev/null || true)
+  crashed=$(awk '$2 != "RUNNING" && $2 != "STOPPED" && $2 != "STOPPING" && $2 != "STARTING"' <<<"$status")
+  if [ -n "$crashed" ]; then
+    echo "$crashed" | awk -v logs="$LOGS" '{ name = $1; $1 = ""; print name " stopped by itself:" $0 "; see " logs "/" name ".log" }' >&2
     trap - EXIT
     shutdown
     exit 1
   fi
+  while read -r name state _; do
+    [ -n "$name" ] || continue
+    if [ "$state" = STOPPED ] && [ -z "${stopped_by_hand[$name]:-}" ]; then
+      echo "$name was stopped by hand; the rest runs on. '${stop_command%npm run stop}bash scripts/stack.sh start $name' starts it again; '$stop_command' stops everything." >&2
+      stopped_by_hand[$name]=1
+    elif [ "$state" = RUNNING ]; then
+      unset "stopped_by_hand[$name]"
+    fi
+  done <<<"$status"
   run_child sleep 2
 done

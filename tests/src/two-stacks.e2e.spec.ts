@@ -354,6 +354,19 @@ describe('two stacks on one machine: no traffic or data crosses', () => {
     }
   }, 600_000);
 
+  it('a service its operator stops by hand leaves the stack running, said once, and starts again; the stack still supervises it', async () => {
+    const { b } = stacks;
+    const stackSh = (...args: string[]) => run('bash', [join(REPO_ROOT, 'scripts', 'stack.sh'), ...args], { cwd: REPO_ROOT, env: b.env, timeout: 120_000 });
+    await stackSh('stop', 'board');
+    // start.sh's supervising loop says so (instead of stopping the whole stack, as it does for a crash).
+    await startedUntil(b, 'board was stopped by hand; the rest runs on.');
+    expect(await portOpen(b.ports.BOARD_PORT)).toBe(false);
+    await stackSh('start', 'board');
+    await waitFor(async () => ((await portOpen(b.ports.BOARD_PORT)) ? true : undefined), { timeoutMs: 60_000, description: 'stack b: board back' });
+    expect(b.start?.exitCode).toBeNull();
+    expect(b.output.split('board was stopped by hand').length - 1).toBe(1);
+  }, 300_000);
+
   it('stopping one stack leaves nothing of it running and the other untouched; a second stop is harmless', async () => {
     const { b, a } = stacks;
     const pids = await stackPids(b);
