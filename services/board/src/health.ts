@@ -1,3 +1,4 @@
+import { isUnitAlert } from '@dvc/config';
 import type { ActiveAlert } from './prometheus.js';
 
 /** An alert of the monitoring system itself, as the board shows it above every page. */
@@ -28,7 +29,7 @@ export function systemAlerts(alerts: readonly ActiveAlert[], allUnits: boolean):
     return i === -1 ? SEVERITY_ORDER.length : i;
   };
   return alerts
-    .filter((a) => a.state === 'firing' && a.labels.unit === undefined && a.labels.kpi === undefined)
+    .filter((a) => a.state === 'firing' && !isUnitAlert(a.labels))
     .filter((a) => allUnits || a.labels.severity === 'critical')
     .map((a) => ({
       name: a.labels.alertname ?? '',

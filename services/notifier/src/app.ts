@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
-import { describeClock, type Logger } from '@dvc/config';
+import { describeClock, isUnitAlert, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type KeysSource } from '@dvc/keys';
 import { counter, createServiceHttp, gauge, queryProblems, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
@@ -170,7 +170,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       // A unit's alert resolves when its series vanish (an exporter or Prometheus restart) and
       // fires again when they are back: its resolution waits, so that a gap is not an all-clear.
       // Pipeline alerts (no unit, no KPI) go to the operations team at once.
-      ...(payload.alerts.some((a) => a.labels.unit !== undefined || a.labels.kpi !== undefined) ? { holdMs: deps.resolvedHoldMs } : {}),
+      ...(payload.alerts.some((a) => isUnitAlert(a.labels)) ? { holdMs: deps.resolvedHoldMs } : {}),
     });
     received.inc({ status: payload.status, outcome: outcome.kind });
     deps.logger.info(

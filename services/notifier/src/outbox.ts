@@ -200,7 +200,7 @@ export class Outbox {
         WHERE n.group_key = ? AND n.status = 'firing' AND d.channel = ? AND d.target = ? AND d.state IN ('sent', 'pending') AND n.id <> ?
         ORDER BY d.id DESC LIMIT 1`,
     );
-    const alerts = alertSetOf(JSON.stringify(notice.webhookBody));
+    const alerts = alertSetOf(notice.webhookBody);
     for (const h of held) {
       cancel.run(
         `not sent: the alert fired again ${Math.round((at - h.created_at) / 1000)} s after this resolution, before its hold ended: a gap in the data (such as an exporter restart), not a fix`,
@@ -209,7 +209,7 @@ export class Outbox {
       const previous = lastFiring.get(notice.groupKey, h.channel, h.target, notice.id) as { id: string; webhook_body: string } | undefined;
       out.set(
         `${h.channel}\u0000${h.target}`,
-        previous !== undefined && alertSetOf(previous.webhook_body) === alerts
+        previous !== undefined && alertSetOf(JSON.parse(previous.webhook_body)) === alerts
           ? `not sent: the same alerts as notice ${previous.id}, still firing; the resolution between them was not sent (notice ${h.notice_id})`
           : undefined,
       );
@@ -350,9 +350,9 @@ export class Outbox {
   }
 }
 
-/** Which alerts a stored webhook body holds, as one comparable text: each alert's labels, sorted. */
-function alertSetOf(webhookBody: string): string {
-  const body = JSON.parse(webhookBody) as { alerts?: { labels?: Record<string, string> }[] };
+/** Which alerts a webhook body holds, as one comparable text: each alert's labels, sorted. */
+function alertSetOf(webhookBody: unknown): string {
+  const body = webhookBody as { alerts?: { labels?: Record<string, string> }[] };
   const each = (body.alerts ?? []).map((a) => JSON.stringify(Object.entries(a.labels ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))));
   return JSON.stringify(each.sort());
 }

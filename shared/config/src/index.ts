@@ -46,6 +46,7 @@ export {
   type ReferenceWatchDeps,
 } from './reload.js';
 export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
+export { isUnitAlert } from './alerts.js';
 export { createLogger, type Logger } from './log.js';
 export { clockSetting, clockSpec, describeClock, eventWatermark, type ClockMode, type ClockSetting } from './clock.js';
 export { DEFAULT_RUN_DIR, stackRunDir } from './run-dir.js';
