@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { loadReferenceData, projectionRules } from '@dvc/config';
 import { validateEvent, type DvcEvent } from '@dvc/domain';
 import { ProjectionStore, applyEvents } from '@dvc/redis';
-import { ev, postBatch, testEvent, uniqueName, waitFor } from '@dvc/testing';
+import { ev, postBatch, startFiringPrometheus, testEvent, uniqueName, waitFor, type FiringPrometheus } from '@dvc/testing';
 import { SmtpSink } from './smtp-sink.js';
 import {
   REPO_ROOT,
@@ -27,7 +27,10 @@ import {
  * Alertmanager for grouping and resolution, a local SMTP sink (./smtp-sink.ts) as the mail
  * server and a local HTTP server as a webhook recipient. The notifier reads the token file the
  * running Alertmanager sends (its http_config), so the tests post as Alertmanager does, and
- * reads /v1/notices with an operator key.
+ * reads /v1/notices with an operator key. Whether a unit's alert really ended it asks a
+ * Prometheus of this test's own (`monitoring`), whose alerts the tests set: the stack's is shared
+ * with every other test, and its system alerts (an exporter another test stopped) would hold the
+ * all-clears here.
  */
 
 interface NoticeView {
@@ -56,6 +59,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
   let notifier: ServiceProcess;
   let notifierEnv: Record<string, string>;
   let auth: ReturnType<typeof notifierAuth>;
+  let monitoring: FiringPrometheus | undefined;
   const head = `lanhdao.${id}@example.gov.vn`;
   const ops = `vanhanh.${id}@example.gov.vn`;
   const amUnit = `e2e.${id}`;
@@ -205,6 +209,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       () => NOW,
       rules.expireAt,
     );
+    monitoring = await startFiringPrometheus(join(dir, 'prometheus'), []);
     // On the port the running Alertmanager posts to, with the token it sends, so the Alertmanager path reaches it too.
     const receiver = await alertmanagerReceiver(ALERTMANAGER_URL);
     auth = notifierAuth(dir, id, receiver.tokenFile);
@@ -220,6 +225,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_POLL_MS: '100',
       // A unit's resolution waits this long, so a gap in the data is not sent as an all-clear.
       NOTIFIER_RESOLVED_HOLD_SECONDS: String(HOLD_SECONDS),
+      PROMETHEUS_URL: monitoring.url,
       NOTIFIER_RETRY_BASE_MS: '200',
       NOTIFIER_RETRY_MAX_MS: '1000',
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
@@ -253,7 +259,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
 
   afterAll(async () => {
     unregister();
-    await Promise.all([notifier?.kill('SIGTERM'), ...pipeline.map((s) => s.kill('SIGTERM'))]);
+    await Promise.all([notifier?.kill('SIGTERM'), ...pipeline.map((s) => s.kill('SIGTERM')), monitoring?.stop()]);
     await sink.stop();
     await new Promise<void>((resolve) => (hookServer ? hookServer.close(() => resolve()) : resolve()));
     await new ProjectionStore(redis, id).dropNamespace();
@@ -357,6 +363,51 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       `not sent: the same alerts as notice ${recorded[3]!.id}, still firing; the resolution between them was not sent (notice ${recorded[2]!.id})`,
     );
     expect(Date.parse(ended.deliveries[0]!.sentAt ?? '') - Date.parse(ended.createdAt)).toBeGreaterThanOrEqual(HOLD_SECONDS * 1000);
+  });
+
+  it("holds a unit's all-clear past its hold while the monitoring's own critical alert fires (its figures may be missing), and sends it once that ends", async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-unsound"}`;
+    const ofGroup = () => hooks.filter((h) => (h as { groupKey?: string }).groupKey === groupKey).map((h) => (h as { status: string }).status);
+    await monitoring!.fire([
+      {
+        alert: 'ExporterDown',
+        labels: { severity: 'critical', instance: '127.0.0.1:9464' },
+        annotations: { title_vi: 'Dịch vụ xuất số liệu (exporter) không hoạt động' },
+      },
+    ]);
+    try {
+      expect((await post(payload('firing', groupKey))).body).toMatchObject({ kind: 'queued', deliveries: 2 });
+      await waitDelivered(groupKey, 'firing');
+      // The exporter stays down: the unit's series are gone, its alert resolved; nothing says the breach ended.
+      expect((await post(payload('resolved', groupKey))).body).toMatchObject({ kind: 'queued', deliveries: 2, canceled: 0 });
+      const held = await waitFor(
+        async () => {
+          const resolved = (await notices(groupKey)).find((n) => n.status === 'resolved');
+          return resolved !== undefined && resolved.deliveries.every((d) => d.lastError?.startsWith('held: ')) ? resolved : undefined;
+        },
+        { timeoutMs: 30_000 + HOLD_SECONDS * 1000, description: 'the resolution past its hold, held by the monitoring' },
+      );
+      expect(held.deliveries.map((d) => [d.state, d.attempts, d.lastError])).toEqual(
+        held.deliveries.map(() => [
+          'pending',
+          0,
+          "held: the figures may be missing or stale while the monitoring system's critical alerts are active: ExporterDown (firing)",
+        ]),
+      );
+      expect(Date.now() - Date.parse(held.createdAt)).toBeGreaterThanOrEqual(HOLD_SECONDS * 1000);
+      expect(ofGroup()).toEqual(['firing']);
+    } finally {
+      await monitoring!.fire([]);
+    }
+    // The exporter is back and the unit's alert does not fire again: the end was real, and is told.
+    const ended = await waitDelivered(groupKey, 'resolved', 30_000);
+    expect(ended.deliveries.map((d) => d.lastError)).toEqual([
+      "held: the figures may be missing or stale while the monitoring system's critical alerts are active: ExporterDown (firing)",
+      "held: the figures may be missing or stale while the monitoring system's critical alerts are active: ExporterDown (firing)",
+    ]);
+    expect(ofGroup()).toEqual(['firing', 'resolved']);
+    const metrics = await (await fetch(`${notifier.url}/metrics`)).text();
+    expect(metrics).toMatch(/dvc_notifier_end_checks_total\{outcome="data_unsound"\} [1-9]/);
   });
 
   it('names the dossiers in the notices about dossiers: the soonest due, the oldest overdue, the online submissions received late', async () => {

@@ -16,7 +16,7 @@ import { listen } from '@dvc/service';
 import { startFiringPrometheus, testEvent, uniqueName, waitFor } from '@dvc/testing';
 import { createApp, type BoardApp, type BoardDeps } from './app.js';
 import { loadAssets } from './assets.js';
-import { prometheusClient, type Prometheus } from './prometheus.js';
+import { prometheusClient, type Prometheus } from '@dvc/metrics';
 
 const ctx = testProjectionContext();
 const { days } = ctx;

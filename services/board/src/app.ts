@@ -21,7 +21,7 @@ import {
   type RedisClient,
 } from '@dvc/read-model';
 import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows, readOverview, readTrend, readUnitFigures } from './figures.js';
-import { PrometheusError, type Prometheus } from './prometheus.js';
+import { PrometheusError, type Prometheus } from '@dvc/metrics';
 import { systemAlerts } from './health.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
 import { counter, createServiceHttp, pingReady, queryProblems, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';

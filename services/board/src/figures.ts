@@ -1,6 +1,6 @@
 import { ROLLING_WINDOWS } from '@dvc/config';
 import { panelQueries, provinceOverview, type KpiThresholds, type PanelQuery } from '@dvc/dashboards';
-import type { Prometheus, RangeSeries, Sample } from './prometheus.js';
+import type { Prometheus, RangeSeries, Sample } from '@dvc/metrics';
 
 /**
  * The board's aggregates, read from Prometheus with the very queries of the Grafana province

@@ -1,5 +1,5 @@
 import { isUnitAlert } from '@dvc/config';
-import type { ActiveAlert } from './prometheus.js';
+import type { ActiveAlert } from '@dvc/metrics';
 
 /** An alert of the monitoring system itself, as the board shows it above every page. */
 export interface HealthAlert {

@@ -1,7 +1,12 @@
 import { systemAlerts } from './health.js';
-import type { ActiveAlert } from './prometheus.js';
+import type { ActiveAlert } from '@dvc/metrics';
 
-const alert = (labels: Record<string, string>, activeAt: string, state = 'firing', annotations: Record<string, string> = {}): ActiveAlert => ({
+const alert = (
+  labels: Record<string, string>,
+  activeAt: string,
+  state: ActiveAlert['state'] = 'firing',
+  annotations: Record<string, string> = {},
+): ActiveAlert => ({
   labels,
   annotations,
   state,

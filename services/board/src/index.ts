@@ -12,5 +12,4 @@ export {
   type KpiFigure,
   type Rag,
 } from './figures.js';
-export { prometheusClient, PrometheusError, type Prometheus } from './prometheus.js';
 export { reportRows, reportCsv, reportXlsx, PROVINCE_ROW_ID, type ReportRow } from './report.js';

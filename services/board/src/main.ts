@@ -8,7 +8,7 @@ import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, counter, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { OPENAPI_FILE, loadAssets } from './assets.js';
-import { prometheusClient } from './prometheus.js';
+import { prometheusClient } from '@dvc/metrics';
 
 const spec = {
   ...listenSpec('board', 8088, 'HTTP port of the board (page and read API)'),

@@ -6,9 +6,10 @@ import { keyRole, type KeysSource } from '@dvc/keys';
 import { counter, createServiceHttp, gauge, queryProblems, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { bearerCredential } from './auth.js';
+import type { Deferral, EndedAlerts } from './confirm.js';
 import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
-import type { EnqueueOutcome, Outbox } from './outbox.js';
+import type { Delivery, EnqueueOutcome, Outbox } from './outbox.js';
 import { localDateOf, recipientCoverage, resolveRecipients, type RecipientBook } from './recipients.js';
 import { renderNotice, worklistUnits } from './render.js';
 
@@ -37,6 +38,13 @@ export interface NotifierDeps {
    * is sent (ms); a firing notice of its group within that time cancels it (NOTIFIER_RESOLVED_HOLD_SECONDS).
    */
   resolvedHoldMs: number;
+  /**
+   * Whether the end of a unit's alerts may be told now (`endChecker`: Prometheus answers and has
+   * run a while, the alerts are not active again, no critical alert of the monitoring system is
+   * active): undefined when it may, else why not. Asked when a held resolution comes due; one not
+   * confirmed is looked at again every minute (or every hold, if shorter) and stays held.
+   */
+  checkEnd: (ended: EndedAlerts, nowMs: number) => Promise<Deferral | undefined>;
   /** Readiness extras (e.g. Redis); reported, never a reason to refuse webhooks. */
   redisPing?: () => Promise<boolean>;
   /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
@@ -78,6 +86,15 @@ function noticesQuery(params: URLSearchParams): { limit: number; groupKey?: stri
   return groupKey === undefined ? { limit } : { limit, groupKey };
 }
 
+/** A held resolution come due: sent (`confirmed`, no `why`), canceled (`superseded`) or held longer (why the end is not confirmed). */
+type EndVerdict = { outcome: 'confirmed'; why?: undefined } | { outcome: 'superseded' | Deferral['reason']; why: string };
+
+/** The labels of the alerts of a stored webhook body (`accept` writes them). */
+function endedAlertsOf(webhookBody: string): Record<string, string>[] {
+  const body = JSON.parse(webhookBody) as { alerts?: { labels?: Record<string, string> }[] };
+  return (body.alerts ?? []).map((a) => a.labels ?? {});
+}
+
 export function createApp(deps: NotifierDeps): NotifierApp {
   const registry = new Registry();
   const received = counter(registry, 'dvc_notifier_webhooks_total', 'Alertmanager webhook deliveries by outcome (queued, duplicate, invalid)', [
@@ -88,6 +105,13 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     'channel',
     'outcome',
   ]);
+  const endChecks = counter(
+    registry,
+    'dvc_notifier_end_checks_total',
+    "Held resolutions of units' alerts come due, by outcome: confirmed (sent), superseded (the group fired again: canceled), or why it is held longer (prometheus_unreachable, prometheus_starting, alert_active, data_unsound)",
+    ['outcome'],
+  );
+  const recheckMs = Math.min(60_000, deps.resolvedHoldMs);
   const refused = counter(
     registry,
     'dvc_notifier_refused_total',
@@ -190,13 +214,47 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     return outcome;
   };
 
+  /**
+   * What becomes of a held resolution of a unit's alerts that comes due: sent (the monitoring
+   * confirms the end), canceled (its group fired again since) or held longer (the monitoring
+   * cannot confirm the end: why is in its record). Decided once per notice per pass of the dispatcher.
+   */
+  const endVerdict = async (noticeId: string, ended: EndedAlerts): Promise<EndVerdict> => {
+    const firing = deps.outbox.firedAfter(noticeId);
+    if (firing !== undefined) return { outcome: 'superseded', why: `not sent: the alert fired again (notice ${firing}) before this resolution was sent` };
+    const deferral = await deps.checkEnd(ended, deps.now());
+    return deferral === undefined ? { outcome: 'confirmed' } : { outcome: deferral.reason, why: deferral.message };
+  };
+  /** Whether delivery `d` is not attempted now: a held resolution canceled or held longer. */
+  const holdsBack = async (d: Delivery, verdicts: Map<string, EndVerdict>): Promise<boolean> => {
+    if (deps.resolvedHoldMs === 0 || d.status !== 'resolved' || d.attempts > 0) return false;
+    const ended = endedAlertsOf(d.webhookBody);
+    if (!ended.some((labels) => isUnitAlert(labels))) return false;
+    let verdict = verdicts.get(d.noticeId);
+    if (verdict === undefined) {
+      verdict = await endVerdict(d.noticeId, ended);
+      verdicts.set(d.noticeId, verdict);
+      endChecks.inc({ outcome: verdict.outcome });
+      deps.logger.info(
+        { noticeId: d.noticeId, outcome: verdict.outcome, why: verdict.why ?? null },
+        verdict.outcome === 'confirmed' ? 'the monitoring confirms the end: the resolution is sent' : 'the resolution is not sent now',
+      );
+    }
+    if (verdict.why === undefined) return false;
+    if (verdict.outcome === 'superseded') deps.outbox.cancel(d.id, verdict.why);
+    else deps.outbox.defer(d.id, deps.now() + recheckMs, verdict.why);
+    return true;
+  };
+
   let inFlight: Promise<number> | undefined;
   const runDue = async (): Promise<number> => {
     let attempted = 0;
+    const verdicts = new Map<string, EndVerdict>();
     for (;;) {
       const batch = deps.outbox.due(20);
       if (batch.length === 0) return attempted;
       for (const d of batch) {
+        if (await holdsBack(d, verdicts)) continue;
         attempted += 1;
         try {
           await deps.senders[d.channel](d);

@@ -10,6 +10,7 @@ import { createApp, type NotifierApp, type NotifierDeps } from './app.js';
 import { DeliveryError } from './delivery.js';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { tokenChecker } from './auth.js';
+import type { Deferral } from './confirm.js';
 import { Outbox, type Delivery } from './outbox.js';
 import type { OverdueReader } from './overdue.js';
 import type { DossierList, Worklist } from './render.js';
@@ -35,9 +36,12 @@ const NO_OVERDUE: OverdueReader = {
   }),
 };
 
-/** The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token and no operator keys, with what each suite varies. */
+/**
+ * The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token,
+ * no operator keys and a monitoring that confirms every end, with what each suite varies.
+ */
 function testApp(
-  deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys' | 'reference' | 'resolvedHoldMs'>>,
+  deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys' | 'reference' | 'resolvedHoldMs' | 'checkEnd'>>,
 ): NotifierApp {
   return createApp({
     reference: REFERENCE,
@@ -47,6 +51,7 @@ function testApp(
     processRegistry: new Registry(),
     pollMs: 1000,
     resolvedHoldMs: 0,
+    checkEnd: () => Promise.resolve(undefined),
     alertmanagerToken: tokenChecker(TOKEN),
     keys: NO_KEYS,
     ...deps,
@@ -189,6 +194,92 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     await app.accept(pipeline('resolved'));
     expect(await app.dispatchDue()).toBe(2);
     expect(subjects().slice(2)).toEqual(['vanhanh.ttpvhcc@example.gov.vn [DVC] CẢNH BÁO', 'vanhanh.ttpvhcc@example.gov.vn [DVC] ĐÃ KHẮC PHỤC']);
+  });
+
+  it("sends a unit's all-clear only once the monitoring confirms the end: held past its hold while Prometheus cannot, canceled if the group fires again first", async () => {
+    await closeTestApp(app, outbox, dir);
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    const send = async (d: Delivery) => void sent.push(d);
+    const asked: string[][] = [];
+    let monitoring: Deferral | undefined = { reason: 'prometheus_unreachable', message: 'held: Prometheus (http://prom) cannot confirm the end: down' };
+    app = testApp({
+      outbox,
+      overdue: NO_OVERDUE,
+      senders: { email: send, webhook: send },
+      now: () => now,
+      resolvedHoldMs: 600_000,
+      checkEnd: (ended) => {
+        asked.push(ended.map((labels) => `${labels.alertname} ${labels.unit}`));
+        return Promise.resolve(monitoring);
+      },
+    });
+    const refired = (unit: string) => {
+      const p = payload('firing', unit);
+      return { ...p, alerts: p.alerts.map((a) => ({ ...a, startsAt: '2026-11-30T09:00:00Z' })) };
+    };
+    const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+    const states = (unit: string) => outbox.list(10, `g-${unit}`).map((n) => [n.status, n.deliveries.map((d) => d.state)]);
+
+    // Prometheus is down longer than the hold: Alertmanager resolved the alert, nothing confirms the end.
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    await app.dispatchDue();
+    await app.accept(payload('resolved', 'bp.dongxoai'));
+    now += 600_000;
+    expect(await app.dispatchDue()).toBe(0);
+    expect(asked).toEqual([['OverdueRatioAboveTarget bp.dongxoai']]);
+    const [held] = outbox.list(1, 'g-bp.dongxoai');
+    expect(held!.deliveries.map((d) => [d.state, d.attempts, d.lastError, d.nextAttemptAt])).toEqual([
+      ['pending', 0, monitoring.message, new Date(now + 60_000).toISOString()],
+      ['pending', 0, monitoring.message, new Date(now + 60_000).toISOString()],
+    ]);
+    now += 30_000;
+    expect(await app.dispatchDue()).toBe(0);
+    expect(asked).toHaveLength(1);
+    // Prometheus answers again and no longer holds the alert: the end is real, and told.
+    monitoring = undefined;
+    now += 30_000;
+    expect(await app.dispatchDue()).toBe(2);
+    expect(subjects().slice(2)).toEqual(['kiemsoat.tthc@example.gov.vn [DVC] ĐÃ KHẮC PHỤC', 'lanhdao.dongxoai@example.gov.vn [DVC] ĐÃ KHẮC PHỤC']);
+
+    // Held longer (the exporter down), then the alert fires again: the resolution is dropped as before.
+    monitoring = { reason: 'data_unsound', message: 'held: ExporterDown (firing)' };
+    await app.accept(payload('firing', 'xx.gap'));
+    await app.dispatchDue();
+    await app.accept(payload('resolved', 'xx.gap'));
+    now += 600_000;
+    expect(await app.dispatchDue()).toBe(0);
+    expect(await app.accept(refired('xx.gap'))).toMatchObject({ kind: 'queued', deliveries: 0, canceled: 2 });
+    expect(states('xx.gap')).toEqual([
+      ['firing', ['canceled']],
+      ['resolved', ['canceled']],
+      ['firing', ['sent']],
+    ]);
+
+    // The group fires again after the hold, before the dispatcher reached the resolution: it is
+    // not sent (nor asked about), and the new warning is.
+    await app.accept(payload('firing', 'bp.binhlong'));
+    await app.dispatchDue();
+    await app.accept(payload('resolved', 'bp.binhlong'));
+    now += 600_000;
+    await app.accept(refired('bp.binhlong'));
+    const before = asked.length;
+    await app.dispatchDue();
+    expect(asked).toHaveLength(before);
+    const [firing, resolved] = outbox.list(10, 'g-bp.binhlong');
+    expect(resolved!.deliveries.map((d) => [d.state, d.lastError])).toEqual(
+      resolved!.deliveries.map(() => ['canceled', `not sent: the alert fired again (notice ${firing!.id}) before this resolution was sent`]),
+    );
+    expect(firing!.deliveries.every((d) => d.state === 'sent')).toBe(true);
+    expect(subjects().filter((s) => s.includes('KHẮC PHỤC'))).toHaveLength(2);
+
+    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+    const address = app.server.address();
+    const metrics = await (await fetch(`http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/metrics`)).text();
+    expect(metrics).toContain('dvc_notifier_end_checks_total{outcome="prometheus_unreachable"} 1\n');
+    expect(metrics).toContain('dvc_notifier_end_checks_total{outcome="confirmed"} 1\n');
+    expect(metrics).toContain('dvc_notifier_end_checks_total{outcome="data_unsound"} 1\n');
+    expect(metrics).toContain('dvc_notifier_end_checks_total{outcome="superseded"} 1\n');
   });
 
   it('suppresses duplicate webhooks and sends the resolved notice once', async () => {

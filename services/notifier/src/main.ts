@@ -17,12 +17,14 @@ import {
   str,
   url,
 } from '@dvc/config';
+import { prometheusClient } from '@dvc/metrics';
 import { createLiveView } from '@dvc/read-model';
 import { DEFAULT_KEYS_FILE, KeysFileError, watchedKeysFile, type KeysSource } from '@dvc/keys';
 import { createRedisClient, redisSpec } from '@dvc/redis';
 import { buildInfo, listenSpec, runMain } from '@dvc/service';
 import { createApp } from './app.js';
 import { readTokenFile, tokenChecker } from './auth.js';
+import { endChecker } from './confirm.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
 import { Outbox } from './outbox.js';
 import { liveOverdueReader } from './overdue.js';
@@ -56,6 +58,11 @@ const spec = {
     1800,
     0,
     86_400,
+  ),
+  PROMETHEUS_URL: url(
+    "Prometheus that evaluates the alert rules: a held resolution of a unit's alerts is sent only once it answers, has run 5 minutes (or the hold, if shorter), no longer holds the alert and holds no critical alert of the monitoring system",
+    'http://127.0.0.1:9090',
+    ['http:', 'https:'],
   ),
   NOTIFIER_RETRY_BASE_MS: int('delay after the first failed delivery attempt; doubles per failure (ms)', 5000, 10, 3_600_000),
   NOTIFIER_RETRY_MAX_MS: int('longest delay between delivery attempts (ms)', 600_000, 10, 86_400_000),
@@ -133,6 +140,11 @@ await runMain('notifier', {
       processRegistry,
       pollMs: config.NOTIFIER_POLL_MS,
       resolvedHoldMs: config.NOTIFIER_RESOLVED_HOLD_SECONDS * 1000,
+      checkEnd: endChecker(
+        prometheusClient(config.PROMETHEUS_URL, 5000),
+        config.PROMETHEUS_URL,
+        Math.min(300_000, config.NOTIFIER_RESOLVED_HOLD_SECONDS * 1000),
+      ),
       redisPing: () => redis.ping().then(() => true),
       limits,
       alertmanagerToken,

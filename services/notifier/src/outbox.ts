@@ -33,6 +33,8 @@ export type EnqueueOutcome = { kind: 'queued' | 'duplicate'; id: string; deliver
 export interface Delivery {
   id: number;
   noticeId: string;
+  /** The notice's status: a resolved one about units is told only once the monitoring confirms the end. */
+  status: 'firing' | 'resolved';
   channel: 'email' | 'webhook';
   target: string;
   subject: string;
@@ -227,7 +229,7 @@ export class Outbox {
   due(limit: number): Delivery[] {
     const rows = this.db
       .prepare(
-        `SELECT d.id, d.notice_id, d.channel, d.target, d.attempts, n.subject, n.text, n.webhook_body
+        `SELECT d.id, d.notice_id, n.status, d.channel, d.target, d.attempts, n.subject, n.text, n.webhook_body
            FROM deliveries d JOIN notices n ON n.id = d.notice_id
           WHERE d.state = 'pending' AND d.next_attempt_at <= ?
             AND NOT EXISTS (
@@ -239,6 +241,7 @@ export class Outbox {
       .all(this.now(), limit) as {
       id: number;
       notice_id: string;
+      status: 'firing' | 'resolved';
       channel: 'email' | 'webhook';
       target: string;
       attempts: number;
@@ -249,6 +252,7 @@ export class Outbox {
     return rows.map((r) => ({
       id: r.id,
       noticeId: r.notice_id,
+      status: r.status,
       channel: r.channel,
       target: r.target,
       attempts: r.attempts,
@@ -256,6 +260,35 @@ export class Outbox {
       text: r.text,
       webhookBody: r.webhook_body,
     }));
+  }
+
+  /**
+   * A held resolution whose end the monitoring cannot confirm yet: not attempted, looked at again
+   * at `nextAttemptAt`, with why in its record. It stays held: a firing notice of its group
+   * before then cancels it.
+   */
+  defer(deliveryId: number, nextAttemptAt: number, why: string): void {
+    this.db
+      .prepare("UPDATE deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending' AND attempts = 0")
+      .run(nextAttemptAt, why, deliveryId);
+  }
+
+  /** The id of a firing notice of the same group written after notice `noticeId`, if any. */
+  firedAfter(noticeId: string): string | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT n.id FROM notices n JOIN notices r ON r.id = ? AND n.group_key = r.group_key
+          WHERE n.status = 'firing' AND n.rowid > r.rowid ORDER BY n.rowid LIMIT 1`,
+      )
+      .get(noticeId) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  /** A delivery never attempted that is not to be sent, with why (state `canceled`). */
+  cancel(deliveryId: number, why: string): void {
+    this.db
+      .prepare("UPDATE deliveries SET state = 'canceled', next_attempt_at = NULL, last_error = ? WHERE id = ? AND state = 'pending' AND attempts = 0")
+      .run(why, deliveryId);
   }
 
   markSent(deliveryId: number): void {

@@ -2,7 +2,7 @@ export { uniqueName, waitFor } from './wait.js';
 export type { WaitOptions } from './wait.js';
 export { labelValues, parseExposition, parseSeries, sampleLines, scrapeMetrics } from './exposition.js';
 export { freePort, spawnService, type ServiceProcess, type SpawnOptions } from './spawn.js';
-export { spawnPrometheus, startFiringPrometheus, type FiringAlert, type PrometheusProcess } from './prometheus.js';
+export { spawnPrometheus, startFiringPrometheus, type FiringAlert, type FiringPrometheus, type PrometheusProcess } from './prometheus.js';
 export {
   BYTE_MUTATIONS,
   TEST_PRODUCER_KEY,

@@ -7,6 +7,8 @@ import { waitFor } from './wait.js';
 /** A `prometheus` process started by a test. */
 export interface PrometheusProcess {
   url: string;
+  /** Asks it to read its configuration and rule files again (SIGHUP), as an operator's reload does. */
+  reload(): void;
   /** Stops the process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -47,6 +49,9 @@ export async function spawnPrometheus(config: string, dataDir: string, logFile: 
   );
   return {
     url,
+    reload: () => {
+      if (!ended) child.kill('SIGHUP');
+    },
     stop: async () => {
       if (!ended) child.kill('SIGTERM');
       await exited;
@@ -61,20 +66,54 @@ export interface FiringAlert {
   annotations: Record<string, string>;
 }
 
+/** A Prometheus of a test's own whose firing alerts the test sets. */
+export interface FiringPrometheus extends PrometheusProcess {
+  /** Replaces the alerts its rules fire (rule files reloaded); resolves once Prometheus holds exactly these. */
+  fire(alerts: readonly FiringAlert[]): Promise<void>;
+}
+
 /**
  * A Prometheus of a test's own whose rules fire `alerts` from their first evaluation (each rule's
  * expression is `vector(1)`, evaluated every second) and that scrapes nothing, its files under
  * `dir`: for alerts a test needs firing without touching the shared stack's Prometheus, whose
- * alerts every other test reads.
+ * alerts every other test reads. `fire` changes them while it runs.
  */
-export async function startFiringPrometheus(dir: string, alerts: readonly FiringAlert[]): Promise<PrometheusProcess> {
+export async function startFiringPrometheus(dir: string, alerts: readonly FiringAlert[]): Promise<FiringPrometheus> {
   mkdirSync(dir, { recursive: true });
+  const rulesFile = join(dir, 'rules.yml');
   // JSON is YAML: the labels and annotations are written as flow mappings, quoted as JSON quotes them.
-  const rules = alerts.map(
-    (a) =>
-      `      - alert: ${a.alert}\n        expr: vector(1)\n        labels: ${JSON.stringify(a.labels)}\n        annotations: ${JSON.stringify(a.annotations)}\n`,
-  );
-  writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: firing\n    rules:\n${rules.join('')}`);
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\nrule_files:\n  - ${join(dir, 'rules.yml')}\n`);
-  return spawnPrometheus(join(dir, 'prometheus.yml'), join(dir, 'data'), join(dir, 'prometheus.log'));
+  const writeRules = (firing: readonly FiringAlert[]) =>
+    writeFileSync(
+      rulesFile,
+      `groups:\n  - name: firing\n    rules:${firing.length === 0 ? ' []' : ''}\n${firing
+        .map(
+          (a) =>
+            `      - alert: ${a.alert}\n        expr: vector(1)\n        labels: ${JSON.stringify(a.labels)}\n        annotations: ${JSON.stringify(a.annotations)}\n`,
+        )
+        .join('')}`,
+    );
+  writeRules(alerts);
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\nrule_files:\n  - ${rulesFile}\n`);
+  const prometheus = await spawnPrometheus(join(dir, 'prometheus.yml'), join(dir, 'data'), join(dir, 'prometheus.log'));
+  return {
+    ...prometheus,
+    fire: async (firing) => {
+      writeRules(firing);
+      prometheus.reload();
+      const wanted = firing
+        .map((a) => a.alert)
+        .sort()
+        .join(',');
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as {
+            data: { alerts: { labels: { alertname: string }; state: string }[] };
+          };
+          const held = body.data.alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname);
+          return held.length === body.data.alerts.length && held.sort().join(',') === wanted ? true : undefined;
+        },
+        { timeoutMs: 30_000, description: `private Prometheus firing exactly [${wanted}]` },
+      );
+    },
+  };
 }

@@ -13,12 +13,12 @@ export interface RangeSeries {
 /** Thrown when Prometheus cannot be reached or refuses a query; the message names the query. */
 export class PrometheusError extends Error {}
 
-/** An alert as Prometheus holds it now (`/api/v1/alerts`). */
+/** An alert as Prometheus holds it now (`/api/v1/alerts`), annotations expanded. */
 export interface ActiveAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   /** `pending` (its `for` not yet over) or `firing`. */
-  state: string;
+  state: 'pending' | 'firing';
   /** Since when its condition holds (RFC 3339). */
   activeAt: string;
 }
@@ -28,6 +28,8 @@ export interface Prometheus {
   /** The alerts pending or firing now. */
   alerts(): Promise<ActiveAlert[]>;
   queryRange(expr: string, startMs: number, endMs: number, stepSeconds: number): Promise<RangeSeries[]>;
+  /** When this Prometheus process started (epoch ms, `/api/v1/status/runtimeinfo`): alerts are sound only once it has evaluated its rules for a while. */
+  startedAt(): Promise<number>;
 }
 
 interface ApiBody {
@@ -37,10 +39,15 @@ interface ApiBody {
     resultType?: string;
     result?: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[];
     alerts?: ActiveAlert[];
+    startTime?: string;
   };
 }
 
-/** A client of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`, `/api/v1/alerts`), each call bounded by `timeoutMs`. */
+/**
+ * A client of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`, `/api/v1/alerts`,
+ * `/api/v1/status/runtimeinfo`), each call bounded by `timeoutMs`: the board reads its aggregates
+ * and the system's alerts through it, the notifier whether a resolved alert really ended.
+ */
 export function prometheusClient(baseUrl: string, timeoutMs: number): Prometheus {
   const call = async (path: string, params: Record<string, string>) => {
     const url = `${baseUrl.replace(/\/+$/, '')}${path}${Object.keys(params).length === 0 ? '' : `?${new URLSearchParams(params).toString()}`}`;
@@ -64,5 +71,10 @@ export function prometheusClient(baseUrl: string, timeoutMs: number): Prometheus
         metric: r.metric,
         points: (r.values ?? []).map(([t, v]): [number, number] => [Math.round(t * 1000), Number(v)]),
       })),
+    startedAt: async () => {
+      const at = Date.parse((await call('/api/v1/status/runtimeinfo', {})).startTime ?? '');
+      if (Number.isNaN(at)) throw new PrometheusError('Prometheus refused /api/v1/status/runtimeinfo: no startTime');
+      return at;
+    },
   };
 }
