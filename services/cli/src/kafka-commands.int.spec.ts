@@ -1,14 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLogger } from '@dvc/config';
 import { routingKeyOf, type DvcEvent } from '@dvc/domain';
 import { openEventStore } from '@dvc/eventstore';
 import { DeadLetterPublisher, PRODUCER_KEY_HEADER, createKafka, ensureTopics, readTopicToEnd, type TopicMessage } from '@dvc/kafka';
-import { uniqueName } from '@dvc/testing';
+import { otherNodeOnPath, uniqueName } from '@dvc/testing';
 import { run } from './cli.js';
 import { REDRIVEN_FROM_HEADER, type DeadLetterEntry } from './commands/dlq.js';
 import { history } from './fixtures.js';
@@ -16,21 +16,6 @@ import type { CliIo } from './io.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 const CLI_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/**
- * A `node` on PATH of another major than this one (which is the pinned runtime), as an operator's
- * shell finds it: the machine's Node.js, beside the runtime npm test put first on PATH.
- */
-function otherNodeOnPath(): string | undefined {
-  const major = process.versions.node.split('.')[0];
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const node = join(dir, 'node');
-    if (dir === '' || dir.includes(`${sep}.run${sep}runtime${sep}`) || !existsSync(node)) continue;
-    const version = execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
-    if (version.split('.')[0] !== major) return node;
-  }
-  return undefined;
-}
 
 function bufferIo(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
   const out: string[] = [];

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { assertSqliteRuntime } from '@dvc/config';
 import type { Recipient } from './recipients.js';
 
 /** `canceled`: never sent, on purpose (a held resolution the alert outlived, and the firing notice that continued it); its reason is in lastError. */
@@ -124,6 +125,7 @@ export class Outbox {
     private readonly now: () => number,
     private readonly retry: RetryPolicy,
   ) {
+    assertSqliteRuntime();
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

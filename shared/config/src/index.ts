@@ -50,3 +50,4 @@ export { isUnitAlert } from './alerts.js';
 export { createLogger, type Logger } from './log.js';
 export { clockSetting, clockSpec, describeClock, eventWatermark, type ClockMode, type ClockSetting } from './clock.js';
 export { DEFAULT_RUN_DIR, stackRunDir } from './run-dir.js';
+export { SQLITE_MIN_NODE_MAJOR, assertSqliteRuntime, sqliteRuntimeProblem } from './sqlite-runtime.js';

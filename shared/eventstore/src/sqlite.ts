@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { assertSqliteRuntime } from '@dvc/config';
 import { timestampMs, type DvcEvent } from '@dvc/domain';
 import { EventStoreError, producerKeysOf, storedEvent } from './port.js';
 import type { AppendOptions, AppendResult, EventStore, Position, ReadOptions, StoredEvent, SubscribeOptions, Subscription } from './port.js';
@@ -69,6 +70,7 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 100;
     this.#batchSize = options.subscriptionBatchSize ?? 500;
+    assertSqliteRuntime();
     try {
       this.#db = new Database(options.file);
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);

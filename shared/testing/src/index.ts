@@ -18,3 +18,4 @@ export {
 } from './events.js';
 export { redisTargets, type RedisTargetForTests } from './redis.js';
 export { parseStackEnv } from './stack-env.js';
+export { otherNodeOnPath } from './runtime.js';
