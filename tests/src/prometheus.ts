@@ -1,15 +1,10 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { ActiveAlert } from '@dvc/metrics';
 import { spawnPrometheus } from '@dvc/testing';
 import { freePort, REPO_ROOT } from './stack.js';
 
-/** One active alert of `GET /api/v1/alerts` (pending or firing), annotations expanded. */
-export interface ActiveAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing';
-  activeAt: string;
-}
+export type { ActiveAlert };
 
 /**
  * A real Prometheus of one test's own: the repository's rule files (infra/prometheus/rules), the
