@@ -153,6 +153,7 @@ describe('SqliteEventStore across processes', () => {
   function compileAdapter(): string {
     const require = createRequire(join(process.cwd(), 'package.json'));
     const bare: Record<string, string> = {
+      '@dvc/config': pathToFileURL(require.resolve('@dvc/config')).href,
       '@dvc/domain': pathToFileURL(require.resolve('@dvc/domain')).href,
       'better-sqlite3': pathToFileURL(require.resolve('better-sqlite3')).href,
     };
