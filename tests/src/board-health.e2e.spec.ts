@@ -12,7 +12,8 @@ import { stackEnv, startService, type ServiceProcess } from './stack.js';
  * process on a Prometheus of this test's own whose rules fire an exporter-down alert (critical),
  * a calendar warning and a unit's KPI alert, in Chromium. The province's key sees the critical
  * alert and the warning above the page; a unit head's key the critical one alone; neither sees
- * the unit's KPI alert there (that one is a notice to its head, not the system's health).
+ * the unit's KPI alert there (that one is a notice to its head, not the system's health). Then
+ * that Prometheus stops: both keys are told it does not answer.
  */
 describe("the board shows the monitoring system's own alerts above every page, in Chromium", () => {
   const id = uniqueName('bhealth').replace(/[^a-z0-9]/g, '');
@@ -127,5 +128,21 @@ describe("the board shows the monitoring system's own alerts above every page, i
         items: [{ alert: 'ExporterDown', text: 'Dịch vụ xuất số liệu (exporter) 127.0.0.1:9464 không hoạt động' }],
       },
     ]);
+  });
+
+  it('says first that Prometheus does not answer: nothing is evaluated and no notice is sent while it is down', async () => {
+    await prom!.stop();
+    const unanswered = {
+      cls: 'health critical',
+      heading: 'Số liệu dưới đây có thể thiếu hoặc đã cũ:',
+      items: [
+        {
+          alert: '',
+          text: 'Hệ thống theo dõi (Prometheus) không trả lời: không chỉ tiêu nào được đánh giá và không cảnh báo nào được gửi đến lãnh đạo đơn vị cho đến khi nó hoạt động lại.',
+        },
+      ],
+    };
+    expect(await healthShown(keys.all, 'board-health-unanswered.png')).toEqual([unanswered]);
+    expect(await healthShown(keys.unit, 'board-health-unanswered-unit.png')).toEqual([unanswered]);
   });
 });

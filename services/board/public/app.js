@@ -360,17 +360,23 @@ function fail(error) {
 
 /**
  * The system's own alerts firing now (the context's `health`), above every page: critical ones say
- * the figures below may be missing or out of date; the others are for the operations team.
+ * the figures below may be missing or out of date; the others are for the operations team. No
+ * health at all (null) means Prometheus did not answer: then nothing is evaluated and no notice
+ * reaches any head of unit, which the page says first.
  */
 function renderHealth(health) {
   const alerts = health ?? [];
   const item = (a) => `<li data-alert="${esc(a.name)}">${esc(a.summary || a.title)} <span class="muted">(từ ${esc(fmt.dateTime(a.since))})</span></li>`;
-  const block = (list, cls, heading) =>
-    list.length === 0 ? '' : `<div class="health ${cls}" role="${cls === 'critical' ? 'alert' : 'status'}"><strong>${heading}</strong><ul>${list.map(item).join('')}</ul></div>`;
+  const unanswered =
+    health === null
+      ? '<li data-alert="">Hệ thống theo dõi (Prometheus) không trả lời: không chỉ tiêu nào được đánh giá và không cảnh báo nào được gửi đến lãnh đạo đơn vị cho đến khi nó hoạt động lại.</li>'
+      : '';
+  const block = (items, cls, heading) =>
+    items === '' ? '' : `<div class="health ${cls}" role="${cls === 'critical' ? 'alert' : 'status'}"><strong>${heading}</strong><ul>${items}</ul></div>`;
   $('#health').innerHTML =
-    block(alerts.filter((a) => a.severity === 'critical'), 'critical', 'Số liệu dưới đây có thể thiếu hoặc đã cũ:') +
-    block(alerts.filter((a) => a.severity !== 'critical'), 'warning', 'Cảnh báo của hệ thống theo dõi:');
-  $('#health').hidden = alerts.length === 0;
+    block(unanswered + alerts.filter((a) => a.severity === 'critical').map(item).join(''), 'critical', 'Số liệu dưới đây có thể thiếu hoặc đã cũ:') +
+    block(alerts.filter((a) => a.severity !== 'critical').map(item).join(''), 'warning', 'Cảnh báo của hệ thống theo dõi:');
+  $('#health').hidden = health !== null && alerts.length === 0;
 }
 
 async function render() {
