@@ -37,6 +37,8 @@
 #   AM_GROUP_WAIT=1s  AM_GROUP_INTERVAL=5s  AM_REPEAT_INTERVAL=1h
 #   NOTIFIER_TOKEN_FILE=<run folder>/notifier/alertmanager-token   (the bearer token Alertmanager
 #       sends to the notifier; created once, 32 random bytes, mode 0600; both read the file)
+#   PROMETHEUS_DATA_DIR=<run folder>/prometheus/data  ALERTMANAGER_DATA_DIR=<run folder>/alertmanager/data
+#       (read when the run folder's supervisord starts; npm test gives its stack folders of its own)
 #   PROMETHEUS_LIFECYCLE=   (1: Prometheus' lifecycle API, POST /-/reload and /-/quit, is on;
 #       off by default. The stack reloads Prometheus with SIGHUP through supervisorctl)
 #   REDIS_URL=redis://127.0.0.1:6379
@@ -78,6 +80,11 @@ REDIS_CLUSTER_NODE_TIMEOUT=${REDIS_CLUSTER_NODE_TIMEOUT:-1000}
 REDIS_CLUSTER_NODES=6
 STACK_WAIT_TIMEOUT=${STACK_WAIT_TIMEOUT:-90}
 PROM_TARGETS="$RUN/prometheus/targets"
+# Prometheus' history and Alertmanager's notification log and silences. npm test starts its stack
+# with folders of its own (scripts/test.sh), so that a test run's series and notifications never
+# become npm start's.
+export PROMETHEUS_DATA_DIR=${PROMETHEUS_DATA_DIR:-$RUN/prometheus/data}
+export ALERTMANAGER_DATA_DIR=${ALERTMANAGER_DATA_DIR:-$RUN/alertmanager/data}
 
 usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
@@ -461,7 +468,7 @@ prepare_alertmanager() {
   ensure_cmd prometheus-alertmanager prometheus-alertmanager
   ensure_cmd amtool prometheus-alertmanager
   ensure_cmd curl curl
-  mkdir -p "$RUN/alertmanager/data"
+  mkdir -p "$ALERTMANAGER_DATA_DIR"
   ensure_notifier_token
   if render_checked "$INFRA/alertmanager/alertmanager.yml" "$RUN/alertmanager/alertmanager.yml" "amtool check-config" \
       NOTIFIER_PORT AM_GROUP_WAIT AM_GROUP_INTERVAL AM_REPEAT_INTERVAL NOTIFIER_TOKEN_FILE \
@@ -490,7 +497,7 @@ prepare_prometheus() {
   ensure_cmd prometheus prometheus
   ensure_cmd promtool prometheus
   ensure_cmd curl curl
-  mkdir -p "$RUN/prometheus/data"
+  mkdir -p "$PROMETHEUS_DATA_DIR"
   write_targets
   local RULES_DIR="$INFRA/prometheus/rules" TARGETS_DIR="$PROM_TARGETS" changed=0
   render_checked "$INFRA/prometheus/prometheus.yml" "$RUN/prometheus/prometheus.yml" "promtool check config" \

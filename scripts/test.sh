@@ -51,7 +51,21 @@ for component in $(bash scripts/stack.sh names stack redis-cluster); do
   if [ "$component" = kafka ] && [ "$external_kafka" = 1 ]; then continue; fi
   if ! grep -qx "$component" <<<"$running_before"; then started+=("$component"); fi
 done
-if [ "${#started[@]}" -gt 0 ]; then PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "${started[@]}"; fi
+# When this run starts the stack from nothing, its Prometheus and Alertmanager keep their data in
+# folders of their own, fresh each run: the tests' series (their units, exporters that come and
+# go, the stack's own service ports with nothing on them) and Alertmanager's log of the
+# notifications it sent would otherwise be npm start's history afterwards (its trend charts, and
+# a real alert not sent as 'already notified'). Beside stack parts npm start left running, the
+# run folder's supervisord keeps npm start's settings, and so do the parts started here. Only for
+# the start command: the stacks some tests start have run folders of their own.
+data_dirs=()
+if [ -z "$(bash scripts/stack.sh status | awk '$4 ~ /^up/ && !/external/ { print $1 }')" ]; then
+  rm -rf "${RUN:?}/test-stack"
+  data_dirs=(PROMETHEUS_DATA_DIR="$RUN/test-stack/prometheus" ALERTMANAGER_DATA_DIR="$RUN/test-stack/alertmanager")
+fi
+if [ "${#started[@]}" -gt 0 ]; then
+  env PROM_SCRAPE_INTERVAL="${PROM_SCRAPE_INTERVAL:-1s}" "${data_dirs[@]}" bash scripts/stack.sh start "${started[@]}"
+fi
 
 # Every test tier talks to the stack just started (or found running): its addresses from
 # stack.env, for each variable not set in the environment.
