@@ -468,7 +468,7 @@ prepare_alertmanager() {
   ensure_cmd prometheus-alertmanager prometheus-alertmanager
   ensure_cmd amtool prometheus-alertmanager
   ensure_cmd curl curl
-  mkdir -p "$ALERTMANAGER_DATA_DIR"
+  mkdir -p "$RUN/alertmanager" "$ALERTMANAGER_DATA_DIR"
   ensure_notifier_token
   if render_checked "$INFRA/alertmanager/alertmanager.yml" "$RUN/alertmanager/alertmanager.yml" "amtool check-config" \
       NOTIFIER_PORT AM_GROUP_WAIT AM_GROUP_INTERVAL AM_REPEAT_INTERVAL NOTIFIER_TOKEN_FILE \
@@ -497,7 +497,7 @@ prepare_prometheus() {
   ensure_cmd prometheus prometheus
   ensure_cmd promtool prometheus
   ensure_cmd curl curl
-  mkdir -p "$PROMETHEUS_DATA_DIR"
+  mkdir -p "$RUN/prometheus" "$PROMETHEUS_DATA_DIR"
   write_targets
   local RULES_DIR="$INFRA/prometheus/rules" TARGETS_DIR="$PROM_TARGETS" changed=0
   render_checked "$INFRA/prometheus/prometheus.yml" "$RUN/prometheus/prometheus.yml" "promtool check config" \
