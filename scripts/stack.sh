@@ -37,8 +37,9 @@
 #   AM_GROUP_WAIT=1s  AM_GROUP_INTERVAL=5s  AM_REPEAT_INTERVAL=1h
 #   NOTIFIER_TOKEN_FILE=<run folder>/notifier/alertmanager-token   (the bearer token Alertmanager
 #       sends to the notifier; created once, 32 random bytes, mode 0600; both read the file)
-#   PROMETHEUS_DATA_DIR=<run folder>/prometheus/data  ALERTMANAGER_DATA_DIR=<run folder>/alertmanager/data
-#       (read when the run folder's supervisord starts; npm test gives its stack folders of its own)
+#   STACK_DATA_SUBDIR=   (Prometheus' and Alertmanager's data in <run folder>/prometheus/data and
+#       alertmanager/data; a folder name puts them in <run folder>/NAME/ instead: npm test's stack
+#       uses test-stack. Read when the run folder's supervisord starts)
 #   PROMETHEUS_LIFECYCLE=   (1: Prometheus' lifecycle API, POST /-/reload and /-/quit, is on;
 #       off by default. The stack reloads Prometheus with SIGHUP through supervisorctl)
 #   REDIS_URL=redis://127.0.0.1:6379
@@ -80,11 +81,16 @@ REDIS_CLUSTER_NODE_TIMEOUT=${REDIS_CLUSTER_NODE_TIMEOUT:-1000}
 REDIS_CLUSTER_NODES=6
 STACK_WAIT_TIMEOUT=${STACK_WAIT_TIMEOUT:-90}
 PROM_TARGETS="$RUN/prometheus/targets"
-# Prometheus' history and Alertmanager's notification log and silences. npm test starts its stack
-# with folders of its own (scripts/test.sh), so that a test run's series and notifications never
-# become npm start's.
-export PROMETHEUS_DATA_DIR=${PROMETHEUS_DATA_DIR:-$RUN/prometheus/data}
-export ALERTMANAGER_DATA_DIR=${ALERTMANAGER_DATA_DIR:-$RUN/alertmanager/data}
+# Prometheus' history and Alertmanager's notification log and silences: <run folder>/prometheus/data
+# and <run folder>/alertmanager/data, or <run folder>/<STACK_DATA_SUBDIR>/{prometheus,alertmanager}.
+# npm test sets STACK_DATA_SUBDIR=test-stack for its whole run when it starts the stack from
+# nothing (scripts/test.sh), so that a test run's series and notifications never become npm
+# start's; a folder name, so that every stack a test starts in a run folder of its own keeps its own.
+case ${STACK_DATA_SUBDIR:-} in
+  '') export PROMETHEUS_DATA_DIR="$RUN/prometheus/data" ALERTMANAGER_DATA_DIR="$RUN/alertmanager/data" ;;
+  */*|.|..) die "STACK_DATA_SUBDIR must be a folder name inside the run folder (no '/'), got '$STACK_DATA_SUBDIR'" ;;
+  *) export PROMETHEUS_DATA_DIR="$RUN/$STACK_DATA_SUBDIR/prometheus" ALERTMANAGER_DATA_DIR="$RUN/$STACK_DATA_SUBDIR/alertmanager" ;;
+esac
 
 usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"

@@ -55,17 +55,14 @@ done
 # folders of their own, fresh each run: the tests' series (their units, exporters that come and
 # go, the stack's own service ports with nothing on them) and Alertmanager's log of the
 # notifications it sent would otherwise be npm start's history afterwards (its trend charts, and
-# a real alert not sent as 'already notified'). Beside stack parts npm start left running, the
-# run folder's supervisord keeps npm start's settings, and so do the parts started here. Only for
-# the start command: the stacks some tests start have run folders of their own.
-data_dirs=()
+# a real alert not sent as 'already notified'). Exported for the whole run: the tests that stop
+# and start stack parts (a Redis Cluster node) must start them with the same settings. Beside
+# stack parts npm start left running, the run folder's supervisord keeps npm start's settings.
 if [ -z "$(bash scripts/stack.sh status | awk '$4 ~ /^up/ && !/external/ { print $1 }')" ]; then
   rm -rf "${RUN:?}/test-stack"
-  data_dirs=(PROMETHEUS_DATA_DIR="$RUN/test-stack/prometheus" ALERTMANAGER_DATA_DIR="$RUN/test-stack/alertmanager")
+  export STACK_DATA_SUBDIR=test-stack
 fi
-if [ "${#started[@]}" -gt 0 ]; then
-  env PROM_SCRAPE_INTERVAL="${PROM_SCRAPE_INTERVAL:-1s}" "${data_dirs[@]}" bash scripts/stack.sh start "${started[@]}"
-fi
+if [ "${#started[@]}" -gt 0 ]; then PROM_SCRAPE_INTERVAL=${PROM_SCRAPE_INTERVAL:-1s} bash scripts/stack.sh start "${started[@]}"; fi
 
 # Every test tier talks to the stack just started (or found running): its addresses from
 # stack.env, for each variable not set in the environment.
