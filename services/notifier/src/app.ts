@@ -9,7 +9,7 @@ import { bearerCredential } from './auth.js';
 import type { Deferral, EndedAlerts } from './confirm.js';
 import { DeliveryError, type Sender } from './delivery.js';
 import type { OverdueReader } from './overdue.js';
-import type { Delivery, EnqueueOutcome, Outbox } from './outbox.js';
+import { alertLabelsOf, type Delivery, type EnqueueOutcome, type Outbox } from './outbox.js';
 import { localDateOf, recipientCoverage, resolveRecipients, type RecipientBook } from './recipients.js';
 import { renderNotice, worklistUnits } from './render.js';
 
@@ -88,12 +88,6 @@ function noticesQuery(params: URLSearchParams): { limit: number; groupKey?: stri
 
 /** A held resolution come due: sent (`confirmed`, no `why`), canceled (`superseded`) or held longer (why the end is not confirmed). */
 type EndVerdict = { outcome: 'confirmed'; why?: undefined } | { outcome: 'superseded' | Deferral['reason']; why: string };
-
-/** The labels of the alerts of a stored webhook body (`accept` writes them). */
-function endedAlertsOf(webhookBody: string): Record<string, string>[] {
-  const body = JSON.parse(webhookBody) as { alerts?: { labels?: Record<string, string> }[] };
-  return (body.alerts ?? []).map((a) => a.labels ?? {});
-}
 
 export function createApp(deps: NotifierDeps): NotifierApp {
   const registry = new Registry();
@@ -228,7 +222,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   /** Whether delivery `d` is not attempted now: a held resolution canceled or held longer. */
   const holdsBack = async (d: Delivery, verdicts: Map<string, EndVerdict>): Promise<boolean> => {
     if (deps.resolvedHoldMs === 0 || d.status !== 'resolved' || d.attempts > 0) return false;
-    const ended = endedAlertsOf(d.webhookBody);
+    const ended = alertLabelsOf(d.webhookBody);
     if (!ended.some((labels) => isUnitAlert(labels))) return false;
     let verdict = verdicts.get(d.noticeId);
     if (verdict === undefined) {

@@ -392,10 +392,17 @@ function alertSetOf(webhookBody: unknown): string {
   return JSON.stringify(each.sort());
 }
 
-/** The distinct `alertname` labels of the alerts of a stored webhook body (none when it has no alerts). */
-function alertNamesOf(webhookBody: string): string[] {
+/** The labels of each alert of a stored webhook body (none when it has no alerts). */
+export function alertLabelsOf(webhookBody: string): Record<string, string>[] {
   const body = JSON.parse(webhookBody) as { alerts?: unknown };
   if (!Array.isArray(body.alerts)) return [];
-  const names = body.alerts.map((a: { labels?: { alertname?: unknown } }) => a.labels?.alertname).filter((n): n is string => typeof n === 'string');
+  return body.alerts.map((a: { labels?: Record<string, string> }) => a.labels ?? {});
+}
+
+/** The distinct `alertname` labels of the alerts of a stored webhook body (none when it has no alerts). */
+function alertNamesOf(webhookBody: string): string[] {
+  const names = alertLabelsOf(webhookBody)
+    .map((labels) => labels.alertname as unknown)
+    .filter((n): n is string => typeof n === 'string');
   return [...new Set(names)];
 }
