@@ -84,10 +84,13 @@ const SAMPLE_HELP = `usage: dvc-scenario sample [--ingest URL] [--dossiers N] [-
 
 Posts a sample history (received, supplements, resolutions on time and overdue, withdrawals,
 digitization, payments, reports, online submissions never received) for five post-reform Đồng Nai units of infra/data/units.json,
-dated over the ten days before today (local time, UTC+7), to URL/v1/events (default
+dated over the ten days before today (local time, UTC+7): dossiers received and resolved in
+office hours on the working days of infra/data/calendar, each with its procedure's processing
+days and no dueAt (the services derive the due time by the working-day rule), to URL/v1/events (default
 http://127.0.0.1:8080), with the producer key in INGEST_KEY (Authorization: Bearer; a key of
 role producer for those units). Every run of one day sends the same events, ids included, so a
-second start that day adds nothing: the projector and the event store count each event once.
+second start that day adds nothing: the projector and the event store count each event once
+(a sample of another version of this tool the same day is other events).
 Exit codes: 0 accepted, 1 refused by the ingest, 2 bad usage.`;
 
 /** Bad usage: exit code 2 with the message and a pointer to --help. */
