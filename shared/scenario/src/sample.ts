@@ -75,7 +75,9 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now, calendarYears =
   const tenDays = Array.from({ length: 10 }, (_, i) => today - 10 + i);
   const workDays = tenDays.filter((day) => calendar.isWorkingDay(day));
   const receiptDays = workDays.length > 0 ? workDays : tenDays;
-  // The day's tag in every id: one day's sample is one set of events, another day's another.
+  // The day's tag in every id: one day's sample is one set of events, another day's another
+  // (HS-, hồ sơ; BC-, báo cáo: not the SAMPLE- and REPORT- of the earlier sample, whose
+  // dossiers a start on the day of an upgrade would otherwise receive twice).
   const run = sampleDay(now).replaceAll('-', '');
   const events: ScenarioEvent[] = [];
   const push = (type: string, subject: string, unit: string, time: number, data: Record<string, unknown>): void => {
@@ -92,7 +94,7 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now, calendarYears =
   };
   for (let i = 0; i < dossiers; i++) {
     const unit = SAMPLE_UNITS[i % SAMPLE_UNITS.length] as string;
-    const id = `SAMPLE-${run}-${i}`;
+    const id = `HS-${run}-${String(i).padStart(4, '0')}`;
     const receiptDay = receiptDays[rng.int(0, receiptDays.length - 1)] as number;
     const received = officeInstant(receiptDay, rng);
     const processingDays = PROCESSING_DAYS[rng.int(0, PROCESSING_DAYS.length - 1)] as number;
@@ -141,8 +143,8 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now, calendarYears =
   // Six reports sent at 16:00 on the last working days (the office's, not an hour of the night).
   for (let r = 0; r < 6; r++) {
     const at = DAYS.startOfDayMs(receiptDays[receiptDays.length - 1 - (r % receiptDays.length)] as number) + 16 * HOUR;
-    push('vn.dvc.report.submitted', `REPORT-${run}-${r}`, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, {
-      reportId: `REPORT-${run}-${r}`,
+    push('vn.dvc.report.submitted', `BC-${run}-${r}`, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, {
+      reportId: `BC-${run}-${r}`,
       channel: r % 3 === 0 ? 'offline' : 'online',
       submittedAt: iso(at),
     });
@@ -152,7 +154,7 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now, calendarYears =
   // board's late-receipt list and its notice have something to show.
   for (let r = 0; r < 5; r++) {
     const at = end - (3 + r) * 24 * HOUR - 3 * HOUR;
-    const id = `SAMPLE-${run}-online-${r}`;
+    const id = `HS-${run}-online-${r}`;
     push('vn.dvc.dossier.submitted', id, SAMPLE_UNITS[r % SAMPLE_UNITS.length] as string, at, { dossierId: id, procedureId: `P${r}`, submittedAt: iso(at) });
   }
   return events;
