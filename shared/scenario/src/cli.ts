@@ -82,7 +82,7 @@ ${describeConfig("The services' own variables say where the demo is; DEMO_MARK_T
 
 const SAMPLE_HELP = `usage: dvc-scenario sample [--ingest URL] [--dossiers N] [--seed S]
 
-Posts a sample history (received, supplements, resolutions on time and overdue, withdrawals,
+Posts a sample history (received, supplements, resolutions on time and overdue, results returned, withdrawals,
 digitization, payments, reports, online submissions never received) for five post-reform Đồng Nai units of infra/data/units.json,
 dated over the ten days before today (local time, UTC+7): dossiers received and resolved in
 office hours on the working days of infra/data/calendar, each with its procedure's processing

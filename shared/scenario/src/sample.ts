@@ -64,7 +64,7 @@ export function sampleDay(now: number): string {
   return DAYS.isoDate(DAYS.dayOf(now));
 }
 
-/** Received, digitized, supplements, resolutions on time and overdue, withdrawals, payments, six reports and five online submissions never received. */
+/** Received, digitized, supplements, resolutions on time and overdue, results returned, withdrawals, payments, six reports and five online submissions never received. */
 export function sampleEvents({ dossiers = 240, seed = 2022, now, calendarYears = loadCalendarYears() }: SampleOptions): ScenarioEvent[] {
   const rng = createRng(seed);
   const calendar = createWorkCalendar(calendarYears, DAYS);
@@ -119,13 +119,20 @@ export function sampleEvents({ dossiers = 240, seed = 2022, now, calendarYears =
       // a working day or two late. A resolution after the sample's end is not sent (still open).
       const day = rng.chance(0.033) ? calendar.addWorkingDays(dueDay, rng.int(1, 2)) : calendar.addWorkingDays(receiptDay, rng.int(0, processingDays));
       const resolved = Math.max(officeInstant(day, rng), received + HOUR);
-      if (resolved < end)
+      if (resolved < end) {
         push('vn.dvc.dossier.resolved', id, unit, resolved, {
           dossierId: id,
           resolvedAt: iso(resolved),
           outcome: 'approved',
           processedOnline: rng.chance(0.4),
         });
+        // The result handed back the same or the next working day, for nine in ten; the others
+        // stay with the office (the board's "result not returned" signal once past the deadline).
+        if (rng.chance(0.9)) {
+          const returned = Math.max(officeInstant(calendar.addWorkingDays(DAYS.dayOf(resolved), rng.int(0, 1)), rng), resolved + HOUR / 2);
+          if (returned < end) push('vn.dvc.dossier.result_returned', id, unit, returned, { dossierId: id, at: iso(returned) });
+        }
+      }
     }
     if (i % 4 === 0) {
       const paid = received + HOUR;

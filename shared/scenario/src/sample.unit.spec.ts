@@ -25,7 +25,7 @@ describe('the start-up sample', () => {
   });
 
   it('covers the ten days before the local day, every event valid under the contract, each id once', () => {
-    expect(morning).toHaveLength(615);
+    expect(morning).toHaveLength(725);
     expect(morning.filter((e) => e.type === 'vn.dvc.dossier.submitted').map((e) => e.subject)).toEqual([0, 1, 2, 3, 4].map((r) => `HS-20261205-online-${r}`));
     const times = morning.map((e) => Date.parse(e.time));
     expect(Math.max(...times)).toBeLessThan(at('2026-12-05T00:00:00+07:00'));
@@ -68,6 +68,10 @@ describe('the start-up sample', () => {
     const resolved = ofType(morning, 'dossier.resolved');
     expect(resolved.filter((e) => !workingDay(e) || minuteOf(e) < 450 || minuteOf(e) >= 18 * 60)).toEqual([]);
     expect(ofType(morning, 'report.submitted').filter((e) => !workingDay(e) || minuteOf(e) !== 16 * 60)).toEqual([]);
+    const resolvedAt = new Map(resolved.map((e) => [e.subject, Date.parse(e.time)]));
+    const returned = ofType(morning, 'dossier.result_returned');
+    expect(returned).toHaveLength(92);
+    expect(returned.filter((e) => !workingDay(e) || !(Date.parse(e.time) > resolvedAt.get(e.subject)!))).toEqual([]);
     // Late by the system's rule (the end of the Nth working day after the receipt day): a few.
     const due = referenceDueRule(loadCalendarYears());
     const byId = new Map(received.map((e) => [e.subject, e]));
@@ -75,7 +79,7 @@ describe('the start-up sample', () => {
       const r = byId.get(e.subject)!;
       return Date.parse(e.data.resolvedAt as string) > due(Date.parse(r.data.receivedAt as string), r.data.processingDays as number);
     });
-    expect([resolved.length, late.length]).toEqual([117, 1]);
+    expect([resolved.length, late.length]).toEqual([116, 2]);
   });
 
   it('receives nothing on the days off of Tết: ten days before 24 February 2026 hold one working day, the 23rd', () => {
