@@ -571,4 +571,39 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect((await fetch(`${board!.url}/v1/units`)).status).toBe(401);
     expect((await get(`/v1/units/${worstUnit}/dossiers?state=late`)).status).toBe(400);
   });
+
+  it("a unit head's key opens on its unit: the unit's overdue share against its target, then its lists, not the province", async () => {
+    type Line = {
+      unit: string;
+      resolved: number;
+      resolvedOverdue: number;
+      overdueRatio: number | null;
+      overdueTarget: number | null;
+      openOverdueNow: number;
+      rag: string;
+    };
+    const line = (await getJson<{ units: Line[] }>('/v1/ranking?window=14d', keys.unit)).units.find((u) => u.unit === worstUnit)!;
+    expect(line.resolved).toBeGreaterThan(0);
+    await page.evaluate(`sessionStorage.setItem('dvc-board-key', ${JSON.stringify(keys.unit)})`);
+    try {
+      await open('');
+      expect(await page.locator('#view').getAttribute('data-view')).toBe('don-vi');
+      expect(await page.locator('#unit').inputValue()).toBe(worstUnit);
+      await page.locator('[data-figure="unit-rag"]').waitFor({ timeout: 30_000 });
+      expect(await figure('unit-resolved')).toBe(number(line.resolved));
+      expect(await figure('unit-resolved-overdue')).toBe(number(line.resolvedOverdue));
+      expect(await figure('unit-overdue-ratio')).toBe(line.overdueRatio === null ? '–' : percent(line.overdueRatio));
+      expect(await figure('unit-rag')).toBe({ green: 'Đạt', amber: 'Gần đạt', red: 'Không đạt', none: 'Chưa có số liệu' }[line.rag]);
+      expect(await figure('unit-open-overdue')).toBe(number(line.openOverdueNow));
+      expect(await page.locator('#standing').innerText()).toContain(
+        line.overdueTarget === null ? 'chưa có mục tiêu' : `mục tiêu dưới ${percent(line.overdueTarget)}`,
+      );
+      await screenshot('board-unit-head');
+    } finally {
+      await page.evaluate(`sessionStorage.setItem('dvc-board-key', ${JSON.stringify(keys.all)})`);
+    }
+    // The province's key still opens on the province overview.
+    await open('');
+    expect(await page.locator('#view').getAttribute('data-view')).toBe('tong-quan');
+  });
 });

@@ -110,10 +110,15 @@ function showUnexported(heading, menu, id) {
   return true;
 }
 
+/**
+ * The view the address names; without one, the province overview for a key that reads every
+ * unit, and the unit's own page (its standing and lists) for a unit head's key.
+ */
 function route() {
-  const [name = 'tong-quan', arg] = location.hash.replace(/^#\/?/, '').split('/');
+  const home = context.key.units === '*' ? 'tong-quan' : 'don-vi';
+  const [name = home, arg] = location.hash.replace(/^#\/?/, '').split('/');
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
-  return { name: name.split('?')[0] || 'tong-quan', arg: arg?.split('?')[0], params };
+  return { name: name.split('?')[0] || home, arg: arg?.split('?')[0], params };
 }
 
 function badge(met) {
@@ -244,6 +249,13 @@ function dossierRows(items, state) {
   return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${late ? daysOverdue(d.daysOverdue) : '–'}</td></tr>`).join('');
 }
 
+/** A unit's overdue share over the last 14 days against its target, from its ranking line: what a head of unit is measured by. */
+function standing(line) {
+  if (line === undefined) return '14 ngày gần nhất: <span class="badge none">Chưa có số liệu</span>';
+  const target = line.overdueTarget === null ? 'chưa có mục tiêu' : `mục tiêu dưới ${fmt.percent(line.overdueTarget)}`;
+  return `14 ngày gần nhất: đã giải quyết <b data-figure="unit-resolved">${fmt.number(line.resolved)}</b> hồ sơ, trễ hạn <b data-figure="unit-resolved-overdue">${fmt.number(line.resolvedOverdue)}</b> (tỷ lệ trễ hạn <b data-figure="unit-overdue-ratio">${fmt.percent(line.overdueRatio)}</b>; ${target}) <span class="badge ${line.rag}" data-figure="unit-rag">${RAG[line.rag]}</span> · đang quá hạn: <b data-figure="unit-open-overdue">${fmt.number(line.openOverdueNow)}</b> hồ sơ`;
+}
+
 async function renderWorklist(unit) {
   const { units } = await api('/v1/units');
   // A unit the key cannot list (a typo, an old link, another key's unit) is named, never shown as
@@ -255,6 +267,7 @@ async function renderWorklist(unit) {
     <h2>Danh sách hồ sơ theo đơn vị</h2>
     <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${unlisted ? '<option value="" selected disabled>Chọn đơn vị</option>' : ''}${options}</select>
     <span class="muted">Tự cập nhật mỗi ${REFRESH_MS / 1000} giây. Chỉ có mã hồ sơ và thời gian, không có thông tin cá nhân.</span></div>
+    <p id="standing">Đang tải chỉ tiêu của đơn vị…</p>
     <p class="error" id="list-error" role="alert"></p>
     <div id="lists"></div>
     <h3>Dấu hiệu bất thường (14 ngày)</h3>
@@ -265,6 +278,7 @@ async function renderWorklist(unit) {
       ? `<p class="error" id="unit-unlisted">Không có đơn vị “${esc(unit)}” trong số liệu mà khóa này được xem. Hãy chọn một đơn vị trong danh sách.</p>`
       : '<p>Khóa này không được xem đơn vị nào.</p>';
     $('#signals').textContent = '–';
+    $('#standing').textContent = '';
     return;
   }
   const lists = $('#lists');
@@ -296,13 +310,17 @@ async function renderWorklist(unit) {
     paint();
   };
   await refresh();
-  // The unit's integrity signals come from Prometheus: without it the lists still show.
+  // The unit's standing and integrity signals come from Prometheus: without it the lists still show.
   api('/v1/ranking?window=14d').then(
     (ranking) => {
       const line = ranking.units.find((u) => u.unit === chosen);
+      $('#standing').innerHTML = standing(line);
       $('#signals').textContent = line === undefined || signalCount(line.integrity) === 0 ? 'Không có.' : signalText(line.integrity);
     },
-    (error) => ($('#signals').textContent = `Không đọc được: ${error.message}`),
+    (error) => {
+      $('#standing').textContent = `Không đọc được chỉ tiêu của đơn vị: ${error.message}`;
+      $('#signals').textContent = `Không đọc được: ${error.message}`;
+    },
   );
   // A failed refresh keeps the lists shown and says why; the next one that succeeds clears it.
   timer = setInterval(() => {
