@@ -599,6 +599,20 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
         line.overdueTarget === null ? 'chưa có mục tiêu' : `mục tiêu dưới ${percent(line.overdueTarget)}`,
       );
       await screenshot('board-unit-head');
+      // The head of a unit with no event yet is told so, not that the key may read no unit.
+      const file = join(keysDir, 'keys.json');
+      const { readKeysFile } = await import('@dvc/keys');
+      const quiet = `${id}.quiet`;
+      const added = addKey(readKeysFile(file), { id: `${id}-quiet`, units: [quiet], types: '*', ratePerMinute: 1000, role: 'board' }, new Date());
+      if (!added.ok) throw new Error(added.problems.join('; '));
+      writeKeysFile(file, added.value.file);
+      await waitFor(async () => ((await get('/v1/units', added.value.key)).status === 200 ? true : undefined), {
+        timeoutMs: 10_000,
+        description: 'the board reloads the keys file',
+      });
+      await page.evaluate(`sessionStorage.setItem('dvc-board-key', ${JSON.stringify(added.value.key)})`);
+      await open('');
+      expect(await page.locator('#unit-no-data').innerText()).toBe(`Chưa có số liệu của “${quiet}”: hệ thống chưa nhận sự kiện nào của đơn vị.`);
     } finally {
       await page.evaluate(`sessionStorage.setItem('dvc-board-key', ${JSON.stringify(keys.all)})`);
     }

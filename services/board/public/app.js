@@ -276,7 +276,9 @@ async function renderWorklist(unit) {
   if (chosen === undefined) {
     $('#lists').innerHTML = unlisted
       ? `<p class="error" id="unit-unlisted">Không có đơn vị “${esc(unit)}” trong số liệu mà khóa này được xem. Hãy chọn một đơn vị trong danh sách.</p>`
-      : '<p>Khóa này không được xem đơn vị nào.</p>';
+      : context.key.units === '*' || context.key.units.length === 0
+        ? '<p>Chưa có số liệu của đơn vị nào.</p>'
+        : `<p id="unit-no-data">Chưa có số liệu của ${context.key.units.map((u) => `“${esc(u)}”`).join(', ')}: hệ thống chưa nhận sự kiện nào của đơn vị.</p>`;
     $('#signals').textContent = '–';
     $('#standing').textContent = '';
     return;
