@@ -219,9 +219,13 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     const deferral = await deps.checkEnd(ended, deps.now());
     return deferral === undefined ? { outcome: 'confirmed' } : { outcome: deferral.reason, why: deferral.message };
   };
-  /** Whether delivery `d` is not attempted now: a held resolution canceled or held longer. */
+  /**
+   * Whether delivery `d` is not attempted now: a held resolution canceled or held longer. Every
+   * attempt is checked, a retry after a failed send too: an all-clear whose alert fired again
+   * while the mail server was down is not sent late, ahead of the new warning.
+   */
   const holdsBack = async (d: Delivery, verdicts: Map<string, EndVerdict>): Promise<boolean> => {
-    if (deps.resolvedHoldMs === 0 || d.status !== 'resolved' || d.attempts > 0) return false;
+    if (deps.resolvedHoldMs === 0 || d.status !== 'resolved') return false;
     const ended = alertLabelsOf(d.webhookBody);
     if (!ended.some((labels) => isUnitAlert(labels))) return false;
     let verdict = verdicts.get(d.noticeId);

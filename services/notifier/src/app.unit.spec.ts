@@ -282,6 +282,79 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     expect(metrics).toContain('dvc_notifier_end_checks_total{outcome="superseded"} 1\n');
   });
 
+  it('never sends an all-clear late whose alert fired again while its delivery was failing: canceled, and the head reads the alert as continuing', async () => {
+    await closeTestApp(app, outbox, dir);
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    let mailDown = false;
+    const send = async (d: Delivery) => {
+      if (mailDown) throw new DeliveryError('connect ECONNREFUSED 127.0.0.1:25', true);
+      sent.push(d);
+    };
+    let checks = 0;
+    app = testApp({
+      outbox,
+      overdue: NO_OVERDUE,
+      senders: { email: send, webhook: send },
+      now: () => now,
+      resolvedHoldMs: 600_000,
+      checkEnd: () => {
+        checks += 1;
+        return Promise.resolve(undefined);
+      },
+    });
+    const refired = (unit: string, at: string) => {
+      const p = payload('firing', unit);
+      return { ...p, alerts: p.alerts.map((a) => ({ ...a, startsAt: at })) };
+    };
+    const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+    const warned = ['kiemsoat.tthc@example.gov.vn [DVC] CẢNH BÁO', 'lanhdao.dongxoai@example.gov.vn [DVC] CẢNH BÁO'];
+
+    // The end is confirmed after its hold, but the mail server refuses it.
+    await app.accept(payload('firing', 'bp.dongxoai'));
+    await app.dispatchDue();
+    await app.accept(payload('resolved', 'bp.dongxoai'));
+    now += 600_000;
+    mailDown = true;
+    expect(await app.dispatchDue()).toBe(2);
+    expect(checks).toBe(1);
+    // The alert fires again before the retry: the failed all-clear is canceled, and the warning,
+    // the same alert as the one they were told of, is not sent again.
+    mailDown = false;
+    // Canceled: the 2 failed all-clears and the 2 deliveries of the warning that only continues.
+    expect(await app.accept(refired('bp.dongxoai', '2026-11-30T08:20:00Z'))).toMatchObject({ kind: 'queued', deliveries: 0, canceled: 4 });
+    now += 1000;
+    expect(await app.dispatchDue()).toBe(0);
+    const [, resolved] = outbox.list(10, 'g-bp.dongxoai');
+    expect(resolved!.deliveries.map((d) => [d.state, d.attempts, d.lastError])).toEqual(
+      resolved!.deliveries.map(() => [
+        'canceled',
+        1,
+        'not sent: the alert fired again 600 s after this resolution, while its delivery was failing (1 attempt): an all-clear that no longer holds',
+      ]),
+    );
+    expect(subjects()).toEqual(warned);
+
+    // A retry that comes due after the alert fired again (the firing notice arrived when the
+    // retry was already due): the dispatcher finds the newer firing notice, cancels the all-clear
+    // and sends the warning instead of the all-clear ahead of it.
+    await app.accept(payload('firing', 'bp.binhlong'));
+    await app.dispatchDue();
+    await app.accept(payload('resolved', 'bp.binhlong'));
+    now += 600_000;
+    mailDown = true;
+    await app.dispatchDue();
+    now += 1000;
+    mailDown = false;
+    await app.accept(refired('bp.binhlong', '2026-11-30T08:30:00Z'));
+    await app.dispatchDue();
+    const [firing, stale] = outbox.list(10, 'g-bp.binhlong');
+    expect(stale!.deliveries.map((d) => [d.state, d.lastError])).toEqual(
+      stale!.deliveries.map(() => ['canceled', `not sent: the alert fired again (notice ${firing!.id}) before this resolution was sent`]),
+    );
+    expect(subjects().filter((s) => s.includes('KHẮC PHỤC'))).toEqual([]);
+  });
+
   it('suppresses duplicate webhooks and sends the resolved notice once', async () => {
     expect((await app.accept(payload('firing', 'bp.dongxoai'))).kind).toBe('queued');
     expect((await app.accept(payload('firing', 'bp.dongxoai'))).kind).toBe('duplicate');

@@ -183,7 +183,9 @@ export class Outbox {
   /**
    * A firing notice of a group whose resolution is still held (not yet attempted): the alert did
    * not end, its data had a gap (an exporter or Prometheus restart makes every series vanish for
-   * a while, and the alert resolves), so the held deliveries are canceled. Returns, per recipient
+   * a while, and the alert resolves), so the held deliveries are canceled. So are those whose
+   * sends failed and wait for a retry: the end they tell no longer holds, and the recipient, never
+   * told of it, reads the alert as continuing. Returns, per recipient
    * (`channel\0target`) whose resolution was canceled, why the new notice is not sent to them
    * either when it only repeats the firing notice they were last sent or are still to be sent
    * (the same alerts), or undefined when it says something new (other alerts) and is sent; and
@@ -192,10 +194,10 @@ export class Outbox {
   private cancelHeldResolutions(notice: NewNotice, at: number): { canceled: number; continued: Map<string, string | undefined> } {
     const held = this.db
       .prepare(
-        `SELECT d.id, d.channel, d.target, n.id AS notice_id, n.created_at FROM deliveries d JOIN notices n ON n.id = d.notice_id
-          WHERE n.group_key = ? AND n.status = 'resolved' AND d.state = 'pending' AND d.attempts = 0 AND d.next_attempt_at > ?`,
+        `SELECT d.id, d.channel, d.target, d.attempts, n.id AS notice_id, n.created_at FROM deliveries d JOIN notices n ON n.id = d.notice_id
+          WHERE n.group_key = ? AND n.status = 'resolved' AND d.state = 'pending' AND d.next_attempt_at > ?`,
       )
-      .all(notice.groupKey, at) as { id: number; channel: string; target: string; notice_id: string; created_at: number }[];
+      .all(notice.groupKey, at) as { id: number; channel: string; target: string; attempts: number; notice_id: string; created_at: number }[];
     const out = new Map<string, string | undefined>();
     if (held.length === 0) return { canceled: 0, continued: out };
     const cancel = this.db.prepare("UPDATE deliveries SET state = 'canceled', next_attempt_at = NULL, last_error = ? WHERE id = ?");
@@ -206,8 +208,11 @@ export class Outbox {
     );
     const alerts = alertSetOf(notice.webhookBody);
     for (const h of held) {
+      const after = `not sent: the alert fired again ${Math.round((at - h.created_at) / 1000)} s after this resolution`;
       cancel.run(
-        `not sent: the alert fired again ${Math.round((at - h.created_at) / 1000)} s after this resolution, before its hold ended: a gap in the data (such as an exporter restart), not a fix`,
+        h.attempts === 0
+          ? `${after}, before its hold ended: a gap in the data (such as an exporter restart), not a fix`
+          : `${after}, while its delivery was failing (${h.attempts} attempt${h.attempts === 1 ? '' : 's'}): an all-clear that no longer holds`,
         h.id,
       );
       const previous = lastFiring.get(notice.groupKey, h.channel, h.target, notice.id) as { id: string; webhook_body: string } | undefined;
@@ -265,14 +270,12 @@ export class Outbox {
   }
 
   /**
-   * A held resolution whose end the monitoring cannot confirm yet: not attempted, looked at again
-   * at `nextAttemptAt`, with why in its record. It stays held: a firing notice of its group
-   * before then cancels it.
+   * A held resolution whose end the monitoring cannot confirm yet (or no longer: a retry after a
+   * failed send is checked again): not attempted now, looked at again at `nextAttemptAt`, with
+   * why in its record. It stays held: a firing notice of its group before then cancels it.
    */
   defer(deliveryId: number, nextAttemptAt: number, why: string): void {
-    this.db
-      .prepare("UPDATE deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending' AND attempts = 0")
-      .run(nextAttemptAt, why, deliveryId);
+    this.db.prepare("UPDATE deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'").run(nextAttemptAt, why, deliveryId);
   }
 
   /** The id of a firing notice of the same group written after notice `noticeId`, if any. */
@@ -286,11 +289,9 @@ export class Outbox {
     return row?.id;
   }
 
-  /** A delivery never attempted that is not to be sent, with why (state `canceled`). */
+  /** A pending delivery that is not to be sent (any more), with why (state `canceled`). */
   cancel(deliveryId: number, why: string): void {
-    this.db
-      .prepare("UPDATE deliveries SET state = 'canceled', next_attempt_at = NULL, last_error = ? WHERE id = ? AND state = 'pending' AND attempts = 0")
-      .run(why, deliveryId);
+    this.db.prepare("UPDATE deliveries SET state = 'canceled', next_attempt_at = NULL, last_error = ? WHERE id = ? AND state = 'pending'").run(why, deliveryId);
   }
 
   markSent(deliveryId: number): void {
