@@ -3,10 +3,9 @@
 # npm registry when the machine's node is another major version, see scripts/node-runtime.sh),
 # Node dependencies (npm ci when node_modules is absent, older than the lockfile or built by
 # another Node.js), then builds every package.
-# Debian's Chromium (the ops board's browser tests drive it through playwright-core; no browser is
-# ever downloaded) is installed here when missing. The other system packages (supervisor,
-# Prometheus, Alertmanager, kcat, redis-server) are installed by scripts/stack.sh when it first
-# needs them; the Kafka broker's jars come through Maven (scripts/kafka-jars.sh).
+# The system packages (supervisor, Prometheus, Alertmanager, kcat, redis-server) are installed by
+# scripts/stack.sh when it first needs them, Debian's Chromium by scripts/test.sh (only the tests
+# use a browser); the Kafka broker's jars come through Maven (scripts/kafka-jars.sh).
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -15,9 +14,6 @@ if [ "${1:-}" = "--help" ]; then
   echo "usage: bash scripts/setup.sh   installs missing Node dependencies and builds the packages"
   exit 0
 fi
-# shellcheck source=scripts/lib.sh
-. "$SCRIPT_DIR/lib.sh"
-ensure_cmd chromium chromium
 # shellcheck source=scripts/node-runtime.sh
 . "$SCRIPT_DIR/node-runtime.sh"
 use_project_node "$ROOT"

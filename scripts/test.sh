@@ -21,6 +21,9 @@ fi
 # shellcheck source=scripts/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 resolve_run_dir "$ROOT"
+# The ops board's browser tests drive Debian's Chromium through playwright-core (no browser is ever
+# downloaded); npm start needs no browser, so only the tests install it.
+ensure_cmd chromium chromium
 bash scripts/setup.sh
 # shellcheck source=scripts/node-runtime.sh
 . "$SCRIPT_DIR/node-runtime.sh"
