@@ -599,6 +599,20 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
         line.overdueTarget === null ? 'chưa có mục tiêu' : `mục tiêu dưới ${percent(line.overdueTarget)}`,
       );
       await screenshot('board-unit-head');
+      // On a phone (where a notice's link is often opened) the page does not scroll sideways:
+      // the lists scroll inside their own boxes.
+      const desk = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await open('');
+        await page.locator('[data-figure="unit-rag"]').waitFor({ timeout: 30_000 });
+        expect(await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')).toEqual([390, 390]);
+        await screenshot('board-unit-head-phone');
+        await open('#/xep-hang?window=14d');
+        expect(await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')).toEqual([390, 390]);
+      } finally {
+        if (desk !== null) await page.setViewportSize(desk);
+      }
       // The head of a unit with no event yet is told so, not that the key may read no unit.
       const file = join(keysDir, 'keys.json');
       const { readKeysFile } = await import('@dvc/keys');
