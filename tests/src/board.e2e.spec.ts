@@ -473,6 +473,23 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     const ids = await page.locator('table[data-list="overdue"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-dossier')));
     expect(ids).toEqual(before.items.map((i) => i.dossierId));
     await screenshot('board-worklist');
+    // The paused list says since when each dossier waits for the citizen's supplement and for how
+    // many days, not a due time that moves with the clock while the pause runs.
+    const paused = await getJson<{ now: string; items: (Item & { pausedSince: string | null })[] }>(`/v1/units/${worstUnit}/dossiers?state=paused&limit=1`);
+    expect(paused.items.length).toBe(1);
+    const [first] = paused.items;
+    expect(first!.pausedSince).not.toBeNull();
+    const local = (iso: string, options: Intl.DateTimeFormatOptions) =>
+      new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', ...options }).format(new Date(iso));
+    const shownAt = (iso: string) =>
+      `${local(iso, { day: '2-digit', month: '2-digit', year: 'numeric' })} ${local(iso, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}`;
+    const waited = Math.floor((Date.parse(paused.now) - Date.parse(first!.pausedSince!)) / 86_400_000);
+    const pausedTable = page.locator('table[data-list="paused"]');
+    expect(await pausedTable.locator('thead th').allInnerTexts()).toEqual(['Mã hồ sơ', 'Thủ tục', 'Tiếp nhận', 'Chờ bổ sung từ', 'Số ngày chờ']);
+    expect((await pausedTable.locator(`tr[data-dossier="${first!.dossierId}"] td`).allInnerTexts()).slice(3)).toEqual([
+      shownAt(first!.pausedSince!),
+      waited === 0 ? '< 1' : number(waited),
+    ]);
 
     const dossierId = `${id}-late`;
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

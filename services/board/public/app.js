@@ -33,11 +33,12 @@ const GROUPS = [
 ];
 const RAG = { green: 'Đạt', amber: 'Gần đạt', red: 'Không đạt', none: 'Chưa có số liệu' };
 const STATES = [
-  { id: 'overdue', title: 'Quá hạn hiện tại', since: 'Tiếp nhận', due: 'Hạn xử lý' },
-  { id: 'due_soon', title: 'Đến hạn trong 24 giờ', since: 'Tiếp nhận', due: 'Hạn xử lý' },
-  { id: 'paused', title: 'Tạm dừng chờ bổ sung', since: 'Tiếp nhận', due: 'Hạn xử lý' },
+  { id: 'overdue', title: 'Quá hạn hiện tại', since: 'Tiếp nhận', due: 'Hạn xử lý', days: 'Số ngày quá hạn' },
+  { id: 'due_soon', title: 'Đến hạn trong 24 giờ', since: 'Tiếp nhận', due: 'Hạn xử lý', days: 'Số ngày quá hạn' },
+  // Waiting for the citizen's supplement: since when, and for how long (the due time moves with the clock while paused).
+  { id: 'paused', title: 'Tạm dừng chờ bổ sung', since: 'Tiếp nhận', due: 'Chờ bổ sung từ', days: 'Số ngày chờ' },
   // Online submissions not received within the receipt deadline (Decree 118/2025): not yet received, so the submission time and the receipt deadline.
-  { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận' },
+  { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận', days: 'Số ngày quá hạn' },
 ];
 const SIGNALS = {
   multiple_supplement_requests: 'Yêu cầu bổ sung nhiều lần',
@@ -243,10 +244,16 @@ function daysOverdue(days) {
   return days === 0 ? '&lt; 1' : fmt.number(days);
 }
 
-function dossierRows(items, state) {
+/** Whole days from `from` to `now` (ISO times); under one day reads "< 1". */
+function daysSince(from, now) {
+  return daysOverdue(Math.max(0, Math.floor((Date.parse(now) - Date.parse(from)) / 86_400_000)));
+}
+
+function dossierRows(items, state, now) {
   if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
   const late = state === 'overdue' || state === 'receipt_overdue';
-  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(d.dueAt)}</td><td class="num">${late ? daysOverdue(d.daysOverdue) : '–'}</td></tr>`).join('');
+  const paused = state === 'paused';
+  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(paused ? d.pausedSince : d.dueAt)}</td><td class="num">${late ? daysOverdue(d.daysOverdue) : paused && d.pausedSince ? daysSince(d.pausedSince, now) : '–'}</td></tr>`).join('');
 }
 
 /** A unit's overdue share over the last 14 days against its target, from its ranking line: what a head of unit is measured by. */
@@ -284,7 +291,7 @@ async function renderWorklist(unit) {
     return;
   }
   const lists = $('#lists');
-  const pages = Object.fromEntries(STATES.map((s) => [s.id, { items: [], next: null }]));
+  const pages = Object.fromEntries(STATES.map((s) => [s.id, { items: [], next: null, now: null }]));
   const load = async (state, after) => {
     const q = new URLSearchParams({ state, limit: '100' });
     if (after) q.set('after', after);
@@ -294,21 +301,21 @@ async function renderWorklist(unit) {
   const paint = () => {
     lists.innerHTML = STATES.map((s) => `
       <h3>${s.title} <span class="muted" data-count="${s.id}">(${fmt.number(pages[s.id].items.length)}${pages[s.id].next ? '+' : ''} hồ sơ)</span></h3>
-      <table data-list="${s.id}"><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>${s.since}</th><th>${s.due}</th><th class="num">Số ngày quá hạn</th></tr></thead>
-      <tbody>${dossierRows(pages[s.id].items, s.id)}</tbody></table>
+      <table data-list="${s.id}"><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>${s.since}</th><th>${s.due}</th><th class="num">${s.days}</th></tr></thead>
+      <tbody>${dossierRows(pages[s.id].items, s.id, pages[s.id].now)}</tbody></table>
       ${pages[s.id].next ? `<button type="button" class="no-print" data-more="${s.id}">Xem thêm</button>` : ''}`).join('');
     for (const button of lists.querySelectorAll('[data-more]')) {
       button.addEventListener('click', async () => {
         const state = button.dataset.more;
         const page = await load(state, pages[state].next);
-        pages[state] = { items: [...pages[state].items, ...page.items], next: page.next };
+        pages[state] = { items: [...pages[state].items, ...page.items], next: page.next, now: page.now };
         paint();
       });
     }
   };
   const refresh = async () => {
     const fresh = await Promise.all(STATES.map((s) => load(s.id)));
-    STATES.forEach((s, i) => (pages[s.id] = { items: fresh[i].items, next: fresh[i].next }));
+    STATES.forEach((s, i) => (pages[s.id] = { items: fresh[i].items, next: fresh[i].next, now: fresh[i].now }));
     paint();
   };
   await refresh();

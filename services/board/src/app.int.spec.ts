@@ -36,11 +36,16 @@ function received(id: string, unit: string, receivedAt: string, dueAt: string): 
   return result.event;
 }
 
-/** An online submission (not yet officially received) as the portal sends it. */
-function submitted(id: string, unit: string, submittedAt: string): DvcEvent {
-  const result = validateEvent(testEvent('vn.dvc.dossier.submitted', id, { unit, time: submittedAt }, { dossierId: id, procedureId: `P-${id}`, submittedAt }));
+/** The event as the projector takes it, or the test fails naming its problems. */
+function validEvent(event: unknown): DvcEvent {
+  const result = validateEvent(event);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.event;
+}
+
+/** An online submission (not yet officially received) as the portal sends it. */
+function submitted(id: string, unit: string, submittedAt: string): DvcEvent {
+  return validEvent(testEvent('vn.dvc.dossier.submitted', id, { unit, time: submittedAt }, { dossierId: id, procedureId: `P-${id}`, submittedAt }));
 }
 
 const NOW = '2022-06-22T17:00:00+07:00';
@@ -117,6 +122,16 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
         received('late-4', 'ward', '2022-06-10T08:00:00+07:00', '2022-06-18T17:00:00+07:00'),
         received('soon', 'ward', '2022-06-20T08:00:00+07:00', '2022-06-23T08:00:00+07:00'),
         received('later', 'ward', '2022-06-20T09:00:00+07:00', '2022-06-30T17:00:00+07:00'),
+        // Waiting for the citizen since 19 June 10:00 (due 21 June 17:00 plus the pause so far).
+        received('waiting', 'ward', '2022-06-16T08:00:00+07:00', '2022-06-21T17:00:00+07:00'),
+        validEvent(
+          testEvent(
+            'vn.dvc.dossier.supplement_requested',
+            'waiting',
+            { unit: 'ward', time: '2022-06-19T10:00:00+07:00' },
+            { dossierId: 'waiting', at: '2022-06-19T10:00:00+07:00' },
+          ),
+        ),
         received('town-late', 'town', '2022-06-01T08:00:00+07:00', '2022-06-10T17:00:00+07:00'),
         // Submitted online on Friday 17 June and Wednesday 22 June: to be received within one working
         // day, so by the end of Monday 20 June and of Thursday 23 June; the first is late at NOW.
@@ -166,15 +181,47 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
       now: '2022-06-22T10:00:00.000Z',
       namespace,
       items: [
-        { dossierId: 'late-4', procedureId: 'P-late-4', receivedAt: '2022-06-10T01:00:00.000Z', dueAt: '2022-06-18T10:00:00.000Z', daysOverdue: 4 },
-        { dossierId: 'late-1', procedureId: 'P-late-1', receivedAt: '2022-06-15T01:00:00.000Z', dueAt: '2022-06-21T10:00:00.000Z', daysOverdue: 1 },
+        {
+          dossierId: 'late-4',
+          procedureId: 'P-late-4',
+          receivedAt: '2022-06-10T01:00:00.000Z',
+          dueAt: '2022-06-18T10:00:00.000Z',
+          daysOverdue: 4,
+          pausedSince: null,
+        },
+        {
+          dossierId: 'late-1',
+          procedureId: 'P-late-1',
+          receivedAt: '2022-06-15T01:00:00.000Z',
+          dueAt: '2022-06-21T10:00:00.000Z',
+          daysOverdue: 1,
+          pausedSince: null,
+        },
       ],
       next: null,
     });
     expect((await json('/v1/units/ward/dossiers?state=due_soon')).body.items).toEqual([
-      { dossierId: 'soon', procedureId: 'P-soon', receivedAt: '2022-06-20T01:00:00.000Z', dueAt: '2022-06-23T01:00:00.000Z', daysOverdue: 0 },
+      {
+        dossierId: 'soon',
+        procedureId: 'P-soon',
+        receivedAt: '2022-06-20T01:00:00.000Z',
+        dueAt: '2022-06-23T01:00:00.000Z',
+        daysOverdue: 0,
+        pausedSince: null,
+      },
     ]);
-    expect((await json('/v1/units/ward/dossiers?state=paused')).body.items).toEqual([]);
+    // Paused since 19 June 10:00: its due time (21 June 17:00) moves on by the pause so far (3 days
+    // 7 hours at NOW), so the list names when the pause began.
+    expect((await json('/v1/units/ward/dossiers?state=paused')).body.items).toEqual([
+      {
+        dossierId: 'waiting',
+        procedureId: 'P-waiting',
+        receivedAt: '2022-06-16T01:00:00.000Z',
+        dueAt: '2022-06-24T17:00:00.000Z',
+        daysOverdue: 0,
+        pausedSince: '2022-06-19T03:00:00.000Z',
+      },
+    ]);
   });
 
   it('lists the online submissions past their receipt deadline: not yet received, due at the deadline, days late', async () => {
@@ -188,6 +235,7 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
         receivedAt: null,
         dueAt: '2022-06-20T16:59:59.999Z',
         daysOverdue: 1,
+        pausedSince: null,
       },
     ]);
   });

@@ -84,6 +84,7 @@ function itemJson(item: QueueItem) {
     receivedAt: iso(item.receivedAtMs),
     dueAt: iso(item.dueMs),
     daysOverdue: item.daysOverdue,
+    pausedSince: iso(item.pausedSinceMs),
   };
 }
 
@@ -96,6 +97,7 @@ function receiptJson(item: ReceiptItem) {
     receivedAt: null,
     dueAt: iso(item.deadlineMs),
     daysOverdue: item.daysLate,
+    pausedSince: null,
   };
 }
 

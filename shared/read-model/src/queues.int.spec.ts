@@ -82,8 +82,15 @@ describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, sta
     // Longest waiting first; the due time runs on with the pause, the lateness it had stays.
     expect(await readPaused(redis, at, u, { limit: 10 })).toEqual({
       items: [
-        { dossierId: 'paused-early', procedureId: 'P-paused-early', receivedAtMs: RECEIVED, dueMs: NOW + 8 * DAY, daysOverdue: 0 },
-        { dossierId: 'paused-late', procedureId: 'P-paused-late', receivedAtMs: RECEIVED, dueMs: NOW - 3 * DAY, daysOverdue: 3 },
+        {
+          dossierId: 'paused-early',
+          procedureId: 'P-paused-early',
+          receivedAtMs: RECEIVED,
+          dueMs: NOW + 8 * DAY,
+          daysOverdue: 0,
+          pausedSinceMs: NOW - 3 * DAY,
+        },
+        { dossierId: 'paused-late', procedureId: 'P-paused-late', receivedAtMs: RECEIVED, dueMs: NOW - 3 * DAY, daysOverdue: 3, pausedSinceMs: NOW - 2 * DAY },
       ],
       next: undefined,
     });

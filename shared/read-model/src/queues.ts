@@ -83,6 +83,8 @@ export interface QueueItem {
   dueMs: number | undefined;
   /** Whole 24-hour days past the effective due time at the list's now (`daysOverdueAt`). */
   daysOverdue: number;
+  /** Start of the running supplement pause (a dossier of the paused list); undefined when none runs. */
+  pausedSinceMs: number | undefined;
 }
 
 /** An item of a list by due time: its due time is known. */
@@ -145,6 +147,7 @@ export function queueItem(member: string, raw: string | null, key: string, nowMs
     receivedAtMs: state.receivedAt,
     dueMs: effectiveDueMs(state, nowMs),
     daysOverdue: daysOverdueAt(state, nowMs),
+    pausedSinceMs: state.pausedSince,
   };
 }
 

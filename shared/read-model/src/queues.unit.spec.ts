@@ -64,6 +64,7 @@ describe('queueItem: ids and times of a stored dossier at now', () => {
       receivedAtMs: NOW - 100 * H,
       dueMs: NOW - 40 * H,
       daysOverdue: 1,
+      pausedSinceMs: NOW - 10 * H,
     });
   });
 

@@ -152,6 +152,7 @@ describe.each(redisTargets())(
                 receivedAtMs: state.receivedAt ?? Number.NaN,
                 dueMs: effectiveDueMs(state, nowMs),
                 daysOverdue: daysOverdueAt(state, nowMs),
+                pausedSinceMs: state.pausedSince,
               });
               const ordered = (list: typeof mine, score: (s: DossierState) => number) =>
                 list
