@@ -14,7 +14,7 @@ export interface SampleOptions {
   dossiers?: number;
   /** PRNG seed (default 2022): same seed and day, same sample. */
   seed?: number;
-  /** The official calendar years (default: the repository's infra/data/calendar, as the services read it). */
+  /** The official calendar years (default: the repository's infra/data/calendar, the services' default DATA_DIR, whose units the sample uses too). */
   calendarYears?: readonly CalendarYear[];
   /**
    * The wall clock (ms). The sample ends at the start of its local day (Asia/Ho_Chi_Minh), so
