@@ -116,6 +116,20 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
   });
   afterEach(() => closeTestApp(app, outbox, dir));
 
+  /** A new app on a new outbox that holds unit resolutions 10 minutes and asks `checkEnd` (by default: confirmed) before sending one. */
+  const restartHolding = async (send: (d: Delivery) => Promise<void>, checkEnd: NotifierDeps['checkEnd'] = () => Promise.resolve(undefined)) => {
+    await closeTestApp(app, outbox, dir);
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    app = testApp({ outbox, overdue: NO_OVERDUE, senders: { email: send, webhook: send }, now: () => now, resolvedHoldMs: 600_000, checkEnd });
+  };
+  /** The unit's alert firing again with a new start (after a resolution). */
+  const refired = (unit: string, startsAt = '2026-11-30T09:00:00Z') => {
+    const p = payload('firing', unit);
+    return { ...p, alerts: p.alerts.map((a) => ({ ...a, startsAt })) };
+  };
+  const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+
   it('routes by unit and level from infra/data/recipients.json, unknown units to the operations team', async () => {
     await app.accept(payload('firing', 'bp.dongxoai'));
     await app.accept(payload('firing', 'xx.unknown'));
@@ -162,20 +176,14 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
   });
 
   it("holds a unit alert's resolution and drops it when the alert fires again (a gap in the data); a pipeline alert's is sent at once", async () => {
-    await closeTestApp(app, outbox, dir);
-    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
-    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
-    const send = async (d: Delivery) => void sent.push(d);
-    app = testApp({ outbox, overdue: NO_OVERDUE, senders: { email: send, webhook: send }, now: () => now, resolvedHoldMs: 600_000 });
-    const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+    await restartHolding(async (d) => void sent.push(d));
     await app.accept(payload('firing', 'bp.dongxoai'));
     await app.dispatchDue();
     // The exporter restarts: the series vanish, the alert resolves, then fires again (a new start).
     expect(await app.accept(payload('resolved', 'bp.dongxoai'))).toMatchObject({ kind: 'queued', deliveries: 2, canceled: 0 });
     now += 60_000;
     expect(await app.dispatchDue()).toBe(0);
-    const again = payload('firing', 'bp.dongxoai');
-    expect(await app.accept({ ...again, alerts: again.alerts.map((a) => ({ ...a, startsAt: '2026-11-30T08:01:00Z' })) })).toMatchObject({
+    expect(await app.accept(refired('bp.dongxoai', '2026-11-30T08:01:00Z'))).toMatchObject({
       kind: 'queued',
       deliveries: 0,
       canceled: 4,
@@ -197,28 +205,15 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
   });
 
   it("sends a unit's all-clear only once the monitoring confirms the end: held past its hold while Prometheus cannot, canceled if the group fires again first", async () => {
-    await closeTestApp(app, outbox, dir);
-    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
-    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
-    const send = async (d: Delivery) => void sent.push(d);
     const asked: string[][] = [];
     let monitoring: Deferral | undefined = { reason: 'prometheus_unreachable', message: 'held: Prometheus (http://prom) cannot confirm the end: down' };
-    app = testApp({
-      outbox,
-      overdue: NO_OVERDUE,
-      senders: { email: send, webhook: send },
-      now: () => now,
-      resolvedHoldMs: 600_000,
-      checkEnd: (ended) => {
+    await restartHolding(
+      async (d) => void sent.push(d),
+      (ended) => {
         asked.push(ended.map((labels) => `${labels.alertname} ${labels.unit}`));
         return Promise.resolve(monitoring);
       },
-    });
-    const refired = (unit: string) => {
-      const p = payload('firing', unit);
-      return { ...p, alerts: p.alerts.map((a) => ({ ...a, startsAt: '2026-11-30T09:00:00Z' })) };
-    };
-    const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+    );
     const states = (unit: string) => outbox.list(10, `g-${unit}`).map((n) => [n.status, n.deliveries.map((d) => d.state)]);
 
     // Prometheus is down longer than the hold: Alertmanager resolved the alert, nothing confirms the end.
@@ -283,31 +278,18 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
   });
 
   it('never sends an all-clear late whose alert fired again while its delivery was failing: canceled, and the head reads the alert as continuing', async () => {
-    await closeTestApp(app, outbox, dir);
-    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-app-'));
-    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
     let mailDown = false;
-    const send = async (d: Delivery) => {
-      if (mailDown) throw new DeliveryError('connect ECONNREFUSED 127.0.0.1:25', true);
-      sent.push(d);
-    };
     let checks = 0;
-    app = testApp({
-      outbox,
-      overdue: NO_OVERDUE,
-      senders: { email: send, webhook: send },
-      now: () => now,
-      resolvedHoldMs: 600_000,
-      checkEnd: () => {
+    await restartHolding(
+      async (d) => {
+        if (mailDown) throw new DeliveryError('connect ECONNREFUSED 127.0.0.1:25', true);
+        sent.push(d);
+      },
+      () => {
         checks += 1;
         return Promise.resolve(undefined);
       },
-    });
-    const refired = (unit: string, at: string) => {
-      const p = payload('firing', unit);
-      return { ...p, alerts: p.alerts.map((a) => ({ ...a, startsAt: at })) };
-    };
-    const subjects = () => sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`);
+    );
     const warned = ['kiemsoat.tthc@example.gov.vn [DVC] CẢNH BÁO', 'lanhdao.dongxoai@example.gov.vn [DVC] CẢNH BÁO'];
 
     // The end is confirmed after its hold, but the mail server refuses it.
