@@ -615,6 +615,27 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       expect(await page.locator('#standing').innerText()).toContain(
         line.overdueTarget === null ? 'chưa có mục tiêu' : `mục tiêu dưới ${percent(line.overdueTarget)}`,
       );
+      // Every KPI of the unit against the target that applies to it, as the API reads them with the
+      // unit drill-down's queries; the overdue ratio is the ranking's.
+      type Kpi = { id: string; value: number | null; target: number | null; comparison: 'lt' | 'ge'; met: boolean | null };
+      const kpis = await getJson<{ unit: string; window: string; kpis: Kpi[] }>(`/v1/units/${worstUnit}/kpis?window=14d`, keys.unit);
+      expect([kpis.unit, kpis.window, kpis.kpis.map((k) => k.id)]).toEqual([
+        worstUnit,
+        '14d',
+        ['overdue_ratio', 'online_dossier_share', 'online_service_utilization', 'digitization_share', 'online_report_share'],
+      ]);
+      const ratio = kpis.kpis.find((k) => k.id === 'overdue_ratio')!;
+      expect([ratio.value, ratio.target]).toEqual([line.overdueRatio, line.overdueTarget]);
+      await page.locator('#unit-kpis tbody tr[data-kpi]').nth(4).waitFor({ timeout: 30_000 });
+      for (const k of kpis.kpis) {
+        const cells = await page.locator(`#unit-kpis tr[data-kpi="${k.id}"] td`).allInnerTexts();
+        const mark = k.target === null ? 'Không áp dụng' : k.met === null ? 'Chưa có số liệu' : k.met ? 'Đạt' : 'Không đạt';
+        expect(cells.slice(1)).toEqual([
+          k.value === null ? '–' : percent(k.value),
+          k.target === null ? '–' : `${k.comparison === 'lt' ? '<' : '≥'} ${percent(k.target)}`,
+          mark,
+        ]);
+      }
       await screenshot('board-unit-head');
       // On a phone (where a notice's link is often opened) the page does not scroll sideways:
       // the lists scroll inside their own boxes.

@@ -131,6 +131,11 @@ function target(k) {
   return `${k.comparison === 'lt' ? '<' : '≥'} ${fmt.percent(k.target)}`;
 }
 
+/** A KPI table's rows: value, target and mark; a KPI with no target for the unit says so. */
+function kpiRows(kpis) {
+  return kpis.map((k) => `<tr data-kpi="${k.id}"><td>${esc(k.label)}</td><td class="num" data-figure="kpi-${k.id}" data-value="${k.value ?? ''}">${fmt.percent(k.value)}</td><td class="num">${k.target === null ? '–' : target(k)}</td><td>${k.target === null ? '<span class="badge none">Không áp dụng</span>' : badge(k.met)}</td></tr>`).join('');
+}
+
 function card(id, label, value, text) {
   return `<div class="card"><div class="label">${esc(label)}</div><div class="value" data-figure="${id}" data-value="${value ?? ''}">${esc(text)}</div></div>`;
 }
@@ -147,7 +152,7 @@ async function renderOverview(params) {
     <div class="controls"><label for="window">Kỳ</label><select id="window">${windowOptions(window)}</select></div>
     <h3>Chỉ tiêu</h3>
     <table id="kpis"><thead><tr><th>Chỉ tiêu</th><th class="num">Thực tế</th><th class="num">Mục tiêu</th><th>Kết quả</th></tr></thead><tbody>
-    ${data.kpis.map((k) => `<tr data-kpi="${k.id}"><td>${esc(k.label)}</td><td class="num" data-figure="kpi-${k.id}" data-value="${k.value ?? ''}">${fmt.percent(k.value)}</td><td class="num">${target(k)}</td><td>${badge(k.met)}</td></tr>`).join('')}
+    ${kpiRows(data.kpis)}
     </tbody></table>
     <h3>Hồ sơ</h3>
     <div class="cards">
@@ -275,19 +280,25 @@ async function renderWorklist(unit) {
     <div class="controls"><label for="unit">Đơn vị</label><select id="unit">${unlisted ? '<option value="" selected disabled>Chọn đơn vị</option>' : ''}${options}</select>
     <span class="muted">Tự cập nhật mỗi ${REFRESH_MS / 1000} giây. Chỉ có mã hồ sơ và thời gian, không có thông tin cá nhân.</span></div>
     <p id="standing">Đang tải chỉ tiêu của đơn vị…</p>
+    <table id="unit-kpis"><thead><tr><th>Chỉ tiêu của đơn vị (14 ngày gần nhất)</th><th class="num">Thực tế</th><th class="num">Mục tiêu</th><th>Kết quả</th></tr></thead><tbody></tbody></table>
     <p class="error" id="list-error" role="alert"></p>
     <div id="lists"></div>
     <h3>Dấu hiệu bất thường (14 ngày)</h3>
     <p id="signals" class="muted">Đang tải…</p>`;
   $('#unit').addEventListener('change', (e) => (location.hash = `#/don-vi/${encodeURIComponent(e.target.value)}`));
+  // This page's own elements: a read that answers after the page was left writes into them, never into the next page's.
+  const standingEl = $('#standing');
+  const signalsEl = $('#signals');
+  const kpiTable = $('#unit-kpis');
   if (chosen === undefined) {
     $('#lists').innerHTML = unlisted
       ? `<p class="error" id="unit-unlisted">Không có đơn vị “${esc(unit)}” trong số liệu mà khóa này được xem. Hãy chọn một đơn vị trong danh sách.</p>`
       : context.key.units === '*' || context.key.units.length === 0
         ? '<p>Chưa có số liệu của đơn vị nào.</p>'
         : `<p id="unit-no-data">Chưa có số liệu của ${context.key.units.map((u) => `“${esc(u)}”`).join(', ')}: hệ thống chưa nhận sự kiện nào của đơn vị.</p>`;
-    $('#signals').textContent = '–';
-    $('#standing').textContent = '';
+    signalsEl.textContent = '–';
+    standingEl.textContent = '';
+    kpiTable.remove();
     return;
   }
   const lists = $('#lists');
@@ -318,19 +329,23 @@ async function renderWorklist(unit) {
     STATES.forEach((s, i) => (pages[s.id] = { items: fresh[i].items, next: fresh[i].next, now: fresh[i].now }));
     paint();
   };
-  await refresh();
-  // The unit's standing and integrity signals come from Prometheus: without it the lists still show.
+  // The unit's standing, KPIs and integrity signals come from Prometheus: without it the lists still show.
   api('/v1/ranking?window=14d').then(
     (ranking) => {
       const line = ranking.units.find((u) => u.unit === chosen);
-      $('#standing').innerHTML = standing(line);
-      $('#signals').textContent = line === undefined || signalCount(line.integrity) === 0 ? 'Không có.' : signalText(line.integrity);
+      standingEl.innerHTML = standing(line);
+      signalsEl.textContent = line === undefined || signalCount(line.integrity) === 0 ? 'Không có.' : signalText(line.integrity);
     },
     (error) => {
-      $('#standing').textContent = `Không đọc được chỉ tiêu của đơn vị: ${error.message}`;
-      $('#signals').textContent = `Không đọc được: ${error.message}`;
+      standingEl.textContent = `Không đọc được chỉ tiêu của đơn vị: ${error.message}`;
+      signalsEl.textContent = `Không đọc được: ${error.message}`;
     },
   );
+  api(`/v1/units/${encodeURIComponent(chosen)}/kpis?window=14d`).then(
+    (data) => (kpiTable.tBodies[0].innerHTML = kpiRows(data.kpis)),
+    (error) => (kpiTable.tBodies[0].innerHTML = `<tr><td colspan="4" class="error">Không đọc được: ${esc(error.message)}</td></tr>`),
+  );
+  await refresh();
   // A failed refresh keeps the lists shown and says why; the next one that succeeds clears it.
   timer = setInterval(() => {
     refresh().then(

@@ -323,6 +323,22 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect(String(body.error)).toMatch(/^không đọc được Prometheus: Prometheus did not answer/);
     expect((await json('/v1/overview?window=nope')).status).toBe(400);
     expect((await json('/v1/trend')).status).toBe(502);
+    expect((await json('/v1/units/ward/kpis?window=14d')).status).toBe(502);
+  });
+
+  it("a unit's KPIs: refused as the unit's lists are (unit id, scope, unknown unit) and for a bad window, before Prometheus is asked", async () => {
+    const refused = (problems: string[]) => ({ status: 400, body: { error: problems.join('; '), problems } });
+    expect(await json('/v1/units/ward/kpis?window=nope&state=overdue')).toEqual(
+      refused(["unknown query parameter 'state'; accepted: window", 'window must be 14d or a period id of the targets file']),
+    );
+    expect(await json(`/v1/units/${'x'.repeat(70)}/kpis`)).toEqual(refused([`the unit '${'x'.repeat(70)}' is not a unit id (^[a-z0-9][a-z0-9._-]{0,63}$)`]));
+    expect(await json('/v1/units/town/kpis', 'key-ward')).toEqual({ status: 403, body: { error: "đơn vị 'town' nằm ngoài phạm vi của khóa 'ward'" } });
+    expect(await json('/v1/units/nosuch.unit/kpis')).toEqual({
+      status: 404,
+      body: { error: "không có đơn vị 'nosuch.unit' trong số liệu và danh mục đơn vị (unknown unit)" },
+    });
+    expect((await get('/v1/units/ward/kpis', 'key-replay')).status).toBe(403);
+    expect((await json('/v1/units/ward/other')).status).toBe(404);
   });
 
   it('the context answers without Prometheus: whether each window is exported is then unknown (null), the worklists need none of it', async () => {

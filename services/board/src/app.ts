@@ -12,6 +12,7 @@ import {
   readOverdue,
   readPaused,
   readReceiptOverdue,
+  type LiveState,
   type LiveView,
   type Page,
   type PageRequest,
@@ -20,7 +21,7 @@ import {
   type ReceiptItem,
   type RedisClient,
 } from '@dvc/read-model';
-import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows, readOverview, readTrend, readUnitFigures } from './figures.js';
+import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows, readOverview, readTrend, readUnitFigures, readUnitKpis } from './figures.js';
 import { PrometheusError, type Prometheus } from '@dvc/metrics';
 import { systemAlerts } from './health.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
@@ -72,7 +73,7 @@ function unitOfPath(segment: string): { ok: true; id: string } | { ok: false; pr
 
 const CHALLENGE = 'Bearer realm="dvc-board"';
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
-const DOSSIERS_PATH = /^\/v1\/units\/([^/]+)\/dossiers$/;
+const UNIT_PATH = /^\/v1\/units\/([^/]+)\/(dossiers|kpis)$/;
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -265,14 +266,35 @@ export function createApp(deps: BoardDeps): BoardApp {
     });
   });
 
-  const dossiers = guarded('dossiers', DOSSIERS_QUERY_PARAMETERS, async (req, res, key, params, problems) => {
+  /** The unit a /v1/units/{unit}/… path names, or undefined once the 404 is sent. */
+  const unitSegment = (req: IncomingMessage, res: ServerResponse, route: string): string | undefined => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const match = DOSSIERS_PATH.exec(path);
-    if (match === null) {
-      reply(res, 'dossiers', 404, { error: `no such path: ${path.slice(0, 200)}` });
-      return;
+    const match = UNIT_PATH.exec(path);
+    if (match === null) reply(res, route, 404, { error: `no such path: ${path.slice(0, 200)}` });
+    return match?.[1];
+  };
+
+  /**
+   * A unit the key may read and the board knows, or undefined once the refusal is sent: 403 outside
+   * the key's units, 404 for a unit neither projected nor in the directory (a typo, an id from
+   * elsewhere), which is never answered as if nothing happened there.
+   */
+  const knownUnit = async (res: ServerResponse, route: string, key: ApiKeyRecord, unitId: string, at: LiveState): Promise<boolean> => {
+    if (!mayRead(key, unitId)) {
+      reply(res, route, 403, { error: `đơn vị '${unitId}' nằm ngoài phạm vi của khóa '${key.id}'` });
+      return false;
     }
-    const unit = unitOfPath(match[1]!);
+    if (!deps.reference().units.has(unitId) && (await deps.redis.sismember(at.keys.units(), unitId)) === 0) {
+      reply(res, route, 404, { error: `không có đơn vị '${unitId}' trong số liệu và danh mục đơn vị (unknown unit)` });
+      return false;
+    }
+    return true;
+  };
+
+  const dossiers = guarded('dossiers', DOSSIERS_QUERY_PARAMETERS, async (req, res, key, params, problems) => {
+    const segment = unitSegment(req, res, 'dossiers');
+    if (segment === undefined) return;
+    const unit = unitOfPath(segment);
     if (!unit.ok) problems.unshift(unit.problem);
     const state = params.get('state');
     if (state === null || !(DOSSIER_STATES as readonly string[]).includes(state)) problems.push(`state must be one of ${DOSSIER_STATES.join(', ')}`);
@@ -281,17 +303,8 @@ export function createApp(deps: BoardDeps): BoardApp {
     if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     if (refused(res, 'dossiers', problems) || !unit.ok) return;
     const unitId = unit.id;
-    if (!mayRead(key, unitId)) {
-      reply(res, 'dossiers', 403, { error: `đơn vị '${unitId}' nằm ngoài phạm vi của khóa '${key.id}'` });
-      return;
-    }
     const at = await deps.live.resolve();
-    // A unit neither projected nor in the directory (a typo, an id from elsewhere) is not answered
-    // with empty lists: that would read as "nothing overdue" for a unit nobody measures.
-    if (!deps.reference().units.has(unitId) && (await deps.redis.sismember(at.keys.units(), unitId)) === 0) {
-      reply(res, 'dossiers', 404, { error: `không có đơn vị '${unitId}' trong số liệu và danh mục đơn vị (unknown unit)` });
-      return;
-    }
+    if (!(await knownUnit(res, 'dossiers', key, unitId, at))) return;
     const request = { limit, after: params.get('after') ?? undefined };
     let page: Page<unknown>;
     try {
@@ -310,6 +323,29 @@ export function createApp(deps: BoardDeps): BoardApp {
       next: page.next ?? null,
     });
   });
+
+  const unitKpis = guarded('unit-kpis', ['window'], async (req, res, key, params, problems) => {
+    const segment = unitSegment(req, res, 'unit-kpis');
+    if (segment === undefined) return;
+    const unit = unitOfPath(segment);
+    if (!unit.ok) problems.unshift(unit.problem);
+    const window = windowOf(params, 'window', problems);
+    if (refused(res, 'unit-kpis', problems) || !unit.ok || window === undefined) return;
+    const at = await deps.live.resolve();
+    if (!(await knownUnit(res, 'unit-kpis', key, unit.id, at))) return;
+    if (await refusedUnexported(res, 'unit-kpis', window)) return;
+    const level = deps.reference().units.lookup(unit.id).level;
+    reply(res, 'unit-kpis', 200, {
+      unit: unit.id,
+      level,
+      window,
+      kpis: await readUnitKpis(deps.prometheus, deps.thresholds(), { id: unit.id, level }, window),
+    });
+  });
+
+  /** /v1/units/{unit}/kpis, and /v1/units/{unit}/dossiers (which answers 404 for any other path under /v1/units/). */
+  const unitRoutes = (req: IncomingMessage, res: ServerResponse) =>
+    (UNIT_PATH.exec((req.url ?? '/').split('?')[0] ?? '/')?.[2] === 'kpis' ? unitKpis : dossiers)(req, res);
 
   const overview = guarded('overview', ['window'], async (_req, res, _key, params, problems) => {
     const window = windowOf(params, 'window', problems);
@@ -403,7 +439,7 @@ export function createApp(deps: BoardDeps): BoardApp {
       '/v1/report': report,
       '/v1/openapi.json': (_req, res) => sendText(res, 200, deps.openapi, 'application/json; charset=utf-8'),
     },
-    prefixRoutes: [['/v1/units/', dossiers]],
+    prefixRoutes: [['/v1/units/', unitRoutes]],
     health: () => ({ clock: describeClock(deps.live.clock) }),
     ready: pingReady('redis', () => deps.redis.ping()),
     ...(deps.limits === undefined ? {} : { limits: deps.limits }),

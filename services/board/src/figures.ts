@@ -1,11 +1,12 @@
 import { ROLLING_WINDOWS } from '@dvc/config';
-import { panelQueries, provinceOverview, type KpiThresholds, type PanelQuery } from '@dvc/dashboards';
+import { panelQueries, provinceOverview, unitDrilldown, type KpiThresholds, type PanelQuery } from '@dvc/dashboards';
 import type { Prometheus, RangeSeries, Sample } from '@dvc/metrics';
 
 /**
  * The board's aggregates, read from Prometheus with the very queries of the Grafana province
  * overview (`provinceOverview` of @dvc/dashboards, panel by panel), so that the board and the
- * dashboards cannot disagree; the per-unit figures use the recording rules of
+ * dashboards cannot disagree; a unit's KPIs are read with the queries of the Grafana unit
+ * drill-down (`unitDrilldown`) the same way; the per-unit figures use the recording rules of
  * infra/prometheus/rules/recording.yml (`dvc:*:sum_by_unit`, `dvc:overdue_ratio:by_unit`).
  */
 
@@ -98,8 +99,50 @@ export function metTarget(value: number | null, comparison: 'lt' | 'ge', target:
 
 function panelQuery(queries: PanelQuery[], panelId: number, refId = 'A'): string {
   const found = queries.find((q) => q.panelId === panelId && q.refId === refId);
-  if (found === undefined) throw new Error(`the province overview has no query ${refId} in panel ${panelId}`);
+  if (found === undefined) throw new Error(`the dashboard ${queries[0]?.dashboard ?? '(none)'} has no query ${refId} in panel ${panelId}`);
   return found.expr;
+}
+
+/** A KPI of one unit: the unit drill-down panel it is read from (A: the unit's value, B: the unit's target). */
+const UNIT_KPI_PANELS: readonly { id: keyof KpiThresholds; label: string; panelId: number }[] = [
+  { id: 'overdue_ratio', label: 'Tỷ lệ hồ sơ giải quyết trễ hạn', panelId: 201 },
+  { id: 'online_dossier_share', label: 'Tỷ lệ hồ sơ trực tuyến', panelId: 202 },
+  { id: 'online_service_utilization', label: 'DVCTT có phát sinh hồ sơ', panelId: 203 },
+  { id: 'digitization_share', label: 'Số hóa hồ sơ', panelId: 204 },
+  { id: 'online_report_share', label: 'Báo cáo gửi trực tuyến', panelId: 205 },
+];
+
+/** One KPI of one unit against the target that applies to it. */
+export interface UnitKpi {
+  id: keyof KpiThresholds;
+  label: string;
+  /** null when there is nothing in the window to compute it from. */
+  value: number | null;
+  /** The unit's target in the window (infra/data/targets.json as exported, `dvc_target`); null when none applies to the unit. */
+  target: number | null;
+  comparison: 'lt' | 'ge';
+  /** null without a value or without a target. */
+  met: boolean | null;
+}
+
+/**
+ * One unit's KPIs in a window, each with the target that applies to it, read with the queries of
+ * the Grafana unit drill-down (panels 201–205) for the unit and its level. The overdue ratio
+ * always has one (the unit's own, else the province-wide objective); another KPI has none where
+ * the targets file sets none for the unit's kind or the window.
+ */
+export async function readUnitKpis(prom: Prometheus, thresholds: KpiThresholds, unit: { id: string; level: string }, window: string): Promise<UnitKpi[]> {
+  const queries = panelQueries(unitDrilldown(thresholds), { window, unit: unit.id, level: unit.level });
+  return Promise.all(
+    UNIT_KPI_PANELS.map(async (k): Promise<UnitKpi> => {
+      const [value, target] = await Promise.all([
+        prom.query(panelQuery(queries, k.panelId, 'A')).then(single),
+        prom.query(panelQuery(queries, k.panelId, 'B')).then(single),
+      ]);
+      const { comparison } = thresholds[k.id];
+      return { id: k.id, label: k.label, value, target, comparison, met: target === null ? null : metTarget(value, comparison, target) };
+    }),
+  );
 }
 
 /** The province overview of one window, every figure from the dashboard panel that shows it. */

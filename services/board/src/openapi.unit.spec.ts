@@ -37,7 +37,7 @@ describe('openapi.json of the board', () => {
   });
 
   it('documents the 404 of the routes of a window: a period the exporters no longer export', () => {
-    for (const path of ['/v1/overview', '/v1/ranking', '/v1/report']) expect(doc.paths[path]?.get?.responses['404']).toBeDefined();
+    for (const path of ['/v1/overview', '/v1/ranking', '/v1/report', '/v1/units/{unit}/kpis']) expect(doc.paths[path]?.get?.responses['404']).toBeDefined();
   });
 
   it('documents every API path the service serves', () => {
@@ -53,6 +53,7 @@ describe('openapi.json of the board', () => {
       '/v1/trend',
       '/v1/units',
       '/v1/units/{unit}/dossiers',
+      '/v1/units/{unit}/kpis',
     ]);
   });
 });
