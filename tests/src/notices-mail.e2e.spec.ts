@@ -172,7 +172,7 @@ describe('notices in the mail catcher, linking the ops board', () => {
       },
       { timeoutMs: 30_000, description: 'the notice in MailDev' },
     );
-    expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)');
     expect(mail.text).toContain('Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:');
     expect(mail.text).toContain('Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)');
     expect(mail.text).toContain('5 hồ sơ quá hạn lâu nhất của đơn vị (tính đến 17:00 ngày 22/06/2022):');

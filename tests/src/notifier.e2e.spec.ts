@@ -320,7 +320,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const mails = sink.to(head);
     expect(mails).toHaveLength(1);
     const mail = mails[0]!;
-    expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)');
     expect(mail.body).toContain('Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)');
     expect(mail.body).toContain('Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)');
     expect(mail.body).toContain('5 hồ sơ quá hạn lâu nhất của đơn vị');
@@ -334,7 +334,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     await waitDelivered(groupKey, 'resolved');
     const after = sink.to(head);
     expect(after).toHaveLength(2);
-    expect(after[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(after[1]!.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)');
     expect(after[1]!.body).toContain('Tình trạng: đã trở lại bình thường lúc');
     expect(after[1]!.body).not.toContain('hồ sơ quá hạn lâu nhất');
   });
@@ -502,7 +502,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       timeoutMs: 60_000,
       description: 'firing email via Alertmanager',
     });
-    expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: đơn vị ${amUnit} (chưa có trong danh mục): Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
+    expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: đơn vị ${amUnit} (chưa có trong danh mục): Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)`);
     expect(firing[0]!.body).toContain(`${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1%`);
     await send(new Date().toISOString());
     await waitFor(() => (sink.to(amHead).length >= 2 ? true : undefined), { timeoutMs: 60_000, description: 'resolved email via Alertmanager' });
@@ -525,7 +525,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       description: `firing email for ${fullUnit} (Prometheus for: 1m, then Alertmanager)`,
     });
     expect(firing).toHaveLength(1);
-    expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: ${fullName}: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
+    expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: ${fullName}: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)`);
     // The title is the rule's title_vi annotation (infra/prometheus/rules/alerts.yml); no
     // English alert name anywhere in the notice (issue 12: the technical line is gone).
     expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
@@ -549,7 +549,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     await waitFor(() => (sink.to(fullHead).length >= 2 ? true : undefined), { timeoutMs: 180_000, intervalMs: 500, description: 'resolved email' });
     const mails = sink.to(fullHead);
     expect(mails).toHaveLength(2);
-    expect(mails[1]!.subject).toBe(`[DVC] ĐÃ KHẮC PHỤC: ${fullName}: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)`);
+    expect(mails[1]!.subject).toBe(`[DVC] ĐÃ KHẮC PHỤC: ${fullName}: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)`);
     const recorded = ((await (await operatorGet('/v1/notices?limit=1000')).json()) as { notices: NoticeView[] }).notices.filter((n) =>
       n.deliveries.some((d) => d.target === fullHead),
     );

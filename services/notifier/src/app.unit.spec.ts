@@ -345,8 +345,8 @@ describe('notifier app (outbox + dispatcher, injected clock and senders)', () =>
     expect((await app.accept(payload('resolved', 'bp.dongxoai'))).kind).toBe('duplicate');
     await app.dispatchDue();
     expect(sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn').map((d) => d.subject)).toEqual([
-      '[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)',
-      '[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)',
+      '[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)',
+      '[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)',
     ]);
   });
 

@@ -113,10 +113,15 @@ function formatDuration(ms: number): string {
   return `${Math.max(1, Math.floor(ms / 60_000))} phút`;
 }
 
+/** A window in plain words: `14 ngày gần nhất` for a rolling window, `kỳ <id>` for a period of the targets file. */
+function windowWords(window: string): string {
+  const rolling = /^(\d+)d$/.exec(window);
+  return rolling ? `${rolling[1]} ngày gần nhất` : `kỳ ${window}`;
+}
+
 function windowName(window: string | undefined): string | undefined {
   if (window === undefined) return undefined;
-  const rolling = /^(\d+)d$/.exec(window);
-  return rolling ? `${rolling[1]} ngày gần nhất (${window})` : `kỳ ${window}`;
+  return /^\d+d$/.test(window) ? `${windowWords(window)} (${window})` : windowWords(window);
 }
 
 function unitLabel(unitId: string, units: UnitDirectory): string {
@@ -253,7 +258,8 @@ export function renderNotice(input: RenderInput): RenderedNotice {
   const firingCount = payload.alerts.filter((a) => a.status === 'firing').length;
   const [title, ...others] = new Set(payload.alerts.map((a) => alertTitle(a.annotations)));
   const subjectTitle = title !== undefined && others.length === 0 ? title : 'nhiều cảnh báo';
-  const window = labels.window !== undefined ? ` (cửa sổ ${labels.window})` : '';
+  // The window in words a head reads ("14 ngày gần nhất"), not the label ("cửa sổ 14d").
+  const window = labels.window !== undefined ? ` (${windowWords(labels.window)})` : '';
   const subject = `[DVC] ${firing ? 'CẢNH BÁO' : 'ĐÃ KHẮC PHỤC'}: ${scopeOf(labels, input.units)}: ${subjectTitle}${window}`;
   const lines: string[] = [];
   lines.push('Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:');

@@ -80,7 +80,7 @@ describe('renderNotice', () => {
   it('writes the firing notice: unit name, KPI, value against target, window, oldest overdue dossiers, link', () => {
     const worklists = dongXoaiOverdue(['H12.34-261101-0001', '2026-11-20T01:00:00Z'], ['H12.34-261125-0007', '2026-11-30T05:45:00Z']);
     const notice = renderNotice({ payload: payload('firing'), units, worklists, dashboardUrl: DASHBOARD, now: NOW });
-    expect(notice.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(notice.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)');
     expect(notice.text).toBe(
       [
         'Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:',
@@ -111,7 +111,7 @@ describe('renderNotice', () => {
 
   it('writes the resolved notice, without the dossier list', () => {
     const notice = renderNotice({ payload: payload('resolved'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW });
-    expect(notice.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (cửa sổ 14d)');
+    expect(notice.subject).toBe('[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)');
     expect(notice.text).toBe(
       [
         'Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính thông báo:',
