@@ -1,4 +1,4 @@
-import { ROLLING_WINDOWS } from '@dvc/config';
+import { KPI_NAMES_VI, ROLLING_WINDOWS } from '@dvc/config';
 import { panelQueries, provinceOverview, unitDrilldown, type KpiThresholds, type PanelQuery } from '@dvc/dashboards';
 import type { Prometheus, RangeSeries, Sample } from '@dvc/metrics';
 
@@ -104,12 +104,12 @@ function panelQuery(queries: PanelQuery[], panelId: number, refId = 'A'): string
 }
 
 /** A KPI of one unit: the unit drill-down panel it is read from (A: the unit's value, B: the unit's target). */
-const UNIT_KPI_PANELS: readonly { id: keyof KpiThresholds; label: string; panelId: number }[] = [
-  { id: 'overdue_ratio', label: 'Tỷ lệ hồ sơ giải quyết trễ hạn', panelId: 201 },
-  { id: 'online_dossier_share', label: 'Tỷ lệ hồ sơ trực tuyến', panelId: 202 },
-  { id: 'online_service_utilization', label: 'DVCTT có phát sinh hồ sơ', panelId: 203 },
-  { id: 'digitization_share', label: 'Số hóa hồ sơ', panelId: 204 },
-  { id: 'online_report_share', label: 'Báo cáo gửi trực tuyến', panelId: 205 },
+const UNIT_KPI_PANELS: readonly { id: keyof KpiThresholds; panelId: number }[] = [
+  { id: 'overdue_ratio', panelId: 201 },
+  { id: 'online_dossier_share', panelId: 202 },
+  { id: 'online_service_utilization', panelId: 203 },
+  { id: 'digitization_share', panelId: 204 },
+  { id: 'online_report_share', panelId: 205 },
 ];
 
 /** One KPI of one unit against the target that applies to it. */
@@ -140,7 +140,7 @@ export async function readUnitKpis(prom: Prometheus, thresholds: KpiThresholds, 
         prom.query(panelQuery(queries, k.panelId, 'B')).then(single),
       ]);
       const { comparison } = thresholds[k.id];
-      return { id: k.id, label: k.label, value, target, comparison, met: target === null ? null : metTarget(value, comparison, target) };
+      return { id: k.id, label: KPI_NAMES_VI[k.id], value, target, comparison, met: target === null ? null : metTarget(value, comparison, target) };
     }),
   );
 }

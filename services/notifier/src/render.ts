@@ -1,3 +1,4 @@
+import { KPI_NAMES_VI } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import type { AmAlert, AmPayload } from './alertmanager.js';
 
@@ -79,13 +80,8 @@ export interface RenderedNotice {
 
 export const OVERDUE_LIST_SIZE = 5;
 
-const KPI_NAMES: Record<string, string> = {
-  overdue_ratio: 'Tỷ lệ hồ sơ giải quyết trễ hạn',
-  online_dossier_share: 'Tỷ lệ hồ sơ nộp trực tuyến',
-  online_service_utilization: 'Tỷ lệ dịch vụ công trực tuyến có phát sinh hồ sơ',
-  digitization_share: 'Tỷ lệ số hóa hồ sơ',
-  online_report_share: 'Tỷ lệ báo cáo gửi trực tuyến',
-};
+/** A KPI label's name (a label from elsewhere is shown as it is). */
+const KPI_NAMES: Readonly<Record<string, string | undefined>> = KPI_NAMES_VI;
 
 /** The title of an alert whose rule has no `title_vi` annotation (a rule from elsewhere). */
 export const UNTITLED_ALERT = 'Cảnh báo chưa có tiêu đề tiếng Việt';

@@ -45,7 +45,7 @@ export {
   type ReloadOptions,
   type ReferenceWatchDeps,
 } from './reload.js';
-export { parseTargets, KPIS, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
+export { parseTargets, KPIS, KPI_NAMES_VI, type Kpi, type Targets, type TargetRecord, type PeriodRecord } from './targets.js';
 export { isUnitAlert } from './alerts.js';
 export { createLogger, type Logger } from './log.js';
 export { clockSetting, clockSpec, describeClock, eventWatermark, type ClockMode, type ClockSetting } from './clock.js';

@@ -3,6 +3,15 @@ import type { DayIndexer, Period, UnitInfo } from '@dvc/domain';
 export const KPIS = ['overdue_ratio', 'online_dossier_share', 'online_service_utilization', 'digitization_share', 'online_report_share'] as const;
 export type Kpi = (typeof KPIS)[number];
 
+/** Each KPI's Vietnamese name, as notices and the board write it. */
+export const KPI_NAMES_VI: Readonly<Record<Kpi, string>> = {
+  overdue_ratio: 'Tỷ lệ hồ sơ giải quyết trễ hạn',
+  online_dossier_share: 'Tỷ lệ hồ sơ nộp trực tuyến',
+  online_service_utilization: 'Tỷ lệ dịch vụ công trực tuyến có phát sinh hồ sơ',
+  digitization_share: 'Tỷ lệ số hóa hồ sơ',
+  online_report_share: 'Tỷ lệ báo cáo gửi trực tuyến',
+};
+
 export interface PeriodRecord {
   id: string;
   name: string;
