@@ -134,7 +134,7 @@ describe('notices in the mail catcher, linking the ops board', () => {
     const labels = { alertname: 'OverdueRatioAboveTarget', unit: UNIT, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
     const annotations = {
       title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-      summary_vi: `${UNIT}: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
+      summary_vi: `Tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)`,
     };
     const payload = {
       version: '4',

@@ -84,8 +84,8 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const labels = { alertname: 'OverdueRatioAboveTarget', unit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
     const annotations = {
       title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-      summary_vi: `${unit}: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
-      description_vi: `Trong cửa sổ 14d, ${unit} (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).`,
+      summary_vi: `Tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)`,
+      description_vi: `Trong 14 ngày gần nhất, đơn vị đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).`,
     };
     return {
       version: '4',
@@ -322,7 +322,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const mail = mails[0]!;
     expect(mail.subject).toBe('[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)');
     expect(mail.body).toContain('Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)');
-    expect(mail.body).toContain('Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)');
+    expect(mail.body).toContain('Giá trị so với mục tiêu: Tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)');
     expect(mail.body).toContain('5 hồ sơ quá hạn lâu nhất của đơn vị');
     // The five oldest overdue, oldest first; the sixth and the one not yet due are left out.
     const listed = [...mail.body.matchAll(/^ {2}\d\. (HS-\S+):/gm)].map((m) => m[1]);
@@ -486,7 +486,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     const labels = { alertname: 'OverdueRatioAboveTarget', unit: amUnit, level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
     const annotations = {
       title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-      summary_vi: `${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`,
+      summary_vi: `Tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)`,
     };
     const startsAt = new Date().toISOString();
     const send = async (endsAt: string) => {
@@ -503,7 +503,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       description: 'firing email via Alertmanager',
     });
     expect(firing[0]!.subject).toBe(`[DVC] CẢNH BÁO: đơn vị ${amUnit} (chưa có trong danh mục): Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu (14 ngày gần nhất)`);
-    expect(firing[0]!.body).toContain(`${amUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1%`);
+    expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: Tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)`);
     await send(new Date().toISOString());
     await waitFor(() => (sink.to(amHead).length >= 2 ? true : undefined), { timeoutMs: 60_000, description: 'resolved email via Alertmanager' });
     const mails = sink.to(amHead);
@@ -530,7 +530,7 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     // English alert name anywhere in the notice (issue 12: the technical line is gone).
     expect(firing[0]!.body).toContain('CẢNH BÁO: Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu');
     expect(firing[0]!.body).not.toContain('OverdueRatioAboveTarget');
-    expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: ${fullUnit}: tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)`);
+    expect(firing[0]!.body).toContain(`Giá trị so với mục tiêu: Tỷ lệ hồ sơ trễ hạn 5%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)`);
     expect(firing[0]!.body).toContain('2 hồ sơ quá hạn lâu nhất của đơn vị');
     expect(firing[0]!.body).toContain(`1. ${dossier(20)}: hạn 17:00 ngày 21/06/2022`);
 

@@ -1,4 +1,5 @@
 import { KPI_NAMES_VI } from '@dvc/config';
+import { INTEGRITY_REASON_NAMES_VI } from '@dvc/domain';
 import type { UnitDirectory } from '@dvc/domain';
 import type { AmAlert, AmPayload } from './alertmanager.js';
 
@@ -82,6 +83,9 @@ export const OVERDUE_LIST_SIZE = 5;
 
 /** A KPI label's name (a label from elsewhere is shown as it is). */
 const KPI_NAMES: Readonly<Record<string, string | undefined>> = KPI_NAMES_VI;
+
+/** An integrity signal's name (`reason` label; one from elsewhere is shown as it is). */
+const REASON_NAMES: Readonly<Record<string, string | undefined>> = INTEGRITY_REASON_NAMES_VI;
 
 /** The title of an alert whose rule has no `title_vi` annotation (a rule from elsewhere). */
 export const UNTITLED_ALERT = 'Cảnh báo chưa có tiêu đề tiếng Việt';
@@ -215,6 +219,7 @@ function renderAlert(alert: AmAlert, input: RenderInput): string[] {
     lines.push('Phạm vi: toàn tỉnh');
   }
   if (labels.kpi !== undefined) lines.push(`Chỉ tiêu: ${KPI_NAMES[labels.kpi] ?? labels.kpi}`);
+  if (labels.reason !== undefined) lines.push(`Dấu hiệu: ${REASON_NAMES[labels.reason] ?? labels.reason}`);
   const window = windowName(labels.window);
   if (window !== undefined) lines.push(`Cửa sổ: ${window}`);
   if (labels.severity !== undefined) lines.push(`Mức độ: ${SEVERITY_NAMES[labels.severity] ?? labels.severity}`);

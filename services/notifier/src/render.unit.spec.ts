@@ -10,8 +10,8 @@ const units = createUnitDirectory([
 const labels = { alertname: 'OverdueRatioAboveTarget', unit: 'bp.dongxoai', level: 'district', window: '14d', kpi: 'overdue_ratio', severity: 'warning' };
 const annotations = {
   title_vi: 'Tỷ lệ hồ sơ trễ hạn chưa đạt mục tiêu',
-  summary_vi: 'bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
-  description_vi: 'Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
+  summary_vi: 'Tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)',
+  description_vi: 'Trong 14 ngày gần nhất, đơn vị đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
 };
 
 function payload(status: 'firing' | 'resolved'): AmPayload {
@@ -93,8 +93,8 @@ describe('renderNotice', () => {
         'Cửa sổ: 14 ngày gần nhất (14d)',
         'Mức độ: cảnh báo',
         'Tình trạng: đang vi phạm từ 14:05 ngày 30/11/2026',
-        'Giá trị so với mục tiêu: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
-        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
+        'Giá trị so với mục tiêu: Tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)',
+        'Chi tiết: Trong 14 ngày gần nhất, đơn vị đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
         '',
         '2 hồ sơ quá hạn lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):',
         '  1. H12.34-261101-0001: hạn 08:00 ngày 20/11/2026, đã quá 10 ngày 7 giờ',
@@ -124,8 +124,8 @@ describe('renderNotice', () => {
         'Cửa sổ: 14 ngày gần nhất (14d)',
         'Mức độ: cảnh báo',
         'Tình trạng: đã trở lại bình thường lúc 15:10 ngày 30/11/2026 (vi phạm từ 14:05 ngày 30/11/2026)',
-        'Lần vi phạm này: bp.dongxoai: tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (cửa sổ 14d)',
-        'Chi tiết: Trong cửa sổ 14d, bp.dongxoai (cấp huyện) đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
+        'Lần vi phạm này: Tỷ lệ hồ sơ trễ hạn 4,762%, chưa đạt mục tiêu dưới 1% (14 ngày gần nhất)',
+        'Chi tiết: Trong 14 ngày gần nhất, đơn vị đã giải quyết 21 hồ sơ, trong đó 1 hồ sơ trễ hạn (4,762%; mục tiêu dưới 1%).',
         '',
         'Bảng điều khiển: http://grafana.example/d/dvc-units?orgId=1&var-unit=bp.dongxoai&var-level=district&var-window=14d',
         '',
@@ -187,8 +187,8 @@ describe('renderNotice', () => {
 });
 
 /** A one-alert notification of `alertname` about Đồng Xoài, as Alertmanager posts it. */
-function unitAlert(status: 'firing' | 'resolved', alertname: string, title: string, summary: string): AmPayload {
-  const alertLabels = { alertname, unit: 'bp.dongxoai', level: 'district', severity: alertname === 'DossiersDueSoon' ? 'info' : 'warning' };
+function unitAlert(status: 'firing' | 'resolved', alertname: string, title: string, summary: string, extra: Record<string, string> = {}): AmPayload {
+  const alertLabels = { alertname, unit: 'bp.dongxoai', level: 'district', severity: alertname === 'DossiersDueSoon' ? 'info' : 'warning', ...extra };
   const alertAnnotations = { title_vi: title, summary_vi: summary };
   const parsed = parseAlertmanagerPayload({
     version: '4',
@@ -216,7 +216,7 @@ function unitAlert(status: 'firing' | 'resolved', alertname: string, title: stri
 
 describe('notices about dossiers name them; notices about no target say "going on", not "breach"', () => {
   const dueSoon = (status: 'firing' | 'resolved') =>
-    unitAlert(status, 'DossiersDueSoon', 'Có hồ sơ sắp đến hạn trong 24 giờ tới', 'bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới');
+    unitAlert(status, 'DossiersDueSoon', 'Có hồ sơ sắp đến hạn trong 24 giờ tới', '2 hồ sơ đến hạn trong 24 giờ tới');
 
   it('dossiers due soon: the soonest due, each with the time left, and the situation going on', () => {
     const list: DossierList = {
@@ -241,7 +241,7 @@ describe('notices about dossiers name them; notices about no target say "going o
         'Đơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)',
         'Mức độ: thông tin',
         'Tình trạng: đang diễn ra từ 14:05 ngày 30/11/2026',
-        'Tóm tắt: bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới',
+        'Tóm tắt: 2 hồ sơ đến hạn trong 24 giờ tới',
         '',
         '2 hồ sơ sắp đến hạn sớm nhất của đơn vị (đến 15:15 ngày 30/11/2026):',
         '  1. H12.34-261129-0003: hạn 17:15 ngày 30/11/2026, còn 2 giờ',
@@ -277,18 +277,13 @@ describe('notices about dossiers name them; notices about no target say "going o
     }).text;
 
   it('open dossiers overdue: the oldest overdue ones, as for the overdue share', () => {
-    expect(withOneOverdue('OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', 'bp.dongxoai: 1 hồ sơ đang giải quyết đã quá hạn')).toContain(
+    expect(withOneOverdue('OpenDossiersOverdue', 'Có hồ sơ đang giải quyết đã quá hạn', '1 hồ sơ đang giải quyết đã quá hạn')).toContain(
       '\n1 hồ sơ quá hạn lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. H12.34-261101-0001: hạn 08:00 ngày 20/11/2026, đã quá 10 ngày 7 giờ\n',
     );
   });
 
   it('online submissions received late: the earliest receipt deadlines, how long past, or why there is no list', () => {
-    const late = unitAlert(
-      'firing',
-      'OnlineSubmissionsReceiptOverdue',
-      'Hồ sơ nộp trực tuyến chậm tiếp nhận',
-      'bp.dongxoai: 1 hồ sơ nộp trực tuyến chậm tiếp nhận',
-    );
+    const late = unitAlert('firing', 'OnlineSubmissionsReceiptOverdue', 'Hồ sơ nộp trực tuyến chậm tiếp nhận', '1 hồ sơ nộp trực tuyến chậm tiếp nhận');
     const listed = renderNotice({
       payload: late,
       units,
@@ -317,12 +312,31 @@ describe('notices about dossiers name them; notices about no target say "going o
     const notice = renderNotice({ payload: dueSoon('resolved'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(notice).toContain('\nCảnh báo dưới đây đã hết.\n');
     expect(notice).toContain('\nTình trạng: đã trở lại bình thường lúc 15:10 ngày 30/11/2026 (bắt đầu từ 14:05 ngày 30/11/2026)\n');
-    expect(notice).toContain('\nLần cảnh báo này: bp.dongxoai: 2 hồ sơ đến hạn trong 24 giờ tới\n');
+    expect(notice).toContain('\nLần cảnh báo này: 2 hồ sơ đến hạn trong 24 giờ tới\n');
     expect(notice).not.toContain('hồ sơ sắp đến hạn sớm nhất');
   });
 
+  it('an integrity signal is named in words, not by its reason code; a code from elsewhere is shown as it is', () => {
+    const flagged = (reason: string) =>
+      renderNotice({
+        payload: unitAlert('firing', 'IntegrityFlagsRaised', 'Dấu hiệu kết thúc hồ sơ bất thường', '2 dấu hiệu kết thúc hồ sơ bất thường mới trong 1 giờ qua', {
+          reason,
+        }),
+        units,
+        worklists: new Map(),
+        dashboardUrl: DASHBOARD,
+        now: NOW,
+      }).text;
+    expect(flagged('multiple_supplement_requests')).toContain(
+      '\nĐơn vị: UBND thành phố Đồng Xoài (mã bp.dongxoai, cấp huyện)\nDấu hiệu: Yêu cầu bổ sung nhiều lần\nMức độ: cảnh báo\n',
+    );
+    expect(flagged('multiple_supplement_requests')).not.toContain('multiple_supplement_requests');
+    expect(flagged('fee_unpaid')).toContain('\nDấu hiệu: Chưa có thanh toán phí, lệ phí\n');
+    expect(flagged('new_rule_elsewhere')).toContain('\nDấu hiệu: new_rule_elsewhere\n');
+  });
+
   it('an alert on another target names no dossier', () => {
-    const notice = withOneOverdue('OnlineDossierShareBelowTarget', 'Tỷ lệ hồ sơ trực tuyến chưa đạt mục tiêu', 'bp.dongxoai: 12%');
+    const notice = withOneOverdue('OnlineDossierShareBelowTarget', 'Tỷ lệ hồ sơ trực tuyến chưa đạt mục tiêu', '12%');
     expect(notice).not.toContain('H12.34-261101-0001');
     expect(notice).not.toContain('danh sách');
   });

@@ -96,4 +96,12 @@ export {
   type UnitInfo,
   type UnitRecord,
 } from './units/directory.js';
-export { INTEGRITY_REASONS, integrityFlags, resultReturnDeadline, workingDayDeadline, type IntegrityReason, type IntegrityRules } from './integrity/rules.js';
+export {
+  INTEGRITY_REASONS,
+  INTEGRITY_REASON_NAMES_VI,
+  integrityFlags,
+  resultReturnDeadline,
+  workingDayDeadline,
+  type IntegrityReason,
+  type IntegrityRules,
+} from './integrity/rules.js';

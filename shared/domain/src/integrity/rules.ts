@@ -17,6 +17,16 @@ export const INTEGRITY_REASONS = [
 ] as const;
 export type IntegrityReason = (typeof INTEGRITY_REASONS)[number];
 
+/** What each signal means, in the words a head of unit reads in a notice. */
+export const INTEGRITY_REASON_NAMES_VI: Readonly<Record<IntegrityReason, string>> = {
+  multiple_supplement_requests: 'Yêu cầu bổ sung nhiều lần',
+  activity_after_resolution: 'Có thao tác sau khi đã giải quyết',
+  resolved_before_last_activity: 'Kết thúc trước thao tác cuối cùng',
+  fee_unpaid: 'Chưa có thanh toán phí, lệ phí',
+  result_returned_late: 'Trả kết quả trễ',
+  result_not_returned: 'Chưa trả kết quả',
+};
+
 export interface IntegrityRules {
   /** Working days after the resolution day within which the result must be handed back. */
   resultReturnWorkingDays: number;
