@@ -598,6 +598,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       overdueTarget: number | null;
       openOverdueNow: number;
       rag: string;
+      integrity: Record<string, number>;
     };
     const line = (await getJson<{ units: Line[] }>('/v1/ranking?window=14d', keys.unit)).units.find((u) => u.unit === worstUnit)!;
     expect(line.resolved).toBeGreaterThan(0);
@@ -636,6 +637,11 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
           mark,
         ]);
       }
+      // The unit's integrity signals by name (the context's, which the notices use too), never by reason code.
+      const { signals } = await getJson<{ signals: Record<string, string> }>('/v1/context', keys.unit);
+      const flags = Object.entries(line.integrity);
+      expect(flags.length).toBeGreaterThan(0);
+      expect(await page.locator('#signals').innerText()).toBe(flags.map(([reason, n]) => `${signals[reason]}: ${number(n)}`).join('; '));
       await screenshot('board-unit-head');
       // On a phone (where a notice's link is often opened) the page does not scroll sideways:
       // the lists scroll inside their own boxes.

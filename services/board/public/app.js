@@ -40,16 +40,8 @@ const STATES = [
   // Online submissions not received within the receipt deadline (Decree 118/2025): not yet received, so the submission time and the receipt deadline.
   { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận', days: 'Số ngày quá hạn' },
 ];
-const SIGNALS = {
-  multiple_supplement_requests: 'Yêu cầu bổ sung nhiều lần',
-  activity_after_resolution: 'Có thao tác sau khi đã giải quyết',
-  resolved_before_last_activity: 'Kết thúc trước thao tác cuối cùng',
-  fee_unpaid: 'Chưa có thanh toán phí, lệ phí',
-  result_returned_late: 'Trả kết quả trễ',
-  result_not_returned: 'Chưa trả kết quả',
-};
 const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
-const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${SIGNALS[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
+const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${context.signals?.[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
 const LEVEL_NAMES = { province: 'Tỉnh', district: 'Huyện', commune: 'Xã', unknown: 'Chưa rõ' };
 
 const $ = (selector) => document.querySelector(selector);

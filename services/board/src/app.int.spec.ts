@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { parseTargets } from '@dvc/config';
 import { thresholdsFrom } from '@dvc/dashboards';
-import { createUnitDirectory, validateEvent, type DvcEvent } from '@dvc/domain';
+import { INTEGRITY_REASONS, createUnitDirectory, validateEvent, type DvcEvent } from '@dvc/domain';
 import { testProjectionContext } from '@dvc/domain/testing';
 import { KeyRing, hashApiKey, type ApiKeyRecord, type KeyRole } from '@dvc/keys';
 import { activeKey, createLiveView } from '@dvc/read-model';
@@ -345,6 +345,9 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     const { status, body } = await json('/v1/context');
     expect(status).toBe(200);
     expect(body.windows).toEqual([{ id: '14d', name: '14 ngày gần nhất', from: null, to: null, exported: null }]);
+    // The integrity signals' names, one for each reason the projector counts.
+    expect(Object.keys(body.signals as object)).toEqual([...INTEGRITY_REASONS]);
+    expect((body.signals as Record<string, string>).result_not_returned).toBe('Chưa trả kết quả');
     // A Prometheus that accepts and never answers holds the context 1.5 s at most, not its query timeout.
     const silent = createServer(() => undefined);
     const silentPort = await listen(silent, 0, '127.0.0.1');

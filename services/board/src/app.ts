@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { describeClock, type Logger, type Targets } from '@dvc/config';
 import type { KpiThresholds } from '@dvc/dashboards';
-import { UNIT_ID_PATTERN, isUnitId, type UnitDirectory } from '@dvc/domain';
+import { INTEGRITY_REASON_NAMES_VI, UNIT_ID_PATTERN, isUnitId, type UnitDirectory } from '@dvc/domain';
 import { keyRole, type ApiKeyRecord, type KeysSource } from '@dvc/keys';
 import {
   MAX_PAGE_SIZE,
@@ -248,6 +248,8 @@ export function createApp(deps: BoardDeps): BoardApp {
       ],
       key: { id: key.id, units: key.units },
       health: alerts === undefined ? null : systemAlerts(alerts, key.units === '*'),
+      // The integrity signals' names, as the notices name them: the pages write them beside the counts.
+      signals: INTEGRITY_REASON_NAMES_VI,
     });
   });
 
