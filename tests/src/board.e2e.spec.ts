@@ -651,6 +651,20 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
         await open('');
         await page.locator('[data-figure="unit-rag"]').waitFor({ timeout: 30_000 });
         expect(await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')).toEqual([390, 390]);
+        // The dossier lists are cards on a phone: each value beside its column's name, the days
+        // overdue in sight without scrolling the list sideways.
+        const overdue = page.locator('table[data-list="overdue"]');
+        const days = overdue.locator('tbody tr[data-dossier]').first().locator('td').nth(4);
+        await days.waitFor({ timeout: 30_000 });
+        expect(await overdue.locator('thead').isVisible()).toBe(false);
+        expect(await days.getAttribute('data-label')).toBe('Số ngày quá hạn');
+        const box = (await days.boundingBox())!;
+        expect(box.x + box.width).toBeLessThanOrEqual(390);
+        // The unit's KPIs fit too: their names wrap, the mark (last column) is in sight.
+        const markCell = page.locator('#unit-kpis tr[data-kpi="overdue_ratio"] td').last();
+        await markCell.waitFor({ timeout: 30_000 });
+        const mark = (await markCell.boundingBox())!;
+        expect(mark.x + mark.width).toBeLessThanOrEqual(390);
         await screenshot('board-unit-head-phone');
         await open('#/xep-hang?window=14d');
         expect(await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')).toEqual([390, 390]);

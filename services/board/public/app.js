@@ -246,11 +246,19 @@ function daysSince(from, now) {
   return daysOverdue(Math.max(0, Math.floor((Date.parse(now) - Date.parse(from)) / 86_400_000)));
 }
 
-function dossierRows(items, state, now) {
+function dossierRows(items, list, now) {
   if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
-  const late = state === 'overdue' || state === 'receipt_overdue';
-  const paused = state === 'paused';
-  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}"><td>${esc(d.dossierId)}</td><td>${esc(d.procedureId ?? '–')}</td><td>${fmt.dateTime(d.receivedAt ?? d.submittedAt)}</td><td>${fmt.dateTime(paused ? d.pausedSince : d.dueAt)}</td><td class="num">${late ? daysOverdue(d.daysOverdue) : paused && d.pausedSince ? daysSince(d.pausedSince, now) : '–'}</td></tr>`).join('');
+  const late = list.id === 'overdue' || list.id === 'receipt_overdue';
+  const paused = list.id === 'paused';
+  // Each cell names its column (data-label): on a phone a row is a card, its header out of sight.
+  const cell = (label, text, cls = '') => `<td${cls ? ` class="${cls}"` : ''} data-label="${esc(label)}">${text}</td>`;
+  return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}">${[
+    cell('Mã hồ sơ', esc(d.dossierId)),
+    cell('Thủ tục', esc(d.procedureId ?? '–')),
+    cell(list.since, fmt.dateTime(d.receivedAt ?? d.submittedAt)),
+    cell(list.due, fmt.dateTime(paused ? d.pausedSince : d.dueAt)),
+    cell(list.days, late ? daysOverdue(d.daysOverdue) : paused && d.pausedSince ? daysSince(d.pausedSince, now) : '–', 'num'),
+  ].join('')}</tr>`).join('');
 }
 
 /** A unit's overdue share over the last 14 days against its target, from its ranking line: what a head of unit is measured by. */
@@ -305,7 +313,7 @@ async function renderWorklist(unit) {
     lists.innerHTML = STATES.map((s) => `
       <h3>${s.title} <span class="muted" data-count="${s.id}">(${fmt.number(pages[s.id].items.length)}${pages[s.id].next ? '+' : ''} hồ sơ)</span></h3>
       <table data-list="${s.id}"><thead><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>${s.since}</th><th>${s.due}</th><th class="num">${s.days}</th></tr></thead>
-      <tbody>${dossierRows(pages[s.id].items, s.id, pages[s.id].now)}</tbody></table>
+      <tbody>${dossierRows(pages[s.id].items, s, pages[s.id].now)}</tbody></table>
       ${pages[s.id].next ? `<button type="button" class="no-print" data-more="${s.id}">Xem thêm</button>` : ''}`).join('');
     for (const button of lists.querySelectorAll('[data-more]')) {
       button.addEventListener('click', async () => {
