@@ -25,7 +25,7 @@ import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows,
 import { PrometheusError, type Prometheus } from '@dvc/metrics';
 import { systemAlerts } from './health.js';
 import { reportCsv, reportRows, reportXlsx } from './report.js';
-import { counter, createServiceHttp, pingReady, queryProblems, sendJson, sendText, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, pingReady, queryProblems, sendJson, sendText, wholeNumber, type BuildInfo, type HttpLimits } from '@dvc/service';
 import type { StaticAsset } from './assets.js';
 
 export interface BoardDeps {
@@ -300,10 +300,9 @@ export function createApp(deps: BoardDeps): BoardApp {
     if (!unit.ok) problems.unshift(unit.problem);
     const state = params.get('state');
     if (state === null || !(DOSSIER_STATES as readonly string[]).includes(state)) problems.push(`state must be one of ${DOSSIER_STATES.join(', ')}`);
-    const limitText = params.get('limit') ?? String(DEFAULT_PAGE_SIZE);
-    const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
-    if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-    if (refused(res, 'dossiers', problems) || !unit.ok) return;
+    const limit = wholeNumber(params.get('limit') ?? String(DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE);
+    if (limit === undefined) problems.push(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    if (refused(res, 'dossiers', problems) || !unit.ok || limit === undefined) return;
     const unitId = unit.id;
     const at = await deps.live.resolve();
     if (!(await knownUnit(res, 'dossiers', key, unitId, at))) return;

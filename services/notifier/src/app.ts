@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import { describeClock, isUnitAlert, type Logger } from '@dvc/config';
 import type { UnitDirectory } from '@dvc/domain';
 import { keyRole, type KeysSource } from '@dvc/keys';
-import { counter, createServiceHttp, gauge, queryProblems, readBody, sendJson, type BuildInfo, type HttpLimits } from '@dvc/service';
+import { counter, createServiceHttp, gauge, queryProblems, readBody, sendJson, wholeNumber, type BuildInfo, type HttpLimits } from '@dvc/service';
 import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { bearerCredential } from './auth.js';
 import type { Deferral, EndedAlerts } from './confirm.js';
@@ -78,11 +78,10 @@ const NOTICES_QUERY_PARAMETERS = ['limit', 'groupKey'] as const;
  */
 function noticesQuery(params: URLSearchParams): { limit: number; groupKey?: string } | { problems: string[] } {
   const problems = queryProblems(params, NOTICES_QUERY_PARAMETERS);
-  const limitText = params.get('limit') ?? '100';
-  const limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
-  if (!(limit >= 1 && limit <= 1000)) problems.push('limit must be a whole number from 1 to 1000');
+  const limit = wholeNumber(params.get('limit') ?? '100', 1, 1000);
+  if (limit === undefined) problems.push('limit must be a whole number from 1 to 1000');
   const groupKey = params.get('groupKey') ?? undefined;
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0 || limit === undefined) return { problems };
   return groupKey === undefined ? { limit } : { limit, groupKey };
 }
 

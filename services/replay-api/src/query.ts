@@ -1,6 +1,6 @@
 import { UNIT_ID_PATTERN, closestUnitId, isUnitId, parseEventTypes, parseTimestamp, type EventType, type UnitDirectory } from '@dvc/domain';
 import type { Position } from '@dvc/eventstore';
-import { queryProblems } from '@dvc/service';
+import { queryProblems, wholeNumber } from '@dvc/service';
 import type { TokenCodec } from './token.js';
 
 /** Every query parameter GET /v1/events accepts; anything else is a 400 (and openapi.json lists exactly these). */
@@ -88,8 +88,8 @@ export function parseEventsQuery(params: URLSearchParams, tokens: TokenCodec, un
 
   const limit = single.get('limit');
   if (limit !== undefined) {
-    const n = /^\d{1,6}$/.test(limit) ? Number(limit) : Number.NaN;
-    if (Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT) query.limit = n;
+    const n = wholeNumber(limit, 1, MAX_LIMIT);
+    if (n !== undefined) query.limit = n;
     else problems.push(`limit must be an integer from 1 to ${MAX_LIMIT}, got '${limit}'`);
   } else if (!query.follow) {
     query.limit = DEFAULT_LIMIT;

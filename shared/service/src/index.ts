@@ -20,5 +20,5 @@ export {
   type RateLimiter,
 } from './http.js';
 export { counter, gauge, histogram } from './metric.js';
-export { queryProblems } from './query.js';
+export { queryProblems, wholeNumber } from './query.js';
 export { buildInfo, createServiceHttp, pingReady, type BuildInfo, type Readiness, type ServiceHttp, type ServiceHttpOptions } from './service.js';

@@ -16,3 +16,14 @@ export function queryProblems(params: URLSearchParams, accepted: readonly string
   }
   return problems;
 }
+
+/**
+ * A query value read as a whole number from `min` to `max`, or undefined: digits only (no sign,
+ * no decimals, no exponent, no spaces), so `10abc`, `1e3` or ` 5` are refused rather than read as
+ * something the client did not write.
+ */
+export function wholeNumber(text: string, min: number, max: number): number | undefined {
+  if (!/^\d{1,15}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= min && n <= max ? n : undefined;
+}
