@@ -22,6 +22,7 @@ export {
   readDueSoon,
   readPaused,
   readReceiptOverdue,
+  readResultNotReturned,
   PageRequestError,
   QUEUES,
   MAX_PAGE_SIZE,
@@ -33,6 +34,7 @@ export {
   type QueueItem,
   type DueItem,
   type ReceiptItem,
+  type ResultItem,
 } from './queues.js';
 export {
   createRedisClient,

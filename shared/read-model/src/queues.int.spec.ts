@@ -9,6 +9,7 @@ import {
   readOverdue,
   readPaused,
   readReceiptOverdue,
+  readResultNotReturned,
   type Page,
   type PageRequest,
   type QueueItem,
@@ -128,6 +129,46 @@ describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, sta
     await expect(readReceiptOverdue(redis, at, u, { limit: 10 })).rejects.toThrow(/not an online submission waiting for receipt/);
   });
 
+  it('lists the resolved dossiers whose result was not returned by its deadline, the earliest first, paged, as the snapshot counts them', async () => {
+    const u = 'results';
+    /** A resolved dossier as the projector stores it: its state, and its return deadline in the awaiting-result set while the result is not returned. */
+    const resolve = async (id: string, resolvedAt: number, deadline: number, returnedAt?: number) => {
+      const state: DossierState = {
+        ...emptyDossier(),
+        receivedAt: RECEIVED,
+        resolvedAt,
+        procedureId: `P-${id}`,
+        ...(returnedAt === undefined ? {} : { returnedAt }),
+      };
+      await redis.set(keys.state(u, subjectKey('dossier', id)), `1|${JSON.stringify(state)}`);
+      if (returnedAt === undefined) await redis.zadd(keys.set(u, SETS.awaitingResult), deadline, id);
+    };
+    await resolve('late-3d', NOW - 5 * DAY, NOW - 3 * DAY - H);
+    await resolve('late-1ms', NOW - 2 * DAY, NOW - 1);
+    await resolve('deadline-now', NOW - DAY, NOW);
+    await resolve('in-time', NOW - H, NOW + DAY);
+    await resolve('returned', NOW - 6 * DAY, NOW - 4 * DAY, NOW - 5 * DAY);
+    await redis.sadd(keys.units(), u);
+    const late3d = {
+      dossierId: 'late-3d',
+      procedureId: 'P-late-3d',
+      receivedAtMs: RECEIVED,
+      resolvedAtMs: NOW - 5 * DAY,
+      deadlineMs: NOW - 3 * DAY - H,
+      daysLate: 3,
+    };
+    const late1ms = { dossierId: 'late-1ms', procedureId: 'P-late-1ms', receivedAtMs: RECEIVED, resolvedAtMs: NOW - 2 * DAY, deadlineMs: NOW - 1, daysLate: 0 };
+    expect(await readResultNotReturned(redis, at, u, { limit: 10 })).toEqual({ items: [late3d, late1ms], next: undefined });
+    const first = await readResultNotReturned(redis, at, u, { limit: 1 });
+    expect(first.items).toEqual([late3d]);
+    expect(await readResultNotReturned(redis, at, u, { limit: 1, after: first.next })).toEqual({ items: [late1ms], next: undefined });
+    const [snapshot] = await readSnapshots(redis, keys, [u], [], NOW);
+    expect(snapshot).toMatchObject({ resultOverdue: 2 });
+    // A returned dossier left in the awaiting-result set is refused as corrupt, naming its key.
+    await redis.zadd(keys.set(u, SETS.awaitingResult), NOW - 4 * DAY, 'returned');
+    await expect(readResultNotReturned(redis, at, u, { limit: 10 })).rejects.toThrow(/not a resolved dossier waiting for its result/);
+  });
+
   it('pages in (due, id) order and the pages add up to the list', async () => {
     const u = 'pages';
     const due = NOW - 2 * DAY;
@@ -187,7 +228,7 @@ describe.each(redisTargets())('the lists of a unit on $name: pages, cursors, sta
   });
 
   it('lists the units of the namespace, sorted', async () => {
-    expect(await listUnits(redis, keys)).toEqual(['edges', 'moving', 'pages', 'receipts', 'refused']);
+    expect(await listUnits(redis, keys)).toEqual(['edges', 'moving', 'pages', 'receipts', 'refused', 'results']);
     expect(await listUnits(redis, new Keys(`${namespace}-none`))).toEqual([]);
   });
 });

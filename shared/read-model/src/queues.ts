@@ -17,8 +17,12 @@ export async function listUnits(redis: RedisClient, keys: Keys): Promise<string[
   return (await redis.smembers(keys.units())).sort();
 }
 
-/** The lists of a unit's dossiers that readers ask for: open ones by due time or pause, and online submissions past their receipt deadline. */
-export const QUEUES = ['overdue', 'due-soon', 'paused', 'receipt-overdue'] as const;
+/**
+ * The lists of a unit's dossiers that readers ask for: open ones by due time or pause, online
+ * submissions past their receipt deadline, and resolved dossiers whose result was not handed back
+ * by its deadline.
+ */
+export const QUEUES = ['overdue', 'due-soon', 'paused', 'receipt-overdue', 'result-not-returned'] as const;
 export type Queue = (typeof QUEUES)[number];
 
 interface Question {
@@ -44,6 +48,8 @@ const QUESTIONS: Record<Queue, Question> = {
   paused: { set: SETS.paused, min: () => '-inf', max: () => '+inf' },
   // Not yet received, receipt deadline (the score) before now: what dvc_dossiers_receipt_overdue counts.
   'receipt-overdue': { set: SETS.pendingReceipt, min: () => '-inf', max: (nowMs) => `(${nowMs}` },
+  // Resolved, result not returned, return deadline (the score) before now: the result_not_returned signal.
+  'result-not-returned': { set: SETS.awaitingResult, min: () => '-inf', max: (nowMs) => `(${nowMs}` },
 };
 
 /** A score range of one sorted set, as ZCOUNT and ZRANGE BYSCORE take it. */
@@ -243,4 +249,42 @@ export function receiptItem(member: string, raw: string | null, key: string, now
  */
 export function readReceiptOverdue(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<ReceiptItem>> {
   return readQueue(redis, at, unitId, 'receipt-overdue', request, receiptItem);
+}
+
+/** A resolved dossier whose result was not handed back to the citizen by its return deadline. */
+export interface ResultItem {
+  dossierId: string;
+  procedureId: string | undefined;
+  /** Undefined for a dossier received before the history began (known by its resolution only). */
+  receivedAtMs: number | undefined;
+  resolvedAtMs: number;
+  /** The return deadline (the awaiting-result set's score: resolution + the working days the rules give to hand the result back). */
+  deadlineMs: number;
+  /** Whole 24-hour days past the return deadline at the list's now. */
+  daysLate: number;
+}
+
+/** The item of an awaiting-result member from its stored state and its score (the return deadline), read at `nowMs`. */
+export function resultItem(member: string, raw: string | null, key: string, nowMs: number, deadlineMs: number): ResultItem {
+  if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
+  const { state } = parseStoredState(raw, key);
+  if (state.kind !== 'dossier' || state.resolvedAt === undefined || state.returnedAt !== undefined)
+    throw new CorruptStateError(`state ${key} is not a resolved dossier waiting for its result to be returned, yet it is in the unit's awaiting-result list`);
+  return {
+    dossierId: member,
+    procedureId: state.procedureId,
+    receivedAtMs: state.receivedAt,
+    resolvedAtMs: state.resolvedAt,
+    deadlineMs,
+    daysLate: Math.max(0, Math.floor((nowMs - deadlineMs) / 86_400_000)),
+  };
+}
+
+/**
+ * The unit's resolved dossiers whose result was not returned by its deadline (before `at.nowMs`),
+ * the earliest deadline first: the dossiers behind the `result_not_returned` integrity signal
+ * (the exporter counts the same range of the awaiting-result set). Paged as the other lists.
+ */
+export function readResultNotReturned(redis: RedisClient, at: ReadAt, unitId: string, request: PageRequest): Promise<Page<ResultItem>> {
+  return readQueue(redis, at, unitId, 'result-not-returned', request, resultItem);
 }

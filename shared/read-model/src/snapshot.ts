@@ -34,11 +34,12 @@ function queueClockCounts(pipeline: Pipeline, keys: Keys, unitId: string, nowMs:
   const dueSoon = queueRange(keys, unitId, 'due-soon', nowMs);
   const paused = queueRange(keys, unitId, 'paused', nowMs);
   const receiptOverdue = queueRange(keys, unitId, 'receipt-overdue', nowMs);
+  const resultOverdue = queueRange(keys, unitId, 'result-not-returned', nowMs);
   pipeline.zcount(overdue.key, overdue.min, overdue.max);
   pipeline.zcard(keys.set(unitId, SETS.open));
   pipeline.zcount(dueSoon.key, dueSoon.min, dueSoon.max);
   pipeline.zcount(paused.key, paused.min, paused.max);
-  pipeline.zcount(keys.set(unitId, SETS.awaitingResult), '-inf', `(${nowMs}`);
+  pipeline.zcount(resultOverdue.key, resultOverdue.min, resultOverdue.max);
   pipeline.zcount(receiptOverdue.key, receiptOverdue.min, receiptOverdue.max);
 }
 
