@@ -570,6 +570,48 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
     expect(shown).toEqual(api.items.map((i) => i.dossierId));
   });
 
+  it('lists the dossiers whose result was not handed back in time, as the read API does, with their own columns', async () => {
+    // Resolved on Tuesday 4 January at 10:00 (the first working day of the history: 3 January was
+    // New Year's compensatory day off), the result never handed back: its return deadline
+    // (RESULT_RETURN_WORKING_DAYS, 2 working days) was the end of Thursday 6 January, the
+    // earliest of the unit's list, so the first row of its first page.
+    const dossierId = `${id}-result`;
+    const received = ev.received(worstUnit, dossierId, '2022-01-04T08:00:00+07:00', 'online', { dueAt: '2022-01-11T17:00:00+07:00' });
+    const resolved = ev.resolved(worstUnit, dossierId, '2022-01-04T10:00:00+07:00', true);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [received, resolved].map((e) => ({ key: routingKey(e), value: JSON.stringify(e), headers: TEST_PRODUCER_HEADERS })),
+    });
+    await producer.disconnect();
+    const table = page.locator('table[data-list="result_not_returned"]');
+    await table.locator(`tr[data-dossier="${dossierId}"]`).waitFor({ timeout: 30_000 });
+    expect(await table.locator('thead th').allInnerTexts()).toEqual(['Mã hồ sơ', 'Thủ tục', 'Giải quyết', 'Hạn trả kết quả', 'Số ngày quá hạn']);
+    expect(await table.locator(`tr[data-dossier="${dossierId}"] td`).allInnerTexts()).toEqual([
+      dossierId,
+      'P-TEST',
+      '04/01/2022 10:00',
+      '06/01/2022 23:59',
+      '166',
+    ]);
+    const api = await getJson<{ items: { dossierId: string; resolvedAt: string; dueAt: string; daysOverdue: number }[] }>(
+      `/v1/units/${worstUnit}/dossiers?state=result_not_returned&limit=1000`,
+    );
+    const shown = await table.locator('tbody tr[data-dossier]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-dossier')));
+    expect(shown).toEqual(api.items.map((i) => i.dossierId).slice(0, 100));
+    expect(api.items[0]).toMatchObject({ dossierId, resolvedAt: '2022-01-04T03:00:00.000Z', dueAt: '2022-01-06T16:59:59.999Z', daysOverdue: 166 });
+    // The list is the signal's dossiers: as many as the ranking counts for result_not_returned
+    // (read from Prometheus, so once the exporter's next scrape has the new dossier).
+    type Ranked = { units: { unit: string; integrity: Record<string, number> }[] };
+    const counted = () => getJson<Ranked>('/v1/ranking?window=14d').then((r) => r.units.find((u) => u.unit === worstUnit)?.integrity.result_not_returned);
+    await waitFor(async () => ((await counted()) === api.items.length ? true : undefined), {
+      timeoutMs: 30_000,
+      description: `the ranking's result_not_returned of ${worstUnit} to reach the list's ${api.items.length}`,
+    });
+  });
+
   it("a key scoped to one unit reads that unit only: another unit's list is 403; a replay key is 403; no key is 401", async () => {
     const file = join(keysDir, 'keys.json');
     const { readKeysFile } = await import('@dvc/keys');

@@ -39,6 +39,8 @@ const STATES = [
   { id: 'paused', title: 'Tạm dừng chờ bổ sung', since: 'Tiếp nhận', due: 'Chờ bổ sung từ', days: 'Số ngày chờ' },
   // Online submissions not received within the receipt deadline (Decree 118/2025): not yet received, so the submission time and the receipt deadline.
   { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận', days: 'Số ngày quá hạn' },
+  // Resolved, the result not handed back to the citizen by its deadline: when resolved, and the return deadline.
+  { id: 'result_not_returned', title: 'Chưa trả kết quả đúng hạn', since: 'Giải quyết', due: 'Hạn trả kết quả', days: 'Số ngày quá hạn' },
 ];
 const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
 const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${context.signals?.[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
@@ -248,14 +250,14 @@ function daysSince(from, now) {
 
 function dossierRows(items, list, now) {
   if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
-  const late = list.id === 'overdue' || list.id === 'receipt_overdue';
+  const late = list.id === 'overdue' || list.id === 'receipt_overdue' || list.id === 'result_not_returned';
   const paused = list.id === 'paused';
   // Each cell names its column (data-label): on a phone a row is a card, its header out of sight.
   const cell = (label, text, cls = '') => `<td${cls ? ` class="${cls}"` : ''} data-label="${esc(label)}">${text}</td>`;
   return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}">${[
     cell('Mã hồ sơ', esc(d.dossierId)),
     cell('Thủ tục', esc(d.procedureId ?? '–')),
-    cell(list.since, fmt.dateTime(d.receivedAt ?? d.submittedAt)),
+    cell(list.since, fmt.dateTime(d.resolvedAt ?? d.receivedAt ?? d.submittedAt)),
     cell(list.due, fmt.dateTime(paused ? d.pausedSince : d.dueAt)),
     cell(list.days, late ? daysOverdue(d.daysOverdue) : paused && d.pausedSince ? daysSince(d.pausedSince, now) : '–', 'num'),
   ].join('')}</tr>`).join('');

@@ -48,6 +48,13 @@ function submitted(id: string, unit: string, submittedAt: string): DvcEvent {
   return validEvent(testEvent('vn.dvc.dossier.submitted', id, { unit, time: submittedAt }, { dossierId: id, procedureId: `P-${id}`, submittedAt }));
 }
 
+/** A resolution (approved, on paper) of `id`, its result not handed back. */
+function resolved(id: string, unit: string, resolvedAt: string): DvcEvent {
+  return validEvent(
+    testEvent('vn.dvc.dossier.resolved', id, { unit, time: resolvedAt }, { dossierId: id, resolvedAt, outcome: 'approved', processedOnline: false }),
+  );
+}
+
 const NOW = '2022-06-22T17:00:00+07:00';
 
 describe('the board read API on a real Redis, at a pinned clock', () => {
@@ -137,6 +144,12 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
         // day, so by the end of Monday 20 June and of Thursday 23 June; the first is late at NOW.
         submitted('online-late', 'ward', '2022-06-17T08:00:00+07:00'),
         submitted('online-in-time', 'ward', '2022-06-22T08:00:00+07:00'),
+        // Resolved on Tuesday 14 June and Tuesday 21 June, results never handed back: due back within
+        // two working days, by the end of Thursday 16 June and of Thursday 23 June; the first is late.
+        received('result-late', 'ward', '2022-06-13T08:00:00+07:00', '2022-06-20T17:00:00+07:00'),
+        resolved('result-late', 'ward', '2022-06-14T10:00:00+07:00'),
+        received('result-in-time', 'ward', '2022-06-20T08:00:00+07:00', '2022-06-27T17:00:00+07:00'),
+        resolved('result-in-time', 'ward', '2022-06-21T10:00:00+07:00'),
       ],
       ctx,
       () => 0,
@@ -240,6 +253,22 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     ]);
   });
 
+  it('lists the resolved dossiers whose result was not handed back by its deadline: resolved when, due at the deadline, days late', async () => {
+    const { status, body } = await json('/v1/units/ward/dossiers?state=result_not_returned');
+    expect(status).toBe(200);
+    expect(body.items).toEqual([
+      {
+        dossierId: 'result-late',
+        procedureId: 'P-result-late',
+        receivedAt: '2022-06-13T01:00:00.000Z',
+        resolvedAt: '2022-06-14T03:00:00.000Z',
+        dueAt: '2022-06-16T16:59:59.999Z',
+        daysOverdue: 5,
+        pausedSince: null,
+      },
+    ]);
+  });
+
   it('pages with a cursor: limit 1 then after=next', async () => {
     const first = await json('/v1/units/ward/dossiers?state=overdue&limit=1');
     expect((first.body.items as { dossierId: string }[]).map((i) => i.dossierId)).toEqual(['late-4']);
@@ -256,7 +285,7 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect(status).toBe(400);
     expect(body.problems).toEqual([
       "unknown query parameter 'page'; accepted: state, limit, after",
-      'state must be one of overdue, due_soon, paused, receipt_overdue',
+      'state must be one of overdue, due_soon, paused, receipt_overdue, result_not_returned',
       'limit must be a whole number from 1 to 1000',
     ]);
     expect((await json('/v1/units/ward/other')).status).toBe(404);
@@ -282,7 +311,7 @@ describe('the board read API on a real Redis, at a pinned clock', () => {
     expect(long.status).toBe(400);
     expect(long.body.problems).toEqual([
       `the unit '${'x'.repeat(80)}' is not a unit id (^[a-z0-9][a-z0-9._-]{0,63}$)`,
-      'state must be one of overdue, due_soon, paused, receipt_overdue',
+      'state must be one of overdue, due_soon, paused, receipt_overdue, result_not_returned',
     ]);
     expect((await json('/v1/units/a%2Fb/dossiers?state=overdue')).body.problems).toEqual(["the unit 'a/b' is not a unit id (^[a-z0-9][a-z0-9._-]{0,63}$)"]);
   });

@@ -12,6 +12,7 @@ import {
   readOverdue,
   readPaused,
   readReceiptOverdue,
+  readResultNotReturned,
   type LiveState,
   type LiveView,
   type Page,
@@ -20,6 +21,7 @@ import {
   type ReadAt,
   type ReceiptItem,
   type RedisClient,
+  type ResultItem,
 } from '@dvc/read-model';
 import { TREND_SPAN_MS, isRollingWindow, isWindowId, ragOf, readExportedWindows, readOverview, readTrend, readUnitFigures, readUnitKpis } from './figures.js';
 import { PrometheusError, type Prometheus } from '@dvc/metrics';
@@ -55,7 +57,7 @@ export interface BoardApp {
 }
 
 /** The lists of GET /v1/units/{unit}/dossiers, by the `state` parameter's value. */
-export const DOSSIER_STATES = ['overdue', 'due_soon', 'paused', 'receipt_overdue'] as const;
+export const DOSSIER_STATES = ['overdue', 'due_soon', 'paused', 'receipt_overdue', 'result_not_returned'] as const;
 type DossierState = (typeof DOSSIER_STATES)[number];
 export const DEFAULT_PAGE_SIZE = 100;
 export const DOSSIERS_QUERY_PARAMETERS = ['state', 'limit', 'after'] as const;
@@ -102,6 +104,19 @@ function receiptJson(item: ReceiptItem) {
   };
 }
 
+/** A resolved dossier whose result was not handed back in time, in the same shape: resolved when, due at its return deadline. */
+function resultJson(item: ResultItem) {
+  return {
+    dossierId: item.dossierId,
+    procedureId: item.procedureId ?? null,
+    receivedAt: iso(item.receivedAtMs),
+    resolvedAt: iso(item.resolvedAtMs),
+    dueAt: iso(item.deadlineMs),
+    daysOverdue: item.daysLate,
+    pausedSince: null,
+  };
+}
+
 /** A page with its items as the API writes them. */
 const pageJson = <T>(page: Page<T>, json: (item: T) => unknown): Page<unknown> => ({ items: page.items.map(json), next: page.next });
 
@@ -111,6 +126,7 @@ const LISTS: Record<DossierState, (redis: RedisClient, at: ReadAt, unit: string,
   due_soon: async (...args) => pageJson(await readDueSoon(...args), itemJson),
   paused: async (...args) => pageJson(await readPaused(...args), itemJson),
   receipt_overdue: async (...args) => pageJson(await readReceiptOverdue(...args), receiptJson),
+  result_not_returned: async (...args) => pageJson(await readResultNotReturned(...args), resultJson),
 };
 
 /** How long the context waits for Prometheus to say which windows it has (every page starts with the context). */
