@@ -388,6 +388,7 @@ describe('notifier app: the worklists a notification names', () => {
           overdue: (u) => ({ ok: true, dossiers: [{ code: `OVERDUE-${u}`, dueMs: Date.parse('2026-11-29T08:00:00Z') }] }),
           'due-soon': (u) => ({ ok: true, dossiers: [{ code: `DUE-${u}`, dueMs: Date.parse('2026-11-30T20:15:00Z') }] }),
           'receipt-overdue': (u) => ({ ok: true, dossiers: [{ code: `ONLINE-${u}`, dueMs: Date.parse('2026-11-30T05:15:00Z') }] }),
+          'result-not-returned': (u) => ({ ok: true, dossiers: [{ code: `RESULT-${u}`, dueMs: Date.parse('2026-11-27T16:59:59.999Z') }] }),
         };
         return {
           namespace: 'dvc',
@@ -400,18 +401,21 @@ describe('notifier app: the worklists a notification names', () => {
   });
   afterEach(() => closeTestApp(app, outbox, dir));
 
-  it('reads the overdue list for the overdue alerts, the due-soon and late-receipt lists for theirs, nothing for the others, and names them', async () => {
-    const alert = (alertname: string, extra: Record<string, string> = {}) => ({
-      status: 'firing',
-      labels: { alertname, unit: 'bp.dongxoai', level: 'district', severity: 'warning', ...extra },
-      annotations: { title_vi: `tiêu đề ${alertname}` },
-      startsAt: '2026-11-30T07:00:00Z',
-      endsAt: '0001-01-01T00:00:00Z',
-      fingerprint: `fp-${alertname}`,
-    });
+  it('reads the overdue list for the overdue alerts, the due-soon, late-receipt and result lists for theirs, nothing for the others, and names them', async () => {
+    const alert = (alertname: string, extra: Record<string, string> = {}) => {
+      const labels: Record<string, string> = { alertname, unit: 'bp.dongxoai', level: 'district', severity: 'warning', ...extra };
+      return {
+        status: 'firing',
+        labels,
+        annotations: { title_vi: `tiêu đề ${alertname}` },
+        startsAt: '2026-11-30T07:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: `fp-${alertname}${extra.reason ?? ''}`,
+      };
+    };
     const group = (alerts: ReturnType<typeof alert>[]) => {
       const parsed = parseAlertmanagerPayload({
-        groupKey: `g-${alerts[0]!.labels.alertname}`,
+        groupKey: `g-${alerts[0]!.labels.alertname}${alerts[0]!.labels.reason ?? ''}`,
         status: 'firing',
         commonLabels: { unit: 'bp.dongxoai' },
         alerts,
@@ -423,16 +427,29 @@ describe('notifier app: the worklists a notification names', () => {
     await app.accept(group([alert('DossiersDueSoon', { severity: 'info' })]));
     await app.accept(group([alert('OnlineSubmissionsReceiptOverdue')]));
     await app.accept(group([alert('OnlineDossierShareBelowTarget', { kpi: 'online_dossier_share', window: '14d' })]));
-    expect(asked).toEqual([[['overdue', ['bp.dongxoai']]], [['due-soon', ['bp.dongxoai']]], [['receipt-overdue', ['bp.dongxoai']]], []]);
+    await app.accept(group([alert('IntegrityFlagsRaised', { reason: 'result_not_returned' })]));
+    await app.accept(group([alert('IntegrityFlagsRaised', { reason: 'fee_unpaid' })]));
+    expect(asked).toEqual([
+      [['overdue', ['bp.dongxoai']]],
+      [['due-soon', ['bp.dongxoai']]],
+      [['receipt-overdue', ['bp.dongxoai']]],
+      [],
+      [['result-not-returned', ['bp.dongxoai']]],
+      [],
+    ]);
     await app.dispatchDue();
     const texts = sent.filter((d) => d.target === 'lanhdao.dongxoai@example.gov.vn').map((d) => d.text);
-    expect(texts).toHaveLength(4);
+    expect(texts).toHaveLength(6);
     expect(texts[0]).toContain('\n  1. OVERDUE-bp.dongxoai: hạn 15:00 ngày 29/11/2026, đã quá 1 ngày\n');
     expect(texts[1]).toContain('\n  1. DUE-bp.dongxoai: hạn 03:15 ngày 01/12/2026, còn 12 giờ\n');
     expect(texts[2]).toContain(
       '\n1 hồ sơ nộp trực tuyến chậm tiếp nhận lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. ONLINE-bp.dongxoai: hạn tiếp nhận 12:15 ngày 30/11/2026, đã quá 3 giờ\n',
     );
     expect(texts[3]).not.toContain('bp.dongxoai: hạn');
+    expect(texts[4]).toContain(
+      '\n1 hồ sơ quá hạn trả kết quả lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. RESULT-bp.dongxoai: hạn trả kết quả 23:59 ngày 27/11/2026, đã quá 2 ngày 15 giờ\n',
+    );
+    expect(texts[5]).not.toContain('bp.dongxoai: hạn');
   });
 });
 

@@ -1,5 +1,5 @@
 import type { ClockSetting } from '@dvc/config';
-import { readDueSoon, readOverdue, readReceiptOverdue, type LiveView, type ReadAt, type RedisClient } from '@dvc/read-model';
+import { readDueSoon, readOverdue, readReceiptOverdue, readResultNotReturned, type LiveView, type ReadAt, type RedisClient } from '@dvc/read-model';
 import { OVERDUE_LIST_SIZE, type DossierList, type ListedDossier, type Worklist } from './render.js';
 
 /** What one notice is written from, read once per notice. */
@@ -14,13 +14,14 @@ export interface OverdueReading {
   asOf: number | undefined;
   /**
    * Per worklist asked for, per unit asked for: its first dossiers (the oldest overdue, the
-   * soonest due within 24 hours, the online submissions longest past their receipt deadline), or
+   * soonest due within 24 hours, the online submissions longest past their receipt deadline, the
+   * results longest past their return deadline), or
    * why they could not be read.
    */
   worklists: Map<Worklist, Map<string, DossierList>>;
 }
 
-/** Resolves what is live and when now is, then reads the worklists a notice names: the oldest overdue dossiers, the soonest due and the late-received online submissions of the units whose alerts name them. */
+/** Resolves what is live and when now is, then reads the worklists a notice names: the oldest overdue dossiers, the soonest due, the late-received online submissions and the results not returned in time of the units whose alerts name them. */
 export interface OverdueReader {
   /** The configured clock of the live view (reported by the notifier). */
   readonly clock: ClockSetting;
@@ -33,8 +34,9 @@ export interface OverdueReader {
  * read afresh per notice, and the configured clock), each unit's first page of `readOverdue`
  * (its open dossiers overdue at that now, the domain's `isOverdueAt`, the longest overdue first);
  * for the units asked for due soon the first page of `readDueSoon` (due within 24 hours, the
- * soonest first), and for those asked for late receipts `readReceiptOverdue` (online submissions
- * past their receipt deadline, the earliest deadline first). Never throws: within `timeoutMs` or
+ * soonest first), for those asked for late receipts `readReceiptOverdue` (online submissions
+ * past their receipt deadline, the earliest deadline first), and for those asked for results not
+ * returned `readResultNotReturned` (resolved, result past its return deadline, the earliest first). Never throws: within `timeoutMs` or
  * not at all, a notice goes out without the lists rather than not at all.
  */
 export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs: number): OverdueReader {
@@ -47,6 +49,8 @@ export function liveOverdueReader(redis: RedisClient, live: LiveView, timeoutMs:
       (await readDueSoon(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.dueMs })),
     'receipt-overdue': async (at, unitId) =>
       (await readReceiptOverdue(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.deadlineMs })),
+    'result-not-returned': async (at, unitId) =>
+      (await readResultNotReturned(redis, at, unitId, { limit: OVERDUE_LIST_SIZE })).items.map((d) => ({ code: d.dossierId, dueMs: d.deadlineMs })),
   };
   const read = async (wanted: ReadonlyMap<Worklist, readonly string[]>): Promise<OverdueReading> => {
     // Only the worklists asked for appear in the reading.

@@ -13,17 +13,19 @@ export interface ListedDossier {
 export type DossierList = { ok: true; dossiers: ListedDossier[] } | { ok: false; reason: string };
 
 /** The worklists a notice can name. */
-export type Worklist = 'overdue' | 'due-soon' | 'receipt-overdue';
+export type Worklist = 'overdue' | 'due-soon' | 'receipt-overdue' | 'result-not-returned';
 
 /**
  * The worklist a firing alert about one unit names in its notice, so the head of the unit reads
  * which dossiers to act on: the oldest overdue ones for the overdue share and for open overdue
  * dossiers, the soonest due for dossiers due within 24 hours, the online submissions longest
- * past their receipt deadline for those. Undefined: the alert names none.
+ * past their receipt deadline for those, and the results longest past their return deadline for
+ * the result_not_returned integrity signal. Undefined: the alert names none.
  */
 export function worklistOf(labels: Record<string, string>): Worklist | undefined {
   if (labels.unit === undefined) return undefined;
   if (labels.kpi === 'overdue_ratio') return 'overdue';
+  if (labels.reason === 'result_not_returned') return 'result-not-returned';
   return labels.alertname === undefined ? undefined : WORKLIST_ALERTS.get(labels.alertname);
 }
 
@@ -182,6 +184,13 @@ const WORKLIST_TEXT: Record<Worklist, { what: string; heading: string; none: str
     heading: 'nộp trực tuyến chậm tiếp nhận lâu nhất',
     none: 'hồ sơ nộp trực tuyến chậm tiếp nhận',
     deadline: 'hạn tiếp nhận',
+    late: true,
+  },
+  'result-not-returned': {
+    what: 'quá hạn trả kết quả',
+    heading: 'quá hạn trả kết quả lâu nhất',
+    none: 'hồ sơ quá hạn trả kết quả',
+    deadline: 'hạn trả kết quả',
     late: true,
   },
 };
