@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Result } from 'ioredis';
 import type { RedisClient } from './client.js';
-import { DvcError, DUE_SOON_MS, SETS, daysOverdueAt, effectiveDueMs, subjectKey, type SetName } from '@dvc/domain';
+import { DvcError, DUE_SOON_MS, SETS, daysOverdueAt, effectiveDueMs, subjectKey, type DossierState, type SetName } from '@dvc/domain';
 import { CorruptStateError, parseStoredState, type Keys } from './keys.js';
 
 const PAGE_LUA = readFileSync(new URL('./page.lua', import.meta.url), 'utf8');
@@ -141,12 +141,27 @@ export function decodeCursor(queue: Queue, cursor: string): { score: string; mem
   throw new PageRequestError(`cursor '${cursor.slice(0, 80)}' was not issued for the ${queue} list`);
 }
 
-/** The item of a member from its stored state (`<revision>|<JSON>`), read at `nowMs`. */
-export function queueItem(member: string, raw: string | null, key: string, nowMs: number): QueueItem {
+/**
+ * The dossier state of a listed member (`<revision>|<JSON>`), refused as corrupt when it is
+ * missing or is not what the list holds (`fits`; `refusal` says what it should be and where).
+ */
+function listedDossier<T extends DossierState>(raw: string | null, key: string, fits: (state: DossierState) => state is T, refusal: string): T {
   if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
   const { state } = parseStoredState(raw, key);
-  if (state.kind !== 'dossier' || state.receivedAt === undefined)
-    throw new CorruptStateError(`state ${key} is not a received dossier, yet it is in the unit's lists`);
+  if (state.kind !== 'dossier' || !fits(state)) throw new CorruptStateError(`state ${key} is not ${refusal}`);
+  return state;
+}
+
+type Received = DossierState & { receivedAt: number };
+type Submitted = DossierState & { submittedAt: number };
+type Resolved = DossierState & { resolvedAt: number };
+
+/** Whole 24-hour days from a deadline to `nowMs`, 0 before it. */
+const daysPast = (nowMs: number, deadlineMs: number): number => Math.max(0, Math.floor((nowMs - deadlineMs) / 86_400_000));
+
+/** The item of a member from its stored state (`<revision>|<JSON>`), read at `nowMs`. */
+export function queueItem(member: string, raw: string | null, key: string, nowMs: number): QueueItem {
+  const state = listedDossier(raw, key, (s): s is Received => s.receivedAt !== undefined, "a received dossier, yet it is in the unit's lists");
   return {
     dossierId: member,
     procedureId: state.procedureId,
@@ -228,16 +243,18 @@ export interface ReceiptItem {
 
 /** The item of a pending-receipt member from its stored state and its score (the receipt deadline), read at `nowMs`. */
 export function receiptItem(member: string, raw: string | null, key: string, nowMs: number, deadlineMs: number): ReceiptItem {
-  if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
-  const { state } = parseStoredState(raw, key);
-  if (state.kind !== 'dossier' || state.submittedAt === undefined || state.receivedAt !== undefined)
-    throw new CorruptStateError(`state ${key} is not an online submission waiting for receipt, yet it is in the unit's pending-receipt list`);
+  const state = listedDossier(
+    raw,
+    key,
+    (s): s is Submitted => s.submittedAt !== undefined && s.receivedAt === undefined,
+    "an online submission waiting for receipt, yet it is in the unit's pending-receipt list",
+  );
   return {
     dossierId: member,
     procedureId: state.procedureId,
     submittedAtMs: state.submittedAt,
     deadlineMs,
-    daysLate: Math.max(0, Math.floor((nowMs - deadlineMs) / 86_400_000)),
+    daysLate: daysPast(nowMs, deadlineMs),
   };
 }
 
@@ -266,17 +283,19 @@ export interface ResultItem {
 
 /** The item of an awaiting-result member from its stored state and its score (the return deadline), read at `nowMs`. */
 export function resultItem(member: string, raw: string | null, key: string, nowMs: number, deadlineMs: number): ResultItem {
-  if (raw === null) throw new CorruptStateError(`state ${key} is missing, yet its dossier is in the unit's lists`);
-  const { state } = parseStoredState(raw, key);
-  if (state.kind !== 'dossier' || state.resolvedAt === undefined || state.returnedAt !== undefined)
-    throw new CorruptStateError(`state ${key} is not a resolved dossier waiting for its result to be returned, yet it is in the unit's awaiting-result list`);
+  const state = listedDossier(
+    raw,
+    key,
+    (s): s is Resolved => s.resolvedAt !== undefined && s.returnedAt === undefined,
+    "a resolved dossier waiting for its result to be returned, yet it is in the unit's awaiting-result list",
+  );
   return {
     dossierId: member,
     procedureId: state.procedureId,
     receivedAtMs: state.receivedAt,
     resolvedAtMs: state.resolvedAt,
     deadlineMs,
-    daysLate: Math.max(0, Math.floor((nowMs - deadlineMs) / 86_400_000)),
+    daysLate: daysPast(nowMs, deadlineMs),
   };
 }
 
