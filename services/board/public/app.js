@@ -40,7 +40,7 @@ const STATES = [
   // Online submissions not received within the receipt deadline (Decree 118/2025): not yet received, so the submission time and the receipt deadline.
   { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận', days: 'Số ngày quá hạn' },
   // Resolved, the result not handed back to the citizen by its deadline: when resolved, and the return deadline.
-  { id: 'result_not_returned', title: 'Chưa trả kết quả đúng hạn', since: 'Giải quyết', due: 'Hạn trả kết quả', days: 'Số ngày quá hạn' },
+  { id: 'result_not_returned', title: 'Quá hạn trả kết quả', since: 'Giải quyết', due: 'Hạn trả kết quả', days: 'Số ngày quá hạn' },
 ];
 const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
 const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${context.signals?.[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');

@@ -1,6 +1,5 @@
 import { KPI_NAMES_VI } from '@dvc/config';
-import { INTEGRITY_REASON_NAMES_VI } from '@dvc/domain';
-import type { UnitDirectory } from '@dvc/domain';
+import { INTEGRITY_REASON_NAMES_VI, type UnitDirectory } from '@dvc/domain';
 import type { AmAlert, AmPayload } from './alertmanager.js';
 
 /** An open dossier of a worklist (overdue, or due soon) with its effective due time, as read from the projection. */
