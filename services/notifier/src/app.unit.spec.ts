@@ -427,7 +427,7 @@ describe('notifier app: the worklists a notification names', () => {
     await app.accept(group([alert('DossiersDueSoon', { severity: 'info' })]));
     await app.accept(group([alert('OnlineSubmissionsReceiptOverdue')]));
     await app.accept(group([alert('OnlineDossierShareBelowTarget', { kpi: 'online_dossier_share', window: '14d' })]));
-    await app.accept(group([alert('IntegrityFlagsRaised', { reason: 'result_not_returned' })]));
+    await app.accept(group([alert('ResultsNotReturned')]));
     await app.accept(group([alert('IntegrityFlagsRaised', { reason: 'fee_unpaid' })]));
     expect(asked).toEqual([
       [['overdue', ['bp.dongxoai']]],

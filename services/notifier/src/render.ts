@@ -19,12 +19,11 @@ export type Worklist = 'overdue' | 'due-soon' | 'receipt-overdue' | 'result-not-
  * which dossiers to act on: the oldest overdue ones for the overdue share and for open overdue
  * dossiers, the soonest due for dossiers due within 24 hours, the online submissions longest
  * past their receipt deadline for those, and the results longest past their return deadline for
- * the result_not_returned integrity signal. Undefined: the alert names none.
+ * results not returned. Undefined: the alert names none.
  */
 export function worklistOf(labels: Record<string, string>): Worklist | undefined {
   if (labels.unit === undefined) return undefined;
   if (labels.kpi === 'overdue_ratio') return 'overdue';
-  if (labels.reason === 'result_not_returned') return 'result-not-returned';
   return labels.alertname === undefined ? undefined : WORKLIST_ALERTS.get(labels.alertname);
 }
 
@@ -37,6 +36,7 @@ export const WORKLIST_ALERTS: ReadonlyMap<string, Worklist> = new Map([
   ['OpenDossiersOverdue', 'overdue'],
   ['DossiersDueSoon', 'due-soon'],
   ['OnlineSubmissionsReceiptOverdue', 'receipt-overdue'],
+  ['ResultsNotReturned', 'result-not-returned'],
 ]);
 
 /** A unit's list per unit id, for each worklist read. */

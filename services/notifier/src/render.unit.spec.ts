@@ -308,27 +308,43 @@ describe('notices about dossiers name them; notices about no target say "going o
     expect(unread).toContain('\nKhông đọc được danh sách hồ sơ nộp trực tuyến chậm tiếp nhận của đơn vị.\n');
   });
 
-  it('results not returned in time: the earliest return deadlines, how long past; the other signals name no dossier', () => {
-    const flagged = (reason: string) =>
-      unitAlert('firing', 'IntegrityFlagsRaised', 'Dấu hiệu kết thúc hồ sơ bất thường', '1 dấu hiệu kết thúc hồ sơ bất thường mới trong 1 giờ qua', { reason });
+  it('results not returned in time: the earliest return deadlines, how long past; a new integrity signal names no dossier', () => {
+    const waiting = unitAlert('firing', 'ResultsNotReturned', 'Có hồ sơ đã giải quyết quá hạn trả kết quả', '1 hồ sơ đã giải quyết quá hạn trả kết quả');
+    const flagged = unitAlert(
+      'firing',
+      'IntegrityFlagsRaised',
+      'Dấu hiệu kết thúc hồ sơ bất thường',
+      '1 dấu hiệu kết thúc hồ sơ bất thường mới trong 1 giờ qua',
+      {
+        reason: 'fee_unpaid',
+      },
+    );
     const results: Worklists = new Map([
       [
         'result-not-returned',
         new Map([['bp.dongxoai', { ok: true, dossiers: [{ code: 'H12.34-261120-0003', dueMs: Date.parse('2026-11-26T16:59:59.999Z') }] }]]),
       ],
     ]);
-    const listed = renderNotice({ payload: flagged('result_not_returned'), units, worklists: results, dashboardUrl: DASHBOARD, now: NOW }).text;
-    expect(listed).toContain('\nDấu hiệu: Chưa trả kết quả\n');
+    const listed = renderNotice({ payload: waiting, units, worklists: results, dashboardUrl: DASHBOARD, now: NOW }).text;
+    expect(listed).toContain('\nCảnh báo dưới đây đang diễn ra.\n');
     expect(listed).toContain(
       '\n1 hồ sơ quá hạn trả kết quả lâu nhất của đơn vị (đến 15:15 ngày 30/11/2026):\n  1. H12.34-261120-0003: hạn trả kết quả 23:59 ngày 26/11/2026, đã quá 3 ngày 15 giờ\n',
     );
-    const unread = renderNotice({ payload: flagged('result_not_returned'), units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
+    const unread = renderNotice({ payload: waiting, units, worklists: new Map(), dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(unread).toContain('\nKhông đọc được danh sách hồ sơ quá hạn trả kết quả của đơn vị.\n');
-    const other = renderNotice({ payload: flagged('fee_unpaid'), units, worklists: results, dashboardUrl: DASHBOARD, now: NOW }).text;
+    const none = renderNotice({
+      payload: waiting,
+      units,
+      worklists: new Map([['result-not-returned', new Map([['bp.dongxoai', { ok: true, dossiers: [] }]])]]),
+      dashboardUrl: DASHBOARD,
+      now: NOW,
+    }).text;
+    expect(none).toContain('\nĐơn vị hiện không có hồ sơ quá hạn trả kết quả (đến 15:15 ngày 30/11/2026).\n');
+    const other = renderNotice({ payload: flagged, units, worklists: results, dashboardUrl: DASHBOARD, now: NOW }).text;
     expect(other).not.toContain('H12.34-261120-0003');
     expect(other).not.toContain('danh sách');
-    expect(worklistUnits(flagged('result_not_returned').alerts)).toEqual(new Map([['result-not-returned', ['bp.dongxoai']]]));
-    expect(worklistUnits(flagged('fee_unpaid').alerts)).toEqual(new Map());
+    expect(worklistUnits(waiting.alerts)).toEqual(new Map([['result-not-returned', ['bp.dongxoai']]]));
+    expect(worklistUnits(flagged.alerts)).toEqual(new Map());
   });
 
   it('a situation that ended: "it began", not "breach since"; no list', () => {
