@@ -686,7 +686,7 @@ describe('the ops board on the Bình Phước 2022 case, in Chromium', () => {
       expect(await page.locator('#signals').innerText()).toBe(flags.map(([reason, n]) => `${signals[reason]}: ${number(n)}`).join('; '));
       await screenshot('board-unit-head');
       // On a phone (where a notice's link is often opened) the page does not scroll sideways:
-      // the lists scroll inside their own boxes.
+      // the dossier lists are cards, the other tables scroll inside their own boxes.
       const desk = page.viewportSize();
       await page.setViewportSize({ width: 390, height: 844 });
       try {
