@@ -32,15 +32,17 @@ const GROUPS = [
   { id: 'other', name: 'Đơn vị khác', test: () => true },
 ];
 const RAG = { green: 'Đạt', amber: 'Gần đạt', red: 'Không đạt', none: 'Chưa có số liệu' };
+// The lists of a unit's page: each names its columns and which field of the API's item fills them
+// (sinceAt, dueAt) and what its last column counts (days past the deadline, days waiting, or none).
 const STATES = [
-  { id: 'overdue', title: 'Quá hạn hiện tại', since: 'Tiếp nhận', due: 'Hạn xử lý', days: 'Số ngày quá hạn' },
-  { id: 'due_soon', title: 'Đến hạn trong 24 giờ', since: 'Tiếp nhận', due: 'Hạn xử lý', days: 'Số ngày quá hạn' },
+  { id: 'overdue', title: 'Quá hạn hiện tại', since: 'Tiếp nhận', sinceAt: 'receivedAt', due: 'Hạn xử lý', dueAt: 'dueAt', days: 'Số ngày quá hạn', counts: 'late' },
+  { id: 'due_soon', title: 'Đến hạn trong 24 giờ', since: 'Tiếp nhận', sinceAt: 'receivedAt', due: 'Hạn xử lý', dueAt: 'dueAt', days: 'Số ngày quá hạn', counts: null },
   // Waiting for the citizen's supplement: since when, and for how long (the due time moves with the clock while paused).
-  { id: 'paused', title: 'Tạm dừng chờ bổ sung', since: 'Tiếp nhận', due: 'Chờ bổ sung từ', days: 'Số ngày chờ' },
+  { id: 'paused', title: 'Tạm dừng chờ bổ sung', since: 'Tiếp nhận', sinceAt: 'receivedAt', due: 'Chờ bổ sung từ', dueAt: 'pausedSince', days: 'Số ngày chờ', counts: 'waiting' },
   // Online submissions not received within the receipt deadline (Decree 118/2025): not yet received, so the submission time and the receipt deadline.
-  { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', due: 'Hạn tiếp nhận', days: 'Số ngày quá hạn' },
+  { id: 'receipt_overdue', title: 'Nộp trực tuyến chậm tiếp nhận', since: 'Nộp trực tuyến', sinceAt: 'submittedAt', due: 'Hạn tiếp nhận', dueAt: 'dueAt', days: 'Số ngày quá hạn', counts: 'late' },
   // Resolved, the result not handed back to the citizen by its deadline: when resolved, and the return deadline.
-  { id: 'result_not_returned', title: 'Quá hạn trả kết quả', since: 'Giải quyết', due: 'Hạn trả kết quả', days: 'Số ngày quá hạn' },
+  { id: 'result_not_returned', title: 'Quá hạn trả kết quả', since: 'Giải quyết', sinceAt: 'resolvedAt', due: 'Hạn trả kết quả', dueAt: 'dueAt', days: 'Số ngày quá hạn', counts: 'late' },
 ];
 const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
 const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${context.signals?.[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
@@ -250,16 +252,15 @@ function daysSince(from, now) {
 
 function dossierRows(items, list, now) {
   if (items.length === 0) return `<tr><td colspan="5" class="muted">Không có hồ sơ.</td></tr>`;
-  const late = list.id === 'overdue' || list.id === 'receipt_overdue' || list.id === 'result_not_returned';
-  const paused = list.id === 'paused';
+  const days = (d) => (list.counts === 'late' ? daysOverdue(d.daysOverdue) : list.counts === 'waiting' && d.pausedSince ? daysSince(d.pausedSince, now) : '–');
   // Each cell names its column (data-label): on a phone a row is a card, its header out of sight.
   const cell = (label, text, cls = '') => `<td${cls ? ` class="${cls}"` : ''} data-label="${esc(label)}">${text}</td>`;
   return items.map((d) => `<tr data-dossier="${esc(d.dossierId)}">${[
     cell('Mã hồ sơ', esc(d.dossierId)),
     cell('Thủ tục', esc(d.procedureId ?? '–')),
-    cell(list.since, fmt.dateTime(d.resolvedAt ?? d.receivedAt ?? d.submittedAt)),
-    cell(list.due, fmt.dateTime(paused ? d.pausedSince : d.dueAt)),
-    cell(list.days, late ? daysOverdue(d.daysOverdue) : paused && d.pausedSince ? daysSince(d.pausedSince, now) : '–', 'num'),
+    cell(list.since, fmt.dateTime(d[list.sinceAt])),
+    cell(list.due, fmt.dateTime(d[list.dueAt])),
+    cell(list.days, days(d), 'num'),
   ].join('')}</tr>`).join('');
 }
 
