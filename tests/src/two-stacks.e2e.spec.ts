@@ -70,12 +70,18 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether something listens on 127.0.0.1:`port`. The ports are drawn from the ephemeral range, so
+ * with nothing listening the kernel may give the probe that same port as its source and connect the
+ * socket to itself (TCP simultaneous open): such a connection is not a listener.
+ */
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => {
+      const self = socket.localPort === port;
       socket.destroy();
-      resolve(true);
+      resolve(!self);
     });
     socket.once('error', () => resolve(false));
   });
