@@ -115,6 +115,8 @@ describe('notices in the mail catcher, linking the ops board', () => {
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         DASHBOARD_URL: `${board.url}/#/don-vi/{unit}`,
         NOTIFIER_POLL_MS: '100',
+        // Sent when they come, at any hour this runs (office hours: notifier.e2e).
+        NOTIFIER_OFFICE_HOURS: 'always',
       },
       'NOTIFIER_PORT',
     );

@@ -124,6 +124,8 @@ describe('notifier follows the live namespace and the pinned clock', () => {
         RECIPIENTS_FILE: join(dir, 'recipients.json'),
         SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
         NOTIFIER_POLL_MS: '100',
+        // Sent when they come, at any hour this runs (office hours: notifier.e2e).
+        NOTIFIER_OFFICE_HOURS: 'always',
       },
       'NOTIFIER_PORT',
     );
@@ -150,6 +152,7 @@ describe('notifier follows the live namespace and the pinned clock', () => {
       version: '0.1.0',
       node: process.version,
       clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' },
+      officeHours: 'always',
     });
     expect(await (await fetch(`${notifier!.url}/metrics`)).text()).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
   });

@@ -40,7 +40,15 @@ interface NoticeView {
   subject: string;
   duplicates: number;
   createdAt: string;
-  deliveries: { channel: string; target: string; state: string; attempts: number; lastError: string | null; sentAt: string | null }[];
+  deliveries: {
+    channel: string;
+    target: string;
+    state: string;
+    attempts: number;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+    sentAt: string | null;
+  }[];
 }
 
 const ALERTMANAGER_URL = stackEnv().alertmanagerUrl;
@@ -229,6 +237,8 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
       NOTIFIER_RETRY_BASE_MS: '200',
       NOTIFIER_RETRY_MAX_MS: '1000',
       NOTIFIER_SEND_TIMEOUT_MS: '3000',
+      // Every notice here goes out when it comes, at any hour this runs; office hours have their own test.
+      NOTIFIER_OFFICE_HOURS: 'always',
     };
     notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', receiver.port);
 
@@ -480,6 +490,43 @@ describe('notifier: Alertmanager webhooks → Vietnamese notices by email and we
     expect(sink.to(head).length - before).toBe(1);
     // Nothing delivered before is sent again by the restarted process.
     expect(allClears()).toBe(allClearsBefore);
+  });
+
+  it("with office hours that exclude now, puts a unit's e-mail off to the next opening and tells its webhook at once", async () => {
+    const groupKey = `{}:{unit="bp.dongxoai",test="${id}-office"}`;
+    const mailsBefore = sink.to(head).length;
+    // An hour of office two hours from now (local time, UTC+7), so now is outside it.
+    const minuteOfDay = Math.floor(((Date.now() + 7 * HOUR) % (24 * HOUR)) / 60_000);
+    const open = Math.min((minuteOfDay + 120) % 1440, 1438);
+    const close = Math.min(open + 60, 1439);
+    const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    const hours = `${hhmm(open)}-${hhmm(close)}`;
+    expect(await notifier.kill('SIGTERM')).toBe(0);
+    notifier = await startService('notifier', { ...notifierEnv, NOTIFIER_OFFICE_HOURS: hours }, 'NOTIFIER_PORT', notifier.port);
+    try {
+      expect(await (await fetch(`${notifier.url}/healthz`)).json()).toMatchObject({ officeHours: hours });
+      expect((await post(payload('firing', groupKey))).body).toMatchObject({ kind: 'queued', deliveries: 2 });
+      const [mail, hook] = await waitFor(
+        async () => {
+          const [email, webhook] = (await notices(groupKey))[0]?.deliveries ?? [];
+          return email?.lastError !== null && webhook?.state === 'sent' ? [email!, webhook] : undefined;
+        },
+        { description: 'the webhook sent, the e-mail put off' },
+      );
+      expect(hook).toMatchObject({ channel: 'webhook', target: hookUrl });
+      expect(mail).toMatchObject({ channel: 'email', target: head, state: 'pending', attempts: 0, sentAt: null });
+      const opening = mail.nextAttemptAt ?? '';
+      expect(mail.lastError).toBe(`waiting for office hours (${hours} on working days): goes out at ${opening}`);
+      // The opening's local time, on a day after now within a long closure (Tết).
+      expect(new Date(Date.parse(opening) + 7 * HOUR).toISOString().slice(11, 16)).toBe(hhmm(open));
+      expect(Date.parse(opening) - Date.now()).toBeGreaterThan(0);
+      expect(Date.parse(opening) - Date.now()).toBeLessThan(12 * 24 * HOUR);
+      expect(sink.to(head).length).toBe(mailsBefore);
+      expect(await (await fetch(`${notifier.url}/metrics`)).text()).toContain('dvc_notifier_office_hours_total{outcome="held"} 1\n');
+    } finally {
+      expect(await notifier.kill('SIGTERM')).toBe(0);
+      notifier = await startService('notifier', notifierEnv, 'NOTIFIER_PORT', notifier.port);
+    }
   });
 
   it('through the real Alertmanager: one firing notice, then one resolved notice', async () => {

@@ -8,10 +8,11 @@ import { noticeKey, parseAlertmanagerPayload, type AmPayload } from './alertmana
 import { bearerCredential } from './auth.js';
 import type { Deferral, EndedAlerts } from './confirm.js';
 import { DeliveryError, type Sender } from './delivery.js';
-import type { OverdueReader } from './overdue.js';
+import { formatOfficeHours, type OfficeClock } from './office.js';
+import type { OverdueReader, OverdueReading } from './overdue.js';
 import { alertLabelsOf, type Delivery, type EnqueueOutcome, type Outbox } from './outbox.js';
 import { localDateOf, recipientCoverage, resolveRecipients, type RecipientBook } from './recipients.js';
-import { renderNotice, worklistUnits } from './render.js';
+import { renderNotice, worklistUnits, type RenderedNotice } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
@@ -45,6 +46,12 @@ export interface NotifierDeps {
    * confirmed is looked at again every minute (or every hold, if shorter) and stays held.
    */
   checkEnd: (ended: EndedAlerts, nowMs: number) => Promise<Deferral | undefined>;
+  /**
+   * When people are told (NOTIFIER_OFFICE_HOURS): e-mail about units (alerts with a `unit` or
+   * `kpi` label) with no critical alert among them waits for office hours on working days, and a
+   * firing one is written again when it goes out. Undefined: every notice goes out when it comes.
+   */
+  office?: OfficeClock;
   /** Readiness extras (e.g. Redis); reported, never a reason to refuse webhooks. */
   redisPing?: () => Promise<boolean>;
   /** Edge limits (rate, header size, timeouts); DEFAULT_HTTP_LIMITS when absent. */
@@ -148,9 +155,16 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     },
   });
 
-  const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
-    const now = deps.now();
-    const { units, recipients } = deps.reference();
+  const officeHours = counter(
+    registry,
+    'dvc_notifier_office_hours_total',
+    'E-mails about units outside office hours (NOTIFIER_OFFICE_HOURS): held (due outside office hours, put off to the next opening), rewritten (a firing notice that waited, written again with the dossiers of when it goes out), kept (written again without its lists, Redis not answering: sent as first written)',
+    ['outcome'],
+  );
+
+  /** A notice's subject and text from its payload, with the worklists and the clock of now. */
+  const write = async (payload: AmPayload): Promise<{ rendered: RenderedNotice; reading: OverdueReading }> => {
+    const { units } = deps.reference();
     // The worklists the notice names: read only for the firing alerts that name one.
     const reading = await deps.overdue.read(worklistUnits(payload.alerts));
     if (reading.namespace !== undefined) {
@@ -162,9 +176,15 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       units,
       worklists: reading.worklists,
       dashboardUrl: deps.dashboardUrl,
-      now,
+      now: deps.now(),
       ...(reading.asOf === undefined ? {} : { asOf: reading.asOf }),
     });
+    return { rendered, reading };
+  };
+
+  const accept = async (payload: AmPayload): Promise<EnqueueOutcome> => {
+    const { recipients } = deps.reference();
+    const { rendered, reading } = await write(payload);
     const id = noticeKey(payload);
     const outcome = deps.outbox.enqueue({
       id,
@@ -180,6 +200,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         text: rendered.text,
         alerts: payload.alerts.map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt })),
       },
+      payload,
       recipients: resolveRecipients(
         recipients,
         payload.alerts.map((a) => a.labels),
@@ -243,18 +264,71 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     return true;
   };
 
+  /**
+   * Whether delivery `d` waits for office hours: an e-mail about units (a `unit` or `kpi` label)
+   * without a critical alert ("act now") among them, due outside office hours, is put off to the
+   * next opening. Webhooks (systems, not people), critical and pipeline alerts go out at once.
+   * Checked before a held resolution's end is asked for: that is asked when it may go out.
+   */
+  const waitsForOffice = (d: Delivery): boolean => {
+    if (deps.office === undefined || d.channel !== 'email') return false;
+    const labels = alertLabelsOf(d.webhookBody);
+    if (!labels.some((l) => isUnitAlert(l)) || labels.some((l) => l.severity === 'critical')) return false;
+    const now = deps.now();
+    const opening = deps.office.nextOpen(now);
+    if (opening === now) return false;
+    const why = `waiting for office hours (${formatOfficeHours(deps.office.hours)} on working days): goes out at ${new Date(opening).toISOString()}`;
+    deps.outbox.defer(d.id, opening, why);
+    officeHours.inc({ outcome: 'held' });
+    deps.logger.info({ noticeId: d.noticeId, channel: d.channel, target: d.target, nextAttemptAt: new Date(opening).toISOString() }, why);
+    return true;
+  };
+
+  /**
+   * Delivery `d` as it goes out: a firing e-mail written before the office hours it is sent in
+   * opened (it waited for them, or for the mail server overnight) is written again first, so
+   * it names the dossiers overdue and the days overdue of the morning, not of the night. Once per
+   * notice (`rewritten`); if its lists cannot be read now it goes out as first written.
+   */
+  const current = async (d: Delivery, rewritten: Map<string, Pick<Delivery, 'subject' | 'text'>>): Promise<Delivery> => {
+    if (deps.office === undefined || d.status !== 'firing' || d.channel !== 'email') return d;
+    const opened = deps.office.openedAt(deps.now());
+    if (opened === undefined || d.renderedAt >= opened) return d;
+    let text = rewritten.get(d.noticeId);
+    if (text === undefined) {
+      text = { subject: d.subject, text: d.text };
+      const stored = parseAlertmanagerPayload(deps.outbox.payloadOf(d.noticeId));
+      if (stored.ok) {
+        const { rendered, reading } = await write(stored.payload);
+        const complete = [...reading.worklists.values()].every((lists) => [...lists.values()].every((list) => list.ok));
+        officeHours.inc({ outcome: complete ? 'rewritten' : 'kept' });
+        if (complete) {
+          deps.outbox.rewrite(d.noticeId, rendered.subject, rendered.text);
+          text = { subject: rendered.subject, text: rendered.text };
+        }
+        deps.logger.info(
+          { noticeId: d.noticeId, writtenAt: new Date(d.renderedAt).toISOString() },
+          complete ? 'notice written again for office hours' : 'notice not written again (its lists cannot be read now): sent as first written',
+        );
+      }
+      rewritten.set(d.noticeId, text);
+    }
+    return { ...d, ...text };
+  };
+
   let inFlight: Promise<number> | undefined;
   const runDue = async (): Promise<number> => {
     let attempted = 0;
     const verdicts = new Map<string, EndVerdict>();
+    const rewritten = new Map<string, Pick<Delivery, 'subject' | 'text'>>();
     for (;;) {
       const batch = deps.outbox.due(20);
       if (batch.length === 0) return attempted;
       for (const d of batch) {
-        if (await holdsBack(d, verdicts)) continue;
+        if (waitsForOffice(d) || (await holdsBack(d, verdicts))) continue;
         attempted += 1;
         try {
-          await deps.senders[d.channel](d);
+          await deps.senders[d.channel](await current(d, rewritten));
           deps.outbox.markSent(d.id);
           attempts.inc({ channel: d.channel, outcome: 'sent' });
           deps.logger.info({ noticeId: d.noticeId, channel: d.channel, target: d.target, attempt: d.attempts + 1 }, 'notice delivered');
@@ -388,7 +462,10 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       },
     },
     metrics: async () => `${await registry.metrics()}\n${await deps.processRegistry.metrics()}`,
-    health: () => ({ clock: describeClock(deps.overdue.clock) }),
+    health: () => ({
+      clock: describeClock(deps.overdue.clock),
+      officeHours: deps.office === undefined ? 'always' : formatOfficeHours(deps.office.hours),
+    }),
     ready: async () => {
       const outbox = deps.outbox.ping();
       const redis = deps.redisPing === undefined ? undefined : await deps.redisPing().catch(() => false);

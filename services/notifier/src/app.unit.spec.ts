@@ -1,17 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { loadReferenceData } from '@dvc/config';
 import { createUnitDirectory } from '@dvc/domain';
 import { KeyRing, addKey, type KeysFile } from '@dvc/keys';
-import { loadRecipients } from './recipients.js';
+import { loadRecipients, parseRecipients } from './recipients.js';
 import { createApp, type NotifierApp, type NotifierDeps } from './app.js';
 import { DeliveryError } from './delivery.js';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
 import { tokenChecker } from './auth.js';
 import type { Deferral } from './confirm.js';
 import { Outbox, type Delivery } from './outbox.js';
+import { officeClock } from './office.js';
 import type { OverdueReader } from './overdue.js';
 import type { DossierList, Worklist } from './render.js';
 
@@ -502,7 +505,12 @@ describe('notifier app with a pinned clock', () => {
     await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
     const address = app.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', ...BUILD, clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' } });
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({
+      status: 'ok',
+      ...BUILD,
+      clock: { mode: 'as-of', asOf: '2022-06-22T10:00:00.000Z' },
+      officeHours: 'always',
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('dvc_notifier_clock_info{mode="as-of"} 1\n');
     expect(metrics).toContain('dvc_notifier_namespace_info{namespace="dvc.r20261203T020000"} 1\n');
@@ -616,5 +624,203 @@ describe('notifier HTTP: Alertmanager token and operator keys', () => {
     expect(one.status).toBe(200);
     expect(((await one.json()) as { notices: { groupKey: string }[] }).notices.map((n) => n.groupKey)).toEqual(['g-bp.dongxoai']);
     expect(((await (await get('?groupKey=another')).json()) as { notices: unknown[] }).notices).toEqual([]);
+  });
+});
+
+describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', () => {
+  /** An instant in Vietnam's local time (UTC+7), e.g. '2026-12-07 00:16'. */
+  const vn = (local: string): number => Date.parse(`${local.replace(' ', 'T')}:00+07:00`);
+  const office = officeClock({ open: 450, close: 1020 }, () => loadReferenceData(REPO_DATA.pathname));
+  /** The repository's recipients, and a webhook of the Đồng Xoài desk's own system. */
+  const WITH_WEBHOOK = () => {
+    const parsed = parseRecipients({
+      fallback: { name: 'Tổ vận hành', emails: ['vanhanh.ttpvhcc@example.gov.vn'], webhooks: [] },
+      levels: { district: { name: 'Văn phòng UBND tỉnh', emails: ['kiemsoat.tthc@example.gov.vn'], webhooks: [] } },
+      units: {
+        'bp.dongxoai': { name: 'Lãnh đạo UBND thành phố Đồng Xoài', emails: ['lanhdao.dongxoai@example.gov.vn'], webhooks: ['http://127.0.0.1:9/dongxoai'] },
+      },
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    return { units: REFERENCE().units, recipients: parsed.book };
+  };
+  let dir: string;
+  let outbox: Outbox;
+  let app: NotifierApp;
+  let now: number;
+  let overdueCodes: string[];
+  let redisAnswers: boolean;
+  let reads: number;
+  let endChecks: number;
+  const sent: Delivery[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvc-notifier-office-'));
+    now = vn('2026-12-07 00:16');
+    overdueCodes = ['HS-A'];
+    redisAnswers = true;
+    reads = 0;
+    endChecks = 0;
+    sent.length = 0;
+    outbox = new Outbox(join(dir, 'outbox.db'), () => now, { baseMs: 1000, maxMs: 8000 });
+    const overdue: OverdueReader = {
+      clock: { mode: 'wall' },
+      read: async (wanted) => {
+        reads += 1;
+        const list: DossierList = redisAnswers
+          ? { ok: true, dossiers: overdueCodes.map((code) => ({ code, dueMs: vn('2026-12-06 23:59') + 59_999 })) }
+          : { ok: false, reason: 'Redis did not answer within 2000 ms' };
+        return { namespace: 'dvc', asOf: undefined, worklists: new Map([...wanted].map(([kind, units]) => [kind, new Map(units.map((u) => [u, list]))])) };
+      },
+    };
+    app = createApp({
+      reference: WITH_WEBHOOK,
+      dashboardUrl: 'http://127.0.0.1:8088/#/don-vi/{unit}',
+      logger: pino({ level: 'silent' }),
+      build: BUILD,
+      processRegistry: new Registry(),
+      pollMs: 1000,
+      resolvedHoldMs: 600_000,
+      checkEnd: () => {
+        endChecks += 1;
+        return Promise.resolve(undefined);
+      },
+      alertmanagerToken: tokenChecker(TOKEN),
+      keys: NO_KEYS,
+      outbox,
+      overdue,
+      senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
+      now: () => now,
+      office,
+    });
+  });
+  afterEach(() => closeTestApp(app, outbox, dir));
+
+  const alert = (status: 'firing' | 'resolved', alertname: string, labels: Record<string, string>, startsAt = '2026-12-06T17:16:00Z') => {
+    const all = { alertname, ...labels };
+    const parsed = parseAlertmanagerPayload({
+      groupKey: `g-${alertname}-${labels.unit ?? 'none'}`,
+      status,
+      commonLabels: all,
+      alerts: [
+        {
+          status,
+          labels: all,
+          annotations: { title_vi: `tiêu đề ${alertname}` },
+          startsAt,
+          endsAt: status === 'resolved' ? '2026-12-07T09:55:00Z' : '0001-01-01T00:00:00Z',
+          fingerprint: `fp-${alertname}-${labels.unit ?? 'none'}`,
+        },
+      ],
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    return parsed.payload;
+  };
+  const overdueNow = (status: 'firing' | 'resolved' = 'firing') =>
+    alert(status, 'OpenDossiersOverdue', { unit: 'bp.dongxoai', level: 'district', severity: 'warning' });
+  const deliveries = () => outbox.list(10).flatMap((n) => n.deliveries.map((d) => ({ subject: n.subject.split(':')[0], ...d })));
+  const metric = async (outcome: string) => {
+    if (!app.server.listening) await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+    const text = await (await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/metrics`)).text();
+    return text.split('\n').find((l) => l.startsWith(`dvc_notifier_office_hours_total{outcome="${outcome}"}`));
+  };
+
+  it("puts a unit's warning found due at night off to the opening, and writes it again then with that morning's dossiers", async () => {
+    await app.accept(overdueNow());
+    expect(await app.dispatchDue()).toBe(1);
+    // The desk's own system (a webhook) is told at once; its two readers' mail waits for 07:30.
+    expect(sent.map((d) => d.target)).toEqual(['http://127.0.0.1:9/dongxoai']);
+    const waiting = 'waiting for office hours (07:30-17:00 on working days): goes out at 2026-12-07T00:30:00.000Z';
+    expect(deliveries().filter((d) => d.channel === 'email')).toEqual([
+      expect.objectContaining({ target: 'kiemsoat.tthc@example.gov.vn', state: 'pending', nextAttemptAt: '2026-12-07T00:30:00.000Z', lastError: waiting }),
+      expect.objectContaining({ target: 'lanhdao.dongxoai@example.gov.vn', state: 'pending', nextAttemptAt: '2026-12-07T00:30:00.000Z', lastError: waiting }),
+    ]);
+    const night = sent[0]!.text;
+    expect(night).toContain('\n  1. HS-A: hạn 23:59 ngày 06/12/2026, đã quá 16 phút\n');
+
+    now = vn('2026-12-07 07:29');
+    expect(await app.dispatchDue()).toBe(0);
+    overdueCodes = ['HS-A', 'HS-B'];
+    now = vn('2026-12-07 07:30');
+    expect(await app.dispatchDue()).toBe(2);
+    const morning = sent.slice(1);
+    expect(morning.map((d) => d.target)).toEqual(['kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn']);
+    // Written once more for both, with the dossiers and the days overdue of 07:30.
+    expect(reads).toBe(2);
+    for (const d of morning) {
+      expect(d.text).toContain('\n  1. HS-A: hạn 23:59 ngày 06/12/2026, đã quá 7 giờ\n  2. HS-B: hạn 23:59 ngày 06/12/2026, đã quá 7 giờ\n');
+      expect(d.text).toContain('lập lúc 07:30 ngày 07/12/2026');
+    }
+    expect(outbox.list(1)[0]!.text).toBe(morning[0]!.text);
+    expect(await metric('held')).toBe('dvc_notifier_office_hours_total{outcome="held"} 2');
+    const health = (await (await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/healthz`)).json()) as Record<string, unknown>;
+    expect(health.officeHours).toBe('07:30-17:00');
+    expect(await metric('rewritten')).toBe('dvc_notifier_office_hours_total{outcome="rewritten"} 1');
+  });
+
+  it('sends as first written when the lists cannot be read at the opening', async () => {
+    await app.accept(overdueNow());
+    await app.dispatchDue();
+    const night = sent[0]!.text;
+    redisAnswers = false;
+    now = vn('2026-12-07 07:30');
+    expect(await app.dispatchDue()).toBe(2);
+    expect(sent.slice(1).map((d) => d.text)).toEqual([night, night]);
+    expect(await metric('kept')).toBe('dvc_notifier_office_hours_total{outcome="kept"} 1');
+  });
+
+  it('sends critical alerts, pipeline alerts and alerts about no unit at once, at any hour', async () => {
+    now = vn('2026-12-05 02:00');
+    await app.accept(alert('firing', 'OverdueBudgetFastBurn', { unit: 'bp.dongxoai', level: 'district', kpi: 'overdue_ratio', severity: 'critical' }));
+    await app.accept(alert('firing', 'ProjectorDown', { severity: 'critical', service: 'projector' }));
+    await app.accept(alert('firing', 'NotifierDeliveriesFailing', { severity: 'warning' }));
+    await app.dispatchDue();
+    expect(sent.map((d) => `${d.target} ${d.subject.split(':')[0]}`).sort()).toEqual(
+      [
+        'http://127.0.0.1:9/dongxoai [DVC] CẢNH BÁO',
+        'kiemsoat.tthc@example.gov.vn [DVC] CẢNH BÁO',
+        'lanhdao.dongxoai@example.gov.vn [DVC] CẢNH BÁO',
+        'vanhanh.ttpvhcc@example.gov.vn [DVC] CẢNH BÁO',
+        'vanhanh.ttpvhcc@example.gov.vn [DVC] CẢNH BÁO',
+      ].sort(),
+    );
+    expect(deliveries().filter((d) => d.state !== 'sent')).toEqual([]);
+  });
+
+  it("puts off a unit's all-clear whose hold ends after closing, asks the monitoring only at the opening, and drops it if the alert fires again first", async () => {
+    now = vn('2026-12-07 10:00');
+    await app.accept(overdueNow());
+    expect(await app.dispatchDue()).toBe(3);
+    now = vn('2026-12-07 16:55');
+    await app.accept(overdueNow('resolved'));
+    now = vn('2026-12-07 17:05');
+    expect(await app.dispatchDue()).toBe(1); // the webhook, after its hold
+    expect(endChecks).toBe(1);
+    expect(deliveries().filter((d) => d.state === 'pending')).toEqual([
+      expect.objectContaining({ subject: '[DVC] ĐÃ KHẮC PHỤC', target: 'kiemsoat.tthc@example.gov.vn', nextAttemptAt: '2026-12-08T00:30:00.000Z' }),
+      expect.objectContaining({ subject: '[DVC] ĐÃ KHẮC PHỤC', target: 'lanhdao.dongxoai@example.gov.vn', nextAttemptAt: '2026-12-08T00:30:00.000Z' }),
+    ]);
+    now = vn('2026-12-08 07:30');
+    expect(await app.dispatchDue()).toBe(2);
+    expect(endChecks).toBe(2);
+    expect(sent.slice(4).map((d) => `${d.target} ${d.subject.split(':')[0]}`)).toEqual([
+      'kiemsoat.tthc@example.gov.vn [DVC] ĐÃ KHẮC PHỤC',
+      'lanhdao.dongxoai@example.gov.vn [DVC] ĐÃ KHẮC PHỤC',
+    ]);
+
+    // Another night: the alert resolves, then fires again before the opening: no one is told either.
+    now = vn('2026-12-08 20:00');
+    await app.accept(alert('firing', 'OpenDossiersOverdue', { unit: 'bp.dongxoai', level: 'district', severity: 'warning' }, '2026-12-08T13:00:00Z'));
+    expect(await app.dispatchDue()).toBe(1);
+    now = vn('2026-12-09 07:30');
+    expect(await app.dispatchDue()).toBe(2);
+    sent.length = 0;
+    now = vn('2026-12-09 18:00');
+    await app.accept(alert('resolved', 'OpenDossiersOverdue', { unit: 'bp.dongxoai', level: 'district', severity: 'warning' }, '2026-12-08T13:00:00Z'));
+    now = vn('2026-12-09 22:00');
+    await app.dispatchDue();
+    await app.accept(alert('firing', 'OpenDossiersOverdue', { unit: 'bp.dongxoai', level: 'district', severity: 'warning' }, '2026-12-09T15:00:00Z'));
+    now = vn('2026-12-10 07:30');
+    await app.dispatchDue();
+    expect(sent.filter((d) => d.channel === 'email')).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import {
   stackRunDir,
   str,
   url,
+  type VarSpec,
 } from '@dvc/config';
 import { prometheusClient } from '@dvc/metrics';
 import { createLiveView } from '@dvc/read-model';
@@ -26,6 +27,7 @@ import { createApp } from './app.js';
 import { readTokenFile, tokenChecker } from './auth.js';
 import { endChecker } from './confirm.js';
 import { createSmtpSender, createWebhookSender } from './delivery.js';
+import { formatOfficeHours, officeClock, parseOfficeHours, type OfficeHours } from './office.js';
 import { Outbox } from './outbox.js';
 import { liveOverdueReader } from './overdue.js';
 import { loadRecipients, unlistedRecipientUnits } from './recipients.js';
@@ -52,6 +54,12 @@ const spec = {
     'API keys file (JSON, hashes only; managed with `dvc keys`): /v1/notices takes keys of the role operator; reloaded when it changes',
     DEFAULT_KEYS_FILE,
   ),
+  NOTIFIER_OFFICE_HOURS: {
+    doc: "when heads of units are told: e-mail about units (no critical alert among them) found due outside these hours, local time (Asia/Ho_Chi_Minh), on the calendar's working days waits for the next opening and is written again then, with that morning's dossiers; HH:MM-HH:MM, or 'always' to send every notice when it comes. Critical alerts, pipeline alerts and webhooks always go out at once",
+    default: { open: 7 * 60 + 30, close: 17 * 60 },
+    defaultText: '07:30-17:00',
+    parse: parseOfficeHours,
+  } satisfies VarSpec<OfficeHours | 'always'>,
   NOTIFIER_POLL_MS: int('how often the outbox is checked for due deliveries (ms)', 1000, 50, 60_000),
   NOTIFIER_RESOLVED_HOLD_SECONDS: int(
     'how long a resolved notice about units waits before it is sent; if the alert fires again meanwhile (its series vanished for a while: an exporter or Prometheus restart), the resolution and the repeated warning are not sent. Longer than a restart plus the longest `for` of the unit alerts (15 min); 0 sends at once',
@@ -114,7 +122,7 @@ await runMain('notifier', {
           );
         }
         return {
-          value: { units: reference.units, recipients: recipients.book },
+          value: { units: reference.units, calendar: reference.calendar, days: reference.days, recipients: recipients.book },
           files: [...reference.files, { file: basename(config.RECIPIENTS_FILE), version: recipients.version }],
         };
       },
@@ -139,6 +147,7 @@ await runMain('notifier', {
       build: buildInfo('notifier', new URL('../package.json', import.meta.url)),
       processRegistry,
       pollMs: config.NOTIFIER_POLL_MS,
+      ...(config.NOTIFIER_OFFICE_HOURS === 'always' ? {} : { office: officeClock(config.NOTIFIER_OFFICE_HOURS, () => data.current()) }),
       resolvedHoldMs: config.NOTIFIER_RESOLVED_HOLD_SECONDS * 1000,
       checkEnd: endChecker(
         prometheusClient(config.PROMETHEUS_URL, 5000),
@@ -155,7 +164,14 @@ await runMain('notifier', {
       listening: (port) => {
         app.start();
         logger.info(
-          { port, db: config.NOTIFIER_DB, pending: outbox.counts().pending, clock: describeClock(clock), base: config.REDIS_NAMESPACE },
+          {
+            port,
+            db: config.NOTIFIER_DB,
+            pending: outbox.counts().pending,
+            clock: describeClock(clock),
+            base: config.REDIS_NAMESPACE,
+            officeHours: config.NOTIFIER_OFFICE_HOURS === 'always' ? 'always' : formatOfficeHours(config.NOTIFIER_OFFICE_HOURS),
+          },
           'notifier listening',
         );
       },

@@ -15,6 +15,8 @@ export interface NewNotice {
   text: string;
   /** JSON body posted to webhook recipients. */
   webhookBody: unknown;
+  /** The Alertmanager payload the notice was rendered from, kept to write it again (`rewrite`). */
+  payload: unknown;
   recipients: readonly Recipient[];
   /**
    * A resolved notice only: its deliveries wait this long (ms) before their first attempt. If its
@@ -40,6 +42,8 @@ export interface Delivery {
   target: string;
   subject: string;
   text: string;
+  /** When the notice's subject and text were written (`rewrite` writes them again). */
+  renderedAt: number;
   webhookBody: string;
   attempts: number;
 }
@@ -67,6 +71,8 @@ export interface NoticeView {
    */
   alertNames: string[];
   createdAt: string;
+  /** When its subject and text were written: createdAt, or later for a notice written again when office hours opened. */
+  writtenAt: string;
   duplicates: number;
   deliveries: DeliveryView[];
 }
@@ -93,7 +99,9 @@ CREATE TABLE IF NOT EXISTS notices (
   text TEXT NOT NULL,
   webhook_body TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  duplicates INTEGER NOT NULL DEFAULT 0
+  duplicates INTEGER NOT NULL DEFAULT 0,
+  payload TEXT,
+  rendered_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS deliveries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,14 +139,31 @@ export class Outbox {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // An outbox written before notices kept their payload: its notices cannot be written again
+    // (they go out as first written); new ones can.
+    const columns = new Set((this.db.prepare('PRAGMA table_info(notices)').all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has('payload')) this.db.exec('ALTER TABLE notices ADD COLUMN payload TEXT');
+    if (!columns.has('rendered_at')) this.db.exec('ALTER TABLE notices ADD COLUMN rendered_at INTEGER');
   }
 
   enqueue(notice: NewNotice): EnqueueOutcome {
     const tx = this.db.transaction((): EnqueueOutcome => {
       const at = this.now();
       const inserted = this.db
-        .prepare('INSERT OR IGNORE INTO notices (id, group_key, status, subject, text, webhook_body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(notice.id, notice.groupKey, notice.status, notice.subject, notice.text, JSON.stringify(notice.webhookBody), at);
+        .prepare(
+          'INSERT OR IGNORE INTO notices (id, group_key, status, subject, text, webhook_body, created_at, payload, rendered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          notice.id,
+          notice.groupKey,
+          notice.status,
+          notice.subject,
+          notice.text,
+          JSON.stringify(notice.webhookBody),
+          at,
+          JSON.stringify(notice.payload),
+          at,
+        );
       const add = this.db.prepare(
         'INSERT OR IGNORE INTO deliveries (notice_id, channel, target, state, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?)',
       );
@@ -236,7 +261,7 @@ export class Outbox {
   due(limit: number): Delivery[] {
     const rows = this.db
       .prepare(
-        `SELECT d.id, d.notice_id, n.status, d.channel, d.target, d.attempts, n.subject, n.text, n.webhook_body
+        `SELECT d.id, d.notice_id, n.status, d.channel, d.target, d.attempts, n.subject, n.text, COALESCE(n.rendered_at, n.created_at) AS rendered_at, n.webhook_body
            FROM deliveries d JOIN notices n ON n.id = d.notice_id
           WHERE d.state = 'pending' AND d.next_attempt_at <= ?
             AND NOT EXISTS (
@@ -254,6 +279,7 @@ export class Outbox {
       attempts: number;
       subject: string;
       text: string;
+      rendered_at: number;
       webhook_body: string;
     }[];
     return rows.map((r) => ({
@@ -265,8 +291,24 @@ export class Outbox {
       attempts: r.attempts,
       subject: r.subject,
       text: r.text,
+      renderedAt: r.rendered_at,
       webhookBody: r.webhook_body,
     }));
+  }
+
+  /** The Alertmanager payload notice `noticeId` was rendered from; undefined for a notice stored before payloads were kept. */
+  payloadOf(noticeId: string): unknown {
+    const row = this.db.prepare('SELECT payload FROM notices WHERE id = ?').get(noticeId) as { payload: string | null } | undefined;
+    return row === undefined || row.payload === null ? undefined : JSON.parse(row.payload);
+  }
+
+  /**
+   * Writes a notice's subject and text again (a notice that waited for office hours names the
+   * dossiers of when it goes out): the deliveries not yet sent carry the new text, those sent
+   * keep what they carried.
+   */
+  rewrite(noticeId: string, subject: string, text: string): void {
+    this.db.prepare('UPDATE notices SET subject = ?, text = ?, rendered_at = ? WHERE id = ?').run(subject, text, this.now(), noticeId);
   }
 
   /**
@@ -338,6 +380,7 @@ export class Outbox {
       text: string;
       webhook_body: string;
       created_at: number;
+      rendered_at: number | null;
       duplicates: number;
     }[];
     const deliveries = this.db.prepare('SELECT * FROM deliveries WHERE notice_id = ? ORDER BY id');
@@ -349,6 +392,7 @@ export class Outbox {
       text: n.text,
       alertNames: alertNamesOf(n.webhook_body),
       createdAt: new Date(n.created_at).toISOString(),
+      writtenAt: new Date(n.rendered_at ?? n.created_at).toISOString(),
       duplicates: n.duplicates,
       deliveries: (
         deliveries.all(n.id) as {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAlertmanagerPayload, noticeKey, type AmPayload } from './alertmanager.js';
@@ -8,7 +9,7 @@ import { parseRecipients, resolveRecipients } from './recipients.js';
 const retry = { baseMs: 1000, maxMs: 60_000 };
 
 function notice(id: string, recipients: NewNotice['recipients'] = [{ channel: 'email', target: 'a@example.gov.vn' }]): NewNotice {
-  return { id, groupKey: 'g', status: 'firing', subject: 's', text: 't', webhookBody: { id }, recipients };
+  return { id, groupKey: 'g', status: 'firing', subject: 's', text: 't', webhookBody: { id }, payload: { id }, recipients };
 }
 
 describe('Outbox', () => {
@@ -229,6 +230,36 @@ describe('Outbox', () => {
     expect(outbox.due(10).map((d) => d.noticeId)).not.toContain('resolved-2');
     outbox.markFailed(firing2.id, '550 no such user', false);
     expect(outbox.due(10).map((d) => d.noticeId)).toContain('resolved-2');
+  });
+
+  it('keeps the payload to write a notice again; a rewrite changes what the deliveries not yet sent carry', () => {
+    outbox.enqueue({ ...notice('n1'), payload: { groupKey: 'g', alerts: [] } });
+    expect(outbox.payloadOf('n1')).toEqual({ groupKey: 'g', alerts: [] });
+    expect(outbox.payloadOf('missing')).toBeUndefined();
+    expect(outbox.due(10)[0]).toMatchObject({ subject: 's', text: 't', renderedAt: now });
+    now += 3_600_000;
+    outbox.rewrite('n1', 's2', 't2');
+    expect(outbox.due(10)[0]).toMatchObject({ subject: 's2', text: 't2', renderedAt: now });
+    expect(outbox.list(1)[0]).toMatchObject({ subject: 's2', text: 't2', createdAt: '2026-11-30T00:00:00.000Z', writtenAt: '2026-11-30T01:00:00.000Z' });
+  });
+
+  it('opens an outbox written before notices kept their payload: its notices go out as written, new ones keep theirs', () => {
+    outbox.close();
+    const file = join(dir, 'old.db');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE notices (id TEXT PRIMARY KEY, group_key TEXT NOT NULL, status TEXT NOT NULL, subject TEXT NOT NULL, text TEXT NOT NULL,
+                webhook_body TEXT NOT NULL, created_at INTEGER NOT NULL, duplicates INTEGER NOT NULL DEFAULT 0);
+              CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, notice_id TEXT NOT NULL REFERENCES notices(id), channel TEXT NOT NULL,
+                target TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, last_error TEXT,
+                sent_at INTEGER, UNIQUE (notice_id, channel, target));
+              INSERT INTO notices VALUES ('old', 'g', 'firing', 'old subject', 'old text', '{}', 1000, 0);
+              INSERT INTO deliveries (notice_id, channel, target, state, next_attempt_at) VALUES ('old', 'email', 'a@example.gov.vn', 'pending', 1000);`);
+    old.close();
+    outbox = new Outbox(file, clock, retry);
+    expect(outbox.due(10)).toEqual([expect.objectContaining({ noticeId: 'old', subject: 'old subject', renderedAt: 1000 })]);
+    expect(outbox.payloadOf('old')).toBeUndefined();
+    outbox.enqueue({ ...notice('new'), groupKey: 'other', payload: { groupKey: 'other' } });
+    expect(outbox.payloadOf('new')).toEqual({ groupKey: 'other' });
   });
 
   it('backoffMs doubles from the base up to the cap', () => {
