@@ -12,7 +12,7 @@ import { formatOfficeHours, type OfficeClock } from './office.js';
 import type { OverdueReader, OverdueReading } from './overdue.js';
 import { alertLabelsOf, type Delivery, type EnqueueOutcome, type Outbox } from './outbox.js';
 import { localDateOf, recipientCoverage, resolveRecipients, type RecipientBook } from './recipients.js';
-import { renderNotice, worklistUnits, type RenderedNotice } from './render.js';
+import { renderDigest, renderNotice, worklistUnits, type RenderedNotice } from './render.js';
 
 export interface NotifierDeps {
   outbox: Outbox;
@@ -316,39 +316,93 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     return { ...d, ...text };
   };
 
+  /**
+   * How a pass's deliveries ready to go are sent: the e-mails to one person whose notices came
+   * before the office hours they go out in opened (they waited for the opening, or for the mail
+   * server since) as one message: a head told at 07:30 of four things that arose overnight reads
+   * one e-mail, not four; a failed one is retried as one. In the order the notices were written;
+   * every other delivery alone.
+   */
+  const sendsOf = (ready: readonly Delivery[]): Delivery[][] => {
+    const opened = deps.office?.openedAt(deps.now());
+    const byTarget = new Map<string, Delivery[]>();
+    const sends: Delivery[][] = [];
+    for (const d of ready) {
+      if (opened === undefined || d.channel !== 'email' || d.createdAt >= opened) {
+        sends.push([d]);
+        continue;
+      }
+      const together = byTarget.get(d.target);
+      if (together !== undefined) together.push(d);
+      else {
+        const first = [d];
+        byTarget.set(d.target, first);
+        sends.push(first);
+      }
+    }
+    return sends;
+  };
+
+  /** Sends one message (one delivery, or several as one e-mail: `renderDigest`) and records the outcome of each delivery in it. */
+  const send = async (together: readonly Delivery[]): Promise<void> => {
+    const first = together[0];
+    if (first === undefined) return;
+    const message: Delivery =
+      together.length === 1 ? first : { ...first, noticeId: `digest-${together.map((d) => d.id).join('-')}`, ...renderDigest(together, deps.now()) };
+    try {
+      await deps.senders[first.channel](message);
+      for (const d of together) {
+        deps.outbox.markSent(d.id);
+        attempts.inc({ channel: d.channel, outcome: 'sent' });
+        deps.logger.info(
+          {
+            noticeId: d.noticeId,
+            channel: d.channel,
+            target: d.target,
+            attempt: d.attempts + 1,
+            ...(together.length > 1 ? { message: message.noticeId } : {}),
+          },
+          'notice delivered',
+        );
+      }
+    } catch (error) {
+      const retriable = error instanceof DeliveryError ? error.retriable : true;
+      const reason = error instanceof Error ? error.message : String(error);
+      for (const d of together) {
+        const next = deps.outbox.markFailed(d.id, reason, retriable);
+        attempts.inc({ channel: d.channel, outcome: retriable ? 'retry' : 'failed' });
+        deps.logger.warn(
+          {
+            noticeId: d.noticeId,
+            channel: d.channel,
+            target: d.target,
+            attempt: d.attempts + 1,
+            err: reason,
+            nextAttemptAt: next === undefined ? null : new Date(next).toISOString(),
+          },
+          retriable ? 'delivery failed; will retry' : 'delivery failed permanently',
+        );
+      }
+    }
+  };
+
   let inFlight: Promise<number> | undefined;
   const runDue = async (): Promise<number> => {
     let attempted = 0;
     const verdicts = new Map<string, EndVerdict>();
     const rewritten = new Map<string, Pick<Delivery, 'subject' | 'text'>>();
     for (;;) {
-      const batch = deps.outbox.due(20);
+      // A large page, so that what waited for the opening reaches each person in one e-mail.
+      const batch = deps.outbox.due(500);
       if (batch.length === 0) return attempted;
+      const ready: Delivery[] = [];
       for (const d of batch) {
         if (waitsForOffice(d) || (await holdsBack(d, verdicts))) continue;
-        attempted += 1;
-        try {
-          await deps.senders[d.channel](await current(d, rewritten));
-          deps.outbox.markSent(d.id);
-          attempts.inc({ channel: d.channel, outcome: 'sent' });
-          deps.logger.info({ noticeId: d.noticeId, channel: d.channel, target: d.target, attempt: d.attempts + 1 }, 'notice delivered');
-        } catch (error) {
-          const retriable = error instanceof DeliveryError ? error.retriable : true;
-          const message = error instanceof Error ? error.message : String(error);
-          const next = deps.outbox.markFailed(d.id, message, retriable);
-          attempts.inc({ channel: d.channel, outcome: retriable ? 'retry' : 'failed' });
-          deps.logger.warn(
-            {
-              noticeId: d.noticeId,
-              channel: d.channel,
-              target: d.target,
-              attempt: d.attempts + 1,
-              err: message,
-              nextAttemptAt: next === undefined ? null : new Date(next).toISOString(),
-            },
-            retriable ? 'delivery failed; will retry' : 'delivery failed permanently',
-          );
-        }
+        ready.push(await current(d, rewritten));
+      }
+      for (const together of sendsOf(ready)) {
+        attempted += together.length;
+        await send(together);
       }
     }
   };

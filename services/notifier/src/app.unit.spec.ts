@@ -651,6 +651,7 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
   let redisAnswers: boolean;
   let reads: number;
   let endChecks: number;
+  let appDeps: NotifierDeps;
   const sent: Delivery[] = [];
 
   beforeEach(() => {
@@ -672,7 +673,7 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
         return { namespace: 'dvc', asOf: undefined, worklists: new Map([...wanted].map(([kind, units]) => [kind, new Map(units.map((u) => [u, list]))])) };
       },
     };
-    app = createApp({
+    appDeps = {
       reference: WITH_WEBHOOK,
       dashboardUrl: 'http://127.0.0.1:8088/#/don-vi/{unit}',
       logger: pino({ level: 'silent' }),
@@ -691,7 +692,8 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
       senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
       now: () => now,
       office,
-    });
+    };
+    app = createApp(appDeps);
   });
   afterEach(() => closeTestApp(app, outbox, dir));
 
@@ -784,6 +786,59 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
       ].sort(),
     );
     expect(deliveries().filter((d) => d.state !== 'sent')).toEqual([]);
+  });
+
+  it('sends a person what waited for the opening as one e-mail, in the order written, and retries it as one', async () => {
+    const results = (status: 'firing' | 'resolved') => alert(status, 'ResultsNotReturned', { unit: 'bp.dongxoai', level: 'district', severity: 'warning' });
+    const dueSoon = alert('firing', 'DossiersDueSoon', { unit: 'bp.dongxoai', level: 'district', severity: 'info' });
+    // Told in the day; the end comes at night (its hold ends after closing), two new things after midnight.
+    now = vn('2026-12-07 10:00');
+    await app.accept(results('firing'));
+    expect(await app.dispatchDue()).toBe(3);
+    now = vn('2026-12-07 20:00');
+    await app.accept(results('resolved'));
+    now = vn('2026-12-08 00:16');
+    await app.accept(overdueNow());
+    await app.accept(dueSoon);
+    expect(await app.dispatchDue()).toBe(3); // the desk's webhook: the end and the two new ones
+    sent.length = 0;
+    let failing = true;
+    const deliver = async (d: Delivery) => {
+      if (failing) throw new DeliveryError('connect ECONNREFUSED 127.0.0.1:25', true);
+      sent.push(d);
+    };
+    await app.close();
+    app = createApp({ ...appDeps, senders: { email: deliver, webhook: deliver } });
+    now = vn('2026-12-08 07:30');
+    expect(await app.dispatchDue()).toBe(6);
+    expect(sent).toEqual([]);
+    // The mail server is back: each person gets the three again as one e-mail.
+    failing = false;
+    now = vn('2026-12-08 07:31');
+    expect(await app.dispatchDue()).toBe(6);
+    expect(sent.map((d) => [d.target, d.subject])).toEqual([
+      ['kiemsoat.tthc@example.gov.vn', '[DVC] 3 thông báo từ ngoài giờ làm việc (2 CẢNH BÁO, 1 ĐÃ KHẮC PHỤC)'],
+      ['lanhdao.dongxoai@example.gov.vn', '[DVC] 3 thông báo từ ngoài giờ làm việc (2 CẢNH BÁO, 1 ĐÃ KHẮC PHỤC)'],
+    ]);
+    const index = sent[1]!.text.split('\n').slice(2, 5);
+    expect(index).toEqual([
+      '  1. ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: tiêu đề ResultsNotReturned',
+      '  2. CẢNH BÁO: UBND thành phố Đồng Xoài: tiêu đề OpenDossiersOverdue',
+      '  3. CẢNH BÁO: UBND thành phố Đồng Xoài: tiêu đề DossiersDueSoon',
+    ]);
+    // Each part as written again at the opening: the overdue dossier 7 h 31 min past its due time.
+    expect(sent[1]!.text).toContain('\n  1. HS-A: hạn 23:59 ngày 06/12/2026, đã quá 1 ngày 7 giờ\n');
+    expect(
+      deliveries()
+        .filter((d) => d.channel === 'email')
+        .map((d) => d.state),
+    ).toEqual(Array(8).fill('sent'));
+    // In office hours each notice goes alone.
+    sent.length = 0;
+    now = vn('2026-12-08 09:00');
+    await app.accept(alert('firing', 'ResultsNotReturned', { unit: 'bp.dongxoai', level: 'district', severity: 'warning' }, '2026-12-08T01:59:00Z'));
+    await app.dispatchDue();
+    expect(sent.filter((d) => d.channel === 'email').map((d) => d.subject.split(':')[0])).toEqual(['[DVC] CẢNH BÁO', '[DVC] CẢNH BÁO']);
   });
 
   it("puts off a unit's all-clear whose hold ends after closing, asks the monitoring only at the opening, and drops it if the alert fires again first", async () => {

@@ -2,6 +2,7 @@ export { createApp, type NotifierApp, type NotifierDeps } from './app.js';
 export { parseAlertmanagerPayload, noticeKey, labelFingerprint, type AmAlert, type AmPayload, type ParseResult } from './alertmanager.js';
 export {
   renderNotice,
+  renderDigest,
   worklistOf,
   worklistUnits,
   formatVnTime,
@@ -10,6 +11,7 @@ export {
   UNTITLED_ALERT,
   type RenderInput,
   type RenderedNotice,
+  type DigestPart,
   type ListedDossier,
   type DossierList,
   type Worklist,
@@ -37,3 +39,4 @@ export {
 } from './recipients.js';
 export { createSmtpSender, createWebhookSender, DeliveryError, type Sender, type SmtpOptions } from './delivery.js';
 export { liveOverdueReader, type OverdueReader, type OverdueReading } from './overdue.js';
+export { officeClock, parseOfficeHours, formatOfficeHours, type OfficeClock, type OfficeHours } from './office.js';

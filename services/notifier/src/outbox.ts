@@ -44,6 +44,8 @@ export interface Delivery {
   text: string;
   /** When the notice's subject and text were written (`rewrite` writes them again). */
   renderedAt: number;
+  /** When the notice was written first (its webhook came). */
+  createdAt: number;
   webhookBody: string;
   attempts: number;
 }
@@ -261,7 +263,8 @@ export class Outbox {
   due(limit: number): Delivery[] {
     const rows = this.db
       .prepare(
-        `SELECT d.id, d.notice_id, n.status, d.channel, d.target, d.attempts, n.subject, n.text, COALESCE(n.rendered_at, n.created_at) AS rendered_at, n.webhook_body
+        `SELECT d.id, d.notice_id, n.status, d.channel, d.target, d.attempts, n.subject, n.text, n.created_at,
+                COALESCE(n.rendered_at, n.created_at) AS rendered_at, n.webhook_body
            FROM deliveries d JOIN notices n ON n.id = d.notice_id
           WHERE d.state = 'pending' AND d.next_attempt_at <= ?
             AND NOT EXISTS (
@@ -279,6 +282,7 @@ export class Outbox {
       attempts: number;
       subject: string;
       text: string;
+      created_at: number;
       rendered_at: number;
       webhook_body: string;
     }[];
@@ -292,6 +296,7 @@ export class Outbox {
       subject: r.subject,
       text: r.text,
       renderedAt: r.rendered_at,
+      createdAt: r.created_at,
       webhookBody: r.webhook_body,
     }));
   }

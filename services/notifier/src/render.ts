@@ -303,3 +303,31 @@ export function renderNotice(input: RenderInput): RenderedNotice {
   lines.push(`Thông báo tự động của hệ thống theo dõi DVC, lập lúc ${formatVnTime(input.now)}${asOf}. Vui lòng không trả lời thư này.`);
   return { subject, text: `${lines.join('\n')}\n` };
 }
+
+/** A notice as one e-mail of a digest carries it: its status, subject and text as written. */
+export interface DigestPart {
+  status: 'firing' | 'resolved';
+  subject: string;
+  text: string;
+}
+
+/**
+ * One e-mail for the notices to one person that waited for the same opening of office hours: how
+ * many and of which kind in the subject, an index of their subjects, then each notice's text as
+ * written, in the order the notices were written (a group's warning before its all-clear).
+ */
+export function renderDigest(parts: readonly DigestPart[], now: number): RenderedNotice {
+  const firing = parts.filter((p) => p.status === 'firing').length;
+  const kinds = [firing > 0 ? `${firing} CẢNH BÁO` : '', firing < parts.length ? `${parts.length - firing} ĐÃ KHẮC PHỤC` : ''].filter((k) => k !== '');
+  const heading = (p: DigestPart) => p.subject.replace(/^\[DVC\] /, '');
+  const lines = [
+    `Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính gửi ${parts.length} thông báo phát sinh ngoài giờ làm việc, gộp trong thư này:`,
+    '',
+    ...parts.map((p, i) => `  ${i + 1}. ${heading(p)}`),
+  ];
+  parts.forEach((p, i) => {
+    lines.push('', `======== Thông báo ${i + 1}/${parts.length} ========`, heading(p), '', p.text.trimEnd());
+  });
+  lines.push('', '--', `Thư gộp tự động của hệ thống theo dõi DVC, gửi lúc ${formatVnTime(now)}. Vui lòng không trả lời thư này.`);
+  return { subject: `[DVC] ${parts.length} thông báo từ ngoài giờ làm việc (${kinds.join(', ')})`, text: `${lines.join('\n')}\n` };
+}

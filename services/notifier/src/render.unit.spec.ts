@@ -1,6 +1,6 @@
 import { createUnitDirectory } from '@dvc/domain';
 import { parseAlertmanagerPayload, type AmPayload } from './alertmanager.js';
-import { dashboardLink, formatVnTime, renderNotice, worklistUnits, type DossierList, type Worklists } from './render.js';
+import { dashboardLink, formatVnTime, renderDigest, renderNotice, worklistUnits, type DossierList, type Worklists } from './render.js';
 
 const units = createUnitDirectory([
   { id: 'bp', name: 'UBND tỉnh Bình Phước', level: 'province', kind: 'province', validFrom: '2020-01-01' },
@@ -391,5 +391,53 @@ describe('dashboardLink', () => {
     expect(dashboardLink('http://grafana.example/d/x?orgId=1', { unit: 'u1', level: 'commune', window: '14d' })).toBe(
       'http://grafana.example/d/x?orgId=1&var-unit=u1&var-level=commune&var-window=14d',
     );
+  });
+});
+
+describe('renderDigest', () => {
+  it('writes the notices that waited for the opening as one e-mail: how many of each kind, an index, then each as written', () => {
+    const digest = renderDigest(
+      [
+        {
+          status: 'resolved',
+          subject: '[DVC] ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Có hồ sơ đã giải quyết quá hạn trả kết quả',
+          text: 'Thư một.\n--\nlập lúc 20:00\n',
+        },
+        { status: 'firing', subject: '[DVC] CẢNH BÁO: UBND thành phố Đồng Xoài: Có hồ sơ đang giải quyết đã quá hạn', text: 'Thư hai.\n' },
+      ],
+      Date.parse('2026-12-07T00:30:00Z'),
+    );
+    expect(digest.subject).toBe('[DVC] 2 thông báo từ ngoài giờ làm việc (1 CẢNH BÁO, 1 ĐÃ KHẮC PHỤC)');
+    expect(digest.text).toBe(
+      [
+        'Hệ thống theo dõi tiến độ giải quyết thủ tục hành chính gửi 2 thông báo phát sinh ngoài giờ làm việc, gộp trong thư này:',
+        '',
+        '  1. ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Có hồ sơ đã giải quyết quá hạn trả kết quả',
+        '  2. CẢNH BÁO: UBND thành phố Đồng Xoài: Có hồ sơ đang giải quyết đã quá hạn',
+        '',
+        '======== Thông báo 1/2 ========',
+        'ĐÃ KHẮC PHỤC: UBND thành phố Đồng Xoài: Có hồ sơ đã giải quyết quá hạn trả kết quả',
+        '',
+        'Thư một.\n--\nlập lúc 20:00',
+        '',
+        '======== Thông báo 2/2 ========',
+        'CẢNH BÁO: UBND thành phố Đồng Xoài: Có hồ sơ đang giải quyết đã quá hạn',
+        '',
+        'Thư hai.',
+        '',
+        '--',
+        'Thư gộp tự động của hệ thống theo dõi DVC, gửi lúc 07:30 ngày 07/12/2026. Vui lòng không trả lời thư này.',
+        '',
+      ].join('\n'),
+    );
+    expect(
+      renderDigest(
+        [
+          { status: 'firing', subject: '[DVC] CẢNH BÁO: a', text: 'x' },
+          { status: 'firing', subject: '[DVC] CẢNH BÁO: b', text: 'y' },
+        ],
+        0,
+      ).subject,
+    ).toBe('[DVC] 2 thông báo từ ngoài giờ làm việc (2 CẢNH BÁO)');
   });
 });
