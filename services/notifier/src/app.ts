@@ -275,7 +275,14 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     const labels = alertLabelsOf(d.webhookBody);
     if (!labels.some((l) => isUnitAlert(l)) || labels.some((l) => l.severity === 'critical')) return false;
     const now = deps.now();
-    const opening = deps.office.nextOpen(now);
+    let opening: number;
+    try {
+      opening = deps.office.nextOpen(now);
+    } catch (error) {
+      // A calendar without a working day for weeks is wrong: the notice goes out now rather than never.
+      deps.logger.error({ noticeId: d.noticeId, err: (error as Error).message }, 'no office hours to wait for: the notice goes out now');
+      return false;
+    }
     if (opening === now) return false;
     const why = `waiting for office hours (${formatOfficeHours(deps.office.hours)} on working days): goes out at ${new Date(opening).toISOString()}`;
     deps.outbox.defer(d.id, opening, why);

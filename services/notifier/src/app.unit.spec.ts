@@ -841,6 +841,18 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
     expect(sent.filter((d) => d.channel === 'email').map((d) => d.subject.split(':')[0])).toEqual(['[DVC] CẢNH BÁO', '[DVC] CẢNH BÁO']);
   });
 
+  it('sends at once when the calendar has no working day to wait for (a wrong file), rather than never', async () => {
+    await app.close();
+    const closed = officeClock({ open: 450, close: 1020 }, () => {
+      const reference = loadReferenceData(REPO_DATA.pathname);
+      return { ...reference, calendar: { ...reference.calendar, isWorkingDay: () => false } };
+    });
+    app = createApp({ ...appDeps, office: closed });
+    await app.accept(overdueNow());
+    expect(await app.dispatchDue()).toBe(3);
+    expect(sent.map((d) => d.target).sort()).toEqual(['http://127.0.0.1:9/dongxoai', 'kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn']);
+  });
+
   it("puts off a unit's all-clear whose hold ends after closing, asks the monitoring only at the opening, and drops it if the alert fires again first", async () => {
     now = vn('2026-12-07 10:00');
     await app.accept(overdueNow());

@@ -55,4 +55,10 @@ describe('office hours (NOTIFIER_OFFICE_HOURS)', () => {
     // 2027 has no data file: the Labour Code's New Year's Day (a Friday) still counts as off.
     expect(local(office.nextOpen(vn('2026-12-31 17:05')))).toBe('2027-01-04 07:30');
   });
+
+  it('says so when the calendar has no working day for weeks (a wrong file), instead of waiting for ever', () => {
+    const closed = officeClock(HOURS, () => ({ ...REFERENCE, calendar: { ...REFERENCE.calendar, isWorkingDay: () => false } }));
+    expect(() => closed.nextOpen(vn('2026-12-07 00:16'))).toThrow('no working day in the 60 days after 2026-12-07: the calendar data is wrong');
+    expect(closed.openedAt(vn('2026-12-07 10:00'))).toBeUndefined();
+  });
 });
