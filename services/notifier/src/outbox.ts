@@ -194,7 +194,9 @@ export class Outbox {
         }
       };
       if (inserted.changes === 0) {
-        this.db.prepare('UPDATE notices SET duplicates = duplicates + 1 WHERE id = ?').run(notice.id);
+        // The same alerts, with their annotations as Prometheus has them now (a repeat carries the
+        // current count in its summary): a notice written again later starts from these.
+        this.db.prepare('UPDATE notices SET duplicates = duplicates + 1, payload = ? WHERE id = ?').run(JSON.stringify(notice.payload), notice.id);
         // Alertmanager repeats a firing group until it resolves: a recipient added to the file
         // since (or whose address was corrected) is told then, with the notice as first written.
         // Not for a resolved notice: an all-clear of an alert the recipient never heard of.

@@ -236,6 +236,9 @@ describe('Outbox', () => {
     outbox.enqueue({ ...notice('n1'), payload: { groupKey: 'g', alerts: [] } });
     expect(outbox.payloadOf('n1')).toEqual({ groupKey: 'g', alerts: [] });
     expect(outbox.payloadOf('missing')).toBeUndefined();
+    // Alertmanager's repeat of the same alerts: the notice stays as written, its payload is the latest (annotations of now).
+    expect(outbox.enqueue({ ...notice('n1'), subject: 'other', payload: { groupKey: 'g', alerts: [], repeat: 1 } }).kind).toBe('duplicate');
+    expect(outbox.payloadOf('n1')).toEqual({ groupKey: 'g', alerts: [], repeat: 1 });
     expect(outbox.due(10)[0]).toMatchObject({ subject: 's', text: 't', renderedAt: now });
     now += 3_600_000;
     outbox.rewrite('n1', 's2', 't2');
