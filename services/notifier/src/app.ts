@@ -158,7 +158,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   const officeHours = counter(
     registry,
     'dvc_notifier_office_hours_total',
-    'E-mails about units outside office hours (NOTIFIER_OFFICE_HOURS): held (due outside office hours, put off to the next opening), rewritten (a firing notice that waited, written again with the dossiers of when it goes out), kept (written again without its lists, Redis not answering: sent as first written)',
+    'E-mails about units outside office hours (NOTIFIER_OFFICE_HOURS): held (due outside office hours, put off to the next opening), rewritten (a firing notice that waited, written again with the dossiers of when it goes out), kept (written again without its lists, Redis not answering: sent as first written), ended (its alerts ended before the opening: sent as first written, the all-clear after it)',
     ['outcome'],
   );
 
@@ -295,7 +295,8 @@ export function createApp(deps: NotifierDeps): NotifierApp {
    * Delivery `d` as it goes out: a firing e-mail written before the office hours it is sent in
    * opened (it waited for them, or for the mail server overnight) is written again first, so
    * it names the dossiers overdue and the days overdue of the morning, not of the night. Once per
-   * notice (`rewritten`); if its lists cannot be read now it goes out as first written.
+   * notice (`rewritten`); it goes out as first written if its lists cannot be read now, or if its
+   * alerts ended since (the last notice of its group is a resolved one).
    */
   const current = async (d: Delivery, rewritten: Map<string, Pick<Delivery, 'subject' | 'text'>>): Promise<Delivery> => {
     if (deps.office === undefined || d.status !== 'firing' || d.channel !== 'email') return d;
@@ -304,8 +305,15 @@ export function createApp(deps: NotifierDeps): NotifierApp {
     let text = rewritten.get(d.noticeId);
     if (text === undefined) {
       text = { subject: d.subject, text: d.text };
+      const last = deps.outbox.lastOfGroup(d.noticeId);
+      const ended = last?.status === 'resolved' ? last.id : undefined;
       const stored = parseAlertmanagerPayload(deps.outbox.payloadOf(d.noticeId));
-      if (stored.ok) {
+      if (ended !== undefined) {
+        // It ended before the opening: what it said then is told, its all-clear after it; a
+        // list of the morning under "đang diễn ra" would describe something over.
+        officeHours.inc({ outcome: 'ended' });
+        deps.logger.info({ noticeId: d.noticeId, ended }, 'notice not written again (its alerts ended since): sent as first written');
+      } else if (stored.ok) {
         const { rendered, reading } = await write(stored.payload);
         const complete = [...reading.worklists.values()].every((lists) => [...lists.values()].every((list) => list.ok));
         officeHours.inc({ outcome: complete ? 'rewritten' : 'kept' });

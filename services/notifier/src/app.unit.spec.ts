@@ -759,6 +759,29 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
     expect(await metric('rewritten')).toBe('dvc_notifier_office_hours_total{outcome="rewritten"} 1');
   });
 
+  it('sends a warning whose alerts ended before the opening as first written, then its all-clear', async () => {
+    await app.accept(overdueNow());
+    await app.dispatchDue();
+    const night = sent[0]!.text;
+    now = vn('2026-12-07 03:00');
+    await app.accept(overdueNow('resolved'));
+    overdueCodes = [];
+    now = vn('2026-12-07 07:30');
+    sent.length = 0;
+    await app.dispatchDue();
+    const mails = sent.filter((d) => d.channel === 'email');
+    // The night's warning (its dossier then), not a morning list under "đang diễn ra"; then the end.
+    expect(mails.map((d) => `${d.target} ${d.subject.split(':')[0]}`)).toEqual([
+      'kiemsoat.tthc@example.gov.vn [DVC] CẢNH BÁO',
+      'lanhdao.dongxoai@example.gov.vn [DVC] CẢNH BÁO',
+      'kiemsoat.tthc@example.gov.vn [DVC] ĐÃ KHẮC PHỤC',
+      'lanhdao.dongxoai@example.gov.vn [DVC] ĐÃ KHẮC PHỤC',
+    ]);
+    expect(mails[0]!.text).toBe(night);
+    expect(reads).toBe(2); // the two webhooks; nothing read again at the opening
+    expect(await metric('ended')).toBe('dvc_notifier_office_hours_total{outcome="ended"} 1');
+  });
+
   it('sends as first written when the lists cannot be read at the opening', async () => {
     await app.accept(overdueNow());
     await app.dispatchDue();

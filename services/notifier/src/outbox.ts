@@ -338,6 +338,16 @@ export class Outbox {
     return row?.id;
   }
 
+  /** The last notice written of the group of notice `noticeId` (itself when none came after it). */
+  lastOfGroup(noticeId: string): { id: string; status: 'firing' | 'resolved' } | undefined {
+    return this.db
+      .prepare(
+        `SELECT n.id, n.status FROM notices n JOIN notices r ON r.id = ? AND n.group_key = r.group_key
+          ORDER BY n.rowid DESC LIMIT 1`,
+      )
+      .get(noticeId) as { id: string; status: 'firing' | 'resolved' } | undefined;
+  }
+
   /** A pending delivery that is not to be sent (any more), with why (state `canceled`). */
   cancel(deliveryId: number, why: string): void {
     this.db.prepare("UPDATE deliveries SET state = 'canceled', next_attempt_at = NULL, last_error = ? WHERE id = ? AND state = 'pending'").run(why, deliveryId);
