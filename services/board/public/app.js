@@ -44,8 +44,11 @@ const STATES = [
   // Resolved, the result not handed back to the citizen by its deadline: when resolved, and the return deadline.
   { id: 'result_not_returned', title: 'Quá hạn trả kết quả', since: 'Giải quyết', sinceAt: 'resolvedAt', due: 'Hạn trả kết quả', dueAt: 'dueAt', days: 'Số ngày quá hạn', counts: 'late' },
 ];
-const signalCount = (integrity) => Object.values(integrity ?? {}).reduce((a, b) => a + b, 0);
-const signalText = (integrity) => Object.entries(integrity ?? {}).map(([reason, n]) => `${context.signals?.[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
+// A signal that is also one of a unit's lists (results not returned) is a count of now, shown as
+// that list and its own ranking column; the others are flags raised within the window.
+const windowSignals = (integrity) => Object.entries(integrity ?? {}).filter(([reason]) => !STATES.some((s) => s.id === reason));
+const signalCount = (integrity) => windowSignals(integrity).reduce((a, [, n]) => a + n, 0);
+const signalText = (integrity) => windowSignals(integrity).map(([reason, n]) => `${context.signals?.[reason] ?? reason}: ${NUMBER.format(n)}`).join('; ');
 const LEVEL_NAMES = { province: 'Tỉnh', district: 'Huyện', commune: 'Xã', unknown: 'Chưa rõ' };
 
 const $ = (selector) => document.querySelector(selector);
@@ -233,8 +236,8 @@ async function renderRanking(params) {
     ${groups.map((g) => `
       <h3>${esc(g.name)}</h3>
       <div class="chart" id="trend-${g.id}"></div>
-      <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th><th class="num">Dấu hiệu bất thường</th></tr></thead><tbody>
-      ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td><td class="num" title="${esc(signalText(u.integrity))}">${fmt.number(signalCount(u.integrity))}</td></tr>`).join('')}
+      <table data-group="${g.id}"><thead><tr><th>#</th><th>Đơn vị</th><th class="num">Đã giải quyết</th><th class="num">Trễ hạn</th><th class="num">Tỷ lệ trễ hạn</th><th class="num">Mục tiêu</th><th>Đánh giá</th><th class="num">Đang quá hạn</th><th class="num">Quá hạn trả kết quả</th><th class="num">Dấu hiệu bất thường</th></tr></thead><tbody>
+      ${g.units.map((u, i) => `<tr data-unit="${esc(u.unit)}"><td class="num">${i + 1}</td><td><a href="#/don-vi/${encodeURIComponent(u.unit)}">${esc(u.name || u.unit)}</a></td><td class="num">${fmt.number(u.resolved)}</td><td class="num">${fmt.number(u.resolvedOverdue)}</td><td class="num">${fmt.percent(u.overdueRatio)}</td><td class="num">${u.overdueTarget === null ? '–' : `&lt; ${fmt.percent(u.overdueTarget)}`}</td><td><span class="badge ${u.rag}">${RAG[u.rag]}</span></td><td class="num">${fmt.number(u.openOverdueNow)}</td><td class="num">${fmt.number(u.integrity?.result_not_returned ?? 0)}</td><td class="num" title="${esc(signalText(u.integrity))}">${fmt.number(signalCount(u.integrity))}</td></tr>`).join('')}
       </tbody></table>`).join('') || '<p>Chưa có số liệu trong kỳ này.</p>'}`;
   for (const g of groups) trendChart($(`#trend-${g.id}`), trend, g.units.slice(0, 8).map((u) => u.unit));
   $('#window').addEventListener('change', (e) => (location.hash = `#/xep-hang?window=${e.target.value}`));
@@ -286,7 +289,7 @@ async function renderWorklist(unit) {
     <table id="unit-kpis"><thead><tr><th>Chỉ tiêu của đơn vị (14 ngày gần nhất)</th><th class="num">Thực tế</th><th class="num">Mục tiêu</th><th>Kết quả</th></tr></thead><tbody></tbody></table>
     <p class="error" id="list-error" role="alert"></p>
     <div id="lists"></div>
-    <h3>Dấu hiệu bất thường (14 ngày)</h3>
+    <h3>Dấu hiệu bất thường (14 ngày gần nhất)</h3>
     <p id="signals" class="muted">Đang tải…</p>`;
   $('#unit').addEventListener('change', (e) => (location.hash = `#/don-vi/${encodeURIComponent(e.target.value)}`));
   // This page's own elements: a read that answers after the page was left writes into them, never into the next page's.
