@@ -92,6 +92,12 @@ function noticesQuery(params: URLSearchParams): { limit: number; groupKey?: stri
   return groupKey === undefined ? { limit } : { limit, groupKey };
 }
 
+/** What one pass of the dispatcher knows of the notices it wrote again: their texts, and whether Redis did not answer. */
+interface RewritePass {
+  texts: Map<string, Pick<Delivery, 'subject' | 'text'>>;
+  listsUnread: boolean;
+}
+
 /** A held resolution come due: sent (`confirmed`, no `why`), canceled (`superseded`) or held longer (why the end is not confirmed). */
 type EndVerdict = { outcome: 'confirmed'; why?: undefined } | { outcome: 'superseded' | Deferral['reason']; why: string };
 
@@ -295,14 +301,16 @@ export function createApp(deps: NotifierDeps): NotifierApp {
    * Delivery `d` as it goes out: a firing e-mail written before the office hours it is sent in
    * opened (it waited for them, or for the mail server overnight) is written again first, so
    * it names the dossiers overdue and the days overdue of the morning, not of the night. Once per
-   * notice (`rewritten`); it goes out as first written if its lists cannot be read now, or if its
-   * alerts ended since (the last notice of its group is a resolved one).
+   * notice per pass (`pass.texts`); it goes out as first written if its lists cannot be read now
+   * (and when Redis did not answer, so does every later one of the pass without asking it again:
+   * a morning's notices are not held up by its timeout each), or if its alerts ended since (the
+   * last notice of its group is a resolved one).
    */
-  const current = async (d: Delivery, rewritten: Map<string, Pick<Delivery, 'subject' | 'text'>>): Promise<Delivery> => {
+  const current = async (d: Delivery, pass: RewritePass): Promise<Delivery> => {
     if (deps.office === undefined || d.status !== 'firing' || d.channel !== 'email') return d;
     const opened = deps.office.openedAt(deps.now());
     if (opened === undefined || d.renderedAt >= opened) return d;
-    let text = rewritten.get(d.noticeId);
+    let text = pass.texts.get(d.noticeId);
     if (text === undefined) {
       text = { subject: d.subject, text: d.text };
       const last = deps.outbox.lastOfGroup(d.noticeId);
@@ -313,6 +321,8 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         // list of the morning under "đang diễn ra" would describe something over.
         officeHours.inc({ outcome: 'ended' });
         deps.logger.info({ noticeId: d.noticeId, ended }, 'notice not written again (its alerts ended since): sent as first written');
+      } else if (stored.ok && pass.listsUnread) {
+        officeHours.inc({ outcome: 'kept' });
       } else if (stored.ok) {
         const { rendered, reading } = await write(stored.payload);
         const complete = [...reading.worklists.values()].every((lists) => [...lists.values()].every((list) => list.ok));
@@ -320,13 +330,13 @@ export function createApp(deps: NotifierDeps): NotifierApp {
         if (complete) {
           deps.outbox.rewrite(d.noticeId, rendered.subject, rendered.text);
           text = { subject: rendered.subject, text: rendered.text };
-        }
+        } else if (reading.namespace === undefined) pass.listsUnread = true; // Redis did not answer, not one unit's list
         deps.logger.info(
           { noticeId: d.noticeId, writtenAt: new Date(d.renderedAt).toISOString() },
           complete ? 'notice written again for office hours' : 'notice not written again (its lists cannot be read now): sent as first written',
         );
       }
-      rewritten.set(d.noticeId, text);
+      pass.texts.set(d.noticeId, text);
     }
     return { ...d, ...text };
   };
@@ -405,7 +415,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
   const runDue = async (): Promise<number> => {
     let attempted = 0;
     const verdicts = new Map<string, EndVerdict>();
-    const rewritten = new Map<string, Pick<Delivery, 'subject' | 'text'>>();
+    const pass: RewritePass = { texts: new Map(), listsUnread: false };
     for (;;) {
       // A large page, so that what waited for the opening reaches each person in one e-mail.
       const batch = deps.outbox.due(500);
@@ -413,7 +423,7 @@ export function createApp(deps: NotifierDeps): NotifierApp {
       const ready: Delivery[] = [];
       for (const d of batch) {
         if (waitsForOffice(d) || (await holdsBack(d, verdicts))) continue;
-        ready.push(await current(d, rewritten));
+        ready.push(await current(d, pass));
       }
       for (const together of sendsOf(ready)) {
         attempted += together.length;
