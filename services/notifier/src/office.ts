@@ -26,21 +26,19 @@ export function parseOfficeHours(raw: string): { ok: true; value: OfficeHours | 
   if (text === 'always') return { ok: true, value: 'always' };
   const match = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(text);
   if (match === null) return { ok: false, reason: `must be HH:MM-HH:MM (opening-closing, local time, e.g. 07:30-17:00) or 'always', got '${raw}'` };
-  const [open, close] = [
-    [match[1], match[2]],
-    [match[3], match[4]],
-  ].map(([h, m]) => ({ hour: Number(h), minute: Number(m) }));
-  const problems: string[] = [];
-  for (const [name, t] of [
-    ['opening', open],
-    ['closing', close],
-  ] as const) {
-    if (t === undefined || t.hour > 23 || t.minute > 59) problems.push(`the ${name} time is not a time of day`);
+  const minuteOf = (hour: string, minute: string): number | undefined =>
+    Number(hour) <= 23 && Number(minute) <= 59 ? Number(hour) * 60 + Number(minute) : undefined;
+  const [, openHour = '', openMinute = '', closeHour = '', closeMinute = ''] = match;
+  const value = { open: minuteOf(openHour, openMinute), close: minuteOf(closeHour, closeMinute) };
+  if (value.open === undefined || value.close === undefined) {
+    const problems = [
+      value.open === undefined ? 'the opening time is not a time of day' : '',
+      value.close === undefined ? 'the closing time is not a time of day' : '',
+    ];
+    return { ok: false, reason: `${problems.filter((p) => p !== '').join(', ')} in '${raw}'` };
   }
-  if (problems.length > 0 || open === undefined || close === undefined) return { ok: false, reason: `${problems.join(', ')} in '${raw}'` };
-  const value = { open: open.hour * 60 + open.minute, close: close.hour * 60 + close.minute };
   if (value.close <= value.open) return { ok: false, reason: `the office must open before it closes on the same day, got '${raw}'` };
-  return { ok: true, value };
+  return { ok: true, value: { open: value.open, close: value.close } };
 }
 
 /** When people may be told: office hours on the working days of the calendar. */
