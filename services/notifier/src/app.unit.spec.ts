@@ -43,9 +43,10 @@ const NO_OVERDUE: OverdueReader = {
  * The app under test: the fixed reference, a silent logger, a 1 s poll, the Alertmanager token,
  * no operator keys and a monitoring that confirms every end, with what each suite varies.
  */
-function testApp(
-  deps: Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> & Partial<Pick<NotifierDeps, 'keys' | 'reference' | 'resolvedHoldMs' | 'checkEnd'>>,
-): NotifierApp {
+type TestAppDeps = Pick<NotifierDeps, 'outbox' | 'overdue' | 'senders' | 'now'> &
+  Partial<Pick<NotifierDeps, 'keys' | 'reference' | 'resolvedHoldMs' | 'checkEnd' | 'office' | 'dashboardUrl'>>;
+
+function testApp(deps: TestAppDeps): NotifierApp {
   return createApp({
     reference: REFERENCE,
     dashboardUrl: 'http://grafana.example/d/x',
@@ -651,7 +652,7 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
   let redisAnswers: boolean;
   let reads: number;
   let endChecks: number;
-  let appDeps: NotifierDeps;
+  let appDeps: TestAppDeps;
   const sent: Delivery[] = [];
 
   beforeEach(() => {
@@ -678,24 +679,18 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
     appDeps = {
       reference: WITH_WEBHOOK,
       dashboardUrl: 'http://127.0.0.1:8088/#/don-vi/{unit}',
-      logger: pino({ level: 'silent' }),
-      build: BUILD,
-      processRegistry: new Registry(),
-      pollMs: 1000,
       resolvedHoldMs: 600_000,
       checkEnd: () => {
         endChecks += 1;
         return Promise.resolve(undefined);
       },
-      alertmanagerToken: tokenChecker(TOKEN),
-      keys: NO_KEYS,
       outbox,
       overdue,
       senders: { email: async (d) => void sent.push(d), webhook: async (d) => void sent.push(d) },
       now: () => now,
       office,
     };
-    app = createApp(appDeps);
+    app = testApp(appDeps);
   });
   afterEach(() => closeTestApp(app, outbox, dir));
 
@@ -837,7 +832,7 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
       sent.push(d);
     };
     await app.close();
-    app = createApp({ ...appDeps, senders: { email: deliver, webhook: deliver } });
+    app = testApp({ ...appDeps, senders: { email: deliver, webhook: deliver } });
     now = vn('2026-12-08 07:30');
     expect(await app.dispatchDue()).toBe(6);
     expect(sent).toEqual([]);
@@ -876,7 +871,7 @@ describe('notifier app with office hours (NOTIFIER_OFFICE_HOURS 07:30-17:00)', (
       const reference = loadReferenceData(REPO_DATA.pathname);
       return { ...reference, calendar: { ...reference.calendar, isWorkingDay: () => false } };
     });
-    app = createApp({ ...appDeps, office: closed });
+    app = testApp({ ...appDeps, office: closed });
     await app.accept(overdueNow());
     expect(await app.dispatchDue()).toBe(3);
     expect(sent.map((d) => d.target).sort()).toEqual(['http://127.0.0.1:9/dongxoai', 'kiemsoat.tthc@example.gov.vn', 'lanhdao.dongxoai@example.gov.vn']);
